@@ -1,0 +1,72 @@
+/** The pipeline's last step: run the enabled rules over a file's facts, apply severities and suppressions. */
+import { SharedAnalyses } from './context/shared';
+import type { FileFacts } from './facts/file-facts';
+import type { KportConfig } from './config';
+import { RULES } from './rules';
+import type { AnalysisEnv, Finding, Rule } from './rules/types';
+
+export interface AnalyzeOptions {
+  config?: KportConfig;
+  env?: AnalysisEnv;
+  /** Restrict to these rule ids (CLI `--rule`). */
+  only?: readonly string[];
+}
+
+export interface RuleFailure {
+  rule: string;
+  error: string;
+}
+
+const SUPPRESS = /kport-ignore(?:[ \t]+([\w-]+(?:[ \t]*,[ \t]*[\w-]+)*))?/g;
+
+/** Line → rule ids suppressed there (`*` for all). A comment suppresses its own line and the next. */
+export function suppressions(text: string): Map<number, Set<string>> {
+  const out = new Map<number, Set<string>>();
+  if (!text.includes('kport-ignore')) return out;
+  for (const m of text.matchAll(SUPPRESS)) {
+    const line = countLines(text, m.index!);
+    const ids = m[1] ? m[1].split(/[ \t]*,[ \t]*/) : ['*'];
+    for (const l of [line, line + 1]) {
+      const set = out.get(l) ?? new Set<string>();
+      ids.forEach((id) => set.add(id));
+      out.set(l, set);
+    }
+  }
+  return out;
+}
+
+function countLines(text: string, offset: number): number {
+  let n = 0;
+  for (let i = text.indexOf('\n'); i !== -1 && i < offset; i = text.indexOf('\n', i + 1)) n++;
+  return n;
+}
+
+export function enabledRules(opts: AnalyzeOptions): Rule[] {
+  return RULES.filter((r) => (opts.only ? opts.only.includes(r.id) : true) && opts.config?.rules[r.id] !== 'off');
+}
+
+export function analyze(facts: FileFacts, opts: AnalyzeOptions = {}): { findings: Finding[]; failures: RuleFailure[] } {
+  const env = opts.env ?? {};
+  const shared = new SharedAnalyses(facts, env);
+  const findings: Finding[] = [];
+  const failures: RuleFailure[] = [];
+  for (const rule of enabledRules(opts)) {
+    const setting = opts.config?.rules[rule.id];
+    const severity = setting && setting !== 'off' ? setting : rule.severity;
+    try {
+      for (const f of rule.check({ facts, env, shared })) findings.push({ ...f, rule: rule.id, severity });
+    } catch (e) {
+      // One broken rule must not take the others (or the server) down.
+      failures.push({ rule: rule.id, error: e instanceof Error ? e.message : String(e) });
+    }
+  }
+  const suppressed = suppressions(facts.text);
+  const kept = suppressed.size
+    ? findings.filter((f) => {
+        const ids = suppressed.get(countLines(facts.text, f.span.start));
+        return !ids || !(ids.has('*') || ids.has(f.rule));
+      })
+    : findings;
+  kept.sort((a, b) => a.span.start - b.span.start || a.rule.localeCompare(b.rule));
+  return { findings: kept, failures };
+}

@@ -1,0 +1,345 @@
+/** Builds the IR of one function_definition node. Bounded recursion: pathological nesting degrades to `other`. */
+import type { Node } from 'web-tree-sitter';
+import { spanOf, type Span } from '../text/span';
+import type { CallEvent, Cond, Effects, Expr, FunctionFacts, Param, Stmt, VarRef } from './ir';
+import { declaratorName, functionDeclarator } from './syntax';
+
+const MAX_DEPTH = 200;
+
+function named(node: Node): Node[] {
+  return node.namedChildren.filter((c): c is Node => c !== null && c.type !== 'comment');
+}
+
+export function toExpr(node: Node, depth = 0): Expr {
+  const span = spanOf(node);
+  if (depth > MAX_DEPTH) return { k: 'other', text: '', span };
+  const d = depth + 1;
+  switch (node.type) {
+    case 'identifier':
+      return { k: 'id', name: node.text, span };
+    case 'number_literal': {
+      const v = Number.parseInt(node.text.replace(/[uUlL]+$/, ''), node.text.match(/^0[xX]/) ? 16 : node.text.match(/^0\d/) ? 8 : 10);
+      return Number.isFinite(v) ? { k: 'num', value: v, span } : { k: 'other', text: node.text, span };
+    }
+    case 'parenthesized_expression': {
+      const inner = named(node)[0];
+      return inner ? toExpr(inner, d) : { k: 'other', text: node.text, span };
+    }
+    case 'cast_expression': {
+      const v = node.childForFieldName('value');
+      return v ? toExpr(v, d) : { k: 'other', text: node.text, span };
+    }
+    case 'binary_expression': {
+      const l = node.childForFieldName('left');
+      const r = node.childForFieldName('right');
+      const op = node.childForFieldName('operator')?.text ?? '';
+      if (l && r) return { k: 'bin', op, l: toExpr(l, d), r: toExpr(r, d), span };
+      break;
+    }
+    case 'unary_expression': {
+      const a = node.childForFieldName('argument');
+      const op = node.childForFieldName('operator')?.text ?? '';
+      if (a) return { k: 'un', op, e: toExpr(a, d), span };
+      break;
+    }
+    case 'pointer_expression': {
+      const a = node.childForFieldName('argument');
+      const op = node.childForFieldName('operator')?.text ?? '';
+      if (a) return op === '&' ? { k: 'addr', e: toExpr(a, d), span } : { k: 'un', op: '*', e: toExpr(a, d), span };
+      break;
+    }
+    case 'conditional_expression': {
+      const c = node.childForFieldName('condition');
+      const t = node.childForFieldName('consequence');
+      const f = node.childForFieldName('alternative');
+      if (c && t && f) return { k: 'cond', c: toExpr(c, d), t: toExpr(t, d), f: toExpr(f, d), span };
+      break;
+    }
+    case 'call_expression': {
+      const fn = node.childForFieldName('function');
+      const args = node.childForFieldName('arguments');
+      if (fn) return { k: 'call', name: fn.type === 'identifier' ? fn.text : '', args: args ? named(args).map((a) => toExpr(a, d)) : [], span };
+      break;
+    }
+    case 'assignment_expression': {
+      const l = node.childForFieldName('left');
+      const r = node.childForFieldName('right');
+      if (l && r) return { k: 'assign', name: l.text, value: toExpr(r, d), span };
+      break;
+    }
+    case 'field_expression': {
+      const b = node.childForFieldName('argument');
+      const f = node.childForFieldName('field');
+      const op = node.childForFieldName('operator')?.text;
+      if (b && f) return { k: 'field', base: toExpr(b, d), field: f.text, arrow: op === '->', span };
+      break;
+    }
+  }
+  return { k: 'other', text: node.text.length > 200 ? '' : node.text, span };
+}
+
+/** Strips casts and parentheses: `(void *)kmalloc(...)` is still the kmalloc call. */
+function unwrap(node: Node | null): Node | null {
+  let n = node;
+  for (let i = 0; n && i < 32; i++) {
+    if (n.type === 'cast_expression') n = n.childForFieldName('value');
+    else if (n.type === 'parenthesized_expression') n = named(n)[0] ?? null;
+    else break;
+  }
+  return n;
+}
+
+class EffectCollector implements Effects {
+  calls: CallEvent[] = [];
+  derefs: VarRef[] = [];
+  assigns: { name: string; value: Expr; span: Span }[] = [];
+
+  visit(node: Node, depth = 0): void {
+    // Iterative over siblings, recursive over depth with a bound: 20k nested parens must not blow the stack.
+    if (depth > MAX_DEPTH) return;
+    switch (node.type) {
+      case 'call_expression': {
+        const fn = node.childForFieldName('function');
+        const args = node.childForFieldName('arguments');
+        if (args) for (const a of named(args)) this.visit(a, depth + 1);
+        if (fn && fn.type !== 'identifier') this.visit(fn, depth + 1);
+        if (fn && fn.type === 'identifier') {
+          this.calls.push({
+            name: fn.text,
+            nameSpan: spanOf(fn),
+            span: spanOf(node),
+            args: args ? named(args).map((a) => toExpr(a)) : [],
+          });
+        }
+        return;
+      }
+      case 'assignment_expression': {
+        const l = node.childForFieldName('left');
+        const r = node.childForFieldName('right');
+        if (r) this.visit(r, depth + 1);
+        if (l) {
+          if (l.type !== 'identifier') this.visit(l, depth + 1);
+          if (r) this.noteAssign(l.text, r, spanOf(node));
+        }
+        return;
+      }
+      case 'init_declarator': {
+        const decl = node.childForFieldName('declarator');
+        const value = node.childForFieldName('value');
+        if (value) this.visit(value, depth + 1);
+        const name = declaratorName(decl);
+        if (name && value) this.noteAssign(name.text, value, spanOf(node));
+        return;
+      }
+      case 'field_expression': {
+        const base = node.childForFieldName('argument');
+        const op = node.childForFieldName('operator')?.text;
+        if (base && op === '->' && base.type === 'identifier') this.derefs.push({ name: base.text, span: spanOf(base) });
+        break;
+      }
+      case 'pointer_expression': {
+        const a = node.childForFieldName('argument');
+        const op = node.childForFieldName('operator')?.text;
+        if (a && op === '*' && a.type === 'identifier') this.derefs.push({ name: a.text, span: spanOf(a) });
+        break;
+      }
+      case 'subscript_expression': {
+        const a = node.childForFieldName('argument');
+        if (a && a.type === 'identifier') this.derefs.push({ name: a.text, span: spanOf(a) });
+        break;
+      }
+      case 'comment':
+      case 'string_literal':
+      case 'char_literal':
+      case 'number_literal':
+        return;
+    }
+    for (const c of named(node)) this.visit(c, depth + 1);
+  }
+
+  private noteAssign(name: string, valueNode: Node, span: Span): void {
+    const value = unwrap(valueNode);
+    this.assigns.push({ name, value: toExpr(valueNode), span });
+    if (value?.type === 'call_expression') {
+      const callSpan = spanOf(value);
+      const call = this.calls.find((c) => c.span.start === callSpan.start && c.span.end === callSpan.end);
+      if (call) call.assignTo = name;
+    }
+  }
+}
+
+function effects(node: Node | null): Effects {
+  const c = new EffectCollector();
+  if (node) c.visit(node);
+  return { calls: c.calls, derefs: c.derefs, assigns: c.assigns };
+}
+
+function cond(node: Node): Cond {
+  const inner = node.type === 'parenthesized_expression' ? (named(node)[0] ?? node) : node;
+  return { span: spanOf(inner), expr: toExpr(inner), ...effects(inner) };
+}
+
+function stmt(node: Node, depth: number): Stmt {
+  const span = spanOf(node);
+  if (depth > MAX_DEPTH) return { k: 'block', span, body: [] };
+  const d = depth + 1;
+  switch (node.type) {
+    case 'compound_statement':
+    case 'translation_unit':
+    case 'ERROR':
+      return { k: 'block', span, body: named(node).map((c) => stmt(c, d)) };
+    case 'preproc_if':
+    case 'preproc_ifdef':
+    case 'preproc_else':
+    case 'preproc_elif':
+    case 'preproc_elifdef': {
+      // Statements under conditional compilation are analyzed as straight-line code, except `#if 0`.
+      const body: Stmt[] = [];
+      const condNode = node.childForFieldName('condition');
+      const dead = (node.type === 'preproc_if' || node.type === 'preproc_elif') && condNode?.text.trim() === '0';
+      for (const c of named(node)) {
+        if (c.type === 'identifier' || (condNode && c.id === condNode.id)) continue;
+        if (dead && c.type !== 'preproc_else' && c.type !== 'preproc_elif') continue;
+        body.push(stmt(c, d));
+      }
+      return { k: 'block', span, body };
+    }
+    case 'if_statement': {
+      const c = node.childForFieldName('condition');
+      const t = node.childForFieldName('consequence');
+      const e = node.childForFieldName('alternative');
+      const elseBody = e ? (named(e)[0] ?? null) : null;
+      return {
+        k: 'if',
+        span,
+        cond: c ? cond(c) : { span, expr: { k: 'other', text: '', span }, calls: [], derefs: [], assigns: [] },
+        then: t ? stmt(t, d) : { k: 'block', span, body: [] },
+        else: elseBody ? stmt(elseBody, d) : null,
+      };
+    }
+    case 'while_statement':
+    case 'do_statement': {
+      const c = node.childForFieldName('condition');
+      const b = node.childForFieldName('body');
+      return { k: 'loop', span, kind: node.type === 'do_statement' ? 'do' : 'while', init: null, cond: c ? cond(c) : null, update: null, body: b ? stmt(b, d) : { k: 'block', span, body: [] } };
+    }
+    case 'for_statement': {
+      const init = node.childForFieldName('initializer');
+      const c = node.childForFieldName('condition');
+      const u = node.childForFieldName('update');
+      const b = node.childForFieldName('body');
+      return {
+        k: 'loop',
+        span,
+        kind: 'for',
+        init: init ? { k: 'expr', span: spanOf(init), ...effects(init) } : null,
+        cond: c ? cond(c) : null,
+        update: u ? { k: 'expr', span: spanOf(u), ...effects(u) } : null,
+        body: b ? stmt(b, d) : { k: 'block', span, body: [] },
+      };
+    }
+    case 'switch_statement': {
+      const c = node.childForFieldName('condition');
+      const b = node.childForFieldName('body');
+      const cases: Stmt[] = b ? named(b).map((cs) => (cs.type === 'case_statement' ? { k: 'block' as const, span: spanOf(cs), body: named(cs).filter((x) => x.id !== cs.childForFieldName('value')?.id).map((x) => stmt(x, d)) } : stmt(cs, d))) : [];
+      return { k: 'switch', span, cond: c ? cond(c) : { span, expr: { k: 'other', text: '', span }, calls: [], derefs: [], assigns: [] }, cases };
+    }
+    case 'return_statement':
+      return { k: 'return', span, ...effects(node) };
+    case 'goto_statement':
+      return { k: 'goto', span, label: node.childForFieldName('label')?.text ?? '' };
+    case 'labeled_statement': {
+      const label = node.childForFieldName('label')?.text ?? '';
+      const inner = named(node).filter((c) => c.type !== 'statement_identifier');
+      return { k: 'block', span, body: [{ k: 'label', span, name: label }, ...inner.map((c) => stmt(c, d))] };
+    }
+    case 'break_statement':
+      return { k: 'break', span };
+    case 'continue_statement':
+      return { k: 'continue', span };
+    default:
+      return { k: 'expr', span, ...effects(node) };
+  }
+}
+
+function paramsOf(fdecl: Node | null): Param[] {
+  const list = fdecl?.childForFieldName('parameters');
+  if (!list) return [];
+  const out: Param[] = [];
+  for (const p of named(list)) {
+    if (p.type !== 'parameter_declaration') continue;
+    const decl = p.childForFieldName('declarator');
+    const name = declaratorName(decl);
+    const type = p.childForFieldName('type')?.text ?? '';
+    const ptr = decl ? decl.text.replace(name?.text ?? '', '').replace(/\s+/g, '') : '';
+    out.push({ name: name?.text ?? '', type: (type + ' ' + ptr).trim(), span: spanOf(p) });
+  }
+  return out;
+}
+
+export function buildFunction(node: Node): FunctionFacts | null {
+  const decl = node.childForFieldName('declarator');
+  const fdecl = functionDeclarator(decl);
+  const nameNode = declaratorName(fdecl ?? decl);
+  const body = node.childForFieldName('body');
+  if (!nameNode || !body) return null;
+  const storage = named(node).filter((c) => c.type === 'storage_class_specifier').map((c) => c.text);
+  const typeNode = node.childForFieldName('type');
+  const pointer = decl && decl.type === 'pointer_declarator' ? ' *' : '';
+  return {
+    name: nameNode.text,
+    nameSpan: spanOf(nameNode),
+    span: spanOf(node),
+    isStatic: storage.includes('static'),
+    returnType: (typeNode?.text ?? '') + pointer,
+    params: paramsOf(fdecl),
+    body: stmt(body, 0),
+  };
+}
+
+export interface TopLevel {
+  functions: Node[];
+  includes: Node[];
+  defines: Node[];
+  declarations: Node[];
+}
+
+/** One walk over file-level nodes, also under #ifdef and inside ERROR recovery; `#if 0` bodies are skipped. */
+export function scanTopLevel(root: Node): TopLevel {
+  const out: TopLevel = { functions: [], includes: [], defines: [], declarations: [] };
+  const stack: Node[] = [root];
+  while (stack.length) {
+    const n = stack.pop()!;
+    switch (n.type) {
+      case 'function_definition':
+        out.functions.push(n);
+        continue;
+      case 'preproc_include':
+        out.includes.push(n);
+        continue;
+      case 'preproc_def':
+      case 'preproc_function_def':
+        out.defines.push(n);
+        continue;
+      case 'declaration':
+        out.declarations.push(n);
+        continue;
+    }
+    if (n.type === 'translation_unit' || n.type === 'ERROR' || n.type.startsWith('preproc_') || n.type === 'linkage_specification' || n.type === 'declaration_list') {
+      const condition = n.childForFieldName('condition');
+      const dead = (n.type === 'preproc_if' || n.type === 'preproc_elif') && condition?.text.trim() === '0';
+      for (let i = n.namedChildCount - 1; i >= 0; i--) {
+        const c = n.namedChild(i);
+        if (!c) continue;
+        if (dead && c.type !== 'preproc_else' && c.type !== 'preproc_elif') continue;
+        stack.push(c);
+      }
+    }
+  }
+  const byStart = (a: Node, b: Node) => a.startIndex - b.startIndex;
+  out.functions.sort(byStart);
+  out.includes.sort(byStart);
+  out.defines.sort(byStart);
+  out.declarations.sort(byStart);
+  return out;
+}

@@ -1,0 +1,211 @@
+/**
+ * Facts of one file: includes, #defines, functions (IR), and a token index. Rules read facts, never
+ * the tree, except to confirm a token is code (not a comment, string or `#if 0` text).
+ */
+import type { Node } from 'web-tree-sitter';
+import type { ParsedFile } from '../parse/parser';
+import { spanOf, type Span } from '../text/span';
+import { buildFunction, scanTopLevel, toExpr } from './build-ir';
+import type { Expr, FunctionFacts } from './ir';
+import { declaratorName, inDisabledBlock, isNonCode } from './syntax';
+
+export interface IncludeFact {
+  /** `linux/malloc.h` */
+  path: string;
+  system: boolean;
+  /** The `<linux/malloc.h>` token. */
+  pathSpan: Span;
+  /** The whole directive line, including its line break. */
+  lineSpan: Span;
+}
+
+export interface DefineFact {
+  name: string;
+  nameSpan: Span;
+  params: string[] | null;
+  /** The macro body as written (may be empty). */
+  value: string;
+  valueSpan: Span | null;
+  /** The body parsed as an expression where it is one (`GFP_KERNEL | __GFP_DMA`). */
+  expr: Expr | null;
+}
+
+export interface TokenFact {
+  name: string;
+  span: Span;
+  /** Inside a #define body (tree-sitter does not parse those). */
+  inMacroBody: boolean;
+  /** Enclosing function index in FileFacts.functions, or -1. */
+  functionIndex: number;
+}
+
+/** Function IR cached by text; spans stored relative to the function start. */
+export class FunctionCache {
+  private entries = new Map<string, { base: number; facts: FunctionFacts | null; used: boolean }>();
+
+  get(node: Node, build: () => FunctionFacts | null): FunctionFacts | null {
+    const key = node.text;
+    const entry = this.entries.get(key);
+    if (entry) {
+      entry.used = true;
+      if (entry.base !== node.startIndex && entry.facts) {
+        entry.facts = shiftSpans(entry.facts, node.startIndex - entry.base);
+        entry.base = node.startIndex;
+      }
+      return entry.facts;
+    }
+    const facts = build();
+    this.entries.set(key, { base: node.startIndex, facts, used: true });
+    return facts;
+  }
+
+  /** Drops entries not used since the previous sweep (functions deleted or edited away). */
+  sweep(): void {
+    for (const [k, v] of this.entries) {
+      if (!v.used) this.entries.delete(k);
+      else v.used = false;
+    }
+  }
+}
+
+/** Deep copy with every {start, end} moved by delta. */
+function shiftSpans<T>(value: T, delta: number): T {
+  if (Array.isArray(value)) return value.map((v) => shiftSpans(v, delta)) as T;
+  if (value && typeof value === 'object') {
+    const out: Record<string, unknown> = {};
+    const src = value as Record<string, unknown>;
+    const isSpan = typeof src.start === 'number' && typeof src.end === 'number' && Object.keys(src).length === 2;
+    if (isSpan) return { start: (src.start as number) + delta, end: (src.end as number) + delta } as T;
+    for (const k in src) out[k] = shiftSpans(src[k], delta);
+    return out as T;
+  }
+  return value;
+}
+
+const INCLUDE_PATH = /^[<"]([^>"]*)[>"]$/;
+
+export class FileFacts {
+  readonly includes: IncludeFact[] = [];
+  readonly defines: DefineFact[] = [];
+  readonly functions: FunctionFacts[] = [];
+  /** Top-level declarations' initializers (`static struct timer_list t = { .function = fn }`). */
+  readonly globalInits: { name: string; value: Expr; span: Span }[] = [];
+  private readonly tokenCache = new Map<string, TokenFact[]>();
+
+  constructor(
+    readonly file: ParsedFile,
+    readonly path: string,
+    cache: FunctionCache = new FunctionCache(),
+  ) {
+    const top = scanTopLevel(file.root);
+    const text = file.text;
+    for (const inc of top.includes) {
+      const p = inc.childForFieldName('path');
+      if (!p || inDisabledBlock(inc)) continue;
+      const m = INCLUDE_PATH.exec(p.text);
+      if (!m) continue;
+      const lineStart = text.lastIndexOf('\n', inc.startIndex - 1) + 1;
+      let lineEnd = text.indexOf('\n', p.endIndex);
+      lineEnd = lineEnd < 0 ? text.length : lineEnd + 1;
+      this.includes.push({ path: m[1].trim(), system: p.text.startsWith('<'), pathSpan: spanOf(p), lineSpan: { start: lineStart, end: lineEnd } });
+    }
+    for (const def of top.defines) {
+      if (inDisabledBlock(def)) continue;
+      const name = def.childForFieldName('name');
+      const value = def.childForFieldName('value');
+      if (!name) continue;
+      const params = def.type === 'preproc_function_def' ? (def.childForFieldName('parameters')?.namedChildren.filter((c) => c !== null).map((c) => c!.text) ?? []) : null;
+      this.defines.push({ name: name.text, nameSpan: spanOf(name), params, value: value?.text ?? '', valueSpan: value ? spanOf(value) : null, expr: null });
+    }
+    for (const fn of top.functions) {
+      if (inDisabledBlock(fn)) continue;
+      const facts = cache.get(fn, () => buildFunction(fn));
+      if (facts) this.functions.push(facts);
+    }
+    for (const decl of top.declarations) {
+      for (const init of decl.namedChildren) {
+        if (init?.type !== 'init_declarator') continue;
+        const name = declaratorName(init.childForFieldName('declarator'));
+        const value = init.childForFieldName('value');
+        if (!name || !value) continue;
+        collectInitializers(name.text, value, this.globalInits);
+      }
+    }
+    cache.sweep();
+  }
+
+  get text(): string {
+    return this.file.text;
+  }
+
+  functionAt(offset: number): number {
+    let lo = 0;
+    let hi = this.functions.length - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1;
+      const f = this.functions[mid];
+      if (offset < f.span.start) hi = mid - 1;
+      else if (offset >= f.span.end) lo = mid + 1;
+      else return mid;
+    }
+    return -1;
+  }
+
+  /**
+   * Code occurrences of whole-word tokens (identifiers in code or in #define bodies), never in
+   * comments, strings or `#if 0` blocks. Found by a text scan confirmed against the tree, so the
+   * cost is the scan plus one tree lookup per hit.
+   */
+  tokens(names: readonly string[]): TokenFact[] {
+    const key = names.join('|');
+    const cached = this.tokenCache.get(key);
+    if (cached) return cached;
+    const re = new RegExp(`\\b(?:${names.join('|')})\\b`, 'g');
+    const out: TokenFact[] = [];
+    for (const m of this.text.matchAll(re)) {
+      const start = m.index!;
+      const end = start + m[0].length;
+      const node = this.file.root.descendantForIndex(start, end);
+      if (!node || isNonCode(node) || inDisabledBlock(node)) continue;
+      const inMacroBody = node.type === 'preproc_arg';
+      if (inMacroBody && inCommentWithin(node.text, start - node.startIndex)) continue;
+      if (!inMacroBody && node.startIndex !== start) continue;
+      out.push({ name: m[0], span: { start, end }, inMacroBody, functionIndex: this.functionAt(start) });
+    }
+    this.tokenCache.set(key, out);
+    return out;
+  }
+
+  /** The expression a #define stands for, when its body is one (parsed lazily). */
+  defineExpr(name: string, parseExpr: (text: string) => Expr | null): Expr | null {
+    const def = this.defines.findLast((d) => d.name === name && d.params === null);
+    if (!def) return null;
+    def.expr ??= parseExpr(def.value);
+    return def.expr;
+  }
+}
+
+function inCommentWithin(text: string, at: number): boolean {
+  const before = text.slice(0, at);
+  const open = before.lastIndexOf('/*');
+  if (open >= 0 && before.indexOf('*/', open) < 0) return true;
+  return before.includes('//');
+}
+
+function collectInitializers(name: string, value: Node, out: { name: string; value: Expr; span: Span }[], depth = 0): void {
+  if (depth > 8) return;
+  if (value.type !== 'initializer_list') {
+    out.push({ name, value: toExpr(value), span: spanOf(value) });
+    return;
+  }
+  for (const item of value.namedChildren) {
+    if (!item) continue;
+    if (item.type === 'initializer_pair') {
+      const designator = item.childForFieldName('designator') ?? item.namedChildren[0];
+      const v = item.childForFieldName('value');
+      if (designator && v) collectInitializers(`${name}.${designator.text.replace(/^\./, '')}`, v, out, depth + 1);
+    } else if (item.type === 'initializer_list') {
+      collectInitializers(name, item, out, depth + 1);
+    }
+  }
+}

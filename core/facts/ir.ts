@@ -1,0 +1,142 @@
+/**
+ * The per-function intermediate form every rule and the sequence extractor read: statements in
+ * source order with the calls each performs, the variables it dereferences and assigns, and the
+ * control structure (if/loop/switch/goto/return) that the context analysis follows. It is built
+ * once per function text and cached, so an edit re-walks only the function it touched.
+ */
+import type { Span } from '../text/span';
+
+export type Expr =
+  | { k: 'id'; name: string; span: Span }
+  | { k: 'num'; value: number; span: Span }
+  | { k: 'bin'; op: string; l: Expr; r: Expr; span: Span }
+  | { k: 'un'; op: string; e: Expr; span: Span }
+  | { k: 'cond'; c: Expr; t: Expr; f: Expr; span: Span }
+  | { k: 'call'; name: string; args: Expr[]; span: Span }
+  | { k: 'assign'; name: string; value: Expr; span: Span }
+  | { k: 'field'; base: Expr; field: string; arrow: boolean; span: Span }
+  | { k: 'addr'; e: Expr; span: Span }
+  | { k: 'other'; text: string; span: Span };
+
+export interface CallEvent {
+  name: string;
+  nameSpan: Span;
+  span: Span;
+  args: Expr[];
+  /** `x = f(...)`, `T *x = f(...)`, `x = (T *)f(...)`, `s->x = f(...)`: the lvalue's text. */
+  assignTo?: string;
+}
+
+export interface VarRef {
+  name: string;
+  span: Span;
+}
+
+export interface Assignment {
+  name: string;
+  value: Expr;
+  span: Span;
+}
+
+export interface Effects {
+  calls: CallEvent[];
+  /** Pointers dereferenced (`p->f`, `*p`, `p[i]`). */
+  derefs: VarRef[];
+  assigns: Assignment[];
+}
+
+export interface Cond extends Effects {
+  span: Span;
+  expr: Expr;
+}
+
+export type Stmt =
+  | { k: 'block'; span: Span; body: Stmt[] }
+  | ({ k: 'expr'; span: Span } & Effects)
+  | { k: 'if'; span: Span; cond: Cond; then: Stmt; else: Stmt | null }
+  | { k: 'loop'; span: Span; kind: 'for' | 'while' | 'do'; init: Stmt | null; cond: Cond | null; update: Stmt | null; body: Stmt }
+  | { k: 'switch'; span: Span; cond: Cond; cases: Stmt[] }
+  | ({ k: 'return'; span: Span } & Effects)
+  | { k: 'goto'; span: Span; label: string }
+  | { k: 'label'; span: Span; name: string }
+  | { k: 'break'; span: Span }
+  | { k: 'continue'; span: Span };
+
+export interface Param {
+  name: string;
+  type: string;
+  span: Span;
+}
+
+export interface FunctionFacts {
+  name: string;
+  nameSpan: Span;
+  span: Span;
+  isStatic: boolean;
+  returnType: string;
+  params: Param[];
+  body: Stmt;
+}
+
+export function* walkStmts(s: Stmt): Generator<Stmt> {
+  yield s;
+  switch (s.k) {
+    case 'block':
+      for (const c of s.body) yield* walkStmts(c);
+      break;
+    case 'if':
+      yield* walkStmts(s.then);
+      if (s.else) yield* walkStmts(s.else);
+      break;
+    case 'loop':
+      if (s.init) yield* walkStmts(s.init);
+      yield* walkStmts(s.body);
+      if (s.update) yield* walkStmts(s.update);
+      break;
+    case 'switch':
+      for (const c of s.cases) yield* walkStmts(c);
+      break;
+  }
+}
+
+/** Every call in a function, in source order, including those in conditions. */
+export function allCalls(fn: FunctionFacts): CallEvent[] {
+  const out: CallEvent[] = [];
+  for (const s of walkStmts(fn.body)) {
+    if (s.k === 'expr' || s.k === 'return') out.push(...s.calls);
+    else if (s.k === 'if' || s.k === 'switch') out.push(...s.cond.calls);
+    else if (s.k === 'loop' && s.cond) out.push(...s.cond.calls);
+  }
+  return out.sort((a, b) => a.span.start - b.span.start);
+}
+
+export function exprIdentifiers(e: Expr, out: string[] = []): string[] {
+  switch (e.k) {
+    case 'id':
+      out.push(e.name);
+      break;
+    case 'bin':
+      exprIdentifiers(e.l, out);
+      exprIdentifiers(e.r, out);
+      break;
+    case 'un':
+    case 'addr':
+      exprIdentifiers(e.e, out);
+      break;
+    case 'cond':
+      exprIdentifiers(e.c, out);
+      exprIdentifiers(e.t, out);
+      exprIdentifiers(e.f, out);
+      break;
+    case 'assign':
+      exprIdentifiers(e.value, out);
+      break;
+    case 'call':
+      for (const a of e.args) exprIdentifiers(a, out);
+      break;
+    case 'field':
+      exprIdentifiers(e.base, out);
+      break;
+  }
+  return out;
+}

@@ -1,0 +1,79 @@
+/** Hover content, as Markdown: a GFP mask decoded into what it allows. */
+import type { FileFacts } from './facts/file-facts';
+import { allCalls, type Expr } from './facts/ir';
+import { decodeGfp, formatGfp, GFP_BITS, GFP_MASKS, GONE_IN_26 } from './gfp/flags';
+import { evaluateMask, type MaskResult } from './gfp/mask';
+import { ALLOC_API } from './kernel/alloc-api';
+import type { AnalysisEnv } from './rules/types';
+import type { Span } from './text/span';
+
+export interface HoverResult {
+  markdown: string;
+  span: Span;
+}
+
+const GFP_NAME = /^(?:__)?GFP_\w+$/;
+
+const yesNo = (b: boolean) => (b ? 'yes' : 'no');
+
+export function describeMask(r: MaskResult, expression: string): string {
+  const lines = [`**GFP mask** \`${expression}\``, ''];
+  if (r.gone.length) lines.push(`⚠ ${r.gone.map((g) => GONE_IN_26[g].advice).join('; ')}`, '');
+  if (r.unknown) {
+    lines.push(`Value unknown here: ${r.unknown}.`);
+    return lines.join('\n');
+  }
+  if (r.chain.length) lines.push(`Resolved through ${r.chain.map((c) => `\`${c.name}\`${c.file ? ` (${c.file})` : ''}`).join(' → ')}`, '');
+  for (const v of r.values) {
+    const m = decodeGfp(v);
+    if (r.values.length > 1) lines.push(`**When \`${formatGfp(v)}\`:**`, '');
+    lines.push(
+      `| | |`,
+      `|---|---|`,
+      `| value | \`0x${(v >>> 0).toString(16)}\` = ${m.bits.map((b) => `\`${b}\``).join(' \\| ') || '0'} |`,
+      `| may sleep | ${yesNo(m.canSleep)}${m.canSleep ? ' — not in interrupt handlers or under a spinlock' : ''} |`,
+      `| may start I/O | ${yesNo(m.canStartIO)} |`,
+      `| may call into filesystems | ${yesNo(m.canCallFS)} |`,
+      `| may dip into reserves | ${yesNo(m.usesReserves)}${m.usesReserves ? ((v & GFP_BITS.__GFP_HIGH) !== 0 ? ' (`__GFP_HIGH`: min watermark halved)' : ' (cannot sleep: min watermark lowered)') : ''} |`,
+      `| zones tried | ${m.zones.join(' → ')} |`,
+    );
+    const extra: string[] = [];
+    if (v & GFP_BITS.__GFP_COLD) extra.push('cold page requested (`__GFP_COLD`)');
+    if (v & GFP_BITS.__GFP_NOFAIL) extra.push('never fails: may loop forever (`__GFP_NOFAIL`)');
+    if (v & GFP_BITS.__GFP_REPEAT) extra.push('tries harder (`__GFP_REPEAT`)');
+    if (v & GFP_BITS.__GFP_NORETRY) extra.push('fails at once instead of retrying (`__GFP_NORETRY`)');
+    if (v & GFP_BITS.__GFP_NOWARN) extra.push('no warning on failure');
+    if (m.unknownBits) extra.push(`unknown bits \`0x${m.unknownBits.toString(16)}\``);
+    if (extra.length) lines.push('', extra.map((e) => `- ${e}`).join('\n'));
+    lines.push('');
+  }
+  return lines.join('\n').trimEnd();
+}
+
+function exprAt(e: Expr, offset: number): boolean {
+  return e.span.start <= offset && offset <= e.span.end;
+}
+
+export function hoverAt(facts: FileFacts, offset: number, env: AnalysisEnv = {}): HoverResult | null {
+  const fi = facts.functionAt(offset);
+  const fn = fi >= 0 ? facts.functions[fi] : undefined;
+  // Inside the mask argument of an allocation call: evaluate the whole argument.
+  if (fn) {
+    for (const call of allCalls(fn)) {
+      const api = ALLOC_API[call.name];
+      if (!api || api.maskArg < 0) continue;
+      const arg = call.args[api.maskArg];
+      if (arg && exprAt(arg, offset)) {
+        const r = evaluateMask(arg, { facts, fn, at: call.span.start, headerDefine: env.headerDefine });
+        return { markdown: describeMask(r, facts.text.slice(arg.span.start, arg.span.end)), span: arg.span };
+      }
+    }
+  }
+  // On a GFP name anywhere else (a #define body, a variable initializer).
+  const tok = facts.tokens([...Object.keys(GFP_BITS), ...Object.keys(GFP_MASKS), ...Object.keys(GONE_IN_26)]).find((t) => t.span.start <= offset && offset <= t.span.end);
+  if (tok && GFP_NAME.test(tok.name)) {
+    const r = evaluateMask({ k: 'id', name: tok.name, span: tok.span }, { facts, fn, at: tok.span.start, headerDefine: env.headerDefine });
+    return { markdown: describeMask(r, tok.name), span: tok.span };
+  }
+  return null;
+}

@@ -1,0 +1,13 @@
+/** kport's IDE core: parse → facts → rules → fixes. Knows nothing of LSP, VS Code or the file system. */
+export { CParser, ParsedFile, countSyntaxErrors, type ParserWasm } from './parse/parser';
+export { neutralize } from './parse/neutralize';
+export { FileFacts, FunctionCache } from './facts/file-facts';
+export { analyze, suppressions, enabledRules, type AnalyzeOptions, type RuleFailure } from './analyze';
+export { applyEdits, preferredEdits } from './fix';
+export { hoverAt, describeMask, type HoverResult } from './hover';
+export { parseConfig, mergeConfigs, type KportConfig, type RuleSetting } from './config';
+export { RULES, RULE_IDS, ruleById } from './rules';
+export { LineIndex, type Position } from './text/line-index';
+export type { Span } from './text/span';
+export type { Finding, Fix, Related, Severity, TextEdit, AnalysisEnv, Rule } from './rules/types';
+export type { HeaderDefine } from './gfp/mask';

@@ -1,0 +1,53 @@
+/** The 2.4/2.6 allocation API as the rules and the sequence extractor see it. */
+export interface AllocApi {
+  /** Index of the gfp_mask argument, or -1 when the function has none. */
+  maskArg: number;
+  /** Index of the order argument (page allocators). */
+  orderArg?: number;
+  /** Order when fixed by the function (alloc_page, __get_free_page). */
+  fixedOrder?: number;
+  /** Sleeps whatever the caller passes (vmalloc, mempool_create). */
+  alwaysSleeps?: boolean;
+  family: 'slab' | 'page' | 'mempool' | 'vmalloc' | 'other';
+  /** Returns struct page * (vs a virtual address). */
+  returnsPage?: boolean;
+}
+
+export const ALLOC_API: Record<string, AllocApi> = {
+  kmalloc: { maskArg: 1, family: 'slab' },
+  kzalloc: { maskArg: 1, family: 'slab' },
+  kcalloc: { maskArg: 2, family: 'slab' },
+  kmem_cache_alloc: { maskArg: 1, family: 'slab' },
+  kmem_cache_zalloc: { maskArg: 1, family: 'slab' },
+  kstrdup: { maskArg: 1, family: 'slab' },
+  alloc_pages: { maskArg: 0, orderArg: 1, family: 'page', returnsPage: true },
+  alloc_page: { maskArg: 0, fixedOrder: 0, family: 'page', returnsPage: true },
+  alloc_pages_node: { maskArg: 1, orderArg: 2, family: 'page', returnsPage: true },
+  __get_free_pages: { maskArg: 0, orderArg: 1, family: 'page' },
+  __get_free_page: { maskArg: 0, fixedOrder: 0, family: 'page' },
+  get_free_page: { maskArg: 0, fixedOrder: 0, family: 'page' },
+  __get_dma_pages: { maskArg: 0, orderArg: 1, family: 'page' },
+  get_zeroed_page: { maskArg: 0, fixedOrder: 0, family: 'page' },
+  mempool_alloc: { maskArg: 1, family: 'mempool' },
+  mempool_create: { maskArg: -1, alwaysSleeps: true, family: 'mempool' },
+  alloc_skb: { maskArg: 1, family: 'other' },
+  skb_clone: { maskArg: 1, family: 'other' },
+  skb_copy: { maskArg: 1, family: 'other' },
+  dma_alloc_coherent: { maskArg: 3, family: 'other' },
+  vmalloc: { maskArg: -1, alwaysSleeps: true, family: 'vmalloc' },
+  vmalloc_32: { maskArg: -1, alwaysSleeps: true, family: 'vmalloc' },
+  kmem_cache_create: { maskArg: -1, alwaysSleeps: true, family: 'slab' },
+};
+
+export const FREE_API: Record<string, { family: AllocApi['family']; orderArg?: number; fixedOrder?: number; takesPage?: boolean }> = {
+  kfree: { family: 'slab' },
+  kmem_cache_free: { family: 'slab' },
+  free_pages: { family: 'page', orderArg: 1 },
+  __free_pages: { family: 'page', orderArg: 1, takesPage: true },
+  free_page: { family: 'page', fixedOrder: 0 },
+  __free_page: { family: 'page', fixedOrder: 0, takesPage: true },
+  free_hot_page: { family: 'page', fixedOrder: 0, takesPage: true },
+  free_cold_page: { family: 'page', fixedOrder: 0, takesPage: true },
+  mempool_free: { family: 'mempool' },
+  vfree: { family: 'vmalloc' },
+};

@@ -1,0 +1,120 @@
+/**
+ * tree-sitter-c through web-tree-sitter. The wasm bytes are handed in by the adapter (server, CLI,
+ * tests): core does no I/O. Trees live in the WebAssembly heap; whoever drops a ParsedFile calls
+ * dispose().
+ */
+import { Edit, Language, Parser, type Node, type Tree } from 'web-tree-sitter';
+import { neutralize } from './neutralize';
+
+export interface ParserWasm {
+  /** web-tree-sitter.wasm (the runtime). */
+  runtime: Uint8Array;
+  /** tree-sitter-c.wasm (the grammar). */
+  language: Uint8Array;
+}
+
+export class ParsedFile {
+  private disposed = false;
+  constructor(
+    /** The user's text, exactly. All offsets refer to it. */
+    readonly text: string,
+    /** The text given to tree-sitter: same length, annotations blanked. */
+    readonly parsedText: string,
+    readonly tree: Tree,
+  ) {}
+
+  get root(): Node {
+    return this.tree.rootNode;
+  }
+
+  dispose(): void {
+    if (!this.disposed) {
+      this.disposed = true;
+      this.tree.delete();
+    }
+  }
+}
+
+let runtimeReady: Promise<void> | undefined;
+
+function pointAt(text: string, index: number): { row: number; column: number } {
+  let row = 0;
+  let lineStart = 0;
+  for (let i = text.indexOf('\n'); i !== -1 && i < index; i = text.indexOf('\n', i + 1)) {
+    row++;
+    lineStart = i + 1;
+  }
+  return { row, column: index - lineStart };
+}
+
+export class CParser {
+  private constructor(private readonly parser: Parser) {}
+
+  static async create(wasm: ParserWasm): Promise<CParser> {
+    runtimeReady ??= Parser.init({ wasmBinary: wasm.runtime } as object);
+    await runtimeReady;
+    const language = await Language.load(wasm.language);
+    const parser = new Parser();
+    parser.setLanguage(language);
+    return new CParser(parser);
+  }
+
+  parse(text: string): ParsedFile {
+    const { text: parsedText } = neutralize(text);
+    return new ParsedFile(text, parsedText, this.run(parsedText, null));
+  }
+
+  /**
+   * Incremental re-parse: the old tree is edited with the span that changed (found by common
+   * prefix/suffix of the neutralized texts, which also covers annotations typed or deleted) and
+   * handed back to tree-sitter. The old ParsedFile is disposed.
+   */
+  reparse(old: ParsedFile, text: string): ParsedFile {
+    const { text: parsedText } = neutralize(text);
+    const a = old.parsedText;
+    const b = parsedText;
+    const max = Math.min(a.length, b.length);
+    let start = 0;
+    while (start < max && a.charCodeAt(start) === b.charCodeAt(start)) start++;
+    let suffix = 0;
+    while (suffix < max - start && a.charCodeAt(a.length - 1 - suffix) === b.charCodeAt(b.length - 1 - suffix)) suffix++;
+    const oldEnd = a.length - suffix;
+    const newEnd = b.length - suffix;
+    const tree = old.tree.copy();
+    old.dispose();
+    tree.edit(
+      new Edit({
+        startIndex: start,
+        oldEndIndex: oldEnd,
+        newEndIndex: newEnd,
+        startPosition: pointAt(a, start),
+        oldEndPosition: pointAt(a, oldEnd),
+        newEndPosition: pointAt(b, newEnd),
+      }),
+    );
+    try {
+      return new ParsedFile(text, parsedText, this.run(parsedText, tree));
+    } finally {
+      tree.delete();
+    }
+  }
+
+  private run(text: string, old: Tree | null): Tree {
+    const tree = this.parser.parse(text, old);
+    if (!tree) throw new Error('tree-sitter returned no tree');
+    return tree;
+  }
+}
+
+/** ERROR and MISSING nodes in a tree; only subtrees flagged hasError are visited. */
+export function countSyntaxErrors(root: Node): number {
+  let count = 0;
+  const stack: Node[] = [root];
+  while (stack.length) {
+    const node = stack.pop()!;
+    if (node.isError || node.isMissing) count++;
+    if (!node.hasError && !node.isMissing) continue;
+    for (const child of node.children) if (child) stack.push(child);
+  }
+  return count;
+}

@@ -1,0 +1,13 @@
+/** The rule registry: one rule, one file (its doc is `<id>.md` beside it). */
+import { gfpBuffer } from './gfp-buffer';
+import { mallocH } from './malloc-h';
+import { mempoolResize } from './mempool-resize';
+import type { Rule } from './types';
+
+export const RULES: readonly Rule[] = [mallocH, gfpBuffer, mempoolResize];
+
+export const RULE_IDS = RULES.map((r) => r.id);
+
+export function ruleById(id: string): Rule | undefined {
+  return RULES.find((r) => r.id === id);
+}

@@ -1,0 +1,61 @@
+import type { FileFacts } from '../facts/file-facts';
+import type { HeaderDefine } from '../gfp/mask';
+import type { Span } from '../text/span';
+
+export type Severity = 'error' | 'warning' | 'info' | 'hint';
+
+export interface TextEdit {
+  start: number;
+  end: number;
+  newText: string;
+}
+
+export interface Fix {
+  title: string;
+  edits: TextEdit[];
+  /** The one fix an editor applies on "fix all" and `kport fix`. */
+  preferred?: boolean;
+}
+
+export interface Related {
+  message: string;
+  span: Span;
+  /** Another file of the workspace; absent for this file. */
+  file?: string;
+  /** 1-based line for related locations in files we hold no text for. */
+  line?: number;
+}
+
+export interface Finding {
+  rule: string;
+  severity: Severity;
+  message: string;
+  span: Span;
+  tags: ('deprecated' | 'unnecessary')[];
+  related: Related[];
+  fixes: Fix[];
+}
+
+/** What the adapter knows beyond this file: other files' facts and local headers. */
+export interface AnalysisEnv {
+  headerDefine?: (name: string) => HeaderDefine | undefined;
+}
+
+export interface RuleContext {
+  facts: FileFacts;
+  env: AnalysisEnv;
+  /** Shared per-file analyses (atomic context, masks) computed once and reused by every rule. */
+  shared: import('../context/shared').SharedAnalyses;
+}
+
+export interface RuleMeta {
+  id: string;
+  severity: Severity;
+  /** The API is gone in 2.6: diagnostics get the Deprecated tag. */
+  deprecated: boolean;
+  summary: string;
+}
+
+export interface Rule extends RuleMeta {
+  check(ctx: RuleContext): Omit<Finding, 'rule' | 'severity'>[];
+}

@@ -1,0 +1,192 @@
+// Simulator state shared by the allocator layers, and the per-step trace/sleep bookkeeping.
+
+import { type MachineConfig, type ScenarioState, ZONE_NAMES } from './machine';
+import { Zone } from './zone';
+import type { AllocFnSpec, ContextKind, SimOp, Snapshot, TraceEntry } from './types';
+
+export type HandleT = 'pages' | 'obj' | 'elem' | 'cache' | 'pool' | 'null' | 'freed' | 'pending' | 'never';
+
+/** One ref's value. A single monomorphic shape keeps the hot path fast. */
+export class Handle {
+  t: HandleT;
+  ref: string;
+  at: number;
+  op: SimOp | null;
+  /** The API that produced it: 'alloc_pages', 'kmalloc', 'kmem_cache_alloc', 'mempool_alloc', ... */
+  api: string;
+  zone = -1;
+  pfn = -1;
+  order = 0;
+  size = 0;
+  slab: Slab | null = null;
+  cache: Cache | null = null;
+  pool: Pool | null = null;
+  inner: Handle | null = null;
+  freedAt = -1;
+  constructor(t: HandleT, ref: string, at: number, op: SimOp | null, api: string) {
+    this.t = t; this.ref = ref; this.at = at; this.op = op; this.api = api;
+  }
+}
+
+export interface Slab { zone: number; pfn: number; order: number; inuse: number; partial: boolean }
+
+export interface Cache {
+  name: string;
+  ref?: string;
+  size: number;
+  order: number;
+  perSlab: number;
+  dma: boolean;
+  internal: boolean;
+  slabs: Slab[];
+  /** Slabs with a free object (stack). */
+  partial: Slab[];
+  emptySlabs: number;
+  objects: number;
+  destroyed: boolean;
+  handle: Handle | null;
+}
+
+export interface Pool {
+  ref: string;
+  minNr: number;
+  reserve: Handle[];
+  fn: AllocFnSpec;
+  cache: Cache | null;
+  waiters: Array<{ ref: string; step: number; gfp: number }>;
+  outstanding: number;
+  destroyed: boolean;
+  structObj: Handle | null;
+  arrObj: Handle | null;
+  handle: Handle;
+}
+
+export const EMPTY_TRACE: TraceEntry[] = Object.freeze([]) as unknown as TraceEntry[];
+
+export class Engine {
+  readonly machine: MachineConfig;
+  readonly zones: Zone[] = [];
+  readonly totalPages: number;
+  scenario: ScenarioState;
+  oomVictims = 0;
+  context: ContextKind;
+  contextReason = '';
+  readonly refs = new Map<string, Handle>();
+  /** Allocations whose ref was overwritten while live: leaked, reported at the end. */
+  readonly orphans: Handle[] = [];
+  readonly kmallocCaches = new Map<string, Cache>();
+  readonly userCaches: Cache[] = [];
+  readonly pools: Pool[] = [];
+  /** Build traces and messages. */
+  readonly verbose: boolean;
+  stepIndex = 0;
+  // per-step state
+  trace: TraceEntry[] = EMPTY_TRACE;
+  slept = false;
+  maySleep = false;
+  atomicSleep: string | null = null;
+  quiet = 0;
+  /** Zone index of the last page __alloc_pages returned. */
+  lastZone = -1;
+
+  constructor(machine: MachineConfig, scenario: ScenarioState, context: ContextKind, verbose: boolean) {
+    this.machine = machine;
+    this.scenario = scenario;
+    this.context = context;
+    this.verbose = verbose;
+    let start = 0;
+    for (let i = 0; i < 3; i++) {
+      const z = new Zone(i, machine.zones[i], start);
+      z.addRange(start, z.pages);
+      this.zones.push(z);
+      start += z.pages;
+    }
+    this.totalPages = start;
+  }
+
+  /** Move the machine to a memory state: drain per-CPU lists, then grab/give back background pages. */
+  applyScenario(s: ScenarioState): void {
+    this.scenario = s;
+    this.oomVictims = s.oomVictims;
+    for (const z of this.zones) {
+      for (const l of z.pcp) {
+        while (l.list.length) z.freeBlock(l.list.pop() as number, 0);
+      }
+      const target = Math.min(s.free[z.idx], z.pages - z.allocated);
+      if (z.freePages > target) z.grab(z.freePages - target);
+      else if (z.freePages < target) z.releaseBackground(target - z.freePages);
+      z.reclaimable = s.reclaimable[z.idx];
+      z.oomPages = s.oomVictimPages[z.idx];
+    }
+  }
+
+  beginStep(index: number): void {
+    this.stepIndex = index;
+    this.trace = this.verbose ? [] : EMPTY_TRACE;
+    this.slept = false;
+    this.maySleep = false;
+    this.atomicSleep = null;
+    this.quiet = 0;
+  }
+
+  tr(rule: string, detail: string): void {
+    if (this.quiet === 0) this.trace.push({ rule, detail });
+  }
+
+  /** The step sleeps here. In a non-process context that is "scheduling while atomic". */
+  sleep(where: string): void {
+    this.slept = true;
+    if (this.context !== 'process' && this.atomicSleep === null) {
+      this.atomicSleep = where;
+      if (this.verbose) {
+        this.trace.push({
+          rule: 'context.sleep-in-atomic',
+          detail: `scheduling while atomic: ${where} sleeps in ${this.contextText()} context`,
+        });
+      }
+    }
+  }
+
+  /** A sleeping mask/call was used; in atomic context note the latent bug. */
+  noteMaySleep(what: string): void {
+    this.maySleep = true;
+    if (this.context !== 'process' && this.verbose) {
+      this.trace.push({
+        rule: 'context.may-sleep',
+        detail: `${what} may sleep but runs in ${this.contextText()} context: it did not sleep this time, ` +
+          'it would ("scheduling while atomic") under memory pressure; might_sleep_if() warns with CONFIG_DEBUG_SPINLOCK_SLEEP',
+        maySleep: true,
+      });
+    }
+  }
+
+  contextText(): string {
+    return this.context === 'atomic' ? `atomic (${this.contextReason || 'spinlock held / irqs off'})` : this.context;
+  }
+
+  snapshot(): Snapshot {
+    return {
+      context: this.context,
+      zones: this.zones.map((z) => ({
+        name: ZONE_NAMES[z.idx],
+        total: z.pages,
+        free: z.freePages,
+        freeBlocks: Array.from(z.nrFree),
+        hot: z.pcp[0].list.length,
+        cold: z.pcp[1].list.length,
+        allocated: z.allocated,
+        background: z.background,
+        reclaimable: Math.min(z.reclaimable, z.background),
+        min: z.min,
+        low: z.low,
+        high: z.high,
+      })),
+      pools: this.pools.filter((p) => !p.destroyed).map((p) => ({
+        ref: p.ref, min_nr: p.minNr, curr_nr: p.reserve.length, waiters: p.waiters.length, outstanding: p.outstanding,
+      })),
+      caches: [...this.kmallocCaches.values(), ...this.userCaches]
+        .filter((c) => !c.destroyed && (c.objects > 0 || c.slabs.length > 0 || !c.internal))
+        .map((c) => ({ name: c.name, ...(c.ref !== undefined ? { ref: c.ref } : {}), size: c.size, objects: c.objects, slabs: c.slabs.length })),
+    };
+  }
+}

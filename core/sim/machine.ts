@@ -1,0 +1,129 @@
+// Machine configuration, the default 256 MiB box, and the memory scenarios.
+
+export type ZoneName = 'DMA' | 'Normal' | 'HighMem';
+export const ZONE_NAMES: readonly ZoneName[] = ['DMA', 'Normal', 'HighMem'];
+export const MAX_ORDER = 11; // orders 0..10
+
+export interface PcpConfig { low: number; high: number; batch: number }
+
+export interface ZoneConfig {
+  name: ZoneName;
+  pages: number;
+  min: number;
+  low: number;
+  high: number;
+  hot: PcpConfig;
+  cold: PcpConfig;
+}
+
+export interface MachineConfig {
+  pageSize: number;
+  zones: [ZoneConfig, ZoneConfig, ZoneConfig];
+  /** Pages direct reclaim frees per call per zone: with __GFP_IO|__GFP_FS, with __GFP_IO only, with neither. */
+  reclaimPerCall: { fsio: number; io: number; none: number };
+}
+
+/** A memory state: what the rest of the system holds when the simulated code runs. */
+export interface ScenarioState {
+  name: string;
+  /** Free (buddy) pages per zone [DMA, Normal, HighMem]. */
+  free: [number, number, number];
+  /** Pages direct reclaim can still free per zone (clean/dirty page cache, anon pages). */
+  reclaimable: [number, number, number];
+  /** Tasks the OOM killer can kill that free memory, and the pages each kill frees per zone. */
+  oomVictims: number;
+  oomVictimPages: [number, number, number];
+}
+
+export type ScenarioName = 'normal' | 'pressure' | 'exhausted';
+export const SCENARIO_NAMES: readonly ScenarioName[] = ['normal', 'pressure', 'exhausted'];
+
+/** 2.6.0 free_area_init_core: batch = min(pages/1024, 256KiB/PAGE_SIZE)/4, >= 1. */
+export function pcpFor(pages: number, pageSize = 4096): { hot: PcpConfig; cold: PcpConfig } {
+  let batch = Math.floor(pages / 1024);
+  if (batch * pageSize > 256 * 1024) batch = Math.floor((256 * 1024) / pageSize);
+  batch = Math.floor(batch / 4);
+  if (batch < 1) batch = 1;
+  return { hot: { low: 2 * batch, high: 6 * batch, batch }, cold: { low: 0, high: 2 * batch, batch } };
+}
+
+/**
+ * Watermarks as 2.6 setup_per_zone_pages_min computes them: min_free_kbytes = sqrt(lowmem_kbytes * 16)
+ * split between the lowmem zones by size; HighMem gets pages/1024 clamped to [32, 128];
+ * pages_low = 2 * pages_min, pages_high = 3 * pages_min (2.6.0).
+ */
+export function watermarksFor(pages: [number, number, number], pageSize = 4096): Array<{ min: number; low: number; high: number }> {
+  const lowmem = pages[0] + pages[1];
+  const minFreeKb = Math.floor(Math.sqrt((lowmem * pageSize) / 1024 * 16));
+  const minPagesTotal = Math.floor(minFreeKb / (pageSize / 1024));
+  return pages.map((p, i) => {
+    let min: number;
+    if (i === 2) min = Math.min(128, Math.max(32, Math.floor(p / 1024)));
+    else min = lowmem > 0 ? Math.floor((minPagesTotal * p) / lowmem) : 0;
+    return { min, low: min * 2, high: min * 3 };
+  });
+}
+
+export function makeMachine(pages: [number, number, number], pageSize = 4096): MachineConfig {
+  const wm = watermarksFor(pages, pageSize);
+  const zones = ZONE_NAMES.map((name, i) => ({ name, pages: pages[i], ...wm[i], ...pcpFor(pages[i], pageSize) })) as MachineConfig['zones'];
+  return { pageSize, zones, reclaimPerCall: { fsio: 32, io: 16, none: 8 } };
+}
+
+/**
+ * Default: a 256 MiB i386 box with 4 KiB pages: DMA 16 MiB (4096 pages), Normal 112 MiB (28672),
+ * HighMem 128 MiB (32768). Watermarks (min/low/high): DMA 45/90/135, Normal 316/632/948,
+ * HighMem 32/64/96. Per-CPU lists (one CPU): DMA hot 2/6/1 cold 0/2/1, Normal hot 14/42/7
+ * cold 0/14/7, HighMem hot 16/48/8 cold 0/16/8 (low/high/batch).
+ */
+export const DEFAULT_MACHINE: MachineConfig = makeMachine([4096, 28672, 32768]);
+
+export const SCENARIOS: Readonly<Record<ScenarioName, ScenarioState>> = {
+  // Plenty free everywhere; reclaim would always progress; the OOM killer has victims.
+  normal: { name: 'normal', free: [3072, 20480, 24576], reclaimable: [1024, 4096, 4096], oomVictims: 4, oomVictimPages: [0, 256, 512] },
+  // Below pages_min for ordinary allocations but above the GFP_ATOMIC reserve (3/8 of pages_min);
+  // reclaim frees a bounded amount; the OOM killer can kill one task.
+  pressure: { name: 'pressure', free: [30, 200, 20], reclaimable: [64, 512, 256], oomVictims: 1, oomVictimPages: [0, 128, 256] },
+  // Below even the atomic reserve; reclaim frees nothing; the OOM killer finds no task whose death
+  // frees memory (every killable task already died), so it frees 0 pages.
+  exhausted: { name: 'exhausted', free: [4, 32, 4], reclaimable: [0, 0, 0], oomVictims: 0, oomVictimPages: [0, 0, 0] },
+};
+
+function isNat(n: unknown, max = 1 << 24): n is number {
+  return typeof n === 'number' && Number.isInteger(n) && n >= 0 && n <= max;
+}
+
+/** Validate a user machine; returns an error message or null. */
+export function validateMachine(m: unknown): string | null {
+  if (m === null || typeof m !== 'object') return 'machine must be an object';
+  const mc = m as Partial<MachineConfig>;
+  if (!isNat(mc.pageSize) || mc.pageSize < 512) return 'machine.pageSize must be an integer >= 512';
+  if (!Array.isArray(mc.zones) || mc.zones.length !== 3) return 'machine.zones must list DMA, Normal, HighMem';
+  let total = 0;
+  for (let i = 0; i < 3; i++) {
+    const z = mc.zones[i] as Partial<ZoneConfig> | undefined;
+    if (!z || typeof z !== 'object') return `zone ${i} missing`;
+    if (!isNat(z.pages)) return `zone ${ZONE_NAMES[i]}: pages must be a non-negative integer`;
+    if (!isNat(z.min) || !isNat(z.low) || !isNat(z.high) || !(z.min <= z.low && z.low <= z.high)) {
+      return `zone ${ZONE_NAMES[i]}: need integers pages_min <= pages_low <= pages_high`;
+    }
+    for (const l of [z.hot, z.cold]) {
+      if (!l || !isNat(l.low) || !isNat(l.high) || !isNat(l.batch) || l.batch < 1) return `zone ${ZONE_NAMES[i]}: bad per-CPU list config`;
+    }
+    total += z.pages;
+  }
+  if (total > 1 << 22) return 'machine too large to simulate (more than 4M pages)';
+  const r = mc.reclaimPerCall;
+  if (!r || !isNat(r.fsio) || !isNat(r.io) || !isNat(r.none)) return 'machine.reclaimPerCall must give fsio/io/none page counts';
+  return null;
+}
+
+export function validateScenario(s: unknown): string | null {
+  if (s === null || typeof s !== 'object') return 'scenario must be a name or a state object';
+  const st = s as Partial<ScenarioState>;
+  const tri = (a: unknown) => Array.isArray(a) && a.length === 3 && a.every((x) => isNat(x));
+  if (!tri(st.free)) return 'scenario.free must be [dma, normal, highmem] page counts';
+  if (!tri(st.reclaimable)) return 'scenario.reclaimable must be [dma, normal, highmem] page counts';
+  if (!isNat(st.oomVictims, 1000) || !tri(st.oomVictimPages)) return 'scenario.oomVictims/oomVictimPages malformed';
+  return null;
+}

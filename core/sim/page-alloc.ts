@@ -1,0 +1,227 @@
+// __alloc_pages (2.6 mm/page_alloc.c), per-CPU lists, direct reclaim and the OOM killer model.
+
+import type { GfpInfo } from './gfp';
+import type { Engine } from './engine';
+import type { Zone } from './zone';
+
+export const NULL_PAGE = -1;
+export const NEVER = -2;
+
+const MARK_NAMES = ['pages_low', 'pages_min', 'pages_high'];
+
+function effectiveMin(mark: number, canTryHarder: boolean, gfpHigh: boolean): number {
+  let min = mark;
+  if (gfpHigh) min -= Math.floor(min / 2);
+  if (canTryHarder) min -= Math.floor(min / 4);
+  return min;
+}
+
+/** zone_watermark_ok (2.6.10+): order-aware; each lower order's free pages stop counting, min halves. */
+export function watermarkOk(z: Zone, order: number, mark: number, canTryHarder: boolean, gfpHigh: boolean): boolean {
+  let min = effectiveMin(mark, canTryHarder, gfpHigh);
+  let free = z.freePages - (1 << order) + 1;
+  if (free <= min) return false;
+  for (let o = 0; o < order; o++) {
+    free -= z.nrFree[o] << o;
+    min >>= 1;
+    if (free <= min) return false;
+  }
+  return true;
+}
+
+/** buffered_rmqueue: order 0 through the per-CPU hot (or cold) list, else __rmqueue. */
+function bufferedRmqueue(e: Engine, z: Zone, order: number, cold: boolean): number {
+  if (order === 0) {
+    const pcp = z.pcp[cold ? 1 : 0];
+    if (pcp.list.length <= pcp.low) {
+      let got = 0;
+      for (; got < pcp.batch; got++) {
+        const p = z.rmqueue(0);
+        if (p < 0) break;
+        pcp.list.push(p);
+      }
+      if (e.verbose && got > 0) {
+        e.tr('pcp.refill', `${z.name} ${cold ? 'cold' : 'hot'} list count ${pcp.list.length - got} <= low ${pcp.low}: ` +
+          `rmqueue_bulk moves ${got} page(s) from the buddy lists (batch ${pcp.batch})`);
+      }
+    }
+    if (pcp.list.length > 0) {
+      const p = pcp.list.pop() as number;
+      z.allocated++;
+      if (e.verbose) e.tr(cold ? 'pcp.take-cold' : 'pcp.take-hot', `page pfn ${p} from the ${z.name} per-CPU ${cold ? 'cold (__GFP_COLD)' : 'hot'} list (count now ${pcp.list.length})`);
+      return p;
+    }
+  }
+  const p = z.rmqueue(order);
+  if (p >= 0) {
+    z.allocated += 1 << order;
+    if (e.verbose) {
+      const split = z.lastSplitFrom > order ? `, split from an order-${z.lastSplitFrom} block (expand)` : '';
+      e.tr('buddy.rmqueue', `${z.name}: order-${order} block at pfn ${p} from the buddy lists${split}`);
+    }
+  }
+  return p;
+}
+
+function tryZones(e: Engine, g: GfpInfo, order: number, which: 0 | 1 | 2, canTryHarder: boolean, gfpHigh: boolean, rule: string): number {
+  const zl = g.zones;
+  for (let i = 0; i < zl.length; i++) {
+    const z = e.zones[zl[i]];
+    const mark = which === 0 ? z.low : which === 1 ? z.min : z.high;
+    const ok = watermarkOk(z, order, mark, canTryHarder, gfpHigh);
+    if (e.verbose) {
+      const eff = effectiveMin(mark, canTryHarder, gfpHigh);
+      const adj = eff !== mark ? ` lowered to ${eff}${gfpHigh ? ' (__GFP_HIGH: half)' : ''}${canTryHarder ? ' (cannot sleep: a further quarter)' : ''}` : '';
+      e.tr(rule, `${z.name}: free ${z.freePages} ${ok ? 'passes' : 'fails'} the order-${order} check against ${MARK_NAMES[which]} ${mark}${adj}`);
+    }
+    if (!ok) continue;
+    const p = bufferedRmqueue(e, z, order, g.cold);
+    if (p >= 0) { e.lastZone = z.idx; return p; }
+    if (e.verbose) e.tr(rule, `${z.name}: no free block of order >= ${order} (fragmented)`);
+  }
+  return NULL_PAGE;
+}
+
+/** try_to_free_pages model: frees background pages per zone of the zonelist, by mask and scenario budget. */
+function reclaim(e: Engine, g: GfpInfo): number {
+  const r = e.machine.reclaimPerCall;
+  const per = g.canIO && g.canFS ? r.fsio : g.canIO ? r.io : r.none;
+  let freed = 0;
+  for (const zi of g.zones) {
+    const z = e.zones[zi];
+    const n = Math.min(per, z.reclaimable, z.background);
+    if (n <= 0) continue;
+    const k = z.releaseBackground(n);
+    z.reclaimable -= k;
+    freed += k;
+  }
+  if (e.verbose) {
+    const how = g.canIO && g.canFS ? 'may write dirty pages and call into filesystems' : g.canIO ? 'no __GFP_FS: no filesystem writeback' : 'no __GFP_IO: only clean, unmapped pages';
+    e.tr('reclaim.try_to_free_pages', `direct reclaim (${how}, up to ${per} pages per zone): freed ${freed} page(s) in scenario "${e.scenario.name}"`);
+  }
+  return freed;
+}
+
+/** out_of_memory model: kills a victim if the scenario has one; its exit frees oomVictimPages per zone. */
+function outOfMemory(e: Engine): number {
+  if (e.oomVictims <= 0) {
+    if (e.verbose) e.tr('oom.nothing-to-free', `out_of_memory(): in scenario "${e.scenario.name}" no task's death frees memory: 0 pages freed`);
+    return 0;
+  }
+  e.oomVictims--;
+  let freed = 0;
+  for (const z of e.zones) freed += z.releaseBackground(z.oomPages);
+  if (e.verbose) e.tr('oom.kill', `out_of_memory(): kills a task; its exit frees ${freed} page(s) (${e.oomVictims} victim(s) left)`);
+  return freed;
+}
+
+function warn(e: Engine, g: GfpInfo, order: number): void {
+  if (!e.verbose) return;
+  if (g.nowarn) e.tr('alloc_pages.nowarn', '__GFP_NOWARN: failure is silent');
+  else e.tr('alloc_pages.warn', `printk: "page allocation failure. order:${order}, mode:0x${g.mask.toString(16)}" + dump_stack()`);
+}
+
+const QUIET_AFTER = 3;
+
+/**
+ * __alloc_pages(gfp, order): returns the pfn (zone in e.lastZone), NULL_PAGE, or NEVER.
+ * Order must already be validated (0..10).
+ */
+export function allocPages(e: Engine, g: GfpInfo, order: number): number {
+  const wait = g.canSleep;
+  if (wait) e.noteMaySleep(`allocation with ${g.text}`);
+  if (e.verbose) e.tr('alloc_pages.zonelist', `zonelist for ${g.text}: ${g.zones.map((i) => e.zones[i].name).join(', ')}`);
+  // can_try_harder = rt_task && !in_interrupt || !wait (no real-time tasks modelled)
+  const canTryHarder = !wait;
+  const savedQuiet = e.quiet;
+  let rounds = 0;
+  try {
+    for (let restart = 0; restart < 10000; restart++) {
+      let p = tryZones(e, g, order, 0, false, false, 'alloc_pages.step1-low-watermark');
+      if (p >= 0) return p;
+      if (e.verbose) e.tr('alloc_pages.step2-wake-kswapd', 'wakeup_kswapd() on each zone of the zonelist (background reclaim; no effect on this call)');
+      p = tryZones(e, g, order, 1, canTryHarder, g.usesReserves, 'alloc_pages.step3-min-watermark');
+      if (p >= 0) return p;
+      if (!wait) {
+        if (e.verbose) e.tr('alloc_pages.step4-no-wait-fail', `no __GFP_WAIT: cannot reclaim, returns NULL`);
+        warn(e, g, order);
+        return NULL_PAGE;
+      }
+      let restarted = false;
+      for (;;) {
+        rounds++;
+        if (rounds > QUIET_AFTER) e.quiet = 1;
+        e.sleep('__alloc_pages direct reclaim');
+        if (e.verbose) e.tr('alloc_pages.step5-direct-reclaim', 'cond_resched(); try_to_free_pages() (the caller sleeps)');
+        const freed = reclaim(e, g);
+        if (freed > 0) {
+          p = tryZones(e, g, order, 1, canTryHarder, g.usesReserves, 'alloc_pages.step5-retry-min');
+          if (p >= 0) return p;
+        } else if (g.canFS && !g.noretry) {
+          p = tryZones(e, g, order, 2, canTryHarder, g.usesReserves, 'alloc_pages.step5-high-watermark');
+          if (p >= 0) return p;
+          const killed = outOfMemory(e);
+          if (killed > 0) {
+            if (e.verbose) e.tr('alloc_pages.step5-oom-restart', 'the OOM killer freed memory: goto restart');
+            restarted = true;
+            break;
+          }
+        }
+        const retry = !g.noretry && (order <= 3 || g.repeat || g.nofail);
+        if (!retry) {
+          if (e.verbose) {
+            e.tr('alloc_pages.step6-fail', g.noretry ? '__GFP_NORETRY: no retry, returns NULL'
+              : `order ${order} > 3 without __GFP_REPEAT/__GFP_NOFAIL: no retry, returns NULL`);
+          }
+          warn(e, g, order);
+          return NULL_PAGE;
+        }
+        if (freed === 0) {
+          // Reclaim and the OOM killer are exhausted in this scenario: nothing will ever change.
+          e.quiet = savedQuiet;
+          if (g.nofail || order <= 3) {
+            if (e.verbose) {
+              e.tr('alloc_pages.never-returns', `${g.nofail ? '__GFP_NOFAIL' : `order ${order} <= 3`}: __alloc_pages retries forever, ` +
+                `but in scenario "${e.scenario.name}" reclaim frees nothing${g.canFS && !g.noretry ? ' and the OOM killer frees nothing' : ''}: the call never returns`);
+            }
+            return NEVER;
+          }
+          if (e.verbose) e.tr('alloc_pages.step6-repeat-gives-up', `__GFP_REPEAT at order ${order} > 3: a retry pass freed nothing, so it fails ("might fail", gfp.h)`);
+          warn(e, g, order);
+          return NULL_PAGE;
+        }
+        e.sleep('blk_congestion_wait');
+        if (e.verbose) e.tr('alloc_pages.step6-retry', `${g.nofail ? '__GFP_NOFAIL' : g.repeat ? '__GFP_REPEAT' : `order ${order} <= 3`}: blk_congestion_wait(), goto rebalance`);
+      }
+      if (!restarted) break;
+    }
+    return NEVER;
+  } finally {
+    if (e.quiet !== savedQuiet) {
+      e.quiet = savedQuiet;
+      if (e.verbose) e.tr('alloc_pages.rounds', `${rounds} reclaim round(s) in total (trace of rounds after the ${QUIET_AFTER}rd elided)`);
+    }
+  }
+}
+
+/** free_hot_cold_page: push on the per-CPU list; give `batch` pages back when count >= high. */
+export function freeHotCold(e: Engine, z: Zone, pfn: number, cold: boolean): void {
+  const pcp = z.pcp[cold ? 1 : 0];
+  if (pcp.list.length >= pcp.high) {
+    const n = Math.min(pcp.batch, pcp.list.length);
+    const out = pcp.list.splice(0, n);
+    for (let i = 0; i < out.length; i++) z.freeBlock(out[i], 0);
+    if (e.verbose) e.tr('pcp.drain', `${z.name} ${cold ? 'cold' : 'hot'} list count >= high ${pcp.high}: free_pages_bulk returns ${n} page(s) to the buddy lists`);
+  }
+  pcp.list.push(pfn);
+  if (e.verbose) e.tr(cold ? 'pcp.free-cold' : 'pcp.free-hot', `page pfn ${pfn} onto the ${z.name} per-CPU ${cold ? 'cold' : 'hot'} list (count now ${pcp.list.length})`);
+}
+
+/** __free_pages: order 0 → free_hot_page (or cold), larger → __free_pages_ok to the buddy lists. */
+export function freeBlock(e: Engine, zi: number, pfn: number, order: number, cold: boolean): void {
+  const z = e.zones[zi];
+  z.allocated -= 1 << order;
+  if (order === 0) { freeHotCold(e, z, pfn, cold); return; }
+  z.freeBlock(pfn, order);
+  if (e.verbose) e.tr('buddy.free', `${z.name}: order-${order} block at pfn ${pfn} back to the buddy lists${z.lastMerges ? `, coalesced ${z.lastMerges} time(s)` : ''}`);
+}

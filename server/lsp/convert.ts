@@ -1,0 +1,57 @@
+/** core findings → LSP diagnostics and code actions. */
+import { pathToFileURL } from 'node:url';
+import path from 'node:path';
+import {
+  CodeAction,
+  CodeActionKind,
+  Diagnostic,
+  DiagnosticSeverity,
+  DiagnosticTag,
+  type TextEdit,
+} from 'vscode-languageserver/node';
+import type { Finding, LineIndex, Span } from '../../core';
+
+const SEVERITY: Record<Finding['severity'], DiagnosticSeverity> = {
+  error: DiagnosticSeverity.Error,
+  warning: DiagnosticSeverity.Warning,
+  info: DiagnosticSeverity.Information,
+  hint: DiagnosticSeverity.Hint,
+};
+
+export function rangeOf(lines: LineIndex, span: Span) {
+  return { start: lines.positionAt(span.start), end: lines.positionAt(span.end) };
+}
+
+export function toDiagnostic(f: Finding, lines: LineIndex, uri: string, docsDir: string): Diagnostic {
+  return {
+    range: rangeOf(lines, f.span),
+    severity: SEVERITY[f.severity],
+    code: f.rule,
+    codeDescription: { href: pathToFileURL(path.join(docsDir, `${f.rule}.md`)).href },
+    source: 'kport',
+    message: f.message,
+    tags: f.tags.includes('deprecated') ? [DiagnosticTag.Deprecated] : undefined,
+    relatedInformation: f.related.length
+      ? f.related.map((r) => ({
+          location: r.file
+            ? { uri: pathToFileURL(r.file).href, range: { start: { line: (r.line ?? 1) - 1, character: 0 }, end: { line: (r.line ?? 1) - 1, character: 0 } } }
+            : { uri, range: rangeOf(lines, r.span) },
+          message: r.message,
+        }))
+      : undefined,
+  };
+}
+
+export function toEdits(lines: LineIndex, edits: { start: number; end: number; newText: string }[]): TextEdit[] {
+  return edits.map((e) => ({ range: rangeOf(lines, e), newText: e.newText }));
+}
+
+export function quickFixes(f: Finding, diagnostic: Diagnostic, lines: LineIndex, uri: string): CodeAction[] {
+  return f.fixes.map((fix) => ({
+    title: fix.title,
+    kind: CodeActionKind.QuickFix,
+    diagnostics: [diagnostic],
+    isPreferred: fix.preferred ?? false,
+    edit: { changes: { [uri]: toEdits(lines, fix.edits) } },
+  }));
+}

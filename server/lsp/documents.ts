@@ -1,0 +1,50 @@
+/** Open documents: text, incremental parse tree, facts and the last analysis. Trees are freed on close. */
+import { fileURLToPath } from 'node:url';
+import { TextDocument } from 'vscode-languageserver-textdocument';
+import { analyze, FileFacts, FunctionCache, LineIndex, type AnalysisEnv, type AnalyzeOptions, type CParser, type Finding, type ParsedFile, type RuleFailure } from '../../core';
+import { headerResolver } from '../node/headers';
+
+export interface Analysis {
+  version: number;
+  facts: FileFacts;
+  lines: LineIndex;
+  findings: Finding[];
+  failures: RuleFailure[];
+  env: AnalysisEnv;
+  /** Set when parsing or analysis failed as a whole. */
+  error?: string;
+}
+
+export class OpenDocument {
+  parsed: ParsedFile | undefined;
+  readonly functions = new FunctionCache();
+  analysis: Analysis | undefined;
+
+  constructor(public doc: TextDocument) {}
+
+  get path(): string {
+    try {
+      return this.doc.uri.startsWith('file:') ? fileURLToPath(this.doc.uri) : this.doc.uri;
+    } catch {
+      return this.doc.uri;
+    }
+  }
+
+  /** Parses (incrementally when a previous tree exists) and runs the rules. */
+  analyze(parser: CParser, options: AnalyzeOptions): Analysis {
+    if (this.analysis && this.analysis.version === this.doc.version) return this.analysis;
+    const text = this.doc.getText();
+    this.parsed = this.parsed ? parser.reparse(this.parsed, text) : parser.parse(text);
+    const facts = new FileFacts(this.parsed, this.path, this.functions);
+    const env = { ...options.env, headerDefine: this.doc.uri.startsWith('file:') ? headerResolver(facts, this.path) : undefined };
+    const { findings, failures } = analyze(facts, { ...options, env });
+    this.analysis = { version: this.doc.version, facts, lines: new LineIndex(text), findings, failures, env };
+    return this.analysis;
+  }
+
+  dispose(): void {
+    this.parsed?.dispose();
+    this.parsed = undefined;
+    this.analysis = undefined;
+  }
+}

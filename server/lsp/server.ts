@@ -1,0 +1,201 @@
+/**
+ * The language server: a thin adapter from LSP to core. Transports (stdio, node-ipc, socket) are
+ * picked by vscode-languageserver from the command line.
+ */
+import { fileURLToPath } from 'node:url';
+import {
+  CodeAction,
+  CodeActionKind,
+  createConnection,
+  DidChangeConfigurationNotification,
+  ProposedFeatures,
+  TextDocuments,
+  TextDocumentSyncKind,
+  type Connection,
+  type Diagnostic,
+  type InitializeParams,
+} from 'vscode-languageserver/node';
+import { TextDocument } from 'vscode-languageserver-textdocument';
+import { hoverAt, mergeConfigs, parseConfig, preferredEdits, RULE_IDS, type CParser, type KportConfig } from '../../core';
+import { findConfigFile, loadConfigFile } from '../node/config-file';
+import { docsDir, loadParser } from '../node/wasm';
+import { quickFixes, rangeOf, toDiagnostic, toEdits } from './convert';
+import { OpenDocument, type Analysis } from './documents';
+
+export const FIX_ALL_KIND = CodeActionKind.SourceFixAll + '.kport';
+
+export interface ServerOptions {
+  debounceMs?: number;
+}
+
+export function startServer(connection: Connection = createConnection(ProposedFeatures.all), options: ServerOptions = {}): Connection {
+  const documents = new TextDocuments(TextDocument);
+  const open = new Map<string, OpenDocument>();
+  const timers = new Map<string, NodeJS.Timeout>();
+  const docs = docsDir();
+  let parser: CParser | undefined;
+  let parserError: string | undefined;
+  let debounceMs = options.debounceMs ?? 5;
+  let fileConfig: KportConfig | undefined;
+  let editorConfig: KportConfig | undefined;
+  let canPullConfig = false;
+
+  const config = () => mergeConfigs(fileConfig, editorConfig);
+
+  function readWorkspaceConfig(params: InitializeParams): void {
+    const root = params.workspaceFolders?.[0]?.uri ?? params.rootUri;
+    if (!root?.startsWith('file:')) return;
+    const file = findConfigFile(fileURLToPath(root));
+    if (!file) return;
+    const { config: c, problems } = loadConfigFile(file);
+    fileConfig = c;
+    for (const p of problems) connection.window.showWarningMessage(`kport: ${p}`);
+  }
+
+  function applyEditorSettings(settings: unknown): void {
+    const rules = (settings as { rules?: unknown } | null)?.rules;
+    if (rules === undefined) return;
+    const { config: c, problems } = parseConfig({ rules }, RULE_IDS);
+    editorConfig = c;
+    for (const p of problems) connection.console.warn(`kport settings: ${p}`);
+  }
+
+  connection.onInitialize(async (params) => {
+    const init = (params.initializationOptions ?? {}) as { debounceMs?: number; settings?: unknown };
+    if (typeof init.debounceMs === 'number' && init.debounceMs >= 0) debounceMs = init.debounceMs;
+    if (init.settings) applyEditorSettings(init.settings);
+    canPullConfig = !!params.capabilities.workspace?.configuration;
+    readWorkspaceConfig(params);
+    try {
+      parser = await loadParser();
+    } catch (e) {
+      parserError = `kport could not load the C parser: ${(e as Error).message}`;
+    }
+    return {
+      capabilities: {
+        textDocumentSync: { openClose: true, change: TextDocumentSyncKind.Incremental },
+        codeActionProvider: { codeActionKinds: [CodeActionKind.QuickFix, FIX_ALL_KIND] },
+        hoverProvider: true,
+      },
+      serverInfo: { name: 'kport', version: '0.1.0' },
+    };
+  });
+
+  connection.onInitialized(async () => {
+    if (parserError) connection.window.showErrorMessage(parserError);
+    if (canPullConfig) {
+      await connection.client.register(DidChangeConfigurationNotification.type, undefined).catch(() => undefined);
+      await pullSettings();
+    }
+  });
+
+  async function pullSettings(): Promise<void> {
+    if (!canPullConfig) return;
+    try {
+      const [settings] = await connection.workspace.getConfiguration([{ section: 'kport' }]);
+      applyEditorSettings(settings);
+    } catch {
+      /* a client that advertises configuration but fails it keeps the current settings */
+    }
+  }
+
+  connection.onDidChangeConfiguration(async (change) => {
+    if (canPullConfig) await pullSettings();
+    else applyEditorSettings((change.settings as { kport?: unknown } | null)?.kport);
+    for (const d of open.values()) d.analysis = undefined;
+    for (const uri of open.keys()) schedule(uri, 0);
+  });
+
+  function analysisOf(uri: string): Analysis | undefined {
+    const d = open.get(uri);
+    if (!d || !parser) return undefined;
+    try {
+      const a = d.analyze(parser, { config: config() });
+      if (a.failures.length) connection.console.error(`kport: rule failures in ${uri}: ${a.failures.map((f) => `${f.rule}: ${f.error}`).join('; ')}`);
+      return a;
+    } catch (e) {
+      // The parser threw or ran out of wasm memory: drop the tree, say so on the document, keep serving others.
+      d.parsed = undefined;
+      d.analysis = undefined;
+      const reason = e instanceof Error ? e.message : String(e);
+      connection.console.error(`kport: analysis of ${uri} failed: ${reason}`);
+      return undefined;
+    }
+  }
+
+  function validate(uri: string): void {
+    timers.delete(uri);
+    const d = open.get(uri);
+    if (!d) return;
+    if (!parser) {
+      connection.sendDiagnostics({ uri, version: d.doc.version, diagnostics: [failureDiagnostic(parserError ?? 'parser not loaded')] });
+      return;
+    }
+    const a = analysisOf(uri);
+    const diagnostics = a ? a.findings.map((f) => toDiagnostic(f, a.lines, uri, docs)) : [failureDiagnostic(`analysis failed for this file; see the kport output channel`)];
+    connection.sendDiagnostics({ uri, version: d.doc.version, diagnostics });
+  }
+
+  function failureDiagnostic(message: string): Diagnostic {
+    return { range: { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } }, severity: 1, source: 'kport', message: `kport: ${message}` };
+  }
+
+  function schedule(uri: string, delay = debounceMs): void {
+    const t = timers.get(uri);
+    if (t) clearTimeout(t);
+    timers.set(uri, setTimeout(() => validate(uri), delay));
+  }
+
+  documents.onDidOpen((e) => {
+    open.set(e.document.uri, new OpenDocument(e.document));
+    schedule(e.document.uri, 0);
+  });
+  documents.onDidChangeContent((e) => {
+    const d = open.get(e.document.uri);
+    if (d) d.doc = e.document;
+    else open.set(e.document.uri, new OpenDocument(e.document));
+    schedule(e.document.uri);
+  });
+  documents.onDidClose((e) => {
+    const t = timers.get(e.document.uri);
+    if (t) clearTimeout(t);
+    timers.delete(e.document.uri);
+    open.get(e.document.uri)?.dispose();
+    open.delete(e.document.uri);
+    connection.sendDiagnostics({ uri: e.document.uri, diagnostics: [] });
+  });
+
+  connection.onCodeAction((params) => {
+    const a = analysisOf(params.textDocument.uri);
+    if (!a) return [];
+    const uri = params.textDocument.uri;
+    const only = params.context.only;
+    const actions: CodeAction[] = [];
+    const wantsQuickFix = !only || only.some((k) => CodeActionKind.QuickFix.startsWith(k) || k.startsWith(CodeActionKind.QuickFix));
+    const wantsFixAll = !only || only.some((k) => FIX_ALL_KIND.startsWith(k));
+    if (wantsQuickFix) {
+      const start = a.lines.offsetAt(params.range.start);
+      const end = a.lines.offsetAt(params.range.end);
+      for (const f of a.findings) {
+        if (f.span.end < start || f.span.start > end) continue;
+        actions.push(...quickFixes(f, toDiagnostic(f, a.lines, uri, docs), a.lines, uri));
+      }
+    }
+    if (wantsFixAll) {
+      const { edits, applied } = preferredEdits(a.findings);
+      if (applied.length) actions.push({ title: `kport: fix all ${applied.length} porting problems`, kind: FIX_ALL_KIND, edit: { changes: { [uri]: toEdits(a.lines, edits) } } });
+    }
+    return actions;
+  });
+
+  connection.onHover((params) => {
+    const a = analysisOf(params.textDocument.uri);
+    if (!a) return null;
+    const h = hoverAt(a.facts, a.lines.offsetAt(params.position), a.env);
+    return h ? { contents: { kind: 'markdown', value: h.markdown }, range: rangeOf(a.lines, h.span) } : null;
+  });
+
+  documents.listen(connection);
+  connection.listen();
+  return connection;
+}
