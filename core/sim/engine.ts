@@ -53,7 +53,7 @@ export interface Pool {
   reserve: Handle[];
   fn: AllocFnSpec;
   cache: Cache | null;
-  waiters: Array<{ ref: string; step: number; gfp: number }>;
+  waiters: Array<{ handle: Handle; step: number; gfp: number; context: ContextKind }>;
   outstanding: number;
   destroyed: boolean;
   structObj: Handle | null;
@@ -88,6 +88,8 @@ export class Engine {
   quiet = 0;
   /** Zone index of the last page __alloc_pages returned. */
   lastZone = -1;
+  /** mempool waiters woken during the current step (simulate.ts amends their step results). */
+  woken: Array<{ step: number; handle: Handle; result: 'ok' | 'never' }> = [];
 
   constructor(machine: MachineConfig, scenario: ScenarioState, context: ContextKind, verbose: boolean) {
     this.machine = machine;
@@ -130,7 +132,7 @@ export class Engine {
   }
 
   tr(rule: string, detail: string): void {
-    if (this.quiet === 0) this.trace.push({ rule, detail });
+    if (this.quiet === 0 && this.verbose) this.trace.push({ rule, detail });
   }
 
   /** The step sleeps here. In a non-process context that is "scheduling while atomic". */

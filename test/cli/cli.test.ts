@@ -1,0 +1,55 @@
+/** The CLI as a user runs it: output formats, exit codes, unreadable files. */
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { test } from 'node:test';
+import { KPORT_BIN, ROOT } from '../support/lsp-client';
+
+const run = (args: string[], cwd = ROOT) => spawnSync(process.execPath, [KPORT_BIN, ...args], { cwd, encoding: 'utf8' });
+
+test('check prints gcc-style findings and exits 1 on errors', () => {
+  const r = run(['check', 'examples/skel_blk.c']);
+  assert.equal(r.status, 1, r.stderr);
+  assert.match(r.stdout, /^examples\/skel_blk\.c:7:10: error: <linux\/malloc\.h> does not exist in 2\.6.* \[malloc-h\]$/m);
+  assert.match(r.stdout, /^examples\/skel_blk\.c:14:24: error: GFP_BUFFER is gone.* \[gfp-buffer\]$/m);
+});
+
+test('--format json has the documented shape with 1-based positions', () => {
+  const r = run(['check', '--format', 'json', 'examples/skel_blk.c']);
+  const out = JSON.parse(r.stdout);
+  assert.equal(out.version, 1);
+  const m = out.diagnostics.find((d: { rule: string }) => d.rule === 'malloc-h');
+  assert.deepEqual(m, { file: 'examples/skel_blk.c', line: 7, column: 10, endLine: 7, endColumn: 26, rule: 'malloc-h', severity: 'error', message: m.message });
+});
+
+test('exit 0 on a clean tree, 2 on usage errors and missing paths, and the run goes on past unreadable files', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kport-cli-'));
+  fs.writeFileSync(path.join(dir, 'clean.c'), '#include <linux/slab.h>\nvoid *f(void) { return kmalloc(4, GFP_KERNEL); }\n');
+  assert.equal(run(['check', dir]).status, 0);
+  assert.equal(run(['check']).status, 2);
+  assert.equal(run(['check', '--format', 'xml', dir]).status, 2);
+  assert.equal(run(['check', '--rule', 'no-such-rule', dir]).status, 2);
+  const missing = run(['check', path.join(dir, 'nope.c'), 'examples/skel_blk.c']);
+  assert.equal(missing.status, 2);
+  assert.match(missing.stderr, /nope\.c: no such file or directory/);
+  assert.match(missing.stdout, /\[malloc-h\]/, 'the readable file was still checked');
+  if (process.getuid?.() !== 0) {
+    fs.writeFileSync(path.join(dir, 'secret.c'), '#include <linux/malloc.h>\n', { mode: 0 });
+    const r = run(['check', dir]);
+    assert.match(r.stderr, /secret\.c/);
+  }
+});
+
+test('.kport.json and --disable turn rules off', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kport-cfg-'));
+  fs.copyFileSync(path.join(ROOT, 'examples', 'skel_blk.c'), path.join(dir, 'a.c'));
+  fs.writeFileSync(path.join(dir, '.kport.json'), JSON.stringify({ rules: { 'gfp-buffer': 'off', 'malloc-h': 'warning' } }));
+  const r = run(['check', '--format', 'json', dir]);
+  const rules = JSON.parse(r.stdout).diagnostics.map((d: { rule: string; severity: string }) => `${d.rule}:${d.severity}`);
+  assert.deepEqual(rules, ['malloc-h:warning', 'mempool-resize:error']);
+  const r2 = run(['check', '--format', 'json', '--disable', 'mempool-resize', dir]);
+  assert.deepEqual(JSON.parse(r2.stdout).diagnostics.map((d: { rule: string }) => d.rule), ['malloc-h']);
+  assert.equal(r2.status, 0, 'only warnings left');
+});

@@ -1,0 +1,41 @@
+/** Rule fixtures: C files whose `@expect RULE[,RULE]` comments label the lines where findings must start. */
+import fs from 'node:fs';
+import path from 'node:path';
+import { ROOT } from './lsp-client';
+
+export const FIXTURES = path.join(ROOT, 'test', 'fixtures', 'rules');
+
+export interface Fixture {
+  file: string;
+  /** Path as the analysis sees it (directory names matter to gfp-buffer). */
+  virtualPath: string;
+  text: string;
+  /** "line:rule" for every expected finding (1-based lines). */
+  expected: Set<string>;
+}
+
+export function loadFixtures(ruleDir?: string): Fixture[] {
+  const out: Fixture[] = [];
+  const walk = (dir: string) => {
+    for (const e of fs.readdirSync(dir, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
+      const p = path.join(dir, e.name);
+      if (e.isDirectory()) walk(p);
+      else if (/\.[ch]$/.test(e.name)) {
+        const text = fs.readFileSync(p, 'latin1');
+        const expected = new Set<string>();
+        text.split('\n').forEach((line, i) => {
+          for (const m of line.matchAll(/@expect ([\w,-]+)/g)) for (const r of m[1].split(',')) expected.add(`${i + 1}:${r}`);
+        });
+        out.push({ file: p, virtualPath: path.relative(FIXTURES, p), text, expected });
+      }
+    }
+  };
+  walk(ruleDir ? path.join(FIXTURES, ruleDir) : FIXTURES);
+  return out;
+}
+
+export function lineOf(text: string, offset: number): number {
+  let n = 1;
+  for (let i = text.indexOf('\n'); i !== -1 && i < offset; i = text.indexOf('\n', i + 1)) n++;
+  return n;
+}
