@@ -23,6 +23,8 @@ export class Handle {
   pool: Pool | null = null;
   inner: Handle | null = null;
   freedAt = -1;
+  /** Created by a setup op (module init), not by the simulated sequence. */
+  setup = false;
   constructor(t: HandleT, ref: string, at: number, op: SimOp | null, api: string) {
     this.t = t; this.ref = ref; this.at = at; this.op = op; this.api = api;
   }

@@ -1,0 +1,11 @@
+// kport allocator simulator: public API.
+export { simulate, simulateScenarios, Simulator, resolveScenario } from './simulate';
+export { checkInvariants } from './invariants';
+export * from './types';
+export * from './gfp';
+export {
+  DEFAULT_MACHINE, SCENARIOS, SCENARIO_NAMES, ZONE_NAMES, MAX_ORDER, makeMachine, watermarksFor, pcpFor,
+  type MachineConfig, type ZoneConfig, type PcpConfig, type ScenarioState, type ScenarioName, type ZoneName,
+} from './machine';
+export { KMALLOC_SIZES, KMALLOC_MAX } from './slab';
+export { prng } from './prng';
