@@ -3,6 +3,7 @@ import { SharedAnalyses } from './context/shared';
 import type { FileFacts } from './facts/file-facts';
 import type { KportConfig } from './config';
 import { RULES } from './rules';
+import { lineOfOffset } from './text/lines';
 import type { AnalysisEnv, Finding, Rule } from './rules/types';
 
 export interface AnalyzeOptions {
@@ -35,11 +36,7 @@ export function suppressions(text: string): Map<number, Set<string>> {
   return out;
 }
 
-function countLines(text: string, offset: number): number {
-  let n = 0;
-  for (let i = text.indexOf('\n'); i !== -1 && i < offset; i = text.indexOf('\n', i + 1)) n++;
-  return n;
-}
+const countLines = (text: string, offset: number) => lineOfOffset(text, offset) - 1;
 
 export function enabledRules(opts: AnalyzeOptions): Rule[] {
   return RULES.filter((r) => (opts.only ? opts.only.includes(r.id) : true) && opts.config?.rules[r.id] !== 'off');

@@ -3,14 +3,22 @@ import type { FileFacts } from '../facts/file-facts';
 import type { CallEvent, FunctionFacts } from '../facts/ir';
 import { evaluateMask, type MaskResult } from '../gfp/mask';
 import type { AnalysisEnv } from '../rules/types';
+import { FileContext } from './atomic-context';
 
 export class SharedAnalyses {
   private masks = new Map<number, MaskResult>();
+  private fileContext: FileContext | undefined;
 
   constructor(
     readonly facts: FileFacts,
     readonly env: AnalysisEnv,
   ) {}
+
+  /** Lock regions, interrupt entry points and the call graph (computed on first use). */
+  get context(): FileContext {
+    this.fileContext ??= new FileContext(this.facts, this.env.workspace);
+    return this.fileContext;
+  }
 
   /** The mask passed as argument `argIndex` of `call` in function `fn`. */
   mask(call: CallEvent, argIndex: number, fn: FunctionFacts | undefined): MaskResult {

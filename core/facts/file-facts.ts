@@ -176,6 +176,12 @@ export class FileFacts {
     return out;
   }
 
+  /** True when the token at `span` names a function in a declarator (a prototype or the definition). */
+  isDeclaratorName(span: Span): boolean {
+    const node = this.file.root.descendantForIndex(span.start, span.end);
+    return node?.parent?.type === 'function_declarator';
+  }
+
   /** The expression a #define stands for, when its body is one (parsed lazily). */
   defineExpr(name: string, parseExpr: (text: string) => Expr | null): Expr | null {
     const def = this.defines.findLast((d) => d.name === name && d.params === null);

@@ -2,9 +2,10 @@
 import { gfpBuffer } from './gfp-buffer';
 import { mallocH } from './malloc-h';
 import { mempoolResize } from './mempool-resize';
+import { sleepInAtomic } from './sleep-in-atomic';
 import type { Rule } from './types';
 
-export const RULES: readonly Rule[] = [mallocH, gfpBuffer, mempoolResize];
+export const RULES: readonly Rule[] = [mallocH, gfpBuffer, mempoolResize, sleepInAtomic];
 
 export const RULE_IDS = RULES.map((r) => r.id);
 

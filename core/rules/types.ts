@@ -1,6 +1,7 @@
 import type { FileFacts } from '../facts/file-facts';
 import type { HeaderDefine } from '../gfp/mask';
 import type { Span } from '../text/span';
+import type { WorkspaceIndex } from '../context/workspace';
 
 export type Severity = 'error' | 'warning' | 'info' | 'hint';
 
@@ -39,6 +40,8 @@ export interface Finding {
 /** What the adapter knows beyond this file: other files' facts and local headers. */
 export interface AnalysisEnv {
   headerDefine?: (name: string) => HeaderDefine | undefined;
+  /** Other files' summaries (call graph, handler registrations); absent = this file alone. */
+  workspace?: WorkspaceIndex;
 }
 
 export interface RuleContext {

@@ -231,6 +231,7 @@ export class Simulator {
     const h = this.e.refs.get(ref);
     if (!h) return err(`unknown-${t}`, `${what}: ${ref} is not a ${t === 'pool' ? 'mempool' : 'kmem cache'} (never created)`);
     if (h.t === 'freed') return err(`${t}-destroyed`, `${what}: ${t} ${ref} was destroyed at step ${h.freedAt}`);
+    if (h.t === 'never' || h.t === 'pending') return err('no-value', `${what}: ${ref} comes from a call that has not returned`);
     if (h.t === 'null') return { kind: 'bug', code: `null-${t}`, message: `${what}: ${ref} is NULL (its creation failed): oops` };
     if (h.t !== t) return err(`not-a-${t}`, `${what}: ${ref} is not a ${t === 'pool' ? 'mempool' : 'kmem cache'}`);
     return h;

@@ -1,0 +1,184 @@
+/**
+ * Where each call of a file runs: process context or atomic (lock held, irqs off, interrupt
+ * handler, or a function only ever called from such places), with the reason and the chain of
+ * locations that make it so.
+ */
+import type { FileFacts } from '../facts/file-facts';
+import { walkStmts, exprIdentifiers } from '../facts/ir';
+import type { Related } from '../rules/types';
+import { lineOfOffset } from '../text/lines';
+import { findEntryPoints, type EntryPoint } from './entry-points';
+import { FunctionFlow, isAtomic, type CallSite, type FlowState } from './flow';
+import { describeKind } from './locks';
+import type { FileSummary, WorkspaceIndex } from './workspace';
+
+export interface AtomicReason {
+  /** "a spinlock is held (skel_lock)", "skel_intr() is an interrupt handler (registered with request_irq())". */
+  message: string;
+  related: Related[];
+  /** The function chain from the entry point to here, outermost first (for messages). */
+  chain: string[];
+}
+
+const ENTRY_WORDS: Record<EntryPoint['kind'], string> = {
+  'irq-handler': 'an interrupt handler',
+  timer: 'a timer function (runs in softirq context)',
+  tasklet: 'a tasklet (runs in softirq context)',
+  'bottom-half': 'a bottom half (runs in interrupt context)',
+  softirq: 'a softirq handler',
+};
+
+export class FileContext {
+  readonly flows: FunctionFlow[];
+  readonly entries: EntryPoint[];
+  /** Functions of this file that run in atomic context as a whole. */
+  readonly atomicFunctions = new Map<string, AtomicReason>();
+
+  constructor(
+    readonly facts: FileFacts,
+    readonly workspace?: WorkspaceIndex,
+  ) {
+    this.flows = facts.functions.map((fn) => new FunctionFlow(fn));
+    this.entries = findEntryPoints(facts);
+    this.deriveAtomicFunctions();
+  }
+
+  private line(offset: number): number {
+    return lineOfOffset(this.facts.text, offset);
+  }
+
+  private deriveAtomicFunctions(): void {
+    const defined = new Map(this.facts.functions.map((f, i) => [f.name, i]));
+    for (const e of this.entries) {
+      if (!defined.has(e.name) || this.atomicFunctions.has(e.name)) continue;
+      this.atomicFunctions.set(e.name, {
+        message: `${e.name}() is ${ENTRY_WORDS[e.kind]}: it ${e.how}`,
+        related: [{ message: `${e.name}() ${e.how}`, span: e.span }],
+        chain: [e.name],
+      });
+    }
+    if (this.workspace) {
+      for (const [name] of defined) {
+        if (this.atomicFunctions.has(name)) continue;
+        const reg = this.workspace.entryRegistrations(name, this.facts.path)[0];
+        if (reg)
+          this.atomicFunctions.set(name, {
+            message: `${name}() is ${ENTRY_WORDS[reg.kind]}: it is ${reg.how.replace(/^registered/, 'registered')} in ${reg.file}`,
+            related: [{ message: `${name}() ${reg.how}`, span: { start: 0, end: 0 }, file: reg.file, line: reg.line }],
+            chain: [name],
+          });
+      }
+    }
+    // Which names are used as values (function pointers): their callers are unknown.
+    const names = [...defined.keys()];
+    const callSpans = new Set<number>();
+    const sitesOf = new Map<string, { fnIndex: number; site: CallSite }[]>();
+    this.flows.forEach((flow, fnIndex) => {
+      for (const site of flow.sites) {
+        callSpans.add(site.call.nameSpan.start);
+        if (defined.has(site.call.name)) {
+          const l = sitesOf.get(site.call.name) ?? [];
+          l.push({ fnIndex, site });
+          sitesOf.set(site.call.name, l);
+        }
+      }
+    });
+    const asValue = new Set<string>();
+    if (names.length)
+      for (const t of this.facts.tokens(names.map((n) => n.replace(/[^\w]/g, '')))) {
+        if (callSpans.has(t.span.start)) continue;
+        if (this.facts.isDeclaratorName(t.span)) continue;
+        asValue.add(t.name);
+      }
+    // Fixed point: a function all of whose known callers run it atomically is atomic.
+    for (let changed = true, rounds = 0; changed && rounds < 32; rounds++) {
+      changed = false;
+      for (const [name, idx] of defined) {
+        if (this.atomicFunctions.has(name) || asValue.has(name)) continue;
+        const fn = this.facts.functions[idx];
+        const local = sitesOf.get(name) ?? [];
+        const external = this.workspace ? this.workspace.callSites(name, this.facts.path) : [];
+        if (!fn.isStatic) {
+          // Callers in other files are unknown without a workspace index.
+          if (!this.workspace || this.workspace.usedAsValueElsewhere(name, this.facts.path)) continue;
+        }
+        if (local.length + external.length === 0) continue;
+        let first: AtomicReason | null = null;
+        let all = true;
+        for (const { fnIndex, site } of local) {
+          const r = this.siteReason(site, fnIndex);
+          if (!r) {
+            all = false;
+            break;
+          }
+          first ??= { ...r, related: [...r.related, { message: `${this.facts.functions[fnIndex].name}() calls ${name}() here`, span: site.call.span }] };
+        }
+        if (all)
+          for (const ext of external) {
+            if (!ext.call.atomic) {
+              all = false;
+              break;
+            }
+            first ??= {
+              message: ext.call.atomic,
+              related: [{ message: `${ext.call.caller}() calls ${name}() here, ${ext.call.atomic}`, span: { start: 0, end: 0 }, file: ext.file, line: ext.call.line }],
+              chain: [ext.call.caller],
+            };
+          }
+        if (all && first) {
+          this.atomicFunctions.set(name, { message: first.message, related: first.related, chain: [...first.chain, name] });
+          changed = true;
+        }
+      }
+    }
+  }
+
+  /** Why `site` (in function fnIndex) runs in atomic context, or null. */
+  siteReason(site: CallSite, fnIndex: number): AtomicReason | null {
+    return this.stateReason(site.state, fnIndex);
+  }
+
+  stateReason(state: FlowState, fnIndex: number): AtomicReason | null {
+    if (state.guard?.kind === 'process') return null;
+    if (state.held.length) {
+      const h = state.held[state.held.length - 1];
+      return {
+        message: `${describeKind(h.kind)} (${h.call}(${h.key === h.kind ? '' : h.key}) at line ${this.line(h.span.start)})`,
+        related: [{ message: `${h.call}() makes this region atomic`, span: h.span }],
+        chain: [this.facts.functions[fnIndex].name],
+      };
+    }
+    if (state.guard?.kind === 'atomic')
+      return { message: `this branch runs only when ${state.guard.test} is true`, related: [{ message: `${state.guard.test} guard`, span: state.guard.span }], chain: [this.facts.functions[fnIndex].name] };
+    const fnReason = this.atomicFunctions.get(this.facts.functions[fnIndex].name);
+    return fnReason ?? null;
+  }
+
+  /** The plain-data summary the workspace index keeps for this file. */
+  summary(): FileSummary {
+    const defined = new Set(this.facts.functions.map((f) => f.name));
+    const calls: FileSummary['calls'] = [];
+    const valueRefs = new Set<string>();
+    this.flows.forEach((flow, fnIndex) => {
+      const caller = this.facts.functions[fnIndex].name;
+      for (const site of flow.sites) {
+        const callee = site.call.name;
+        const r = this.siteReason(site, fnIndex);
+        if (!defined.has(callee) || !this.facts.functions.find((f) => f.name === callee)?.isStatic)
+          calls.push({ caller, callee, atomic: r ? `${r.chain.join('() → ')}(): ${r.message}` : null, line: this.line(site.call.span.start) });
+        for (const a of site.call.args) for (const id of exprIdentifiers(a)) valueRefs.add(id);
+      }
+      for (const s of walkStmts(flow.fn.body)) if (s.k === 'expr') for (const a of s.assigns) for (const id of exprIdentifiers(a.value)) valueRefs.add(id);
+    });
+    for (const g of this.facts.globalInits) for (const id of exprIdentifiers(g.value)) valueRefs.add(id);
+    return {
+      path: this.facts.path,
+      exported: this.facts.functions.filter((f) => !f.isStatic).map((f) => ({ name: f.name, line: this.line(f.nameSpan.start) })),
+      entries: this.entries.map((e) => ({ name: e.name, kind: e.kind, how: e.how, line: this.line(e.span.start) })),
+      calls,
+      valueRefs: [...valueRefs].filter((v) => /^[A-Za-z_]\w*$/.test(v)),
+    };
+  }
+}
+
+export { isAtomic };

@@ -1,0 +1,237 @@
+/**
+ * Lock-state dataflow over one function's IR. The state is what is held on EVERY path reaching a
+ * point (a must-analysis): a region only counts as atomic when no path gets there without the lock,
+ * which keeps "unlocked on the error path" code free of false positives. Returns, gotos and breaks
+ * end a path; labels join the paths that jump to them.
+ */
+import type { CallEvent, Cond, Expr, FunctionFacts, Stmt } from '../facts/ir';
+import type { Span } from '../text/span';
+import { CONTEXT_TESTS, LOCK_OPS, TRYLOCKS, type AtomicKind } from './locks';
+
+export interface Held {
+  key: string;
+  kind: AtomicKind;
+  /** The acquiring call. */
+  call: string;
+  span: Span;
+}
+
+export interface FlowState {
+  held: Held[];
+  /** Set inside `if (in_interrupt())`-style guards: 'atomic' in the then branch, 'process' in the else branch. */
+  guard: { kind: 'atomic' | 'process'; test: string; span: Span } | null;
+}
+
+/** A call with the state in which it runs. */
+export interface CallSite {
+  call: CallEvent;
+  state: FlowState;
+}
+
+type State = FlowState | null; // null: unreachable
+
+const EMPTY: FlowState = { held: [], guard: null };
+
+function join(a: State, b: State): State {
+  if (!a) return b;
+  if (!b) return a;
+  const held = a.held.filter((h) => b.held.some((x) => x.key === h.key));
+  const guard = a.guard && b.guard && a.guard.kind === b.guard.kind ? a.guard : null;
+  return { held, guard };
+}
+
+function same(a: State, b: State): boolean {
+  if (!a || !b) return a === b;
+  return a.held.length === b.held.length && a.held.every((h, i) => h.key === b.held[i].key) && a.guard?.kind === b.guard?.kind;
+}
+
+function lockKey(call: CallEvent, argIndex: number, kind: AtomicKind): string {
+  if (argIndex < 0) return kind;
+  const arg = call.args[argIndex];
+  return arg ? exprKey(arg) : `${kind}?`;
+}
+
+function exprKey(e: Expr): string {
+  switch (e.k) {
+    case 'addr':
+      return exprKey(e.e);
+    case 'id':
+      return e.name;
+    case 'field':
+      return `${exprKey(e.base)}${e.arrow ? '->' : '.'}${e.field}`;
+    case 'un':
+      return `${e.op}${exprKey(e.e)}`;
+    case 'other':
+      return e.text.replace(/\s+/g, '');
+    default:
+      return `@${e.span.start}`;
+  }
+}
+
+function applyCall(state: FlowState, call: CallEvent): FlowState {
+  const op = LOCK_OPS[call.name];
+  if (!op) return state;
+  const key = lockKey(call, op.lockArg, op.kind);
+  if (op.acquire) {
+    if (state.held.some((h) => h.key === key)) return state;
+    return { ...state, held: [...state.held, { key, kind: op.kind, call: call.name, span: call.span }] };
+  }
+  // Releasing the CPU-wide state of a kind releases any depth of it (save/restore pairs nest rarely in drivers).
+  return { ...state, held: state.held.filter((h) => h.key !== key) };
+}
+
+/** What a condition tells each branch: context guards and trylocks. */
+function branchStates(state: FlowState, cond: Cond): [FlowState, FlowState] {
+  let t = state;
+  let f = state;
+  let e: Expr = cond.expr;
+  let negated = false;
+  for (let i = 0; i < 8; i++) {
+    if (e.k === 'un' && e.op === '!') {
+      negated = !negated;
+      e = e.e;
+    } else if (e.k === 'call' && (e.name === 'unlikely' || e.name === 'likely') && e.args[0]) e = e.args[0];
+    else break;
+  }
+  if (e.k === 'call' && CONTEXT_TESTS[e.name]) {
+    const atomic = { kind: 'atomic' as const, test: `${e.name}()`, span: e.span };
+    const process = { kind: 'process' as const, test: `${e.name}()`, span: e.span };
+    t = { ...state, guard: negated ? process : atomic };
+    f = { ...state, guard: negated ? atomic : process };
+  } else if (e.k === 'call' && TRYLOCKS.has(e.name)) {
+    const kind: AtomicKind = e.name.startsWith('spin') ? 'spinlock' : 'rwlock';
+    const key = e.args[0] ? exprKey(e.args[0]) : `${kind}?`;
+    const acquired: FlowState = { ...state, held: [...state.held, { key, kind, call: e.name, span: e.span }] };
+    t = negated ? state : acquired;
+    f = negated ? acquired : state;
+  }
+  return [t, f];
+}
+
+interface LoopFrame {
+  breaks: State;
+  continues: State;
+}
+
+export class FunctionFlow {
+  readonly sites: CallSite[] = [];
+  /** States at `return` (for "returns with lock held" and summaries). */
+  readonly returns: { span: Span; state: FlowState }[] = [];
+  private labels = new Map<string, State>();
+  private loops: LoopFrame[] = [];
+  private recording = true;
+
+  constructor(readonly fn: FunctionFacts) {
+    this.stmt(fn.body, EMPTY);
+  }
+
+  private calls(state: FlowState, calls: CallEvent[]): FlowState {
+    let s = state;
+    for (const c of calls) {
+      if (this.recording) this.sites.push({ call: c, state: s });
+      s = applyCall(s, c);
+    }
+    return s;
+  }
+
+  private stmt(s: Stmt, in_: State): State {
+    if (!in_) {
+      // Unreachable by fall-through, but a label inside may be reached by goto.
+      if (s.k === 'label') return this.labels.get(s.name) ?? null;
+      if (s.k === 'block') {
+        let st: State = null;
+        for (const c of s.body) st = this.stmt(c, st);
+        return st;
+      }
+      return null;
+    }
+    switch (s.k) {
+      case 'block': {
+        let st: State = in_;
+        for (const c of s.body) st = this.stmt(c, st);
+        return st;
+      }
+      case 'expr':
+        return this.calls(in_, s.calls);
+      case 'return': {
+        const st = this.calls(in_, s.calls);
+        this.returns.push({ span: s.span, state: st });
+        return null;
+      }
+      case 'if': {
+        const c = this.calls(in_, s.cond.calls);
+        const [t, f] = branchStates(c, s.cond);
+        const tOut = this.stmt(s.then, t);
+        const fOut = s.else ? this.stmt(s.else, f) : f;
+        return join(tOut, fOut);
+      }
+      case 'loop':
+        return this.loop(s, in_);
+      case 'switch': {
+        const c = this.calls(in_, s.cond.calls);
+        this.loops.push({ breaks: null, continues: null });
+        let out: State = null;
+        let fall: State = null;
+        for (const cs of s.cases) fall = this.stmt(cs, join(c, fall));
+        out = join(fall, this.loops.pop()!.breaks);
+        // Without a default case, the switch can be skipped entirely.
+        return join(out, c);
+      }
+      case 'goto':
+        this.labels.set(s.label, join(this.labels.get(s.label) ?? null, in_));
+        return null;
+      case 'label': {
+        const st = join(in_, this.labels.get(s.name) ?? null);
+        return st;
+      }
+      case 'break': {
+        const f = this.loops[this.loops.length - 1];
+        if (f) f.breaks = join(f.breaks, in_);
+        return null;
+      }
+      case 'continue': {
+        const f = this.loops[this.loops.length - 1];
+        if (f) f.continues = join(f.continues, in_);
+        return null;
+      }
+    }
+  }
+
+  private loop(s: Extract<Stmt, { k: 'loop' }>, in_: FlowState): State {
+    let entry: State = s.init ? this.stmt(s.init, in_) : in_;
+    // Iterate to a fixed point without recording, then one recorded pass from the stable head state.
+    const wasRecording = this.recording;
+    this.recording = false;
+    let head: State = entry;
+    for (let i = 0; i < 4; i++) {
+      const bodyOut = this.loopBody(s, head);
+      const next = join(entry, bodyOut.back);
+      if (same(next, head)) break;
+      head = next;
+    }
+    this.recording = wasRecording;
+    const final = this.loopBody(s, head);
+    if (s.kind === 'do') entry = null; // a do-while runs its body at least once
+    return join(join(final.exit, final.breaks), s.kind === 'do' ? null : entry && final.condOut);
+  }
+
+  private loopBody(s: Extract<Stmt, { k: 'loop' }>, head: State): { back: State; exit: State; breaks: State; condOut: State } {
+    if (!head) return { back: null, exit: null, breaks: null, condOut: null };
+    const condFirst = s.kind !== 'do';
+    let st: State = head;
+    if (condFirst && s.cond) st = this.calls(st, s.cond.calls);
+    const condOut = st;
+    this.loops.push({ breaks: null, continues: null });
+    st = this.stmt(s.body, st);
+    const frame = this.loops.pop()!;
+    st = join(st, frame.continues);
+    if (st && s.update) st = this.stmt(s.update, st);
+    if (st && !condFirst && s.cond) st = this.calls(st, s.cond.calls);
+    const infinite = !s.cond || (s.cond.expr.k === 'num' && s.cond.expr.value !== 0);
+    return { back: st, exit: infinite ? null : s.kind === 'do' ? st : null, breaks: frame.breaks, condOut: infinite ? null : condOut };
+  }
+}
+
+export function isAtomic(state: FlowState): boolean {
+  return state.guard?.kind !== 'process' && (state.held.length > 0 || state.guard?.kind === 'atomic');
+}

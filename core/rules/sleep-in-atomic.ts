@@ -1,0 +1,50 @@
+import { decodeGfp, formatGfp, GFP_BITS, GFP_MASKS, ZONE_BITS } from '../gfp/flags';
+import { ALLOC_API } from '../kernel/alloc-api';
+import type { Finding, Rule } from './types';
+
+/** Bits that survive a switch to GFP_ATOMIC: zones and modifiers that mean something without sleeping. */
+const KEEP = ZONE_BITS | GFP_BITS.__GFP_COLD | GFP_BITS.__GFP_NOWARN | GFP_BITS.__GFP_ZERO | GFP_BITS.__GFP_COMP;
+
+export const sleepInAtomic: Rule = {
+  id: 'sleep-in-atomic',
+  severity: 'error',
+  deprecated: false,
+  summary: 'an allocation that may sleep runs in atomic context',
+  check({ facts, shared }) {
+    const out: Omit<Finding, 'rule' | 'severity'>[] = [];
+    const ctx = shared.context;
+    ctx.flows.forEach((flow, fnIndex) => {
+      const fn = facts.functions[fnIndex];
+      for (const site of flow.sites) {
+        const api = ALLOC_API[site.call.name];
+        if (!api) continue;
+        let maskText = '';
+        let fixText: string | null = null;
+        let chainRelated: Finding['related'] = [];
+        if (!api.alwaysSleeps) {
+          if (api.maskArg < 0) continue;
+          const arg = site.call.args[api.maskArg];
+          const mask = shared.mask(site.call, api.maskArg, fn);
+          // Unknown, or may-not-sleep on some path (`in_interrupt() ? GFP_ATOMIC : GFP_KERNEL`): never guess.
+          if (!arg || mask.unknown || mask.values.length === 0 || !mask.values.every((v) => decodeGfp(v).canSleep)) continue;
+          maskText = facts.text.slice(arg.span.start, arg.span.end);
+          if (mask.values.length === 1) fixText = formatGfp((mask.values[0] & KEEP) | GFP_MASKS.GFP_ATOMIC);
+          chainRelated = mask.chain.filter((c) => c.span && c.span.start >= 0 && !c.file).map((c) => ({ message: `${c.name} is defined here`, span: c.span! }));
+        }
+        const reason = ctx.siteReason(site, fnIndex);
+        if (!reason) continue;
+        const arg = api.alwaysSleeps ? null : site.call.args[api.maskArg];
+        const what = api.alwaysSleeps ? `${site.call.name}() always may sleep` : `${site.call.name}(…, ${maskText}) may sleep`;
+        const where = reason.chain.length > 1 ? ` (call chain ${reason.chain.map((n) => `${n}()`).join(' → ')})` : '';
+        out.push({
+          message: `${what}, but it runs in atomic context: ${reason.message}${where}. Sleeping here is "scheduling while atomic"${fixText ? `; use ${fixText}` : api.alwaysSleeps ? '; allocate before entering the atomic region' : ''}.`,
+          span: arg ? arg.span : site.call.nameSpan,
+          tags: [],
+          related: [...reason.related, ...chainRelated],
+          fixes: fixText && arg ? [{ title: `Use ${fixText} (cannot sleep)`, edits: [{ start: arg.span.start, end: arg.span.end, newText: fixText }], preferred: true }] : [],
+        });
+      }
+    });
+    return out;
+  },
+};
