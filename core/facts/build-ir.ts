@@ -89,6 +89,19 @@ function unwrap(node: Node | null): Node | null {
   return n;
 }
 
+/** Declared type of a declarator: `struct foo *p` → "struct foo *". */
+export function declaredType(declaration: Node, declarator: Node | null): string {
+  const base = declaration.childForFieldName('type')?.text ?? '';
+  let stars = '';
+  for (let d = declarator; d && d.type !== 'identifier'; d = d.childForFieldName('declarator')) {
+    if (d.type === 'pointer_declarator') stars += '*';
+    else if (d.type === 'array_declarator') stars += '[]';
+  }
+  return (base + (stars ? ' ' + stars : '')).trim();
+}
+
+let currentLocals: { name: string; type: string; span: Span }[] | null = null;
+
 class EffectCollector implements Effects {
   calls: CallEvent[] = [];
   derefs: VarRef[] = [];
@@ -123,6 +136,16 @@ class EffectCollector implements Effects {
         }
         return;
       }
+      case 'declaration': {
+        if (currentLocals)
+          for (const d of named(node)) {
+            if (d.type !== 'init_declarator' && d.type !== 'identifier' && d.type !== 'pointer_declarator' && d.type !== 'array_declarator') continue;
+            const declarator = d.type === 'init_declarator' ? d.childForFieldName('declarator') : d;
+            const name = declaratorName(declarator);
+            if (name) currentLocals.push({ name: name.text, type: declaredType(node, declarator), span: spanOf(name) });
+          }
+        break;
+      }
       case 'init_declarator': {
         const decl = node.childForFieldName('declarator');
         const value = node.childForFieldName('value');
@@ -148,6 +171,10 @@ class EffectCollector implements Effects {
         if (a && a.type === 'identifier') this.derefs.push({ name: a.text, span: spanOf(a) });
         break;
       }
+      case 'sizeof_expression':
+      case 'alignof_expression':
+      case 'offsetof_expression':
+        return; // not evaluated at run time: no calls, no dereferences
       case 'comment':
       case 'string_literal':
       case 'char_literal':
@@ -284,6 +311,14 @@ export function buildFunction(node: Node): FunctionFacts | null {
   const body = node.childForFieldName('body');
   if (!nameNode || !body) return null;
   const storage = named(node).filter((c) => c.type === 'storage_class_specifier').map((c) => c.text);
+  const locals: { name: string; type: string; span: Span }[] = [];
+  currentLocals = locals;
+  let bodyIr: Stmt;
+  try {
+    bodyIr = stmt(body, 0);
+  } finally {
+    currentLocals = null;
+  }
   const typeNode = node.childForFieldName('type');
   const pointer = decl && decl.type === 'pointer_declarator' ? ' *' : '';
   return {
@@ -293,7 +328,8 @@ export function buildFunction(node: Node): FunctionFacts | null {
     isStatic: storage.includes('static'),
     returnType: (typeNode?.text ?? '') + pointer,
     params: paramsOf(fdecl),
-    body: stmt(body, 0),
+    locals,
+    body: bodyIr,
   };
 }
 

@@ -5,7 +5,7 @@
 import type { Node } from 'web-tree-sitter';
 import type { ParsedFile } from '../parse/parser';
 import { spanOf, type Span } from '../text/span';
-import { buildFunction, scanTopLevel, toExpr } from './build-ir';
+import { buildFunction, declaredType, scanTopLevel, toExpr } from './build-ir';
 import type { Expr, FunctionFacts } from './ir';
 import { declaratorName, inDisabledBlock, isNonCode } from './syntax';
 
@@ -90,6 +90,8 @@ export class FileFacts {
   readonly functions: FunctionFacts[] = [];
   /** Top-level declarations' initializers (`static struct timer_list t = { .function = fn }`). */
   readonly globalInits: { name: string; value: Expr; span: Span }[] = [];
+  /** File-level variables' declared types. */
+  readonly globalTypes = new Map<string, string>();
   private readonly tokenCache = new Map<string, TokenFact[]>();
 
   constructor(
@@ -123,6 +125,12 @@ export class FileFacts {
       if (facts) this.functions.push(facts);
     }
     for (const decl of top.declarations) {
+      for (const d of decl.namedChildren) {
+        if (!d || (d.type !== 'init_declarator' && d.type !== 'identifier' && d.type !== 'pointer_declarator' && d.type !== 'array_declarator')) continue;
+        const declarator = d.type === 'init_declarator' ? d.childForFieldName('declarator') : d;
+        const name = declaratorName(declarator);
+        if (name) this.globalTypes.set(name.text, declaredType(decl, declarator));
+      }
       for (const init of decl.namedChildren) {
         if (init?.type !== 'init_declarator') continue;
         const name = declaratorName(init.childForFieldName('declarator'));
@@ -174,6 +182,11 @@ export class FileFacts {
     }
     this.tokenCache.set(key, out);
     return out;
+  }
+
+  /** Declared type of `name` as seen from function `fn` (local, parameter, then file level). */
+  typeOf(name: string, fn?: FunctionFacts): string | undefined {
+    return fn?.locals.findLast((l) => l.name === name)?.type ?? fn?.params.find((p) => p.name === name)?.type ?? this.globalTypes.get(name);
   }
 
   /** True when the token at `span` names a function in a declarator (a prototype or the definition). */

@@ -75,6 +75,8 @@ export interface FunctionFacts {
   isStatic: boolean;
   returnType: string;
   params: Param[];
+  /** Local variables with their declared types (`kmem_cache_t *`), in source order. */
+  locals: { name: string; type: string; span: Span }[];
   body: Stmt;
 }
 

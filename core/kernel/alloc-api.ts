@@ -51,3 +51,19 @@ export const FREE_API: Record<string, { family: AllocApi['family']; orderArg?: n
   mempool_free: { family: 'mempool' },
   vfree: { family: 'vmalloc' },
 };
+
+/** Stock mempool element allocators, by family. A pool's alloc and free functions must come from one family. */
+export const MEMPOOL_STOCK: Record<string, { family: 'slab' | 'kmalloc' | 'page'; role: 'alloc' | 'free'; pair: string }> = {
+  mempool_alloc_slab: { family: 'slab', role: 'alloc', pair: 'mempool_free_slab' },
+  mempool_free_slab: { family: 'slab', role: 'free', pair: 'mempool_alloc_slab' },
+  mempool_kmalloc: { family: 'kmalloc', role: 'alloc', pair: 'mempool_kfree' },
+  mempool_kfree: { family: 'kmalloc', role: 'free', pair: 'mempool_kmalloc' },
+  mempool_alloc_pages: { family: 'page', role: 'alloc', pair: 'mempool_free_pages' },
+  mempool_free_pages: { family: 'page', role: 'free', pair: 'mempool_alloc_pages' },
+};
+
+/** mempool_create and its later variants: argument indexes of min_nr, alloc_fn, free_fn, pool_data. */
+export const MEMPOOL_CREATE: Record<string, { min: number; alloc: number; free: number; data: number }> = {
+  mempool_create: { min: 0, alloc: 1, free: 2, data: 3 },
+  mempool_create_node: { min: 0, alloc: 1, free: 2, data: 3 },
+};

@@ -3,9 +3,13 @@ import { gfpBuffer } from './gfp-buffer';
 import { mallocH } from './malloc-h';
 import { mempoolResize } from './mempool-resize';
 import { sleepInAtomic } from './sleep-in-atomic';
+import { mempoolAllocFnSleeps } from './mempool-alloc-fn-sleeps';
+import { mempoolAllocUnchecked } from './mempool-alloc-unchecked';
+import { mempoolDestroyOutstanding } from './mempool-destroy-outstanding';
+import { mempoolSlabPair } from './mempool-slab-pair';
 import type { Rule } from './types';
 
-export const RULES: readonly Rule[] = [mallocH, gfpBuffer, mempoolResize, sleepInAtomic];
+export const RULES: readonly Rule[] = [mallocH, gfpBuffer, mempoolResize, sleepInAtomic, mempoolDestroyOutstanding, mempoolAllocFnSleeps, mempoolSlabPair, mempoolAllocUnchecked];
 
 export const RULE_IDS = RULES.map((r) => r.id);
 

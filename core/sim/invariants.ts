@@ -2,7 +2,7 @@
 
 import type { Engine, Handle } from './engine';
 import { MAX_ORDER } from './machine';
-import { Simulator } from './simulate';
+import { Simulator } from './simulator';
 
 /** Returns a list of violations (empty when the state is consistent). */
 export function checkInvariants(state: Simulator | Engine): string[] {

@@ -1,7 +1,10 @@
 // One zone: buddy free lists (orders 0..10), per-CPU hot/cold lists, and the "background" pages
 // the rest of the system holds (reclaim and the OOM killer give those back).
 
-import { MAX_ORDER, type ZoneConfig, type ZoneName } from './machine';
+import { MAX_ORDER as MAX_ORDER_IMPORTED, type ZoneConfig, type ZoneName } from './machine';
+
+// Local copy: under tsx (CJS) every access to an imported binding is a getter call.
+const MAX_ORDER: number = MAX_ORDER_IMPORTED;
 
 export class PcpList {
   /** Stack: the end of the array is list.next (most recently added). */

@@ -1,0 +1,87 @@
+import { formatGfp, GFP_BITS } from '../gfp/flags';
+import type { MaskResult } from '../gfp/mask';
+import { allCalls } from '../facts/ir';
+import { ALLOC_API } from '../kernel/alloc-api';
+import { contains, type Span } from '../text/span';
+import { nullCheckFollows, removeFlagEdit, usedAsMaskOperand } from './support/mask-edit';
+import type { Finding, Fix, Related, Rule } from './types';
+
+const NOFAIL = GFP_BITS.__GFP_NOFAIL;
+const MESSAGE =
+  '__GFP_NOFAIL: this allocation may never return; write a failure path instead. The allocator loops until it succeeds, ' +
+  'however long that takes — "only allocations which truly cannot be allowed to fail should use this flag".';
+
+/** Related locations for the #defines and variables the mask went through (this file only). */
+export function chainRelated(mask: MaskResult, what: string): Related[] {
+  return mask.chain
+    .filter((c) => c.span && c.span.start >= 0 && !c.file)
+    .map((c) => ({ message: `${c.name} ${what}`, span: c.span! }));
+}
+
+export const gfpNofail: Rule = {
+  id: 'gfp-nofail',
+  severity: 'warning',
+  deprecated: false,
+  summary: '__GFP_NOFAIL: the allocation may never return; write a failure path instead',
+  check({ facts, shared }) {
+    const out: Omit<Finding, 'rule' | 'severity'>[] = [];
+    const tokens = facts.tokens(['__GFP_NOFAIL']);
+    const covered: Span[] = [];
+    const coveredDefines = new Set<string>();
+    facts.functions.forEach((fn) => {
+      for (const call of allCalls(fn)) {
+        const api = ALLOC_API[call.name];
+        if (!api || api.maskArg < 0) continue;
+        const arg = call.args[api.maskArg];
+        if (!arg) continue;
+        const mask = shared.mask(call, api.maskArg, fn);
+        if (mask.unknown || !mask.values.some((v) => (v & NOFAIL) !== 0)) continue;
+        const checked = nullCheckFollows(facts, fn, call);
+        const direct = tokens.filter((t) => contains(arg.span, t.span));
+        covered.push(arg.span);
+        for (const step of mask.chain) {
+          if (!step.span || step.file) continue;
+          coveredDefines.add(step.name);
+          covered.push(step.span);
+        }
+        const related = chainRelated(mask, 'brings in __GFP_NOFAIL');
+        if (direct.length > 0) {
+          for (const t of direct) {
+            const edit = checked ? removeFlagEdit(facts.text, t.span) : null;
+            out.push({
+              message: MESSAGE + (checked ? ' The result is already checked for NULL, so the flag can go.' : ''),
+              span: t.span,
+              tags: [],
+              related,
+              fixes: edit ? [{ title: 'Remove __GFP_NOFAIL (the NULL check that follows handles failure)', edits: [edit], preferred: true }] : [],
+            });
+          }
+          continue;
+        }
+        const fixes: Fix[] = [];
+        if (checked && mask.values.length === 1) {
+          const text = formatGfp(mask.values[0] & ~NOFAIL);
+          fixes.push({ title: `Pass ${text} (the mask without __GFP_NOFAIL)`, edits: [{ start: arg.span.start, end: arg.span.end, newText: text }] });
+        }
+        out.push({
+          message: `${MESSAGE} The flag comes through ${mask.chain.map((c) => c.name).join(' → ') || 'the mask'}.`,
+          span: arg.span,
+          tags: [],
+          related,
+          fixes,
+        });
+      }
+    });
+    // Flags in masks that never reach an allocation call we know (variables, #defines, wrappers).
+    for (const t of tokens) {
+      if (covered.some((c) => contains(c, t.span))) continue;
+      if (t.inMacroBody) {
+        const def = facts.defines.find((d) => d.valueSpan && contains(d.valueSpan, t.span));
+        if (def && coveredDefines.has(def.name)) continue;
+      }
+      if (!usedAsMaskOperand(facts.text, t.span)) continue;
+      out.push({ message: MESSAGE, span: t.span, tags: [], related: [], fixes: [] });
+    }
+    return out;
+  },
+};

@@ -1,0 +1,50 @@
+import { allCalls, type Expr } from '../facts/ir';
+import { decodeGfp } from '../gfp/flags';
+import { ALLOC_API, MEMPOOL_CREATE, MEMPOOL_STOCK } from '../kernel/alloc-api';
+import type { Finding, Rule } from './types';
+
+const fnName = (e: Expr | undefined) => (e?.k === 'id' ? e.name : e?.k === 'addr' && e.e.k === 'id' ? e.e.name : null);
+
+/**
+ * A user mempool_alloc_t is called by mempool_alloc() first with __GFP_WAIT and __GFP_IO cleared
+ * ("try without sleeping, then fall back to the reserve"). An alloc_fn that ignores its gfp_mask and
+ * allocates with a fixed sleeping mask defeats the reserve and can sleep where the caller cannot.
+ */
+export const mempoolAllocFnSleeps: Rule = {
+  id: 'mempool-alloc-fn-sleeps',
+  severity: 'warning',
+  deprecated: false,
+  summary: 'a mempool alloc_fn allocates with a fixed sleeping mask instead of the gfp_mask it is given',
+  check({ facts, shared }) {
+    const out: Omit<Finding, 'rule' | 'severity'>[] = [];
+    const allocFns = new Map<string, { start: number; end: number }>();
+    for (const fn of facts.functions)
+      for (const call of allCalls(fn)) {
+        const sig = MEMPOOL_CREATE[call.name];
+        const name = sig ? fnName(call.args[sig.alloc]) : null;
+        if (name && !MEMPOOL_STOCK[name] && !allocFns.has(name)) allocFns.set(name, call.span);
+      }
+    for (const fn of facts.functions) {
+      const registered = allocFns.get(fn.name);
+      if (!registered) continue;
+      const gfpParam = fn.params[0]?.name;
+      if (!gfpParam) continue;
+      for (const call of allCalls(fn)) {
+        const api = ALLOC_API[call.name];
+        if (!api || api.maskArg < 0) continue;
+        const arg = call.args[api.maskArg];
+        if (!arg) continue;
+        const mask = shared.mask(call, api.maskArg, fn);
+        if (mask.unknown || !mask.values.length || !mask.values.every((v) => decodeGfp(v).canSleep)) continue;
+        out.push({
+          message: `${fn.name}() is a mempool alloc_fn: mempool_alloc() calls it first without __GFP_WAIT/__GFP_IO to try without sleeping, but it allocates with ${facts.text.slice(arg.span.start, arg.span.end)}, which may sleep; pass its ${gfpParam} parameter through`,
+          span: arg.span,
+          tags: [],
+          related: [{ message: `${fn.name}() is registered as the pool's alloc_fn here`, span: registered }],
+          fixes: [{ title: `Pass the gfp_mask parameter (${gfpParam}) through`, edits: [{ start: arg.span.start, end: arg.span.end, newText: gfpParam }], preferred: true }],
+        });
+      }
+    }
+    return out;
+  },
+};

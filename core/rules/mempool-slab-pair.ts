@@ -1,0 +1,75 @@
+import type { Expr } from '../facts/ir';
+import { allCalls } from '../facts/ir';
+import { MEMPOOL_CREATE, MEMPOOL_STOCK } from '../kernel/alloc-api';
+import type { Finding, Rule } from './types';
+
+const isCacheType = (t: string) => /\b(kmem_cache_t|struct\s+kmem_cache)\s*\*/.test(t);
+const fnName = (e: Expr | undefined) => (e?.k === 'id' ? e.name : e?.k === 'addr' && e.e.k === 'id' ? e.e.name : null);
+
+export const mempoolSlabPair: Rule = {
+  id: 'mempool-slab-pair',
+  severity: 'error',
+  deprecated: false,
+  summary: 'mempool_alloc_slab/mempool_free_slab need a kmem_cache_t * as pool_data, and alloc/free from one family',
+  check({ facts }) {
+    const out: Omit<Finding, 'rule' | 'severity'>[] = [];
+    for (const fn of facts.functions) {
+      for (const call of allCalls(fn)) {
+        const sig = MEMPOOL_CREATE[call.name];
+        if (!sig) continue;
+        const alloc = fnName(call.args[sig.alloc]);
+        const free = fnName(call.args[sig.free]);
+        const a = alloc ? MEMPOOL_STOCK[alloc] : undefined;
+        const f = free ? MEMPOOL_STOCK[free] : undefined;
+        // Mixed families: elements allocated by one allocator and freed by another corrupt memory.
+        if ((a || f) && a?.family !== f?.family) {
+          const bad = a && f ? call.args[sig.free] : a ? call.args[sig.free] : call.args[sig.alloc];
+          const expected = a ? a.pair : f!.pair;
+          if (bad)
+            out.push({
+              message: `mempool_create() pairs ${alloc ?? 'a custom alloc_fn'} with ${free ?? 'a custom free_fn'}: elements must be freed by the allocator family that made them; use ${expected}`,
+              span: bad.span,
+              tags: [],
+              related: [{ message: `${a ? alloc : free} belongs to the ${(a ?? f)!.family} family`, span: (a ? call.args[sig.alloc] : call.args[sig.free])!.span }],
+              fixes: [{ title: `Use ${expected}`, edits: [{ start: bad.span.start, end: bad.span.end, newText: expected }], preferred: true }],
+            });
+          continue;
+        }
+        if (a?.family !== 'slab') continue;
+        const data = call.args[sig.data];
+        if (!data) continue;
+        let type: string | undefined;
+        let why = '';
+        if (data.k === 'other' && /^(NULL|0|\(void \*\)0)$/.test(data.text.trim())) {
+          type = 'NULL';
+          why = 'it is NULL';
+        } else if (data.k === 'id') {
+          type = facts.typeOf(data.name, fn);
+          why = `${data.name} is declared as ${type ?? 'unknown'}`;
+        } else if (data.k === 'num') {
+          type = 'int';
+          why = 'a number';
+        } else if (data.k === 'addr') {
+          type = 'address';
+          why = `&… is the address of an object, not a cache`;
+        } else if (data.k === 'call') {
+          if (data.name === 'kmem_cache_create') continue;
+          if (['kmalloc', 'kzalloc', 'vmalloc', '__get_free_pages', 'get_zeroed_page'].includes(data.name)) {
+            type = 'memory';
+            why = `${data.name}() returns memory, not a cache`;
+          }
+        }
+        // Unknown types (macros, casts, fields of unknown structs) are not reported: never guess.
+        if (!type || isCacheType(type)) continue;
+        out.push({
+          message: `mempool_create() with mempool_alloc_slab/mempool_free_slab passes pool_data to kmem_cache_alloc(), so it must be the kmem_cache_t * from kmem_cache_create(); here ${why}`,
+          span: data.span,
+          tags: [],
+          related: [],
+          fixes: [],
+        });
+      }
+    }
+    return out;
+  },
+};
