@@ -1,6 +1,6 @@
 // Simulator state shared by the allocator layers, and the per-step trace/sleep bookkeeping.
 
-import { type MachineConfig, type ScenarioState, ZONE_NAMES } from './machine';
+import type { MachineConfig, ScenarioState } from './machine';
 import { Zone } from './zone';
 import type { AllocFnSpec, ContextKind, SimOp, Snapshot, TraceEntry } from './types';
 
@@ -169,28 +169,30 @@ export class Engine {
   }
 
   snapshot(): Snapshot {
-    return {
-      context: this.context,
-      zones: this.zones.map((z) => ({
-        name: ZONE_NAMES[z.idx],
-        total: z.pages,
-        free: z.freePages,
-        freeBlocks: Array.from(z.nrFree),
-        hot: z.pcp[0].list.length,
-        cold: z.pcp[1].list.length,
-        allocated: z.allocated,
-        background: z.background,
-        reclaimable: Math.min(z.reclaimable, z.background),
-        min: z.min,
-        low: z.low,
-        high: z.high,
-      })),
-      pools: this.pools.filter((p) => !p.destroyed).map((p) => ({
-        ref: p.ref, min_nr: p.minNr, curr_nr: p.reserve.length, waiters: p.waiters.length, outstanding: p.outstanding,
-      })),
-      caches: [...this.kmallocCaches.values(), ...this.userCaches]
-        .filter((c) => !c.destroyed && (c.objects > 0 || c.slabs.length > 0 || !c.internal))
-        .map((c) => ({ name: c.name, ...(c.ref !== undefined ? { ref: c.ref } : {}), size: c.size, objects: c.objects, slabs: c.slabs.length })),
+    const zones: Snapshot['zones'] = [];
+    for (let i = 0; i < this.zones.length; i++) {
+      const z = this.zones[i];
+      const freeBlocks: number[] = new Array(z.nrFree.length);
+      for (let o = 0; o < z.nrFree.length; o++) freeBlocks[o] = z.nrFree[o];
+      zones.push({
+        name: z.name, total: z.pages, free: z.freePages, freeBlocks,
+        hot: z.pcp[0].list.length, cold: z.pcp[1].list.length, allocated: z.allocated, background: z.background,
+        reclaimable: z.reclaimable < z.background ? z.reclaimable : z.background, min: z.min, low: z.low, high: z.high,
+      });
+    }
+    const pools: Snapshot['pools'] = [];
+    for (const p of this.pools) {
+      if (!p.destroyed) pools.push({ ref: p.ref, min_nr: p.minNr, curr_nr: p.reserve.length, waiters: p.waiters.length, outstanding: p.outstanding });
+    }
+    const caches: Snapshot['caches'] = [];
+    const addCache = (c: Cache) => {
+      if (c.destroyed || (c.internal && c.objects === 0 && c.slabs.length === 0)) return;
+      const cs: Snapshot['caches'][number] = { name: c.name, size: c.size, objects: c.objects, slabs: c.slabs.length };
+      if (c.ref !== undefined) cs.ref = c.ref;
+      caches.push(cs);
     };
+    for (const c of this.kmallocCaches.values()) addCache(c);
+    for (const c of this.userCaches) addCache(c);
+    return { context: this.context, zones, pools, caches };
   }
 }
