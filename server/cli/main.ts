@@ -1,30 +1,59 @@
 /** `kport` command line: check, fix and lsp. Exit codes: 0 clean, 1 error-severity findings, 2 usage or I/O error. */
+import fs from 'node:fs';
 import path from 'node:path';
-import { parseArgs, styleText } from 'node:util';
+import { parseArgs } from 'node:util';
 import { mergeConfigs, RULE_IDS, type KportConfig } from '../../core';
 import { findConfigFile, loadConfigFile } from '../node/config-file';
-import { loadParser } from '../node/wasm';
-import { checkFile, type FileResult } from './check-file';
+import { encode } from '../node/text-file';
 import { expandPaths } from './files';
+import { formatJson, formatText } from './format';
+import { runFiles } from './pool';
+import type { FileReport, Mode } from './process-file';
+import { Progress } from './progress';
+import { formatSarif } from './sarif';
 
 const USAGE = `usage: kport check [options] PATH...
+       kport fix [--diff] [options] PATH...
        kport lsp [--stdio | --node-ipc | --socket=PORT]
 
 Finds Linux 2.4-era memory-allocation API usage and suggests the 2.6 replacement.
+PATH is a file, a directory (recursed for .c and .h) or a quoted glob ('drivers/**/*.c').
 
-options for check:
-  --format text|json     output format (default text)
+commands:
+  check                  report findings
+  fix                    apply each finding's preferred fix in place (atomic writes;
+                         a fix that would add syntax errors is not applied)
+
+options:
+  --format text|json|sarif  output format (default text; sarif is SARIF 2.1.0)
+  --fix                  check: apply the preferred fixes, as \`kport fix\`
+  --diff                 fix: print a unified diff on stdout and write nothing
   --rule ID              run only this rule (repeatable)
   --disable ID           turn a rule off (repeatable)
   --config FILE          rule settings (default: nearest .kport.json)
+  --jobs N               worker threads (default: all cores; 1 = no workers)
   --no-color             plain text output
   -h, --help             this help
 
-exit status: 0 no error-severity findings, 1 error-severity findings, 2 usage or I/O error`;
+exit status:
+  0  no error-severity findings (after fixing, for fix)
+  1  error-severity findings
+  2  usage error, or a path or file that could not be read or written`;
 
 function fail(message: string): never {
   process.stderr.write(`kport: ${message}\n${USAGE}\n`);
   process.exit(2);
+}
+
+function version(): string {
+  for (const p of [path.join(__dirname, '..', 'package.json'), path.join(__dirname, '..', '..', 'package.json')]) {
+    try {
+      return JSON.parse(fs.readFileSync(p, 'utf8')).version;
+    } catch {
+      /* next */
+    }
+  }
+  return '0.0.0';
 }
 
 export async function main(argv: string[]): Promise<number> {
@@ -33,12 +62,16 @@ export async function main(argv: string[]): Promise<number> {
     process.stdout.write(USAGE + '\n');
     return command ? 0 : 2;
   }
+  if (command === '--version') {
+    process.stdout.write(version() + '\n');
+    return 0;
+  }
   if (command === 'lsp') {
     const { startServer } = await import('../lsp/server');
     startServer();
     return -1; // keeps running
   }
-  if (command !== 'check') fail(`unknown command "${command}"`);
+  if (command !== 'check' && command !== 'fix') fail(`unknown command "${command}"`);
   let args;
   try {
     args = parseArgs({
@@ -49,7 +82,11 @@ export async function main(argv: string[]): Promise<number> {
         rule: { type: 'string', multiple: true },
         disable: { type: 'string', multiple: true },
         config: { type: 'string' },
+        fix: { type: 'boolean', default: false },
+        diff: { type: 'boolean', default: false },
+        jobs: { type: 'string', short: 'j' },
         'no-color': { type: 'boolean', default: false },
+        'bench-parse-only': { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h' },
       },
     });
@@ -61,12 +98,20 @@ export async function main(argv: string[]): Promise<number> {
     return 0;
   }
   const format = args.values.format!;
-  if (!['text', 'json'].includes(format)) fail(`unknown format "${format}" (text, json)`);
+  if (!['text', 'json', 'sarif'].includes(format)) fail(`unknown format "${format}" (text, json, sarif)`);
   if (args.positionals.length === 0) fail('no PATH given');
   for (const id of [...(args.values.rule ?? []), ...(args.values.disable ?? [])]) if (!RULE_IDS.includes(id)) fail(`unknown rule "${id}" (rules: ${RULE_IDS.join(', ')})`);
+  let jobs: number | undefined;
+  if (args.values.jobs !== undefined) {
+    jobs = Number(args.values.jobs);
+    if (!Number.isInteger(jobs) || jobs < 1) fail(`--jobs wants a positive integer, not "${args.values.jobs}"`);
+  }
+  if (args.values.diff && command === 'check' && !args.values.fix) fail('--diff goes with fix (or check --fix)');
+  if (args.values.diff && format !== 'text') fail('--diff prints a patch; it takes no --format');
+  const mode: Mode = args.values['bench-parse-only'] ? 'parse-only' : command === 'fix' || args.values.fix ? (args.values.diff ? 'diff' : 'fix') : 'check';
 
   let ioError = false;
-  const configFile = args.values.config ?? findConfigFile(path.resolve(args.positionals[0]));
+  const configFile = args.values.config ?? findConfigFile(path.resolve(args.positionals[0].replace(/[*?[{].*$/, '') || '.'));
   let fileConfig: KportConfig | undefined;
   if (configFile) {
     const { config, problems } = loadConfigFile(configFile);
@@ -81,49 +126,41 @@ export async function main(argv: string[]): Promise<number> {
   for (const e of errors) process.stderr.write(`kport: ${e}\n`);
   if (errors.length) ioError = true;
 
-  const parser = await loadParser();
-  const results: FileResult[] = [];
-  for (const file of files) {
-    const r = checkFile(parser, file, { config, only: args.values.rule });
+  const progress = Progress.forStderr();
+  const reports = await runFiles(files, { mode, config, only: args.values.rule }, { jobs, onProgress: (d, t, b) => progress.update(d, t, b) });
+  progress.done();
+
+  const notifications: { file?: string; message: string; level: 'error' | 'warning' }[] = [];
+  for (const r of reports) {
     if (r.error) {
-      process.stderr.write(`kport: ${file}: ${r.error}\n`);
-      if (!r.text) ioError = true;
+      process.stderr.write(`kport: ${r.file}: ${r.error}\n`);
+      notifications.push({ file: r.file, message: r.error, level: 'error' });
+      ioError = true;
     }
-    results.push(r);
+    if (r.warning) {
+      process.stderr.write(`kport: ${r.file}: ${r.warning}\n`);
+      notifications.push({ file: r.file, message: r.warning, level: 'warning' });
+      if (/could not write/.test(r.warning)) ioError = true;
+    }
   }
+  for (const e of errors) notifications.push({ message: e, level: 'error' });
 
-  const color = format === 'text' && !args.values['no-color'] && process.stdout.isTTY && !process.env.NO_COLOR;
-  const out = format === 'json' ? formatJson(results) : formatText(results, color);
-  process.stdout.write(out);
-  const errorsFound = results.some((r) => r.findings.some((f) => f.severity === 'error'));
+  if (mode === 'parse-only') {
+    const bytes = reports.reduce((s, r) => s + r.bytes, 0);
+    process.stdout.write(JSON.stringify({ files: reports.length, bytes }) + '\n');
+    return ioError ? 2 : 0;
+  }
+  const color = format === 'text' && !args.values['no-color'] && !!process.stdout.isTTY && !process.env.NO_COLOR;
+  if (mode === 'diff') {
+    // stdout is the patch alone (`kport fix --diff . | git apply`), in each file's own encoding.
+    for (const r of reports) if (r.fix?.diff) process.stdout.write(encode(r.fix.diff, r.encoding ?? 'utf8'));
+    if (format === 'text') process.stderr.write(formatText(reports, { color: false, mode }));
+  }
+  if (format === 'json') process.stdout.write(formatJson(reports));
+  else if (format === 'sarif') process.stdout.write(JSON.stringify(formatSarif(reports, { version: version(), notifications }), null, 2) + '\n');
+  else if (mode !== 'diff') process.stdout.write(formatText(reports, { color, mode }));
+  const errorsFound = reports.some((r: FileReport) => r.findings.some((f) => f.severity === 'error'));
   return ioError ? 2 : errorsFound ? 1 : 0;
-}
-
-function formatText(results: FileResult[], color: boolean): string {
-  const paint = (style: Parameters<typeof styleText>[0], s: string) => (color ? styleText(style, s) : s);
-  const sevStyle = { error: 'red', warning: 'yellow', info: 'cyan', hint: 'gray' } as const;
-  const lines: string[] = [];
-  let count = 0;
-  for (const r of results) {
-    for (const f of r.findings) {
-      const p = r.lines!.positionAt(f.span.start);
-      lines.push(`${paint('bold', `${r.file}:${p.line + 1}:${p.character + 1}:`)} ${paint(sevStyle[f.severity], f.severity + ':')} ${f.message} ${paint('dim', `[${f.rule}]`)}`);
-      count++;
-    }
-  }
-  lines.push(`${count} finding${count === 1 ? '' : 's'} in ${results.filter((r) => r.findings.length).length} of ${results.length} files`);
-  return lines.join('\n') + '\n';
-}
-
-function formatJson(results: FileResult[]): string {
-  const diagnostics = results.flatMap((r) =>
-    r.findings.map((f) => {
-      const s = r.lines!.positionAt(f.span.start);
-      const e = r.lines!.positionAt(f.span.end);
-      return { file: r.file, line: s.line + 1, column: s.character + 1, endLine: e.line + 1, endColumn: e.character + 1, rule: f.rule, severity: f.severity, message: f.message };
-    }),
-  );
-  return JSON.stringify({ version: 1, diagnostics }, null, 2) + '\n';
 }
 
 if (require.main === module || process.env.KPORT_CLI_MAIN === '1') {

@@ -1,0 +1,245 @@
+/**
+ * The CLI's unit of work: one file, checked and optionally fixed, reported as plain data (it crosses
+ * worker_threads by structured clone). Runs the same on the main thread and in the workers.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import {
+  analyze,
+  applyEdits,
+  countSyntaxErrors,
+  FileFacts,
+  LineIndex,
+  preferredEdits,
+  type CParser,
+  type Finding,
+  type KportConfig,
+  type Severity,
+  type TextEdit,
+} from '../../core';
+import { headerResolver } from '../node/headers';
+import { decode, encode, type Encoding } from '../node/text-file';
+import { unifiedDiff } from './diff';
+
+export type Mode = 'check' | 'fix' | 'diff' | 'parse-only';
+
+export interface JobOptions {
+  mode: Mode;
+  config?: KportConfig;
+  only?: readonly string[];
+}
+
+/** 1-based line and column (UTF-16 code units, like SARIF's default columnKind). */
+export interface Pos {
+  line: number;
+  column: number;
+}
+
+export interface Region {
+  start: Pos;
+  end: Pos;
+}
+
+export interface ReportEdit extends Region {
+  newText: string;
+}
+
+export interface ReportFinding extends Region {
+  rule: string;
+  severity: Severity;
+  message: string;
+  tags: string[];
+  related: { message: string; file?: string; region?: Region; line?: number }[];
+  /** The preferred fix, if any. */
+  fix?: { title: string; edits: ReportEdit[] };
+}
+
+export interface FixOutcome {
+  /** Findings whose preferred fix went into the new text. */
+  applied: number;
+  /** Why nothing was written although fixes exist. */
+  skipped?: string;
+  written: boolean;
+  /** Unified diff (mode `diff`), in the file's own encoding's characters. */
+  diff?: string;
+}
+
+export interface FileReport {
+  file: string;
+  bytes: number;
+  encoding?: Encoding;
+  /** Findings before fixing (check) or those left after fixing (fix, diff). */
+  findings: ReportFinding[];
+  fix?: FixOutcome;
+  /** Rule failures or a write that failed: reported, the file still counts as read. */
+  warning?: string;
+  /** The file could not be read: an I/O error (exit status 2). */
+  error?: string;
+}
+
+function toPos(lines: LineIndex, offset: number): Pos {
+  const p = lines.positionAt(offset);
+  return { line: p.line + 1, column: p.character + 1 };
+}
+
+function region(lines: LineIndex, start: number, end: number): Region {
+  return { start: toPos(lines, start), end: toPos(lines, end) };
+}
+
+function report(findings: readonly Finding[], lines: LineIndex): ReportFinding[] {
+  return findings.map((f) => {
+    const fix = f.fixes.find((x) => x.preferred);
+    return {
+      rule: f.rule,
+      severity: f.severity,
+      message: f.message,
+      tags: [...f.tags],
+      ...region(lines, f.span.start, f.span.end),
+      related: f.related.map((r) =>
+        r.file ? { message: r.message, file: r.file, line: r.line } : { message: r.message, region: region(lines, r.span.start, r.span.end) },
+      ),
+      fix: fix && { title: fix.title, edits: fix.edits.map((e) => ({ ...region(lines, e.start, e.end), newText: e.newText })) },
+    };
+  });
+}
+
+function readError(e: unknown): string {
+  const code = (e as NodeJS.ErrnoException).code;
+  if (code === 'EACCES') return 'permission denied';
+  if (code === 'ENOENT') return 'no such file or directory';
+  if (code === 'EISDIR') return 'is a directory';
+  return (e as Error).message;
+}
+
+/** Parses and analyzes `text`; returns findings, the ERROR-node count and rule failures. */
+function analyzeText(parser: CParser, file: string, text: string, opts: JobOptions): { findings: Finding[]; syntaxErrors: number; failures: string[] } {
+  const parsed = parser.parse(text);
+  try {
+    const facts = new FileFacts(parsed, file);
+    const { findings, failures } = analyze(facts, { config: opts.config, only: opts.only, env: { headerDefine: headerResolver(facts, file) } });
+    return { findings, syntaxErrors: countSyntaxErrors(parsed.root), failures: failures.map((f) => `rule ${f.rule} failed: ${f.error}`) };
+  } finally {
+    parsed.dispose();
+  }
+}
+
+function syntaxErrorsOf(parser: CParser, text: string): number {
+  const parsed = parser.parse(text);
+  try {
+    return countSyntaxErrors(parsed.root);
+  } finally {
+    parsed.dispose();
+  }
+}
+
+export function processFile(parser: CParser, file: string, opts: JobOptions): FileReport {
+  let bytes: Buffer;
+  try {
+    bytes = fs.readFileSync(file);
+  } catch (e) {
+    return { file, bytes: 0, findings: [], error: readError(e) };
+  }
+  const { text, encoding } = decode(bytes);
+  if (opts.mode === 'parse-only') {
+    parser.parse(text).dispose();
+    return { file, bytes: bytes.length, encoding, findings: [] };
+  }
+  const first = analyzeText(parser, file, text, opts);
+  const warnings = [...first.failures];
+  const out: FileReport = { file, bytes: bytes.length, encoding, findings: [] };
+  if (opts.mode === 'check') {
+    out.findings = report(first.findings, new LineIndex(text));
+    if (warnings.length) out.warning = warnings.join('; ');
+    return out;
+  }
+
+  // fix / diff: the preferred fixes, kept only if the result parses no worse than the original.
+  const { newText, applied, skipped } = safeFix(parser, text, first.findings, first.syntaxErrors);
+  const fix: FixOutcome = { applied, written: false, skipped };
+  out.fix = fix;
+  let remaining = first.findings;
+  let finalText = text;
+  if (newText !== text) {
+    finalText = newText;
+    const after = analyzeText(parser, file, newText, opts);
+    remaining = after.findings;
+    warnings.push(...after.failures);
+    if (opts.mode === 'diff') {
+      fix.diff = unifiedDiff(file, text, newText);
+    } else {
+      try {
+        writeAtomic(file, encode(newText, encoding));
+        fix.written = true;
+      } catch (e) {
+        warnings.push(`could not write: ${readError(e)}`);
+        finalText = text;
+        remaining = first.findings;
+      }
+    }
+  }
+  out.findings = report(remaining, new LineIndex(finalText));
+  if (warnings.length) out.warning = warnings.join('; ');
+  return out;
+}
+
+/**
+ * All preferred fixes at once; if that adds ERROR nodes, each fix alone on top of those already
+ * kept (greedy), so one bad fix does not block the others.
+ */
+export function safeFix(parser: CParser, text: string, findings: readonly Finding[], before: number): { newText: string; applied: number; skipped?: string } {
+  const { edits, applied } = preferredEdits(findings);
+  if (!edits.length) return { newText: text, applied: 0 };
+  const all = applyEdits(text, edits);
+  if (syntaxErrorsOf(parser, all) <= before) return { newText: all, applied: applied.length };
+  const kept: TextEdit[] = [];
+  let count = 0;
+  for (const f of applied) {
+    const fix = f.fixes.find((x) => x.preferred)!;
+    const candidate = applyEdits(text, [...kept, ...fix.edits]);
+    if (syntaxErrorsOf(parser, candidate) <= before) {
+      kept.push(...fix.edits);
+      count++;
+    }
+  }
+  const skippedN = applied.length - count;
+  return {
+    newText: count ? applyEdits(text, kept) : text,
+    applied: count,
+    skipped: `${skippedN} fix${skippedN === 1 ? '' : 'es'} not applied: the result would not parse as cleanly as the original`,
+  };
+}
+
+/**
+ * Replaces `file` with `data` so that a reader (or a crash) sees either the old or the new bytes:
+ * a temporary file in the same directory, written and fsynced, then renamed over the original.
+ * The file's permission bits are kept.
+ */
+export function writeAtomic(file: string, data: Uint8Array): void {
+  const st = fs.statSync(file);
+  const dir = path.dirname(file);
+  const tmp = path.join(dir, `.${path.basename(file)}.kport-${process.pid}-${Math.random().toString(36).slice(2, 10)}.tmp`);
+  const fd = fs.openSync(tmp, 'wx', st.mode & 0o7777);
+  try {
+    try {
+      fs.writeSync(fd, data);
+      fs.fchmodSync(fd, st.mode & 0o7777); // the umask may have cleared bits
+      fs.fsyncSync(fd);
+    } finally {
+      fs.closeSync(fd);
+    }
+    fs.renameSync(tmp, file);
+  } catch (e) {
+    fs.rmSync(tmp, { force: true });
+    throw e;
+  }
+  try {
+    const dfd = fs.openSync(dir, 'r');
+    try {
+      fs.fsyncSync(dfd);
+    } finally {
+      fs.closeSync(dfd);
+    }
+  } catch {
+    /* directories cannot be fsynced on every file system */
+  }
+}

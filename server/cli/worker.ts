@@ -1,0 +1,33 @@
+/** A worker thread of the CLI pool: loads its own parser, then processes the files it is sent, one at a time. */
+import { parentPort, workerData } from 'node:worker_threads';
+import { loadParser } from '../node/wasm';
+import { processFile, type FileReport, type JobOptions } from './process-file';
+
+export interface WorkRequest {
+  index: number;
+  file: string;
+}
+
+export interface WorkResult {
+  index: number;
+  report: FileReport;
+}
+
+const opts = workerData as JobOptions;
+const port = parentPort!;
+const parser = loadParser();
+
+port.on('message', async (msg: WorkRequest | null) => {
+  if (msg === null) {
+    port.close();
+    return;
+  }
+  const p = await parser;
+  let report: FileReport;
+  try {
+    report = processFile(p, msg.file, opts);
+  } catch (e) {
+    report = { file: msg.file, bytes: 0, findings: [], warning: `internal error: ${e instanceof Error ? e.message : String(e)}` };
+  }
+  port.postMessage({ index: msg.index, report } satisfies WorkResult);
+});
