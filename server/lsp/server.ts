@@ -16,7 +16,8 @@ import {
   type InitializeParams,
 } from 'vscode-languageserver/node';
 import { TextDocument } from 'vscode-languageserver-textdocument';
-import { hoverAt, mergeConfigs, parseConfig, preferredEdits, RULE_IDS, type CParser, type KportConfig } from '../../core';
+import { hoverAt, mergeConfigs, parseConfig, preferredEdits, RULE_IDS, summarizeFile, WorkspaceIndex, type CParser, type KportConfig } from '../../core';
+import { indexWorkspace, summarizePath } from './indexer';
 import { findConfigFile, loadConfigFile } from '../node/config-file';
 import { docsDir, loadParser } from '../node/wasm';
 import { quickFixes, rangeOf, toDiagnostic, toEdits } from './convert';
@@ -39,6 +40,11 @@ export function startServer(connection: Connection = createConnection(ProposedFe
   let fileConfig: KportConfig | undefined;
   let editorConfig: KportConfig | undefined;
   let canPullConfig = false;
+  let workspaceRoot: string | undefined;
+  let workDoneProgress = false;
+  const index = new WorkspaceIndex();
+  let indexingEnabled: boolean | undefined;
+  const summaryTimers = new Map<string, NodeJS.Timeout>();
 
   const config = () => mergeConfigs(fileConfig, editorConfig);
 
@@ -61,11 +67,15 @@ export function startServer(connection: Connection = createConnection(ProposedFe
   }
 
   connection.onInitialize(async (params) => {
-    const init = (params.initializationOptions ?? {}) as { debounceMs?: number; settings?: unknown };
+    const init = (params.initializationOptions ?? {}) as { debounceMs?: number; settings?: unknown; indexWorkspace?: boolean };
+    indexingEnabled = init.indexWorkspace;
     if (typeof init.debounceMs === 'number' && init.debounceMs >= 0) debounceMs = init.debounceMs;
     if (init.settings) applyEditorSettings(init.settings);
     canPullConfig = !!params.capabilities.workspace?.configuration;
+    workDoneProgress = !!params.capabilities.window?.workDoneProgress;
     readWorkspaceConfig(params);
+    const root = params.workspaceFolders?.[0]?.uri ?? params.rootUri;
+    if (root?.startsWith('file:')) workspaceRoot = fileURLToPath(root);
     try {
       parser = await loadParser();
     } catch (e) {
@@ -87,7 +97,42 @@ export function startServer(connection: Connection = createConnection(ProposedFe
       await connection.client.register(DidChangeConfigurationNotification.type, undefined).catch(() => undefined);
       await pullSettings();
     }
+    if (parser && workspaceRoot && (indexingEnabled ?? true)) {
+      const openPaths = () => new Set([...open.values()].map((d) => d.path));
+      const n = await indexWorkspace(connection, parser, workspaceRoot, index, (f) => openPaths().has(f), workDoneProgress);
+      connection.console.log(`kport: indexed ${n} files of ${workspaceRoot}`);
+      // Open documents may now see callers and registrations in other files.
+      if (n) for (const [uri, d] of open) {
+        d.analysis = undefined;
+        schedule(uri, 0);
+      }
+    }
   });
+
+  connection.onDidChangeWatchedFiles((params) => {
+    if (!parser) return;
+    for (const change of params.changes) {
+      if (!change.uri.startsWith('file:') || open.has(change.uri)) continue;
+      const file = fileURLToPath(change.uri);
+      if (change.type === 3) index.remove(file);
+      else if (/\.[ch]$/.test(file)) summarizePath(parser, file, index);
+    }
+    for (const [uri, d] of open) {
+      d.analysis = undefined;
+      schedule(uri, 0);
+    }
+  });
+
+  /** Keeps the index current with an open document's edits, off the diagnostics path. */
+  function scheduleSummary(uri: string): void {
+    const t = summaryTimers.get(uri);
+    if (t) clearTimeout(t);
+    summaryTimers.set(uri, setTimeout(() => {
+      summaryTimers.delete(uri);
+      const a = open.get(uri)?.analysis;
+      if (a) index.update(summarizeFile(a.facts, index));
+    }, 250));
+  }
 
   async function pullSettings(): Promise<void> {
     if (!canPullConfig) return;
@@ -110,7 +155,8 @@ export function startServer(connection: Connection = createConnection(ProposedFe
     const d = open.get(uri);
     if (!d || !parser) return undefined;
     try {
-      const a = d.analyze(parser, { config: config() });
+      const a = d.analyze(parser, { config: config(), env: { workspace: index } });
+      scheduleSummary(uri);
       if (a.failures.length) connection.console.error(`kport: rule failures in ${uri}: ${a.failures.map((f) => `${f.rule}: ${f.error}`).join('; ')}`);
       return a;
     } catch (e) {
@@ -176,9 +222,15 @@ export function startServer(connection: Connection = createConnection(ProposedFe
     if (wantsQuickFix) {
       const start = a.lines.offsetAt(params.range.start);
       const end = a.lines.offsetAt(params.range.end);
+      const fixAllOffered = new Set<string>();
       for (const f of a.findings) {
         if (f.span.end < start || f.span.start > end) continue;
         actions.push(...quickFixes(f, toDiagnostic(f, a.lines, uri, docs), a.lines, uri));
+        if (fixAllOffered.has(f.rule)) continue;
+        fixAllOffered.add(f.rule);
+        const same = preferredEdits(a.findings.filter((x) => x.rule === f.rule));
+        if (same.applied.length > 1)
+          actions.push({ title: `Fix all ${f.rule} problems in this file (${same.applied.length})`, kind: CodeActionKind.QuickFix, edit: { changes: { [uri]: toEdits(a.lines, same.edits) } } });
       }
     }
     if (wantsFixAll) {

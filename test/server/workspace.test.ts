@@ -1,0 +1,41 @@
+/** Across files: the server indexes the workspace in the background and follows registrations and callers. */
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { test } from 'node:test';
+import type { CodeAction } from 'vscode-languageserver-protocol';
+import { fileUri, ROOT, startServer } from '../support/lsp-client';
+
+const WS = path.join(ROOT, 'test', 'fixtures', 'workspace', 'irq-split');
+
+test('a handler registered in another file, a mask from a local header, and a non-static helper only the handler calls', async () => {
+  const s = await startServer({ rootDir: WS, capabilities: { window: { workDoneProgress: true }, textDocument: { publishDiagnostics: { relatedInformation: true } } } });
+  const progress: string[] = [];
+  s.conn.onRequest('window/workDoneProgress/create', () => null);
+  s.conn.onNotification('$/progress', (p: { value: { kind: string } }) => progress.push(p.value.kind));
+  try {
+    const file = path.join(WS, 'skel_irq.c');
+    const uri = fileUri(file);
+    const text = fs.readFileSync(file, 'utf8');
+    // The first publish may predate the index; wait for the one after indexing.
+    let ds = await s.open(uri, text);
+    for (let i = 0; i < 20 && ds.length < 2; i++) ds = await s.diagnostics(uri, undefined, 5000);
+    const lines = text.split('\n');
+    const got = ds.map((d) => `${d.range.start.line + 1}:${d.code}:${lines[d.range.start.line].slice(d.range.start.character, d.range.end.character)}`).sort();
+    assert.deepEqual(got, ['13:sleep-in-atomic:SKEL_GFP', '7:sleep-in-atomic:GFP_KERNEL']);
+    const direct = ds.find((d) => d.range.start.line === 12)!;
+    assert.match(direct.message, /skel_irq\(\) is an interrupt handler: it is registered with request_irq\(\) in .*skel_main\.c/);
+    assert.ok(direct.relatedInformation!.some((r) => r.location.uri.endsWith('skel_main.c') && r.location.range.start.line === 9), 'related information points at the request_irq line');
+    const chained = ds.find((d) => d.range.start.line === 6)!;
+    assert.match(chained.message, /call chain skel_irq\(\) → skel_refill\(\)/);
+    const fix = (await s.conn.sendRequest('textDocument/codeAction', { textDocument: { uri }, range: direct.range, context: { diagnostics: [direct], only: ['quickfix'] } })) as CodeAction[];
+    assert.equal(fix[0].title, 'Use GFP_ATOMIC | __GFP_DMA (cannot sleep)');
+    assert.equal(fix[0].isPreferred, true);
+    assert.ok(progress.includes('begin') && progress.includes('end'), `work-done progress reported: ${progress}`);
+    // The registering file itself runs its allocation in process context: nothing to report.
+    const main = path.join(WS, 'skel_main.c');
+    assert.deepEqual(await s.open(fileUri(main), fs.readFileSync(main, 'utf8')), []);
+  } finally {
+    await s.close();
+  }
+});
