@@ -12,6 +12,8 @@ export interface Fixture {
   text: string;
   /** "line:rule" for every expected finding (1-based lines). */
   expected: Set<string>;
+  /** "line:rule" for labeled non-findings: tricky lines the rule must stay silent on. */
+  negatives: Set<string>;
 }
 
 export function loadFixtures(ruleDir?: string): Fixture[] {
@@ -23,10 +25,12 @@ export function loadFixtures(ruleDir?: string): Fixture[] {
       else if (/\.[ch]$/.test(e.name)) {
         const text = fs.readFileSync(p, 'latin1');
         const expected = new Set<string>();
+        const negatives = new Set<string>();
         text.split('\n').forEach((line, i) => {
           for (const m of line.matchAll(/@expect ([\w,-]+)/g)) for (const r of m[1].split(',')) expected.add(`${i + 1}:${r}`);
+          for (const m of line.matchAll(/@ok ([\w,-]+)/g)) for (const r of m[1].split(',')) negatives.add(`${i + 1}:${r}`);
         });
-        out.push({ file: p, virtualPath: path.relative(FIXTURES, p), text, expected });
+        out.push({ file: p, virtualPath: path.relative(FIXTURES, p), text, expected, negatives });
       }
     }
   };
