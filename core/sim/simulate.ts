@@ -13,12 +13,14 @@ function emptySummary(): Record<OutcomeKind, number> {
 /** Run `ops` under one scenario. Never throws. */
 export function simulate(ops: readonly unknown[], opts: SimOptions = {}): SimResult {
   const summary = emptySummary();
+  if (opts === null || typeof opts !== 'object') opts = {};
   try {
     if (!Array.isArray(ops)) throw new Error('ops must be an array');
     const target = resolveScenario(opts.scenario);
     if (typeof target === 'string') throw new Error(target);
     const setupOps = Array.isArray(opts.setup) ? opts.setup : [];
     const sim = new Simulator(opts, setupOps.length ? SCENARIOS.normal : target);
+    if (sim.configError) throw new Error(sim.configError);
     const keep = opts.results !== 'none';
     let setup: StepResult[] | undefined;
     if (setupOps.length) {

@@ -50,15 +50,18 @@ export class Simulator {
   /** No traces and no per-step results wanted: allocation outcomes are shared constants. */
   readonly lean: boolean;
 
-  /** Throws on invalid options; `simulate` wraps this. */
+  /** Invalid options never throw: the defaults are used and `configError` says why. */
+  readonly configError: string | null = null;
+
   constructor(opts: SimOptions = {}, scenarioOverride?: ScenarioState) {
-    const machine = opts.machine ?? DEFAULT_MACHINE;
+    if (opts === null || typeof opts !== 'object') opts = {};
+    let machine = opts.machine ?? DEFAULT_MACHINE;
     const bad = validateMachine(machine);
-    if (bad) throw new Error(bad);
-    const sc = scenarioOverride ?? resolveScenario(opts.scenario);
-    if (typeof sc === 'string') throw new Error(sc);
-    const ctx = opts.context ?? 'process';
-    if (!CONTEXTS.includes(ctx)) throw new Error(`unknown context "${String(ctx)}"`);
+    if (bad) { this.configError = bad; machine = DEFAULT_MACHINE; }
+    let sc = scenarioOverride ?? resolveScenario(opts.scenario);
+    if (typeof sc === 'string') { this.configError ??= sc; sc = SCENARIOS.normal; }
+    let ctx: ContextKind = opts.context ?? 'process';
+    if (!CONTEXTS.includes(ctx)) { this.configError ??= `unknown context "${String(ctx)}"`; ctx = 'process'; }
     this.e = new Engine(machine, sc, ctx, opts.trace !== false);
     this.e.applyScenario(sc);
     this.snap = opts.snapshots ?? 'end';

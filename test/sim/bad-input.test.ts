@@ -90,3 +90,20 @@ test('source locations are echoed', () => {
   assert.equal(r.steps[1].outcome.kind, 'leak');
   assert.equal(r.steps[1].source?.line, 42, 'the leak points at the allocation');
 });
+
+test('custom machine and custom memory state; invalid ones are reported, not thrown', async () => {
+  const { makeMachine } = await import('../../core/sim/index');
+  const machine = makeMachine([1024, 4096, 2048]);
+  assert.deepEqual(machine.zones.map((z) => [z.min, z.low, z.high]), [[28, 56, 84], [114, 228, 342], [32, 64, 96]]);
+  const state = { name: 'mine', free: [100, 500, 50] as [number, number, number], reclaimable: [0, 0, 0] as [number, number, number], oomVictims: 0, oomVictimPages: [0, 0, 0] as [number, number, number] };
+  const r = simulate([{ op: 'alloc_pages', gfp: 'GFP_KERNEL', order: 0, ref: 'p' }], { machine, scenario: state });
+  assert.equal(r.scenario, 'mine');
+  assert.equal(r.steps[0].outcome.kind, 'ok');
+  assert.deepEqual(r.final?.zones.map((z) => z.total), [1024, 4096, 2048]);
+  const bad = new Simulator({ machine: { pageSize: 1 } as never });
+  assert.match(bad.configError ?? '', /pageSize/);
+  const r2 = simulate([], { machine: { pageSize: 4096, zones: [] } as never });
+  assert.equal(r2.steps[0].outcome.code, 'bad-options');
+  const r3 = simulate([], null as never);
+  assert.equal(r3.steps.length, 0);
+});
