@@ -7,9 +7,10 @@ import { mempoolAllocFnSleeps } from './mempool-alloc-fn-sleeps';
 import { mempoolAllocUnchecked } from './mempool-alloc-unchecked';
 import { mempoolDestroyOutstanding } from './mempool-destroy-outstanding';
 import { mempoolSlabPair } from './mempool-slab-pair';
+import { gfpNofail } from './gfp-nofail';
 import type { Rule } from './types';
 
-export const RULES: readonly Rule[] = [mallocH, gfpBuffer, mempoolResize, sleepInAtomic, mempoolDestroyOutstanding, mempoolAllocFnSleeps, mempoolSlabPair, mempoolAllocUnchecked];
+export const RULES: readonly Rule[] = [mallocH, gfpBuffer, mempoolResize, sleepInAtomic, mempoolDestroyOutstanding, mempoolAllocFnSleeps, mempoolSlabPair, mempoolAllocUnchecked, gfpNofail];
 
 export const RULE_IDS = RULES.map((r) => r.id);
 

@@ -67,7 +67,7 @@ export function usedAsMaskOperand(text: string, token: Span): boolean {
 /** `!p`, `p == NULL`, `NULL == p`, `p != 0`, `p`, `!(p = f(...))`, `unlikely(!p)`, and those inside `&&`/`||`. */
 export function testsNull(facts: FileFacts, e: Expr, v: string): boolean {
   const same = (x: Expr) => (x.k === 'assign' ? squash(x.name) === v : squash(textOf(facts, x.span)) === v);
-  const isNull = (x: Expr) => (x.k === 'id' && x.name === 'NULL') || (x.k === 'num' && x.value === 0);
+  const isNull = (x: Expr) => ((x.k === 'id' || x.k === 'other') && squash(textOf(facts, x.span)) === 'NULL') || (x.k === 'num' && x.value === 0);
   switch (e.k) {
     case 'un':
       return e.op === '!' && (same(e.e) || testsNull(facts, e.e, v));
@@ -107,7 +107,7 @@ export function nullCheckFollows(facts: FileFacts, fn: FunctionFacts, call: Call
     .filter((a) => squash(a.name) === v && a.span.start > call.span.end)
     .map((a) => a.span.start);
   const limit = reassigned.length ? Math.min(...reassigned) : Number.MAX_SAFE_INTEGER;
-  return conditions(fn).some((c) => c.span.start >= call.span.start && c.span.start < limit && testsNull(facts, c.expr, v));
+  return conditions(fn).some((c) => c.span.end > call.span.start && c.span.start < limit && testsNull(facts, c.expr, v));
 }
 
 function condTestsCall(e: Expr, call: CallEvent): boolean {
@@ -150,7 +150,7 @@ export function mentions(e: Expr, name: string): boolean {
     case 'field':
       return mentions(e.base, name);
     default:
-      return new RegExp(`\\b${name.replace(/[^\w]/g, '\\$&')}\\b`).test(e.text);
+      return e.k === 'other' && new RegExp(`\\b${name.replace(/\W/g, '\\$&')}\\b`).test(e.text);
   }
 }
 
