@@ -1,6 +1,7 @@
 // kport allocator simulator: public API.
 export { simulate, simulateScenarios, Simulator, resolveScenario } from './simulate';
 export { checkInvariants } from './invariants';
+export type { Engine } from './engine';
 export * from './types';
 export * from './gfp';
 export {

@@ -187,9 +187,9 @@ export class Simulator {
   private target(ref: unknown, index: number, op: SimOp, api: string): Handle {
     const name = isRef(ref) ? ref : `#${index}`;
     const old = this.e.refs.get(name);
-    if (old && (old.t === 'pages' || old.t === 'obj' || old.t === 'elem')) {
+    if (old && (old.t === 'pages' || old.t === 'obj' || old.t === 'elem' || old.t === 'pool' || (old.t === 'cache' && !old.cache?.destroyed))) {
       this.e.orphans.push(old);
-      if (this.e.verbose) this.e.tr('ref.overwrite', `${name} still held an allocation from step ${old.at}: overwriting it leaks that allocation`);
+      if (this.e.verbose) this.e.tr('ref.overwrite', `${name} still held ${old.t === 'pool' ? 'a mempool' : old.t === 'cache' ? 'a kmem cache' : 'an allocation'} from step ${old.at}: overwriting it leaks it`);
     }
     const h = new Handle('null', name, index, op, api);
     h.setup = this.setupPhase;
@@ -208,7 +208,13 @@ export class Simulator {
       const c = h.cache as Cache;
       return { kind: e.slept ? 'slept' : 'ok', object: { cache: c.name, size: c.size }, message: e.verbose ? `${what}: object from ${c.name}${e.slept ? ' (after sleeping)' : ''}` : 'ok' };
     }
-    if (code === NEVER) { h.t = 'never'; return { kind: 'never-returns', code: 'alloc-loop', message: `${what} never returns: __alloc_pages loops forever in this scenario` }; }
+    if (code === NEVER) {
+      h.t = 'never';
+      return {
+        kind: 'never-returns', code: 'alloc-loop',
+        message: `${what} never returns: __alloc_pages keeps retrying (order <= 3 or __GFP_NOFAIL) but in scenario "${e.scenario.name}" neither reclaim nor the OOM killer frees memory`,
+      };
+    }
     if (code === SLAB_BUG) { h.t = 'null'; return { kind: 'bug', code: 'slab-highmem', message: `${what}: BUG() in cache_grow: __GFP_HIGHMEM is not allowed for slab allocations` }; }
     h.t = 'null';
     return { kind: 'null', message: `${what} returned NULL${e.slept ? ' (after sleeping)' : ''}` };

@@ -107,3 +107,18 @@ test('custom machine and custom memory state; invalid ones are reported, not thr
   const r3 = simulate([], null as never);
   assert.equal(r3.steps.length, 0);
 });
+
+test('overwriting a ref that still holds an allocation leaks it', () => {
+  const r = simulate([
+    { op: 'kmalloc', size: 64, gfp: 'GFP_KERNEL', ref: 'p' },
+    { op: 'kmalloc', size: 64, gfp: 'GFP_KERNEL', ref: 'p' },
+    { op: 'kfree', ref: 'p' },
+    { op: 'mempool_create', min_nr: 1, allocFn: { kind: 'kmalloc', size: 64 }, ref: 'P' },
+    { op: 'alloc_pages', gfp: 'GFP_KERNEL', order: 0, ref: 'P' },
+    { op: 'free_pages', ref: 'P' },
+  ]);
+  assert.ok(r.steps[1].trace.some((t) => t.rule === 'ref.overwrite'));
+  const leaks = r.steps.filter((s) => s.outcome.kind === 'leak');
+  assert.deepEqual(leaks.map((s) => s.outcome.code), ['object', 'pool']);
+  assert.match(leaks[0].outcome.message, /from step 0/);
+});
