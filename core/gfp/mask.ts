@@ -169,6 +169,9 @@ function evaluateName(name: string, span: Span, env: MaskEnv, depth: number, see
   if (env.fn) {
     const assigned = variableValue(name, env.fn, env.at ?? Number.MAX_SAFE_INTEGER);
     if (assigned === 'many') return unknown(`${name} is assigned more than once`);
+    // `gfp |= X`, `gfp &= ~X`: a compound assignment is not the variable's value.
+    if (assigned && /[|&^+\-*\/%<>]=\s*\(*\s*$/.test(env.facts.text.slice(assigned.span.start, Math.max(assigned.span.start, assigned.value.span.start))))
+      return unknown(`${name} is updated in place`);
     if (assigned) {
       const r = evaluateMask(assigned.value, env, depth + 1, new Set(seen).add(name));
       return { ...r, chain: [{ name, span: assigned.span }, ...r.chain] };

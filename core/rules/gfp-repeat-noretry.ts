@@ -86,7 +86,7 @@ export const gfpRepeatNoretry: Rule = {
       if (!conflict) continue;
       out.push({
         message: `Contradictory retry policy in #define ${def.name}. ${conflict.explain} ${MEANING}`,
-        span: def.valueSpan,
+        span: { start: def.valueSpan.start, end: def.valueSpan.start + facts.text.slice(def.valueSpan.start, def.valueSpan.end).replace(/\s*(\/\*.*)?$/s, '').length },
         tags: [],
         related: [],
         fixes: [],

@@ -8,9 +8,10 @@ import { mempoolAllocUnchecked } from './mempool-alloc-unchecked';
 import { mempoolDestroyOutstanding } from './mempool-destroy-outstanding';
 import { mempoolSlabPair } from './mempool-slab-pair';
 import { gfpNofail } from './gfp-nofail';
+import { gfpRepeatNoretry } from './gfp-repeat-noretry';
 import type { Rule } from './types';
 
-export const RULES: readonly Rule[] = [mallocH, gfpBuffer, mempoolResize, sleepInAtomic, mempoolDestroyOutstanding, mempoolAllocFnSleeps, mempoolSlabPair, mempoolAllocUnchecked, gfpNofail];
+export const RULES: readonly Rule[] = [mallocH, gfpBuffer, mempoolResize, sleepInAtomic, mempoolDestroyOutstanding, mempoolAllocFnSleeps, mempoolSlabPair, mempoolAllocUnchecked, gfpNofail, gfpRepeatNoretry];
 
 export const RULE_IDS = RULES.map((r) => r.id);
 
