@@ -9,9 +9,10 @@ import { mempoolDestroyOutstanding } from './mempool-destroy-outstanding';
 import { mempoolSlabPair } from './mempool-slab-pair';
 import { gfpNofail } from './gfp-nofail';
 import { gfpRepeatNoretry } from './gfp-repeat-noretry';
+import { hotColdOrder } from './hot-cold-order';
 import type { Rule } from './types';
 
-export const RULES: readonly Rule[] = [mallocH, gfpBuffer, mempoolResize, sleepInAtomic, mempoolDestroyOutstanding, mempoolAllocFnSleeps, mempoolSlabPair, mempoolAllocUnchecked, gfpNofail, gfpRepeatNoretry];
+export const RULES: readonly Rule[] = [mallocH, gfpBuffer, mempoolResize, sleepInAtomic, mempoolDestroyOutstanding, mempoolAllocFnSleeps, mempoolSlabPair, mempoolAllocUnchecked, gfpNofail, gfpRepeatNoretry, hotColdOrder];
 
 export const RULE_IDS = RULES.map((r) => r.id);
 
