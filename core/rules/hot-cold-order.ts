@@ -55,7 +55,7 @@ export const hotColdOrder: Rule = {
         const portable =
           alloc.fn === fn || orderExpr.k === 'num' || (orderExpr.k === 'id' && facts.defines.some((d) => d.name === orderExpr.name && d.params === null));
         const orderOut = portable ? orderText : String(order.values[0]);
-        const orderDesc = orderExpr.k === 'num' ? `order ${orderText}` : `order ${orderText} = ${order.values.join(' or ')}`;
+        const orderDesc = orderExpr.k === 'num' ? `order ${orderText}` : `order ${orderText} (= ${order.values.join(' or ')})`;
         const argText = textOf(facts, arg.span);
         let replacement: string;
         if (api.returnsPage) replacement = `__free_pages(${argText}, ${orderOut})`;

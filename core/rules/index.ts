@@ -9,10 +9,11 @@ import { mempoolDestroyOutstanding } from './mempool-destroy-outstanding';
 import { mempoolSlabPair } from './mempool-slab-pair';
 import { gfpNofail } from './gfp-nofail';
 import { gfpRepeatNoretry } from './gfp-repeat-noretry';
+import { coldPageDma } from './cold-page-dma';
 import { hotColdOrder } from './hot-cold-order';
 import type { Rule } from './types';
 
-export const RULES: readonly Rule[] = [mallocH, gfpBuffer, mempoolResize, sleepInAtomic, mempoolDestroyOutstanding, mempoolAllocFnSleeps, mempoolSlabPair, mempoolAllocUnchecked, gfpNofail, gfpRepeatNoretry, hotColdOrder];
+export const RULES: readonly Rule[] = [mallocH, gfpBuffer, mempoolResize, sleepInAtomic, mempoolDestroyOutstanding, mempoolAllocFnSleeps, mempoolSlabPair, mempoolAllocUnchecked, gfpNofail, gfpRepeatNoretry, coldPageDma, hotColdOrder];
 
 export const RULE_IDS = RULES.map((r) => r.id);
 
