@@ -9,12 +9,13 @@ import { mempoolDestroyOutstanding } from './mempool-destroy-outstanding';
 import { mempoolSlabPair } from './mempool-slab-pair';
 import { gfpNofail } from './gfp-nofail';
 import { gfpRepeatNoretry } from './gfp-repeat-noretry';
+import { gfpHeader } from './gfp-header';
 import { numaNode } from './numa-node';
 import { coldPageDma } from './cold-page-dma';
 import { hotColdOrder } from './hot-cold-order';
 import type { Rule } from './types';
 
-export const RULES: readonly Rule[] = [mallocH, gfpBuffer, mempoolResize, sleepInAtomic, mempoolDestroyOutstanding, mempoolAllocFnSleeps, mempoolSlabPair, mempoolAllocUnchecked, gfpNofail, gfpRepeatNoretry, numaNode, coldPageDma, hotColdOrder];
+export const RULES: readonly Rule[] = [mallocH, gfpBuffer, mempoolResize, sleepInAtomic, mempoolDestroyOutstanding, mempoolAllocFnSleeps, mempoolSlabPair, mempoolAllocUnchecked, gfpNofail, gfpRepeatNoretry, gfpHeader, numaNode, coldPageDma, hotColdOrder];
 
 export const RULE_IDS = RULES.map((r) => r.id);
 
