@@ -21,11 +21,11 @@ export interface RuleFailure {
 const SUPPRESS = /kport-ignore(?:[ \t]+([\w-]+(?:[ \t]*,[ \t]*[\w-]+)*))?/g;
 
 /** Line → rule ids suppressed there (`*` for all). A comment suppresses its own line and the next. */
-export function suppressions(text: string): Map<number, Set<string>> {
+export function suppressions(text: string, lineOf: (offset: number) => number = (o) => lineOfOffset(text, o) - 1): Map<number, Set<string>> {
   const out = new Map<number, Set<string>>();
   if (!text.includes('kport-ignore')) return out;
   for (const m of text.matchAll(SUPPRESS)) {
-    const line = countLines(text, m.index!);
+    const line = lineOf(m.index!);
     const ids = m[1] ? m[1].split(/[ \t]*,[ \t]*/) : ['*'];
     for (const l of [line, line + 1]) {
       const set = out.get(l) ?? new Set<string>();
@@ -36,13 +36,12 @@ export function suppressions(text: string): Map<number, Set<string>> {
   return out;
 }
 
-const countLines = (text: string, offset: number) => lineOfOffset(text, offset) - 1;
 
 export function enabledRules(opts: AnalyzeOptions): Rule[] {
   return RULES.filter((r) => (opts.only ? opts.only.includes(r.id) : true) && opts.config?.rules[r.id] !== 'off');
 }
 
-export function analyze(facts: FileFacts, opts: AnalyzeOptions = {}): { findings: Finding[]; failures: RuleFailure[] } {
+export function analyze(facts: FileFacts, opts: AnalyzeOptions = {}): { findings: Finding[]; failures: RuleFailure[]; shared: SharedAnalyses } {
   const env = opts.env ?? {};
   const shared = new SharedAnalyses(facts, env);
   const findings: Finding[] = [];
@@ -57,13 +56,14 @@ export function analyze(facts: FileFacts, opts: AnalyzeOptions = {}): { findings
       failures.push({ rule: rule.id, error: e instanceof Error ? e.message : String(e) });
     }
   }
-  const suppressed = suppressions(facts.text);
+  const line0 = (offset: number) => facts.lineOf(offset) - 1;
+  const suppressed = suppressions(facts.text, line0);
   const kept = suppressed.size
     ? findings.filter((f) => {
-        const ids = suppressed.get(countLines(facts.text, f.span.start));
+        const ids = suppressed.get(line0(f.span.start));
         return !ids || !(ids.has('*') || ids.has(f.rule));
       })
     : findings;
   kept.sort((a, b) => a.span.start - b.span.start || a.rule.localeCompare(b.rule));
-  return { findings: kept, failures };
+  return { findings: kept, failures, shared };
 }

@@ -6,7 +6,6 @@
 import type { FileFacts } from '../facts/file-facts';
 import { walkStmts, exprIdentifiers } from '../facts/ir';
 import type { Related } from '../rules/types';
-import { lineOfOffset } from '../text/lines';
 import { findEntryPoints, type EntryPoint } from './entry-points';
 import { FunctionFlow, isAtomic, type CallSite, type FlowState } from './flow';
 import { describeKind } from './locks';
@@ -44,7 +43,7 @@ export class FileContext {
   }
 
   private line(offset: number): number {
-    return lineOfOffset(this.facts.text, offset);
+    return this.facts.lineOf(offset);
   }
 
   private deriveAtomicFunctions(): void {

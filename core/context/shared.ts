@@ -8,6 +8,8 @@ import { FileContext } from './atomic-context';
 export class SharedAnalyses {
   private masks = new Map<number, MaskResult>();
   private fileContext: FileContext | undefined;
+  /** Simulations by function, filled by simulation/run.ts (one document version lives as long as this object). */
+  readonly simulations = new Map<string, import('../simulation/run').FunctionSimulation>();
 
   constructor(
     readonly facts: FileFacts,

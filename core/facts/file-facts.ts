@@ -4,6 +4,7 @@
  */
 import type { Node } from 'web-tree-sitter';
 import type { ParsedFile } from '../parse/parser';
+import { LineIndex } from '../text/line-index';
 import { spanOf, type Span } from '../text/span';
 import { buildFunction, declaredType, scanTopLevel, toExpr } from './build-ir';
 import type { Expr, FunctionFacts } from './ir';
@@ -146,6 +147,19 @@ export class FileFacts {
     return this.file.text;
   }
 
+  private lineIndex: LineIndex | undefined;
+
+  /** Line table of the text, built once (messages and suppressions need lines, often). */
+  get lines(): LineIndex {
+    this.lineIndex ??= new LineIndex(this.file.text);
+    return this.lineIndex;
+  }
+
+  /** 1-based line of an offset. */
+  lineOf(offset: number): number {
+    return this.lines.positionAt(offset).line + 1;
+  }
+
   functionAt(offset: number): number {
     let lo = 0;
     let hi = this.functions.length - 1;
@@ -195,12 +209,23 @@ export class FileFacts {
     return node?.parent?.type === 'function_declarator';
   }
 
-  /** The expression a #define stands for, when its body is one (parsed lazily). */
-  defineExpr(name: string, parseExpr: (text: string) => Expr | null): Expr | null {
-    const def = this.defines.findLast((d) => d.name === name && d.params === null);
-    if (!def) return null;
-    def.expr ??= parseExpr(def.value);
-    return def.expr;
+  private definesByName: Map<string, DefineFact[]> | undefined;
+
+  /** The last object-like #define of `name` before offset `at` (anywhere when `at` is undefined). */
+  defineBefore(name: string, at?: number): DefineFact | undefined {
+    if (!this.definesByName) {
+      this.definesByName = new Map();
+      for (const d of this.defines) {
+        if (d.params !== null) continue;
+        const list = this.definesByName.get(d.name) ?? [];
+        list.push(d);
+        this.definesByName.set(d.name, list);
+      }
+    }
+    const list = this.definesByName.get(name);
+    if (!list) return undefined;
+    if (at === undefined) return list[list.length - 1];
+    return list.findLast((d) => d.nameSpan.start < at);
   }
 }
 

@@ -1,16 +1,22 @@
-/** GFP flag values of 2.6 include/linux/gfp.h (2.6.0–2.6.11), the single source for rules, hover and simulator. */
+/**
+ * GFP flags as the rules and hovers see them. The 2.6.0 values come from the simulator's table
+ * (core/sim/gfp.ts), the single source; the internal __GFP_NO_GROW/__GFP_COMP and the later
+ * __GFP_ZERO are added so masks that use them still decode.
+ */
+import * as sim from '../sim/gfp';
+
 export const GFP_BITS = {
-  __GFP_DMA: 0x01,
-  __GFP_HIGHMEM: 0x02,
-  __GFP_WAIT: 0x10,
-  __GFP_HIGH: 0x20,
-  __GFP_IO: 0x40,
-  __GFP_FS: 0x80,
-  __GFP_COLD: 0x100,
-  __GFP_NOWARN: 0x200,
-  __GFP_REPEAT: 0x400,
-  __GFP_NOFAIL: 0x800,
-  __GFP_NORETRY: 0x1000,
+  __GFP_DMA: sim.__GFP_DMA,
+  __GFP_HIGHMEM: sim.__GFP_HIGHMEM,
+  __GFP_WAIT: sim.__GFP_WAIT,
+  __GFP_HIGH: sim.__GFP_HIGH,
+  __GFP_IO: sim.__GFP_IO,
+  __GFP_FS: sim.__GFP_FS,
+  __GFP_COLD: sim.__GFP_COLD,
+  __GFP_NOWARN: sim.__GFP_NOWARN,
+  __GFP_REPEAT: sim.__GFP_REPEAT,
+  __GFP_NOFAIL: sim.__GFP_NOFAIL,
+  __GFP_NORETRY: sim.__GFP_NORETRY,
   __GFP_NO_GROW: 0x2000,
   __GFP_COMP: 0x4000,
   __GFP_ZERO: 0x8000,
@@ -21,13 +27,13 @@ export type GfpBitName = keyof typeof GFP_BITS;
 const B = GFP_BITS;
 
 export const GFP_MASKS = {
-  GFP_ATOMIC: B.__GFP_HIGH,
-  GFP_NOIO: B.__GFP_WAIT,
-  GFP_NOFS: B.__GFP_WAIT | B.__GFP_IO,
-  GFP_KERNEL: B.__GFP_WAIT | B.__GFP_IO | B.__GFP_FS,
-  GFP_USER: B.__GFP_WAIT | B.__GFP_IO | B.__GFP_FS,
-  GFP_HIGHUSER: B.__GFP_WAIT | B.__GFP_IO | B.__GFP_FS | B.__GFP_HIGHMEM,
-  GFP_DMA: B.__GFP_DMA,
+  GFP_ATOMIC: sim.GFP_ATOMIC,
+  GFP_NOIO: sim.GFP_NOIO,
+  GFP_NOFS: sim.GFP_NOFS,
+  GFP_KERNEL: sim.GFP_KERNEL,
+  GFP_USER: sim.GFP_USER,
+  GFP_HIGHUSER: sim.GFP_HIGHUSER,
+  GFP_DMA: sim.GFP_DMA,
 } as const;
 
 export type GfpMaskName = keyof typeof GFP_MASKS;
@@ -38,15 +44,16 @@ export const KNOWN_BITS = Object.values(GFP_BITS).reduce((a, b) => a | b, 0);
 /** Names that exist only in 2.4. GFP_BUFFER was removed in 2.4.6; in 2.4 it could sleep. */
 export const GONE_IN_26: Record<string, { advice: string; valueFor24: number }> = {
   GFP_BUFFER: {
-    advice: 'GFP_BUFFER is gone (removed in 2.4.6): use GFP_NOIO (may sleep, starts no I/O) or GFP_NOFS (may start I/O, no filesystem calls)',
+    advice: sim.GFP_BUFFER_ADVICE,
     valueFor24: B.__GFP_WAIT | B.__GFP_HIGH,
   },
 };
 
 export const ZONE_BITS = B.__GFP_DMA | B.__GFP_HIGHMEM;
 
+/** Value of a flag or mask name, including the slab aliases of the time (SLAB_KERNEL…). */
 export function gfpValueOf(name: string): number | undefined {
-  return (GFP_BITS as Record<string, number>)[name] ?? (GFP_MASKS as Record<string, number>)[name];
+  return (GFP_BITS as Record<string, number>)[name] ?? sim.GFP_NAMES[name];
 }
 
 export interface GfpMeaning {

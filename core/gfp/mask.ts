@@ -154,7 +154,7 @@ function evaluateName(name: string, span: Span, env: MaskEnv, depth: number, see
   const gone = GONE_IN_26[name];
   if (gone) return { values: [gone.valueFor24], unknown: null, gone: [name], chain: [] };
   // A local #define or variable shadows the kernel's name only when the file defines it.
-  const local = env.facts.defines.findLast((d) => d.name === name && d.params === null && (env.at === undefined || d.nameSpan.start < env.at));
+  const local = env.facts.defineBefore(name, env.at);
   const builtin = gfpValueOf(name);
   if (local && builtin === undefined) {
     if (seen.has(name)) return unknown(`#define ${name} refers to itself`);

@@ -60,7 +60,13 @@ export class CParser {
   }
 
   parse(text: string): ParsedFile {
-    const { text: parsedText } = neutralize(text);
+    return this.parseWith(text, neutralize);
+  }
+
+  /** Parse with another preprocessing step (the benchmark compares against none). */
+  parseWith(text: string, prepare: (text: string) => { text: string }): ParsedFile {
+    const { text: parsedText } = prepare(text);
+    if (parsedText.length !== text.length) throw new Error('preprocessing must keep the text length');
     return new ParsedFile(text, parsedText, this.run(parsedText, null));
   }
 

@@ -1,0 +1,478 @@
+/**
+ * From a function's IR to allocation sequences the simulator runs: one sequence per path (if/else
+ * forks, capped), loops with constant bounds unrolled up to a cap, lock regions as context changes,
+ * calls into this file's functions inlined up to a depth. What cannot be resolved is marked
+ * unknown in the step, never guessed.
+ */
+import type { FileContext } from '../context/atomic-context';
+import { LOCK_OPS, CONTEXT_TESTS } from '../context/locks';
+import type { SharedAnalyses } from '../context/shared';
+import type { FileFacts } from '../facts/file-facts';
+import { allCalls, exprIdentifiers, type CallEvent, type Expr, type FunctionFacts, type Stmt } from '../facts/ir';
+import { evaluateMask } from '../gfp/mask';
+import { MEMPOOL_CREATE, MEMPOOL_STOCK } from '../kernel/alloc-api';
+import type { AllocFnSpec, ContextKind, GfpInput, SimOp } from '../sim';
+import type { Span } from '../text/span';
+
+export const MAX_PATHS = 16;
+const MAX_UNROLL = 8;
+const MAX_INLINE_DEPTH = 2;
+const MAX_OPS = 400;
+
+/** A step's link back to the code: the call it came from (`span`) and its line. */
+export interface StepOrigin {
+  span: Span;
+  line: number;
+  text: string;
+  /** Function the call is in (differs from the simulated function when inlined). */
+  fn: string;
+}
+
+export interface SimPath {
+  ops: SimOp[];
+  origins: (StepOrigin | null)[];
+  /** Branch conditions taken, in order ("!buf", "else: in_interrupt()"). */
+  conditions: string[];
+  notes: string[];
+}
+
+export interface ExtractedFunction {
+  fn: string;
+  initialContext: ContextKind;
+  contextWhy: string | null;
+  paths: SimPath[];
+  truncated: boolean;
+  /** Caches and pools the function uses but does not create: created in a setup phase. */
+  setup: SimOp[];
+}
+
+interface Partial_ {
+  ops: SimOp[];
+  origins: (StepOrigin | null)[];
+  conditions: string[];
+  notes: string[];
+  locks: string[];
+  status: 'fall' | 'return' | 'break' | 'continue' | { goto: string };
+}
+
+const clone = (p: Partial_): Partial_ => ({ ops: [...p.ops], origins: [...p.origins], conditions: [...p.conditions], notes: [...p.notes], locks: [...p.locks], status: p.status });
+
+export function refText(e: Expr | undefined): string {
+  if (!e) return '?';
+  switch (e.k) {
+    case 'id':
+      return e.name;
+    case 'field':
+      return `${refText(e.base)}${e.arrow ? '->' : '.'}${e.field}`;
+    case 'addr':
+      return refText(e.e);
+    case 'un':
+      return e.op === '*' ? `*${refText(e.e)}` : refText(e.e);
+    case 'call':
+      return e.name === 'virt_to_page' || e.name === 'page_address' ? refText(e.args[0]) : `${e.name}()`;
+    case 'other':
+      return e.text.replace(/\s+/g, '');
+    case 'num':
+      return String(e.value);
+    default:
+      return '?';
+  }
+}
+
+export class SequenceExtractor {
+  constructor(
+    private readonly facts: FileFacts,
+    private readonly shared: SharedAnalyses,
+    private readonly context: FileContext,
+  ) {}
+
+  private lineOf(offset: number): number {
+    return this.facts.lineOf(offset);
+  }
+
+  extract(fnIndex: number): ExtractedFunction {
+    const fn = this.facts.functions[fnIndex];
+    const whole = this.context.atomicFunctions.get(fn.name);
+    const entry = this.context.entries.find((e) => e.name === fn.name);
+    const initialContext: ContextKind = whole ? (entry || whole.chain.length ? 'interrupt' : 'atomic') : 'process';
+    const start: Partial_ = { ops: [], origins: [], conditions: [], notes: [], locks: [], status: 'fall' };
+    let truncated = false;
+    let paths = this.stmt(fn.body, [start], fn, 0, initialContext, () => (truncated = true));
+    paths = paths.map((p) => (typeof p.status === 'object' ? { ...p, notes: [...p.notes, `goto ${p.status.goto}: label not found, path ends`] } : p));
+    return {
+      fn: fn.name,
+      initialContext,
+      contextWhy: whole ? whole.message : null,
+      paths: paths.slice(0, MAX_PATHS).map((p) => ({ ops: p.ops, origins: p.origins, conditions: p.conditions, notes: p.notes })),
+      truncated: truncated || paths.length > MAX_PATHS,
+      setup: this.setupFor(paths.slice(0, MAX_PATHS)),
+    };
+  }
+
+  private fork(paths: Partial_[], onTruncate: () => void): Partial_[] {
+    if (paths.length > MAX_PATHS) {
+      onTruncate();
+      return paths.slice(0, MAX_PATHS);
+    }
+    return paths;
+  }
+
+  private stmt(s: Stmt, ins: Partial_[], fn: FunctionFacts, depth: number, base: ContextKind, trunc: () => void): Partial_[] {
+    const live = ins.filter((p) => p.status === 'fall');
+    const done = ins.filter((p) => p.status !== 'fall');
+    if (!live.length) return ins;
+    let out: Partial_[];
+    switch (s.k) {
+      case 'block': {
+        let cur = live;
+        for (let i = 0; i < s.body.length; i++) {
+          cur = this.stmt(s.body[i], cur, fn, depth, base, trunc);
+          // A goto to a label later in this block resumes there.
+          for (const p of cur) {
+            if (typeof p.status !== 'object') continue;
+            const target = s.body.findIndex((b, j) => j > i && containsLabel(b, (p.status as { goto: string }).goto));
+            if (target < 0) continue;
+            p.status = 'fall';
+            p.notes.push(`goto ${s.body[target].k === 'label' ? (s.body[target] as { name: string }).name : 'label'}`);
+            // Re-enter at the label: statements in between are skipped for this path.
+            const rest = this.stmt({ k: 'block', span: s.span, body: s.body.slice(target) }, [p], fn, depth, base, trunc);
+            p.status = 'return'; // consumed; its continuations are in `rest`
+            (p as Partial_ & { replacedBy?: Partial_[] }).replacedBy = rest;
+          }
+          cur = cur.flatMap((p) => (p as Partial_ & { replacedBy?: Partial_[] }).replacedBy ?? [p]);
+          if (!cur.some((p) => p.status === 'fall')) break;
+        }
+        out = cur;
+        break;
+      }
+      case 'expr':
+        out = live.map((p) => this.calls(p, s.calls, fn, depth, base, trunc)).flat();
+        break;
+      case 'return':
+        out = live.map((p) => this.calls(p, s.calls, fn, depth, base, trunc)).flat().map((p) => ({ ...p, status: p.status === 'fall' ? ('return' as const) : p.status }));
+        break;
+      case 'if': {
+        const afterCond = live.flatMap((p) => this.calls(p, s.cond.calls, fn, depth, base, trunc));
+        const condText = this.facts.text.slice(s.cond.span.start, s.cond.span.end).replace(/\s+/g, ' ');
+        const guard = contextTest(s.cond.expr);
+        const thenIn = afterCond.map((p) => {
+          const c = clone(p);
+          c.conditions.push(condText);
+          if (guard) this.setContext(c, guard.whenTrue, `${condText} is true`);
+          return c;
+        });
+        const elseIn = afterCond.map((p) => {
+          const c = clone(p);
+          c.conditions.push(`!(${condText})`);
+          if (guard) this.setContext(c, guard.whenTrue === 'interrupt' ? 'process' : 'interrupt', `${condText} is false`);
+          return c;
+        });
+        const t = this.stmt(s.then, thenIn, fn, depth, base, trunc);
+        const e = s.else ? this.stmt(s.else, elseIn, fn, depth, base, trunc) : elseIn;
+        // Guards end with their branch: restore the context the code had before.
+        const restore = (ps: Partial_[]) => (guard ? ps.map((p) => (p.status === 'fall' ? this.restoreContext(p, base) : p)) : ps);
+        out = this.fork([...restore(t), ...restore(e)], trunc);
+        break;
+      }
+      case 'loop': {
+        const bound = constantBound(s);
+        const times = bound === null ? 1 : Math.min(bound, MAX_UNROLL);
+        let cur = s.init ? this.stmt(s.init, live, fn, depth, base, trunc) : live;
+        cur.forEach((p) => p.notes.push(bound === null ? `loop at line ${this.lineOf(s.span.start)}: bound unknown, body simulated once` : bound > MAX_UNROLL ? `loop at line ${this.lineOf(s.span.start)}: ${bound} iterations, first ${MAX_UNROLL} simulated` : `loop at line ${this.lineOf(s.span.start)}: ${bound} iterations`));
+        const exits: Partial_[] = [];
+        for (let i = 0; i < times && cur.length; i++) {
+          if (s.cond) cur = cur.flatMap((p) => this.calls(p, s.cond!.calls, fn, depth, base, trunc));
+          cur = this.stmt(s.body, cur, fn, depth, base, trunc);
+          exits.push(...cur.filter((p) => p.status === 'break').map((p) => ({ ...p, status: 'fall' as const })));
+          cur = cur.filter((p) => p.status !== 'break').map((p) => (p.status === 'continue' ? { ...p, status: 'fall' as const } : p));
+          const ended = cur.filter((p) => p.status !== 'fall');
+          exits.push(...ended);
+          cur = cur.filter((p) => p.status === 'fall');
+          if (s.update) cur = this.stmt(s.update, cur, fn, depth, base, trunc);
+        }
+        out = this.fork([...cur, ...exits], trunc);
+        break;
+      }
+      case 'switch': {
+        const afterCond = live.flatMap((p) => this.calls(p, s.cond.calls, fn, depth, base, trunc));
+        const condText = this.facts.text.slice(s.cond.span.start, s.cond.span.end);
+        const results: Partial_[] = [];
+        s.cases.forEach((cs, i) => {
+          const ins2 = afterCond.map((p) => {
+            const c = clone(p);
+            c.conditions.push(`switch (${condText}) case ${i + 1}`);
+            return c;
+          });
+          results.push(...this.stmt(cs, ins2, fn, depth, base, trunc).map((p) => (p.status === 'break' ? { ...p, status: 'fall' as const } : p)));
+        });
+        out = this.fork(results.length ? results : afterCond, trunc);
+        break;
+      }
+      case 'goto':
+        out = live.map((p) => ({ ...p, status: { goto: s.label } }));
+        break;
+      case 'break':
+        out = live.map((p) => ({ ...p, status: 'break' as const }));
+        break;
+      case 'continue':
+        out = live.map((p) => ({ ...p, status: 'continue' as const }));
+        break;
+      case 'label':
+        out = live;
+        break;
+    }
+    return [...done, ...out];
+  }
+
+  private setContext(p: Partial_, ctx: ContextKind, reason: string): void {
+    p.ops.push({ op: 'context', context: ctx, reason });
+    p.origins.push(null);
+  }
+
+  private restoreContext(p: Partial_, base: ContextKind): Partial_ {
+    const c = clone(p);
+    this.setContext(c, p.locks.length ? 'atomic' : base, 'end of the guarded branch');
+    return c;
+  }
+
+  private origin(call: CallEvent, fn: FunctionFacts): StepOrigin {
+    const line = this.lineOf(call.span.start);
+    return { span: call.span, line, text: this.facts.text.slice(call.span.start, call.span.end).replace(/\s+/g, ' ').slice(0, 120), fn: fn.name };
+  }
+
+  private mask(call: CallEvent, arg: number, fn: FunctionFacts): GfpInput {
+    const m = this.shared.mask(call, arg, fn);
+    const text = call.args[arg] ? this.facts.text.slice(call.args[arg].span.start, call.args[arg].span.end) : '?';
+    if (m.gone.length) return 'GFP_BUFFER';
+    if (m.unknown || m.values.length !== 1) return { unknown: true, text: m.unknown ? `${text}: ${m.unknown}` : `${text}: depends on the path (${m.values.length} values)` };
+    return m.values[0];
+  }
+
+  private number(e: Expr | undefined, fn: FunctionFacts, at: number): number | null {
+    if (!e) return null;
+    const r = evaluateMask(e, { facts: this.facts, fn, at, headerDefine: this.shared.env.headerDefine });
+    return !r.unknown && r.values.length === 1 && r.values[0] >= 0 ? r.values[0] : null;
+  }
+
+  /** Appends the ops of `calls` to path `p`; inlined callees may fork it. */
+  private calls(p: Partial_, calls: CallEvent[], fn: FunctionFacts, depth: number, base: ContextKind, trunc: () => void): Partial_[] {
+    let paths = [p];
+    for (const call of calls) {
+      if (paths[0].ops.length > MAX_OPS) break;
+      const callee = depth < MAX_INLINE_DEPTH ? this.facts.functions.findIndex((f) => f.name === call.name) : -1;
+      if (callee >= 0 && this.facts.functions[callee] !== fn) {
+        const inner = this.facts.functions[callee];
+        paths = paths.flatMap((q) => {
+          q.notes.push(`${inner.name}() inlined (line ${this.lineOf(call.span.start)})`);
+          return this.stmt(inner.body, [{ ...clone(q), status: 'fall' }], inner, depth + 1, base, trunc).map((r) => ({ ...r, status: r.status === 'break' || r.status === 'continue' ? ('fall' as const) : r.status === 'return' || typeof r.status === 'object' ? ('fall' as const) : r.status }));
+        });
+        paths = this.fork(paths, trunc);
+        continue;
+      }
+      for (const q of paths) this.op(q, call, fn, base);
+    }
+    return paths;
+  }
+
+  private op(p: Partial_, call: CallEvent, fn: FunctionFacts, base: ContextKind): void {
+    const o = this.origin(call, fn);
+    const push = (op: SimOp) => {
+      p.ops.push({ ...op, source: { line: o.line, text: o.text } });
+      p.origins.push(o);
+    };
+    const lock = LOCK_OPS[call.name];
+    if (lock) {
+      const key = lock.lockArg < 0 ? lock.kind : refText(call.args[lock.lockArg]);
+      if (lock.acquire) {
+        p.locks.push(key);
+        push({ op: 'context', context: 'atomic', reason: `${call.name}(${lock.lockArg < 0 ? '' : key}) at line ${o.line}` });
+      } else {
+        const i = p.locks.lastIndexOf(key);
+        if (i >= 0) p.locks.splice(i, 1);
+        push({ op: 'context', context: p.locks.length ? 'atomic' : base, reason: `${call.name}(${lock.lockArg < 0 ? '' : key}) at line ${o.line}` });
+      }
+      return;
+    }
+    const a = call.args;
+    const ref = call.assignTo ?? `${call.name}@${o.line}`;
+    const at = call.span.start;
+    switch (call.name) {
+      case 'kmalloc':
+      case 'kzalloc': {
+        const size = this.number(a[0], fn, at);
+        if (size === null) p.notes.push(`line ${o.line}: size ${a[0] ? this.facts.text.slice(a[0].span.start, a[0].span.end) : '?'} not a constant: simulated as 64 bytes`);
+        push({ op: 'kmalloc', size: size ?? 64, gfp: this.mask(call, 1, fn), ref });
+        return;
+      }
+      case 'kmem_cache_alloc':
+        push({ op: 'kmem_cache_alloc', cache: refText(a[0]), gfp: this.mask(call, 1, fn), ref });
+        return;
+      case 'alloc_pages':
+      case 'alloc_pages_node':
+      case '__get_free_pages':
+      case '__get_dma_pages': {
+        const mi = call.name === 'alloc_pages_node' ? 1 : 0;
+        const order = this.number(a[mi + 1], fn, at);
+        const gfp = order === null ? { unknown: true as const, text: `order ${a[mi + 1] ? this.facts.text.slice(a[mi + 1].span.start, a[mi + 1].span.end) : '?'} is not a constant` } : this.mask(call, mi, fn);
+        const dma = call.name === '__get_dma_pages' && typeof gfp === 'number' ? gfp | 0x01 : gfp;
+        push({ op: call.name.startsWith('alloc') ? 'alloc_pages' : 'get_free_pages', gfp: dma, order: order ?? 0, ref });
+        return;
+      }
+      case 'alloc_page':
+        push({ op: 'alloc_pages', gfp: this.mask(call, 0, fn), order: 0, ref });
+        return;
+      case '__get_free_page':
+      case 'get_free_page':
+        push({ op: 'get_free_pages', gfp: this.mask(call, 0, fn), order: 0, ref });
+        return;
+      case 'get_zeroed_page':
+        push({ op: 'get_zeroed_page', gfp: this.mask(call, 0, fn), ref });
+        return;
+      case 'kfree':
+        push({ op: 'kfree', ref: refText(a[0]) });
+        return;
+      case 'kmem_cache_free':
+        push({ op: 'kmem_cache_free', cache: refText(a[0]), ref: refText(a[1]) });
+        return;
+      case 'free_pages': {
+        const order = this.number(a[1], fn, at);
+        push(order === null ? { op: 'free_pages', ref: refText(a[0]) } : { op: 'free_pages', ref: refText(a[0]), order });
+        return;
+      }
+      case 'free_page':
+        push({ op: 'free_pages', ref: refText(a[0]), order: 0 });
+        return;
+      case '__free_pages': {
+        const order = this.number(a[1], fn, at);
+        push({ op: '__free_pages', ref: refText(a[0]), order: order ?? 0 });
+        return;
+      }
+      case '__free_page':
+        push({ op: '__free_pages', ref: refText(a[0]), order: 0 });
+        return;
+      case 'free_hot_page':
+      case 'free_cold_page':
+        push({ op: call.name, ref: refText(a[0]) });
+        return;
+      case 'mempool_create':
+      case 'mempool_create_node': {
+        const min = this.number(a[0], fn, at);
+        push({ op: 'mempool_create', min_nr: min ?? 1, allocFn: this.allocFnSpec(call, fn), ref: call.assignTo ?? ref });
+        if (min === null) p.notes.push(`line ${o.line}: min_nr not a constant: simulated as 1`);
+        return;
+      }
+      case 'mempool_alloc':
+        push({ op: 'mempool_alloc', pool: refText(a[0]), gfp: this.mask(call, 1, fn), ref });
+        return;
+      case 'mempool_free':
+        push({ op: 'mempool_free', pool: refText(a[1]), ref: refText(a[0]) });
+        return;
+      case 'mempool_destroy':
+        push({ op: 'mempool_destroy', pool: refText(a[0]) });
+        return;
+      case 'mempool_resize':
+        push({ op: 'mempool_resize', pool: refText(a[0]) });
+        return;
+      case 'kmem_cache_create': {
+        const size = this.number(a[1], fn, at);
+        push({ op: 'kmem_cache_create', name: call.assignTo ?? ref, size: size ?? 64, ref: call.assignTo ?? ref });
+        return;
+      }
+      case 'kmem_cache_destroy':
+        push({ op: 'kmem_cache_destroy', cache: refText(a[0]) });
+        return;
+    }
+    if (CONTEXT_TESTS[call.name]) return;
+  }
+
+  /** How a pool's alloc_fn allocates: the stock slab/kmalloc/page functions, or a user function's mask. */
+  private allocFnSpec(call: CallEvent, _fn: FunctionFacts): AllocFnSpec {
+    const sig = MEMPOOL_CREATE[call.name];
+    const allocName = call.args[sig.alloc]?.k === 'id' ? (call.args[sig.alloc] as { name: string }).name : '';
+    const data = call.args[sig.data];
+    const stock = MEMPOOL_STOCK[allocName];
+    if (stock?.family === 'slab') return { kind: 'slab', cache: refText(data) };
+    if (stock?.family === 'kmalloc') return { kind: 'kmalloc', size: this.number(data, _fn, call.span.start) ?? 64 };
+    if (stock?.family === 'page') return { kind: 'pages', order: this.number(data, _fn, call.span.start) ?? 0 };
+    const user = this.facts.functions.find((f) => f.name === allocName);
+    if (user) {
+      const gfpParam = user.params[0]?.name;
+      for (const s of allCalls(user)) {
+        const api = s.name === 'kmalloc' ? 1 : s.name === '__get_free_pages' || s.name === 'alloc_pages' ? 0 : s.name === 'kmem_cache_alloc' ? 1 : -1;
+        if (api < 0 || !s.args[api]) continue;
+        if (gfpParam && exprIdentifiers(s.args[api]).includes(gfpParam)) return { kind: 'user', gfp: 'pass', name: allocName };
+        const m = this.shared.mask(s, api, user);
+        if (!m.unknown && m.values.length === 1) return { kind: 'user', gfp: m.values[0], name: allocName };
+      }
+    }
+    return { kind: 'user', gfp: 'pass', name: allocName || 'alloc_fn' };
+  }
+
+  /** Caches and pools used but not created on a path are created first, under normal memory. */
+  private setupFor(paths: Partial_[]): SimOp[] {
+    const created = new Set<string>();
+    const setup: SimOp[] = [];
+    const need = (kind: 'cache' | 'pool', ref: string) => {
+      if (created.has(`${kind}:${ref}`)) return;
+      created.add(`${kind}:${ref}`);
+      if (kind === 'cache') {
+        setup.push({ op: 'kmem_cache_create', name: ref, size: 64, ref });
+        return;
+      }
+      // The pool's creation elsewhere in the file (module init) tells min_nr and the alloc_fn.
+      for (const f of this.facts.functions)
+        for (const s of allCalls(f)) {
+          if (!MEMPOOL_CREATE[s.name] || s.assignTo !== ref) continue;
+          const min = this.number(s.args[0], f, s.span.start) ?? 1;
+          const spec = this.allocFnSpec(s, f);
+          if (spec.kind === 'slab') need('cache', spec.cache);
+          setup.push({ op: 'mempool_create', min_nr: min, allocFn: spec, ref });
+          return;
+        }
+      setup.push({ op: 'mempool_create', min_nr: 1, allocFn: { kind: 'kmalloc', size: 64 }, ref });
+    };
+    for (const p of paths) {
+      const local = new Set<string>();
+      for (const op of p.ops) {
+        if (op.op === 'kmem_cache_create') local.add(`cache:${op.ref}`);
+        if (op.op === 'mempool_create') local.add(`pool:${op.ref}`);
+        if ((op.op === 'kmem_cache_alloc' || op.op === 'kmem_cache_free') && !local.has(`cache:${op.cache}`)) need('cache', op.cache);
+        if ((op.op === 'mempool_alloc' || op.op === 'mempool_free' || op.op === 'mempool_destroy' || op.op === 'mempool_resize') && !local.has(`pool:${op.pool}`)) need('pool', op.pool);
+        if (op.op === 'mempool_create' && op.allocFn.kind === 'slab' && !local.has(`cache:${op.allocFn.cache}`)) need('cache', op.allocFn.cache);
+      }
+    }
+    return setup;
+  }
+}
+
+function containsLabel(s: Stmt, name: string): boolean {
+  if (s.k === 'label') return s.name === name;
+  if (s.k === 'block') return s.body.some((b) => b.k === 'label' && b.name === name);
+  return false;
+}
+
+/** `for (i = 0; i < N; i++)` and `while (n--)`-free shapes with a constant N. */
+function constantBound(s: Extract<Stmt, { k: 'loop' }>): number | null {
+  if (s.kind !== 'for' || !s.cond || !s.init) return null;
+  const c = s.cond.expr;
+  const init = s.init.k === 'expr' ? s.init.assigns[0] : undefined;
+  if (!init || init.value.k !== 'num' || c.k !== 'bin' || c.l.k !== 'id' || c.l.name !== init.name || c.r.k !== 'num') return null;
+  const from = init.value.value;
+  const to = c.r.value;
+  const n = c.op === '<' ? to - from : c.op === '<=' ? to - from + 1 : null;
+  return n !== null && n >= 0 ? n : null;
+}
+
+function contextTest(e: Expr): { whenTrue: ContextKind } | null {
+  let x = e;
+  let neg = false;
+  for (let i = 0; i < 8; i++) {
+    if (x.k === 'un' && x.op === '!') {
+      neg = !neg;
+      x = x.e;
+    } else if (x.k === 'call' && (x.name === 'likely' || x.name === 'unlikely') && x.args[0]) x = x.args[0];
+    else break;
+  }
+  if (x.k !== 'call' || !CONTEXT_TESTS[x.name]) return null;
+  return { whenTrue: neg ? 'process' : 'interrupt' };
+}

@@ -1,0 +1,63 @@
+/** Runs extracted sequences through the simulator and condenses the results for hovers, lenses and the view. */
+import type { SharedAnalyses } from '../context/shared';
+import { simulate, type OutcomeKind, type ScenarioName, type SimResult, type StepResult } from '../sim';
+import type { Span } from '../text/span';
+import { SequenceExtractor, type ExtractedFunction, type SimPath } from './extract';
+
+export const SCENARIOS: ScenarioName[] = ['normal', 'pressure', 'exhausted'];
+
+/** Outcome kinds a porter must act on. NULL is a normal answer (the code must check it); leaks at the
+ * end of one function are usually ownership handed elsewhere, so neither counts as a problem here. */
+export const PROBLEM_KINDS = new Set<OutcomeKind>(['bug', 'sleep-in-atomic', 'never-returns']);
+
+export interface PathSimulation extends SimPath {
+  results: Record<ScenarioName, SimResult>;
+}
+
+export interface FunctionSimulation extends Omit<ExtractedFunction, 'paths'> {
+  paths: PathSimulation[];
+  /** One line per (scenario, problem step), e.g. "under pressure: kmalloc() at line 40 sleeps while … → scheduling while atomic". */
+  problems: string[];
+}
+
+export function simulateFunction(shared: SharedAnalyses, fnIndex: number, snapshots: 'all' | 'none' = 'none'): FunctionSimulation {
+  const key = `${fnIndex}:${snapshots}`;
+  const cached = shared.simulations.get(key);
+  if (cached) return cached;
+  const extracted = new SequenceExtractor(shared.facts, shared, shared.context).extract(fnIndex);
+  const paths: PathSimulation[] = extracted.paths.map((p) => ({
+    ...p,
+    results: Object.fromEntries(
+      SCENARIOS.map((sc) => [sc, simulate(p.ops, { scenario: sc, context: extracted.initialContext, setup: extracted.setup, snapshots, trace: true })]),
+    ) as Record<ScenarioName, SimResult>,
+  }));
+  const problems: string[] = [];
+  for (const sc of SCENARIOS) {
+    for (const [pi, p] of paths.entries()) {
+      for (const step of p.results[sc].steps) {
+        if (!PROBLEM_KINDS.has(step.outcome.kind)) continue;
+        const line = `under ${sc === 'normal' ? 'normal memory' : sc === 'pressure' ? 'pressure' : 'exhausted memory'}: ${describeStep(step)}${paths.length > 1 ? ` (path ${pi + 1}${p.conditions.length ? `: ${p.conditions.join(', ')}` : ''})` : ''}`;
+        if (!problems.includes(line)) problems.push(line);
+      }
+    }
+  }
+  const sim: FunctionSimulation = { ...extracted, paths, problems };
+  shared.simulations.set(key, sim);
+  return sim;
+}
+
+export function describeStep(step: StepResult): string {
+  const where = step.source ? `\`${step.source.text?.split('(')[0] ?? step.op.op}()\` at line ${step.source.line}` : step.op.op;
+  return `${where}: ${step.outcome.message}`;
+}
+
+/** The step of each scenario that came from the call at `span` (first path through it). */
+export function stepsForCall(sim: FunctionSimulation, span: Span): { path: PathSimulation; index: number; steps: Record<ScenarioName, StepResult | undefined> } | null {
+  for (const path of sim.paths) {
+    const index = path.origins.findIndex((o) => o && o.span.start === span.start && o.span.end === span.end);
+    if (index < 0) continue;
+    const steps = Object.fromEntries(SCENARIOS.map((sc) => [sc, path.results[sc].steps.find((s) => s.index === index)])) as Record<ScenarioName, StepResult | undefined>;
+    return { path, index, steps };
+  }
+  return null;
+}
