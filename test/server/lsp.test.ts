@@ -137,7 +137,7 @@ test('hover on a GFP mask decodes its bits and what they allow', async () => {
   assert.equal(none, null);
 });
 
-test('bad input: binary, truncated, 10 MB, Latin-1, 5,000 nested braces — the server answers and stays up', async () => {
+test('bad input: binary, truncated, 10 MB, Latin-1, 5,000 nested braces — the server answers and stays up', { timeout: 300_000 }, async () => {
   const inputs: [string, string][] = [
     ['binary.c', Buffer.from(Array.from({ length: 4096 }, (_, i) => (i * 131 + 7) % 256)).toString('latin1')],
     ['truncated.c', exampleText.slice(0, Math.floor(exampleText.length / 2))],
@@ -147,7 +147,10 @@ test('bad input: binary, truncated, 10 MB, Latin-1, 5,000 nested braces — the 
   ];
   for (const [name, text] of inputs) {
     const uri = fileUri(path.join(ROOT, 'examples', name));
-    const ds = await s.open(uri, text);
+    // The 10 MB file is about staying up, not speed (the benchmark measures speed): allow a loaded CI box time.
+    const answered = s.diagnostics(uri, 1, name === 'huge.c' ? 180_000 : 10_000);
+    await s.conn.sendNotification('textDocument/didOpen', { textDocument: { uri, languageId: 'c', version: 1, text } });
+    const ds = await answered;
     assert.ok(Array.isArray(ds), `${name} answered`);
     if (name === 'latin1.c') assert.deepEqual(ds.map((d) => d.code), ['malloc-h']);
     if (name === 'truncated.c') assert.ok(ds.some((d) => d.code === 'malloc-h'));
