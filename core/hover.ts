@@ -3,7 +3,10 @@ import type { FileFacts } from './facts/file-facts';
 import { allCalls, type Expr } from './facts/ir';
 import { decodeGfp, formatGfp, GFP_BITS, GFP_MASKS, GONE_IN_26 } from './gfp/flags';
 import { evaluateMask, type MaskResult } from './gfp/mask';
-import { ALLOC_API } from './kernel/alloc-api';
+import { ALLOC_API, FREE_API } from './kernel/alloc-api';
+import type { SharedAnalyses } from './context/shared';
+import { callSimulationMarkdown, functionSimulationMarkdown } from './simulation/markdown';
+import { simulateFunction } from './simulation/run';
 import type { AnalysisEnv } from './rules/types';
 import type { Span } from './text/span';
 
@@ -54,9 +57,34 @@ function exprAt(e: Expr, offset: number): boolean {
   return e.span.start <= offset && offset <= e.span.end;
 }
 
-export function hoverAt(facts: FileFacts, offset: number, env: AnalysisEnv = {}): HoverResult | null {
+const SIMULATED = new Set([...Object.keys(ALLOC_API), ...Object.keys(FREE_API), 'mempool_destroy', 'mempool_resize', 'kmem_cache_destroy']);
+
+export function hoverAt(facts: FileFacts, offset: number, env: AnalysisEnv = {}, shared?: SharedAnalyses): HoverResult | null {
   const fi = facts.functionAt(offset);
   const fn = fi >= 0 ? facts.functions[fi] : undefined;
+  if (fn && shared) {
+    // On a function's name: its sequences and their outcomes.
+    if (fn.nameSpan.start <= offset && offset <= fn.nameSpan.end) {
+      return { markdown: functionSimulationMarkdown(simulateFunction(shared, fi)), span: fn.nameSpan };
+    }
+    // On an allocator call's name: the mask, the context here and the simulated outcome per scenario.
+    const flow = shared.context.flows[fi];
+    const site = flow.sites.find((s) => s.call.nameSpan.start <= offset && offset <= s.call.nameSpan.end && SIMULATED.has(s.call.name));
+    if (site) {
+      const reason = shared.context.siteReason(site, fi);
+      const contextLine = reason ? `context here: **atomic** — ${reason.message}` : 'context here: **process** (may sleep)';
+      const sim = simulateFunction(shared, fi);
+      const parts: string[] = [];
+      const simText = callSimulationMarkdown(sim, site.call.span, contextLine);
+      parts.push(simText ?? `${contextLine}
+
+_This call is not on a simulated path (${sim.paths.length} paths simulated)._`);
+      const api = ALLOC_API[site.call.name];
+      const arg = api && api.maskArg >= 0 ? site.call.args[api.maskArg] : undefined;
+      if (arg) parts.push('---', describeMask(shared.mask(site.call, api!.maskArg, fn), facts.text.slice(arg.span.start, arg.span.end)));
+      return { markdown: parts.join('\n\n'), span: site.call.nameSpan };
+    }
+  }
   // Inside the mask argument of an allocation call: evaluate the whole argument.
   if (fn) {
     for (const call of allCalls(fn)) {

@@ -5,6 +5,8 @@ export { FileFacts, FunctionCache } from './facts/file-facts';
 export { analyze, suppressions, enabledRules, type AnalyzeOptions, type RuleFailure } from './analyze';
 export { applyEdits, preferredEdits } from './fix';
 export { hoverAt, describeMask, type HoverResult } from './hover';
+export { SharedAnalyses } from './context/shared';
+export { simulateFunction, stepsForCall, SCENARIOS, type FunctionSimulation, type PathSimulation } from './simulation/run';
 export { parseConfig, mergeConfigs, type KportConfig, type RuleSetting } from './config';
 export { RULES, RULE_IDS, ruleById } from './rules';
 export { LineIndex, type Position } from './text/line-index';

@@ -1,4 +1,5 @@
 import { allCalls, exprIdentifiers, walkStmts, type CallEvent, type FunctionFacts } from '../facts/ir';
+import { simulatedVerdict } from '../simulation/for-rules';
 import type { Finding, Rule } from './types';
 
 const poolKey = (call: CallEvent, i: number) => {
@@ -28,9 +29,9 @@ export const mempoolDestroyOutstanding: Rule = {
   severity: 'error',
   deprecated: false,
   summary: 'mempool_destroy() while elements from mempool_alloc() are still held',
-  check({ facts }) {
+  check({ facts, shared }) {
     const out: Omit<Finding, 'rule' | 'severity'>[] = [];
-    for (const fn of facts.functions) {
+    for (const [fnIndex, fn] of facts.functions.entries()) {
       const calls = allCalls(fn);
       for (const destroy of calls) {
         if (destroy.name !== 'mempool_destroy') continue;
@@ -47,8 +48,9 @@ export const mempoolDestroyOutstanding: Rule = {
         }
         if (!held.length) continue;
         const names = held.map((h) => h.v).join(', ');
+        const verdict = simulatedVerdict(shared, fnIndex, destroy.span);
         out.push({
-          message: `mempool_destroy(${pool}) while ${held.length} element${held.length > 1 ? 's' : ''} from mempool_alloc() (${names}) ${held.length > 1 ? 'are' : 'is'} still held. Under normal memory they came from alloc_fn and only leak; under pressure they come from the reserve, curr_nr != min_nr, and mempool_destroy() hits BUG(). Free them with mempool_free() first.`,
+          message: `mempool_destroy(${pool}) while ${held.length} element${held.length > 1 ? 's' : ''} from mempool_alloc() (${names}) ${held.length > 1 ? 'are' : 'is'} still held. Elements that came from alloc_fn only leak; elements taken from the reserve (when alloc_fn fails under pressure) leave curr_nr != min_nr and mempool_destroy() hits BUG(). Free them with mempool_free() first.${verdict ? ' ' + verdict : ''}`,
           span: destroy.nameSpan,
           tags: [],
           related: held.map((h) => ({ message: `${h.v} is allocated from ${pool} here and not freed before the destroy`, span: h.call.span })),

@@ -10,8 +10,8 @@ import type { SharedAnalyses } from '../context/shared';
 import type { FileFacts } from '../facts/file-facts';
 import { allCalls, exprIdentifiers, type CallEvent, type Expr, type FunctionFacts, type Stmt } from '../facts/ir';
 import { evaluateMask } from '../gfp/mask';
-import { MEMPOOL_CREATE, MEMPOOL_STOCK } from '../kernel/alloc-api';
-import type { AllocFnSpec, ContextKind, GfpInput, SimOp } from '../sim';
+import { ALLOC_API, MEMPOOL_CREATE, MEMPOOL_STOCK } from '../kernel/alloc-api';
+import type { AllocFnSpec, AllocVia, ContextKind, GfpInput, SimOp } from '../sim';
 import type { Span } from '../text/span';
 
 export const MAX_PATHS = 16;
@@ -398,11 +398,18 @@ export class SequenceExtractor {
     if (user) {
       const gfpParam = user.params[0]?.name;
       for (const s of allCalls(user)) {
-        const api = s.name === 'kmalloc' ? 1 : s.name === '__get_free_pages' || s.name === 'alloc_pages' ? 0 : s.name === 'kmem_cache_alloc' ? 1 : -1;
-        if (api < 0 || !s.args[api]) continue;
-        if (gfpParam && exprIdentifiers(s.args[api]).includes(gfpParam)) return { kind: 'user', gfp: 'pass', name: allocName };
-        const m = this.shared.mask(s, api, user);
-        if (!m.unknown && m.values.length === 1) return { kind: 'user', gfp: m.values[0], name: allocName };
+        const api = ALLOC_API[s.name];
+        if (!api || api.maskArg < 0 || !s.args[api.maskArg]) continue;
+        // What the user function allocates underneath decides whether it can fail under exhaustion.
+        let via: AllocVia;
+        if (api.family === 'page') {
+          const order = api.fixedOrder ?? (api.orderArg !== undefined ? this.number(s.args[api.orderArg], user, s.span.start) : null) ?? 0;
+          via = { kind: 'pages', order };
+        } else if (s.name === 'kmem_cache_alloc') via = { kind: 'slab', cache: refText(s.args[0]) };
+        else via = { kind: 'kmalloc', size: this.number(s.args[0], user, s.span.start) ?? 64 };
+        if (gfpParam && exprIdentifiers(s.args[api.maskArg]).includes(gfpParam)) return { kind: 'user', gfp: 'pass', via, name: allocName };
+        const m = this.shared.mask(s, api.maskArg, user);
+        if (!m.unknown && m.values.length === 1) return { kind: 'user', gfp: m.values[0], via, name: allocName };
       }
     }
     return { kind: 'user', gfp: 'pass', name: allocName || 'alloc_fn' };

@@ -1,7 +1,7 @@
 /** Open documents: text, incremental parse tree, facts and the last analysis. Trees are freed on close. */
 import { fileURLToPath } from 'node:url';
 import { TextDocument } from 'vscode-languageserver-textdocument';
-import { analyze, FileFacts, FunctionCache, LineIndex, type AnalysisEnv, type AnalyzeOptions, type CParser, type Finding, type ParsedFile, type RuleFailure } from '../../core';
+import { analyze, FileFacts, FunctionCache, type LineIndex, type SharedAnalyses, type AnalysisEnv, type AnalyzeOptions, type CParser, type Finding, type ParsedFile, type RuleFailure } from '../../core';
 import { headerResolver } from '../node/headers';
 
 export interface Analysis {
@@ -11,6 +11,8 @@ export interface Analysis {
   findings: Finding[];
   failures: RuleFailure[];
   env: AnalysisEnv;
+  /** Per-version analyses (context, masks, simulations) reused by hover, lenses and simulate. */
+  shared: SharedAnalyses;
   /** Set when parsing or analysis failed as a whole. */
   error?: string;
 }
@@ -37,8 +39,8 @@ export class OpenDocument {
     this.parsed = this.parsed ? parser.reparse(this.parsed, text) : parser.parse(text);
     const facts = new FileFacts(this.parsed, this.path, this.functions);
     const env = { ...options.env, headerDefine: this.doc.uri.startsWith('file:') ? headerResolver(facts, this.path) : undefined };
-    const { findings, failures } = analyze(facts, { ...options, env });
-    this.analysis = { version: this.doc.version, facts, lines: new LineIndex(text), findings, failures, env };
+    const { findings, failures, shared } = analyze(facts, { ...options, env });
+    this.analysis = { version: this.doc.version, facts, lines: facts.lines, findings, failures, env, shared };
     return this.analysis;
   }
 

@@ -243,7 +243,7 @@ export function startServer(connection: Connection = createConnection(ProposedFe
   connection.onHover((params) => {
     const a = analysisOf(params.textDocument.uri);
     if (!a) return null;
-    const h = hoverAt(a.facts, a.lines.offsetAt(params.position), a.env);
+    const h = hoverAt(a.facts, a.lines.offsetAt(params.position), a.env, a.shared);
     return h ? { contents: { kind: 'markdown', value: h.markdown }, range: rangeOf(a.lines, h.span) } : null;
   });
 
