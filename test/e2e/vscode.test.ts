@@ -1,3 +1,5 @@
+/// <reference lib="dom" />
+/// <reference lib="dom.iterable" />
 /**
  * kport in a real VS Code: code-server 4.139 (VS Code 1.139 workbench + extension host) with the packaged .vsix
  * installed, driven through Debian's Chromium by playwright-core. Asserts on the DOM (squiggles, Problems panel,
@@ -12,7 +14,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Page } from 'playwright-core';
-import { ARTIFACTS, ensureTools, ROOT, start, writeUserSettings, type Session } from './harness';
+import { ARTIFACTS, ensureTools, ROOT, start, type Session } from './harness';
 
 const skip = process.env.KPORT_SKIP_E2E === '1' && process.env.CI !== 'true' ? 'KPORT_SKIP_E2E=1: real-VS Code e2e suite skipped (it always runs under CI=true)' : false;
 const FILE = 'skel_blk.c';
@@ -105,6 +107,36 @@ async function runCommand(page: Page, label: string): Promise<void> {
   await row.waitFor({ state: 'visible', timeout: 10_000 });
   await row.click();
   await page.waitForSelector('.quick-input-widget', { state: 'hidden' });
+}
+
+/**
+ * Changes user settings the way a user does: Preferences: Open User Settings (JSON), replace the text, save, close.
+ * (An external write to settings.json is not picked up by code-server's file watcher in time.)
+ */
+async function editUserSettings(page: Page, file: string, change: (cur: Record<string, unknown>) => Record<string, unknown>): Promise<void> {
+  const next = change(JSON.parse(fs.readFileSync(file, 'utf8')));
+  await runCommand(page, 'Preferences: Open User Settings (JSON)');
+  await until(
+    'the focused editor to show settings.json',
+    () => page.evaluate(() => document.activeElement?.closest('.monaco-editor')?.querySelector('.view-lines')?.textContent ?? ''),
+    (t) => t.includes('security.workspace.trust.enabled'),
+    10_000,
+  );
+  await page.keyboard.press('Control+A');
+  await page.keyboard.press('Delete');
+  await page.keyboard.insertText(JSON.stringify(next));
+  await page.keyboard.press('Control+Shift+End'); // anything auto-closed after the cursor goes
+  await page.keyboard.press('Delete');
+  await page.keyboard.press('Control+S');
+  const onDisk = () => {
+    try {
+      return JSON.parse(fs.readFileSync(file, 'utf8'));
+    } catch {
+      return fs.readFileSync(file, 'utf8');
+    }
+  };
+  await until('settings.json on disk', async () => onDisk(), (v) => typeof v === 'object' && JSON.stringify(v['kport.rules']) === JSON.stringify(next['kport.rules']), 10_000);
+  await page.keyboard.press('Control+W');
 }
 
 /** Opens the quick-fix menu at the cursor and returns its entries (titles in menu order). */
@@ -214,7 +246,7 @@ describe('kport in a real VS Code (code-server + Chromium)', { skip, timeout: 5 
     await s.shot('rule-doc-opened');
     // Back to the driver, panel closed so the whole file is in view.
     await page.locator(`.tab[aria-label*="${FILE}"]`).first().click();
-    await runCommand(page, 'View: Close Panel');
+    await runCommand(page, 'View: Hide Panel');
   });
 
   test('hovering a GFP_* mask shows its decoding', async () => {
@@ -229,11 +261,12 @@ describe('kport in a real VS Code (code-server + Chromium)', { skip, timeout: 5 
   });
 
   test('turning a rule off in settings removes its diagnostics without a restart', async () => {
-    await writeUserSettings(s.userSettings, { 'kport.rules': { 'gfp-buffer': 'off' } });
+    await editUserSettings(s.page, s.userSettings, (cur) => ({ ...cur, 'kport.rules': { 'gfp-buffer': 'off' } }));
     const off = await until('gfp-buffer squiggles to go', () => squiggles(s.page), (v) => !kportErrorsAt(v).some((a) => a.endsWith(':GFP_BUFFER')));
     await s.shot('settings-gfp-buffer-off');
     assert.ok(kportErrorsAt(off).includes('7:<linux/malloc.h>'), 'other rules still report');
-    await writeUserSettings(s.userSettings, {});
+    await s.shot('settings-json');
+    await editUserSettings(s.page, s.userSettings, ({ 'kport.rules': _, ...rest }) => rest);
     await until('gfp-buffer squiggles to come back', () => squiggles(s.page), (v) => kportErrorsAt(v).filter((a) => a.endsWith(':GFP_BUFFER')).length === 2);
     await s.shot('settings-restored');
   });
