@@ -11,6 +11,8 @@ import {
   type ServerOptions,
 } from 'vscode-languageclient/node';
 
+import { showSimulation } from './simulation-view';
+
 let client: LanguageClient | undefined;
 
 /** Restart a crashed server (keeping settings: they are pulled again on start), give up after 5 crashes in 3 minutes. */
@@ -56,6 +58,9 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   context.subscriptions.push(
     vscode.commands.registerCommand('kport.restartServer', async () => {
       if (client) await client.restart();
+    }),
+    vscode.commands.registerCommand('kport.simulateFunction', async (uri?: string, position?: { line: number; character: number }) => {
+      if (client) await showSimulation(client, uri, position);
     }),
   );
   await client.start();

@@ -57,7 +57,7 @@ function exprAt(e: Expr, offset: number): boolean {
   return e.span.start <= offset && offset <= e.span.end;
 }
 
-const SIMULATED = new Set([...Object.keys(ALLOC_API), ...Object.keys(FREE_API), 'mempool_destroy', 'mempool_resize', 'kmem_cache_destroy']);
+export const SIMULATED_CALLS = new Set([...Object.keys(ALLOC_API), ...Object.keys(FREE_API), 'mempool_destroy', 'mempool_resize', 'kmem_cache_destroy']);
 
 export function hoverAt(facts: FileFacts, offset: number, env: AnalysisEnv = {}, shared?: SharedAnalyses): HoverResult | null {
   const fi = facts.functionAt(offset);
@@ -69,7 +69,7 @@ export function hoverAt(facts: FileFacts, offset: number, env: AnalysisEnv = {},
     }
     // On an allocator call's name: the mask, the context here and the simulated outcome per scenario.
     const flow = shared.context.flows[fi];
-    const site = flow.sites.find((s) => s.call.nameSpan.start <= offset && offset <= s.call.nameSpan.end && SIMULATED.has(s.call.name));
+    const site = flow.sites.find((s) => s.call.nameSpan.start <= offset && offset <= s.call.nameSpan.end && SIMULATED_CALLS.has(s.call.name));
     if (site) {
       const reason = shared.context.siteReason(site, fi);
       const contextLine = reason ? `context here: **atomic** — ${reason.message}` : 'context here: **process** (may sleep)';

@@ -4,7 +4,7 @@ import type { MachineConfig, ScenarioState } from './machine';
 import { Zone } from './zone';
 import type { AllocFnSpec, ContextKind, SimOp, Snapshot, TraceEntry } from './types';
 
-export type HandleT = 'pages' | 'obj' | 'elem' | 'cache' | 'pool' | 'null' | 'freed' | 'pending' | 'never';
+export type HandleT = 'pages' | 'obj' | 'elem' | 'cache' | 'pool' | 'null' | 'freed' | 'pending' | 'never' | 'unknown';
 
 /** One ref's value. A single monomorphic shape keeps the hot path fast. */
 export class Handle {

@@ -220,10 +220,24 @@ export class Simulator {
     return { kind: 'null', message: `${what} returned NULL${e.slept ? ' (after sleeping)' : ''}` };
   }
 
+  /**
+   * A step that could not be simulated (unknown mask) leaves its ref unknown, so a later free of it
+   * is unknown too rather than an error ("never allocated") the code does not have.
+   */
+  private noValue(ref: unknown, g: SimOutcome, index: number): SimOutcome {
+    if (g.kind === 'unknown' && isRef(ref)) {
+      const h = new Handle('unknown', ref, index, null, 'unknown');
+      h.setup = this.setupPhase;
+      this.e.refs.set(ref, h);
+    }
+    return g;
+  }
+
   private lookup(ref: unknown, what: string): Handle | SimOutcome {
     if (!isRef(ref)) return err('bad-op', `${what}: missing ref`);
     const h = this.e.refs.get(ref);
     if (!h) return err('never-allocated', `${what}(${ref}): ${ref} was never allocated`);
+    if (h.t === 'unknown') return { kind: 'unknown', code: 'unknown-value', message: `${what}(${ref}): ${ref} comes from a step that could not be simulated` };
     if (h.t === 'freed') return err('double-free', `${what}(${ref}): double free (already freed at step ${h.freedAt})`);
     if (h.t === 'never' || h.t === 'pending') return err('no-value', `${what}(${ref}): ${ref} comes from a call that has not returned`);
     return h;
@@ -231,7 +245,7 @@ export class Simulator {
 
   private pagesOp(o: Rec, index: number, api: string): SimOutcome {
     const g = this.gfp(o.gfp);
-    if (!('mask' in g)) return g;
+    if (!('mask' in g)) return this.noValue(o.ref, g, index);
     const order = api === 'get_zeroed_page' ? 0 : o.order;
     if (typeof order !== 'number' || !Number.isInteger(order)) return err('bad-order', `${api}: order must be an integer`);
     if (order < 0) return err('bad-order', `${api}: negative order ${order}`);
@@ -294,7 +308,7 @@ export class Simulator {
         return this.freeOp(o, api);
       case 'kmalloc': {
         const g = this.gfp(o.gfp);
-        if (!('mask' in g)) return g;
+        if (!('mask' in g)) return this.noValue(o.ref, g, index);
         if (!isInt(o.size, 0, 0x7fffffff)) return err('bad-size', 'kmalloc: size must be a non-negative integer');
         const h = this.target(o.ref, index, o as SimOp, 'kmalloc');
         return this.allocResult(kmalloc(e, o.size, g, h), h, `kmalloc(${o.size})`);
@@ -325,7 +339,7 @@ export class Simulator {
         const ch = this.handleOf(o.cache, 'cache', 'kmem_cache_alloc');
         if (!(ch instanceof Handle)) return ch;
         const g = this.gfp(o.gfp);
-        if (!('mask' in g)) return g;
+        if (!('mask' in g)) return this.noValue(o.ref, g, index);
         const h = this.target(o.ref, index, o as SimOp, 'kmem_cache_alloc');
         return this.allocResult(cacheAlloc(e, ch.cache as Cache, g, h), h, 'kmem_cache_alloc');
       }
@@ -357,7 +371,7 @@ export class Simulator {
         const ph = this.handleOf(o.pool, 'pool', 'mempool_alloc');
         if (!(ph instanceof Handle)) return ph;
         const g = this.gfp(o.gfp);
-        if (!('mask' in g)) return g;
+        if (!('mask' in g)) return this.noValue(o.ref, g, index);
         const pool = ph.pool as Pool;
         if (g.canSleep) e.noteMaySleep(`mempool_alloc(${g.text})`);
         const h = this.target(o.ref, index, o as SimOp, 'mempool_alloc');

@@ -8,6 +8,8 @@ import {
   CodeActionKind,
   createConnection,
   DidChangeConfigurationNotification,
+  ErrorCodes,
+  ResponseError,
   ProposedFeatures,
   TextDocuments,
   TextDocumentSyncKind,
@@ -16,8 +18,9 @@ import {
   type InitializeParams,
 } from 'vscode-languageserver/node';
 import { TextDocument } from 'vscode-languageserver-textdocument';
-import { hoverAt, mergeConfigs, parseConfig, preferredEdits, RULE_IDS, summarizeFile, WorkspaceIndex, type CParser, type KportConfig } from '../../core';
+import { hoverAt, mergeConfigs, simulateFunction, SIMULATED_CALLS, parseConfig, preferredEdits, RULE_IDS, summarizeFile, WorkspaceIndex, type CParser, type KportConfig } from '../../core';
 import { indexWorkspace, summarizePath } from './indexer';
+import { SIMULATE_METHOD, toSimulateResult, type SimulateParams } from '../../core';
 import { findConfigFile, loadConfigFile } from '../node/config-file';
 import { docsDir, loadParser } from '../node/wasm';
 import { quickFixes, rangeOf, toDiagnostic, toEdits } from './convert';
@@ -86,6 +89,7 @@ export function startServer(connection: Connection = createConnection(ProposedFe
         textDocumentSync: { openClose: true, change: TextDocumentSyncKind.Incremental },
         codeActionProvider: { codeActionKinds: [CodeActionKind.QuickFix, FIX_ALL_KIND] },
         hoverProvider: true,
+        codeLensProvider: { resolveProvider: false },
       },
       serverInfo: { name: 'kport', version: '0.1.0' },
     };
@@ -245,6 +249,36 @@ export function startServer(connection: Connection = createConnection(ProposedFe
     if (!a) return null;
     const h = hoverAt(a.facts, a.lines.offsetAt(params.position), a.env, a.shared);
     return h ? { contents: { kind: 'markdown', value: h.markdown }, range: rangeOf(a.lines, h.span) } : null;
+  });
+
+  // kport/simulate: the enclosing function's simulation as JSON (README: "Custom requests").
+  connection.onRequest(SIMULATE_METHOD, (params: SimulateParams) => {
+    if (!params?.textDocument?.uri || !params.position) throw new ResponseError(ErrorCodes.InvalidParams, 'kport/simulate needs textDocument.uri and position');
+    const a = analysisOf(params.textDocument.uri);
+    if (!a) throw new ResponseError(ErrorCodes.InvalidParams, `document not open: ${params.textDocument.uri}`);
+    const fi = a.facts.functionAt(a.lines.offsetAt(params.position));
+    if (fi < 0) return null;
+    const sim = simulateFunction(a.shared, fi, params.snapshots ? 'all' : 'none');
+    return toSimulateResult(sim, a.facts.lineOf(a.facts.functions[fi].nameSpan.start));
+  });
+
+  // A "Simulate" lens above functions whose sequences have a problem in some scenario.
+  connection.onCodeLens((params) => {
+    const a = analysisOf(params.textDocument.uri);
+    if (!a) return [];
+    const lenses = [];
+    for (const [fi, fn] of a.facts.functions.entries()) {
+      if (!a.shared.context.flows[fi].sites.some((s) => SIMULATED_CALLS.has(s.call.name))) continue;
+      const sim = simulateFunction(a.shared, fi);
+      if (!sim.problems.length) continue;
+      const range = rangeOf(a.lines, fn.nameSpan);
+      const worst = sim.problems[0].split(':')[0];
+      lenses.push({
+        range,
+        command: { title: `▶ Simulate: ${sim.problems.length} problem${sim.problems.length > 1 ? 's' : ''} (${worst})`, command: 'kport.simulateFunction', arguments: [params.textDocument.uri, range.start] },
+      });
+    }
+    return lenses;
   });
 
   documents.listen(connection);
