@@ -27,6 +27,14 @@ function workerEntry(): { file: string; execArgv?: string[] } {
   return { file: path.join(__dirname, 'worker.ts'), execArgv: ['--import', 'tsx'] };
 }
 
+function sizeOf(file: string): number {
+  try {
+    return fs.statSync(file).size;
+  } catch {
+    return 0; // unreadable: the worker reports it
+  }
+}
+
 export async function runFiles(files: readonly string[], job: JobOptions, opts: PoolOptions = {}): Promise<FileReport[]> {
   const threads = Math.max(1, Math.min(opts.jobs ?? os.availableParallelism(), files.length));
   const reports: FileReport[] = new Array(files.length);
@@ -45,6 +53,8 @@ export async function runFiles(files: readonly string[], job: JobOptions, opts: 
   }
 
   const entry = workerEntry();
+  // Largest files first, so that no worker is left with a big file while the others are idle at the end.
+  const order = files.map((f, i) => ({ i, size: sizeOf(f) })).sort((a, b) => b.size - a.size || a.i - b.i).map((x) => x.i);
   let next = 0;
   await new Promise<void>((resolve, reject) => {
     let live = threads;
@@ -55,7 +65,7 @@ export async function runFiles(files: readonly string[], job: JobOptions, opts: 
       const feed = () => {
         // Two files in flight per worker keep it busy while the main thread handles a result.
         while (inFlight < 2 && next < files.length) {
-          w.postMessage({ index: next, file: files[next] } satisfies WorkRequest);
+          w.postMessage({ index: order[next], file: files[order[next]] } satisfies WorkRequest);
           next++;
           inFlight++;
         }
