@@ -11,6 +11,7 @@ export interface AnnotationTable {
   withArgs: string[];
   loopMacros: string[];
   loopMacroPrefixes: string[];
+  stringMacros: string[];
 }
 
 const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
@@ -20,7 +21,23 @@ interface CompiledTable {
   withArgs: RegExp;
   loops: RegExp;
   quick: RegExp;
+  stringMacros: Set<string>;
 }
+
+/** GNU C that tree-sitter-c rejects, rewritten in place with the same length. */
+const GNU_FIXES = {
+  /** `IDENT "str"` / `"str" IDENT`: macro string concatenation (KERN_INFO, PREFIX, __FUNCTION__). */
+  identBeforeString: /\b([A-Z_][A-Z0-9_]{2,}|__func__|__FUNCTION__|__PRETTY_FUNCTION__)[ \t]*(?=")/g,
+  identAfterString: /"[ \t]+([A-Z_][A-Z0-9_]{2,}|__FUNCTION__|__func__|__PRETTY_FUNCTION__)\b(?=[ \t]*["),;])/g,
+  /** `#define DBG(x...)`: a named variadic parameter; the name is blanked, `...` stays. */
+  namedVariadic: /^[ \t]*#[ \t]*define[ \t]+\w+\(([^)\n]*)\)/gm,
+  /** `err_out:` directly before `}`: a label needs a statement; the colon becomes `;`. */
+  labelAtBlockEnd: /(?<=^|[;{}])[ \t]*([A-Za-z_]\w*)[ \t]*:(?=(?:\s|\/\*[\s\S]*?\*\/)*\})/gm,
+  /** `unsigned int :5;` an unnamed bit-field: `:` becomes `_`, a field named `_5`. */
+  unnamedBitfield: /\b(?:int|char|short|long|unsigned|signed|u8|u16|u32|u64|__u8|__u16|__u32|__u64)[ \t]+(:)[ \t]*\d+[ \t]*;/g,
+  /** `list_entry(p, struct foo, member)`: a type as a macro argument; `struct` is blanked, `foo` stays. */
+  typeArgument: /,([ \t]*)(struct|union|enum)([ \t]+\w+[ \t]*)(?=[,)])/g,
+};
 
 function compile(table: AnnotationTable): CompiledTable {
   const words = [...table.words].sort((a, b) => b.length - a.length).map(escape);
@@ -32,9 +49,10 @@ function compile(table: AnnotationTable): CompiledTable {
   return {
     words: new RegExp(`\\b(?:${words.join('|')})\\b`, 'g'),
     withArgs: new RegExp(`\\b(?:${withArgs.join('|')})\\s*\\(`, 'g'),
-    loops: new RegExp(`^[ \\t]*((?:${loopAlternatives.join('|')}))[ \\t]*\\(`, 'gm'),
+    loops: new RegExp(`(?<=^|[;{}])[ \\t]*((?:${loopAlternatives.join('|')}))[ \\t]*\\(`, 'gm'),
     // Cheap pre-check so files without any annotation skip the work.
-    quick: /__|asmlinkage|fastcall|FASTCALL|noinline|notrace|for_each/,
+    quick: /__|asmlinkage|fastcall|FASTCALL|noinline|notrace|for_each|"|define|:|struct|union|enum|ACPI_/,
+    stringMacros: new Set(table.stringMacros),
   };
 }
 
@@ -73,6 +91,40 @@ export interface NeutralizeResult {
   replacements: number;
 }
 
+const NOT_A_MACRO = new Set(['define', 'include', 'if', 'ifdef', 'ifndef', 'elif', 'undef', 'error', 'warning', 'pragma', 'line', 'L', 'u8', 'u', 'U']);
+
+function gnuFixes(source: string, reps: Replacement[]): void {
+  for (const m of source.matchAll(GNU_FIXES.identBeforeString)) {
+    const start = m.index!;
+    if (NOT_A_MACRO.has(m[1]) || isMacroDefinitionName(source, start) || /#\s*(include|line)\s*$/.test(source.slice(source.lastIndexOf('\n', start) + 1, start))) continue;
+    reps.push({ start, end: start + m[1].length });
+  }
+  for (const m of source.matchAll(GNU_FIXES.identAfterString)) {
+    const start = m.index! + m[0].indexOf(m[1], 1);
+    reps.push({ start, end: start + m[1].length });
+  }
+  for (const m of source.matchAll(GNU_FIXES.namedVariadic)) {
+    const params = m[1];
+    const v = /(\w+)\.\.\./.exec(params);
+    if (!v) continue;
+    const start = m.index! + m[0].indexOf('(') + 1 + v.index;
+    reps.push({ start, end: start + v[1].length });
+  }
+  for (const m of source.matchAll(GNU_FIXES.labelAtBlockEnd)) {
+    if (m[1] === 'default' || m[1] === 'case' || m[1] === 'public' || m[1] === 'private') continue;
+    const colon = m.index! + m[0].lastIndexOf(':');
+    reps.push({ start: colon, end: colon + 1, text: ';' });
+  }
+  for (const m of source.matchAll(GNU_FIXES.unnamedBitfield)) {
+    const colon = m.index! + m[0].indexOf(':');
+    reps.push({ start: colon, end: colon + 1, text: '_' });
+  }
+  for (const m of source.matchAll(GNU_FIXES.typeArgument)) {
+    const kw = m.index! + 1 + m[1].length;
+    reps.push({ start: kw, end: kw + m[2].length });
+  }
+}
+
 export function neutralize(source: string, table: CompiledTable = defaultTable): NeutralizeResult {
   if (!table.quick.test(source)) return { text: source, replacements: 0 };
   const reps: Replacement[] = [];
@@ -100,6 +152,7 @@ export function neutralize(source: string, table: CompiledTable = defaultTable):
     if (source[j] === ';' || isMacroDefinitionName(source, nameStart)) continue;
     reps.push({ start: nameStart, end: nameStart + name.length, text: 'while' + ' '.repeat(name.length - 5) });
   }
+  gnuFixes(source, reps);
   if (reps.length === 0) return { text: source, replacements: 0 };
   reps.sort((a, b) => a.start - b.start || b.end - a.end);
   let out = '';

@@ -1,0 +1,47 @@
+/** Neutralization keeps every offset and turns kernel GNU C into C tree-sitter-c parses. */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { countSyntaxErrors, neutralize } from '../../core';
+import { scanTopLevel } from '../../core/facts/build-ir';
+import { getParser } from '../support/core';
+
+const CASES: [string, string][] = [
+  ['annotations', 'static int __init skel_init(void) { return 0; }\nstatic void __exit skel_exit(void) { }\nlong asmlinkage sys_x(char __user *p);\n'],
+  ['attribute', 'struct s { int a; } __attribute__((packed, aligned(4)));\nint f(void) __attribute__ ((noreturn));\n'],
+  ['braceless loop macro', 'void f(struct list_head *h) { struct list_head *p; list_for_each(p, h) kfree(p); list_for_each_entry(p, h, list) { g(p); } }\n'],
+  ['string macros', 'void f(void) { printk(KERN_INFO PREFIX "%s\\n", "x"); printk("%s: " __FUNCTION__ " failed\\n"); }\n'],
+  ['named variadic macro', '#define DBG(fmt, args...) printk(fmt, ## args)\nint x;\n'],
+  ['label at block end', 'int f(int a) { if (a) goto out; a++; out:\n}\n'],
+  ['unnamed bit-field', 'struct r { unsigned int a:3; unsigned int :5; };\n'],
+  ['type as macro argument', 'void f(struct list_head *l) { struct foo *x = list_entry(l, struct foo, list); }\n'],
+];
+
+for (const [name, src] of CASES) {
+  test(`neutralize: ${name}`, async () => {
+    const out = neutralize(src).text;
+    assert.equal(out.length, src.length, 'same length');
+    for (let i = 0; i < src.length; i++) if (src[i] === '\n') assert.equal(out[i], '\n', 'line breaks kept');
+    const p = await getParser();
+    const raw = p.parseWith(src, (s) => ({ text: s }));
+    const fixed = p.parse(src);
+    assert.equal(countSyntaxErrors(fixed.root), 0, `no ERROR nodes after neutralization:\n${out}`);
+    if (name !== 'annotations' && name !== 'attribute') assert.ok(countSyntaxErrors(raw.root) > 0, 'the raw text did confuse the grammar');
+    raw.dispose();
+    fixed.dispose();
+  });
+}
+
+test('neutralize: function names survive annotations', async () => {
+  const p = await getParser();
+  const parsed = p.parse('static int __init skel_init(void) { return 0; }\nstatic int __devinit skel_probe(struct pci_dev *d) { return 0; }\n');
+  const names = scanTopLevel(parsed.root).functions.map((f) => f.childForFieldName('declarator')?.childForFieldName('declarator')?.text);
+  assert.deepEqual(names, ['skel_init', 'skel_probe']);
+  parsed.dispose();
+});
+
+test('neutralize: nothing changes in macro definitions of the annotations themselves, or in plain C', () => {
+  const def = '#define __init __attribute__ ((__section__ (".init.text")))\n#ifdef __user\n#endif\n';
+  assert.equal(neutralize(def).text.slice(0, 15), '#define __init ');
+  const plain = 'int main(void) { int a = 1 ? 2 : 3; return a; }\n';
+  assert.equal(neutralize(plain).text, plain);
+});
