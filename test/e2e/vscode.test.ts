@@ -142,7 +142,13 @@ async function editUserSettings(page: Page, file: string, change: (cur: Record<s
     }
   };
   await until('settings.json on disk', async () => onDisk(), (v) => typeof v === 'object' && JSON.stringify(v['kport.rules']) === JSON.stringify(next['kport.rules']), 10_000);
+  await page.waitForTimeout(300);
+  await page.keyboard.press('Control+S'); // anything typed after the first save (late auto-close) is saved too
+  await page.waitForTimeout(300);
   await page.keyboard.press('Control+W');
+  const dialog = page.locator('.monaco-dialog-box');
+  if (await dialog.isVisible({ timeout: 1_000 }).catch(() => false)) await dialog.getByRole('button', { name: 'Save', exact: true }).click();
+  await until('settings.json to close', () => page.evaluate(() => document.activeElement?.closest('.monaco-editor')?.querySelector('.view-lines')?.textContent ?? ''), (t) => !t.includes('security.workspace.trust.enabled'), 10_000);
 }
 
 /** Opens the quick-fix menu at the cursor and returns its entries (titles in menu order). */
@@ -380,7 +386,13 @@ describe('kport in a real VS Code (code-server + Chromium)', { skip, timeout: 5 
     await tab.waitFor({ state: 'visible', timeout: 20_000 });
     assert.match((await tab.getAttribute('aria-label')) ?? '', /kport/);
     await page.waitForSelector('iframe.webview, .webview iframe', { state: 'attached', timeout: 20_000 });
-    await page.waitForTimeout(1000);
+    // The chart view's own document lives in the webview's inner frame.
+    const frameText = async () => {
+      const texts = await Promise.all(page.frames().filter((f) => f !== page.mainFrame()).map((f) => f.evaluate(() => document.body?.innerText ?? '').catch(() => '')));
+      return texts.filter((t) => t.trim()).join('\n---\n');
+    };
+    const text = await until('the chart view to render', frameText, (t) => /skel_rx_refill|normal|pressure|exhausted/i.test(t), 20_000);
     await s.shot('simulate-webview');
+    assert.match(text, /pressure|exhausted/i, `chart view text: ${text.slice(0, 500)}`);
   });
 });
