@@ -4,6 +4,7 @@ import type { FileFacts } from './facts/file-facts';
 import type { KportConfig } from './config';
 import { RULES } from './rules';
 import { lineOfOffset } from './text/lines';
+import { simulatedVerdict } from './simulation/for-rules';
 import type { AnalysisEnv, Finding, Rule } from './rules/types';
 
 export interface AnalyzeOptions {
@@ -11,6 +12,20 @@ export interface AnalyzeOptions {
   env?: AnalysisEnv;
   /** Restrict to these rule ids (CLI `--rule`). */
   only?: readonly string[];
+  /**
+   * Append the simulator's verdict to findings that carry a simulation anchor (default true). The
+   * language server passes false to publish at once, then adds the verdicts with addVerdicts().
+   */
+  simulate?: boolean;
+}
+
+/** Appends "Simulated on the 2.6 allocator — …" to each finding anchored to a call. */
+export function addVerdicts(findings: Finding[], shared: SharedAnalyses): Finding[] {
+  return findings.map((f) => {
+    if (!f.simulate) return f;
+    const verdict = simulatedVerdict(shared, f.simulate.fnIndex, f.simulate.span);
+    return verdict ? { ...f, message: `${f.message} ${verdict}`, simulate: undefined } : f;
+  });
 }
 
 export interface RuleFailure {
@@ -65,5 +80,5 @@ export function analyze(facts: FileFacts, opts: AnalyzeOptions = {}): { findings
       })
     : findings;
   kept.sort((a, b) => a.span.start - b.span.start || a.rule.localeCompare(b.rule));
-  return { findings: kept, failures, shared };
+  return { findings: opts.simulate === false ? kept : addVerdicts(kept, shared), failures, shared };
 }

@@ -4,7 +4,7 @@
  * locations that make it so.
  */
 import type { FileFacts } from '../facts/file-facts';
-import { walkStmts, exprIdentifiers } from '../facts/ir';
+import { allCalls, assignmentsOf, exprIdentifiers, statementsOf, type Expr } from '../facts/ir';
 import type { Related } from '../rules/types';
 import { findEntryPoints, type EntryPoint } from './entry-points';
 import { FunctionFlow, isAtomic, type CallSite, type FlowState } from './flow';
@@ -69,12 +69,9 @@ export class FileContext {
       }
     }
     // Which names are used as values (function pointers): their callers are unknown.
-    const names = [...defined.keys()];
-    const callSpans = new Set<number>();
     const sitesOf = new Map<string, { fnIndex: number; site: CallSite }[]>();
     this.flows.forEach((flow, fnIndex) => {
       for (const site of flow.sites) {
-        callSpans.add(site.call.nameSpan.start);
         if (defined.has(site.call.name)) {
           const l = sitesOf.get(site.call.name) ?? [];
           l.push({ fnIndex, site });
@@ -82,13 +79,16 @@ export class FileContext {
         }
       }
     });
+    // Function names used as values (callbacks, ops tables), from the IR: their callers are unknown.
     const asValue = new Set<string>();
-    if (names.length)
-      for (const t of this.facts.tokens(names.map((n) => n.replace(/[^\w]/g, '')))) {
-        if (callSpans.has(t.span.start)) continue;
-        if (this.facts.isDeclaratorName(t.span)) continue;
-        asValue.add(t.name);
-      }
+    const noteValues = (e: Expr) => {
+      for (const id of exprIdentifiers(e)) if (defined.has(id)) asValue.add(id);
+    };
+    for (const fn of this.facts.functions) {
+      for (const c of allCalls(fn)) c.args.forEach(noteValues);
+      for (const a of assignmentsOf(fn)) noteValues(a.value);
+    }
+    for (const g of this.facts.globalInits) noteValues(g.value);
     // Fixed point: a function all of whose known callers run it atomically is atomic.
     for (let changed = true, rounds = 0; changed && rounds < 32; rounds++) {
       changed = false;
@@ -167,7 +167,7 @@ export class FileContext {
           calls.push({ caller, callee, atomic: r ? `${r.chain.join('() → ')}(): ${r.message}` : null, line: this.line(site.call.span.start) });
         for (const a of site.call.args) for (const id of exprIdentifiers(a)) valueRefs.add(id);
       }
-      for (const s of walkStmts(flow.fn.body)) if (s.k === 'expr') for (const a of s.assigns) for (const id of exprIdentifiers(a.value)) valueRefs.add(id);
+      for (const s of statementsOf(flow.fn)) if (s.k === 'expr') for (const a of s.assigns) for (const id of exprIdentifiers(a.value)) valueRefs.add(id);
     });
     for (const g of this.facts.globalInits) for (const id of exprIdentifiers(g.value)) valueRefs.add(id);
     return {

@@ -3,7 +3,7 @@
  * having the handler signature), timer functions, tasklets, bottom halves and softirqs.
  */
 import type { FileFacts } from '../facts/file-facts';
-import { allCalls, walkStmts, type Expr, type FunctionFacts } from '../facts/ir';
+import { allCalls, assignmentsOf, type Expr, type FunctionFacts } from '../facts/ir';
 import type { Span } from '../text/span';
 
 export type EntryKind = 'irq-handler' | 'timer' | 'tasklet' | 'bottom-half' | 'softirq';
@@ -51,15 +51,7 @@ export function findEntryPoints(facts: FileFacts): EntryPoint[] {
   const push = (name: string | null, kind: EntryKind, how: string, span: Span) => {
     if (name && !out.some((e) => e.name === name && e.kind === kind)) out.push({ name, kind, how, span });
   };
-  for (const fn of facts.functions) {
-    for (const call of allCalls(fn)) {
-      const reg = REGISTRATIONS[call.name];
-      if (reg) push(calleeName(call.args[reg.arg]), reg.kind, `registered with ${call.name}()`, call.span);
-    }
-    for (const s of fnAssigns(fn)) {
-      if (/(\.|->)function$/.test(s.name)) push(calleeName(s.value), 'timer', `set as a timer function (${s.name})`, s.span);
-    }
-  }
+  for (const fn of facts.functions) for (const r of registrationsIn(fn)) push(r.name, r.kind, r.how, r.span);
   for (const g of facts.globalInits) {
     if (/\.function$/.test(g.name)) push(calleeName(g.value), 'timer', `set as a timer function (${g.name})`, g.span);
   }
@@ -74,9 +66,20 @@ export function findEntryPoints(facts: FileFacts): EntryPoint[] {
   return out;
 }
 
-function* fnAssigns(fn: FunctionFacts) {
-  for (const s of walkStmts(fn.body)) {
-    if (s.k === 'expr' || s.k === 'return') yield* s.assigns;
-    else if (s.k === 'if' || s.k === 'switch') yield* s.cond.assigns;
+const registrations = new WeakMap<FunctionFacts, { name: string | null; kind: EntryKind; how: string; span: Span }[]>();
+
+/** Callbacks a function registers (request_irq, timers, tasklets…), memoized on its IR. */
+function registrationsIn(fn: FunctionFacts) {
+  let list = registrations.get(fn);
+  if (list) return list;
+  list = [];
+  for (const call of allCalls(fn)) {
+    const reg = REGISTRATIONS[call.name];
+    if (reg) list.push({ name: calleeName(call.args[reg.arg]), kind: reg.kind, how: `registered with ${call.name}()`, span: call.span });
   }
+  for (const s of assignmentsOf(fn)) {
+    if (/(\.|->)function$/.test(s.name)) list.push({ name: calleeName(s.value), kind: 'timer', how: `set as a timer function (${s.name})`, span: s.span });
+  }
+  registrations.set(fn, list);
+  return list;
 }

@@ -239,8 +239,8 @@ function stmt(node: Node, depth: number): Stmt {
       return {
         k: 'if',
         span,
-        cond: c ? cond(c) : { span, expr: { k: 'other', text: '', span }, calls: [], derefs: [], assigns: [] },
-        then: t ? stmt(t, d) : { k: 'block', span, body: [] },
+        cond: c ? cond(c) : { span: { ...span }, expr: { k: 'other', text: '', span: { ...span } }, calls: [], derefs: [], assigns: [] },
+        then: t ? stmt(t, d) : { k: 'block', span: { ...span }, body: [] },
         else: elseBody ? stmt(elseBody, d) : null,
       };
     }
@@ -248,7 +248,7 @@ function stmt(node: Node, depth: number): Stmt {
     case 'do_statement': {
       const c = node.childForFieldName('condition');
       const b = node.childForFieldName('body');
-      return { k: 'loop', span, kind: node.type === 'do_statement' ? 'do' : 'while', init: null, cond: c ? cond(c) : null, update: null, body: b ? stmt(b, d) : { k: 'block', span, body: [] } };
+      return { k: 'loop', span, kind: node.type === 'do_statement' ? 'do' : 'while', init: null, cond: c ? cond(c) : null, update: null, body: b ? stmt(b, d) : { k: 'block', span: { ...span }, body: [] } };
     }
     case 'for_statement': {
       const init = node.childForFieldName('initializer');
@@ -262,14 +262,14 @@ function stmt(node: Node, depth: number): Stmt {
         init: init ? { k: 'expr', span: spanOf(init), ...effects(init) } : null,
         cond: c ? cond(c) : null,
         update: u ? { k: 'expr', span: spanOf(u), ...effects(u) } : null,
-        body: b ? stmt(b, d) : { k: 'block', span, body: [] },
+        body: b ? stmt(b, d) : { k: 'block', span: { ...span }, body: [] },
       };
     }
     case 'switch_statement': {
       const c = node.childForFieldName('condition');
       const b = node.childForFieldName('body');
       const cases: Stmt[] = b ? named(b).map((cs) => (cs.type === 'case_statement' ? { k: 'block' as const, span: spanOf(cs), body: named(cs).filter((x) => x.id !== cs.childForFieldName('value')?.id).map((x) => stmt(x, d)) } : stmt(cs, d))) : [];
-      return { k: 'switch', span, cond: c ? cond(c) : { span, expr: { k: 'other', text: '', span }, calls: [], derefs: [], assigns: [] }, cases };
+      return { k: 'switch', span, cond: c ? cond(c) : { span: { ...span }, expr: { k: 'other', text: '', span: { ...span } }, calls: [], derefs: [], assigns: [] }, cases };
     }
     case 'return_statement':
       return { k: 'return', span, ...effects(node) };
@@ -278,7 +278,7 @@ function stmt(node: Node, depth: number): Stmt {
     case 'labeled_statement': {
       const label = node.childForFieldName('label')?.text ?? '';
       const inner = named(node).filter((c) => c.type !== 'statement_identifier');
-      return { k: 'block', span, body: [{ k: 'label', span, name: label }, ...inner.map((c) => stmt(c, d))] };
+      return { k: 'block', span, body: [{ k: 'label', span: { ...span }, name: label }, ...inner.map((c) => stmt(c, d))] };
     }
     case 'break_statement':
       return { k: 'break', span };

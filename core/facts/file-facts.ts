@@ -40,47 +40,62 @@ export interface TokenFact {
   functionIndex: number;
 }
 
-/** Function IR cached by text; spans stored relative to the function start. */
+/**
+ * Function IR cached by function text across versions of a document. When an edit moves a function
+ * without changing it, its IR is shifted in place (no rebuild, no copy), so the objects, and what
+ * rules memoized on them, survive. Identical texts at several places get one entry each.
+ */
 export class FunctionCache {
-  private entries = new Map<string, { base: number; facts: FunctionFacts | null; used: boolean }>();
+  private entries = new Map<string, { base: number; facts: FunctionFacts | null; used: boolean }[]>();
 
   get(node: Node, build: () => FunctionFacts | null): FunctionFacts | null {
     const key = node.text;
-    const entry = this.entries.get(key);
+    const list = this.entries.get(key) ?? [];
+    // Prefer the entry already at this position, then any free one.
+    const entry = list.find((e) => !e.used && e.base === node.startIndex) ?? list.find((e) => !e.used);
     if (entry) {
       entry.used = true;
-      if (entry.base !== node.startIndex && entry.facts) {
-        entry.facts = shiftSpans(entry.facts, node.startIndex - entry.base);
-        entry.base = node.startIndex;
-      }
+      if (entry.base !== node.startIndex && entry.facts) shiftInPlace(entry.facts, node.startIndex - entry.base);
+      entry.base = node.startIndex;
       return entry.facts;
     }
     const facts = build();
-    this.entries.set(key, { base: node.startIndex, facts, used: true });
+    list.push({ base: node.startIndex, facts, used: true });
+    this.entries.set(key, list);
     return facts;
   }
 
   /** Drops entries not used since the previous sweep (functions deleted or edited away). */
   sweep(): void {
-    for (const [k, v] of this.entries) {
-      if (!v.used) this.entries.delete(k);
-      else v.used = false;
+    for (const [k, list] of this.entries) {
+      const kept = list.filter((e) => e.used);
+      kept.forEach((e) => (e.used = false));
+      if (kept.length) this.entries.set(k, kept);
+      else this.entries.delete(k);
     }
   }
 }
 
-/** Deep copy with every {start, end} moved by delta. */
-function shiftSpans<T>(value: T, delta: number): T {
-  if (Array.isArray(value)) return value.map((v) => shiftSpans(v, delta)) as T;
-  if (value && typeof value === 'object') {
-    const out: Record<string, unknown> = {};
-    const src = value as Record<string, unknown>;
-    const isSpan = typeof src.start === 'number' && typeof src.end === 'number' && Object.keys(src).length === 2;
-    if (isSpan) return { start: (src.start as number) + delta, end: (src.end as number) + delta } as T;
-    for (const k in src) out[k] = shiftSpans(src[k], delta);
-    return out as T;
+/**
+ * Moves every {start, end} span in a function's IR by delta. The IR is a tree: build-ir.ts never
+ * shares a span object between two places (a shared one would move twice).
+ */
+function shiftInPlace(value: unknown, delta: number): void {
+  if (!value || typeof value !== 'object') return;
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) shiftInPlace(value[i], delta);
+    return;
   }
-  return value;
+  const o = value as Record<string, unknown>;
+  if (typeof o.start === 'number' && typeof o.end === 'number') {
+    o.start = (o.start as number) + delta;
+    o.end = (o.end as number) + delta;
+    return;
+  }
+  for (const k in o) {
+    const v = o[k];
+    if (v && typeof v === 'object') shiftInPlace(v, delta);
+  }
 }
 
 const INCLUDE_PATH = /^[<"]([^>"]*)[>"]$/;

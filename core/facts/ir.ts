@@ -101,10 +101,45 @@ export function* walkStmts(s: Stmt): Generator<Stmt> {
   }
 }
 
+// Derived per-function lists, memoized on the IR object: a function unchanged by an edit keeps its
+// IR object (FunctionCache), so rules asking again on the next version pay nothing.
+const statementLists = new WeakMap<FunctionFacts, Stmt[]>();
+const callLists = new WeakMap<FunctionFacts, CallEvent[]>();
+
+/** Every statement of a function, pre-order (as walkStmts(fn.body)), computed once per IR object. */
+export function statementsOf(fn: FunctionFacts): Stmt[] {
+  let list = statementLists.get(fn);
+  if (!list) {
+    list = [...walkStmts(fn.body)];
+    statementLists.set(fn, list);
+  }
+  return list;
+}
+
+const assignLists = new WeakMap<FunctionFacts, Assignment[]>();
+
+/** Every assignment and initialization in a function (statements and conditions), in source order. */
+export function assignmentsOf(fn: FunctionFacts): Assignment[] {
+  let list = assignLists.get(fn);
+  if (!list) {
+    list = [];
+    for (const s of statementsOf(fn)) {
+      if (s.k === 'expr' || s.k === 'return') list.push(...s.assigns);
+      else if (s.k === 'if' || s.k === 'switch') list.push(...s.cond.assigns);
+      else if (s.k === 'loop' && s.cond) list.push(...s.cond.assigns);
+    }
+    assignLists.set(fn, list);
+  }
+  return list;
+}
+
 /** Every call in a function, in source order, including those in conditions. */
 export function allCalls(fn: FunctionFacts): CallEvent[] {
+  const memo = callLists.get(fn);
+  if (memo) return memo;
   const out: CallEvent[] = [];
-  for (const s of walkStmts(fn.body)) {
+  callLists.set(fn, out);
+  for (const s of statementsOf(fn)) {
     if (s.k === 'expr' || s.k === 'return') out.push(...s.calls);
     else if (s.k === 'if' || s.k === 'switch') out.push(...s.cond.calls);
     else if (s.k === 'loop' && s.cond) out.push(...s.cond.calls);

@@ -5,7 +5,7 @@
  */
 import type { FileFacts } from '../facts/file-facts';
 import type { Expr, FunctionFacts } from '../facts/ir';
-import { walkStmts } from '../facts/ir';
+import { assignmentsOf } from '../facts/ir';
 import type { Span } from '../text/span';
 import { gfpValueOf, GONE_IN_26 } from './flags';
 
@@ -197,13 +197,10 @@ function stripSpans(e: Expr): Expr {
 function variableValue(name: string, fn: FunctionFacts, before: number): { value: Expr; span: Span } | 'many' | null {
   let found: { value: Expr; span: Span } | null = null;
   let count = 0;
-  for (const s of walkStmts(fn.body)) {
-    const assigns = s.k === 'expr' || s.k === 'return' ? s.assigns : s.k === 'if' || s.k === 'switch' ? s.cond.assigns : [];
-    for (const a of assigns) {
-      if (a.name !== name) continue;
-      count++;
-      if (a.span.start < before) found = a;
-    }
+  for (const a of assignmentsOf(fn)) {
+    if (a.name !== name) continue;
+    count++;
+    if (a.span.start < before) found = a;
   }
   if (count > 1) return 'many';
   return found;

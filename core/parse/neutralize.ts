@@ -32,7 +32,7 @@ const GNU_FIXES = {
   /** `#define DBG(x...)`: a named variadic parameter; the name is blanked, `...` stays. */
   namedVariadic: /^[ \t]*#[ \t]*define[ \t]+\w+\(([^)\n]*)\)/gm,
   /** `err_out:` directly before `}`: a label needs a statement; the colon becomes `;`. */
-  labelAtBlockEnd: /(?<=^|[;{}])[ \t]*([A-Za-z_]\w*)[ \t]*:(?=(?:\s|\/\*[\s\S]*?\*\/)*\})/gm,
+  labelAtBlockEnd: /:(?:\s|\/\*[\s\S]*?\*\/)*\}/g,
   /** `unsigned int :5;` an unnamed bit-field: `:` becomes `_`, a field named `_5`. */
   unnamedBitfield: /\b(?:int|char|short|long|unsigned|signed|u8|u16|u32|u64|__u8|__u16|__u32|__u64)[ \t]+(:)[ \t]*\d+[ \t]*;/g,
   /** `list_entry(p, struct foo, member)`: a type as a macro argument; `struct` is blanked, `foo` stays. */
@@ -49,7 +49,7 @@ function compile(table: AnnotationTable): CompiledTable {
   return {
     words: new RegExp(`\\b(?:${words.join('|')})\\b`, 'g'),
     withArgs: new RegExp(`\\b(?:${withArgs.join('|')})\\s*\\(`, 'g'),
-    loops: new RegExp(`(?<=^|[;{}])[ \\t]*((?:${loopAlternatives.join('|')}))[ \\t]*\\(`, 'gm'),
+    loops: new RegExp(`\\b((?:${loopAlternatives.join('|')}))[ \\t]*\\(`, 'g'),
     // Cheap pre-check so files without any annotation skip the work.
     quick: /__|asmlinkage|fastcall|FASTCALL|noinline|notrace|for_each|"|define|:|struct|union|enum|ACPI_/,
     stringMacros: new Set(table.stringMacros),
@@ -111,8 +111,10 @@ function gnuFixes(source: string, reps: Replacement[]): void {
     reps.push({ start, end: start + v[1].length });
   }
   for (const m of source.matchAll(GNU_FIXES.labelAtBlockEnd)) {
-    if (m[1] === 'default' || m[1] === 'case' || m[1] === 'public' || m[1] === 'private') continue;
-    const colon = m.index! + m[0].lastIndexOf(':');
+    // `label:` then only blanks or comments up to `}`: find the label before the colon.
+    const colon = m.index!;
+    const before = /(^|[;{}])[ \t\r\n]*([A-Za-z_]\w*)[ \t]*$/.exec(source.slice(Math.max(0, colon - 200), colon));
+    if (!before || ['default', 'case', 'public', 'private'].includes(before[2])) continue;
     reps.push({ start: colon, end: colon + 1, text: ';' });
   }
   for (const m of source.matchAll(GNU_FIXES.unnamedBitfield)) {
@@ -142,7 +144,11 @@ export function neutralize(source: string, table: CompiledTable = defaultTable):
   }
   for (const m of source.matchAll(table.loops)) {
     const name = m[1];
-    const nameStart = m.index! + m[0].indexOf(name);
+    const nameStart = m.index!;
+    // A loop header starts a statement: only blanks after `;`, `{`, `}` or the start of a line.
+    let b = nameStart - 1;
+    while (b >= 0 && (source[b] === ' ' || source[b] === '\t')) b--;
+    if (b >= 0 && !';{}\n\r'.includes(source[b])) continue;
     const open = m.index! + m[0].length - 1;
     const close = matchParen(source, open);
     if (close < 0) continue;

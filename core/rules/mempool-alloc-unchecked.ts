@@ -1,4 +1,4 @@
-import { walkStmts, type CallEvent, type Expr, type FunctionFacts, type Stmt } from '../facts/ir';
+import { statementsOf, type CallEvent, type Expr, type FunctionFacts, type Stmt } from '../facts/ir';
 import { decodeGfp, GFP_BITS } from '../gfp/flags';
 import { ALLOC_API } from '../kernel/alloc-api';
 import type { SharedAnalyses } from '../context/shared';
@@ -37,7 +37,7 @@ function firstUse(fn: FunctionFacts, v: string, after: number): Use | null {
   const consider = (u: Use) => {
     if (u.span.start > after && (!best || u.span.start < best.span.start)) best = u;
   };
-  for (const s of walkStmts(fn.body)) {
+  for (const s of statementsOf(fn)) {
     const cond = s.k === 'if' || s.k === 'switch' ? s.cond : s.k === 'loop' ? s.cond : null;
     if (cond && testsNull(cond.expr, v)) consider({ kind: 'check', span: cond.span });
     const eff = s.k === 'expr' || s.k === 'return' ? s : cond;
@@ -86,7 +86,7 @@ export const mempoolAllocUnchecked: Rule = {
   check({ facts, shared }) {
     const out: Omit<Finding, 'rule' | 'severity'>[] = [];
     for (const fn of facts.functions) {
-      const stmts: Stmt[] = [...walkStmts(fn.body)];
+      const stmts: Stmt[] = [...statementsOf(fn)];
       for (const s of stmts) {
         if (s.k !== 'expr') continue;
         for (const call of s.calls) {

@@ -1,5 +1,4 @@
-import { allCalls, exprIdentifiers, walkStmts, type CallEvent, type FunctionFacts } from '../facts/ir';
-import { simulatedVerdict } from '../simulation/for-rules';
+import { allCalls, exprIdentifiers, statementsOf, type CallEvent, type FunctionFacts } from '../facts/ir';
 import type { Finding, Rule } from './types';
 
 const poolKey = (call: CallEvent, i: number) => {
@@ -13,7 +12,7 @@ function escapes(fn: FunctionFacts, v: string, from: number, to: number): boolea
     if (c.span.start <= from || c.span.start >= to || c.name === 'mempool_free') continue;
     if (c.args.some((a) => exprIdentifiers(a).includes(v))) return true;
   }
-  for (const s of walkStmts(fn.body))
+  for (const s of statementsOf(fn))
     if (s.k === 'expr' || s.k === 'return')
       for (const a of s.assigns) if (a.span.start > from && a.span.start < to && a.name !== v && exprIdentifiers(a.value).includes(v)) return true;
   return false;
@@ -29,7 +28,7 @@ export const mempoolDestroyOutstanding: Rule = {
   severity: 'error',
   deprecated: false,
   summary: 'mempool_destroy() while elements from mempool_alloc() are still held',
-  check({ facts, shared }) {
+  check({ facts }) {
     const out: Omit<Finding, 'rule' | 'severity'>[] = [];
     for (const [fnIndex, fn] of facts.functions.entries()) {
       const calls = allCalls(fn);
@@ -48,10 +47,10 @@ export const mempoolDestroyOutstanding: Rule = {
         }
         if (!held.length) continue;
         const names = held.map((h) => h.v).join(', ');
-        const verdict = simulatedVerdict(shared, fnIndex, destroy.span);
         out.push({
-          message: `mempool_destroy(${pool}) while ${held.length} element${held.length > 1 ? 's' : ''} from mempool_alloc() (${names}) ${held.length > 1 ? 'are' : 'is'} still held. Elements that came from alloc_fn only leak; elements taken from the reserve (when alloc_fn fails under pressure) leave curr_nr != min_nr and mempool_destroy() hits BUG(). Free them with mempool_free() first.${verdict ? ' ' + verdict : ''}`,
+          message: `mempool_destroy(${pool}) while ${held.length} element${held.length > 1 ? 's' : ''} from mempool_alloc() (${names}) ${held.length > 1 ? 'are' : 'is'} still held. Elements that came from alloc_fn only leak; elements taken from the reserve (when alloc_fn fails under pressure) leave curr_nr != min_nr and mempool_destroy() hits BUG(). Free them with mempool_free() first.`,
           span: destroy.nameSpan,
+          simulate: { fnIndex, span: destroy.span },
           tags: [],
           related: held.map((h) => ({ message: `${h.v} is allocated from ${pool} here and not freed before the destroy`, span: h.call.span })),
           fixes: [

@@ -1,4 +1,4 @@
-import { allCalls, walkStmts, type Expr } from '../facts/ir';
+import { allCalls, statementsOf, type Expr } from '../facts/ir';
 import { contains, type Span } from '../text/span';
 import { assignsOf, mentions, squash, textOf } from './support/mask-edit';
 import type { Finding, Fix, Related, Rule } from './types';
@@ -32,7 +32,7 @@ export const numaNode: Rule = {
         if (a?.k === 'id') cpuVars.set(a.name, { span: c.nameSpan, within: null });
       }
       for (const p of fn.params) if (/^(cpu|cpu_id|cpunum)$/.test(p.name) && /int/.test(p.type) && !cpuVars.has(p.name)) cpuVars.set(p.name, { span: p.span, within: null });
-      for (const s of walkStmts(fn.body)) {
+      for (const s of statementsOf(fn)) {
         if (s.k !== 'loop') continue;
         const m = CPU_LOOP.exec(facts.text.slice(s.span.start, s.span.start + 80));
         if (m) cpuVars.set(m[2], { span: { start: s.span.start, end: s.span.start + m[1].length }, within: s.span });

@@ -1,6 +1,5 @@
 import { decodeGfp, formatGfp, GFP_BITS, GFP_MASKS, ZONE_BITS } from '../gfp/flags';
 import { ALLOC_API } from '../kernel/alloc-api';
-import { simulatedVerdict } from '../simulation/for-rules';
 import type { Finding, Rule } from './types';
 
 /** Bits that survive a switch to GFP_ATOMIC: zones and modifiers that mean something without sleeping. */
@@ -37,10 +36,10 @@ export const sleepInAtomic: Rule = {
         const arg = api.alwaysSleeps ? null : site.call.args[api.maskArg];
         const what = api.alwaysSleeps ? `${site.call.name}() always may sleep` : `${site.call.name}(…, ${maskText}) may sleep`;
         const where = reason.chain.length > 1 ? ` (call chain ${reason.chain.map((n) => `${n}()`).join(' → ')})` : '';
-        const verdict = simulatedVerdict(shared, fnIndex, site.call.span);
         out.push({
-          message: `${what}, but it runs in atomic context: ${reason.message}${where}. Sleeping here is "scheduling while atomic"${fixText ? `; use ${fixText}` : api.alwaysSleeps ? '; allocate before entering the atomic region' : ''}.${verdict ? ' ' + verdict : ''}`,
+          message: `${what}, but it runs in atomic context: ${reason.message}${where}. Sleeping here is "scheduling while atomic"${fixText ? `; use ${fixText}` : api.alwaysSleeps ? '; allocate before entering the atomic region' : ''}.`,
           span: arg ? arg.span : site.call.nameSpan,
+          simulate: { fnIndex, span: site.call.span },
           tags: [],
           related: [...reason.related, ...chainRelated],
           fixes: fixText && arg ? [{ title: `Use ${fixText} (cannot sleep)`, edits: [{ start: arg.span.start, end: arg.span.end, newText: fixText }], preferred: true }] : [],

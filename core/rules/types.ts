@@ -35,6 +35,8 @@ export interface Finding {
   tags: ('deprecated' | 'unnecessary')[];
   related: Related[];
   fixes: Fix[];
+  /** The call whose simulated outcome belongs in the message (appended by analyze(), or later by the server). */
+  simulate?: { fnIndex: number; span: Span };
 }
 
 /** What the adapter knows beyond this file: other files' facts and local headers. */

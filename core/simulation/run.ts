@@ -20,17 +20,33 @@ export interface FunctionSimulation extends Omit<ExtractedFunction, 'paths'> {
   problems: string[];
 }
 
+/**
+ * Simulations by input, across document versions: an edit elsewhere in the file leaves a function's
+ * sequences (and their source lines) unchanged, so its results are reused. Bounded, oldest dropped.
+ */
+const RESULTS = new Map<string, Record<ScenarioName, SimResult>>();
+const MAX_CACHED = 2000;
+
+function simulateCached(ops: SimPath['ops'], setup: SimPath['ops'], context: ExtractedFunction['initialContext'], snapshots: 'all' | 'none'): Record<ScenarioName, SimResult> {
+  const key = JSON.stringify([context, snapshots, setup, ops]);
+  const hit = RESULTS.get(key);
+  if (hit) {
+    RESULTS.delete(key);
+    RESULTS.set(key, hit);
+    return hit;
+  }
+  const r = Object.fromEntries(SCENARIOS.map((sc) => [sc, simulate(ops, { scenario: sc, context, setup, snapshots, trace: true })])) as Record<ScenarioName, SimResult>;
+  RESULTS.set(key, r);
+  if (RESULTS.size > MAX_CACHED) RESULTS.delete(RESULTS.keys().next().value!);
+  return r;
+}
+
 export function simulateFunction(shared: SharedAnalyses, fnIndex: number, snapshots: 'all' | 'none' = 'none'): FunctionSimulation {
   const key = `${fnIndex}:${snapshots}`;
   const cached = shared.simulations.get(key);
   if (cached) return cached;
   const extracted = new SequenceExtractor(shared.facts, shared, shared.context).extract(fnIndex);
-  const paths: PathSimulation[] = extracted.paths.map((p) => ({
-    ...p,
-    results: Object.fromEntries(
-      SCENARIOS.map((sc) => [sc, simulate(p.ops, { scenario: sc, context: extracted.initialContext, setup: extracted.setup, snapshots, trace: true })]),
-    ) as Record<ScenarioName, SimResult>,
-  }));
+  const paths: PathSimulation[] = extracted.paths.map((p) => ({ ...p, results: simulateCached(p.ops, extracted.setup, extracted.initialContext, snapshots) }));
   const problems: string[] = [];
   for (const sc of SCENARIOS) {
     for (const [pi, p] of paths.entries()) {

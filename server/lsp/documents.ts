@@ -15,6 +15,8 @@ export interface Analysis {
   shared: SharedAnalyses;
   /** Set when parsing or analysis failed as a whole. */
   error?: string;
+  /** The simulator's verdicts have been added to the findings' messages. */
+  verdicts: boolean;
 }
 
 export class OpenDocument {
@@ -40,7 +42,7 @@ export class OpenDocument {
     const facts = new FileFacts(this.parsed, this.path, this.functions);
     const env = { ...options.env, headerDefine: this.doc.uri.startsWith('file:') ? headerResolver(facts, this.path) : undefined };
     const { findings, failures, shared } = analyze(facts, { ...options, env });
-    this.analysis = { version: this.doc.version, facts, lines: facts.lines, findings, failures, env, shared };
+    this.analysis = { version: this.doc.version, facts, lines: facts.lines, findings, failures, env, shared, verdicts: !findings.some((f) => f.simulate) };
     return this.analysis;
   }
 

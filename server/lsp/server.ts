@@ -18,7 +18,7 @@ import {
   type InitializeParams,
 } from 'vscode-languageserver/node';
 import { TextDocument } from 'vscode-languageserver-textdocument';
-import { hoverAt, mergeConfigs, simulateFunction, SIMULATED_CALLS, parseConfig, preferredEdits, RULE_IDS, summarizeFile, WorkspaceIndex, type CParser, type KportConfig } from '../../core';
+import { addVerdicts, hoverAt, mergeConfigs, simulateFunction, SIMULATED_CALLS, parseConfig, preferredEdits, RULE_IDS, summarizeFile, WorkspaceIndex, type CParser, type KportConfig } from '../../core';
 import { indexWorkspace, summarizePath } from './indexer';
 import { SIMULATE_METHOD, toSimulateResult, type SimulateParams } from '../../core';
 import { findConfigFile, loadConfigFile } from '../node/config-file';
@@ -48,6 +48,8 @@ export function startServer(connection: Connection = createConnection(ProposedFe
   const index = new WorkspaceIndex();
   let indexingEnabled: boolean | undefined;
   const summaryTimers = new Map<string, NodeJS.Timeout>();
+  const verdictTimers = new Map<string, NodeJS.Timeout>();
+  let verdictDelayMs = 200;
 
   const config = () => mergeConfigs(fileConfig, editorConfig);
 
@@ -70,9 +72,10 @@ export function startServer(connection: Connection = createConnection(ProposedFe
   }
 
   connection.onInitialize(async (params) => {
-    const init = (params.initializationOptions ?? {}) as { debounceMs?: number; settings?: unknown; indexWorkspace?: boolean };
+    const init = (params.initializationOptions ?? {}) as { debounceMs?: number; verdictDelayMs?: number; settings?: unknown; indexWorkspace?: boolean };
     indexingEnabled = init.indexWorkspace;
     if (typeof init.debounceMs === 'number' && init.debounceMs >= 0) debounceMs = init.debounceMs;
+    if (typeof init.verdictDelayMs === 'number' && init.verdictDelayMs >= 0) verdictDelayMs = init.verdictDelayMs;
     if (init.settings) applyEditorSettings(init.settings);
     canPullConfig = !!params.capabilities.workspace?.configuration;
     workDoneProgress = !!params.capabilities.window?.workDoneProgress;
@@ -159,7 +162,7 @@ export function startServer(connection: Connection = createConnection(ProposedFe
     const d = open.get(uri);
     if (!d || !parser) return undefined;
     try {
-      const a = d.analyze(parser, { config: config(), env: { workspace: index } });
+      const a = d.analyze(parser, { config: config(), env: { workspace: index }, simulate: false });
       scheduleSummary(uri);
       if (a.failures.length) connection.console.error(`kport: rule failures in ${uri}: ${a.failures.map((f) => `${f.rule}: ${f.error}`).join('; ')}`);
       return a;
@@ -184,6 +187,29 @@ export function startServer(connection: Connection = createConnection(ProposedFe
     const a = analysisOf(uri);
     const diagnostics = a ? a.findings.map((f) => toDiagnostic(f, a.lines, uri, docs)) : [failureDiagnostic(`analysis failed for this file; see the kport output channel`)];
     connection.sendDiagnostics({ uri, version: d.doc.version, diagnostics });
+    if (a && !a.verdicts) scheduleVerdicts(uri);
+  }
+
+  /**
+   * Diagnostics go out at once; the simulator's verdicts (which simulate whole functions) follow
+   * when typing pauses, as a second publish of the same version.
+   */
+  function scheduleVerdicts(uri: string): void {
+    const t = verdictTimers.get(uri);
+    if (t) clearTimeout(t);
+    verdictTimers.set(uri, setTimeout(() => {
+      verdictTimers.delete(uri);
+      const d = open.get(uri);
+      const a = d?.analysis;
+      if (!d || !a || a.verdicts || a.version !== d.doc.version) return;
+      try {
+        a.findings = addVerdicts(a.findings, a.shared);
+      } catch (e) {
+        connection.console.error(`kport: simulation for ${uri} failed: ${(e as Error).message}`);
+      }
+      a.verdicts = true;
+      connection.sendDiagnostics({ uri, version: a.version, diagnostics: a.findings.map((f) => toDiagnostic(f, a.lines, uri, docs)) });
+    }, verdictDelayMs));
   }
 
   function failureDiagnostic(message: string): Diagnostic {

@@ -1,7 +1,8 @@
 /** Small helpers shared by the GFP-flag and page-tracking rules: flag removal edits, NULL checks, variable flow. */
 import type { FileFacts } from '../../facts/file-facts';
 import type { CallEvent, Expr, FunctionFacts, Stmt } from '../../facts/ir';
-import { walkStmts } from '../../facts/ir';
+import { assignmentsOf } from '../../facts/ir';
+import { statementsOf } from '../../facts/ir';
 import type { Span } from '../../text/span';
 import type { TextEdit } from '../types';
 
@@ -89,7 +90,7 @@ export function testsNull(facts: FileFacts, e: Expr, v: string): boolean {
 /** Conditions (if, loops, `?:` not included) at or after `from` in source order. */
 function conditions(fn: FunctionFacts): { span: Span; expr: Expr }[] {
   const out: { span: Span; expr: Expr }[] = [];
-  for (const s of walkStmts(fn.body)) {
+  for (const s of statementsOf(fn)) {
     if (s.k === 'if' || s.k === 'switch') out.push(s.cond);
     else if (s.k === 'loop' && s.cond) out.push(s.cond);
   }
@@ -118,11 +119,7 @@ function condTestsCall(e: Expr, call: CallEvent): boolean {
   return false;
 }
 
-export function assignsOf(fn: FunctionFacts): { name: string; value: Expr; span: Span }[] {
-  const out: { name: string; value: Expr; span: Span }[] = [];
-  for (const s of walkStmts(fn.body)) out.push(...stmtEffects(s).assigns);
-  return out;
-}
+export const assignsOf = (fn: FunctionFacts) => assignmentsOf(fn);
 
 export function stmtEffects(s: Stmt): { calls: CallEvent[]; assigns: { name: string; value: Expr; span: Span }[] } {
   if (s.k === 'expr' || s.k === 'return') return s;
