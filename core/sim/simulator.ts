@@ -186,11 +186,7 @@ export class Simulator {
   /** The handle an allocation result goes to; a live value already in the ref leaks. */
   private target(ref: unknown, index: number, op: SimOp, api: string): Handle {
     const name = isRef(ref) ? ref : `#${index}`;
-    const old = this.e.refs.get(name);
-    if (old && (old.t === 'pages' || old.t === 'obj' || old.t === 'elem' || old.t === 'pool' || (old.t === 'cache' && !old.cache?.destroyed))) {
-      this.e.orphans.push(old);
-      if (this.e.verbose) this.e.tr('ref.overwrite', `${name} still held ${old.t === 'pool' ? 'a mempool' : old.t === 'cache' ? 'a kmem cache' : 'an allocation'} from step ${old.at}: overwriting it leaks it`);
-    }
+    this.orphanOld(name);
     const h = new Handle('null', name, index, op, api);
     h.setup = this.setupPhase;
     this.e.refs.set(name, h);
@@ -224,8 +220,18 @@ export class Simulator {
    * A step that could not be simulated (unknown mask) leaves its ref unknown, so a later free of it
    * is unknown too rather than an error ("never allocated") the code does not have.
    */
+  /** A ref about to be overwritten: whatever it still holds leaks (and stays accounted for). */
+  private orphanOld(name: string): void {
+    const old = this.e.refs.get(name);
+    if (old && (old.t === 'pages' || old.t === 'obj' || old.t === 'elem' || old.t === 'pool' || (old.t === 'cache' && !old.cache?.destroyed))) {
+      this.e.orphans.push(old);
+      if (this.e.verbose) this.e.tr('ref.overwrite', `${name} still held ${old.t === 'pool' ? 'a mempool' : old.t === 'cache' ? 'a kmem cache' : 'an allocation'} from step ${old.at}: overwriting it leaks it`);
+    }
+  }
+
   private noValue(ref: unknown, g: SimOutcome, index: number): SimOutcome {
     if (g.kind === 'unknown' && isRef(ref)) {
+      this.orphanOld(ref);
       const h = new Handle('unknown', ref, index, null, 'unknown');
       h.setup = this.setupPhase;
       this.e.refs.set(ref, h);
