@@ -32,7 +32,8 @@ const GNU_FIXES = {
   /** `#define DBG(x...)`: a named variadic parameter; the name is blanked, `...` stays. */
   namedVariadic: /^[ \t]*#[ \t]*define[ \t]+\w+\(([^)\n]*)\)/gm,
   /** `err_out:` directly before `}`: a label needs a statement; the colon becomes `;`. */
-  labelAtBlockEnd: /:(?:\s|\/\*[\s\S]*?\*\/)*\}/g,
+  // The comment alternative cannot run past its own `*/`: no backtracking across code.
+  labelAtBlockEnd: /:(?:\s|\/\*(?:[^*]|\*(?!\/))*\*\/)*\}/g,
   /** `unsigned int :5;` an unnamed bit-field: `:` becomes `_`, a field named `_5`. */
   unnamedBitfield: /\b(?:int|char|short|long|unsigned|signed|u8|u16|u32|u64|__u8|__u16|__u32|__u64)[ \t]+(:)[ \t]*\d+[ \t]*;/g,
   /** `list_entry(p, struct foo, member)`: a type as a macro argument; `struct` is blanked, `foo` stays. */

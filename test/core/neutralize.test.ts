@@ -45,3 +45,19 @@ test('neutralize: nothing changes in macro definitions of the annotations themse
   const plain = 'int main(void) { int a = 1 ? 2 : 3; return a; }\n';
   assert.equal(neutralize(plain).text, plain);
 });
+
+test('neutralize: adversarial inputs stay linear (no regex backtracking across code)', () => {
+  const inputs = [
+    ('x ? a : /* c */ b; /* d */ ').repeat(20000),
+    'int f(void) { ' + ('a: /* ' + '*'.repeat(50) + ' */ ').repeat(5000) + 'x; }',
+    '"' + 'A'.repeat(200000) + '"' + ' FOO'.repeat(20000),
+    '#define X(' + 'a'.repeat(100000) + '...',
+    'list_for_each(' + '('.repeat(20000),
+  ];
+  for (const src of inputs) {
+    const t = performance.now();
+    const out = neutralize(src).text;
+    assert.equal(out.length, src.length);
+    assert.ok(performance.now() - t < 2000, `neutralize took ${(performance.now() - t).toFixed(0)} ms on ${src.length} chars`);
+  }
+});
