@@ -211,7 +211,7 @@ async function hoverWord(page: Page, n: number, word: string): Promise<string> {
   throw last;
 }
 
-describe('kport in a real VS Code (code-server + Chromium)', { skip, timeout: 5 * 60_000 }, () => {
+describe('kport in a real VS Code (code-server + Chromium)', { skip, timeout: 20 * 60_000 } /* a first run installs the tools (minutes); afterwards ≈ 1 min */, () => {
   let s: Session;
   const t0 = Date.now();
 
@@ -339,8 +339,15 @@ describe('kport in a real VS Code (code-server + Chromium)', { skip, timeout: 5 
   test('fix-all (source.fixAll.kport) fixes the rest', async () => {
     const page = s.page;
     await page.locator('.editor-group-container.active .monaco-editor textarea').first().focus();
+    const fixed = () => until('line 38 to be fixed', () => lineText(page, 38), (t) => /GFP_NOIO \| __GFP_DMA/.test(t), 8_000);
     await runCommand(page, 'Fix All');
-    await until('line 38 to be fixed', () => lineText(page, 38), (t) => /GFP_NOIO \| __GFP_DMA/.test(t));
+    // Once in a while the command lands before the editor has its code-action state; a second Fix All settles it.
+    if (!(await fixed().then(() => true, () => false))) {
+      await s.shot('fix-all-retry');
+      await page.locator('.editor-group-container.active .monaco-editor textarea').first().focus();
+      await runCommand(page, 'Fix All');
+      await fixed();
+    }
     const sq = await until('gfp-buffer squiggles to go', () => squiggles(page), (v) => !kportErrorsAt(v).some((a) => a.endsWith('GFP_BUFFER')));
     await s.shot('fix-all-applied');
     assert.ok(kportErrorsAt(sq).includes('56:mempool_resize'), 'mempool-resize has no automatic fix and stays');
