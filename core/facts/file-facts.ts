@@ -122,9 +122,12 @@ export class FileFacts {
       if (!p || inDisabledBlock(inc)) continue;
       const m = INCLUDE_PATH.exec(p.text);
       if (!m) continue;
-      const lineStart = text.lastIndexOf('\n', inc.startIndex - 1) + 1;
-      let lineEnd = text.indexOf('\n', p.endIndex);
-      lineEnd = lineEnd < 0 ? text.length : lineEnd + 1;
+      // Lines end in \n, \r\n or a lone \r (tree-sitter ends a directive at any of them).
+      const lineStart = Math.max(text.lastIndexOf('\n', inc.startIndex - 1), text.lastIndexOf('\r', inc.startIndex - 1)) + 1;
+      const eol = /\r\n?|\n/g;
+      eol.lastIndex = p.endIndex;
+      const m2 = eol.exec(text);
+      const lineEnd = m2 ? m2.index + m2[0].length : text.length;
       this.includes.push({ path: m[1].trim(), system: p.text.startsWith('<'), pathSpan: spanOf(p), lineSpan: { start: lineStart, end: lineEnd } });
     }
     for (const def of top.defines) {

@@ -61,7 +61,9 @@ export const gfpHeader: Rule = {
     const linux = facts.includes.filter((i) => i.path.startsWith('linux/'));
     const anchor = linux.length ? linux[linux.length - 1] : facts.includes[facts.includes.length - 1];
     const at = anchor ? anchor.lineSpan.end : 0;
-    const needsNewline = anchor && !text.slice(anchor.lineSpan.start, anchor.lineSpan.end).endsWith('\n');
+    const anchorLine = anchor ? text.slice(anchor.lineSpan.start, anchor.lineSpan.end) : '';
+    const needsNewline = anchor && !/[\r\n]$/.test(anchorLine);
+    const eol = /\r\n$/.test(anchorLine) ? '\r\n' : /\r$/.test(anchorLine) ? '\r' : '\n';
     const local = facts.includes.filter((i) => !i.system);
     return [
       {
@@ -75,7 +77,7 @@ export const gfpHeader: Rule = {
         fixes: [
           {
             title: 'Add #include <linux/gfp.h>',
-            edits: [{ start: at, end: at, newText: `${needsNewline ? '\n' : ''}#include <linux/gfp.h>\n` }],
+            edits: [{ start: at, end: at, newText: `${needsNewline ? eol : ''}#include <linux/gfp.h>${eol}` }],
             preferred: true,
           },
         ],

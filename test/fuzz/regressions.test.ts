@@ -10,3 +10,20 @@ test('20,000 balanced nested parentheses around a GFP name: token lookup stays l
   const r = runOne(p, text, { boundMs: 2000 });
   assert.deepEqual(r.violations, []);
 });
+
+test('CR-only line ends (an old Mac-edited file): an #include line ends at the \\r, so the gfp-header fix lands after it, in the file\'s own line ending (it went to the end of the file and the fix-all was not idempotent)', async () => {
+  const { analyze, applyEdits, FileFacts, preferredEdits } = await import('../../core');
+  const p = await fuzzParser();
+  const text = '/* x */\r#include <linux/module.h>\r#include <linux/fs.h>\r\rint f(void)\r{\r\tunsigned long pg = __get_free_page(GFP_KERNEL);\r\tfree_page(pg);\r\treturn 0;\r}\r';
+  const parsed = p.parse(text);
+  try {
+    const facts = new FileFacts(parsed, 'drivers/x/cr.c');
+    assert.deepEqual(facts.includes.map((i) => text.slice(i.lineSpan.start, i.lineSpan.end)), ['#include <linux/module.h>\r', '#include <linux/fs.h>\r']);
+    const fixed = applyEdits(text, preferredEdits(analyze(facts).findings).edits);
+    assert.ok(fixed.includes('#include <linux/fs.h>\r#include <linux/gfp.h>\r\r'), JSON.stringify(fixed));
+  } finally {
+    parsed.dispose();
+  }
+  assert.deepEqual(runOne(p, text).violations, []);
+  assert.deepEqual(runOne(p, text.replace(/\r/g, '\r\n')).violations, []);
+});
