@@ -8,7 +8,7 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import { KPORT_BIN, ROOT } from '../support/lsp-client';
 
 const emacs = spawnSync('emacs', ['--batch', '--eval', '(progn (package-initialize) (princ (if (require (quote eglot) nil t) "ok" "no")))'], { encoding: 'utf8' });
@@ -18,6 +18,7 @@ const skip = missing && process.env.CI !== 'true' ? missing : false;
 test('Emacs + eglot shows kport diagnostics through Flymake and applies the malloc-h quick fix', { skip, timeout: 90_000 }, () => {
   assert.ok(!missing, missing);
   const ws = fs.mkdtempSync(path.join(os.tmpdir(), 'kport-emacs-'));
+  after(() => fs.rmSync(ws, { recursive: true, force: true }));
   spawnSync('git', ['init', '-q', ws]); // eglot needs a project root
   const file = path.join(ws, 'skel_blk.c');
   fs.copyFileSync(path.join(ROOT, 'examples', 'skel_blk.c'), file);
@@ -32,5 +33,4 @@ test('Emacs + eglot shows kport diagnostics through Flymake and applies the mall
   for (const want of ['7 malloc-h', '14 gfp-buffer', '38 gfp-buffer', '56 mempool-resize']) assert.ok(diags.includes(want), `missing ${want}: ${diags.join(', ')}`);
   assert.match(r.stdout, /^LINE7 #include <linux\/slab\.h>/m);
   assert.match(fs.readFileSync(file, 'utf8').split('\n')[6], /<linux\/slab\.h>/);
-  fs.rmSync(ws, { recursive: true, force: true });
 });

@@ -9,7 +9,7 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import { KPORT_BIN, ROOT } from '../support/lsp-client';
 
 const nvimVersion = spawnSync('nvim', ['--version'], { encoding: 'utf8' });
@@ -22,6 +22,7 @@ test('Neovim (headless) shows kport diagnostics and applies the malloc-h quick f
   assert.ok(Number(major) > 0 || Number(minor) >= 7, `Neovim >= 0.7 needed, got ${nvimVersion.stdout.split('\n')[0]}`);
 
   const ws = fs.mkdtempSync(path.join(os.tmpdir(), 'kport-nvim-'));
+  after(() => fs.rmSync(ws, { recursive: true, force: true }));
   const file = path.join(ws, 'skel_blk.c');
   fs.copyFileSync(path.join(ROOT, 'examples', 'skel_blk.c'), file);
   const resultFile = path.join(ws, 'result.json');
@@ -45,5 +46,4 @@ test('Neovim (headless) shows kport diagnostics and applies the malloc-h quick f
   assert.match(text.split('\n')[6], /^#include <linux\/slab\.h>/, 'line 7 now includes <linux/slab.h>');
   assert.doesNotMatch(text, /^#include <linux\/malloc\.h>/m);
   assert.equal(result.malloc_cleared, true, 'the malloc-h diagnostic went away after the edit');
-  fs.rmSync(ws, { recursive: true, force: true });
 });
