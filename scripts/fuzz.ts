@@ -32,9 +32,14 @@ const mb = (b?: number) => (b === undefined ? 'n/a' : `${(b / 1048576).toFixed(1
     console.log(`\n#${c.iteration} ${c.base} [${c.ops.join(', ')}]`);
     for (const v of c.violations) console.log(`  ${v.kind}: ${v.detail}`);
   }
+  for (const c of r.advisories.slice(0, 10)) {
+    console.log(`\n(advisory) #${c.iteration} ${c.base} [${c.ops.join(', ')}]`);
+    for (const v of c.violations) console.log(`  ${v.kind}: ${v.detail}`);
+  }
   console.log(`\niterations: ${r.iterations}`);
   console.log(`seed: ${r.seed}`);
   console.log(`crashes (files with a violated invariant): ${r.crashes.length}`);
+  console.log(`advisories (a fix on already-broken text shifts tree-sitter's error recovery): ${r.advisories.length}`);
   console.log(`max time per file: ${r.maxMs.toFixed(0)} ms (${r.maxMsAt ?? '-'})`);
   console.log(`wasm heap: before ${mb(r.heapBefore)}, after warm-up ${mb(r.heapAfterWarmup)}, after ${mb(r.heapAfter)}`);
   console.log(`elapsed: ${(r.elapsedMs / 1000).toFixed(1)} s`);

@@ -39,7 +39,7 @@ export function wasmHeapBytes(): number | undefined {
 }
 
 export interface Violation {
-  kind: 'exception' | 'slow' | 'fix-parses-worse' | 'fix-all-not-idempotent' | 'fix-outside-range' | 'reparse-differs';
+  kind: 'exception' | 'slow' | 'fix-parses-worse' | 'fix-parses-worse-broken-input' | 'fix-all-not-idempotent' | 'fix-outside-range' | 'reparse-differs';
   detail: string;
 }
 
@@ -71,6 +71,15 @@ export function outsideEditsUnchanged(before: string, after: string, edits: read
   if (after.slice(pos) !== tail) return `bytes changed after ${prev}`;
   return null;
 }
+
+/**
+ * On text that already has syntax errors, tree-sitter's error recovery is not monotone: a harmless
+ * insertion (an #include at offset 0 before a file that starts mid-statement) can split one ERROR
+ * into two. Those are recorded as advisories (the CLI refuses to write such a fix anyway); on text
+ * that parsed cleanly any new ERROR is a violation.
+ */
+export const ADVISORY = new Set<Violation['kind']>(['fix-parses-worse-broken-input']);
+const worse = (before: number): Violation['kind'] => (before > 0 ? 'fix-parses-worse-broken-input' : 'fix-parses-worse');
 
 function errorsOf(parser: CParser, text: string): number {
   const p = parser.parse(text);
@@ -150,13 +159,13 @@ export function runOne(parser: CParser, text: string, opts: RunOptions = {}): Fi
       const outside = outsideEditsUnchanged(text, out, x.edits);
       if (outside) violations.push({ kind: 'fix-outside-range', detail: `${f.rule} "${x.title}": ${outside}` });
       const after = errorsOf(parser, out);
-      if (after > before) violations.push({ kind: 'fix-parses-worse', detail: `${f.rule} "${x.title}": ${before} → ${after} errors` });
+      if (after > before) violations.push({ kind: worse(before), detail: `${f.rule} "${x.title}": ${before} → ${after} errors` });
     }
     const all = preferredEdits(findings);
     if (all.edits.length) {
       const once = applyEdits(text, all.edits);
       const after = errorsOf(parser, once);
-      if (after > before) violations.push({ kind: 'fix-parses-worse', detail: `fix-all: ${before} → ${after} errors` });
+      if (after > before) violations.push({ kind: worse(before), detail: `fix-all: ${before} → ${after} errors` });
       const outside = outsideEditsUnchanged(text, once, all.edits);
       if (outside) violations.push({ kind: 'fix-outside-range', detail: `fix-all: ${outside}` });
       if (text.length <= 200_000) {
@@ -193,6 +202,8 @@ export interface CampaignReport {
   iterations: number;
   seed: number;
   crashes: { iteration: number; base: string; ops: string[]; violations: Violation[] }[];
+  /** Files with only advisory findings (see ADVISORY). */
+  advisories: { iteration: number; base: string; ops: string[]; violations: Violation[] }[];
   maxMs: number;
   maxMsAt?: string;
   heapBefore?: number;
@@ -210,7 +221,7 @@ export async function campaign(opts: { iterations: number; seed: number; boundMs
   const t0 = performance.now();
   const parser = await fuzzParser();
   const corpus = loadCorpus();
-  const report: CampaignReport = { iterations: 0, seed: opts.seed, crashes: [], maxMs: 0, heapBefore: wasmHeapBytes(), elapsedMs: 0 };
+  const report: CampaignReport = { iterations: 0, seed: opts.seed, crashes: [], advisories: [], maxMs: 0, heapBefore: wasmHeapBytes(), elapsedMs: 0 };
   const warm = rand(opts.seed ^ 0x5eed);
   const { MUTATIONS, HEAVY } = await import('./mutate');
   for (const c of corpus) runOne(parser, c.text, { maxFixes: 3 });
@@ -219,16 +230,30 @@ export async function campaign(opts: { iterations: number; seed: number; boundMs
   const r = rand(opts.seed);
   for (let i = 0; i < opts.iterations; i++) {
     const m = mutant(r, corpus);
-    const res = runOne(parser, m.text, { boundMs: opts.boundMs, base: r.next() < 0.25 ? corpus.find((c) => c.name === m.base)!.text : undefined });
+    const base = r.next() < 0.25 ? corpus.find((c) => c.name === m.base)!.text : undefined;
+    const res = runOne(parser, m.text, { boundMs: opts.boundMs, base });
     report.iterations++;
     if (res.ms > report.maxMs) {
       report.maxMs = res.ms;
       report.maxMsAt = `#${i} ${m.base} [${m.ops.join(', ')}] ${m.text.length} chars`;
     }
-    if (res.violations.length) report.crashes.push({ iteration: i, base: m.base, ops: m.ops, violations: res.violations });
+    const hard = res.violations.filter((v) => !ADVISORY.has(v.kind));
+    if (hard.length) report.crashes.push({ iteration: i, base: m.base, ops: m.ops, violations: hard });
+    else if (res.violations.length) report.advisories.push({ iteration: i, base: m.base, ops: m.ops, violations: res.violations });
     opts.onProgress?.(i, report);
   }
   report.heapAfter = wasmHeapBytes();
   report.elapsedMs = performance.now() - t0;
   return report;
+}
+
+/** The mutant of iteration `i` of a campaign with `seed` (to reproduce a reported crash). */
+export function replay(seed: number, i: number): { text: string; base: string; ops: string[] } {
+  const corpus = loadCorpus();
+  const r = rand(seed);
+  for (let k = 0; ; k++) {
+    const m = mutant(r, corpus);
+    if (k === i) return m;
+    r.next();
+  }
 }
