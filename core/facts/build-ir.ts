@@ -364,8 +364,11 @@ export function scanTopLevel(root: Node): TopLevel {
     if (n.type === 'translation_unit' || n.type === 'ERROR' || n.type.startsWith('preproc_') || n.type === 'linkage_specification' || n.type === 'declaration_list') {
       const condition = n.childForFieldName('condition');
       const dead = (n.type === 'preproc_if' || n.type === 'preproc_elif') && condition?.text.trim() === '0';
-      for (let i = n.namedChildCount - 1; i >= 0; i--) {
-        const c = n.namedChild(i);
+      // namedChildren is one linear call; namedChild(i) is O(i) in tree-sitter, so indexing each child
+      // was quadratic on an ERROR node with 100k children (a 1 MB line of calls: 98 s).
+      const children = n.namedChildren;
+      for (let i = children.length - 1; i >= 0; i--) {
+        const c = children[i];
         if (!c) continue;
         if (dead && c.type !== 'preproc_else' && c.type !== 'preproc_elif') continue;
         stack.push(c);

@@ -109,6 +109,28 @@ export class FileFacts {
   /** File-level variables' declared types. */
   readonly globalTypes = new Map<string, string>();
   private readonly tokenCache = new Map<string, TokenFact[]>();
+  private deadRegions: Span[] | undefined;
+
+  /**
+   * inDisabledBlock() by span: the live-branch regions of `#if 0`/`#elif 0` are found once per file
+   * (a text scan for the directive, confirmed against the tree), so a token costs a few comparisons
+   * instead of an ancestor walk, which is O(depth × width) in tree-sitter (minutes on a 1 MB line).
+   */
+  private inDeadCode(node: Node): boolean {
+    if (!this.deadRegions) {
+      this.deadRegions = [];
+      const text = this.file.parsedText;
+      for (const m of text.matchAll(/#[ \t]*(?:el)?if[ \t]+0\b/g)) {
+        const p = this.file.root.descendantForIndex(m.index!, m.index! + 1)?.parent;
+        if (!p || (p.type !== 'preproc_if' && p.type !== 'preproc_elif') || p.startIndex > m.index!) continue;
+        const cond = p.childForFieldName('condition');
+        if (!cond || cond.text.trim() !== '0') continue;
+        const alt = p.childForFieldName('alternative');
+        this.deadRegions.push({ start: cond.endIndex, end: alt ? alt.startIndex : p.endIndex });
+      }
+    }
+    return this.deadRegions.some((r) => r.start <= node.startIndex && node.endIndex <= r.end && node.endIndex > r.start);
+  }
 
   constructor(
     readonly file: ParsedFile,
@@ -206,7 +228,7 @@ export class FileFacts {
       const start = m.index!;
       const end = start + m[0].length;
       const node = this.file.root.descendantForIndex(start, end);
-      if (!node || isNonCode(node) || inDisabledBlock(node)) continue;
+      if (!node || isNonCode(node) || this.inDeadCode(node)) continue;
       const inMacroBody = node.type === 'preproc_arg';
       if (inMacroBody && inCommentWithin(node.text, start - node.startIndex)) continue;
       if (!inMacroBody && node.startIndex !== start) continue;
