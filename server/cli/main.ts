@@ -127,7 +127,7 @@ export async function main(argv: string[]): Promise<number> {
   if (errors.length) ioError = true;
 
   const progress = Progress.forStderr();
-  const reports = await runFiles(files, { mode, config, only: args.values.rule }, { jobs, onProgress: (d, t, b) => progress.update(d, t, b) });
+  const reports = await runFiles(files, { mode, config, only: args.values.rule }, { jobs, maxWorkerHeapMb: 1024, onProgress: (d, t, b) => progress.update(d, t, b) });
   progress.done();
 
   const notifications: { file?: string; message: string; level: 'error' | 'warning' }[] = [];

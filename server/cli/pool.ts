@@ -18,6 +18,8 @@ export interface PoolOptions {
   jobs?: number;
   /** Called after each file, in completion order. */
   onProgress?: (done: number, total: number, bytes: number) => void;
+  /** V8 old-generation limit per worker: a file that needs more fails alone instead of exhausting memory. */
+  maxWorkerHeapMb?: number;
 }
 
 function workerEntry(): { file: string; execArgv?: string[] } {
@@ -54,39 +56,51 @@ export async function runFiles(files: readonly string[], job: JobOptions, opts: 
 
   const entry = workerEntry();
   // Largest files first, so that no worker is left with a big file while the others are idle at the end.
-  const order = files.map((f, i) => ({ i, size: sizeOf(f) })).sort((a, b) => b.size - a.size || a.i - b.i).map((x) => x.i);
-  let next = 0;
-  await new Promise<void>((resolve, reject) => {
-    let live = threads;
-    let failed = false;
-    for (let t = 0; t < threads; t++) {
-      const w = new Worker(entry.file, { workerData: job, execArgv: entry.execArgv });
-      let inFlight = 0;
+  const queue = files.map((f, i) => ({ i, size: sizeOf(f) })).sort((a, b) => b.size - a.size || a.i - b.i).map((x) => x.i);
+  // Files that were in flight on a worker that died: retried one at a time, then reported as failed.
+  const suspects: number[] = [];
+  const limits = opts.maxWorkerHeapMb ? { resourceLimits: { maxOldGenerationSizeMb: opts.maxWorkerHeapMb } } : {};
+  await new Promise<void>((resolve) => {
+    let live = 0;
+    const spawnWorker = (isolate: boolean) => {
+      live++;
+      const w = new Worker(entry.file, { workerData: job, execArgv: entry.execArgv, ...limits });
+      const inFlight = new Set<number>();
+      let gone = false;
       const feed = () => {
-        // Two files in flight per worker keep it busy while the main thread handles a result.
-        while (inFlight < 2 && next < files.length) {
-          w.postMessage({ index: order[next], file: files[order[next]] } satisfies WorkRequest);
-          next++;
-          inFlight++;
-        }
-        if (inFlight === 0) w.postMessage(null);
+        // Two files in flight keep a worker busy while the main thread handles a result; a suspect goes alone.
+        if (isolate) {
+          if (inFlight.size === 0 && suspects.length) send(suspects.shift()!);
+        } else while (inFlight.size < 2 && queue.length) send(queue.shift()!);
+        if (inFlight.size === 0) w.postMessage(null);
+      };
+      const send = (index: number) => {
+        inFlight.add(index);
+        w.postMessage({ index, file: files[index] } satisfies WorkRequest);
+      };
+      const died = (why: string) => {
+        if (gone) return;
+        gone = true;
+        if (isolate) for (const i of inFlight) finished(i, { file: files[i], bytes: 0, findings: [], error: `checking this file crashed a worker (${why})` });
+        else suspects.push(...inFlight);
+        inFlight.clear();
       };
       w.on('message', (m: WorkResult) => {
-        inFlight--;
+        inFlight.delete(m.index);
         finished(m.index, m.report);
         feed();
       });
-      w.on('error', (e) => {
-        if (!failed) {
-          failed = true;
-          reject(e);
-        }
-      });
-      w.on('exit', () => {
-        if (--live === 0 && !failed) resolve();
+      w.on('error', (e) => died(e.message));
+      w.on('exit', (code) => {
+        if (inFlight.size) died(`exit code ${code}`);
+        live--;
+        if (suspects.length) spawnWorker(true);
+        else if (queue.length) spawnWorker(false);
+        else if (live === 0) resolve();
       });
       feed();
-    }
+    };
+    for (let t = 0; t < threads; t++) spawnWorker(false);
   });
   return reports;
 }

@@ -16,6 +16,7 @@ export interface WorkResult {
 const opts = workerData as JobOptions;
 const port = parentPort!;
 const parser = loadParser();
+const crashOn = process.env.KPORT_TEST_WORKER_CRASH_ON;
 
 port.on('message', async (msg: WorkRequest | null) => {
   if (msg === null) {
@@ -23,6 +24,8 @@ port.on('message', async (msg: WorkRequest | null) => {
     return;
   }
   const p = await parser;
+  // Test hook: a worker that dies on a given file (the pool must survive it and name the file).
+  if (crashOn && msg.file.endsWith(crashOn)) process.exit(70);
   let report: FileReport;
   try {
     report = processFile(p, msg.file, opts);

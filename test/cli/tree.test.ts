@@ -115,3 +115,14 @@ test('--help documents the commands, formats and exit codes', () => {
   assert.equal(run(['check', '--diff', '.']).status, 2);
   assert.equal(run(['fix', '--diff', '--format', 'json', '.']).status, 2);
 });
+
+test('a worker that dies takes only its file down: the others are checked, the file is reported, exit 2', () => {
+  const dir = makeTree();
+  const r = run(['check', '--jobs', '2', '--format', 'json', 'drivers'], dir, { ...process.env, KPORT_TEST_WORKER_CRASH_ON: 'net7.c' });
+  assert.equal(r.status, 2);
+  assert.match(r.stderr, /drivers\/net\/net7\.c: checking this file crashed a worker \(exit code 70\)/);
+  const files = new Set(JSON.parse(r.stdout).diagnostics.map((d: { file: string }) => d.file));
+  assert.equal(files.size, 44, 'every other file with findings is still reported');
+  assert.ok(!files.has('drivers/net/net7.c'));
+  assert.ok(files.has('drivers/net/net6.c'));
+});
