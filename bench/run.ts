@@ -50,6 +50,7 @@ export function timed(name: string, cmd: string, args: string[], opts: { cwd?: s
     if (Number.isFinite(kb)) peakRssMB = kb / 1024;
     fs.rmSync(rssFile, { force: true });
   }
+  if (r.status !== 0 && r.status !== 1) process.stderr.write(`${name}: exit ${r.status}\n${String(r.stderr).split('\n').slice(-12).join('\n')}\n`);
   return { name, wallS, peakRssMB, stdout, status: r.status };
 }
 
