@@ -8,7 +8,7 @@ import { LineIndex } from '../text/line-index';
 import { spanOf, type Span } from '../text/span';
 import { buildFunction, declaredType, scanTopLevel, toExpr } from './build-ir';
 import type { Expr, FunctionFacts } from './ir';
-import { declaratorName, inDisabledBlock, isNonCode } from './syntax';
+import { declaratorName, isNonCode } from './syntax';
 
 export interface IncludeFact {
   /** `linux/malloc.h` */
@@ -128,8 +128,25 @@ export class FileFacts {
         const alt = p.childForFieldName('alternative');
         this.deadRegions.push({ start: cond.endIndex, end: alt ? alt.startIndex : p.endIndex });
       }
+      // Regions are nested or disjoint (they are tree nodes): keep the outermost, sorted, for a binary search.
+      const merged: Span[] = [];
+      for (const r of this.deadRegions.sort((a, b) => a.start - b.start || b.end - a.end)) {
+        const last = merged[merged.length - 1];
+        if (last && r.start < last.end) last.end = Math.max(last.end, r.end);
+        else merged.push({ ...r });
+      }
+      this.deadRegions = merged;
     }
-    return this.deadRegions.some((r) => r.start <= node.startIndex && node.endIndex <= r.end && node.endIndex > r.start);
+    const regions = this.deadRegions;
+    let lo = 0;
+    let hi = regions.length - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1;
+      if (regions[mid].start <= node.startIndex) lo = mid + 1;
+      else hi = mid - 1;
+    }
+    const r = regions[hi];
+    return !!r && node.endIndex <= r.end && node.endIndex > r.start;
   }
 
   constructor(
@@ -141,7 +158,7 @@ export class FileFacts {
     const text = file.text;
     for (const inc of top.includes) {
       const p = inc.childForFieldName('path');
-      if (!p || inDisabledBlock(inc)) continue;
+      if (!p || this.inDeadCode(inc)) continue;
       const m = INCLUDE_PATH.exec(p.text);
       if (!m) continue;
       // Lines end in \n, \r\n or a lone \r (tree-sitter ends a directive at any of them).
@@ -153,7 +170,7 @@ export class FileFacts {
       this.includes.push({ path: m[1].trim(), system: p.text.startsWith('<'), pathSpan: spanOf(p), lineSpan: { start: lineStart, end: lineEnd } });
     }
     for (const def of top.defines) {
-      if (inDisabledBlock(def)) continue;
+      if (this.inDeadCode(def)) continue;
       const name = def.childForFieldName('name');
       const value = def.childForFieldName('value');
       if (!name) continue;
@@ -161,7 +178,7 @@ export class FileFacts {
       this.defines.push({ name: name.text, nameSpan: spanOf(name), params, value: value?.text ?? '', valueSpan: value ? spanOf(value) : null, expr: null });
     }
     for (const fn of top.functions) {
-      if (inDisabledBlock(fn)) continue;
+      if (this.inDeadCode(fn)) continue;
       const facts = cache.get(fn, () => buildFunction(fn));
       if (facts) this.functions.push(facts);
     }

@@ -9,10 +9,8 @@ export function isNonCode(node: Node): boolean {
 
 /** True inside the live branch of `#if 0` (its `#else`/`#elif` branch stays live). */
 export function inDisabledBlock(node: Node): boolean {
-  const chain = ancestors(node);
-  for (let i = chain.length - 2; i >= 0; i--) {
-    const p = chain[i];
-    const child = chain[i + 1];
+  let child: Node = node;
+  for (let p = node.parent; p; child = p, p = p.parent) {
     if (p.type !== 'preproc_if' && p.type !== 'preproc_elif') continue;
     const cond = p.childForFieldName('condition');
     if (!cond || cond.text.trim() !== '0') continue;
@@ -21,39 +19,6 @@ export function inDisabledBlock(node: Node): boolean {
     if (!alt || alt.id !== child.id) return true;
   }
   return false;
-}
-
-/**
- * Root … node, found top-down with a cursor. `Node.parent` searches from the root in tree-sitter, so a
- * parent walk is O(depth²): 20,000 nested parentheses took seconds per token. Falls back to the
- * parent walk if the descent cannot find the node (zero-width siblings).
- */
-function ancestors(node: Node): Node[] {
-  const chain: Node[] = [];
-  const cursor = node.tree.rootNode.walk();
-  try {
-    const { startIndex: s, endIndex: e, id } = node;
-    for (;;) {
-      const cur = cursor.currentNode;
-      chain.push(cur);
-      if (cur.id === id) return chain;
-      if (!cursor.gotoFirstChild()) break;
-      let found = false;
-      do {
-        const c = cursor.currentNode;
-        if (c.id === id || (c.startIndex <= s && e <= c.endIndex && c.endIndex > c.startIndex)) {
-          found = true;
-          break;
-        }
-      } while (cursor.gotoNextSibling());
-      if (!found) break;
-    }
-  } finally {
-    cursor.delete();
-  }
-  const slow: Node[] = [];
-  for (let p: Node | null = node; p; p = p.parent) slow.unshift(p);
-  return slow;
 }
 
 /** The identifier a declarator declares (`*foo`, `foo[3]`, `(*foo)(int)`, `foo(void)`). */
