@@ -35,6 +35,14 @@ export class ParsedFile {
   }
 }
 
+export interface ParseOptions {
+  /**
+   * Give up when tree-sitter has run this long (its progress callback cancels the parse); parse()
+   * then throws "parse exceeded N ms". A language server bounds pathological files this way.
+   */
+  maxMs?: number;
+}
+
 let runtimeReady: Promise<void> | undefined;
 
 function pointAt(text: string, index: number): { row: number; column: number } {
@@ -59,15 +67,15 @@ export class CParser {
     return new CParser(parser);
   }
 
-  parse(text: string): ParsedFile {
-    return this.parseWith(text, neutralize);
+  parse(text: string, options: ParseOptions = {}): ParsedFile {
+    return this.parseWith(text, neutralize, options);
   }
 
   /** Parse with another preprocessing step (the benchmark compares against none). */
-  parseWith(text: string, prepare: (text: string) => { text: string }): ParsedFile {
+  parseWith(text: string, prepare: (text: string) => { text: string }, options: ParseOptions = {}): ParsedFile {
     const { text: parsedText } = prepare(text);
     if (parsedText.length !== text.length) throw new Error('preprocessing must keep the text length');
-    return new ParsedFile(text, parsedText, this.run(parsedText, null));
+    return new ParsedFile(text, parsedText, this.run(parsedText, null, options));
   }
 
   /**
@@ -75,7 +83,7 @@ export class CParser {
    * prefix/suffix of the neutralized texts, which also covers annotations typed or deleted) and
    * handed back to tree-sitter. The old ParsedFile is disposed.
    */
-  reparse(old: ParsedFile, text: string): ParsedFile {
+  reparse(old: ParsedFile, text: string, options: ParseOptions = {}): ParsedFile {
     const { text: parsedText } = neutralize(text);
     const a = old.parsedText;
     const b = parsedText;
@@ -99,15 +107,27 @@ export class CParser {
       }),
     );
     try {
-      return new ParsedFile(text, parsedText, this.run(parsedText, tree));
+      return new ParsedFile(text, parsedText, this.run(parsedText, tree, options));
     } finally {
       tree.delete();
     }
   }
 
-  private run(text: string, old: Tree | null): Tree {
-    const tree = this.parser.parse(text, old);
-    if (!tree) throw new Error('tree-sitter returned no tree');
+  private run(text: string, old: Tree | null, options: ParseOptions): Tree {
+    const { maxMs } = options;
+    if (maxMs === undefined) {
+      const tree = this.parser.parse(text, old);
+      if (!tree) throw new Error('tree-sitter returned no tree');
+      return tree;
+    }
+    const deadline = Date.now() + maxMs;
+    // web-tree-sitter cancels when the callback returns true (its .d.ts types the return as void).
+    const progressCallback = (() => Date.now() > deadline) as unknown as () => void;
+    const tree = this.parser.parse(text, old, { progressCallback });
+    if (!tree) {
+      this.parser.reset();
+      throw new Error(`parse exceeded ${maxMs} ms`);
+    }
     return tree;
   }
 }

@@ -35,10 +35,12 @@ export class OpenDocument {
   }
 
   /** Parses (incrementally when a previous tree exists) and runs the rules. */
-  analyze(parser: CParser, options: AnalyzeOptions): Analysis {
+  analyze(parser: CParser, options: AnalyzeOptions, parse: { maxMs?: number } = {}): Analysis {
     if (this.analysis && this.analysis.version === this.doc.version) return this.analysis;
     const text = this.doc.getText();
-    this.parsed = this.parsed ? parser.reparse(this.parsed, text) : parser.parse(text);
+    const old = this.parsed;
+    this.parsed = undefined; // reparse() disposes the old tree even when it throws
+    this.parsed = old ? parser.reparse(old, text, parse) : parser.parse(text, parse);
     const facts = new FileFacts(this.parsed, this.path, this.functions);
     const env = { ...options.env, headerDefine: this.doc.uri.startsWith('file:') ? headerResolver(facts, this.path) : undefined };
     const { findings, failures, shared } = analyze(facts, { ...options, env });

@@ -50,6 +50,10 @@ export function startServer(connection: Connection = createConnection(ProposedFe
   const summaryTimers = new Map<string, NodeJS.Timeout>();
   const verdictTimers = new Map<string, NodeJS.Timeout>();
   let verdictDelayMs = 200;
+  /** initializationOptions.maxParseMs: a parse running longer fails the document's analysis (pathological files). */
+  let maxParseMs: number | undefined;
+  /** Why the last analysis of a document failed (published in its diagnostic). */
+  const failedReason = new Map<string, string>();
 
   const config = () => mergeConfigs(fileConfig, editorConfig);
 
@@ -72,7 +76,8 @@ export function startServer(connection: Connection = createConnection(ProposedFe
   }
 
   connection.onInitialize(async (params) => {
-    const init = (params.initializationOptions ?? {}) as { debounceMs?: number; verdictDelayMs?: number; settings?: unknown; indexWorkspace?: boolean };
+    const init = (params.initializationOptions ?? {}) as { debounceMs?: number; verdictDelayMs?: number; settings?: unknown; indexWorkspace?: boolean; maxParseMs?: number };
+    if (typeof init.maxParseMs === 'number' && init.maxParseMs > 0) maxParseMs = init.maxParseMs;
     indexingEnabled = init.indexWorkspace;
     if (typeof init.debounceMs === 'number' && init.debounceMs >= 0) debounceMs = init.debounceMs;
     if (typeof init.verdictDelayMs === 'number' && init.verdictDelayMs >= 0) verdictDelayMs = init.verdictDelayMs;
@@ -162,7 +167,8 @@ export function startServer(connection: Connection = createConnection(ProposedFe
     const d = open.get(uri);
     if (!d || !parser) return undefined;
     try {
-      const a = d.analyze(parser, { config: config(), env: { workspace: index }, simulate: false });
+      const a = d.analyze(parser, { config: config(), env: { workspace: index }, simulate: false }, { maxMs: maxParseMs });
+      failedReason.delete(uri);
       scheduleSummary(uri);
       if (a.failures.length) connection.console.error(`kport: rule failures in ${uri}: ${a.failures.map((f) => `${f.rule}: ${f.error}`).join('; ')}`);
       return a;
@@ -171,6 +177,7 @@ export function startServer(connection: Connection = createConnection(ProposedFe
       d.parsed = undefined;
       d.analysis = undefined;
       const reason = e instanceof Error ? e.message : String(e);
+      failedReason.set(uri, reason);
       connection.console.error(`kport: analysis of ${uri} failed: ${reason}`);
       return undefined;
     }
@@ -185,7 +192,7 @@ export function startServer(connection: Connection = createConnection(ProposedFe
       return;
     }
     const a = analysisOf(uri);
-    const diagnostics = a ? a.findings.map((f) => toDiagnostic(f, a.lines, uri, docs)) : [failureDiagnostic(`analysis failed for this file; see the kport output channel`)];
+    const diagnostics = a ? a.findings.map((f) => toDiagnostic(f, a.lines, uri, docs)) : [failureDiagnostic(`analysis failed: ${failedReason.get(uri) ?? 'unknown error'}`)];
     connection.sendDiagnostics({ uri, version: d.doc.version, diagnostics });
     if (a && !a.verdicts) scheduleVerdicts(uri);
   }
@@ -238,6 +245,7 @@ export function startServer(connection: Connection = createConnection(ProposedFe
     timers.delete(e.document.uri);
     open.get(e.document.uri)?.dispose();
     open.delete(e.document.uri);
+    failedReason.delete(e.document.uri);
     connection.sendDiagnostics({ uri: e.document.uri, diagnostics: [] });
   });
 
