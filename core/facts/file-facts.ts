@@ -241,15 +241,32 @@ export class FileFacts {
     if (cached) return cached;
     const re = new RegExp(`\\b(?:${names.join('|')})\\b`, 'g');
     const out: TokenFact[] = [];
+    // One cursor for all hits, in text order: climb to the nearest node spanning the hit, then
+    // descend. descendantForIndex from the root per hit is O(depth), quadratic on a 1 MB line of
+    // `GFP_ATOMIC|GFP_ATOMIC|…` (a 100k-deep binary expression: 90 s).
+    const cursor = this.file.root.walk();
+    try {
     for (const m of this.text.matchAll(re)) {
       const start = m.index!;
       const end = start + m[0].length;
-      const node = this.file.root.descendantForIndex(start, end);
+      while ((cursor.startIndex > start || cursor.endIndex < end) && cursor.gotoParent()) {
+        /* climb */
+      }
+      while (cursor.gotoFirstChildForIndex(start)) {
+        if (cursor.startIndex > start || cursor.endIndex < end) {
+          cursor.gotoParent();
+          break;
+        }
+      }
+      const node = cursor.currentNode;
       if (!node || isNonCode(node) || this.inDeadCode(node)) continue;
       const inMacroBody = node.type === 'preproc_arg';
       if (inMacroBody && inCommentWithin(node.text, start - node.startIndex)) continue;
       if (!inMacroBody && node.startIndex !== start) continue;
       out.push({ name: m[0], span: { start, end }, inMacroBody, functionIndex: this.functionAt(start) });
+    }
+    } finally {
+      cursor.delete();
     }
     this.tokenCache.set(key, out);
     return out;
