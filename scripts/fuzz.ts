@@ -3,7 +3,7 @@
  * Prints iterations, crashes (with the mutation names to reproduce), max time per file and the
  * WebAssembly heap before/after. Exit code 1 if any invariant was violated. See test/fuzz/harness.ts.
  */
-import { campaign } from '../test/fuzz/harness';
+import { campaign, wasmHeapBytes } from '../test/fuzz/harness';
 
 function arg(name: string, dflt: number): number {
   const i = process.argv.indexOf(`--${name}`);
@@ -25,7 +25,7 @@ const mb = (b?: number) => (b === undefined ? 'n/a' : `${(b / 1048576).toFixed(1
     seed,
     boundMs,
     onProgress: (i, rep) => {
-      if ((i + 1) % every === 0) console.log(`  ${i + 1}/${iterations}  crashes ${rep.crashes.length}  max ${rep.maxMs.toFixed(0)} ms  rss ${mb(process.memoryUsage().rss)}`);
+      if ((i + 1) % every === 0) console.log(`  ${i + 1}/${iterations}  crashes ${rep.crashes.length}  max ${rep.maxMs.toFixed(0)} ms  wasm ${mb(wasmHeapBytes())}  rss ${mb(process.memoryUsage().rss)}`);
     },
   });
   for (const c of r.crashes.slice(0, 50)) {
