@@ -10,6 +10,32 @@ function named(node: Node): Node[] {
   return node.namedChildren.filter((c): c is Node => c !== null && c.type !== 'comment');
 }
 
+/**
+ * A call's arguments: one per comma-separated group. tree-sitter's error recovery can leave an ERROR
+ * beside an argument (`f(4,\0x, y)` → 4, ERROR, x, y); such an ERROR is skipped, so positions still
+ * match the source (a NUL byte shifted mempool_create's arguments, and its fix, by one). An ERROR alone
+ * in its group stands for that argument.
+ */
+function callArgs(args: Node): Node[] {
+  const named0 = named(args);
+  if (!named0.some((c) => c.type === 'ERROR')) return named0;
+  const out: Node[] = [];
+  let group: Node[] = [];
+  const flush = () => {
+    const real = group.filter((c) => c.type !== 'ERROR');
+    if (real.length) out.push(...real);
+    else if (group.length) out.push(group[0]);
+    group = [];
+  };
+  for (const c of args.children) {
+    if (!c) continue;
+    if (c.type === ',') flush();
+    else if (c.isNamed && c.type !== 'comment') group.push(c);
+  }
+  flush();
+  return out;
+}
+
 export function toExpr(node: Node, depth = 0): Expr {
   const span = spanOf(node);
   if (depth > MAX_DEPTH) return { k: 'other', text: '', span };
@@ -58,7 +84,7 @@ export function toExpr(node: Node, depth = 0): Expr {
     case 'call_expression': {
       const fn = node.childForFieldName('function');
       const args = node.childForFieldName('arguments');
-      if (fn) return { k: 'call', name: fn.type === 'identifier' ? fn.text : '', args: args ? named(args).map((a) => toExpr(a, d)) : [], span };
+      if (fn) return { k: 'call', name: fn.type === 'identifier' ? fn.text : '', args: args ? callArgs(args).map((a) => toExpr(a, d)) : [], span };
       break;
     }
     case 'assignment_expression': {
@@ -121,7 +147,7 @@ class EffectCollector implements Effects {
             name: fn.text,
             nameSpan: spanOf(fn),
             span: spanOf(node),
-            args: args ? named(args).map((a) => toExpr(a)) : [],
+            args: args ? callArgs(args).map((a) => toExpr(a)) : [],
           });
         }
         return;

@@ -43,3 +43,17 @@ test('a 1 MB line of `GFP_ATOMIC|GFP_ATOMIC|…` (a ~100k-deep binary expression
   const r = runOne(p, text, { boundMs: 4000, maxFixes: 2 });
   assert.deepEqual(r.violations, []);
 });
+
+test('a NUL byte inside mempool_create()\'s argument list: tree-sitter\'s ERROR beside an argument does not shift the arguments (the fix replaced the NUL and the fix-all was not idempotent)', async () => {
+  const { analyze, FileFacts } = await import('../../core');
+  const p = await fuzzParser();
+  const text = '#include <linux/mempool.h>\nstatic kmem_cache_t *c;\nvoid f(void)\n{\n\tmempool_t *p3 = mempool_create(4,\0mempool_alloc_slab, mempool_free_slab, c);\n}\n';
+  const parsed = p.parse(text);
+  try {
+    const findings = analyze(new FileFacts(parsed, 'drivers/x/nul.c')).findings;
+    assert.deepEqual(findings.filter((f) => f.rule === 'mempool-slab-pair'), []);
+  } finally {
+    parsed.dispose();
+  }
+  assert.deepEqual(runOne(p, text).violations, []);
+});
