@@ -162,7 +162,8 @@ export class FileFacts {
       const m = INCLUDE_PATH.exec(p.text);
       if (!m) continue;
       // Lines end in \n, \r\n or a lone \r (tree-sitter ends a directive at any of them).
-      const lineStart = Math.max(text.lastIndexOf('\n', inc.startIndex - 1), text.lastIndexOf('\r', inc.startIndex - 1)) + 1;
+      let lineStart = inc.startIndex;
+      while (lineStart > 0 && text[lineStart - 1] !== '\n' && text[lineStart - 1] !== '\r') lineStart--;
       const eol = /\r\n?|\n/g;
       eol.lastIndex = p.endIndex;
       const m2 = eol.exec(text);
@@ -249,8 +250,11 @@ export class FileFacts {
     for (const m of this.text.matchAll(re)) {
       const start = m.index!;
       const end = start + m[0].length;
-      while ((cursor.startIndex > start || cursor.endIndex < end) && cursor.gotoParent()) {
-        /* climb */
+      // Forward over siblings that end before the hit, up when none is left: each node is passed once.
+      for (;;) {
+        if (cursor.startIndex <= start && end <= cursor.endIndex) break;
+        if (cursor.endIndex <= start && cursor.gotoNextSibling()) continue;
+        if (!cursor.gotoParent()) break;
       }
       while (cursor.gotoFirstChildForIndex(start)) {
         if (cursor.startIndex > start || cursor.endIndex < end) {
