@@ -18,6 +18,8 @@ export const MAX_PATHS = 16;
 const MAX_UNROLL = 8;
 const MAX_INLINE_DEPTH = 2;
 const MAX_OPS = 400;
+/** Statement visits per function: big switch/goto-heavy functions (2.4 ioctl handlers) stop here, marked truncated. */
+const MAX_WORK = 20000;
 
 /** A step's link back to the code: the call it came from (`span`) and its line. */
 export interface StepOrigin {
@@ -80,6 +82,9 @@ export function refText(e: Expr | undefined): string {
 }
 
 export class SequenceExtractor {
+  private work = 0;
+  private outOfBudget = false;
+
   constructor(
     private readonly facts: FileFacts,
     private readonly shared: SharedAnalyses,
@@ -96,6 +101,8 @@ export class SequenceExtractor {
     const entry = this.context.entries.find((e) => e.name === fn.name);
     const initialContext: ContextKind = whole ? (entry || whole.chain.length ? 'interrupt' : 'atomic') : 'process';
     const start: Partial_ = { ops: [], origins: [], conditions: [], notes: [], locks: [], status: 'fall' };
+    this.work = 0;
+    this.outOfBudget = false;
     let truncated = false;
     let paths = this.stmt(fn.body, [start], fn, 0, initialContext, () => (truncated = true));
     paths = paths.map((p) => (typeof p.status === 'object' ? { ...p, notes: [...p.notes, `goto ${p.status.goto}: label not found, path ends`] } : p));
@@ -104,7 +111,7 @@ export class SequenceExtractor {
       initialContext,
       contextWhy: whole ? whole.message : null,
       paths: paths.slice(0, MAX_PATHS).map((p) => ({ ops: p.ops, origins: p.origins, conditions: p.conditions, notes: p.notes })),
-      truncated: truncated || paths.length > MAX_PATHS,
+      truncated: truncated || this.outOfBudget || paths.length > MAX_PATHS,
       setup: this.setupFor(paths.slice(0, MAX_PATHS)),
     };
   }
@@ -121,6 +128,13 @@ export class SequenceExtractor {
     const live = ins.filter((p) => p.status === 'fall');
     const done = ins.filter((p) => p.status !== 'fall');
     if (!live.length) return ins;
+    this.work += live.length;
+    if (this.work > MAX_WORK) {
+      // Past the budget the paths simply end here: what was simulated so far stays, marked truncated.
+      if (!this.outOfBudget) live.forEach((p) => p.notes.push(`function too large to follow completely: simulation stops at line ${this.lineOf(s.span.start)}`));
+      this.outOfBudget = true;
+      return ins.map((p) => (p.status === 'fall' ? { ...p, status: 'return' as const } : p));
+    }
     let out: Partial_[];
     switch (s.k) {
       case 'block': {
@@ -198,6 +212,7 @@ export class SequenceExtractor {
         const condText = this.facts.text.slice(s.cond.span.start, s.cond.span.end);
         const results: Partial_[] = [];
         s.cases.forEach((cs, i) => {
+          if (results.length >= MAX_PATHS) return;
           const ins2 = afterCond.map((p) => {
             const c = clone(p);
             c.conditions.push(`switch (${condText}) case ${i + 1}`);
