@@ -52,6 +52,12 @@ export function startServer(connection: Connection = createConnection(ProposedFe
   let verdictDelayMs = 200;
   /** initializationOptions.maxParseMs: a parse running longer fails the document's analysis (pathological files). */
   let maxParseMs: number | undefined;
+  /**
+   * initializationOptions.maxFileBytes (default 4 MiB): larger documents (firmware blobs as C arrays,
+   * generated tables) get one information diagnostic instead of an analysis that would stall the
+   * editor; `kport check` has no such limit.
+   */
+  let maxFileBytes = 4 * 1024 * 1024;
   /** Why the last analysis of a document failed (published in its diagnostic). */
   const failedReason = new Map<string, string>();
 
@@ -76,8 +82,9 @@ export function startServer(connection: Connection = createConnection(ProposedFe
   }
 
   connection.onInitialize(async (params) => {
-    const init = (params.initializationOptions ?? {}) as { debounceMs?: number; verdictDelayMs?: number; settings?: unknown; indexWorkspace?: boolean; maxParseMs?: number };
+    const init = (params.initializationOptions ?? {}) as { debounceMs?: number; verdictDelayMs?: number; settings?: unknown; indexWorkspace?: boolean; maxParseMs?: number; maxFileBytes?: number };
     if (typeof init.maxParseMs === 'number' && init.maxParseMs > 0) maxParseMs = init.maxParseMs;
+    if (typeof init.maxFileBytes === 'number' && init.maxFileBytes > 0) maxFileBytes = init.maxFileBytes;
     indexingEnabled = init.indexWorkspace;
     if (typeof init.debounceMs === 'number' && init.debounceMs >= 0) debounceMs = init.debounceMs;
     if (typeof init.verdictDelayMs === 'number' && init.verdictDelayMs >= 0) verdictDelayMs = init.verdictDelayMs;
@@ -165,7 +172,7 @@ export function startServer(connection: Connection = createConnection(ProposedFe
 
   function analysisOf(uri: string): Analysis | undefined {
     const d = open.get(uri);
-    if (!d || !parser) return undefined;
+    if (!d || !parser || d.doc.getText().length > maxFileBytes) return undefined;
     try {
       const a = d.analyze(parser, { config: config(), env: { workspace: index }, simulate: false }, { maxMs: maxParseMs });
       failedReason.delete(uri);
@@ -189,6 +196,17 @@ export function startServer(connection: Connection = createConnection(ProposedFe
     if (!d) return;
     if (!parser) {
       connection.sendDiagnostics({ uri, version: d.doc.version, diagnostics: [failureDiagnostic(parserError ?? 'parser not loaded')] });
+      return;
+    }
+    const size = d.doc.getText().length;
+    if (size > maxFileBytes) {
+      d.dispose();
+      const mb = (n: number) => (n / (1024 * 1024)).toFixed(1);
+      connection.sendDiagnostics({
+        uri,
+        version: d.doc.version,
+        diagnostics: [{ ...failureDiagnostic(`this file is ${mb(size)} MiB; the editor analyzes files up to ${mb(maxFileBytes)} MiB (initializationOptions.maxFileBytes). Run \`kport check\` on it instead.`), severity: 3 }],
+      });
       return;
     }
     const a = analysisOf(uri);
