@@ -2,7 +2,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { mergeConfigs, RULE_IDS, type KportConfig } from '../../core';
+import { mergeConfigs, RULE_IDS, WorkspaceIndex, type FileSummary, type KportConfig } from '../../core';
 import { findConfigFile, loadConfigFile } from '../node/config-file';
 import { encode } from '../node/text-file';
 import { expandPaths } from './files';
@@ -127,7 +127,25 @@ export async function main(argv: string[]): Promise<number> {
   if (errors.length) ioError = true;
 
   const progress = Progress.forStderr();
-  const reports = await runFiles(files, { mode, config, only: args.values.rule }, { jobs, maxWorkerHeapMb: 1024, onProgress: (d, t, b) => progress.update(d, t, b) });
+  const poolOptions = { jobs, maxWorkerHeapMb: 1024, onProgress: (d: number, t: number, b: number) => progress.update(d, t, b) };
+  let reports: FileReport[];
+  if (mode === 'parse-only' || files.length < 2) {
+    reports = await runFiles(files, { mode, config, only: args.values.rule }, poolOptions);
+  } else {
+    // Pass 1 checks every file alone and collects its summary; pass 2 re-checks (or fixes) with the whole
+    // tree's call graph, so a handler registered in another file, or a helper only atomic callers use, counts.
+    const first = await runFiles(files, { mode: 'check', config, only: args.values.rule, summaries: true }, poolOptions);
+    const workspace = first.flatMap((r) => (r.summary ? [r.summary] : []));
+    if (mode === 'check') {
+      const again = filesNeedingWorkspace(workspace);
+      const second = again.size ? await runFiles([...again], { mode, config, only: args.values.rule, workspace }, poolOptions) : [];
+      const byFile = new Map(second.map((r) => [r.file, r]));
+      reports = first.map((r) => byFile.get(r.file) ?? r);
+    } else {
+      reports = await runFiles(files, { mode, config, only: args.values.rule, workspace }, poolOptions);
+    }
+    for (const r of reports) delete r.summary;
+  }
   progress.done();
 
   const notifications: { file?: string; message: string; level: 'error' | 'warning' }[] = [];
@@ -161,6 +179,20 @@ export async function main(argv: string[]): Promise<number> {
   else if (mode !== 'diff') process.stdout.write(formatText(reports, { color, mode }));
   const errorsFound = reports.some((r: FileReport) => r.findings.some((f) => f.severity === 'error'));
   return ioError ? 2 : errorsFound ? 1 : 0;
+}
+
+/**
+ * Files whose findings can change with other files' facts: one of their non-static functions is
+ * registered as an interrupt-context callback elsewhere, or called elsewhere from atomic context.
+ */
+export function filesNeedingWorkspace(summaries: FileSummary[]): Set<string> {
+  const index = new WorkspaceIndex();
+  for (const s of summaries) index.update(s);
+  const out = new Set<string>();
+  for (const s of summaries)
+    for (const fn of s.exported)
+      if (index.entryRegistrations(fn.name, s.path).length || index.callSites(fn.name, s.path).some((c) => c.call.atomic)) out.add(s.path);
+  return out;
 }
 
 if (require.main === module || process.env.KPORT_CLI_MAIN === '1') {

@@ -11,7 +11,9 @@ import {
   FileFacts,
   LineIndex,
   preferredEdits,
+  WorkspaceIndex,
   type CParser,
+  type FileSummary,
   type Finding,
   type KportConfig,
   type Severity,
@@ -27,6 +29,23 @@ export interface JobOptions {
   mode: Mode;
   config?: KportConfig;
   only?: readonly string[];
+  /** Return each file's workspace summary (call graph, registrations) for the cross-file pass. */
+  summaries?: boolean;
+  /** Every file's summary from the first pass: handlers registered and callers in other files count. */
+  workspace?: FileSummary[];
+}
+
+const indexes = new WeakMap<FileSummary[], WorkspaceIndex>();
+
+function workspaceIndex(summaries: FileSummary[] | undefined): WorkspaceIndex | undefined {
+  if (!summaries) return undefined;
+  let index = indexes.get(summaries);
+  if (!index) {
+    index = new WorkspaceIndex();
+    for (const s of summaries) index.update(s);
+    indexes.set(summaries, index);
+  }
+  return index;
 }
 
 /** 1-based line and column (UTF-16 code units, like SARIF's default columnKind). */
@@ -75,6 +94,8 @@ export interface FileReport {
   warning?: string;
   /** The file could not be read: an I/O error (exit status 2). */
   error?: string;
+  /** With JobOptions.summaries. */
+  summary?: FileSummary;
 }
 
 function toPos(lines: LineIndex, offset: number): Pos {
@@ -112,12 +133,13 @@ function readError(e: unknown): string {
 }
 
 /** Parses and analyzes `text`; returns findings, the ERROR-node count and rule failures. */
-function analyzeText(parser: CParser, file: string, text: string, opts: JobOptions): { findings: Finding[]; syntaxErrors: number; failures: string[] } {
+function analyzeText(parser: CParser, file: string, text: string, opts: JobOptions): { findings: Finding[]; syntaxErrors: number; failures: string[]; summary?: FileSummary } {
   const parsed = parser.parse(text);
   try {
     const facts = new FileFacts(parsed, file);
-    const { findings, failures } = analyze(facts, { config: opts.config, only: opts.only, env: { headerDefine: headerResolver(facts, file) } });
-    return { findings, syntaxErrors: countSyntaxErrors(parsed.root), failures: failures.map((f) => `rule ${f.rule} failed: ${f.error}`) };
+    const { findings, failures, shared } = analyze(facts, { config: opts.config, only: opts.only, env: { headerDefine: headerResolver(facts, file), workspace: workspaceIndex(opts.workspace) } });
+    const summary = opts.summaries ? shared.context.summary() : undefined;
+    return { findings, syntaxErrors: countSyntaxErrors(parsed.root), failures: failures.map((f) => `rule ${f.rule} failed: ${f.error}`), summary };
   } finally {
     parsed.dispose();
   }
@@ -147,6 +169,7 @@ export function processFile(parser: CParser, file: string, opts: JobOptions): Fi
   const first = analyzeText(parser, file, text, opts);
   const warnings = [...first.failures];
   const out: FileReport = { file, bytes: bytes.length, encoding, findings: [] };
+  if (first.summary) out.summary = first.summary;
   if (opts.mode === 'check') {
     out.findings = report(first.findings, new LineIndex(text));
     if (warnings.length) out.warning = warnings.join('; ');

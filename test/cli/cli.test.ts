@@ -53,3 +53,13 @@ test('.kport.json and --disable turn rules off', () => {
   assert.deepEqual(JSON.parse(r2.stdout).diagnostics.map((d: { rule: string }) => d.rule), ['malloc-h']);
   assert.equal(r2.status, 0, 'only warnings left');
 });
+
+test('across files: a handler registered in another file and its non-static helper are checked in atomic context', () => {
+  const r = run(['check', '--format', 'json', 'test/fixtures/workspace/irq-split']);
+  const got = JSON.parse(r.stdout).diagnostics.map((d: { file: string; line: number; rule: string }) => `${path.basename(d.file)}:${d.line}:${d.rule}`);
+  assert.deepEqual(got, ['skel_irq.c:7:sleep-in-atomic', 'skel_irq.c:13:sleep-in-atomic']);
+  const alone = run(['check', '--format', 'json', 'test/fixtures/workspace/irq-split/skel_irq.c']);
+  assert.deepEqual(JSON.parse(alone.stdout).diagnostics, [], 'one file alone cannot know who registers its handler');
+  const withJobs = run(['check', '--format', 'json', '--jobs', '2', 'test/fixtures/workspace/irq-split']);
+  assert.equal(withJobs.stdout, r.stdout, 'workers give the same answer');
+});
