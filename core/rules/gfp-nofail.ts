@@ -1,22 +1,14 @@
 import { formatGfp, GFP_BITS } from '../gfp/flags';
-import type { MaskResult } from '../gfp/mask';
-import { allCalls } from '../facts/ir';
-import { ALLOC_API } from '../kernel/alloc-api';
 import { contains, type Span } from '../text/span';
+import { allocSites, chainRelated } from './support/alloc-sites';
 import { nullCheckFollows, removeFlagEdit, usedAsMaskOperand } from './support/mask-edit';
-import type { Finding, Fix, Related, Rule } from './types';
+import type { Finding, Fix, Rule } from './types';
 
 const NOFAIL = GFP_BITS.__GFP_NOFAIL;
 const MESSAGE =
   '__GFP_NOFAIL: this allocation may never return; write a failure path instead. The allocator loops until it succeeds, ' +
   'however long that takes — "only allocations which truly cannot be allowed to fail should use this flag".';
 
-/** Related locations for the #defines and variables the mask went through (this file only). */
-export function chainRelated(mask: MaskResult, what: string): Related[] {
-  return mask.chain
-    .filter((c) => c.span && c.span.start >= 0 && !c.file)
-    .map((c) => ({ message: `${c.name} ${what}`, span: c.span! }));
-}
 
 export const gfpNofail: Rule = {
   id: 'gfp-nofail',
@@ -28,13 +20,7 @@ export const gfpNofail: Rule = {
     const tokens = facts.tokens(['__GFP_NOFAIL']);
     const covered: Span[] = [];
     const coveredDefines = new Set<string>();
-    facts.functions.forEach((fn) => {
-      for (const call of allCalls(fn)) {
-        const api = ALLOC_API[call.name];
-        if (!api || api.maskArg < 0) continue;
-        const arg = call.args[api.maskArg];
-        if (!arg) continue;
-        const mask = shared.mask(call, api.maskArg, fn);
+    for (const { fn, call, arg, mask } of allocSites(facts, shared)) {
         if (mask.unknown || !mask.values.some((v) => (v & NOFAIL) !== 0)) continue;
         const checked = nullCheckFollows(facts, fn, call);
         const direct = tokens.filter((t) => contains(arg.span, t.span));
@@ -70,8 +56,7 @@ export const gfpNofail: Rule = {
           related,
           fixes,
         });
-      }
-    });
+    }
     // Flags in masks that never reach an allocation call we know (variables, #defines, wrappers).
     for (const t of tokens) {
       if (covered.some((c) => contains(c, t.span))) continue;

@@ -1,9 +1,7 @@
 import { GFP_BITS } from '../gfp/flags';
 import { evaluateMask } from '../gfp/mask';
-import { allCalls } from '../facts/ir';
-import { ALLOC_API } from '../kernel/alloc-api';
 import { contains } from '../text/span';
-import { chainRelated } from './gfp-nofail';
+import { allocSites, chainRelated } from './support/alloc-sites';
 import { removeFlagEdit } from './support/mask-edit';
 import type { Finding, Fix, Rule } from './types';
 
@@ -52,13 +50,7 @@ export const gfpRepeatNoretry: Rule = {
     const out: Omit<Finding, 'rule' | 'severity'>[] = [];
     const usedDefines = new Set<string>();
     const flagTokens = facts.tokens(['__GFP_REPEAT', '__GFP_NORETRY', '__GFP_NOFAIL']);
-    facts.functions.forEach((fn) => {
-      for (const call of allCalls(fn)) {
-        const api = ALLOC_API[call.name];
-        if (!api || api.maskArg < 0) continue;
-        const arg = call.args[api.maskArg];
-        if (!arg) continue;
-        const mask = shared.mask(call, api.maskArg, fn);
+    for (const { call, arg, mask } of allocSites(facts, shared)) {
         if (mask.unknown) continue;
         for (const step of mask.chain) usedDefines.add(step.name);
         const conflict = mask.values.map(conflictOf).find((c) => c !== null);
@@ -74,8 +66,7 @@ export const gfpRepeatNoretry: Rule = {
           related: chainRelated(mask, 'contributes to the mask'),
           fixes,
         });
-      }
-    });
+    }
     // #defines that combine the flags but never reach an allocation here (used elsewhere, or through wrappers).
     for (const def of facts.defines) {
       if (def.params !== null || !def.valueSpan || usedDefines.has(def.name)) continue;

@@ -1,6 +1,7 @@
 import { allCalls, type Expr } from '../facts/ir';
 import { decodeGfp } from '../gfp/flags';
-import { ALLOC_API, MEMPOOL_CREATE, MEMPOOL_STOCK } from '../kernel/alloc-api';
+import { MEMPOOL_CREATE, MEMPOOL_STOCK } from '../kernel/alloc-api';
+import { allocSites } from './support/alloc-sites';
 import type { Finding, Rule } from './types';
 
 const fnName = (e: Expr | undefined) => (e?.k === 'id' ? e.name : e?.k === 'addr' && e.e.k === 'id' ? e.e.name : null);
@@ -24,17 +25,10 @@ export const mempoolAllocFnSleeps: Rule = {
         const name = sig ? fnName(call.args[sig.alloc]) : null;
         if (name && !MEMPOOL_STOCK[name] && !allocFns.has(name)) allocFns.set(name, call.span);
       }
-    for (const fn of facts.functions) {
-      const registered = allocFns.get(fn.name);
-      if (!registered) continue;
-      const gfpParam = fn.params[0]?.name;
-      if (!gfpParam) continue;
-      for (const call of allCalls(fn)) {
-        const api = ALLOC_API[call.name];
-        if (!api || api.maskArg < 0) continue;
-        const arg = call.args[api.maskArg];
-        if (!arg) continue;
-        const mask = shared.mask(call, api.maskArg, fn);
+    for (const { fn, arg, mask } of allocSites(facts, shared)) {
+        const registered = allocFns.get(fn.name);
+        const gfpParam = fn.params[0]?.name;
+        if (!registered || !gfpParam) continue;
         if (mask.unknown || !mask.values.length || !mask.values.every((v) => decodeGfp(v).canSleep)) continue;
         out.push({
           message: `${fn.name}() is a mempool alloc_fn: mempool_alloc() calls it first without __GFP_WAIT/__GFP_IO to try without sleeping, but it allocates with ${facts.text.slice(arg.span.start, arg.span.end)}, which may sleep; pass its ${gfpParam} parameter through`,
@@ -43,7 +37,6 @@ export const mempoolAllocFnSleeps: Rule = {
           related: [{ message: `${fn.name}() is registered as the pool's alloc_fn here`, span: registered }],
           fixes: [{ title: `Pass the gfp_mask parameter (${gfpParam}) through`, edits: [{ start: arg.span.start, end: arg.span.end, newText: gfpParam }], preferred: true }],
         });
-      }
     }
     return out;
   },

@@ -1,5 +1,6 @@
 import { decodeGfp, formatGfp, GFP_BITS, GFP_MASKS, ZONE_BITS } from '../gfp/flags';
 import { ALLOC_API } from '../kernel/alloc-api';
+import { chainRelated as chainOf } from './support/alloc-sites';
 import type { Finding, Rule } from './types';
 
 /** Bits that survive a switch to GFP_ATOMIC: zones and modifiers that mean something without sleeping. */
@@ -29,7 +30,7 @@ export const sleepInAtomic: Rule = {
           if (!arg || mask.unknown || mask.values.length === 0 || !mask.values.every((v) => decodeGfp(v).canSleep)) continue;
           maskText = facts.text.slice(arg.span.start, arg.span.end);
           if (mask.values.length === 1) fixText = formatGfp((mask.values[0] & KEEP) | GFP_MASKS.GFP_ATOMIC);
-          chainRelated = mask.chain.filter((c) => c.span && c.span.start >= 0 && !c.file).map((c) => ({ message: `${c.name} is defined here`, span: c.span! }));
+          chainRelated = chainOf(mask, 'is defined here');
         }
         const reason = ctx.siteReason(site, fnIndex);
         if (!reason) continue;
