@@ -35,7 +35,7 @@ function huge(): string {
 
 let s: LspSession;
 before(async () => {
-  s = await startServer({ initializationOptions: { maxParseMs: 50, verdictDelayMs: 0 } });
+  s = await startServer({ initializationOptions: { maxParseMs: 50, verdictDelayMs: 0, maxFileBytes: 64 * 1024 * 1024 } });
 });
 after(() => s.close());
 
