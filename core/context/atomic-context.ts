@@ -150,6 +150,8 @@ export class FileContext {
     if (state.guard?.kind === 'atomic')
       return { message: `this branch runs only when ${state.guard.test} is true`, related: [{ message: `${state.guard.test} guard`, span: state.guard.span }], chain: [this.facts.functions[fnIndex].name] };
     const fnReason = this.atomicFunctions.get(this.facts.functions[fnIndex].name);
+    // A helper that unlocks its caller's lock before allocating runs that part in process context.
+    if (fnReason && state.droppedCallerLock && !this.entries.some((e) => e.name === this.facts.functions[fnIndex].name)) return null;
     return fnReason ?? null;
   }
 

@@ -18,6 +18,12 @@ export interface Held {
 
 export interface FlowState {
   held: Held[];
+  /**
+   * Locks released on some path without being taken here (`spin_unlock(&l); kmalloc(GFP_KERNEL);
+   * spin_lock(&l);` in a helper its caller calls with `l` held): from there on the atomic context a
+   * caller lends this function is gone.
+   */
+  droppedCallerLock: Span | null;
   /** Set inside `if (in_interrupt())`-style guards: 'atomic' in the then branch, 'process' in the else branch. */
   guard: { kind: 'atomic' | 'process'; test: string; span: Span } | null;
 }
@@ -30,19 +36,20 @@ export interface CallSite {
 
 type State = FlowState | null; // null: unreachable
 
-const EMPTY: FlowState = { held: [], guard: null };
+const EMPTY: FlowState = { held: [], guard: null, droppedCallerLock: null };
 
 function join(a: State, b: State): State {
   if (!a) return b;
   if (!b) return a;
   const held = a.held.filter((h) => b.held.some((x) => x.key === h.key));
   const guard = a.guard && b.guard && a.guard.kind === b.guard.kind ? a.guard : null;
-  return { held, guard };
+  // May-analysis for the dropped caller lock: dropped on any path means no longer surely atomic.
+  return { held, guard, droppedCallerLock: a.droppedCallerLock ?? b.droppedCallerLock };
 }
 
 function same(a: State, b: State): boolean {
   if (!a || !b) return a === b;
-  return a.held.length === b.held.length && a.held.every((h, i) => h.key === b.held[i].key) && a.guard?.kind === b.guard?.kind;
+  return a.held.length === b.held.length && a.held.every((h, i) => h.key === b.held[i].key) && a.guard?.kind === b.guard?.kind && !a.droppedCallerLock === !b.droppedCallerLock;
 }
 
 function lockKey(call: CallEvent, argIndex: number, kind: AtomicKind): string {
@@ -63,6 +70,13 @@ function exprKey(e: Expr): string {
       return `${e.op}${exprKey(e.e)}`;
     case 'other':
       return e.text.replace(/\s+/g, '');
+    case 'call':
+      // `spin_lock(&DRM(mem_lock))`: the macro call's text is the lock's name.
+      return `${e.name}(${e.args.map(exprKey).join(',')})`;
+    case 'num':
+      return String(e.value);
+    case 'bin':
+      return `${exprKey(e.l)}${e.op}${exprKey(e.r)}`;
     default:
       return `@${e.span.start}`;
   }
@@ -77,6 +91,7 @@ function applyCall(state: FlowState, call: CallEvent): FlowState {
     return { ...state, held: [...state.held, { key, kind: op.kind, call: call.name, span: call.span }] };
   }
   // Releasing the CPU-wide state of a kind releases any depth of it (save/restore pairs nest rarely in drivers).
+  if (!state.held.some((h) => h.key === key)) return { ...state, droppedCallerLock: state.droppedCallerLock ?? call.span };
   return { ...state, held: state.held.filter((h) => h.key !== key) };
 }
 
