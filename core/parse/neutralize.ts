@@ -128,7 +128,53 @@ function gnuFixes(source: string, reps: Replacement[]): void {
   }
 }
 
+/** Deeper bracket nesting than any real driver has; beyond it tree-sitter's wasm stack can overflow. */
+export const MAX_NESTING = 512;
+
+/**
+ * Blanks brackets nested deeper than MAX_NESTING (and their closers), keeping the length. A fuzzed
+ * file with 20,000 unclosed `(` overflowed tree-sitter's WebAssembly stack and corrupted the module
+ * for every later parse; no real code comes near this depth.
+ */
+export function limitNesting(text: string): string {
+  let openers = 0;
+  for (let i = 0; i < text.length && openers <= MAX_NESTING; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 40 || c === 123 || c === 91) openers++;
+  }
+  if (openers <= MAX_NESTING) return text;
+  const out: string[] = [];
+  let depth = 0;
+  let dropped = 0;
+  let last = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 40 || c === 123 || c === 91) {
+      if (depth < MAX_NESTING) depth++;
+      else {
+        dropped++;
+        out.push(text.slice(last, i), ' ');
+        last = i + 1;
+      }
+    } else if (c === 41 || c === 125 || c === 93) {
+      if (dropped > 0) {
+        dropped--;
+        out.push(text.slice(last, i), ' ');
+        last = i + 1;
+      } else if (depth > 0) depth--;
+    }
+  }
+  out.push(text.slice(last));
+  return out.join('');
+}
+
 export function neutralize(source: string, table: CompiledTable = defaultTable): NeutralizeResult {
+  const r = neutralizeAnnotations(source, table);
+  const limited = limitNesting(r.text);
+  return limited === r.text ? r : { text: limited, replacements: r.replacements + 1 };
+}
+
+function neutralizeAnnotations(source: string, table: CompiledTable): NeutralizeResult {
   if (!table.quick.test(source)) return { text: source, replacements: 0 };
   const reps: Replacement[] = [];
   for (const m of source.matchAll(table.withArgs)) {

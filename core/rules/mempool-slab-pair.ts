@@ -31,7 +31,8 @@ export const mempoolSlabPair: Rule = {
               span: bad.span,
               tags: [],
               related: [{ message: `${a ? alloc : free} belongs to the ${(a ?? f)!.family} family`, span: (a ? call.args[sig.alloc] : call.args[sig.free])!.span }],
-              fixes: [{ title: `Use ${expected}`, edits: [{ start: bad.span.start, end: bad.span.end, newText: expected }], preferred: true }],
+              // Only a plain function name is replaced: an argument that parser recovery stretched over other code is not.
+              fixes: fnName(bad) ? [{ title: `Use ${expected}`, edits: [{ start: bad.span.start, end: bad.span.end, newText: expected }], preferred: true }] : [],
             });
           continue;
         }
