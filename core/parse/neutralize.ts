@@ -168,9 +168,38 @@ export function limitNesting(text: string): string {
   return out.join('');
 }
 
+/** Longer runs of back-to-back comments than any real file has; beyond it tree-sitter's error recovery can overflow its stack. */
+export const MAX_COMMENT_RUN = 512;
+
+/**
+ * Blanks comments past the MAX_COMMENT_RUN-th in a run of comments with only blanks between them
+ * (a fuzzed 1 MB line of `/* c *\/` inside broken code crashed tree-sitter's wasm module). Comments
+ * carry nothing tree-sitter needs; suppressions are read from the user's text, not this one.
+ */
+export function limitCommentRuns(text: string): string {
+  let markers = 0;
+  for (let i = text.indexOf('/'); i !== -1 && markers <= MAX_COMMENT_RUN; i = text.indexOf('/', i + 1)) if (text[i + 1] === '*' || text[i + 1] === '/') markers++;
+  if (markers <= MAX_COMMENT_RUN) return text;
+  const out: string[] = [];
+  let last = 0;
+  let run = 0;
+  let prevEnd = -1;
+  for (const m of text.matchAll(/\/\*(?:[^*]|\*(?!\/))*(?:\*\/|$)|\/\/[^\n]*/g)) {
+    const start = m.index!;
+    run = prevEnd >= 0 && /^\s*$/.test(text.slice(prevEnd, start)) ? run + 1 : 1;
+    prevEnd = start + m[0].length;
+    if (run <= MAX_COMMENT_RUN) continue;
+    out.push(text.slice(last, start), m[0].replace(/[^\r\n]/g, ' '));
+    last = prevEnd;
+  }
+  if (last === 0) return text;
+  out.push(text.slice(last));
+  return out.join('');
+}
+
 export function neutralize(source: string, table: CompiledTable = defaultTable): NeutralizeResult {
   const r = neutralizeAnnotations(source, table);
-  const limited = limitNesting(r.text);
+  const limited = limitNesting(limitCommentRuns(r.text));
   return limited === r.text ? r : { text: limited, replacements: r.replacements + 1 };
 }
 

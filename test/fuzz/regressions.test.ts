@@ -73,3 +73,18 @@ test('CR lines + 20,000 unclosed parentheses no longer corrupt the tree-sitter w
   const r = spawnSync(process.execPath, ['--import', 'tsx', '-e', script], { encoding: 'utf8' });
   assert.equal(r.status, 0, r.stderr);
 });
+
+/**
+ * Fuzz seed 7 #230, shrunk: broken code with a 1 MB line of 150,000 back-to-back comments overflowed
+ * tree-sitter's wasm stack during error recovery, poisoning the module. Fixed by blanking comments past
+ * the 512th of a run (core/parse/neutralize.ts limitCommentRuns); run in a child process like the above.
+ */
+test('a 150,000-comment run inside broken code no longer corrupts the tree-sitter wasm module', async () => {
+  const { spawnSync } = await import('node:child_process');
+  const path = await import('node:path');
+  const script = `const { fuzzParser } = require(${JSON.stringify(path.join(__dirname, 'harness.ts'))}); const fs = require('fs');
+    const text = fs.readFileSync(${JSON.stringify(path.join(__dirname, 'comment-run-oob.c'))}, 'utf8').replace('@@COMMENT_RUN@@', '/* c */'.repeat(150000));
+    fuzzParser().then((p) => { try { p.parse(text).dispose(); p.parse('int ok(void) { return 0; }\\n').dispose(); process.exit(0); } catch (e) { console.error(e.message); process.exit(3); } });`;
+  const r = spawnSync(process.execPath, ['--import', 'tsx', '-e', script], { encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+});
