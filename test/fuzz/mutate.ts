@@ -5,19 +5,11 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import { prng } from '../../core/sim';
 import { ROOT } from '../support/lsp-client';
 
-/** mulberry32: small, fast, seedable. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** The simulator's seeded PRNG (mulberry32), shared so mutants stay reproducible from a seed. */
+export const rng = prng;
 
 export interface Rand {
   next(): number;
