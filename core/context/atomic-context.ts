@@ -4,7 +4,7 @@
  * locations that make it so.
  */
 import type { FileFacts } from '../facts/file-facts';
-import { allCalls, assignmentsOf, exprIdentifiers, statementsOf, type Expr } from '../facts/ir';
+import { allCalls, assignmentsOf, exprIdentifiers, statementsOf, type Expr, type FunctionFacts } from '../facts/ir';
 import type { Related } from '../rules/types';
 import { findEntryPoints, type EntryPoint } from './entry-points';
 import { FunctionFlow, isAtomic, type CallSite, type FlowState } from './flow';
@@ -27,6 +27,17 @@ const ENTRY_WORDS: Record<EntryPoint['kind'], string> = {
   softirq: 'a softirq handler',
 };
 
+// A function's lock-state flow depends on its IR alone; an IR object that survives an edit keeps its flow.
+const flows = new WeakMap<FunctionFacts, FunctionFlow>();
+function flowOf(fn: FunctionFacts): FunctionFlow {
+  let flow = flows.get(fn);
+  if (!flow) {
+    flow = new FunctionFlow(fn);
+    flows.set(fn, flow);
+  }
+  return flow;
+}
+
 export class FileContext {
   readonly flows: FunctionFlow[];
   readonly entries: EntryPoint[];
@@ -37,7 +48,7 @@ export class FileContext {
     readonly facts: FileFacts,
     readonly workspace?: WorkspaceIndex,
   ) {
-    this.flows = facts.functions.map((fn) => new FunctionFlow(fn));
+    this.flows = facts.functions.map(flowOf);
     this.entries = findEntryPoints(facts);
     this.deriveAtomicFunctions();
   }

@@ -22,12 +22,25 @@ export function rangeOf(lines: LineIndex, span: Span) {
   return { start: lines.positionAt(span.start), end: lines.positionAt(span.end) };
 }
 
+const docLinks = new Map<string, string>();
+
+/** The file URL of a rule's doc, built once per rule (diagnostics are rebuilt on every edit). */
+function docLink(docsDir: string, rule: string): string {
+  const key = `${docsDir}\0${rule}`;
+  let href = docLinks.get(key);
+  if (!href) {
+    href = pathToFileURL(path.join(docsDir, `${rule}.md`)).href;
+    docLinks.set(key, href);
+  }
+  return href;
+}
+
 export function toDiagnostic(f: Finding, lines: LineIndex, uri: string, docsDir: string): Diagnostic {
   return {
     range: rangeOf(lines, f.span),
     severity: SEVERITY[f.severity],
     code: f.rule,
-    codeDescription: { href: pathToFileURL(path.join(docsDir, `${f.rule}.md`)).href },
+    codeDescription: { href: docLink(docsDir, f.rule) },
     source: 'kport',
     message: f.message,
     tags: f.tags.includes('deprecated') ? [DiagnosticTag.Deprecated] : undefined,
