@@ -4,7 +4,7 @@
  * which keeps "unlocked on the error path" code free of false positives. Returns, gotos and breaks
  * end a path; labels join the paths that jump to them.
  */
-import type { CallEvent, Cond, Expr, FunctionFacts, Stmt } from '../facts/ir';
+import { unwrapCondition, type CallEvent, type Cond, type Expr, type FunctionFacts, type Stmt } from '../facts/ir';
 import type { Span } from '../text/span';
 import { CONTEXT_TESTS, LOCK_OPS, TRYLOCKS, type AtomicKind } from './locks';
 
@@ -99,15 +99,7 @@ function applyCall(state: FlowState, call: CallEvent): FlowState {
 function branchStates(state: FlowState, cond: Cond): [FlowState, FlowState] {
   let t = state;
   let f = state;
-  let e: Expr = cond.expr;
-  let negated = false;
-  for (let i = 0; i < 8; i++) {
-    if (e.k === 'un' && e.op === '!') {
-      negated = !negated;
-      e = e.e;
-    } else if (e.k === 'call' && (e.name === 'unlikely' || e.name === 'likely') && e.args[0]) e = e.args[0];
-    else break;
-  }
+  const { e, negated } = unwrapCondition(cond.expr);
   if (e.k === 'call' && CONTEXT_TESTS[e.name]) {
     const atomic = { kind: 'atomic' as const, test: `${e.name}()`, span: e.span };
     const process = { kind: 'process' as const, test: `${e.name}()`, span: e.span };

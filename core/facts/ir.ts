@@ -177,3 +177,17 @@ export function exprIdentifiers(e: Expr, out: string[] = []): string[] {
   }
   return out;
 }
+
+/** A condition without its `!`s and `likely()`/`unlikely()` wrappers, and whether it ended up negated. */
+export function unwrapCondition(e: Expr): { e: Expr; negated: boolean } {
+  let x = e;
+  let negated = false;
+  for (let i = 0; i < 8; i++) {
+    if (x.k === 'un' && x.op === '!') {
+      negated = !negated;
+      x = x.e;
+    } else if (x.k === 'call' && (x.name === 'likely' || x.name === 'unlikely') && x.args[0]) x = x.args[0];
+    else break;
+  }
+  return { e: x, negated };
+}

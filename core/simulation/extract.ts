@@ -8,7 +8,7 @@ import type { FileContext } from '../context/atomic-context';
 import { LOCK_OPS, CONTEXT_TESTS } from '../context/locks';
 import type { SharedAnalyses } from '../context/shared';
 import type { FileFacts } from '../facts/file-facts';
-import { allCalls, exprIdentifiers, type CallEvent, type Expr, type FunctionFacts, type Stmt } from '../facts/ir';
+import { allCalls, exprIdentifiers, unwrapCondition, type CallEvent, type Expr, type FunctionFacts, type Stmt } from '../facts/ir';
 import { evaluateMask } from '../gfp/mask';
 import { ALLOC_API, MEMPOOL_CREATE, MEMPOOL_STOCK } from '../kernel/alloc-api';
 import type { AllocFnSpec, AllocVia, ContextKind, GfpInput, SimOp } from '../sim';
@@ -485,16 +485,8 @@ function constantBound(s: Extract<Stmt, { k: 'loop' }>): number | null {
   return n !== null && n >= 0 ? n : null;
 }
 
-function contextTest(e: Expr): { whenTrue: ContextKind } | null {
-  let x = e;
-  let neg = false;
-  for (let i = 0; i < 8; i++) {
-    if (x.k === 'un' && x.op === '!') {
-      neg = !neg;
-      x = x.e;
-    } else if (x.k === 'call' && (x.name === 'likely' || x.name === 'unlikely') && x.args[0]) x = x.args[0];
-    else break;
-  }
-  if (x.k !== 'call' || !CONTEXT_TESTS[x.name]) return null;
-  return { whenTrue: neg ? 'process' : 'interrupt' };
+function contextTest(cond: Expr): { whenTrue: ContextKind } | null {
+  const { e, negated } = unwrapCondition(cond);
+  if (e.k !== 'call' || !CONTEXT_TESTS[e.name]) return null;
+  return { whenTrue: negated ? 'process' : 'interrupt' };
 }
