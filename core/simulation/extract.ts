@@ -35,6 +35,8 @@ export interface SimPath {
   origins: (StepOrigin | null)[];
   /** Branch conditions taken, in order ("!buf", "else: in_interrupt()"). */
   conditions: string[];
+  /** For each op, how many of `conditions` were taken before it. */
+  condAt: number[];
   notes: string[];
 }
 
@@ -51,13 +53,14 @@ export interface ExtractedFunction {
 interface Partial_ {
   ops: SimOp[];
   origins: (StepOrigin | null)[];
+  condAt: number[];
   conditions: string[];
   notes: string[];
   locks: string[];
   status: 'fall' | 'return' | 'break' | 'continue' | { goto: string };
 }
 
-const clone = (p: Partial_): Partial_ => ({ ops: [...p.ops], origins: [...p.origins], conditions: [...p.conditions], notes: [...p.notes], locks: [...p.locks], status: p.status });
+const clone = (p: Partial_): Partial_ => ({ ops: [...p.ops], origins: [...p.origins], condAt: [...p.condAt], conditions: [...p.conditions], notes: [...p.notes], locks: [...p.locks], status: p.status });
 
 export function refText(e: Expr | undefined): string {
   if (!e) return '?';
@@ -100,7 +103,7 @@ export class SequenceExtractor {
     const whole = this.context.atomicFunctions.get(fn.name);
     const entry = this.context.entries.find((e) => e.name === fn.name);
     const initialContext: ContextKind = whole ? (entry || whole.chain.length ? 'interrupt' : 'atomic') : 'process';
-    const start: Partial_ = { ops: [], origins: [], conditions: [], notes: [], locks: [], status: 'fall' };
+    const start: Partial_ = { ops: [], origins: [], condAt: [], conditions: [], notes: [], locks: [], status: 'fall' };
     this.work = 0;
     this.outOfBudget = false;
     let truncated = false;
@@ -110,7 +113,7 @@ export class SequenceExtractor {
       fn: fn.name,
       initialContext,
       contextWhy: whole ? whole.message : null,
-      paths: paths.slice(0, MAX_PATHS).map((p) => ({ ops: p.ops, origins: p.origins, conditions: p.conditions, notes: p.notes })),
+      paths: paths.slice(0, MAX_PATHS).map((p) => ({ ops: p.ops, origins: p.origins, condAt: p.condAt, conditions: p.conditions, notes: p.notes })),
       truncated: truncated || this.outOfBudget || paths.length > MAX_PATHS,
       setup: this.setupFor(paths.slice(0, MAX_PATHS)),
     };
@@ -242,6 +245,7 @@ export class SequenceExtractor {
   private setContext(p: Partial_, ctx: ContextKind, reason: string): void {
     p.ops.push({ op: 'context', context: ctx, reason });
     p.origins.push(null);
+    p.condAt.push(p.conditions.length);
   }
 
   private restoreContext(p: Partial_, base: ContextKind): Partial_ {
@@ -294,6 +298,7 @@ export class SequenceExtractor {
     const push = (op: SimOp) => {
       p.ops.push({ ...op, source: { line: o.line, text: o.text } });
       p.origins.push(o);
+      p.condAt.push(p.conditions.length);
     };
     const lock = LOCK_OPS[call.name];
     if (lock) {

@@ -41,7 +41,8 @@ export function callSimulationMarkdown(sim: FunctionSimulation, callSpan: Span, 
   if (!hit) return null;
   const lines: string[] = [];
   lines.push(`**Simulated on the 2.6 allocator** (default 256 MiB machine) — ${contextLine}`, '');
-  if (hit.path.conditions.length) lines.push(`Path: ${hit.path.conditions.map((c) => `\`${cell(c)}\``).join(' → ')}`, '');
+  const before = hit.path.conditions.slice(0, hit.path.condAt[hit.index] ?? hit.path.conditions.length);
+  if (before.length) lines.push(`Path: ${before.map((c) => `\`${cell(c)}\``).join(' → ')}`, '');
   lines.push('| memory | outcome | decided by |', '|---|---|---|');
   for (const sc of SCENARIOS) lines.push(`| ${LABEL[sc]} | ${outcomeCell(hit.steps[sc])} | ${traceLine(hit.steps[sc])} |`);
   lines.push('', functionSummaryLine(sim));

@@ -30,6 +30,8 @@ export interface SimulateResult {
   problems: string[];
   paths: {
     conditions: string[];
+    /** For each step, how many of `conditions` were taken before it. */
+    condAt: number[];
     notes: string[];
     /** Source of each step (null for context changes made by guards). */
     origins: (SimulatedStepOrigin | null)[];
@@ -47,6 +49,7 @@ export function toSimulateResult(sim: FunctionSimulation, line: number): Simulat
     problems: sim.problems,
     paths: sim.paths.map((p) => ({
       conditions: p.conditions,
+      condAt: p.condAt,
       notes: p.notes,
       origins: p.origins.map((o) => (o ? { line: o.line, text: o.text, fn: o.fn } : null)),
       results: p.results,

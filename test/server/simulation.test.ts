@@ -103,8 +103,9 @@ test('kport/simulate returns what the core simulator returns for the same hand-w
 test('code lenses appear above functions with a problem in some scenario, and only there', async () => {
   const lenses = (await s.conn.sendRequest('textDocument/codeLens', { textDocument: { uri: URI } })) as CodeLens[];
   const fns = lenses.map((l) => /\b(\w+)\(/.exec(LINES[l.range.start.line].slice(l.range.start.character))![1]).sort();
-  assert.ok(fns.includes('out_sleep_in_atomic') && fns.includes('out_bug') && fns.includes('out_ok_slept_never'), fns.join());
-  assert.ok(!fns.includes('out_null') && !fns.includes('out_unknown'), fns.join());
+  // A BUG and a sleep in atomic context are problems; a small GFP_KERNEL allocation looping forever when memory
+  // is exhausted is 2.6's design for every such call, shown in hovers but not worth a lens.
+  assert.deepEqual(fns, ['out_bug', 'out_sleep_in_atomic']);
   const lens = lenses.find((l) => LINES[l.range.start.line].includes('out_bug'))!;
   assert.equal(lens.command!.command, 'kport.simulateFunction');
   assert.match(lens.command!.title, /^▶ Simulate: \d+ problems? \(under pressure\)/);
