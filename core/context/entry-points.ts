@@ -3,7 +3,7 @@
  * having the handler signature), timer functions, tasklets, bottom halves and softirqs.
  */
 import type { FileFacts } from '../facts/file-facts';
-import { allCalls, assignmentsOf, type Expr, type FunctionFacts } from '../facts/ir';
+import { allCalls, assignmentsOf, functionNameOf, type FunctionFacts } from '../facts/ir';
 import type { Span } from '../text/span';
 
 export type EntryKind = 'irq-handler' | 'timer' | 'tasklet' | 'bottom-half' | 'softirq';
@@ -31,13 +31,6 @@ const REGISTRATIONS: Record<string, { arg: number; kind: EntryKind }> = {
   DECLARE_TASKLET_DISABLED: { arg: 1, kind: 'tasklet' },
 };
 
-function calleeName(e: Expr | undefined): string | null {
-  if (!e) return null;
-  if (e.k === 'id') return e.name;
-  if (e.k === 'addr') return calleeName(e.e);
-  return null;
-}
-
 /** 2.4 `void h(int, void *, struct pt_regs *)` and 2.6 `irqreturn_t h(int, void *, struct pt_regs *)`. */
 export function hasIrqHandlerSignature(fn: FunctionFacts): boolean {
   if (fn.params.length !== 3) return false;
@@ -53,7 +46,7 @@ export function findEntryPoints(facts: FileFacts): EntryPoint[] {
   };
   for (const fn of facts.functions) for (const r of registrationsIn(fn)) push(r.name, r.kind, r.how, r.span);
   for (const g of facts.globalInits) {
-    if (/\.function$/.test(g.name)) push(calleeName(g.value), 'timer', `set as a timer function (${g.name})`, g.span);
+    if (/\.function$/.test(g.name)) push(functionNameOf(g.value), 'timer', `set as a timer function (${g.name})`, g.span);
   }
   // File-level DECLARE_TASKLET(name, fn, data): tree-sitter sees a declaration-like macro call, so scan text.
   for (const t of facts.tokens(['DECLARE_TASKLET', 'DECLARE_TASKLET_DISABLED'])) {
@@ -75,10 +68,10 @@ function registrationsIn(fn: FunctionFacts) {
   list = [];
   for (const call of allCalls(fn)) {
     const reg = REGISTRATIONS[call.name];
-    if (reg) list.push({ name: calleeName(call.args[reg.arg]), kind: reg.kind, how: `registered with ${call.name}()`, span: call.span });
+    if (reg) list.push({ name: functionNameOf(call.args[reg.arg]), kind: reg.kind, how: `registered with ${call.name}()`, span: call.span });
   }
   for (const s of assignmentsOf(fn)) {
-    if (/(\.|->)function$/.test(s.name)) list.push({ name: calleeName(s.value), kind: 'timer', how: `set as a timer function (${s.name})`, span: s.span });
+    if (/(\.|->)function$/.test(s.name)) list.push({ name: functionNameOf(s.value), kind: 'timer', how: `set as a timer function (${s.name})`, span: s.span });
   }
   registrations.set(fn, list);
   return list;

@@ -191,3 +191,11 @@ export function unwrapCondition(e: Expr): { e: Expr; negated: boolean } {
   }
   return { e: x, negated };
 }
+
+/** The function a value names: `fn` or `&fn` (callbacks handed to request_irq, mempool_create, timers). */
+export function functionNameOf(e: Expr | undefined): string | null {
+  if (!e) return null;
+  if (e.k === 'id') return e.name;
+  if (e.k === 'addr') return functionNameOf(e.e);
+  return null;
+}

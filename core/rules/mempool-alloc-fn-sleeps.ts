@@ -1,10 +1,9 @@
-import { allCalls, type Expr } from '../facts/ir';
+import { allCalls, functionNameOf } from '../facts/ir';
 import { decodeGfp } from '../gfp/flags';
 import { MEMPOOL_CREATE, MEMPOOL_STOCK } from '../kernel/alloc-api';
 import { allocSites } from './support/alloc-sites';
 import type { Finding, Rule } from './types';
 
-const fnName = (e: Expr | undefined) => (e?.k === 'id' ? e.name : e?.k === 'addr' && e.e.k === 'id' ? e.e.name : null);
 
 /**
  * A user mempool_alloc_t is called by mempool_alloc() first with __GFP_WAIT and __GFP_IO cleared
@@ -22,7 +21,7 @@ export const mempoolAllocFnSleeps: Rule = {
     for (const fn of facts.functions)
       for (const call of allCalls(fn)) {
         const sig = MEMPOOL_CREATE[call.name];
-        const name = sig ? fnName(call.args[sig.alloc]) : null;
+        const name = sig ? functionNameOf(call.args[sig.alloc]) : null;
         if (name && !MEMPOOL_STOCK[name] && !allocFns.has(name)) allocFns.set(name, call.span);
       }
     for (const { fn, arg, mask } of allocSites(facts, shared)) {

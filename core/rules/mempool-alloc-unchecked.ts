@@ -2,6 +2,7 @@ import { statementsOf, type CallEvent, type Expr, type FunctionFacts, type Stmt 
 import { decodeGfp, GFP_BITS } from '../gfp/flags';
 import { ALLOC_API } from '../kernel/alloc-api';
 import type { SharedAnalyses } from '../context/shared';
+import { indentAt } from '../text/lines';
 import type { Finding, Rule } from './types';
 
 /** Calls whose first argument is written through: using an unchecked pointer there is a dereference. */
@@ -96,8 +97,7 @@ export const mempoolAllocUnchecked: Rule = {
           if (!why) continue;
           const use = firstUse(fn, v, s.span.end - 1);
           if (!use || use.kind !== 'deref') continue;
-          const lineStart = facts.text.lastIndexOf('\n', s.span.start - 1) + 1;
-          const indent = /^[ \t]*/.exec(facts.text.slice(lineStart))![0];
+          const indent = indentAt(facts.text, s.span.start);
           let end = s.span.end;
           while (end < facts.text.length && facts.text[end] !== '\n') end++;
           const comment = facts.text.slice(s.span.end, end);

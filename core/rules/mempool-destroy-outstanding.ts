@@ -1,4 +1,5 @@
 import { allCalls, exprIdentifiers, statementsOf, type CallEvent, type FunctionFacts } from '../facts/ir';
+import { indentAt, lineStartOf } from '../text/lines';
 import type { Finding, Rule } from './types';
 
 const poolKey = (call: CallEvent, i: number) => {
@@ -65,11 +66,3 @@ export const mempoolDestroyOutstanding: Rule = {
     return out;
   },
 };
-
-function lineStartOf(text: string, offset: number): number {
-  return text.lastIndexOf('\n', offset - 1) + 1;
-}
-
-function indentAt(text: string, offset: number): string {
-  return /^[ \t]*/.exec(text.slice(lineStartOf(text, offset)))![0];
-}

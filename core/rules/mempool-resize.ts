@@ -1,4 +1,5 @@
 import { allCalls } from '../facts/ir';
+import { indentAt, lineStartOf } from '../text/lines';
 import type { Rule } from './types';
 
 export const mempoolResize: Rule = {
@@ -12,8 +13,8 @@ export const mempoolResize: Rule = {
       for (const call of allCalls(fn)) {
         if (call.name !== 'mempool_resize') continue;
         const pool = facts.text.slice(call.args[0]?.span.start ?? call.span.start, call.args[0]?.span.end ?? call.span.start) || 'the pool';
-        const lineStart = facts.text.lastIndexOf('\n', call.span.start - 1) + 1;
-        const indent = /^[ \t]*/.exec(facts.text.slice(lineStart))![0];
+        const lineStart = lineStartOf(facts.text, call.span.start);
+        const indent = indentAt(facts.text, call.span.start);
         out.push({
           message: `mempool_resize() is disabled in the 2.6 source (as of 2.5.60, since nobody used it): create ${pool} with mempool_create() and the min_nr it needs instead of resizing it later`,
           span: call.nameSpan,

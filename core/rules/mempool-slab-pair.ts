@@ -1,10 +1,8 @@
-import type { Expr } from '../facts/ir';
-import { allCalls } from '../facts/ir';
+import { allCalls, functionNameOf } from '../facts/ir';
 import { MEMPOOL_CREATE, MEMPOOL_STOCK } from '../kernel/alloc-api';
 import type { Finding, Rule } from './types';
 
 const isCacheType = (t: string) => /\b(kmem_cache_t|struct\s+kmem_cache)\s*\*/.test(t);
-const fnName = (e: Expr | undefined) => (e?.k === 'id' ? e.name : e?.k === 'addr' && e.e.k === 'id' ? e.e.name : null);
 
 export const mempoolSlabPair: Rule = {
   id: 'mempool-slab-pair',
@@ -17,8 +15,8 @@ export const mempoolSlabPair: Rule = {
       for (const call of allCalls(fn)) {
         const sig = MEMPOOL_CREATE[call.name];
         if (!sig) continue;
-        const alloc = fnName(call.args[sig.alloc]);
-        const free = fnName(call.args[sig.free]);
+        const alloc = functionNameOf(call.args[sig.alloc]);
+        const free = functionNameOf(call.args[sig.free]);
         const a = alloc ? MEMPOOL_STOCK[alloc] : undefined;
         const f = free ? MEMPOOL_STOCK[free] : undefined;
         // Mixed families: elements allocated by one allocator and freed by another corrupt memory.
@@ -32,7 +30,7 @@ export const mempoolSlabPair: Rule = {
               tags: [],
               related: [{ message: `${a ? alloc : free} belongs to the ${(a ?? f)!.family} family`, span: (a ? call.args[sig.alloc] : call.args[sig.free])!.span }],
               // Only a plain function name is replaced: an argument that parser recovery stretched over other code is not.
-              fixes: fnName(bad) ? [{ title: `Use ${expected}`, edits: [{ start: bad.span.start, end: bad.span.end, newText: expected }], preferred: true }] : [],
+              fixes: functionNameOf(bad) ? [{ title: `Use ${expected}`, edits: [{ start: bad.span.start, end: bad.span.end, newText: expected }], preferred: true }] : [],
             });
           continue;
         }

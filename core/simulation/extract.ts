@@ -8,7 +8,7 @@ import type { FileContext } from '../context/atomic-context';
 import { LOCK_OPS, CONTEXT_TESTS } from '../context/locks';
 import type { SharedAnalyses } from '../context/shared';
 import type { FileFacts } from '../facts/file-facts';
-import { allCalls, exprIdentifiers, unwrapCondition, type CallEvent, type Expr, type FunctionFacts, type Stmt } from '../facts/ir';
+import { allCalls, exprIdentifiers, functionNameOf, unwrapCondition, type CallEvent, type Expr, type FunctionFacts, type Stmt } from '../facts/ir';
 import { evaluateMask } from '../gfp/mask';
 import { ALLOC_API, MEMPOOL_CREATE, MEMPOOL_STOCK } from '../kernel/alloc-api';
 import type { AllocFnSpec, AllocVia, ContextKind, GfpInput, SimOp } from '../sim';
@@ -408,7 +408,7 @@ export class SequenceExtractor {
   /** How a pool's alloc_fn allocates: the stock slab/kmalloc/page functions, or a user function's mask. */
   private allocFnSpec(call: CallEvent, _fn: FunctionFacts): AllocFnSpec {
     const sig = MEMPOOL_CREATE[call.name];
-    const allocName = call.args[sig.alloc]?.k === 'id' ? (call.args[sig.alloc] as { name: string }).name : '';
+    const allocName = functionNameOf(call.args[sig.alloc]) ?? '';
     const data = call.args[sig.data];
     const stock = MEMPOOL_STOCK[allocName];
     if (stock?.family === 'slab') return { kind: 'slab', cache: refText(data) };
