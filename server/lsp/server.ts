@@ -18,7 +18,7 @@ import {
   type InitializeParams,
 } from 'vscode-languageserver/node';
 import { TextDocument } from 'vscode-languageserver-textdocument';
-import { addVerdicts, hoverAt, mergeConfigs, simulateFunction, SIMULATED_CALLS, parseConfig, preferredEdits, RULE_IDS, summarizeFile, WorkspaceIndex, type CParser, type KportConfig } from '../../core';
+import { addVerdicts, hoverAt, mergeConfigs, simulateFunction, SIMULATED_CALLS, parseConfig, preferredEdits, RULE_IDS, WorkspaceIndex, type CParser, type KportConfig } from '../../core';
 import { indexWorkspace, summarizePath } from './indexer';
 import { SIMULATE_METHOD, toSimulateResult, type SimulateParams } from '../../core';
 import { findConfigFile, loadConfigFile } from '../node/config-file';
@@ -149,7 +149,7 @@ export function startServer(connection: Connection = createConnection(ProposedFe
     summaryTimers.set(uri, setTimeout(() => {
       summaryTimers.delete(uri);
       const a = open.get(uri)?.analysis;
-      if (a) index.update(summarizeFile(a.facts, index));
+      if (a) index.update(a.shared.context.summary()); // the analysis already built this file's context
     }, 250));
   }
 
