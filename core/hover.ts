@@ -3,7 +3,7 @@ import type { FileFacts } from './facts/file-facts';
 import { allCalls, type Expr } from './facts/ir';
 import { decodeGfp, formatGfp, GFP_BITS, GFP_MASKS, GONE_IN_26 } from './gfp/flags';
 import { evaluateMask, type MaskResult } from './gfp/mask';
-import { ALLOC_API, FREE_API } from './kernel/alloc-api';
+import { ALLOC_API, FREE_API, SIMULATED_CALLS } from './kernel/alloc-api';
 import type { SharedAnalyses } from './context/shared';
 import { callSimulationMarkdown, functionSimulationMarkdown } from './simulation/markdown';
 import { simulateFunction } from './simulation/run';
@@ -57,7 +57,7 @@ function exprAt(e: Expr, offset: number): boolean {
   return e.span.start <= offset && offset <= e.span.end;
 }
 
-export const SIMULATED_CALLS = new Set([...Object.keys(ALLOC_API), ...Object.keys(FREE_API), 'mempool_destroy', 'mempool_resize', 'kmem_cache_destroy']);
+export { SIMULATED_CALLS };
 
 export function hoverAt(facts: FileFacts, offset: number, env: AnalysisEnv = {}, shared?: SharedAnalyses): HoverResult | null {
   const fi = facts.functionAt(offset);

@@ -15,7 +15,7 @@ export { LineIndex, type Position } from './text/line-index';
 export type { Span } from './text/span';
 export type { Finding, Fix, Related, Severity, TextEdit, AnalysisEnv, Rule } from './rules/types';
 export type { HeaderDefine } from './gfp/mask';
-export { WorkspaceIndex, type FileSummary } from './context/workspace';
+export { WorkspaceIndex, focusSummaries, type FileSummary } from './context/workspace';
 export { FileContext } from './context/atomic-context';
 import { FileContext as FileContextImpl } from './context/atomic-context';
 import type { FileFacts as FileFactsT } from './facts/file-facts';

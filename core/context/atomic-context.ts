@@ -9,6 +9,7 @@ import type { Related } from '../rules/types';
 import { findEntryPoints, type EntryPoint } from './entry-points';
 import { FunctionFlow, isAtomic, type CallSite, type FlowState } from './flow';
 import { describeKind } from './locks';
+import { SIMULATED_CALLS } from '../kernel/alloc-api';
 import type { FileSummary, WorkspaceIndex } from './workspace';
 
 export interface AtomicReason {
@@ -166,6 +167,31 @@ export class FileContext {
     return fnReason ?? null;
   }
 
+  /**
+   * Functions whose findings can depend on their context: those that call an allocator or free API
+   * (sleep-in-atomic, simulated verdicts) or reach one through this file's functions. Atomicity only
+   * flows from a function to its callees, so no other function's context changes a finding.
+   */
+  contextSensitive(): string[] {
+    const fns = this.facts.functions;
+    const index = new Map(fns.map((f, i) => [f.name, i]));
+    const sensitive = fns.map((f) => allCalls(f).some((c) => SIMULATED_CALLS.has(c.name)));
+    for (let changed = true; changed; ) {
+      changed = false;
+      fns.forEach((f, i) => {
+        if (sensitive[i]) return;
+        for (const c of allCalls(f)) {
+          const j = index.get(c.name);
+          if (j !== undefined && sensitive[j]) {
+            sensitive[i] = changed = true;
+            return;
+          }
+        }
+      });
+    }
+    return [...new Set(fns.filter((_, i) => sensitive[i]).map((f) => f.name))];
+  }
+
   /** The plain-data summary the workspace index keeps for this file. */
   summary(): FileSummary {
     const defined = new Set(this.facts.functions.map((f) => f.name));
@@ -184,6 +210,7 @@ export class FileContext {
     });
     for (const g of this.facts.globalInits) for (const id of exprIdentifiers(g.value)) valueRefs.add(id);
     return {
+      contextSensitive: this.contextSensitive(),
       path: this.facts.path,
       exported: this.facts.functions.filter((f) => !f.isStatic).map((f) => ({ name: f.name, line: this.line(f.nameSpan.start) })),
       entries: this.entries.map((e) => ({ name: e.name, kind: e.kind, how: e.how, line: this.line(e.span.start) })),

@@ -21,6 +21,30 @@ export interface FileSummary {
   calls: SummaryCall[];
   /** Identifiers used as values (function pointers handed to the kernel or stored in ops tables). */
   valueRefs: string[];
+  /**
+   * Functions defined here (static or not) whose findings can depend on the context they run in: they,
+   * or a function of this file they call (transitively), allocate or free through an API the rules and
+   * the simulator know. Whether any other function runs atomically changes no finding.
+   */
+  contextSensitive: string[];
+}
+
+/**
+ * The part of a tree's summaries that can change a finding: calls of, registrations of and value
+ * uses of context-sensitive functions. The CLI hands this to its second pass instead of every call
+ * of the tree (tens of MB cloned into each worker on a kernel tree), with the same findings.
+ */
+export function focusSummaries(summaries: readonly FileSummary[]): FileSummary[] {
+  const sensitive = new Set<string>();
+  for (const s of summaries) for (const n of s.contextSensitive) sensitive.add(n);
+  return summaries.map((s) => ({
+    path: s.path,
+    exported: s.exported.filter((e) => sensitive.has(e.name)),
+    entries: s.entries.filter((e) => sensitive.has(e.name)),
+    calls: s.calls.filter((c) => sensitive.has(c.callee)),
+    valueRefs: s.valueRefs.filter((v) => sensitive.has(v)),
+    contextSensitive: s.contextSensitive,
+  }));
 }
 
 export interface ExternalSite {

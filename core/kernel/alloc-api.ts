@@ -67,3 +67,6 @@ export const MEMPOOL_CREATE: Record<string, { min: number; alloc: number; free: 
   mempool_create: { min: 0, alloc: 1, free: 2, data: 3 },
   mempool_create_node: { min: 0, alloc: 1, free: 2, data: 3 },
 };
+
+/** Every call the allocator simulator models: allocations, frees, and pool/cache teardown. */
+export const SIMULATED_CALLS: ReadonlySet<string> = new Set([...Object.keys(ALLOC_API), ...Object.keys(FREE_API), 'mempool_destroy', 'mempool_resize', 'kmem_cache_destroy']);

@@ -45,6 +45,32 @@ export interface ParseOptions {
 
 let runtimeReady: Promise<void> | undefined;
 
+interface EmscriptenModule {
+  wasmBinary: Uint8Array;
+  HEAP32?: Int32Array;
+  setValue?: (ptr: number, value: number, type?: string) => void;
+  getValue?: (ptr: number, type?: string) => number;
+}
+
+/**
+ * web-tree-sitter moves every node, cursor and point through a transfer buffer with Emscripten's
+ * generic setValue/getValue (a type switch and a DataView call per int): about a tenth of kport's
+ * time on a tree. Its calls are almost all "i32"; on a little-endian host (wasm memory is little-
+ * endian) those become plain Int32Array accesses. Other types keep the original path. HEAP32 is read
+ * from the module on each call because Emscripten replaces the view when memory grows.
+ */
+function fastTransfer(module: EmscriptenModule): void {
+  const { setValue, getValue } = module;
+  const littleEndian = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+  // Another Parser.init() won the race (the fuzz harness observes the heap this way): leave it alone.
+  if (!littleEndian || !setValue || !getValue || !module.HEAP32) return;
+  module.setValue = (ptr, value, type = 'i8') => {
+    if (type === 'i32') module.HEAP32![ptr >> 2] = value;
+    else setValue(ptr, value, type);
+  };
+  module.getValue = (ptr, type = 'i8') => (type === 'i32' ? module.HEAP32![ptr >> 2] : getValue(ptr, type));
+}
+
 function pointAt(text: string, index: number): { row: number; column: number } {
   let row = 0;
   let lineStart = 0;
@@ -59,7 +85,11 @@ export class CParser {
   private constructor(private readonly parser: Parser) {}
 
   static async create(wasm: ParserWasm): Promise<CParser> {
-    runtimeReady ??= Parser.init({ wasmBinary: wasm.runtime } as object);
+    if (!runtimeReady) {
+      // The options object becomes the Emscripten module (`var Module = moduleArg`).
+      const module: EmscriptenModule = { wasmBinary: wasm.runtime };
+      runtimeReady = Parser.init(module as object).then(() => fastTransfer(module));
+    }
     await runtimeReady;
     const language = await Language.load(wasm.language);
     const parser = new Parser();

@@ -2,7 +2,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { mergeConfigs, RULE_IDS, WorkspaceIndex, type FileSummary, type KportConfig } from '../../core';
+import { focusSummaries, mergeConfigs, RULE_IDS, WorkspaceIndex, type FileSummary, type KportConfig } from '../../core';
 import { findConfigFile, loadConfigFile } from '../node/config-file';
 import { encode } from '../node/text-file';
 import { expandPaths } from './files';
@@ -135,7 +135,7 @@ export async function main(argv: string[]): Promise<number> {
     // Pass 1 checks every file alone and collects its summary; pass 2 re-checks (or fixes) with the whole
     // tree's call graph, so a handler registered in another file, or a helper only atomic callers use, counts.
     const first = await runFiles(files, { mode: 'check', config, only: args.values.rule, summaries: true }, poolOptions);
-    const workspace = first.flatMap((r) => (r.summary ? [r.summary] : []));
+    const workspace = focusSummaries(first.flatMap((r) => (r.summary ? [r.summary] : [])));
     if (mode === 'check') {
       const again = filesNeedingWorkspace(workspace);
       const second = again.size ? await runFiles([...again], { mode, config, only: args.values.rule, workspace }, poolOptions) : [];
@@ -182,8 +182,9 @@ export async function main(argv: string[]): Promise<number> {
 }
 
 /**
- * Files whose findings can change with other files' facts: one of their non-static functions is
- * registered as an interrupt-context callback elsewhere, or called elsewhere from atomic context.
+ * Files whose findings can change with other files' facts: one of their non-static, context-sensitive
+ * functions (FileSummary.contextSensitive) is registered as an interrupt-context callback elsewhere,
+ * or called elsewhere from atomic context.
  */
 export function filesNeedingWorkspace(summaries: FileSummary[]): Set<string> {
   const index = new WorkspaceIndex();
@@ -191,7 +192,7 @@ export function filesNeedingWorkspace(summaries: FileSummary[]): Set<string> {
   const out = new Set<string>();
   for (const s of summaries)
     for (const fn of s.exported)
-      if (index.entryRegistrations(fn.name, s.path).length || index.callSites(fn.name, s.path).some((c) => c.call.atomic)) out.add(s.path);
+      if (s.contextSensitive.includes(fn.name) && (index.entryRegistrations(fn.name, s.path).length || index.callSites(fn.name, s.path).some((c) => c.call.atomic))) out.add(s.path);
   return out;
 }
 

@@ -132,14 +132,16 @@ function readError(e: unknown): string {
   return (e as Error).message;
 }
 
-/** Parses and analyzes `text`; returns findings, the ERROR-node count and rule failures. */
+/** Parses and analyzes `text`; returns findings, the ERROR-node count (fix modes only) and rule failures. */
 function analyzeText(parser: CParser, file: string, text: string, opts: JobOptions): { findings: Finding[]; syntaxErrors: number; failures: string[]; summary?: FileSummary } {
   const parsed = parser.parse(text);
   try {
     const facts = new FileFacts(parsed, file);
     const { findings, failures, shared } = analyze(facts, { config: opts.config, only: opts.only, env: { headerDefine: headerResolver(facts, file), workspace: workspaceIndex(opts.workspace) } });
     const summary = opts.summaries ? shared.context.summary() : undefined;
-    return { findings, syntaxErrors: countSyntaxErrors(parsed.root), failures: failures.map((f) => `rule ${f.rule} failed: ${f.error}`), summary };
+    // Only a fix compares ERROR counts; a check does not walk the error subtrees.
+    const syntaxErrors = opts.mode === 'check' ? 0 : countSyntaxErrors(parsed.root);
+    return { findings, syntaxErrors, failures: failures.map((f) => `rule ${f.rule} failed: ${f.error}`), summary };
   } finally {
     parsed.dispose();
   }
