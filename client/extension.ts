@@ -15,20 +15,37 @@ import { showSimulation } from './simulation-view';
 
 let client: LanguageClient | undefined;
 
-/** Restart a crashed server (keeping settings: they are pulled again on start), give up after 5 crashes in 3 minutes. */
+/** A server that crashes this many times within CRASH_WINDOW_MS is not restarted again (languageclient's default too). */
+const MAX_CRASHES = 5;
+const CRASH_WINDOW_MS = 3 * 60_000;
+
+/**
+ * Restarts a crashed server, up to MAX_CRASHES crashes in CRASH_WINDOW_MS: the fifth stops it with one error message
+ * (languageclient shows the returned `message`, with "Go to output"). The crashed server's diagnostics are cleared
+ * at once (the restarted one publishes its own; stale ones would otherwise stay until then, or forever once it gives
+ * up). Settings survive a restart: initializationOptions are read again on every start (see createClient) and the
+ * server pulls `kport` settings after initializing. The crash history starts over after giving up, so
+ * "kport: Restart Language Server" gets a fresh allowance.
+ */
 function restartingErrorHandler(): ErrorHandler {
   const crashes: number[] = [];
   return {
-    error: () => ({ action: ErrorAction.Continue }),
+    // Read/write errors (EPIPE to a server that just died) are logged to the output channel only, not shown: the close
+    // that follows a crash is handled below. Continue, not Shutdown: a client stopping on errors is never restarted.
+    error: () => ({ action: ErrorAction.Continue, handled: true }),
     closed: () => {
       const now = Date.now();
       crashes.push(now);
-      while (crashes.length && now - crashes[0] > 3 * 60_000) crashes.shift();
-      if (crashes.length > 5) {
-        void vscode.window.showErrorMessage('kport: the language server crashed 5 times in 3 minutes and will not be restarted. Use "kport: Restart Language Server" after fixing the cause.');
-        return { action: CloseAction.DoNotRestart };
+      while (crashes.length && now - crashes[0] > CRASH_WINDOW_MS) crashes.shift();
+      client?.diagnostics?.clear();
+      if (crashes.length >= MAX_CRASHES) {
+        crashes.length = 0;
+        return {
+          action: CloseAction.DoNotRestart,
+          message: `kport: the language server crashed ${MAX_CRASHES} times in 3 minutes and will not be restarted. Use "kport: Restart Language Server" after fixing the cause.`,
+        };
       }
-      return { action: CloseAction.Restart };
+      return { action: CloseAction.Restart, message: `kport: the language server stopped unexpectedly (crash ${crashes.length} of ${MAX_CRASHES} allowed in 3 minutes); restarting it.` };
     },
   };
 }
@@ -46,7 +63,8 @@ function createClient(context: vscode.ExtensionContext): LanguageClient {
       { scheme: 'file', pattern: '**/*.{c,h}' },
     ],
     synchronize: { configurationSection: 'kport', fileEvents: vscode.workspace.createFileSystemWatcher('**/{*.c,*.h,.kport.json}') },
-    initializationOptions: { settings: vscode.workspace.getConfiguration('kport') },
+    // A function: evaluated on every (re)start, so a restarted server gets the settings of now, not of activation.
+    initializationOptions: () => ({ settings: vscode.workspace.getConfiguration('kport') }),
     errorHandler: restartingErrorHandler(),
     outputChannelName: 'kport',
   };
@@ -57,7 +75,9 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   client = createClient(context);
   context.subscriptions.push(
     vscode.commands.registerCommand('kport.restartServer', async () => {
-      if (client) await client.restart();
+      if (!client) return;
+      // restart() stops first, which throws when a (re)start had failed (no connection to stop): then just start.
+      await client.restart().catch(() => client?.start());
     }),
     vscode.commands.registerCommand('kport.simulateFunction', async (uri?: string, position?: { line: number; character: number }) => {
       if (client) await showSimulation(client, uri, position);
