@@ -49,6 +49,12 @@ export interface Session {
   browser: Browser;
   page: Page;
   log: () => string;
+  /**
+   * PIDs of this session's kport language servers, from the OS process list (/proc): the processes whose command
+   * line runs dist/server.js of the kport extension installed in this session's extensions dir (the extension host
+   * forks it over IPC). Zombies have an empty command line and are not listed.
+   */
+  serverPids(): number[];
   shot(name: string): Promise<string>;
   close(): Promise<void>;
 }
@@ -126,6 +132,21 @@ export async function start(tools: Tools, vsix: string, opts: { files: string[] 
     browser,
     page,
     log: () => out,
+    serverPids() {
+      const bundle = path.join('dist', 'server.js');
+      const pids: number[] = [];
+      for (const d of fs.readdirSync('/proc')) {
+        if (!/^\d+$/.test(d)) continue;
+        let cmdline: string;
+        try {
+          cmdline = fs.readFileSync(`/proc/${d}/cmdline`, 'utf8');
+        } catch {
+          continue; // exited meanwhile
+        }
+        if (cmdline.split('\0').some((a) => a.startsWith(path.join(extensions, 'kport.kport-')) && a.endsWith(bundle))) pids.push(Number(d));
+      }
+      return pids;
+    },
     async shot(name: string) {
       const file = path.join(ARTIFACTS, `${String(++n).padStart(2, '0')}-${name}.png`);
       await page.screenshot({ path: file });

@@ -151,6 +151,75 @@ async function editUserSettings(page: Page, file: string, change: (cur: Record<s
   await until('settings.json to close', () => page.evaluate(() => document.activeElement?.closest('.monaco-editor')?.querySelector('.view-lines')?.textContent ?? ''), (t) => !t.includes('security.workspace.trust.enabled'), 10_000);
 }
 
+/**
+ * Records, on every animation frame from now on, the lines that carry an error squiggle in the active editor
+ * (one entry per change, lines joined by commas; '' when there is none), so a test can tell what the DOM showed
+ * at any moment — e.g. that a diagnostic never appeared, even for one frame.
+ */
+async function recordErrorLines(page: Page): Promise<void> {
+  // A string, not a function: tsx's keepNames would wrap the inner named closure in a helper the page lacks.
+  await page.evaluate(`(() => {
+    window.__kportLines = [];
+    const id = (window.__kportRecording = (window.__kportRecording || 0) + 1);
+    const frame = () => {
+      if (window.__kportRecording !== id) return;
+      const editor = document.querySelector('.editor-group-container.active .monaco-editor');
+      const lineAt = new Map();
+      for (const d of editor ? editor.querySelectorAll('.margin-view-overlays > div') : []) {
+        const n = d.querySelector('.line-numbers');
+        if (n) lineAt.set(d.style.top, Number(n.textContent));
+      }
+      const lines = [...(editor ? editor.querySelectorAll('.view-overlays .squiggly-error') : [])].map((sq) => lineAt.get(sq.parentElement.style.top) ?? -1);
+      const key = [...new Set(lines)].sort((a, b) => a - b).join(',');
+      if (window.__kportLines[window.__kportLines.length - 1] !== key) window.__kportLines.push(key);
+      requestAnimationFrame(frame);
+    };
+    frame();
+  })()`);
+}
+
+/** What recordErrorLines saw so far (the recording goes on). */
+async function recordedErrorLines(page: Page): Promise<string[]> {
+  return page.evaluate(() => [...(window as unknown as { __kportLines: string[] }).__kportLines]);
+}
+
+/** Stops the recording (its per-frame loop ends); what it saw stays readable. */
+async function stopRecording(page: Page): Promise<void> {
+  await page.evaluate(() => {
+    (window as unknown as { __kportRecording: number }).__kportRecording++;
+  });
+}
+
+const lineSet = (key: string) => new Set(key ? key.split(',').map(Number) : []);
+
+/**
+ * Kills the session's language server (SIGKILL, a real crash) and waits for the client to restart it: the crashed
+ * server's squiggles are cleared, a new server process appears, and squiggles published by it come back.
+ * Returns the new PID and the squiggled-line states the DOM went through after the crash.
+ */
+async function crashServer(page: Page, session: Session): Promise<{ pid: number; states: string[] }> {
+  const [old] = await until('exactly one kport server process', async () => session.serverPids(), (p) => p.length === 1, 10_000);
+  await recordErrorLines(page);
+  const before = (await recordedErrorLines(page))[0];
+  assert.ok(before, 'squiggles before the crash');
+  process.kill(old, 'SIGKILL');
+  await until('the crashed server\'s squiggles to be cleared', () => recordedErrorLines(page), (v) => v.includes(''), 10_000);
+  const [pid] = await until('a new kport server process', async () => session.serverPids(), (p) => p.length === 1 && p[0] !== old, 15_000);
+  const states = await until('squiggles from the restarted server', () => recordedErrorLines(page), (v) => v[v.length - 1] !== '' && v.lastIndexOf('') > 0, 30_000);
+  await stopRecording(page);
+  // A crash that is restarted is no news for the user: no notification (e.g. "connection to server is erroring").
+  const toasts = await page.locator('.notifications-toasts .notification-toast').allInnerTexts();
+  assert.deepEqual(toasts, [], 'no notification for a restarted crash');
+  return { pid, states: states.slice(states.indexOf('')) };
+}
+
+/** gfp-buffer is off: after the crash the DOM never showed its lines (14, 38) and ends with malloc-h (7) and mempool-resize (56). */
+function assertGfpBufferStaysOff(states: string[]): void {
+  for (const st of states) assert.ok(!lineSet(st).has(14) && !lineSet(st).has(38), `a gfp-buffer squiggle (lines 14, 38) appeared after the restart although the rule is off: ${JSON.stringify(states)}`);
+  const last = lineSet(states[states.length - 1]);
+  assert.ok(last.has(7) && last.has(56), `malloc-h (7) and mempool-resize (56) are reported again: ${JSON.stringify(states)}`);
+}
+
 /** Opens the quick-fix menu at the cursor and returns its entries (titles in menu order). */
 async function quickFixMenu(page: Page): Promise<string[]> {
   const rows = page.locator('.action-widget .monaco-list-row.action');
@@ -312,9 +381,49 @@ describe('kport in a real VS Code (code-server + Chromium)', { skip, timeout: 20
     const off = await until('gfp-buffer squiggles to go', () => squiggles(s.page), (v) => !kportErrorsAt(v).some((a) => a.endsWith(':GFP_BUFFER')));
     await s.shot('settings-gfp-buffer-off');
     assert.ok(kportErrorsAt(off).includes('7:<linux/malloc.h>'), 'other rules still report');
-    await s.shot('settings-json');
-    await editUserSettings(s.page, s.userSettings, ({ 'kport.rules': _, ...rest }) => rest);
-    await until('gfp-buffer squiggles to come back', () => squiggles(s.page), (v) => kportErrorsAt(v).filter((a) => a.endsWith(':GFP_BUFFER')).length === 2);
+    // gfp-buffer stays off through the crash steps below; the last one turns it back on.
+  });
+
+  test('a killed language server is restarted and still honors the setting changed before the crash', async () => {
+    const page = s.page;
+    const { pid, states } = await crashServer(page, s);
+    await s.shot('server-restarted-after-crash');
+    assertGfpBufferStaysOff(states);
+    const sq = kportErrorsAt(await squiggles(page));
+    assert.ok(sq.includes('7:<linux/malloc.h>') && sq.includes('56:mempool_resize'), `squiggles after the restart: ${sq.join(', ')}`);
+    assert.deepEqual(s.serverPids(), [pid]);
+  });
+
+  test('after 5 crashes in 3 minutes the client stops restarting and says so; Restart Language Server recovers', async () => {
+    const page = s.page;
+    // Crashes 2–4 (the previous step was the first): each one restarted, gfp-buffer still off.
+    for (let crash = 2; crash <= 4; crash++) assertGfpBufferStaysOff((await crashServer(page, s)).states);
+    // Crash 5: no restart, one clear message, the dead server's squiggles gone.
+    const [old] = await until('exactly one kport server process', async () => s.serverPids(), (p) => p.length === 1, 10_000);
+    process.kill(old, 'SIGKILL');
+    const toast = page.locator('.notifications-toasts .notification-toast', { hasText: 'crashed 5 times in 3 minutes' });
+    await toast.waitFor({ state: 'visible', timeout: 15_000 });
+    assert.match(await toast.innerText(), /will not be restarted.*kport: Restart Language Server/s);
+    await until('squiggles to be cleared', () => squiggles(page), (v) => v.length === 0, 10_000);
+    await s.shot('server-gave-up');
+    assert.deepEqual(s.serverPids(), [], 'no server is started again');
+    const toasts = await page.locator('.notifications-toasts .notification-toast').allInnerTexts();
+    assert.equal(toasts.length, 1, `one notification, not a second generic one: ${JSON.stringify(toasts)}`);
+    await runCommand(page, 'Notifications: Clear All Notifications');
+    // The command brings it back, with the settings.
+    await page.locator('.editor-group-container.active .monaco-editor textarea').first().focus();
+    await recordErrorLines(page);
+    await runCommand(page, 'kport: Restart Language Server');
+    await until('a new kport server process', async () => s.serverPids(), (p) => p.length === 1, 15_000);
+    const states = await until('squiggles after Restart Language Server', () => recordedErrorLines(page), (v) => v[v.length - 1] !== '', 30_000);
+    await stopRecording(page);
+    assertGfpBufferStaysOff(states);
+    await s.shot('server-restarted-by-command');
+    // The crash count starts over: the next crash is restarted again.
+    assertGfpBufferStaysOff((await crashServer(page, s)).states);
+    // Turning the rule back on reaches the restarted server.
+    await editUserSettings(page, s.userSettings, ({ 'kport.rules': _, ...rest }) => rest);
+    await until('gfp-buffer squiggles to come back', () => squiggles(page), (v) => kportErrorsAt(v).filter((a) => a.endsWith(':GFP_BUFFER')).length === 2);
     await s.shot('settings-restored');
   });
 
