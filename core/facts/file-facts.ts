@@ -98,7 +98,30 @@ function shiftInPlace(value: unknown, delta: number): void {
   }
 }
 
-const INCLUDE_PATH = /^[<"]([^>"]*)[>"]$/;
+const INCLUDE_PATH = /^[<"]([^>"\r\n]*)[>"]$/;
+
+/**
+ * The line of a directive node, with its line break. Lines end in \n, \r\n or a lone \r. The end is the
+ * node's, not the first line break after the path: a block comment opened on the directive line is part
+ * of the directive and may run over several lines (`#include <x.h> /* …\n … *\/\n`), and tree-sitter
+ * leaves a lone \r (and the blanks before it) outside the node. When other text follows on the line
+ * (`#include <x.h> junk`), the span ends at the node and does not end in a line break. The start is the
+ * line's start when only blanks precede the directive on its line, else the directive's own start.
+ */
+export function directiveLine(text: string, node: Node): Span {
+  let start = node.startIndex;
+  while (start > 0 && (text[start - 1] === ' ' || text[start - 1] === '\t')) start--;
+  if (start > 0 && text[start - 1] !== '\n' && text[start - 1] !== '\r') start = node.startIndex;
+  let end = node.endIndex;
+  if (text[end - 1] !== '\n') {
+    let j = end;
+    while (j < text.length && (text[j] === ' ' || text[j] === '\t')) j++;
+    if (j === text.length) end = j;
+    else if (text[j] === '\n') end = j + 1;
+    else if (text[j] === '\r') end = text[j + 1] === '\n' ? j + 2 : j + 1;
+  }
+  return { start, end };
+}
 
 export class FileFacts {
   readonly includes: IncludeFact[] = [];
@@ -159,16 +182,11 @@ export class FileFacts {
     for (const inc of top.includes) {
       const p = inc.childForFieldName('path');
       if (!p || this.inDeadCode(inc)) continue;
+      // A header name never spans lines; tree-sitter's `<…>` token does (`<linux/module.h␞\r#include <x>`
+      // on a CR-only file), and such a "path" is two broken lines, not an include.
       const m = INCLUDE_PATH.exec(p.text);
       if (!m) continue;
-      // Lines end in \n, \r\n or a lone \r (tree-sitter ends a directive at any of them).
-      let lineStart = inc.startIndex;
-      while (lineStart > 0 && text[lineStart - 1] !== '\n' && text[lineStart - 1] !== '\r') lineStart--;
-      const eol = /\r\n?|\n/g;
-      eol.lastIndex = p.endIndex;
-      const m2 = eol.exec(text);
-      const lineEnd = m2 ? m2.index + m2[0].length : text.length;
-      this.includes.push({ path: m[1].trim(), system: p.text.startsWith('<'), pathSpan: spanOf(p), lineSpan: { start: lineStart, end: lineEnd } });
+      this.includes.push({ path: m[1].trim(), system: p.text.startsWith('<'), pathSpan: spanOf(p), lineSpan: directiveLine(text, inc) });
     }
     for (const def of top.defines) {
       if (this.inDeadCode(def)) continue;

@@ -58,10 +58,17 @@ export const gfpHeader: Rule = {
     if (uses.length === 0) return [];
     const first = uses[0];
     const names = [...new Set(uses.map((u) => u.name))];
-    const linux = facts.includes.filter((i) => i.path.startsWith('linux/'));
-    const anchor = linux.length ? linux[linux.length - 1] : facts.includes[facts.includes.length - 1];
+    // The new line goes after the last include that ends its line (a directive followed by other text on
+    // its line would leave the new one mid-line, where tree-sitter does not see a directive), in that
+    // include's line ending; else at the top of the file, ending in \r\n if the file's first line does,
+    // else \n. Not in a lone \r there: tree-sitter-c ends a directive at a lone \r only when what follows
+    // parses, so `#include <linux/gfp.h>\r` before a broken first line merges into its ERROR and the
+    // include is not seen (after an anchor, the same line ending was already seen to end a directive).
+    const whole = facts.includes.filter((i) => i.lineSpan.end === text.length || /[\r\n]$/.test(text.slice(i.lineSpan.start, i.lineSpan.end)));
+    const linux = whole.filter((i) => i.path.startsWith('linux/'));
+    const anchor = linux.length ? linux[linux.length - 1] : whole[whole.length - 1];
     const at = anchor ? anchor.lineSpan.end : 0;
-    const anchorLine = anchor ? text.slice(anchor.lineSpan.start, anchor.lineSpan.end) : '';
+    const anchorLine = anchor ? text.slice(anchor.lineSpan.start, anchor.lineSpan.end) : /\r\n?|\n/.exec(text)?.[0] === '\r\n' ? '\r\n' : '\n';
     const needsNewline = anchor && !/[\r\n]$/.test(anchorLine);
     const eol = /\r\n$/.test(anchorLine) ? '\r\n' : /\r$/.test(anchorLine) ? '\r' : '\n';
     const local = facts.includes.filter((i) => !i.system);

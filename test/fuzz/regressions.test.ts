@@ -88,3 +88,94 @@ test('a 150,000-comment run inside broken code no longer corrupts the tree-sitte
   const r = spawnSync(process.execPath, ['--import', 'tsx', '-e', script], { encoding: 'utf8' });
   assert.equal(r.status, 0, r.stderr);
 });
+
+/** Fix-all applied twice; the second must have nothing left to change. */
+async function fixAllTwice(text: string): Promise<{ first: string; second: string; rules: string[][] }> {
+  const { analyze, applyEdits, FileFacts, preferredEdits } = await import('../../core');
+  const p = await fuzzParser();
+  const rules: string[][] = [];
+  const once = (t: string) => {
+    const parsed = p.parse(t);
+    try {
+      const { findings } = analyze(new FileFacts(parsed, 'drivers/x/x.c'));
+      rules.push(findings.map((f) => f.rule).sort());
+      return applyEdits(t, preferredEdits(findings).edits);
+    } finally {
+      parsed.dispose();
+    }
+  };
+  const first = once(text);
+  return { first, second: once(first), rules };
+}
+
+test('fuzz seed 42 #1423: a `<…>` that runs over a lone \\r into the next #include is not an include, so gfp-header inserts at the top (it went after the broken line, where tree-sitter saw no directive, and the fix-all was not idempotent)', async () => {
+  const { FileFacts } = await import('../../core');
+  const p = await fuzzParser();
+  const text = '#include <linux/types.h\r#include <linux/kernel>h>\r\rstatic int grab(void)\r{\r\tstruct page *pg = alloc_page(GFP_KERNEL);\r\t__free_page(pg);\r\treturn 0;\r}\r';
+  const parsed = p.parse(text);
+  try {
+    assert.deepEqual(new FileFacts(parsed, 'drivers/x/x.c').includes, []);
+  } finally {
+    parsed.dispose();
+  }
+  const r = await fixAllTwice(text);
+  assert.ok(r.first.startsWith('#include <linux/gfp.h>\n#include <linux/types.h\r'), JSON.stringify(r.first));
+  assert.equal(r.second, r.first);
+  assert.deepEqual(runOne(p, text).violations, []);
+  // Fuzz seed 20261125 #293: no include at all and a broken first line (a NUL in a comment). A directive
+  // ended by a lone \r before it merged into its ERROR; the include inserted at the top ends in \n.
+  const broken = '/* a note \0 here */\rstatic unsigned long grab(void)\r{\r\treturn get_zeroed_page(GFP_KERNEL);\r}\r';
+  const b = await fixAllTwice(broken);
+  assert.equal(b.first, `#include <linux/gfp.h>\n${broken}`);
+  assert.equal(b.second, b.first);
+  assert.deepEqual(runOne(p, broken).violations, []);
+});
+
+test('fuzz seed 42 #1677: a block comment opened on an #include line and closed lines later belongs to the directive, so gfp-header inserts after the comment, not inside it (the fix-all added a commented-out include on every pass)', async () => {
+  const { FileFacts } = await import('../../core');
+  const p = await fuzzParser();
+  const text = '#include <linux/module.h>\r#include <linux/sched.h> /* see the notes\r   below */\nstatic void f(void)\r{\r\tunsigned long a = __get_free_page(GFP_KERNEL);\r\tfree_page(a);\r}\r';
+  const parsed = p.parse(text);
+  try {
+    const facts = new FileFacts(parsed, 'drivers/x/x.c');
+    assert.deepEqual(facts.includes.map((i) => text.slice(i.lineSpan.start, i.lineSpan.end)), ['#include <linux/module.h>\r', '#include <linux/sched.h> /* see the notes\r   below */\n']);
+  } finally {
+    parsed.dispose();
+  }
+  const r = await fixAllTwice(text);
+  assert.ok(r.first.includes('below */\n#include <linux/gfp.h>\nstatic void f(void)'), JSON.stringify(r.first));
+  assert.equal(r.second, r.first);
+  assert.deepEqual(runOne(p, text).violations, []);
+});
+
+test('fuzz seed 42 #3903: code right after an #include on the same line (a splice) ends the include\'s line span; gfp-header anchors on the include before it instead of inserting mid-declaration (0 → 1 ERROR)', async () => {
+  const { FileFacts } = await import('../../core');
+  const p = await fuzzParser();
+  const text = '#include <linux/module.h>\n#include <linux/sched.h>static unsigned long grab(void)\n{\n\treturn __get_free_page(GFP_KERNEL);\n}\n';
+  const parsed = p.parse(text);
+  try {
+    const facts = new FileFacts(parsed, 'drivers/x/x.c');
+    assert.deepEqual(facts.includes.map((i) => text.slice(i.lineSpan.start, i.lineSpan.end)), ['#include <linux/module.h>\n', '#include <linux/sched.h>']);
+  } finally {
+    parsed.dispose();
+  }
+  const r = await fixAllTwice(text);
+  assert.ok(r.first.startsWith('#include <linux/module.h>\n#include <linux/gfp.h>\n#include <linux/sched.h>static'), JSON.stringify(r.first));
+  assert.equal(r.second, r.first);
+  assert.deepEqual(runOne(p, text).violations, []);
+});
+
+test('fuzz seed 42 #2417: gfp-header no longer inserts into the text that follows an #include on its line, which re-steered tree-sitter\'s recovery and exposed a #define to sleep-in-atomic only on the second fix-all', async () => {
+  const p = await fuzzParser();
+  // The stray `'` after the directive opens a char literal; tree-sitter's recovery then swallows the
+  // following lines, the RX_MASK #define with them, so the mask is unknown and no sleep is reported.
+  const text =
+    "#include <linux/fs.h>or rx's notes. Several calls here are fine under\n * normal memory and break only under pressure: hover them in the editor to see the simulation.\n#include <linux/pci.h>\n" +
+    '#define RX_MASK\tGFP_KERNEL\t\t/* fine outside the handler */\nstatic struct rx_buf *rx_fill(struct rx_ring *r)\n{\n\tb->page = __get_free_pages(RX_MASK, 1);\n}\n' +
+    'static void rx_irq(int irq, void *dev_id, struct pt_regs *regs)\n{\n\t\tb = rx_fill(r);\n';
+  const r = await fixAllTwice(text);
+  assert.deepEqual(r.rules, [['gfp-header'], []]);
+  assert.ok(r.first.startsWith('#include <linux/gfp.h>\n#include <linux/fs.h>or rx'), JSON.stringify(r.first));
+  assert.equal(r.second, r.first);
+  assert.deepEqual(runOne(p, text).violations, []);
+});
