@@ -194,16 +194,25 @@ export class FileContext {
 
   /** The plain-data summary the workspace index keeps for this file. */
   summary(): FileSummary {
-    const defined = new Set(this.facts.functions.map((f) => f.name));
+    // A name's first definition decides whether calls to it stay in this file.
+    const isStatic = new Map<string, boolean>();
+    for (const f of this.facts.functions) if (!isStatic.has(f.name)) isStatic.set(f.name, f.isStatic);
     const calls: FileSummary['calls'] = [];
+    // Readers ask of a callee's outside calls only "is any in process context?" and "which atomic one
+    // comes first?", so per callee the first atomic and the first process-context call are enough
+    // (a driver's hundreds of printk() calls become one entry).
+    const kept = new Set<string>();
     const valueRefs = new Set<string>();
     this.flows.forEach((flow, fnIndex) => {
       const caller = this.facts.functions[fnIndex].name;
       for (const site of flow.sites) {
         const callee = site.call.name;
-        const r = this.siteReason(site, fnIndex);
-        if (!defined.has(callee) || !this.facts.functions.find((f) => f.name === callee)?.isStatic)
+        const r = isStatic.get(callee) ? undefined : this.siteReason(site, fnIndex);
+        const key = (r ? 'a:' : 'p:') + callee;
+        if (r !== undefined && !kept.has(key)) {
+          kept.add(key);
           calls.push({ caller, callee, atomic: r ? `${r.chain.join('() → ')}(): ${r.message}` : null, line: this.line(site.call.span.start) });
+        }
         for (const a of site.call.args) for (const id of exprIdentifiers(a)) valueRefs.add(id);
       }
       for (const s of statementsOf(flow.fn)) if (s.k === 'expr') for (const a of s.assigns) for (const id of exprIdentifiers(a.value)) valueRefs.add(id);
