@@ -115,6 +115,11 @@ export function startServer(connection: Connection = createConnection(ProposedFe
     if (canPullConfig) {
       await connection.client.register(DidChangeConfigurationNotification.type, undefined).catch(() => undefined);
       await pullSettings();
+      // A document opened before the settings arrived was checked with the defaults.
+      for (const [uri, d] of open) {
+        d.analysis = undefined;
+        schedule(uri, 0);
+      }
     }
     if (parser && workspaceRoot && (indexingEnabled ?? true)) {
       const openPaths = () => new Set([...open.values()].map((d) => d.path));

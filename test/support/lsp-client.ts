@@ -27,7 +27,9 @@ export function fileUri(p: string): string {
   return pathToFileURL(path.resolve(p)).href;
 }
 
-export async function startServer(opts: { rootDir?: string; initializationOptions?: object; capabilities?: object } = {}): Promise<LspSession> {
+export async function startServer(
+  opts: { rootDir?: string; initializationOptions?: object; capabilities?: object; /** Answers workspace/configuration (default: no settings). */ configuration?: () => unknown[] | Promise<unknown[]> } = {},
+): Promise<LspSession> {
   const proc = spawn(process.execPath, [KPORT_BIN, 'lsp', '--stdio'], { stdio: ['pipe', 'pipe', 'pipe'] });
   let err = '';
   proc.stderr!.on('data', (d) => (err += d));
@@ -44,7 +46,7 @@ export async function startServer(opts: { rootDir?: string; initializationOption
       }
     }
   });
-  conn.onRequest('workspace/configuration', () => [null]);
+  conn.onRequest('workspace/configuration', () => (opts.configuration ? opts.configuration() : [null]));
   conn.onRequest('client/registerCapability', () => null);
   conn.onNotification('window/showMessage', () => undefined);
   conn.onNotification('window/logMessage', () => undefined);
