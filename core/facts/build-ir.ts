@@ -1,5 +1,6 @@
 /** Builds the IR of one function_definition node. Bounded recursion: pathological nesting degrades to `other`. */
 import type { Node } from 'web-tree-sitter';
+import { flatten } from '../parse/flat-tree';
 import { spanOf, type Span } from '../text/span';
 import type { CallEvent, Cond, Effects, Expr, FunctionFacts, Param, Stmt, VarRef } from './ir';
 import { declaratorName, functionDeclarator } from './syntax';
@@ -330,7 +331,15 @@ function paramsOf(fdecl: Node | null): Param[] {
   return out;
 }
 
-export function buildFunction(node: Node): FunctionFacts | null {
+/**
+ * The IR of a function_definition. With `parsedText` (the text the tree was parsed from) the subtree
+ * is first copied out of the WebAssembly heap in one walk (core/parse/flat-tree.ts), which makes this
+ * several times faster; the IR is the same.
+ */
+export function buildFunction(definition: Node, parsedText?: string): FunctionFacts | null {
+  const flat = parsedText === undefined ? null : flatten(definition, parsedText);
+  // FlatNode has the members of Node that the builder reads.
+  const node = flat ? (flat.node(0) as unknown as Node) : definition;
   const decl = node.childForFieldName('declarator');
   const fdecl = functionDeclarator(decl);
   const nameNode = declaratorName(fdecl ?? decl);

@@ -198,7 +198,7 @@ export class FileFacts {
     }
     for (const fn of top.functions) {
       if (this.inDeadCode(fn)) continue;
-      const facts = cache.get(fn, () => buildFunction(fn));
+      const facts = cache.get(fn, () => buildFunction(fn, file.parsedText));
       if (facts) this.functions.push(facts);
     }
     for (const decl of top.declarations) {

@@ -4,6 +4,7 @@
  * dispose().
  */
 import { Edit, Language, Parser, type Node, type Tree } from 'web-tree-sitter';
+import { enableFlatTrees } from './flat-tree';
 import { neutralize } from './neutralize';
 
 export interface ParserWasm {
@@ -44,6 +45,16 @@ export interface ParseOptions {
 }
 
 let runtimeReady: Promise<void> | undefined;
+let runtimeModule: EmscriptenModule | undefined;
+
+/**
+ * The runtime's Emscripten module (the object CParser.create handed to Parser.init), once it is
+ * initialised; undefined if another Parser.init() came first. The fuzz harness reads the size of the
+ * WebAssembly memory from its HEAP8.
+ */
+export function wasmRuntimeModule(): { HEAP8?: Int8Array } | undefined {
+  return runtimeModule?.HEAP32 ? (runtimeModule as { HEAP8?: Int8Array }) : undefined;
+}
 
 interface EmscriptenModule {
   wasmBinary: Uint8Array;
@@ -88,7 +99,11 @@ export class CParser {
     if (!runtimeReady) {
       // The options object becomes the Emscripten module (`var Module = moduleArg`).
       const module: EmscriptenModule = { wasmBinary: wasm.runtime };
-      runtimeReady = Parser.init(module as object).then(() => fastTransfer(module));
+      runtimeReady = Parser.init(module as object).then(() => {
+        runtimeModule = module;
+        fastTransfer(module);
+        enableFlatTrees(module as unknown as Record<string, unknown>);
+      });
     }
     await runtimeReady;
     const language = await Language.load(wasm.language);

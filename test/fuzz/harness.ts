@@ -5,37 +5,32 @@
  *
  * WebAssembly heap: web-tree-sitter does not export its Emscripten module, but the options object
  * given to the first Parser.init() *becomes* that module (`var Module = moduleArg`), and Emscripten
- * stores `Module.HEAP8` (a view of the wasm memory) on it after every memory growth. So we initialise
- * the runtime ourselves before CParser.create() (whose own Parser.init then reuses the same module) and
- * read `HEAP8.buffer.byteLength`. Wasm memory never shrinks, so a leak of trees shows as growth after
- * warm-up; a flat figure over 10,000 iterations means trees are freed.
+ * stores `Module.HEAP8` (a view of the wasm memory) on it after every memory growth. CParser.create()
+ * keeps that object (wasmRuntimeModule()), and we read `HEAP8.buffer.byteLength`. Wasm memory never
+ * shrinks, so a leak of trees or cursors shows as growth after warm-up; a flat figure over 10,000
+ * iterations means they are freed.
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { Parser } from 'web-tree-sitter';
+import { wasmRuntimeModule } from '../../core/parse/parser';
 import { analyze, applyEdits, countSyntaxErrors, CParser, FileFacts, hoverAt, preferredEdits, simulateFunction, type Finding, type TextEdit } from '../../core';
 import { ROOT } from '../support/lsp-client';
 import { loadCorpus, mutant, rand } from './mutate';
 
-const moduleOptions: { wasmBinary?: Uint8Array; HEAP8?: Int8Array } = {};
 let parserP: Promise<CParser> | undefined;
 
-/** A CParser whose runtime module we can observe (see the header comment). Call before any other parser. */
+/** The parser the fuzzer drives (the production one: i32 fast path and flat trees on). */
 export function fuzzParser(): Promise<CParser> {
-  parserP ??= (async () => {
-    moduleOptions.wasmBinary = fs.readFileSync(path.join(ROOT, 'node_modules/web-tree-sitter/web-tree-sitter.wasm'));
-    await Parser.init(moduleOptions as object);
-    return CParser.create({
-      runtime: moduleOptions.wasmBinary,
-      language: fs.readFileSync(path.join(ROOT, 'node_modules/tree-sitter-c/tree-sitter-c.wasm')),
-    });
-  })();
+  parserP ??= CParser.create({
+    runtime: fs.readFileSync(path.join(ROOT, 'node_modules/web-tree-sitter/web-tree-sitter.wasm')),
+    language: fs.readFileSync(path.join(ROOT, 'node_modules/tree-sitter-c/tree-sitter-c.wasm')),
+  });
   return parserP;
 }
 
 /** Bytes of WebAssembly memory of the tree-sitter runtime, or undefined if another module won the init race. */
 export function wasmHeapBytes(): number | undefined {
-  return moduleOptions.HEAP8?.buffer.byteLength;
+  return wasmRuntimeModule()?.HEAP8?.buffer.byteLength;
 }
 
 export interface Violation {

@@ -1,0 +1,207 @@
+/**
+ * A subtree copied out of the WebAssembly heap in one cursor walk, read through the few Node members
+ * the IR builder uses (type, text, startIndex, endIndex, id, isNamed, children, namedChildren,
+ * childForFieldName).
+ *
+ * Why: web-tree-sitter's Node API costs about 0.6 µs per access (the node is marshalled into a
+ * transfer buffer by JavaScript, a wasm call, a new Node object), and building a function's IR asks
+ * several per node: on a kernel tree that was as much time as parsing. Here the cursor state stays in
+ * web-tree-sitter's transfer buffer between its own exported cursor functions (each reads the cursor
+ * from there and writes it back after a move), so a node costs a handful of plain wasm calls and the
+ * builder then runs on JavaScript arrays.
+ *
+ * It relies on web-tree-sitter internals (the `_ts_tree_cursor_*_wasm` exports and `_ts_init()`
+ * returning the transfer buffer), checked once at start-up; without them the builder uses real nodes.
+ * test/core/flat-tree.test.ts checks that the IR is the same both ways.
+ */
+import type { Node, TreeCursor } from 'web-tree-sitter';
+
+/** The Emscripten module's exports this needs (the options object given to Parser.init becomes it). */
+export interface CursorExports {
+  _ts_init(): number;
+  _ts_tree_cursor_goto_first_child_wasm(tree: number): number;
+  _ts_tree_cursor_goto_next_sibling_wasm(tree: number): number;
+  _ts_tree_cursor_goto_parent_wasm(tree: number): number;
+  _ts_tree_cursor_current_node_type_id_wasm(tree: number): number;
+  _ts_tree_cursor_current_field_id_wasm(tree: number): number;
+  _ts_tree_cursor_start_index_wasm(tree: number): number;
+  _ts_tree_cursor_end_index_wasm(tree: number): number;
+  HEAP32: Int32Array;
+}
+
+const NEEDED = [
+  '_ts_init',
+  '_ts_tree_cursor_goto_first_child_wasm',
+  '_ts_tree_cursor_goto_next_sibling_wasm',
+  '_ts_tree_cursor_goto_parent_wasm',
+  '_ts_tree_cursor_current_node_type_id_wasm',
+  '_ts_tree_cursor_current_field_id_wasm',
+  '_ts_tree_cursor_start_index_wasm',
+  '_ts_tree_cursor_end_index_wasm',
+];
+
+let cursorExports: CursorExports | null = null;
+let transferBuffer = 0;
+
+/** Enables flat copies when the module has what they need; returns whether it did. */
+export function enableFlatTrees(module: Record<string, unknown>): boolean {
+  if (!NEEDED.every((k) => typeof module[k] === 'function') || !(module.HEAP32 instanceof Int32Array)) return false;
+  cursorExports = module as unknown as CursorExports;
+  // ts_init() only writes the language versions into the buffer and returns its address.
+  transferBuffer = cursorExports._ts_init();
+  return true;
+}
+
+export function disableFlatTrees(): void {
+  cursorExports = null;
+}
+
+/** Node types and field names by id, from the tree's language. */
+interface Names {
+  types: readonly string[];
+  fields: readonly (string | null)[];
+  nodeTypeIsNamed(typeId: number): boolean;
+}
+
+// Named-ness belongs to the (aliased) symbol the cursor reports: one lookup per type, not per node.
+const namedTables = new WeakMap<object, Map<number, boolean>>();
+function namedTable(language: Names): Map<number, boolean> {
+  let t = namedTables.get(language);
+  if (!t) namedTables.set(language, (t = new Map()));
+  return t;
+}
+
+export class FlatTree {
+  readonly type: string[] = [];
+  readonly field: (string | null)[] = [];
+  readonly start: number[] = [];
+  readonly end: number[] = [];
+  readonly named: boolean[] = [];
+  readonly firstChild: number[] = [];
+  readonly nextSibling: number[] = [];
+  private readonly nodes: (FlatNode | undefined)[] = [];
+
+  constructor(readonly text: string) {}
+
+  node(index: number): FlatNode {
+    return (this.nodes[index] ??= new FlatNode(this, index));
+  }
+
+  /** Adds a node as the next child of `parent` (or the root when -1). */
+  add(parent: number, lastChild: number[], type: string, field: string | null, start: number, end: number, named: boolean): number {
+    const i = this.type.length;
+    this.type.push(type);
+    this.field.push(field);
+    this.start.push(start);
+    this.end.push(end);
+    this.named.push(named);
+    this.firstChild.push(-1);
+    this.nextSibling.push(-1);
+    if (parent >= 0) {
+      const prev = lastChild[parent];
+      if (prev < 0) this.firstChild[parent] = i;
+      else this.nextSibling[prev] = i;
+      lastChild[parent] = i;
+    }
+    lastChild.push(-1);
+    return i;
+  }
+}
+
+/** A node of a FlatTree, with the Node members the IR builder reads. */
+export class FlatNode {
+  constructor(
+    private readonly tree: FlatTree,
+    readonly id: number,
+  ) {}
+
+  get type(): string {
+    return this.tree.type[this.id];
+  }
+
+  get startIndex(): number {
+    return this.tree.start[this.id];
+  }
+
+  get endIndex(): number {
+    return this.tree.end[this.id];
+  }
+
+  get isNamed(): boolean {
+    return this.tree.named[this.id];
+  }
+
+  get text(): string {
+    return this.tree.text.slice(this.tree.start[this.id], this.tree.end[this.id]);
+  }
+
+  get children(): FlatNode[] {
+    const out: FlatNode[] = [];
+    for (let c = this.tree.firstChild[this.id]; c >= 0; c = this.tree.nextSibling[c]) out.push(this.tree.node(c));
+    return out;
+  }
+
+  get namedChildren(): FlatNode[] {
+    const out: FlatNode[] = [];
+    for (let c = this.tree.firstChild[this.id]; c >= 0; c = this.tree.nextSibling[c]) if (this.tree.named[c]) out.push(this.tree.node(c));
+    return out;
+  }
+
+  childForFieldName(name: string): FlatNode | null {
+    for (let c = this.tree.firstChild[this.id]; c >= 0; c = this.tree.nextSibling[c]) if (this.tree.field[c] === name) return this.tree.node(c);
+    return null;
+  }
+}
+
+/**
+ * The subtree under `node` as a FlatTree (its root is node(0)), or null when flat copies are off.
+ * `text` is the text the tree was parsed from (Node.text slices the same).
+ */
+export function flatten(node: Node, text: string): FlatTree | null {
+  const m = cursorExports;
+  if (!m) return null;
+  const language = (node.tree as unknown as { language: Names }).language;
+  const tree = (node.tree as unknown as { 0: number })[0];
+  const { types, fields } = language;
+  const namedByType = namedTable(language);
+  // walk() marshals the node, creates the cursor in the transfer buffer and copies it into the JS
+  // cursor; from here on only the exports below touch the buffer.
+  const cursor: TreeCursor = node.walk();
+  const flat = new FlatTree(text);
+  try {
+    const lastChild: number[] = [];
+    const parents: number[] = [-1];
+    let depth = 0;
+    for (;;) {
+      const typeId = m._ts_tree_cursor_current_node_type_id_wasm(tree);
+      let named = namedByType.get(typeId);
+      if (named === undefined) namedByType.set(typeId, (named = language.nodeTypeIsNamed(typeId)));
+      const fieldId = depth === 0 ? 0 : m._ts_tree_cursor_current_field_id_wasm(tree);
+      const index = flat.add(
+        parents[depth],
+        lastChild,
+        types[typeId] || 'ERROR',
+        fieldId ? (fields[fieldId] ?? null) : null,
+        m._ts_tree_cursor_start_index_wasm(tree),
+        m._ts_tree_cursor_end_index_wasm(tree),
+        named,
+      );
+      if (m._ts_tree_cursor_goto_first_child_wasm(tree) === 1) {
+        parents[++depth] = index;
+        continue;
+      }
+      while (depth > 0 && m._ts_tree_cursor_goto_next_sibling_wasm(tree) !== 1) {
+        m._ts_tree_cursor_goto_parent_wasm(tree);
+        depth--;
+      }
+      if (depth === 0) break;
+    }
+  } finally {
+    // Hand the cursor's current state back to the JS object so that delete() frees what is allocated.
+    const handles = (cursor as unknown as { handles: number[] }).handles;
+    const heap = m.HEAP32;
+    for (let i = 0; i < 4; i++) handles[i] = heap[(transferBuffer >> 2) + i];
+    cursor.delete();
+  }
+  return flat;
+}

@@ -1,0 +1,85 @@
+/**
+ * The IR built from flat copies of the tree (core/parse/flat-tree.ts, the fast path) is the IR built
+ * from web-tree-sitter's nodes, for every function of our fixtures and examples, including broken code
+ * (ERROR and MISSING nodes) and GNU C.
+ */
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { test } from 'node:test';
+import { CParser } from '../../core';
+import { buildFunction, scanTopLevel } from '../../core/facts/build-ir';
+import { flatten } from '../../core/parse/flat-tree';
+import { ROOT } from '../support/lsp-client';
+
+async function parser(): Promise<CParser> {
+  return CParser.create({
+    runtime: fs.readFileSync(path.join(ROOT, 'node_modules/web-tree-sitter/web-tree-sitter.wasm')),
+    language: fs.readFileSync(path.join(ROOT, 'node_modules/tree-sitter-c/tree-sitter-c.wasm')),
+  });
+}
+
+function sources(): { file: string; text: string }[] {
+  const out: { file: string; text: string }[] = [];
+  const walk = (dir: string) => {
+    for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
+      const p = path.join(dir, e.name);
+      if (e.isDirectory()) walk(p);
+      else if (/\.[ch]$/.test(e.name)) out.push({ file: path.relative(ROOT, p), text: fs.readFileSync(p, 'latin1') });
+    }
+  };
+  walk(path.join(ROOT, 'examples'));
+  walk(path.join(ROOT, 'test', 'fixtures'));
+  return out;
+}
+
+const BROKEN = `static int f(int a)
+{
+\tif (a > (3 {
+\t\treturn kmalloc(a, GFP_KERNEL;
+\tx = g(1,, 2);
+\tswitch (a) { case 1: h(); default: ; }
+}
+`;
+
+test('flat copies give the same IR as nodes', async () => {
+  const p = await parser();
+  let functions = 0;
+  for (const { file, text } of [...sources(), { file: 'broken', text: BROKEN }]) {
+    const parsed = p.parse(text);
+    try {
+      for (const fn of scanTopLevel(parsed.root).functions) {
+        const viaNodes = buildFunction(fn);
+        const viaFlat = buildFunction(fn, parsed.parsedText);
+        assert.deepEqual(viaFlat, viaNodes, `${file}: function at ${fn.startIndex}`);
+        functions++;
+      }
+    } finally {
+      parsed.dispose();
+    }
+  }
+  assert.ok(functions > 100, `checked ${functions} functions`);
+});
+
+test('a flat copy has the tree of the node: types, fields, spans and children', async () => {
+  const p = await parser();
+  const parsed = p.parse('int f(void) { return g(1) + 2; }\n');
+  try {
+    const fn = scanTopLevel(parsed.root).functions[0];
+    const flat = flatten(fn, parsed.parsedText);
+    assert.ok(flat, 'flat trees are enabled with the production parser');
+    const root = flat.node(0);
+    assert.equal(root.type, 'function_definition');
+    const ret = root.childForFieldName('body')!.namedChildren[0];
+    assert.equal(ret.type, 'return_statement');
+    const sum = ret.namedChildren[0];
+    assert.equal(sum.type, 'binary_expression');
+    assert.equal(sum.childForFieldName('operator')!.text, '+');
+    assert.equal(sum.childForFieldName('left')!.text, 'g(1)');
+    assert.deepEqual(sum.children.map((c) => c.type), ['call_expression', '+', 'number_literal']);
+    assert.equal(sum.startIndex, parsed.text.indexOf('g(1)'));
+    assert.equal(sum.endIndex, parsed.text.indexOf(';'));
+  } finally {
+    parsed.dispose();
+  }
+});
