@@ -179,3 +179,20 @@ test('fuzz seed 42 #2417: gfp-header no longer inserts into the text that follow
   assert.equal(r.second, r.first);
   assert.deepEqual(runOne(p, text).violations, []);
 });
+
+test('an edit that breaks clean code gives the tree a fresh parse gives (incremental parsing kept `int` as a primitive_type inside the new ERROR: fuzz seed 42 #2340, #3381)', async () => {
+  const p = await fuzzParser();
+  const before = 'struct s { int x; };\nstatic int f(void) { return 0; }\n';
+  const after = before.replace('};', '}');
+  const old = p.parse(before);
+  assert.equal(old.root.hasError, false);
+  const incremental = p.reparse(old, after);
+  const fresh = p.parse(after);
+  try {
+    assert.equal(incremental.root.toString(), fresh.root.toString());
+  } finally {
+    incremental.dispose();
+    fresh.dispose();
+  }
+  assert.deepEqual(runOne(p, after, { base: before }).violations, []);
+});
