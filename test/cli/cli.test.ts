@@ -63,3 +63,31 @@ test('across files: a handler registered in another file and its non-static help
   const withJobs = run(['check', '--format', 'json', '--jobs', '2', 'test/fixtures/workspace/irq-split']);
   assert.equal(withJobs.stdout, r.stdout, 'workers give the same answer');
 });
+
+test('the second pass: only files whose allocating functions are called atomically elsewhere, with only those calls', async () => {
+  const { CParser, FileFacts, summarizeFile, focusSummaries } = await import('../../core');
+  const { filesNeedingWorkspace } = await import('../../server/cli/main');
+  const parser = await CParser.create({
+    runtime: fs.readFileSync(path.join(ROOT, 'node_modules/web-tree-sitter/web-tree-sitter.wasm')),
+    language: fs.readFileSync(path.join(ROOT, 'node_modules/tree-sitter-c/tree-sitter-c.wasm')),
+  });
+  const summary = (file: string, text: string) => {
+    const parsed = parser.parse(text);
+    try {
+      return summarizeFile(new FileFacts(parsed, file));
+    } finally {
+      parsed.dispose();
+    }
+  };
+  const helpers = summary('helpers.c', `void *helper_alloc(int n)\n{\n\treturn kmalloc(n, GFP_KERNEL);\n}\n\nint helper_count(int n)\n{\n\treturn n + 1;\n}\n\nstatic void *grab(int n)\n{\n\treturn kmalloc(n, GFP_KERNEL);\n}\n\nvoid *helper_wrap(int n)\n{\n\treturn grab(n);\n}\n`);
+  const count = summary('count.c', `static spinlock_t lock;\n\nint count(int n)\n{\n\tint r;\n\tspin_lock(&lock);\n\tr = helper_count(n);\n\tspin_unlock(&lock);\n\treturn r;\n}\n`);
+  assert.deepEqual(helpers.contextSensitive.sort(), ['grab', 'helper_alloc', 'helper_wrap']);
+  assert.deepEqual(count.contextSensitive, []);
+  assert.ok(count.calls.some((c) => c.callee === 'helper_count' && c.atomic), 'helper_count is called with a spinlock held');
+  assert.deepEqual([...filesNeedingWorkspace([helpers, count])], [], 'helper_count allocates nothing: no finding can change');
+  const user = summary('user.c', `static spinlock_t lock;\n\nvoid *user(int n)\n{\n\tvoid *p;\n\tspin_lock(&lock);\n\tp = helper_wrap(n);\n\tr = helper_count(n);\n\tspin_unlock(&lock);\n\treturn p;\n}\n`);
+  assert.deepEqual([...filesNeedingWorkspace([helpers, count, user])], ['helpers.c']);
+  const focused = focusSummaries([helpers, count, user]);
+  assert.deepEqual(focused[2].calls.map((c) => c.callee), ['helper_wrap'], 'only calls of context-sensitive functions travel to the second pass');
+  assert.deepEqual(focused[1].calls, []);
+});
