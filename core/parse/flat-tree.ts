@@ -26,6 +26,11 @@ export interface CursorExports {
   _ts_tree_cursor_current_field_id_wasm(tree: number): number;
   _ts_tree_cursor_start_index_wasm(tree: number): number;
   _ts_tree_cursor_end_index_wasm(tree: number): number;
+  _ts_tree_cursor_current_node_is_missing_wasm(tree: number): number;
+  /** Writes the cursor's current node into the transfer buffer (over the cursor). */
+  _ts_tree_cursor_current_node_wasm(tree: number): void;
+  /** Reads a node from the transfer buffer. */
+  _ts_node_has_error_wasm(tree: number): number;
   HEAP32: Int32Array;
 }
 
@@ -38,6 +43,9 @@ const NEEDED = [
   '_ts_tree_cursor_current_field_id_wasm',
   '_ts_tree_cursor_start_index_wasm',
   '_ts_tree_cursor_end_index_wasm',
+  '_ts_tree_cursor_current_node_is_missing_wasm',
+  '_ts_tree_cursor_current_node_wasm',
+  '_ts_node_has_error_wasm',
 ];
 
 let cursorExports: CursorExports | null = null;
@@ -204,4 +212,56 @@ export function flatten(node: Node, text: string): FlatTree | null {
     cursor.delete();
   }
   return flat;
+}
+
+/** tree-sitter's ERROR symbol, `(TSSymbol)-1`. */
+const ERROR_SYMBOL = 0xffff;
+
+/**
+ * ERROR and MISSING nodes under `root`, descending only into subtrees that contain one (as
+ * countSyntaxErrors in parser.ts does with Node objects: on a broken 1 MB file that walk made a Node
+ * per node and took seconds, mostly garbage collection). Null when flat copies are off.
+ */
+export function countErrorNodes(root: Node): number | null {
+  const m = cursorExports;
+  if (!m) return null;
+  const tree = (root.tree as unknown as { 0: number })[0];
+  const cursor: TreeCursor = root.walk();
+  const tb = transferBuffer >> 2;
+  let count = 0;
+  try {
+    let depth = 0;
+    for (;;) {
+      const missing = m._ts_tree_cursor_current_node_is_missing_wasm(tree) === 1;
+      if (missing || m._ts_tree_cursor_current_node_type_id_wasm(tree) === ERROR_SYMBOL) count++;
+      let descend = missing;
+      if (!missing) {
+        // has_error is a node function: put the current node in the buffer, ask, put the cursor back.
+        let heap = m.HEAP32;
+        const c0 = heap[tb], c1 = heap[tb + 1], c2 = heap[tb + 2], c3 = heap[tb + 3];
+        m._ts_tree_cursor_current_node_wasm(tree);
+        descend = m._ts_node_has_error_wasm(tree) === 1;
+        heap = m.HEAP32; // a wasm call may have grown the memory (new view)
+        heap[tb] = c0;
+        heap[tb + 1] = c1;
+        heap[tb + 2] = c2;
+        heap[tb + 3] = c3;
+      }
+      if (descend && m._ts_tree_cursor_goto_first_child_wasm(tree) === 1) {
+        depth++;
+        continue;
+      }
+      while (depth > 0 && m._ts_tree_cursor_goto_next_sibling_wasm(tree) !== 1) {
+        m._ts_tree_cursor_goto_parent_wasm(tree);
+        depth--;
+      }
+      if (depth === 0) break;
+    }
+  } finally {
+    const handles = (cursor as unknown as { handles: number[] }).handles;
+    const heap = m.HEAP32;
+    for (let i = 0; i < 4; i++) handles[i] = heap[tb + i];
+    cursor.delete();
+  }
+  return count;
 }

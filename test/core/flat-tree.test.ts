@@ -83,3 +83,27 @@ test('a flat copy has the tree of the node: types, fields, spans and children', 
     parsed.dispose();
   }
 });
+
+test('ERROR and MISSING nodes counted with the cursor equal the count through Node objects', async () => {
+  const { countSyntaxErrors, countSyntaxErrorsByNodes } = await import('../../core/parse/parser');
+  const { countErrorNodes } = await import('../../core/parse/flat-tree');
+  const { loadCorpus, mutant, rand } = await import('../fuzz/mutate');
+  const p = await parser();
+  const corpus = loadCorpus();
+  const r = rand(20261125);
+  const texts = [...sources().map((s) => s.text), BROKEN, 'int f(void) { return g(1 }\n', ')))((( {{{ ;;; \0 \u00e9'];
+  for (let i = 0; i < 150; i++) texts.push(mutant(r, corpus).text);
+  let broken = 0;
+  for (const text of texts) {
+    const parsed = p.parse(text);
+    try {
+      const expected = countSyntaxErrorsByNodes(parsed.root);
+      if (expected) broken++;
+      assert.equal(countErrorNodes(parsed.root), expected);
+      assert.equal(countSyntaxErrors(parsed.root), expected);
+    } finally {
+      parsed.dispose();
+    }
+  }
+  assert.ok(broken > 50, `${broken} inputs with syntax errors`);
+});
