@@ -80,39 +80,87 @@ function namedTable(language: Names): Map<number, boolean> {
 }
 
 export class FlatTree {
-  readonly type: string[] = [];
-  readonly field: (string | null)[] = [];
-  readonly start: number[] = [];
-  readonly end: number[] = [];
-  readonly named: boolean[] = [];
-  readonly firstChild: number[] = [];
-  readonly nextSibling: number[] = [];
-  private readonly nodes: (FlatNode | undefined)[] = [];
+  /** Node count. */
+  size = 0;
+  private typeIds = new Uint16Array(256);
+  private fieldIds = new Uint16Array(256);
+  start = new Int32Array(256);
+  end = new Int32Array(256);
+  private namedFlags = new Uint8Array(256);
+  firstChild = new Int32Array(256);
+  nextSibling = new Int32Array(256);
+  /** Per node: its last child so far, while the tree is built. */
+  private lastChild = new Int32Array(256);
+  private nodes: (FlatNode | undefined)[] = [];
 
-  constructor(readonly text: string) {}
+  constructor(
+    readonly text: string,
+    private readonly names: Names,
+  ) {}
+
+  typeOf(index: number): string {
+    return this.names.types[this.typeIds[index]] || 'ERROR';
+  }
+
+  fieldOf(index: number): string | null {
+    const f = this.fieldIds[index];
+    return f ? (this.names.fields[f] ?? null) : null;
+  }
+
+  isNamed(index: number): boolean {
+    return this.namedFlags[index] === 1;
+  }
 
   node(index: number): FlatNode {
-    return (this.nodes[index] ??= new FlatNode(this, index));
+    let n = this.nodes[index];
+    if (!n) {
+      n = new FlatNode(this, index);
+      this.nodes[index] = n;
+    }
+    return n;
   }
 
   /** Adds a node as the next child of `parent` (or the root when -1). */
-  add(parent: number, lastChild: number[], type: string, field: string | null, start: number, end: number, named: boolean): number {
-    const i = this.type.length;
-    this.type.push(type);
-    this.field.push(field);
-    this.start.push(start);
-    this.end.push(end);
-    this.named.push(named);
-    this.firstChild.push(-1);
-    this.nextSibling.push(-1);
+  add(parent: number, typeId: number, fieldId: number, start: number, end: number, named: boolean): number {
+    const i = this.size++;
+    if (i === this.typeIds.length) this.grow();
+    this.typeIds[i] = typeId;
+    this.fieldIds[i] = fieldId;
+    this.start[i] = start;
+    this.end[i] = end;
+    this.namedFlags[i] = named ? 1 : 0;
+    this.firstChild[i] = -1;
+    this.nextSibling[i] = -1;
+    this.lastChild[i] = -1;
     if (parent >= 0) {
-      const prev = lastChild[parent];
+      const prev = this.lastChild[parent];
       if (prev < 0) this.firstChild[parent] = i;
       else this.nextSibling[prev] = i;
-      lastChild[parent] = i;
+      this.lastChild[parent] = i;
     }
-    lastChild.push(-1);
     return i;
+  }
+
+  /** Done adding: a dense array for the node objects made on demand. */
+  seal(): void {
+    this.nodes = new Array(this.size).fill(undefined);
+  }
+
+  private grow(): void {
+    const n = this.typeIds.length * 2;
+    const more = <T extends Uint16Array | Int32Array | Uint8Array>(a: T, make: new (n: number) => T): T => {
+      const b = new make(n);
+      b.set(a);
+      return b;
+    };
+    this.typeIds = more(this.typeIds, Uint16Array);
+    this.fieldIds = more(this.fieldIds, Uint16Array);
+    this.start = more(this.start, Int32Array);
+    this.end = more(this.end, Int32Array);
+    this.namedFlags = more(this.namedFlags, Uint8Array);
+    this.firstChild = more(this.firstChild, Int32Array);
+    this.nextSibling = more(this.nextSibling, Int32Array);
+    this.lastChild = more(this.lastChild, Int32Array);
   }
 }
 
@@ -124,7 +172,7 @@ export class FlatNode {
   ) {}
 
   get type(): string {
-    return this.tree.type[this.id];
+    return this.tree.typeOf(this.id);
   }
 
   get startIndex(): number {
@@ -136,7 +184,7 @@ export class FlatNode {
   }
 
   get isNamed(): boolean {
-    return this.tree.named[this.id];
+    return this.tree.isNamed(this.id);
   }
 
   get text(): string {
@@ -151,12 +199,12 @@ export class FlatNode {
 
   get namedChildren(): FlatNode[] {
     const out: FlatNode[] = [];
-    for (let c = this.tree.firstChild[this.id]; c >= 0; c = this.tree.nextSibling[c]) if (this.tree.named[c]) out.push(this.tree.node(c));
+    for (let c = this.tree.firstChild[this.id]; c >= 0; c = this.tree.nextSibling[c]) if (this.tree.isNamed(c)) out.push(this.tree.node(c));
     return out;
   }
 
   childForFieldName(name: string): FlatNode | null {
-    for (let c = this.tree.firstChild[this.id]; c >= 0; c = this.tree.nextSibling[c]) if (this.tree.field[c] === name) return this.tree.node(c);
+    for (let c = this.tree.firstChild[this.id]; c >= 0; c = this.tree.nextSibling[c]) if (this.tree.fieldOf(c) === name) return this.tree.node(c);
     return null;
   }
 }
@@ -170,26 +218,22 @@ export function flatten(node: Node, text: string): FlatTree | null {
   if (!m) return null;
   const language = (node.tree as unknown as { language: Names }).language;
   const tree = (node.tree as unknown as { 0: number })[0];
-  const { types, fields } = language;
   const namedByType = namedTable(language);
   // walk() marshals the node, creates the cursor in the transfer buffer and copies it into the JS
   // cursor; from here on only the exports below touch the buffer.
   const cursor: TreeCursor = node.walk();
-  const flat = new FlatTree(text);
+  const flat = new FlatTree(text, language);
   try {
-    const lastChild: number[] = [];
     const parents: number[] = [-1];
     let depth = 0;
     for (;;) {
       const typeId = m._ts_tree_cursor_current_node_type_id_wasm(tree);
       let named = namedByType.get(typeId);
       if (named === undefined) namedByType.set(typeId, (named = language.nodeTypeIsNamed(typeId)));
-      const fieldId = depth === 0 ? 0 : m._ts_tree_cursor_current_field_id_wasm(tree);
       const index = flat.add(
         parents[depth],
-        lastChild,
-        types[typeId] || 'ERROR',
-        fieldId ? (fields[fieldId] ?? null) : null,
+        typeId,
+        depth === 0 ? 0 : m._ts_tree_cursor_current_field_id_wasm(tree),
         m._ts_tree_cursor_start_index_wasm(tree),
         m._ts_tree_cursor_end_index_wasm(tree),
         named,
@@ -204,6 +248,7 @@ export function flatten(node: Node, text: string): FlatTree | null {
       }
       if (depth === 0) break;
     }
+    flat.seal();
   } finally {
     // Hand the cursor's current state back to the JS object so that delete() frees what is allocated.
     const handles = (cursor as unknown as { handles: number[] }).handles;
