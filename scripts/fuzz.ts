@@ -3,7 +3,7 @@
  * Prints iterations, crashes (with the mutation names to reproduce), max time per file and the
  * WebAssembly heap before/after. Exit code 1 if any invariant was violated. See test/fuzz/harness.ts.
  */
-import { campaign, wasmHeapBytes } from '../test/fuzz/harness';
+import { BOUND_MS_PER_MB, campaign, wasmHeapBytes } from '../test/fuzz/harness';
 
 function arg(name: string, dflt: number): number {
   const i = process.argv.indexOf(`--${name}`);
@@ -18,7 +18,7 @@ const boundMs = arg('bound-ms', 2000);
 const mb = (b?: number) => (b === undefined ? 'n/a' : `${(b / 1048576).toFixed(1)} MiB`);
 
 (async () => {
-  console.log(`kport fuzz: ${iterations} iterations, seed ${seed}, bound ${boundMs} ms per file`);
+  console.log(`kport fuzz: ${iterations} iterations, seed ${seed}, bound ${boundMs} ms per file (${BOUND_MS_PER_MB} ms per MB above that)`);
   const every = Math.max(1, Math.floor(iterations / 20));
   const r = await campaign({
     iterations,

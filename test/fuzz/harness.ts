@@ -95,7 +95,10 @@ function analyzeText(parser: CParser, text: string): Finding[] {
 }
 
 export interface RunOptions {
-  /** Time bound for the analysis of one file (parse → facts → rules → simulation → hover). */
+  /**
+   * Time bound for the analysis of one file (parse → facts → rules → simulation → hover): this many ms,
+   * or BOUND_MS_PER_MB per MB of input when that is more.
+   */
   boundMs?: number;
   /** Verify at most this many individual fixes per file (each is a re-parse); the rest are sampled out. */
   maxFixes?: number;
@@ -103,9 +106,17 @@ export interface RunOptions {
   base?: string;
 }
 
+/**
+ * The time bound grows with the input past 1.6 MB: tree-sitter alone needs 0.6–0.9 s to parse a broken
+ * 1–2 MB single line on this machine, so a flat 2 s flagged linear work on the largest mutants. What the
+ * bound is for, superlinear blow-ups (20k nested parentheses, 1 MB of `GFP_ATOMIC|…`, which took
+ * 10–98 s), still fails it by far.
+ */
+export const BOUND_MS_PER_MB = 1250;
+
 /** Runs one text through everything; never throws (exceptions become violations). */
 export function runOne(parser: CParser, text: string, opts: RunOptions = {}): FileResult {
-  const bound = opts.boundMs ?? 2000;
+  const bound = Math.max(opts.boundMs ?? 2000, (text.length / 1_000_000) * BOUND_MS_PER_MB);
   const violations: Violation[] = [];
   const t0 = performance.now();
   let findings: Finding[] = [];
