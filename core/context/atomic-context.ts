@@ -4,7 +4,7 @@
  * locations that make it so.
  */
 import type { FileFacts } from '../facts/file-facts';
-import { allCalls, assignmentsOf, exprIdentifiers, statementsOf, type Expr, type FunctionFacts } from '../facts/ir';
+import { allCalls, exprIdentifiers, statementsOf, valueIdentifiersOf, type Expr, type FunctionFacts } from '../facts/ir';
 import type { Related } from '../rules/types';
 import { findEntryPoints, type EntryPoint } from './entry-points';
 import { FunctionFlow, isAtomic, type CallSite, type FlowState } from './flow';
@@ -96,10 +96,7 @@ export class FileContext {
     const noteValues = (e: Expr) => {
       for (const id of exprIdentifiers(e)) if (defined.has(id)) asValue.add(id);
     };
-    for (const fn of this.facts.functions) {
-      for (const c of allCalls(fn)) c.args.forEach(noteValues);
-      for (const a of assignmentsOf(fn)) noteValues(a.value);
-    }
+    for (const fn of this.facts.functions) for (const id of valueIdentifiersOf(fn)) if (defined.has(id)) asValue.add(id);
     for (const g of this.facts.globalInits) noteValues(g.value);
     // Fixed point: a function all of whose known callers run it atomically is atomic.
     for (let changed = true, rounds = 0; changed && rounds < 32; rounds++) {

@@ -4,6 +4,7 @@
  */
 import type { FileFacts } from '../facts/file-facts';
 import { allCalls, assignmentsOf, functionNameOf, type FunctionFacts } from '../facts/ir';
+import { nameTable } from '../kernel/name-table';
 import type { Span } from '../text/span';
 
 export type EntryKind = 'irq-handler' | 'timer' | 'tasklet' | 'bottom-half' | 'softirq';
@@ -18,7 +19,7 @@ export interface EntryPoint {
 }
 
 /** Registration calls: function name → argument index of the callback. */
-const REGISTRATIONS: Record<string, { arg: number; kind: EntryKind }> = {
+const REGISTRATIONS: Readonly<Record<string, { arg: number; kind: EntryKind }>> = nameTable({
   request_irq: { arg: 1, kind: 'irq-handler' },
   request_threaded_irq: { arg: 1, kind: 'irq-handler' },
   devm_request_irq: { arg: 2, kind: 'irq-handler' },
@@ -29,7 +30,7 @@ const REGISTRATIONS: Record<string, { arg: number; kind: EntryKind }> = {
   open_softirq: { arg: 1, kind: 'softirq' },
   DECLARE_TASKLET: { arg: 1, kind: 'tasklet' },
   DECLARE_TASKLET_DISABLED: { arg: 1, kind: 'tasklet' },
-};
+});
 
 /** 2.4 `void h(int, void *, struct pt_regs *)` and 2.6 `irqreturn_t h(int, void *, struct pt_regs *)`. */
 export function hasIrqHandlerSignature(fn: FunctionFacts): boolean {

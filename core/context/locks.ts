@@ -1,4 +1,6 @@
 /** Calls that make the current context atomic (spinlocks, rwlocks, irqs/bh/preemption off) and their releases. */
+import { nameTable } from '../kernel/name-table';
+
 export type AtomicKind = 'spinlock' | 'rwlock' | 'irqs-off' | 'bh-off' | 'preempt-off';
 
 export interface LockOp {
@@ -8,7 +10,7 @@ export interface LockOp {
   lockArg: number;
 }
 
-const table: Record<string, LockOp> = {};
+const table: Record<string, LockOp> = Object.create(null);
 const add = (names: string[], op: LockOp) => names.forEach((n) => (table[n] = op));
 
 for (const v of ['', '_irq', '_irqsave', '_bh', '_nested', '_irqsave_nested']) {
@@ -32,13 +34,13 @@ export const LOCK_OPS: Readonly<Record<string, LockOp>> = table;
 export const TRYLOCKS = new Set(['spin_trylock', 'spin_trylock_irqsave', 'spin_trylock_bh', 'read_trylock', 'write_trylock', 'spin_trylock_irq']);
 
 /** Tests of the current context; code under `if (in_interrupt())` knows where it runs. */
-export const CONTEXT_TESTS: Record<string, 'atomic-if-true'> = {
+export const CONTEXT_TESTS: Readonly<Record<string, 'atomic-if-true'>> = nameTable({
   in_interrupt: 'atomic-if-true',
   in_atomic: 'atomic-if-true',
   in_irq: 'atomic-if-true',
   in_softirq: 'atomic-if-true',
   irqs_disabled: 'atomic-if-true',
-};
+});
 
 export function describeKind(kind: AtomicKind): string {
   return { spinlock: 'a spinlock is held', rwlock: 'a read/write spinlock is held', 'irqs-off': 'interrupts are disabled', 'bh-off': 'bottom halves are disabled', 'preempt-off': 'preemption is disabled' }[kind];

@@ -147,6 +147,21 @@ export function allCalls(fn: FunctionFacts): CallEvent[] {
   return out.sort((a, b) => a.span.start - b.span.start);
 }
 
+const valueLists = new WeakMap<FunctionFacts, ReadonlySet<string>>();
+
+/** Identifiers in a function's call arguments and assigned values (where function pointers travel), memoized. */
+export function valueIdentifiersOf(fn: FunctionFacts): ReadonlySet<string> {
+  let set = valueLists.get(fn);
+  if (!set) {
+    const ids: string[] = [];
+    for (const c of allCalls(fn)) for (const a of c.args) exprIdentifiers(a, ids);
+    for (const a of assignmentsOf(fn)) exprIdentifiers(a.value, ids);
+    set = new Set(ids);
+    valueLists.set(fn, set);
+  }
+  return set;
+}
+
 export function exprIdentifiers(e: Expr, out: string[] = []): string[] {
   switch (e.k) {
     case 'id':

@@ -3,6 +3,7 @@
  * (core/sim/gfp.ts), the single source; the internal __GFP_NO_GROW/__GFP_COMP and the later
  * __GFP_ZERO are added so masks that use them still decode.
  */
+import { nameTable } from '../kernel/name-table';
 import * as sim from '../sim/gfp';
 
 export const GFP_BITS = {
@@ -42,18 +43,20 @@ export type GfpMaskName = keyof typeof GFP_MASKS;
 export const KNOWN_BITS = Object.values(GFP_BITS).reduce((a, b) => a | b, 0);
 
 /** Names that exist only in 2.4. GFP_BUFFER was removed in 2.4.6; in 2.4 it could sleep. */
-export const GONE_IN_26: Record<string, { advice: string; valueFor24: number }> = {
+export const GONE_IN_26: Readonly<Record<string, { advice: string; valueFor24: number }>> = nameTable({
   GFP_BUFFER: {
     advice: sim.GFP_BUFFER_ADVICE,
     valueFor24: B.__GFP_WAIT | B.__GFP_HIGH,
   },
-};
+});
 
 export const ZONE_BITS = B.__GFP_DMA | B.__GFP_HIGHMEM;
 
 /** Value of a flag or mask name, including the slab aliases of the time (SLAB_KERNEL…). */
 export function gfpValueOf(name: string): number | undefined {
-  return (GFP_BITS as Record<string, number>)[name] ?? sim.GFP_NAMES[name];
+  // Own properties only: a C name like `valueOf` must not find Object.prototype's.
+  if (Object.hasOwn(GFP_BITS, name)) return (GFP_BITS as Record<string, number>)[name];
+  return Object.hasOwn(sim.GFP_NAMES, name) ? sim.GFP_NAMES[name] : undefined;
 }
 
 export interface GfpMeaning {

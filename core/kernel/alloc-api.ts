@@ -1,4 +1,6 @@
 /** The 2.4/2.6 allocation API as the rules and the sequence extractor see it. */
+import { nameTable } from './name-table';
+
 export interface AllocApi {
   /** Index of the gfp_mask argument, or -1 when the function has none. */
   maskArg: number;
@@ -13,7 +15,7 @@ export interface AllocApi {
   returnsPage?: boolean;
 }
 
-export const ALLOC_API: Record<string, AllocApi> = {
+export const ALLOC_API: Readonly<Record<string, AllocApi>> = nameTable({
   kmalloc: { maskArg: 1, family: 'slab' },
   kzalloc: { maskArg: 1, family: 'slab' },
   kcalloc: { maskArg: 2, family: 'slab' },
@@ -37,9 +39,9 @@ export const ALLOC_API: Record<string, AllocApi> = {
   vmalloc: { maskArg: -1, alwaysSleeps: true, family: 'vmalloc' },
   vmalloc_32: { maskArg: -1, alwaysSleeps: true, family: 'vmalloc' },
   kmem_cache_create: { maskArg: -1, alwaysSleeps: true, family: 'slab' },
-};
+});
 
-export const FREE_API: Record<string, { family: AllocApi['family']; orderArg?: number; fixedOrder?: number; takesPage?: boolean }> = {
+export const FREE_API: Readonly<Record<string, { family: AllocApi['family']; orderArg?: number; fixedOrder?: number; takesPage?: boolean }>> = nameTable({
   kfree: { family: 'slab' },
   kmem_cache_free: { family: 'slab' },
   free_pages: { family: 'page', orderArg: 1 },
@@ -50,23 +52,23 @@ export const FREE_API: Record<string, { family: AllocApi['family']; orderArg?: n
   free_cold_page: { family: 'page', fixedOrder: 0, takesPage: true },
   mempool_free: { family: 'mempool' },
   vfree: { family: 'vmalloc' },
-};
+});
 
 /** Stock mempool element allocators, by family. A pool's alloc and free functions must come from one family. */
-export const MEMPOOL_STOCK: Record<string, { family: 'slab' | 'kmalloc' | 'page'; role: 'alloc' | 'free'; pair: string }> = {
+export const MEMPOOL_STOCK: Readonly<Record<string, { family: 'slab' | 'kmalloc' | 'page'; role: 'alloc' | 'free'; pair: string }>> = nameTable({
   mempool_alloc_slab: { family: 'slab', role: 'alloc', pair: 'mempool_free_slab' },
   mempool_free_slab: { family: 'slab', role: 'free', pair: 'mempool_alloc_slab' },
   mempool_kmalloc: { family: 'kmalloc', role: 'alloc', pair: 'mempool_kfree' },
   mempool_kfree: { family: 'kmalloc', role: 'free', pair: 'mempool_kmalloc' },
   mempool_alloc_pages: { family: 'page', role: 'alloc', pair: 'mempool_free_pages' },
   mempool_free_pages: { family: 'page', role: 'free', pair: 'mempool_alloc_pages' },
-};
+});
 
 /** mempool_create and its later variants: argument indexes of min_nr, alloc_fn, free_fn, pool_data. */
-export const MEMPOOL_CREATE: Record<string, { min: number; alloc: number; free: number; data: number }> = {
+export const MEMPOOL_CREATE: Readonly<Record<string, { min: number; alloc: number; free: number; data: number }>> = nameTable({
   mempool_create: { min: 0, alloc: 1, free: 2, data: 3 },
   mempool_create_node: { min: 0, alloc: 1, free: 2, data: 3 },
-};
+});
 
 /** Every call the allocator simulator models: allocations, frees, and pool/cache teardown. */
 export const SIMULATED_CALLS: ReadonlySet<string> = new Set([...Object.keys(ALLOC_API), ...Object.keys(FREE_API), 'mempool_destroy', 'mempool_resize', 'kmem_cache_destroy']);

@@ -196,3 +196,21 @@ test('an edit that breaks clean code gives the tree a fresh parse gives (increme
   }
   assert.deepEqual(runOne(p, after, { base: before }).violations, []);
 });
+
+test('C functions named like Object.prototype members (valueOf, toString, constructor, __proto__) are not lock operations, allocators or flags', async () => {
+  const { analyze, FileFacts, simulateFunction } = await import('../../core');
+  const p = await fuzzParser();
+  const text = 'static spinlock_t l;\nvoid f(void)\n{\n\tspin_lock(&l);\n\ttoString(&l);\n\tconstructor(1);\n\t__proto__(2);\n\tvalueOf(3);\n\tp = kmalloc(10, GFP_KERNEL);\n\tq = kmalloc(10, valueOf);\n\tspin_unlock(&l);\n}\n';
+  const parsed = p.parse(text);
+  try {
+    const facts = new FileFacts(parsed, 'drivers/x/proto.c');
+    const { findings, shared } = analyze(facts);
+    assert.deepEqual(findings.map((f) => `${f.rule}@${facts.lineOf(f.span.start)}`), ['sleep-in-atomic@9']);
+    assert.match(findings[0].message, /atomic \(spin_lock\(l\) at line 4\)/);
+    assert.doesNotMatch(findings[0].message, /valueOf|toString|constructor|__proto__/);
+    const sim = simulateFunction(shared, 0);
+    assert.ok(!JSON.stringify(sim).includes('valueOf(?)'), 'valueOf() is no lock operation in the simulation');
+  } finally {
+    parsed.dispose();
+  }
+});

@@ -16,16 +16,30 @@ export interface AllocSite {
   mask: MaskResult;
 }
 
-/** Every call of an allocator that takes a gfp_mask, with the mask evaluated at the call. */
-export function* allocSites(facts: FileFacts, shared: SharedAnalyses): Generator<AllocSite> {
-  for (const [fnIndex, fn] of facts.functions.entries()) {
+// A function's allocator calls depend on its IR alone: an IR object that survives an edit keeps them.
+const allocCalls = new WeakMap<FunctionFacts, { call: CallEvent; api: AllocApi; arg: Expr }[]>();
+
+function allocCallsOf(fn: FunctionFacts): { call: CallEvent; api: AllocApi; arg: Expr }[] {
+  let list = allocCalls.get(fn);
+  if (!list) {
+    list = [];
     for (const call of allCalls(fn)) {
-      const api = ALLOC_API[call.name];
+      const api = Object.hasOwn(ALLOC_API, call.name) ? ALLOC_API[call.name] : undefined;
       if (!api || api.maskArg < 0) continue;
       const arg = call.args[api.maskArg];
-      if (!arg) continue;
-      yield { fn, fnIndex, call, api, arg, mask: shared.mask(call, api.maskArg, fn) };
+      if (arg) list.push({ call, api, arg });
     }
+    allocCalls.set(fn, list);
+  }
+  return list;
+}
+
+/** Every call of an allocator that takes a gfp_mask, with the mask evaluated at the call. */
+export function* allocSites(facts: FileFacts, shared: SharedAnalyses): Generator<AllocSite> {
+  const fns = facts.functions;
+  for (let fnIndex = 0; fnIndex < fns.length; fnIndex++) {
+    const fn = fns[fnIndex];
+    for (const { call, api, arg } of allocCallsOf(fn)) yield { fn, fnIndex, call, api, arg, mask: shared.mask(call, api.maskArg, fn) };
   }
 }
 
