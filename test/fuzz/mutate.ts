@@ -139,6 +139,12 @@ export const MUTATIONS: Record<string, Mutation> = {
     ls.splice(r.int(ls.length), 1 + r.int(10));
     return ls.join('\n');
   },
+  protoNames(r, t) {
+    // Identifiers renamed to Object.prototype members: name-keyed tables must not answer for them.
+    const names = ['valueOf', 'toString', 'constructor', '__proto__', 'hasOwnProperty', 'isPrototypeOf', 'toLocaleString', '__defineGetter__'];
+    let left = 1 + r.int(8);
+    return t.replace(/\b[A-Za-z_]\w*\b/g, (id) => (left > 0 && r.next() < 0.05 && left-- > 0 ? r.pick(names) : id));
+  },
   empty: () => '',
 };
 
