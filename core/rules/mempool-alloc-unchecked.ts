@@ -58,7 +58,7 @@ function firstUse(fn: FunctionFacts, v: string, after: number): Use | null {
 }
 
 function canReturnNull(call: CallEvent, fn: FunctionFacts, shared: SharedAnalyses): string | null {
-  const api = ALLOC_API[call.name];
+  const api = Object.hasOwn(ALLOC_API, call.name) ? ALLOC_API[call.name] : undefined;
   if (!api || api.family === 'other') return null;
   if (api.maskArg < 0) return call.name === 'vmalloc' || call.name === 'vmalloc_32' ? `${call.name}() returns NULL when it cannot map the area` : null;
   const mask = shared.mask(call, api.maskArg, fn);
@@ -87,12 +87,11 @@ export const mempoolAllocUnchecked: Rule = {
   check({ facts, shared }) {
     const out: Omit<Finding, 'rule' | 'severity'>[] = [];
     for (const fn of facts.functions) {
-      const stmts: Stmt[] = [...statementsOf(fn)];
-      for (const s of stmts) {
+      for (const s of statementsOf(fn)) {
         if (s.k !== 'expr') continue;
         for (const call of s.calls) {
           const v = call.assignTo;
-          if (!v || !/^[A-Za-z_]\w*$/.test(v)) continue;
+          if (!v || !Object.hasOwn(ALLOC_API, call.name) || !/^[A-Za-z_]\w*$/.test(v)) continue;
           const why = canReturnNull(call, fn, shared);
           if (!why) continue;
           const use = firstUse(fn, v, s.span.end - 1);

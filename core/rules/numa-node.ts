@@ -23,6 +23,8 @@ export const numaNode: Rule = {
     const out: Omit<Finding, 'rule' | 'severity'>[] = [];
     facts.functions.forEach((fn) => {
       const calls = allCalls(fn);
+      // Only alloc_pages() calls are reported: the CPU and device analysis below is for them.
+      if (!calls.some((c) => c.name === 'alloc_pages')) return;
       const assigns = assignsOf(fn);
       // A CPU known by number: cpu_to_node(x), per_cpu(…, x), an int parameter named cpu (whole function),
       // or a for_each_*cpu(x) loop (only the allocations inside it).

@@ -34,13 +34,20 @@ function allocCallsOf(fn: FunctionFacts): { call: CallEvent; api: AllocApi; arg:
   return list;
 }
 
-/** Every call of an allocator that takes a gfp_mask, with the mask evaluated at the call. */
-export function* allocSites(facts: FileFacts, shared: SharedAnalyses): Generator<AllocSite> {
+const perAnalysis = new WeakMap<SharedAnalyses, readonly AllocSite[]>();
+
+/** Every call of an allocator that takes a gfp_mask, with the mask evaluated at the call (once per analysis: three rules ask). */
+export function allocSites(facts: FileFacts, shared: SharedAnalyses): readonly AllocSite[] {
+  const known = perAnalysis.get(shared);
+  if (known) return known;
+  const out: AllocSite[] = [];
   const fns = facts.functions;
   for (let fnIndex = 0; fnIndex < fns.length; fnIndex++) {
     const fn = fns[fnIndex];
-    for (const { call, api, arg } of allocCallsOf(fn)) yield { fn, fnIndex, call, api, arg, mask: shared.mask(call, api.maskArg, fn) };
+    for (const { call, api, arg } of allocCallsOf(fn)) out.push({ fn, fnIndex, call, api, arg, mask: shared.mask(call, api.maskArg, fn) });
   }
+  perAnalysis.set(shared, out);
+  return out;
 }
 
 /** Related locations for the #defines and variables the mask went through (this file only). */
