@@ -72,6 +72,34 @@ function canReturnNull(call: CallEvent, fn: FunctionFacts, shared: SharedAnalyse
   return `${call.name}() returns NULL when memory is short`;
 }
 
+interface Candidate {
+  s: Stmt;
+  call: CallEvent;
+  v: string;
+  use: Use;
+}
+
+// Depends on the function's IR alone (whether the allocation can fail depends on the file: checked per analysis).
+const candidates = new WeakMap<FunctionFacts, Candidate[]>();
+
+/** Allocator results assigned to a variable whose first use after the call is a dereference. */
+function derefsAfterAllocation(fn: FunctionFacts): Candidate[] {
+  let list = candidates.get(fn);
+  if (list) return list;
+  list = [];
+  for (const s of statementsOf(fn)) {
+    if (s.k !== 'expr') continue;
+    for (const call of s.calls) {
+      const v = call.assignTo;
+      if (!v || !Object.hasOwn(ALLOC_API, call.name) || !/^[A-Za-z_]\w*$/.test(v)) continue;
+      const use = firstUse(fn, v, s.span.end - 1);
+      if (use && use.kind === 'deref') list.push({ s, call, v, use });
+    }
+  }
+  candidates.set(fn, list);
+  return list;
+}
+
 function returnSkeleton(fn: FunctionFacts): string {
   const t = fn.returnType.replace(/\b(static|inline|__inline__|extern|const)\b/g, '').trim();
   if (t === 'void') return 'return;';
@@ -87,29 +115,22 @@ export const mempoolAllocUnchecked: Rule = {
   check({ facts, shared }) {
     const out: Omit<Finding, 'rule' | 'severity'>[] = [];
     for (const fn of facts.functions) {
-      for (const s of statementsOf(fn)) {
-        if (s.k !== 'expr') continue;
-        for (const call of s.calls) {
-          const v = call.assignTo;
-          if (!v || !Object.hasOwn(ALLOC_API, call.name) || !/^[A-Za-z_]\w*$/.test(v)) continue;
-          const why = canReturnNull(call, fn, shared);
-          if (!why) continue;
-          const use = firstUse(fn, v, s.span.end - 1);
-          if (!use || use.kind !== 'deref') continue;
-          const indent = indentAt(facts.text, s.span.start);
-          let end = s.span.end;
-          while (end < facts.text.length && facts.text[end] !== '\n') end++;
-          const comment = facts.text.slice(s.span.end, end);
-          // Insert after the statement (and a trailing comment on its line).
-          const at = /^\s*(\/\*.*\*\/|\/\/.*)?\s*$/.test(comment) ? end : s.span.end;
-          out.push({
-            message: `${why}; ${v} is dereferenced without a NULL check`,
-            span: call.nameSpan,
-            tags: [],
-            related: [{ message: `${v} is used here without a check`, span: use.span }],
-            fixes: [{ title: `Insert a NULL check for ${v}`, edits: [{ start: at, end: at, newText: `\n${indent}if (!${v})\n${indent}\t${returnSkeleton(fn)}` }] }],
-          });
-        }
+      for (const { s, call, v, use } of derefsAfterAllocation(fn)) {
+        const why = canReturnNull(call, fn, shared);
+        if (!why) continue;
+        const indent = indentAt(facts.text, s.span.start);
+        let end = s.span.end;
+        while (end < facts.text.length && facts.text[end] !== '\n') end++;
+        const comment = facts.text.slice(s.span.end, end);
+        // Insert after the statement (and a trailing comment on its line).
+        const at = /^\s*(\/\*.*\*\/|\/\/.*)?\s*$/.test(comment) ? end : s.span.end;
+        out.push({
+          message: `${why}; ${v} is dereferenced without a NULL check`,
+          span: call.nameSpan,
+          tags: [],
+          related: [{ message: `${v} is used here without a check`, span: use.span }],
+          fixes: [{ title: `Insert a NULL check for ${v}`, edits: [{ start: at, end: at, newText: `\n${indent}if (!${v})\n${indent}\t${returnSkeleton(fn)}` }] }],
+        });
       }
     }
     return out;
