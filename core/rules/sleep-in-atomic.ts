@@ -1,10 +1,24 @@
 import { decodeGfp, formatGfp, GFP_BITS, GFP_MASKS, ZONE_BITS } from '../gfp/flags';
+import type { CallSite, FunctionFlow } from '../context/flow';
 import { ALLOC_API } from '../kernel/alloc-api';
 import { chainRelated as chainOf } from './support/alloc-sites';
 import type { Finding, Rule } from './types';
 
 /** Bits that survive a switch to GFP_ATOMIC: zones and modifiers that mean something without sleeping. */
 const KEEP = ZONE_BITS | GFP_BITS.__GFP_COLD | GFP_BITS.__GFP_NOWARN | GFP_BITS.__GFP_ZERO | GFP_BITS.__GFP_COMP;
+
+// A flow's sites depend on its function's IR alone (flows are memoized per IR): so do these.
+const allocatorSitesOf = new WeakMap<FunctionFlow, CallSite[]>();
+
+/** The sites of a function that call an allocator (the only ones this rule looks at). */
+function allocatorSites(flow: FunctionFlow): CallSite[] {
+  let list = allocatorSitesOf.get(flow);
+  if (!list) {
+    list = flow.sites.filter((site) => Object.hasOwn(ALLOC_API, site.call.name));
+    allocatorSitesOf.set(flow, list);
+  }
+  return list;
+}
 
 export const sleepInAtomic: Rule = {
   id: 'sleep-in-atomic',
@@ -16,9 +30,8 @@ export const sleepInAtomic: Rule = {
     const ctx = shared.context;
     ctx.flows.forEach((flow, fnIndex) => {
       const fn = facts.functions[fnIndex];
-      for (const site of flow.sites) {
+      for (const site of allocatorSites(flow)) {
         const api = ALLOC_API[site.call.name];
-        if (!api) continue;
         let maskText = '';
         let fixText: string | null = null;
         let chainRelated: Finding['related'] = [];
