@@ -339,6 +339,8 @@ export class FileFacts {
     // descend. descendantForIndex from the root per hit is O(depth), quadratic on a 1 MB line of
     // `GFP_ATOMIC|GFP_ATOMIC|…` (a 100k-deep binary expression: 90 s).
     const cursor = this.file.root.walk();
+    // Comment markers of each macro body, found once: rescanning a 1 MB body per hit was quadratic (13 s).
+    const commentMarks = new Map<number, CommentMarks>();
     try {
     for (const m of this.text.matchAll(re)) {
       const start = m.index!;
@@ -358,7 +360,11 @@ export class FileFacts {
       const node = cursor.currentNode;
       if (!node || isNonCode(node) || this.inDeadCode(node)) continue;
       const inMacroBody = node.type === 'preproc_arg';
-      if (inMacroBody && inCommentWithin(node.text, start - node.startIndex)) continue;
+      if (inMacroBody) {
+        let marks = commentMarks.get(node.startIndex);
+        if (!marks) commentMarks.set(node.startIndex, (marks = new CommentMarks(node.text)));
+        if (marks.inComment(start - node.startIndex)) continue;
+      }
       if (!inMacroBody && node.startIndex !== start) continue;
       out.push({ name: m[0], span: { start, end }, inMacroBody, functionIndex: this.functionAt(start) });
     }
@@ -400,7 +406,65 @@ export class FileFacts {
   }
 }
 
-function inCommentWithin(text: string, at: number): boolean {
+/**
+ * Whether an offset of a #define body is in a comment: after a block-comment opener that is not closed
+ * before it, or after any line-comment marker (tree-sitter does not parse macro bodies). Positions of the markers are found once per body, so each
+ * question is two binary searches.
+ */
+export class CommentMarks {
+  private readonly opens: number[] = [];
+  private readonly closes: number[] = [];
+  private readonly firstLineComment: number;
+
+  constructor(text: string) {
+    for (let i = text.indexOf('/*'); i >= 0; i = text.indexOf('/*', i + 1)) this.opens.push(i);
+    for (let i = text.indexOf('*/'); i >= 0; i = text.indexOf('*/', i + 1)) this.closes.push(i);
+    this.firstLineComment = text.indexOf('//');
+  }
+
+  /** True when `text.slice(0, at)` has a line-comment marker, or a last block opener with no closer from it on. */
+  inComment(at: number): boolean {
+    const last = at - 2; // a marker must lie wholly before `at`
+    if (this.firstLineComment >= 0 && this.firstLineComment <= last) return true;
+    const open = lastAtMost(this.opens, last);
+    if (open < 0) return false;
+    const close = firstAtLeast(this.closes, open);
+    return close < 0 || close > last;
+  }
+}
+
+/** The largest value ≤ x in a sorted array, or -1. */
+function lastAtMost(sorted: number[], x: number): number {
+  let lo = 0;
+  let hi = sorted.length - 1;
+  let found = -1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    if (sorted[mid] <= x) {
+      found = sorted[mid];
+      lo = mid + 1;
+    } else hi = mid - 1;
+  }
+  return found;
+}
+
+/** The smallest value ≥ x in a sorted array, or -1. */
+function firstAtLeast(sorted: number[], x: number): number {
+  let lo = 0;
+  let hi = sorted.length - 1;
+  let found = -1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    if (sorted[mid] >= x) {
+      found = sorted[mid];
+      hi = mid - 1;
+    } else lo = mid + 1;
+  }
+  return found;
+}
+
+/** The reference definition CommentMarks answers like (kept for its test). */
+export function inCommentWithin(text: string, at: number): boolean {
   const before = text.slice(0, at);
   const open = before.lastIndexOf('/*');
   if (open >= 0 && before.indexOf('*/', open) < 0) return true;
