@@ -1,3 +1,5 @@
+import type { FileFacts } from '../facts/file-facts';
+import { isNonCode } from '../facts/syntax';
 import type { Rule } from './types';
 
 /** The page-level allocator API that 2.6 declares in <linux/gfp.h>. */
@@ -35,6 +37,23 @@ export const GFP_PROVIDERS: Readonly<Record<string, string>> = {
   'linux/blkdev.h': 'linux/blkdev.h → linux/pagemap.h → linux/mm.h → linux/gfp.h',
 };
 
+/**
+ * True in a file with syntax errors when an `#include` line (text at a line start) is neither one of the
+ * includes tree-sitter recognized nor in a comment or string: the include list is then incomplete.
+ */
+function hasUnparsedInclude(facts: FileFacts): boolean {
+  const root = facts.file.root;
+  if (!root.hasError) return false;
+  for (const m of facts.text.matchAll(/(?:^|[\r\n])[ \t]*#[ \t]*include\b/g)) {
+    const at = m.index! + m[0].indexOf('#');
+    if (facts.includes.some((i) => i.lineSpan.start <= at && at < i.lineSpan.end)) continue;
+    const node = root.descendantForIndex(at, at + 1);
+    if (node && isNonCode(node)) continue;
+    return true;
+  }
+  return false;
+}
+
 export const gfpHeader: Rule = {
   id: 'gfp-header',
   severity: 'info',
@@ -56,6 +75,8 @@ export const gfpHeader: Rule = {
       return text[j - 1] !== '.' && text.slice(j - 2, j) !== '->';
     });
     if (uses.length === 0) return [];
+    // An #include that tree-sitter's error recovery swallowed may be the one that reaches gfp.h: unknown.
+    if (hasUnparsedInclude(facts)) return [];
     const first = uses[0];
     const names = [...new Set(uses.map((u) => u.name))];
     // The new line goes after the last include that ends its line (a directive followed by other text on
