@@ -210,36 +210,20 @@ export class FlatNode {
 }
 
 /**
- * The subtree under `node` as a FlatTree (its root is node(0)), or null when flat copies are off.
- * `text` is the text the tree was parsed from (Node.text slices the same).
+ * Pre-order walk of the subtree under `node` through the cursor exports: `visit(depth)` is called at
+ * each node (the cursor on it) and returns whether to descend into its children.
  */
-export function flatten(node: Node, text: string): FlatTree | null {
-  const m = cursorExports;
-  if (!m) return null;
-  const language = (node.tree as unknown as { language: Names }).language;
+function walkRaw(node: Node, visit: (m: CursorExports, tree: number, depth: number) => boolean): void {
+  const m = cursorExports!;
   const tree = (node.tree as unknown as { 0: number })[0];
-  const namedByType = namedTable(language);
   // walk() marshals the node, creates the cursor in the transfer buffer and copies it into the JS
-  // cursor; from here on only the exports below touch the buffer.
+  // cursor; from here on only the exports touch the buffer.
   const cursor: TreeCursor = node.walk();
-  const flat = new FlatTree(text, language);
   try {
-    const parents: number[] = [-1];
     let depth = 0;
     for (;;) {
-      const typeId = m._ts_tree_cursor_current_node_type_id_wasm(tree);
-      let named = namedByType.get(typeId);
-      if (named === undefined) namedByType.set(typeId, (named = language.nodeTypeIsNamed(typeId)));
-      const index = flat.add(
-        parents[depth],
-        typeId,
-        depth === 0 ? 0 : m._ts_tree_cursor_current_field_id_wasm(tree),
-        m._ts_tree_cursor_start_index_wasm(tree),
-        m._ts_tree_cursor_end_index_wasm(tree),
-        named,
-      );
-      if (m._ts_tree_cursor_goto_first_child_wasm(tree) === 1) {
-        parents[++depth] = index;
+      if (visit(m, tree, depth) && m._ts_tree_cursor_goto_first_child_wasm(tree) === 1) {
+        depth++;
         continue;
       }
       while (depth > 0 && m._ts_tree_cursor_goto_next_sibling_wasm(tree) !== 1) {
@@ -248,7 +232,6 @@ export function flatten(node: Node, text: string): FlatTree | null {
       }
       if (depth === 0) break;
     }
-    flat.seal();
   } finally {
     // Hand the cursor's current state back to the JS object so that delete() frees what is allocated.
     const handles = (cursor as unknown as { handles: number[] }).handles;
@@ -256,6 +239,33 @@ export function flatten(node: Node, text: string): FlatTree | null {
     for (let i = 0; i < 4; i++) handles[i] = heap[(transferBuffer >> 2) + i];
     cursor.delete();
   }
+}
+
+/**
+ * The subtree under `node` as a FlatTree (its root is node(0)), or null when flat copies are off.
+ * `text` is the text the tree was parsed from (Node.text slices the same).
+ */
+export function flatten(node: Node, text: string): FlatTree | null {
+  if (!cursorExports) return null;
+  const language = (node.tree as unknown as { language: Names }).language;
+  const namedByType = namedTable(language);
+  const flat = new FlatTree(text, language);
+  const parents: number[] = [-1];
+  walkRaw(node, (m, tree, depth) => {
+    const typeId = m._ts_tree_cursor_current_node_type_id_wasm(tree);
+    let named = namedByType.get(typeId);
+    if (named === undefined) namedByType.set(typeId, (named = language.nodeTypeIsNamed(typeId)));
+    parents[depth + 1] = flat.add(
+      parents[depth],
+      typeId,
+      depth === 0 ? 0 : m._ts_tree_cursor_current_field_id_wasm(tree),
+      m._ts_tree_cursor_start_index_wasm(tree),
+      m._ts_tree_cursor_end_index_wasm(tree),
+      named,
+    );
+    return true;
+  });
+  flat.seal();
   return flat;
 }
 
@@ -268,45 +278,24 @@ const ERROR_SYMBOL = 0xffff;
  * per node and took seconds, mostly garbage collection). Null when flat copies are off.
  */
 export function countErrorNodes(root: Node): number | null {
-  const m = cursorExports;
-  if (!m) return null;
-  const tree = (root.tree as unknown as { 0: number })[0];
-  const cursor: TreeCursor = root.walk();
+  if (!cursorExports) return null;
   const tb = transferBuffer >> 2;
   let count = 0;
-  try {
-    let depth = 0;
-    for (;;) {
-      const missing = m._ts_tree_cursor_current_node_is_missing_wasm(tree) === 1;
-      if (missing || m._ts_tree_cursor_current_node_type_id_wasm(tree) === ERROR_SYMBOL) count++;
-      let descend = missing;
-      if (!missing) {
-        // has_error is a node function: put the current node in the buffer, ask, put the cursor back.
-        let heap = m.HEAP32;
-        const c0 = heap[tb], c1 = heap[tb + 1], c2 = heap[tb + 2], c3 = heap[tb + 3];
-        m._ts_tree_cursor_current_node_wasm(tree);
-        descend = m._ts_node_has_error_wasm(tree) === 1;
-        heap = m.HEAP32; // a wasm call may have grown the memory (new view)
-        heap[tb] = c0;
-        heap[tb + 1] = c1;
-        heap[tb + 2] = c2;
-        heap[tb + 3] = c3;
-      }
-      if (descend && m._ts_tree_cursor_goto_first_child_wasm(tree) === 1) {
-        depth++;
-        continue;
-      }
-      while (depth > 0 && m._ts_tree_cursor_goto_next_sibling_wasm(tree) !== 1) {
-        m._ts_tree_cursor_goto_parent_wasm(tree);
-        depth--;
-      }
-      if (depth === 0) break;
-    }
-  } finally {
-    const handles = (cursor as unknown as { handles: number[] }).handles;
-    const heap = m.HEAP32;
-    for (let i = 0; i < 4; i++) handles[i] = heap[tb + i];
-    cursor.delete();
-  }
+  walkRaw(root, (m, tree) => {
+    const missing = m._ts_tree_cursor_current_node_is_missing_wasm(tree) === 1;
+    if (missing || m._ts_tree_cursor_current_node_type_id_wasm(tree) === ERROR_SYMBOL) count++;
+    if (missing) return true;
+    // has_error is a node function: put the current node in the buffer, ask, put the cursor back.
+    let heap = m.HEAP32;
+    const c0 = heap[tb], c1 = heap[tb + 1], c2 = heap[tb + 2], c3 = heap[tb + 3];
+    m._ts_tree_cursor_current_node_wasm(tree);
+    const hasError = m._ts_node_has_error_wasm(tree) === 1;
+    heap = m.HEAP32; // a wasm call may have grown the memory (new view)
+    heap[tb] = c0;
+    heap[tb + 1] = c1;
+    heap[tb + 2] = c2;
+    heap[tb + 3] = c3;
+    return hasError;
+  });
   return count;
 }
