@@ -70,7 +70,8 @@ export function outsideEditsUnchanged(before: string, after: string, edits: read
 /**
  * On text that already has syntax errors, tree-sitter's error recovery is not monotone: a harmless
  * insertion (an #include at offset 0 before a file that starts mid-statement) can split one ERROR
- * into two. Those are recorded as advisories (the CLI refuses to write such a fix anyway); on text
+ * into two. Those are recorded as advisories (the CLI refuses to write such a fix and the server does not
+ * offer it: test/server/fix-safety.test.ts); on text
  * that parsed cleanly any new ERROR is a violation.
  */
 export const ADVISORY = new Set<Violation['kind']>(['fix-parses-worse-broken-input']);
