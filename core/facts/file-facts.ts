@@ -463,14 +463,6 @@ function firstAtLeast(sorted: number[], x: number): number {
   return found;
 }
 
-/** The reference definition CommentMarks answers like (kept for its test). */
-export function inCommentWithin(text: string, at: number): boolean {
-  const before = text.slice(0, at);
-  const open = before.lastIndexOf('/*');
-  if (open >= 0 && before.indexOf('*/', open) < 0) return true;
-  return before.includes('//');
-}
-
 function collectInitializers(name: string, value: Node, out: { name: string; value: Expr; span: Span }[], depth = 0): void {
   if (depth > 8) return;
   if (value.type !== 'initializer_list') {
