@@ -69,8 +69,9 @@ export class FileContext {
       });
     }
     if (this.workspace) {
-      for (const [name] of defined) {
-        if (this.atomicFunctions.has(name)) continue;
+      for (const [name, idx] of defined) {
+        // Another file cannot name a static function: a registration there is of another function.
+        if (this.atomicFunctions.has(name) || this.facts.functions[idx].isStatic) continue;
         const reg = this.workspace.entryRegistrations(name, this.facts.path)[0];
         if (reg)
           this.atomicFunctions.set(name, {
@@ -105,7 +106,7 @@ export class FileContext {
         if (this.atomicFunctions.has(name) || asValue.has(name)) continue;
         const fn = this.facts.functions[idx];
         const local = sitesOf.get(name) ?? [];
-        const external = this.workspace ? this.workspace.callSites(name, this.facts.path) : [];
+        const external = this.workspace && !fn.isStatic ? this.workspace.callSites(name, this.facts.path) : [];
         if (!fn.isStatic) {
           // Callers in other files are unknown without a workspace index.
           if (!this.workspace || this.workspace.usedAsValueElsewhere(name, this.facts.path)) continue;

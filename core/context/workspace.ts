@@ -29,20 +29,38 @@ export interface FileSummary {
   contextSensitive: string[];
 }
 
+/** C keywords: tree-sitter's error recovery can name a "function" `void`; no call from elsewhere reaches it. */
+const C_KEYWORDS = new Set(
+  'auto break case char const continue default do double else enum extern float for goto if inline int long register restrict return short signed sizeof static struct switch typedef union unsigned void volatile while _Bool _Complex _Imaginary _Atomic _Noreturn _Thread_local _Alignas _Alignof _Generic _Static_assert'.split(' '),
+);
+
+/**
+ * The names through which one file can change another's findings: functions defined without `static`
+ * that are context-sensitive where they are defined. A static function is reached from its own file
+ * only, so calls of that name elsewhere are calls of some other function.
+ */
+export function crossFileNames(summaries: readonly FileSummary[]): Set<string> {
+  const names = new Set<string>();
+  for (const s of summaries) {
+    if (!s.contextSensitive.length) continue;
+    const sensitive = new Set(s.contextSensitive);
+    for (const e of s.exported) if (sensitive.has(e.name) && !C_KEYWORDS.has(e.name)) names.add(e.name);
+  }
+  return names;
+}
+
 /**
  * The part of a tree's summaries that can change a finding: calls of, registrations of and value
- * uses of context-sensitive functions. The CLI hands this to its second pass instead of every call
- * of the tree (tens of MB cloned into each worker on a kernel tree), with the same findings.
+ * uses of the crossFileNames. The CLI hands this to its second pass instead of every call of the
+ * tree (tens of MB cloned into each worker on a kernel tree), with the same findings.
  */
-export function focusSummaries(summaries: readonly FileSummary[]): FileSummary[] {
-  const sensitive = new Set<string>();
-  for (const s of summaries) for (const n of s.contextSensitive) sensitive.add(n);
+export function focusSummaries(summaries: readonly FileSummary[], names: ReadonlySet<string> = crossFileNames(summaries)): FileSummary[] {
   return summaries.map((s) => ({
     path: s.path,
-    exported: s.exported.filter((e) => sensitive.has(e.name)),
-    entries: s.entries.filter((e) => sensitive.has(e.name)),
-    calls: s.calls.filter((c) => sensitive.has(c.callee)),
-    valueRefs: s.valueRefs.filter((v) => sensitive.has(v)),
+    exported: s.exported.filter((e) => names.has(e.name)),
+    entries: s.entries.filter((e) => names.has(e.name)),
+    calls: s.calls.filter((c) => names.has(c.callee)),
+    valueRefs: s.valueRefs.filter((v) => names.has(v)),
     contextSensitive: s.contextSensitive,
   }));
 }

@@ -41,6 +41,9 @@ export const ALLOC_API: Readonly<Record<string, AllocApi>> = nameTable({
   kmem_cache_create: { maskArg: -1, alwaysSleeps: true, family: 'slab' },
 });
 
+/** The allocator names, for rules' triggers. */
+export const ALLOC_NAMES: readonly string[] = Object.keys(ALLOC_API);
+
 export const FREE_API: Readonly<Record<string, { family: AllocApi['family']; orderArg?: number; fixedOrder?: number; takesPage?: boolean }>> = nameTable({
   kfree: { family: 'slab' },
   kmem_cache_free: { family: 'slab' },

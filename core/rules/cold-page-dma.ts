@@ -26,6 +26,7 @@ export const coldPageDma: Rule = {
   severity: 'hint',
   deprecated: false,
   summary: 'a page only filled by device DMA: allocate it cold (__GFP_COLD)',
+  triggers: [...ALLOCATORS],
   check({ facts, shared }) {
     const out: Omit<Finding, 'rule' | 'severity'>[] = [];
     facts.functions.forEach((fn) => {

@@ -32,6 +32,7 @@ export const gfpBuffer: Rule = {
   severity: 'error',
   deprecated: true,
   summary: 'GFP_BUFFER is gone: use GFP_NOIO or GFP_NOFS',
+  triggers: ['GFP_BUFFER'],
   check({ facts }) {
     const hits = facts.tokens(['GFP_BUFFER']);
     if (hits.length === 0) return [];

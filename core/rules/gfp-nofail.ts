@@ -1,3 +1,4 @@
+import { ALLOC_NAMES } from '../kernel/alloc-api';
 import { formatGfp, GFP_BITS } from '../gfp/flags';
 import { contains, type Span } from '../text/span';
 import { allocSites, chainRelated } from './support/alloc-sites';
@@ -15,6 +16,7 @@ export const gfpNofail: Rule = {
   severity: 'warning',
   deprecated: false,
   summary: '__GFP_NOFAIL: the allocation may never return; write a failure path instead',
+  triggers: [...ALLOC_NAMES, '__GFP_NOFAIL'],
   check({ facts, shared }) {
     const out: Omit<Finding, 'rule' | 'severity'>[] = [];
     const tokens = facts.tokens(['__GFP_NOFAIL']);

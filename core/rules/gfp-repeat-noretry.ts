@@ -1,3 +1,4 @@
+import { ALLOC_NAMES } from '../kernel/alloc-api';
 import { GFP_BITS } from '../gfp/flags';
 import { evaluateMask } from '../gfp/mask';
 import { contains } from '../text/span';
@@ -46,6 +47,7 @@ export const gfpRepeatNoretry: Rule = {
   severity: 'warning',
   deprecated: false,
   summary: 'contradictory retry policy: __GFP_REPEAT, __GFP_NORETRY and __GFP_NOFAIL combined',
+  triggers: [...ALLOC_NAMES, '__GFP_REPEAT', '__GFP_NORETRY', '__GFP_NOFAIL'],
   check({ facts, shared, env }) {
     const out: Omit<Finding, 'rule' | 'severity'>[] = [];
     const usedDefines = new Set<string>();

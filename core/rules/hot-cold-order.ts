@@ -19,6 +19,7 @@ export const hotColdOrder: Rule = {
   severity: 'error',
   deprecated: false,
   summary: 'free_hot_page()/free_cold_page() on a block of order > 0',
+  triggers: [...HOT_COLD],
   check({ facts, env }) {
     const out: Omit<Finding, 'rule' | 'severity'>[] = [];
     const allocs: Alloc[] = [];

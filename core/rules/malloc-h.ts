@@ -6,6 +6,7 @@ export const mallocH: Rule = {
   severity: 'error',
   deprecated: true,
   summary: '<linux/malloc.h> is gone in 2.6: include <linux/slab.h>',
+  triggers: ['malloc.h'],
   check({ facts }) {
     const hasSlab = facts.includes.some((i) => i.path === 'linux/slab.h');
     return facts.includes

@@ -15,6 +15,7 @@ export const mempoolAllocFnSleeps: Rule = {
   severity: 'warning',
   deprecated: false,
   summary: 'a mempool alloc_fn allocates with a fixed sleeping mask instead of the gfp_mask it is given',
+  triggers: Object.keys(MEMPOOL_CREATE),
   check({ facts, shared }) {
     const out: Omit<Finding, 'rule' | 'severity'>[] = [];
     const allocFns = new Map<string, { start: number; end: number }>();

@@ -1,6 +1,6 @@
 import { statementsOf, type CallEvent, type Expr, type FunctionFacts, type Stmt } from '../facts/ir';
 import { decodeGfp, GFP_BITS } from '../gfp/flags';
-import { ALLOC_API } from '../kernel/alloc-api';
+import { ALLOC_API, ALLOC_NAMES } from '../kernel/alloc-api';
 import type { SharedAnalyses } from '../context/shared';
 import { indentAt } from '../text/lines';
 import type { Finding, Rule } from './types';
@@ -112,6 +112,7 @@ export const mempoolAllocUnchecked: Rule = {
   severity: 'warning',
   deprecated: false,
   summary: 'an allocation that can fail is used without a NULL check',
+  triggers: ALLOC_NAMES,
   check({ facts, shared }) {
     const out: Omit<Finding, 'rule' | 'severity'>[] = [];
     for (const fn of facts.functions) {

@@ -29,6 +29,7 @@ export const mempoolDestroyOutstanding: Rule = {
   severity: 'error',
   deprecated: false,
   summary: 'mempool_destroy() while elements from mempool_alloc() are still held',
+  triggers: ['mempool_destroy'],
   check({ facts }) {
     const out: Omit<Finding, 'rule' | 'severity'>[] = [];
     for (const [fnIndex, fn] of facts.functions.entries()) {

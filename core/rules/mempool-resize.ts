@@ -7,6 +7,7 @@ export const mempoolResize: Rule = {
   severity: 'error',
   deprecated: true,
   summary: 'mempool_resize() is disabled in 2.6 (since 2.5.60)',
+  triggers: ['mempool_resize'],
   check({ facts }) {
     const out = [];
     for (const fn of facts.functions) {

@@ -19,6 +19,7 @@ export const numaNode: Rule = {
   severity: 'hint',
   deprecated: false,
   summary: 'alloc_pages() for memory bound to a known device or CPU: consider alloc_pages_node()',
+  triggers: ['alloc_pages'],
   check({ facts }) {
     const out: Omit<Finding, 'rule' | 'severity'>[] = [];
     facts.functions.forEach((fn) => {

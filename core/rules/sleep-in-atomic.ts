@@ -1,6 +1,6 @@
 import { decodeGfp, formatGfp, GFP_BITS, GFP_MASKS, ZONE_BITS } from '../gfp/flags';
 import type { CallSite, FunctionFlow } from '../context/flow';
-import { ALLOC_API } from '../kernel/alloc-api';
+import { ALLOC_API, ALLOC_NAMES } from '../kernel/alloc-api';
 import { chainRelated as chainOf } from './support/alloc-sites';
 import type { Finding, Rule } from './types';
 
@@ -25,6 +25,7 @@ export const sleepInAtomic: Rule = {
   severity: 'error',
   deprecated: false,
   summary: 'an allocation that may sleep runs in atomic context',
+  triggers: ALLOC_NAMES,
   check({ facts, shared }) {
     const out: Omit<Finding, 'rule' | 'severity'>[] = [];
     const ctx = shared.context;

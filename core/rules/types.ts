@@ -59,6 +59,13 @@ export interface RuleMeta {
   /** The API is gone in 2.6: diagnostics get the Deprecated tag. */
   deprecated: boolean;
   summary: string;
+  /**
+   * Strings at least one of which a file's text contains whenever this rule can report in it (the
+   * names it matches calls, tokens or includes by). The CLI does not parse a file that contains none
+   * of the enabled rules' triggers, as Coccinelle's token prefilter does; test/core/triggers.test.ts
+   * checks the rule finds nothing once they are gone.
+   */
+  triggers: readonly string[];
 }
 
 export interface Rule extends RuleMeta {

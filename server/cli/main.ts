@@ -2,12 +2,12 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { focusSummaries, mergeConfigs, RULE_IDS, WorkspaceIndex, type FileSummary, type KportConfig } from '../../core';
+import { crossFileNames, focusSummaries, mergeConfigs, RULE_IDS, WorkspaceIndex, type FileSummary, type KportConfig } from '../../core';
 import { findConfigFile, loadConfigFile } from '../node/config-file';
 import { encode } from '../node/text-file';
 import { expandPaths } from './files';
 import { formatJson, formatText } from './format';
-import { runFiles } from './pool';
+import { WorkerPool } from './pool';
 import type { FileReport, Mode } from './process-file';
 import { Progress } from './progress';
 import { formatSarif } from './sarif';
@@ -56,6 +56,19 @@ function version(): string {
   return '0.0.0';
 }
 
+const TRACE = !!process.env.KPORT_TRACE;
+let traceStart = performance.now();
+
+/** KPORT_TRACE=1: each pass's files, files parsed and time on stderr (for bench/). */
+function trace(pass: string, reports: readonly FileReport[]): void {
+  if (!TRACE) return;
+  const parsed = reports.filter((r) => !r.skipped);
+  const mb = (n: number) => (n / 1e6).toFixed(1);
+  const now = performance.now();
+  process.stderr.write(`kport: ${pass}: ${reports.length} files, ${parsed.length} parsed (${mb(parsed.reduce((s, r) => s + r.bytes, 0))} MB), ${((now - traceStart) / 1000).toFixed(2)} s\n`);
+  traceStart = now;
+}
+
 export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   if (!command || command === '-h' || command === '--help') {
@@ -87,6 +100,7 @@ export async function main(argv: string[]): Promise<number> {
         jobs: { type: 'string', short: 'j' },
         'no-color': { type: 'boolean', default: false },
         'bench-parse-only': { type: 'boolean', default: false },
+        'bench-no-prefilter': { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h' },
       },
     });
@@ -128,23 +142,49 @@ export async function main(argv: string[]): Promise<number> {
 
   const progress = Progress.forStderr();
   const poolOptions = { jobs, maxWorkerHeapMb: 1024, onProgress: (d: number, t: number, b: number) => progress.update(d, t, b) };
+  // A file holding none of the enabled rules' triggers is read, not parsed (the bench can turn that off).
+  const base = { config, only: args.values.rule, prefilter: !args.values['bench-no-prefilter'] };
   let reports: FileReport[];
-  if (mode === 'parse-only' || files.length < 2) {
-    reports = await runFiles(files, { mode, config, only: args.values.rule }, poolOptions);
-  } else {
-    // Pass 1 checks every file alone and collects its summary; pass 2 re-checks (or fixes) with the whole
-    // tree's call graph, so a handler registered in another file, or a helper only atomic callers use, counts.
-    const first = await runFiles(files, { mode: 'check', config, only: args.values.rule, summaries: true }, poolOptions);
-    const workspace = focusSummaries(first.flatMap((r) => (r.summary ? [r.summary] : [])));
-    if (mode === 'check') {
-      const again = filesNeedingWorkspace(workspace);
-      const second = again.size ? await runFiles([...again], { mode, config, only: args.values.rule, workspace }, poolOptions) : [];
-      const byFile = new Map(second.map((r) => [r.file, r]));
-      reports = first.map((r) => byFile.get(r.file) ?? r);
+  // One pool for every pass: its workers stay warm.
+  const pool = new WorkerPool(files.length, poolOptions);
+  try {
+    if (mode === 'parse-only' || files.length < 2) {
+      reports = await pool.run(files, { mode, ...base });
     } else {
-      reports = await runFiles(files, { mode, config, only: args.values.rule, workspace }, poolOptions);
+      // Pass 1 checks every file alone and collects its summary; pass 2 re-checks (or fixes) with the whole
+      // tree's call graph, so a handler registered in another file, or a helper only atomic callers use, counts.
+      const first = await pool.run(files, { mode: 'check', ...base, summaries: true });
+      trace('pass 1', first);
+      const summaries = first.flatMap((r) => (r.summary ? [r.summary] : []));
+      // Files pass 1 left out have no findings, but a call from one to a context-sensitive function
+      // elsewhere (or its registration as a handler) can change that function's findings: those are read
+      // for their summary alone.
+      const leftOut = first.filter((r) => r.skipped).map((r) => r.file);
+      const names = crossFileNames(summaries);
+      if (leftOut.length && names.size) {
+        const named = await pool.run(leftOut, { mode: 'check', config, only: [], summaries: true, mentions: [...names] });
+        for (const r of named) if (r.summary) summaries.push(r.summary);
+        trace(`pass 1b (${names.size} names)`, named);
+      }
+      // A file pass 1b read calls no allocator; a name only it would add (a function that frees) could change
+      // findings in that file alone, and it has none: the names stand.
+      const workspace = focusSummaries(summaries, names);
+      if (mode === 'check') {
+        const again = filesNeedingWorkspace(workspace);
+        const second = again.size ? await pool.run([...again], { mode, ...base, workspace }) : [];
+        trace('pass 2', second);
+        const byFile = new Map(second.map((r) => [r.file, r]));
+        reports = first.map((r) => byFile.get(r.file) ?? r);
+      } else {
+        reports = await pool.run(files, { mode, ...base, workspace });
+      }
+      for (const r of reports) {
+        delete r.summary;
+        delete r.skipped;
+      }
     }
-    for (const r of reports) delete r.summary;
+  } finally {
+    pool.close();
   }
   progress.done();
 

@@ -1,14 +1,19 @@
 /**
  * Runs the per-file job over all files: on the main thread for small trees, else over worker_threads
  * on every core. Reports come back in input order whatever the scheduling, so output is stable.
+ *
+ * The workers outlive one run: a check is several passes over the tree, and a fresh worker pays for
+ * loading the parser and for its JIT warming up again (a pass over a few hundred files took as long
+ * on two fresh workers as on one warm thread).
  */
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
+import type { CParser } from '../../core';
 import { loadParser } from '../node/wasm';
 import { processFile, type FileReport, type JobOptions } from './process-file';
-import type { WorkRequest, WorkResult } from './worker';
+import type { WorkMessage, WorkResult } from './worker';
 
 /** Below this many files the workers' start-up (each loads the wasm parser) costs more than it saves. */
 export const PARALLEL_THRESHOLD = 20;
@@ -37,70 +42,135 @@ function sizeOf(file: string): number {
   }
 }
 
-export async function runFiles(files: readonly string[], job: JobOptions, opts: PoolOptions = {}): Promise<FileReport[]> {
-  const threads = Math.max(1, Math.min(opts.jobs ?? os.availableParallelism(), files.length));
-  const reports: FileReport[] = new Array(files.length);
-  let done = 0;
-  let bytes = 0;
-  const finished = (index: number, r: FileReport) => {
-    reports[index] = r;
-    done++;
-    bytes += r.bytes;
-    opts.onProgress?.(done, files.length, bytes);
-  };
-  if (threads === 1 || (opts.jobs === undefined && files.length < PARALLEL_THRESHOLD)) {
-    const parser = await loadParser();
-    for (let i = 0; i < files.length; i++) finished(i, processFile(parser, files[i], job));
+/** A worker and the hooks of the run it currently serves. */
+interface PoolWorker {
+  w: Worker;
+  inFlight: Set<number>;
+  exited: boolean;
+  onResult?: (m: WorkResult) => void;
+  onGone?: (why: string) => void;
+  onExit?: () => void;
+}
+
+export class WorkerPool {
+  private idle: PoolWorker[] = [];
+  private parser?: Promise<CParser>;
+  /** Threads this pool uses; 1 means the main thread. */
+  readonly threads: number;
+
+  /** `files`: how many files the runs will be given in all (few files are not worth a worker). */
+  constructor(
+    files: number,
+    private readonly opts: PoolOptions = {},
+  ) {
+    const threads = Math.max(1, Math.min(opts.jobs ?? os.availableParallelism(), files));
+    this.threads = opts.jobs === undefined && files < PARALLEL_THRESHOLD ? 1 : threads;
+  }
+
+  async run(files: readonly string[], job: JobOptions): Promise<FileReport[]> {
+    const reports: FileReport[] = new Array(files.length);
+    let done = 0;
+    let bytes = 0;
+    const finished = (index: number, r: FileReport) => {
+      reports[index] = r;
+      done++;
+      bytes += r.bytes;
+      this.opts.onProgress?.(done, files.length, bytes);
+    };
+    if (this.threads === 1) {
+      const parser = await (this.parser ??= loadParser());
+      for (let i = 0; i < files.length; i++) finished(i, processFile(parser, files[i], job));
+      return reports;
+    }
+    if (files.length === 0) return reports;
+
+    // Largest files first, so that no worker is left with a big file while the others are idle at the end.
+    const queue = files.map((f, i) => ({ i, size: sizeOf(f) })).sort((a, b) => b.size - a.size || a.i - b.i).map((x) => x.i);
+    // Files that were in flight on a worker that died: retried one at a time, then reported as failed.
+    const suspects: number[] = [];
+    await new Promise<void>((resolve) => {
+      let active = 0;
+      const engage = (pw: PoolWorker, isolate: boolean) => {
+        active++;
+        let released = false;
+        let failed = false;
+        const release = (keep: boolean) => {
+          if (released) return;
+          released = true;
+          active--;
+          pw.onResult = pw.onGone = pw.onExit = undefined;
+          if (keep && !pw.exited) this.idle.push(pw);
+          else if (!pw.exited) pw.w.postMessage(null);
+          next();
+        };
+        const send = (index: number) => {
+          pw.inFlight.add(index);
+          pw.w.postMessage({ index, file: files[index] } satisfies WorkMessage);
+        };
+        const feed = () => {
+          // Two files in flight keep a worker busy while the main thread handles a result; a suspect goes alone.
+          if (isolate) {
+            if (pw.inFlight.size === 0 && suspects.length) send(suspects.shift()!);
+          } else while (pw.inFlight.size < 2 && queue.length) send(queue.shift()!);
+          // A worker that retried a suspect is not trusted with the next run.
+          if (pw.inFlight.size === 0) release(!isolate);
+        };
+        pw.onResult = (m) => {
+          pw.inFlight.delete(m.index);
+          finished(m.index, m.report);
+          feed();
+        };
+        pw.onGone = (why) => {
+          if (failed) return;
+          failed = true;
+          if (isolate) for (const i of pw.inFlight) finished(i, { file: files[i], bytes: 0, findings: [], error: `checking this file crashed a worker (${why})` });
+          else suspects.push(...pw.inFlight);
+          pw.inFlight.clear();
+        };
+        pw.onExit = () => release(false);
+        feed();
+      };
+      // After a worker leaves the run: a replacement if work is left, else the end once all have left.
+      const next = () => {
+        if (suspects.length) engage(this.spawn(job), true);
+        else if (queue.length && active < this.threads) engage(this.spawn(job), false);
+        else if (active === 0 && queue.length === 0) resolve();
+      };
+      const reused = this.idle.splice(0, this.threads);
+      for (const pw of reused) pw.w.postMessage({ job } satisfies WorkMessage);
+      while (reused.length < this.threads) reused.push(this.spawn(job));
+      for (const pw of reused) engage(pw, false);
+    });
     return reports;
   }
 
-  const entry = workerEntry();
-  // Largest files first, so that no worker is left with a big file while the others are idle at the end.
-  const queue = files.map((f, i) => ({ i, size: sizeOf(f) })).sort((a, b) => b.size - a.size || a.i - b.i).map((x) => x.i);
-  // Files that were in flight on a worker that died: retried one at a time, then reported as failed.
-  const suspects: number[] = [];
-  const limits = opts.maxWorkerHeapMb ? { resourceLimits: { maxOldGenerationSizeMb: opts.maxWorkerHeapMb } } : {};
-  await new Promise<void>((resolve) => {
-    let live = 0;
-    const spawnWorker = (isolate: boolean) => {
-      live++;
-      const w = new Worker(entry.file, { workerData: job, execArgv: entry.execArgv, ...limits });
-      const inFlight = new Set<number>();
-      let gone = false;
-      const feed = () => {
-        // Two files in flight keep a worker busy while the main thread handles a result; a suspect goes alone.
-        if (isolate) {
-          if (inFlight.size === 0 && suspects.length) send(suspects.shift()!);
-        } else while (inFlight.size < 2 && queue.length) send(queue.shift()!);
-        if (inFlight.size === 0) w.postMessage(null);
-      };
-      const send = (index: number) => {
-        inFlight.add(index);
-        w.postMessage({ index, file: files[index] } satisfies WorkRequest);
-      };
-      const died = (why: string) => {
-        if (gone) return;
-        gone = true;
-        if (isolate) for (const i of inFlight) finished(i, { file: files[i], bytes: 0, findings: [], error: `checking this file crashed a worker (${why})` });
-        else suspects.push(...inFlight);
-        inFlight.clear();
-      };
-      w.on('message', (m: WorkResult) => {
-        inFlight.delete(m.index);
-        finished(m.index, m.report);
-        feed();
-      });
-      w.on('error', (e) => died(e.message));
-      w.on('exit', (code) => {
-        if (inFlight.size) died(`exit code ${code}`);
-        live--;
-        if (suspects.length) spawnWorker(true);
-        else if (queue.length) spawnWorker(false);
-        else if (live === 0) resolve();
-      });
-      feed();
-    };
-    for (let t = 0; t < threads; t++) spawnWorker(false);
-  });
-  return reports;
+  /** Lets the idle workers exit (the process cannot end while they wait for work). */
+  close(): void {
+    for (const pw of this.idle.splice(0)) if (!pw.exited) pw.w.postMessage(null);
+  }
+
+  private spawn(job: JobOptions): PoolWorker {
+    const entry = workerEntry();
+    const limits = this.opts.maxWorkerHeapMb ? { resourceLimits: { maxOldGenerationSizeMb: this.opts.maxWorkerHeapMb } } : {};
+    const pw: PoolWorker = { w: new Worker(entry.file, { workerData: job, execArgv: entry.execArgv, ...limits }), inFlight: new Set(), exited: false };
+    pw.w.on('message', (m: WorkResult) => pw.onResult?.(m));
+    pw.w.on('error', (e) => pw.onGone?.(e.message));
+    pw.w.on('exit', (code) => {
+      if (pw.inFlight.size) pw.onGone?.(`exit code ${code}`);
+      pw.exited = true;
+      this.idle = this.idle.filter((x) => x !== pw);
+      pw.onExit?.();
+    });
+    return pw;
+  }
+}
+
+/** One run on a pool of its own. */
+export async function runFiles(files: readonly string[], job: JobOptions, opts: PoolOptions = {}): Promise<FileReport[]> {
+  const pool = new WorkerPool(files.length, opts);
+  try {
+    return await pool.run(files, job);
+  } finally {
+    pool.close();
+  }
 }

@@ -8,9 +8,12 @@ import {
   analyze,
   applyEdits,
   countSyntaxErrors,
+  enabledRules,
   FileFacts,
   LineIndex,
+  mentionTest,
   preferredEdits,
+  triggerTest,
   WorkspaceIndex,
   type CParser,
   type FileSummary,
@@ -33,6 +36,34 @@ export interface JobOptions {
   summaries?: boolean;
   /** Every file's summary from the first pass: handlers registered and callers in other files count. */
   workspace?: FileSummary[];
+  /**
+   * Leave a file unparsed when its text holds none of the enabled rules' triggers (Rule.triggers): no
+   * finding is possible there. Off when the file's summary is wanted whatever it holds.
+   */
+  prefilter?: boolean;
+  /**
+   * The cross-file pass for files the prefilter left out: analyze (for the summary) only a file that
+   * names one of these functions, the tree's context-sensitive ones; no other name in it can change
+   * a finding elsewhere (see focusSummaries).
+   */
+  mentions?: readonly string[];
+}
+
+// Built once per job (the options object lives as long as the job).
+const triggerTests = new WeakMap<JobOptions, (text: string) => boolean>();
+const mentionTests = new WeakMap<JobOptions, (text: string) => boolean>();
+
+/** Whether the job's relevance tests leave this text out. */
+function leftOut(text: string, opts: JobOptions): boolean {
+  if (opts.mentions) {
+    let test = mentionTests.get(opts);
+    if (!test) mentionTests.set(opts, (test = mentionTest(opts.mentions)));
+    return !test(text);
+  }
+  if (!opts.prefilter) return false;
+  let test = triggerTests.get(opts);
+  if (!test) triggerTests.set(opts, (test = triggerTest(enabledRules({ config: opts.config, only: opts.only }))));
+  return !test(text);
 }
 
 const indexes = new WeakMap<FileSummary[], WorkspaceIndex>();
@@ -96,6 +127,8 @@ export interface FileReport {
   error?: string;
   /** With JobOptions.summaries. */
   summary?: FileSummary;
+  /** Read but not parsed: JobOptions.prefilter or .mentions left it out (it has no findings). */
+  skipped?: boolean;
 }
 
 function toPos(lines: LineIndex, offset: number): Pos {
@@ -168,6 +201,7 @@ export function processFile(parser: CParser, file: string, opts: JobOptions): Fi
     parser.parse(text).dispose();
     return { file, bytes: bytes.length, encoding, findings: [] };
   }
+  if (leftOut(text, opts)) return { file, bytes: bytes.length, encoding, findings: [], skipped: true };
   const first = analyzeText(parser, file, text, opts);
   const warnings = [...first.failures];
   const out: FileReport = { file, bytes: bytes.length, encoding, findings: [] };

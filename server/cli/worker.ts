@@ -1,34 +1,40 @@
-/** A worker thread of the CLI pool: loads its own parser, then processes the files it is sent, one at a time. */
+/**
+ * A worker thread of the CLI pool: loads its own parser, then processes the files it is sent, one at a
+ * time, with the job options it was started with or last sent (the pool reuses workers across passes).
+ */
 import { parentPort, workerData } from 'node:worker_threads';
 import { loadParser } from '../node/wasm';
 import { processFile, type FileReport, type JobOptions } from './process-file';
 
-export interface WorkRequest {
-  index: number;
-  file: string;
-}
+/** A file to process, new job options for the files that follow, or null: exit. */
+export type WorkMessage = { index: number; file: string } | { job: JobOptions };
 
 export interface WorkResult {
   index: number;
   report: FileReport;
 }
 
-const opts = workerData as JobOptions;
+let opts = workerData as JobOptions;
 const port = parentPort!;
 const parser = loadParser();
 const crashOn = process.env.KPORT_TEST_WORKER_CRASH_ON;
 
-port.on('message', async (msg: WorkRequest | null) => {
+port.on('message', async (msg: WorkMessage | null) => {
   if (msg === null) {
     port.close();
     return;
   }
+  if ('job' in msg) {
+    opts = msg.job;
+    return;
+  }
+  const job = opts; // the options in force when the file was sent
   const p = await parser;
   // Test hook: a worker that dies on a given file (the pool must survive it and name the file).
   if (crashOn && msg.file.endsWith(crashOn)) process.exit(70);
   let report: FileReport;
   try {
-    report = processFile(p, msg.file, opts);
+    report = processFile(p, msg.file, job);
   } catch (e) {
     report = { file: msg.file, bytes: 0, findings: [], warning: `internal error: ${e instanceof Error ? e.message : String(e)}` };
   }

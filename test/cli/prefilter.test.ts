@@ -1,0 +1,38 @@
+/**
+ * A tree check leaves unparsed the files that hold no rule's trigger (core/relevance.ts), and reads for
+ * their summary alone those that name a context-sensitive function of another file (pass 1b). Findings
+ * must be those of a check that parses everything (the hidden --bench-no-prefilter).
+ */
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { test } from 'node:test';
+import { KPORT_BIN, ROOT } from '../support/lsp-client';
+
+const run = (args: string[], env: NodeJS.ProcessEnv = process.env) => spawnSync(process.execPath, [KPORT_BIN, ...args], { cwd: ROOT, encoding: 'utf8', env });
+
+test('a lock held in a file without allocator calls still reaches the allocation it calls elsewhere', () => {
+  const dir = 'test/fixtures/workspace/untriggered-caller';
+  const r = run(['check', '--format', 'json', dir], { ...process.env, KPORT_TRACE: '1' });
+  assert.equal(r.status, 1, r.stderr);
+  const found = JSON.parse(r.stdout).diagnostics.map((d: { file: string; line: number; rule: string; message: string }) => `${d.file}:${d.line}:${d.rule}`);
+  assert.deepEqual(found, [`${dir}/ring.c:6:sleep-in-atomic`]);
+  assert.match(JSON.parse(r.stdout).diagnostics[0].message, /ring_refill\(\): a spinlock is held/);
+  // ring_lock.c and ring_stats.c hold no trigger; only ring_lock.c names ring_grab(), so only it is read for pass 2.
+  assert.match(r.stderr, /pass 1: 3 files, 1 parsed/);
+  assert.match(r.stderr, /pass 1b \(1 names\): 2 files, 1 parsed/);
+  assert.equal(run(['check', '--format', 'json', '--bench-no-prefilter', dir]).stdout, r.stdout);
+});
+
+test('every fixture and example: the same findings with and without the prefilter, in every format', () => {
+  for (const format of ['json', 'sarif']) {
+    const args = ['check', '--format', format, '--jobs', '2', 'examples', 'test/fixtures'];
+    const a = run(args);
+    const b = run([...args, '--bench-no-prefilter']);
+    assert.equal(a.status, b.status);
+    assert.ok(a.stdout.length > 1000);
+    assert.equal(a.stdout, b.stdout, format);
+  }
+  const fixed = run(['fix', '--diff', 'examples', 'test/fixtures']);
+  assert.equal(fixed.stdout, run(['fix', '--diff', '--bench-no-prefilter', 'examples', 'test/fixtures']).stdout);
+  assert.ok(fixed.stdout.includes('+++'));
+});

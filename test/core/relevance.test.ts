@@ -1,0 +1,132 @@
+/**
+ * The CLI leaves files unparsed on two text tests (core/relevance.ts); both must be conservative.
+ * - Rule.triggers: with every trigger of a rule gone from a file that had findings of that rule, the
+ *   rule finds nothing there (so a file without triggers cannot have been missing a finding).
+ * - mentionTest: every identifier tree-sitter reads in a text is found by it, glued tokens included.
+ */
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { test } from 'node:test';
+import { analyze, FileFacts, mentionTest, RULES, summarizeFile, triggerTest, WorkspaceIndex } from '../../core';
+import { getParser } from '../support/core';
+import { ROOT } from '../support/lsp-client';
+
+function sources(): { file: string; text: string }[] {
+  const out: { file: string; text: string }[] = [];
+  const walk = (dir: string) => {
+    for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
+      const p = path.join(dir, e.name);
+      if (e.isDirectory()) walk(p);
+      else if (/\.[ch]$/.test(e.name)) out.push({ file: path.relative(ROOT, p), text: fs.readFileSync(p, 'latin1') });
+    }
+  };
+  walk(path.join(ROOT, 'examples'));
+  walk(path.join(ROOT, 'test', 'fixtures'));
+  return out;
+}
+
+/** `text` with every occurrence of `words` defaced (first letter → Q): same length, none of them left. */
+function deface(text: string, words: readonly string[]): string {
+  let out = text;
+  for (let changed = true; changed; ) {
+    changed = false;
+    for (const w of words) {
+      if (!out.includes(w)) continue;
+      out = out.split(w).join('Q' + w.slice(1));
+      changed = true;
+    }
+  }
+  return out;
+}
+
+test('each rule finds nothing in a file once its triggers are gone (checked on every fixture where it fires)', async () => {
+  const parser = await getParser();
+  const firing = new Map<string, number>();
+  for (const { file, text } of sources()) {
+    const parsed = parser.parse(text);
+    let found: Set<string>;
+    try {
+      found = new Set(analyze(new FileFacts(parsed, file)).findings.map((f) => f.rule));
+    } finally {
+      parsed.dispose();
+    }
+    for (const rule of RULES) {
+      if (!found.has(rule.id)) continue;
+      firing.set(rule.id, (firing.get(rule.id) ?? 0) + 1);
+      const defaced = deface(text, rule.triggers);
+      assert.equal(triggerTest([rule])(defaced), false);
+      assert.equal(triggerTest([rule])(text), true, `${file}: ${rule.id} fires without its triggers`);
+      const again = parser.parse(defaced);
+      try {
+        const left = analyze(new FileFacts(again, file), { only: [rule.id] }).findings;
+        assert.deepEqual(left.map((f) => `${file}:${defaced.slice(f.span.start, f.span.end)}`), [], `${rule.id} still fires without ${rule.triggers.join(', ')}`);
+      } finally {
+        again.dispose();
+      }
+    }
+  }
+  assert.deepEqual(RULES.map((r) => r.id).filter((id) => !firing.has(id)), [], 'every rule fires on some fixture, so every rule was checked');
+});
+
+test('the trigger test: substrings anywhere, so comments and longer names keep a file', () => {
+  const all = triggerTest(RULES);
+  assert.equal(all('int f(void) { return 0; }'), false);
+  assert.equal(all('/* was kmalloc() */'), true);
+  assert.equal(all('#include <linux/malloc.h>'), true);
+  assert.equal(all('x = GFP_BUFFER;'), true);
+  assert.equal(all('p = dev_alloc_skb(64);'), true, 'contains alloc_skb: kept, conservatively');
+  assert.equal(triggerTest([])('kmalloc'), false, 'no rule enabled: nothing can be found');
+});
+
+const IDENTIFIER = /identifier$/;
+
+test('the mention test finds every identifier tree-sitter reads, in fixtures and in glued or broken text', async () => {
+  const parser = await getParser();
+  const glued = ['int x = 0x1fgrab_page(3);', '#definegrab_page 1', '# define  grab_page(x) x', 'y = 1ugrab_page;', 'z = a$grab_page;', 'w = grab_page\\u00e9;'];
+  let checked = 0;
+  // Broken text too: each source cut at a third and at two thirds, where error recovery splits tokens.
+  const cut = sources().flatMap(({ file, text }) => [3, 1.5].map((d) => ({ file: `${file} cut at ${Math.floor(text.length / d)}`, text: text.slice(0, Math.floor(text.length / d)) })));
+  for (const { file, text } of [...sources(), ...cut, ...glued.map((t, i) => ({ file: `glued${i}`, text: t }))]) {
+    const parsed = parser.parse(text);
+    try {
+      const names = new Set<string>();
+      const cursor = parsed.root.walk();
+      for (let more = true; more; ) {
+        if (IDENTIFIER.test(cursor.nodeType) && cursor.endIndex > cursor.startIndex) names.add(parsed.parsedText.slice(cursor.startIndex, cursor.endIndex));
+        if (cursor.gotoFirstChild()) continue;
+        while (!cursor.gotoNextSibling()) if (!cursor.gotoParent()) { more = false; break; }
+      }
+      cursor.delete();
+      for (const n of names) {
+        assert.ok(mentionTest([n])(text), `${file}: tree-sitter reads ${JSON.stringify(n)}, the mention test does not see it`);
+        checked++;
+      }
+    } finally {
+      parsed.dispose();
+    }
+  }
+  assert.ok(checked > 1500, `${checked} identifiers checked`);
+  const t = mentionTest(['ring_grab']);
+  assert.equal(t('x = ring_grab(4);'), true);
+  assert.equal(t('x = ring_grabber(4); y = my_ring_grab(4);'), false, 'a longer identifier is another name');
+  assert.equal(t('request_irq(irq, ring_grab, 0, "r", d);'), true);
+});
+
+test('a static function is reached from its own file only: a same-named call elsewhere does not decide its context', async () => {
+  const parser = await getParser();
+  const dir = path.join(ROOT, 'test', 'fixtures', 'workspace', 'static-name');
+  const facts = (name: string) => new FileFacts(parser.parse(fs.readFileSync(path.join(dir, name), 'utf8')), name);
+  const index = new WorkspaceIndex();
+  const table = facts('table.c');
+  index.update(summarizeFile(table));
+  table.file.dispose();
+  const cache = facts('cache.c');
+  try {
+    // table.c calls its own grow() in process context; cache.c's static grow() runs only under cache_lock.
+    const found = analyze(cache, { env: { workspace: index } }).findings;
+    assert.deepEqual(found.map((f) => `${f.rule}:${cache.lineOf(f.span.start)}`), ['sleep-in-atomic:10']);
+  } finally {
+    cache.file.dispose();
+  }
+});
