@@ -8,16 +8,35 @@ import type { Rule } from './rules/types';
 
 const escapeRegExp = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
+const NAME = /^[A-Za-z_]\w*$/;
+const WORD_CHAR = /[A-Za-z0-9_]/;
+
 /**
  * A test for "this text can get a finding from one of `rules`": it contains one of their trigger
- * strings (Rule.triggers), anywhere, comments and longer identifiers included.
+ * strings (Rule.triggers). A trigger that is a C name counts where a rule could see it as one: not
+ * inside a longer name (`dev_alloc_skb` is not `alloc_skb`), but after a digit, `$` or any non-ASCII
+ * character (the rules' token scan uses \b), and after a letter that ends a token tree-sitter reads
+ * apart (`0x1fkmalloc`, `#definekmalloc`). Other triggers (`malloc.h`) count anywhere.
  */
 export function triggerTest(rules: readonly Pick<Rule, 'triggers'>[]): (text: string) => boolean {
-  const words = [...new Set(rules.flatMap((r) => r.triggers))];
+  const words = [...new Set(rules.flatMap((r) => r.triggers))].sort((a, b) => b.length - a.length || (a < b ? -1 : 1));
   if (words.length === 0) return () => false;
-  // One alternation scans the text once; longest first so that no word hides a longer one.
-  const re = new RegExp(words.sort((a, b) => b.length - a.length || (a < b ? -1 : 1)).map(escapeRegExp).join('|'));
-  return (text) => re.test(text);
+  const names = words.filter((w) => NAME.test(w)).map(escapeRegExp);
+  const others = words.filter((w) => !NAME.test(w)).map(escapeRegExp);
+  const other = others.length ? new RegExp(others.join('|')) : null;
+  const bounded = names.length ? new RegExp(`(?<![A-Za-z_])(?:${names.join('|')})(?![A-Za-z0-9_])`) : null;
+  const anywhere = names.length ? new RegExp(names.join('|'), 'g') : null;
+  return (text) => {
+    if (other?.test(text) || bounded?.test(text)) return true;
+    if (!anywhere) return false;
+    // Rare: only hits with a letter just before. Kept if that letter ends a glued token.
+    for (const m of text.matchAll(anywhere)) {
+      const end = m.index! + m[0].length;
+      if (end < text.length && WORD_CHAR.test(text[end])) continue;
+      if (glued(text, m.index!)) return true;
+    }
+    return false;
+  };
 }
 
 /** Maximal runs of the characters tree-sitter-c's identifier is made of (XID_Continue and `$`). */
@@ -44,16 +63,37 @@ export function mentionTest(names: Iterable<string>): (text: string) => boolean 
     for (const m of text.matchAll(RUN)) {
       const run = m[0];
       if (plain.has(run)) return true;
-      const glued = (run.charCodeAt(0) >= 48 && run.charCodeAt(0) <= 57) || afterHash(text, m.index!);
-      if (glued) for (let i = 1; i < run.length; i++) if (plain.has(run.slice(i))) return true;
+      if (runGlued(text, m.index!)) for (let i = 1; i < run.length; i++) if (plain.has(run.slice(i))) return true;
     }
     return false;
   };
 }
 
-/** Whether only blanks stand between `#` and offset `at` (a directive word starts there). */
-function afterHash(text: string, at: number): boolean {
-  let i = at - 1;
-  while (i >= 0 && (text[i] === ' ' || text[i] === '\t')) i--;
-  return i >= 0 && text[i] === '#';
+/**
+ * Whether a name starting at `at` may be read by tree-sitter as a token of its own although the
+ * character before it continues an identifier: the run of identifier characters it is part of starts
+ * with a digit (a number like `0x1f` ends there) or right after `#` (a directive word like `define`).
+ */
+function glued(text: string, at: number): boolean {
+  let i = at;
+  while (i > 0 && isIdentifierChar(text, i - 1)) i--;
+  return i === at || runGlued(text, i);
+}
+
+/** Whether the run of identifier characters starting at `start` begins with a digit or follows `#`. */
+function runGlued(text: string, start: number): boolean {
+  const c = text.charCodeAt(start);
+  if (c >= 48 && c <= 57) return true;
+  let j = start - 1;
+  while (j >= 0 && (text[j] === ' ' || text[j] === '\t')) j--;
+  return j >= 0 && text[j] === '#';
+}
+
+const ID_CHAR = /[\p{XID_Continue}$]/u;
+
+function isIdentifierChar(text: string, i: number): boolean {
+  const c = text.charCodeAt(i);
+  if (c < 128) return (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 95 || c === 36;
+  // A surrogate pair's halves are tested as a pair.
+  return ID_CHAR.test(String.fromCodePoint(text.codePointAt(c >= 0xdc00 && c <= 0xdfff && i > 0 ? i - 1 : i)!));
 }

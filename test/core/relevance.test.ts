@@ -75,15 +75,18 @@ test('the trigger test: substrings anywhere, so comments and longer names keep a
   assert.equal(all('/* was kmalloc() */'), true);
   assert.equal(all('#include <linux/malloc.h>'), true);
   assert.equal(all('x = GFP_BUFFER;'), true);
-  assert.equal(all('p = dev_alloc_skb(64);'), true, 'contains alloc_skb: kept, conservatively');
+  assert.equal(all('p = dev_alloc_skb(64); q = kmalloc_node(4, 0, 1);'), false, 'a longer name is another function');
+  for (const glued of ['x = 0x1fkmalloc(4, GFP_KERNEL);', '#definekmalloc 1', 'y = $kmalloc;', 'z = 9kmalloc;', 'w = \u00e9kmalloc(1);', 'kmalloc'])
+    assert.equal(all(glued), true, glued);
   assert.equal(triggerTest([])('kmalloc'), false, 'no rule enabled: nothing can be found');
 });
 
 const IDENTIFIER = /identifier$/;
+const TRIGGER_NAMES = new Set(RULES.flatMap((r) => r.triggers).filter((w) => /^[A-Za-z_]\w*$/.test(w)));
 
 test('the mention test finds every identifier tree-sitter reads, in fixtures and in glued or broken text', async () => {
   const parser = await getParser();
-  const glued = ['int x = 0x1fgrab_page(3);', '#definegrab_page 1', '# define  grab_page(x) x', 'y = 1ugrab_page;', 'z = a$grab_page;', 'w = grab_page\\u00e9;'];
+  const glued = ['int x = 0x1fgrab_page(3);', '#definegrab_page 1', '# define  grab_page(x) x', 'y = 1ugrab_page;', 'z = a$grab_page;', 'w = grab_page\\u00e9;', 'p = 0x1fkmalloc(4, GFP_KERNEL);', '#definekmalloc(n) 0', 'q = 1ukmalloc(2, GFP_ATOMIC);', 'r = $kmalloc(1, 0);', 's = \\u00e9kmalloc(1, 0);'];
   let checked = 0;
   // Broken text too: each source cut at a third and at two thirds, where error recovery splits tokens.
   const cut = sources().flatMap(({ file, text }) => [3, 1.5].map((d) => ({ file: `${file} cut at ${Math.floor(text.length / d)}`, text: text.slice(0, Math.floor(text.length / d)) })));
@@ -101,7 +104,10 @@ test('the mention test finds every identifier tree-sitter reads, in fixtures and
       for (const n of names) {
         assert.ok(mentionTest([n])(text), `${file}: tree-sitter reads ${JSON.stringify(n)}, the mention test does not see it`);
         checked++;
+        if (TRIGGER_NAMES.has(n)) assert.ok(triggerTest([{ triggers: [n] }])(text), `${file}: tree-sitter reads the trigger ${n}, the trigger test does not see it`);
       }
+      // The rules' token scan (FileFacts.tokens) matches \bname\b.
+      for (const w of TRIGGER_NAMES) if (new RegExp(`\\b${w}\\b`).test(text)) assert.ok(triggerTest([{ triggers: [w] }])(text), `${file}: \\b${w}\\b`);
     } finally {
       parsed.dispose();
     }
