@@ -153,6 +153,11 @@ test('SIGKILL in the middle of `kport fix` leaves every file either exactly old 
   }
   child.kill('SIGKILL');
   await new Promise((r) => child.once('exit', r));
+  // The pooled run was a child node of the one killed (POOL_V8_FLAGS): it must stop with it.
+  const snapshot = () => [...original.keys()].map((n) => fs.statSync(path.join(dir, n)).size).join();
+  const atKill = snapshot();
+  await new Promise((r) => setTimeout(r, 500));
+  assert.equal(snapshot(), atKill, 'no file changes after the kill');
   let oldCount = 0;
   let newCount = 0;
   for (const [n, old] of original) {

@@ -19,6 +19,11 @@ test('a lock held in a file without allocator calls still reaches the allocation
   assert.match(JSON.parse(r.stdout).diagnostics[0].message, /ring_refill\(\): a spinlock is held/);
   // ring_lock.c and ring_stats.c hold no trigger; only ring_lock.c names ring_grab(), so only it is read for pass 2.
   assert.match(r.stderr, /pass 1: 3 files, 1 parsed/);
+  // Over workers, the run is a child node with V8's background threads tamed (POOL_V8_FLAGS), and says so once.
+  const pooled = run(['check', '--format', 'json', '--jobs', '2', dir], { ...process.env, KPORT_TRACE: '1' });
+  assert.equal(pooled.stdout, r.stdout);
+  assert.equal(pooled.status, 1);
+  assert.equal(pooled.stderr.match(/pass 1 \[node --single-threaded-gc --v8-pool-size=1\]: 3 files, 1 parsed/g)?.length, 1, pooled.stderr);
   assert.match(r.stderr, /pass 1b \(1 names\): 2 files, 1 parsed/);
   assert.equal(run(['check', '--format', 'json', '--bench-no-prefilter', dir]).stdout, r.stdout);
 });
