@@ -9,7 +9,7 @@ import type { Related } from '../rules/types';
 import { findEntryPoints, type EntryPoint } from './entry-points';
 import { FunctionFlow, isAtomic, type CallSite, type FlowState } from './flow';
 import { describeKind } from './locks';
-import { SIMULATED_CALLS } from '../kernel/alloc-api';
+import { CONTEXT_ANCHORS } from '../kernel/alloc-api';
 import type { FileSummary, WorkspaceIndex } from './workspace';
 
 export interface AtomicReason {
@@ -166,14 +166,15 @@ export class FileContext {
   }
 
   /**
-   * Functions whose findings can depend on their context: those that call an allocator or free API
-   * (sleep-in-atomic, simulated verdicts) or reach one through this file's functions. Atomicity only
+   * Functions whose findings can depend on their context: those that call a CONTEXT_ANCHORS function
+   * (an allocator: sleep-in-atomic and simulated verdicts; mempool_destroy: its verdict) or reach one
+   * through this file's functions. Atomicity only
    * flows from a function to its callees, so no other function's context changes a finding.
    */
   contextSensitive(): string[] {
     const fns = this.facts.functions;
     const index = new Map(fns.map((f, i) => [f.name, i]));
-    const sensitive = fns.map((f) => allCalls(f).some((c) => SIMULATED_CALLS.has(c.name)));
+    const sensitive = fns.map((f) => allCalls(f).some((c) => CONTEXT_ANCHORS.has(c.name)));
     for (let changed = true; changed; ) {
       changed = false;
       fns.forEach((f, i) => {

@@ -23,8 +23,9 @@ export interface FileSummary {
   valueRefs: string[];
   /**
    * Functions defined here (static or not) whose findings can depend on the context they run in: they,
-   * or a function of this file they call (transitively), allocate or free through an API the rules and
-   * the simulator know. Whether any other function runs atomically changes no finding.
+   * or a function of this file they call (transitively), allocate or destroy a mempool (CONTEXT_ANCHORS:
+   * where findings whose outcome depends on the context are anchored). Whether any other function runs
+   * atomically changes no finding.
    */
   contextSensitive: string[];
 }

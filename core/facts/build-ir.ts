@@ -1,6 +1,6 @@
 /** Builds the IR of one function_definition node. Bounded recursion: pathological nesting degrades to `other`. */
 import type { Node } from 'web-tree-sitter';
-import { flatten } from '../parse/flat-tree';
+import { flatten, release } from '../parse/flat-tree';
 import { spanOf, type Span } from '../text/span';
 import type { CallEvent, Cond, Effects, Expr, FunctionFacts, Param, Stmt, VarRef } from './ir';
 import { declaratorName, functionDeclarator } from './syntax';
@@ -338,8 +338,16 @@ function paramsOf(fdecl: Node | null): Param[] {
  */
 export function buildFunction(definition: Node, parsedText?: string): FunctionFacts | null {
   const flat = parsedText === undefined ? null : flatten(definition, parsedText);
-  // FlatNode has the members of Node that the builder reads.
-  const node = flat ? (flat.node(0) as unknown as Node) : definition;
+  try {
+    return buildFrom(flat ? (flat.node(0) as unknown as Node) : definition);
+  } finally {
+    // The IR holds spans and strings only, never a node: the copy's arrays go to the next function.
+    if (flat) release(flat);
+  }
+}
+
+/** buildFunction's work, on a node or a FlatNode (it has the members of Node that the builder reads). */
+function buildFrom(node: Node): FunctionFacts | null {
   const decl = node.childForFieldName('declarator');
   const fdecl = functionDeclarator(decl);
   const nameNode = declaratorName(fdecl ?? decl);

@@ -75,3 +75,11 @@ export const MEMPOOL_CREATE: Readonly<Record<string, { min: number; alloc: numbe
 
 /** Every call the allocator simulator models: allocations, frees, and pool/cache teardown. */
 export const SIMULATED_CALLS: ReadonlySet<string> = new Set([...Object.keys(ALLOC_API), ...Object.keys(FREE_API), 'mempool_destroy', 'mempool_resize', 'kmem_cache_destroy']);
+
+/**
+ * Calls whose findings depend on the context they run in: the allocations (sleep-in-atomic, and the
+ * simulated verdict of every finding anchored there) and mempool_destroy() (mempool-destroy-outstanding's
+ * verdict). A free is simulated but no finding is anchored at it, so a function that only frees has no
+ * finding its context could change.
+ */
+export const CONTEXT_ANCHORS: ReadonlySet<string> = new Set([...Object.keys(ALLOC_API), 'mempool_destroy']);

@@ -94,9 +94,17 @@ export class FlatTree {
   private nodes: (FlatNode | undefined)[] = [];
 
   constructor(
-    readonly text: string,
-    private readonly names: Names,
+    public text: string,
+    private names: Names,
   ) {}
+
+  /** Empties the tree for another subtree, keeping its arrays (they are most of a copy's allocation). */
+  reset(text: string, names: Names): void {
+    this.text = text;
+    this.names = names;
+    this.nodes.fill(undefined, 0, this.size);
+    this.size = 0;
+  }
 
   typeOf(index: number): string {
     return this.names.types[this.typeIds[index]] || 'ERROR';
@@ -141,9 +149,9 @@ export class FlatTree {
     return i;
   }
 
-  /** Done adding: a dense array for the node objects made on demand. */
+  /** Done adding: room for the node objects made on demand. */
   seal(): void {
-    this.nodes = new Array(this.size).fill(undefined);
+    if (this.nodes.length < this.size) this.nodes.length = this.size;
   }
 
   private grow(): void {
@@ -241,15 +249,23 @@ function walkRaw(node: Node, visit: (m: CursorExports, tree: number, depth: numb
   }
 }
 
+let spare: FlatTree | null = null;
+
 /**
  * The subtree under `node` as a FlatTree (its root is node(0)), or null when flat copies are off.
- * `text` is the text the tree was parsed from (Node.text slices the same).
+ * `text` is the text the tree was parsed from (Node.text slices the same). The tree is lent: hand it
+ * back with `release()` once read, and the next copy reuses its arrays.
  */
 export function flatten(node: Node, text: string): FlatTree | null {
   if (!cursorExports) return null;
   const language = (node.tree as unknown as { language: Names }).language;
   const namedByType = namedTable(language);
-  const flat = new FlatTree(text, language);
+  let flat: FlatTree;
+  if (spare) {
+    flat = spare;
+    spare = null;
+    flat.reset(text, language);
+  } else flat = new FlatTree(text, language);
   const parents: number[] = [-1];
   walkRaw(node, (m, tree, depth) => {
     const typeId = m._ts_tree_cursor_current_node_type_id_wasm(tree);
@@ -267,6 +283,11 @@ export function flatten(node: Node, text: string): FlatTree | null {
   });
   flat.seal();
   return flat;
+}
+
+/** Gives a tree from flatten() back for reuse; neither it nor its nodes may be read afterwards. */
+export function release(flat: FlatTree): void {
+  spare = flat;
 }
 
 /** tree-sitter's ERROR symbol, `(TSSymbol)-1`. */
