@@ -1,5 +1,5 @@
 /** `kport` command line: check, fix and lsp. Exit codes: 0 clean, 1 error-severity findings, 2 usage or I/O error. */
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -66,6 +66,11 @@ function version(): string {
  */
 export const POOL_V8_FLAGS = ['--single-threaded-gc', '--v8-pool-size=1'];
 const TUNED_ENV = 'KPORT_V8_TUNED';
+
+/** Whether this node starts with POOL_V8_FLAGS (a later V8 may drop one: then the run stays in this process). */
+function nodeTakesPoolFlags(): boolean {
+  return spawnSync(process.execPath, [...POOL_V8_FLAGS, '-e', '0'], { stdio: 'ignore' }).status === 0;
+}
 
 /** Runs this command in a child node with POOL_V8_FLAGS; resolves to its exit status. */
 function runTuned(argv: string[]): Promise<number> {
@@ -167,7 +172,7 @@ export async function main(argv: string[]): Promise<number> {
 
   const { files, errors } = expandPaths(args.positionals);
   // A pooled run goes to a child node with V8's background threads tamed, before anything is printed.
-  if (new WorkerPool(files.length, { jobs }).threads > 1 && !process.env[TUNED_ENV]) return runTuned(argv);
+  if (new WorkerPool(files.length, { jobs }).threads > 1 && !process.env[TUNED_ENV] && nodeTakesPoolFlags()) return runTuned(argv);
 
   let ioError = false;
   const configFile = args.values.config ?? findConfigFile(path.resolve(args.positionals[0].replace(/[*?[{].*$/, '') || '.'));
