@@ -9,7 +9,7 @@ import { findConfigFile, loadConfigFile } from '../node/config-file';
 import { encode } from '../node/text-file';
 import { expandPaths } from './files';
 import { formatJson, formatText } from './format';
-import { WorkerPool } from './pool';
+import { poolThreads, WorkerPool } from './pool';
 import type { FileReport, Mode } from './process-file';
 import { Progress } from './progress';
 import { formatSarif } from './sarif';
@@ -172,7 +172,7 @@ export async function main(argv: string[]): Promise<number> {
 
   const { files, errors } = expandPaths(args.positionals);
   // A pooled run goes to a child node with V8's background threads tamed, before anything is printed.
-  if (new WorkerPool(files.length, { jobs }).threads > 1 && !process.env[TUNED_ENV] && nodeTakesPoolFlags()) return runTuned(argv);
+  if (poolThreads(files.length, jobs) > 1 && !process.env[TUNED_ENV] && nodeTakesPoolFlags()) return runTuned(argv);
 
   let ioError = false;
   const configFile = args.values.config ?? findConfigFile(path.resolve(args.positionals[0].replace(/[*?[{].*$/, '') || '.'));

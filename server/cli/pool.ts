@@ -42,6 +42,12 @@ function sizeOf(file: string): number {
   }
 }
 
+/** Threads a pool for `files` files uses with `--jobs` (undefined: all cores); 1 means the main thread. */
+export function poolThreads(files: number, jobs?: number): number {
+  if (jobs === undefined && files < PARALLEL_THRESHOLD) return 1;
+  return Math.max(1, Math.min(jobs ?? os.availableParallelism(), files));
+}
+
 /** A worker and the hooks of the run it currently serves. */
 interface PoolWorker {
   w: Worker;
@@ -63,8 +69,7 @@ export class WorkerPool {
     files: number,
     private readonly opts: PoolOptions = {},
   ) {
-    const threads = Math.max(1, Math.min(opts.jobs ?? os.availableParallelism(), files));
-    this.threads = opts.jobs === undefined && files < PARALLEL_THRESHOLD ? 1 : threads;
+    this.threads = poolThreads(files, opts.jobs);
   }
 
   async run(files: readonly string[], job: JobOptions): Promise<FileReport[]> {
@@ -162,15 +167,5 @@ export class WorkerPool {
       pw.onExit?.();
     });
     return pw;
-  }
-}
-
-/** One run on a pool of its own. */
-export async function runFiles(files: readonly string[], job: JobOptions, opts: PoolOptions = {}): Promise<FileReport[]> {
-  const pool = new WorkerPool(files.length, opts);
-  try {
-    return await pool.run(files, job);
-  } finally {
-    pool.close();
   }
 }

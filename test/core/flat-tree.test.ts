@@ -10,6 +10,7 @@ import { test } from 'node:test';
 import { CParser } from '../../core';
 import { buildFunction, scanTopLevel } from '../../core/facts/build-ir';
 import { flatten } from '../../core/parse/flat-tree';
+import { ourSources } from '../support/fixtures';
 import { ROOT } from '../support/lsp-client';
 
 async function parser(): Promise<CParser> {
@@ -19,19 +20,6 @@ async function parser(): Promise<CParser> {
   });
 }
 
-function sources(): { file: string; text: string }[] {
-  const out: { file: string; text: string }[] = [];
-  const walk = (dir: string) => {
-    for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
-      const p = path.join(dir, e.name);
-      if (e.isDirectory()) walk(p);
-      else if (/\.[ch]$/.test(e.name)) out.push({ file: path.relative(ROOT, p), text: fs.readFileSync(p, 'latin1') });
-    }
-  };
-  walk(path.join(ROOT, 'examples'));
-  walk(path.join(ROOT, 'test', 'fixtures'));
-  return out;
-}
 
 const BROKEN = `static int f(int a)
 {
@@ -45,7 +33,7 @@ const BROKEN = `static int f(int a)
 test('flat copies give the same IR as nodes', async () => {
   const p = await parser();
   let functions = 0;
-  for (const { file, text } of [...sources(), { file: 'broken', text: BROKEN }]) {
+  for (const { file, text } of [...ourSources(), { file: 'broken', text: BROKEN }]) {
     const parsed = p.parse(text);
     try {
       for (const fn of scanTopLevel(parsed.root).functions) {
@@ -91,7 +79,7 @@ test('ERROR and MISSING nodes counted with the cursor equal the count through No
   const p = await parser();
   const corpus = loadCorpus();
   const r = rand(20261125);
-  const texts = [...sources().map((s) => s.text), BROKEN, 'int f(void) { return g(1 }\n', ')))((( {{{ ;;; \0 \u00e9'];
+  const texts = [...ourSources().map((s) => s.text), BROKEN, 'int f(void) { return g(1 }\n', ')))((( {{{ ;;; \0 \u00e9'];
   for (let i = 0; i < 150; i++) texts.push(mutant(r, corpus).text);
   let broken = 0;
   for (const text of texts) {

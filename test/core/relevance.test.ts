@@ -10,21 +10,9 @@ import path from 'node:path';
 import { test } from 'node:test';
 import { analyze, FileFacts, mentionTest, RULES, summarizeFile, triggerTest, WorkspaceIndex } from '../../core';
 import { getParser } from '../support/core';
+import { ourSources } from '../support/fixtures';
 import { ROOT } from '../support/lsp-client';
 
-function sources(): { file: string; text: string }[] {
-  const out: { file: string; text: string }[] = [];
-  const walk = (dir: string) => {
-    for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
-      const p = path.join(dir, e.name);
-      if (e.isDirectory()) walk(p);
-      else if (/\.[ch]$/.test(e.name)) out.push({ file: path.relative(ROOT, p), text: fs.readFileSync(p, 'latin1') });
-    }
-  };
-  walk(path.join(ROOT, 'examples'));
-  walk(path.join(ROOT, 'test', 'fixtures'));
-  return out;
-}
 
 /** `text` with every occurrence of `words` defaced (first letter → Q): same length, none of them left. */
 function deface(text: string, words: readonly string[]): string {
@@ -43,7 +31,7 @@ function deface(text: string, words: readonly string[]): string {
 test('each rule finds nothing in a file once its triggers are gone (checked on every fixture where it fires)', async () => {
   const parser = await getParser();
   const firing = new Map<string, number>();
-  for (const { file, text } of sources()) {
+  for (const { file, text } of ourSources()) {
     const parsed = parser.parse(text);
     let found: Set<string>;
     try {
@@ -89,8 +77,8 @@ test('the mention test finds every identifier tree-sitter reads, in fixtures and
   const glued = ['int x = 0x1fgrab_page(3);', '#definegrab_page 1', '# define  grab_page(x) x', 'y = 1ugrab_page;', 'z = a$grab_page;', 'w = grab_page\\u00e9;', 'p = 0x1fkmalloc(4, GFP_KERNEL);', '#definekmalloc(n) 0', 'q = 1ukmalloc(2, GFP_ATOMIC);', 'r = $kmalloc(1, 0);', 's = \\u00e9kmalloc(1, 0);'];
   let checked = 0;
   // Broken text too: each source cut at a third and at two thirds, where error recovery splits tokens.
-  const cut = sources().flatMap(({ file, text }) => [3, 1.5].map((d) => ({ file: `${file} cut at ${Math.floor(text.length / d)}`, text: text.slice(0, Math.floor(text.length / d)) })));
-  for (const { file, text } of [...sources(), ...cut, ...glued.map((t, i) => ({ file: `glued${i}`, text: t }))]) {
+  const cut = ourSources().flatMap(({ file, text }) => [3, 1.5].map((d) => ({ file: `${file} cut at ${Math.floor(text.length / d)}`, text: text.slice(0, Math.floor(text.length / d)) })));
+  for (const { file, text } of [...ourSources(), ...cut, ...glued.map((t, i) => ({ file: `glued${i}`, text: t }))]) {
     const parsed = parser.parse(text);
     try {
       const names = new Set<string>();

@@ -43,3 +43,18 @@ export function lineOf(text: string, offset: number): number {
   for (let i = text.indexOf('\n'); i !== -1 && i < offset; i = text.indexOf('\n', i + 1)) n++;
   return n;
 }
+
+/** Every C file we wrote: the examples and all test fixtures (rules, workspace, SARIF, simulation). */
+export function ourSources(): { file: string; text: string }[] {
+  const out: { file: string; text: string }[] = [];
+  const walk = (dir: string) => {
+    for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
+      const p = path.join(dir, e.name);
+      if (e.isDirectory()) walk(p);
+      else if (/\.[ch]$/.test(e.name)) out.push({ file: path.relative(ROOT, p), text: fs.readFileSync(p, 'latin1') });
+    }
+  };
+  walk(path.join(ROOT, 'examples'));
+  walk(path.join(ROOT, 'test', 'fixtures'));
+  return out;
+}
