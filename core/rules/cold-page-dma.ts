@@ -27,6 +27,7 @@ export const coldPageDma: Rule = {
   deprecated: false,
   summary: 'a page only filled by device DMA: allocate it cold (__GFP_COLD)',
   triggers: [...ALLOCATORS],
+  usesContext: false,
   check({ facts, shared }) {
     const out: Omit<Finding, 'rule' | 'severity'>[] = [];
     facts.functions.forEach((fn) => {

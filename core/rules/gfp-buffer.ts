@@ -33,6 +33,7 @@ export const gfpBuffer: Rule = {
   deprecated: true,
   summary: 'GFP_BUFFER is gone: use GFP_NOIO or GFP_NOFS',
   triggers: ['GFP_BUFFER'],
+  usesContext: false,
   check({ facts }) {
     const hits = facts.tokens(['GFP_BUFFER']);
     if (hits.length === 0) return [];

@@ -60,6 +60,7 @@ export const gfpHeader: Rule = {
   deprecated: false,
   summary: 'page allocation functions used without <linux/gfp.h> reachable',
   triggers: PAGE_API,
+  usesContext: false,
   check({ facts }) {
     if (facts.includes.some((i) => GFP_PROVIDERS[i.path] !== undefined)) return [];
     // A file that defines one of these names itself is not using the kernel's.

@@ -17,6 +17,7 @@ export const gfpNofail: Rule = {
   deprecated: false,
   summary: '__GFP_NOFAIL: the allocation may never return; write a failure path instead',
   triggers: [...ALLOC_NAMES, '__GFP_NOFAIL'],
+  usesContext: false,
   check({ facts, shared }) {
     const out: Omit<Finding, 'rule' | 'severity'>[] = [];
     const tokens = facts.tokens(['__GFP_NOFAIL']);

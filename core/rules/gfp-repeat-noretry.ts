@@ -48,6 +48,7 @@ export const gfpRepeatNoretry: Rule = {
   deprecated: false,
   summary: 'contradictory retry policy: __GFP_REPEAT, __GFP_NORETRY and __GFP_NOFAIL combined',
   triggers: [...ALLOC_NAMES, '__GFP_REPEAT', '__GFP_NORETRY', '__GFP_NOFAIL'],
+  usesContext: false,
   check({ facts, shared, env }) {
     const out: Omit<Finding, 'rule' | 'severity'>[] = [];
     const usedDefines = new Set<string>();

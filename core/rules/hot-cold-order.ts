@@ -20,6 +20,7 @@ export const hotColdOrder: Rule = {
   deprecated: false,
   summary: 'free_hot_page()/free_cold_page() on a block of order > 0',
   triggers: [...HOT_COLD],
+  usesContext: false,
   check({ facts, env }) {
     const out: Omit<Finding, 'rule' | 'severity'>[] = [];
     const allocs: Alloc[] = [];

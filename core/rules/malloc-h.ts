@@ -6,7 +6,8 @@ export const mallocH: Rule = {
   severity: 'error',
   deprecated: true,
   summary: '<linux/malloc.h> is gone in 2.6: include <linux/slab.h>',
-  triggers: ['malloc.h'],
+  triggers: ['linux/malloc.h'],
+  usesContext: false,
   check({ facts }) {
     const hasSlab = facts.includes.some((i) => i.path === 'linux/slab.h');
     return facts.includes

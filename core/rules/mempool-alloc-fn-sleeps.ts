@@ -16,6 +16,7 @@ export const mempoolAllocFnSleeps: Rule = {
   deprecated: false,
   summary: 'a mempool alloc_fn allocates with a fixed sleeping mask instead of the gfp_mask it is given',
   triggers: Object.keys(MEMPOOL_CREATE),
+  usesContext: false,
   check({ facts, shared }) {
     const out: Omit<Finding, 'rule' | 'severity'>[] = [];
     const allocFns = new Map<string, { start: number; end: number }>();

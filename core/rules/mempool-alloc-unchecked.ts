@@ -113,6 +113,7 @@ export const mempoolAllocUnchecked: Rule = {
   deprecated: false,
   summary: 'an allocation that can fail is used without a NULL check',
   triggers: ALLOC_NAMES,
+  usesContext: false,
   check({ facts, shared }) {
     const out: Omit<Finding, 'rule' | 'severity'>[] = [];
     for (const fn of facts.functions) {

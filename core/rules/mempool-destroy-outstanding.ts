@@ -30,6 +30,7 @@ export const mempoolDestroyOutstanding: Rule = {
   deprecated: false,
   summary: 'mempool_destroy() while elements from mempool_alloc() are still held',
   triggers: ['mempool_destroy'],
+  usesContext: true,
   check({ facts }) {
     const out: Omit<Finding, 'rule' | 'severity'>[] = [];
     for (const [fnIndex, fn] of facts.functions.entries()) {

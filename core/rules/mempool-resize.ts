@@ -8,6 +8,7 @@ export const mempoolResize: Rule = {
   deprecated: true,
   summary: 'mempool_resize() is disabled in 2.6 (since 2.5.60)',
   triggers: ['mempool_resize'],
+  usesContext: false,
   check({ facts }) {
     const out = [];
     for (const fn of facts.functions) {

@@ -10,6 +10,7 @@ export const mempoolSlabPair: Rule = {
   deprecated: false,
   summary: 'mempool_alloc_slab/mempool_free_slab need a kmem_cache_t * as pool_data, and alloc/free from one family',
   triggers: Object.keys(MEMPOOL_CREATE),
+  usesContext: false,
   check({ facts }) {
     const out: Omit<Finding, 'rule' | 'severity'>[] = [];
     for (const fn of facts.functions) {

@@ -20,6 +20,7 @@ export const numaNode: Rule = {
   deprecated: false,
   summary: 'alloc_pages() for memory bound to a known device or CPU: consider alloc_pages_node()',
   triggers: ['alloc_pages'],
+  usesContext: false,
   check({ facts }) {
     const out: Omit<Finding, 'rule' | 'severity'>[] = [];
     facts.functions.forEach((fn) => {

@@ -26,6 +26,7 @@ export const sleepInAtomic: Rule = {
   deprecated: false,
   summary: 'an allocation that may sleep runs in atomic context',
   triggers: ALLOC_NAMES,
+  usesContext: true,
   check({ facts, shared }) {
     const out: Omit<Finding, 'rule' | 'severity'>[] = [];
     const ctx = shared.context;

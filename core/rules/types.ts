@@ -66,6 +66,13 @@ export interface RuleMeta {
    * checks the rule finds nothing once they are gone.
    */
   triggers: readonly string[];
+  /**
+   * Whether a finding of this rule, or its simulated verdict, can depend on the context a function runs
+   * in (SharedAnalyses.context). Only then do other files' calls and registrations matter: a CLI run
+   * whose enabled rules all say false checks each file once, without the cross-file passes.
+   * test/core/relevance.test.ts checks that a rule saying false never reads the context.
+   */
+  usesContext: boolean;
 }
 
 export interface Rule extends RuleMeta {

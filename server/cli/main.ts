@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { crossFileNames, focusSummaries, mergeConfigs, RULE_IDS, WorkspaceIndex, type FileSummary, type KportConfig } from '../../core';
+import { crossFileNames, enabledRules, focusSummaries, mergeConfigs, RULE_IDS, WorkspaceIndex, type FileSummary, type KportConfig } from '../../core';
 import { findConfigFile, loadConfigFile } from '../node/config-file';
 import { encode } from '../node/text-file';
 import { expandPaths } from './files';
@@ -110,7 +110,7 @@ function trace(pass: string, reports: readonly FileReport[]): void {
   const parsed = reports.filter((r) => !r.skipped);
   const mb = (n: number) => (n / 1e6).toFixed(1);
   const now = performance.now();
-  const flags = pass === 'pass 1' && process.execArgv.length ? ` [node ${process.execArgv.join(' ')}]` : '';
+  const flags = (pass === 'pass 1' || pass === 'one pass') && process.execArgv.length ? ` [node ${process.execArgv.join(' ')}]` : '';
   process.stderr.write(`kport: ${pass}${flags}: ${reports.length} files, ${parsed.length} parsed (${mb(parsed.reduce((s, r) => s + r.bytes, 0))} MB), ${((now - traceStart) / 1000).toFixed(2)} s\n`);
   traceStart = now;
 }
@@ -197,8 +197,11 @@ export async function main(argv: string[]): Promise<number> {
   // One pool for every pass: its workers stay warm.
   const pool = new WorkerPool(files.length, poolOptions);
   try {
-    if (mode === 'parse-only' || files.length < 2) {
+    // Other files matter only to rules whose findings depend on the calling context.
+    const contextual = enabledRules({ config, only: args.values.rule }).some((r) => r.usesContext);
+    if (mode === 'parse-only' || files.length < 2 || !contextual) {
       reports = await pool.run(files, { mode, ...base });
+      trace('one pass', reports);
     } else {
       // Pass 1 checks every file alone and collects its summary; pass 2 re-checks (or fixes) with the whole
       // tree's call graph, so a handler registered in another file, or a helper only atomic callers use, counts.

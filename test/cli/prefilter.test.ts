@@ -41,3 +41,15 @@ test('every fixture and example: the same findings with and without the prefilte
   assert.equal(fixed.stdout, run(['fix', '--diff', '--bench-no-prefilter', 'examples', 'test/fixtures']).stdout);
   assert.ok(fixed.stdout.includes('+++'));
 });
+
+test('rules that do not depend on the calling context are checked in one pass, with the same findings', () => {
+  const args = ['check', '--format', 'json', '--jobs', '2', 'examples', 'test/fixtures'];
+  const all = JSON.parse(run(args).stdout).diagnostics.filter((d: { rule: string }) => d.rule === 'malloc-h' || d.rule === 'gfp-buffer');
+  assert.ok(all.length >= 3);
+  const r = run([...args, '--rule', 'malloc-h', '--rule', 'gfp-buffer'], { ...process.env, KPORT_TRACE: '1' });
+  assert.deepEqual(JSON.parse(r.stdout).diagnostics, all);
+  assert.match(r.stderr, /one pass/);
+  assert.doesNotMatch(r.stderr, /pass 1b|pass 2/);
+  // With sleep-in-atomic on, the cross-file passes run.
+  assert.match(run([...args, '--rule', 'sleep-in-atomic'], { ...process.env, KPORT_TRACE: '1' }).stderr, /pass 1 .*\n.*pass 1b/);
+});

@@ -3,12 +3,14 @@
  * - Rule.triggers: with every trigger of a rule gone from a file that had findings of that rule, the
  *   rule finds nothing there (so a file without triggers cannot have been missing a finding).
  * - mentionTest: every identifier tree-sitter reads in a text is found by it, glued tokens included.
+ * And a rule that says it does not use the calling context (Rule.usesContext false) never reads it, so
+ * that a run of only such rules can skip the cross-file passes.
  */
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
-import { analyze, FileFacts, mentionTest, RULES, summarizeFile, triggerTest, WorkspaceIndex } from '../../core';
+import { analyze, FileFacts, mentionTest, RULES, SharedAnalyses, summarizeFile, triggerTest, WorkspaceIndex } from '../../core';
 import { getParser } from '../support/core';
 import { ourSources } from '../support/fixtures';
 import { ROOT } from '../support/lsp-client';
@@ -123,4 +125,31 @@ test('a static function is reached from its own file only: a same-named call els
   } finally {
     cache.file.dispose();
   }
+});
+
+test('a rule that does not use the calling context never reads it and anchors no simulated verdict', async () => {
+  const parser = await getParser();
+  const quiet = RULES.filter((r) => !r.usesContext);
+  assert.ok(quiet.length > 0 && quiet.length < RULES.length);
+  let findings = 0;
+  for (const { file, text } of ourSources()) {
+    const parsed = parser.parse(text);
+    try {
+      const facts = new FileFacts(parsed, file);
+      const shared = new SharedAnalyses(facts, {});
+      Object.defineProperty(shared, 'context', {
+        get() {
+          throw new Error('read the calling context');
+        },
+      });
+      for (const rule of quiet) {
+        const out = rule.check({ facts, env: {}, shared });
+        findings += out.length;
+        assert.ok(out.every((f) => !f.simulate), `${rule.id} anchors a simulated verdict in ${file}`);
+      }
+    } finally {
+      parsed.dispose();
+    }
+  }
+  assert.ok(findings > 50, `${findings} findings of context-free rules checked`);
 });
