@@ -70,6 +70,28 @@ export function mentionTest(names: Iterable<string>): (text: string) => boolean 
 }
 
 /**
+ * Which of a file's function definitions a summary that only has to be right for `names` needs (the
+ * CLI's pass 1b, for files without findings): those that name one of `names` (a call, a registration,
+ * a value use, or a definition of that name), and then every function that names a needed one (its
+ * caller, or where it is registered or stored: they decide whether it runs atomically).
+ */
+export function functionsNaming(fns: readonly { name: string; text: string }[], names: Iterable<string>): boolean[] {
+  const needed = fns.map(() => false);
+  let test = mentionTest(names);
+  for (;;) {
+    const added: string[] = [];
+    fns.forEach((f, i) => {
+      if (!needed[i] && test(f.text)) {
+        needed[i] = true;
+        if (f.name) added.push(f.name);
+      }
+    });
+    if (added.length === 0) return needed;
+    test = mentionTest(added);
+  }
+}
+
+/**
  * Whether a name starting at `at` may be read by tree-sitter as a token of its own although the
  * character before it continues an identifier: the run of identifier characters it is part of starts
  * with a digit (a number like `0x1f` ends there) or right after `#` (a directive word like `define`).

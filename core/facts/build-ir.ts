@@ -346,6 +346,12 @@ export function buildFunction(definition: Node, parsedText?: string): FunctionFa
   }
 }
 
+/** The name buildFunction gives a function_definition, read from its declarator alone (no walk of the body). */
+export function definitionName(definition: Node): string | null {
+  const decl = definition.childForFieldName('declarator');
+  return declaratorName(functionDeclarator(decl) ?? decl)?.text ?? null;
+}
+
 /** buildFunction's work, on a node or a FlatNode (it has the members of Node that the builder reads). */
 function buildFrom(node: Node): FunctionFacts | null {
   const decl = node.childForFieldName('declarator');

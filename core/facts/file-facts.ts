@@ -6,7 +6,8 @@ import type { Node } from 'web-tree-sitter';
 import type { ParsedFile } from '../parse/parser';
 import { LineIndex } from '../text/line-index';
 import { spanOf, type Span } from '../text/span';
-import { buildFunction, declaredType, scanTopLevel, toExpr } from './build-ir';
+import { functionsNaming } from '../relevance';
+import { buildFunction, declaredType, definitionName, scanTopLevel, toExpr } from './build-ir';
 import type { Cond, Effects, Expr, FunctionFacts, Stmt } from './ir';
 import { declaratorName, isNonCode } from './syntax';
 
@@ -251,6 +252,12 @@ export class FileFacts {
     readonly file: ParsedFile,
     readonly path: string,
     cache: FunctionCache = new FunctionCache(),
+    /**
+     * Facts for a summary that only has to be right about these function names (the CLI's pass 1b):
+     * functions that neither name one of them nor name such a function are left out (functionsNaming).
+     * Rules must not run on such facts.
+     */
+    summaryFor?: readonly string[],
   ) {
     const top = scanTopLevel(file.root);
     const text = file.text;
@@ -271,8 +278,15 @@ export class FileFacts {
       const params = def.type === 'preproc_function_def' ? (def.childForFieldName('parameters')?.namedChildren.filter((c) => c !== null).map((c) => c!.text) ?? []) : null;
       this.defines.push({ name: name.text, nameSpan: spanOf(name), params, value: value?.text ?? '', valueSpan: value ? spanOf(value) : null, expr: null });
     }
-    for (const fn of top.functions) {
-      if (this.inDeadCode(fn)) continue;
+    let live = top.functions.filter((fn) => !this.inDeadCode(fn));
+    if (summaryFor) {
+      const keep = functionsNaming(
+        live.map((fn) => ({ name: definitionName(fn) ?? '', text: text.slice(fn.startIndex, fn.endIndex) })),
+        summaryFor,
+      );
+      live = live.filter((_, i) => keep[i]);
+    }
+    for (const fn of live) {
       const facts = cache.get(fn, () => buildFunction(fn, file.parsedText));
       if (facts) this.functions.push(facts);
     }

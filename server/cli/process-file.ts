@@ -169,8 +169,9 @@ function readError(e: unknown): string {
 function analyzeText(parser: CParser, file: string, text: string, opts: JobOptions): { findings: Finding[]; syntaxErrors: number; failures: string[]; summary?: FileSummary } {
   const parsed = parser.parse(text);
   try {
-    const facts = new FileFacts(parsed, file);
-    const { findings, failures, shared } = analyze(facts, { config: opts.config, only: opts.only, env: { headerDefine: headerResolver(facts, file), workspace: workspaceIndex(opts.workspace) } });
+    // Pass 1b wants the summary about opts.mentions alone: the functions it needs are built, no others.
+    const facts = opts.mentions ? new FileFacts(parsed, file, undefined, opts.mentions) : new FileFacts(parsed, file);
+    const { findings, failures, shared } = analyze(facts, { config: opts.config, only: opts.mentions ? [] : opts.only, env: { headerDefine: headerResolver(facts, file), workspace: workspaceIndex(opts.workspace) } });
     const summary = opts.summaries ? shared.context.summary() : undefined;
     // Only a fix compares ERROR counts; a check does not walk the error subtrees.
     const syntaxErrors = opts.mode === 'check' ? 0 : countSyntaxErrors(parsed.root);

@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
-import { analyze, FileFacts, mentionTest, RULES, SharedAnalyses, summarizeFile, triggerTest, WorkspaceIndex } from '../../core';
+import { analyze, FileFacts, focusSummaries, mentionTest, RULES, SharedAnalyses, summarizeFile, triggerTest, WorkspaceIndex, type FileSummary } from '../../core';
 import { getParser } from '../support/core';
 import { ourSources } from '../support/fixtures';
 import { ROOT } from '../support/lsp-client';
@@ -152,4 +152,42 @@ test('a rule that does not use the calling context never reads it and anchors no
     }
   }
   assert.ok(findings > 50, `${findings} findings of context-free rules checked`);
+});
+
+test('pass 1b facts (only the functions that name the asked-for names, and their callers) give the same summary about those names', async () => {
+  const parser = await getParser();
+  const sources = ourSources();
+  const defined = new Set<string>();
+  for (const { file, text } of sources) {
+    const parsed = parser.parse(text);
+    try {
+      for (const f of new FileFacts(parsed, file).functions) defined.add(f.name);
+    } finally {
+      parsed.dispose();
+    }
+  }
+  const about = (s: FileSummary, names: string[]) => {
+    const { contextSensitive: _, ...rest } = focusSummaries([s], new Set(names))[0];
+    return rest;
+  };
+  let compared = 0;
+  let leftOut = 0;
+  for (const { file, text } of sources) {
+    const parsed = parser.parse(text);
+    try {
+      const full = summarizeFile(new FileFacts(parsed, file));
+      const all = [...defined];
+      // Every name at once, then each name the file mentions alone (few needed functions, many left out).
+      const sets = [all, ...all.filter((n) => mentionTest([n])(text)).slice(0, 25).map((n) => [n])];
+      for (const names of sets) {
+        const facts = new FileFacts(parsed, file, undefined, names);
+        leftOut += new FileFacts(parsed, file).functions.length - facts.functions.length;
+        assert.deepEqual(about(summarizeFile(facts), names), about(full, names), `${file}, about ${names.length === 1 ? names[0] : 'every name'}`);
+        compared++;
+      }
+    } finally {
+      parsed.dispose();
+    }
+  }
+  assert.ok(compared > 150 && leftOut > 500, `${compared} summaries compared, ${leftOut} functions left out`);
 });
