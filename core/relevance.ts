@@ -51,15 +51,32 @@ const PLAIN_NAME = /^[\p{XID_Continue}$]+$/u;
  * are looked for as plain substrings.
  */
 export function mentionTest(names: Iterable<string>): (text: string) => boolean {
+  // A job hands every file the same array of names: its test (and its regexes) is built once.
+  if (Array.isArray(names)) {
+    let test = mentionTests.get(names);
+    if (!test) mentionTests.set(names, (test = buildMentionTest(names)));
+    return test;
+  }
+  return buildMentionTest(names);
+}
+
+const mentionTests = new WeakMap<readonly string[], (text: string) => boolean>();
+
+function buildMentionTest(names: Iterable<string>): (text: string) => boolean {
   const plain = new Set<string>();
   const odd: string[] = [];
   for (const n of names) {
     if (PLAIN_NAME.test(n)) plain.add(n);
     else odd.push(n);
   }
+  // Most texts name none of them: a plain substring search (one alternation per thousand names, which
+  // irregexp runs far faster than the scan of every identifier below) turns those down first.
+  const sorted = [...plain].sort((a, b) => b.length - a.length || (a < b ? -1 : 1)).map(escapeRegExp);
+  const anywhere: RegExp[] = [];
+  for (let i = 0; i < sorted.length; i += 1000) anywhere.push(new RegExp(sorted.slice(i, i + 1000).join('|')));
   return (text) => {
     for (const n of odd) if (text.includes(n)) return true;
-    if (plain.size === 0) return false;
+    if (!anywhere.some((re) => re.test(text))) return false;
     for (const m of text.matchAll(RUN)) {
       const run = m[0];
       if (plain.has(run)) return true;
