@@ -205,6 +205,7 @@ export async function main(argv: string[]): Promise<number> {
     } else {
       // Pass 1 checks every file alone and collects its summary; pass 2 re-checks (or fixes) with the whole
       // tree's call graph, so a handler registered in another file, or a helper only atomic callers use, counts.
+      progress.phase('checking');
       const first = await pool.run(files, { mode: 'check', ...base, summaries: true });
       trace('pass 1', first);
       const summaries = first.flatMap((r) => (r.summary ? [r.summary] : []));
@@ -214,6 +215,7 @@ export async function main(argv: string[]): Promise<number> {
       const leftOut = first.filter((r) => r.skipped).map((r) => r.file);
       const names = crossFileNames(summaries);
       if (leftOut.length && names.size) {
+        progress.phase('cross-file calls');
         const named = await pool.run(leftOut, { mode: 'check', config, only: [], summaries: true, mentions: [...names] });
         for (const r of named) if (r.summary) summaries.push(r.summary);
         trace(`pass 1b (${names.size} names)`, named);
@@ -223,11 +225,13 @@ export async function main(argv: string[]): Promise<number> {
       const workspace = focusSummaries(summaries, names);
       if (mode === 'check') {
         const again = filesNeedingWorkspace(workspace);
+        progress.phase('cross-file re-check');
         const second = again.size ? await pool.run([...again], { mode, ...base, workspace }) : [];
         trace('pass 2', second);
         const byFile = new Map(second.map((r) => [r.file, r]));
         reports = first.map((r) => byFile.get(r.file) ?? r);
       } else {
+        progress.phase('fixing');
         reports = await pool.run(files, { mode, ...base, workspace });
       }
       for (const r of reports) {

@@ -94,6 +94,11 @@ test('the progress bar: files done/total and MB/s, throttled, cleared at the end
   assert.match(out, /^\r\[#{10}\.{30}\] 50\/200 files {2}4\.0 MB {2}2\.0 MB\/s\x1b\[K$/);
   p.update(51, 200, 4_100_000);
   assert.equal(out.split('\r').length, 2, 'throttled to one redraw per 100 ms');
+  // A later pass names itself; its rate counts from its own start.
+  p.phase('cross-file calls');
+  (p as unknown as { phaseStart: number }).phaseStart = Date.now() - 1000;
+  p.update(10, 20, 1_000_000);
+  assert.match(out, /\r\[#{20}\.{20}\] cross-file calls: 10\/20 files {2}1\.0 MB {2}1\.0 MB\/s\x1b\[K$/);
   p.done();
   assert.ok(out.endsWith('\r\x1b[K'));
   let quiet = '';
