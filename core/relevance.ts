@@ -5,8 +5,8 @@
  * required tokens are grepped for first), applied to kport's rules and to its cross-file pass.
  */
 import type { Rule } from './rules/types';
+import { escapeRegExp } from './text/regexp';
 
-const escapeRegExp = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 const NAME = /^[A-Za-z_]\w*$/;
 const WORD_CHAR = /[A-Za-z0-9_]/;

@@ -5,6 +5,7 @@
  * the user's text. The lists are data (kernel-annotations.json), not code.
  */
 import annotations from './kernel-annotations.json';
+import { escapeRegExp } from '../text/regexp';
 
 export interface AnnotationTable {
   words: string[];
@@ -14,7 +15,6 @@ export interface AnnotationTable {
   stringMacros: string[];
 }
 
-const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 interface CompiledTable {
   words: RegExp;
@@ -41,11 +41,11 @@ const GNU_FIXES = {
 };
 
 function compile(table: AnnotationTable): CompiledTable {
-  const words = [...table.words].sort((a, b) => b.length - a.length).map(escape);
-  const withArgs = [...table.withArgs].sort((a, b) => b.length - a.length).map(escape);
+  const words = [...table.words].sort((a, b) => b.length - a.length).map(escapeRegExp);
+  const withArgs = [...table.withArgs].sort((a, b) => b.length - a.length).map(escapeRegExp);
   const loopAlternatives = [
-    ...table.loopMacros.map(escape),
-    ...table.loopMacroPrefixes.map((p) => escape(p) + '\\w*'),
+    ...table.loopMacros.map(escapeRegExp),
+    ...table.loopMacroPrefixes.map((p) => escapeRegExp(p) + '\\w*'),
   ].sort((a, b) => b.length - a.length);
   return {
     words: new RegExp(`\\b(?:${words.join('|')})\\b`, 'g'),

@@ -103,6 +103,7 @@ if (process.env[TUNED_ENV] && process.channel) {
 
 const TRACE = !!process.env.KPORT_TRACE;
 let traceStart = performance.now();
+let traceFlagsShown = false;
 
 /** KPORT_TRACE=1: each pass's files, files parsed and time on stderr (for bench/). */
 function trace(pass: string, reports: readonly FileReport[]): void {
@@ -110,7 +111,9 @@ function trace(pass: string, reports: readonly FileReport[]): void {
   const parsed = reports.filter((r) => !r.skipped);
   const mb = (n: number) => (n / 1e6).toFixed(1);
   const now = performance.now();
-  const flags = (pass === 'pass 1' || pass === 'one pass') && process.execArgv.length ? ` [node ${process.execArgv.join(' ')}]` : '';
+  // The first line says which node flags the run has (the pooled child's POOL_V8_FLAGS).
+  const flags = !traceFlagsShown && process.execArgv.length ? ` [node ${process.execArgv.join(' ')}]` : '';
+  traceFlagsShown = true;
   process.stderr.write(`kport: ${pass}${flags}: ${reports.length} files, ${parsed.length} parsed (${mb(parsed.reduce((s, r) => s + r.bytes, 0))} MB), ${((now - traceStart) / 1000).toFixed(2)} s\n`);
   traceStart = now;
 }
@@ -216,12 +219,12 @@ export async function main(argv: string[]): Promise<number> {
       const names = crossFileNames(summaries);
       if (leftOut.length && names.size) {
         progress.phase('cross-file calls');
-        const named = await pool.run(leftOut, { mode: 'check', config, only: [], summaries: true, mentions: [...names] });
+        const named = await pool.run(leftOut, { mode: 'check', config, summaries: true, mentions: [...names] });
         for (const r of named) if (r.summary) summaries.push(r.summary);
         trace(`pass 1b (${names.size} names)`, named);
       }
-      // A file pass 1b read calls no allocator; a name only it would add (a function that frees) could change
-      // findings in that file alone, and it has none: the names stand.
+      // A file pass 1b read holds no enabled rule's trigger; a name only it would add (a function reaching an
+      // allocator whose rules are off) could change findings in that file alone, and it has none: the names stand.
       const workspace = focusSummaries(summaries, names);
       if (mode === 'check') {
         const again = filesNeedingWorkspace(workspace);

@@ -49,17 +49,12 @@ export interface JobOptions {
   mentions?: readonly string[];
 }
 
-// Built once per job (the options object lives as long as the job).
+// Built once per job (the options object lives as long as the job; mentionTest caches by its array).
 const triggerTests = new WeakMap<JobOptions, (text: string) => boolean>();
-const mentionTests = new WeakMap<JobOptions, (text: string) => boolean>();
 
 /** Whether the job's relevance tests leave this text out. */
 function leftOut(text: string, opts: JobOptions): boolean {
-  if (opts.mentions) {
-    let test = mentionTests.get(opts);
-    if (!test) mentionTests.set(opts, (test = mentionTest(opts.mentions)));
-    return !test(text);
-  }
+  if (opts.mentions) return !mentionTest(opts.mentions)(text);
   if (!opts.prefilter) return false;
   let test = triggerTests.get(opts);
   if (!test) triggerTests.set(opts, (test = triggerTest(enabledRules({ config: opts.config, only: opts.only }))));
