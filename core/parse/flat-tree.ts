@@ -15,6 +15,7 @@
  * test/core/flat-tree.test.ts checks that the IR is the same both ways.
  */
 import type { Node, TreeCursor } from 'web-tree-sitter';
+import { heapTables, heapWalk, type HeapTables, type HeapViews, type LanguageAccessors } from './heap-walk';
 
 /** The Emscripten module's exports this needs (the options object given to Parser.init becomes it). */
 export interface CursorExports {
@@ -50,6 +51,9 @@ const NEEDED = [
 
 let cursorExports: CursorExports | null = null;
 let transferBuffer = 0;
+let heapModule: (HeapViews & LanguageAccessors) | null = null;
+/** Per language: the tables of the heap walk, once CParser has checked it on that language. */
+const heapWalkTables = new WeakMap<object, HeapTables>();
 
 /** Enables flat copies when the module has what they need; returns whether it did. */
 export function enableFlatTrees(module: Record<string, unknown>): boolean {
@@ -57,11 +61,34 @@ export function enableFlatTrees(module: Record<string, unknown>): boolean {
   cursorExports = module as unknown as CursorExports;
   // ts_init() only writes the language versions into the buffer and returns its address.
   transferBuffer = cursorExports._ts_init();
+  const accessors = ['_ts_language_abi_version', '_ts_language_symbol_count', '_ts_language_field_count'];
+  heapModule = accessors.every((k) => typeof module[k] === 'function') && module.HEAPU8 instanceof Uint8Array ? (module as unknown as HeapViews & LanguageAccessors) : null;
   return true;
 }
 
 export function disableFlatTrees(): void {
   cursorExports = null;
+}
+
+/**
+ * Turns on the heap walk (heap-walk.ts) for the language of `sample`, if the language's struct has
+ * the layout it reads and its flat copy of `sample` (a whole parsed file) is the cursor walk's, node
+ * for node. Returns whether it did.
+ */
+export function enableHeapWalk(sample: Node, text: string): boolean {
+  const language = (sample.tree as unknown as { language: Names & { 0: number } }).language;
+  if (!cursorExports || !heapModule) return false;
+  const tables = heapTables(heapModule, heapModule, language[0]);
+  if (!tables) return false;
+  const viaCursor = flatten(sample, text, 'cursor')!;
+  const expected = viaCursor.snapshot();
+  release(viaCursor);
+  heapWalkTables.set(language, tables);
+  const viaHeap = flatten(sample, text, 'heap')!;
+  const same = viaHeap.snapshot() === expected;
+  release(viaHeap);
+  if (!same) heapWalkTables.delete(language);
+  return same;
 }
 
 /** Node types and field names by id, from the tree's language. */
@@ -147,6 +174,15 @@ export class FlatTree {
       this.lastChild[parent] = i;
     }
     return i;
+  }
+
+  /** Every node's type, field, span and parent, as text: for comparing two copies of a tree. */
+  snapshot(): string {
+    const parent = new Int32Array(this.size).fill(-1);
+    for (let i = 0; i < this.size; i++) for (let c = this.firstChild[i]; c >= 0; c = this.nextSibling[c]) parent[c] = i;
+    const rows: string[] = [];
+    for (let i = 0; i < this.size; i++) rows.push(`${this.typeIds[i]} ${this.fieldIds[i]} ${this.start[i]} ${this.end[i]} ${this.namedFlags[i]} ${parent[i]}`);
+    return rows.join('\n');
   }
 
   /** Done adding: room for the node objects made on demand. */
@@ -256,7 +292,7 @@ let spare: FlatTree | null = null;
  * `text` is the text the tree was parsed from (Node.text slices the same). The tree is lent: hand it
  * back with `release()` once read, and the next copy reuses its arrays.
  */
-export function flatten(node: Node, text: string): FlatTree | null {
+export function flatten(node: Node, text: string, walk?: 'heap' | 'cursor'): FlatTree | null {
   if (!cursorExports) return null;
   const language = (node.tree as unknown as { language: Names }).language;
   const namedByType = namedTable(language);
@@ -266,6 +302,18 @@ export function flatten(node: Node, text: string): FlatTree | null {
     spare = null;
     flat.reset(text, language);
   } else flat = new FlatTree(text, language);
+  const tables = walk === 'cursor' ? undefined : heapWalkTables.get(language);
+  if (tables && heapModule) {
+    const internal = node as unknown as { id: number; 0: number };
+    heapWalk(heapModule, tables, internal.id, node.startIndex, internal[0], (parent, typeId, fieldId, start, end) => {
+      let named = namedByType.get(typeId);
+      if (named === undefined) namedByType.set(typeId, (named = language.nodeTypeIsNamed(typeId)));
+      return flat.add(parent, typeId, fieldId, start, end, named);
+    });
+    flat.seal();
+    return flat;
+  }
+  if (walk === 'heap') throw new Error('the heap walk is not enabled for this language');
   const parents: number[] = [-1];
   walkRaw(node, (m, tree, depth) => {
     const typeId = m._ts_tree_cursor_current_node_type_id_wasm(tree);

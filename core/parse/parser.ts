@@ -4,7 +4,7 @@
  * dispose().
  */
 import { Edit, Language, Parser, type Node, type Tree } from 'web-tree-sitter';
-import { countErrorNodes, enableFlatTrees } from './flat-tree';
+import { countErrorNodes, enableFlatTrees, enableHeapWalk } from './flat-tree';
 import { neutralize } from './neutralize';
 
 export interface ParserWasm {
@@ -92,6 +92,35 @@ function pointAt(text: string, index: number): { row: number; column: number } {
   return { row, column: index - lineStart };
 }
 
+/**
+ * The heap walk is checked against the cursor walk on this before use: aliased identifiers (field,
+ * type, label), fields under hidden nodes, extras (comments, directives), tokens longer than an inline
+ * leaf holds (255 bytes), text outside the BMP (positions are UTF-16 units), ERROR and MISSING nodes.
+ */
+const HEAP_WALK_SAMPLE = `#include <linux/slab.h>
+/* é — 𝄞 */
+struct dev { int len; void (*cb)(struct dev *d); char *name; };
+static int probe(struct dev *d, unsigned long flags)
+{
+\tchar *s = "${'x'.repeat(300)} 𝄞";
+again:
+\tif (d->len > 0 && flags & 1) { d->cb(d); goto again; } // done
+#ifdef CONFIG_X
+\td->name = kmalloc(d->len, GFP_KERNEL);
+#endif
+\tswitch (d->len) { case 1: return -1; default: break; }
+\tfor (int i = 0; i < 3; i++) s[i] = (char)i;
+\treturn d->len ? 0 : sizeof(struct dev);
+}
+static int broken(int a)
+{
+\tif (a > (3 {
+\t\treturn kmalloc(a, GFP_KERNEL;
+\tx = g(1,, 2);
+}
+int missing(void) { return 1 }
+`;
+
 export class CParser {
   private constructor(private readonly parser: Parser) {}
 
@@ -109,7 +138,14 @@ export class CParser {
     const language = await Language.load(wasm.language);
     const parser = new Parser();
     parser.setLanguage(language);
-    return new CParser(parser);
+    const cparser = new CParser(parser);
+    const sample = cparser.parse(HEAP_WALK_SAMPLE);
+    try {
+      enableHeapWalk(sample.root, sample.parsedText);
+    } finally {
+      sample.dispose();
+    }
+    return cparser;
   }
 
   parse(text: string, options: ParseOptions = {}): ParsedFile {

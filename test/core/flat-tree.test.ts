@@ -9,7 +9,7 @@ import path from 'node:path';
 import { test } from 'node:test';
 import { CParser } from '../../core';
 import { buildFunction, scanTopLevel } from '../../core/facts/build-ir';
-import { flatten } from '../../core/parse/flat-tree';
+import { flatten, release } from '../../core/parse/flat-tree';
 import { ourSources } from '../support/fixtures';
 import { ROOT } from '../support/lsp-client';
 
@@ -94,4 +94,44 @@ test('ERROR and MISSING nodes counted with the cursor equal the count through No
     }
   }
   assert.ok(broken > 50, `${broken} inputs with syntax errors`);
+});
+
+test('the heap walk copies every tree as the cursor walk does: ours, broken, mutated, non-ASCII', async () => {
+  const { loadCorpus, mutant, rand } = await import('../fuzz/mutate');
+  const p = await parser();
+  const corpus = loadCorpus();
+  const r = rand(7);
+  const texts = [...ourSources().map((s) => s.text), BROKEN, 'int f(void) { return g(1 }\n', ')))((( {{{ ;;; \0 \u00e9', `/* \u{1d11e} */ int s = "${'y'.repeat(400)}";\n`];
+  for (let i = 0; i < 150; i++) texts.push(mutant(r, corpus).text);
+  let nodes = 0;
+  for (const text of texts) {
+    const parsed = p.parse(text);
+    try {
+      // Whole files (translation_unit, every kind of node) and each function alone (a root inside).
+      for (const root of [parsed.root, ...scanTopLevel(parsed.root).functions]) {
+        const viaCursor = flatten(root, parsed.parsedText, 'cursor')!;
+        const expected = viaCursor.snapshot();
+        nodes += viaCursor.size;
+        release(viaCursor);
+        const viaHeap = flatten(root, parsed.parsedText, 'heap')!;
+        assert.equal(viaHeap.snapshot(), expected, `tree at ${root.startIndex} of: ${text.slice(0, 60)}`);
+        release(viaHeap);
+      }
+    } finally {
+      parsed.dispose();
+    }
+  }
+  assert.ok(nodes > 100_000, `${nodes} nodes compared`);
+});
+
+test('flatten uses the heap walk with the production parser', async () => {
+  const p = await parser();
+  const parsed = p.parse('int f(void) { return 0; }\n');
+  try {
+    const flat = flatten(parsed.root, parsed.parsedText, 'heap');
+    assert.ok(flat, 'the heap walk passed its start-up check on tree-sitter-c');
+    release(flat!);
+  } finally {
+    parsed.dispose();
+  }
 });
