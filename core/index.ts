@@ -18,6 +18,7 @@ export type { HeaderDefine } from './gfp/mask';
 export { WorkspaceIndex, focusSummaries, crossFileNames, type FileSummary } from './context/workspace';
 export { FileContext } from './context/atomic-context';
 export { triggerTest, mentionTest } from './relevance';
+export { parseForSummary } from './facts/summary-parse';
 import { FileContext as FileContextImpl } from './context/atomic-context';
 import type { FileFacts as FileFactsT } from './facts/file-facts';
 import type { WorkspaceIndex as WorkspaceIndexT } from './context/workspace';

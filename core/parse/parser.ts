@@ -3,7 +3,7 @@
  * tests): core does no I/O. Trees live in the WebAssembly heap; whoever drops a ParsedFile calls
  * dispose().
  */
-import { Edit, Language, Parser, type Node, type Tree } from 'web-tree-sitter';
+import { Edit, Language, Parser, type Node, type Range, type Tree } from 'web-tree-sitter';
 import { countErrorNodes, enableFlatTrees, enableHeapWalk } from './flat-tree';
 import { neutralize } from './neutralize';
 
@@ -150,6 +150,39 @@ export class CParser {
 
   parse(text: string, options: ParseOptions = {}): ParsedFile {
     return this.parseWith(text, neutralize, options);
+  }
+
+  /**
+   * Parses only `items` of `text` (top-level items of its neutralized text, from topLevelItems, in
+   * order): tree-sitter's included ranges, so the tree holds those items at their places in `text`
+   * and nothing else. `parsedText` is neutralize(text).text.
+   */
+  parseItems(text: string, parsedText: string, items: readonly { start: number; end: number }[]): ParsedFile {
+    const ranges: Range[] = [];
+    let row = 0;
+    let lineStart = 0;
+    let scanned = 0;
+    // Rows and columns of ascending offsets, counting line ends once.
+    const point = (index: number) => {
+      for (let i = parsedText.indexOf('\n', scanned); i !== -1 && i < index; i = parsedText.indexOf('\n', i + 1)) {
+        row++;
+        lineStart = i + 1;
+      }
+      scanned = Math.max(scanned, index);
+      return { row, column: index - lineStart };
+    };
+    for (const item of items) {
+      const last = ranges[ranges.length - 1];
+      if (last && last.endIndex === item.start) {
+        last.endIndex = item.end;
+        last.endPosition = point(item.end);
+      } else ranges.push({ startIndex: item.start, startPosition: point(item.start), endIndex: item.end, endPosition: point(item.end) });
+    }
+    // No range at all would mean the whole text to tree-sitter.
+    if (ranges.length === 0) ranges.push({ startIndex: 0, endIndex: 0, startPosition: { row: 0, column: 0 }, endPosition: { row: 0, column: 0 } });
+    const tree = this.parser.parse(parsedText, null, { includedRanges: ranges });
+    if (!tree) throw new Error('tree-sitter returned no tree');
+    return new ParsedFile(text, parsedText, tree);
   }
 
   /** Parse with another preprocessing step (the benchmark compares against none). */

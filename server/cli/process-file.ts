@@ -12,6 +12,7 @@ import {
   FileFacts,
   LineIndex,
   mentionTest,
+  parseForSummary,
   preferredEdits,
   triggerTest,
   WorkspaceIndex,
@@ -162,7 +163,8 @@ function readError(e: unknown): string {
 
 /** Parses and analyzes `text`; returns findings, the ERROR-node count (fix modes only) and rule failures. */
 function analyzeText(parser: CParser, file: string, text: string, opts: JobOptions): { findings: Finding[]; syntaxErrors: number; failures: string[]; summary?: FileSummary } {
-  const parsed = parser.parse(text);
+  // Pass 1b parses only the top-level items that name opts.mentions (and their callers).
+  const parsed = opts.mentions ? parseForSummary(parser, text, opts.mentions) : parser.parse(text);
   try {
     // Pass 1b wants the summary about opts.mentions alone: the functions it needs are built, no others.
     const facts = opts.mentions ? new FileFacts(parsed, file, undefined, opts.mentions) : new FileFacts(parsed, file);

@@ -10,7 +10,10 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
-import { analyze, FileFacts, focusSummaries, mentionTest, RULES, SharedAnalyses, summarizeFile, triggerTest, WorkspaceIndex, type FileSummary } from '../../core';
+import { analyze, FileFacts, focusSummaries, mentionTest, parseForSummary, RULES, SharedAnalyses, summarizeFile, triggerTest, WorkspaceIndex, type FileSummary } from '../../core';
+import { scanTopLevel } from '../../core/facts/build-ir';
+import type { ParsedFile } from '../../core/parse/parser';
+import { topLevelItems } from '../../core/parse/top-level-items';
 import { getParser } from '../support/core';
 import { ourSources } from '../support/fixtures';
 import { ROOT } from '../support/lsp-client';
@@ -172,6 +175,9 @@ test('pass 1b facts (only the functions that name the asked-for names, and their
   };
   let compared = 0;
   let leftOut = 0;
+  let parsedBytes = 0;
+  let allBytes = 0;
+  const partialBytes = (p: ParsedFile) => p.tree.getIncludedRanges().reduce((a, r) => a + r.endIndex - r.startIndex, 0);
   for (const { file, text } of sources) {
     const parsed = parser.parse(text);
     try {
@@ -182,7 +188,17 @@ test('pass 1b facts (only the functions that name the asked-for names, and their
       for (const names of sets) {
         const facts = new FileFacts(parsed, file, undefined, names);
         leftOut += new FileFacts(parsed, file).functions.length - facts.functions.length;
-        assert.deepEqual(about(summarizeFile(facts), names), about(full, names), `${file}, about ${names.length === 1 ? names[0] : 'every name'}`);
+        const what = `${file}, about ${names.length === 1 ? names[0] : 'every name'}`;
+        assert.deepEqual(about(summarizeFile(facts), names), about(full, names), what);
+        // The CLI parses only the items those facts need: the same summary again.
+        const partial = parseForSummary(parser, text, names);
+        try {
+          assert.deepEqual(about(summarizeFile(new FileFacts(partial, file, undefined, names)), names), about(full, names), `${what}, partial parse`);
+          parsedBytes += partial.root.endIndex > 0 ? partialBytes(partial) : 0;
+          allBytes += text.length;
+        } finally {
+          partial.dispose();
+        }
         compared++;
       }
     } finally {
@@ -190,4 +206,42 @@ test('pass 1b facts (only the functions that name the asked-for names, and their
     }
   }
   assert.ok(compared > 150 && leftOut > 500, `${compared} summaries compared, ${leftOut} functions left out`);
+  assert.ok(parsedBytes < allBytes / 2, `partial parses read ${parsedBytes} of ${allBytes} characters`);
+});
+
+test('top-level items cover the text, hold whole definitions, and give up where a cut would be a guess', async () => {
+  const parser = await getParser();
+  let functions = 0;
+  for (const { file, text } of ourSources()) {
+    const parsed = parser.parse(text);
+    try {
+      const items = topLevelItems(parsed.parsedText);
+      assert.ok(items, `${file}: cut into items`);
+      assert.equal(items[0]?.start ?? 0, 0);
+      for (let i = 1; i < items.length; i++) assert.equal(items[i].start, items[i - 1].end, `${file}: items are contiguous`);
+      assert.equal(items[items.length - 1]?.end ?? 0, text.length);
+      for (const fn of scanTopLevel(parsed.root).functions) {
+        const inside = items.find((it) => it.start <= fn.startIndex && fn.startIndex < it.end)!;
+        assert.ok(inside.kind === 'code' && fn.endIndex <= inside.end, `${file}: the function at ${fn.startIndex} lies in one item`);
+        functions++;
+      }
+    } finally {
+      parsed.dispose();
+    }
+  }
+  assert.ok(functions > 100, `${functions} functions`);
+  // (Blanks between items are items of their own.)
+  const kinds = (t: string) => topLevelItems(t)?.map((it) => `${it.kind}:${t.slice(it.start, it.end).trim()}`).filter((k) => k !== 'code:');
+  assert.deepEqual(kinds('#ifdef X\nint a;\n#endif\n#define Y { \\\n }\nstruct s { int b; } v;\nint f(void) { return "}" [0]; }\n'), [
+    'conditional:#ifdef X',
+    'code:int a;',
+    'conditional:#endif',
+    'directive:#define Y { \\\n }',
+    'code:struct s { int b; } v;',
+    'code:int f(void) { return "}" [0]; }',
+  ]);
+  // One function opened twice under #ifdef, a K&R parameter list, a truncated body: whole-file parses.
+  assert.equal(topLevelItems('#ifdef A\nint f(int a) {\n#else\nint f(void) {\n#endif\n\treturn 0;\n}\n'), null);
+  assert.equal(topLevelItems('int f(a)\nint a;\n{\n\treturn a;\n}\n'), null);
+  assert.equal(topLevelItems('int f(void) {\n\treturn 0;\n'), null);
 });
