@@ -87,6 +87,18 @@ function buildMentionTest(names: Iterable<string>): (text: string) => boolean {
 }
 
 /**
+ * Calls `visit` with every name tree-sitter may read as an identifier in `text` (what mentionTest
+ * looks for): each run of identifier characters, and after a glued token every tail of the run.
+ */
+export function forEachMention(text: string, visit: (name: string) => void): void {
+  for (const m of text.matchAll(RUN)) {
+    const run = m[0];
+    visit(run);
+    if (runGlued(text, m.index!)) for (let i = 1; i < run.length; i++) visit(run.slice(i));
+  }
+}
+
+/**
  * Which of a file's function definitions a summary that only has to be right for `names` needs (the
  * CLI's pass 1b, for files without findings): those that name one of `names` (a call, a registration,
  * a value use, or a definition of that name), and then every function that names a needed one (its

@@ -221,7 +221,8 @@ export class FileContext {
       contextSensitive: this.contextSensitive(),
       path: this.facts.path,
       exported: this.facts.functions.filter((f) => !f.isStatic).map((f) => ({ name: f.name, line: this.line(f.nameSpan.start) })),
-      entries: this.entries.map((e) => ({ name: e.name, kind: e.kind, how: e.how, line: this.line(e.span.start) })),
+      // In the order of the file (summaries of parts of a file merge into the whole file's: mergeSummaries).
+      entries: this.entries.map((e) => ({ name: e.name, kind: e.kind, how: e.how, line: this.line(e.span.start) })).sort((a, b) => a.line - b.line),
       calls,
       valueRefs: [...valueRefs].filter((v) => /^[A-Za-z_]\w*$/.test(v)),
     };

@@ -66,6 +66,41 @@ export function focusSummaries(summaries: readonly FileSummary[], names: Readonl
   }));
 }
 
+/**
+ * One file's summary from two partial reads of it (the CLI's passes 1 and 1b): `first` from the
+ * functions one read parsed, `more` from the others (and some of the same), `staticHere` the
+ * functions either read found defined `static` (calls of those stay in the file; a read that did
+ * not parse the definition kept them). It is the summary of the whole file about the names `more` is
+ * about. Per callee the whole file keeps the first atomic and the first process-context call, in
+ * the order of the file: of two such calls from different functions, the one on the earlier line.
+ */
+export function mergeSummaries(first: FileSummary, more: FileSummary, staticHere: ReadonlySet<string>): FileSummary {
+  const key = (c: SummaryCall) => (c.atomic === null ? 'p:' : 'a:') + c.callee;
+  const calls = first.calls.filter((c) => !staticHere.has(c.callee));
+  const at = new Map(calls.map((c, i) => [key(c), i]));
+  for (const c of more.calls) {
+    if (staticHere.has(c.callee)) continue;
+    const i = at.get(key(c));
+    if (i === undefined) at.set(key(c), calls.push(c) - 1);
+    else if (c.line < calls[i].line) calls[i] = c;
+  }
+  // Both lists are in the order of the file, as a whole-file summary has them.
+  const exported = [...first.exported];
+  for (const e of more.exported) if (!exported.some((x) => x.name === e.name)) exported.push(e);
+  exported.sort((a, b) => a.line - b.line);
+  const entries = [...first.entries];
+  for (const e of more.entries) if (!entries.some((x) => x.name === e.name && x.kind === e.kind && x.how === e.how && x.line === e.line)) entries.push(e);
+  entries.sort((a, b) => a.line - b.line);
+  return {
+    path: first.path,
+    exported,
+    entries,
+    calls,
+    valueRefs: [...new Set([...first.valueRefs, ...more.valueRefs])],
+    contextSensitive: first.contextSensitive,
+  };
+}
+
 export interface ExternalSite {
   file: string;
   call: SummaryCall;

@@ -14,20 +14,24 @@ export interface TopLevelItem {
   start: number;
   end: number;
   /**
-   * `conditional`: an `#if`/`#ifdef`/`#ifndef`/`#elif`/`#else`/`#endif` line (with its continuations)
-   * outside any item; `directive`: any other preprocessor line there; `code`: the rest (with the
-   * blanks and comments before it).
+   * `function`: a definition (a top-level `{...}` after a `)`); `code`: any other declaration, or
+   * blanks and comments; both with the blanks and comments before them. `conditional`: an
+   * `#if`/`#ifdef`/`#ifndef`/`#elif`/`#else`/`#endif` line (with its continuations) outside any item;
+   * `directive`: any other preprocessor line there.
    */
-  kind: 'code' | 'conditional' | 'directive';
+  kind: 'function' | 'code' | 'conditional' | 'directive';
+  /** A function's body `{` (what is before it is the head: return type, name, parameters). */
+  bodyStart?: number;
 }
 
-const CONDITIONAL = /^#[ \t]*(?:if|ifdef|ifndef|elif|else|endif)\b/;
+const CONDITIONAL = /^#[ \t]*(if|ifdef|ifndef|elif|else|endif)\b/;
 
 const enum C {
   Newline = 10,
   Quote = 34,
   Hash = 35,
   Apostrophe = 39,
+  LeftParen = 40,
   RightParen = 41,
   Star = 42,
   Slash = 47,
@@ -49,13 +53,18 @@ export function topLevelItems(text: string): TopLevelItem[] | null {
   /** Whether code (not blanks, comments or directives) was seen since itemStart. */
   let pending = false;
   let depth = 0;
+  /** Parentheses open at brace depth 0 (an item never ends inside a macro call's arguments). */
+  let parens = 0;
   /** The last code character outside comments, at depth 0: what a top-level `{` follows. */
   let lastCode = 0;
   /** Whether the open top-level `{` is a function body (it follows a `)`). */
   let functionBody = false;
+  let bodyStart = 0;
   let lineStart = true;
+  /** Per open #if: the brace depth where it started; each branch must end at that depth. */
+  const conditionals: number[] = [];
   const close = (end: number, kind: TopLevelItem['kind']) => {
-    if (end > itemStart) items.push({ start: itemStart, end, kind });
+    if (end > itemStart) items.push(kind === 'function' ? { start: itemStart, end, kind, bodyStart } : { start: itemStart, end, kind });
     itemStart = end;
     pending = false;
   };
@@ -100,7 +109,15 @@ export function topLevelItems(text: string): TopLevelItem[] | null {
       }
       i = j < n ? j + 1 : n;
       lineStart = true;
-      if (depth === 0 && !pending) close(i, CONDITIONAL.test(text.slice(hash, Math.min(i, hash + 16))) ? 'conditional' : 'directive');
+      const word = CONDITIONAL.exec(text.slice(hash, Math.min(i, hash + 16)))?.[1];
+      // tree-sitter reads every branch of an #if as code: a branch that opens or closes a brace the
+      // others do not (`#ifdef A\n if (a) {\n#else\n if (b) {\n#endif`) cuts the text elsewhere.
+      if (word === 'if' || word === 'ifdef' || word === 'ifndef') conditionals.push(depth);
+      else if (word && conditionals.length) {
+        if (depth !== conditionals[conditionals.length - 1]) return null;
+        if (word === 'endif') conditionals.pop();
+      }
+      if (depth === 0 && !pending) close(i, word ? 'conditional' : 'directive');
       continue;
     }
     lineStart = false;
@@ -123,9 +140,11 @@ export function topLevelItems(text: string): TopLevelItem[] | null {
     }
     if (c === C.LeftBrace) {
       if (depth === 0) {
-        // After `;` at depth 0 a `{` is a K&R parameter declaration list or something stranger.
-        if (!pending || lastCode === C.Semicolon) return null;
+        // After `;` at depth 0 a `{` is a K&R parameter declaration list or something stranger; inside
+        // parentheses, a statement expression or a macro's argument.
+        if (!pending || lastCode === C.Semicolon || parens !== 0) return null;
         functionBody = lastCode === C.RightParen;
+        bodyStart = i;
       }
       depth++;
       i++;
@@ -137,7 +156,7 @@ export function topLevelItems(text: string): TopLevelItem[] | null {
       if (depth === 0) {
         lastCode = c;
         // A function ends at its body's brace; a struct or an initializer at the `;` after it.
-        if (functionBody) close(i, 'code');
+        if (functionBody) close(i, 'function');
       }
       continue;
     }
@@ -145,10 +164,12 @@ export function topLevelItems(text: string): TopLevelItem[] | null {
     if (depth === 0) {
       pending = true;
       lastCode = c;
-      if (c === C.Semicolon) close(i, 'code');
+      if (c === C.LeftParen) parens++;
+      else if (c === C.RightParen && --parens < 0) return null;
+      else if (c === C.Semicolon && parens === 0) close(i, 'code');
     }
   }
-  if (depth !== 0) return null;
+  if (depth !== 0 || parens !== 0) return null;
   if (n > itemStart) items.push({ start: itemStart, end: n, kind: 'code' });
   return items;
 }

@@ -16,7 +16,7 @@ import type { Span } from '../text/span';
 
 export const MAX_PATHS = 16;
 const MAX_UNROLL = 8;
-const MAX_INLINE_DEPTH = 2;
+export const MAX_INLINE_DEPTH = 2;
 const MAX_OPS = 400;
 /** Statement visits per function: big switch/goto-heavy functions (2.4 ioctl handlers) stop here, marked truncated. */
 const MAX_WORK = 20000;

@@ -215,12 +215,26 @@ export async function main(argv: string[]): Promise<number> {
       // Files pass 1 left out have no findings, but a call from one to a context-sensitive function
       // elsewhere (or its registration as a handler) can change that function's findings: those are read
       // for their summary alone.
-      const leftOut = first.filter((r) => r.skipped).map((r) => r.file);
+      // Files pass 1 parsed in part are read again where it left functions out (FileHint.deferred).
+      const again1b = first.filter((r) => r.skipped || r.deferred);
       const names = crossFileNames(summaries);
-      if (leftOut.length && names.size) {
+      if (again1b.length && names.size) {
         progress.phase('cross-file calls');
-        const named = await pool.run(leftOut, { mode: 'check', config, summaries: true, mentions: [...names] });
-        for (const r of named) if (r.summary) summaries.push(r.summary);
+        const named = await pool.run(
+          again1b.map((r) => r.file),
+          { mode: 'check', config, summaries: true, mentions: [...names] },
+          // A file pass 1 parsed in part gets its pass-1 summary back, completed (mergeSummaries).
+          again1b.map((r) =>
+            r.deferred && r.summary ? { deferred: r.deferred, pass1: focusSummaries([r.summary], names)[0], pass1Statics: r.statics?.filter((n) => names.has(n)) } : undefined,
+          ),
+        );
+        const at = new Map(summaries.map((s, i) => [s.path, i]));
+        for (const r of named) {
+          if (!r.summary) continue;
+          const i = at.get(r.summary.path);
+          if (i === undefined) summaries.push(r.summary);
+          else summaries[i] = r.summary;
+        }
         trace(`pass 1b (${names.size} names)`, named);
       }
       // A file pass 1b read holds no enabled rule's trigger; a name only it would add (a function reaching an
@@ -240,6 +254,8 @@ export async function main(argv: string[]): Promise<number> {
       for (const r of reports) {
         delete r.summary;
         delete r.skipped;
+        delete r.deferred;
+        delete r.statics;
       }
     }
   } finally {

@@ -12,7 +12,7 @@ import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { CParser } from '../../core';
 import { loadParser } from '../node/wasm';
-import { processFile, type FileReport, type JobOptions } from './process-file';
+import { processFile, type FileHint, type FileReport, type JobOptions } from './process-file';
 import type { WorkMessage, WorkResult } from './worker';
 
 /** Below this many files the workers' start-up (each loads the wasm parser) costs more than it saves. */
@@ -72,7 +72,8 @@ export class WorkerPool {
     this.threads = poolThreads(files, opts.jobs);
   }
 
-  async run(files: readonly string[], job: JobOptions): Promise<FileReport[]> {
+  /** `hints[i]`: what an earlier pass learnt about files[i]. */
+  async run(files: readonly string[], job: JobOptions, hints?: readonly (FileHint | undefined)[]): Promise<FileReport[]> {
     const reports: FileReport[] = new Array(files.length);
     let done = 0;
     let bytes = 0;
@@ -84,7 +85,7 @@ export class WorkerPool {
     };
     if (this.threads === 1) {
       const parser = await (this.parser ??= loadParser());
-      for (let i = 0; i < files.length; i++) finished(i, processFile(parser, files[i], job));
+      for (let i = 0; i < files.length; i++) finished(i, processFile(parser, files[i], job, hints?.[i]));
       return reports;
     }
     if (files.length === 0) return reports;
@@ -110,7 +111,7 @@ export class WorkerPool {
         };
         const send = (index: number) => {
           pw.inFlight.add(index);
-          pw.w.postMessage({ index, file: files[index] } satisfies WorkMessage);
+          pw.w.postMessage({ index, file: files[index], hint: hints?.[index] } satisfies WorkMessage);
         };
         const feed = () => {
           // Two files in flight keep a worker busy while the main thread handles a result; a suspect goes alone.

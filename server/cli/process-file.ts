@@ -12,7 +12,12 @@ import {
   FileFacts,
   LineIndex,
   mentionTest,
+  mergeSummaries,
+  parseForRules,
   parseForSummary,
+  CONTEXT_ANCHORS,
+  type ParsedFile,
+
   preferredEdits,
   triggerTest,
   WorkspaceIndex,
@@ -50,16 +55,42 @@ export interface JobOptions {
   mentions?: readonly string[];
 }
 
+/** What one file's job knows from an earlier pass over it. */
+export interface FileHint {
+  /** Function items pass 1 left unparsed ([start, end) of the text): pass 1b looks there only. */
+  deferred?: [number, number][];
+  /** Pass 1's summary of the file (about JobOptions.mentions): pass 1b returns it completed. */
+  pass1?: FileSummary;
+  /** Functions pass 1 found defined `static` there (among JobOptions.mentions). */
+  pass1Statics?: string[];
+}
+
 // Built once per job (the options object lives as long as the job; mentionTest caches by its array).
 const triggerTests = new WeakMap<JobOptions, (text: string) => boolean>();
 
 /** Whether the job's relevance tests leave this text out. */
-function leftOut(text: string, opts: JobOptions): boolean {
-  if (opts.mentions) return !mentionTest(opts.mentions)(text);
+function leftOut(text: string, opts: JobOptions, hint?: FileHint): boolean {
+  if (opts.mentions) {
+    const test = mentionTest(opts.mentions);
+    // Pass 1 summarized every function it parsed: only what it left out can add a mention.
+    return hint?.deferred ? !hint.deferred.some(([start, end]) => test(text.slice(start, end))) : !test(text);
+  }
   if (!opts.prefilter) return false;
   let test = triggerTests.get(opts);
   if (!test) triggerTests.set(opts, (test = triggerTest(enabledRules({ config: opts.config, only: opts.only }))));
   return !test(text);
+}
+
+const seedTests = new WeakMap<JobOptions, (text: string) => boolean>();
+
+/**
+ * Pass 1's test for the functions a file's findings can come from: those holding an enabled rule's
+ * trigger or a CONTEXT_ANCHORS call (they decide which functions are context-sensitive).
+ */
+function seedTest(opts: JobOptions): (text: string) => boolean {
+  let test = seedTests.get(opts);
+  if (!test) seedTests.set(opts, (test = triggerTest([...enabledRules({ config: opts.config, only: opts.only }), { triggers: [...CONTEXT_ANCHORS] }])));
+  return test;
 }
 
 const indexes = new WeakMap<FileSummary[], WorkspaceIndex>();
@@ -125,6 +156,10 @@ export interface FileReport {
   summary?: FileSummary;
   /** Read but not parsed: JobOptions.prefilter or .mentions left it out (it has no findings). */
   skipped?: boolean;
+  /** Parsed in part (pass 1): the function items left out, for pass 1b (FileHint.deferred). */
+  deferred?: [number, number][];
+  /** With `deferred`: the functions pass 1 parsed that are defined `static` (FileHint.pass1Statics). */
+  statics?: string[];
 }
 
 function toPos(lines: LineIndex, offset: number): Pos {
@@ -162,17 +197,32 @@ function readError(e: unknown): string {
 }
 
 /** Parses and analyzes `text`; returns findings, the ERROR-node count (fix modes only) and rule failures. */
-function analyzeText(parser: CParser, file: string, text: string, opts: JobOptions): { findings: Finding[]; syntaxErrors: number; failures: string[]; summary?: FileSummary } {
-  // Pass 1b parses only the top-level items that name opts.mentions (and their callers).
-  const parsed = opts.mentions ? parseForSummary(parser, text, opts.mentions) : parser.parse(text);
+function analyzeText(
+  parser: CParser,
+  file: string,
+  text: string,
+  opts: JobOptions,
+  hint?: FileHint,
+): { findings: Finding[]; syntaxErrors: number; failures: string[]; summary?: FileSummary; deferred?: [number, number][]; statics?: string[] } {
+  // Pass 1 parses the top-level items the findings can come from, pass 1b those that name
+  // opts.mentions (and their callers); a fix, and a check that knows the workspace, parse it all.
+  let parsed: ParsedFile;
+  let deferred: [number, number][] | undefined;
+  if (opts.mentions) parsed = parseForSummary(parser, text, opts.mentions, hint?.deferred);
+  else if (opts.mode === 'check' && opts.summaries && opts.prefilter && !opts.workspace) ({ parsed, deferred } = parseForRules(parser, text, seedTest(opts)));
+  else parsed = parser.parse(text);
   try {
     // Pass 1b wants the summary about opts.mentions alone: the functions it needs are built, no others.
     const facts = opts.mentions ? new FileFacts(parsed, file, undefined, opts.mentions) : new FileFacts(parsed, file);
     const { findings, failures, shared } = analyze(facts, { config: opts.config, only: opts.mentions ? [] : opts.only, env: { headerDefine: headerResolver(facts, file), workspace: workspaceIndex(opts.workspace) } });
-    const summary = opts.summaries ? shared.context.summary() : undefined;
+    let summary = opts.summaries ? shared.context.summary() : undefined;
+    const statics = facts.functions.filter((f) => f.isStatic).map((f) => f.name);
+    // Pass 1b over a file pass 1 parsed in part: what the left-out functions add to pass 1's summary.
+    // A function either pass found static is called within the file only.
+    if (summary && hint?.pass1) summary = mergeSummaries(hint.pass1, summary, new Set([...statics, ...(hint.pass1Statics ?? [])]));
     // Only a fix compares ERROR counts; a check does not walk the error subtrees.
     const syntaxErrors = opts.mode === 'check' ? 0 : countSyntaxErrors(parsed.root);
-    return { findings, syntaxErrors, failures: failures.map((f) => `rule ${f.rule} failed: ${f.error}`), summary };
+    return { findings, syntaxErrors, failures: failures.map((f) => `rule ${f.rule} failed: ${f.error}`), summary, deferred, statics: deferred?.length ? statics : undefined };
   } finally {
     parsed.dispose();
   }
@@ -187,7 +237,7 @@ function syntaxErrorsOf(parser: CParser, text: string): number {
   }
 }
 
-export function processFile(parser: CParser, file: string, opts: JobOptions): FileReport {
+export function processFile(parser: CParser, file: string, opts: JobOptions, hint?: FileHint): FileReport {
   let bytes: Buffer;
   try {
     bytes = fs.readFileSync(file);
@@ -199,11 +249,15 @@ export function processFile(parser: CParser, file: string, opts: JobOptions): Fi
     parser.parse(text).dispose();
     return { file, bytes: bytes.length, encoding, findings: [] };
   }
-  if (leftOut(text, opts)) return { file, bytes: bytes.length, encoding, findings: [], skipped: true };
-  const first = analyzeText(parser, file, text, opts);
+  if (leftOut(text, opts, hint)) return { file, bytes: bytes.length, encoding, findings: [], skipped: true };
+  const first = analyzeText(parser, file, text, opts, hint);
   const warnings = [...first.failures];
   const out: FileReport = { file, bytes: bytes.length, encoding, findings: [] };
   if (first.summary) out.summary = first.summary;
+  if (first.deferred?.length) {
+    out.deferred = first.deferred;
+    out.statics = first.statics;
+  }
   if (opts.mode === 'check') {
     out.findings = report(first.findings, new LineIndex(text));
     if (warnings.length) out.warning = warnings.join('; ');

@@ -4,10 +4,10 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { loadParser } from '../node/wasm';
-import { processFile, type FileReport, type JobOptions } from './process-file';
+import { processFile, type FileHint, type FileReport, type JobOptions } from './process-file';
 
 /** A file to process, new job options for the files that follow, or null: exit. */
-export type WorkMessage = { index: number; file: string } | { job: JobOptions };
+export type WorkMessage = { index: number; file: string; hint?: FileHint } | { job: JobOptions };
 
 export interface WorkResult {
   index: number;
@@ -34,7 +34,7 @@ port.on('message', async (msg: WorkMessage | null) => {
   if (crashOn && msg.file.endsWith(crashOn)) process.exit(70);
   let report: FileReport;
   try {
-    report = processFile(p, msg.file, job);
+    report = processFile(p, msg.file, job, msg.hint);
   } catch (e) {
     report = { file: msg.file, bytes: 0, findings: [], warning: `internal error: ${e instanceof Error ? e.message : String(e)}` };
   }

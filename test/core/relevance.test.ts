@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
-import { analyze, FileFacts, focusSummaries, mentionTest, parseForSummary, RULES, SharedAnalyses, summarizeFile, triggerTest, WorkspaceIndex, type FileSummary } from '../../core';
+import { analyze, CONTEXT_ANCHORS, FileFacts, focusSummaries, mentionTest, mergeSummaries, parseForRules, parseForSummary, RULES, type Finding, SharedAnalyses, summarizeFile, triggerTest, WorkspaceIndex, type FileSummary } from '../../core';
 import { scanTopLevel } from '../../core/facts/build-ir';
 import type { ParsedFile } from '../../core/parse/parser';
 import { topLevelItems } from '../../core/parse/top-level-items';
@@ -209,6 +209,66 @@ test('pass 1b facts (only the functions that name the asked-for names, and their
   assert.ok(parsedBytes < allBytes / 2, `partial parses read ${parsedBytes} of ${allBytes} characters`);
 });
 
+test('pass 1 parses only what findings can come from: the same findings as the whole file, and with pass 1b the same summary', async () => {
+  const parser = await getParser();
+  const seed = triggerTest([...RULES, { triggers: [...CONTEXT_ANCHORS] }]);
+  const sources = ourSources();
+  const defined = new Set<string>();
+  for (const { file, text } of sources) {
+    const parsed = parser.parse(text);
+    try {
+      for (const f of new FileFacts(parsed, file).functions) defined.add(f.name);
+    } finally {
+      parsed.dispose();
+    }
+  }
+  const about = (s: FileSummary, names: string[]) => {
+    const { contextSensitive: _, ...rest } = focusSummaries([s], new Set(names))[0];
+    return rest;
+  };
+  const shown = (findings: Finding[]) => findings.map((f) => JSON.stringify({ rule: f.rule, span: f.span, message: f.message, related: f.related, fixes: f.fixes }));
+  let findings = 0;
+  let deferred = 0;
+  let merged = 0;
+  for (const { file, text } of sources) {
+    const full = parser.parse(text);
+    const partial = parseForRules(parser, text, seed);
+    try {
+      const expected = analyze(new FileFacts(full, file)).findings;
+      assert.deepEqual(shown(analyze(new FileFacts(partial.parsed, file)).findings), shown(expected), `${file}: findings`);
+      findings += expected.length;
+      deferred += partial.deferred.length;
+      const fullSummary = summarizeFile(new FileFacts(full, file));
+      const firstFacts = new FileFacts(partial.parsed, file);
+      const first = summarizeFile(firstFacts);
+      assert.deepEqual(first.contextSensitive, fullSummary.contextSensitive, `${file}: context-sensitive functions`);
+      const all = [...defined];
+      for (const names of [all, ...all.filter((n) => mentionTest([n])(text)).slice(0, 10).map((n) => [n])]) {
+        const what = `${file}, about ${names.length === 1 ? names[0] : 'every name'}`;
+        if (!partial.deferred.length) {
+          assert.deepEqual(about(first, names), about(fullSummary, names), what);
+          continue;
+        }
+        const more = parseForSummary(parser, text, names, partial.deferred);
+        try {
+          const facts = new FileFacts(more, file, undefined, names);
+          // As the CLI does: static functions that either pass parsed.
+          const statics = new Set([...facts.functions, ...firstFacts.functions].filter((f) => f.isStatic).map((f) => f.name));
+          const whole = mergeSummaries(focusSummaries([first], new Set(names))[0], summarizeFile(facts), statics);
+          assert.deepEqual(about(whole, names), about(fullSummary, names), `${what}, passes 1 and 1b`);
+          merged++;
+        } finally {
+          more.dispose();
+        }
+      }
+    } finally {
+      full.dispose();
+      partial.parsed.dispose();
+    }
+  }
+  assert.ok(findings > 80 && deferred >= 10 && merged >= 20, `${findings} findings, ${deferred} functions left out, ${merged} summaries merged`);
+});
+
 test('top-level items cover the text, hold whole definitions, and give up where a cut would be a guess', async () => {
   const parser = await getParser();
   let functions = 0;
@@ -222,7 +282,7 @@ test('top-level items cover the text, hold whole definitions, and give up where 
       assert.equal(items[items.length - 1]?.end ?? 0, text.length);
       for (const fn of scanTopLevel(parsed.root).functions) {
         const inside = items.find((it) => it.start <= fn.startIndex && fn.startIndex < it.end)!;
-        assert.ok(inside.kind === 'code' && fn.endIndex <= inside.end, `${file}: the function at ${fn.startIndex} lies in one item`);
+        assert.ok(inside.kind === 'function' && fn.endIndex <= inside.end, `${file}: the function at ${fn.startIndex} lies in one item`);
         functions++;
       }
     } finally {
@@ -238,7 +298,7 @@ test('top-level items cover the text, hold whole definitions, and give up where 
     'conditional:#endif',
     'directive:#define Y { \\\n }',
     'code:struct s { int b; } v;',
-    'code:int f(void) { return "}" [0]; }',
+    'function:int f(void) { return "}" [0]; }',
   ]);
   // One function opened twice under #ifdef, a K&R parameter list, a truncated body: whole-file parses.
   assert.equal(topLevelItems('#ifdef A\nint f(int a) {\n#else\nint f(void) {\n#endif\n\treturn 0;\n}\n'), null);

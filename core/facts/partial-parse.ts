@@ -1,0 +1,157 @@
+/**
+ * Parses of part of a file, for the CLI, which reads whole trees: tree-sitter's included ranges over
+ * the top-level items (core/parse/top-level-items.ts) that can matter.
+ *
+ * parseForRules: what the rules need (the CLI's pass 1). parseForSummary: what a cross-file summary
+ * about some names needs (pass 1b).
+ */
+import { neutralize } from '../parse/neutralize';
+import type { CParser, ParsedFile } from '../parse/parser';
+import { topLevelItems, type TopLevelItem } from '../parse/top-level-items';
+import { forEachMention, mentionTest } from '../relevance';
+import { MAX_INLINE_DEPTH } from '../simulation/extract';
+import { definitionName, scanTopLevel } from './build-ir';
+
+const C_WORDS = new Set(
+  'auto break case char const continue default do double else enum extern float for goto if inline int long register restrict return short signed sizeof static struct switch typedef union unsigned void volatile while __attribute__ __typeof__ typeof defined asm __asm__'.split(' '),
+);
+const CALLED_NAME = /([\p{XID_Start}_$][\p{XID_Continue}$]*)\s*\(/gu;
+
+/**
+ * The names a function item may define, read from its head (what is before the body): every name
+ * directly followed by `(`, outside comments and directive lines. tree-sitter names a definition by the
+ * identifier of its function declarator, which is followed by its parameter list (`f(`, `(*f(void))(`,
+ * `DRM(f)(` names it DRM), so the name is among these; the others are macros and return types.
+ */
+export function definitionNameCandidates(text: string, item: TopLevelItem): string[] {
+  const head = text
+    .slice(item.start, item.bodyStart ?? item.end)
+    .replace(/\/\*[\s\S]*?\*\/|\/\/[^\n]*/g, ' ')
+    .replace(/^[ \t]*#.*$/gm, ' ');
+  const out: string[] = [];
+  for (const m of head.matchAll(CALLED_NAME)) if (!C_WORDS.has(m[1]) && !out.includes(m[1])) out.push(m[1]);
+  return out;
+}
+
+export interface RulesParse {
+  parsed: ParsedFile;
+  /** Function items left out ([start, end) in the text): what pass 1b may still need to read. */
+  deferred: [number, number][];
+}
+
+/**
+ * The parse the rules need, when their findings can only come from a function that holds one of their
+ * triggers (`seed` says which items do: Rule.triggers, and the allocators and mempool_destroy() that
+ * anchor the calling context). Parsed: every item that is not a function definition (declarations,
+ * directives: globals, #defines and #includes are read by the rules); the seed functions; the
+ * functions that name those (their callers, registrations and stores decide the context a seed runs
+ * in), up to the top; and the functions the seeds name, as deep as the simulator inlines calls
+ * (MAX_INLINE_DEPTH). Nothing else reaches a finding: atomicity flows from callers to callees only,
+ * and a caller's lock state is its own.
+ */
+export function parseForRules(parser: CParser, text: string, seed: (itemText: string) => boolean): RulesParse {
+  const parsedText = neutralize(text).text;
+  const items = topLevelItems(parsedText);
+  if (!items) return { parsed: parser.parse(text), deferred: [] };
+  const chosen = items.map((item) => item.kind !== 'function');
+  const candidates = new Map<string, number[]>();
+  const namesOf: string[][] = items.map((item, i) => {
+    if (item.kind !== 'function') return [];
+    const names = definitionNameCandidates(parsedText, item);
+    for (const n of names) {
+      const list = candidates.get(n);
+      if (list) list.push(i);
+      else candidates.set(n, [i]);
+    }
+    return names;
+  });
+  // Mentions are looked for in the user's text, as mentionTest does.
+  const itemText = (i: number) => text.slice(items[i].start, items[i].end);
+  const seeds = items.flatMap((item, i) => (item.kind === 'function' && seed(itemText(i)) ? [i] : []));
+  // Up: the seeds, then whatever names a chosen function.
+  for (let level = seeds; level.length; ) {
+    for (const i of level) chosen[i] = true;
+    const test = mentionTest(level.flatMap((i) => namesOf[i]));
+    level = items.flatMap((item, i) => (!chosen[i] && item.kind === 'function' && test(itemText(i)) ? [i] : []));
+  }
+  // Down: what the seeds name, and what that names, to the simulator's inlining depth.
+  let level = seeds;
+  for (let depth = 0; depth < MAX_INLINE_DEPTH && level.length; depth++) {
+    const next: number[] = [];
+    for (const i of level)
+      forEachMention(itemText(i), (name) => {
+        for (const j of candidates.get(name) ?? []) if (!next.includes(j)) next.push(j);
+      });
+    for (const j of next) chosen[j] = true;
+    level = next;
+  }
+  const deferred: [number, number][] = [];
+  items.forEach((item, i) => {
+    if (!chosen[i]) deferred.push([item.start, item.end]);
+  });
+  const parsed = deferred.length ? parser.parseItems(text, parsedText, items.filter((_, i) => chosen[i])) : parser.parse(text);
+  return { parsed, deferred };
+}
+
+/**
+ * The parse behind a summary that only has to be right about some function names (the CLI's pass
+ * 1b; with `seedRanges`, about what those items add to a summary pass 1 made of the rest): the file's top-level items that name one of them, then the items that name a function among
+ * those (its callers, and where it is registered or stored), until nothing new is named, as
+ * functionsNaming chooses functions. The top-level conditionals are kept too, so `#if 0` regions stay
+ * dead; other directives (defines, includes) are not: a summary reads neither.
+ *
+ * The facts FileFacts builds from it with `summaryFor` are those it builds from the whole file: the
+ * same functions, each parsed the same way, because an item starts where tree-sitter is at the top
+ * level in both. A file that topLevelItems cannot cut is parsed whole.
+ */
+export function parseForSummary(parser: CParser, text: string, names: readonly string[], seedRanges?: readonly (readonly [number, number])[]): ParsedFile {
+  const parsedText = neutralize(text).text;
+  const items = topLevelItems(parsedText);
+  if (!items) return parser.parse(text);
+  // With seedRanges (the items pass 1 left out), only those items start the closure: pass 1 summarized the rest.
+  const seedStarts = seedRanges && new Set(seedRanges.map(([start]) => start));
+  const chosen = items.map((item) => item.kind === 'conditional');
+  const chosenItems = () => items.filter((_, i) => chosen[i]);
+  // Mentions are looked for in the user's text, as functionsNaming does.
+  const choose = (test: (text: string) => boolean, seeding = false): number[] => {
+    const fresh: number[] = [];
+    items.forEach((item, i) => {
+      if (seeding && seedStarts && !seedStarts.has(item.start)) return;
+      if (!chosen[i] && (item.kind === 'code' || item.kind === 'function') && test(text.slice(item.start, item.end))) {
+        chosen[i] = true;
+        fresh.push(i);
+      }
+    });
+    return fresh;
+  };
+  const seen = new Set<string>();
+  const newNames = (tree: ParsedFile): string[] => {
+    const added: string[] = [];
+    for (const fn of scanTopLevel(tree.root).functions) {
+      const name = definitionName(fn);
+      if (name && !seen.has(name)) {
+        seen.add(name);
+        added.push(name);
+      }
+    }
+    return added;
+  };
+
+  choose(mentionTest(names), true);
+  // Most files need one round: this parse of everything chosen is then the answer.
+  let final: ParsedFile | null = parser.parseItems(text, parsedText, chosenItems());
+  let added = newNames(final);
+  for (;;) {
+    const fresh = added.length ? choose(mentionTest(added)) : [];
+    if (fresh.length === 0) return final ?? parser.parseItems(text, parsedText, chosenItems());
+    final?.dispose();
+    final = null;
+    // Later rounds only need the names the new items define.
+    const probe = parser.parseItems(text, parsedText, fresh.map((i) => items[i]));
+    try {
+      added = newNames(probe);
+    } finally {
+      probe.dispose();
+    }
+  }
+}
