@@ -121,6 +121,9 @@ static int broken(int a)
 int missing(void) { return 1 }
 `;
 
+/** At most what web-tree-sitter's input buffer holds (10 KB of UTF-16). */
+const READ_CHUNK = 4096;
+
 export class CParser {
   private constructor(private readonly parser: Parser) {}
 
@@ -180,7 +183,17 @@ export class CParser {
     }
     // No range at all would mean the whole text to tree-sitter.
     if (ranges.length === 0) ranges.push({ startIndex: 0, endIndex: 0, startPosition: { row: 0, column: 0 }, endPosition: { row: 0, column: 0 } });
-    const tree = this.parser.parse(parsedText, null, { includedRanges: ranges });
+    // tree-sitter asks for text at each range's start and web-tree-sitter copies what the callback
+    // returns (up to 5,000 characters, one at a time) into the wasm heap: hand it the range, not the
+    // rest of the file. Never '' before the end of the text (that would end the parse).
+    let r = 0;
+    const read = (index: number) => {
+      while (r > 0 && ranges[r - 1].endIndex > index) r--;
+      while (r < ranges.length && ranges[r].endIndex <= index) r++;
+      const end = r < ranges.length ? ranges[r].endIndex : parsedText.length;
+      return parsedText.slice(index, Math.min(end, index + READ_CHUNK));
+    };
+    const tree = this.parser.parse(read, null, { includedRanges: ranges });
     if (!tree) throw new Error('tree-sitter returned no tree');
     return new ParsedFile(text, parsedText, tree);
   }

@@ -204,12 +204,12 @@ function analyzeText(
   opts: JobOptions,
   hint?: FileHint,
 ): { findings: Finding[]; syntaxErrors: number; failures: string[]; summary?: FileSummary; deferred?: [number, number][]; statics?: string[] } {
-  // Pass 1 parses the top-level items the findings can come from, pass 1b those that name
-  // opts.mentions (and their callers); a fix, and a check that knows the workspace, parse it all.
+  // A check parses the top-level items the findings can come from, pass 1b those that name
+  // opts.mentions (and their callers); a fix parses it all (it compares syntax errors before and after).
   let parsed: ParsedFile;
   let deferred: [number, number][] | undefined;
   if (opts.mentions) parsed = parseForSummary(parser, text, opts.mentions, hint?.deferred);
-  else if (opts.mode === 'check' && opts.summaries && opts.prefilter && !opts.workspace) ({ parsed, deferred } = parseForRules(parser, text, seedTest(opts)));
+  else if (opts.mode === 'check' && opts.prefilter) ({ parsed, deferred } = parseForRules(parser, text, seedTest(opts)));
   else parsed = parser.parse(text);
   try {
     // Pass 1b wants the summary about opts.mentions alone: the functions it needs are built, no others.

@@ -269,6 +269,33 @@ test('pass 1 parses only what findings can come from: the same findings as the w
   assert.ok(findings > 80 && deferred >= 10 && merged >= 20, `${findings} findings, ${deferred} functions left out, ${merged} summaries merged`);
 });
 
+test('partial parses take any bytes: mutated, truncated and binary sources parse and analyze without throwing', async () => {
+  const { loadCorpus, mutant, rand } = await import('../fuzz/mutate');
+  const parser = await getParser();
+  const seed = triggerTest([...RULES, { triggers: [...CONTEXT_ANCHORS] }]);
+  const r = rand(1125);
+  const corpus = loadCorpus();
+  const texts = ['', '}', '{{{', 'int f(void) {', '#if 0\nint f(void) {\n#endif\n', '\0\u00ff\ufffd'.repeat(50), "int f(void) { char c = '\\''; return c; }\n"];
+  for (let i = 0; i < 200; i++) texts.push(mutant(r, corpus).text);
+  let partial = 0;
+  for (const text of texts) {
+    const rules = parseForRules(parser, text, seed);
+    try {
+      if (rules.deferred.length) partial++;
+      analyze(new FileFacts(rules.parsed, 'fuzz.c'));
+    } finally {
+      rules.parsed.dispose();
+    }
+    const summary = parseForSummary(parser, text, ['kmalloc', 'f', 'probe'], rules.deferred.length ? rules.deferred : undefined);
+    try {
+      summarizeFile(new FileFacts(summary, 'fuzz.c', undefined, ['kmalloc', 'f', 'probe']));
+    } finally {
+      summary.dispose();
+    }
+  }
+  assert.ok(partial >= 15, `${partial} of ${texts.length} inputs parsed in part`);
+});
+
 test('top-level items cover the text, hold whole definitions, and give up where a cut would be a guess', async () => {
   const parser = await getParser();
   let functions = 0;
