@@ -49,7 +49,9 @@ export interface RulesParse {
  * (MAX_INLINE_DEPTH). Nothing else reaches a finding: atomicity flows from callers to callees only,
  * and a caller's lock state is its own.
  */
-export function parseForRules(parser: CParser, text: string, seed: (itemText: string) => boolean): RulesParse {
+export function parseForRules(parser: CParser, text: string, seed: (itemText: string) => boolean, wholeFile?: (text: string) => boolean): RulesParse {
+  // A rule that reads the whole file (RuleMeta.readsWholeFile) gets it.
+  if (wholeFile?.(text)) return { parsed: parser.parse(text), deferred: [] };
   const parsedText = neutralize(text).text;
   const items = topLevelItems(parsedText);
   if (!items) return { parsed: parser.parse(text), deferred: [] };

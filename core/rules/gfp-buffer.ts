@@ -34,6 +34,8 @@ export const gfpBuffer: Rule = {
   summary: 'GFP_BUFFER is gone: use GFP_NOIO or GFP_NOFS',
   triggers: ['GFP_BUFFER'],
   usesContext: false,
+  // fileKind() weighs struct and function names used anywhere in the file.
+  readsWholeFile: true,
   check({ facts }) {
     const hits = facts.tokens(['GFP_BUFFER']);
     if (hits.length === 0) return [];

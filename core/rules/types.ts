@@ -73,6 +73,12 @@ export interface RuleMeta {
    * test/core/relevance.test.ts checks that a rule saying false never reads the context.
    */
   usesContext: boolean;
+  /**
+   * Whether it reads tokens anywhere in a file that holds its triggers, not only in the functions that
+   * hold them (gfp-buffer weighs the whole file's types): such a file is never parsed in part
+   * (core/facts/partial-parse.ts).
+   */
+  readsWholeFile?: boolean;
 }
 
 export interface Rule extends RuleMeta {

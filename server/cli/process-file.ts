@@ -81,16 +81,21 @@ function leftOut(text: string, opts: JobOptions, hint?: FileHint): boolean {
   return !test(text);
 }
 
-const seedTests = new WeakMap<JobOptions, (text: string) => boolean>();
+const partialTestsOf = new WeakMap<JobOptions, { seed: (text: string) => boolean; wholeFile: (text: string) => boolean }>();
 
 /**
- * Pass 1's test for the functions a file's findings can come from: those holding an enabled rule's
- * trigger or a CONTEXT_ANCHORS call (they decide which functions are context-sensitive).
+ * A check's tests for a partial parse (parseForRules): the functions a file's findings can come from
+ * hold an enabled rule's trigger or a CONTEXT_ANCHORS call (those decide which functions are
+ * context-sensitive); a file with the trigger of a rule that reads the whole file is parsed whole.
  */
-function seedTest(opts: JobOptions): (text: string) => boolean {
-  let test = seedTests.get(opts);
-  if (!test) seedTests.set(opts, (test = triggerTest([...enabledRules({ config: opts.config, only: opts.only }), { triggers: [...CONTEXT_ANCHORS] }])));
-  return test;
+function partialTests(opts: JobOptions): { seed: (text: string) => boolean; wholeFile: (text: string) => boolean } {
+  let tests = partialTestsOf.get(opts);
+  if (!tests) {
+    const rules = enabledRules({ config: opts.config, only: opts.only });
+    tests = { seed: triggerTest([...rules, { triggers: [...CONTEXT_ANCHORS] }]), wholeFile: triggerTest(rules.filter((r) => r.readsWholeFile)) };
+    partialTestsOf.set(opts, tests);
+  }
+  return tests;
 }
 
 const indexes = new WeakMap<FileSummary[], WorkspaceIndex>();
@@ -209,7 +214,10 @@ function analyzeText(
   let parsed: ParsedFile;
   let deferred: [number, number][] | undefined;
   if (opts.mentions) parsed = parseForSummary(parser, text, opts.mentions, hint?.deferred);
-  else if (opts.mode === 'check' && opts.prefilter) ({ parsed, deferred } = parseForRules(parser, text, seedTest(opts)));
+  else if (opts.mode === 'check' && opts.prefilter) {
+    const { seed, wholeFile } = partialTests(opts);
+    ({ parsed, deferred } = parseForRules(parser, text, seed, wholeFile));
+  }
   else parsed = parser.parse(text);
   try {
     // Pass 1b wants the summary about opts.mentions alone: the functions it needs are built, no others.
