@@ -10,7 +10,6 @@ import type { CParser, ParsedFile } from '../parse/parser';
 import { topLevelItems, type TopLevelItem } from '../parse/top-level-items';
 import { forEachMention, mentionTest } from '../relevance';
 import { MAX_INLINE_DEPTH } from '../simulation/extract';
-import { definitionName, scanTopLevel } from './build-ir';
 
 const C_WORDS = new Set(
   'auto break case char const continue default do double else enum extern float for goto if inline int long register restrict return short signed sizeof static struct switch typedef union unsigned void volatile while __attribute__ __typeof__ typeof defined asm __asm__'.split(' '),
@@ -27,6 +26,7 @@ export function definitionNameCandidates(text: string, item: TopLevelItem): stri
   const head = text
     .slice(item.start, item.bodyStart ?? item.end)
     .replace(/\/\*[\s\S]*?\*\/|\/\/[^\n]*/g, ' ')
+    .replace(/\\\r?\n/g, ' ')
     .replace(/^[ \t]*#.*$/gm, ' ');
   const out: string[] = [];
   for (const m of head.matchAll(CALLED_NAME)) if (!C_WORDS.has(m[1]) && !out.includes(m[1])) out.push(m[1]);
@@ -96,11 +96,12 @@ export function parseForRules(parser: CParser, text: string, seed: (itemText: st
 }
 
 /**
- * The parse behind a summary that only has to be right about some function names (the CLI's pass
- * 1b; with `seedRanges`, about what those items add to a summary pass 1 made of the rest): the file's top-level items that name one of them, then the items that name a function among
- * those (its callers, and where it is registered or stored), until nothing new is named, as
- * functionsNaming chooses functions. The top-level conditionals are kept too, so `#if 0` regions stay
- * dead; other directives (defines, includes) are not: a summary reads neither.
+ * The parse behind a summary that only has to be right about some function names (the CLI's pass 1b;
+ * with `seedRanges`, about what those items add to a summary pass 1 made of the rest): the file's
+ * top-level items that name one of them, then the items that name a function among those (its
+ * callers, and where it is registered or stored), until nothing new is named, as functionsNaming
+ * chooses functions. The top-level conditionals are kept too, so `#if 0` regions stay dead; other
+ * directives (defines, includes) are not: a summary reads neither.
  *
  * The facts FileFacts builds from it with `summaryFor` are those it builds from the whole file: the
  * same functions, each parsed the same way, because an item starts where tree-sitter is at the top
@@ -113,47 +114,19 @@ export function parseForSummary(parser: CParser, text: string, names: readonly s
   // With seedRanges (the items pass 1 left out), only those items start the closure: pass 1 summarized the rest.
   const seedStarts = seedRanges && new Set(seedRanges.map(([start]) => start));
   const chosen = items.map((item) => item.kind === 'conditional');
-  const chosenItems = () => items.filter((_, i) => chosen[i]);
   // Mentions are looked for in the user's text, as functionsNaming does.
-  const choose = (test: (text: string) => boolean, seeding = false): number[] => {
-    const fresh: number[] = [];
-    items.forEach((item, i) => {
-      if (seeding && seedStarts && !seedStarts.has(item.start)) return;
-      if (!chosen[i] && (item.kind === 'code' || item.kind === 'function') && test(text.slice(item.start, item.end))) {
-        chosen[i] = true;
-        fresh.push(i);
-      }
+  const choose = (test: (text: string) => boolean, seeding: boolean): number[] =>
+    items.flatMap((item, i) => {
+      if (chosen[i] || (item.kind !== 'code' && item.kind !== 'function') || (seeding && seedStarts && !seedStarts.has(item.start))) return [];
+      if (!test(text.slice(item.start, item.end))) return [];
+      chosen[i] = true;
+      return [i];
     });
-    return fresh;
-  };
+  // The callers of a chosen function, by the names its head may define (definitionNameCandidates), up to the top.
   const seen = new Set<string>();
-  const newNames = (tree: ParsedFile): string[] => {
-    const added: string[] = [];
-    for (const fn of scanTopLevel(tree.root).functions) {
-      const name = definitionName(fn);
-      if (name && !seen.has(name)) {
-        seen.add(name);
-        added.push(name);
-      }
-    }
-    return added;
-  };
-
-  choose(mentionTest(names), true);
-  // Most files need one round: this parse of everything chosen is then the answer.
-  let final: ParsedFile | null = parser.parseItems(text, parsedText, chosenItems());
-  let added = newNames(final);
-  for (;;) {
-    const fresh = added.length ? choose(mentionTest(added)) : [];
-    if (fresh.length === 0) return final ?? parser.parseItems(text, parsedText, chosenItems());
-    final?.dispose();
-    final = null;
-    // Later rounds only need the names the new items define.
-    const probe = parser.parseItems(text, parsedText, fresh.map((i) => items[i]));
-    try {
-      added = newNames(probe);
-    } finally {
-      probe.dispose();
-    }
+  for (let fresh = choose(mentionTest(names), true); fresh.length; ) {
+    const added = fresh.flatMap((i) => (items[i].kind === 'function' ? definitionNameCandidates(parsedText, items[i]) : [])).filter((n) => !seen.has(n) && seen.add(n));
+    fresh = added.length ? choose(mentionTest(added), false) : [];
   }
+  return parser.parseItems(text, parsedText, items.filter((_, i) => chosen[i]));
 }
