@@ -37,17 +37,23 @@ export interface RulesParse {
   parsed: ParsedFile;
   /** Function items left out ([start, end) in the text): what pass 1b may still need to read. */
   deferred: [number, number][];
+  /**
+   * The parse again with the functions named by the functions at `starts` (offsets in them), and
+   * what those name, to the simulator's inlining depth (MAX_INLINE_DEPTH): a verdict simulates the
+   * calls of its function's callees. Null when they are all parsed already.
+   */
+  withCallees?: (starts: readonly number[]) => RulesParse | null;
 }
 
 /**
  * The parse the rules need, when their findings can only come from a function that holds one of their
  * triggers (`seed` says which items do: Rule.triggers, and the allocators and mempool_destroy() that
  * anchor the calling context). Parsed: every item that is not a function definition (declarations,
- * directives: globals, #defines and #includes are read by the rules); the seed functions; the
+ * directives: globals, #defines and #includes are read by the rules); the seed functions; and the
  * functions that name those (their callers, registrations and stores decide the context a seed runs
- * in), up to the top; and the functions the seeds name, as deep as the simulator inlines calls
- * (MAX_INLINE_DEPTH). Nothing else reaches a finding: atomicity flows from callers to callees only,
- * and a caller's lock state is its own.
+ * in), up to the top. Nothing else reaches a finding: atomicity flows from callers to callees only,
+ * and a caller's lock state is its own. Only a simulated verdict reads a finding's callees: see
+ * withCallees, and analyzeInPart, which uses it.
  */
 export function parseForRules(parser: CParser, text: string, seed: (itemText: string) => boolean, wholeFile?: (text: string) => boolean): RulesParse {
   // A rule that reads the whole file (RuleMeta.readsWholeFile) gets it.
@@ -76,23 +82,30 @@ export function parseForRules(parser: CParser, text: string, seed: (itemText: st
     const test = mentionTest(level.flatMap((i) => namesOf[i]));
     level = items.flatMap((item, i) => (!chosen[i] && item.kind === 'function' && test(itemText(i)) ? [i] : []));
   }
-  // Down: what the seeds name, and what that names, to the simulator's inlining depth.
-  let level = seeds;
-  for (let depth = 0; depth < MAX_INLINE_DEPTH && level.length; depth++) {
-    const next: number[] = [];
-    for (const i of level)
-      forEachMention(itemText(i), (name) => {
-        for (const j of candidates.get(name) ?? []) if (!next.includes(j)) next.push(j);
-      });
-    for (const j of next) chosen[j] = true;
-    level = next;
-  }
-  const deferred: [number, number][] = [];
-  items.forEach((item, i) => {
-    if (!chosen[i]) deferred.push([item.start, item.end]);
-  });
-  const parsed = deferred.length ? parser.parseItems(text, parsedText, items.filter((_, i) => chosen[i])) : parser.parse(text);
-  return { parsed, deferred };
+  const finish = (): RulesParse => {
+    const deferred: [number, number][] = [];
+    items.forEach((item, i) => {
+      if (!chosen[i]) deferred.push([item.start, item.end]);
+    });
+    const parsed = deferred.length ? parser.parseItems(text, parsedText, items.filter((_, i) => chosen[i])) : parser.parse(text);
+    return { parsed, deferred, withCallees };
+  };
+  // Down: what the given functions name, and what that names, to the simulator's inlining depth.
+  const withCallees = (starts: readonly number[]): RulesParse | null => {
+    let level = items.flatMap((item, i) => (starts.some((s) => item.start <= s && s < item.end) ? [i] : []));
+    let added = false;
+    for (let depth = 0; depth < MAX_INLINE_DEPTH && level.length; depth++) {
+      const next: number[] = [];
+      for (const i of level)
+        forEachMention(itemText(i), (name) => {
+          for (const j of candidates.get(name) ?? []) if (!next.includes(j)) next.push(j);
+        });
+      for (const j of next) if (!chosen[j]) chosen[j] = added = true;
+      level = next;
+    }
+    return added ? finish() : null;
+  };
+  return finish();
 }
 
 /**

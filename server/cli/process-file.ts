@@ -13,7 +13,7 @@ import {
   LineIndex,
   mentionTest,
   mergeSummaries,
-  parseForRules,
+  analyzeInPart,
   parseForSummary,
   CONTEXT_ANCHORS,
   type ParsedFile,
@@ -209,20 +209,25 @@ function analyzeText(
   opts: JobOptions,
   hint?: FileHint,
 ): { findings: Finding[]; syntaxErrors: number; failures: string[]; summary?: FileSummary; deferred?: [number, number][]; statics?: string[] } {
-  // A check parses the top-level items the findings can come from, pass 1b those that name
-  // opts.mentions (and their callers); a fix parses it all (it compares syntax errors before and after).
-  let parsed: ParsedFile;
-  let deferred: [number, number][] | undefined;
-  if (opts.mentions) parsed = parseForSummary(parser, text, opts.mentions, hint?.deferred);
-  else if (opts.mode === 'check' && opts.prefilter) {
-    const { seed, wholeFile } = partialTests(opts);
-    ({ parsed, deferred } = parseForRules(parser, text, seed, wholeFile));
-  }
-  else parsed = parser.parse(text);
+  const envFor = (facts: FileFacts) => ({ headerDefine: headerResolver(facts, file), workspace: workspaceIndex(opts.workspace) });
+  // A check parses the top-level items the findings can come from (analyzeInPart), pass 1b those that
+  // name opts.mentions (and their callers); a fix parses it all (it compares syntax errors before and after).
+  let parsed: ParsedFile | undefined;
   try {
-    // Pass 1b wants the summary about opts.mentions alone: the functions it needs are built, no others.
-    const facts = opts.mentions ? new FileFacts(parsed, file, undefined, opts.mentions) : new FileFacts(parsed, file);
-    const { findings, failures, shared } = analyze(facts, { config: opts.config, only: opts.mentions ? [] : opts.only, env: { headerDefine: headerResolver(facts, file), workspace: workspaceIndex(opts.workspace) } });
+    let facts: FileFacts;
+    let analysis: ReturnType<typeof analyze>;
+    let deferred: [number, number][] | undefined;
+    if (opts.mode === 'check' && opts.prefilter && !opts.mentions) {
+      const part = analyzeInPart(parser, text, file, partialTests(opts), { config: opts.config, only: opts.only }, envFor);
+      ({ parsed, deferred, facts } = part);
+      analysis = part;
+    } else {
+      parsed = opts.mentions ? parseForSummary(parser, text, opts.mentions, hint?.deferred) : parser.parse(text);
+      // Pass 1b wants the summary about opts.mentions alone: the functions it needs are built, no others.
+      facts = opts.mentions ? new FileFacts(parsed, file, undefined, opts.mentions) : new FileFacts(parsed, file);
+      analysis = analyze(facts, { config: opts.config, only: opts.mentions ? [] : opts.only, env: envFor(facts) });
+    }
+    const { findings, failures, shared } = analysis;
     let summary = opts.summaries ? shared.context.summary() : undefined;
     const statics = facts.functions.filter((f) => f.isStatic).map((f) => f.name);
     // Pass 1b over a file pass 1 parsed in part: what the left-out functions add to pass 1's summary.
@@ -232,7 +237,7 @@ function analyzeText(
     const syntaxErrors = opts.mode === 'check' ? 0 : countSyntaxErrors(parsed.root);
     return { findings, syntaxErrors, failures: failures.map((f) => `rule ${f.rule} failed: ${f.error}`), summary, deferred, statics: deferred?.length ? statics : undefined };
   } finally {
-    parsed.dispose();
+    parsed?.dispose();
   }
 }
 
