@@ -114,7 +114,10 @@ function trace(pass: string, reports: readonly FileReport[]): void {
   // The first line says which node flags the run has (the pooled child's POOL_V8_FLAGS).
   const flags = !traceFlagsShown && process.execArgv.length ? ` [node ${process.execArgv.join(' ')}]` : '';
   traceFlagsShown = true;
-  process.stderr.write(`kport: ${pass}${flags}: ${reports.length} files, ${parsed.length} parsed (${mb(parsed.reduce((s, r) => s + r.bytes, 0))} MB), ${((now - traceStart) / 1000).toFixed(2)} s\n`);
+  const read = parsed.reduce((s, r) => s + (r.parsedChars ?? r.bytes), 0);
+  process.stderr.write(
+    `kport: ${pass}${flags}: ${reports.length} files, ${parsed.length} parsed (${mb(read)} of their ${mb(parsed.reduce((s, r) => s + r.bytes, 0))} MB), ${((now - traceStart) / 1000).toFixed(2)} s\n`,
+  );
   traceStart = now;
 }
 
@@ -256,6 +259,7 @@ export async function main(argv: string[]): Promise<number> {
         delete r.skipped;
         delete r.deferred;
         delete r.statics;
+        delete r.parsedChars;
       }
     }
   } finally {

@@ -161,6 +161,8 @@ export interface FileReport {
   summary?: FileSummary;
   /** Read but not parsed: JobOptions.prefilter or .mentions left it out (it has no findings). */
   skipped?: boolean;
+  /** Characters of the text tree-sitter read (a partial parse reads some top-level items). */
+  parsedChars?: number;
   /** Parsed in part (pass 1): the function items left out, for pass 1b (FileHint.deferred). */
   deferred?: [number, number][];
   /** With `deferred`: the functions pass 1 parsed that are defined `static` (FileHint.pass1Statics). */
@@ -208,7 +210,7 @@ function analyzeText(
   text: string,
   opts: JobOptions,
   hint?: FileHint,
-): { findings: Finding[]; syntaxErrors: number; failures: string[]; summary?: FileSummary; deferred?: [number, number][]; statics?: string[] } {
+): { findings: Finding[]; syntaxErrors: number; failures: string[]; summary?: FileSummary; deferred?: [number, number][]; statics?: string[]; parsedChars: number } {
   const envFor = (facts: FileFacts) => ({ headerDefine: headerResolver(facts, file), workspace: workspaceIndex(opts.workspace) });
   // A check parses the top-level items the findings can come from (analyzeInPart), pass 1b those that
   // name opts.mentions (and their callers); a fix parses it all (it compares syntax errors before and after).
@@ -235,7 +237,9 @@ function analyzeText(
     if (summary && hint?.pass1) summary = mergeSummaries(hint.pass1, summary, new Set([...statics, ...(hint.pass1Statics ?? [])]));
     // Only a fix compares ERROR counts; a check does not walk the error subtrees.
     const syntaxErrors = opts.mode === 'check' ? 0 : countSyntaxErrors(parsed.root);
-    return { findings, syntaxErrors, failures: failures.map((f) => `rule ${f.rule} failed: ${f.error}`), summary, deferred, statics: deferred?.length ? statics : undefined };
+    // A whole-file parse has one range that ends at "infinity".
+    const parsedChars = parsed.tree.getIncludedRanges().reduce((n, r) => n + Math.min(r.endIndex, text.length) - Math.min(r.startIndex, text.length), 0);
+    return { findings, syntaxErrors, failures: failures.map((f) => `rule ${f.rule} failed: ${f.error}`), summary, deferred, statics: deferred?.length ? statics : undefined, parsedChars };
   } finally {
     parsed?.dispose();
   }
@@ -265,7 +269,7 @@ export function processFile(parser: CParser, file: string, opts: JobOptions, hin
   if (leftOut(text, opts, hint)) return { file, bytes: bytes.length, encoding, findings: [], skipped: true };
   const first = analyzeText(parser, file, text, opts, hint);
   const warnings = [...first.failures];
-  const out: FileReport = { file, bytes: bytes.length, encoding, findings: [] };
+  const out: FileReport = { file, bytes: bytes.length, encoding, findings: [], parsedChars: first.parsedChars };
   if (first.summary) out.summary = first.summary;
   if (first.deferred?.length) {
     out.deferred = first.deferred;
