@@ -17,7 +17,7 @@ export type { Finding, Fix, Related, Severity, TextEdit, AnalysisEnv, Rule } fro
 export type { HeaderDefine } from './gfp/mask';
 export { WorkspaceIndex, focusSummaries, crossFileNames, mergeSummaries, type FileSummary } from './context/workspace';
 export { FileContext } from './context/atomic-context';
-export { triggerTest, mentionTest } from './relevance';
+export { triggerTest, mentionTest, mentionPositions } from './relevance';
 export { parseForRules, parseForSummary } from './facts/partial-parse';
 export { CONTEXT_ANCHORS } from './kernel/alloc-api';
 import { FileContext as FileContextImpl } from './context/atomic-context';

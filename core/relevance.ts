@@ -41,7 +41,7 @@ export function triggerTest(rules: readonly Pick<Rule, 'triggers'>[]): (text: st
 
 /** Maximal runs of the characters tree-sitter-c's identifier is made of (XID_Continue and `$`). */
 const RUN = /[\p{XID_Continue}$]+/gu;
-const PLAIN_NAME = /^[\p{XID_Continue}$]+$/u;
+const ASCII_NAME = /^[A-Za-z0-9_$]+$/;
 
 /**
  * A test for "this text names one of `names`" (function names tree-sitter read as identifiers), as a
@@ -63,28 +63,111 @@ export function mentionTest(names: Iterable<string>): (text: string) => boolean 
 const mentionTests = new WeakMap<readonly string[], (text: string) => boolean>();
 
 function buildMentionTest(names: Iterable<string>): (text: string) => boolean {
+  const scan = mentionScanner(names);
+  return (text) => scan(text, () => true);
+}
+
+/**
+ * Where `text` names one of `names` (the offsets where mentionTest sees one): one pass of the
+ * substring alternation over the whole text, each hit checked against the identifier run around it.
+ * For a text cut in many items this is one regex scan instead of one per item.
+ */
+export function mentionPositions(names: Iterable<string>): (text: string) => number[] {
+  // A job hands every file the same array of names: its scan (and its regexes) is built once.
+  if (Array.isArray(names)) {
+    let scan = mentionScans.get(names);
+    if (!scan) mentionScans.set(names, (scan = buildMentionPositions(names)));
+    return scan;
+  }
+  return buildMentionPositions(names);
+}
+
+const mentionScans = new WeakMap<readonly string[], (text: string) => number[]>();
+
+function buildMentionPositions(names: Iterable<string>): (text: string) => number[] {
+  const scan = mentionScanner(names);
+  return (text) => {
+    const out: number[] = [];
+    scan(text, (at) => {
+      out.push(at);
+      return false;
+    });
+    return out.sort((a, b) => a - b);
+  };
+}
+
+/**
+ * The scan behind mentionTest and mentionPositions: `hit(at)` for each offset where `text` names one of
+ * `names` as tree-sitter reads identifiers (a whole run of identifier characters, or after a glued token
+ * any tail of it), until `hit` returns true; returns whether it did. Names that are not plain ASCII runs
+ * are looked for as substrings.
+ *
+ * A few names are found as substrings by one alternation (irregexp skips through text for them), each
+ * hit checked against the run around it, and the run skipped. Many names are looked up run by run in a
+ * set: an alternation of a thousand names with long shared prefixes (`mpt3sas_config_get_…`) backtracks
+ * at every position, ten times slower on a kernel tree. Those runs are read as ASCII: a non-ASCII
+ * identifier character then ends a run early, which can only add mentions.
+ */
+function mentionScanner(names: Iterable<string>): (text: string, hit: (at: number) => boolean) => boolean {
   const plain = new Set<string>();
   const odd: string[] = [];
   for (const n of names) {
-    if (PLAIN_NAME.test(n)) plain.add(n);
+    if (ASCII_NAME.test(n)) plain.add(n);
     else odd.push(n);
   }
-  // Most texts name none of them: a plain substring search (one alternation per thousand names, which
-  // irregexp runs far faster than the scan of every identifier below) turns those down first.
-  const sorted = [...plain].sort((a, b) => b.length - a.length || (a < b ? -1 : 1)).map(escapeRegExp);
-  const anywhere: RegExp[] = [];
-  for (let i = 0; i < sorted.length; i += 1000) anywhere.push(new RegExp(sorted.slice(i, i + 1000).join('|')));
-  return (text) => {
-    for (const n of odd) if (text.includes(n)) return true;
-    if (!anywhere.some((re) => re.test(text))) return false;
-    for (const m of text.matchAll(RUN)) {
-      const run = m[0];
-      if (plain.has(run)) return true;
-      if (runGlued(text, m.index!)) for (let i = 1; i < run.length; i++) if (plain.has(run.slice(i))) return true;
+  const scanOdd = (text: string, hit: (at: number) => boolean) => {
+    for (const n of odd) for (let i = text.indexOf(n); i >= 0; i = text.indexOf(n, i + 1)) if (hit(i)) return true;
+    return false;
+  };
+  if (plain.size <= FEW_NAMES) {
+    const anywhere = plain.size ? new RegExp([...plain].sort((a, b) => b.length - a.length || (a < b ? -1 : 1)).map(escapeRegExp).join('|'), 'g') : null;
+    return (text, hit) => {
+      if (scanOdd(text, hit)) return true;
+      if (!anywhere) return false;
+      anywhere.lastIndex = 0;
+      for (let m = anywhere.exec(text); m; m = anywhere.exec(text)) {
+        let start = m.index;
+        while (start > 0 && isIdentifierChar(text, start - 1)) start--;
+        let end = m.index + m[0].length;
+        while (end < text.length && isIdentifierChar(text, end)) end++;
+        if (plain.has(text.slice(start, end)) && hit(start)) return true;
+        if (runGlued(text, start)) for (let i = start + 1; i < end; i++) if (plain.has(text.slice(i, end)) && hit(i)) return true;
+        anywhere.lastIndex = end;
+      }
+      return false;
+    };
+  }
+  // Only runs as long as some name are looked up (a substring is made only for those).
+  const lengths = new Uint8Array(256);
+  for (const n of plain) lengths[Math.min(n.length, 255)] = 1;
+  return (text, hit) => {
+    if (scanOdd(text, hit)) return true;
+    const n = text.length;
+    for (let i = 0; i < n; ) {
+      const c = text.charCodeAt(i);
+      if (c >= 128 || !ASCII_IDENTIFIER[c]) {
+        i++;
+        continue;
+      }
+      let j = i + 1;
+      while (j < n) {
+        const d = text.charCodeAt(j);
+        if (d >= 128 || !ASCII_IDENTIFIER[d]) break;
+        j++;
+      }
+      if (lengths[Math.min(j - i, 255)] && plain.has(text.slice(i, j)) && hit(i)) return true;
+      if (runGlued(text, i)) for (let k = i + 1; k < j; k++) if (lengths[Math.min(j - k, 255)] && plain.has(text.slice(k, j)) && hit(k)) return true;
+      i = j;
     }
     return false;
   };
 }
+
+/** Per ASCII code: a character of an identifier run (letters, digits, `_`, `$`). */
+const ASCII_IDENTIFIER = new Uint8Array(128).map((_, c) => (/[A-Za-z0-9_$]/.test(String.fromCharCode(c)) ? 1 : 0));
+
+/** Up to this many names, mentionScanner searches for them as substrings; beyond, it looks up every run. */
+const FEW_NAMES = 64;
 
 /**
  * Calls `visit` with every name tree-sitter may read as an identifier in `text` (what mentionTest

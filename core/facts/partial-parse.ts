@@ -8,7 +8,7 @@
 import { neutralize } from '../parse/neutralize';
 import type { CParser, ParsedFile } from '../parse/parser';
 import { topLevelItems, type TopLevelItem } from '../parse/top-level-items';
-import { forEachMention, mentionTest } from '../relevance';
+import { forEachMention, mentionPositions } from '../relevance';
 import { MAX_INLINE_DEPTH } from '../simulation/extract';
 
 const C_WORDS = new Set(
@@ -30,6 +30,17 @@ export function definitionNameCandidates(text: string, item: TopLevelItem): stri
     .replace(/^[ \t]*#.*$/gm, ' ');
   const out: string[] = [];
   for (const m of head.matchAll(CALLED_NAME)) if (!C_WORDS.has(m[1]) && !out.includes(m[1])) out.push(m[1]);
+  return out;
+}
+
+/** The items (indexes, ascending) holding those offsets; `items` cover the text in order. */
+function itemsAt(items: readonly TopLevelItem[], offsets: readonly number[]): number[] {
+  const out: number[] = [];
+  let i = 0;
+  for (const at of offsets) {
+    while (i < items.length && items[i].end <= at) i++;
+    if (i < items.length && items[i].start <= at && out[out.length - 1] !== i) out.push(i);
+  }
   return out;
 }
 
@@ -76,11 +87,11 @@ export function parseForRules(parser: CParser, text: string, seed: (itemText: st
   // Mentions are looked for in the user's text, as mentionTest does.
   const itemText = (i: number) => text.slice(items[i].start, items[i].end);
   const seeds = items.flatMap((item, i) => (item.kind === 'function' && seed(itemText(i)) ? [i] : []));
-  // Up: the seeds, then whatever names a chosen function.
+  // Up: the seeds, then whatever names a chosen function (one scan of the text a round).
   for (let level = seeds; level.length; ) {
     for (const i of level) chosen[i] = true;
-    const test = mentionTest(level.flatMap((i) => namesOf[i]));
-    level = items.flatMap((item, i) => (!chosen[i] && item.kind === 'function' && test(itemText(i)) ? [i] : []));
+    const names = level.flatMap((i) => namesOf[i]);
+    level = names.length ? itemsAt(items, mentionPositions(names)(text)).filter((i) => !chosen[i] && items[i].kind === 'function') : [];
   }
   const finish = (): RulesParse => {
     const deferred: [number, number][] = [];
@@ -127,19 +138,19 @@ export function parseForSummary(parser: CParser, text: string, names: readonly s
   // With seedRanges (the items pass 1 left out), only those items start the closure: pass 1 summarized the rest.
   const seedStarts = seedRanges && new Set(seedRanges.map(([start]) => start));
   const chosen = items.map((item) => item.kind === 'conditional');
-  // Mentions are looked for in the user's text, as functionsNaming does.
-  const choose = (test: (text: string) => boolean, seeding: boolean): number[] =>
-    items.flatMap((item, i) => {
-      if (chosen[i] || (item.kind !== 'code' && item.kind !== 'function') || (seeding && seedStarts && !seedStarts.has(item.start))) return [];
-      if (!test(text.slice(item.start, item.end))) return [];
+  // Mentions are looked for in the user's text, as functionsNaming does (one scan of it a round).
+  const choose = (names: readonly string[], seeding: boolean): number[] =>
+    itemsAt(items, mentionPositions(names)(text)).filter((i) => {
+      const item = items[i];
+      if (chosen[i] || (item.kind !== 'code' && item.kind !== 'function') || (seeding && seedStarts && !seedStarts.has(item.start))) return false;
       chosen[i] = true;
-      return [i];
+      return true;
     });
   // The callers of a chosen function, by the names its head may define (definitionNameCandidates), up to the top.
   const seen = new Set<string>();
-  for (let fresh = choose(mentionTest(names), true); fresh.length; ) {
+  for (let fresh = choose(names, true); fresh.length; ) {
     const added = fresh.flatMap((i) => (items[i].kind === 'function' ? definitionNameCandidates(parsedText, items[i]) : [])).filter((n) => !seen.has(n) && seen.add(n));
-    fresh = added.length ? choose(mentionTest(added), false) : [];
+    fresh = added.length ? choose(added, false) : [];
   }
   return parser.parseItems(text, parsedText, items.filter((_, i) => chosen[i]));
 }

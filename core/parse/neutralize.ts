@@ -197,9 +197,38 @@ export function limitCommentRuns(text: string): string {
   return out.join('');
 }
 
+/** Longer runs of back-to-back string literals than any real file has (a printk's pieces are a dozen). */
+export const MAX_STRING_RUN = 512;
+
+/**
+ * Blanks string literals past the MAX_STRING_RUN-th in a run of literals with only blanks between them.
+ * Fuzz seed 20261125 #109: a 1 MB line of 350,000 `"s"` at the top level of a broken file kept
+ * tree-sitter's error recovery busy for 5 s; real code never comes near the limit.
+ */
+export function limitStringRuns(text: string): string {
+  let quotes = 0;
+  for (let i = text.indexOf('"'); i !== -1 && quotes <= 2 * MAX_STRING_RUN; i = text.indexOf('"', i + 1)) quotes++;
+  if (quotes <= 2 * MAX_STRING_RUN) return text;
+  const out: string[] = [];
+  let last = 0;
+  let run = 0;
+  let prevEnd = -1;
+  for (const m of text.matchAll(/"(?:[^"\\\n]|\\.)*"/g)) {
+    const start = m.index!;
+    run = prevEnd >= 0 && /^\s*$/.test(text.slice(prevEnd, start)) ? run + 1 : 1;
+    prevEnd = start + m[0].length;
+    if (run <= MAX_STRING_RUN) continue;
+    out.push(text.slice(last, start), m[0].replace(/[^\r\n]/g, ' '));
+    last = prevEnd;
+  }
+  if (last === 0) return text;
+  out.push(text.slice(last));
+  return out.join('');
+}
+
 export function neutralize(source: string, table: CompiledTable = defaultTable): NeutralizeResult {
   const r = neutralizeAnnotations(source, table);
-  const limited = limitNesting(limitCommentRuns(r.text));
+  const limited = limitNesting(limitStringRuns(limitCommentRuns(r.text)));
   return limited === r.text ? r : { text: limited, replacements: r.replacements + 1 };
 }
 

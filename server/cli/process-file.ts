@@ -71,9 +71,10 @@ const triggerTests = new WeakMap<JobOptions, (text: string) => boolean>();
 /** Whether the job's relevance tests leave this text out. */
 function leftOut(text: string, opts: JobOptions, hint?: FileHint): boolean {
   if (opts.mentions) {
-    const test = mentionTest(opts.mentions);
     // Pass 1 summarized every function it parsed: only what it left out can add a mention.
-    return hint?.deferred ? !hint.deferred.some(([start, end]) => test(text.slice(start, end))) : !test(text);
+    // (Items start and end where no identifier runs on, so a line break between two keeps them apart.)
+    const read = hint?.deferred ? hint.deferred.map(([start, end]) => text.slice(start, end)).join('\n') : text;
+    return !mentionTest(opts.mentions)(read);
   }
   if (!opts.prefilter) return false;
   let test = triggerTests.get(opts);

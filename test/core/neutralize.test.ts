@@ -61,3 +61,15 @@ test('neutralize: adversarial inputs stay linear (no regex backtracking across c
     assert.ok(performance.now() - t < 2000, `neutralize took ${(performance.now() - t).toFixed(0)} ms on ${src.length} chars`);
   }
 });
+
+test('a run of string literals past MAX_STRING_RUN is blanked (fuzz seed 20261125 #109: 350,000 `"s"` kept error recovery busy 5 s), a real concatenation is not', async () => {
+  const { limitStringRuns, MAX_STRING_RUN, neutralize } = await import('../../core/parse/neutralize');
+  const printk = 'printk(KERN_INFO "a" "b"\n\t"c" "%d\\n", x);\n';
+  assert.equal(limitStringRuns(printk.repeat(2000)), printk.repeat(2000), 'many short runs are left alone');
+  const text = 'int a;\n' + '"s"'.repeat(MAX_STRING_RUN + 100) + '\nint b;\n';
+  const out = limitStringRuns(text);
+  assert.equal(out.length, text.length);
+  assert.equal((out.match(/"s"/g) ?? []).length, MAX_STRING_RUN);
+  assert.ok(out.endsWith(' '.repeat(300) + '\nint b;\n'));
+  assert.equal(neutralize(text).text, out);
+});

@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
-import { analyze, analyzeInPart, CONTEXT_ANCHORS, FileFacts, focusSummaries, mentionTest, mergeSummaries, parseForRules, parseForSummary, RULES, type Finding, SharedAnalyses, summarizeFile, triggerTest, WorkspaceIndex, type FileSummary } from '../../core';
+import { analyze, analyzeInPart, CONTEXT_ANCHORS, FileFacts, focusSummaries, mentionPositions, mentionTest, mergeSummaries, parseForRules, parseForSummary, RULES, type Finding, SharedAnalyses, summarizeFile, triggerTest, WorkspaceIndex, type FileSummary } from '../../core';
 import { scanTopLevel } from '../../core/facts/build-ir';
 import type { ParsedFile } from '../../core/parse/parser';
 import { topLevelItems } from '../../core/parse/top-level-items';
@@ -87,9 +87,13 @@ test('the mention test finds every identifier tree-sitter reads, in fixtures and
     const parsed = parser.parse(text);
     try {
       const names = new Set<string>();
+      const starts: number[] = [];
       const cursor = parsed.root.walk();
       for (let more = true; more; ) {
-        if (IDENTIFIER.test(cursor.nodeType) && cursor.endIndex > cursor.startIndex) names.add(parsed.parsedText.slice(cursor.startIndex, cursor.endIndex));
+        if (IDENTIFIER.test(cursor.nodeType) && cursor.endIndex > cursor.startIndex) {
+          names.add(parsed.parsedText.slice(cursor.startIndex, cursor.endIndex));
+          starts.push(cursor.startIndex);
+        }
         if (cursor.gotoFirstChild()) continue;
         while (!cursor.gotoNextSibling()) if (!cursor.gotoParent()) { more = false; break; }
       }
@@ -99,6 +103,9 @@ test('the mention test finds every identifier tree-sitter reads, in fixtures and
         checked++;
         if (TRIGGER_NAMES.has(n)) assert.ok(triggerTest([{ triggers: [n] }])(text), `${file}: tree-sitter reads the trigger ${n}, the trigger test does not see it`);
       }
+      // mentionPositions (the partial parses' scan) sees each of them where tree-sitter reads it.
+      const at = new Set(mentionPositions(names)(text));
+      for (const p of starts) assert.ok(at.has(p), `${file}: tree-sitter reads ${JSON.stringify(parsed.parsedText.slice(p, p + 20))} at ${p}, mentionPositions does not`);
       // The rules' token scan (FileFacts.tokens) matches \bname\b.
       for (const w of TRIGGER_NAMES) if (new RegExp(`\\b${w}\\b`).test(text)) assert.ok(triggerTest([{ triggers: [w] }])(text), `${file}: \\b${w}\\b`);
     } finally {
@@ -110,6 +117,8 @@ test('the mention test finds every identifier tree-sitter reads, in fixtures and
   assert.equal(t('x = ring_grab(4);'), true);
   assert.equal(t('x = ring_grabber(4); y = my_ring_grab(4);'), false, 'a longer identifier is another name');
   assert.equal(t('request_irq(irq, ring_grab, 0, "r", d);'), true);
+  const at = mentionPositions(['ring_grab', 'ring']);
+  assert.deepEqual(at('x = ring_grab(4); y = ring_grabber(4) + ring; z = 0x1fring_grab;'), [4, 40, 54]);
 });
 
 test('a static function is reached from its own file only: a same-named call elsewhere does not decide its context', async () => {
