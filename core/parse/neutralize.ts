@@ -168,6 +168,32 @@ export function limitNesting(text: string): string {
   return out.join('');
 }
 
+/**
+ * Blanks the matches of `token` past the `max`-th in a run of matches with only blanks between them,
+ * keeping line breaks (so every offset and line stays). `marker` is a cheap count first: with `max` or
+ * fewer of its occurrences (`perToken` a token) no run can be long, and the text is returned as is.
+ */
+function limitRuns(text: string, token: RegExp, max: number, marker: (text: string, from: number) => number, perToken: number): string {
+  let markers = 0;
+  for (let i = marker(text, 0); i !== -1 && markers <= max * perToken; i = marker(text, i + 1)) markers++;
+  if (markers <= max * perToken) return text;
+  const out: string[] = [];
+  let last = 0;
+  let run = 0;
+  let prevEnd = -1;
+  for (const m of text.matchAll(token)) {
+    const start = m.index!;
+    run = prevEnd >= 0 && /^\s*$/.test(text.slice(prevEnd, start)) ? run + 1 : 1;
+    prevEnd = start + m[0].length;
+    if (run <= max) continue;
+    out.push(text.slice(last, start), m[0].replace(/[^\r\n]/g, ' '));
+    last = prevEnd;
+  }
+  if (last === 0) return text;
+  out.push(text.slice(last));
+  return out.join('');
+}
+
 /** Longer runs of back-to-back comments than any real file has; beyond it tree-sitter's error recovery can overflow its stack. */
 export const MAX_COMMENT_RUN = 512;
 
@@ -177,24 +203,11 @@ export const MAX_COMMENT_RUN = 512;
  * carry nothing tree-sitter needs; suppressions are read from the user's text, not this one.
  */
 export function limitCommentRuns(text: string): string {
-  let markers = 0;
-  for (let i = text.indexOf('/'); i !== -1 && markers <= MAX_COMMENT_RUN; i = text.indexOf('/', i + 1)) if (text[i + 1] === '*' || text[i + 1] === '/') markers++;
-  if (markers <= MAX_COMMENT_RUN) return text;
-  const out: string[] = [];
-  let last = 0;
-  let run = 0;
-  let prevEnd = -1;
-  for (const m of text.matchAll(/\/\*(?:[^*]|\*(?!\/))*(?:\*\/|$)|\/\/[^\n]*/g)) {
-    const start = m.index!;
-    run = prevEnd >= 0 && /^\s*$/.test(text.slice(prevEnd, start)) ? run + 1 : 1;
-    prevEnd = start + m[0].length;
-    if (run <= MAX_COMMENT_RUN) continue;
-    out.push(text.slice(last, start), m[0].replace(/[^\r\n]/g, ' '));
-    last = prevEnd;
-  }
-  if (last === 0) return text;
-  out.push(text.slice(last));
-  return out.join('');
+  const commentStart = (t: string, from: number) => {
+    for (let i = t.indexOf('/', from); i !== -1; i = t.indexOf('/', i + 1)) if (t[i + 1] === '*' || t[i + 1] === '/') return i;
+    return -1;
+  };
+  return limitRuns(text, /\/\*(?:[^*]|\*(?!\/))*(?:\*\/|$)|\/\/[^\n]*/g, MAX_COMMENT_RUN, commentStart, 1);
 }
 
 /** Longer runs of back-to-back string literals than any real file has (a printk's pieces are a dozen). */
@@ -206,24 +219,7 @@ export const MAX_STRING_RUN = 512;
  * tree-sitter's error recovery busy for 5 s; real code never comes near the limit.
  */
 export function limitStringRuns(text: string): string {
-  let quotes = 0;
-  for (let i = text.indexOf('"'); i !== -1 && quotes <= 2 * MAX_STRING_RUN; i = text.indexOf('"', i + 1)) quotes++;
-  if (quotes <= 2 * MAX_STRING_RUN) return text;
-  const out: string[] = [];
-  let last = 0;
-  let run = 0;
-  let prevEnd = -1;
-  for (const m of text.matchAll(/"(?:[^"\\\n]|\\.)*"/g)) {
-    const start = m.index!;
-    run = prevEnd >= 0 && /^\s*$/.test(text.slice(prevEnd, start)) ? run + 1 : 1;
-    prevEnd = start + m[0].length;
-    if (run <= MAX_STRING_RUN) continue;
-    out.push(text.slice(last, start), m[0].replace(/[^\r\n]/g, ' '));
-    last = prevEnd;
-  }
-  if (last === 0) return text;
-  out.push(text.slice(last));
-  return out.join('');
+  return limitRuns(text, /"(?:[^"\\\n]|\\.)*"/g, MAX_STRING_RUN, (t, from) => t.indexOf('"', from), 2);
 }
 
 export function neutralize(source: string, table: CompiledTable = defaultTable): NeutralizeResult {

@@ -166,9 +166,9 @@ test('a rule that does not use the calling context never reads it and anchors no
   assert.ok(findings > 50, `${findings} findings of context-free rules checked`);
 });
 
-test('pass 1b facts (only the functions that name the asked-for names, and their callers) give the same summary about those names', async () => {
+/** Every function name defined in `sources`: the names the summary tests ask about. */
+async function definedNames(sources: readonly { file: string; text: string }[]): Promise<Set<string>> {
   const parser = await getParser();
-  const sources = ourSources();
   const defined = new Set<string>();
   for (const { file, text } of sources) {
     const parsed = parser.parse(text);
@@ -178,10 +178,19 @@ test('pass 1b facts (only the functions that name the asked-for names, and their
       parsed.dispose();
     }
   }
-  const about = (s: FileSummary, names: string[]) => {
-    const { contextSensitive: _, ...rest } = focusSummaries([s], new Set(names))[0];
-    return rest;
-  };
+  return defined;
+}
+
+/** What a summary says about `names` (all a cross-file pass reads), without the file's own context-sensitive list. */
+function about(s: FileSummary, names: string[]) {
+  const { contextSensitive: _, ...rest } = focusSummaries([s], new Set(names))[0];
+  return rest;
+}
+
+test('pass 1b facts (only the functions that name the asked-for names, and their callers) give the same summary about those names', async () => {
+  const parser = await getParser();
+  const sources = ourSources();
+  const defined = await definedNames(sources);
   let compared = 0;
   let leftOut = 0;
   let parsedBytes = 0;
@@ -222,19 +231,7 @@ test('pass 1 parses only what findings can come from: the same findings as the w
   const parser = await getParser();
   const seed = triggerTest([...RULES, { triggers: [...CONTEXT_ANCHORS] }]);
   const sources = ourSources();
-  const defined = new Set<string>();
-  for (const { file, text } of sources) {
-    const parsed = parser.parse(text);
-    try {
-      for (const f of new FileFacts(parsed, file).functions) defined.add(f.name);
-    } finally {
-      parsed.dispose();
-    }
-  }
-  const about = (s: FileSummary, names: string[]) => {
-    const { contextSensitive: _, ...rest } = focusSummaries([s], new Set(names))[0];
-    return rest;
-  };
+  const defined = await definedNames(sources);
   const wholeFile = triggerTest(RULES.filter((r) => r.readsWholeFile));
   const shown = (findings: Finding[]) => findings.map((f) => JSON.stringify({ rule: f.rule, span: f.span, message: f.message, related: f.related, fixes: f.fixes }));
   let findings = 0;
