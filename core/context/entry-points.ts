@@ -19,7 +19,7 @@ export interface EntryPoint {
 }
 
 /** Registration calls: function name → argument index of the callback. */
-const REGISTRATIONS: Readonly<Record<string, { arg: number; kind: EntryKind }>> = nameTable({
+export const REGISTRATIONS: Readonly<Record<string, { arg: number; kind: EntryKind }>> = nameTable({
   request_irq: { arg: 1, kind: 'irq-handler' },
   request_threaded_irq: { arg: 1, kind: 'irq-handler' },
   devm_request_irq: { arg: 2, kind: 'irq-handler' },

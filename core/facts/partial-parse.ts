@@ -9,6 +9,7 @@ import { neutralize } from '../parse/neutralize';
 import type { CParser, ParsedFile } from '../parse/parser';
 import { topLevelItems, type TopLevelItem } from '../parse/top-level-items';
 import { forEachMention, mentionPositions } from '../relevance';
+import { mayRunAtomic } from '../context/atomic-sources';
 import { MAX_INLINE_DEPTH } from '../simulation/extract';
 
 const C_WORDS = new Set(
@@ -146,9 +147,12 @@ export function parseForSummary(parser: CParser, text: string, names: readonly s
       chosen[i] = true;
       return true;
     });
-  // The callers of a chosen function, by the names its head may define (definitionNameCandidates), up to the top.
+  // The callers of a chosen function, by the names its head may define (definitionNameCandidates), up to
+  // the top: they decide whether it runs atomically. In a file where nothing can make code atomic, every
+  // call runs in process context whoever the callers are: the items that name the names are enough.
   const seen = new Set<string>();
-  for (let fresh = choose(names, true); fresh.length; ) {
+  const callers = mayRunAtomic(text);
+  for (let fresh = choose(names, true); fresh.length && callers; ) {
     const added = fresh.flatMap((i) => (items[i].kind === 'function' ? definitionNameCandidates(parsedText, items[i]) : [])).filter((n) => !seen.has(n) && seen.add(n));
     fresh = added.length ? choose(added, false) : [];
   }

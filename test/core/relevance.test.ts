@@ -344,3 +344,26 @@ test('top-level items cover the text, hold whole definitions, and give up where 
   assert.equal(topLevelItems('int f(a)\nint a;\n{\n\treturn a;\n}\n'), null);
   assert.equal(topLevelItems('int f(void) {\n\treturn 0;\n'), null);
 });
+
+test('a file with no lock, context test, registration, timer function or pt_regs cannot make code atomic by itself (pass 1b then skips callers)', async () => {
+  const { mayRunAtomic } = await import('../../core/context/atomic-sources');
+  for (const t of ['spin_lock(&l);', 'x = read_lock_irqsave(&l, f);', 'local_irq_save(flags);', 'cli();', 'if (in_interrupt()) return;', 'request_irq(irq, h, 0, "x", d);', 'tasklet_init(&t, f, 0);', 't.function = tick;', 'dev->timer . function = tick;', 'void h(int irq, void *id, struct pt_regs *regs)'])
+    assert.equal(mayRunAtomic(t), true, t);
+  for (const t of ['x = kmalloc(n, GFP_KERNEL);', 'spin_lock_init(&l);', 'my_function(a);', 'int functional;'])
+    assert.equal(mayRunAtomic(t), false, t);
+  // With no such source, every summary call is in process context: the relevance tests above compare
+  // the summaries such files give, with and without their callers parsed.
+  const parser = await getParser();
+  let quiet = 0;
+  for (const { file, text } of ourSources()) {
+    if (mayRunAtomic(text)) continue;
+    const parsed = parser.parse(text);
+    try {
+      assert.deepEqual(summarizeFile(new FileFacts(parsed, file)).calls.filter((c) => c.atomic !== null), [], `${file}: an atomic call without a source`);
+      quiet++;
+    } finally {
+      parsed.dispose();
+    }
+  }
+  assert.ok(quiet > 5, `${quiet} sources without an atomic source`);
+});

@@ -1,0 +1,18 @@
+/**
+ * Whether a file's text can make any of its functions run in atomic context by itself (without another
+ * file's facts): it names a lock, irq, bh or preemption operation, a context test (`in_interrupt()`), a
+ * callback registration (`request_irq`, timers, tasklets), a timer's `.function`, or `pt_regs` (the 2.4
+ * interrupt handler signature). These are every source FileContext derives atomicity from; without one,
+ * every call in the file runs in process context as far as the file knows. A text test: it errs towards
+ * yes (a name in a comment or a #define counts).
+ */
+import { triggerTest } from '../relevance';
+import { REGISTRATIONS } from './entry-points';
+import { CONTEXT_TESTS, LOCK_OPS, TRYLOCKS } from './locks';
+
+const names = triggerTest([{ triggers: [...Object.keys(LOCK_OPS), ...TRYLOCKS, ...Object.keys(CONTEXT_TESTS), ...Object.keys(REGISTRATIONS), 'pt_regs'] }]);
+const TIMER_FUNCTION = /(?:\.|->)\s*function\b/;
+
+export function mayRunAtomic(text: string): boolean {
+  return names(text) || TIMER_FUNCTION.test(text);
+}
