@@ -51,18 +51,6 @@ const ASCII_NAME = /^[A-Za-z0-9_$]+$/;
  * are looked for as plain substrings.
  */
 export function mentionTest(names: Iterable<string>): (text: string) => boolean {
-  // A job hands every file the same array of names: its test (and its regexes) is built once.
-  if (Array.isArray(names)) {
-    let test = mentionTests.get(names);
-    if (!test) mentionTests.set(names, (test = buildMentionTest(names)));
-    return test;
-  }
-  return buildMentionTest(names);
-}
-
-const mentionTests = new WeakMap<readonly string[], (text: string) => boolean>();
-
-function buildMentionTest(names: Iterable<string>): (text: string) => boolean {
   const scan = mentionScanner(names);
   return (text) => scan(text, () => true);
 }
@@ -73,18 +61,6 @@ function buildMentionTest(names: Iterable<string>): (text: string) => boolean {
  * For a text cut in many items this is one regex scan instead of one per item.
  */
 export function mentionPositions(names: Iterable<string>): (text: string) => number[] {
-  // A job hands every file the same array of names: its scan (and its regexes) is built once.
-  if (Array.isArray(names)) {
-    let scan = mentionScans.get(names);
-    if (!scan) mentionScans.set(names, (scan = buildMentionPositions(names)));
-    return scan;
-  }
-  return buildMentionPositions(names);
-}
-
-const mentionScans = new WeakMap<readonly string[], (text: string) => number[]>();
-
-function buildMentionPositions(names: Iterable<string>): (text: string) => number[] {
   const scan = mentionScanner(names);
   return (text) => {
     const out: number[] = [];
@@ -108,7 +84,18 @@ function buildMentionPositions(names: Iterable<string>): (text: string) => numbe
  * at every position, ten times slower on a kernel tree. Those runs are read as ASCII: a non-ASCII
  * identifier character then ends a run early, which can only add mentions.
  */
-function mentionScanner(names: Iterable<string>): (text: string, hit: (at: number) => boolean) => boolean {
+function mentionScanner(names: Iterable<string>): Scanner {
+  // A job hands every file the same array of names: its scanner (and its regexes) is built once.
+  if (!Array.isArray(names)) return buildMentionScanner(names);
+  let scan = mentionScanners.get(names);
+  if (!scan) mentionScanners.set(names, (scan = buildMentionScanner(names)));
+  return scan;
+}
+
+type Scanner = (text: string, hit: (at: number) => boolean) => boolean;
+const mentionScanners = new WeakMap<readonly string[], Scanner>();
+
+function buildMentionScanner(names: Iterable<string>): Scanner {
   const plain = new Set<string>();
   const odd: string[] = [];
   for (const n of names) {
@@ -227,7 +214,7 @@ const ID_CHAR = /[\p{XID_Continue}$]/u;
 
 function isIdentifierChar(text: string, i: number): boolean {
   const c = text.charCodeAt(i);
-  if (c < 128) return (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 95 || c === 36;
+  if (c < 128) return ASCII_IDENTIFIER[c] === 1;
   // A surrogate pair's halves are tested as a pair.
   return ID_CHAR.test(String.fromCodePoint(text.codePointAt(c >= 0xdc00 && c <= 0xdfff && i > 0 ? i - 1 : i)!));
 }

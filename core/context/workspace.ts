@@ -3,6 +3,7 @@
  * functions, entry-point registrations, outgoing calls with their context, and function names used
  * as values). Built from facts, never from trees, so the server can keep it for closed files.
  */
+import { C_KEYWORDS } from '../facts/syntax';
 import type { EntryKind } from './entry-points';
 
 export interface SummaryCall {
@@ -30,11 +31,6 @@ export interface FileSummary {
   contextSensitive: string[];
 }
 
-/** C keywords: tree-sitter's error recovery can name a "function" `void`; no call from elsewhere reaches it. */
-const C_KEYWORDS = new Set(
-  'auto break case char const continue default do double else enum extern float for goto if inline int long register restrict return short signed sizeof static struct switch typedef union unsigned void volatile while _Bool _Complex _Imaginary _Atomic _Noreturn _Thread_local _Alignas _Alignof _Generic _Static_assert'.split(' '),
-);
-
 /**
  * The names through which one file can change another's findings: functions defined without `static`
  * that are context-sensitive where they are defined. A static function is reached from its own file
@@ -45,6 +41,7 @@ export function crossFileNames(summaries: readonly FileSummary[]): Set<string> {
   for (const s of summaries) {
     if (!s.contextSensitive.length) continue;
     const sensitive = new Set(s.contextSensitive);
+    // tree-sitter's error recovery can name a "function" `void`; no call from elsewhere reaches it.
     for (const e of s.exported) if (sensitive.has(e.name) && !C_KEYWORDS.has(e.name)) names.add(e.name);
   }
   return names;

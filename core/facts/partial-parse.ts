@@ -11,10 +11,10 @@ import { topLevelItems, type TopLevelItem } from '../parse/top-level-items';
 import { forEachMention, mentionPositions } from '../relevance';
 import { mayRunAtomic } from '../context/atomic-sources';
 import { MAX_INLINE_DEPTH } from '../simulation/extract';
+import { C_KEYWORDS } from './syntax';
 
-const C_WORDS = new Set(
-  'auto break case char const continue default do double else enum extern float for goto if inline int long register restrict return short signed sizeof static struct switch typedef union unsigned void volatile while __attribute__ __typeof__ typeof defined asm __asm__'.split(' '),
-);
+/** Words followed by `(` in a function's head that are not its name: C keywords and GNU C operators. */
+const NOT_NAMES = new Set([...C_KEYWORDS, '__attribute__', '__typeof__', 'typeof', 'defined', 'asm', '__asm__']);
 const CALLED_NAME = /([\p{XID_Start}_$][\p{XID_Continue}$]*)\s*\(/gu;
 
 /**
@@ -30,8 +30,29 @@ export function definitionNameCandidates(text: string, item: TopLevelItem): stri
     .replace(/\\\r?\n/g, ' ')
     .replace(/^[ \t]*#.*$/gm, ' ');
   const out: string[] = [];
-  for (const m of head.matchAll(CALLED_NAME)) if (!C_WORDS.has(m[1]) && !out.includes(m[1])) out.push(m[1]);
+  for (const m of head.matchAll(CALLED_NAME)) if (!NOT_NAMES.has(m[1]) && !out.includes(m[1])) out.push(m[1]);
   return out;
+}
+
+/** The text tree-sitter parses and its top-level items; null items when the file cannot be cut. */
+function cut(text: string): { parsedText: string; items: TopLevelItem[] | null } {
+  const parsedText = neutralize(text).text;
+  return { parsedText, items: topLevelItems(parsedText) };
+}
+
+/**
+ * Chooses, from `from` up to the top, the items that name a function a chosen item may define
+ * (`namesOf`: definitionNameCandidates): callers, registrations and stores, which decide the context
+ * the chosen functions run in. Only `eligible` items not yet `chosen` are added. Mentions are looked
+ * for in the user's text, as mentionTest does (one scan of it a round).
+ */
+function chooseNamers(text: string, items: readonly TopLevelItem[], chosen: boolean[], from: readonly number[], namesOf: (i: number) => string[], eligible: (i: number) => boolean): void {
+  const seen = new Set<string>();
+  for (let level = from; level.length; ) {
+    const names = level.flatMap(namesOf).filter((n) => !seen.has(n) && seen.add(n));
+    level = names.length ? itemsAt(items, mentionPositions(names)(text)).filter((i) => !chosen[i] && eligible(i)) : [];
+    for (const i of level) chosen[i] = true;
+  }
 }
 
 /** The items (indexes, ascending) holding those offsets; `items` cover the text in order. */
@@ -70,8 +91,7 @@ export interface RulesParse {
 export function parseForRules(parser: CParser, text: string, seed: (itemText: string) => boolean, wholeFile?: (text: string) => boolean): RulesParse {
   // A rule that reads the whole file (RuleMeta.readsWholeFile) gets it.
   if (wholeFile?.(text)) return { parsed: parser.parse(text), deferred: [] };
-  const parsedText = neutralize(text).text;
-  const items = topLevelItems(parsedText);
+  const { parsedText, items } = cut(text);
   if (!items) return { parsed: parser.parse(text), deferred: [] };
   const chosen = items.map((item) => item.kind !== 'function');
   const candidates = new Map<string, number[]>();
@@ -85,15 +105,11 @@ export function parseForRules(parser: CParser, text: string, seed: (itemText: st
     }
     return names;
   });
-  // Mentions are looked for in the user's text, as mentionTest does.
   const itemText = (i: number) => text.slice(items[i].start, items[i].end);
   const seeds = items.flatMap((item, i) => (item.kind === 'function' && seed(itemText(i)) ? [i] : []));
-  // Up: the seeds, then whatever names a chosen function (one scan of the text a round).
-  for (let level = seeds; level.length; ) {
-    for (const i of level) chosen[i] = true;
-    const names = level.flatMap((i) => namesOf[i]);
-    level = names.length ? itemsAt(items, mentionPositions(names)(text)).filter((i) => !chosen[i] && items[i].kind === 'function') : [];
-  }
+  for (const i of seeds) chosen[i] = true;
+  // Up: whatever names a chosen function (every other item is chosen already).
+  chooseNamers(text, items, chosen, seeds, (i) => namesOf[i], (i) => items[i].kind === 'function');
   const finish = (): RulesParse => {
     const deferred: [number, number][] = [];
     items.forEach((item, i) => {
@@ -133,28 +149,18 @@ export function parseForRules(parser: CParser, text: string, seed: (itemText: st
  * level in both. A file that topLevelItems cannot cut is parsed whole.
  */
 export function parseForSummary(parser: CParser, text: string, names: readonly string[], seedRanges?: readonly (readonly [number, number])[]): ParsedFile {
-  const parsedText = neutralize(text).text;
-  const items = topLevelItems(parsedText);
+  const { parsedText, items } = cut(text);
   if (!items) return parser.parse(text);
+  const chosen = items.map((item) => item.kind === 'conditional');
+  const declarationOrFunction = (i: number) => items[i].kind === 'code' || items[i].kind === 'function';
   // With seedRanges (the items pass 1 left out), only those items start the closure: pass 1 summarized the rest.
   const seedStarts = seedRanges && new Set(seedRanges.map(([start]) => start));
-  const chosen = items.map((item) => item.kind === 'conditional');
-  // Mentions are looked for in the user's text, as functionsNaming does (one scan of it a round).
-  const choose = (names: readonly string[], seeding: boolean): number[] =>
-    itemsAt(items, mentionPositions(names)(text)).filter((i) => {
-      const item = items[i];
-      if (chosen[i] || (item.kind !== 'code' && item.kind !== 'function') || (seeding && seedStarts && !seedStarts.has(item.start))) return false;
-      chosen[i] = true;
-      return true;
-    });
-  // The callers of a chosen function, by the names its head may define (definitionNameCandidates), up to
-  // the top: they decide whether it runs atomically. In a file where nothing can make code atomic, every
-  // call runs in process context whoever the callers are: the items that name the names are enough.
-  const seen = new Set<string>();
-  const callers = mayRunAtomic(text);
-  for (let fresh = choose(names, true); fresh.length && callers; ) {
-    const added = fresh.flatMap((i) => (items[i].kind === 'function' ? definitionNameCandidates(parsedText, items[i]) : [])).filter((n) => !seen.has(n) && seen.add(n));
-    fresh = added.length ? choose(added, false) : [];
-  }
+  // Mentions are looked for in the user's text, as functionsNaming does.
+  const seeds = itemsAt(items, mentionPositions(names)(text)).filter((i) => declarationOrFunction(i) && (!seedStarts || seedStarts.has(items[i].start)));
+  for (const i of seeds) chosen[i] = true;
+  // Up: the callers decide whether a chosen function runs atomically. In a file where nothing can make
+  // code atomic, every call runs in process context whoever the callers are: the seeds are enough.
+  if (mayRunAtomic(text))
+    chooseNamers(text, items, chosen, seeds, (i) => (items[i].kind === 'function' ? definitionNameCandidates(parsedText, items[i]) : []), declarationOrFunction);
   return parser.parseItems(text, parsedText, items.filter((_, i) => chosen[i]));
 }

@@ -296,6 +296,12 @@ export function flatten(node: Node, text: string, walk?: 'heap' | 'cursor'): Fla
   if (!cursorExports) return null;
   const language = (node.tree as unknown as { language: Names }).language;
   const namedByType = namedTable(language);
+  // Named-ness belongs to the (aliased) type: one lookup per type, not per node.
+  const isNamed = (typeId: number) => {
+    let named = namedByType.get(typeId);
+    if (named === undefined) namedByType.set(typeId, (named = language.nodeTypeIsNamed(typeId)));
+    return named;
+  };
   let flat: FlatTree;
   if (spare) {
     flat = spare;
@@ -306,9 +312,7 @@ export function flatten(node: Node, text: string, walk?: 'heap' | 'cursor'): Fla
   if (tables && heapModule) {
     const internal = node as unknown as { id: number; 0: number };
     heapWalk(heapModule, tables, internal.id, node.startIndex, internal[0], (parent, typeId, fieldId, start, end) => {
-      let named = namedByType.get(typeId);
-      if (named === undefined) namedByType.set(typeId, (named = language.nodeTypeIsNamed(typeId)));
-      return flat.add(parent, typeId, fieldId, start, end, named);
+      return flat.add(parent, typeId, fieldId, start, end, isNamed(typeId));
     });
     flat.seal();
     return flat;
@@ -317,15 +321,13 @@ export function flatten(node: Node, text: string, walk?: 'heap' | 'cursor'): Fla
   const parents: number[] = [-1];
   walkRaw(node, (m, tree, depth) => {
     const typeId = m._ts_tree_cursor_current_node_type_id_wasm(tree);
-    let named = namedByType.get(typeId);
-    if (named === undefined) namedByType.set(typeId, (named = language.nodeTypeIsNamed(typeId)));
     parents[depth + 1] = flat.add(
       parents[depth],
       typeId,
       depth === 0 ? 0 : m._ts_tree_cursor_current_field_id_wasm(tree),
       m._ts_tree_cursor_start_index_wasm(tree),
       m._ts_tree_cursor_end_index_wasm(tree),
-      named,
+      isNamed(typeId),
     );
     return true;
   });

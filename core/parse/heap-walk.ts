@@ -30,7 +30,6 @@ export interface HeapTables {
   maxAliasLength: number;
   /** production_id * 256 + structural child index → its (non-inherited) field id, or 0. */
   fields: Uint16Array;
-  productionCount: number;
 }
 
 /** The runtime's language accessors heapTables() checks the struct against. */
@@ -99,7 +98,7 @@ export function heapTables(heap: HeapViews, runtime: LanguageAccessors, language
       }
     }
   }
-  return { publicSymbol, aliases, maxAliasLength, fields, productionCount };
+  return { publicSymbol, aliases, maxAliasLength, fields };
 }
 
 /** Receives each visible node in pre-order; returns the index its children name as their parent. */

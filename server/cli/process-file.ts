@@ -6,18 +6,16 @@ import fs from 'node:fs';
 import path from 'node:path';
 import {
   analyze,
+  analyzeInPart,
   applyEdits,
+  CONTEXT_ANCHORS,
   countSyntaxErrors,
   enabledRules,
   FileFacts,
   LineIndex,
   mentionTest,
   mergeSummaries,
-  analyzeInPart,
   parseForSummary,
-  CONTEXT_ANCHORS,
-  type ParsedFile,
-
   preferredEdits,
   triggerTest,
   WorkspaceIndex,
@@ -25,6 +23,7 @@ import {
   type FileSummary,
   type Finding,
   type KportConfig,
+  type ParsedFile,
   type Severity,
   type TextEdit,
 } from '../../core';
@@ -48,9 +47,10 @@ export interface JobOptions {
    */
   prefilter?: boolean;
   /**
-   * The cross-file pass for files the prefilter left out: analyze (for the summary) only a file that
-   * names one of these functions, the tree's context-sensitive ones; no other name in it can change
-   * a finding elsewhere (see focusSummaries).
+   * The cross-file pass (1b), over what pass 1 did not parse (files the prefilter left out, functions a
+   * partial parse left out: FileHint.deferred): analyze, for the summary, only what names one of these
+   * functions, the tree's cross-file names; no other name in it can change a finding elsewhere (see
+   * focusSummaries).
    */
   mentions?: readonly string[];
 }
@@ -65,8 +65,34 @@ export interface FileHint {
   pass1Statics?: string[];
 }
 
-// Built once per job (the options object lives as long as the job; mentionTest caches by its array).
-const triggerTests = new WeakMap<JobOptions, (text: string) => boolean>();
+/** A job's text tests, built once (the options object lives as long as the job). */
+interface JobTests {
+  /** A file can have findings: it holds an enabled rule's trigger. */
+  prefilter: (text: string) => boolean;
+  /**
+   * For a partial parse (parseForRules): the functions a file's findings can come from hold a trigger or
+   * a CONTEXT_ANCHORS call (those decide which functions are context-sensitive); a file with the trigger
+   * of a rule that reads the whole file is parsed whole.
+   */
+  seed: (text: string) => boolean;
+  wholeFile: (text: string) => boolean;
+}
+
+const jobTestsOf = new WeakMap<JobOptions, JobTests>();
+
+function jobTests(opts: JobOptions): JobTests {
+  let tests = jobTestsOf.get(opts);
+  if (!tests) {
+    const rules = enabledRules({ config: opts.config, only: opts.only });
+    tests = {
+      prefilter: triggerTest(rules),
+      seed: triggerTest([...rules, { triggers: [...CONTEXT_ANCHORS] }]),
+      wholeFile: triggerTest(rules.filter((r) => r.readsWholeFile)),
+    };
+    jobTestsOf.set(opts, tests);
+  }
+  return tests;
+}
 
 /** Whether the job's relevance tests leave this text out. */
 function leftOut(text: string, opts: JobOptions, hint?: FileHint): boolean {
@@ -76,27 +102,7 @@ function leftOut(text: string, opts: JobOptions, hint?: FileHint): boolean {
     const read = hint?.deferred ? hint.deferred.map(([start, end]) => text.slice(start, end)).join('\n') : text;
     return !mentionTest(opts.mentions)(read);
   }
-  if (!opts.prefilter) return false;
-  let test = triggerTests.get(opts);
-  if (!test) triggerTests.set(opts, (test = triggerTest(enabledRules({ config: opts.config, only: opts.only }))));
-  return !test(text);
-}
-
-const partialTestsOf = new WeakMap<JobOptions, { seed: (text: string) => boolean; wholeFile: (text: string) => boolean }>();
-
-/**
- * A check's tests for a partial parse (parseForRules): the functions a file's findings can come from
- * hold an enabled rule's trigger or a CONTEXT_ANCHORS call (those decide which functions are
- * context-sensitive); a file with the trigger of a rule that reads the whole file is parsed whole.
- */
-function partialTests(opts: JobOptions): { seed: (text: string) => boolean; wholeFile: (text: string) => boolean } {
-  let tests = partialTestsOf.get(opts);
-  if (!tests) {
-    const rules = enabledRules({ config: opts.config, only: opts.only });
-    tests = { seed: triggerTest([...rules, { triggers: [...CONTEXT_ANCHORS] }]), wholeFile: triggerTest(rules.filter((r) => r.readsWholeFile)) };
-    partialTestsOf.set(opts, tests);
-  }
-  return tests;
+  return !!opts.prefilter && !jobTests(opts).prefilter(text);
 }
 
 const indexes = new WeakMap<FileSummary[], WorkspaceIndex>();
@@ -221,7 +227,7 @@ function analyzeText(
     let analysis: ReturnType<typeof analyze>;
     let deferred: [number, number][] | undefined;
     if (opts.mode === 'check' && opts.prefilter && !opts.mentions) {
-      const part = analyzeInPart(parser, text, file, partialTests(opts), { config: opts.config, only: opts.only }, envFor);
+      const part = analyzeInPart(parser, text, file, jobTests(opts), { config: opts.config, only: opts.only }, envFor);
       ({ parsed, deferred, facts } = part);
       analysis = part;
     } else {
