@@ -94,22 +94,28 @@ export function parseForRules(parser: CParser, text: string, seed: (itemText: st
   const { parsedText, items } = cut(text);
   if (!items) return { parsed: parser.parse(text), deferred: [] };
   const chosen = items.map((item) => item.kind !== 'function');
-  const candidates = new Map<string, number[]>();
-  const namesOf: string[][] = items.map((item, i) => {
-    if (item.kind !== 'function') return [];
-    const names = definitionNameCandidates(parsedText, item);
-    for (const n of names) {
-      const list = candidates.get(n);
-      if (list) list.push(i);
-      else candidates.set(n, [i]);
+  // Each function's possible names, read when first asked for (most files never need every head).
+  const names: (string[] | undefined)[] = [];
+  const namesOf = (i: number) => (names[i] ??= items[i].kind === 'function' ? definitionNameCandidates(parsedText, items[i]) : []);
+  // Name → the function items that may define it, for the callees of withCallees (built then).
+  let definers: Map<string, number[]> | undefined;
+  const definersOf = (name: string) => {
+    if (!definers) {
+      definers = new Map();
+      for (let i = 0; i < items.length; i++)
+        for (const n of namesOf(i)) {
+          const list = definers.get(n);
+          if (list) list.push(i);
+          else definers.set(n, [i]);
+        }
     }
-    return names;
-  });
+    return definers.get(name) ?? [];
+  };
   const itemText = (i: number) => text.slice(items[i].start, items[i].end);
   const seeds = items.flatMap((item, i) => (item.kind === 'function' && seed(itemText(i)) ? [i] : []));
   for (const i of seeds) chosen[i] = true;
   // Up: whatever names a chosen function (every other item is chosen already).
-  chooseNamers(text, items, chosen, seeds, (i) => namesOf[i], (i) => items[i].kind === 'function');
+  chooseNamers(text, items, chosen, seeds, namesOf, (i) => items[i].kind === 'function');
   const finish = (): RulesParse => {
     const deferred: [number, number][] = [];
     items.forEach((item, i) => {
@@ -126,7 +132,7 @@ export function parseForRules(parser: CParser, text: string, seed: (itemText: st
       const next: number[] = [];
       for (const i of level)
         forEachMention(itemText(i), (name) => {
-          for (const j of candidates.get(name) ?? []) if (!next.includes(j)) next.push(j);
+          for (const j of definersOf(name)) if (!next.includes(j)) next.push(j);
         });
       for (const j of next) if (!chosen[j]) chosen[j] = added = true;
       level = next;
