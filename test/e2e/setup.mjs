@@ -42,9 +42,9 @@ function run(cmd, args, opts) {
   process.stderr.write(`[kport e2e setup]   done in ${((Date.now() - t0) / 1000).toFixed(1)} s\n`);
 }
 
-/** Missing Debian packages (the caller — .ci/run or a developer — installs them with apt-get). */
-export function missingAptPackages() {
-  return APT_PACKAGES.filter((p) => spawnSync('dpkg-query', ['-W', '-f=${Status}', p], { encoding: 'utf8' }).stdout?.includes('install ok installed') !== true);
+/** Missing Debian packages of `names` (dpkg itself missing counts as all missing; `npm run setup:editors` installs them). */
+export function missingAptPackages(names = APT_PACKAGES) {
+  return names.filter((p) => spawnSync('dpkg-query', ['-W', '-f=${Status}', p], { encoding: 'utf8' }).stdout?.includes('install ok installed') !== true);
 }
 
 function linkIntoRepo(dir) {
@@ -67,7 +67,7 @@ export function ensureTools() {
     return paths;
   }
   const missing = missingAptPackages();
-  if (missing.length) throw new Error(`Debian packages missing: ${missing.join(' ')} (run: apt-get update && apt-get install -y ${missing.join(' ')})`);
+  if (missing.length) throw new Error(`Debian packages missing: ${missing.join(' ')} (run: npm run setup:editors)`);
   fs.rmSync(dir, { recursive: true, force: true });
   fs.mkdirSync(path.join(dir, 'node'), { recursive: true });
   fs.mkdirSync(path.join(dir, 'code-server'), { recursive: true });

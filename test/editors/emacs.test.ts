@@ -1,7 +1,7 @@
 /**
  * Emacs 28 + eglot (Debian `emacs-nox elpa-eglot`) as an LSP client of `kport lsp --stdio`, in batch mode:
- * Flymake shows kport's findings and the malloc-h quick fix edits the file. Skipped (with the reason)
- * where Emacs or eglot is not installed, except under CI=true (.ci/run installs both).
+ * Flymake shows kport's findings and the malloc-h quick fix edits the file. Skipped with the missing
+ * package and `npm run setup:editors` where Emacs or eglot is not installed; required under CI=true.
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -9,14 +9,13 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, test } from 'node:test';
+import { requireTools, suiteGate } from '../support/editor-tools.mjs';
 import { KPORT_BIN, ROOT } from '../support/lsp-client';
 
-const emacs = spawnSync('emacs', ['--batch', '--eval', '(progn (package-initialize) (princ (if (require (quote eglot) nil t) "ok" "no")))'], { encoding: 'utf8' });
-const missing = emacs.status !== 0 ? 'emacs is not installed (apt-get install -y emacs-nox elpa-eglot)' : emacs.stdout.trim() !== 'ok' ? 'eglot is not installed (apt-get install -y elpa-eglot)' : undefined;
-const skip = missing && process.env.CI !== 'true' ? missing : false;
+const gate = suiteGate('emacs');
 
-test('Emacs + eglot shows kport diagnostics through Flymake and applies the malloc-h quick fix', { skip, timeout: 90_000 }, () => {
-  assert.ok(!missing, missing);
+test('Emacs + eglot shows kport diagnostics through Flymake and applies the malloc-h quick fix', { skip: gate.skip, timeout: 90_000 }, () => {
+  requireTools('emacs', gate);
   const ws = fs.mkdtempSync(path.join(os.tmpdir(), 'kport-emacs-'));
   after(() => fs.rmSync(ws, { recursive: true, force: true }));
   spawnSync('git', ['init', '-q', ws]); // eglot needs a project root

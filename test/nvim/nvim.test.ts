@@ -2,7 +2,8 @@
  * Neovim as a real third-party LSP client: `nvim --headless` runs kport-fix.lua, which starts `kport lsp --stdio`
  * with vim.lsp.start_client + buf_attach_client, waits for diagnostics, applies the malloc-h quick fix through
  * vim.lsp.util.apply_workspace_edit and writes the buffer. The test checks the file on disk.
- * Needs Debian's `neovim` (0.7.x); .ci/run installs it. Missing nvim fails under CI=true, skips otherwise.
+ * Needs Debian's `neovim` (0.7.x): `npm run setup:editors` installs it. Missing, it skips with that hint, and fails
+ * under CI=true (test/support/editor-tools.mjs).
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -10,16 +11,13 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, test } from 'node:test';
+import { requireTools, suiteGate } from '../support/editor-tools.mjs';
 import { KPORT_BIN, ROOT } from '../support/lsp-client';
 
-const nvimVersion = spawnSync('nvim', ['--version'], { encoding: 'utf8' });
-const available = nvimVersion.status === 0;
-const skip = !available && process.env.CI !== 'true' ? 'nvim is not installed (apt-get install -y neovim); required under CI=true' : false;
+const gate = suiteGate('nvim');
 
-test('Neovim (headless) shows kport diagnostics and applies the malloc-h quick fix', { skip, timeout: 60_000 }, () => {
-  assert.ok(available, 'nvim is not installed: apt-get install -y neovim (.ci/run does this)');
-  const [, major, minor] = /NVIM v(\d+)\.(\d+)/.exec(nvimVersion.stdout) ?? [];
-  assert.ok(Number(major) > 0 || Number(minor) >= 7, `Neovim >= 0.7 needed, got ${nvimVersion.stdout.split('\n')[0]}`);
+test('Neovim (headless) shows kport diagnostics and applies the malloc-h quick fix', { skip: gate.skip, timeout: 60_000 }, () => {
+  requireTools('nvim', gate);
 
   const ws = fs.mkdtempSync(path.join(os.tmpdir(), 'kport-nvim-'));
   after(() => fs.rmSync(ws, { recursive: true, force: true }));
