@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { countSyntaxErrors, CParser } from '../core';
 import { scanTopLevel } from '../core/facts/build-ir';
-import { expandPaths } from '../server/cli/files';
+import { expandPaths } from '../server/check/files';
 import { decode } from '../server/node/text-file';
 
 async function main() {

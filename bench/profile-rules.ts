@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import { FileFacts, RULES, SharedAnalysesForProfile } from './profile-support';
 import { CParser } from '../core';
 import { decode } from '../server/node/text-file';
-import { expandPaths } from '../server/cli/files';
+import { expandPaths } from '../server/check/files';
 import { headerResolver } from '../server/node/headers';
 import { loadParser } from '../server/node/wasm';
 

@@ -20,6 +20,7 @@ export { FileContext } from './context/atomic-context';
 export { triggerTest, mentionTest, mentionPositions } from './relevance';
 export { parseForRules, parseForSummary } from './facts/partial-parse';
 export { CONTEXT_ANCHORS } from './kernel/alloc-api';
+export { runCheckPlan, filesNeedingWorkspace, CancelledError, type Mode, type JobOptions, type FileHint, type PassReport, type PassExecutor, type PassName, type CheckPlanOptions, type CheckPlanResult } from './scale/check-plan';
 import { FileContext as FileContextImpl } from './context/atomic-context';
 import type { FileFacts as FileFactsT } from './facts/file-facts';
 import type { WorkspaceIndex as WorkspaceIndexT } from './context/workspace';

@@ -17,7 +17,7 @@ await Promise.all([
   build({ ...common, entryPoints: ['client/extension.ts'], outfile: 'dist/client.js', external: ['vscode'] }),
   build({ ...common, entryPoints: ['server/lsp/main.ts'], outfile: 'dist/server.js' }),
   build({ ...common, entryPoints: ['server/cli/main.ts'], outfile: 'dist/cli.js' }),
-  build({ ...common, entryPoints: ['server/cli/worker.ts'], outfile: 'dist/cli-worker.js' }),
+  build({ ...common, entryPoints: ['server/check/worker.ts'], outfile: 'dist/check-worker.js' }),
 ]);
 fs.copyFileSync(require.resolve('web-tree-sitter/web-tree-sitter.wasm'), path.join(dist, 'web-tree-sitter.wasm'));
 fs.copyFileSync(require.resolve('tree-sitter-c/tree-sitter-c.wasm'), path.join(dist, 'tree-sitter-c.wasm'));

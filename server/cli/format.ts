@@ -1,7 +1,7 @@
 /** Text (gcc-style, with a per-rule summary table) and JSON output of the CLI. */
 import { styleText } from 'node:util';
 import { RULES } from '../../core';
-import type { FileReport } from './process-file';
+import type { FileReport } from '../check/process-file';
 
 type Style = Parameters<typeof styleText>[0];
 

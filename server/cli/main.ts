@@ -4,13 +4,14 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { crossFileNames, enabledRules, focusSummaries, mergeConfigs, RULE_IDS, WorkspaceIndex, type FileSummary, type KportConfig } from '../../core';
+import { mergeConfigs, RULE_IDS, runCheckPlan, type KportConfig, type PassName, type PassReport } from '../../core';
 import { findConfigFile, loadConfigFile } from '../node/config-file';
 import { encode } from '../node/text-file';
-import { expandPaths } from './files';
+import { expandPaths } from '../check/files';
 import { formatJson, formatText } from './format';
-import { poolThreads, WorkerPool } from './pool';
-import type { FileReport, Mode } from './process-file';
+import { poolThreads, WorkerPool } from '../check/pool';
+import type { FileReport } from '../check/process-file';
+import type { Mode } from '../../core';
 import { Progress } from './progress';
 import { formatSarif } from './sarif';
 
@@ -106,7 +107,7 @@ let traceStart = performance.now();
 let traceFlagsShown = false;
 
 /** KPORT_TRACE=1: each pass's files, files parsed and time on stderr (for bench/). */
-function trace(pass: string, reports: readonly FileReport[]): void {
+function trace(pass: string, reports: readonly PassReport[]): void {
   if (!TRACE) return;
   const parsed = reports.filter((r) => !r.skipped);
   const mb = (n: number) => (n / 1e6).toFixed(1);
@@ -202,66 +203,16 @@ export async function main(argv: string[]): Promise<number> {
   let reports: FileReport[];
   // One pool for every pass: its workers stay warm.
   const pool = new WorkerPool(files.length, poolOptions);
+  const phases: Record<PassName, string> = { 'one pass': 'checking', 'pass 1': 'checking', 'pass 1b': 'cross-file calls', 'pass 2': 'cross-file re-check', fix: 'fixing' };
   try {
-    // Other files matter only to rules whose findings depend on the calling context.
-    const contextual = enabledRules({ config, only: args.values.rule }).some((r) => r.usesContext);
-    if (mode === 'parse-only' || files.length < 2 || !contextual) {
-      reports = await pool.run(files, { mode, ...base });
-      trace('one pass', reports);
-    } else {
-      // Pass 1 checks every file alone and collects its summary; pass 2 re-checks (or fixes) with the whole
-      // tree's call graph, so a handler registered in another file, or a helper only atomic callers use, counts.
-      progress.phase('checking');
-      const first = await pool.run(files, { mode: 'check', ...base, summaries: true });
-      trace('pass 1', first);
-      const summaries = first.flatMap((r) => (r.summary ? [r.summary] : []));
-      // Files pass 1 left out have no findings, but a call from one to a context-sensitive function
-      // elsewhere (or its registration as a handler) can change that function's findings: those are read
-      // for their summary alone.
-      // Files pass 1 parsed in part are read again where it left functions out (FileHint.deferred).
-      const again1b = first.filter((r) => r.skipped || r.deferred);
-      const names = crossFileNames(summaries);
-      if (again1b.length && names.size) {
-        progress.phase('cross-file calls');
-        const named = await pool.run(
-          again1b.map((r) => r.file),
-          { mode: 'check', config, summaries: true, mentions: [...names] },
-          // A file pass 1 parsed in part gets its pass-1 summary back, completed (mergeSummaries).
-          again1b.map((r) =>
-            r.deferred && r.summary ? { deferred: r.deferred, pass1: focusSummaries([r.summary], names)[0], pass1Statics: r.statics?.filter((n) => names.has(n)) } : undefined,
-          ),
-        );
-        const at = new Map(summaries.map((s, i) => [s.path, i]));
-        for (const r of named) {
-          if (!r.summary) continue;
-          const i = at.get(r.summary.path);
-          if (i === undefined) summaries.push(r.summary);
-          else summaries[i] = r.summary;
-        }
-        trace(`pass 1b (${names.size} names)`, named);
-      }
-      // A file pass 1b read holds no enabled rule's trigger; a name only it would add (a function reaching an
-      // allocator whose rules are off) could change findings in that file alone, and it has none: the names stand.
-      const workspace = focusSummaries(summaries, names);
-      if (mode === 'check') {
-        const again = filesNeedingWorkspace(workspace);
-        progress.phase('cross-file re-check');
-        const second = again.size ? await pool.run([...again], { mode, ...base, workspace }) : [];
-        trace('pass 2', second);
-        const byFile = new Map(second.map((r) => [r.file, r]));
-        reports = first.map((r) => byFile.get(r.file) ?? r);
-      } else {
-        progress.phase('fixing');
-        reports = await pool.run(files, { mode, ...base, workspace });
-      }
-      for (const r of reports) {
-        delete r.summary;
-        delete r.skipped;
-        delete r.deferred;
-        delete r.statics;
-        delete r.parsedChars;
-      }
-    }
+    ({ reports } = await runCheckPlan(files, pool, {
+      mode,
+      config,
+      only: args.values.rule,
+      prefilter: !args.values['bench-no-prefilter'],
+      onPass: (pass) => progress.phase(phases[pass]),
+      afterPass: (pass, r, names) => trace(names === undefined ? pass : `${pass} (${names} names)`, r),
+    }));
   } finally {
     pool.close();
   }
@@ -298,21 +249,6 @@ export async function main(argv: string[]): Promise<number> {
   else if (mode !== 'diff') process.stdout.write(formatText(reports, { color, mode }));
   const errorsFound = reports.some((r: FileReport) => r.findings.some((f) => f.severity === 'error'));
   return ioError ? 2 : errorsFound ? 1 : 0;
-}
-
-/**
- * Files whose findings can change with other files' facts: one of their non-static, context-sensitive
- * functions (FileSummary.contextSensitive) is registered as an interrupt-context callback elsewhere,
- * or called elsewhere from atomic context.
- */
-export function filesNeedingWorkspace(summaries: FileSummary[]): Set<string> {
-  const index = new WorkspaceIndex();
-  for (const s of summaries) index.update(s);
-  const out = new Set<string>();
-  for (const s of summaries)
-    for (const fn of s.exported)
-      if (s.contextSensitive.includes(fn.name) && (index.entryRegistrations(fn.name, s.path).length || index.callSites(fn.name, s.path).some((c) => c.call.atomic))) out.add(s.path);
-  return out;
 }
 
 if (require.main === module || process.env.KPORT_CLI_MAIN === '1') {

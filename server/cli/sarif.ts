@@ -4,7 +4,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { RULES, type Severity } from '../../core';
 import { docsDir } from '../node/wasm';
-import type { FileReport, Region, ReportFinding } from './process-file';
+import type { FileReport, Region, ReportFinding } from '../check/process-file';
 
 export const SARIF_SCHEMA = 'https://json.schemastore.org/sarif-2.1.0.json';
 

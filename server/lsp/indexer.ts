@@ -1,59 +1,178 @@
 /**
- * Background indexing of the workspace's C files: each file is parsed once, summarized (call graph,
- * interrupt registrations, exported functions) and its tree freed at once. Only summaries are kept,
- * so a whole driver tree fits in memory. Progress is reported with LSP work-done progress.
+ * The workspace index: the tree's cross-file summaries (who calls, registers or stores which
+ * context-sensitive function), built off the main thread by the check plan the CLI runs (passes 1 and
+ * 1b over worker threads at a lower priority, prefilter and partial parses included), and kept on disk
+ * between sessions (ResultCache), so reopening a tree costs a stat per file. The main thread only
+ * receives plain summaries.
  */
+import crypto from 'node:crypto';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
-import type { Connection } from 'vscode-languageserver/node';
-import { FileFacts, summarizeFile, type CParser, type WorkspaceIndex } from '../../core';
-import { expandPaths } from '../cli/files';
-import { decode } from '../node/text-file';
+import { runCheckPlan, type FileSummary, type KportConfig, type PassName } from '../../core';
+import { expandPaths, globToRegExp } from '../check/files';
+import { WorkerPool } from '../check/pool';
+import type { FileReport } from '../check/process-file';
+import { CachingExecutor, ResultCache } from '../check/result-cache';
 
-const MAX_FILE_BYTES = 2 * 1024 * 1024;
-const MAX_FILES = 20000;
+/** The `kport.index` settings (VS Code) or initializationOptions.index (any client). */
+export interface IndexSettings {
+  enabled: boolean;
+  /** Globs relative to the workspace root; empty = every C file. */
+  include: string[];
+  exclude: string[];
+  /** Worker threads (0 = all cores). */
+  workers: number;
+  /** Keep the index on disk between sessions. */
+  cache: boolean;
+}
 
-export function summarizePath(parser: CParser, file: string, index: WorkspaceIndex): boolean {
-  let bytes: Buffer;
-  try {
-    const st = fs.statSync(file);
-    if (!st.isFile() || st.size > MAX_FILE_BYTES) return false;
-    bytes = fs.readFileSync(file);
-  } catch {
-    index.remove(file);
-    return false;
+export const DEFAULT_INDEX_SETTINGS: IndexSettings = { enabled: true, include: [], exclude: [], workers: 0, cache: true };
+
+const MAX_FILES = 100_000;
+
+/** Reads index settings from any client's JSON, keeping the defaults for what is missing or malformed. */
+export function indexSettings(raw: unknown, problems: string[] = []): IndexSettings {
+  const out = { ...DEFAULT_INDEX_SETTINGS };
+  if (raw === undefined || raw === null) return out;
+  if (typeof raw !== 'object') {
+    problems.push('index settings must be an object');
+    return out;
   }
-  const parsed = parser.parse(decode(bytes).text);
+  const r = raw as Record<string, unknown>;
+  if (typeof r.enabled === 'boolean') out.enabled = r.enabled;
+  for (const k of ['include', 'exclude'] as const)
+    if (r[k] !== undefined) {
+      if (Array.isArray(r[k]) && (r[k] as unknown[]).every((g) => typeof g === 'string')) out[k] = r[k] as string[];
+      else problems.push(`index.${k} must be a list of globs`);
+    }
+  if (r.workers !== undefined) {
+    if (Number.isInteger(r.workers) && (r.workers as number) >= 0) out.workers = r.workers as number;
+    else problems.push('index.workers must be a whole number (0 = all cores)');
+  }
+  if (typeof r.cache === 'boolean') out.cache = r.cache;
+  return out;
+}
+
+/** The C files of `root` the settings select, in a stable order. */
+export function indexedFiles(root: string, s: IndexSettings): string[] {
+  const { files } = expandPaths([root]);
+  const inc = s.include.map(globToRegExp);
+  const exc = s.exclude.map(globToRegExp);
+  const rel = (f: string) => path.relative(root, f).split(path.sep).join('/');
+  return files.filter((f) => {
+    const r = rel(f);
+    return (!inc.length || inc.some((g) => g.test(r))) && !exc.some((g) => g.test(r));
+  }).slice(0, MAX_FILES);
+}
+
+/** The cache of one workspace root: `<dir>/index-<hash of the root>.bin`. */
+export function cacheFileFor(root: string, dir: string): string {
+  return path.join(dir, `index-${crypto.createHash('sha1').update(path.resolve(root)).digest('hex').slice(0, 16)}.bin`);
+}
+
+/** The usual per-user cache directory, for clients that hand the server no storage path. */
+export function defaultCacheDir(): string {
+  return path.join(process.env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache'), 'kport');
+}
+
+/** kport's version plus a digest of the worker bundle: a rebuilt kport never reads an older build's results. */
+export function buildVersion(): string {
+  let version = '0.0.0';
+  for (const p of [path.join(__dirname, '..', 'package.json'), path.join(__dirname, '..', '..', 'package.json')]) {
+    try {
+      version = JSON.parse(fs.readFileSync(p, 'utf8')).version;
+      break;
+    } catch {
+      /* next */
+    }
+  }
   try {
-    index.update(summarizeFile(new FileFacts(parsed, file), index));
-    return true;
-  } finally {
-    parsed.dispose();
+    return `${version}+${crypto.createHash('sha1').update(fs.readFileSync(path.join(__dirname, 'check-worker.js'))).digest('hex').slice(0, 12)}`;
+  } catch {
+    return `${version}+source`;
   }
 }
 
-export async function indexWorkspace(connection: Connection, parser: CParser, root: string, index: WorkspaceIndex, skip: (file: string) => boolean, useProgress: boolean): Promise<number> {
-  const { files } = expandPaths([root]);
-  const todo = files.slice(0, MAX_FILES).filter((f) => !skip(f));
-  if (todo.length === 0) return 0;
-  const progress = useProgress ? await connection.window.createWorkDoneProgress().catch(() => undefined) : undefined;
-  progress?.begin('kport: indexing', 0, `${todo.length} C files`, false);
-  let done = 0;
-  let lastReport = Date.now();
-  for (const file of todo) {
+export interface IndexRun {
+  files: number;
+  bytes: number;
+  /** Cross-file summaries of every file (plain data). */
+  summaries: FileSummary[];
+  /** Every file's report: pass 1's (goal `summaries`: findings without other files' context) or the final ones. */
+  reports: FileReport[];
+  seconds: number;
+  passes: string[];
+  cacheHits: number;
+  cacheMisses: number;
+  cacheNote?: string;
+}
+
+export interface IndexHooks {
+  /** Progress: the pass, files done of total, bytes read so far, seconds since the pass began. */
+  onProgress?: (pass: PassName, done: number, total: number, bytes: number) => void;
+  signal?: AbortSignal;
+}
+
+/**
+ * Indexes `files` on worker threads (nice 10) with the CLI's plan, reading unchanged files' results from
+ * `cacheFile` (and writing it back). Never parses on the calling thread.
+ */
+export async function buildIndex(
+  files: string[],
+  s: IndexSettings,
+  config: KportConfig | undefined,
+  cacheFile: string | undefined,
+  hooks: IndexHooks = {},
+  goal: 'summaries' | 'findings' = 'summaries',
+): Promise<IndexRun> {
+  const t0 = performance.now();
+  const cache = new ResultCache(s.cache ? cacheFile : undefined, buildVersion());
+  const loaded = cache.load();
+  let pass: PassName = 'pass 1';
+  const passes: string[] = [];
+  let passStart = t0;
+  const pool = new WorkerPool(files.length, {
+    jobs: s.workers || os.availableParallelism(),
+    mainThread: false,
+    maxWorkerHeapMb: 1024,
+    niceness: 10,
+    onProgress: (done, total, bytes) => hooks.onProgress?.(pass, done, total, bytes),
+  });
+  try {
+    const exec = new CachingExecutor(pool, cache);
+    const result = await runCheckPlan(files, exec, {
+      mode: 'check',
+      config,
+      goal,
+      signal: hooks.signal,
+      onPass: (p, n) => {
+        pass = p;
+        passStart = performance.now();
+        hooks.onProgress?.(p, 0, n, 0);
+      },
+      afterPass: (p, reports, names) => passes.push(`${p}${names === undefined ? '' : ` (${names} names)`}: ${reports.length} files, ${((performance.now() - passStart) / 1000).toFixed(2)} s`),
+    });
+    cache.retain(new Set(files));
+    let cacheNote = loaded.error ? `cache unreadable (${loaded.error}): rebuilt` : undefined;
     try {
-      summarizePath(parser, file, index);
+      cache.save();
     } catch (e) {
-      connection.console.error(`kport: indexing ${path.relative(root, file)} failed: ${(e as Error).message}`);
+      cacheNote = `cache not written: ${(e as Error).message}`;
     }
-    done++;
-    if (Date.now() - lastReport > 100) {
-      lastReport = Date.now();
-      progress?.report(Math.round((done / todo.length) * 100), `${done}/${todo.length} files`);
-      // Let requests for open documents through between files.
-      await new Promise((r) => setImmediate(r));
-    }
+    const reports = result.reports as FileReport[];
+    return {
+      files: files.length,
+      bytes: reports.reduce((n, r) => n + r.bytes, 0),
+      summaries: result.workspace ?? [],
+      reports,
+      seconds: (performance.now() - t0) / 1000,
+      passes,
+      cacheHits: cache.hits,
+      cacheMisses: cache.misses,
+      cacheNote,
+    };
+  } finally {
+    pool.close();
   }
-  progress?.done();
-  return done;
 }

@@ -19,7 +19,7 @@ import {
 } from 'vscode-languageserver/node';
 import { TextDocument } from 'vscode-languageserver-textdocument';
 import { addVerdicts, applyEdits, countSyntaxErrors, hoverAt, mergeConfigs, simulateFunction, SIMULATED_CALLS, parseConfig, preferredEdits, RULE_IDS, WorkspaceIndex, type CParser, type KportConfig } from '../../core';
-import { indexWorkspace, summarizePath } from './indexer';
+import { buildIndex, cacheFileFor, defaultCacheDir, indexedFiles, indexSettings, type IndexRun, type IndexSettings } from './indexer';
 import { SIMULATE_METHOD, toSimulateResult, type SimulateParams } from '../../core';
 import { findConfigFile, loadConfigFile } from '../node/config-file';
 import { docsDir, loadParser } from '../node/wasm';
@@ -46,7 +46,12 @@ export function startServer(connection: Connection = createConnection(ProposedFe
   let workspaceRoot: string | undefined;
   let workDoneProgress = false;
   const index = new WorkspaceIndex();
-  let indexingEnabled: boolean | undefined;
+  let indexing: IndexSettings = indexSettings(undefined);
+  /** Where the index cache lives (initializationOptions.cacheDir, VS Code's workspace storage, else ~/.cache/kport). */
+  let cacheDir = defaultCacheDir();
+  let indexAbort: AbortController | undefined;
+  let indexRunning: Promise<void> | undefined;
+  let indexChanges: NodeJS.Timeout | undefined;
   const summaryTimers = new Map<string, NodeJS.Timeout>();
   const verdictTimers = new Map<string, NodeJS.Timeout>();
   let verdictDelayMs = 200;
@@ -74,6 +79,12 @@ export function startServer(connection: Connection = createConnection(ProposedFe
   }
 
   function applyEditorSettings(settings: unknown): void {
+    const indexRaw = (settings as { index?: unknown } | null)?.index;
+    if (indexRaw !== undefined) {
+      const problems: string[] = [];
+      indexing = indexSettings(indexRaw, problems);
+      for (const p of problems) connection.console.warn(`kport settings: ${p}`);
+    }
     const rules = (settings as { rules?: unknown } | null)?.rules;
     if (rules === undefined) return;
     const { config: c, problems } = parseConfig({ rules }, RULE_IDS);
@@ -82,13 +93,22 @@ export function startServer(connection: Connection = createConnection(ProposedFe
   }
 
   connection.onInitialize(async (params) => {
-    const init = (params.initializationOptions ?? {}) as { debounceMs?: number; verdictDelayMs?: number; settings?: unknown; indexWorkspace?: boolean; maxParseMs?: number; maxFileBytes?: number };
+    const init = (params.initializationOptions ?? {}) as {
+      debounceMs?: number;
+      verdictDelayMs?: number;
+      settings?: unknown;
+      indexWorkspace?: boolean;
+      maxParseMs?: number;
+      maxFileBytes?: number;
+      cacheDir?: string;
+    };
     if (typeof init.maxParseMs === 'number' && init.maxParseMs > 0) maxParseMs = init.maxParseMs;
     if (typeof init.maxFileBytes === 'number' && init.maxFileBytes > 0) maxFileBytes = init.maxFileBytes;
-    indexingEnabled = init.indexWorkspace;
+    if (typeof init.cacheDir === 'string' && init.cacheDir) cacheDir = init.cacheDir;
     if (typeof init.debounceMs === 'number' && init.debounceMs >= 0) debounceMs = init.debounceMs;
     if (typeof init.verdictDelayMs === 'number' && init.verdictDelayMs >= 0) verdictDelayMs = init.verdictDelayMs;
     if (init.settings) applyEditorSettings(init.settings);
+    if (init.indexWorkspace === false) indexing = { ...indexing, enabled: false };
     canPullConfig = !!params.capabilities.workspace?.configuration;
     workDoneProgress = !!params.capabilities.window?.workDoneProgress;
     readWorkspaceConfig(params);
@@ -121,30 +141,75 @@ export function startServer(connection: Connection = createConnection(ProposedFe
         schedule(uri, 0);
       }
     }
-    if (parser && workspaceRoot && (indexingEnabled ?? true)) {
-      const openPaths = () => new Set([...open.values()].map((d) => d.path));
-      const n = await indexWorkspace(connection, parser, workspaceRoot, index, (f) => openPaths().has(f), workDoneProgress);
-      connection.console.log(`kport: indexed ${n} files of ${workspaceRoot}`);
+    startIndex('start');
+  });
+
+  /**
+   * (Re)builds the workspace index in the background: worker threads at a lower priority, results cached
+   * on disk, so only changed files are read again. A newer run supersedes a running one. Open documents
+   * are answered throughout; they are checked again when the index is complete.
+   */
+  function startIndex(why: string): void {
+    if (!parser || !workspaceRoot || !indexing.enabled) return;
+    indexAbort?.abort();
+    const abort = new AbortController();
+    indexAbort = abort;
+    const previous = indexRunning;
+    const root = workspaceRoot;
+    const settings = indexing;
+    indexRunning = (async () => {
+      await previous?.catch(() => undefined);
+      if (abort.signal.aborted) return;
+      const t0 = performance.now();
+      const files = indexedFiles(root, settings);
+      const listMs = performance.now() - t0;
+      const progress = workDoneProgress ? await connection.window.createWorkDoneProgress().catch(() => undefined) : undefined;
+      progress?.begin('kport: indexing', 0, `${files.length} C files`, false);
+      let last = 0;
+      let run: IndexRun;
+      try {
+        run = await buildIndex(files, settings, config(), cacheFileFor(root, cacheDir), {
+          signal: abort.signal,
+          onProgress: (pass, done, total, bytes) => {
+            const now = performance.now();
+            if (now - last < 250 && done < total) return;
+            last = now;
+            const mbs = bytes / 1e6 / Math.max((now - t0) / 1000, 0.001);
+            progress?.report(total ? Math.round((done / total) * 100) : 0, `${pass}: ${done}/${total} files, ${mbs.toFixed(1)} MB/s`);
+          },
+        });
+      } catch (e) {
+        if (!abort.signal.aborted) connection.console.error(`kport: indexing ${root} failed: ${(e as Error).message}`);
+        return;
+      } finally {
+        progress?.done();
+      }
+      if (abort.signal.aborted) return;
+      const openPaths = new Set([...open.values()].map((d) => d.path));
+      const indexed = new Set(run.summaries.map((s) => s.path));
+      for (const s of run.summaries) if (!openPaths.has(s.path)) index.update(s);
+      for (const f of files) if (!indexed.has(f) && !openPaths.has(f)) index.remove(f);
+      connection.console.log(
+        `kport: indexed ${run.files} files (${(run.bytes / 1e6).toFixed(1)} MB) of ${root} in ${run.seconds.toFixed(2)} s (${why}; listing ${(listMs / 1000).toFixed(2)} s; ` +
+          `cache: ${run.cacheHits} hits, ${run.cacheMisses} read; ${run.passes.join('; ') || 'no pass'})${run.cacheNote ? `; ${run.cacheNote}` : ''}`,
+      );
       // Open documents may now see callers and registrations in other files.
-      if (n) for (const [uri, d] of open) {
+      for (const [uri, d] of open) {
         d.analysis = undefined;
         schedule(uri, 0);
       }
-    }
-  });
+    })();
+  }
 
   connection.onDidChangeWatchedFiles((params) => {
     if (!parser) return;
     for (const change of params.changes) {
       if (!change.uri.startsWith('file:') || open.has(change.uri)) continue;
-      const file = fileURLToPath(change.uri);
-      if (change.type === 3) index.remove(file);
-      else if (/\.[ch]$/.test(file)) summarizePath(parser, file, index);
+      if (change.type === 3) index.remove(fileURLToPath(change.uri));
     }
-    for (const [uri, d] of open) {
-      d.analysis = undefined;
-      schedule(uri, 0);
-    }
+    // A branch switch changes many files at once: one run, after the burst (the cache reads only what changed).
+    if (indexChanges) clearTimeout(indexChanges);
+    indexChanges = setTimeout(() => startIndex('files changed'), 300);
   });
 
   /** Keeps the index current with an open document's edits, off the diagnostics path. */
@@ -173,6 +238,7 @@ export function startServer(connection: Connection = createConnection(ProposedFe
     else applyEditorSettings((change.settings as { kport?: unknown } | null)?.kport);
     for (const d of open.values()) d.analysis = undefined;
     for (const uri of open.keys()) schedule(uri, 0);
+    startIndex('settings changed'); // unchanged files are answered from the cache
   });
 
   function analysisOf(uri: string): Analysis | undefined {

@@ -66,7 +66,7 @@ test('across files: a handler registered in another file and its non-static help
 
 test('the second pass: only files whose allocating functions are called atomically elsewhere, with only those calls', async () => {
   const { CParser, FileFacts, summarizeFile, focusSummaries } = await import('../../core');
-  const { filesNeedingWorkspace } = await import('../../server/cli/main');
+  const { filesNeedingWorkspace } = await import('../../core');
   const parser = await CParser.create({
     runtime: fs.readFileSync(path.join(ROOT, 'node_modules/web-tree-sitter/web-tree-sitter.wasm')),
     language: fs.readFileSync(path.join(ROOT, 'node_modules/tree-sitter-c/tree-sitter-c.wasm')),

@@ -6,8 +6,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
 import { type Finding } from '../../core';
-import { safeFix } from '../../server/cli/process-file';
-import { unifiedDiff } from '../../server/cli/diff';
+import { safeFix } from '../../server/check/process-file';
+import { unifiedDiff } from '../../server/check/diff';
 import { getParser } from '../support/core';
 import { KPORT_BIN, ROOT } from '../support/lsp-client';
 

@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
-import { expandPaths, globToRegExp } from '../../server/cli/files';
+import { expandPaths, globToRegExp } from '../../server/check/files';
 import { Progress } from '../../server/cli/progress';
 import { KPORT_BIN, ROOT } from '../support/lsp-client';
 

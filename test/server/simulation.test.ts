@@ -6,6 +6,7 @@ import { after, before, test } from 'node:test';
 import type { CodeLens, Hover } from 'vscode-languageserver-protocol';
 import { renderSimulationHtml, type SimulateResult } from '../../core';
 import { simulate, type SimOp } from '../../core/sim';
+import { requireTools, suiteGate } from '../support/editor-tools.mjs';
 import { fileUri, ROOT, startServer, type LspSession } from '../support/lsp-client';
 
 const FIXTURE = path.join(ROOT, 'test', 'fixtures', 'simulation', 'outcomes.c');
@@ -111,12 +112,9 @@ test('code lenses appear above functions with a problem in some scenario, and on
   assert.match(lens.command!.title, /^▶ Simulate: \d+ problems? \(under pressure\)/);
 });
 
-test('the simulation view renders in headless Chromium with charted data and a working scenario switch', async (t) => {
-  if (!fs.existsSync('/usr/bin/chromium')) {
-    if (process.env.CI) assert.fail('Chromium (apt package chromium) is required in CI');
-    t.skip('no /usr/bin/chromium here (apt-get install chromium)');
-    return;
-  }
+const browserGate = suiteGate('chromium');
+test('the simulation view renders in headless Chromium with charted data and a working scenario switch', { skip: browserGate.skip }, async () => {
+  requireTools('chromium', browserGate);
   const example = path.join(ROOT, 'examples', 'skel_irq.c');
   const uri = fileUri(example);
   const text = fs.readFileSync(example, 'utf8');

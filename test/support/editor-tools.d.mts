@@ -1,4 +1,4 @@
-export type Suite = 'vscode' | 'nvim' | 'emacs';
+export type Suite = 'vscode' | 'nvim' | 'emacs' | 'chromium';
 export interface SuiteGate {
   /** The node:test skip reason, or false: run the suite. */
   skip: string | false;

@@ -7,7 +7,7 @@
 // green CI always means the real editors were exercised.
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
-import { APT_PACKAGES as CODE_SERVER_APT, missingAptPackages, toolPaths } from '../e2e/setup.mjs';
+import { APT_PACKAGES as CODE_SERVER_APT, CHROMIUM, missingAptPackages, toolPaths } from '../e2e/setup.mjs';
 
 export { missingAptPackages };
 
@@ -16,6 +16,7 @@ export const INSTALL_COMMAND = 'npm run setup:editors';
 /** Debian packages each suite needs (code-server's native build deps and the browser for the VS Code one). */
 export const SUITE_APT = {
   vscode: CODE_SERVER_APT,
+  chromium: ['chromium'],
   nvim: ['neovim'],
   emacs: ['emacs-nox', 'elpa-eglot'],
 };
@@ -36,6 +37,7 @@ export function missingFor(suite) {
     if (!fs.existsSync(t.chromium)) out.push(`Chromium at ${t.chromium}`);
     return [...new Set(out)];
   }
+  if (suite === 'chromium') return fs.existsSync(CHROMIUM) ? [] : [`Chromium at ${CHROMIUM} (Debian package chromium)`];
   if (suite === 'nvim') {
     const v = runs('nvim', ['--version']);
     if (!v) return ['nvim (Debian package neovim)'];
@@ -50,7 +52,7 @@ export function missingFor(suite) {
   throw new Error(`unknown suite ${suite}`);
 }
 
-const TITLES = { vscode: 'real VS Code suite (code-server + Chromium)', nvim: 'Neovim suite', emacs: 'Emacs + eglot suite' };
+const TITLES = { chromium: 'Chromium suite (the simulation view)', vscode: 'real VS Code suite (code-server + Chromium)', nvim: 'Neovim suite', emacs: 'Emacs + eglot suite' };
 
 /**
  * The gate of a suite: `skip` is the node:test skip reason (false: run it); `missing` what is absent.

@@ -13,7 +13,7 @@ import { Worker } from 'node:worker_threads';
 import type { CParser } from '../../core';
 import { loadParser } from '../node/wasm';
 import { processFile, type FileHint, type FileReport, type JobOptions } from './process-file';
-import type { WorkMessage, WorkResult } from './worker';
+import type { WorkerStart, WorkMessage, WorkResult } from './worker';
 
 /** Below this many files the workers' start-up (each loads the wasm parser) costs more than it saves. */
 export const PARALLEL_THRESHOLD = 20;
@@ -25,10 +25,17 @@ export interface PoolOptions {
   onProgress?: (done: number, total: number, bytes: number) => void;
   /** V8 old-generation limit per worker: a file that needs more fails alone instead of exhausting memory. */
   maxWorkerHeapMb?: number;
+  /**
+   * Nice value of the worker threads (Linux: each thread has its own). The language server indexes at 10,
+   * so a keystroke's analysis on the main thread takes a core from them at once.
+   */
+  niceness?: number;
+  /** false: even one thread is a worker (the language server never parses a tree on its main thread). */
+  mainThread?: boolean;
 }
 
 function workerEntry(): { file: string; execArgv?: string[] } {
-  const bundled = path.join(__dirname, 'cli-worker.js');
+  const bundled = path.join(__dirname, 'check-worker.js');
   if (fs.existsSync(bundled)) return { file: bundled };
   // Running from source (tests, bench): the TypeScript worker through tsx.
   return { file: path.join(__dirname, 'worker.ts'), execArgv: ['--import', 'tsx'] };
@@ -83,7 +90,7 @@ export class WorkerPool {
       bytes += r.bytes;
       this.opts.onProgress?.(done, files.length, bytes);
     };
-    if (this.threads === 1) {
+    if (this.threads === 1 && this.opts.mainThread !== false) {
       const parser = await (this.parser ??= loadParser());
       for (let i = 0; i < files.length; i++) finished(i, processFile(parser, files[i], job, hints?.[i]));
       return reports;
@@ -158,7 +165,7 @@ export class WorkerPool {
   private spawn(job: JobOptions): PoolWorker {
     const entry = workerEntry();
     const limits = this.opts.maxWorkerHeapMb ? { resourceLimits: { maxOldGenerationSizeMb: this.opts.maxWorkerHeapMb } } : {};
-    const pw: PoolWorker = { w: new Worker(entry.file, { workerData: job, execArgv: entry.execArgv, ...limits }), inFlight: new Set(), exited: false };
+    const pw: PoolWorker = { w: new Worker(entry.file, { workerData: { job, niceness: this.opts.niceness } satisfies WorkerStart, execArgv: entry.execArgv, ...limits }), inFlight: new Set(), exited: false };
     pw.w.on('message', (m: WorkResult) => pw.onResult?.(m));
     pw.w.on('error', (e) => pw.onGone?.(e.message));
     pw.w.on('exit', (code) => {

@@ -26,44 +26,16 @@ import {
   type ParsedFile,
   type Severity,
   type TextEdit,
+  type FileHint,
+  type JobOptions,
+  type Mode,
+  type PassReport,
 } from '../../core';
 import { headerResolver } from '../node/headers';
 import { decode, encode, type Encoding } from '../node/text-file';
 import { unifiedDiff } from './diff';
 
-export type Mode = 'check' | 'fix' | 'diff' | 'parse-only';
-
-export interface JobOptions {
-  mode: Mode;
-  config?: KportConfig;
-  only?: readonly string[];
-  /** Return each file's workspace summary (call graph, registrations) for the cross-file pass. */
-  summaries?: boolean;
-  /** Every file's summary from the first pass: handlers registered and callers in other files count. */
-  workspace?: FileSummary[];
-  /**
-   * Leave a file unparsed when its text holds none of the enabled rules' triggers (Rule.triggers): no
-   * finding is possible there. Off when the file's summary is wanted whatever it holds.
-   */
-  prefilter?: boolean;
-  /**
-   * The cross-file pass (1b), over what pass 1 did not parse (files the prefilter left out, functions a
-   * partial parse left out: FileHint.deferred): analyze, for the summary, only what names one of these
-   * functions, the tree's cross-file names; no other name in it can change a finding elsewhere (see
-   * focusSummaries).
-   */
-  mentions?: readonly string[];
-}
-
-/** What one file's job knows from an earlier pass over it. */
-export interface FileHint {
-  /** Function items pass 1 left unparsed ([start, end) of the text): pass 1b looks there only. */
-  deferred?: [number, number][];
-  /** Pass 1's summary of the file (about JobOptions.mentions): pass 1b returns it completed. */
-  pass1?: FileSummary;
-  /** Functions pass 1 found defined `static` there (among JobOptions.mentions). */
-  pass1Statics?: string[];
-}
+export type { FileHint, JobOptions, Mode };
 
 /** A job's text tests, built once (the options object lives as long as the job). */
 interface JobTests {
@@ -153,9 +125,8 @@ export interface FixOutcome {
   diff?: string;
 }
 
-export interface FileReport {
-  file: string;
-  bytes: number;
+/** One file's result; the planner's fields (summary, skipped, deferred, …) come from PassReport. */
+export interface FileReport extends PassReport {
   encoding?: Encoding;
   /** Findings before fixing (check) or those left after fixing (fix, diff). */
   findings: ReportFinding[];
@@ -164,16 +135,6 @@ export interface FileReport {
   warning?: string;
   /** The file could not be read: an I/O error (exit status 2). */
   error?: string;
-  /** With JobOptions.summaries. */
-  summary?: FileSummary;
-  /** Read but not parsed: JobOptions.prefilter or .mentions left it out (it has no findings). */
-  skipped?: boolean;
-  /** Characters of the text tree-sitter read (a partial parse reads some top-level items). */
-  parsedChars?: number;
-  /** Parsed in part (pass 1): the function items left out, for pass 1b (FileHint.deferred). */
-  deferred?: [number, number][];
-  /** With `deferred`: the functions pass 1 parsed that are defined `static` (FileHint.pass1Statics). */
-  statics?: string[];
 }
 
 function toPos(lines: LineIndex, offset: number): Pos {
