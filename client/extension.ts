@@ -64,7 +64,8 @@ function createClient(context: vscode.ExtensionContext): LanguageClient {
     ],
     synchronize: { configurationSection: 'kport', fileEvents: vscode.workspace.createFileSystemWatcher('**/{*.c,*.h,.kport.json}') },
     // A function: evaluated on every (re)start, so a restarted server gets the settings of now, not of activation.
-    initializationOptions: () => ({ settings: vscode.workspace.getConfiguration('kport') }),
+    // The index cache goes to this workspace's storage (VS Code removes it with the workspace).
+    initializationOptions: () => ({ settings: vscode.workspace.getConfiguration('kport'), cacheDir: context.storageUri?.fsPath }),
     errorHandler: restartingErrorHandler(),
     outputChannelName: 'kport',
   };

@@ -10,6 +10,7 @@ import {
   type TextEdit,
 } from 'vscode-languageserver/node';
 import type { Finding, LineIndex, Span } from '../../core';
+import type { ReportFinding } from '../check/process-file';
 
 const SEVERITY: Record<Finding['severity'], DiagnosticSeverity> = {
   error: DiagnosticSeverity.Error,
@@ -67,4 +68,24 @@ export function quickFixes(f: Finding, diagnostic: Diagnostic, lines: LineIndex,
     isPreferred: fix.preferred ?? false,
     edit: { changes: { [uri]: toEdits(lines, fix.edits) } },
   }));
+}
+
+/** A finding of a closed file (from a workspace check: 1-based lines and UTF-16 columns) as a diagnostic. */
+export function reportToDiagnostic(f: ReportFinding, uri: string, docsDir: string): Diagnostic {
+  const pos = (p: { line: number; column: number }) => ({ line: p.line - 1, character: p.column - 1 });
+  return {
+    range: { start: pos(f.start), end: pos(f.end) },
+    severity: SEVERITY[f.severity],
+    code: f.rule,
+    codeDescription: { href: docLink(docsDir, f.rule) },
+    source: 'kport',
+    message: f.message,
+    tags: f.tags.includes('deprecated') ? [DiagnosticTag.Deprecated] : undefined,
+    relatedInformation: f.related.length
+      ? f.related.map((r) => {
+          const at = r.region ? { start: pos(r.region.start), end: pos(r.region.end) } : { start: { line: (r.line ?? 1) - 1, character: 0 }, end: { line: (r.line ?? 1) - 1, character: 0 } };
+          return { location: { uri: r.file ? pathToFileURL(r.file).href : uri, range: at }, message: r.message };
+        })
+      : undefined,
+  };
 }

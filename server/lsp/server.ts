@@ -2,7 +2,7 @@
  * The language server: a thin adapter from LSP to core. Transports (stdio, node-ipc, socket) are
  * picked by vscode-languageserver from the command line.
  */
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import {
   CodeAction,
   CodeActionKind,
@@ -18,15 +18,17 @@ import {
   type InitializeParams,
 } from 'vscode-languageserver/node';
 import { TextDocument } from 'vscode-languageserver-textdocument';
-import { addVerdicts, applyEdits, countSyntaxErrors, hoverAt, mergeConfigs, simulateFunction, SIMULATED_CALLS, parseConfig, preferredEdits, RULE_IDS, WorkspaceIndex, type CParser, type KportConfig } from '../../core';
+import { addVerdicts, applyEdits, countSyntaxErrors, hoverAt, mergeConfigs, simulateFunction, SIMULATED_CALLS, parseConfig, preferredEdits, RULE_IDS, WorkspaceIndex, type CParser, type FileSummary, type KportConfig } from '../../core';
 import { buildIndex, cacheFileFor, defaultCacheDir, indexedFiles, indexSettings, type IndexRun, type IndexSettings } from './indexer';
 import { SIMULATE_METHOD, toSimulateResult, type SimulateParams } from '../../core';
 import { findConfigFile, loadConfigFile } from '../node/config-file';
 import { docsDir, loadParser } from '../node/wasm';
-import { quickFixes, rangeOf, toDiagnostic, toEdits } from './convert';
+import { quickFixes, rangeOf, reportToDiagnostic, toDiagnostic, toEdits } from './convert';
 import { OpenDocument, type Analysis } from './documents';
 
 export const FIX_ALL_KIND = CodeActionKind.SourceFixAll + '.kport';
+/** workspace/executeCommand: check every indexed file and fill the Problems panel (VS Code: "kport: Check Workspace"). */
+export const CHECK_WORKSPACE_COMMAND = 'kport.checkWorkspace';
 
 export interface ServerOptions {
   debounceMs?: number;
@@ -53,6 +55,8 @@ export function startServer(connection: Connection = createConnection(ProposedFe
   let indexRunning: Promise<void> | undefined;
   let indexChanges: NodeJS.Timeout | undefined;
   const summaryTimers = new Map<string, NodeJS.Timeout>();
+  /** The last summary each open document put in the index: only a change re-checks the others. */
+  const summaries = new Map<string, FileSummary>();
   const verdictTimers = new Map<string, NodeJS.Timeout>();
   let verdictDelayMs = 200;
   /** initializationOptions.maxParseMs: a parse running longer fails the document's analysis (pathological files). */
@@ -125,6 +129,7 @@ export function startServer(connection: Connection = createConnection(ProposedFe
         codeActionProvider: { codeActionKinds: [CodeActionKind.QuickFix, FIX_ALL_KIND] },
         hoverProvider: true,
         codeLensProvider: { resolveProvider: false },
+        executeCommandProvider: { commands: [CHECK_WORKSPACE_COMMAND] },
       },
       serverInfo: { name: 'kport', version: '0.1.0' },
     };
@@ -201,6 +206,72 @@ export function startServer(connection: Connection = createConnection(ProposedFe
     })();
   }
 
+  /**
+   * kport.checkWorkspace: `kport check` over the indexed files, on the index's workers and cache, with
+   * work-done progress that the user can cancel; the findings of files not open go to the Problems panel
+   * (an open document keeps its live diagnostics). Answers what it found, as plain data.
+   */
+  const workspaceProblems = new Set<string>();
+  let checkAbort: AbortController | undefined;
+  async function checkWorkspace(): Promise<{ files: number; findings: number; filesWithFindings: number; seconds: number } | { cancelled: true } | { error: string }> {
+    if (!parser || !workspaceRoot) return { error: 'no workspace folder is open' };
+    checkAbort?.abort();
+    const abort = new AbortController();
+    checkAbort = abort;
+    const root = workspaceRoot;
+    const files = indexedFiles(root, indexing);
+    const progress = workDoneProgress ? await connection.window.createWorkDoneProgress().catch(() => undefined) : undefined;
+    progress?.begin('kport: checking the workspace', 0, `${files.length} C files`, true);
+    progress?.token.onCancellationRequested(() => abort.abort());
+    let last = 0;
+    try {
+      const run = await buildIndex(
+        files,
+        { ...indexing, enabled: true },
+        config(),
+        cacheFileFor(root, cacheDir),
+        {
+          signal: abort.signal,
+          onProgress: (pass, done, total) => {
+            const now = performance.now();
+            if (now - last < 250 && done < total) return;
+            last = now;
+            progress?.report(total ? Math.round((done / total) * 100) : 0, `${pass}: ${done}/${total} files`);
+          },
+        },
+        'findings',
+      );
+      if (abort.signal.aborted) return { cancelled: true };
+      const openPaths = new Set([...open.values()].map((d) => d.path));
+      const published = new Set<string>();
+      let findings = 0;
+      for (const r of run.reports) {
+        findings += r.findings.length;
+        if (!r.findings.length || openPaths.has(r.file)) continue;
+        const uri = pathToFileURL(r.file).href;
+        published.add(uri);
+        connection.sendDiagnostics({ uri, diagnostics: r.findings.map((f) => reportToDiagnostic(f, uri, docs)) });
+      }
+      for (const uri of workspaceProblems) if (!published.has(uri) && !open.has(uri)) connection.sendDiagnostics({ uri, diagnostics: [] });
+      workspaceProblems.clear();
+      for (const uri of published) workspaceProblems.add(uri);
+      const filesWithFindings = run.reports.filter((r) => r.findings.length).length;
+      connection.console.log(`kport: checked ${run.files} files of ${root} in ${run.seconds.toFixed(2)} s: ${findings} findings in ${filesWithFindings} files (${run.passes.join('; ')})`);
+      return { files: run.files, findings, filesWithFindings, seconds: run.seconds };
+    } catch (e) {
+      if (abort.signal.aborted) return { cancelled: true };
+      connection.console.error(`kport: checking ${root} failed: ${(e as Error).message}`);
+      return { error: (e as Error).message };
+    } finally {
+      progress?.done();
+    }
+  }
+
+  connection.onExecuteCommand(async (params) => {
+    if (params.command === CHECK_WORKSPACE_COMMAND) return checkWorkspace();
+    throw new ResponseError(ErrorCodes.InvalidParams, `unknown command ${params.command}`);
+  });
+
   connection.onDidChangeWatchedFiles((params) => {
     if (!parser) return;
     for (const change of params.changes) {
@@ -218,8 +289,27 @@ export function startServer(connection: Connection = createConnection(ProposedFe
     if (t) clearTimeout(t);
     summaryTimers.set(uri, setTimeout(() => {
       summaryTimers.delete(uri);
-      const a = open.get(uri)?.analysis;
-      if (a) index.update(a.shared.context.summary()); // the analysis already built this file's context
+      const d = open.get(uri);
+      const a = d?.analysis;
+      if (!d || !a) return;
+      const summary = a.shared.context.summary(); // the analysis already built this file's context
+      const before = summaries.get(uri);
+      if (before && JSON.stringify(before) === JSON.stringify(summary)) return;
+      summaries.set(uri, summary);
+      index.update(summary);
+      // A new lock around a call, a new registration: the open documents that define a function this one calls,
+      // registers or stores (now or before the edit) may run in another context now.
+      const named = new Set<string>();
+      for (const x of before ? [before, summary] : [summary]) {
+        for (const c of x.calls) named.add(c.callee);
+        for (const e of x.entries) named.add(e.name);
+        for (const v of x.valueRefs) named.add(v);
+      }
+      for (const [other, od] of open)
+        if (other !== uri && od.analysis?.facts.functions.some((f) => !f.isStatic && named.has(f.name))) {
+          od.analysis = undefined;
+          schedule(other, 0);
+        }
     }, 250));
   }
 
@@ -335,6 +425,7 @@ export function startServer(connection: Connection = createConnection(ProposedFe
     open.get(e.document.uri)?.dispose();
     open.delete(e.document.uri);
     failedReason.delete(e.document.uri);
+    summaries.delete(e.document.uri);
     connection.sendDiagnostics({ uri: e.document.uri, diagnostics: [] });
   });
 

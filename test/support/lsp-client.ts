@@ -1,5 +1,7 @@
 /** A real JSON-RPC client over the server's stdio, as any editor would speak it. */
 import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import {
@@ -20,7 +22,20 @@ export interface LspSession {
   /** Resolves with the next publishDiagnostics for `uri` (optionally for a given version). */
   diagnostics(uri: string, version?: number, timeoutMs?: number): Promise<Diagnostic[]>;
   open(uri: string, text: string, version?: number): Promise<Diagnostic[]>;
+  /** The last diagnostics published for `uri` (undefined: none yet). */
+  latest(uri: string): Diagnostic[] | undefined;
   close(): Promise<void>;
+}
+
+let cacheHome: string | undefined;
+/** One temporary cache home per test process, removed when it exits. */
+function testCacheHome(): string {
+  if (!cacheHome) {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kport-test-cache-'));
+    cacheHome = dir;
+    process.on('exit', () => fs.rmSync(dir, { recursive: true, force: true }));
+  }
+  return cacheHome;
 }
 
 export function fileUri(p: string): string {
@@ -28,9 +43,10 @@ export function fileUri(p: string): string {
 }
 
 export async function startServer(
-  opts: { rootDir?: string; initializationOptions?: object; capabilities?: object; /** Answers workspace/configuration (default: no settings). */ configuration?: () => unknown[] | Promise<unknown[]> } = {},
+  opts: { rootDir?: string; /** XDG_CACHE_HOME of the server (its index cache); default: a temporary one. */ cacheHome?: string; initializationOptions?: object; capabilities?: object; /** Answers workspace/configuration (default: no settings). */ configuration?: () => unknown[] | Promise<unknown[]> } = {},
 ): Promise<LspSession> {
-  const proc = spawn(process.execPath, [KPORT_BIN, 'lsp', '--stdio'], { stdio: ['pipe', 'pipe', 'pipe'] });
+  // The index cache goes to a directory of this test run, never the user's ~/.cache/kport.
+  const proc = spawn(process.execPath, [KPORT_BIN, 'lsp', '--stdio'], { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, XDG_CACHE_HOME: opts.cacheHome ?? testCacheHome() } });
   let err = '';
   proc.stderr!.on('data', (d) => (err += d));
   const conn = createMessageConnection(new StreamMessageReader(proc.stdout!), new StreamMessageWriter(proc.stdin!));
@@ -77,6 +93,7 @@ export async function startServer(
         });
       });
     },
+    latest: (uri) => latest.get(uri)?.diagnostics,
     async open(uri, text, version = 1) {
       const p = session.diagnostics(uri, version);
       await conn.sendNotification('textDocument/didOpen', { textDocument: { uri, languageId: 'c', version, text } });

@@ -1,0 +1,239 @@
+/**
+ * The editor on a real tree, as a user meets it: the real server (`kport lsp --stdio`) over JSON-RPC with the
+ * whole tree as its workspace, on real files of the tree. Three phases:
+ *   1. while indexing (an empty index cache),
+ *   2. after indexing,
+ *   3. reopened: a new server on the same cache (time until its index is ready).
+ * In each: per file, typing bursts inside a function, a new line with an allocation, a deleted line — each
+ * edit timed from didChange to the publishDiagnostics of its version — and a hover on every allocation call.
+ * Then: didOpen → first diagnostics for a ~1 MB file made of the tree's own files, `kport check` on the same
+ * tree, and the server's peak RSS. p50/p95/p99/max, with the load average.
+ *
+ *   node --import tsx bench/editor.ts TREE [--files a.c,b.c] [--edits 60] [--no-cli]
+ *
+ * Files default to the tree's files of 70–300 KiB that call an allocator (the first 4 by path, and the
+ * two the issue names when present).
+ */
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { expandPaths } from '../server/check/files';
+import { fileUri, KPORT_BIN, startServer, type LspSession } from '../test/support/lsp-client';
+
+const { values, positionals } = parseArgs({
+  allowPositionals: true,
+  options: { files: { type: 'string' }, edits: { type: 'string', default: '60' }, 'no-cli': { type: 'boolean', default: false }, workers: { type: 'string' } },
+});
+if (positionals.length !== 1) {
+  console.error('usage: node --import tsx bench/editor.ts TREE [--files a.c,b.c] [--edits N] [--no-cli] [--workers N]');
+  process.exit(2);
+}
+const TREE = path.resolve(positionals[0]);
+const EDITS = Number(values.edits);
+const ALLOC = /\b(kmalloc|kzalloc|kcalloc|vmalloc|__get_free_pages?|get_zeroed_page|alloc_pages|__alloc_pages|mempool_alloc|mempool_create|mempool_destroy|kmem_cache_alloc|alloc_skb|dev_alloc_skb|pci_alloc_consistent)\s*\(/g;
+
+function pickFiles(): string[] {
+  if (values.files) return values.files.split(',').map((f) => path.resolve(TREE, f));
+  const named = ['drivers/net/wan/lmc/lmc_main.c', 'drivers/scsi/aic7xxx/aic7xxx_osm.c'].map((f) => path.join(TREE, f)).filter((f) => fs.existsSync(f));
+  const { files } = expandPaths([TREE]);
+  const sized = files.filter((f) => {
+    const n = fs.statSync(f).size;
+    return f.endsWith('.c') && n >= 70 * 1024 && n <= 300 * 1024 && !named.includes(f) && ALLOC.test(fs.readFileSync(f, 'latin1'));
+  });
+  return [...named, ...sized.slice(0, 4 - Math.min(named.length, 2))];
+}
+
+function pct(xs: number[], p: number): number {
+  if (!xs.length) return NaN;
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)];
+}
+const fmt = (xs: number[]) => (xs.length ? `n=${xs.length} p50 ${pct(xs, 50).toFixed(1)} p95 ${pct(xs, 95).toFixed(1)} p99 ${pct(xs, 99).toFixed(1)} max ${Math.max(...xs).toFixed(1)} ms` : 'n=0');
+const load = () => os.loadavg().map((l) => l.toFixed(2)).join(' ');
+
+interface Session {
+  s: LspSession;
+  indexed: Promise<number>;
+  indexDone: () => boolean;
+  t0: number;
+}
+
+async function start(cacheDir: string): Promise<Session> {
+  const t0 = performance.now();
+  const s = await startServer({ rootDir: TREE, initializationOptions: { cacheDir, settings: values.workers ? { index: { workers: Number(values.workers) } } : undefined } });
+  let done = false;
+  const indexed = new Promise<number>((resolve) =>
+    s.conn.onNotification('window/logMessage', (m: { message: string }) => {
+      if (/^kport: indexed/.test(m.message)) {
+        done = true;
+        console.log(`  [server] ${m.message}`);
+        resolve(performance.now() - t0);
+      }
+    }),
+  );
+  return { s, indexed, indexDone: () => done, t0 };
+}
+
+function rssPeakMb(pid: number): number {
+  try {
+    const st = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
+    return Number(/VmHWM:\s+(\d+)/.exec(st)![1]) / 1024;
+  } catch {
+    return NaN;
+  }
+}
+
+/** Decodes as the server's client would (UTF-8 unless it does not round-trip, then Latin-1). */
+function readText(file: string): string {
+  const b = fs.readFileSync(file);
+  const u = b.toString('utf8');
+  return Buffer.from(u, 'utf8').equals(b) ? u : b.toString('latin1');
+}
+
+interface Samples {
+  edits: number[];
+  hovers: number[];
+  /** Samples taken while the index was still running. */
+  duringIndex: { edits: number[]; hovers: number[] };
+}
+
+/** One file: the edit bursts and a hover on each allocation call. */
+async function exercise(sess: Session, file: string, out: Samples): Promise<void> {
+  const { s } = sess;
+  const uri = fileUri(file);
+  let text = readText(file);
+  let version = 1;
+  await s.open(uri, text, version);
+  const lines = text.split('\n');
+  // A line inside a function body, near the middle of the file: the first line after the middle that is indented
+  // and ends with ';'.
+  let at = Math.floor(lines.length / 2);
+  while (at < lines.length - 1 && !/^\s+.*;\s*$/.test(lines[at])) at++;
+  const offsetOfLine = (l: number) => text.split('\n').slice(0, l).reduce((n, x) => n + x.length + 1, 0);
+  const record = (ms: number, kind: 'edits' | 'hovers') => {
+    out[kind].push(ms);
+    if (!sess.indexDone()) out.duringIndex[kind].push(ms);
+  };
+  async function change(range: { start: { line: number; character: number }; end: { line: number; character: number } }, newText: string, apply: (t: string) => string) {
+    version++;
+    text = apply(text);
+    const p = s.diagnostics(uri, version, 60_000);
+    const t = performance.now();
+    await s.conn.sendNotification('textDocument/didChange', { textDocument: { uri, version }, contentChanges: [{ range, text: newText }] });
+    await p;
+    record(performance.now() - t, 'edits');
+  }
+  const typed = 'xyz_counter++ ';
+  for (let i = 0; i < EDITS; i++) {
+    const kind = i % 20;
+    const line = at;
+    if (kind < 14) {
+      // Typing a burst at the start of the line's statement.
+      const col = lines[line].length - lines[line].trimStart().length;
+      const ch = typed[kind % typed.length];
+      const off = offsetOfLine(line) + col + (kind % typed.length);
+      await change({ start: { line, character: col + (kind % typed.length) }, end: { line, character: col + (kind % typed.length) } }, ch, (t) => t.slice(0, off) + ch + t.slice(off));
+      if (kind === 13) {
+        // Delete what was typed (as one edit: a selection deleted).
+        const start = offsetOfLine(line) + col;
+        await change({ start: { line, character: col }, end: { line, character: col + 14 } }, '', (t) => t.slice(0, start) + t.slice(start + 14));
+      }
+    } else if (kind === 14) {
+      const ins = '\tp_bench = kmalloc(64, GFP_KERNEL);\n';
+      const off = offsetOfLine(line);
+      await change({ start: { line, character: 0 }, end: { line, character: 0 } }, ins, (t) => t.slice(0, off) + ins + t.slice(off));
+      const end = off + ins.length;
+      await change({ start: { line, character: 0 }, end: { line: line + 1, character: 0 } }, '', (t) => t.slice(0, off) + t.slice(end));
+    }
+  }
+  // A hover on every allocation call of the current text.
+  const cur = text;
+  const lineStarts = [0];
+  for (let i = 0; i < cur.length; i++) if (cur.charCodeAt(i) === 10) lineStarts.push(i + 1);
+  for (const m of cur.matchAll(ALLOC)) {
+    const off = m.index! + 1;
+    let lo = 0;
+    let hi = lineStarts.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (lineStarts[mid] <= off) lo = mid;
+      else hi = mid - 1;
+    }
+    const t = performance.now();
+    await s.conn.sendRequest('textDocument/hover', { textDocument: { uri }, position: { line: lo, character: off - lineStarts[lo] } });
+    record(performance.now() - t, 'hovers');
+  }
+  await s.conn.sendNotification('textDocument/didClose', { textDocument: { uri } });
+}
+
+async function phase(name: string, sess: Session, files: string[]): Promise<Samples> {
+  const out: Samples = { edits: [], hovers: [], duringIndex: { edits: [], hovers: [] } };
+  console.log(`${name} (load ${load()})`);
+  for (const f of files) {
+    const before = out.edits.length + out.hovers.length;
+    const t = performance.now();
+    await exercise(sess, f, out);
+    console.log(`  ${path.relative(TREE, f)} (${(fs.statSync(f).size / 1024).toFixed(0)} KiB): ${out.edits.length + out.hovers.length - before} requests in ${((performance.now() - t) / 1000).toFixed(1)} s`);
+  }
+  console.log(`  edit → diagnostics: ${fmt(out.edits)}`);
+  console.log(`  hover:              ${fmt(out.hovers)}`);
+  if (out.duringIndex.edits.length || out.duringIndex.hovers.length) {
+    console.log(`  of which while the index ran: edits ${fmt(out.duringIndex.edits)}; hovers ${fmt(out.duringIndex.hovers)}`);
+  }
+  return out;
+}
+
+async function main(): Promise<void> {
+  const files = pickFiles();
+  const cacheDir = fs.mkdtempSync(path.join(os.tmpdir(), 'kport-bench-cache-'));
+  const treeFiles = expandPaths([TREE]).files;
+  const treeMb = treeFiles.reduce((n, f) => n + fs.statSync(f).size, 0) / 1e6;
+  console.log(`tree ${TREE}: ${treeFiles.length} C files, ${treeMb.toFixed(1)} MB; ${os.cpus().length} cores, node ${process.version}, load ${load()}`);
+  console.log(`files: ${files.map((f) => path.relative(TREE, f)).join(', ')}`);
+
+  const a = await start(cacheDir);
+  await phase('phase 1: while indexing (empty cache)', a, files);
+  const indexMs = await a.indexed;
+  console.log(`  index ready ${(indexMs / 1000).toFixed(2)} s after start`);
+  await phase('phase 2: after indexing', a, files);
+
+  // didOpen → first diagnostics of a ~1 MB file made of the tree's own files (in memory only).
+  let big = '';
+  for (const f of files) big += readText(f) + '\n';
+  while (big.length < 1_000_000) big += big;
+  big = big.slice(0, 1_000_000);
+  big = big.slice(0, big.lastIndexOf('\n}\n') + 3);
+  const bigUri = fileUri(path.join(TREE, 'kport-bench-1mb.c'));
+  const t1 = performance.now();
+  await a.s.open(bigUri, big);
+  console.log(`open a ${(big.length / 1e6).toFixed(2)} MB file → first diagnostics: ${(performance.now() - t1).toFixed(0)} ms`);
+  await a.s.conn.sendNotification('textDocument/didClose', { textDocument: { uri: bigUri } });
+  const rss1 = rssPeakMb(a.s.proc.pid!);
+  await a.s.close();
+
+  const b = await start(cacheDir);
+  const reopenMs = await b.indexed;
+  console.log(`phase 3: reopened with the cache: index ready ${(reopenMs / 1000).toFixed(2)} s after start`);
+  await phase('phase 3: reopened', b, files);
+  const rss2 = rssPeakMb(b.s.proc.pid!);
+  await b.s.close();
+  console.log(`server peak RSS: ${rss1.toFixed(0)} MB (first session), ${rss2.toFixed(0)} MB (reopened)`);
+
+  if (!values['no-cli']) {
+    const t = performance.now();
+    const r = spawnSync(process.execPath, [KPORT_BIN, 'check', '--format', 'json', TREE], { maxBuffer: 1 << 30, env: { ...process.env, CI: '1' } });
+    console.log(`kport check ${TREE}: ${((performance.now() - t) / 1000).toFixed(2)} s (exit ${r.status}); the index took ${(indexMs / 1000).toFixed(2)} s`);
+  }
+  fs.rmSync(cacheDir, { recursive: true, force: true });
+  console.log(`load at the end ${load()}`);
+}
+
+main().then(
+  () => process.exit(0),
+  (e) => {
+    console.error(e);
+    process.exit(1);
+  },
+);
