@@ -2,7 +2,7 @@
  * The real-editor suites on a machine without their tools: each is reported as skipped with one line that
  * names what is missing and the command that installs it (never cancelled, failed or silent), and under
  * CI=true each fails instead. The suites themselves run in child test runners with the tools hidden:
- * PATH holds only node's own directory (no dpkg-query, nvim, emacs) and the code-server cache points at
+ * PATH holds only node (no dpkg-query, nvim, emacs) and the code-server cache points at
  * an empty directory.
  */
 import assert from 'node:assert/strict';
@@ -17,9 +17,13 @@ const ROOT = path.resolve(__dirname, '..', '..');
 const SUITES = { vscode: 'test/e2e/vscode.test.ts', nvim: 'test/nvim/nvim.test.ts', emacs: 'test/editors/emacs.test.ts' };
 const emptyCache = fs.mkdtempSync(path.join(os.tmpdir(), 'kport-no-tools-'));
 after(() => fs.rmSync(emptyCache, { recursive: true, force: true }));
+// A PATH with node alone (node often lives in /usr/bin beside nvim, emacs and dpkg-query).
+const nodeOnly = path.join(emptyCache, 'bin');
+fs.mkdirSync(nodeOnly);
+fs.symlinkSync(process.execPath, path.join(nodeOnly, 'node'));
 
 function runHidden(file: string, ci: boolean) {
-  const env: NodeJS.ProcessEnv = { HOME: process.env.HOME, PATH: path.dirname(process.execPath), KPORT_E2E_CACHE: emptyCache, KPORT_E2E_CHROMIUM: path.join(emptyCache, 'chromium') };
+  const env: NodeJS.ProcessEnv = { HOME: process.env.HOME, PATH: nodeOnly, KPORT_E2E_CACHE: emptyCache, KPORT_E2E_CHROMIUM: path.join(emptyCache, 'chromium') };
   if (ci) env.CI = 'true';
   const r = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-reporter=tap', file], { cwd: ROOT, env, encoding: 'utf8', timeout: 120_000 });
   return { status: r.status, out: `${r.stdout}\n${r.stderr}` };
