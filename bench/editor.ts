@@ -9,10 +9,11 @@
  * Then: didOpen → first diagnostics for a ~1 MB file made of the tree's own files, `kport check` on the same
  * tree, and the server's peak RSS. p50/p95/p99/max, with the load average.
  *
- *   node --import tsx bench/editor.ts TREE [--files a.c,b.c] [--edits 60] [--no-cli]
+ *   node --import tsx bench/editor.ts TREE [--files a.c,b.c] [--edits 60] [--hover-files 50] [--no-cli] [--workers N]
  *
  * Files default to the tree's files of 70–300 KiB that call an allocator (the first 4 by path, and the
- * two the issue names when present).
+ * two the issue names when present). Hovers also go to every allocation call of --hover-files more files
+ * (default 50, spread over the tree: every k-th file that calls an allocator).
  */
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -24,10 +25,10 @@ import { fileUri, KPORT_BIN, startServer, type LspSession } from '../test/suppor
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
-  options: { files: { type: 'string' }, edits: { type: 'string', default: '60' }, 'no-cli': { type: 'boolean', default: false }, workers: { type: 'string' } },
+  options: { files: { type: 'string' }, edits: { type: 'string', default: '60' }, 'hover-files': { type: 'string', default: '50' }, 'no-cli': { type: 'boolean', default: false }, workers: { type: 'string' } },
 });
 if (positionals.length !== 1) {
-  console.error('usage: node --import tsx bench/editor.ts TREE [--files a.c,b.c] [--edits N] [--no-cli] [--workers N]');
+  console.error('usage: node --import tsx bench/editor.ts TREE [--files a.c,b.c] [--edits N] [--hover-files N] [--no-cli] [--workers N]');
   process.exit(2);
 }
 const TREE = path.resolve(positionals[0]);
@@ -40,7 +41,7 @@ function pickFiles(): string[] {
   const { files } = expandPaths([TREE]);
   const sized = files.filter((f) => {
     const n = fs.statSync(f).size;
-    return f.endsWith('.c') && n >= 70 * 1024 && n <= 300 * 1024 && !named.includes(f) && ALLOC.test(fs.readFileSync(f, 'latin1'));
+    return f.endsWith('.c') && n >= 70 * 1024 && n <= 300 * 1024 && !named.includes(f) && new RegExp(ALLOC.source).test(fs.readFileSync(f, 'latin1'));
   });
   return [...named, ...sized.slice(0, 4 - Math.min(named.length, 2))];
 }
@@ -152,7 +153,7 @@ async function exercise(sess: Session, file: string, out: Samples): Promise<void
   const cur = text;
   const lineStarts = [0];
   for (let i = 0; i < cur.length; i++) if (cur.charCodeAt(i) === 10) lineStarts.push(i + 1);
-  for (const m of cur.matchAll(ALLOC)) {
+  for (const m of cur.matchAll(new RegExp(ALLOC.source, 'g'))) {
     const off = m.index! + 1;
     let lo = 0;
     let hi = lineStarts.length - 1;
@@ -168,6 +169,37 @@ async function exercise(sess: Session, file: string, out: Samples): Promise<void
   await s.conn.sendNotification('textDocument/didClose', { textDocument: { uri } });
 }
 
+/** Every k-th file of the tree that calls an allocator, `n` in all (hovers only). */
+function hoverFiles(n: number, exclude: string[]): string[] {
+  const all = expandPaths([TREE]).files.filter((f) => f.endsWith('.c') && !exclude.includes(f) && fs.statSync(f).size < 400 * 1024 && new RegExp(ALLOC.source).test(fs.readFileSync(f, 'latin1')));
+  const step = Math.max(1, Math.floor(all.length / Math.max(n, 1)));
+  return all.filter((_, i) => i % step === 0).slice(0, n);
+}
+
+/** Opens `file`, hovers every allocation call, closes it. */
+async function hoverAll(sess: Session, file: string, out: Samples): Promise<void> {
+  const uri = fileUri(file);
+  const text = readText(file);
+  await sess.s.open(uri, text);
+  const lineStarts = [0];
+  for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) === 10) lineStarts.push(i + 1);
+  for (const m of text.matchAll(new RegExp(ALLOC.source, 'g'))) {
+    const off = m.index! + 1;
+    let lo = 0;
+    let hi = lineStarts.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (lineStarts[mid] <= off) lo = mid;
+      else hi = mid - 1;
+    }
+    const t = performance.now();
+    await sess.s.conn.sendRequest('textDocument/hover', { textDocument: { uri }, position: { line: lo, character: off - lineStarts[lo] } });
+    out.hovers.push(performance.now() - t);
+    if (!sess.indexDone()) out.duringIndex.hovers.push(performance.now() - t);
+  }
+  await sess.s.conn.sendNotification('textDocument/didClose', { textDocument: { uri } });
+}
+
 async function phase(name: string, sess: Session, files: string[]): Promise<Samples> {
   const out: Samples = { edits: [], hovers: [], duringIndex: { edits: [], hovers: [] } };
   console.log(`${name} (load ${load()})`);
@@ -177,6 +209,10 @@ async function phase(name: string, sess: Session, files: string[]): Promise<Samp
     await exercise(sess, f, out);
     console.log(`  ${path.relative(TREE, f)} (${(fs.statSync(f).size / 1024).toFixed(0)} KiB): ${out.edits.length + out.hovers.length - before} requests in ${((performance.now() - t) / 1000).toFixed(1)} s`);
   }
+  const more = hoverFiles(Number(values['hover-files']), files);
+  const t = performance.now();
+  for (const f of more) await hoverAll(sess, f, out);
+  console.log(`  hovers in ${more.length} more files: ${((performance.now() - t) / 1000).toFixed(1)} s`);
   console.log(`  edit → diagnostics: ${fmt(out.edits)}`);
   console.log(`  hover:              ${fmt(out.hovers)}`);
   if (out.duringIndex.edits.length || out.duringIndex.hovers.length) {

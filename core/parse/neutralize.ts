@@ -90,6 +90,8 @@ interface Replacement {
 export interface NeutralizeResult {
   text: string;
   replacements: number;
+  /** A limiter for pathological input (nesting, comment or string runs) changed the text. */
+  limited?: boolean;
 }
 
 const NOT_A_MACRO = new Set(['define', 'include', 'if', 'ifdef', 'ifndef', 'elif', 'undef', 'error', 'warning', 'pragma', 'line', 'L', 'u8', 'u', 'U']);
@@ -225,7 +227,20 @@ export function limitStringRuns(text: string): string {
 export function neutralize(source: string, table: CompiledTable = defaultTable): NeutralizeResult {
   const r = neutralizeAnnotations(source, table);
   const limited = limitNesting(limitStringRuns(limitCommentRuns(r.text)));
-  return limited === r.text ? r : { text: limited, replacements: r.replacements + 1 };
+  return limited === r.text ? r : { text: limited, replacements: r.replacements + 1, limited: true };
+}
+
+/**
+ * neutralize() of `text` after an edit, redoing only a window around it: `previous` is the neutralized
+ * text before the edit, [start, oldEnd) of the old text became [start, newEnd) of `text`, and [from, to)
+ * of the old text (line-aligned, around the edit) is where a rewrite can reach, outside of which
+ * `previous` is kept. Each rewrite is local (an annotation, a macro's parenthesized arguments, a label);
+ * a window cut through one would differ from neutralize(text): the caller settles that later with a
+ * full neutralize (ParsedFile.exact).
+ */
+export function neutralizeWindow(text: string, previous: string, from: number, to: number, delta: number): string {
+  const window = neutralize(text.slice(from, to + delta)).text;
+  return previous.slice(0, from) + window + previous.slice(to);
 }
 
 function neutralizeAnnotations(source: string, table: CompiledTable): NeutralizeResult {

@@ -5,13 +5,49 @@
  */
 import { Edit, Language, Parser, type Node, type Range, type Tree } from 'web-tree-sitter';
 import { countErrorNodes, enableFlatTrees, enableHeapWalk } from './flat-tree';
-import { neutralize } from './neutralize';
+import { neutralize, neutralizeWindow } from './neutralize';
 
 export interface ParserWasm {
   /** web-tree-sitter.wasm (the runtime). */
   runtime: Uint8Array;
   /** tree-sitter-c.wasm (the grammar). */
   language: Uint8Array;
+}
+
+/** Below this size a whole neutralize() costs less than finding a window. */
+const WINDOW_MIN_TEXT = 32 * 1024;
+
+/**
+ * neutralize() of `text` redone around the edit that turned old.text into it: the window spans the old
+ * tree's top-level nodes next to the edit (with one more on each side), cut at line starts; undefined
+ * when the window would be most of the file (then a whole neutralize is as cheap).
+ */
+function neutralizeAround(old: ParsedFile, text: string): string | undefined {
+  const a = old.text;
+  if (text.length < WINDOW_MIN_TEXT || a.length !== old.parsedText.length) return undefined;
+  const max = Math.min(a.length, text.length);
+  let start = 0;
+  while (start < max && a.charCodeAt(start) === text.charCodeAt(start)) start++;
+  let suffix = 0;
+  while (suffix < max - start && a.charCodeAt(a.length - 1 - suffix) === text.charCodeAt(text.length - 1 - suffix)) suffix++;
+  const oldEnd = a.length - suffix;
+  const delta = text.length - a.length;
+  // Top-level nodes of the old tree around [start, oldEnd].
+  const root = old.root;
+  const n = root.childCount;
+  let first = 0;
+  while (first < n - 1 && root.child(first)!.endIndex < start) first++;
+  let last = first;
+  while (last < n - 1 && root.child(last + 1)!.startIndex <= oldEnd) last++;
+  let from = first > 0 ? root.child(first - 1)!.startIndex : 0;
+  let to = last < n - 1 ? root.child(last + 1)!.endIndex : a.length;
+  from = Math.min(from, start);
+  to = Math.max(to, oldEnd);
+  from = a.lastIndexOf('\n', from - 1) + 1;
+  const eol = a.indexOf('\n', to);
+  to = eol < 0 ? a.length : eol + 1;
+  if ((to - from) * 4 > a.length) return undefined;
+  return neutralizeWindow(text, old.parsedText, from, to, delta);
 }
 
 export class ParsedFile {
@@ -22,7 +58,20 @@ export class ParsedFile {
     /** The text given to tree-sitter: same length, annotations blanked. */
     readonly parsedText: string,
     readonly tree: Tree,
+    /**
+     * What a speculative reparse (ParseOptions.speculative) left unchecked, for CParser.settle():
+     * `window`, the neutralize window (parsedText may differ from neutralize(text)); `tree`, an edit that
+     * broke clean code kept tree-sitter's incremental result (a fresh parse can differ).
+     */
+    readonly unsettled: { window: boolean; tree: boolean } = { window: false, tree: false },
+    /** neutralize() needed a limiter for pathological input: no windowed neutralization after this. */
+    readonly limited = false,
   ) {}
+
+  /** Known to be the tree a fresh parse of `text` gives. */
+  get exact(): boolean {
+    return !this.unsettled.window && !this.unsettled.tree;
+  }
 
   get root(): Node {
     return this.tree.rootNode;
@@ -42,6 +91,12 @@ export interface ParseOptions {
    * then throws "parse exceeded N ms". A language server bounds pathological files this way.
    */
   maxMs?: number;
+  /**
+   * reparse() for a keystroke: neutralize only a window around the edit, and keep tree-sitter's
+   * incremental result where an edit breaks clean code (see reparse). The result may differ from a fresh
+   * parse in rare cases (ParsedFile.exact false); the editor calls settle() when typing pauses.
+   */
+  speculative?: boolean;
 }
 
 let runtimeReady: Promise<void> | undefined;
@@ -199,10 +254,10 @@ export class CParser {
   }
 
   /** Parse with another preprocessing step (the benchmark compares against none). */
-  parseWith(text: string, prepare: (text: string) => { text: string }, options: ParseOptions = {}): ParsedFile {
-    const { text: parsedText } = prepare(text);
+  parseWith(text: string, prepare: (text: string) => { text: string; limited?: boolean }, options: ParseOptions = {}): ParsedFile {
+    const { text: parsedText, limited } = prepare(text);
     if (parsedText.length !== text.length) throw new Error('preprocessing must keep the text length');
-    return new ParsedFile(text, parsedText, this.run(parsedText, null, options));
+    return new ParsedFile(text, parsedText, this.run(parsedText, null, options), undefined, !!limited);
   }
 
   /**
@@ -211,7 +266,19 @@ export class CParser {
    * handed back to tree-sitter. The old ParsedFile is disposed.
    */
   reparse(old: ParsedFile, text: string, options: ParseOptions = {}): ParsedFile {
-    const { text: parsedText } = neutralize(text);
+    const unsettled = { ...old.unsettled };
+    let limited = false;
+    let parsedText: string;
+    const windowed = options.speculative && !old.limited ? neutralizeAround(old, text) : undefined;
+    if (windowed !== undefined) {
+      parsedText = windowed;
+      unsettled.window = true;
+    } else {
+      const n = neutralize(text);
+      parsedText = n.text;
+      limited = !!n.limited;
+      unsettled.window = false;
+    }
     const a = old.parsedText;
     const b = parsedText;
     const max = Math.min(a.length, b.length);
@@ -245,10 +312,35 @@ export class CParser {
     // #2340, #3381). Findings must not depend on the edit history, so that one parse starts afresh;
     // later edits of code that is already broken stay incremental.
     if (wasClean && next.rootNode.hasError) {
-      next.delete();
-      next = this.run(parsedText, null, options);
+      if (options.speculative) unsettled.tree = true;
+      else {
+        next.delete();
+        next = this.run(parsedText, null, options);
+        unsettled.tree = false;
+      }
     }
-    return new ParsedFile(text, parsedText, next);
+    return new ParsedFile(text, parsedText, next, unsettled, limited);
+  }
+
+  /**
+   * Makes a speculative reparse exact (when typing pauses): `parsed` itself when it already is (a whole
+   * neutralize() agreeing with the window is all it costs), else the tree a fresh parse gives, through an
+   * incremental reparse with the right neutralized text where only the window was in doubt. A new
+   * ParsedFile replaces (and disposes) `parsed`.
+   */
+  settle(parsed: ParsedFile, options: ParseOptions = {}): ParsedFile {
+    if (parsed.exact) return parsed;
+    if (parsed.unsettled.tree) {
+      const fresh = this.parse(parsed.text, options);
+      parsed.dispose();
+      return fresh;
+    }
+    const n = neutralize(parsed.text);
+    if (n.text === parsed.parsedText) {
+      parsed.unsettled.window = false;
+      return parsed;
+    }
+    return this.reparse(parsed, parsed.text, options);
   }
 
   private run(text: string, old: Tree | null, options: ParseOptions): Tree {

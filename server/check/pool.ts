@@ -26,7 +26,7 @@ export interface PoolOptions {
   /** V8 old-generation limit per worker: a file that needs more fails alone instead of exhausting memory. */
   maxWorkerHeapMb?: number;
   /**
-   * Nice value of the worker threads (Linux: each thread has its own). The language server indexes at 10,
+   * Nice value of the worker threads (Linux: each thread has its own). The language server indexes at 19,
    * so a keystroke's analysis on the main thread takes a core from them at once.
    */
   niceness?: number;

@@ -40,12 +40,28 @@ export class OpenDocument {
     const text = this.doc.getText();
     const old = this.parsed;
     this.parsed = undefined; // reparse() disposes the old tree even when it throws
-    this.parsed = old ? parser.reparse(old, text, parse) : parser.parse(text, parse);
+    // A keystroke's reparse is speculative (a neutralize window, tree-sitter's incremental tree); settle() makes it
+    // exact when typing pauses.
+    this.parsed = old ? parser.reparse(old, text, { ...parse, speculative: true }) : parser.parse(text, parse);
     const facts = new FileFacts(this.parsed, this.path, this.functions);
     const env = { ...options.env, headerDefine: this.doc.uri.startsWith('file:') ? headerResolver(facts, this.path) : undefined };
     const { findings, failures, shared } = analyze(facts, { ...options, env });
     this.analysis = { version: this.doc.version, facts, lines: facts.lines, findings, failures, env, shared, verdicts: !findings.some((f) => f.simulate) };
     return this.analysis;
+  }
+
+  /**
+   * When typing pauses: makes the last speculative parse exact. True when the tree changed (the analysis is
+   * then dropped: the caller analyzes and publishes again).
+   */
+  settle(parser: CParser, parse: { maxMs?: number } = {}): boolean {
+    if (!this.parsed || this.parsed.exact) return false;
+    const before = this.parsed;
+    this.parsed = undefined; // settle() disposes the old tree when it replaces it, even when it throws
+    this.parsed = parser.settle(before, parse);
+    if (this.parsed === before) return false;
+    this.analysis = undefined;
+    return true;
   }
 
   dispose(): void {

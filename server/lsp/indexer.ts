@@ -115,7 +115,7 @@ export interface IndexHooks {
 }
 
 /**
- * Indexes `files` on worker threads (nice 10) with the CLI's plan, reading unchanged files' results from
+ * Indexes `files` on worker threads (nice 19) with the CLI's plan, reading unchanged files' results from
  * `cacheFile` (and writing it back). Never parses on the calling thread.
  */
 export async function buildIndex(
@@ -136,7 +136,7 @@ export async function buildIndex(
     jobs: s.workers || os.availableParallelism(),
     mainThread: false,
     maxWorkerHeapMb: 1024,
-    niceness: 10,
+    niceness: 19,
     onProgress: (done, total, bytes) => hooks.onProgress?.(pass, done, total, bytes),
   });
   try {

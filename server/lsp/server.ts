@@ -373,7 +373,7 @@ export function startServer(connection: Connection = createConnection(ProposedFe
     const a = analysisOf(uri);
     const diagnostics = a ? a.findings.map((f) => toDiagnostic(f, a.lines, uri, docs)) : [failureDiagnostic(`analysis failed: ${failedReason.get(uri) ?? 'unknown error'}`)];
     connection.sendDiagnostics({ uri, version: d.doc.version, diagnostics });
-    if (a && !a.verdicts) scheduleVerdicts(uri);
+    if (a && (!a.verdicts || !d.parsed?.exact)) scheduleVerdicts(uri);
   }
 
   /**
@@ -386,8 +386,18 @@ export function startServer(connection: Connection = createConnection(ProposedFe
     verdictTimers.set(uri, setTimeout(() => {
       verdictTimers.delete(uri);
       const d = open.get(uri);
-      const a = d?.analysis;
-      if (!d || !a || a.verdicts || a.version !== d.doc.version) return;
+      if (!d || !parser) return;
+      // Typing paused: the keystrokes' speculative parse is made exact; if that changed the tree, the findings are
+      // published again from it.
+      try {
+        if (d.settle(parser, { maxMs: maxParseMs })) validate(uri);
+      } catch (e) {
+        d.dispose();
+        connection.console.error(`kport: re-parsing ${uri} failed: ${(e as Error).message}`);
+        return;
+      }
+      const a = d.analysis;
+      if (!a || a.verdicts || a.version !== d.doc.version) return;
       try {
         a.findings = addVerdicts(a.findings, a.shared);
       } catch (e) {
