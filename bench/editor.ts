@@ -7,7 +7,8 @@
  * In each: per file, typing bursts inside a function, a new line with an allocation, a deleted line — each
  * edit timed from didChange to the publishDiagnostics of its version — and a hover on every allocation call.
  * Then: didOpen → first diagnostics for a ~1 MB file made of the tree's own files, `kport check` on the same
- * tree, and the server's peak RSS. p50/p95/p99/max, with the load average.
+ * tree, and the server's peak RSS. p50/p95/p99/max, with the load average. With KPORT_TRACE=1 the server's
+ * own split of each analysis (parse, facts, rules, publish) is printed too.
  *
  *   node --import tsx bench/editor.ts TREE [--files a.c,b.c] [--edits 60] [--hover-files 50] [--no-cli] [--workers N]
  *
@@ -54,6 +55,9 @@ function pct(xs: number[], p: number): number {
 const fmt = (xs: number[]) => (xs.length ? `n=${xs.length} p50 ${pct(xs, 50).toFixed(1)} p95 ${pct(xs, 95).toFixed(1)} p99 ${pct(xs, 99).toFixed(1)} max ${Math.max(...xs).toFixed(1)} ms` : 'n=0');
 const load = () => os.loadavg().map((l) => l.toFixed(2)).join(' ');
 
+/** KPORT_TRACE=1: the server's analysis times by stage, over the run. */
+const serverSplit: Record<string, number[]> = {};
+
 interface Session {
   s: LspSession;
   indexed: Promise<number>;
@@ -67,6 +71,9 @@ async function start(cacheDir: string): Promise<Session> {
   let done = false;
   const indexed = new Promise<number>((resolve) =>
     s.conn.onNotification('window/logMessage', (m: { message: string }) => {
+      // KPORT_TRACE=1: the server's own split of each analysis.
+      const t = /analysis of .*: ([\d.]+) ms \(parse ([\d.]+), facts ([\d.]+), rules ([\d.]+), publish ([\d.]+)\)/.exec(m.message);
+      if (t) ['total', 'parse', 'facts', 'rules', 'publish'].forEach((k, i) => (serverSplit[k] ??= []).push(Number(t[i + 1])));
       if (/^kport: indexed/.test(m.message)) {
         done = true;
         console.log(`  [server] ${m.message}`);
@@ -215,6 +222,8 @@ async function phase(name: string, sess: Session, files: string[]): Promise<Samp
   console.log(`  hovers in ${more.length} more files: ${((performance.now() - t) / 1000).toFixed(1)} s`);
   console.log(`  edit → diagnostics: ${fmt(out.edits)}`);
   console.log(`  hover:              ${fmt(out.hovers)}`);
+  for (const [k, xs] of Object.entries(serverSplit)) console.log(`  server ${k.padEnd(8)} ${fmt(xs)}`);
+  for (const k of Object.keys(serverSplit)) delete serverSplit[k];
   if (out.duringIndex.edits.length || out.duringIndex.hovers.length) {
     console.log(`  of which while the index ran: edits ${fmt(out.duringIndex.edits)}; hovers ${fmt(out.duringIndex.hovers)}`);
   }

@@ -26,7 +26,8 @@ async function main() {
   for (let i = 0; i < Number(n); i++) {
     text = text.slice(0, at) + 'x' + text.slice(at);
     let t = performance.now();
-    parsed = parser.reparse(parsed, text, {});
+    parsed = parser.reparse(parsed, text, { speculative: true });
+    if (parsed.unsettled.window) add('(edits that took the neutralize window)', 0);
     add('reparse', performance.now() - t);
     t = performance.now();
     const facts = new FileFacts(parsed, file, functions);

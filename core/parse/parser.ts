@@ -16,11 +16,14 @@ export interface ParserWasm {
 
 /** Below this size a whole neutralize() costs less than finding a window. */
 const WINDOW_MIN_TEXT = 32 * 1024;
+/** Characters on each side of an edit inside a huge top-level node (a rewrite's reach is a line or a macro call). */
+const WINDOW_MARGIN = 4096;
 
 /**
  * neutralize() of `text` redone around the edit that turned old.text into it: the window spans the old
- * tree's top-level nodes next to the edit (with one more on each side), cut at line starts; undefined
- * when the window would be most of the file (then a whole neutralize is as cheap).
+ * tree's top-level nodes next to the edit (with one more on each side), or WINDOW_MARGIN around the edit
+ * when those are much of the file, cut at line starts; undefined when the window would still be most of
+ * the file (then a whole neutralize is as cheap).
  */
 function neutralizeAround(old: ParsedFile, text: string): string | undefined {
   const a = old.text;
@@ -43,6 +46,12 @@ function neutralizeAround(old: ParsedFile, text: string): string | undefined {
   let to = last < n - 1 ? root.child(last + 1)!.endIndex : a.length;
   from = Math.min(from, start);
   to = Math.max(to, oldEnd);
+  // Inside a top-level node that is much of the file (an ERROR node tree-sitter's recovery made of a
+  // macro-heavy stretch): a fixed margin, as wide as any rewrite reaches in practice.
+  if ((to - from) * 4 > a.length) {
+    from = Math.max(0, start - WINDOW_MARGIN);
+    to = Math.min(a.length, oldEnd + WINDOW_MARGIN);
+  }
   from = a.lastIndexOf('\n', from - 1) + 1;
   const eol = a.indexOf('\n', to);
   to = eol < 0 ? a.length : eol + 1;

@@ -17,6 +17,8 @@ export interface Analysis {
   error?: string;
   /** The simulator's verdicts have been added to the findings' messages. */
   verdicts: boolean;
+  /** Where the analysis's time went (logged when slow, or always with KPORT_TRACE). */
+  timing: { parseMs: number; factsMs: number; rulesMs: number };
 }
 
 export class OpenDocument {
@@ -37,16 +39,31 @@ export class OpenDocument {
   /** Parses (incrementally when a previous tree exists) and runs the rules. */
   analyze(parser: CParser, options: AnalyzeOptions, parse: { maxMs?: number } = {}): Analysis {
     if (this.analysis && this.analysis.version === this.doc.version) return this.analysis;
+    const t0 = performance.now();
     const text = this.doc.getText();
     const old = this.parsed;
     this.parsed = undefined; // reparse() disposes the old tree even when it throws
     // A keystroke's reparse is speculative (a neutralize window, tree-sitter's incremental tree); settle() makes it
     // exact when typing pauses.
     this.parsed = old ? parser.reparse(old, text, { ...parse, speculative: true }) : parser.parse(text, parse);
+    const t1 = performance.now();
     const facts = new FileFacts(this.parsed, this.path, this.functions);
+    void facts.functions; // built here, to time it apart from the rules
+    const t2 = performance.now();
     const env = { ...options.env, headerDefine: this.doc.uri.startsWith('file:') ? headerResolver(facts, this.path) : undefined };
     const { findings, failures, shared } = analyze(facts, { ...options, env });
-    this.analysis = { version: this.doc.version, facts, lines: facts.lines, findings, failures, env, shared, verdicts: !findings.some((f) => f.simulate) };
+    const t3 = performance.now();
+    this.analysis = {
+      version: this.doc.version,
+      facts,
+      lines: facts.lines,
+      findings,
+      failures,
+      env,
+      shared,
+      verdicts: !findings.some((f) => f.simulate),
+      timing: { parseMs: t1 - t0, factsMs: t2 - t1, rulesMs: t3 - t2 },
+    };
     return this.analysis;
   }
 

@@ -30,6 +30,12 @@ export const FIX_ALL_KIND = CodeActionKind.SourceFixAll + '.kport';
 /** workspace/executeCommand: check every indexed file and fill the Problems panel (VS Code: "kport: Check Workspace"). */
 export const CHECK_WORKSPACE_COMMAND = 'kport.checkWorkspace';
 
+/** KPORT_TRACE=1: every analysis's timing goes to the log; otherwise only those slower than SLOW_ANALYSIS_MS. */
+const TRACE = !!process.env.KPORT_TRACE;
+const SLOW_ANALYSIS_MS = 100;
+/** Changes of one document closer together than this are a burst (see schedule). */
+const BURST_MS = 3;
+
 export interface ServerOptions {
   debounceMs?: number;
 }
@@ -37,7 +43,10 @@ export interface ServerOptions {
 export function startServer(connection: Connection = createConnection(ProposedFeatures.all), options: ServerOptions = {}): Connection {
   const documents = new TextDocuments(TextDocument);
   const open = new Map<string, OpenDocument>();
-  const timers = new Map<string, NodeJS.Timeout>();
+  /** Pending analyses: how to cancel each. */
+  const timers = new Map<string, () => void>();
+  /** When each document last changed: changes closer than BURST_MS together are a burst, debounced. */
+  const lastChange = new Map<string, number>();
   const docs = docsDir();
   let parser: CParser | undefined;
   let parserError: string | undefined;
@@ -370,9 +379,19 @@ export function startServer(connection: Connection = createConnection(ProposedFe
       });
       return;
     }
+    const t0 = performance.now();
+    const fresh = !d.analysis || d.analysis.version !== d.doc.version;
     const a = analysisOf(uri);
     const diagnostics = a ? a.findings.map((f) => toDiagnostic(f, a.lines, uri, docs)) : [failureDiagnostic(`analysis failed: ${failedReason.get(uri) ?? 'unknown error'}`)];
     connection.sendDiagnostics({ uri, version: d.doc.version, diagnostics });
+    const ms = performance.now() - t0;
+    if (a && fresh && (TRACE || ms > SLOW_ANALYSIS_MS)) {
+      const t = a.timing;
+      connection.console.log(
+        `kport: ${TRACE ? '' : 'slow '}analysis of ${d.path} v${a.version} (${(size / 1024).toFixed(0)} KiB): ${ms.toFixed(1)} ms ` +
+          `(parse ${t.parseMs.toFixed(1)}, facts ${t.factsMs.toFixed(1)}, rules ${t.rulesMs.toFixed(1)}, publish ${(ms - t.parseMs - t.factsMs - t.rulesMs).toFixed(1)})`,
+      );
+    }
     if (a && (!a.verdicts || !d.parsed?.exact)) scheduleVerdicts(uri);
   }
 
@@ -412,10 +431,27 @@ export function startServer(connection: Connection = createConnection(ProposedFe
     return { range: { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } }, severity: 1, source: 'kport', message: `kport: ${message}` };
   }
 
-  function schedule(uri: string, delay = debounceMs): void {
-    const t = timers.get(uri);
-    if (t) clearTimeout(t);
-    timers.set(uri, setTimeout(() => validate(uri), delay));
+  /**
+   * Analyzes `uri` soon: at once (after the messages already read) for a change that comes alone, as
+   * keystrokes do, and after debounceMs within a burst of changes (a paste, a client replaying edits), so
+   * a burst costs one analysis.
+   */
+  function schedule(uri: string, delay?: number): void {
+    timers.get(uri)?.();
+    let wait = delay;
+    if (wait === undefined) {
+      const now = performance.now();
+      const previous = lastChange.get(uri);
+      lastChange.set(uri, now);
+      wait = previous !== undefined && now - previous < BURST_MS ? debounceMs : 0;
+    }
+    if (wait === 0) {
+      const i = setImmediate(() => validate(uri));
+      timers.set(uri, () => clearImmediate(i));
+    } else {
+      const t = setTimeout(() => validate(uri), wait);
+      timers.set(uri, () => clearTimeout(t));
+    }
   }
 
   documents.onDidOpen((e) => {
@@ -429,9 +465,9 @@ export function startServer(connection: Connection = createConnection(ProposedFe
     schedule(e.document.uri);
   });
   documents.onDidClose((e) => {
-    const t = timers.get(e.document.uri);
-    if (t) clearTimeout(t);
+    timers.get(e.document.uri)?.();
     timers.delete(e.document.uri);
+    lastChange.delete(e.document.uri);
     open.get(e.document.uri)?.dispose();
     open.delete(e.document.uri);
     failedReason.delete(e.document.uri);
