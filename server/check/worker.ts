@@ -2,9 +2,8 @@
  * A worker thread of the CLI pool: loads its own parser, then processes the files it is sent, one at a
  * time, with the job options it was started with or last sent (the pool reuses workers across passes).
  */
-import fs from 'node:fs';
-import os from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
+import { lowerPriority } from '../node/thread-priority';
 import { loadParser } from '../node/wasm';
 import { processFile, type FileHint, type FileReport, type JobOptions } from './process-file';
 
@@ -26,16 +25,6 @@ const start = workerData as WorkerStart;
 let opts = start.job;
 const port = parentPort!;
 if (start.niceness) lowerPriority(start.niceness);
-
-/** Renices this thread alone (Linux gives each thread its own nice value; elsewhere nothing happens). */
-function lowerPriority(niceness: number): void {
-  try {
-    const tid = Number(fs.readlinkSync('/proc/thread-self').split('/').pop());
-    if (tid > 0) os.setPriority(tid, niceness);
-  } catch {
-    /* not Linux, or not allowed: the thread keeps the process's priority */
-  }
-}
 const parser = loadParser();
 const crashOn = process.env.KPORT_TEST_WORKER_CRASH_ON;
 

@@ -2,14 +2,15 @@
  * The workspace index: the tree's cross-file summaries (who calls, registers or stores which
  * context-sensitive function), built off the main thread by the check plan the CLI runs (passes 1 and
  * 1b over worker threads at a lower priority, prefilter and partial parses included), and kept on disk
- * between sessions (ResultCache), so reopening a tree costs a stat per file. The main thread only
- * receives plain summaries.
+ * between sessions (ResultCache), so reopening a tree costs a stat per file. The plan runs on the index
+ * host (index-host.ts), a worker thread of its own: the main thread only receives the focused summaries.
  */
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { runCheckPlan, type FileSummary, type KportConfig, type PassName } from '../../core';
+import { Worker } from 'node:worker_threads';
+import { CancelledError, runCheckPlan, type FileSummary, type KportConfig, type PassName } from '../../core';
 import { expandPaths, globToRegExp } from '../check/files';
 import { WorkerPool } from '../check/pool';
 import type { FileReport } from '../check/process-file';
@@ -175,4 +176,53 @@ export async function buildIndex(
   } finally {
     pool.close();
   }
+}
+
+/** What the main thread asks the index host (plain data: it is the host's workerData). */
+export interface IndexRequest {
+  files: string[];
+  settings: IndexSettings;
+  config: KportConfig | undefined;
+  cacheFile: string | undefined;
+  goal: 'summaries' | 'findings';
+}
+
+export type IndexHostMessage =
+  | { kind: 'progress'; pass: PassName; done: number; total: number; bytes: number }
+  | { kind: 'done'; run: IndexRun }
+  | { kind: 'failed'; error: string };
+
+function hostEntry(): { file: string; execArgv?: string[] } {
+  const bundled = path.join(__dirname, 'index-host.js');
+  if (fs.existsSync(bundled)) return { file: bundled };
+  return { file: path.join(__dirname, 'index-host.ts'), execArgv: ['--import', 'tsx'] };
+}
+
+/**
+ * buildIndex on the index host, a worker thread: the main thread receives progress and the result only.
+ * Aborting terminates the host and its pool. Rejects with CancelledError when aborted.
+ */
+export function runIndexHost(req: IndexRequest, hooks: IndexHooks = {}): Promise<IndexRun> {
+  const entry = hostEntry();
+  return new Promise((resolve, reject) => {
+    if (hooks.signal?.aborted) return reject(new CancelledError());
+    const host = new Worker(entry.file, { workerData: req, execArgv: entry.execArgv });
+    let settled = false;
+    const finish = (f: () => void) => {
+      if (settled) return;
+      settled = true;
+      hooks.signal?.removeEventListener('abort', onAbort);
+      f();
+      void host.terminate();
+    };
+    const onAbort = () => finish(() => reject(new CancelledError()));
+    hooks.signal?.addEventListener('abort', onAbort);
+    host.on('message', (m: IndexHostMessage) => {
+      if (m.kind === 'progress') hooks.onProgress?.(m.pass, m.done, m.total, m.bytes);
+      else if (m.kind === 'done') finish(() => resolve(m.run));
+      else finish(() => reject(new Error(m.error)));
+    });
+    host.on('error', (e) => finish(() => reject(e)));
+    host.on('exit', (code) => finish(() => reject(new Error(`the index host stopped (exit code ${code})`))));
+  });
 }

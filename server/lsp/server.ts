@@ -19,7 +19,7 @@ import {
 } from 'vscode-languageserver/node';
 import { TextDocument } from 'vscode-languageserver-textdocument';
 import { addVerdicts, applyEdits, countSyntaxErrors, hoverAt, mergeConfigs, simulateFunction, SIMULATED_CALLS, parseConfig, preferredEdits, RULE_IDS, WorkspaceIndex, type CParser, type FileSummary, type KportConfig } from '../../core';
-import { buildIndex, cacheFileFor, defaultCacheDir, indexedFiles, indexSettings, type IndexRun, type IndexSettings } from './indexer';
+import { runIndexHost, cacheFileFor, defaultCacheDir, indexedFiles, indexSettings, type IndexRun, type IndexSettings } from './indexer';
 import { SIMULATE_METHOD, toSimulateResult, type SimulateParams } from '../../core';
 import { findConfigFile, loadConfigFile } from '../node/config-file';
 import { docsDir, loadParser } from '../node/wasm';
@@ -182,7 +182,7 @@ export function startServer(connection: Connection = createConnection(ProposedFe
       let last = 0;
       let run: IndexRun;
       try {
-        run = await buildIndex(files, settings, config(), cacheFileFor(root, cacheDir), {
+        run = await runIndexHost({ files, settings, config: config(), cacheFile: cacheFileFor(root, cacheDir), goal: 'summaries' }, {
           signal: abort.signal,
           onProgress: (pass, done, total, bytes) => {
             const now = performance.now();
@@ -234,11 +234,8 @@ export function startServer(connection: Connection = createConnection(ProposedFe
     progress?.token.onCancellationRequested(() => abort.abort());
     let last = 0;
     try {
-      const run = await buildIndex(
-        files,
-        { ...indexing, enabled: true },
-        config(),
-        cacheFileFor(root, cacheDir),
+      const run = await runIndexHost(
+        { files, settings: { ...indexing, enabled: true }, config: config(), cacheFile: cacheFileFor(root, cacheDir), goal: 'findings' },
         {
           signal: abort.signal,
           onProgress: (pass, done, total) => {
@@ -248,7 +245,6 @@ export function startServer(connection: Connection = createConnection(ProposedFe
             progress?.report(total ? Math.round((done / total) * 100) : 0, `${pass}: ${done}/${total} files`);
           },
         },
-        'findings',
       );
       if (abort.signal.aborted) return { cancelled: true };
       const openPaths = new Set([...open.values()].map((d) => d.path));
@@ -264,7 +260,7 @@ export function startServer(connection: Connection = createConnection(ProposedFe
       for (const uri of workspaceProblems) if (!published.has(uri) && !open.has(uri)) connection.sendDiagnostics({ uri, diagnostics: [] });
       workspaceProblems.clear();
       for (const uri of published) workspaceProblems.add(uri);
-      const filesWithFindings = run.reports.filter((r) => r.findings.length).length;
+      const filesWithFindings = run.reports.filter((r) => r.findings.length).length; // the host sends those only
       connection.console.log(`kport: checked ${run.files} files of ${root} in ${run.seconds.toFixed(2)} s: ${findings} findings in ${filesWithFindings} files (${run.passes.join('; ')})`);
       return { files: run.files, findings, filesWithFindings, seconds: run.seconds };
     } catch (e) {
