@@ -10,7 +10,7 @@
  * tree, and the server's peak RSS. p50/p95/p99/max, with the load average. With KPORT_TRACE=1 the server's
  * own split of each analysis (parse, facts, rules, publish) is printed too.
  *
- *   node --import tsx bench/editor.ts TREE [--files a.c,b.c] [--edits 60] [--hover-files 50] [--no-cli] [--workers N]
+ *   node --import tsx bench/editor.ts TREE [--files a.c,b.c] [--edits 60] [--hover-files 50] [--index-alone] [--no-cli] [--workers N]
  *
  * Files default to the tree's files of 70–300 KiB that call an allocator (the first 4 by path, and the
  * two the issue names when present). Hovers also go to every allocation call of --hover-files more files
@@ -26,10 +26,10 @@ import { fileUri, KPORT_BIN, startServer, type LspSession } from '../test/suppor
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
-  options: { files: { type: 'string' }, edits: { type: 'string', default: '60' }, 'hover-files': { type: 'string', default: '50' }, 'no-cli': { type: 'boolean', default: false }, workers: { type: 'string' } },
+  options: { 'index-alone': { type: 'boolean', default: false }, files: { type: 'string' }, edits: { type: 'string', default: '60' }, 'hover-files': { type: 'string', default: '50' }, 'no-cli': { type: 'boolean', default: false }, workers: { type: 'string' } },
 });
 if (positionals.length !== 1) {
-  console.error('usage: node --import tsx bench/editor.ts TREE [--files a.c,b.c] [--edits N] [--hover-files N] [--no-cli] [--workers N]');
+  console.error('usage: node --import tsx bench/editor.ts TREE [--files a.c,b.c] [--edits N] [--hover-files N] [--index-alone] [--no-cli] [--workers N]');
   process.exit(2);
 }
 const TREE = path.resolve(positionals[0]);
@@ -238,6 +238,14 @@ async function main(): Promise<void> {
   console.log(`tree ${TREE}: ${treeFiles.length} C files, ${treeMb.toFixed(1)} MB; ${os.cpus().length} cores, node ${process.version}, load ${load()}`);
   console.log(`files: ${files.map((f) => path.relative(TREE, f)).join(', ')}`);
 
+  if (values['index-alone']) {
+    // The index with no editor activity at all (an empty cache of its own), to set beside `kport check`.
+    const alone = fs.mkdtempSync(path.join(os.tmpdir(), 'kport-bench-cache-'));
+    const z = await start(alone);
+    console.log(`index alone (no requests, empty cache): ready ${((await z.indexed) / 1000).toFixed(2)} s after start (load ${load()})`);
+    await z.s.close();
+    fs.rmSync(alone, { recursive: true, force: true });
+  }
   const a = await start(cacheDir);
   await phase('phase 1: while indexing (empty cache)', a, files);
   const indexMs = await a.indexed;
