@@ -103,6 +103,8 @@ function readText(file: string): string {
 interface Samples {
   edits: number[];
   hovers: number[];
+  /** textDocument/codeLens after each typing burst (VS Code asks when typing pauses). */
+  lenses: number[];
   /** Samples taken while the index was still running. */
   duringIndex: { edits: number[]; hovers: number[] };
 }
@@ -147,6 +149,10 @@ async function exercise(sess: Session, file: string, out: Samples): Promise<void
         // Delete what was typed (as one edit: a selection deleted).
         const start = offsetOfLine(line) + col;
         await change({ start: { line, character: col }, end: { line, character: col + 14 } }, '', (t) => t.slice(0, start) + t.slice(start + 14));
+        // Typing paused: the editor asks for code lenses.
+        const t = performance.now();
+        await s.conn.sendRequest('textDocument/codeLens', { textDocument: { uri } });
+        out.lenses.push(performance.now() - t);
       }
     } else if (kind === 14) {
       const ins = '\tp_bench = kmalloc(64, GFP_KERNEL);\n';
@@ -208,7 +214,7 @@ async function hoverAll(sess: Session, file: string, out: Samples): Promise<void
 }
 
 async function phase(name: string, sess: Session, files: string[]): Promise<Samples> {
-  const out: Samples = { edits: [], hovers: [], duringIndex: { edits: [], hovers: [] } };
+  const out: Samples = { edits: [], hovers: [], lenses: [], duringIndex: { edits: [], hovers: [] } };
   console.log(`${name} (load ${load()})`);
   for (const f of files) {
     const before = out.edits.length + out.hovers.length;
@@ -222,6 +228,7 @@ async function phase(name: string, sess: Session, files: string[]): Promise<Samp
   console.log(`  hovers in ${more.length} more files: ${((performance.now() - t) / 1000).toFixed(1)} s`);
   console.log(`  edit → diagnostics: ${fmt(out.edits)}`);
   console.log(`  hover:              ${fmt(out.hovers)}`);
+  console.log(`  code lens (pause):  ${fmt(out.lenses)}`);
   for (const [k, xs] of Object.entries(serverSplit)) console.log(`  server ${k.padEnd(8)} ${fmt(xs)}`);
   for (const k of Object.keys(serverSplit)) delete serverSplit[k];
   if (out.duringIndex.edits.length || out.duringIndex.hovers.length) {

@@ -35,6 +35,8 @@ const TRACE = !!process.env.KPORT_TRACE;
 const SLOW_ANALYSIS_MS = 100;
 /** Changes of one document closer together than this are a burst (see schedule). */
 const BURST_MS = 3;
+/** A code-lens request simulates functions for this long at most; the others follow when typing pauses. */
+const LENS_BUDGET_MS = 15;
 
 export interface ServerOptions {
   debounceMs?: number;
@@ -54,6 +56,8 @@ export function startServer(connection: Connection = createConnection(ProposedFe
   let fileConfig: KportConfig | undefined;
   let editorConfig: KportConfig | undefined;
   let canPullConfig = false;
+  /** The client re-asks for lenses on workspace/codeLens/refresh (LSP 3.16). */
+  let canRefreshLenses = false;
   let workspaceRoot: string | undefined;
   let workDoneProgress = false;
   const index = new WorkspaceIndex();
@@ -123,6 +127,7 @@ export function startServer(connection: Connection = createConnection(ProposedFe
     if (init.settings) applyEditorSettings(init.settings);
     if (init.indexWorkspace === false) indexing = { ...indexing, enabled: false };
     canPullConfig = !!params.capabilities.workspace?.configuration;
+    canRefreshLenses = !!params.capabilities.workspace?.codeLens?.refreshSupport;
     workDoneProgress = !!params.capabilities.window?.workDoneProgress;
     readWorkspaceConfig(params);
     const root = params.workspaceFolders?.[0]?.uri ?? params.rootUri;
@@ -388,12 +393,13 @@ export function startServer(connection: Connection = createConnection(ProposedFe
           `(parse ${t.parseMs.toFixed(1)}, facts ${t.factsMs.toFixed(1)}, rules ${t.rulesMs.toFixed(1)}, publish ${(ms - t.parseMs - t.factsMs - t.rulesMs).toFixed(1)})`,
       );
     }
-    if (a && (!a.verdicts || !d.parsed?.exact)) scheduleVerdicts(uri);
+    if (a) scheduleVerdicts(uri); // when typing pauses: the exact tree, the verdicts, the simulations
   }
 
   /**
-   * Diagnostics go out at once; the simulator's verdicts (which simulate whole functions) follow
-   * when typing pauses, as a second publish of the same version.
+   * Diagnostics go out at once; when typing pauses (verdictDelayMs) the speculative parse is settled, the
+   * simulator's verdicts follow as a second publish of the same version, and the document's functions are
+   * simulated for hovers and lenses (warmSimulations).
    */
   function scheduleVerdicts(uri: string): void {
     const t = verdictTimers.get(uri);
@@ -412,7 +418,11 @@ export function startServer(connection: Connection = createConnection(ProposedFe
         return;
       }
       const a = d.analysis;
-      if (!a || a.verdicts || a.version !== d.doc.version) return;
+      if (!a || a.version !== d.doc.version) return;
+      if (a.verdicts) {
+        warmSimulations(uri);
+        return;
+      }
       try {
         a.findings = addVerdicts(a.findings, a.shared);
       } catch (e) {
@@ -420,6 +430,7 @@ export function startServer(connection: Connection = createConnection(ProposedFe
       }
       a.verdicts = true;
       connection.sendDiagnostics({ uri, version: a.version, diagnostics: a.findings.map((f) => toDiagnostic(f, a.lines, uri, docs)) });
+      warmSimulations(uri);
     }, verdictDelayMs));
   }
 
@@ -541,20 +552,73 @@ export function startServer(connection: Connection = createConnection(ProposedFe
   });
 
   // A "Simulate" lens above functions whose sequences have a problem in some scenario.
+  /** Functions of an analysis whose sequences the simulator can run (they call an allocator). */
+  function simulatedFunctions(a: Analysis): number[] {
+    return a.facts.functions.flatMap((_, fi) => (a.shared.context.flows[fi].sites.some((s) => SIMULATED_CALLS.has(s.call.name)) ? [fi] : []));
+  }
+
+  /**
+   * Simulates, while typing pauses, each function of the document that calls an allocator, one function a
+   * turn of the event loop (a keystroke waits for one function at most, and a newer version stops it), so
+   * hovers and lenses find them done; then asks the client to fetch lenses again if it was given too few.
+   */
+  const warming = new Map<string, number>();
+  const lensesShort = new Set<string>();
+  function warmSimulations(uri: string): void {
+    const d = open.get(uri);
+    const a = d?.analysis;
+    if (!d || !a || a.version !== d.doc.version || warming.get(uri) === a.version) return;
+    warming.set(uri, a.version);
+    const todo = simulatedFunctions(a);
+    const step = () => {
+      if (open.get(uri) !== d || d.analysis !== a || a.version !== d.doc.version) {
+        warming.delete(uri);
+        return;
+      }
+      const fi = todo.shift();
+      if (fi !== undefined) {
+        try {
+          simulateFunction(a.shared, fi);
+        } catch (e) {
+          connection.console.error(`kport: simulation in ${uri} failed: ${(e as Error).message}`);
+        }
+        setImmediate(step);
+        return;
+      }
+      warming.delete(uri);
+      if (lensesShort.delete(uri) && canRefreshLenses) void connection.sendRequest('workspace/codeLens/refresh').catch(() => undefined);
+    };
+    setImmediate(step);
+  }
+
+  // A "Simulate" lens above functions whose sequences have a problem in some scenario. Simulations not done
+  // yet are run here for LENS_BUDGET_MS at most; the rest come when typing pauses (warmSimulations), with a
+  // lens refresh.
   connection.onCodeLens((params) => {
-    const a = analysisOf(params.textDocument.uri);
+    const uri = params.textDocument.uri;
+    const a = analysisOf(uri);
     if (!a) return [];
     const lenses = [];
-    for (const [fi, fn] of a.facts.functions.entries()) {
-      if (!a.shared.context.flows[fi].sites.some((s) => SIMULATED_CALLS.has(s.call.name))) continue;
+    const t0 = performance.now();
+    let short = false;
+    for (const fi of simulatedFunctions(a)) {
+      const fn = a.facts.functions[fi];
+      if (!a.shared.simulations.has(`${fi}:none`) && performance.now() - t0 > LENS_BUDGET_MS) {
+        short = true;
+        continue;
+      }
       const sim = simulateFunction(a.shared, fi);
       if (!sim.problems.length) continue;
       const range = rangeOf(a.lines, fn.nameSpan);
       const worst = sim.problems[0].split(':')[0];
       lenses.push({
         range,
-        command: { title: `▶ Simulate: ${sim.problems.length} problem${sim.problems.length > 1 ? 's' : ''} (${worst})`, command: 'kport.simulateFunction', arguments: [params.textDocument.uri, range.start] },
+        command: { title: `▶ Simulate: ${sim.problems.length} problem${sim.problems.length > 1 ? 's' : ''} (${worst})`, command: 'kport.simulateFunction', arguments: [uri, range.start] },
       });
+    }
+    if (short) {
+      lensesShort.add(uri);
+      warmSimulations(uri);
     }
     return lenses;
   });

@@ -1,0 +1,41 @@
+/**
+ * Code lenses on a file with many simulated functions: a lens request simulates for a bounded time and the
+ * rest follow when typing pauses, with workspace/codeLens/refresh; in the end every function with a
+ * simulated problem has its lens, as when all are simulated at once.
+ */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import type { CodeLens } from 'vscode-languageserver-protocol';
+import { fileUri, startServer } from '../support/lsp-client';
+
+test('lenses of 300 simulated functions: those not simulated in the request arrive with a refresh', { timeout: 60_000 }, async () => {
+  const fns = Array.from(
+    { length: 300 },
+    (_, i) => `static int f${i}(struct dev *d)\n{\n\tunsigned long flags;\n\tvoid *p;\n\n\tspin_lock_irqsave(&d->lock, flags);\n\tp = kmalloc(${32 + i}, GFP_KERNEL);\n\tspin_unlock_irqrestore(&d->lock, flags);\n\tif (!p)\n\t\treturn -ENOMEM;\n\td->p = p;\n\treturn 0;\n}\n`,
+  );
+  const text = `#include <linux/slab.h>\n#include <linux/spinlock.h>\n\nstruct dev { spinlock_t lock; void *p; };\n\n${fns.join('\n')}`;
+  const s = await startServer({ capabilities: { workspace: { codeLens: { refreshSupport: true } }, textDocument: { publishDiagnostics: {} } } });
+  let refreshes = 0;
+  let refreshed: () => void = () => undefined;
+  s.conn.onRequest('workspace/codeLens/refresh', () => {
+    refreshes++;
+    refreshed();
+    return null;
+  });
+  try {
+    const uri = fileUri('/tmp/kport-lens-test.c');
+    const diags = await s.open(uri, text);
+    assert.equal(diags.length, 300);
+    const wait = new Promise<void>((r) => (refreshed = r));
+    const first = (await s.conn.sendRequest('textDocument/codeLens', { textDocument: { uri } })) as CodeLens[];
+    let lenses = first;
+    if (first.length < 300) {
+      await wait;
+      lenses = (await s.conn.sendRequest('textDocument/codeLens', { textDocument: { uri } })) as CodeLens[];
+    }
+    assert.equal(lenses.length, 300, `${first.length} lenses in the first answer, ${refreshes} refresh(es)`);
+    assert.ok(lenses.every((l) => /^▶ Simulate: \d+ problems? \(/.test(l.command!.title)));
+  } finally {
+    await s.close();
+  }
+});
