@@ -6,9 +6,6 @@ import { RULES } from './rules';
 import { lineOfOffset } from './text/lines';
 import { simulatedVerdict } from './simulation/for-rules';
 import type { AnalysisEnv, Finding, Rule } from './rules/types';
-import { FileFacts as Facts } from './facts/file-facts';
-import { parseForRules } from './facts/partial-parse';
-import type { CParser, ParsedFile } from './parse/parser';
 
 export interface AnalyzeOptions {
   config?: KportConfig;
@@ -84,34 +81,4 @@ export function analyze(facts: FileFacts, opts: AnalyzeOptions = {}): { findings
     : findings;
   kept.sort((a, b) => a.span.start - b.span.start || a.rule.localeCompare(b.rule));
   return { findings: opts.simulate === false ? kept : addVerdicts(kept, shared), failures, shared };
-}
-
-/**
- * analyze() on a partial parse (parseForRules: the functions a finding can come from), for a tool that
- * reads whole trees. When a finding gets a simulated verdict, the functions its function calls are
- * parsed too (the simulator inlines them) and the file is analyzed again: a few files of a tree.
- * The findings are those of analyze() on the whole file. The caller disposes `parsed`.
- */
-export function analyzeInPart(
-  parser: CParser,
-  text: string,
-  path: string,
-  tests: { seed: (itemText: string) => boolean; wholeFile?: (text: string) => boolean },
-  opts: AnalyzeOptions,
-  envFor: (facts: Facts) => AnalysisEnv = () => ({}),
-): { parsed: ParsedFile; deferred: [number, number][]; facts: Facts; findings: Finding[]; failures: RuleFailure[]; shared: SharedAnalyses } {
-  let part = parseForRules(parser, text, tests.seed, tests.wholeFile);
-  let facts = new Facts(part.parsed, path);
-  let result = analyze(facts, { ...opts, env: envFor(facts), simulate: false });
-  if (opts.simulate !== false) {
-    const simulated = [...new Set(result.findings.flatMap((f) => (f.simulate ? [facts.functions[f.simulate.fnIndex].span.start] : [])))];
-    const again = simulated.length && part.withCallees ? part.withCallees(simulated) : null;
-    if (again) {
-      part.parsed.dispose();
-      part = again;
-      facts = new Facts(part.parsed, path);
-      result = analyze(facts, { ...opts, env: envFor(facts) });
-    } else result = { ...result, findings: addVerdicts(result.findings, result.shared) };
-  }
-  return { parsed: part.parsed, deferred: part.deferred, facts, ...result };
 }

@@ -4,7 +4,6 @@
  * nothing, never drop one that holds something. This is Coccinelle's idea (a semantic patch's
  * required tokens are grepped for first), applied to kport's rules and to its cross-file pass.
  */
-import type { Rule } from './rules/types';
 import { escapeRegExp } from './text/regexp';
 
 
@@ -18,7 +17,7 @@ const WORD_CHAR = /[A-Za-z0-9_]/;
  * character (the rules' token scan uses \b), and after a letter that ends a token tree-sitter reads
  * apart (`0x1fkmalloc`, `#definekmalloc`). Other triggers (`malloc.h`) count anywhere.
  */
-export function triggerTest(rules: readonly Pick<Rule, 'triggers'>[]): (text: string) => boolean {
+export function triggerTest(rules: readonly { triggers: readonly string[] }[]): (text: string) => boolean {
   const words = [...new Set(rules.flatMap((r) => r.triggers))].sort((a, b) => b.length - a.length || (a < b ? -1 : 1));
   if (words.length === 0) return () => false;
   const names = words.filter((w) => NAME.test(w)).map(escapeRegExp);

@@ -5,7 +5,7 @@
  */
 import type { FileFacts } from '../facts/file-facts';
 import { allCalls, exprIdentifiers, statementsOf, valueIdentifiersOf, type Expr, type FunctionFacts } from '../facts/ir';
-import type { Related } from '../rules/types';
+import type { Related } from '../text/related';
 import { findEntryPoints, type EntryPoint } from './entry-points';
 import { FunctionFlow, isAtomic, type CallSite, type FlowState } from './flow';
 import { describeKind } from './locks';

@@ -2,14 +2,17 @@
 import type { FileFacts } from '../facts/file-facts';
 import type { CallEvent, FunctionFacts } from '../facts/ir';
 import { evaluateMask, type MaskResult } from '../gfp/mask';
-import type { AnalysisEnv } from '../rules/types';
+import type { AnalysisEnv } from './env';
 import { FileContext } from './atomic-context';
 
 export class SharedAnalyses {
   private masks = new Map<number, MaskResult>();
   private fileContext: FileContext | undefined;
-  /** Simulations by function, filled by simulation/run.ts (one document version lives as long as this object). */
-  readonly simulations = new Map<string, import('../simulation/run').FunctionSimulation>();
+  /**
+   * Analyses of higher layers memoized for this version of the file (the simulations of simulation/run.ts),
+   * by a key their owner chooses: one document version lives as long as this object.
+   */
+  private memos = new Map<string, unknown>();
 
   constructor(
     readonly facts: FileFacts,
@@ -31,5 +34,18 @@ export class SharedAnalyses {
     const r = evaluateMask(arg, { facts: this.facts, fn, at: call.span.start, headerDefine: this.env.headerDefine });
     this.masks.set(arg.span.start, r);
     return r;
+  }
+
+  /** `compute()` once per key for this analysis. */
+  memo<T>(key: string, compute: () => T): T {
+    if (this.memos.has(key)) return this.memos.get(key) as T;
+    const v = compute();
+    this.memos.set(key, v);
+    return v;
+  }
+
+  /** Whether `key` was computed for this analysis. */
+  hasMemo(key: string): boolean {
+    return this.memos.has(key);
   }
 }

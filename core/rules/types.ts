@@ -1,30 +1,18 @@
 import type { FileFacts } from '../facts/file-facts';
-import type { HeaderDefine } from '../gfp/mask';
+import type { AnalysisEnv } from '../context/env';
+import type { SharedAnalyses } from '../context/shared';
 import type { Span } from '../text/span';
-import type { WorkspaceIndex } from '../context/workspace';
+import type { Related, TextEdit } from '../text/related';
+
+export type { AnalysisEnv, Related, TextEdit };
 
 export type Severity = 'error' | 'warning' | 'info' | 'hint';
-
-export interface TextEdit {
-  start: number;
-  end: number;
-  newText: string;
-}
 
 export interface Fix {
   title: string;
   edits: TextEdit[];
   /** The one fix an editor applies on "fix all" and `kport fix`. */
   preferred?: boolean;
-}
-
-export interface Related {
-  message: string;
-  span: Span;
-  /** Another file of the workspace; absent for this file. */
-  file?: string;
-  /** 1-based line for related locations in files we hold no text for. */
-  line?: number;
 }
 
 export interface Finding {
@@ -39,18 +27,11 @@ export interface Finding {
   simulate?: { fnIndex: number; span: Span };
 }
 
-/** What the adapter knows beyond this file: other files' facts and local headers. */
-export interface AnalysisEnv {
-  headerDefine?: (name: string) => HeaderDefine | undefined;
-  /** Other files' summaries (call graph, handler registrations); absent = this file alone. */
-  workspace?: WorkspaceIndex;
-}
-
 export interface RuleContext {
   facts: FileFacts;
   env: AnalysisEnv;
   /** Shared per-file analyses (atomic context, masks) computed once and reused by every rule. */
-  shared: import('../context/shared').SharedAnalyses;
+  shared: SharedAnalyses;
 }
 
 export interface RuleMeta {
@@ -62,7 +43,7 @@ export interface RuleMeta {
   /**
    * Strings at least one of which a file's text contains whenever this rule can report in it (the
    * names it matches calls, tokens or includes by). The CLI does not parse a file that contains none
-   * of the enabled rules' triggers, as Coccinelle's token prefilter does; test/core/triggers.test.ts
+   * of the enabled rules' triggers, as Coccinelle's token prefilter does; test/core/relevance.test.ts
    * checks the rule finds nothing once they are gone.
    */
   triggers: readonly string[];
@@ -76,7 +57,7 @@ export interface RuleMeta {
   /**
    * Whether it reads tokens anywhere in a file that holds its triggers, not only in the functions that
    * hold them (gfp-buffer weighs the whole file's types): such a file is never parsed in part
-   * (core/facts/partial-parse.ts).
+   * (core/scale/partial-parse.ts).
    */
   readsWholeFile?: boolean;
 }

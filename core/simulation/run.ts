@@ -47,10 +47,18 @@ function simulateCached(ops: SimPath['ops'], setup: SimPath['ops'], context: Ext
   return r;
 }
 
+const memoKey = (fnIndex: number, snapshots: 'all' | 'none') => `simulation:${fnIndex}:${snapshots}`;
+
+/** Whether function `fnIndex` was simulated already for this analysis (a lens request spends no time on it). */
+export function isSimulated(shared: SharedAnalyses, fnIndex: number): boolean {
+  return shared.hasMemo(memoKey(fnIndex, 'none'));
+}
+
 export function simulateFunction(shared: SharedAnalyses, fnIndex: number, snapshots: 'all' | 'none' = 'none'): FunctionSimulation {
-  const key = `${fnIndex}:${snapshots}`;
-  const cached = shared.simulations.get(key);
-  if (cached) return cached;
+  return shared.memo(memoKey(fnIndex, snapshots), () => simulateAnew(shared, fnIndex, snapshots));
+}
+
+function simulateAnew(shared: SharedAnalyses, fnIndex: number, snapshots: 'all' | 'none'): FunctionSimulation {
   const extracted = new SequenceExtractor(shared.facts, shared, shared.context).extract(fnIndex);
   const paths: PathSimulation[] = extracted.paths.map((p) => ({ ...p, results: simulateCached(p.ops, extracted.setup, extracted.initialContext, snapshots) }));
   const problems: string[] = [];
@@ -63,9 +71,7 @@ export function simulateFunction(shared: SharedAnalyses, fnIndex: number, snapsh
       }
     }
   }
-  const sim: FunctionSimulation = { ...extracted, paths, problems };
-  shared.simulations.set(key, sim);
-  return sim;
+  return { ...extracted, paths, problems };
 }
 
 export function describeStep(step: StepResult): string {

@@ -18,7 +18,7 @@ import {
   type InitializeParams,
 } from 'vscode-languageserver/node';
 import { TextDocument } from 'vscode-languageserver-textdocument';
-import { addVerdicts, applyEdits, countSyntaxErrors, hoverAt, mergeConfigs, simulateFunction, SIMULATED_CALLS, parseConfig, preferredEdits, RULE_IDS, WorkspaceIndex, type CParser, type FileSummary, type KportConfig } from '../../core';
+import { isSimulated, addVerdicts, applyEdits, countSyntaxErrors, hoverAt, mergeConfigs, simulateFunction, SIMULATED_CALLS, parseConfig, preferredEdits, RULE_IDS, WorkspaceIndex, type CParser, type FileSummary, type KportConfig } from '../../core';
 import { runIndexHost, cacheFileFor, defaultCacheDir, indexedFiles, indexSettings, type IndexRun, type IndexSettings } from './indexer';
 import { SIMULATE_METHOD, toSimulateResult, type SimulateParams } from '../../core';
 import { findConfigFile, loadConfigFile } from '../node/config-file';
@@ -603,7 +603,7 @@ export function startServer(connection: Connection = createConnection(ProposedFe
     let short = false;
     for (const fi of simulatedFunctions(a)) {
       const fn = a.facts.functions[fi];
-      if (!a.shared.simulations.has(`${fi}:none`) && performance.now() - t0 > LENS_BUDGET_MS) {
+      if (!isSimulated(a.shared, fi) && performance.now() - t0 > LENS_BUDGET_MS) {
         short = true;
         continue;
       }

@@ -11,7 +11,11 @@ import { topLevelItems, type TopLevelItem } from '../parse/top-level-items';
 import { forEachMention, mentionPositions } from '../relevance';
 import { mayRunAtomic } from '../context/atomic-sources';
 import { MAX_INLINE_DEPTH } from '../simulation/extract';
-import { C_KEYWORDS } from './syntax';
+import { C_KEYWORDS } from '../facts/syntax';
+import { FileFacts as Facts } from '../facts/file-facts';
+import { addVerdicts, analyze, type AnalyzeOptions, type RuleFailure } from '../analyze';
+import type { SharedAnalyses } from '../context/shared';
+import type { AnalysisEnv, Finding } from '../rules/types';
 
 /** Words followed by `(` in a function's head that are not its name: C keywords and GNU C operators. */
 const NOT_NAMES = new Set([...C_KEYWORDS, '__attribute__', '__typeof__', 'typeof', 'defined', 'asm', '__asm__']);
@@ -169,4 +173,34 @@ export function parseForSummary(parser: CParser, text: string, names: readonly s
   if (mayRunAtomic(text))
     chooseNamers(text, items, chosen, seeds, (i) => (items[i].kind === 'function' ? definitionNameCandidates(parsedText, items[i]) : []), declarationOrFunction);
   return parser.parseItems(text, parsedText, items.filter((_, i) => chosen[i]));
+}
+
+/**
+ * analyze() on a partial parse (parseForRules: the functions a finding can come from), for a tool that
+ * reads whole trees. When a finding gets a simulated verdict, the functions its function calls are
+ * parsed too (the simulator inlines them) and the file is analyzed again: a few files of a tree.
+ * The findings are those of analyze() on the whole file. The caller disposes `parsed`.
+ */
+export function analyzeInPart(
+  parser: CParser,
+  text: string,
+  path: string,
+  tests: { seed: (itemText: string) => boolean; wholeFile?: (text: string) => boolean },
+  opts: AnalyzeOptions,
+  envFor: (facts: Facts) => AnalysisEnv = () => ({}),
+): { parsed: ParsedFile; deferred: [number, number][]; facts: Facts; findings: Finding[]; failures: RuleFailure[]; shared: SharedAnalyses } {
+  let part = parseForRules(parser, text, tests.seed, tests.wholeFile);
+  let facts = new Facts(part.parsed, path);
+  let result = analyze(facts, { ...opts, env: envFor(facts), simulate: false });
+  if (opts.simulate !== false) {
+    const simulated = [...new Set(result.findings.flatMap((f) => (f.simulate ? [facts.functions[f.simulate.fnIndex].span.start] : [])))];
+    const again = simulated.length && part.withCallees ? part.withCallees(simulated) : null;
+    if (again) {
+      part.parsed.dispose();
+      part = again;
+      facts = new Facts(part.parsed, path);
+      result = analyze(facts, { ...opts, env: envFor(facts) });
+    } else result = { ...result, findings: addVerdicts(result.findings, result.shared) };
+  }
+  return { parsed: part.parsed, deferred: part.deferred, facts, ...result };
 }

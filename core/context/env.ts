@@ -1,0 +1,10 @@
+/** What the adapter knows beyond one file, handed to an analysis. */
+import type { HeaderDefine } from '../gfp/mask';
+import type { WorkspaceIndex } from './workspace';
+
+/** What the adapter knows beyond this file: other files' facts and local headers. */
+export interface AnalysisEnv {
+  headerDefine?: (name: string) => HeaderDefine | undefined;
+  /** Other files' summaries (call graph, handler registrations); absent = this file alone. */
+  workspace?: WorkspaceIndex;
+}
