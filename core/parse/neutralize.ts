@@ -36,6 +36,12 @@ const GNU_FIXES = {
   labelAtBlockEnd: /:(?:\s|\/\*(?:[^*]|\*(?!\/))*\*\/)*\}/g,
   /** `unsigned int :5;` an unnamed bit-field: `:` becomes `_`, a field named `_5`. */
   unnamedBitfield: /\b(?:int|char|short|long|unsigned|signed|u8|u16|u32|u64|__u8|__u16|__u32|__u64)[ \t]+(:)[ \t]*\d+[ \t]*;/g,
+  /**
+   * `DBG_DUMP(mf)` alone on its line without `;` (a statement macro), or `static DEF_SCSI_QCMD(f)` at top
+   * level: tree-sitter's error recovery would run the rest of the function, or the next function, into
+   * one ERROR. The call is blanked, its `)` becomes `;` (an empty statement, valid wherever a statement is).
+   */
+  statementMacro: /^([ \t]*)((?:static[ \t]+)?[A-Z][A-Z0-9_]{2,})[ \t]*\(/gm,
   /** `list_entry(p, struct foo, member)`: a type as a macro argument; `struct` is blanked, `foo` stays. */
   typeArgument: /,([ \t]*)(struct|union|enum)([ \t]+\w+[ \t]*)(?=[,)])/g,
 };
@@ -124,10 +130,57 @@ function gnuFixes(source: string, reps: Replacement[]): void {
     const colon = m.index! + m[0].indexOf(':');
     reps.push({ start: colon, end: colon + 1, text: '_' });
   }
+  for (const m of source.matchAll(GNU_FIXES.statementMacro)) {
+    const start = m.index! + m[1].length;
+    const close = matchParen(source, m.index! + m[0].length - 1);
+    if (close < 0 || !aloneOnItsLines(source, m.index!, close)) continue;
+    reps.push({ start, end: close, text: source.slice(start, close - 1).replace(/[^\r\n]/g, ' ') + ';' });
+  }
   for (const m of source.matchAll(GNU_FIXES.typeArgument)) {
     const kw = m.index! + 1 + m[1].length;
     reps.push({ start: kw, end: kw + m[2].length });
   }
+}
+
+/** Skips blanks and comments from `i` in direction `dir` (1 or -1); the index of the first other character. */
+function skipBlank(text: string, i: number, dir: 1 | -1): number {
+  for (;;) {
+    while (i >= 0 && i < text.length && /\s/.test(text[i])) i += dir;
+    if (dir === 1 && text.startsWith('/*', i)) {
+      const e = text.indexOf('*/', i + 2);
+      if (e < 0) return text.length;
+      i = e + 2;
+    } else if (dir === 1 && text.startsWith('//', i)) {
+      const e = text.indexOf('\n', i);
+      i = e < 0 ? text.length : e;
+    } else if (dir === -1 && i > 0 && text[i] === '/' && text[i - 1] === '*') {
+      const s = text.lastIndexOf('/*', i - 2);
+      if (s < 0) return i;
+      i = s - 1;
+    } else return i;
+  }
+}
+
+/**
+ * Whether a macro call from `lineStart` to `close` is a statement on lines of its own that lacks its `;`:
+ * nothing but a comment after it on its last line, a statement or block boundary before it, and no
+ * operator, separator or block after it (which would make it part of an expression, an initializer or a
+ * definition).
+ */
+function aloneOnItsLines(text: string, lineStart: number, close: number): boolean {
+  let j = close;
+  while (j < text.length && (text[j] === ' ' || text[j] === '\t')) j++;
+  if (text.startsWith('/*', j)) {
+    const e = text.indexOf('*/', j + 2);
+    if (e < 0 || text.slice(j, e).includes('\n')) return false;
+    j = e + 2;
+    while (j < text.length && (text[j] === ' ' || text[j] === '\t')) j++;
+  } else if (text.startsWith('//', j)) return true;
+  if (j < text.length && text[j] !== '\n' && text[j] !== '\r') return false;
+  const next = skipBlank(text, j, 1);
+  if (next < text.length && '{;,)+-*/%&|^=<>?.[:'.includes(text[next])) return false;
+  const prev = skipBlank(text, lineStart - 1, -1);
+  return prev < 0 || ';{}):'.includes(text[prev]);
 }
 
 /** Deeper bracket nesting than any real driver has; beyond it tree-sitter's wasm stack can overflow. */

@@ -14,7 +14,21 @@ const CASES: [string, string][] = [
   ['label at block end', 'int f(int a) { if (a) goto out; a++; out:\n}\n'],
   ['unnamed bit-field', 'struct r { unsigned int a:3; unsigned int :5; };\n'],
   ['type as macro argument', 'void f(struct list_head *l) { struct foo *x = list_entry(l, struct foo, list); }\n'],
+  ['statement macro without its ;', 'int f(int *mf)\n{\n\tDBG_DUMP_FRAME(mf)\n\tif (mf == 0)\n\t\treturn 1;\n\tif (*mf)\n\t\tTRACE_IT(("x=%d",\n\t\t\t*mf))\n\telse\n\t\t*mf = 2;\n\treturn 0;\n}\nstatic DEF_SCSI_QCMD(queuecommand)\nint g(void) { return 1; }\n'],
 ];
+
+test('neutralize: a macro call is left alone where it is part of an expression, an initializer or a definition', () => {
+  for (const src of [
+    'int f(void)\n{\n\tint x = 1 +\n\t\tFOO(2)\n\t\t+ 3;\n\treturn x;\n}\n',
+    'static int t[] = {\n\tITEM(1),\n\tITEM(2)\n};\n',
+    'int f(void)\n{\n\treturn g(1,\n\t\tFOO(2)\n\t);\n}\n',
+    '#define X(a) \\\n\tFOO(a)\n',
+    'int f(void);\nFOO(f)\n{\n}\n',
+    'int f(void)\n{\n\tFOO(1); BAR(2)\n}\n',
+  ]) {
+    assert.ok(!/FOO\(|ITEM\(|BAR\(/.test(src) || neutralize(src).text.match(/FOO\(|ITEM\(|BAR\(/g)?.length === src.match(/FOO\(|ITEM\(|BAR\(/g)?.length, `kept in:\n${src}`);
+  }
+});
 
 for (const [name, src] of CASES) {
   test(`neutralize: ${name}`, async () => {
