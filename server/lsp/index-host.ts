@@ -6,12 +6,23 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { lowerPriority } from '../node/thread-priority';
-import { buildIndex, type IndexRequest, type IndexHostMessage } from './indexer';
+import { buildIndex, type IndexHostHold, type IndexHostMessage, type IndexRequest } from './indexer';
 
 const port = parentPort!;
 const req = workerData as IndexRequest;
 lowerPriority(19);
-buildIndex(req.files, req.settings, req.config, req.cacheFile, { onProgress: (pass, done, total, bytes) => port.postMessage({ kind: 'progress', pass, done, total, bytes } satisfies IndexHostMessage) }, req.goal).then(
+let hold: (ms: number) => void = () => undefined;
+port.on('message', (m: IndexHostHold) => {
+  if (m.kind === 'hold') hold(m.ms);
+});
+buildIndex(
+  req.files,
+  req.settings,
+  req.config,
+  req.cacheFile,
+  { onProgress: (pass, done, total, bytes) => port.postMessage({ kind: 'progress', pass, done, total, bytes } satisfies IndexHostMessage), holder: (h) => (hold = h) },
+  req.goal,
+).then(
   (run) => {
     // A workspace check hands back findings only where there are some; an index, no reports at all.
     const reports = req.goal === 'findings' ? run.reports.filter((r) => r.findings.length || r.error) : [];

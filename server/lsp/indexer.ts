@@ -110,6 +110,8 @@ export interface IndexRun {
 }
 
 export interface IndexHooks {
+  /** Receives a function that holds the index's workers for some milliseconds (the editor is busy). */
+  holder?: (hold: (ms: number) => void) => void;
   /** Progress: the pass, files done of total, bytes read so far, seconds since the pass began. */
   onProgress?: (pass: PassName, done: number, total: number, bytes: number) => void;
   signal?: AbortSignal;
@@ -140,6 +142,7 @@ export async function buildIndex(
     niceness: 19,
     onProgress: (done, total, bytes) => hooks.onProgress?.(pass, done, total, bytes),
   });
+  hooks.holder?.((ms) => pool.hold(ms));
   try {
     const exec = new CachingExecutor(pool, cache);
     const result = await runCheckPlan(files, exec, {
@@ -187,6 +190,12 @@ export interface IndexRequest {
   goal: 'summaries' | 'findings';
 }
 
+/** From the main thread to the index host: hold the workers (the user is typing or hovering). */
+export interface IndexHostHold {
+  kind: 'hold';
+  ms: number;
+}
+
 export type IndexHostMessage =
   | { kind: 'progress'; pass: PassName; done: number; total: number; bytes: number }
   | { kind: 'done'; run: IndexRun }
@@ -207,6 +216,7 @@ export function runIndexHost(req: IndexRequest, hooks: IndexHooks = {}): Promise
   return new Promise((resolve, reject) => {
     if (hooks.signal?.aborted) return reject(new CancelledError());
     const host = new Worker(entry.file, { workerData: req, execArgv: entry.execArgv });
+    hooks.holder?.((ms) => host.postMessage({ kind: 'hold', ms } satisfies IndexHostHold));
     let settled = false;
     const finish = (f: () => void) => {
       if (settled) return;

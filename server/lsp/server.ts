@@ -37,6 +37,8 @@ const SLOW_ANALYSIS_MS = 100;
 const BURST_MS = 3;
 /** A code-lens request simulates functions for this long at most; the others follow when typing pauses. */
 const LENS_BUDGET_MS = 15;
+/** How long a keystroke or a hover holds the index's workers (files in flight finish). */
+const INDEX_HOLD_MS = 300;
 
 export interface ServerOptions {
   debounceMs?: number;
@@ -67,6 +69,16 @@ export function startServer(connection: Connection = createConnection(ProposedFe
   let indexAbort: AbortController | undefined;
   let indexRunning: Promise<void> | undefined;
   let indexChanges: NodeJS.Timeout | undefined;
+  /** Holds the running index's workers for a while (undefined: no index is running). */
+  let holdIndex: ((ms: number) => void) | undefined;
+  let lastHold = 0;
+  /** The user is typing or pointing: the index gives no worker a new file for INDEX_HOLD_MS. */
+  function userActive(): void {
+    const now = performance.now();
+    if (!holdIndex || now - lastHold < 50) return;
+    lastHold = now;
+    holdIndex(INDEX_HOLD_MS);
+  }
   const summaryTimers = new Map<string, NodeJS.Timeout>();
   /** The last summary each open document put in the index: only a change re-checks the others. */
   const summaries = new Map<string, FileSummary>();
@@ -189,6 +201,7 @@ export function startServer(connection: Connection = createConnection(ProposedFe
       try {
         run = await runIndexHost({ files, settings, config: config(), cacheFile: cacheFileFor(root, cacheDir), goal: 'summaries' }, {
           signal: abort.signal,
+          holder: (hold) => (holdIndex = hold),
           onProgress: (pass, done, total, bytes) => {
             const now = performance.now();
             if (now - last < 250 && done < total) return;
@@ -202,6 +215,7 @@ export function startServer(connection: Connection = createConnection(ProposedFe
         return;
       } finally {
         progress?.done();
+        holdIndex = undefined;
       }
       if (abort.signal.aborted) return;
       const openPaths = new Set([...open.values()].map((d) => d.path));
@@ -466,6 +480,7 @@ export function startServer(connection: Connection = createConnection(ProposedFe
     schedule(e.document.uri, 0);
   });
   documents.onDidChangeContent((e) => {
+    userActive();
     const d = open.get(e.document.uri);
     if (d) d.doc = e.document;
     else open.set(e.document.uri, new OpenDocument(e.document));
@@ -504,6 +519,7 @@ export function startServer(connection: Connection = createConnection(ProposedFe
   }
 
   connection.onCodeAction((params) => {
+    userActive();
     const a = analysisOf(params.textDocument.uri);
     if (!a) return [];
     const uri = params.textDocument.uri;
@@ -534,6 +550,7 @@ export function startServer(connection: Connection = createConnection(ProposedFe
   });
 
   connection.onHover((params) => {
+    userActive();
     const a = analysisOf(params.textDocument.uri);
     if (!a) return null;
     const h = hoverAt(a.facts, a.lines.offsetAt(params.position), a.env, a.shared);
