@@ -8,7 +8,7 @@
  * edit timed from didChange to the publishDiagnostics of its version — and a hover on every allocation call.
  * Then: didOpen → first diagnostics for a ~1 MB file made of the tree's own files, `kport check` on the same
  * tree, and the server's peak RSS. p50/p95/p99/max, with the load average. With KPORT_TRACE=1 the server's
- * own split of each analysis (parse, facts, rules, publish) is printed too.
+ * own split of each edit's analysis (parse, facts, rules, publish) is printed too.
  *
  *   node --import tsx bench/editor.ts TREE [--files a.c,b.c] [--edits 60] [--hover-files 50] [--index-alone] [--no-cli] [--workers N]
  *
@@ -72,8 +72,9 @@ async function start(cacheDir: string): Promise<Session> {
   const indexed = new Promise<number>((resolve) =>
     s.conn.onNotification('window/logMessage', (m: { message: string }) => {
       // KPORT_TRACE=1: the server's own split of each analysis.
-      const t = /analysis of .*: ([\d.]+) ms \(parse ([\d.]+), facts ([\d.]+), rules ([\d.]+), publish ([\d.]+)\)/.exec(m.message);
-      if (t) ['total', 'parse', 'facts', 'rules', 'publish'].forEach((k, i) => (serverSplit[k] ??= []).push(Number(t[i + 1])));
+      // (Edits only: version 1 is a file's opening, a whole parse.)
+      const t = /analysis of .* v(\d+) \(.*\): ([\d.]+) ms \(parse ([\d.]+), facts ([\d.]+), rules ([\d.]+), publish ([\d.]+)\)/.exec(m.message);
+      if (t && Number(t[1]) > 1) ['total', 'parse', 'facts', 'rules', 'publish'].forEach((k, i) => (serverSplit[k] ??= []).push(Number(t[i + 2])));
       if (/^kport: indexed/.test(m.message)) {
         done = true;
         console.log(`  [server] ${m.message}`);

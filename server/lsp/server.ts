@@ -39,6 +39,8 @@ const BURST_MS = 3;
 const LENS_BUDGET_MS = 15;
 /** How long a keystroke or a hover holds the index's workers (files in flight finish). */
 const INDEX_HOLD_MS = 300;
+/** Simulations run ahead of hovers only after this long without a keystroke, hover or code action. */
+const WARM_IDLE_MS = 150;
 
 export interface ServerOptions {
   debounceMs?: number;
@@ -73,8 +75,10 @@ export function startServer(connection: Connection = createConnection(ProposedFe
   let holdIndex: ((ms: number) => void) | undefined;
   let lastHold = 0;
   /** The user is typing or pointing: the index gives no worker a new file for INDEX_HOLD_MS. */
+  let lastActivity = 0;
   function userActive(): void {
     const now = performance.now();
+    lastActivity = now;
     if (!holdIndex || now - lastHold < 50) return;
     lastHold = now;
     holdIndex(INDEX_HOLD_MS);
@@ -590,6 +594,12 @@ export function startServer(connection: Connection = createConnection(ProposedFe
     const step = () => {
       if (open.get(uri) !== d || d.analysis !== a || a.version !== d.doc.version) {
         warming.delete(uri);
+        return;
+      }
+      // Only while the user is idle: a simulation is one function's worth of work, a keystroke must not wait for it.
+      const busy = lastActivity + WARM_IDLE_MS - performance.now();
+      if (busy > 0) {
+        setTimeout(step, busy);
         return;
       }
       const fi = todo.shift();
