@@ -84,15 +84,20 @@ export async function writeUserSettings(file: string, extra: Record<string, unkn
   fs.writeFileSync(file, JSON.stringify({ ...BASE_SETTINGS, ...extra }, null, 2));
 }
 
-export async function start(tools: Tools, vsix: string, opts: { files: string[] }): Promise<Session> {
+export async function start(
+  tools: Tools,
+  vsix: string,
+  opts: { files: string[]; /** More user settings. */ settings?: Record<string, unknown>; /** Adds files to the workspace folder. */ populate?: (workspace: string) => void },
+): Promise<Session> {
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'kport-e2e-'));
   const workspace = path.join(tmp, 'examples');
   fs.mkdirSync(workspace);
   for (const f of opts.files) fs.copyFileSync(path.join(ROOT, 'examples', f), path.join(workspace, f));
+  opts.populate?.(workspace);
   const userData = path.join(tmp, 'user-data');
   const extensions = path.join(tmp, 'extensions');
   const userSettings = path.join(userData, 'User', 'settings.json');
-  await writeUserSettings(userSettings);
+  await writeUserSettings(userSettings, opts.settings);
   fs.mkdirSync(ARTIFACTS, { recursive: true });
 
   const cs = (args: string[]) => [tools.codeServerEntry, '--user-data-dir', userData, '--extensions-dir', extensions, ...args];

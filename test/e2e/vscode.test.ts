@@ -270,7 +270,7 @@ async function wordPoint(page: Page, n: number, word: string): Promise<{ x: numb
  * Hovers the first occurrence of `word` on line `n` and returns the hover's text once shown. Retried: code lenses
  * and other late decorations may shift the lines between locating the word and the hover delay.
  */
-async function hoverWord(page: Page, n: number, word: string): Promise<string> {
+async function hoverWord(page: Page, n: number, word: string, shows: (text: string) => boolean = (t) => t.includes(word)): Promise<string> {
   const hover = page.locator('.monaco-hover:not(.hidden) .monaco-hover-content, .monaco-resizable-hover .monaco-hover-content').first();
   let last: unknown;
   for (let attempt = 0; attempt < 4; attempt++) {
@@ -282,13 +282,34 @@ async function hoverWord(page: Page, n: number, word: string): Promise<string> {
     await page.mouse.move(point.x, point.y, { steps: 2 });
     try {
       await hover.waitFor({ state: 'visible', timeout: 5_000 });
-      const text = await until('hover content', () => hover.innerText(), (t) => t.includes(word), 5_000);
+      const text = await until('hover content', () => hover.innerText(), shows, 5_000);
       return text;
     } catch (e) {
       last = e;
     }
   }
   throw last;
+}
+
+/** What ships is what is tested: the .vsix packed from the dist/ that `npm test` just built (once per run). */
+let packed: string | undefined;
+function packVsix(): string {
+  if (packed) return packed;
+  const vsix = path.join(ROOT, 'test', 'artifacts', `kport-e2e.vsix`);
+  fs.mkdirSync(path.dirname(vsix), { recursive: true });
+  const pack = spawnSync(process.execPath, [path.join(ROOT, 'scripts', 'package.mjs'), '--no-build', '--out', vsix], { cwd: ROOT, encoding: 'utf8' });
+  assert.equal(pack.status, 0, `npm run package failed:\n${pack.stdout}\n${pack.stderr}`);
+  return (packed = vsix);
+}
+
+/** Opens `file` like a user: Quick Open. */
+async function quickOpen(page: Page, file: string): Promise<void> {
+  await page.keyboard.press('Control+P');
+  await page.waitForSelector('.quick-input-widget input', { state: 'visible' });
+  await page.keyboard.type(file);
+  await page.locator('.quick-input-list .monaco-list-row', { hasText: file }).first().waitFor();
+  await page.keyboard.press('Enter');
+  await page.waitForSelector(`.tab[aria-label*="${file}"]`);
 }
 
 const SUITE = 'kport in a real VS Code (code-server + Chromium)';
@@ -302,12 +323,7 @@ else describe(SUITE, { timeout: 10 * 60_000 }, () => {
     requireTools('vscode', gate);
     fs.rmSync(ARTIFACTS, { recursive: true, force: true });
     const tools = ensureTools();
-    // What ships is what is tested: pack the .vsix from the dist/ that `npm test` just built.
-    const vsix = path.join(ROOT, 'test', 'artifacts', `kport-e2e.vsix`);
-    fs.mkdirSync(path.dirname(vsix), { recursive: true });
-    const pack = spawnSync(process.execPath, [path.join(ROOT, 'scripts', 'package.mjs'), '--no-build', '--out', vsix], { cwd: ROOT, encoding: 'utf8' });
-    assert.equal(pack.status, 0, `npm run package failed:\n${pack.stdout}\n${pack.stderr}`);
-    s = await start(tools, vsix, { files: [FILE, ...(fs.existsSync(path.join(ROOT, 'examples', IRQ_FILE)) ? [IRQ_FILE] : [])] });
+    s = await start(tools, packVsix(), { files: [FILE, ...(fs.existsSync(path.join(ROOT, 'examples', IRQ_FILE)) ? [IRQ_FILE] : [])] });
     s.page.setDefaultTimeout(20_000);
     // Open the driver like a user: Quick Open.
     await s.page.keyboard.press('Control+P');
@@ -527,3 +543,56 @@ else describe(SUITE, { timeout: 10 * 60_000 }, () => {
     assert.match(text, /pressure|exhausted/i, `chart view text: ${text.slice(0, 500)}`);
   });
 });
+
+/** A generated 2.4-style driver file: a helper that allocates, a caller under a lock, and filler functions. */
+function generatedDriver(i: number, n: number): string {
+  // Filler functions that allocate, so that the index parses them too.
+  const filler = Array.from({ length: 10 }, (_, k) => `static int fill_${k}(int *v, int m)\n{\n\tint j, s = 0;\n\tint *w = kmalloc(m, GFP_ATOMIC);\n\n\tfor (j = 0; w && j < m; j++)\n\t\ts += v[j] * ${k + 1};\n\tkfree(w);\n\treturn s;\n}\n`).join('\n');
+  return (
+    `#include <linux/slab.h>\n#include <linux/spinlock.h>\n\nstatic spinlock_t lock_${i};\n\nvoid *gen_helper_${i}(int m)\n{\n\treturn kmalloc(m, GFP_KERNEL);\n}\n\n` +
+    `int gen_user_${i}(void)\n{\n\tvoid *p;\n\n\tspin_lock(&lock_${i});\n\tp = gen_helper_${(i + 1) % n}(16);\n\tspin_unlock(&lock_${i});\n\treturn p != 0;\n}\n\n${filler}`
+  );
+}
+
+if (gate.skip) test('kport in a real VS Code with a 15,000-file folder', { skip: gate.skip }, () => undefined);
+else
+  describe('kport in a real VS Code with a 15,000-file folder', { timeout: 10 * 60_000 }, () => {
+    let s: Session;
+    const GENERATED = 15_000;
+    before(async () => {
+      requireTools('vscode', gate);
+      s = await start(ensureTools(), packVsix(), {
+        files: [FILE],
+        // One index worker: the index of the folder takes long enough to be seen running.
+        settings: { 'kport.index.workers': 1 },
+        populate: (ws) => {
+          fs.mkdirSync(path.join(ws, 'gen'));
+          for (let i = 0; i < GENERATED; i++) fs.writeFileSync(path.join(ws, 'gen', `gen_${i}.c`), generatedDriver(i, GENERATED));
+        },
+      });
+      s.page.setDefaultTimeout(20_000);
+    });
+    after(async () => {
+      if (s) await s.close();
+    });
+
+    test('squiggles and a hover come while the folder is still indexing, and the index then finishes', async () => {
+      const statusBar = () => s.page.locator('.part.statusbar').innerText().catch(() => '');
+      await quickOpen(s.page, FILE);
+      const sq = await until('kport squiggles', () => squiggles(s.page), (v) => kportErrorsAt(v).length >= 4, 60_000);
+      assert.ok(kportErrorsAt(sq).includes('7:<linux/malloc.h>'), `squiggles: ${kportErrorsAt(sq).join(', ')}`);
+      // The squiggles may come before the index has even shown its progress: wait for it, then look again.
+      const indexing = await until('the index progress in the status bar', statusBar, (t) => /kport: indexing/.test(t), 60_000);
+      const still = kportErrorsAt(await squiggles(s.page));
+      await s.shot('big-folder-squiggles-while-indexing');
+      assert.ok(still.includes('7:<linux/malloc.h>'), `squiggles while indexing (${indexing.replace(/\s+/g, ' ')}): ${still.join(', ')}`);
+      const hover = await hoverWord(s.page, 29, 'kmalloc', (t) => /context here/.test(t));
+      const whenHovered = await statusBar();
+      await s.shot('big-folder-hover-while-indexing');
+      assert.match(hover, /context here/);
+      assert.match(whenHovered, /kport: indexing/, `the index was still running when the hover came (status bar: ${whenHovered})`);
+      await s.page.keyboard.press('Escape');
+      await until('the index to finish', statusBar, (t) => !/kport: indexing/.test(t), 5 * 60_000);
+      await s.shot('big-folder-indexed');
+    });
+  });
