@@ -1,4 +1,5 @@
 /** Applying fixes to text: non-overlapping edits only, applied back to front. */
+import { countSyntaxErrors, type CParser, type ParseOptions } from './parse/parser';
 import type { Finding, Fix, TextEdit } from './rules/types';
 
 export function applyEdits(text: string, edits: readonly TextEdit[]): string {
@@ -38,3 +39,48 @@ export function preferredEdits(findings: readonly Finding[]): { edits: TextEdit[
   }
   return { edits, applied };
 }
+
+/**
+ * Whether `text` with `edits` applied parses with no more ERROR and MISSING nodes than `before` (the
+ * original's count). A parse that fails (over `options.maxMs`) counts as worse. On text with syntax errors
+ * tree-sitter's recovery is not monotone: a harmless insertion can add an ERROR elsewhere, so the editor
+ * offers, and the CLI writes, only fixes that pass this.
+ */
+export function parsesNoWorse(parser: CParser, text: string, edits: readonly TextEdit[], before: number, options: ParseOptions = {}): boolean {
+  try {
+    const after = parser.parse(applyEdits(text, edits), options);
+    try {
+      return countSyntaxErrors(after.root) <= before;
+    } finally {
+      after.dispose();
+    }
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * All preferred fixes at once; if that adds ERROR nodes, each fix alone on top of those already
+ * kept (greedy), so one bad fix does not block the others.
+ */
+export function safeFix(parser: CParser, text: string, findings: readonly Finding[], before: number): { newText: string; applied: number; skipped?: string } {
+  const { edits, applied } = preferredEdits(findings);
+  if (!edits.length) return { newText: text, applied: 0 };
+  if (parsesNoWorse(parser, text, edits, before)) return { newText: applyEdits(text, edits), applied: applied.length };
+  const kept: TextEdit[] = [];
+  let count = 0;
+  for (const f of applied) {
+    const fix = f.fixes.find((x) => x.preferred)!;
+    if (parsesNoWorse(parser, text, [...kept, ...fix.edits], before)) {
+      kept.push(...fix.edits);
+      count++;
+    }
+  }
+  const skippedN = applied.length - count;
+  return {
+    newText: count ? applyEdits(text, kept) : text,
+    applied: count,
+    skipped: `${skippedN} fix${skippedN === 1 ? '' : 'es'} not applied: the result would not parse as cleanly as the original`,
+  };
+}
+

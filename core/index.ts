@@ -3,7 +3,7 @@ export { CParser, ParsedFile, countSyntaxErrors, type ParserWasm } from './parse
 export { neutralize } from './parse/neutralize';
 export { FileFacts, FunctionCache } from './facts/file-facts';
 export { analyze, addVerdicts, suppressions, enabledRules, type AnalyzeOptions, type RuleFailure } from './analyze';
-export { applyEdits, preferredEdits } from './fix';
+export { applyEdits, preferredEdits, parsesNoWorse, safeFix } from './fix';
 export { hoverAt, describeMask, SIMULATED_CALLS, type HoverResult } from './hover';
 export { SIMULATE_METHOD, toSimulateResult, type SimulateParams, type SimulateResult } from './simulation/protocol';
 export { renderSimulationHtml } from './simulation/view';

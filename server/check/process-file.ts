@@ -16,7 +16,7 @@ import {
   mentionTest,
   mergeSummaries,
   parseForSummary,
-  preferredEdits,
+  safeFix,
   triggerTest,
   WorkspaceIndex,
   type CParser,
@@ -213,15 +213,6 @@ function analyzeText(
   }
 }
 
-function syntaxErrorsOf(parser: CParser, text: string): number {
-  const parsed = parser.parse(text);
-  try {
-    return countSyntaxErrors(parsed.root);
-  } finally {
-    parsed.dispose();
-  }
-}
-
 export function processFile(parser: CParser, file: string, opts: JobOptions, hint?: FileHint): FileReport {
   let bytes: Buffer;
   try {
@@ -276,33 +267,6 @@ export function processFile(parser: CParser, file: string, opts: JobOptions, hin
   out.findings = report(remaining, new LineIndex(finalText));
   if (warnings.length) out.warning = warnings.join('; ');
   return out;
-}
-
-/**
- * All preferred fixes at once; if that adds ERROR nodes, each fix alone on top of those already
- * kept (greedy), so one bad fix does not block the others.
- */
-export function safeFix(parser: CParser, text: string, findings: readonly Finding[], before: number): { newText: string; applied: number; skipped?: string } {
-  const { edits, applied } = preferredEdits(findings);
-  if (!edits.length) return { newText: text, applied: 0 };
-  const all = applyEdits(text, edits);
-  if (syntaxErrorsOf(parser, all) <= before) return { newText: all, applied: applied.length };
-  const kept: TextEdit[] = [];
-  let count = 0;
-  for (const f of applied) {
-    const fix = f.fixes.find((x) => x.preferred)!;
-    const candidate = applyEdits(text, [...kept, ...fix.edits]);
-    if (syntaxErrorsOf(parser, candidate) <= before) {
-      kept.push(...fix.edits);
-      count++;
-    }
-  }
-  const skippedN = applied.length - count;
-  return {
-    newText: count ? applyEdits(text, kept) : text,
-    applied: count,
-    skipped: `${skippedN} fix${skippedN === 1 ? '' : 'es'} not applied: the result would not parse as cleanly as the original`,
-  };
 }
 
 /**

@@ -18,7 +18,7 @@ import {
   type InitializeParams,
 } from 'vscode-languageserver/node';
 import { TextDocument } from 'vscode-languageserver-textdocument';
-import { isSimulated, addVerdicts, applyEdits, countSyntaxErrors, hoverAt, mergeConfigs, simulateFunction, SIMULATED_CALLS, parseConfig, preferredEdits, RULE_IDS, WorkspaceIndex, type CParser, type FileSummary, type KportConfig } from '../../core';
+import { isSimulated, addVerdicts, parsesNoWorse, countSyntaxErrors, hoverAt, mergeConfigs, simulateFunction, SIMULATED_CALLS, parseConfig, preferredEdits, RULE_IDS, WorkspaceIndex, type CParser, type FileSummary, type KportConfig } from '../../core';
 import { runIndexHost, cacheFileFor, defaultCacheDir, indexedFiles, indexSettings, type IndexRun, type IndexSettings } from './indexer';
 import { SIMULATE_METHOD, toSimulateResult, type SimulateParams } from '../../core';
 import { findConfigFile, loadConfigFile } from '../node/config-file';
@@ -501,25 +501,15 @@ export function startServer(connection: Connection = createConnection(ProposedFe
     connection.sendDiagnostics({ uri: e.document.uri, diagnostics: [] });
   });
 
-  // On text with syntax errors tree-sitter's recovery is not monotone: a harmless insertion can add an
-  // ERROR elsewhere. There a fix is offered only if its result parses no worse (as the CLI writes only
-  // such fixes); on clean text the rules' fixes are held to that by the tests and the fuzzer.
+  // Fixes on text that already has syntax errors are offered only if their result parses no worse (core's
+  // parsesNoWorse, as the CLI writes); on clean text the rules' fixes are held to that by the tests and the fuzzer.
   const errorCounts = new WeakMap<Analysis, number>();
-  function parsesNoWorse(a: Analysis, edits: readonly { start: number; end: number; newText: string }[]): boolean {
+  function fixParsesNoWorse(a: Analysis, edits: readonly { start: number; end: number; newText: string }[]): boolean {
     const root = a.facts.file.root;
     if (!root.hasError || !parser || !edits.length) return true;
     let before = errorCounts.get(a);
     if (before === undefined) errorCounts.set(a, (before = countSyntaxErrors(root)));
-    try {
-      const after = parser.parse(applyEdits(a.facts.text, edits), { maxMs: maxParseMs });
-      try {
-        return countSyntaxErrors(after.root) <= before;
-      } finally {
-        after.dispose();
-      }
-    } catch {
-      return false;
-    }
+    return parsesNoWorse(parser, a.facts.text, edits, before, { maxMs: maxParseMs });
   }
 
   connection.onCodeAction((params) => {
@@ -537,18 +527,18 @@ export function startServer(connection: Connection = createConnection(ProposedFe
       const fixAllOffered = new Set<string>();
       for (const f of a.findings) {
         if (f.span.end < start || f.span.start > end) continue;
-        const safe = f.fixes.filter((x) => parsesNoWorse(a, x.edits));
+        const safe = f.fixes.filter((x) => fixParsesNoWorse(a, x.edits));
         actions.push(...quickFixes(safe.length === f.fixes.length ? f : { ...f, fixes: safe }, toDiagnostic(f, a.lines, uri, docs), a.lines, uri));
         if (fixAllOffered.has(f.rule)) continue;
         fixAllOffered.add(f.rule);
         const same = preferredEdits(a.findings.filter((x) => x.rule === f.rule));
-        if (same.applied.length > 1 && parsesNoWorse(a, same.edits))
+        if (same.applied.length > 1 && fixParsesNoWorse(a, same.edits))
           actions.push({ title: `Fix all ${f.rule} problems in this file (${same.applied.length})`, kind: CodeActionKind.QuickFix, edit: { changes: { [uri]: toEdits(a.lines, same.edits) } } });
       }
     }
     if (wantsFixAll) {
       const { edits, applied } = preferredEdits(a.findings);
-      if (applied.length && parsesNoWorse(a, edits)) actions.push({ title: `kport: fix all ${applied.length} porting problems`, kind: FIX_ALL_KIND, edit: { changes: { [uri]: toEdits(a.lines, edits) } } });
+      if (applied.length && fixParsesNoWorse(a, edits)) actions.push({ title: `kport: fix all ${applied.length} porting problems`, kind: FIX_ALL_KIND, edit: { changes: { [uri]: toEdits(a.lines, edits) } } });
     }
     return actions;
   });

@@ -6,7 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
 import { type Finding } from '../../core';
-import { safeFix } from '../../server/check/process-file';
+import { safeFix } from '../../core';
 import { unifiedDiff } from '../../server/check/diff';
 import { getParser } from '../support/core';
 import { KPORT_BIN, ROOT } from '../support/lsp-client';
