@@ -163,11 +163,15 @@ async function exercise(sess: Session, file: string, out: Samples): Promise<void
       await change({ start: { line, character: 0 }, end: { line: line + 1, character: 0 } }, '', (t) => t.slice(0, off) + t.slice(end));
     }
   }
-  // A hover on every allocation call of the current text.
-  const cur = text;
+  await hoverCalls(sess, uri, text, out);
+  await s.conn.sendNotification('textDocument/didClose', { textDocument: { uri } });
+}
+
+/** A hover on every allocation call of `text` (the open document `uri`). */
+async function hoverCalls(sess: Session, uri: string, text: string, out: Samples): Promise<void> {
   const lineStarts = [0];
-  for (let i = 0; i < cur.length; i++) if (cur.charCodeAt(i) === 10) lineStarts.push(i + 1);
-  for (const m of cur.matchAll(new RegExp(ALLOC.source, 'g'))) {
+  for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) === 10) lineStarts.push(i + 1);
+  for (const m of text.matchAll(new RegExp(ALLOC.source, 'g'))) {
     const off = m.index! + 1;
     let lo = 0;
     let hi = lineStarts.length - 1;
@@ -177,10 +181,11 @@ async function exercise(sess: Session, file: string, out: Samples): Promise<void
       else hi = mid - 1;
     }
     const t = performance.now();
-    await s.conn.sendRequest('textDocument/hover', { textDocument: { uri }, position: { line: lo, character: off - lineStarts[lo] } });
-    record(performance.now() - t, 'hovers');
+    await sess.s.conn.sendRequest('textDocument/hover', { textDocument: { uri }, position: { line: lo, character: off - lineStarts[lo] } });
+    const ms = performance.now() - t;
+    out.hovers.push(ms);
+    if (!sess.indexDone()) out.duringIndex.hovers.push(ms);
   }
-  await s.conn.sendNotification('textDocument/didClose', { textDocument: { uri } });
 }
 
 /** Every k-th file of the tree that calls an allocator, `n` in all (hovers only). */
@@ -195,22 +200,7 @@ async function hoverAll(sess: Session, file: string, out: Samples): Promise<void
   const uri = fileUri(file);
   const text = readText(file);
   await sess.s.open(uri, text);
-  const lineStarts = [0];
-  for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) === 10) lineStarts.push(i + 1);
-  for (const m of text.matchAll(new RegExp(ALLOC.source, 'g'))) {
-    const off = m.index! + 1;
-    let lo = 0;
-    let hi = lineStarts.length - 1;
-    while (lo < hi) {
-      const mid = (lo + hi + 1) >> 1;
-      if (lineStarts[mid] <= off) lo = mid;
-      else hi = mid - 1;
-    }
-    const t = performance.now();
-    await sess.s.conn.sendRequest('textDocument/hover', { textDocument: { uri }, position: { line: lo, character: off - lineStarts[lo] } });
-    out.hovers.push(performance.now() - t);
-    if (!sess.indexDone()) out.duringIndex.hovers.push(performance.now() - t);
-  }
+  await hoverCalls(sess, uri, text, out);
   await sess.s.conn.sendNotification('textDocument/didClose', { textDocument: { uri } });
 }
 

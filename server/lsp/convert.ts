@@ -36,24 +36,26 @@ function docLink(docsDir: string, rule: string): string {
   return href;
 }
 
-export function toDiagnostic(f: Finding, lines: LineIndex, uri: string, docsDir: string): Diagnostic {
+/** The parts of a diagnostic that do not depend on where its positions come from. */
+function diagnosticOf(f: { rule: string; severity: Finding['severity']; message: string; tags: readonly string[] }, range: Diagnostic['range'], related: Diagnostic['relatedInformation'], docsDir: string): Diagnostic {
   return {
-    range: rangeOf(lines, f.span),
+    range,
     severity: SEVERITY[f.severity],
     code: f.rule,
     codeDescription: { href: docLink(docsDir, f.rule) },
     source: 'kport',
     message: f.message,
     tags: f.tags.includes('deprecated') ? [DiagnosticTag.Deprecated] : undefined,
-    relatedInformation: f.related.length
-      ? f.related.map((r) => ({
-          location: r.file
-            ? { uri: pathToFileURL(r.file).href, range: { start: { line: (r.line ?? 1) - 1, character: 0 }, end: { line: (r.line ?? 1) - 1, character: 0 } } }
-            : { uri, range: rangeOf(lines, r.span) },
-          message: r.message,
-        }))
-      : undefined,
+    relatedInformation: related?.length ? related : undefined,
   };
+}
+
+/** The start of a 1-based line of another file (we hold no text for it). */
+const lineStart = (line = 1) => ({ start: { line: line - 1, character: 0 }, end: { line: line - 1, character: 0 } });
+
+export function toDiagnostic(f: Finding, lines: LineIndex, uri: string, docsDir: string): Diagnostic {
+  const related = f.related.map((r) => ({ location: r.file ? { uri: pathToFileURL(r.file).href, range: lineStart(r.line) } : { uri, range: rangeOf(lines, r.span) }, message: r.message }));
+  return diagnosticOf(f, rangeOf(lines, f.span), related, docsDir);
 }
 
 export function toEdits(lines: LineIndex, edits: { start: number; end: number; newText: string }[]): TextEdit[] {
@@ -73,19 +75,9 @@ export function quickFixes(f: Finding, diagnostic: Diagnostic, lines: LineIndex,
 /** A finding of a closed file (from a workspace check: 1-based lines and UTF-16 columns) as a diagnostic. */
 export function reportToDiagnostic(f: ReportFinding, uri: string, docsDir: string): Diagnostic {
   const pos = (p: { line: number; column: number }) => ({ line: p.line - 1, character: p.column - 1 });
-  return {
-    range: { start: pos(f.start), end: pos(f.end) },
-    severity: SEVERITY[f.severity],
-    code: f.rule,
-    codeDescription: { href: docLink(docsDir, f.rule) },
-    source: 'kport',
-    message: f.message,
-    tags: f.tags.includes('deprecated') ? [DiagnosticTag.Deprecated] : undefined,
-    relatedInformation: f.related.length
-      ? f.related.map((r) => {
-          const at = r.region ? { start: pos(r.region.start), end: pos(r.region.end) } : { start: { line: (r.line ?? 1) - 1, character: 0 }, end: { line: (r.line ?? 1) - 1, character: 0 } };
-          return { location: { uri: r.file ? pathToFileURL(r.file).href : uri, range: at }, message: r.message };
-        })
-      : undefined,
-  };
+  const related = f.related.map((r) => ({
+    location: { uri: r.file ? pathToFileURL(r.file).href : uri, range: r.region ? { start: pos(r.region.start), end: pos(r.region.end) } : lineStart(r.line) },
+    message: r.message,
+  }));
+  return diagnosticOf(f, { start: pos(f.start), end: pos(f.end) }, related, docsDir);
 }
