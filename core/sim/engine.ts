@@ -90,6 +90,8 @@ export class Engine {
   quiet = 0;
   /** Zone index of the last page __alloc_pages returned. */
   lastZone = -1;
+  /** Why the last __alloc_pages that never returns loops (its step's message). */
+  neverWhy = '';
   /** mempool waiters woken during the current step (simulate.ts amends their step results). */
   woken: Array<{ step: number; handle: Handle; result: 'ok' | 'never' }> = [];
 

@@ -124,8 +124,12 @@ function warn(e: Engine, g: GfpInfo, order: number): void {
 const QUIET_AFTER = 3;
 
 /**
- * __alloc_pages(gfp, order): returns the pfn (zone in e.lastZone), NULL_PAGE, or NEVER.
- * Order must already be validated (0..10).
+ * __alloc_pages(gfp, order) as 2.6.11 runs it (mm/page_alloc.c): returns the pfn (zone in e.lastZone),
+ * NULL_PAGE, or NEVER (e.neverWhy says why it loops). Order must already be validated (0..10).
+ *
+ * After direct reclaim makes no progress, a mask with __GFP_FS and without __GFP_NORETRY calls
+ * out_of_memory() and goes back to `restart` whatever the OOM killer did; otherwise `do_retry` (order <= 3,
+ * __GFP_REPEAT at any order, __GFP_NOFAIL; never with __GFP_NORETRY) goes back to `rebalance`.
  */
 export function allocPages(e: Engine, g: GfpInfo, order: number): number {
   const wait = g.canSleep;
@@ -135,8 +139,15 @@ export function allocPages(e: Engine, g: GfpInfo, order: number): number {
   const canTryHarder = !wait;
   const savedQuiet = e.quiet;
   let rounds = 0;
+  const never = (why: string): number => {
+    e.quiet = savedQuiet;
+    e.neverWhy = why;
+    if (e.verbose) e.tr('alloc_pages.never-returns', why);
+    return NEVER;
+  };
   try {
-    for (let restart = 0; restart < 10000; restart++) {
+    // restart:
+    for (;;) {
       let p = tryZones(e, g, order, 0, false, false, 'alloc_pages.step1-low-watermark');
       if (p >= 0) return p;
       if (e.verbose) e.tr('alloc_pages.step2-wake-kswapd', 'wakeup_kswapd() on each zone of the zonelist (background reclaim; no effect on this call)');
@@ -147,8 +158,9 @@ export function allocPages(e: Engine, g: GfpInfo, order: number): number {
         warn(e, g, order);
         return NULL_PAGE;
       }
-      let restarted = false;
-      for (;;) {
+      // rebalance:
+      let restart = false;
+      while (!restart) {
         rounds++;
         if (rounds > QUIET_AFTER) e.quiet = 1;
         e.sleep('__alloc_pages direct reclaim');
@@ -160,12 +172,14 @@ export function allocPages(e: Engine, g: GfpInfo, order: number): number {
         } else if (g.canFS && !g.noretry) {
           p = tryZones(e, g, order, 2, canTryHarder, g.usesReserves, 'alloc_pages.step5-high-watermark');
           if (p >= 0) return p;
-          const killed = outOfMemory(e);
-          if (killed > 0) {
-            if (e.verbose) e.tr('alloc_pages.step5-oom-restart', 'the OOM killer freed memory: goto restart');
-            restarted = true;
-            break;
-          }
+          if (outOfMemory(e) === 0)
+            return never(
+              `out_of_memory() then goto restart, whatever it freed (2.6.11): in scenario "${e.scenario.name}" no task's death frees memory, ` +
+                'so the kernel keeps killing tasks and the call never returns (or the kernel panics when nothing is left to kill)',
+            );
+          if (e.verbose) e.tr('alloc_pages.step5-oom-restart', 'the OOM killer ran: goto restart');
+          restart = true;
+          continue;
         }
         const retry = !g.noretry && (order <= 3 || g.repeat || g.nofail);
         if (!retry) {
@@ -176,26 +190,14 @@ export function allocPages(e: Engine, g: GfpInfo, order: number): number {
           warn(e, g, order);
           return NULL_PAGE;
         }
-        if (freed === 0) {
-          // Reclaim and the OOM killer are exhausted in this scenario: nothing will ever change.
-          e.quiet = savedQuiet;
-          if (g.nofail || order <= 3) {
-            if (e.verbose) {
-              e.tr('alloc_pages.never-returns', `${g.nofail ? '__GFP_NOFAIL' : `order ${order} <= 3`}: __alloc_pages retries forever, ` +
-                `but in scenario "${e.scenario.name}" reclaim frees nothing${g.canFS && !g.noretry ? ' and the OOM killer frees nothing' : ''}: the call never returns`);
-            }
-            return NEVER;
-          }
-          if (e.verbose) e.tr('alloc_pages.step6-repeat-gives-up', `__GFP_REPEAT at order ${order} > 3: a retry pass freed nothing, so it fails ("might fail", gfp.h)`);
-          warn(e, g, order);
-          return NULL_PAGE;
-        }
+        const why = g.nofail ? '__GFP_NOFAIL' : g.repeat ? '__GFP_REPEAT' : `order ${order} <= 3`;
+        if (freed === 0)
+          // Without __GFP_FS no OOM kill can come: reclaim is exhausted in this scenario and nothing will change.
+          return never(`${why}: __alloc_pages retries forever (do_retry: goto rebalance), but in scenario "${e.scenario.name}" reclaim frees nothing: the call never returns`);
         e.sleep('blk_congestion_wait');
-        if (e.verbose) e.tr('alloc_pages.step6-retry', `${g.nofail ? '__GFP_NOFAIL' : g.repeat ? '__GFP_REPEAT' : `order ${order} <= 3`}: blk_congestion_wait(), goto rebalance`);
+        if (e.verbose) e.tr('alloc_pages.step6-retry', `${why}: blk_congestion_wait(), goto rebalance`);
       }
-      if (!restarted) break;
     }
-    return NEVER;
   } finally {
     if (e.quiet !== savedQuiet) {
       e.quiet = savedQuiet;

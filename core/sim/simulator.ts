@@ -208,7 +208,7 @@ export class Simulator {
       h.t = 'never';
       return {
         kind: 'never-returns', code: 'alloc-loop',
-        message: `${what} never returns: __alloc_pages keeps retrying (order <= 3 or __GFP_NOFAIL) but in scenario "${e.scenario.name}" neither reclaim nor the OOM killer frees memory`,
+        message: `${what} never returns: ${e.neverWhy}`,
       };
     }
     if (code === SLAB_BUG) { h.t = 'null'; return { kind: 'bug', code: 'slab-highmem', message: `${what}: BUG() in cache_grow: __GFP_HIGHMEM is not allowed for slab allocations` }; }

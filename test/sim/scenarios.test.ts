@@ -46,23 +46,36 @@ test('__GFP_NOFAIL never returns NULL (any scenario, order, sleeping mask)', () 
   }
 });
 
-test('__GFP_REPEAT acts as __GFP_NOFAIL for order <= 3 and fails for order 5 under exhaustion', () => {
-  for (let order = 0; order <= 3; order++) {
-    const rep = simulate([{ op: 'alloc_pages', gfp: 'GFP_KERNEL|__GFP_REPEAT', order, ref: 'p' }], { scenario: 'exhausted' });
-    const nof = simulate([{ op: 'alloc_pages', gfp: 'GFP_KERNEL|__GFP_NOFAIL', order, ref: 'p' }], { scenario: 'exhausted' });
-    assert.equal(rep.steps[0].outcome.kind, 'never-returns');
-    assert.equal(nof.steps[0].outcome.kind, 'never-returns');
+test('2.6.11 do_retry: __GFP_REPEAT and __GFP_NOFAIL retry forever at any order, order <= 3 alone does too, __GFP_NORETRY fails (mm/page_alloc.c __alloc_pages)', () => {
+  // Without __GFP_FS no OOM kill can come: do_retry alone decides (GFP_NOFS).
+  for (const order of [0, 3, 5, 9]) {
+    for (const flag of ['__GFP_REPEAT', '__GFP_NOFAIL']) {
+      const r = simulate([{ op: 'alloc_pages', gfp: `GFP_NOFS|${flag}`, order, ref: 'p' }], { scenario: 'exhausted' });
+      assert.equal(r.steps[0].outcome.kind, 'never-returns', `${flag} order ${order}`);
+      assert.ok(rules(r.steps[0]).includes('alloc_pages.never-returns'));
+      assert.ok(!rules(r.steps[0]).includes('alloc_pages.step6-fail'), 'never gives up (no "repeat gives up" in 2.6.11)');
+    }
   }
-  const r5 = simulate([{ op: 'alloc_pages', gfp: 'GFP_KERNEL|__GFP_REPEAT', order: 5, ref: 'p' }], { scenario: 'exhausted' });
-  assert.equal(r5.steps[0].outcome.kind, 'null');
-  assert.equal(r5.steps[0].slept, true);
-  assert.ok(rules(r5.steps[0]).includes('alloc_pages.step6-repeat-gives-up'));
-  assert.ok(rules(r5.steps[0]).includes('oom.nothing-to-free'));
-  const plain5 = simulate([{ op: 'alloc_pages', gfp: 'GFP_KERNEL', order: 5, ref: 'p' }], { scenario: 'exhausted' });
-  assert.equal(plain5.steps[0].outcome.kind, 'null');
-  assert.ok(rules(plain5.steps[0]).includes('alloc_pages.step6-fail'));
+  assert.equal(simulate([{ op: 'alloc_pages', gfp: 'GFP_NOFS', order: 3, ref: 'p' }], { scenario: 'exhausted' }).steps[0].outcome.kind, 'never-returns');
+  const nofs5 = simulate([{ op: 'alloc_pages', gfp: 'GFP_NOFS', order: 5, ref: 'p' }], { scenario: 'exhausted' });
+  assert.equal(nofs5.steps[0].outcome.kind, 'null');
+  assert.ok(rules(nofs5.steps[0]).includes('alloc_pages.step6-fail'));
   const noretry = simulate([{ op: 'alloc_pages', gfp: 'GFP_KERNEL|__GFP_NORETRY', order: 0, ref: 'p' }], { scenario: 'exhausted' });
   assert.equal(noretry.steps[0].outcome.kind, 'null');
+});
+
+test('2.6.11 OOM restart: with __GFP_FS and no progress, out_of_memory() is followed by goto restart whatever it freed, so GFP_KERNEL at order 5 never returns when memory is exhausted (it returned NULL before)', () => {
+  const r = simulate([{ op: 'alloc_pages', gfp: 'GFP_KERNEL', order: 5, ref: 'p' }], { scenario: 'exhausted' });
+  assert.equal(r.steps[0].outcome.kind, 'never-returns');
+  assert.ok(rules(r.steps[0]).includes('oom.nothing-to-free'));
+  assert.match(r.steps[0].outcome.message, /out_of_memory\(\) then goto restart/);
+  // Under pressure the OOM kill frees a victim's pages and the restarted allocation gets them.
+  const ops: SimOp[] = [];
+  for (let i = 0; i < 40; i++) ops.push({ op: 'alloc_pages', gfp: 'GFP_KERNEL', order: 4, ref: `p${i}` });
+  const p = simulate(ops, { scenario: 'pressure', snapshots: 'none' });
+  const killed = p.steps.findIndex((s) => rules(s).includes('alloc_pages.step5-oom-restart'));
+  assert.ok(killed >= 0, 'the OOM killer ran and the allocation restarted');
+  assert.notEqual(p.steps[killed].outcome.kind, 'null', 'the restarted allocation did not fail');
 });
 
 test('direct reclaim under pressure: GFP_KERNEL sleeps then succeeds; OOM killer eventually runs', () => {
