@@ -1,6 +1,6 @@
 // Simulator state shared by the allocator layers, and the per-step trace/sleep bookkeeping.
 
-import type { MachineConfig, ScenarioState } from './machine';
+import { lowmemReserveFor, type MachineConfig, type ScenarioState } from './machine';
 import { Zone } from './zone';
 import type { AllocFnSpec, ContextKind, SimOp, Snapshot, TraceEntry } from './types';
 
@@ -101,8 +101,10 @@ export class Engine {
     this.context = context;
     this.verbose = verbose;
     let start = 0;
+    // A machine given without lowmem_reserve gets 2.6.11's from its zone sizes.
+    const reserve = lowmemReserveFor(machine.zones.map((z) => z.pages));
     for (let i = 0; i < 3; i++) {
-      const z = new Zone(i, machine.zones[i], start);
+      const z = new Zone(i, { ...machine.zones[i], lowmemReserve: machine.zones[i].lowmemReserve ?? reserve[i] }, start);
       z.addRange(start, z.pages);
       this.zones.push(z);
       start += z.pages;

@@ -5,7 +5,7 @@ export type { Engine } from './engine';
 export * from './types';
 export * from './gfp';
 export {
-  DEFAULT_MACHINE, SCENARIOS, SCENARIO_NAMES, ZONE_NAMES, MAX_ORDER, makeMachine, watermarksFor, pcpFor,
+  DEFAULT_MACHINE, SCENARIOS, SCENARIO_NAMES, ZONE_NAMES, MAX_ORDER, makeMachine, watermarksFor, pcpFor, lowmemReserveFor,
   type MachineConfig, type ZoneConfig, type PcpConfig, type ScenarioState, type ScenarioName, type ZoneName,
 } from './machine';
 export { KMALLOC_SIZES, KMALLOC_MAX } from './slab';

@@ -14,6 +14,11 @@ export interface ZoneConfig {
   high: number;
   hot: PcpConfig;
   cold: PcpConfig;
+  /**
+   * lowmem_reserve[classzone]: pages this zone keeps back from allocations whose zonelist starts in a
+   * higher zone (2.6.11 setup_per_zone_lowmem_reserve). Computed from the zone sizes when absent.
+   */
+  lowmemReserve?: [number, number, number];
 }
 
 export interface MachineConfig {
@@ -48,32 +53,54 @@ export function pcpFor(pages: number, pageSize = 4096): { hot: PcpConfig; cold: 
 }
 
 /**
- * Watermarks as 2.6 setup_per_zone_pages_min computes them: min_free_kbytes = sqrt(lowmem_kbytes * 16)
- * split between the lowmem zones by size; HighMem gets pages/1024 clamped to [32, 128];
- * pages_low = 2 * pages_min, pages_high = 3 * pages_min (2.6.0).
+ * Watermarks as 2.6.11 computes them (mm/page_alloc.c init_per_zone_pages_min, setup_per_zone_pages_min):
+ * min_free_kbytes = int_sqrt(lowmem_kbytes * 16) clamped to [128, 65536], split between the lowmem zones
+ * by size; HighMem gets pages/1024 clamped to [SWAP_CLUSTER_MAX = 32, 128]; pages_low = pages_min * 5 / 4,
+ * pages_high = pages_min * 6 / 4 (2.6.0 had 2x and 3x).
  */
 export function watermarksFor(pages: [number, number, number], pageSize = 4096): Array<{ min: number; low: number; high: number }> {
   const lowmem = pages[0] + pages[1];
-  const minFreeKb = Math.floor(Math.sqrt((lowmem * pageSize) / 1024 * 16));
+  const minFreeKb = Math.min(65536, Math.max(128, Math.floor(Math.sqrt((lowmem * pageSize) / 1024 * 16))));
   const minPagesTotal = Math.floor(minFreeKb / (pageSize / 1024));
   return pages.map((p, i) => {
     let min: number;
     if (i === 2) min = Math.min(128, Math.max(32, Math.floor(p / 1024)));
     else min = lowmem > 0 ? Math.floor((minPagesTotal * p) / lowmem) : 0;
-    return { min, low: min * 2, high: min * 3 };
+    return { min, low: Math.floor((min * 5) / 4), high: Math.floor((min * 6) / 4) };
   });
+}
+
+/** 2.6.11 sysctl_lowmem_reserve_ratio: DMA keeps 1/256, Normal 1/32 of the zones above it. */
+export const LOWMEM_RESERVE_RATIO = [256, 32] as const;
+
+/**
+ * 2.6.11 setup_per_zone_lowmem_reserve: for an allocation whose zonelist starts in zone j, each lower zone
+ * i keeps back (pages of zones i+1..j) / ratio[i] pages on top of its watermark.
+ */
+export function lowmemReserveFor(pages: readonly number[]): [number, number, number][] {
+  const reserve: [number, number, number][] = pages.map(() => [0, 0, 0]);
+  for (let j = 0; j < pages.length; j++) {
+    let present = pages[j];
+    for (let i = j - 1; i >= 0; i--) {
+      reserve[i][j] = Math.floor(present / LOWMEM_RESERVE_RATIO[i]);
+      present += pages[i];
+    }
+  }
+  return reserve;
 }
 
 export function makeMachine(pages: [number, number, number], pageSize = 4096): MachineConfig {
   const wm = watermarksFor(pages, pageSize);
-  const zones = ZONE_NAMES.map((name, i) => ({ name, pages: pages[i], ...wm[i], ...pcpFor(pages[i], pageSize) })) as MachineConfig['zones'];
+  const reserve = lowmemReserveFor(pages);
+  const zones = ZONE_NAMES.map((name, i) => ({ name, pages: pages[i], ...wm[i], ...pcpFor(pages[i], pageSize), lowmemReserve: reserve[i] })) as MachineConfig['zones'];
   return { pageSize, zones, reclaimPerCall: { fsio: 32, io: 16, none: 8 } };
 }
 
 /**
  * Default: a 256 MiB i386 box with 4 KiB pages: DMA 16 MiB (4096 pages), Normal 112 MiB (28672),
- * HighMem 128 MiB (32768). Watermarks (min/low/high): DMA 45/90/135, Normal 316/632/948,
- * HighMem 32/64/96. Per-CPU lists (one CPU): DMA hot 2/6/1 cold 0/2/1, Normal hot 14/42/7
+ * HighMem 128 MiB (32768). Watermarks (min/low/high): DMA 45/56/67, Normal 316/395/474,
+ * HighMem 32/40/48. lowmem_reserve: DMA keeps 112 pages against Normal-class and 240 against
+ * HighMem-class allocations, Normal 1,024 against HighMem-class. Per-CPU lists (one CPU): DMA hot 2/6/1 cold 0/2/1, Normal hot 14/42/7
  * cold 0/14/7, HighMem hot 16/48/8 cold 0/16/8 (low/high/batch).
  */
 export const DEFAULT_MACHINE: MachineConfig = makeMachine([4096, 28672, 32768]);

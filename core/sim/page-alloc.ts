@@ -16,11 +16,14 @@ function effectiveMin(mark: number, canTryHarder: boolean, gfpHigh: boolean): nu
   return min;
 }
 
-/** zone_watermark_ok (2.6.10+): order-aware; each lower order's free pages stop counting, min halves. */
-export function watermarkOk(z: Zone, order: number, mark: number, canTryHarder: boolean, gfpHigh: boolean): boolean {
+/**
+ * zone_watermark_ok (2.6.11): order-aware; the zone keeps lowmem_reserve[classzone] pages back from
+ * allocations whose zonelist starts in a higher zone; each lower order's free pages stop counting, min halves.
+ */
+export function watermarkOk(z: Zone, order: number, mark: number, canTryHarder: boolean, gfpHigh: boolean, classzone: number): boolean {
   let min = effectiveMin(mark, canTryHarder, gfpHigh);
   let free = z.freePages - (1 << order) + 1;
-  if (free <= min) return false;
+  if (free <= min + z.lowmemReserve[classzone]) return false;
   for (let o = 0; o < order; o++) {
     free -= z.nrFree[o] << o;
     min >>= 1;
@@ -65,14 +68,17 @@ function bufferedRmqueue(e: Engine, z: Zone, order: number, cold: boolean): numb
 
 function tryZones(e: Engine, g: GfpInfo, order: number, which: 0 | 1 | 2, canTryHarder: boolean, gfpHigh: boolean, rule: string): number {
   const zl = g.zones;
+  // classzone_idx: the zone the zonelist starts with; lower zones keep their lowmem_reserve from it.
+  const classzone = zl[0];
   for (let i = 0; i < zl.length; i++) {
     const z = e.zones[zl[i]];
     const mark = which === 0 ? z.low : which === 1 ? z.min : z.high;
-    const ok = watermarkOk(z, order, mark, canTryHarder, gfpHigh);
+    const ok = watermarkOk(z, order, mark, canTryHarder, gfpHigh, classzone);
     if (e.verbose) {
       const eff = effectiveMin(mark, canTryHarder, gfpHigh);
       const adj = eff !== mark ? ` lowered to ${eff}${gfpHigh ? ' (__GFP_HIGH: half)' : ''}${canTryHarder ? ' (cannot sleep: a further quarter)' : ''}` : '';
-      e.tr(rule, `${z.name}: free ${z.freePages} ${ok ? 'passes' : 'fails'} the order-${order} check against ${MARK_NAMES[which]} ${mark}${adj}`);
+      const reserve = z.lowmemReserve[classzone] ? ` + lowmem_reserve ${z.lowmemReserve[classzone]} (kept from ${e.zones[classzone].name}-class allocations)` : '';
+      e.tr(rule, `${z.name}: free ${z.freePages} ${ok ? 'passes' : 'fails'} the order-${order} check against ${MARK_NAMES[which]} ${mark}${adj}${reserve}`);
     }
     if (!ok) continue;
     const p = bufferedRmqueue(e, z, order, g.cold);

@@ -22,6 +22,8 @@ export class Zone {
   readonly min: number;
   readonly low: number;
   readonly high: number;
+  /** Pages kept back from allocations whose zonelist starts in a higher zone (by that zone's index). */
+  readonly lowmemReserve: readonly number[];
   /** free_area[order].free_list: sets of block-head pfns (insertion order = deterministic). */
   readonly freeLists: Set<number>[] = [];
   /** free_area[order].nr_free */
@@ -53,6 +55,7 @@ export class Zone {
     this.min = cfg.min;
     this.low = cfg.low;
     this.high = cfg.high;
+    this.lowmemReserve = cfg.lowmemReserve ?? [0, 0, 0];
     for (let o = 0; o < MAX_ORDER; o++) this.freeLists.push(new Set());
     this.freeOrder = new Int8Array(cfg.pages).fill(-1);
     this.pcp = [new PcpList(cfg.hot.low, cfg.hot.high, cfg.hot.batch), new PcpList(cfg.cold.low, cfg.cold.high, cfg.cold.batch)];

@@ -94,7 +94,7 @@ test('source locations are echoed', () => {
 test('custom machine and custom memory state; invalid ones are reported, not thrown', async () => {
   const { makeMachine } = await import('../../core/sim/index');
   const machine = makeMachine([1024, 4096, 2048]);
-  assert.deepEqual(machine.zones.map((z) => [z.min, z.low, z.high]), [[28, 56, 84], [114, 228, 342], [32, 64, 96]]);
+  assert.deepEqual(machine.zones.map((z) => [z.min, z.low, z.high]), [[28, 35, 42], [114, 142, 171], [32, 40, 48]]);
   const state = { name: 'mine', free: [100, 500, 50] as [number, number, number], reclaimable: [0, 0, 0] as [number, number, number], oomVictims: 0, oomVictimPages: [0, 0, 0] as [number, number, number] };
   const r = simulate([{ op: 'alloc_pages', gfp: 'GFP_KERNEL', order: 0, ref: 'p' }], { machine, scenario: state });
   assert.equal(r.scenario, 'mine');

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   decodeGfp, parseGfp, gfpText, GFP_KERNEL, GFP_ATOMIC, GFP_NOIO, GFP_NOFS, GFP_HIGHUSER, __GFP_DMA, __GFP_NOFAIL,
-  DEFAULT_MACHINE, watermarksFor, pcpFor,
+  DEFAULT_MACHINE, watermarksFor, pcpFor, lowmemReserveFor,
 } from '../../core/sim/index';
 
 test('2.6 mask values', () => {
@@ -44,12 +44,18 @@ test('parse: expressions, GFP_BUFFER, unknown names and bits', () => {
   assert.equal(parseGfp({ unknown: true, text: 'flags' }).ok, false);
 });
 
-test('default machine: zones, watermarks, per-CPU lists as documented', () => {
+test('default machine as 2.6.11 computes it: zones, watermarks (pages_low = 5/4, pages_high = 6/4 of pages_min), lowmem_reserve (ratios 256 and 32), per-CPU lists', () => {
   const z = DEFAULT_MACHINE.zones;
   assert.deepEqual(z.map((x) => x.pages), [4096, 28672, 32768]);
-  assert.deepEqual(z.map((x) => [x.min, x.low, x.high]), [[45, 90, 135], [316, 632, 948], [32, 64, 96]]);
+  assert.deepEqual(z.map((x) => [x.min, x.low, x.high]), [[45, 56, 67], [316, 395, 474], [32, 40, 48]]);
+  // setup_per_zone_lowmem_reserve: DMA keeps Normal/256 = 112 from Normal-class and (Normal+HighMem)/256 = 240
+  // from HighMem-class allocations; Normal keeps HighMem/32 = 1,024 from HighMem-class ones.
+  assert.deepEqual(z.map((x) => x.lowmemReserve), [[0, 112, 240], [0, 0, 1024], [0, 0, 0]]);
+  assert.deepEqual(lowmemReserveFor([4096, 28672, 32768]), [[0, 112, 240], [0, 0, 1024], [0, 0, 0]]);
+  // min_free_kbytes = int_sqrt(lowmem_kbytes * 16), at least 128: a 16 MiB box has 512 KiB, all in lowmem zones.
+  assert.deepEqual(watermarksFor([4096, 0, 0])[0], { min: 128, low: 160, high: 192 });
   assert.deepEqual(z[1].hot, { low: 14, high: 42, batch: 7 });
   assert.deepEqual(z[1].cold, { low: 0, high: 14, batch: 7 });
   assert.deepEqual(pcpFor(4096).hot, { low: 2, high: 6, batch: 1 });
-  assert.deepEqual(watermarksFor([4096, 28672, 32768])[2], { min: 32, low: 64, high: 96 });
+  assert.deepEqual(watermarksFor([4096, 28672, 32768])[2], { min: 32, low: 40, high: 48 });
 });

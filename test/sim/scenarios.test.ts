@@ -285,3 +285,14 @@ test('setup steps are numbered separately and the scenario applies after them', 
   assert.deepEqual(r.final?.zones.map((z) => z.free), [4, 32, 4]);
   assert.match(r.steps[1].outcome.message, /from setup step 0/);
 });
+
+test('2.6.11 lowmem_reserve: under pressure a Normal-class allocation cannot take DMA below pages_min + 112 (zone_watermark_ok with classzone_idx); GFP_KERNEL order 4 returns NULL instead of "slept, then ok from DMA"', () => {
+  const r4 = simulate([{ op: 'alloc_pages', gfp: 'GFP_KERNEL', order: 4, ref: 'p' }], { scenario: 'pressure' });
+  assert.equal(r4.steps[0].outcome.kind, 'null');
+  assert.ok(r4.steps[0].trace.some((t) => /^DMA: free \d+ fails the order-4 check against pages_min 45 \+ lowmem_reserve 112/.test(t.detail)));
+  const r0 = simulate([{ op: 'alloc_pages', gfp: 'GFP_KERNEL', order: 0, ref: 'p' }], { scenario: 'pressure' });
+  assert.equal(r0.steps[0].outcome.page?.zone, 'Normal', 'order 0 comes from Normal, not DMA');
+  // A DMA-class allocation has no reserve to respect in DMA itself.
+  const dma = simulate([{ op: 'alloc_pages', gfp: 'GFP_KERNEL|__GFP_DMA', order: 0, ref: 'p' }], { scenario: 'normal' });
+  assert.equal(dma.steps[0].outcome.page?.zone, 'DMA');
+});
