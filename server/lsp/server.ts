@@ -16,6 +16,7 @@ import {
   type Connection,
   type Diagnostic,
   type InitializeParams,
+  type WorkDoneProgressServerReporter,
 } from 'vscode-languageserver/node';
 import { TextDocument } from 'vscode-languageserver-textdocument';
 import { isSimulated, addVerdicts, parsesNoWorse, countSyntaxErrors, hoverAt, mergeConfigs, simulateFunction, SIMULATED_CALLS, parseConfig, preferredEdits, RULE_IDS, WorkspaceIndex, type CParser, type FileSummary, type KportConfig } from '../../core';
@@ -179,6 +180,18 @@ export function startServer(connection: Connection = createConnection(ProposedFe
     startIndex('start');
   });
 
+  /** Reports an index run's progress (pass, files, MB/s since `t0`) at most every 250 ms, and at the end of a pass. */
+  function progressReporter(progress: WorkDoneProgressServerReporter | undefined, t0: number) {
+    let last = 0;
+    return (pass: string, done: number, total: number, bytes: number) => {
+      const now = performance.now();
+      if (!progress || (now - last < 250 && done < total)) return;
+      last = now;
+      const mbs = bytes / 1e6 / Math.max((now - t0) / 1000, 0.001);
+      progress.report(total ? Math.round((done / total) * 100) : 0, `${pass}: ${done}/${total} files, ${mbs.toFixed(1)} MB/s`);
+    };
+  }
+
   /**
    * (Re)builds the workspace index in the background: worker threads at a lower priority, results cached
    * on disk, so only changed files are read again. A newer run supersedes a running one. Open documents
@@ -200,19 +213,12 @@ export function startServer(connection: Connection = createConnection(ProposedFe
       const listMs = performance.now() - t0;
       const progress = workDoneProgress ? await connection.window.createWorkDoneProgress().catch(() => undefined) : undefined;
       progress?.begin('kport: indexing', 0, `${files.length} C files`, false);
-      let last = 0;
       let run: IndexRun;
       try {
         run = await runIndexHost({ files, settings, config: config(), cacheFile: cacheFileFor(root, cacheDir), goal: 'summaries' }, {
           signal: abort.signal,
           holder: (hold) => (holdIndex = hold),
-          onProgress: (pass, done, total, bytes) => {
-            const now = performance.now();
-            if (now - last < 250 && done < total) return;
-            last = now;
-            const mbs = bytes / 1e6 / Math.max((now - t0) / 1000, 0.001);
-            progress?.report(total ? Math.round((done / total) * 100) : 0, `${pass}: ${done}/${total} files, ${mbs.toFixed(1)} MB/s`);
-          },
+          onProgress: progressReporter(progress, t0),
         });
       } catch (e) {
         if (!abort.signal.aborted) connection.console.error(`kport: indexing ${root} failed: ${(e as Error).message}`);
@@ -255,19 +261,10 @@ export function startServer(connection: Connection = createConnection(ProposedFe
     const progress = workDoneProgress ? await connection.window.createWorkDoneProgress().catch(() => undefined) : undefined;
     progress?.begin('kport: checking the workspace', 0, `${files.length} C files`, true);
     progress?.token.onCancellationRequested(() => abort.abort());
-    let last = 0;
     try {
       const run = await runIndexHost(
         { files, settings: { ...indexing, enabled: true }, config: config(), cacheFile: cacheFileFor(root, cacheDir), goal: 'findings' },
-        {
-          signal: abort.signal,
-          onProgress: (pass, done, total) => {
-            const now = performance.now();
-            if (now - last < 250 && done < total) return;
-            last = now;
-            progress?.report(total ? Math.round((done / total) * 100) : 0, `${pass}: ${done}/${total} files`);
-          },
-        },
+        { signal: abort.signal, onProgress: progressReporter(progress, performance.now()) },
       );
       if (abort.signal.aborted) return { cancelled: true };
       const openPaths = new Set([...open.values()].map((d) => d.path));
