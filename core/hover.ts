@@ -5,8 +5,8 @@ import { decodeGfp, formatGfp, GFP_BITS, GFP_MASKS, GONE_IN_26 } from './gfp/fla
 import { evaluateMask, type MaskResult } from './gfp/mask';
 import { ALLOC_API, FREE_API, SIMULATED_CALLS } from './kernel/alloc-api';
 import type { SharedAnalyses } from './context/shared';
-import { callSimulationMarkdown, functionSimulationMarkdown } from './simulation/markdown';
-import { simulateFunction } from './simulation/run';
+import { callHoverMarkdown, functionSimulationMarkdown, type LinkOptions } from './simulation/markdown';
+import { simulateCall, simulateFunction } from './simulation/run';
 import type { AnalysisEnv } from './rules/types';
 import type { Span } from './text/span';
 
@@ -53,13 +53,29 @@ export function describeMask(r: MaskResult, expression: string): string {
   return lines.join('\n').trimEnd();
 }
 
+/** The mask in one line under a call's verdicts (the full table is the hover on the mask itself). */
+export function maskSummaryLine(r: MaskResult, expression: string): string {
+  const code = `\`${expression.replace(/`/g, '').replace(/\s+/g, ' ')}\``;
+  if (r.gone.length) return `Mask ${code}: ${r.gone.map((g) => GONE_IN_26[g].advice).join('; ')}.`;
+  if (r.unknown) return `Mask ${code}: value unknown here (${r.unknown}).`;
+  const say = r.values.map((v) => {
+    const m = decodeGfp(v);
+    const can = [m.canSleep ? 'may sleep' : 'never sleeps', m.canStartIO ? 'may start I/O' : null, m.canCallFS ? 'may call into filesystems' : null, m.usesReserves ? 'may dip into reserves' : null].filter(Boolean).join(', ');
+    const name = formatGfp(v);
+    return `${name === expression.trim() ? '' : `\`${name}\`: `}${can}; zones ${m.zones.join(' → ')}`;
+  });
+  return `Mask ${code}${r.values.length === 1 && say[0].startsWith('`') ? ' =' : ':'} ${say.join(' or ')}.`;
+}
+
 function exprAt(e: Expr, offset: number): boolean {
   return e.span.start <= offset && offset <= e.span.end;
 }
 
 export { SIMULATED_CALLS };
 
-export function hoverAt(facts: FileFacts, offset: number, env: AnalysisEnv = {}, shared?: SharedAnalyses): HoverResult | null {
+export type { LinkOptions };
+
+export function hoverAt(facts: FileFacts, offset: number, env: AnalysisEnv = {}, shared?: SharedAnalyses, links: LinkOptions = {}): HoverResult | null {
   const fi = facts.functionAt(offset);
   const fn = fi >= 0 ? facts.functions[fi] : undefined;
   if (fn && shared) {
@@ -71,18 +87,12 @@ export function hoverAt(facts: FileFacts, offset: number, env: AnalysisEnv = {},
     const flow = shared.context.flows[fi];
     const site = flow.sites.find((s) => s.call.nameSpan.start <= offset && offset <= s.call.nameSpan.end && SIMULATED_CALLS.has(s.call.name));
     if (site) {
-      const reason = shared.context.siteReason(site, fi);
-      const contextLine = reason ? `context here: **atomic** — ${reason.message}` : 'context here: **process** (may sleep)';
-      const sim = simulateFunction(shared, fi);
-      const parts: string[] = [];
-      const simText = callSimulationMarkdown(sim, site.call.span, contextLine);
-      parts.push(simText ?? `${contextLine}
-
-_This call is not on a simulated path (${sim.paths.length} paths simulated)._`);
+      // The call simulated for itself (the paths that reach it, in the context its finding states).
       const api = ALLOC_API[site.call.name];
       const arg = api && api.maskArg >= 0 ? site.call.args[api.maskArg] : undefined;
-      if (arg) parts.push('---', describeMask(shared.mask(site.call, api!.maskArg, fn), facts.text.slice(arg.span.start, arg.span.end)));
-      return { markdown: parts.join('\n\n'), span: site.call.nameSpan };
+      const maskLine = arg ? maskSummaryLine(shared.mask(site.call, api!.maskArg, fn), facts.text.slice(arg.span.start, arg.span.end)) : undefined;
+      const markdown = callHoverMarkdown(simulateCall(shared, fi, site.call.span), facts.text.slice(site.call.span.start, site.call.span.end), { ...links, maskLine });
+      return { markdown, span: site.call.nameSpan };
     }
   }
   // Inside the mask argument of an allocation call: evaluate the whole argument.

@@ -25,7 +25,11 @@ export function simulate(ops: readonly unknown[], opts: SimOptions = {}): SimRes
     let setup: StepResult[] | undefined;
     if (setupOps.length) {
       sim.beginSetup();
+      // Setup is module init (caches and pools created at load): process context, whatever the function's.
+      const context = sim.e.context;
+      sim.e.context = 'process';
       setup = setupOps.map((op) => sim.step(op));
+      sim.e.context = context;
       sim.e.applyScenario(target);
       sim.endSetup();
     }

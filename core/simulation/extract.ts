@@ -15,6 +15,14 @@ import type { AllocFnSpec, AllocVia, ContextKind, GfpInput, SimOp } from '../sim
 import type { Span } from '../text/span';
 
 export const MAX_PATHS = 16;
+/** What a kmalloc of unknown size stands for on a path (the call's own verdict tries UNKNOWN_SIZE_RANGE). */
+export const UNKNOWN_SIZE_STAND_IN = 64;
+/** The plausible sizes of a kmalloc whose size is not a constant: small, one page, multi-page (order 3). */
+export const UNKNOWN_SIZE_RANGE = [
+  { label: 'small (64 B)', size: 64 },
+  { label: 'one page (4 KiB)', size: 4096 },
+  { label: 'multi-page (32 KiB)', size: 32768 },
+] as const;
 const MAX_UNROLL = 8;
 export const MAX_INLINE_DEPTH = 2;
 const MAX_OPS = 400;
@@ -28,6 +36,22 @@ export interface StepOrigin {
   text: string;
   /** Function the call is in (differs from the simulated function when inlined). */
   fn: string;
+  /** A kmalloc size that is not a constant, as written: the op holds a stand-in, the verdict tries a range. */
+  unknownSize?: string;
+}
+
+/**
+ * What a branch taken says about an allocation's result: `if (!p)` after `p = kmalloc(…)` is the path
+ * where kmalloc returned NULL. Checked against each scenario's outcome (run.ts `feasibility`).
+ */
+export interface ResultAssumption {
+  /** The ref the allocation stored its result in (`p`, `board->ccb`). */
+  ref: string;
+  expect: 'null' | 'non-null';
+  /** The branch condition as written. */
+  cond: string;
+  /** Number of ops on the path when the branch was taken: the assumption is about the last op before it that set `ref`. */
+  atOp: number;
 }
 
 export interface SimPath {
@@ -38,6 +62,22 @@ export interface SimPath {
   /** For each op, how many of `conditions` were taken before it. */
   condAt: number[];
   notes: string[];
+  assumptions: ResultAssumption[];
+  /** Index of the goal call's op on this path (goal-directed extraction), else -1. */
+  goalOp: number;
+  /** Every op of the goal call on this path (a loop runs it again), goalOp first. */
+  goalOps: number[];
+}
+
+/**
+ * Goal-directed extraction: the paths that reach one call (at every fork a path that has not reached it yet
+ * follows only the branch holding it; paths that return before it are dropped), then what follows it.
+ * `context` is the context analysis' verdict at the call (the one its finding states); the simulated step
+ * runs in it, so a finding and the simulation of its call never disagree.
+ */
+export interface ExtractGoal {
+  span: Span;
+  context?: { kind: ContextKind; reason: string };
 }
 
 export interface ExtractedFunction {
@@ -48,6 +88,8 @@ export interface ExtractedFunction {
   truncated: boolean;
   /** Caches and pools the function uses but does not create: created in a setup phase. */
   setup: SimOp[];
+  /** Goal-directed only: why no path reaches the goal call (budget, a label not found), when none does. */
+  goalMissed?: string;
 }
 
 interface Partial_ {
@@ -57,10 +99,16 @@ interface Partial_ {
   conditions: string[];
   notes: string[];
   locks: string[];
+  assumptions: ResultAssumption[];
+  goalOp: number;
+  goalOps: number[];
   status: 'fall' | 'return' | 'break' | 'continue' | { goto: string };
 }
 
-const clone = (p: Partial_): Partial_ => ({ ops: [...p.ops], origins: [...p.origins], condAt: [...p.condAt], conditions: [...p.conditions], notes: [...p.notes], locks: [...p.locks], status: p.status });
+const clone = (p: Partial_): Partial_ => ({ ops: [...p.ops], origins: [...p.origins], condAt: [...p.condAt], conditions: [...p.conditions], notes: [...p.notes], locks: [...p.locks], assumptions: [...p.assumptions], goalOp: p.goalOp, goalOps: [...p.goalOps], status: p.status });
+
+const contains = (outer: Span, inner: Span) => outer.start <= inner.start && inner.end <= outer.end;
+const sameSpan = (a: Span, b: Span) => a.start === b.start && a.end === b.end;
 
 export function refText(e: Expr | undefined): string {
   if (!e) return '?';
@@ -87,6 +135,9 @@ export function refText(e: Expr | undefined): string {
 export class SequenceExtractor {
   private work = 0;
   private outOfBudget = false;
+  private goal: ExtractGoal | undefined;
+  /** Why the goal call gives no op where it is reached (a free of memory from elsewhere). */
+  private goalWhy: string | undefined;
 
   constructor(
     private readonly facts: FileFacts,
@@ -98,28 +149,49 @@ export class SequenceExtractor {
     return this.facts.lineOf(offset);
   }
 
-  extract(fnIndex: number): ExtractedFunction {
+  extract(fnIndex: number, goal?: ExtractGoal): ExtractedFunction {
     const fn = this.facts.functions[fnIndex];
     const whole = this.context.atomicFunctions.get(fn.name);
     const entry = this.context.entries.find((e) => e.name === fn.name);
     const initialContext: ContextKind = whole ? (entry || whole.chain.length ? 'interrupt' : 'atomic') : 'process';
-    const start: Partial_ = { ops: [], origins: [], condAt: [], conditions: [], notes: [], locks: [], status: 'fall' };
+    const start: Partial_ = { ops: [], origins: [], condAt: [], conditions: [], notes: [], locks: [], assumptions: [], goalOp: -1, goalOps: [], status: 'fall' };
     this.work = 0;
     this.outOfBudget = false;
+    this.goal = goal;
+    this.goalWhy = undefined;
     let truncated = false;
     let paths = this.stmt(fn.body, [start], fn, 0, initialContext, () => (truncated = true));
     paths = paths.map((p) => (typeof p.status === 'object' ? { ...p, notes: [...p.notes, `goto ${p.status.goto}: label not found, path ends`] } : p));
+    let goalMissed: string | undefined;
+    if (goal) {
+      const reaching = paths.filter((p) => p.goalOp >= 0);
+      if (!reaching.length) goalMissed = this.goalWhy ?? (this.outOfBudget ? `the function is too large to follow to line ${this.lineOf(goal.span.start)} (${MAX_WORK} statement visits)` : `no path of ${fn.name}() reaches line ${this.lineOf(goal.span.start)} as kport reads the control flow`);
+      paths = reaching;
+    }
+    this.goal = undefined;
+    const kept = paths.slice(0, MAX_PATHS);
     return {
       fn: fn.name,
       initialContext,
       contextWhy: whole ? whole.message : null,
-      paths: paths.slice(0, MAX_PATHS).map((p) => ({ ops: p.ops, origins: p.origins, condAt: p.condAt, conditions: p.conditions, notes: p.notes })),
+      paths: kept.map((p) => ({ ops: p.ops, origins: p.origins, condAt: p.condAt, conditions: p.conditions, notes: p.notes, assumptions: p.assumptions, goalOp: p.goalOp, goalOps: p.goalOps })),
       truncated: truncated || this.outOfBudget || paths.length > MAX_PATHS,
-      setup: this.setupFor(paths.slice(0, MAX_PATHS)),
+      setup: this.setupFor(kept),
+      ...(goalMissed ? { goalMissed } : {}),
     };
   }
 
-  private fork(paths: Partial_[], onTruncate: () => void): Partial_[] {
+  /** Whether path `p` still has to reach the goal inside `s` (then only branches holding it matter). */
+  private seeking(p: Partial_, s: Stmt | Span): boolean {
+    return !!this.goal && p.goalOp < 0 && contains('span' in s ? s.span : s, this.goal.span);
+  }
+
+  /**
+   * Caps the number of paths. Goal-directed, a path that returned from the function without reaching the goal
+   * is dropped first (it cannot tell anything about the goal), so the cap keeps the paths that can.
+   */
+  private fork(paths: Partial_[], onTruncate: () => void, depth = 1): Partial_[] {
+    if (this.goal && depth === 0) paths = paths.filter((p) => p.goalOp >= 0 || p.status !== 'return');
     if (paths.length > MAX_PATHS) {
       onTruncate();
       return paths.slice(0, MAX_PATHS);
@@ -166,29 +238,47 @@ export class SequenceExtractor {
         out = live.map((p) => this.calls(p, s.calls, fn, depth, base, trunc)).flat();
         break;
       case 'return':
-        out = live.map((p) => this.calls(p, s.calls, fn, depth, base, trunc)).flat().map((p) => ({ ...p, status: p.status === 'fall' ? ('return' as const) : p.status }));
+        out = this.fork(
+          live.map((p) => this.calls(p, s.calls, fn, depth, base, trunc)).flat().map((p) => ({ ...p, status: p.status === 'fall' ? ('return' as const) : p.status })),
+          trunc,
+          depth,
+        );
         break;
       case 'if': {
         const afterCond = live.flatMap((p) => this.calls(p, s.cond.calls, fn, depth, base, trunc));
         const condText = this.facts.text.slice(s.cond.span.start, s.cond.span.end).replace(/\s+/g, ' ');
         const guard = contextTest(s.cond.expr);
-        const thenIn = afterCond.map((p) => {
-          const c = clone(p);
-          c.conditions.push(condText);
-          if (guard) this.setContext(c, guard.whenTrue, `${condText} is true`);
-          return c;
-        });
-        const elseIn = afterCond.map((p) => {
-          const c = clone(p);
-          c.conditions.push(`!(${condText})`);
-          if (guard) this.setContext(c, guard.whenTrue === 'interrupt' ? 'process' : 'interrupt', `${condText} is false`);
-          return c;
-        });
+        const test = nullTest(s.cond.expr);
+        const assume = (c: Partial_, whenTrue: boolean) => {
+          if (!test) return;
+          const ref = test.ref;
+          if (!c.ops.some((op) => 'ref' in op && op.ref === ref && ALLOCATING_OPS.has(op.op))) return;
+          c.assumptions.push({ ref, expect: test.nullWhenTrue === whenTrue ? 'null' : 'non-null', cond: whenTrue ? condText : `!(${condText})`, atOp: c.ops.length });
+        };
+        // Seeking the goal, a path takes only the branch that holds it.
+        const thenIn = afterCond
+          .filter((p) => !this.seeking(p, s) || this.seeking(p, s.then))
+          .map((p) => {
+            const c = clone(p);
+            c.conditions.push(condText);
+            assume(c, true);
+            if (guard) this.setContext(c, guard.whenTrue, `${condText} is true`);
+            return c;
+          });
+        const elseIn = afterCond
+          .filter((p) => !this.seeking(p, s) || (s.else !== null && this.seeking(p, s.else)) || !this.seeking(p, s.then))
+          .map((p) => {
+            const c = clone(p);
+            c.conditions.push(`!(${condText})`);
+            assume(c, false);
+            if (guard) this.setContext(c, guard.whenTrue === 'interrupt' ? 'process' : 'interrupt', `${condText} is false`);
+            return c;
+          });
         const t = this.stmt(s.then, thenIn, fn, depth, base, trunc);
         const e = s.else ? this.stmt(s.else, elseIn, fn, depth, base, trunc) : elseIn;
         // Guards end with their branch: restore the context the code had before.
         const restore = (ps: Partial_[]) => (guard ? ps.map((p) => (p.status === 'fall' ? this.restoreContext(p, base) : p)) : ps);
-        out = this.fork([...restore(t), ...restore(e)], trunc);
+        out = this.fork([...restore(t), ...restore(e)], trunc, depth);
         break;
       }
       case 'loop': {
@@ -207,7 +297,7 @@ export class SequenceExtractor {
           cur = cur.filter((p) => p.status === 'fall');
           if (s.update) cur = this.stmt(s.update, cur, fn, depth, base, trunc);
         }
-        out = this.fork([...cur, ...exits], trunc);
+        out = this.fork([...cur, ...exits], trunc, depth);
         break;
       }
       case 'switch': {
@@ -216,14 +306,15 @@ export class SequenceExtractor {
         const results: Partial_[] = [];
         s.cases.forEach((cs, i) => {
           if (results.length >= MAX_PATHS) return;
-          const ins2 = afterCond.map((p) => {
+          // Seeking the goal, only the case that holds it (a 300-line ioctl switch has one that matters).
+          const ins2 = afterCond.filter((p) => !this.seeking(p, s) || this.seeking(p, cs)).map((p) => {
             const c = clone(p);
             c.conditions.push(`switch (${condText}) case ${i + 1}`);
             return c;
           });
           results.push(...this.stmt(cs, ins2, fn, depth, base, trunc).map((p) => (p.status === 'break' ? { ...p, status: 'fall' as const } : p)));
         });
-        out = this.fork(results.length ? results : afterCond, trunc);
+        out = this.fork(results.length ? results : afterCond.filter((p) => !this.seeking(p, s)), trunc, depth);
         break;
       }
       case 'goto':
@@ -295,7 +386,9 @@ export class SequenceExtractor {
 
   private op(p: Partial_, call: CallEvent, fn: FunctionFacts, base: ContextKind): void {
     const o = this.origin(call, fn);
+    const isGoal = !!this.goal && sameSpan(call.span, this.goal.span);
     const push = (op: SimOp) => {
+      if (isGoal) return this.pushGoal(p, { ...op, source: { line: o.line, text: o.text } }, o, base);
       p.ops.push({ ...op, source: { line: o.line, text: o.text } });
       p.origins.push(o);
       p.condAt.push(p.conditions.length);
@@ -314,18 +407,54 @@ export class SequenceExtractor {
       return;
     }
     const a = call.args;
-    const ref = call.assignTo ?? `${call.name}@${o.line}`;
+    // The lvalue as written (`board -> ccb`) and as refText prints it (`board->ccb`) name one ref.
+    const assigned = call.assignTo?.replace(/\s+/g, '');
+    const ref = assigned ?? `${call.name}@${o.line}`;
     const at = call.span.start;
     switch (call.name) {
       case 'kmalloc':
-      case 'kzalloc': {
-        const size = this.number(a[0], fn, at);
-        if (size === null) p.notes.push(`line ${o.line}: size ${a[0] ? this.facts.text.slice(a[0].span.start, a[0].span.end) : '?'} not a constant: simulated as 64 bytes`);
-        push({ op: 'kmalloc', size: size ?? 64, gfp: this.mask(call, 1, fn), ref });
+      case 'kzalloc':
+      case 'kcalloc':
+      case 'kstrdup':
+      case 'alloc_skb':
+      case 'skb_copy': {
+        // kcalloc(n, size): n × size; kstrdup and skb_copy: a size only the data knows; alloc_skb: its data buffer.
+        const sizeExpr = call.name === 'kcalloc' ? null : call.name === 'kstrdup' || call.name === 'skb_copy' ? undefined : a[0];
+        const size = call.name === 'kcalloc' ? product(this.number(a[0], fn, at), this.number(a[1], fn, at)) : this.number(sizeExpr ?? undefined, fn, at);
+        if (size === null) {
+          o.unknownSize = call.name === 'kcalloc' ? `${this.exprText(a[0])} × ${this.exprText(a[1])}` : sizeExpr ? this.exprText(sizeExpr) : `the length of ${this.exprText(a[0])}`;
+          p.notes.push(`line ${o.line}: size ${o.unknownSize} not a constant: simulated as ${UNKNOWN_SIZE_STAND_IN} bytes`);
+        }
+        if (call.name === 'alloc_skb' || call.name === 'skb_copy') p.notes.push(`line ${o.line}: ${call.name}() modelled as the kmalloc of its data buffer`);
+        push({ op: 'kmalloc', size: size ?? UNKNOWN_SIZE_STAND_IN, gfp: this.mask(call, ALLOC_API[call.name].maskArg, fn), ref });
         return;
       }
       case 'kmem_cache_alloc':
+      case 'kmem_cache_zalloc':
         push({ op: 'kmem_cache_alloc', cache: refText(a[0]), gfp: this.mask(call, 1, fn), ref });
+        return;
+      case 'skb_clone':
+        // The clone is a struct sk_buff from skbuff_head_cache (2.6.11 net/core/skbuff.c), about 200 bytes.
+        p.notes.push(`line ${o.line}: skb_clone() modelled as a 256-byte slab object (struct sk_buff)`);
+        push({ op: 'kmalloc', size: 256, gfp: this.mask(call, 1, fn), ref });
+        return;
+      case 'dma_alloc_coherent': {
+        // i386 2.6.11 (arch/i386/kernel/pci-dma.c): __get_free_pages(gfp without __GFP_DMA/__GFP_HIGHMEM, get_order(size)).
+        const size = this.number(a[1], fn, at);
+        const gfp = this.mask(call, 3, fn);
+        const order = size === null ? null : orderOf(size);
+        if (order === null) {
+          push({ op: 'get_free_pages', gfp: { unknown: true, text: `size ${this.exprText(a[1])} is not a constant: order unknown` }, order: 0, ref });
+          return;
+        }
+        push({ op: 'get_free_pages', gfp: typeof gfp === 'number' ? gfp & ~(0x01 | 0x02) : gfp, order, ref });
+        return;
+      }
+      case 'vmalloc':
+      case 'vmalloc_32':
+        // __vmalloc allocates page by page with GFP_KERNEL (| __GFP_HIGHMEM): the first page decides whether it sleeps.
+        p.notes.push(`line ${o.line}: ${call.name}() modelled as its first order-0 page allocation`);
+        push({ op: 'alloc_pages', gfp: call.name === 'vmalloc' ? 'GFP_KERNEL | __GFP_HIGHMEM' : 'GFP_KERNEL', order: 0, ref });
         return;
       case 'alloc_pages':
       case 'alloc_pages_node':
@@ -349,35 +478,42 @@ export class SequenceExtractor {
         push({ op: 'get_zeroed_page', gfp: this.mask(call, 0, fn), ref });
         return;
       case 'kfree':
+        if (this.foreignFree(p, refText(a[0]), call, isGoal)) return;
         push({ op: 'kfree', ref: refText(a[0]) });
         return;
       case 'kmem_cache_free':
+        if (this.foreignFree(p, refText(a[1]), call, isGoal)) return;
         push({ op: 'kmem_cache_free', cache: refText(a[0]), ref: refText(a[1]) });
         return;
       case 'free_pages': {
+        if (this.foreignFree(p, refText(a[0]), call, isGoal)) return;
         const order = this.number(a[1], fn, at);
         push(order === null ? { op: 'free_pages', ref: refText(a[0]) } : { op: 'free_pages', ref: refText(a[0]), order });
         return;
       }
       case 'free_page':
+        if (this.foreignFree(p, refText(a[0]), call, isGoal)) return;
         push({ op: 'free_pages', ref: refText(a[0]), order: 0 });
         return;
       case '__free_pages': {
+        if (this.foreignFree(p, refText(a[0]), call, isGoal)) return;
         const order = this.number(a[1], fn, at);
         push({ op: '__free_pages', ref: refText(a[0]), order: order ?? 0 });
         return;
       }
       case '__free_page':
+        if (this.foreignFree(p, refText(a[0]), call, isGoal)) return;
         push({ op: '__free_pages', ref: refText(a[0]), order: 0 });
         return;
       case 'free_hot_page':
       case 'free_cold_page':
+        if (this.foreignFree(p, refText(a[0]), call, isGoal)) return;
         push({ op: call.name, ref: refText(a[0]) });
         return;
       case 'mempool_create':
       case 'mempool_create_node': {
         const min = this.number(a[0], fn, at);
-        push({ op: 'mempool_create', min_nr: min ?? 1, allocFn: this.allocFnSpec(call, fn), ref: call.assignTo ?? ref });
+        push({ op: 'mempool_create', min_nr: min ?? 1, allocFn: this.allocFnSpec(call, fn), ref });
         if (min === null) p.notes.push(`line ${o.line}: min_nr not a constant: simulated as 1`);
         return;
       }
@@ -385,6 +521,7 @@ export class SequenceExtractor {
         push({ op: 'mempool_alloc', pool: refText(a[0]), gfp: this.mask(call, 1, fn), ref });
         return;
       case 'mempool_free':
+        if (this.foreignFree(p, refText(a[0]), call, isGoal)) return;
         push({ op: 'mempool_free', pool: refText(a[1]), ref: refText(a[0]) });
         return;
       case 'mempool_destroy':
@@ -395,7 +532,7 @@ export class SequenceExtractor {
         return;
       case 'kmem_cache_create': {
         const size = this.number(a[1], fn, at);
-        push({ op: 'kmem_cache_create', name: call.assignTo ?? ref, size: size ?? 64, ref: call.assignTo ?? ref });
+        push({ op: 'kmem_cache_create', name: call.assignTo ?? ref, size: size ?? 64, ref });
         return;
       }
       case 'kmem_cache_destroy':
@@ -403,6 +540,46 @@ export class SequenceExtractor {
         return;
     }
     if (CONTEXT_TESTS[call.name]) return;
+  }
+
+  private exprText(e: Expr | undefined): string {
+    return e ? this.facts.text.slice(e.span.start, e.span.end).replace(/\s+/g, ' ') : '?';
+  }
+
+  /**
+   * A free of memory this path did not allocate (a field set elsewhere, a parameter): the simulator would call
+   * it a bad free, the kernel frees the caller's object. Not simulated; the goal says why.
+   */
+  private foreignFree(p: Partial_, ref: string, call: CallEvent, isGoal: boolean): boolean {
+    if (p.ops.some((op) => ALLOCATING_OPS.has(op.op) && (op as { ref?: string }).ref === ref)) return false;
+    if (isGoal) this.goalWhy = `${call.name}(${ref}) frees memory allocated outside this function: nothing of it to simulate here`;
+    return true;
+  }
+
+  /**
+   * The goal call's op, run in the context the context analysis states for it (the finding's): where this
+   * path's own lock modelling says otherwise, the step says so in a note and the path's context resumes after.
+   */
+  private pushGoal(p: Partial_, op: SimOp, o: StepOrigin, base: ContextKind): void {
+    const want = this.goal!.context;
+    const here = currentContext(p, base);
+    const differs = want && (want.kind === 'process') !== (here === 'process');
+    if (differs) {
+      p.notes.push(`line ${o.line}: ${want!.kind === 'process' ? `this path holds a lock here, but not every path does: simulated in process context, as the finding's analysis decides` : `context here: ${want!.reason}`}`);
+      p.ops.push({ op: 'context', context: want!.kind, reason: want!.reason });
+      p.origins.push(null);
+      p.condAt.push(p.conditions.length);
+    }
+    if (p.goalOp < 0) p.goalOp = p.ops.length;
+    p.goalOps.push(p.ops.length);
+    p.ops.push(op);
+    p.origins.push(o);
+    p.condAt.push(p.conditions.length);
+    if (differs) {
+      p.ops.push({ op: 'context', context: here, reason: 'after the call' });
+      p.origins.push(null);
+      p.condAt.push(p.conditions.length);
+    }
   }
 
   /** How a pool's alloc_fn allocates: the stock slab/kmalloc/page functions, or a user function's mask. */
@@ -443,13 +620,17 @@ export class SequenceExtractor {
       if (created.has(`${kind}:${ref}`)) return;
       created.add(`${kind}:${ref}`);
       if (kind === 'cache') {
-        setup.push({ op: 'kmem_cache_create', name: ref, size: 64, ref });
+        // The cache's creation elsewhere in the file (module init) tells its object size.
+        let size = 64;
+        for (const f of this.facts.functions)
+          for (const s of allCalls(f)) if (s.name === 'kmem_cache_create' && s.assignTo?.replace(/\s+/g, '') === ref) size = this.number(s.args[1], f, s.span.start) ?? size;
+        setup.push({ op: 'kmem_cache_create', name: ref, size, ref });
         return;
       }
       // The pool's creation elsewhere in the file (module init) tells min_nr and the alloc_fn.
       for (const f of this.facts.functions)
         for (const s of allCalls(f)) {
-          if (!MEMPOOL_CREATE[s.name] || s.assignTo !== ref) continue;
+          if (!MEMPOOL_CREATE[s.name] || s.assignTo?.replace(/\s+/g, '') !== ref) continue;
           const min = this.number(s.args[0], f, s.span.start) ?? 1;
           const spec = this.allocFnSpec(s, f);
           if (spec.kind === 'slab') need('cache', spec.cache);
@@ -472,6 +653,15 @@ export class SequenceExtractor {
   }
 }
 
+const product = (a: number | null, b: number | null) => (a === null || b === null ? null : a * b);
+
+/** get_order(): the smallest order whose block holds `size` bytes (4 KiB pages). */
+function orderOf(size: number): number {
+  let order = 0;
+  while (4096 << order < size) order++;
+  return order;
+}
+
 function containsLabel(s: Stmt, name: string): boolean {
   if (s.k === 'label') return s.name === name;
   if (s.k === 'block') return s.body.some((b) => b.k === 'label' && b.name === name);
@@ -488,6 +678,45 @@ function constantBound(s: Extract<Stmt, { k: 'loop' }>): number | null {
   const to = c.r.value;
   const n = c.op === '<' ? to - from : c.op === '<=' ? to - from + 1 : null;
   return n !== null && n >= 0 ? n : null;
+}
+
+/** Ops whose `ref` receives an allocation's result (a NULL test on the ref is a test of that result). */
+export const ALLOCATING_OPS: ReadonlySet<string> = new Set(['kmalloc', 'kmem_cache_alloc', 'alloc_pages', 'get_free_pages', 'get_zeroed_page', 'mempool_alloc', 'mempool_create', 'kmem_cache_create']);
+
+/** The context a path is in now: its last context change, else the function's. */
+function currentContext(p: Partial_, base: ContextKind): ContextKind {
+  for (let i = p.ops.length - 1; i >= 0; i--) {
+    const op = p.ops[i];
+    if (op.op === 'context') return op.context;
+  }
+  return base;
+}
+
+// tree-sitter-c reads `NULL` as a `null` node (an 'other' expression here); casts are already unwrapped.
+const isNullLiteral = (e: Expr) => (e.k === 'num' && e.value === 0) || ((e.k === 'id' || e.k === 'other') && (e.k === 'id' ? e.name : e.text) === 'NULL');
+
+/**
+ * `!p`, `p == NULL`, `NULL == p`, `p != 0`, `p`, `!(p = kmalloc(…))`, `unlikely(!p)`: the ref tested and
+ * whether the condition is true when it is NULL. Anything else (`p && q`, `p->x`) is not a test of one result.
+ */
+export function nullTest(cond: Expr): { ref: string; nullWhenTrue: boolean } | null {
+  const { e, negated } = unwrapCondition(cond);
+  const refOf = (x: Expr): string | null => {
+    if (x.k === 'assign') return x.name.replace(/\s+/g, '');
+    if (x.k === 'id' || x.k === 'field' || (x.k === 'un' && x.op === '*')) {
+      const t = refText(x);
+      return t.includes('?') ? null : t;
+    }
+    return null;
+  };
+  if (e.k === 'bin' && (e.op === '==' || e.op === '!=')) {
+    const side = isNullLiteral(e.r) ? e.l : isNullLiteral(e.l) ? e.r : null;
+    const ref = side ? refOf(unwrapCondition(side).e) : null;
+    if (!ref) return null;
+    return { ref, nullWhenTrue: (e.op === '==') !== negated };
+  }
+  const ref = refOf(e);
+  return ref ? { ref, nullWhenTrue: negated } : null;
 }
 
 function contextTest(cond: Expr): { whenTrue: ContextKind } | null {

@@ -1,74 +1,134 @@
-/** Markdown for hovers: a call's outcome per memory scenario, and a function's sequences. */
-import type { ScenarioName, StepResult } from '../sim';
-import type { FunctionSimulation } from './run';
-import { SCENARIOS, stepsForCall } from './run';
-import type { Span } from '../text/span';
+/**
+ * Words for simulations: a call's verdict per memory scenario (hover, finding message), a function's calls.
+ * Plain text symbols only (no emoji: they render as empty boxes without an emoji font), no internal ids.
+ */
+import type { ScenarioName } from '../sim';
+import type { Related } from '../text/related';
+import type { CallSimulation, FunctionSimulation, ScenarioVerdict } from './run';
+import { callProblemLine, SCENARIOS } from './run';
 
-const LABEL: Record<ScenarioName, string> = { normal: 'normal', pressure: 'under pressure', exhausted: 'exhausted' };
+export const SCENARIO_LABEL: Record<ScenarioName, string> = { normal: 'normal memory', pressure: 'under pressure', exhausted: 'exhausted memory' };
 
-const ICON: Record<string, string> = {
-  ok: '✅',
-  slept: '💤',
-  null: '∅',
-  'never-returns': '⛔',
-  bug: '💥',
-  'sleep-in-atomic': '💥',
-  error: '⚠️',
-  leak: '⚠️',
-  unknown: '❔',
+/** The allocator the simulation models, named in every verdict. */
+export const SIMULATED_ON = "Linux 2.6.11's allocator (256 MiB, 1 CPU)";
+
+/** Markdown links for locations: the adapter knows URIs, core only files and lines. */
+export interface LinkOptions {
+  /** `[text](target)` for a line of this file (file undefined) or of another workspace file. */
+  link?: (file: string | undefined, line: number, text: string) => string;
+  /** A command link opening the Simulate view at a line of this file, when the editor offers one. */
+  simulateLink?: (line: number) => string | null;
+  /** One line about the call's GFP mask, shown under the verdicts. */
+  maskLine?: string;
+}
+
+const escapeMd = (s: string) => s.replace(/([\\`*_[\]|<>])/g, '\\$1').replace(/\s+/g, ' ');
+/** Our own sentences quote code in backticks: escape the rest, keep the code spans. */
+const escapeProse = (s: string) => s.split(/(`[^`]*`)/).map((part, i) => (i % 2 ? part : escapeMd(part))).join('');
+
+const KIND_WORD: Record<string, string> = {
+  ok: 'ok',
+  slept: 'ok after sleeping',
+  null: 'returns NULL',
+  'never-returns': 'never returns',
+  bug: 'BUG()',
+  'sleep-in-atomic': 'sleeps in atomic context',
+  error: 'error',
+  unknown: 'unknown',
+  'not-reached': 'not reached',
 };
 
-const cell = (s: string) => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
-
-export function outcomeCell(step: StepResult | undefined): string {
-  if (!step) return '— (not reached on this path)';
-  const o = step.outcome;
-  const latent = o.kind === 'ok' && step.maySleep && step.trace.some((t) => t.maySleep) ? ' — would sleep under pressure' : '';
-  return `${ICON[o.kind] ?? ''} **${o.kind}** ${cell(o.message)}${latent}`;
+/** "returns NULL", "sleeps in atomic context (not now: …)": the verdict's kind in words. */
+export function verdictWord(v: ScenarioVerdict): string {
+  if (v.kind === 'sleep-in-atomic' && v.latent) return 'may sleep in atomic context';
+  if (v.kind === 'never-returns' && v.code === 'alloc-loop') return 'never returns (retries until memory is freed)';
+  return KIND_WORD[v.kind] ?? v.kind;
 }
 
-/** The decisive trace rules of a step, compactly ("zone.low-watermark → kswapd.wake → …"). */
-function traceLine(step: StepResult | undefined): string {
-  if (!step || !step.trace.length) return '';
-  return step.trace
-    .slice(0, 8)
-    .map((t) => `\`${t.rule}\``)
-    .join(' → ');
+/** The explanation after the word, short and whole (never cut in the middle of a number). */
+export function verdictDetail(v: ScenarioVerdict, max = 160): string {
+  // Size not known: the outcome at each plausible size says more than the stand-in's message.
+  if (v.sizes && v.sizes.every((x) => x.kind === v.sizes![0].kind && x.latent === v.sizes![0].latent)) return 'the same at a small, a one-page and a multi-page (32 KiB) size';
+  if (v.sizes) return v.sizes.map((s) => `${s.label}: ${s.latent ? 'may sleep in atomic context' : (KIND_WORD[s.kind] ?? s.kind)}`).join(' · ');
+  let text = v.latent ? 'memory is plentiful, so it does not sleep now; a debug kernel (CONFIG_DEBUG_SPINLOCK_SLEEP) warns "sleeping function called from invalid context" on every call' : v.message.split('. Then:')[0];
+  text = text.replace(/\s+/g, ' ').trim();
+  if (text.length > max) {
+    const cut = text.lastIndexOf(' ', max - 1);
+    text = `${text.slice(0, cut > max / 2 ? cut : max - 1)}…`;
+  }
+  const extra: string[] = [];
+  if (v.total > 1 && v.feasible < v.total) extra.push(`${v.feasible} of ${v.total} paths to it can happen here`);
+  if (v.others.length) extra.push(`otherwise: ${v.others.map((k) => KIND_WORD[k] ?? k).join(', ')}`);
+  return extra.length ? `${text} (${extra.join('; ')})` : text;
 }
 
-export function callSimulationMarkdown(sim: FunctionSimulation, callSpan: Span, contextLine: string): string | null {
-  const hit = stepsForCall(sim, callSpan);
-  if (!hit) return null;
+function relatedLinks(related: Related[], opts: LinkOptions): string {
+  if (!opts.link) return ''; // the reason's own text names the lines already
+  const links = related
+    .filter((r) => r.line !== undefined || r.file === undefined)
+    .slice(0, 3)
+    .map((r) => {
+      const line = r.line ?? 0;
+      const where = r.file ? `${r.file.split('/').pop()}:${line}` : `line ${line}`;
+      return opts.link!(r.file, line, where);
+    });
+  return links.length ? ` (${links.join(', ')})` : '';
+}
+
+/** The one-line verdict a finding's message carries: "Simulated on …: normal memory: ok; under pressure: …". */
+export function callVerdictSentence(c: CallSimulation): string | null {
+  if (!c.verdicts) return null;
+  const parts = SCENARIOS.map((sc) => `${SCENARIO_LABEL[sc]}: ${verdictWord(c.verdicts![sc])}`);
+  const size = c.unknownSize ? ` Size \`${c.unknownSize}\` is not a constant: the worst of small, one-page and multi-page sizes.` : '';
+  return `Simulated on ${SIMULATED_ON}: ${parts.join('; ')}.${size}`;
+}
+
+/**
+ * A call's hover: the context and why, one verdict line per scenario, what is unknown, and the paths — details
+ * one click away (the Simulate view).
+ */
+export function callHoverMarkdown(c: CallSimulation, callText: string, opts: LinkOptions = {}): string {
   const lines: string[] = [];
-  lines.push(`**Simulated on the 2.6 allocator** (default 256 MiB machine) — ${contextLine}`, '');
-  const before = hit.path.conditions.slice(0, hit.path.condAt[hit.index] ?? hit.path.conditions.length);
-  if (before.length) lines.push(`Path: ${before.map((c) => `\`${cell(c)}\``).join(' → ')}`, '');
-  lines.push('| memory | outcome | decided by |', '|---|---|---|');
-  for (const sc of SCENARIOS) lines.push(`| ${LABEL[sc]} | ${outcomeCell(hit.steps[sc])} | ${traceLine(hit.steps[sc])} |`);
+  const context = c.context.kind === 'process' ? 'process context (may sleep)' : `**atomic context**: ${escapeMd(c.context.reason ?? '')}${relatedLinks(c.context.related, opts)}`;
+  lines.push(`\`${escapeMd(callText)}\` at line ${c.line} runs in ${context}.`, '');
+  if (!c.verdicts) {
+    lines.push(`Not simulated: ${escapeMd(c.missed ?? 'no path reaches it')}.`);
+    return lines.join('\n');
+  }
+  lines.push(`Simulated on ${SIMULATED_ON}:`, '');
+  for (const sc of SCENARIOS) {
+    const v = c.verdicts[sc];
+    lines.push(`- ${SCENARIO_LABEL[sc]}: **${verdictWord(v)}** — ${escapeMd(verdictDetail(v))}`);
+  }
+  if (c.unknownSize) lines.push('', `Size \`${c.unknownSize.replace(/`/g, '')}\` is not a constant: each line is the worst of the plausible sizes shown.`);
+  const impossible = c.paths.flatMap((p, i) => SCENARIOS.filter((sc) => !p.feasibility[sc].feasible).map((sc) => ({ i, sc, why: p.feasibility[sc].why! })));
+  const pathLine = `${c.paths.length} path${c.paths.length === 1 ? '' : 's'} reach${c.paths.length === 1 ? 'es' : ''} this call${c.truncated ? ' (the function has more: not all were followed)' : ''}`;
+  lines.push('', impossible.length ? `${pathLine}; ${escapeProse(impossible[0].why)} under ${SCENARIO_LABEL[impossible[0].sc]}, so that path cannot happen there.` : `${pathLine}.`);
+  if (opts.maskLine) lines.push('', opts.maskLine);
+  const link = opts.simulateLink?.(c.line);
+  if (link) lines.push('', link);
+  return lines.join('\n');
+}
+
+/** A function's verdict: every allocation call it makes, and what was covered. Never "no problem" unsimulated. */
+export function functionSummaryLine(sim: FunctionSimulation): string {
+  const reached = sim.calls.filter((c) => c.verdicts).length;
+  const missed = sim.calls.length - reached;
+  const covered = `${reached} of ${sim.calls.length} allocation call${sim.calls.length === 1 ? '' : 's'} simulated in their context${missed ? ` (${missed} not: ${sim.calls.find((c) => !c.verdicts)?.missed})` : ''}`;
+  if (!sim.problems.length) return `**${sim.fn}()**: no BUG, no sleep in atomic context and no endless wait for the ${covered}.`;
+  return `**${sim.fn}()**: ${sim.problems.length} call${sim.problems.length === 1 ? '' : 's'} with a problem (${covered}):\n${sim.problems.slice(0, 8).map((p) => `- ${escapeMd(p)}`).join('\n')}`;
+}
+
+/** The hover on a function's name: one line per allocation call (its verdict per scenario), then the summary. */
+export function functionSimulationMarkdown(sim: FunctionSimulation): string {
+  const lines = [`**${sim.fn}()** — ${sim.initialContext === 'process' ? 'runs in process context' : `runs in ${sim.initialContext} context: ${escapeMd(sim.contextWhy ?? '')}`}. Simulated on ${SIMULATED_ON}.`, ''];
+  for (const c of sim.calls.slice(0, 12)) {
+    const verdict = c.verdicts ? SCENARIOS.map((sc) => `${SCENARIO_LABEL[sc]}: ${verdictWord(c.verdicts![sc])}`).join(' · ') : `not simulated: ${escapeMd(c.missed ?? '')}`;
+    lines.push(`- line ${c.line} \`${c.call}()\`${c.context.kind === 'process' ? '' : ' (atomic)'}: ${verdict}`);
+  }
+  if (sim.calls.length > 12) lines.push(`- … ${sim.calls.length - 12} more`);
   lines.push('', functionSummaryLine(sim));
   return lines.join('\n');
 }
 
-export function functionSummaryLine(sim: FunctionSimulation): string {
-  if (!sim.problems.length) return `**${sim.fn}()** as a whole: no BUG, no sleep in atomic context, no endless wait in any scenario (${sim.paths.length} path${sim.paths.length === 1 ? '' : 's'}).`;
-  return `**${sim.fn}()** as a whole:\n${sim.problems.slice(0, 6).map((p) => `- ${cell(p)}`).join('\n')}`;
-}
-
-export function functionSimulationMarkdown(sim: FunctionSimulation): string {
-  const lines = [`**${sim.fn}()** — ${sim.initialContext === 'process' ? 'runs in process context' : `runs in ${sim.initialContext} context: ${sim.contextWhy ?? ''}`}`, ''];
-  sim.paths.slice(0, 4).forEach((p, i) => {
-    const steps = p.results.normal.steps.filter((s) => s.op.op !== 'context' && s.outcome.kind !== 'leak');
-    if (!steps.length && sim.paths.length > 1) return;
-    lines.push(`**Path ${i + 1}**${p.conditions.length ? `: ${p.conditions.map((c) => `\`${cell(c)}\``).join(' → ')}` : ''}`, '');
-    lines.push('| step | normal | pressure | exhausted |', '|---|---|---|---|');
-    for (const s of steps.slice(0, 12)) {
-      const at = (sc: ScenarioName) => p.results[sc].steps.find((x) => x.index === s.index);
-      const short = (x: StepResult | undefined) => (x ? `${ICON[x.outcome.kind] ?? ''} ${x.outcome.kind}` : '—');
-      lines.push(`| \`${cell(s.source?.text ?? s.op.op)}\` (line ${s.source?.line ?? '?'}) | ${short(at('normal'))} | ${short(at('pressure'))} | ${short(at('exhausted'))} |`);
-    }
-    lines.push('');
-  });
-  if (sim.truncated) lines.push(`_Only the first ${sim.paths.length} paths are simulated._`, '');
-  lines.push(functionSummaryLine(sim));
-  return lines.join('\n');
-}
+export { callProblemLine };

@@ -1,8 +1,11 @@
 /** Runs extracted sequences through the simulator and condenses the results for hovers, lenses and the view. */
+import type { CallSite } from '../context/flow';
 import type { SharedAnalyses } from '../context/shared';
-import { simulate, type OutcomeKind, type ScenarioName, type SimResult, type StepResult } from '../sim';
+import { CONTEXT_ANCHORS } from '../kernel/alloc-api';
+import { simulate, type ContextKind, type OutcomeKind, type ScenarioName, type SimOp, type SimResult, type StepResult } from '../sim';
+import type { Related } from '../text/related';
 import type { Span } from '../text/span';
-import { SequenceExtractor, type ExtractedFunction, type SimPath } from './extract';
+import { ALLOCATING_OPS, SequenceExtractor, UNKNOWN_SIZE_RANGE, type ExtractedFunction, type ExtractGoal, type SimPath } from './extract';
 
 export const SCENARIOS: ScenarioName[] = ['normal', 'pressure', 'exhausted'];
 
@@ -16,13 +19,64 @@ export function isProblem(step: StepResult): boolean {
   return PROBLEM_KINDS.has(step.outcome.kind) && !(step.outcome.kind === 'never-returns' && step.outcome.code === 'alloc-loop');
 }
 
+/** Whether a path can happen in a scenario: its branches on allocation results agree with the outcomes. */
+export interface Feasibility {
+  feasible: boolean;
+  /** When not: which branch needs which result ("`!p` needs kmalloc() at line 40 to return NULL; it returned memory"). */
+  why?: string;
+  /** When not: the first op that never runs in this scenario (the ops from the branch on). */
+  fromOp?: number;
+}
+
 export interface PathSimulation extends SimPath {
   results: Record<ScenarioName, SimResult>;
+  feasibility: Record<ScenarioName, Feasibility>;
+}
+
+/** The verdict of one scenario for one call: the worst outcome over the paths that reach it and can happen. */
+export interface ScenarioVerdict {
+  kind: OutcomeKind | 'not-reached';
+  /** sleep-in-atomic that does not sleep in this scenario (memory plentiful): the bug is there, the sleep is not. */
+  latent: boolean;
+  message: string;
+  /** The simulator's sub-kind ('alloc-loop', 'waits-forever', …). */
+  code?: string;
+  /** The path (index in CallSimulation.paths) the verdict comes from, -1 when none. */
+  path: number;
+  /** Paths reaching the call that can happen in this scenario / all paths reaching it. */
+  feasible: number;
+  total: number;
+  /** Other outcomes on other feasible paths, e.g. ['ok'] when one path gives null and another ok. */
+  others: OutcomeKind[];
+  /** For a kmalloc of unknown size: the outcome at each size of UNKNOWN_SIZE_RANGE (worst path each). */
+  sizes?: { label: string; kind: OutcomeKind; latent: boolean }[];
+}
+
+/** One call simulated in its calling context (goal-directed): what hovers, findings and lenses state. */
+export interface CallSimulation {
+  fn: string;
+  call: string;
+  line: number;
+  span: Span;
+  /** The context analysis' verdict at the call (the sleep-in-atomic finding's). */
+  context: { kind: ContextKind; reason: string | null; related: Related[] };
+  paths: PathSimulation[];
+  /** Null when no path reaches the call: then `missed` says why. */
+  verdicts: Record<ScenarioName, ScenarioVerdict> | null;
+  missed?: string;
+  truncated: boolean;
+  /** The size expression when it is not a constant. */
+  unknownSize?: string;
+  /** Caches and pools created before the scenario applies (module init). */
+  setup: SimOp[];
+  initialContext: ContextKind;
 }
 
 export interface FunctionSimulation extends Omit<ExtractedFunction, 'paths'> {
   paths: PathSimulation[];
-  /** One line per (scenario, problem step), e.g. "under pressure: kmalloc() at line 40 sleeps while … → scheduling while atomic". */
+  /** Each allocation call of the function, simulated in its context (goal-directed). */
+  calls: CallSimulation[];
+  /** One line per call with a problem in some scenario, e.g. "kmalloc() at line 40: sleep-in-atomic (normal memory: latent; under pressure: sleeps)". */
   problems: string[];
 }
 
@@ -58,20 +112,156 @@ export function simulateFunction(shared: SharedAnalyses, fnIndex: number, snapsh
   return shared.memo(memoKey(fnIndex, snapshots), () => simulateAnew(shared, fnIndex, snapshots));
 }
 
+function simulatePath(p: SimPath, setup: SimOp[], context: ContextKind, snapshots: 'all' | 'none'): PathSimulation {
+  const results = simulateCached(p.ops, setup, context, snapshots);
+  const feasibility = Object.fromEntries(SCENARIOS.map((sc) => [sc, feasibilityOf(p, results[sc])])) as Record<ScenarioName, Feasibility>;
+  return { ...p, results, feasibility };
+}
+
 function simulateAnew(shared: SharedAnalyses, fnIndex: number, snapshots: 'all' | 'none'): FunctionSimulation {
   const extracted = new SequenceExtractor(shared.facts, shared, shared.context).extract(fnIndex);
-  const paths: PathSimulation[] = extracted.paths.map((p) => ({ ...p, results: simulateCached(p.ops, extracted.setup, extracted.initialContext, snapshots) }));
+  const paths = extracted.paths.map((p) => simulatePath(p, extracted.setup, extracted.initialContext, snapshots));
+  const calls = allocationSites(shared, fnIndex).map((site) => simulateCall(shared, fnIndex, site.call.span));
   const problems: string[] = [];
-  for (const sc of SCENARIOS) {
-    for (const [pi, p] of paths.entries()) {
-      for (const step of p.results[sc].steps) {
-        if (!isProblem(step)) continue;
-        const line = `under ${sc === 'normal' ? 'normal memory' : sc === 'pressure' ? 'pressure' : 'exhausted memory'}: ${describeStep(step)}${paths.length > 1 ? ` (path ${pi + 1}${p.conditions.length ? `: ${p.conditions.join(', ')}` : ''})` : ''}`;
-        if (!problems.includes(line)) problems.push(line);
-      }
+  for (const c of calls) {
+    const line = callProblemLine(c);
+    if (line) problems.push(line);
+  }
+  return { ...extracted, paths, calls, problems };
+}
+
+/** The sites of function `fnIndex` a finding can be anchored at (allocations, mempool_destroy), in source order. */
+export function allocationSites(shared: SharedAnalyses, fnIndex: number): CallSite[] {
+  const seen = new Set<number>();
+  return shared.context.flows[fnIndex].sites.filter((s) => CONTEXT_ANCHORS.has(s.call.name) && !seen.has(s.call.span.start) && seen.add(s.call.span.start));
+}
+
+const SCENARIO_WORDS: Record<ScenarioName, string> = { normal: 'normal memory', pressure: 'under pressure', exhausted: 'exhausted memory' };
+
+/** "kmalloc() at line 40: sleep-in-atomic (normal memory: latent; under pressure: sleeps in atomic context)", or null. */
+export function callProblemLine(c: CallSimulation): string | null {
+  if (!c.verdicts) return null;
+  const bad = SCENARIOS.filter((sc) => isProblemVerdict(c.verdicts![sc]));
+  if (!bad.length) return null;
+  const kind = c.verdicts[bad[bad.length - 1]].kind;
+  return `${c.call}() at line ${c.line}: ${kind === 'bug' ? 'BUG' : kind} (${bad.map((sc) => `${SCENARIO_WORDS[sc]}${c.verdicts![sc].latent ? ': may sleep, does not now' : ''}`).join('; ')})`;
+}
+
+/** As isProblem for steps: an order <= 3 sleeping allocation looping in `exhausted` is 2.6's design, not this call's problem. */
+export function isProblemVerdict(v: ScenarioVerdict): boolean {
+  return v.kind === 'bug' || v.kind === 'sleep-in-atomic' || (v.kind === 'never-returns' && v.code !== 'alloc-loop');
+}
+
+/** How bad an outcome is for the porter: the verdict of a scenario is its worst over the feasible paths. */
+const SEVERITY: Partial<Record<OutcomeKind, number>> = { bug: 7, 'sleep-in-atomic': 6, 'never-returns': 5, null: 4, error: 3, unknown: 2, slept: 1, ok: 0 };
+
+/** A sleeping call in atomic context that did not sleep (memory plentiful) is still the bug; the step says so. */
+function latentSleepInAtomic(step: StepResult): boolean {
+  return step.outcome.kind === 'ok' && step.maySleep && step.trace.some((t) => t.maySleep === true);
+}
+
+function verdictKind(step: StepResult): { kind: OutcomeKind; latent: boolean } {
+  if (latentSleepInAtomic(step)) return { kind: 'sleep-in-atomic', latent: true };
+  return { kind: step.outcome.kind, latent: false };
+}
+
+/** Whether the result stored by the op at `index` is NULL in `result` (undefined: not known, or never reached). */
+function returnedNull(step: StepResult | undefined): boolean | undefined {
+  if (!step) return undefined;
+  const o = step.outcome;
+  const r = o.kind === 'sleep-in-atomic' ? o.result : o.kind;
+  if (r === 'null') return true;
+  if (r === 'ok' || r === 'slept') return false;
+  return undefined;
+}
+
+export function feasibilityOf(p: SimPath, result: SimResult): Feasibility {
+  for (const a of p.assumptions) {
+    let j = a.atOp - 1;
+    while (j >= 0 && !(ALLOCATING_OPS.has(p.ops[j].op) && (p.ops[j] as { ref?: string }).ref === a.ref)) j--;
+    if (j < 0) continue;
+    const step = result.steps.find((s) => s.index === j);
+    const isNull = returnedNull(step);
+    if (isNull === undefined || isNull === (a.expect === 'null')) continue;
+    const what = `${p.origins[j]?.text.split('(')[0] ?? p.ops[j].op}() at line ${p.origins[j]?.line ?? '?'}`;
+    return { feasible: false, why: `\`${a.cond}\` needs ${what} to ${a.expect === 'null' ? 'return NULL; it returned memory' : 'succeed; it returned NULL'}`, fromOp: a.atOp };
+  }
+  return { feasible: true };
+}
+
+const callMemoKey = (span: Span) => `simulation-call:${span.start}:${span.end}`;
+
+/**
+ * One call simulated for what it is about: the paths that reach it, in the context the context analysis
+ * states there, then what follows. Memoized per analysis.
+ */
+export function simulateCall(shared: SharedAnalyses, fnIndex: number, span: Span): CallSimulation {
+  return shared.memo(callMemoKey(span), () => simulateCallAnew(shared, fnIndex, span));
+}
+
+function simulateCallAnew(shared: SharedAnalyses, fnIndex: number, span: Span): CallSimulation {
+  const site = shared.context.flows[fnIndex].sites.find((s) => s.call.span.start === span.start && s.call.span.end === span.end);
+  const reason = site ? shared.context.siteReason(site, fnIndex) : null;
+  const goal: ExtractGoal = { span, context: reason ? { kind: 'atomic', reason: reason.message } : { kind: 'process', reason: 'process context (may sleep)' } };
+  const extracted = new SequenceExtractor(shared.facts, shared, shared.context).extract(fnIndex, goal);
+  const paths = extracted.paths.map((p) => simulatePath(p, extracted.setup, extracted.initialContext, 'none'));
+  const first = paths[0];
+  const origin = first?.origins[first.goalOp] ?? null;
+  const base = {
+    fn: extracted.fn,
+    call: site?.call.name ?? origin?.text.split('(')[0] ?? '?',
+    line: shared.facts.lineOf(span.start),
+    span,
+    // Related locations in this file get their lines (links in hovers); other files' carry theirs.
+    context: { kind: (reason ? 'atomic' : 'process') as ContextKind, reason: reason?.message ?? null, related: (reason?.related ?? []).map((r) => (r.file || r.line !== undefined ? r : { ...r, line: shared.facts.lineOf(r.span.start) })) },
+    paths,
+    truncated: extracted.truncated,
+    setup: extracted.setup,
+    initialContext: extracted.initialContext,
+    ...(origin?.unknownSize ? { unknownSize: origin.unknownSize } : {}),
+  };
+  if (!paths.length) return { ...base, verdicts: null, missed: extracted.goalMissed ?? `${base.call}() is not simulated here` };
+  const verdicts = Object.fromEntries(SCENARIOS.map((sc) => [sc, scenarioVerdict(paths, sc)])) as Record<ScenarioName, ScenarioVerdict>;
+  if (origin?.unknownSize) {
+    // The size is not known: the call's outcome at each plausible size, worst path each.
+    const bySize = UNKNOWN_SIZE_RANGE.map(({ label, size }) => {
+      const variants = paths.map((p) => simulatePath({ ...p, ops: p.ops.map((op, i) => (p.goalOps.includes(i) && op.op === 'kmalloc' ? { ...op, size } : op)) }, extracted.setup, extracted.initialContext, 'none'));
+      return { label, per: Object.fromEntries(SCENARIOS.map((sc) => [sc, scenarioVerdict(variants, sc)])) as Record<ScenarioName, ScenarioVerdict> };
+    });
+    for (const sc of SCENARIOS) {
+      verdicts[sc].sizes = bySize.map((b) => ({ label: b.label, kind: b.per[sc].kind as OutcomeKind, latent: b.per[sc].latent }));
+      // The scenario's verdict is the worst over the plausible sizes.
+      const worst = bySize.map((b) => b.per[sc]).reduce((a, b) => ((SEVERITY[b.kind as OutcomeKind] ?? -1) > (SEVERITY[a.kind as OutcomeKind] ?? -1) ? b : a));
+      if ((SEVERITY[worst.kind as OutcomeKind] ?? -1) > (SEVERITY[verdicts[sc].kind as OutcomeKind] ?? -1)) verdicts[sc] = { ...worst, sizes: verdicts[sc].sizes };
     }
   }
-  return { ...extracted, paths, problems };
+  return { ...base, verdicts };
+}
+
+function scenarioVerdict(paths: PathSimulation[], sc: ScenarioName): ScenarioVerdict {
+  let best: ScenarioVerdict | null = null;
+  const kinds = new Set<OutcomeKind>();
+  let feasible = 0;
+  for (const [pi, p] of paths.entries()) {
+    const f = p.feasibility[sc];
+    // A branch taken after the call does not make the call itself impossible.
+    if (!f.feasible && (f.fromOp ?? 0) <= p.goalOp) continue;
+    // Every time the path runs the call (a loop runs it again): the worst of them.
+    const steps = p.goalOps.map((i) => p.results[sc].steps.find((s) => s.index === i)).filter((s): s is StepResult => !!s);
+    if (!steps.length) continue; // the path stopped before the call (an earlier call never returned)
+    feasible++;
+    for (const [k, step] of steps.entries()) {
+      const { kind, latent } = verdictKind(step);
+      kinds.add(kind);
+      const sev = SEVERITY[kind] ?? -1;
+      const message = steps.length > 1 && k > 0 ? `${step.outcome.message} (run ${k + 1} of ${steps.length} on this path)` : step.outcome.message;
+      if (!best || sev > (SEVERITY[best.kind as OutcomeKind] ?? -1)) best = { kind, latent, message, ...(step.outcome.code ? { code: step.outcome.code } : {}), path: pi, feasible: 0, total: paths.length, others: [] };
+    }
+  }
+  if (!best) return { kind: 'not-reached', latent: false, message: 'no path to this call can happen in this scenario', path: -1, feasible: 0, total: paths.length, others: [] };
+  best.feasible = feasible;
+  best.others = [...kinds].filter((k) => k !== best!.kind);
+  return best;
 }
 
 export function describeStep(step: StepResult): string {
@@ -79,7 +269,7 @@ export function describeStep(step: StepResult): string {
   return `${where}: ${step.outcome.message}`;
 }
 
-/** The step of each scenario that came from the call at `span` (first path through it). */
+/** The step of each scenario that came from the call at `span` (first path through it; the Simulate view's path tables). */
 export function stepsForCall(sim: FunctionSimulation, span: Span): { path: PathSimulation; index: number; steps: Record<ScenarioName, StepResult | undefined> } | null {
   for (const path of sim.paths) {
     const index = path.origins.findIndex((o) => o && o.span.start === span.start && o.span.end === span.end);
