@@ -62,6 +62,8 @@ function createClient(context: vscode.ExtensionContext): LanguageClient {
       { scheme: 'untitled', language: 'c' },
       { scheme: 'file', pattern: '**/*.{c,h}' },
     ],
+    // Hovers link to the Simulate view (command link) and to related lines: trusted for that one command only.
+    markdown: { isTrusted: { enabledCommands: ['kport.simulateFunction'] } },
     synchronize: { configurationSection: 'kport', fileEvents: vscode.workspace.createFileSystemWatcher('**/{*.c,*.h,.kport.json}') },
     // A function: evaluated on every (re)start, so a restarted server gets the settings of now, not of activation.
     // The index cache goes to this workspace's storage (VS Code removes it with the workspace).

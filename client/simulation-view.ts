@@ -20,8 +20,11 @@ export async function showSimulation(client: LanguageClient, uri?: string, posit
     void vscode.window.showInformationMessage('kport: the cursor is not inside a function.');
     return;
   }
-  panel ??= vscode.window.createWebviewPanel('kportSimulation', 'kport: simulation', vscode.ViewColumn.Beside, { enableScripts: true, retainContextWhenHidden: true });
-  panel.onDidDispose(() => (panel = undefined));
+  if (!panel) {
+    const created = vscode.window.createWebviewPanel('kportSimulation', 'kport: simulation', vscode.ViewColumn.Beside, { enableScripts: true, retainContextWhenHidden: true });
+    created.onDidDispose(() => (panel = undefined));
+    panel = created;
+  }
   panel.title = `kport: ${result.function}()`;
   panel.webview.html = renderSimulationHtml(result, { cspSource: panel.webview.cspSource, nonce: randomBytes(16).toString('base64') });
   panel.reveal(vscode.ViewColumn.Beside, true);

@@ -2,8 +2,10 @@
  * The `kport/simulate` request: document + position → the simulation of the enclosing function,
  * as plain JSON any editor can use (documented in the README).
  */
-import type { ContextKind, ScenarioName, SimResult } from '../sim';
-import type { FunctionSimulation } from './run';
+import type { ContextKind, OutcomeKind, ScenarioName, SimResult } from '../sim';
+import { verdictDetail, verdictWord } from './markdown';
+import type { CallSimulation, Feasibility, FunctionSimulation } from './run';
+import { isProblemVerdict, SCENARIOS } from './run';
 
 export const SIMULATE_METHOD = 'kport/simulate';
 
@@ -20,6 +22,20 @@ export interface SimulatedStepOrigin {
   fn: string;
 }
 
+/** One allocation call's verdict per scenario, as its hover and finding state it. */
+export interface SimulatedCall {
+  call: string;
+  /** 1-based line of the call. */
+  line: number;
+  context: { kind: ContextKind; reason: string | null };
+  /** Null when no path reaches the call; `missed` says why. */
+  verdicts: Record<ScenarioName, { kind: OutcomeKind | 'not-reached'; latent: boolean; word: string; detail: string; problem: boolean }> | null;
+  missed?: string;
+  unknownSize?: string;
+  /** Paths that reach the call. */
+  paths: number;
+}
+
 export interface SimulateResult {
   function: string;
   /** 1-based line of the function's name. */
@@ -27,7 +43,10 @@ export interface SimulateResult {
   initialContext: ContextKind;
   contextWhy: string | null;
   truncated: boolean;
+  /** One line per call with a problem in some scenario (the lens counts these). */
   problems: string[];
+  /** Every allocation call of the function (and mempool_destroy), simulated in its context. */
+  calls: SimulatedCall[];
   paths: {
     conditions: string[];
     /** For each step, how many of `conditions` were taken before it. */
@@ -36,7 +55,23 @@ export interface SimulateResult {
     /** Source of each step (null for context changes made by guards). */
     origins: (SimulatedStepOrigin | null)[];
     results: Record<ScenarioName, SimResult>;
+    /** Whether the path can happen in each scenario (its branches on allocation results agree with the outcomes). */
+    feasibility: Record<ScenarioName, Feasibility>;
   }[];
+}
+
+export function toSimulatedCall(c: CallSimulation): SimulatedCall {
+  return {
+    call: c.call,
+    line: c.line,
+    context: { kind: c.context.kind, reason: c.context.reason },
+    verdicts: c.verdicts
+      ? (Object.fromEntries(SCENARIOS.map((sc) => { const v = c.verdicts![sc]; return [sc, { kind: v.kind, latent: v.latent, word: verdictWord(v), detail: verdictDetail(v), problem: isProblemVerdict(v) }]; })) as SimulatedCall['verdicts'])
+      : null,
+    ...(c.missed ? { missed: c.missed } : {}),
+    ...(c.unknownSize ? { unknownSize: c.unknownSize } : {}),
+    paths: c.paths.length,
+  };
 }
 
 export function toSimulateResult(sim: FunctionSimulation, line: number): SimulateResult {
@@ -47,12 +82,14 @@ export function toSimulateResult(sim: FunctionSimulation, line: number): Simulat
     contextWhy: sim.contextWhy,
     truncated: sim.truncated,
     problems: sim.problems,
+    calls: sim.calls.map(toSimulatedCall),
     paths: sim.paths.map((p) => ({
       conditions: p.conditions,
       condAt: p.condAt,
       notes: p.notes,
       origins: p.origins.map((o) => (o ? { line: o.line, text: o.text, fn: o.fn } : null)),
       results: p.results,
+      feasibility: p.feasibility,
     })),
   };
 }
