@@ -56,7 +56,7 @@ export function describeMask(r: MaskResult, expression: string): string {
 /** The mask in one line under a call's verdicts (the full table is the hover on the mask itself). */
 export function maskSummaryLine(r: MaskResult, expression: string): string {
   const code = `\`${expression.replace(/`/g, '').replace(/\s+/g, ' ')}\``;
-  if (r.gone.length) return `Mask ${code}: ${r.gone.map((g) => GONE_IN_26[g].advice).join('; ')}.`;
+  if (r.gone.length) return `Mask ${code}: ${r.gone.map((g) => GONE_IN_26[g].advice.replace(/\.$/, '')).join('; ')}.`;
   if (r.unknown) return `Mask ${code}: value unknown here (${r.unknown}).`;
   const say = r.values.map((v) => {
     const m = decodeGfp(v);

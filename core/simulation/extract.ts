@@ -8,6 +8,7 @@ import type { FileContext } from '../context/atomic-context';
 import { LOCK_OPS, CONTEXT_TESTS } from '../context/locks';
 import type { SharedAnalyses } from '../context/shared';
 import type { FileFacts } from '../facts/file-facts';
+import { fileKind } from '../facts/file-kind';
 import { allCalls, exprIdentifiers, functionNameOf, unwrapCondition, type CallEvent, type Expr, type FunctionFacts, type Stmt } from '../facts/ir';
 import { evaluateMask } from '../gfp/mask';
 import { ALLOC_API, MEMPOOL_CREATE, MEMPOOL_STOCK } from '../kernel/alloc-api';
@@ -38,6 +39,8 @@ export interface StepOrigin {
   fn: string;
   /** A kmalloc size that is not a constant, as written: the op holds a stand-in, the verdict tries a range. */
   unknownSize?: string;
+  /** A mask gone in 2.6 (GFP_BUFFER), simulated as the replacement the gfp-buffer fix suggests for this file. */
+  maskReplaced?: { from: string; to: string };
 }
 
 /**
@@ -350,10 +353,15 @@ export class SequenceExtractor {
     return { span: call.span, line, text: this.facts.text.slice(call.span.start, call.span.end).replace(/\s+/g, ' ').slice(0, 120), fn: fn.name };
   }
 
-  private mask(call: CallEvent, arg: number, fn: FunctionFacts): GfpInput {
+  private mask(call: CallEvent, arg: number, fn: FunctionFacts, origin?: StepOrigin): GfpInput {
     const m = this.shared.mask(call, arg, fn);
     const text = call.args[arg] ? this.facts.text.slice(call.args[arg].span.start, call.args[arg].span.end) : '?';
-    if (m.gone.length) return 'GFP_BUFFER';
+    if (m.gone.length) {
+      // What the code will run once ported: the replacement the gfp-buffer quick fix prefers here.
+      const to = fileKind(this.facts).kind === 'filesystem' ? 'GFP_NOFS' : 'GFP_NOIO';
+      if (origin) origin.maskReplaced = { from: 'GFP_BUFFER', to };
+      return to;
+    }
     if (m.unknown || m.values.length !== 1) return { unknown: true, text: m.unknown ? `${text}: ${m.unknown}` : `${text}: depends on the path (${m.values.length} values)` };
     return m.values[0];
   }
@@ -426,22 +434,22 @@ export class SequenceExtractor {
           p.notes.push(`line ${o.line}: size ${o.unknownSize} not a constant: simulated as ${UNKNOWN_SIZE_STAND_IN} bytes`);
         }
         if (call.name === 'alloc_skb' || call.name === 'skb_copy') p.notes.push(`line ${o.line}: ${call.name}() modelled as the kmalloc of its data buffer`);
-        push({ op: 'kmalloc', size: size ?? UNKNOWN_SIZE_STAND_IN, gfp: this.mask(call, ALLOC_API[call.name].maskArg, fn), ref });
+        push({ op: 'kmalloc', size: size ?? UNKNOWN_SIZE_STAND_IN, gfp: this.mask(call, ALLOC_API[call.name].maskArg, fn, o), ref });
         return;
       }
       case 'kmem_cache_alloc':
       case 'kmem_cache_zalloc':
-        push({ op: 'kmem_cache_alloc', cache: refText(a[0]), gfp: this.mask(call, 1, fn), ref });
+        push({ op: 'kmem_cache_alloc', cache: refText(a[0]), gfp: this.mask(call, 1, fn, o), ref });
         return;
       case 'skb_clone':
         // The clone is a struct sk_buff from skbuff_head_cache (2.6.11 net/core/skbuff.c), about 200 bytes.
         p.notes.push(`line ${o.line}: skb_clone() modelled as a 256-byte slab object (struct sk_buff)`);
-        push({ op: 'kmalloc', size: 256, gfp: this.mask(call, 1, fn), ref });
+        push({ op: 'kmalloc', size: 256, gfp: this.mask(call, 1, fn, o), ref });
         return;
       case 'dma_alloc_coherent': {
         // i386 2.6.11 (arch/i386/kernel/pci-dma.c): __get_free_pages(gfp without __GFP_DMA/__GFP_HIGHMEM, get_order(size)).
         const size = this.number(a[1], fn, at);
-        const gfp = this.mask(call, 3, fn);
+        const gfp = this.mask(call, 3, fn, o);
         const order = size === null ? null : orderOf(size);
         if (order === null) {
           push({ op: 'get_free_pages', gfp: { unknown: true, text: `size ${this.exprText(a[1])} is not a constant: order unknown` }, order: 0, ref });
@@ -462,20 +470,20 @@ export class SequenceExtractor {
       case '__get_dma_pages': {
         const mi = call.name === 'alloc_pages_node' ? 1 : 0;
         const order = this.number(a[mi + 1], fn, at);
-        const gfp = order === null ? { unknown: true as const, text: `order ${a[mi + 1] ? this.facts.text.slice(a[mi + 1].span.start, a[mi + 1].span.end) : '?'} is not a constant` } : this.mask(call, mi, fn);
+        const gfp = order === null ? { unknown: true as const, text: `order ${a[mi + 1] ? this.facts.text.slice(a[mi + 1].span.start, a[mi + 1].span.end) : '?'} is not a constant` } : this.mask(call, mi, fn, o);
         const dma = call.name === '__get_dma_pages' && typeof gfp === 'number' ? gfp | 0x01 : gfp;
         push({ op: call.name.startsWith('alloc') ? 'alloc_pages' : 'get_free_pages', gfp: dma, order: order ?? 0, ref });
         return;
       }
       case 'alloc_page':
-        push({ op: 'alloc_pages', gfp: this.mask(call, 0, fn), order: 0, ref });
+        push({ op: 'alloc_pages', gfp: this.mask(call, 0, fn, o), order: 0, ref });
         return;
       case '__get_free_page':
       case 'get_free_page':
-        push({ op: 'get_free_pages', gfp: this.mask(call, 0, fn), order: 0, ref });
+        push({ op: 'get_free_pages', gfp: this.mask(call, 0, fn, o), order: 0, ref });
         return;
       case 'get_zeroed_page':
-        push({ op: 'get_zeroed_page', gfp: this.mask(call, 0, fn), ref });
+        push({ op: 'get_zeroed_page', gfp: this.mask(call, 0, fn, o), ref });
         return;
       case 'kfree':
         if (this.foreignFree(p, refText(a[0]), call, isGoal)) return;
@@ -518,7 +526,7 @@ export class SequenceExtractor {
         return;
       }
       case 'mempool_alloc':
-        push({ op: 'mempool_alloc', pool: refText(a[0]), gfp: this.mask(call, 1, fn), ref });
+        push({ op: 'mempool_alloc', pool: refText(a[0]), gfp: this.mask(call, 1, fn, o), ref });
         return;
       case 'mempool_free':
         if (this.foreignFree(p, refText(a[0]), call, isGoal)) return;

@@ -24,7 +24,19 @@ export interface LinkOptions {
 
 const escapeMd = (s: string) => s.replace(/([\\`*_[\]|<>])/g, '\\$1').replace(/\s+/g, ' ');
 /** Our own sentences quote code in backticks: escape the rest, keep the code spans. */
-const escapeProse = (s: string) => s.split(/(`[^`]*`)/).map((part, i) => (i % 2 ? part : escapeMd(part))).join('');
+// Code in prose (calls, identifiers with underscores) goes in code spans: read as code, and never taken for emphasis.
+const CODE_LIKE = /(?<![\w`])(?:[A-Za-z_]\w*\((?:[^()]|\([^()]*\))*\)|\w*_\w*)/g;
+const codeSpan = (s: string) => `\`${s.replace(/`/g, "'").replace(/\s+/g, ' ')}\``;
+const proseText = (s: string) => {
+  let out = '';
+  let last = 0;
+  for (const m of s.matchAll(CODE_LIKE)) {
+    out += escapeMd(s.slice(last, m.index)) + codeSpan(m[0]);
+    last = m.index! + m[0].length;
+  }
+  return out + escapeMd(s.slice(last));
+};
+const escapeProse = (s: string) => s.split(/(`[^`]*`)/).map((part, i) => (i % 2 ? part : proseText(part))).join('');
 
 const KIND_WORD: Record<string, string> = {
   ok: 'ok',
@@ -48,8 +60,8 @@ export function verdictWord(v: ScenarioVerdict): string {
 /** The explanation after the word, short and whole (never cut in the middle of a number). */
 export function verdictDetail(v: ScenarioVerdict, max = 160): string {
   // Size not known: the outcome at each plausible size says more than the stand-in's message.
-  if (v.sizes && v.sizes.every((x) => x.kind === v.sizes![0].kind && x.latent === v.sizes![0].latent)) return 'the same at a small, a one-page and a multi-page (32 KiB) size';
-  if (v.sizes) return v.sizes.map((s) => `${s.label}: ${s.latent ? 'may sleep in atomic context' : (KIND_WORD[s.kind] ?? s.kind)}`).join(' · ');
+  const sameAtEverySize = v.sizes?.every((x) => x.kind === v.sizes![0].kind && x.latent === v.sizes![0].latent);
+  if (v.sizes && !sameAtEverySize) return v.sizes.map((s) => `${s.label}: ${s.latent ? 'may sleep in atomic context' : (KIND_WORD[s.kind] ?? s.kind)}`).join(' · ');
   let text = v.latent ? 'memory is plentiful, so it does not sleep now; a debug kernel (CONFIG_DEBUG_SPINLOCK_SLEEP) warns "sleeping function called from invalid context" on every call' : v.message.split('. Then:')[0];
   text = text.replace(/\s+/g, ' ').trim();
   if (text.length > max) {
@@ -57,6 +69,7 @@ export function verdictDetail(v: ScenarioVerdict, max = 160): string {
     text = `${text.slice(0, cut > max / 2 ? cut : max - 1)}…`;
   }
   const extra: string[] = [];
+  if (sameAtEverySize) extra.push('the same at a small, a one-page and a 32 KiB size');
   if (v.total > 1 && v.feasible < v.total) extra.push(`${v.feasible} of ${v.total} paths to it can happen here`);
   if (v.others.length) extra.push(`otherwise: ${v.others.map((k) => KIND_WORD[k] ?? k).join(', ')}`);
   return extra.length ? `${text} (${extra.join('; ')})` : text;
@@ -89,17 +102,18 @@ export function callVerdictSentence(c: CallSimulation): string | null {
  */
 export function callHoverMarkdown(c: CallSimulation, callText: string, opts: LinkOptions = {}): string {
   const lines: string[] = [];
-  const context = c.context.kind === 'process' ? 'process context (may sleep)' : `**atomic context**: ${escapeMd(c.context.reason ?? '')}${relatedLinks(c.context.related, opts)}`;
-  lines.push(`\`${escapeMd(callText)}\` at line ${c.line} runs in ${context}.`, '');
+  const context = c.context.kind === 'process' ? 'process context (may sleep)' : `**atomic context**: ${escapeProse(c.context.reason ?? '')}${relatedLinks(c.context.related, opts)}`;
+  lines.push(`${codeSpan(callText)} at line ${c.line} runs in ${context}.`, '');
   if (!c.verdicts) {
-    lines.push(`Not simulated: ${escapeMd(c.missed ?? 'no path reaches it')}.`);
+    lines.push(`Not simulated: ${escapeProse(c.missed ?? 'no path reaches it')}.`);
     return lines.join('\n');
   }
   lines.push(`Simulated on ${SIMULATED_ON}:`, '');
   for (const sc of SCENARIOS) {
     const v = c.verdicts[sc];
-    lines.push(`- ${SCENARIO_LABEL[sc]}: **${verdictWord(v)}** — ${escapeMd(verdictDetail(v))}`);
+    lines.push(`- ${SCENARIO_LABEL[sc]}: **${verdictWord(v)}** — ${escapeProse(verdictDetail(v))}`);
   }
+  if (c.maskReplaced) lines.push('', `\`${c.maskReplaced.from}\` is gone in 2.6: simulated as \`${c.maskReplaced.to}\`, the replacement its quick fix suggests for this file.`);
   if (c.unknownSize) lines.push('', `Size \`${c.unknownSize.replace(/`/g, '')}\` is not a constant: each line is the worst of the plausible sizes shown.`);
   const impossible = c.paths.flatMap((p, i) => SCENARIOS.filter((sc) => !p.feasibility[sc].feasible).map((sc) => ({ i, sc, why: p.feasibility[sc].why! })));
   const pathLine = `${c.paths.length} path${c.paths.length === 1 ? '' : 's'} reach${c.paths.length === 1 ? 'es' : ''} this call${c.truncated ? ' (the function has more: not all were followed)' : ''}`;
@@ -115,15 +129,18 @@ export function functionSummaryLine(sim: FunctionSimulation): string {
   const reached = sim.calls.filter((c) => c.verdicts).length;
   const missed = sim.calls.length - reached;
   const covered = `${reached} of ${sim.calls.length} allocation call${sim.calls.length === 1 ? '' : 's'} simulated in their context${missed ? ` (${missed} not: ${sim.calls.find((c) => !c.verdicts)?.missed})` : ''}`;
-  if (!sim.problems.length) return `**${sim.fn}()**: no BUG, no sleep in atomic context and no endless wait for the ${covered}.`;
-  return `**${sim.fn}()**: ${sim.problems.length} call${sim.problems.length === 1 ? '' : 's'} with a problem (${covered}):\n${sim.problems.slice(0, 8).map((p) => `- ${escapeMd(p)}`).join('\n')}`;
+  // 2.6 retries small sleeping allocations until memory is freed: a wait, by design, not this code's bug.
+  const waits = sim.calls.filter((c) => c.verdicts && SCENARIOS.some((sc) => c.verdicts![sc].code === 'alloc-loop')).length;
+  const designWait = waits ? ` In exhausted memory ${waits === 1 ? 'one call waits' : `${waits} calls wait`} until memory is freed, as 2.6 does for small sleeping allocations.` : '';
+  if (!sim.problems.length) return `**${sim.fn}()**: no BUG, no sleep in atomic context and no endless wait of its own for the ${covered}.${designWait}`;
+  return `**${sim.fn}()**: ${sim.problems.length} call${sim.problems.length === 1 ? '' : 's'} with a problem (${covered}):\n${sim.problems.slice(0, 8).map((p) => `- ${escapeProse(p)}`).join('\n')}`;
 }
 
 /** The hover on a function's name: one line per allocation call (its verdict per scenario), then the summary. */
 export function functionSimulationMarkdown(sim: FunctionSimulation): string {
-  const lines = [`**${sim.fn}()** — ${sim.initialContext === 'process' ? 'runs in process context' : `runs in ${sim.initialContext} context: ${escapeMd(sim.contextWhy ?? '')}`}. Simulated on ${SIMULATED_ON}.`, ''];
+  const lines = [`**${sim.fn}()** — ${sim.initialContext === 'process' ? 'runs in process context' : `runs in ${sim.initialContext} context: ${escapeProse(sim.contextWhy ?? '')}`}. Simulated on ${SIMULATED_ON}.`, ''];
   for (const c of sim.calls.slice(0, 12)) {
-    const verdict = c.verdicts ? SCENARIOS.map((sc) => `${SCENARIO_LABEL[sc]}: ${verdictWord(c.verdicts![sc])}`).join(' · ') : `not simulated: ${escapeMd(c.missed ?? '')}`;
+    const verdict = c.verdicts ? SCENARIOS.map((sc) => `${SCENARIO_LABEL[sc]}: ${verdictWord(c.verdicts![sc])}`).join(' · ') : `not simulated: ${escapeProse(c.missed ?? '')}`;
     lines.push(`- line ${c.line} \`${c.call}()\`${c.context.kind === 'process' ? '' : ' (atomic)'}: ${verdict}`);
   }
   if (sim.calls.length > 12) lines.push(`- … ${sim.calls.length - 12} more`);

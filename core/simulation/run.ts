@@ -67,6 +67,8 @@ export interface CallSimulation {
   truncated: boolean;
   /** The size expression when it is not a constant. */
   unknownSize?: string;
+  /** The call's mask is gone in 2.6 (GFP_BUFFER): simulated as the replacement its quick fix suggests. */
+  maskReplaced?: { from: string; to: string };
   /** Caches and pools created before the scenario applies (module init). */
   setup: SimOp[];
   initialContext: ContextKind;
@@ -219,6 +221,7 @@ function simulateCallAnew(shared: SharedAnalyses, fnIndex: number, span: Span): 
     setup: extracted.setup,
     initialContext: extracted.initialContext,
     ...(origin?.unknownSize ? { unknownSize: origin.unknownSize } : {}),
+    ...(origin?.maskReplaced ? { maskReplaced: origin.maskReplaced } : {}),
   };
   if (!paths.length) return { ...base, verdicts: null, missed: extracted.goalMissed ?? `${base.call}() is not simulated here` };
   const verdicts = Object.fromEntries(SCENARIOS.map((sc) => [sc, scenarioVerdict(paths, sc)])) as Record<ScenarioName, ScenarioVerdict>;
