@@ -11,7 +11,7 @@ import type { FileFacts } from '../facts/file-facts';
 import { fileKind } from '../facts/file-kind';
 import { allCalls, exprIdentifiers, functionNameOf, unwrapCondition, type CallEvent, type Expr, type FunctionFacts, type Stmt } from '../facts/ir';
 import { evaluateMask } from '../gfp/mask';
-import { ALLOC_API, MEMPOOL_CREATE, MEMPOOL_STOCK } from '../kernel/alloc-api';
+import { ALLOC_API, FREE_API, MEMPOOL_CREATE, MEMPOOL_STOCK } from '../kernel/alloc-api';
 import type { AllocFnSpec, AllocVia, ContextKind, GfpInput, SimOp } from '../sim';
 import type { Span } from '../text/span';
 
@@ -93,6 +93,8 @@ export interface ExtractedFunction {
   setup: SimOp[];
   /** Goal-directed only: why no path reaches the goal call (budget, a label not found), when none does. */
   goalMissed?: string;
+  /** Refs whose allocation leaves the function (see escapingRefs): still held at the end is not a leak. */
+  escaping: string[];
 }
 
 interface Partial_ {
@@ -181,7 +183,25 @@ export class SequenceExtractor {
       truncated: truncated || this.outOfBudget || paths.length > MAX_PATHS,
       setup: this.setupFor(kept),
       ...(goalMissed ? { goalMissed } : {}),
+      escaping: this.escapingRefs(fn, kept),
     };
+  }
+
+  /**
+   * The refs of allocations that leave the function: stored in a structure, an array or a global, returned,
+   * assigned on, or handed to a call other than a free. What such a ref holds at the end is owned elsewhere.
+   */
+  private escapingRefs(fn: FunctionFacts, paths: Partial_[]): string[] {
+    const refs = new Set(paths.flatMap((p) => p.ops.flatMap((op) => (ALLOCATING_OPS.has(op.op) && 'ref' in op && op.ref ? [op.ref] : []))));
+    const locals = new Set([...fn.locals.map((l) => l.name), ...fn.params.map((p) => p.name)]);
+    const body = this.facts.text.slice(fn.body.span.start, fn.body.span.end);
+    const bare = (e: Expr) => this.facts.text.slice(e.span.start, e.span.end).replace(/\([^()]*\)|[\s&]/g, '');
+    const handedOn = new Set(allCalls(fn).filter((c) => !FREE_API[c.name] && !MEMPOOL_STOCK[c.name] && c.name !== 'mempool_free').flatMap((c) => c.args.map(bare)));
+    return [...refs].filter((ref) => {
+      if (/->|\.|\[/.test(ref) || !locals.has(ref)) return true;
+      const cast = '(?:\\([^()]*\\)\\s*)?';
+      return handedOn.has(ref) || new RegExp(`\\breturn\\s*${cast}\\(?\\s*${ref}\\b|[^=!<>]=\\s*${cast}${ref}\\s*[;,)]`).test(body);
+    });
   }
 
   /** Whether path `p` still has to reach the goal inside `s` (then only branches holding it matter). */

@@ -114,15 +114,26 @@ export function simulateFunction(shared: SharedAnalyses, fnIndex: number, snapsh
   return shared.memo(memoKey(fnIndex, snapshots), () => simulateAnew(shared, fnIndex, snapshots));
 }
 
-function simulatePath(p: SimPath, setup: SimOp[], context: ContextKind, snapshots: 'all' | 'none'): PathSimulation {
-  const results = simulateCached(p.ops, setup, context, snapshots);
+function simulatePath(p: SimPath, extracted: ExtractedFunction, snapshots: 'all' | 'none'): PathSimulation {
+  const results = ownedElsewhere(simulateCached(p.ops, extracted.setup, extracted.initialContext, snapshots), extracted.escaping);
   const feasibility = Object.fromEntries(SCENARIOS.map((sc) => [sc, feasibilityOf(p, results[sc])])) as Record<ScenarioName, Feasibility>;
   return { ...p, results, feasibility };
 }
 
+/** Drops the leaks of refs that left the function (stored in a structure, returned, handed on): owned elsewhere. */
+function ownedElsewhere(results: Record<ScenarioName, SimResult>, escaping: readonly string[]): Record<ScenarioName, SimResult> {
+  if (!escaping.length) return results;
+  const gone = new Set(escaping);
+  const kept = (r: SimResult): SimResult => {
+    const steps = r.steps.filter((st) => !(st.outcome.kind === 'leak' && gone.has(st.outcome.ref ?? '')));
+    return steps.length === r.steps.length ? r : { ...r, steps, summary: { ...r.summary, leak: r.summary.leak - (r.steps.length - steps.length) } };
+  };
+  return Object.fromEntries(SCENARIOS.map((sc) => [sc, kept(results[sc])])) as Record<ScenarioName, SimResult>;
+}
+
 function simulateAnew(shared: SharedAnalyses, fnIndex: number, snapshots: 'all' | 'none'): FunctionSimulation {
   const extracted = new SequenceExtractor(shared.facts, shared, shared.context).extract(fnIndex);
-  const paths = extracted.paths.map((p) => simulatePath(p, extracted.setup, extracted.initialContext, snapshots));
+  const paths = extracted.paths.map((p) => simulatePath(p, extracted, snapshots));
   const calls = allocationSites(shared, fnIndex).map((site) => simulateCall(shared, fnIndex, site.call.span));
   const problems: string[] = [];
   for (const c of calls) {
@@ -206,7 +217,7 @@ function simulateCallAnew(shared: SharedAnalyses, fnIndex: number, span: Span): 
   const reason = site ? shared.context.siteReason(site, fnIndex) : null;
   const goal: ExtractGoal = { span, context: reason ? { kind: 'atomic', reason: reason.message } : { kind: 'process', reason: 'process context (may sleep)' } };
   const extracted = new SequenceExtractor(shared.facts, shared, shared.context).extract(fnIndex, goal);
-  const paths = extracted.paths.map((p) => simulatePath(p, extracted.setup, extracted.initialContext, 'none'));
+  const paths = extracted.paths.map((p) => simulatePath(p, extracted, 'none'));
   const first = paths[0];
   const origin = first?.origins[first.goalOp] ?? null;
   const base = {
@@ -228,7 +239,7 @@ function simulateCallAnew(shared: SharedAnalyses, fnIndex: number, span: Span): 
   if (origin?.unknownSize) {
     // The size is not known: the call's outcome at each plausible size, worst path each.
     const bySize = UNKNOWN_SIZE_RANGE.map(({ label, size }) => {
-      const variants = paths.map((p) => simulatePath({ ...p, ops: p.ops.map((op, i) => (p.goalOps.includes(i) && op.op === 'kmalloc' ? { ...op, size } : op)) }, extracted.setup, extracted.initialContext, 'none'));
+      const variants = paths.map((p) => simulatePath({ ...p, ops: p.ops.map((op, i) => (p.goalOps.includes(i) && op.op === 'kmalloc' ? { ...op, size } : op)) }, extracted, 'none'));
       return { label, per: Object.fromEntries(SCENARIOS.map((sc) => [sc, scenarioVerdict(variants, sc)])) as Record<ScenarioName, ScenarioVerdict> };
     });
     for (const sc of SCENARIOS) {

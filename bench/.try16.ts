@@ -1,0 +1,21 @@
+import { readFileSync } from 'node:fs';
+import { analyze, FileFacts, hoverAt, simulateFunction } from '../core';
+import { getParser } from '../test/support/core';
+const file = process.argv[2];
+const needle = process.argv[3];
+(async () => {
+  const p = await getParser();
+  const text = readFileSync(file, 'utf8');
+  const parsed = p.parse(text);
+  const facts = new FileFacts(parsed, file);
+  const { findings, shared } = analyze(facts);
+  for (const f of findings) console.log('FINDING', facts.lineOf(f.span.start), f.rule, f.message);
+  let at = text.indexOf(needle);
+  const t0 = performance.now();
+  const h = hoverAt(facts, at + 1, {}, shared);
+  console.log(`--- hover (${(performance.now() - t0).toFixed(1)} ms)\n` + h?.markdown);
+  const fi = facts.functionAt(at);
+  const t1 = performance.now();
+  const fn = facts.functions[fi];
+  console.log(`--- fn hover (${(performance.now() - t1).toFixed(1)} ms)\n` + hoverAt(facts, fn.nameSpan.start + 1, {}, shared)?.markdown);
+})();

@@ -1,0 +1,148 @@
+/**
+ * The simulation of the call a porter points at, over the real server: it is reached however deep it sits, it
+ * runs in the context its finding states (hover, finding, lens and kport/simulate agree), and a path that exists
+ * only because an allocation failed never shows that allocation succeeding or leaking.
+ */
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { after, before, test } from 'node:test';
+import type { CodeLens, Diagnostic, Hover } from 'vscode-languageserver-protocol';
+import type { SimulateResult } from '../../core';
+import { fileUri, ROOT, startServer, type LspSession } from '../support/lsp-client';
+
+const DIR = path.join(ROOT, 'test', 'fixtures', 'simulation');
+let s: LspSession;
+
+before(async () => {
+  s = await startServer({ initializationOptions: { indexWorkspace: false } });
+});
+after(async () => s.close());
+
+interface Opened {
+  uri: string;
+  lines: string[];
+  diagnostics: Diagnostic[];
+}
+
+async function open(name: string): Promise<Opened> {
+  const file = path.join(DIR, name);
+  const text = fs.readFileSync(file, 'utf8');
+  const uri = fileUri(file);
+  let diagnostics = await s.open(uri, text);
+  // The findings come at once; the simulated verdicts follow them in a second publish.
+  while (diagnostics.some((d) => d.code === 'sleep-in-atomic') && !diagnostics.some((d) => /Simulated on/.test(d.message))) diagnostics = await s.diagnostics(uri);
+  return { uri, lines: text.split('\n'), diagnostics };
+}
+
+/** 0-based position of the first `needle` on a line holding it (after line `from`). */
+function at(doc: Opened, needle: string, from = 0): { line: number; character: number } {
+  const line = doc.lines.findIndex((l, i) => i >= from && l.includes(needle));
+  assert.ok(line >= 0, `${needle} not in the fixture`);
+  return { line, character: doc.lines[line].indexOf(needle) + 1 };
+}
+
+async function hover(doc: Opened, pos: { line: number; character: number }): Promise<string> {
+  const h = (await s.conn.sendRequest('textDocument/hover', { textDocument: { uri: doc.uri }, position: pos })) as Hover | null;
+  assert.ok(h, `a hover at ${pos.line + 1}:${pos.character}`);
+  return (h.contents as { value: string }).value;
+}
+
+const simulateAt = (doc: Opened, pos: { line: number; character: number }) => s.conn.sendRequest('kport/simulate', { textDocument: { uri: doc.uri }, position: pos }) as Promise<SimulateResult>;
+
+/** The verdict word of one scenario in a call hover ("- under pressure: **sleeps in atomic context** — …"). */
+function verdict(md: string, scenario: string): string {
+  const line = md.split('\n').find((l) => l.startsWith(`- ${scenario}: `));
+  assert.ok(line, `no ${scenario} line in\n${md}`);
+  return /\*\*([^*]+)\*\*/.exec(line)![1];
+}
+
+test('a call 160 lines into a 330-line ioctl is simulated under the lock its finding names, and hover, finding, lens and kport/simulate agree', async () => {
+  const doc = await open('ioctl-deep.c');
+  const call = at(doc, 'kmalloc(xc.len');
+  const finding = doc.diagnostics.find((d) => d.range.start.line === call.line && d.code === 'sleep-in-atomic');
+  assert.ok(finding, `the sleep-in-atomic finding on line ${call.line + 1}: ${JSON.stringify(doc.diagnostics.map((d) => [d.range.start.line + 1, d.code]))}`);
+
+  const md = await hover(doc, call);
+  assert.match(md, /runs in \*\*atomic context\*\*: a spinlock is held \(`spin_lock_irqsave\(sc->lock\)` at line 219\)/);
+  assert.equal(verdict(md, 'normal memory'), 'may sleep in atomic context');
+  assert.equal(verdict(md, 'under pressure'), 'sleeps in atomic context');
+  assert.equal(verdict(md, 'exhausted memory'), 'sleeps in atomic context');
+  assert.doesNotMatch(md, /not on a simulated path|Not simulated/);
+
+  // The finding carries the same verdicts, word for word.
+  for (const [scenario, word] of [['normal memory', 'may sleep in atomic context'], ['under pressure', 'sleeps in atomic context'], ['exhausted memory', 'sleeps in atomic context']])
+    assert.ok(finding.message.includes(`${scenario}: ${word}`), `finding says "${scenario}: ${word}": ${finding.message}`);
+
+  // The function's simulation lists the call as a problem, with the hover's words.
+  const sim = await simulateAt(doc, call);
+  assert.equal(sim.function, 'ssc_ioctl');
+  const row = sim.calls.find((c) => c.line === call.line + 1);
+  assert.ok(row?.verdicts, `kport/simulate has line ${call.line + 1}: ${JSON.stringify(sim.calls.map((c) => c.line))}`);
+  assert.equal(row.context.kind, 'atomic');
+  assert.deepEqual([row.verdicts.normal.word, row.verdicts.pressure.word, row.verdicts.exhausted.word], ['may sleep in atomic context', 'sleeps in atomic context', 'sleeps in atomic context']);
+  assert.ok(row.verdicts.pressure.problem);
+  assert.ok(sim.problems.some((p) => p.startsWith(`kmalloc() at line ${call.line + 1}`)), JSON.stringify(sim.problems));
+
+  // The function's hover never claims "no sleep in atomic context" while the finding stands.
+  const fnHover = await hover(doc, at(doc, 'ssc_ioctl(struct'));
+  assert.doesNotMatch(fnHover, /no BUG, no sleep in atomic context/);
+  assert.match(fnHover, new RegExp(`line ${call.line + 1} \`kmalloc\\(\\)\` \\(atomic\\): normal memory: may sleep in atomic context`));
+
+  const lenses = (await s.conn.sendRequest('textDocument/codeLens', { textDocument: { uri: doc.uri } })) as CodeLens[];
+  const lens = lenses.find((l) => doc.lines[l.range.start.line].includes('ssc_ioctl('));
+  assert.ok(lens, 'a Simulate lens on ssc_ioctl');
+  assert.equal(lens.command!.title, `▶ Simulate: 1 problem (kmalloc() at line ${call.line + 1})`);
+});
+
+test('a path taken because an allocation returned NULL shows neither a success nor a leak of it', async () => {
+  const doc = await open('null-branches.c');
+  const call = at(doc, 'board->ccb = kmalloc');
+  const md = await hover(doc, { line: call.line, character: doc.lines[call.line].indexOf('kmalloc') + 1 });
+  assert.equal(verdict(md, 'normal memory'), 'ok');
+  assert.equal(verdict(md, 'exhausted memory'), 'returns NULL');
+  assert.match(md, /`board->ccb == NULL` needs `kmalloc\(\)` at line 26 to return NULL; it returned memory under normal memory, so that path cannot happen there/);
+  assert.doesNotMatch(md, /leak/);
+
+  const sim = await simulateAt(doc, call);
+  assert.equal(sim.paths.length, 2);
+  const nullPath = sim.paths.find((p) => p.conditions.some((c) => /== NULL/.test(c) && !/^!/.test(c)))!;
+  const okPath = sim.paths.find((p) => p !== nullPath)!;
+  assert.ok(nullPath && okPath, JSON.stringify(sim.paths.map((p) => p.conditions)));
+  // Where kmalloc returns memory only the success path can happen, and where it returns NULL only the NULL path.
+  assert.deepEqual([nullPath.feasibility.normal.feasible, okPath.feasibility.normal.feasible], [false, true]);
+  assert.deepEqual([nullPath.feasibility.exhausted.feasible, okPath.feasibility.exhausted.feasible], [true, false]);
+  // No feasible path reports a leak: the success path hands board->ccb to the board, the NULL path has nothing.
+  for (const p of sim.paths)
+    for (const sc of ['normal', 'pressure', 'exhausted'] as const)
+      if (p.feasibility[sc].feasible) assert.ok(!p.results[sc].steps.some((st) => st.outcome.kind === 'leak'), `a leak on a feasible path under ${sc}: ${p.conditions.join(' → ')}`);
+
+  // Both branches of `if (!ring)`: __get_free_pages(GFP_ATOMIC, 2) returns NULL only when memory is exhausted.
+  const ring = await simulateAt(doc, at(doc, '__get_free_pages(GFP_ATOMIC, 2)'));
+  assert.equal(ring.function, 'mun_ring_setup');
+  const failed = ring.paths.find((p) => p.conditions.some((c) => c === '!ring'))!;
+  const got = ring.paths.find((p) => p !== failed)!;
+  assert.ok(failed && got, JSON.stringify(ring.paths.map((p) => p.conditions)));
+  assert.deepEqual([failed.feasibility.normal.feasible, got.feasibility.normal.feasible], [false, true]);
+  assert.deepEqual([failed.feasibility.exhausted.feasible, got.feasibility.exhausted.feasible], [true, false]);
+  // The success path frees what it took: the free is simulated, nothing stays allocated.
+  assert.ok(got.results.normal.steps.some((st) => st.op.op === 'free_pages' && st.outcome.kind === 'ok'), JSON.stringify(got.results.normal.steps.map((st) => [st.op.op, st.outcome.kind])));
+});
+
+test('an interrupt handler that takes eight mempool elements drains a reserve of four when memory is exhausted', async () => {
+  const doc = await open('irq-mempool.c');
+  const call = at(doc, 'mempool_alloc(rxq_pool');
+  const md = await hover(doc, { line: call.line, character: doc.lines[call.line].indexOf('mempool_alloc') + 1 });
+  assert.match(md, /runs in \*\*atomic context\*\*: `rxq_interrupt\(\)` is an interrupt handler/);
+  assert.equal(verdict(md, 'normal memory'), 'ok');
+  assert.equal(verdict(md, 'exhausted memory'), 'returns NULL');
+  // Every run of the call in the loop counts: the fifth takes the last... and finds the reserve empty.
+  assert.match(md, /reserve empty, no `__GFP_WAIT` \(run 5 of 8 on this path\)/);
+
+  const sim = await simulateAt(doc, call);
+  assert.equal(sim.initialContext, 'interrupt');
+  const exhausted = sim.paths[0].results.exhausted.steps.filter((st) => st.op.op === 'mempool_alloc').map((st) => st.outcome.kind);
+  assert.deepEqual(exhausted, ['ok', 'ok', 'ok', 'ok', 'null', 'null', 'null', 'null'], 'four from the reserve, then NULL');
+  const normal = sim.paths[0].results.normal.steps.filter((st) => st.op.op === 'mempool_alloc').map((st) => st.outcome.kind);
+  assert.deepEqual(normal, Array(8).fill('ok'), 'with memory, alloc_fn serves all eight');
+});
