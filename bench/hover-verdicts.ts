@@ -72,6 +72,7 @@ async function main() {
   let calls = 0;
   let simulated = 0;
   const notSimulated = new Map<string, number>();
+  const missedSites: string[] = [];
   let agreeChecked = 0;
   const disagreements: string[] = [];
   let findingsWithoutSentence = 0;
@@ -102,6 +103,7 @@ async function main() {
           if (!words) {
             const why = (/Not simulated: ([^\n]*)/.exec(md)?.[1] ?? 'no verdict lines').replace(/\d+/g, 'N').replace(/`[^`]*`/g, '`…`').slice(0, 90);
             notSimulated.set(why, (notSimulated.get(why) ?? 0) + 1);
+            missedSites.push(`${path.relative(tree, file)}:${line + 1}: ${why}`);
             continue;
           }
           simulated++;
@@ -129,6 +131,7 @@ async function main() {
   console.log(`allocation calls hovered in function bodies: ${calls}`);
   console.log(`  with a simulated verdict per scenario: ${simulated} (${((100 * simulated) / Math.max(1, calls)).toFixed(1)}%)`);
   for (const [why, n] of [...notSimulated].sort((a, b) => b[1] - a[1])) console.log(`  not simulated (${n}): ${why}`);
+  if (process.argv.includes('--list')) for (const m of missedSites) console.log(`    ${m}`);
   console.log(`sleep-in-atomic findings on hovered calls, compared word for word: ${agreeChecked}; disagreements: ${disagreements.length}; findings without a simulated sentence: ${findingsWithoutSentence}`);
   for (const d of disagreements.slice(0, 20)) console.log(`  ${d}`);
   console.log(`hover, first in a file: ${figures(first)}`);

@@ -11,7 +11,7 @@ import type { FileFacts } from '../facts/file-facts';
 import { fileKind } from '../facts/file-kind';
 import { allCalls, exprIdentifiers, functionNameOf, unwrapCondition, type CallEvent, type Expr, type FunctionFacts, type Stmt } from '../facts/ir';
 import { evaluateMask } from '../gfp/mask';
-import { ALLOC_API, FREE_API, MEMPOOL_CREATE, MEMPOOL_STOCK } from '../kernel/alloc-api';
+import { ALLOC_API, FREE_API, MEMPOOL_CREATE, MEMPOOL_STOCK, SIMULATED_CALLS } from '../kernel/alloc-api';
 import type { AllocFnSpec, AllocVia, ContextKind, GfpInput, SimOp } from '../sim';
 import type { Span } from '../text/span';
 
@@ -137,7 +137,14 @@ export function refText(e: Expr | undefined): string {
   }
 }
 
+/** Calls op() turns into simulator ops (besides LOCK_OPS and CONTEXT_TESTS). */
+const MODELLED_CALLS: ReadonlySet<string> = new Set([...SIMULATED_CALLS, 'mempool_create', 'mempool_create_node', 'kmem_cache_create']);
+
 export class SequenceExtractor {
+  private readonly inertMemo = new WeakMap<Stmt, boolean>();
+  /** Functions of this file: calls to them are inlined. */
+  private readonly fileFunctions: ReadonlySet<string>;
+  private readonly activeFunctions = new Map<string, boolean>();
   private work = 0;
   private outOfBudget = false;
   private goal: ExtractGoal | undefined;
@@ -148,7 +155,9 @@ export class SequenceExtractor {
     private readonly facts: FileFacts,
     private readonly shared: SharedAnalyses,
     private readonly context: FileContext,
-  ) {}
+  ) {
+    this.fileFunctions = new Set(facts.functions.map((f) => f.name));
+  }
 
   private lineOf(offset: number): number {
     return this.facts.lineOf(offset);
@@ -215,11 +224,75 @@ export class SequenceExtractor {
    */
   private fork(paths: Partial_[], onTruncate: () => void, depth = 1): Partial_[] {
     if (this.goal && depth === 0) paths = paths.filter((p) => p.goalOp >= 0 || p.status !== 'return');
+    // Branches that allocate nothing differ only in their conditions: one path stands for them all, so a long
+    // function's if-chains do not multiply paths the simulator would run identically.
+    if (paths.length > 1) {
+      const seen = new Set<string>();
+      paths = paths.filter((p) => {
+        const key = JSON.stringify([p.status, p.goalOp, p.goalOps, p.locks, p.assumptions, p.ops]);
+        return !seen.has(key) && !!seen.add(key);
+      });
+    }
     if (paths.length > MAX_PATHS) {
       onTruncate();
+      // Seeking the goal, the paths that reached it or still run on come first: a path that left the
+      // function (or jumped past the goal) cannot reach it.
+      if (this.goal) paths = [...paths].sort((a, b) => this.goalRank(a) - this.goalRank(b));
       return paths.slice(0, MAX_PATHS);
     }
     return paths;
+  }
+
+  /** No call the simulation models or inlines, no context test, no jump out of it (return, goto, a stray break). */
+  private inert(s: Stmt): boolean {
+    let memo = this.inertMemo.get(s);
+    if (memo === undefined) {
+      memo = this.inertIn(s, false, false);
+      this.inertMemo.set(s, memo);
+    }
+    return memo;
+  }
+
+  private inertIn(s: Stmt, inLoop: boolean, inSwitch: boolean): boolean {
+    const active = (calls: CallEvent[]) => calls.some((c) => this.activeCall(c.name));
+    switch (s.k) {
+      case 'block':
+        return s.body.every((b) => this.inertIn(b, inLoop, inSwitch));
+      case 'expr':
+        return !active(s.calls);
+      case 'if':
+        return !active(s.cond.calls) && this.inertIn(s.then, inLoop, inSwitch) && (s.else === null || this.inertIn(s.else, inLoop, inSwitch));
+      case 'loop':
+        return !(s.cond && active(s.cond.calls)) && (s.init === null || this.inertIn(s.init, true, inSwitch)) && (s.update === null || this.inertIn(s.update, true, inSwitch)) && this.inertIn(s.body, true, inSwitch);
+      case 'switch':
+        return !active(s.cond.calls) && s.cases.every((c) => this.inertIn(c, inLoop, true));
+      case 'break':
+        return inLoop || inSwitch;
+      case 'continue':
+        return inLoop;
+      case 'label':
+        return true;
+      default:
+        return false;
+    }
+  }
+
+  /** A call that can add ops: modelled, a lock or context test, or a function of this file that makes one. */
+  private activeCall(name: string): boolean {
+    if (MODELLED_CALLS.has(name) || LOCK_OPS[name] !== undefined || CONTEXT_TESTS[name] !== undefined) return true;
+    if (!this.fileFunctions.has(name)) return false;
+    let memo = this.activeFunctions.get(name);
+    if (memo === undefined) {
+      this.activeFunctions.set(name, true); // recursion: assume it acts until shown otherwise
+      const fn = this.facts.functions.find((f) => f.name === name)!;
+      memo = allCalls(fn).some((c) => this.activeCall(c.name));
+      this.activeFunctions.set(name, memo);
+    }
+    return memo;
+  }
+
+  private goalRank(p: Partial_): number {
+    return p.goalOp >= 0 ? 0 : p.status === 'fall' ? 1 : 2;
   }
 
   private stmt(s: Stmt, ins: Partial_[], fn: FunctionFacts, depth: number, base: ContextKind, trunc: () => void): Partial_[] {
@@ -233,6 +306,8 @@ export class SequenceExtractor {
       this.outOfBudget = true;
       return ins.map((p) => (p.status === 'fall' ? { ...p, status: 'return' as const } : p));
     }
+    // A statement that allocates, frees, locks and jumps nowhere leaves every path as it was.
+    if (s.k !== 'block' && this.inert(s)) return ins;
     let out: Partial_[];
     switch (s.k) {
       case 'block': {
@@ -328,7 +403,10 @@ export class SequenceExtractor {
         const condText = this.facts.text.slice(s.cond.span.start, s.cond.span.end);
         const results: Partial_[] = [];
         s.cases.forEach((cs, i) => {
-          if (results.length >= MAX_PATHS) return;
+          if (results.length >= MAX_PATHS) {
+            if (!this.inert(cs)) trunc(); // the cases left out are not simulated: say so
+            return;
+          }
           // Seeking the goal, only the case that holds it (a 300-line ioctl switch has one that matters).
           const ins2 = afterCond.filter((p) => !this.seeking(p, s) || this.seeking(p, cs)).map((p) => {
             const c = clone(p);
@@ -398,7 +476,7 @@ export class SequenceExtractor {
     for (const call of calls) {
       if (paths[0].ops.length > MAX_OPS) break;
       const callee = depth < MAX_INLINE_DEPTH ? this.facts.functions.findIndex((f) => f.name === call.name) : -1;
-      if (callee >= 0 && this.facts.functions[callee] !== fn) {
+      if (callee >= 0 && this.facts.functions[callee] !== fn && this.activeCall(call.name)) {
         const inner = this.facts.functions[callee];
         paths = paths.flatMap((q) => {
           q.notes.push(`${inner.name}() inlined (line ${this.lineOf(call.span.start)})`);
