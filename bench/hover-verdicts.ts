@@ -73,6 +73,7 @@ async function main() {
   let simulated = 0;
   const notSimulated = new Map<string, number>();
   const missedSites: string[] = [];
+  const slowest: { dt: number; where: string }[] = [];
   let agreeChecked = 0;
   const disagreements: string[] = [];
   let findingsWithoutSentence = 0;
@@ -95,6 +96,7 @@ async function main() {
           const h = (await s.conn.sendRequest('textDocument/hover', { textDocument: { uri }, position: pos })) as Hover | null;
           const dt = performance.now() - t0;
           (firstInFile ? first : rest).push(dt);
+          slowest.push({ dt, where: `${path.relative(tree, file)}:${line + 1}` });
           firstInFile = false;
           const md = h ? (h.contents as { value: string }).value : '';
           if (!/runs in/.test(md)) continue; // not a call in a function body (a prototype, a macro, a comment)
@@ -136,6 +138,7 @@ async function main() {
   for (const d of disagreements.slice(0, 20)) console.log(`  ${d}`);
   console.log(`hover, first in a file: ${figures(first)}`);
   console.log(`hover, the rest:        ${figures(rest)}`);
+  console.log(`slowest hovers: ${slowest.sort((a, b) => b.dt - a.dt).slice(0, 6).map((x) => `${x.where} ${x.dt.toFixed(0)} ms`).join(', ')}`);
   console.log(`load average at the end ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`);
 }
 

@@ -16,6 +16,8 @@ import type { AllocFnSpec, AllocVia, ContextKind, GfpInput, SimOp } from '../sim
 import type { Span } from '../text/span';
 
 export const MAX_PATHS = 16;
+/** Paths followed towards the goal call before any reaches it (see fork()). */
+const MAX_PATHS_TO_GOAL = 4;
 /** What a kmalloc of unknown size stands for on a path (the call's own verdict tries UNKNOWN_SIZE_RANGE). */
 export const UNKNOWN_SIZE_STAND_IN = 64;
 /** The plausible sizes of a kmalloc whose size is not a constant: small, one page, multi-page (order 3). */
@@ -29,6 +31,8 @@ export const MAX_INLINE_DEPTH = 2;
 const MAX_OPS = 400;
 /** Statement visits per function: big switch/goto-heavy functions (2.4 ioctl handlers) stop here, marked truncated. */
 const MAX_WORK = 20000;
+/** Statement visits followed past the goal call (see stmt()). */
+const MAX_WORK_AFTER_GOAL = 2000;
 
 /** A step's link back to the code: the call it came from (`span`) and its line. */
 export interface StepOrigin {
@@ -93,6 +97,8 @@ export interface ExtractedFunction {
   setup: SimOp[];
   /** Goal-directed only: why no path reaches the goal call (budget, a label not found), when none does. */
   goalMissed?: string;
+  /** Goal-directed only: the paths to the goal were not followed (why); the one path is the call alone. */
+  simulatedAlone?: string;
   /** Refs whose allocation leaves the function (see escapingRefs): still held at the end is not a leak. */
   escaping: string[];
 }
@@ -109,6 +115,14 @@ interface Partial_ {
   goalOps: number[];
   status: 'fall' | 'return' | 'break' | 'continue' | { goto: string };
 }
+
+// A path's steps as text, for telling paths apart: each op's text is computed once (forks share op objects).
+const texts = new WeakMap<object, string>();
+const textOf = (o: object): string => {
+  let t = texts.get(o);
+  if (t === undefined) texts.set(o, (t = JSON.stringify(o)));
+  return t;
+};
 
 const clone = (p: Partial_): Partial_ => ({ ops: [...p.ops], origins: [...p.origins], condAt: [...p.condAt], conditions: [...p.conditions], notes: [...p.notes], locks: [...p.locks], assumptions: [...p.assumptions], goalOp: p.goalOp, goalOps: [...p.goalOps], status: p.status });
 
@@ -145,6 +159,8 @@ export class SequenceExtractor {
   /** Functions of this file: calls to them are inlined. */
   private readonly fileFunctions: ReadonlySet<string>;
   private readonly activeFunctions = new Map<string, boolean>();
+  /** Statement visits when the goal call was first reached (goal-directed extraction only). */
+  private goalReachedAt: number | undefined;
   private work = 0;
   private outOfBudget = false;
   private goal: ExtractGoal | undefined;
@@ -173,12 +189,26 @@ export class SequenceExtractor {
     this.outOfBudget = false;
     this.goal = goal;
     this.goalWhy = undefined;
+    this.goalReachedAt = undefined;
     let truncated = false;
     let paths = this.stmt(fn.body, [start], fn, 0, initialContext, () => (truncated = true));
     paths = paths.map((p) => (typeof p.status === 'object' ? { ...p, notes: [...p.notes, `goto ${p.status.goto}: label not found, path ends`] } : p));
     let goalMissed: string | undefined;
+    let simulatedAlone: string | undefined;
     if (goal) {
       const reaching = paths.filter((p) => p.goalOp >= 0);
+      if (!reaching.length && !this.goalWhy) {
+        // The paths to it were not followed (too many statements, control flow kport does not read): the call
+        // is still simulated, alone, in the context its finding states, and the path says so.
+        const call = allCalls(fn).find((c) => sameSpan(c.span, goal.span));
+        if (call) {
+          const alone: Partial_ = { ops: [], origins: [], condAt: [], conditions: [], notes: [], locks: [], assumptions: [], goalOp: -1, goalOps: [], status: 'fall' };
+          simulatedAlone = this.outOfBudget ? `the function is too large to follow the paths to it (${MAX_WORK} statement visits)` : `kport does not read a path of ${fn.name}() to it`;
+          alone.notes.push(`${simulatedAlone}: the call is simulated alone`);
+          this.op(alone, call, fn, initialContext);
+          if (alone.goalOp >= 0) reaching.push(alone);
+        }
+      }
       if (!reaching.length) goalMissed = this.goalWhy ?? (this.outOfBudget ? `the function is too large to follow to line ${this.lineOf(goal.span.start)} (${MAX_WORK} statement visits)` : `no path of ${fn.name}() reaches line ${this.lineOf(goal.span.start)} as kport reads the control flow`);
       paths = reaching;
     }
@@ -192,6 +222,7 @@ export class SequenceExtractor {
       truncated: truncated || this.outOfBudget || paths.length > MAX_PATHS,
       setup: this.setupFor(kept),
       ...(goalMissed ? { goalMissed } : {}),
+      ...(simulatedAlone && !goalMissed ? { simulatedAlone } : {}),
       escaping: this.escapingRefs(fn, kept),
     };
   }
@@ -229,16 +260,18 @@ export class SequenceExtractor {
     if (paths.length > 1) {
       const seen = new Set<string>();
       paths = paths.filter((p) => {
-        const key = JSON.stringify([p.status, p.goalOp, p.goalOps, p.locks, p.assumptions, p.ops]);
+        const key = `${typeof p.status === 'object' ? p.status.goto : p.status}|${p.goalOp}|${p.goalOps}|${p.locks}|${p.assumptions.map(textOf).join(';')}|${p.ops.map(textOf).join(';')}`;
         return !seen.has(key) && !!seen.add(key);
       });
     }
-    if (paths.length > MAX_PATHS) {
+    // Before the goal the paths only carry the state the call meets (its context is the finding's anyway): a few do.
+    const cap = this.goal && paths.every((p) => p.goalOp < 0) ? MAX_PATHS_TO_GOAL : MAX_PATHS;
+    if (paths.length > cap) {
       onTruncate();
       // Seeking the goal, the paths that reached it or still run on come first: a path that left the
       // function (or jumped past the goal) cannot reach it.
       if (this.goal) paths = [...paths].sort((a, b) => this.goalRank(a) - this.goalRank(b));
-      return paths.slice(0, MAX_PATHS);
+      return paths.slice(0, cap);
     }
     return paths;
   }
@@ -300,6 +333,12 @@ export class SequenceExtractor {
     const done = ins.filter((p) => p.status !== 'fall');
     if (!live.length) return ins;
     this.work += live.length;
+    // Past the call it is about, a hover needs what becomes of the allocation soon after, not the rest of a
+    // long probe function: every path ends once that smaller budget is spent.
+    if (this.goalReachedAt !== undefined && this.work - this.goalReachedAt > MAX_WORK_AFTER_GOAL && live.every((p) => p.goalOp >= 0)) {
+      const line = this.lineOf(s.span.start);
+      return ins.map((p) => (p.status === 'fall' ? { ...p, status: 'return' as const, notes: [...p.notes, `followed to line ${line}, well past the call: the rest of the function is not simulated`] } : p));
+    }
     if (this.work > MAX_WORK) {
       // Past the budget the paths simply end here: what was simulated so far stays, marked truncated.
       if (!this.outOfBudget) live.forEach((p) => p.notes.push(`function too large to follow completely: simulation stops at line ${this.lineOf(s.span.start)}`));
@@ -677,6 +716,7 @@ export class SequenceExtractor {
       p.condAt.push(p.conditions.length);
     }
     if (p.goalOp < 0) p.goalOp = p.ops.length;
+    this.goalReachedAt ??= this.work;
     p.goalOps.push(p.ops.length);
     p.ops.push(op);
     p.origins.push(o);

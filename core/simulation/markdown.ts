@@ -117,7 +117,8 @@ export function callHoverMarkdown(c: CallSimulation, callText: string, opts: Lin
   if (c.unknownSize) lines.push('', `Size \`${c.unknownSize.replace(/`/g, '')}\` is not a constant: each line is the worst of the plausible sizes shown.`);
   const impossible = c.paths.flatMap((p, i) => SCENARIOS.filter((sc) => !p.feasibility[sc].feasible).map((sc) => ({ i, sc, why: p.feasibility[sc].why! })));
   const pathLine = `${c.paths.length} path${c.paths.length === 1 ? '' : 's'} reach${c.paths.length === 1 ? 'es' : ''} this call${c.truncated ? ' (the function has more: not all were followed)' : ''}`;
-  lines.push('', impossible.length ? `${pathLine}; ${escapeProse(impossible[0].why)} under ${SCENARIO_LABEL[impossible[0].sc]}, so that path cannot happen there.` : `${pathLine}.`);
+  if (c.simulatedAlone) lines.push('', `${escapeProse(c.simulatedAlone.charAt(0).toUpperCase() + c.simulatedAlone.slice(1))}: the call is simulated alone, in the context above.`);
+  else lines.push('', impossible.length ? `${pathLine}; ${escapeProse(impossible[0].why)} under ${SCENARIO_LABEL[impossible[0].sc]}, so that path cannot happen there.` : `${pathLine}.`);
   if (opts.maskLine) lines.push('', opts.maskLine);
   const link = opts.simulateLink?.(c.line);
   if (link) lines.push('', link);

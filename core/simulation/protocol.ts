@@ -32,6 +32,8 @@ export interface SimulatedCall {
   verdicts: Record<ScenarioName, { kind: OutcomeKind | 'not-reached'; latent: boolean; word: string; detail: string; problem: boolean }> | null;
   missed?: string;
   unknownSize?: string;
+  /** The paths to the call were not followed (why): it was simulated alone. */
+  simulatedAlone?: string;
   /** Paths that reach the call. */
   paths: number;
 }
@@ -70,6 +72,7 @@ export function toSimulatedCall(c: CallSimulation): SimulatedCall {
       : null,
     ...(c.missed ? { missed: c.missed } : {}),
     ...(c.unknownSize ? { unknownSize: c.unknownSize } : {}),
+    ...(c.simulatedAlone ? { simulatedAlone: c.simulatedAlone } : {}),
     paths: c.paths.length,
   };
 }

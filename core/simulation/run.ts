@@ -67,6 +67,8 @@ export interface CallSimulation {
   truncated: boolean;
   /** The size expression when it is not a constant. */
   unknownSize?: string;
+  /** The paths to the call were not followed (why): it was simulated alone, in its context. */
+  simulatedAlone?: string;
   /** The call's mask is gone in 2.6 (GFP_BUFFER): simulated as the replacement its quick fix suggests. */
   maskReplaced?: { from: string; to: string };
   /** Caches and pools created before the scenario applies (module init). */
@@ -233,6 +235,7 @@ function simulateCallAnew(shared: SharedAnalyses, fnIndex: number, span: Span): 
     initialContext: extracted.initialContext,
     ...(origin?.unknownSize ? { unknownSize: origin.unknownSize } : {}),
     ...(origin?.maskReplaced ? { maskReplaced: origin.maskReplaced } : {}),
+    ...(extracted.simulatedAlone ? { simulatedAlone: extracted.simulatedAlone } : {}),
   };
   if (!paths.length) return { ...base, verdicts: null, missed: extracted.goalMissed ?? `${base.call}() is not simulated here` };
   const verdicts = Object.fromEntries(SCENARIOS.map((sc) => [sc, scenarioVerdict(paths, sc)])) as Record<ScenarioName, ScenarioVerdict>;
