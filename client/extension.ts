@@ -11,7 +11,7 @@ import {
   type ServerOptions,
 } from 'vscode-languageclient/node';
 
-import { showSimulation } from './simulation-view';
+import { showDriverSimulation, showSimulation } from './simulation-view';
 
 let client: LanguageClient | undefined;
 
@@ -84,6 +84,9 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     }),
     vscode.commands.registerCommand('kport.simulateFunction', async (uri?: string, position?: { line: number; character: number }) => {
       if (client) await showSimulation(client, uri, position);
+    }),
+    vscode.commands.registerCommand('kport.simulateDriver', async (uri?: string) => {
+      if (client) await showDriverSimulation(client, uri);
     }),
   );
   await client.start();

@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import * as vscode from 'vscode';
 import type { LanguageClient } from 'vscode-languageclient/node';
 import { renderSimulationHtml } from '../core/simulation/view';
-import { SIMULATE_METHOD, type SimulateResult } from '../core/simulation/protocol';
+import { SIMULATE_DRIVER_METHOD, SIMULATE_METHOD, type SimulateDriverResult, type SimulateResult } from '../core/simulation/protocol';
 
 let panel: vscode.WebviewPanel | undefined;
 
@@ -20,12 +20,31 @@ export async function showSimulation(client: LanguageClient, uri?: string, posit
     void vscode.window.showInformationMessage('kport: the cursor is not inside a function.');
     return;
   }
+  render(result);
+}
+
+/** "kport: Simulate Driver": the lifetime of the active C file's driver, in the same view. */
+export async function showDriverSimulation(client: LanguageClient, uri?: string): Promise<void> {
+  const target = uri ?? vscode.window.activeTextEditor?.document.uri.toString();
+  if (!target) {
+    void vscode.window.showInformationMessage('kport: open a driver\'s C file to simulate its lifetime.');
+    return;
+  }
+  const result = await client.sendRequest<SimulateDriverResult>(SIMULATE_DRIVER_METHOD, { textDocument: { uri: target } });
+  if (!result.lifetime.phases.length) {
+    void vscode.window.showInformationMessage('kport: no driver entry point in this file (module_init, .probe/.open/.release/.remove, request_irq, timers).');
+    return;
+  }
+  render(result);
+}
+
+function render(result: SimulateResult): void {
   if (!panel) {
     const created = vscode.window.createWebviewPanel('kportSimulation', 'kport: simulation', vscode.ViewColumn.Beside, { enableScripts: true, retainContextWhenHidden: true });
     created.onDidDispose(() => (panel = undefined));
     panel = created;
   }
-  panel.title = `kport: ${result.function}()`;
+  panel.title = 'lifetime' in result ? `kport: ${result.function}` : `kport: ${result.function}()`;
   panel.webview.html = renderSimulationHtml(result, { cspSource: panel.webview.cspSource, nonce: randomBytes(16).toString('base64') });
   panel.reveal(vscode.ViewColumn.Beside, true);
 }

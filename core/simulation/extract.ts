@@ -156,6 +156,8 @@ const MODELLED_CALLS: ReadonlySet<string> = new Set([...SIMULATED_CALLS, 'mempoo
 
 export class SequenceExtractor {
   private readonly inertMemo = new WeakMap<Stmt, boolean>();
+  /** A driver's lifetime frees in remove what probe allocated: every free is simulated (see foreignFree). */
+  keepForeignFrees = false;
   /** Functions of this file: calls to them are inlined. */
   private readonly fileFunctions: ReadonlySet<string>;
   private readonly activeFunctions = new Map<string, boolean>();
@@ -220,7 +222,7 @@ export class SequenceExtractor {
       contextWhy: whole ? whole.message : null,
       paths: kept.map((p) => ({ ops: p.ops, origins: p.origins, condAt: p.condAt, conditions: p.conditions, notes: p.notes, assumptions: p.assumptions, goalOp: p.goalOp, goalOps: p.goalOps })),
       truncated: truncated || this.outOfBudget || paths.length > MAX_PATHS,
-      setup: this.setupFor(kept),
+      setup: this.setupFor(kept.map((p) => p.ops)),
       ...(goalMissed ? { goalMissed } : {}),
       ...(simulatedAlone && !goalMissed ? { simulatedAlone } : {}),
       escaping: this.escapingRefs(fn, kept),
@@ -696,6 +698,7 @@ export class SequenceExtractor {
    * it a bad free, the kernel frees the caller's object. Not simulated; the goal says why.
    */
   private foreignFree(p: Partial_, ref: string, call: CallEvent, isGoal: boolean): boolean {
+    if (this.keepForeignFrees) return false;
     if (p.ops.some((op) => ALLOCATING_OPS.has(op.op) && (op as { ref?: string }).ref === ref)) return false;
     if (isGoal) this.goalWhy = `${call.name}(${ref}) frees memory allocated outside this function: nothing of it to simulate here`;
     return true;
@@ -759,7 +762,8 @@ export class SequenceExtractor {
   }
 
   /** Caches and pools used but not created on a path are created first, under normal memory. */
-  private setupFor(paths: Partial_[]): SimOp[] {
+  /** Caches and pools the op sequences use without creating them first: created in a setup phase. */
+  setupFor(sequences: readonly (readonly SimOp[])[]): SimOp[] {
     const created = new Set<string>();
     const setup: SimOp[] = [];
     const need = (kind: 'cache' | 'pool', ref: string) => {
@@ -785,9 +789,9 @@ export class SequenceExtractor {
         }
       setup.push({ op: 'mempool_create', min_nr: 1, allocFn: { kind: 'kmalloc', size: 64 }, ref });
     };
-    for (const p of paths) {
+    for (const ops of sequences) {
       const local = new Set<string>();
-      for (const op of p.ops) {
+      for (const op of ops) {
         if (op.op === 'kmem_cache_create') local.add(`cache:${op.ref}`);
         if (op.op === 'mempool_create') local.add(`pool:${op.ref}`);
         if ((op.op === 'kmem_cache_alloc' || op.op === 'kmem_cache_free') && !local.has(`cache:${op.cache}`)) need('cache', op.cache);

@@ -4,6 +4,7 @@
  */
 import type { ContextKind, OutcomeKind, ScenarioName, SimResult } from '../sim';
 import { verdictDetail, verdictWord } from './markdown';
+import type { DriverPhase, DriverProblem, DriverSimulation } from './driver';
 import type { CallSimulation, Feasibility, FunctionSimulation } from './run';
 import { isProblemVerdict, SCENARIOS } from './run';
 
@@ -94,5 +95,39 @@ export function toSimulateResult(sim: FunctionSimulation, line: number): Simulat
       results: p.results,
       feasibility: p.feasibility,
     })),
+  };
+}
+
+export const SIMULATE_DRIVER_METHOD = 'kport/simulateDriver';
+
+export interface SimulateDriverParams {
+  textDocument: { uri: string };
+  /** How many times interrupt handlers, timers and tasklets fire (default 8). */
+  runs?: number;
+}
+
+/** A driver's lifetime in the view's shape (one path: every phase in order), plus the lifetime itself. */
+export interface SimulateDriverResult extends SimulateResult {
+  lifetime: {
+    phases: DriverPhase[];
+    problems: DriverProblem[];
+    stoppedAt: DriverSimulation['stoppedAt'];
+    chosen: DriverSimulation['chosen'];
+    skipped: string[];
+  };
+}
+
+export function toSimulateDriverResult(d: DriverSimulation): SimulateDriverResult {
+  const p = d.path;
+  return {
+    function: `${d.file.split('/').pop()} lifetime`,
+    line: d.phases[0]?.line ?? 1,
+    initialContext: 'process',
+    contextWhy: null,
+    truncated: false,
+    problems: d.problems.map((x) => x.message),
+    calls: d.calls.map(toSimulatedCall),
+    paths: [{ conditions: p.conditions, condAt: p.condAt, notes: p.notes, origins: p.origins.map((o) => (o ? { line: o.line, text: o.text, fn: o.fn } : null)), results: p.results, feasibility: p.feasibility }],
+    lifetime: { phases: d.phases, problems: d.problems, stoppedAt: d.stoppedAt, chosen: d.chosen, skipped: d.skipped },
   };
 }

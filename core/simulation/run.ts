@@ -255,7 +255,7 @@ function simulateCallAnew(shared: SharedAnalyses, fnIndex: number, span: Span): 
   return { ...base, verdicts };
 }
 
-function scenarioVerdict(paths: PathSimulation[], sc: ScenarioName): ScenarioVerdict {
+export function scenarioVerdict(paths: PathSimulation[], sc: ScenarioName): ScenarioVerdict {
   let best: ScenarioVerdict | null = null;
   const kinds = new Set<OutcomeKind>();
   let feasible = 0;

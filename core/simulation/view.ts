@@ -5,7 +5,8 @@
  * CSS variables, with fallbacks for a plain browser.
  */
 import type { ScenarioName, Snapshot, StepResult } from '../sim';
-import type { SimulateResult } from './protocol';
+import { PHASE_LABEL } from './phases';
+import type { SimulateDriverResult, SimulateResult } from './protocol';
 
 const SCENARIOS: ScenarioName[] = ['normal', 'pressure', 'exhausted'];
 const esc = (s: string) => s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
@@ -121,7 +122,18 @@ function summaryTable(r: SimulateResult): string {
 
 const isFlagged = (c: SimulateResult['calls'][number]) => !!c.verdicts && SCENARIOS.some((sc) => c.verdicts![sc].problem);
 
+/** A driver's lifetime: its phases in order, then its problems with the scenarios they happen in. */
+function lifetimeSection(l: SimulateDriverResult['lifetime']): string {
+  const phases = l.phases.map((p) => `<li>${esc(PHASE_LABEL[p.kind])}: <code>${esc(p.fn)}()</code> line ${p.line}${p.runs > 1 ? ` ×${p.runs}` : ''} <span class="note">${esc(p.how)}; ${esc(p.context)} context</span></li>`).join('');
+  const problems = l.problems.length
+    ? `<ul class="problems">${l.problems.map((p) => `<li><b class="problem">${esc(p.kind)}</b> (${p.scenarios.map((sc) => esc(SCENARIO_WORDS[sc])).join(', ')}): ${esc(p.message)}</li>`).join('')}</ul>`
+    : '<p>No leak at exit, no BUG, no sleep in atomic context and no NULL from an atomic allocation in any scenario.</p>';
+  const stops = SCENARIOS.filter((sc) => l.stoppedAt[sc]).map((sc) => `<p class="note">${esc(SCENARIO_WORDS[sc])}: the lifetime stops at ${esc(l.stoppedAt[sc]!)}</p>`).join('');
+  return `<ol class="phases">${phases}</ol>${l.skipped.map((x) => `<p class="note">Not run: ${esc(x)}</p>`).join('')}<h2>Problems over the lifetime</h2>${problems}${stops}`;
+}
+
 export function renderSimulationHtml(r: SimulateResult, opts: ViewOptions): string {
+  const lifetime = 'lifetime' in r ? (r as SimulateDriverResult).lifetime : null;
   const csp = `default-src 'none'; style-src 'unsafe-inline'${opts.cspSource ? ' ' + opts.cspSource : ''}; script-src 'nonce-${opts.nonce}';`;
   const flagged = r.calls.filter(isFlagged).length;
   const sections = r.paths
@@ -159,8 +171,10 @@ section.run > details > summary { font-weight: 600; margin-top: 12px; cursor: po
 </style></head>
 <body data-function="${esc(r.function)}">
 <div class="switch" role="group" aria-label="memory scenario">${SCENARIOS.map((sc) => `<button data-scenario="${sc}" aria-pressed="${sc === 'normal'}">${SCENARIO_WORDS[sc]}</button>`).join('')}</div>
-<h1>${esc(r.function)}() <small>line ${r.line}</small></h1>
-<p>Runs in <b>${esc(r.initialContext)}</b> context${r.contextWhy ? `: ${esc(r.contextWhy)}` : ''}. Simulated on Linux 2.6.11's allocator (256 MiB, 1 CPU: 16 MiB DMA, 112 MiB Normal, 128 MiB HighMem).</p>
+${lifetime ? `<h1>${esc(r.function)}</h1>
+${lifetimeSection(lifetime)}
+<p>Simulated on` : `<h1>${esc(r.function)}() <small>line ${r.line}</small></h1>
+<p>Runs in <b>${esc(r.initialContext)}</b> context${r.contextWhy ? `: ${esc(r.contextWhy)}` : ''}. Simulated on`} Linux 2.6.11's allocator (256 MiB, 1 CPU: 16 MiB DMA, 112 MiB Normal, 128 MiB HighMem).</p>
 <p class="verdict-line">${flagged ? `<b class="problem">${flagged} call${flagged === 1 ? '' : 's'} with a problem</b>` : 'No call with a BUG, a sleep in atomic context or an endless wait'} — ${r.calls.filter((c) => c.verdicts).length} of ${r.calls.length} allocation calls simulated, each on the paths that reach it.</p>
 ${summaryTable(r)}
 <h2>Paths</h2>

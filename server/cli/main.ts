@@ -17,6 +17,7 @@ import { formatSarif } from './sarif';
 
 const USAGE = `usage: kport check [options] PATH...
        kport fix [--diff] [options] PATH...
+       kport simulate [--format text|json] [--runs N] PATH...
        kport lsp [--stdio | --node-ipc | --socket=PORT]
 
 Finds Linux 2.4-era memory-allocation API usage and suggests the 2.6 replacement.
@@ -26,6 +27,7 @@ commands:
   check                  report findings
   fix                    apply each finding's preferred fix in place (atomic writes;
                          a fix that would add syntax errors is not applied)
+  simulate               run each driver's lifetime on the 2.6 allocator (kport simulate --help)
 
 options:
   --format text|json|sarif  output format (default text; sarif is SARIF 2.1.0)
@@ -136,6 +138,10 @@ export async function main(argv: string[]): Promise<number> {
     const { startServer } = await import('../lsp/server');
     startServer();
     return -1; // keeps running
+  }
+  if (command === 'simulate') {
+    const { runSimulate } = await import('./simulate');
+    return runSimulate(rest, fail);
   }
   if (command !== 'check' && command !== 'fix') fail(`unknown command "${command}"`);
   let args;

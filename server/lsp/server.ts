@@ -21,7 +21,7 @@ import {
 import { TextDocument } from 'vscode-languageserver-textdocument';
 import { isSimulated, addVerdicts, parsesNoWorse, countSyntaxErrors, hoverAt, mergeConfigs, simulateFunction, SIMULATED_CALLS, parseConfig, preferredEdits, RULE_IDS, WorkspaceIndex, type CParser, type FileSummary, type KportConfig } from '../../core';
 import { runIndexHost, cacheFileFor, defaultCacheDir, indexedFiles, indexSettings, type IndexRun, type IndexSettings } from './indexer';
-import { SIMULATE_METHOD, toSimulateResult, type SimulateParams } from '../../core';
+import { SIMULATE_DRIVER_METHOD, SIMULATE_METHOD, simulateDriver, toSimulateDriverResult, toSimulateResult, type SimulateDriverParams, type SimulateParams } from '../../core';
 import { findConfigFile, loadConfigFile } from '../node/config-file';
 import { docsDir, loadParser } from '../node/wasm';
 import { quickFixes, rangeOf, reportToDiagnostic, toDiagnostic, toEdits } from './convert';
@@ -557,6 +557,15 @@ export function startServer(connection: Connection = createConnection(ProposedFe
     if (fi < 0) return null;
     const sim = simulateFunction(a.shared, fi, params.snapshots ? 'all' : 'none');
     return toSimulateResult(sim, a.facts.lineOf(a.facts.functions[fi].nameSpan.start));
+  });
+
+  connection.onRequest(SIMULATE_DRIVER_METHOD, (params: SimulateDriverParams) => {
+    if (!params?.textDocument?.uri) throw new ResponseError(ErrorCodes.InvalidParams, 'kport/simulateDriver needs textDocument.uri');
+    const a = analysisOf(params.textDocument.uri);
+    if (!a) throw new ResponseError(ErrorCodes.InvalidParams, `document not open: ${params.textDocument.uri}`);
+    const uri = params.textDocument.uri;
+    const file = uri.startsWith('file:') ? fileURLToPath(uri) : uri;
+    return toSimulateDriverResult(simulateDriver(a.shared, file, { runs: params.runs }));
   });
 
   // A "Simulate" lens above functions whose sequences have a problem in some scenario.

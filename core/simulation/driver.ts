@@ -1,0 +1,301 @@
+/**
+ * A driver's lifetime on the 2.6 allocator: its entry points in the order the kernel calls them (module init,
+ * probe, open, ioctl, the interrupt handler and timers firing N times, release, remove, module exit), one
+ * sequence per scenario, with the state carried from phase to phase. What a function-level simulation cannot
+ * see shows here: memory still held at module exit, a mempool reserve drained by repeated atomic allocations,
+ * `mempool_destroy()` with elements out.
+ *
+ * Per scenario and phase, the path taken is the first one (preferring those where allocations succeed) whose
+ * branches on allocation results agree with what the allocator returned in that scenario.
+ */
+import type { SharedAnalyses } from '../context/shared';
+import { findEntryPoints } from '../context/entry-points';
+import { assignmentsOf, functionNameOf } from '../facts/ir';
+import { simulate, type ContextKind, type ScenarioName, type SimOp, type SimResult, type StepResult } from '../sim';
+import { PHASE_LABEL, type PhaseKind } from './phases';
+
+export { PHASE_LABEL, type PhaseKind };
+import { SequenceExtractor, type SimPath, type StepOrigin } from './extract';
+import { feasibilityOf, isProblemVerdict, scenarioVerdict, SCENARIOS, type CallSimulation, type PathSimulation } from './run';
+
+
+export interface DriverPhase {
+  kind: PhaseKind;
+  fn: string;
+  /** 1-based line of the function's name. */
+  line: number;
+  context: ContextKind;
+  /** How kport knows the function is this entry point ("module_init(foo_init)", ".probe = foo_probe"). */
+  how: string;
+  runs: number;
+}
+
+export interface DriverProblem {
+  kind: 'leak-at-exit' | 'bug' | 'sleep-in-atomic' | 'never-returns' | 'null-in-atomic';
+  scenarios: ScenarioName[];
+  message: string;
+  line: number | null;
+  fn: string | null;
+}
+
+export interface DriverSimulation {
+  file: string;
+  phases: DriverPhase[];
+  /** The whole lifetime as one path (ops of every phase in order), with each scenario's result. */
+  path: PathSimulation;
+  /** Per scenario, the paths chosen per phase ("probe: path 2 of 3"), when a phase has more than one. */
+  chosen: Record<ScenarioName, string[]>;
+  calls: CallSimulation[];
+  problems: DriverProblem[];
+  /** Entry points found but not run, and why. */
+  skipped: string[];
+  /** Per scenario, the call the lifetime stopped at (it never returned), if any. */
+  stoppedAt: Record<ScenarioName, string | null>;
+}
+
+export interface DriverOptions {
+  /** How many times the interrupt handler, timers and tasklets fire (default 8). */
+  runs?: number;
+}
+
+/** Struct fields that name an entry point, in lifetime order. */
+const FIELD_PHASES: [RegExp, PhaseKind][] = [
+  [/\.probe$/, 'probe'],
+  [/\.open$/, 'open'],
+  [/\.(ioctl|unlocked_ioctl|compat_ioctl|do_ioctl)$/, 'ioctl'],
+  [/\.read$/, 'read'],
+  [/\.write$/, 'write'],
+  [/\.(release|stop)$/, 'release'],
+  [/\.remove$/, 'remove'],
+];
+
+const ORDER: PhaseKind[] = ['module-init', 'probe', 'open', 'ioctl', 'read', 'write', 'interrupt', 'timer', 'tasklet', 'release', 'remove', 'module-exit'];
+
+const PHASE_CONTEXT: Record<PhaseKind, ContextKind> = {
+  'module-init': 'process', probe: 'process', open: 'process', ioctl: 'process', read: 'process', write: 'process',
+  interrupt: 'interrupt', timer: 'atomic', tasklet: 'atomic', release: 'process', remove: 'process', 'module-exit': 'process',
+};
+
+
+/** The entry points of the file, in the order the kernel calls them over a driver's lifetime. */
+export function driverPhases(shared: SharedAnalyses, runs: number): { phases: DriverPhase[]; skipped: string[] } {
+  const facts = shared.facts;
+  const found = new Map<string, { kind: PhaseKind; how: string }>();
+  const add = (fn: string | null | undefined, kind: PhaseKind, how: string) => {
+    if (fn && !found.has(fn)) found.set(fn, { kind, how });
+  };
+  // module_init(fn) / module_exit(fn) are file-level macro calls: read them from the text.
+  for (const t of facts.tokens(['module_init', 'module_exit'])) {
+    const m = /^\w+\s*\(\s*(\w+)\s*\)/.exec(facts.text.slice(t.span.start, t.span.start + 120));
+    if (m) add(m[1], t.name === 'module_init' ? 'module-init' : 'module-exit', `${t.name}(${m[1]})`);
+  }
+  add(facts.functions.find((f) => f.name === 'init_module')?.name, 'module-init', 'named init_module()');
+  add(facts.functions.find((f) => f.name === 'cleanup_module')?.name, 'module-exit', 'named cleanup_module()');
+  for (const g of facts.globalInits) {
+    const phase = FIELD_PHASES.find(([re]) => re.test(g.name));
+    const name = g.value.k === 'id' ? g.value.name : null;
+    if (phase) add(name, phase[1], `${g.name} = ${name}`);
+  }
+  // Set at run time (`dev->open = foo_open;`, 2.4 net drivers): the same fields, assigned in a function.
+  for (const f of facts.functions)
+    for (const a of assignmentsOf(f)) {
+      const phase = FIELD_PHASES.find(([re]) => re.test(a.name.replace(/->/g, '.')));
+      const name = functionNameOf(a.value);
+      if (phase && name && facts.functions.some((x) => x.name === name)) add(name, phase[1], `${a.name} = ${name} in ${f.name}()`);
+    }
+  for (const e of findEntryPoints(facts)) add(e.name, e.kind === 'irq-handler' ? 'interrupt' : e.kind === 'timer' ? 'timer' : 'tasklet', `${e.name}() ${e.how}`);
+  const phases: DriverPhase[] = [];
+  const skipped: string[] = [];
+  for (const [fn, { kind, how }] of found) {
+    const f = facts.functions.find((x) => x.name === fn);
+    if (!f) {
+      skipped.push(`${PHASE_LABEL[kind]} ${fn}() (${how}) is not defined in this file`);
+      continue;
+    }
+    const repeated = kind === 'interrupt' || kind === 'timer' || kind === 'tasklet';
+    phases.push({ kind, fn, line: facts.lineOf(f.nameSpan.start), context: PHASE_CONTEXT[kind], how, runs: repeated ? runs : 1 });
+  }
+  phases.sort((a, b) => ORDER.indexOf(a.kind) - ORDER.indexOf(b.kind) || a.line - b.line);
+  return { phases, skipped };
+}
+
+/** A phase's paths, those where every branch on an allocation result expects success first. */
+function candidates(paths: SimPath[]): SimPath[] {
+  const failures = (p: SimPath) => p.assumptions.filter((a) => a.expect === 'null').length;
+  return [...paths].sort((a, b) => failures(a) - failures(b) || b.ops.length - a.ops.length);
+}
+
+/** Locals of one function are its own: `p` in probe and `p` in an ioctl are different memory. */
+function ownRefs(path: SimPath, fn: string, locals: ReadonlySet<string>): SimPath {
+  const own = (r: string | undefined) => (r !== undefined && locals.has(r) ? `${fn}()'s ${r}` : r);
+  return {
+    ...path,
+    ops: path.ops.map((op) => ('ref' in op && op.ref !== undefined && locals.has(op.ref) ? ({ ...op, ref: own(op.ref) } as SimOp) : op)),
+    assumptions: path.assumptions.map((a) => ({ ...a, ref: own(a.ref)! })),
+  };
+}
+
+/** Appends `next` (a phase's path) to `acc` (the lifetime so far), shifting its op indices. */
+function concat(acc: SimPath, next: SimPath, phaseOp: SimOp, label: string): SimPath {
+  const base = acc.ops.length + 1;
+  return {
+    ops: [...acc.ops, phaseOp, ...next.ops],
+    origins: [...acc.origins, null, ...next.origins],
+    conditions: [...acc.conditions, label, ...next.conditions],
+    condAt: [...acc.condAt, acc.conditions.length + 1, ...next.condAt.map((c) => c + acc.conditions.length + 1)],
+    notes: [...acc.notes, ...next.notes.map((n) => `${label}: ${n}`)],
+    assumptions: [...acc.assumptions, ...next.assumptions.map((a) => ({ ...a, atOp: a.atOp + base }))],
+    goalOp: -1,
+    goalOps: [],
+  };
+}
+
+const EMPTY: SimPath = { ops: [], origins: [], conditions: [], condAt: [], notes: [], assumptions: [], goalOp: -1, goalOps: [] };
+
+export function simulateDriver(shared: SharedAnalyses, file: string, opts: DriverOptions = {}): DriverSimulation {
+  const facts = shared.facts;
+  const runs = Math.max(1, Math.min(64, opts.runs ?? 8));
+  const { phases, skipped } = driverPhases(shared, runs);
+  const extractor = new SequenceExtractor(facts, shared, shared.context);
+  extractor.keepForeignFrees = true;
+  const phasePaths = phases.map((ph) => {
+    const fi = facts.functions.findIndex((f) => f.name === ph.fn);
+    const fn = facts.functions[fi];
+    const locals = new Set([...fn.locals.map((l) => l.name), ...fn.params.map((p) => p.name)]);
+    return candidates(extractor.extract(fi).paths.map((p) => ownRefs(p, ph.fn, locals)));
+  });
+  // Caches and pools used but created by no phase (another file's init): a setup before the lifetime.
+  const setup = extractor.setupFor([phasePaths.flatMap((c) => c[0]?.ops ?? [])]);
+  const run = (ops: SimOp[], sc: ScenarioName, snapshots: 'all' | 'none' = 'none') => simulate(ops, { scenario: sc, context: 'process', setup, snapshots, trace: true });
+
+  // Per scenario: the lifetime, phase by phase, each phase on the first path the allocator's answers allow.
+  const lifetimes = {} as Record<ScenarioName, SimPath>;
+  const results = {} as Record<ScenarioName, SimResult>;
+  const chosen = {} as Record<ScenarioName, string[]>;
+  for (const sc of SCENARIOS) {
+    let acc = EMPTY;
+    chosen[sc] = [];
+    phases.forEach((ph, k) => {
+      for (let r = 0; r < ph.runs; r++) {
+        const label = `${PHASE_LABEL[ph.kind]} ${ph.fn}()${ph.runs > 1 ? ` run ${r + 1} of ${ph.runs}` : ''}`;
+        const phaseOp: SimOp = { op: 'context', context: ph.context, reason: `${PHASE_LABEL[ph.kind]}: ${ph.how}` };
+        const options = phasePaths[k].length ? phasePaths[k] : [EMPTY];
+        let pick = concat(acc, options[0], phaseOp, label);
+        for (const [i, cand] of options.entries()) {
+          const whole = concat(acc, cand, phaseOp, label);
+          if (feasibilityOf(whole, run(whole.ops, sc)).feasible) {
+            pick = whole;
+            if (options.length > 1 && r === 0) chosen[sc].push(`${label}: path ${i + 1} of ${options.length}${cand.conditions.length ? ` (${cand.conditions.slice(0, 3).join(' → ')})` : ''}`);
+            break;
+          }
+        }
+        acc = pick;
+      }
+    });
+    lifetimes[sc] = acc;
+    results[sc] = run(acc.ops, sc, 'all');
+  }
+  // The view shows one path: the normal scenario's, with each scenario's own run of its own lifetime.
+  const path: PathSimulation = {
+    ...lifetimes.normal,
+    results,
+    feasibility: Object.fromEntries(SCENARIOS.map((sc) => [sc, { feasible: true }])) as PathSimulation['feasibility'],
+  };
+  const calls = driverCalls(lifetimes, results, phases);
+  const stoppedAt = Object.fromEntries(
+    SCENARIOS.map((sc) => {
+      const st = results[sc].steps.find((x) => x.outcome.kind === 'never-returns' || x.outcome.result === 'never-returns');
+      const o = st ? lifetimes[sc].origins[st.index] : null;
+      return [sc, st ? `${o ? `${o.text.split('(')[0]}() at line ${o.line} in ${o.fn}()` : st.op.op}: ${st.outcome.message}` : null];
+    }),
+  ) as Record<ScenarioName, string | null>;
+  return { file, phases, path, chosen, calls, problems: driverProblems(lifetimes, results, calls), skipped, stoppedAt };
+}
+
+/** Each allocation call of the lifetime with its verdict per scenario (the worst of its runs). */
+function driverCalls(lifetimes: Record<ScenarioName, SimPath>, results: Record<ScenarioName, SimResult>, phases: DriverPhase[]): CallSimulation[] {
+  const sites = new Map<string, StepOrigin>();
+  for (const sc of SCENARIOS) for (const o of lifetimes[sc].origins) if (o && !sites.has(`${o.span.start}`)) sites.set(`${o.span.start}`, o);
+  const out: CallSimulation[] = [];
+  for (const o of [...sites.values()].sort((a, b) => a.line - b.line)) {
+    const perScenario = SCENARIOS.map((sc) => {
+      const p = lifetimes[sc];
+      // Runs after a call that never returned did not happen.
+      const ran = new Set(results[sc].steps.filter((st) => !st.afterNeverReturns).map((st) => st.index));
+      const goalOps = p.origins.flatMap((x, i) => (x && x.span.start === o.span.start && ALLOCATING_OR_DESTROY.has(p.ops[i].op) && ran.has(i) ? [i] : []));
+      return { sc, path: { ...p, goalOp: goalOps[0] ?? -1, goalOps, results: { [sc]: results[sc] }, feasibility: { [sc]: { feasible: true } } } as unknown as PathSimulation };
+    });
+    if (perScenario.every((x) => x.path.goalOps.length === 0)) continue;
+    const verdicts = Object.fromEntries(perScenario.map(({ sc, path }) => [sc, scenarioVerdict([path], sc)])) as CallSimulation['verdicts'];
+    const phase = phases.find((ph) => ph.fn === o.fn);
+    out.push({
+      fn: o.fn, call: o.text.split('(')[0].trim(), line: o.line, span: o.span,
+      context: { kind: phase?.context ?? 'process', reason: phase && phase.context !== 'process' ? `${PHASE_LABEL[phase.kind]} ${phase.fn}()` : null, related: [] },
+      paths: [], verdicts, truncated: false, setup: [], initialContext: phase?.context ?? 'process',
+    });
+  }
+  return out;
+}
+
+const ALLOCATING_OR_DESTROY = new Set(['kmalloc', 'kmem_cache_alloc', 'alloc_pages', 'get_free_pages', 'get_zeroed_page', 'mempool_alloc', 'mempool_destroy', 'mempool_create', 'kmem_cache_create']);
+
+function driverProblems(lifetimes: Record<ScenarioName, SimPath>, results: Record<ScenarioName, SimResult>, calls: CallSimulation[]): DriverProblem[] {
+  const out: (DriverProblem & { times: Partial<Record<ScenarioName, number>> })[] = [];
+  const merge = (p: Omit<DriverProblem, 'scenarios'>, sc: ScenarioName) => {
+    let same = out.find((x) => x.kind === p.kind && x.message === p.message);
+    if (!same) out.push((same = { ...p, scenarios: [], times: {} }));
+    if (!same.scenarios.includes(sc)) same.scenarios.push(sc);
+    same.times[sc] = (same.times[sc] ?? 0) + 1;
+  };
+  for (const c of calls) {
+    for (const sc of SCENARIOS) {
+      const v = c.verdicts![sc];
+      if (isProblemVerdict(v)) merge({ kind: v.kind as DriverProblem['kind'], message: `${c.call}() at line ${c.line} in ${c.fn}(): ${v.message}`, line: c.line, fn: c.fn }, sc);
+      // NULL from an atomic allocation in an interrupt path: the reserve or the atomic pool ran dry.
+      else if (v.kind === 'null' && c.context.kind !== 'process') merge({ kind: 'null-in-atomic', message: `${c.call}() at line ${c.line} in ${c.fn}() returns NULL: ${v.message}`, line: c.line, fn: c.fn }, sc);
+    }
+  }
+  for (const sc of SCENARIOS) {
+    // A lifetime that stopped (a call never returned) never reached module exit: nothing is "held at exit".
+    if (results[sc].neverReturned) continue;
+    for (const st of results[sc].steps) {
+      if (st.outcome.kind !== 'leak') continue;
+      const at = originOfRef(lifetimes[sc], st);
+      const what = st.outcome.message.replace(/ from (setup )?step \d+/, '').replace(/ \(\w+ pfn \d+\)/, '');
+      merge({ kind: 'leak-at-exit', message: `at module exit: ${what}${at ? ` (allocated at line ${at.line} in ${at.fn}())` : ''}`, line: at?.line ?? null, fn: at?.fn ?? null }, sc);
+    }
+  }
+  const rank: Record<DriverProblem['kind'], number> = { bug: 0, 'sleep-in-atomic': 1, 'never-returns': 2, 'leak-at-exit': 3, 'null-in-atomic': 4 };
+  return out
+    .sort((a, b) => rank[a.kind] - rank[b.kind] || (a.line ?? 0) - (b.line ?? 0))
+    .map(({ times, ...p }) => {
+      const n = Math.max(...Object.values(times));
+      return n > 1 ? { ...p, message: `${p.message} (×${n})` } : p;
+    });
+}
+
+/** The allocation a leaked handle came from: the last op that stored into its ref. */
+function originOfRef(p: SimPath, st: StepResult): StepOrigin | null {
+  const ref = (st.outcome as { ref?: string }).ref;
+  for (let i = p.ops.length - 1; i >= 0; i--) if ((p.ops[i] as { ref?: string }).ref === ref && p.origins[i]) return p.origins[i];
+  return null;
+}
+
+const SCENARIO_WORDS: Record<ScenarioName, string> = { normal: 'normal memory', pressure: 'under pressure', exhausted: 'exhausted memory' };
+
+/** The lifetime as a plain-text report (the CLI's `kport simulate`). */
+export function driverSimulationText(d: DriverSimulation, simulatedOn: string): string {
+  const lines = [`${d.file}: driver lifetime on ${simulatedOn}`];
+  if (!d.phases.length) return `${lines[0]}\n  no entry point found (module_init, .probe/.open/.ioctl/.release/.remove, request_irq, timers, tasklets)\n`;
+  lines.push(`  phases: ${d.phases.map((p) => `${PHASE_LABEL[p.kind]} ${p.fn}()${p.runs > 1 ? ` ×${p.runs}` : ''}`).join(' → ')}`);
+  for (const s of d.skipped) lines.push(`  not run: ${s}`);
+  for (const sc of SCENARIOS) {
+    const n = d.problems.filter((p) => p.scenarios.includes(sc)).length;
+    lines.push(`  ${`${SCENARIO_WORDS[sc]}:`.padEnd(18)}${d.stoppedAt[sc] ? `stops: ${d.stoppedAt[sc]}` : n ? `${n} problem${n === 1 ? '' : 's'}` : 'no problem'}`);
+  }
+  if (d.problems.length) {
+    lines.push('  problems:');
+    for (const p of d.problems) lines.push(`    - ${p.kind} (${p.scenarios.map((s) => SCENARIO_WORDS[s]).join(', ')}): ${p.message}`);
+  }
+  return lines.join('\n') + '\n';
+}

@@ -1,0 +1,68 @@
+/** A driver's lifetime over the real server (kport/simulateDriver): phases in order, leaks at exit, a drained reserve. */
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { after, before, test } from 'node:test';
+import type { SimulateDriverResult } from '../../core';
+import { fileUri, ROOT, startServer, type LspSession } from '../support/lsp-client';
+
+const DIR = path.join(ROOT, 'test', 'fixtures', 'simulation');
+let s: LspSession;
+
+before(async () => {
+  s = await startServer({ initializationOptions: { indexWorkspace: false } });
+});
+after(async () => s.close());
+
+async function lifetime(name: string, runs?: number): Promise<SimulateDriverResult> {
+  const file = path.join(DIR, name);
+  const uri = fileUri(file);
+  await s.open(uri, fs.readFileSync(file, 'utf8'));
+  return (await s.conn.sendRequest('kport/simulateDriver', { textDocument: { uri }, ...(runs ? { runs } : {}) })) as SimulateDriverResult;
+}
+
+test('a PCI driver runs init → probe → the interrupt ×8 → remove → exit; the ring probe allocates and remove forgets leaks at exit', async () => {
+  const r = await lifetime('driver-lifetime.c');
+  assert.deepEqual(
+    r.lifetime.phases.map((p) => `${p.kind} ${p.fn} ×${p.runs} ${p.context}`),
+    ['module-init lft_init ×1 process', 'probe lft_probe ×1 process', 'interrupt lft_interrupt ×8 interrupt', 'remove lft_remove ×1 process', 'module-exit lft_exit ×1 process'],
+  );
+  assert.match(r.lifetime.phases[1].how, /lft_driver\.probe = lft_probe/);
+  const problems = r.lifetime.problems.map((p) => `${p.kind} [${p.scenarios.join(',')}] ${p.message}`);
+  // The ring: an order-2 page block from __get_free_pages at line 40, freed nowhere.
+  assert.ok(problems.includes('leak-at-exit [normal,pressure] at module exit: lft_board->ring: order-2 page block never freed (allocated at line 40 in lft_probe())'), problems.join('\n'));
+  // One element per interrupt, queued and never given back: eight of them.
+  assert.ok(problems.some((p) => /^leak-at-exit \[normal,pressure\] .*mempool element never returned with mempool_free \(allocated at line 29 in lft_interrupt\(\)\) \(×8\)$/.test(p)), problems.join('\n'));
+  // The board is freed in remove: not a leak.
+  assert.ok(!problems.some((p) => /lft_board: /.test(p)), problems.join('\n'));
+  // Exhausted memory: probe's GFP_KERNEL kmalloc never returns (2.6.11 restarts after the OOM killer), so the
+  // lifetime stops there and nothing is reported "at exit".
+  assert.match(r.lifetime.stoppedAt.exhausted ?? '', /^kmalloc\(\) at line 37 in lft_probe\(\): .*never returns/);
+  assert.ok(!r.lifetime.problems.some((p) => p.scenarios.includes('exhausted') && p.kind === 'leak-at-exit'));
+  // Every allocation call of the lifetime with its verdict per scenario; those after the stop are not reached.
+  const byLine = new Map(r.calls.map((c) => [c.line, c]));
+  assert.equal(byLine.get(29)?.verdicts?.normal.word, 'ok');
+  assert.equal(byLine.get(29)?.context.kind, 'interrupt');
+  assert.equal(byLine.get(40)?.verdicts?.exhausted.kind, 'not-reached');
+  // The view's one path: every phase's ops in order, each scenario with its own run.
+  assert.ok(r.paths[0].conditions.includes('interrupt handler lft_interrupt() run 8 of 8'), r.paths[0].conditions.join(' | '));
+});
+
+test('an interrupt handler firing eight times drains a mempool reserve of four when memory is exhausted', async () => {
+  const r = await lifetime('irq-mempool.c');
+  assert.deepEqual(r.lifetime.phases.map((p) => `${p.kind} ${p.fn}`), ['interrupt rxq_interrupt']);
+  const drained = r.lifetime.problems.find((p) => p.kind === 'null-in-atomic');
+  assert.ok(drained, JSON.stringify(r.lifetime.problems));
+  assert.deepEqual(drained.scenarios, ['exhausted']);
+  assert.match(drained.message, /mempool_alloc\(\) at line 31 in rxq_interrupt\(\) returns NULL: .*reserve empty/);
+  // One interrupt takes eight elements already: one run drains it too, and the message says which run of the loop.
+  const once = await lifetime('irq-mempool.c', 1);
+  assert.equal(once.lifetime.phases[0].runs, 1);
+  assert.match(once.lifetime.problems.find((p) => p.kind === 'null-in-atomic')?.message ?? '', /run 5 of 8/);
+});
+
+test('a file with no entry point has no phases, and an unknown document is an LSP error', async () => {
+  const r = await lifetime('null-branches.c');
+  assert.deepEqual(r.lifetime.phases, []);
+  await assert.rejects(s.conn.sendRequest('kport/simulateDriver', { textDocument: { uri: 'file:///nope.c' } }), /not open/);
+});
