@@ -10,8 +10,9 @@
  */
 import type { SharedAnalyses } from '../context/shared';
 import { findEntryPoints } from '../context/entry-points';
-import { assignmentsOf, functionNameOf } from '../facts/ir';
+import { allCalls, assignmentsOf, functionNameOf } from '../facts/ir';
 import { simulate, type ContextKind, type ScenarioName, type SimOp, type SimResult, type StepResult } from '../sim';
+import { verdictDetail, verdictWord } from './markdown';
 import { PHASE_LABEL, type PhaseKind } from './phases';
 
 export { PHASE_LABEL, type PhaseKind };
@@ -158,11 +159,15 @@ export function simulateDriver(shared: SharedAnalyses, file: string, opts: Drive
   const { phases, skipped } = driverPhases(shared, runs);
   const extractor = new SequenceExtractor(facts, shared, shared.context);
   extractor.keepForeignFrees = true;
+  // Refs whose memory left their function (stored, returned, handed on): see releasedNames.
+  const escaped = new Set<string>();
   const phasePaths = phases.map((ph) => {
     const fi = facts.functions.findIndex((f) => f.name === ph.fn);
     const fn = facts.functions[fi];
     const locals = new Set([...fn.locals.map((l) => l.name), ...fn.params.map((p) => p.name)]);
-    return candidates(extractor.extract(fi).paths.map((p) => ownRefs(p, ph.fn, locals)));
+    const extracted = extractor.extract(fi);
+    for (const r of extracted.escaping) escaped.add(locals.has(r) ? `${ph.fn}()'s ${r}` : r);
+    return candidates(extracted.paths.map((p) => ownRefs(p, ph.fn, locals)));
   });
   // Caches and pools used but created by no phase (another file's init): a setup before the lifetime.
   const setup = extractor.setupFor([phasePaths.flatMap((c) => c[0]?.ops ?? [])]);
@@ -209,7 +214,7 @@ export function simulateDriver(shared: SharedAnalyses, file: string, opts: Drive
       return [sc, st ? `${o ? `${o.text.split('(')[0]}() at line ${o.line} in ${o.fn}()` : st.op.op}: ${st.outcome.message}` : null];
     }),
   ) as Record<ScenarioName, string | null>;
-  return { file, phases, path, chosen, calls, problems: driverProblems(lifetimes, results, calls), skipped, stoppedAt };
+  return { file, phases, path, chosen, calls, problems: driverProblems(lifetimes, results, calls, heldElsewhere(shared, escaped)), skipped, stoppedAt };
 }
 
 /** Each allocation call of the lifetime with its verdict per scenario (the worst of its runs). */
@@ -239,7 +244,7 @@ function driverCalls(lifetimes: Record<ScenarioName, SimPath>, results: Record<S
 
 const ALLOCATING_OR_DESTROY = new Set(['kmalloc', 'kmem_cache_alloc', 'alloc_pages', 'get_free_pages', 'get_zeroed_page', 'mempool_alloc', 'mempool_destroy', 'mempool_create', 'kmem_cache_create']);
 
-function driverProblems(lifetimes: Record<ScenarioName, SimPath>, results: Record<ScenarioName, SimResult>, calls: CallSimulation[]): DriverProblem[] {
+function driverProblems(lifetimes: Record<ScenarioName, SimPath>, results: Record<ScenarioName, SimResult>, calls: CallSimulation[], elsewhere: (ref: string) => boolean): DriverProblem[] {
   const out: (DriverProblem & { times: Partial<Record<ScenarioName, number>> })[] = [];
   const merge = (p: Omit<DriverProblem, 'scenarios'>, sc: ScenarioName) => {
     let same = out.find((x) => x.kind === p.kind && x.message === p.message);
@@ -250,7 +255,7 @@ function driverProblems(lifetimes: Record<ScenarioName, SimPath>, results: Recor
   for (const c of calls) {
     for (const sc of SCENARIOS) {
       const v = c.verdicts![sc];
-      if (isProblemVerdict(v)) merge({ kind: v.kind as DriverProblem['kind'], message: `${c.call}() at line ${c.line} in ${c.fn}(): ${v.message}`, line: c.line, fn: c.fn }, sc);
+      if (isProblemVerdict(v)) merge({ kind: v.kind as DriverProblem['kind'], message: `${c.call}() at line ${c.line} in ${c.fn}(): ${verdictWord(v)}: ${verdictDetail(v)}`, line: c.line, fn: c.fn }, sc);
       // NULL from an atomic allocation in an interrupt path: the reserve or the atomic pool ran dry.
       else if (v.kind === 'null' && c.context.kind !== 'process') merge({ kind: 'null-in-atomic', message: `${c.call}() at line ${c.line} in ${c.fn}() returns NULL: ${v.message}`, line: c.line, fn: c.fn }, sc);
     }
@@ -259,7 +264,7 @@ function driverProblems(lifetimes: Record<ScenarioName, SimPath>, results: Recor
     // A lifetime that stopped (a call never returned) never reached module exit: nothing is "held at exit".
     if (results[sc].neverReturned) continue;
     for (const st of results[sc].steps) {
-      if (st.outcome.kind !== 'leak') continue;
+      if (st.outcome.kind !== 'leak' || elsewhere(st.outcome.ref ?? '')) continue;
       const at = originOfRef(lifetimes[sc], st);
       const what = st.outcome.message.replace(/ from (setup )?step \d+/, '').replace(/ \(\w+ pfn \d+\)/, '');
       merge({ kind: 'leak-at-exit', message: `at module exit: ${what}${at ? ` (allocated at line ${at.line} in ${at.fn}())` : ''}`, line: at?.line ?? null, fn: at?.fn ?? null }, sc);
@@ -272,6 +277,47 @@ function driverProblems(lifetimes: Record<ScenarioName, SimPath>, results: Recor
       const n = Math.max(...Object.values(times));
       return n > 1 ? { ...p, message: `${p.message} (×${n})` } : p;
     });
+}
+
+/** Calls that give memory back under a name of their own (rvfree, pci_free_consistent, usb_free_urb, kfree_skb). */
+const RELEASING_CALL = /free|release|destroy|put|unmap|unregister/i;
+
+/**
+ * Memory still held at exit is a leak only where kport can tell: the ref names a field or global that no
+ * releasing call of the file takes (directly or through a local read from that field: `np = dev->priv;
+ * kfree(np)`), or a local of one phase that never left it. A local stored elsewhere, or a field released under
+ * another name, is held or freed out of kport's sight: no finding.
+ */
+function heldElsewhere(shared: SharedAnalyses, escaped: ReadonlySet<string>): (ref: string) => boolean {
+  const facts = shared.facts;
+  const last = (text: string) => /(\w+)\s*(?:\[[^\]]*\]\s*)*$/.exec(text.replace(/\([^()]*\)/g, ''))?.[1] ?? text;
+  const released = new Set<string>();
+  for (const fn of facts.functions) {
+    const aliases = new Map<string, string>();
+    for (const a of assignmentsOf(fn)) aliases.set(a.name, last(facts.text.slice(a.value.span.start, a.value.span.end)));
+    for (const c of allCalls(fn)) {
+      if (!RELEASING_CALL.test(c.name)) continue;
+      for (const arg of c.args) {
+        const name = last(facts.text.slice(arg.span.start, arg.span.end));
+        released.add(name);
+        const via = aliases.get(name);
+        if (via) released.add(via);
+      }
+    }
+  }
+  return (ref: string) => {
+    const local = /^(\w+)\(\)'s (\w+)$/.exec(ref);
+    if (!local) return released.has(last(ref));
+    if (!escaped.has(ref)) return false; // never left its function: lost there
+    // A phase's local that left its function: held elsewhere unless every place it went is never released.
+    const fn = facts.functions.find((f) => f.name === local[1]);
+    if (!fn) return true;
+    const bare = (e: { span: { start: number; end: number } }) => facts.text.slice(e.span.start, e.span.end).replace(/\([^()]*\)|[\s&]/g, '');
+    if (allCalls(fn).some((c) => !RELEASING_CALL.test(c.name) && c.args.some((a) => bare(a) === local[2]))) return true; // handed on
+    if (new RegExp(`\\breturn\\s*(?:\\([^()]*\\)\\s*)?${local[2]}\\b`).test(facts.text.slice(fn.body.span.start, fn.body.span.end))) return true;
+    const stores = assignmentsOf(fn).filter((a) => bare(a.value) === local[2]).map((a) => last(a.name));
+    return !stores.length || stores.some((t) => released.has(t));
+  };
 }
 
 /** The allocation a leaked handle came from: the last op that stored into its ref. */
