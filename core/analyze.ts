@@ -1,5 +1,6 @@
 /** The pipeline's last step: run the enabled rules over a file's facts, apply severities and suppressions. */
 import { SharedAnalyses } from './context/shared';
+import { resolveMachine } from './sim';
 import type { FileFacts } from './facts/file-facts';
 import type { KportConfig } from './config';
 import { RULES } from './rules';
@@ -57,7 +58,8 @@ export function enabledRules(opts: AnalyzeOptions): Rule[] {
 }
 
 export function analyze(facts: FileFacts, opts: AnalyzeOptions = {}): { findings: Finding[]; failures: RuleFailure[]; shared: SharedAnalyses } {
-  const env = opts.env ?? {};
+  // The configured machine (simulation.machine) unless the adapter resolved one already.
+  const env = opts.config?.machine !== undefined && !opts.env?.machine ? { ...opts.env, machine: resolveMachine(opts.config.machine).machine } : (opts.env ?? {});
   const shared = new SharedAnalyses(facts, env);
   const findings: Finding[] = [];
   const failures: RuleFailure[] = [];

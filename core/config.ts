@@ -1,10 +1,13 @@
 /** Rule configuration as read from `.kport.json` or editor settings: `{ "rules": { "gfp-buffer": "off" | "error" | ... } }`. */
 import type { Severity } from './rules/types';
+import { resolveMachine } from './sim';
 
 export type RuleSetting = Severity | 'off';
 
 export interface KportConfig {
   rules: Record<string, RuleSetting>;
+  /** `simulation.machine`: a preset name or a memory size in MiB (core/sim resolveMachine). */
+  machine?: string | number;
 }
 
 const SETTINGS = new Set(['off', 'error', 'warning', 'info', 'hint']);
@@ -24,11 +27,25 @@ export function parseConfig(value: unknown, knownRules: readonly string[]): { co
         else rules[id] = setting as RuleSetting;
       }
   }
-  return { config: { rules }, problems };
+  const simulation = (value as Record<string, unknown>).simulation;
+  let machine: string | number | undefined;
+  if (simulation !== undefined) {
+    const m = simulation !== null && typeof simulation === 'object' ? (simulation as Record<string, unknown>).machine : undefined;
+    const { problem } = resolveMachine(m);
+    if (simulation === null || typeof simulation !== 'object' || Array.isArray(simulation)) problems.push('"simulation" must be an object: {"machine": "pc-256m" | "embedded-32m" | "server-2g" | <MiB>}');
+    else if (problem) problems.push(problem);
+    else if (typeof m === 'string' || typeof m === 'number') machine = m;
+  }
+  return { config: { rules, ...(machine !== undefined ? { machine } : {}) }, problems };
 }
 
 export function mergeConfigs(...configs: (KportConfig | undefined)[]): KportConfig {
   const rules: Record<string, RuleSetting> = {};
-  for (const c of configs) if (c) Object.assign(rules, c.rules);
-  return { rules };
+  let machine: string | number | undefined;
+  for (const c of configs) {
+    if (!c) continue;
+    Object.assign(rules, c.rules);
+    if (c.machine !== undefined) machine = c.machine;
+  }
+  return machine !== undefined ? { rules, machine } : { rules };
 }

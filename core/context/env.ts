@@ -1,5 +1,6 @@
 /** What the adapter knows beyond one file, handed to an analysis. */
 import type { HeaderDefine } from '../gfp/mask';
+import type { SimulatedMachine } from '../sim';
 import type { WorkspaceIndex } from './workspace';
 
 /** What the adapter knows beyond this file: other files' facts and local headers. */
@@ -7,4 +8,6 @@ export interface AnalysisEnv {
   headerDefine?: (name: string) => HeaderDefine | undefined;
   /** Other files' summaries (call graph, handler registrations); absent = this file alone. */
   workspace?: WorkspaceIndex;
+  /** The machine simulations run on (setting `simulation.machine`); absent = the default 256 MiB PC. */
+  machine?: SimulatedMachine;
 }

@@ -64,7 +64,7 @@ export function watermarksFor(pages: [number, number, number], pageSize = 4096):
   const minPagesTotal = Math.floor(minFreeKb / (pageSize / 1024));
   return pages.map((p, i) => {
     let min: number;
-    if (i === 2) min = Math.min(128, Math.max(32, Math.floor(p / 1024)));
+    if (i === 2) min = p ? Math.min(128, Math.max(32, Math.floor(p / 1024))) : 0;
     else min = lowmem > 0 ? Math.floor((minPagesTotal * p) / lowmem) : 0;
     return { min, low: Math.floor((min * 5) / 4), high: Math.floor((min * 6) / 4) };
   });
@@ -153,4 +153,68 @@ export function validateScenario(s: unknown): string | null {
   if (!tri(st.reclaimable)) return 'scenario.reclaimable must be [dma, normal, highmem] page counts';
   if (!isNat(st.oomVictims, 1000) || !tri(st.oomVictimPages)) return 'scenario.oomVictims/oomVictimPages malformed';
   return null;
+}
+
+/**
+ * The machines a porter can simulate on (setting `simulation.machine`): i386 zones as 2.6.11 sizes them —
+ * DMA is the first 16 MiB, Normal the rest of the first 896 MiB, HighMem above.
+ */
+export const MACHINE_PRESETS = {
+  'pc-256m': { label: '256 MiB, 1 CPU', describe: 'a 256 MiB i386 PC (the default)', mib: 256 },
+  'embedded-32m': { label: '32 MiB, 1 CPU', describe: 'a small embedded board with 32 MiB and no HighMem', mib: 32 },
+  'server-2g': { label: '2 GiB, 1 CPU', describe: 'a 2 GiB i386 server (1,152 MiB of HighMem)', mib: 2048 },
+} as const;
+export type MachinePreset = keyof typeof MACHINE_PRESETS;
+
+/** i386 zone sizes in 4 KiB pages for `mib` of memory: [DMA, Normal, HighMem]. */
+export function zonePagesFor(mib: number): [number, number, number] {
+  const pages = Math.floor((mib * 1024) / 4);
+  const dma = Math.min(pages, 4096);
+  const normal = Math.min(pages - dma, 229376 - 4096);
+  return [dma, normal, pages - dma - normal];
+}
+
+/**
+ * The three scenarios on a machine other than the default, in the default's proportions: normal memory has
+ * three quarters of each zone free; pressure sits between the atomic reserve and pages_min (2/3 of pages_min);
+ * exhausted memory is below the atomic reserve (a tenth of pages_min), with nothing to reclaim or kill.
+ * On the default machine the hand-set SCENARIOS are used.
+ */
+export function scenariosFor(machine: MachineConfig): Record<ScenarioName, ScenarioState> {
+  if (machine === DEFAULT_MACHINE) return SCENARIOS;
+  const z = machine.zones;
+  const each = (f: (zone: ZoneConfig) => number) => z.map(f) as [number, number, number];
+  return {
+    normal: { name: 'normal', free: each((x) => Math.floor((x.pages * 3) / 4)), reclaimable: each((x) => Math.floor(x.pages / 8)), oomVictims: 4, oomVictimPages: each((x) => (x.name === 'DMA' ? 0 : Math.min(512, Math.floor(x.pages / 64)))) },
+    pressure: { name: 'pressure', free: each((x) => Math.floor((x.min * 2) / 3)), reclaimable: each((x) => Math.floor((x.min * 8) / 5)), oomVictims: 1, oomVictimPages: each((x) => (x.name === 'DMA' ? 0 : Math.min(256, Math.floor(x.pages / 128)))) },
+    exhausted: { name: 'exhausted', free: each((x) => Math.floor(x.min / 10)), reclaimable: [0, 0, 0], oomVictims: 0, oomVictimPages: [0, 0, 0] },
+  };
+}
+
+/** A machine the simulation runs on, as a setting names it, with its scenarios and a label for verdicts. */
+export interface SimulatedMachine {
+  /** The setting's value: a preset name or "<n> MiB". */
+  id: string;
+  label: string;
+  config: MachineConfig;
+  scenarios: Record<ScenarioName, ScenarioState>;
+}
+
+export const DEFAULT_SIMULATED_MACHINE: SimulatedMachine = { id: 'pc-256m', label: MACHINE_PRESETS['pc-256m'].label, config: DEFAULT_MACHINE, scenarios: SCENARIOS };
+
+/**
+ * The machine for a setting: a preset name, or a memory size in MiB (a number or "512" / "512 MiB").
+ * Anything else: the default, and the problem to report.
+ */
+export function resolveMachine(setting: unknown): { machine: SimulatedMachine; problem?: string } {
+  if (setting === undefined || setting === null || setting === '' || setting === 'pc-256m') return { machine: DEFAULT_SIMULATED_MACHINE };
+  const preset = typeof setting === 'string' && setting in MACHINE_PRESETS ? MACHINE_PRESETS[setting as MachinePreset] : null;
+  const mib = preset ? preset.mib : typeof setting === 'number' ? setting : typeof setting === 'string' && /^\s*\d+\s*(MiB)?\s*$/i.test(setting) ? parseInt(setting, 10) : NaN;
+  if (!Number.isInteger(mib) || mib < 16 || mib > 16384) {
+    return { machine: DEFAULT_SIMULATED_MACHINE, problem: `simulation machine "${String(setting)}" is not one of ${Object.keys(MACHINE_PRESETS).join(', ')} or a memory size from 16 to 16384 MiB: using pc-256m` };
+  }
+  if (mib === 256) return { machine: DEFAULT_SIMULATED_MACHINE };
+  const config = makeMachine(zonePagesFor(mib));
+  const label = preset ? preset.label : `${mib >= 1024 && mib % 1024 === 0 ? `${mib / 1024} GiB` : `${mib} MiB`}, 1 CPU`;
+  return { machine: { id: preset ? (setting as string) : `${mib} MiB`, label, config, scenarios: scenariosFor(config) } };
 }

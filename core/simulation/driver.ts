@@ -12,12 +12,12 @@ import type { SharedAnalyses } from '../context/shared';
 import { findEntryPoints } from '../context/entry-points';
 import { allCalls, assignmentsOf, functionNameOf } from '../facts/ir';
 import { simulate, type ContextKind, type ScenarioName, type SimOp, type SimResult, type StepResult } from '../sim';
-import { verdictDetail, verdictWord } from './markdown';
+import { simulatedOn, verdictDetail, verdictWord } from './markdown';
 import { PHASE_LABEL, type PhaseKind } from './phases';
 
 export { PHASE_LABEL, type PhaseKind };
 import { SequenceExtractor, type SimPath, type StepOrigin } from './extract';
-import { feasibilityOf, isProblemVerdict, scenarioVerdict, SCENARIOS, type CallSimulation, type PathSimulation } from './run';
+import { feasibilityOf, isProblemVerdict, machineOf, scenarioVerdict, SCENARIOS, type CallSimulation, type PathSimulation } from './run';
 
 
 export interface DriverPhase {
@@ -52,6 +52,8 @@ export interface DriverSimulation {
   skipped: string[];
   /** Per scenario, the call the lifetime stopped at (it never returned), if any. */
   stoppedAt: Record<ScenarioName, string | null>;
+  /** The machine's label ("256 MiB, 1 CPU"). */
+  machine: string;
 }
 
 export interface DriverOptions {
@@ -171,7 +173,8 @@ export function simulateDriver(shared: SharedAnalyses, file: string, opts: Drive
   });
   // Caches and pools used but created by no phase (another file's init): a setup before the lifetime.
   const setup = extractor.setupFor([phasePaths.flatMap((c) => c[0]?.ops ?? [])]);
-  const run = (ops: SimOp[], sc: ScenarioName, snapshots: 'all' | 'none' = 'none') => simulate(ops, { scenario: sc, context: 'process', setup, snapshots, trace: true });
+  const machine = machineOf(shared);
+  const run = (ops: SimOp[], sc: ScenarioName, snapshots: 'all' | 'none' = 'none') => simulate(ops, { scenario: machine.scenarios[sc], machine: machine.config, context: 'process', setup, snapshots, trace: true });
 
   // Per scenario: the lifetime, phase by phase, each phase on the first path the allocator's answers allow.
   const lifetimes = {} as Record<ScenarioName, SimPath>;
@@ -206,7 +209,7 @@ export function simulateDriver(shared: SharedAnalyses, file: string, opts: Drive
     results,
     feasibility: Object.fromEntries(SCENARIOS.map((sc) => [sc, { feasible: true }])) as PathSimulation['feasibility'],
   };
-  const calls = driverCalls(lifetimes, results, phases);
+  const calls = driverCalls(lifetimes, results, phases, machineOf(shared).label);
   const stoppedAt = Object.fromEntries(
     SCENARIOS.map((sc) => {
       const st = results[sc].steps.find((x) => x.outcome.kind === 'never-returns' || x.outcome.result === 'never-returns');
@@ -214,11 +217,11 @@ export function simulateDriver(shared: SharedAnalyses, file: string, opts: Drive
       return [sc, st ? `${o ? `${o.text.split('(')[0]}() at line ${o.line} in ${o.fn}()` : st.op.op}: ${st.outcome.message}` : null];
     }),
   ) as Record<ScenarioName, string | null>;
-  return { file, phases, path, chosen, calls, problems: driverProblems(lifetimes, results, calls, heldElsewhere(shared, escaped)), skipped, stoppedAt };
+  return { file, machine: machine.label, phases, path, chosen, calls, problems: driverProblems(lifetimes, results, calls, heldElsewhere(shared, escaped)), skipped, stoppedAt };
 }
 
 /** Each allocation call of the lifetime with its verdict per scenario (the worst of its runs). */
-function driverCalls(lifetimes: Record<ScenarioName, SimPath>, results: Record<ScenarioName, SimResult>, phases: DriverPhase[]): CallSimulation[] {
+function driverCalls(lifetimes: Record<ScenarioName, SimPath>, results: Record<ScenarioName, SimResult>, phases: DriverPhase[], machine: string): CallSimulation[] {
   const sites = new Map<string, StepOrigin>();
   for (const sc of SCENARIOS) for (const o of lifetimes[sc].origins) if (o && !sites.has(`${o.span.start}`)) sites.set(`${o.span.start}`, o);
   const out: CallSimulation[] = [];
@@ -236,7 +239,7 @@ function driverCalls(lifetimes: Record<ScenarioName, SimPath>, results: Record<S
     out.push({
       fn: o.fn, call: o.text.split('(')[0].trim(), line: o.line, span: o.span,
       context: { kind: phase?.context ?? 'process', reason: phase && phase.context !== 'process' ? `${PHASE_LABEL[phase.kind]} ${phase.fn}()` : null, related: [] },
-      paths: [], verdicts, truncated: false, setup: [], initialContext: phase?.context ?? 'process',
+      paths: [], verdicts, truncated: false, setup: [], initialContext: phase?.context ?? 'process', machine,
     });
   }
   return out;
@@ -330,8 +333,8 @@ function originOfRef(p: SimPath, st: StepResult): StepOrigin | null {
 const SCENARIO_WORDS: Record<ScenarioName, string> = { normal: 'normal memory', pressure: 'under pressure', exhausted: 'exhausted memory' };
 
 /** The lifetime as a plain-text report (the CLI's `kport simulate`). */
-export function driverSimulationText(d: DriverSimulation, simulatedOn: string): string {
-  const lines = [`${d.file}: driver lifetime on ${simulatedOn}`];
+export function driverSimulationText(d: DriverSimulation): string {
+  const lines = [`${d.file}: driver lifetime on ${simulatedOn(d.machine)}`];
   if (!d.phases.length) return `${lines[0]}\n  no entry point found (module_init, .probe/.open/.ioctl/.release/.remove, request_irq, timers, tasklets)\n`;
   lines.push(`  phases: ${d.phases.map((p) => `${PHASE_LABEL[p.kind]} ${p.fn}()${p.runs > 1 ? ` ×${p.runs}` : ''}`).join(' → ')}`);
   for (const s of d.skipped) lines.push(`  not run: ${s}`);

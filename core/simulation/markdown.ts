@@ -10,7 +10,8 @@ import { callProblemLine, SCENARIOS } from './run';
 export const SCENARIO_LABEL: Record<ScenarioName, string> = { normal: 'normal memory', pressure: 'under pressure', exhausted: 'exhausted memory' };
 
 /** The allocator the simulation models, named in every verdict. */
-export const SIMULATED_ON = "Linux 2.6.11's allocator (256 MiB, 1 CPU)";
+/** "Linux 2.6.11's allocator (256 MiB, 1 CPU)": every verdict names the machine it was simulated on. */
+export const simulatedOn = (machine: string) => `Linux 2.6.11's allocator (${machine})`;
 
 /** Markdown links for locations: the adapter knows URIs, core only files and lines. */
 export interface LinkOptions {
@@ -93,7 +94,7 @@ export function callVerdictSentence(c: CallSimulation): string | null {
   if (!c.verdicts) return null;
   const parts = SCENARIOS.map((sc) => `${SCENARIO_LABEL[sc]}: ${verdictWord(c.verdicts![sc])}`);
   const size = c.unknownSize ? ` Size \`${c.unknownSize}\` is not a constant: the worst of small, one-page and multi-page sizes.` : '';
-  return `Simulated on ${SIMULATED_ON}: ${parts.join('; ')}.${size}`;
+  return `Simulated on ${simulatedOn(c.machine)}: ${parts.join('; ')}.${size}`;
 }
 
 /**
@@ -108,7 +109,7 @@ export function callHoverMarkdown(c: CallSimulation, callText: string, opts: Lin
     lines.push(`Not simulated: ${escapeProse(c.missed ?? 'no path reaches it')}.`);
     return lines.join('\n');
   }
-  lines.push(`Simulated on ${SIMULATED_ON}:`, '');
+  lines.push(`Simulated on ${simulatedOn(c.machine)}:`, '');
   for (const sc of SCENARIOS) {
     const v = c.verdicts[sc];
     lines.push(`- ${SCENARIO_LABEL[sc]}: **${verdictWord(v)}** — ${escapeProse(verdictDetail(v))}`);
@@ -139,7 +140,7 @@ export function functionSummaryLine(sim: FunctionSimulation): string {
 
 /** The hover on a function's name: one line per allocation call (its verdict per scenario), then the summary. */
 export function functionSimulationMarkdown(sim: FunctionSimulation): string {
-  const lines = [`**${sim.fn}()** — ${sim.initialContext === 'process' ? 'runs in process context' : `runs in ${sim.initialContext} context: ${escapeProse(sim.contextWhy ?? '')}`}. Simulated on ${SIMULATED_ON}.`, ''];
+  const lines = [`**${sim.fn}()** — ${sim.initialContext === 'process' ? 'runs in process context' : `runs in ${sim.initialContext} context: ${escapeProse(sim.contextWhy ?? '')}`}. Simulated on ${simulatedOn(sim.machine)}.`, ''];
   for (const c of sim.calls.slice(0, 12)) {
     const verdict = c.verdicts ? SCENARIOS.map((sc) => `${SCENARIO_LABEL[sc]}: ${verdictWord(c.verdicts![sc])}`).join(' · ') : `not simulated: ${escapeProse(c.missed ?? '')}`;
     lines.push(`- line ${c.line} \`${c.call}()\`${c.context.kind === 'process' ? '' : ' (atomic)'}: ${verdict}`);

@@ -41,6 +41,8 @@ export interface SimulatedCall {
 
 export interface SimulateResult {
   function: string;
+  /** The machine simulated on ("256 MiB, 1 CPU"; setting simulation.machine). */
+  machine: string;
   /** 1-based line of the function's name. */
   line: number;
   initialContext: ContextKind;
@@ -81,6 +83,7 @@ export function toSimulatedCall(c: CallSimulation): SimulatedCall {
 export function toSimulateResult(sim: FunctionSimulation, line: number): SimulateResult {
   return {
     function: sim.fn,
+    machine: sim.machine,
     line,
     initialContext: sim.initialContext,
     contextWhy: sim.contextWhy,
@@ -121,6 +124,7 @@ export function toSimulateDriverResult(d: DriverSimulation): SimulateDriverResul
   const p = d.path;
   return {
     function: `${d.file.split('/').pop()} lifetime`,
+    machine: d.machine,
     line: d.phases[0]?.line ?? 1,
     initialContext: 'process',
     contextWhy: null,

@@ -2,7 +2,7 @@
 import type { CallSite } from '../context/flow';
 import type { SharedAnalyses } from '../context/shared';
 import { CONTEXT_ANCHORS } from '../kernel/alloc-api';
-import { simulate, type ContextKind, type OutcomeKind, type ScenarioName, type SimOp, type SimResult, type StepResult } from '../sim';
+import { DEFAULT_SIMULATED_MACHINE, simulate, type SimulatedMachine, type ContextKind, type OutcomeKind, type ScenarioName, type SimOp, type SimResult, type StepResult } from '../sim';
 import type { Related } from '../text/related';
 import type { Span } from '../text/span';
 import { ALLOCATING_OPS, SequenceExtractor, UNKNOWN_SIZE_RANGE, type ExtractedFunction, type ExtractGoal, type SimPath } from './extract';
@@ -74,12 +74,15 @@ export interface CallSimulation {
   /** Caches and pools created before the scenario applies (module init). */
   setup: SimOp[];
   initialContext: ContextKind;
+  /** The machine's label ("256 MiB, 1 CPU"): every verdict names what it was simulated on. */
+  machine: string;
 }
 
 export interface FunctionSimulation extends Omit<ExtractedFunction, 'paths'> {
   paths: PathSimulation[];
   /** Each allocation call of the function, simulated in its context (goal-directed). */
   calls: CallSimulation[];
+  machine: string;
   /** One line per call with a problem in some scenario, e.g. "kmalloc() at line 40: sleep-in-atomic (normal memory: latent; under pressure: sleeps)". */
   problems: string[];
 }
@@ -91,15 +94,15 @@ export interface FunctionSimulation extends Omit<ExtractedFunction, 'paths'> {
 const RESULTS = new Map<string, Record<ScenarioName, SimResult>>();
 const MAX_CACHED = 2000;
 
-function simulateCached(ops: SimPath['ops'], setup: SimPath['ops'], context: ExtractedFunction['initialContext'], snapshots: 'all' | 'none'): Record<ScenarioName, SimResult> {
-  const key = JSON.stringify([context, snapshots, setup, ops]);
+function simulateCached(ops: SimPath['ops'], setup: SimPath['ops'], context: ExtractedFunction['initialContext'], snapshots: 'all' | 'none', machine: SimulatedMachine): Record<ScenarioName, SimResult> {
+  const key = JSON.stringify([machine.id, context, snapshots, setup, ops]);
   const hit = RESULTS.get(key);
   if (hit) {
     RESULTS.delete(key);
     RESULTS.set(key, hit);
     return hit;
   }
-  const r = Object.fromEntries(SCENARIOS.map((sc) => [sc, simulate(ops, { scenario: sc, context, setup, snapshots, trace: true })])) as Record<ScenarioName, SimResult>;
+  const r = Object.fromEntries(SCENARIOS.map((sc) => [sc, simulate(ops, { scenario: machine.scenarios[sc], machine: machine.config, context, setup, snapshots, trace: true })])) as Record<ScenarioName, SimResult>;
   RESULTS.set(key, r);
   if (RESULTS.size > MAX_CACHED) RESULTS.delete(RESULTS.keys().next().value!);
   return r;
@@ -116,8 +119,8 @@ export function simulateFunction(shared: SharedAnalyses, fnIndex: number, snapsh
   return shared.memo(memoKey(fnIndex, snapshots), () => simulateAnew(shared, fnIndex, snapshots));
 }
 
-function simulatePath(p: SimPath, extracted: ExtractedFunction, snapshots: 'all' | 'none'): PathSimulation {
-  const results = ownedElsewhere(simulateCached(p.ops, extracted.setup, extracted.initialContext, snapshots), extracted.escaping);
+function simulatePath(p: SimPath, extracted: ExtractedFunction, snapshots: 'all' | 'none', machine: SimulatedMachine): PathSimulation {
+  const results = ownedElsewhere(simulateCached(p.ops, extracted.setup, extracted.initialContext, snapshots, machine), extracted.escaping);
   const feasibility = Object.fromEntries(SCENARIOS.map((sc) => [sc, feasibilityOf(p, results[sc])])) as Record<ScenarioName, Feasibility>;
   return { ...p, results, feasibility };
 }
@@ -133,16 +136,19 @@ function ownedElsewhere(results: Record<ScenarioName, SimResult>, escaping: read
   return Object.fromEntries(SCENARIOS.map((sc) => [sc, kept(results[sc])])) as Record<ScenarioName, SimResult>;
 }
 
+/** The machine this analysis simulates on (setting `simulation.machine`). */
+export const machineOf = (shared: SharedAnalyses): SimulatedMachine => shared.env.machine ?? DEFAULT_SIMULATED_MACHINE;
+
 function simulateAnew(shared: SharedAnalyses, fnIndex: number, snapshots: 'all' | 'none'): FunctionSimulation {
   const extracted = new SequenceExtractor(shared.facts, shared, shared.context).extract(fnIndex);
-  const paths = extracted.paths.map((p) => simulatePath(p, extracted, snapshots));
+  const paths = extracted.paths.map((p) => simulatePath(p, extracted, snapshots, machineOf(shared)));
   const calls = allocationSites(shared, fnIndex).map((site) => simulateCall(shared, fnIndex, site.call.span));
   const problems: string[] = [];
   for (const c of calls) {
     const line = callProblemLine(c);
     if (line) problems.push(line);
   }
-  return { ...extracted, paths, calls, problems };
+  return { ...extracted, paths, calls, problems, machine: machineOf(shared).label };
 }
 
 /** The sites of function `fnIndex` a finding can be anchored at (allocations, mempool_destroy), in source order. */
@@ -219,7 +225,7 @@ function simulateCallAnew(shared: SharedAnalyses, fnIndex: number, span: Span): 
   const reason = site ? shared.context.siteReason(site, fnIndex) : null;
   const goal: ExtractGoal = { span, context: reason ? { kind: 'atomic', reason: reason.message } : { kind: 'process', reason: 'process context (may sleep)' } };
   const extracted = new SequenceExtractor(shared.facts, shared, shared.context).extract(fnIndex, goal);
-  const paths = extracted.paths.map((p) => simulatePath(p, extracted, 'none'));
+  const paths = extracted.paths.map((p) => simulatePath(p, extracted, 'none', machineOf(shared)));
   const first = paths[0];
   const origin = first?.origins[first.goalOp] ?? null;
   const base = {
@@ -233,6 +239,7 @@ function simulateCallAnew(shared: SharedAnalyses, fnIndex: number, span: Span): 
     truncated: extracted.truncated,
     setup: extracted.setup,
     initialContext: extracted.initialContext,
+    machine: machineOf(shared).label,
     ...(origin?.unknownSize ? { unknownSize: origin.unknownSize } : {}),
     ...(origin?.maskReplaced ? { maskReplaced: origin.maskReplaced } : {}),
     ...(extracted.simulatedAlone ? { simulatedAlone: extracted.simulatedAlone } : {}),
@@ -242,7 +249,7 @@ function simulateCallAnew(shared: SharedAnalyses, fnIndex: number, span: Span): 
   if (origin?.unknownSize) {
     // The size is not known: the call's outcome at each plausible size, worst path each.
     const bySize = UNKNOWN_SIZE_RANGE.map(({ label, size }) => {
-      const variants = paths.map((p) => simulatePath({ ...p, ops: p.ops.map((op, i) => (p.goalOps.includes(i) && op.op === 'kmalloc' ? { ...op, size } : op)) }, extracted, 'none'));
+      const variants = paths.map((p) => simulatePath({ ...p, ops: p.ops.map((op, i) => (p.goalOps.includes(i) && op.op === 'kmalloc' ? { ...op, size } : op)) }, extracted, 'none', machineOf(shared)));
       return { label, per: Object.fromEntries(SCENARIOS.map((sc) => [sc, scenarioVerdict(variants, sc)])) as Record<ScenarioName, ScenarioVerdict> };
     });
     for (const sc of SCENARIOS) {

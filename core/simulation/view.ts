@@ -174,7 +174,7 @@ section.run > details > summary { font-weight: 600; margin-top: 12px; cursor: po
 ${lifetime ? `<h1>${esc(r.function)}</h1>
 ${lifetimeSection(lifetime)}
 <p>Simulated on` : `<h1>${esc(r.function)}() <small>line ${r.line}</small></h1>
-<p>Runs in <b>${esc(r.initialContext)}</b> context${r.contextWhy ? `: ${esc(r.contextWhy)}` : ''}. Simulated on`} Linux 2.6.11's allocator (256 MiB, 1 CPU: 16 MiB DMA, 112 MiB Normal, 128 MiB HighMem).</p>
+<p>Runs in <b>${esc(r.initialContext)}</b> context${r.contextWhy ? `: ${esc(r.contextWhy)}` : ''}. Simulated on`} Linux 2.6.11's allocator (${esc(r.machine)}).</p>
 <p class="verdict-line">${flagged ? `<b class="problem">${flagged} call${flagged === 1 ? '' : 's'} with a problem</b>` : 'No call with a BUG, a sleep in atomic context or an endless wait'} — ${r.calls.filter((c) => c.verdicts).length} of ${r.calls.length} allocation calls simulated, each on the paths that reach it.</p>
 ${summaryTable(r)}
 <h2>Paths</h2>

@@ -120,8 +120,11 @@ export function startServer(connection: Connection = createConnection(ProposedFe
       for (const p of problems) connection.console.warn(`kport settings: ${p}`);
     }
     const rules = (settings as { rules?: unknown } | null)?.rules;
-    if (rules === undefined) return;
-    const { config: c, problems } = parseConfig({ rules }, RULE_IDS);
+    // "kport.simulation.machine": an empty string leaves .kport.json's (or the default) in charge.
+    const machine = (settings as { simulation?: { machine?: unknown } } | null)?.simulation?.machine;
+    const simulation = machine === undefined || machine === '' ? undefined : { machine };
+    if (rules === undefined && simulation === undefined) return;
+    const { config: c, problems } = parseConfig({ rules: rules ?? {}, ...(simulation ? { simulation } : {}) }, RULE_IDS);
     editorConfig = c;
     for (const p of problems) connection.console.warn(`kport settings: ${p}`);
   }

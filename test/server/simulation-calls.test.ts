@@ -146,3 +146,21 @@ test('an interrupt handler that takes eight mempool elements drains a reserve of
   const normal = sim.paths[0].results.normal.steps.filter((st) => st.op.op === 'mempool_alloc').map((st) => st.outcome.kind);
   assert.deepEqual(normal, Array(8).fill('ok'), 'with memory, alloc_fn serves all eight');
 });
+
+test('the machine setting (kport.simulation.machine) is what hovers, findings and kport/simulate simulate on, and they say so', async () => {
+  const small = await startServer({ initializationOptions: { indexWorkspace: false, settings: { simulation: { machine: 'embedded-32m' } } } });
+  try {
+    const file = path.join(DIR, 'ioctl-deep.c');
+    const uri = fileUri(file);
+    const text = fs.readFileSync(file, 'utf8');
+    let diagnostics = await small.open(uri, text);
+    while (!diagnostics.some((d) => /Simulated on/.test(d.message))) diagnostics = await small.diagnostics(uri);
+    assert.match(diagnostics.find((d) => d.code === 'sleep-in-atomic')!.message, /Simulated on Linux 2\.6\.11's allocator \(32 MiB, 1 CPU\)/);
+    const lines = text.split('\n');
+    const line = lines.findIndex((l) => l.includes('kmalloc(xc.len'));
+    const h = (await small.conn.sendRequest('textDocument/hover', { textDocument: { uri }, position: { line, character: lines[line].indexOf('kmalloc') + 1 } })) as Hover;
+    assert.match((h.contents as { value: string }).value, /Simulated on Linux 2\.6\.11's allocator \(32 MiB, 1 CPU\):/);
+  } finally {
+    await small.close();
+  }
+});

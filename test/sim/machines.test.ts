@@ -1,0 +1,49 @@
+/** The machines a porter simulates on: presets and memory sizes give i386 zones, watermarks and scenarios in proportion. */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { DEFAULT_MACHINE, resolveMachine, SCENARIOS, simulate, zonePagesFor } from '../../core/sim';
+
+test('memory sizes become i386 zones: DMA is the first 16 MiB, Normal up to 896 MiB, HighMem above', () => {
+  assert.deepEqual(zonePagesFor(32), [4096, 4096, 0]);
+  assert.deepEqual(zonePagesFor(512), [4096, 126976, 0]);
+  assert.deepEqual(zonePagesFor(2048), [4096, 225280, 294912]);
+});
+
+test('presets and sizes resolve; the default is the hand-set 256 MiB PC; bad values fall back with a problem', () => {
+  assert.equal(resolveMachine(undefined).machine.config, DEFAULT_MACHINE);
+  assert.equal(resolveMachine('pc-256m').machine.scenarios, SCENARIOS);
+  assert.equal(resolveMachine(256).machine.config, DEFAULT_MACHINE);
+  assert.equal(resolveMachine('embedded-32m').machine.label, '32 MiB, 1 CPU');
+  assert.equal(resolveMachine('512 MiB').machine.label, '512 MiB, 1 CPU');
+  assert.equal(resolveMachine(4096).machine.label, '4 GiB, 1 CPU');
+  for (const bad of ['huge', 7, -1, 1e6, '1.5']) {
+    const r = resolveMachine(bad);
+    assert.equal(r.machine.config, DEFAULT_MACHINE);
+    assert.match(r.problem ?? '', /is not one of pc-256m, embedded-32m, server-2g or a memory size/);
+  }
+});
+
+test('each machine\'s scenarios keep their meaning: pressure between the atomic reserve and pages_min, exhausted below the reserve', () => {
+  for (const id of ['embedded-32m', 'server-2g', '1024']) {
+    const { config, scenarios } = resolveMachine(id).machine;
+    config.zones.forEach((z, i) => {
+      if (!z.pages) return assert.deepEqual([scenarios.normal.free[i], scenarios.pressure.free[i], scenarios.exhausted.free[i]], [0, 0, 0]);
+      // GFP_ATOMIC may go down to min - min/2 - min/4 (2.6.11 zone_watermark_ok with ALLOC_HARDER|ALLOC_HIGH).
+      const atomicFloor = z.min - Math.floor(z.min / 2) - Math.floor(z.min / 4);
+      assert.ok(scenarios.normal.free[i] > z.high, `${id} ${z.name}: normal above pages_high`);
+      assert.ok(scenarios.pressure.free[i] < z.min && scenarios.pressure.free[i] > atomicFloor, `${id} ${z.name}: pressure ${scenarios.pressure.free[i]} between ${atomicFloor} and ${z.min}`);
+      assert.ok(scenarios.exhausted.free[i] < atomicFloor, `${id} ${z.name}: exhausted below the atomic floor`);
+    });
+  }
+});
+
+test('the same sequence runs out on a 32 MiB board where a 256 MiB PC serves it: 200 atomic 128 KiB blocks', () => {
+  const ops = Array.from({ length: 200 }, (_, i) => ({ op: 'get_free_pages', gfp: 'GFP_ATOMIC', order: 5, ref: `p${i}` }));
+  const served = (id: string) => {
+    const m = resolveMachine(id).machine;
+    return simulate(ops, { scenario: m.scenarios.normal, machine: m.config }).steps.filter((s) => s.outcome.kind === 'ok').length;
+  };
+  assert.equal(served('pc-256m'), 200);
+  const small = served('embedded-32m');
+  assert.ok(small < 200 && small > 150, `32 MiB board served ${small} of 200`);
+});
