@@ -1,6 +1,6 @@
 /** The pipeline's last step: run the enabled rules over a file's facts, apply severities and suppressions. */
 import { SharedAnalyses } from './context/shared';
-import { resolveMachine } from './sim';
+import { DISTRIBUTION_KERNEL, resolveMachine } from './sim';
 import type { FileFacts } from './facts/file-facts';
 import type { KportConfig } from './config';
 import { RULES } from './rules';
@@ -59,7 +59,9 @@ export function enabledRules(opts: AnalyzeOptions): Rule[] {
 
 export function analyze(facts: FileFacts, opts: AnalyzeOptions = {}): { findings: Finding[]; failures: RuleFailure[]; shared: SharedAnalyses } {
   // The configured machine (simulation.machine) unless the adapter resolved one already.
-  const env = opts.config?.machine !== undefined && !opts.env?.machine ? { ...opts.env, machine: resolveMachine(opts.config.machine).machine } : (opts.env ?? {});
+  let env = opts.env ?? {};
+  if (opts.config?.machine !== undefined && !env.machine) env = { ...env, machine: resolveMachine(opts.config.machine).machine };
+  if (opts.config?.kernel && !env.kernel) env = { ...env, kernel: { ...DISTRIBUTION_KERNEL, ...opts.config.kernel } };
   const shared = new SharedAnalyses(facts, env);
   const findings: Finding[] = [];
   const failures: RuleFailure[] = [];

@@ -8,6 +8,8 @@ export interface KportConfig {
   rules: Record<string, RuleSetting>;
   /** `simulation.machine`: a preset name or a memory size in MiB (core/sim resolveMachine). */
   machine?: string | number;
+  /** `simulation.preempt` / `simulation.debugSleep`: the kernel configuration verdicts describe. */
+  kernel?: { preempt?: boolean; debugSleep?: boolean };
 }
 
 const SETTINGS = new Set(['off', 'error', 'warning', 'info', 'hint']);
@@ -36,16 +38,27 @@ export function parseConfig(value: unknown, knownRules: readonly string[]): { co
     else if (problem) problems.push(problem);
     else if (typeof m === 'string' || typeof m === 'number') machine = m;
   }
-  return { config: { rules, ...(machine !== undefined ? { machine } : {}) }, problems };
+  let kernel: KportConfig['kernel'];
+  if (simulation !== null && typeof simulation === 'object' && !Array.isArray(simulation)) {
+    for (const key of ['preempt', 'debugSleep'] as const) {
+      const v = (simulation as Record<string, unknown>)[key];
+      if (v === undefined) continue;
+      if (typeof v !== 'boolean') problems.push(`"simulation.${key}" must be true or false`);
+      else kernel = { ...kernel, [key]: v };
+    }
+  }
+  return { config: { rules, ...(machine !== undefined ? { machine } : {}), ...(kernel ? { kernel } : {}) }, problems };
 }
 
 export function mergeConfigs(...configs: (KportConfig | undefined)[]): KportConfig {
   const rules: Record<string, RuleSetting> = {};
   let machine: string | number | undefined;
+  let kernel: KportConfig['kernel'];
   for (const c of configs) {
     if (!c) continue;
     Object.assign(rules, c.rules);
     if (c.machine !== undefined) machine = c.machine;
+    if (c.kernel) kernel = { ...kernel, ...c.kernel };
   }
-  return machine !== undefined ? { rules, machine } : { rules };
+  return { rules, ...(machine !== undefined ? { machine } : {}), ...(kernel ? { kernel } : {}) };
 }

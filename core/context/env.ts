@@ -1,6 +1,6 @@
 /** What the adapter knows beyond one file, handed to an analysis. */
 import type { HeaderDefine } from '../gfp/mask';
-import type { SimulatedMachine } from '../sim';
+import type { KernelConfig, SimulatedMachine } from '../sim';
 import type { WorkspaceIndex } from './workspace';
 
 /** What the adapter knows beyond this file: other files' facts and local headers. */
@@ -10,4 +10,6 @@ export interface AnalysisEnv {
   workspace?: WorkspaceIndex;
   /** The machine simulations run on (setting `simulation.machine`); absent = the default 256 MiB PC. */
   machine?: SimulatedMachine;
+  /** What a sleep in atomic context shows (settings simulation.preempt / debugSleep); absent = distribution defaults. */
+  kernel?: KernelConfig;
 }

@@ -218,3 +218,14 @@ export function resolveMachine(setting: unknown): { machine: SimulatedMachine; p
   const label = preset ? preset.label : `${mib >= 1024 && mib % 1024 === 0 ? `${mib / 1024} GiB` : `${mib} MiB`}, 1 CPU`;
   return { machine: { id: preset ? (setting as string) : `${mib} MiB`, label, config, scenarios: scenariosFor(config) } };
 }
+
+/** The kernel configuration that decides what a sleep in atomic context shows (core/simulation/observed.ts). */
+export interface KernelConfig {
+  /** CONFIG_PREEMPT: spinlocks raise preempt_count, so in_atomic() sees them. */
+  preempt: boolean;
+  /** CONFIG_DEBUG_SPINLOCK_SLEEP: might_sleep() checks every sleeping call. */
+  debugSleep: boolean;
+}
+
+/** The distributions' 2.6.11-era kernels: not preemptible, no sleep debugging. */
+export const DISTRIBUTION_KERNEL: KernelConfig = { preempt: false, debugSleep: false };

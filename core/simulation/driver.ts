@@ -11,7 +11,7 @@
 import type { SharedAnalyses } from '../context/shared';
 import { findEntryPoints } from '../context/entry-points';
 import { allCalls, assignmentsOf, functionNameOf } from '../facts/ir';
-import { simulate, type ContextKind, type ScenarioName, type SimOp, type SimResult, type StepResult } from '../sim';
+import { DISTRIBUTION_KERNEL, simulate, type ContextKind, type KernelConfig, type ScenarioName, type SimOp, type SimResult, type StepResult } from '../sim';
 import { simulatedOn, verdictDetail, verdictWord } from './markdown';
 import { PHASE_LABEL, type PhaseKind } from './phases';
 
@@ -209,7 +209,7 @@ export function simulateDriver(shared: SharedAnalyses, file: string, opts: Drive
     results,
     feasibility: Object.fromEntries(SCENARIOS.map((sc) => [sc, { feasible: true }])) as PathSimulation['feasibility'],
   };
-  const calls = driverCalls(lifetimes, results, phases, machineOf(shared).label);
+  const calls = driverCalls(lifetimes, results, phases, machineOf(shared).label, shared.env.kernel ?? DISTRIBUTION_KERNEL);
   const stoppedAt = Object.fromEntries(
     SCENARIOS.map((sc) => {
       const st = results[sc].steps.find((x) => x.outcome.kind === 'never-returns' || x.outcome.result === 'never-returns');
@@ -221,7 +221,7 @@ export function simulateDriver(shared: SharedAnalyses, file: string, opts: Drive
 }
 
 /** Each allocation call of the lifetime with its verdict per scenario (the worst of its runs). */
-function driverCalls(lifetimes: Record<ScenarioName, SimPath>, results: Record<ScenarioName, SimResult>, phases: DriverPhase[], machine: string): CallSimulation[] {
+function driverCalls(lifetimes: Record<ScenarioName, SimPath>, results: Record<ScenarioName, SimResult>, phases: DriverPhase[], machine: string, kernel: KernelConfig): CallSimulation[] {
   const sites = new Map<string, StepOrigin>();
   for (const sc of SCENARIOS) for (const o of lifetimes[sc].origins) if (o && !sites.has(`${o.span.start}`)) sites.set(`${o.span.start}`, o);
   const out: CallSimulation[] = [];
@@ -239,7 +239,7 @@ function driverCalls(lifetimes: Record<ScenarioName, SimPath>, results: Record<S
     out.push({
       fn: o.fn, call: o.text.split('(')[0].trim(), line: o.line, span: o.span,
       context: { kind: phase?.context ?? 'process', reason: phase && phase.context !== 'process' ? `${PHASE_LABEL[phase.kind]} ${phase.fn}()` : null, related: [] },
-      paths: [], verdicts, truncated: false, setup: [], initialContext: phase?.context ?? 'process', machine,
+      paths: [], verdicts, truncated: false, setup: [], initialContext: phase?.context ?? 'process', machine, kernel,
     });
   }
   return out;
@@ -258,7 +258,7 @@ function driverProblems(lifetimes: Record<ScenarioName, SimPath>, results: Recor
   for (const c of calls) {
     for (const sc of SCENARIOS) {
       const v = c.verdicts![sc];
-      if (isProblemVerdict(v)) merge({ kind: v.kind as DriverProblem['kind'], message: `${c.call}() at line ${c.line} in ${c.fn}(): ${verdictWord(v)}: ${verdictDetail(v)}`, line: c.line, fn: c.fn }, sc);
+      if (isProblemVerdict(v)) merge({ kind: v.kind as DriverProblem['kind'], message: `${c.call}() at line ${c.line} in ${c.fn}(): ${verdictWord(v)}: ${verdictDetail(v, 220, c)}`, line: c.line, fn: c.fn }, sc);
       // NULL from an atomic allocation in an interrupt path: the reserve or the atomic pool ran dry.
       else if (v.kind === 'null' && c.context.kind !== 'process') merge({ kind: 'null-in-atomic', message: `${c.call}() at line ${c.line} in ${c.fn}() returns NULL: ${v.message}`, line: c.line, fn: c.fn }, sc);
     }

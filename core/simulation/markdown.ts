@@ -6,6 +6,7 @@ import type { ScenarioName } from '../sim';
 import type { Related } from '../text/related';
 import type { CallSimulation, FunctionSimulation, ScenarioVerdict } from './run';
 import { callProblemLine, SCENARIOS } from './run';
+import { atomicCause, kernelWords, observedSleep } from './observed';
 
 export const SCENARIO_LABEL: Record<ScenarioName, string> = { normal: 'normal memory', pressure: 'under pressure', exhausted: 'exhausted memory' };
 
@@ -59,11 +60,17 @@ export function verdictWord(v: ScenarioVerdict): string {
 }
 
 /** The explanation after the word, short and whole (never cut in the middle of a number). */
-export function verdictDetail(v: ScenarioVerdict, max = 160): string {
+export function verdictDetail(v: ScenarioVerdict, max = 160, at?: Pick<CallSimulation, 'context' | 'kernel'>): string {
   // Size not known: the outcome at each plausible size says more than the stand-in's message.
   const sameAtEverySize = v.sizes?.every((x) => x.kind === v.sizes![0].kind && x.latent === v.sizes![0].latent);
   if (v.sizes && !sameAtEverySize) return v.sizes.map((s) => `${s.label}: ${s.latent ? 'may sleep in atomic context' : (KIND_WORD[s.kind] ?? s.kind)}`).join(' · ');
-  let text = v.latent ? 'memory is plentiful, so it does not sleep now; a debug kernel (CONFIG_DEBUG_SPINLOCK_SLEEP) warns "sleeping function called from invalid context" on every call' : v.message.split('. Then:')[0];
+  // A sleep in atomic context: what this kernel configuration shows of it (observed.ts), not the simulator's step.
+  let text =
+    v.kind === 'sleep-in-atomic' && at
+      ? observedSleep(atomicCause(at.context.kind, at.context.reason), at.kernel, !v.latent)
+      : v.latent
+        ? 'memory is plentiful, so it does not sleep now; a debug kernel (CONFIG_DEBUG_SPINLOCK_SLEEP) warns "sleeping function called from invalid context" on every call'
+        : v.message.split('. Then:')[0];
   text = text.replace(/\s+/g, ' ').trim();
   if (text.length > max) {
     const cut = text.lastIndexOf(' ', max - 1);
@@ -112,8 +119,9 @@ export function callHoverMarkdown(c: CallSimulation, callText: string, opts: Lin
   lines.push(`Simulated on ${simulatedOn(c.machine)}:`, '');
   for (const sc of SCENARIOS) {
     const v = c.verdicts[sc];
-    lines.push(`- ${SCENARIO_LABEL[sc]}: **${verdictWord(v)}** — ${escapeProse(verdictDetail(v))}`);
+    lines.push(`- ${SCENARIO_LABEL[sc]}: **${verdictWord(v)}** — ${escapeProse(verdictDetail(v, 220, c))}`);
   }
+  if (c.context.kind !== 'process' && c.verdicts && SCENARIOS.some((sc) => c.verdicts![sc].kind === 'sleep-in-atomic')) lines.push('', `As seen on ${escapeProse(kernelWords(c.kernel))} (settings \`simulation.preempt\`, \`simulation.debugSleep\`).`);
   if (c.maskReplaced) lines.push('', `\`${c.maskReplaced.from}\` is gone in 2.6: simulated as \`${c.maskReplaced.to}\`, the replacement its quick fix suggests for this file.`);
   if (c.unknownSize) lines.push('', `Size \`${c.unknownSize.replace(/`/g, '')}\` is not a constant: each line is the worst of the plausible sizes shown.`);
   const impossible = c.paths.flatMap((p, i) => SCENARIOS.filter((sc) => !p.feasibility[sc].feasible).map((sc) => ({ i, sc, why: p.feasibility[sc].why! })));

@@ -71,7 +71,7 @@ export function toSimulatedCall(c: CallSimulation): SimulatedCall {
     line: c.line,
     context: { kind: c.context.kind, reason: c.context.reason },
     verdicts: c.verdicts
-      ? (Object.fromEntries(SCENARIOS.map((sc) => { const v = c.verdicts![sc]; return [sc, { kind: v.kind, latent: v.latent, word: verdictWord(v), detail: verdictDetail(v), problem: isProblemVerdict(v) }]; })) as SimulatedCall['verdicts'])
+      ? (Object.fromEntries(SCENARIOS.map((sc) => { const v = c.verdicts![sc]; return [sc, { kind: v.kind, latent: v.latent, word: verdictWord(v), detail: verdictDetail(v, 160, c), problem: isProblemVerdict(v) }]; })) as SimulatedCall['verdicts'])
       : null,
     ...(c.missed ? { missed: c.missed } : {}),
     ...(c.unknownSize ? { unknownSize: c.unknownSize } : {}),

@@ -2,7 +2,7 @@
 import type { CallSite } from '../context/flow';
 import type { SharedAnalyses } from '../context/shared';
 import { CONTEXT_ANCHORS } from '../kernel/alloc-api';
-import { DEFAULT_SIMULATED_MACHINE, simulate, type SimulatedMachine, type ContextKind, type OutcomeKind, type ScenarioName, type SimOp, type SimResult, type StepResult } from '../sim';
+import { DEFAULT_SIMULATED_MACHINE, DISTRIBUTION_KERNEL, simulate, type KernelConfig, type SimulatedMachine, type ContextKind, type OutcomeKind, type ScenarioName, type SimOp, type SimResult, type StepResult } from '../sim';
 import type { Related } from '../text/related';
 import type { Span } from '../text/span';
 import { ALLOCATING_OPS, SequenceExtractor, UNKNOWN_SIZE_RANGE, type ExtractedFunction, type ExtractGoal, type SimPath } from './extract';
@@ -76,6 +76,8 @@ export interface CallSimulation {
   initialContext: ContextKind;
   /** The machine's label ("256 MiB, 1 CPU"): every verdict names what it was simulated on. */
   machine: string;
+  /** The kernel configuration a sleep in atomic context is described for. */
+  kernel: KernelConfig;
 }
 
 export interface FunctionSimulation extends Omit<ExtractedFunction, 'paths'> {
@@ -240,6 +242,7 @@ function simulateCallAnew(shared: SharedAnalyses, fnIndex: number, span: Span): 
     setup: extracted.setup,
     initialContext: extracted.initialContext,
     machine: machineOf(shared).label,
+    kernel: shared.env.kernel ?? DISTRIBUTION_KERNEL,
     ...(origin?.unknownSize ? { unknownSize: origin.unknownSize } : {}),
     ...(origin?.maskReplaced ? { maskReplaced: origin.maskReplaced } : {}),
     ...(extracted.simulatedAlone ? { simulatedAlone: extracted.simulatedAlone } : {}),

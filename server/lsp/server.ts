@@ -121,8 +121,8 @@ export function startServer(connection: Connection = createConnection(ProposedFe
     }
     const rules = (settings as { rules?: unknown } | null)?.rules;
     // "kport.simulation.machine": an empty string leaves .kport.json's (or the default) in charge.
-    const machine = (settings as { simulation?: { machine?: unknown } } | null)?.simulation?.machine;
-    const simulation = machine === undefined || machine === '' ? undefined : { machine };
+    const sim = (settings as { simulation?: { machine?: unknown; preempt?: unknown; debugSleep?: unknown } } | null)?.simulation;
+    const simulation = sim && typeof sim === 'object' ? { ...(sim.machine === undefined || sim.machine === '' ? {} : { machine: sim.machine }), ...(sim.preempt === undefined ? {} : { preempt: sim.preempt }), ...(sim.debugSleep === undefined ? {} : { debugSleep: sim.debugSleep }) } : undefined;
     if (rules === undefined && simulation === undefined) return;
     const { config: c, problems } = parseConfig({ rules: rules ?? {}, ...(simulation ? { simulation } : {}) }, RULE_IDS);
     editorConfig = c;

@@ -69,6 +69,9 @@ test('a call 160 lines into a 330-line ioctl is simulated under the lock its fin
   assert.equal(verdict(md, 'under pressure'), 'sleeps in atomic context');
   assert.equal(verdict(md, 'exhausted memory'), 'sleeps in atomic context');
   assert.doesNotMatch(md, /not on a simulated path|Not simulated/);
+  // The distributions' kernel (no PREEMPT, no sleep debugging): under spin_lock_irqsave the sleep is silent.
+  assert.match(md, /- under pressure: \*\*sleeps in atomic context\*\* — it sleeps in direct reclaim with the lock held and interrupts off, silently on this kernel/);
+  assert.match(md, /As seen on a non-preemptible kernel without sleep debugging, as distributions built 2\.6\.11/);
 
   // The finding carries the same verdicts, word for word.
   for (const [scenario, word] of [['normal memory', 'may sleep in atomic context'], ['under pressure', 'sleeps in atomic context'], ['exhausted memory', 'sleeps in atomic context']])
@@ -147,8 +150,8 @@ test('an interrupt handler that takes eight mempool elements drains a reserve of
   assert.deepEqual(normal, Array(8).fill('ok'), 'with memory, alloc_fn serves all eight');
 });
 
-test('the machine setting (kport.simulation.machine) is what hovers, findings and kport/simulate simulate on, and they say so', async () => {
-  const small = await startServer({ initializationOptions: { indexWorkspace: false, settings: { simulation: { machine: 'embedded-32m' } } } });
+test('the machine and kernel settings (kport.simulation.*) are what hovers and findings simulate on, and they say so', async () => {
+  const small = await startServer({ initializationOptions: { indexWorkspace: false, settings: { simulation: { machine: 'embedded-32m', preempt: true, debugSleep: true } } } });
   try {
     const file = path.join(DIR, 'ioctl-deep.c');
     const uri = fileUri(file);
@@ -159,7 +162,12 @@ test('the machine setting (kport.simulation.machine) is what hovers, findings an
     const lines = text.split('\n');
     const line = lines.findIndex((l) => l.includes('kmalloc(xc.len'));
     const h = (await small.conn.sendRequest('textDocument/hover', { textDocument: { uri }, position: { line, character: lines[line].indexOf('kmalloc') + 1 } })) as Hover;
-    assert.match((h.contents as { value: string }).value, /Simulated on Linux 2\.6\.11's allocator \(32 MiB, 1 CPU\):/);
+    const md = (h.contents as { value: string }).value;
+    assert.match(md, /Simulated on Linux 2\.6\.11's allocator \(32 MiB, 1 CPU\):/);
+    // A preemptible debug kernel: the warning on every call, and "scheduling while atomic" when it sleeps.
+    assert.match(md, /- normal memory: \*\*may sleep in atomic context\*\* — it does not sleep now \(memory is plentiful\), but `might_sleep\(\)` warns/);
+    assert.match(md, /- under pressure: \*\*sleeps in atomic context\*\* — it sleeps in direct reclaim and `schedule\(\)` prints "scheduling while atomic"/);
+    assert.match(md, /As seen on a preemptible kernel \(`CONFIG_PREEMPT`\) with `CONFIG_DEBUG_SPINLOCK_SLEEP`/);
   } finally {
     await small.close();
   }
