@@ -10,6 +10,7 @@
  */
 import type { SharedAnalyses } from '../context/shared';
 import { findEntryPoints } from '../context/entry-points';
+import { describeKind, LOCK_OPS } from '../context/locks';
 import { allCalls, assignmentsOf, functionNameOf } from '../facts/ir';
 import { DISTRIBUTION_KERNEL, simulate, type ContextKind, type KernelConfig, type ScenarioName, type SimOp, type SimResult, type StepResult } from '../sim';
 import { simulatedOn, verdictDetail, verdictWord } from './markdown';
@@ -54,6 +55,8 @@ export interface DriverSimulation {
   stoppedAt: Record<ScenarioName, string | null>;
   /** The machine's label ("256 MiB, 1 CPU"). */
   machine: string;
+  /** Why memory held at the end is not checked as leaked: the module never unloads. */
+  exitUnchecked?: string;
 }
 
 export interface DriverOptions {
@@ -68,9 +71,12 @@ const FIELD_PHASES: [RegExp, PhaseKind][] = [
   [/\.(ioctl|unlocked_ioctl|compat_ioctl|do_ioctl)$/, 'ioctl'],
   [/\.read$/, 'read'],
   [/\.write$/, 'write'],
-  [/\.(release|stop)$/, 'release'],
-  [/\.remove$/, 'remove'],
+  [/\.(release|close)$/, 'release'],
+  [/\.(remove|disconnect)$/, 'remove'],
 ];
+/** Set at run time on a net_device (`dev->stop = foo_close`): `stop` is its close. In a struct initializer a
+ * `.stop` is more often a tty driver's flow control, which is no teardown. */
+const ASSIGNED_PHASES: [RegExp, PhaseKind][] = [...FIELD_PHASES, [/\.stop$/, 'release']];
 
 const ORDER: PhaseKind[] = ['module-init', 'probe', 'open', 'ioctl', 'read', 'write', 'interrupt', 'timer', 'tasklet', 'release', 'remove', 'module-exit'];
 
@@ -102,7 +108,7 @@ export function driverPhases(shared: SharedAnalyses, runs: number): { phases: Dr
   // Set at run time (`dev->open = foo_open;`, 2.4 net drivers): the same fields, assigned in a function.
   for (const f of facts.functions)
     for (const a of assignmentsOf(f)) {
-      const phase = FIELD_PHASES.find(([re]) => re.test(a.name.replace(/->/g, '.')));
+      const phase = ASSIGNED_PHASES.find(([re]) => re.test(a.name.replace(/->/g, '.')));
       const name = functionNameOf(a.value);
       if (phase && name && facts.functions.some((x) => x.name === name)) add(name, phase[1], `${a.name} = ${name} in ${f.name}()`);
     }
@@ -120,6 +126,21 @@ export function driverPhases(shared: SharedAnalyses, runs: number): { phases: Dr
   }
   phases.sort((a, b) => ORDER.indexOf(a.kind) - ORDER.indexOf(b.kind) || a.line - b.line);
   return { phases, skipped };
+}
+
+/**
+ * Why memory still held at the end is no leak here, if it is not: a file with no module exit is built in (or
+ * its exit is elsewhere), and a module whose init or probe raises its own use count never unloads.
+ */
+function unloadable(shared: SharedAnalyses, phases: DriverPhase[]): string | null {
+  if (!phases.some((p) => p.kind === 'module-exit')) return 'no module exit in this file: built in, or unloaded elsewhere';
+  for (const p of phases.filter((x) => x.kind === 'module-init' || x.kind === 'probe')) {
+    const fn = shared.facts.functions.find((f) => f.name === p.fn);
+    const pin = fn && allCalls(fn).find((c) => c.name === 'MOD_INC_USE_COUNT' || c.name === 'MOD_DEC_USE_COUNT' || c.name === '__MOD_INC_USE_COUNT');
+    if (pin) return `${p.fn}() changes its own use count (${pin.name} at line ${shared.facts.lineOf(pin.span.start)}): the module is pinned`;
+    if (fn && /\bMOD_(INC|DEC)_USE_COUNT\b/.test(shared.facts.text.slice(fn.body.span.start, fn.body.span.end))) return `${p.fn}() changes its own use count (MOD_INC_USE_COUNT): the module is pinned`;
+  }
+  return null;
 }
 
 /** A phase's paths, those where every branch on an allocation result expects success first. */
@@ -217,7 +238,8 @@ export function simulateDriver(shared: SharedAnalyses, file: string, opts: Drive
       return [sc, st ? `${o ? `${o.text.split('(')[0]}() at line ${o.line} in ${o.fn}()` : st.op.op}: ${st.outcome.message}` : null];
     }),
   ) as Record<ScenarioName, string | null>;
-  return { file, machine: machine.label, phases, path, chosen, calls, problems: driverProblems(lifetimes, results, calls, heldElsewhere(shared, escaped)), skipped, stoppedAt };
+  const exitUnchecked = unloadable(shared, phases);
+  return { file, machine: machine.label, phases, path, chosen, calls, problems: driverProblems(lifetimes, results, calls, heldElsewhere(shared, escaped), exitUnchecked), skipped, stoppedAt, ...(exitUnchecked ? { exitUnchecked } : {}) };
 }
 
 /** Each allocation call of the lifetime with its verdict per scenario (the worst of its runs). */
@@ -238,7 +260,7 @@ function driverCalls(lifetimes: Record<ScenarioName, SimPath>, results: Record<S
     const phase = phases.find((ph) => ph.fn === o.fn);
     out.push({
       fn: o.fn, call: o.text.split('(')[0].trim(), line: o.line, span: o.span,
-      context: { kind: phase?.context ?? 'process', reason: phase && phase.context !== 'process' ? `${PHASE_LABEL[phase.kind]} ${phase.fn}()` : null, related: [] },
+      context: contextAt(lifetimes.normal, o) ?? { kind: phase?.context ?? 'process', reason: phase && phase.context !== 'process' ? `${PHASE_LABEL[phase.kind]} ${phase.fn}()` : null, related: [] },
       paths: [], verdicts, truncated: false, setup: [], initialContext: phase?.context ?? 'process', machine, kernel,
     });
   }
@@ -247,7 +269,30 @@ function driverCalls(lifetimes: Record<ScenarioName, SimPath>, results: Record<S
 
 const ALLOCATING_OR_DESTROY = new Set(['kmalloc', 'kmem_cache_alloc', 'alloc_pages', 'get_free_pages', 'get_zeroed_page', 'mempool_alloc', 'mempool_destroy', 'mempool_create', 'kmem_cache_create']);
 
-function driverProblems(lifetimes: Record<ScenarioName, SimPath>, results: Record<ScenarioName, SimResult>, calls: CallSimulation[], elsewhere: (ref: string) => boolean): DriverProblem[] {
+/**
+ * The context the lifetime is in at call `o`: the last context change before it, its reason in the context
+ * analysis' words ("a spinlock is held (spin_lock_irqsave(discipline_lock) at line 4466)").
+ */
+function contextAt(p: SimPath, o: StepOrigin): CallSimulation['context'] | null {
+  const at = p.origins.findIndex((x) => x && x.span.start === o.span.start);
+  for (let i = at - 1; i >= 0; i--) {
+    const op = p.ops[i];
+    if (op.op !== 'context') continue;
+    if (op.context === 'process') return { kind: 'process', reason: null, related: [] };
+    const lock = /^(\w+)\(/.exec(op.reason ?? '');
+    const kind = lock ? LOCK_OPS[lock[1]]?.kind : undefined;
+    return { kind: op.context, reason: kind ? `${describeKind(kind)} (${op.reason})` : (op.reason ?? null), related: [] };
+  }
+  return null;
+}
+
+/** Whether the lifetime branches on the result of call `c` (an `if (!p)` after it): then a NULL is handled. */
+function checked(p: SimPath, c: CallSimulation): boolean {
+  const refs = new Set(p.origins.flatMap((o, i) => (o && o.span.start === c.span.start ? [(p.ops[i] as { ref?: string }).ref] : [])));
+  return p.assumptions.some((a) => refs.has(a.ref));
+}
+
+function driverProblems(lifetimes: Record<ScenarioName, SimPath>, results: Record<ScenarioName, SimResult>, calls: CallSimulation[], elsewhere: (ref: string) => boolean, exitUnchecked: string | null): DriverProblem[] {
   const out: (DriverProblem & { times: Partial<Record<ScenarioName, number>> })[] = [];
   const merge = (p: Omit<DriverProblem, 'scenarios'>, sc: ScenarioName) => {
     let same = out.find((x) => x.kind === p.kind && x.message === p.message);
@@ -256,13 +301,20 @@ function driverProblems(lifetimes: Record<ScenarioName, SimPath>, results: Recor
     same.times[sc] = (same.times[sc] ?? 0) + 1;
   };
   for (const c of calls) {
+    // One problem per call, in the scenarios it happens in, told by the worst of them.
+    const bad = SCENARIOS.filter((sc) => isProblemVerdict(c.verdicts![sc]));
+    if (bad.length) {
+      const worst = c.verdicts![bad.find((sc) => !c.verdicts![sc].latent) ?? bad[0]];
+      out.push({ kind: worst.kind as DriverProblem['kind'], scenarios: bad, message: `${c.call}() at line ${c.line} in ${c.fn}(): ${verdictWord(worst)}: ${verdictDetail(worst, 220, c)}`, line: c.line, fn: c.fn, times: {} });
+      continue;
+    }
+    // NULL from an atomic allocation in an interrupt path that does not check it: the reserve or the atomic pool ran dry.
     for (const sc of SCENARIOS) {
       const v = c.verdicts![sc];
-      if (isProblemVerdict(v)) merge({ kind: v.kind as DriverProblem['kind'], message: `${c.call}() at line ${c.line} in ${c.fn}(): ${verdictWord(v)}: ${verdictDetail(v, 220, c)}`, line: c.line, fn: c.fn }, sc);
-      // NULL from an atomic allocation in an interrupt path: the reserve or the atomic pool ran dry.
-      else if (v.kind === 'null' && c.context.kind !== 'process') merge({ kind: 'null-in-atomic', message: `${c.call}() at line ${c.line} in ${c.fn}() returns NULL: ${v.message}`, line: c.line, fn: c.fn }, sc);
+      if (v.kind === 'null' && c.context.kind !== 'process' && !checked(lifetimes[sc], c)) merge({ kind: 'null-in-atomic', message: `${c.call}() at line ${c.line} in ${c.fn}() returns NULL, and the code does not check it: ${v.message}`, line: c.line, fn: c.fn }, sc);
     }
   }
+  if (exitUnchecked) return finish(out);
   for (const sc of SCENARIOS) {
     // A lifetime that stopped (a call never returned) never reached module exit: nothing is "held at exit".
     if (results[sc].neverReturned) continue;
@@ -273,14 +325,20 @@ function driverProblems(lifetimes: Record<ScenarioName, SimPath>, results: Recor
       merge({ kind: 'leak-at-exit', message: `at module exit: ${what}${at ? ` (allocated at line ${at.line} in ${at.fn}())` : ''}`, line: at?.line ?? null, fn: at?.fn ?? null }, sc);
     }
   }
+  return finish(out);
+}
+
+function finish(out: (DriverProblem & { times: Partial<Record<ScenarioName, number>> })[]): DriverProblem[] {
   const rank: Record<DriverProblem['kind'], number> = { bug: 0, 'sleep-in-atomic': 1, 'never-returns': 2, 'leak-at-exit': 3, 'null-in-atomic': 4 };
   return out
     .sort((a, b) => rank[a.kind] - rank[b.kind] || (a.line ?? 0) - (b.line ?? 0))
     .map(({ times, ...p }) => {
-      const n = Math.max(...Object.values(times));
+      const n = Math.max(0, ...Object.values(times));
       return n > 1 ? { ...p, message: `${p.message} (×${n})` } : p;
     });
 }
+
+const LINK_FIELD = /next|prev|list|head|tail|queue|chain|link/i;
 
 /** Calls that give memory back under a name of their own (rvfree, pci_free_consistent, usb_free_urb, kfree_skb). */
 const RELEASING_CALL = /free|release|destroy|put|unmap|unregister/i;
@@ -308,9 +366,12 @@ function heldElsewhere(shared: SharedAnalyses, escaped: ReadonlySet<string>): (r
       }
     }
   }
+  // Locals and parameters of any function: a plain name that is not the phase's own is a callee's (an allocation
+  // wrapper's), whose value went back to its caller under another name.
+  const localNames = new Set(facts.functions.flatMap((f) => [...f.locals.map((l) => l.name), ...f.params.map((p) => p.name)]));
   return (ref: string) => {
     const local = /^(\w+)\(\)'s (\w+)$/.exec(ref);
-    if (!local) return released.has(last(ref));
+    if (!local) return ref.includes('@') || (/^\w+$/.test(ref) && localNames.has(ref)) || released.has(last(ref));
     if (!escaped.has(ref)) return false; // never left its function: lost there
     // A phase's local that left its function: held elsewhere unless every place it went is never released.
     const fn = facts.functions.find((f) => f.name === local[1]);
@@ -319,7 +380,8 @@ function heldElsewhere(shared: SharedAnalyses, escaped: ReadonlySet<string>): (r
     if (allCalls(fn).some((c) => !RELEASING_CALL.test(c.name) && c.args.some((a) => bare(a) === local[2]))) return true; // handed on
     if (new RegExp(`\\breturn\\s*(?:\\([^()]*\\)\\s*)?${local[2]}\\b`).test(facts.text.slice(fn.body.span.start, fn.body.span.end))) return true;
     const stores = assignmentsOf(fn).filter((a) => bare(a.value) === local[2]).map((a) => last(a.name));
-    return !stores.length || stores.some((t) => released.has(t));
+    // Linked into a list or queue: freed by whoever walks it.
+    return !stores.length || stores.some((t) => released.has(t) || LINK_FIELD.test(t));
   };
 }
 
@@ -338,6 +400,7 @@ export function driverSimulationText(d: DriverSimulation): string {
   if (!d.phases.length) return `${lines[0]}\n  no entry point found (module_init, .probe/.open/.ioctl/.release/.remove, request_irq, timers, tasklets)\n`;
   lines.push(`  phases: ${d.phases.map((p) => `${PHASE_LABEL[p.kind]} ${p.fn}()${p.runs > 1 ? ` ×${p.runs}` : ''}`).join(' → ')}`);
   for (const s of d.skipped) lines.push(`  not run: ${s}`);
+  if (d.exitUnchecked) lines.push(`  leaks at exit: not checked (${d.exitUnchecked})`);
   for (const sc of SCENARIOS) {
     const n = d.problems.filter((p) => p.scenarios.includes(sc)).length;
     lines.push(`  ${`${SCENARIO_WORDS[sc]}:`.padEnd(18)}${d.stoppedAt[sc] ? `stops: ${d.stoppedAt[sc]}` : n ? `${n} problem${n === 1 ? '' : 's'}` : 'no problem'}`);

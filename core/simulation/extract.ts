@@ -296,7 +296,8 @@ export class SequenceExtractor {
       case 'expr':
         return !active(s.calls);
       case 'if':
-        return !active(s.cond.calls) && this.inertIn(s.then, inLoop, inSwitch) && (s.else === null || this.inertIn(s.else, inLoop, inSwitch));
+        // A test of an allocation's result is kept: the paths it splits constrain that result (feasibilityOf).
+        return !active(s.cond.calls) && !nullTest(s.cond.expr) && this.inertIn(s.then, inLoop, inSwitch) && (s.else === null || this.inertIn(s.else, inLoop, inSwitch));
       case 'loop':
         return !(s.cond && active(s.cond.calls)) && (s.init === null || this.inertIn(s.init, true, inSwitch)) && (s.update === null || this.inertIn(s.update, true, inSwitch)) && this.inertIn(s.body, true, inSwitch);
       case 'switch':

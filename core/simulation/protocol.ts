@@ -117,6 +117,8 @@ export interface SimulateDriverResult extends SimulateResult {
     stoppedAt: DriverSimulation['stoppedAt'];
     chosen: DriverSimulation['chosen'];
     skipped: string[];
+    /** Why memory held at the end is not checked as leaked (the module never unloads). */
+    exitUnchecked?: string;
   };
 }
 
@@ -132,6 +134,6 @@ export function toSimulateDriverResult(d: DriverSimulation): SimulateDriverResul
     problems: d.problems.map((x) => x.message),
     calls: d.calls.map(toSimulatedCall),
     paths: [{ conditions: p.conditions, condAt: p.condAt, notes: p.notes, origins: p.origins.map((o) => (o ? { line: o.line, text: o.text, fn: o.fn } : null)), results: p.results, feasibility: p.feasibility }],
-    lifetime: { phases: d.phases, problems: d.problems, stoppedAt: d.stoppedAt, chosen: d.chosen, skipped: d.skipped },
+    lifetime: { phases: d.phases, problems: d.problems, stoppedAt: d.stoppedAt, chosen: d.chosen, skipped: d.skipped, ...(d.exitUnchecked ? { exitUnchecked: d.exitUnchecked } : {}) },
   };
 }

@@ -129,7 +129,7 @@ function lifetimeSection(l: SimulateDriverResult['lifetime']): string {
     ? `<ul class="problems">${l.problems.map((p) => `<li><b class="problem">${esc(p.kind)}</b> (${p.scenarios.map((sc) => esc(SCENARIO_WORDS[sc])).join(', ')}): ${esc(p.message)}</li>`).join('')}</ul>`
     : '<p>No leak at exit, no BUG, no sleep in atomic context and no NULL from an atomic allocation in any scenario.</p>';
   const stops = SCENARIOS.filter((sc) => l.stoppedAt[sc]).map((sc) => `<p class="note">${esc(SCENARIO_WORDS[sc])}: the lifetime stops at ${esc(l.stoppedAt[sc]!)}</p>`).join('');
-  return `<ol class="phases">${phases}</ol>${l.skipped.map((x) => `<p class="note">Not run: ${esc(x)}</p>`).join('')}<h2>Problems over the lifetime</h2>${problems}${stops}`;
+  return `<ol class="phases">${phases}</ol>${l.skipped.map((x) => `<p class="note">Not run: ${esc(x)}</p>`).join('')}${l.exitUnchecked ? `<p class="note">Leaks at exit not checked: ${esc(l.exitUnchecked)}.</p>` : ''}<h2>Problems over the lifetime</h2>${problems}${stops}`;
 }
 
 export function renderSimulationHtml(r: SimulateResult, opts: ViewOptions): string {

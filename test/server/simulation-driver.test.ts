@@ -54,7 +54,7 @@ test('an interrupt handler firing eight times drains a mempool reserve of four w
   const drained = r.lifetime.problems.find((p) => p.kind === 'null-in-atomic');
   assert.ok(drained, JSON.stringify(r.lifetime.problems));
   assert.deepEqual(drained.scenarios, ['exhausted']);
-  assert.match(drained.message, /mempool_alloc\(\) at line 31 in rxq_interrupt\(\) returns NULL: .*reserve empty/);
+  assert.match(drained.message, /mempool_alloc\(\) at line 31 in rxq_interrupt\(\) returns NULL, and the code does not check it: .*reserve empty/);
   // One interrupt takes eight elements already: one run drains it too, and the message says which run of the loop.
   const once = await lifetime('irq-mempool.c', 1);
   assert.equal(once.lifetime.phases[0].runs, 1);
@@ -65,4 +65,13 @@ test('a file with no entry point has no phases, and an unknown document is an LS
   const r = await lifetime('null-branches.c');
   assert.deepEqual(r.lifetime.phases, []);
   await assert.rejects(s.conn.sendRequest('kport/simulateDriver', { textDocument: { uri: 'file:///nope.c' } }), /not open/);
+});
+
+test('events linked into a list and freed by walking it are no leak; a file without module_exit is not checked for leaks at exit', async () => {
+  const r = await lifetime('driver-list.c');
+  assert.deepEqual(r.lifetime.phases.map((p) => `${p.kind} ${p.fn}`), ['probe evt_probe', 'interrupt evt_interrupt', 'remove evt_remove']);
+  assert.equal(r.lifetime.exitUnchecked, 'no module exit in this file: built in, or unloaded elsewhere');
+  assert.deepEqual(r.lifetime.problems, []);
+  // The allocation is checked (if (!e) return): a NULL in exhausted memory is handled, not a problem.
+  assert.equal(r.calls.find((c) => c.call === 'kmalloc')?.verdicts?.exhausted.word, 'returns NULL');
 });
