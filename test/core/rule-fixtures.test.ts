@@ -1,9 +1,33 @@
-/** Every rule against every fixture: the findings are exactly the @expect-labeled lines, no more, no fewer. */
+/**
+ * Every rule against every fixture: the findings are exactly the @expect-labeled lines, no more, no fewer; and
+ * each finding's message and every fix's fixed text are what the fixture's golden file (`X.c.expect`) says.
+ * `UPDATE_EXPECT=1 npm test` (or this file alone) rewrites the golden files: review them in the diff.
+ */
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
 import { test } from 'node:test';
-import { analyze, applyEdits, countSyntaxErrors, FileFacts, RULES } from '../../core';
+import { analyze, applyEdits, countSyntaxErrors, FileFacts, RULES, type Finding } from '../../core';
+import { unifiedDiff } from '../../server/check/diff';
 import { getParser } from '../support/core';
-import { lineOf, loadFixtures } from '../support/fixtures';
+import { lineOf, loadFixtures, type Fixture } from '../support/fixtures';
+
+const UPDATE = !!process.env.UPDATE_EXPECT;
+
+/** The golden text of a fixture: each finding (line:column, rule, severity, message), then each fix as a diff. */
+function golden(fx: Fixture, findings: Finding[]): string {
+  const out = [`# ${fx.virtualPath}: findings and the text of every fix (UPDATE_EXPECT=1 rewrites this file)`];
+  for (const f of [...findings].sort((a, b) => a.span.start - b.span.start || a.rule.localeCompare(b.rule))) {
+    const line = lineOf(fx.text, f.span.start);
+    const col = f.span.start - fx.text.lastIndexOf('\n', f.span.start - 1);
+    out.push('', `${line}:${col} ${f.rule} (${f.severity}): ${f.message}`);
+    for (const fix of f.fixes) {
+      out.push(`  fix${fix.preferred ? ' (preferred)' : ''}: ${fix.title}`);
+      const diff = unifiedDiff(fx.virtualPath, fx.text, applyEdits(fx.text, fix.edits), 1).split('\n').filter((l) => l && !l.startsWith('---') && !l.startsWith('+++'));
+      out.push(...diff.map((l) => `    ${l}`));
+    }
+  }
+  return out.join('\n') + '\n';
+}
 
 for (const fx of loadFixtures()) {
   test(`fixture ${fx.virtualPath}`, async () => {
@@ -26,6 +50,12 @@ for (const fx of loadFixtures()) {
       }
     }
     parsed.dispose();
+    // The messages and fixed texts, against the golden file.
+    const expectFile = `${fx.file}.expect`;
+    const text = golden(fx, findings);
+    if (UPDATE) fs.writeFileSync(expectFile, text);
+    assert.ok(fs.existsSync(expectFile), `${expectFile} is missing: run UPDATE_EXPECT=1 node --import tsx --test test/core/rule-fixtures.test.ts and review it`);
+    assert.equal(text, fs.readFileSync(expectFile, 'utf8'), `${fx.virtualPath}: findings or fixed text differ from ${expectFile} (UPDATE_EXPECT=1 to accept)`);
   });
 }
 
