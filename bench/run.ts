@@ -3,7 +3,7 @@
  * the same files in one run, then the language server's latency (bench/lsp.ts). Prints a table; not a test.
  *
  *   (a) parse-only: read + decode + tree-sitter parse + dispose, through the same CLI, pool and parser
- *       (`--bench-parse-only`), sequential (`--jobs 1`) and on all cores;
+ *       (`KPORT_INTERNAL=parse-only`), sequential (`--jobs 1`) and on all cores;
  *   (b) full `kport check --format json` on all cores;
  *   (c) `grep -rlE` for the rules' keywords over the same .c/.h files.
  * Wall time per pass, MB/s, peak RSS (from /usr/bin/time when present), ratios b/a and b/c.
@@ -32,13 +32,16 @@ export interface Pass {
 }
 
 /** Runs a command, stdout to a file (read back after timing), wall time and peak RSS of the whole tree. */
-export function timed(name: string, cmd: string, args: string[], opts: { cwd?: string } = {}): Pass {
+/** The CLI's internal parse-only mode (server/node/internal.ts). */
+const PARSE_ONLY = { ...process.env, KPORT_INTERNAL: 'parse-only' };
+
+export function timed(name: string, cmd: string, args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): Pass {
   const out = path.join(os.tmpdir(), `kport-bench-${process.pid}-${name.replace(/\W+/g, '_')}.out`);
   const rssFile = out + '.rss';
   const fd = fs.openSync(out, 'w');
   const argv = TIME ? ['-f', '%M', '-o', rssFile, cmd, ...args] : args;
   const t0 = process.hrtime.bigint();
-  const r = spawnSync(TIME ?? cmd, argv, { cwd: opts.cwd, stdio: ['ignore', fd, 'pipe'], maxBuffer: 1 << 26 });
+  const r = spawnSync(TIME ?? cmd, argv, { cwd: opts.cwd, env: opts.env ?? process.env, stdio: ['ignore', fd, 'pipe'], maxBuffer: 1 << 26 });
   const wallS = Number(process.hrtime.bigint() - t0) / 1e9;
   fs.closeSync(fd);
   const stdout = fs.readFileSync(out, 'utf8');
@@ -78,8 +81,8 @@ async function main(): Promise<void> {
     console.log(`tree: ${paths.join(' ')}: ${files.length} files, ${mb.toFixed(1)} MB of .c/.h`);
     const node = process.execPath;
     const passes: Pass[] = [];
-    if (!flags.has('--no-seq')) passes.push(timed('a1 parse-only, 1 thread', node, [BIN, 'check', '--bench-parse-only', '--jobs', '1', ...paths]));
-    const floor = timed(`a2 parse-only, ${os.availableParallelism()} threads`, node, [BIN, 'check', '--bench-parse-only', ...paths]);
+    if (!flags.has('--no-seq')) passes.push(timed('a1 parse-only, 1 thread', node, [BIN, 'check', '--jobs', '1', ...paths], { env: PARSE_ONLY }));
+    const floor = timed(`a2 parse-only, ${os.availableParallelism()} threads`, node, [BIN, 'check', ...paths], { env: PARSE_ONLY });
     passes.push(floor);
     const check = timed(`b  kport check (all rules, json), ${os.availableParallelism()} threads`, node, [BIN, 'check', '--format', 'json', ...paths]);
     passes.push(check);

@@ -5,6 +5,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { lowerPriority } from '../node/thread-priority';
 import { loadParser } from '../node/wasm';
+import { internalSwitches } from '../node/internal';
 import { processFile, type FileHint, type FileReport, type JobOptions } from './process-file';
 
 /** A file to process, new job options for the files that follow, or null: exit. */
@@ -26,7 +27,7 @@ let opts = start.job;
 const port = parentPort!;
 if (start.niceness) lowerPriority(start.niceness);
 const parser = loadParser();
-const crashOn = process.env.KPORT_TEST_WORKER_CRASH_ON;
+const crashOn = internalSwitches().crashWorkerOn;
 
 port.on('message', async (msg: WorkMessage | null) => {
   if (msg === null) {

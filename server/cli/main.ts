@@ -6,6 +6,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { mergeConfigs, RULE_IDS, runCheckPlan, type KportConfig, type PassName, type PassReport } from '../../core';
 import { findConfigFile, loadConfigFile } from '../node/config-file';
+import { internalSwitches } from '../node/internal';
 import { encode } from '../node/text-file';
 import { expandPaths } from '../check/files';
 import { formatJson, formatText } from './format';
@@ -158,8 +159,6 @@ export async function main(argv: string[]): Promise<number> {
         diff: { type: 'boolean', default: false },
         jobs: { type: 'string', short: 'j' },
         'no-color': { type: 'boolean', default: false },
-        'bench-parse-only': { type: 'boolean', default: false },
-        'bench-no-prefilter': { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h' },
       },
     });
@@ -181,7 +180,8 @@ export async function main(argv: string[]): Promise<number> {
   }
   if (args.values.diff && command === 'check' && !args.values.fix) fail('--diff goes with fix (or check --fix)');
   if (args.values.diff && format !== 'text') fail('--diff prints a patch; it takes no --format');
-  const mode: Mode = args.values['bench-parse-only'] ? 'parse-only' : command === 'fix' || args.values.fix ? (args.values.diff ? 'diff' : 'fix') : 'check';
+  const internal = internalSwitches();
+  const mode: Mode = internal.parseOnly ? 'parse-only' : command === 'fix' || args.values.fix ? (args.values.diff ? 'diff' : 'fix') : 'check';
 
   const { files, errors } = expandPaths(args.positionals);
   // A pooled run goes to a child node with V8's background threads tamed, before anything is printed.
@@ -205,7 +205,7 @@ export async function main(argv: string[]): Promise<number> {
   const progress = Progress.forStderr();
   const poolOptions = { jobs, maxWorkerHeapMb: 1024, onProgress: (d: number, t: number, b: number) => progress.update(d, t, b) };
   // A file holding none of the enabled rules' triggers is read, not parsed (the bench can turn that off).
-  const base = { config, only: args.values.rule, prefilter: !args.values['bench-no-prefilter'] };
+  const base = { config, only: args.values.rule, prefilter: !internal.noPrefilter };
   let reports: FileReport[];
   // One pool for every pass: its workers stay warm.
   const pool = new WorkerPool(files.length, poolOptions);
@@ -215,7 +215,7 @@ export async function main(argv: string[]): Promise<number> {
       mode,
       config,
       only: args.values.rule,
-      prefilter: !args.values['bench-no-prefilter'],
+      prefilter: !internal.noPrefilter,
       onPass: (pass) => progress.phase(phases[pass]),
       afterPass: (pass, r, names) => trace(names === undefined ? pass : `${pass} (${names} names)`, r),
     }));

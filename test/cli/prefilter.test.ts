@@ -1,7 +1,7 @@
 /**
  * A tree check leaves unparsed the files that hold no rule's trigger (core/relevance.ts), and reads for
  * their summary alone those that name a context-sensitive function of another file (pass 1b). Findings
- * must be those of a check that parses everything (the hidden --bench-no-prefilter).
+ * must be those of a check that parses everything (KPORT_INTERNAL=no-prefilter).
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -9,6 +9,8 @@ import { test } from 'node:test';
 import { KPORT_BIN, ROOT } from '../support/lsp-client';
 
 const run = (args: string[], env: NodeJS.ProcessEnv = process.env) => spawnSync(process.execPath, [KPORT_BIN, ...args], { cwd: ROOT, encoding: 'utf8', env });
+/** The same check parsing every file (the internal switch benchmarks use). */
+const runParsingAll = (args: string[]) => run(args, { ...process.env, KPORT_INTERNAL: 'no-prefilter' });
 
 test('a lock held in a file without allocator calls still reaches the allocation it calls elsewhere', () => {
   const dir = 'test/fixtures/workspace/untriggered-caller';
@@ -25,20 +27,20 @@ test('a lock held in a file without allocator calls still reaches the allocation
   assert.equal(pooled.status, 1);
   assert.equal(pooled.stderr.match(/pass 1 \[node --single-threaded-gc --v8-pool-size=1\]: 3 files, 1 parsed/g)?.length, 1, pooled.stderr);
   assert.match(r.stderr, /pass 1b \(1 names\): 2 files, 1 parsed/);
-  assert.equal(run(['check', '--format', 'json', '--bench-no-prefilter', dir]).stdout, r.stdout);
+  assert.equal(runParsingAll(['check', '--format', 'json', dir]).stdout, r.stdout);
 });
 
 test('every fixture and example: the same findings with and without the prefilter, in every format', () => {
   for (const format of ['json', 'sarif']) {
     const args = ['check', '--format', format, '--jobs', '2', 'examples', 'test/fixtures'];
     const a = run(args);
-    const b = run([...args, '--bench-no-prefilter']);
+    const b = runParsingAll(args);
     assert.equal(a.status, b.status);
     assert.ok(a.stdout.length > 1000);
     assert.equal(a.stdout, b.stdout, format);
   }
   const fixed = run(['fix', '--diff', 'examples', 'test/fixtures']);
-  assert.equal(fixed.stdout, run(['fix', '--diff', '--bench-no-prefilter', 'examples', 'test/fixtures']).stdout);
+  assert.equal(fixed.stdout, runParsingAll(['fix', '--diff', 'examples', 'test/fixtures']).stdout);
   assert.ok(fixed.stdout.includes('+++'));
 });
 

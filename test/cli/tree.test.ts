@@ -123,7 +123,7 @@ test('--help documents the commands, formats and exit codes', () => {
 
 test('a worker that dies takes only its file down: the others are checked, the file is reported, exit 2', () => {
   const dir = makeTree();
-  const r = run(['check', '--jobs', '2', '--format', 'json', 'drivers'], dir, { ...process.env, KPORT_TEST_WORKER_CRASH_ON: 'net7.c' });
+  const r = run(['check', '--jobs', '2', '--format', 'json', 'drivers'], dir, { ...process.env, KPORT_INTERNAL: 'crash-worker-on=net7.c' });
   assert.equal(r.status, 2);
   assert.match(r.stderr, /drivers\/net\/net7\.c: checking this file crashed a worker \(exit code 70\)/);
   const files = new Set(JSON.parse(r.stdout).diagnostics.map((d: { file: string }) => d.file));

@@ -1,0 +1,37 @@
+import { readFileSync } from 'node:fs';
+import { analyze, FileFacts } from '../core';
+import { simulateCall } from '../core/simulation/run';
+import { SequenceExtractor } from '../core/simulation/extract';
+import { getParser } from '../test/support/core';
+(async () => {
+  const p = await getParser();
+  const text = readFileSync(process.argv[2], 'latin1');
+  const facts = new FileFacts(p.parse(text), process.argv[2]);
+  const { shared } = analyze(facts, { simulate: false });
+  const line = Number(process.argv[3]);
+  const lineStart = text.split('\n').slice(0, line - 1).join('\n').length + 1;
+  const at = text.indexOf(process.argv[4] ?? 'kmalloc', lineStart);
+  const fi = facts.functionAt(at);
+  const site = shared.context.flows[fi].sites.find((s) => s.call.span.start <= at && at < s.call.span.end)!;
+  let t = performance.now();
+  const ex = new SequenceExtractor(facts, shared, shared.context).extract(fi, { span: site.call.span });
+  console.log('extract', (performance.now() - t).toFixed(1), 'ms; paths', ex.paths.length, 'ops', ex.paths.map((p) => p.ops.length).join(','));
+  t = performance.now();
+  const c = simulateCall(shared, fi, site.call.span);
+  console.log('simulateCall', (performance.now() - t).toFixed(1), 'ms', c.unknownSize ?? '');
+})();
+(async () => {
+  await new Promise((r) => setTimeout(r, 1500));
+  const p = await getParser();
+  const text = readFileSync(process.argv[2], 'latin1');
+  const facts = new FileFacts(p.parse(text), process.argv[2]);
+  const { shared } = analyze(facts, { simulate: false });
+  const line = Number(process.argv[3]);
+  const lineStart = text.split('\n').slice(0, line - 1).join('\n').length + 1;
+  const at = text.indexOf(process.argv[4] ?? 'kmalloc', lineStart);
+  const fi = facts.functionAt(at);
+  const site = shared.context.flows[fi].sites.find((s) => s.call.span.start <= at && at < s.call.span.end)!;
+  const x = new SequenceExtractor(facts, shared, shared.context) as any;
+  const ex = x.extract(fi, { span: site.call.span });
+  console.log('work', x.work, 'notes', ex.paths.map((p: any) => p.notes.length).join(','), 'conds', ex.paths.map((p: any) => p.conditions.length).join(','));
+})();

@@ -1,0 +1,18 @@
+/**
+ * The one internal switch for benchmarks and fault-injection tests, never shown to users:
+ * `KPORT_INTERNAL="parse-only,no-prefilter,crash-worker-on=net7.c"` (comma-separated).
+ * - `parse-only`: `kport check` reads, decodes and parses each file and analyzes nothing (bench/run.ts's floor);
+ * - `no-prefilter`: parse every file, even those naming none of the rules' triggers (to compare findings);
+ * - `crash-worker-on=NAME`: a check worker dies on the file whose path ends with NAME (test/cli/tree.test.ts).
+ */
+export interface InternalSwitches {
+  parseOnly: boolean;
+  noPrefilter: boolean;
+  crashWorkerOn?: string;
+}
+
+export function internalSwitches(value = process.env.KPORT_INTERNAL): InternalSwitches {
+  const parts = (value ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  const crash = parts.find((p) => p.startsWith('crash-worker-on='));
+  return { parseOnly: parts.includes('parse-only'), noPrefilter: parts.includes('no-prefilter'), ...(crash ? { crashWorkerOn: crash.slice('crash-worker-on='.length) } : {}) };
+}
