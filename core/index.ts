@@ -7,7 +7,7 @@ export { applyEdits, preferredEdits, parsesNoWorse, safeFix } from './fix';
 export { hoverAt, describeMask, SIMULATED_CALLS, type HoverResult } from './hover';
 export { SIMULATE_METHOD, SIMULATE_DRIVER_METHOD, toSimulateResult, toSimulateDriverResult, type SimulateParams, type SimulateResult, type SimulateDriverParams, type SimulateDriverResult } from './simulation/protocol';
 export { simulateDriver, driverSimulationText, type DriverSimulation } from './simulation/driver';
-export { simulatedOn } from './simulation/markdown';
+export { simulatedOn, type LinkOptions } from './simulation/markdown';
 export { resolveMachine, MACHINE_PRESETS, type SimulatedMachine } from './sim';
 export { renderSimulationHtml } from './simulation/view';
 export { SharedAnalyses } from './context/shared';

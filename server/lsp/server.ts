@@ -19,7 +19,7 @@ import {
   type WorkDoneProgressServerReporter,
 } from 'vscode-languageserver/node';
 import { TextDocument } from 'vscode-languageserver-textdocument';
-import { isSimulated, addVerdicts, parsesNoWorse, countSyntaxErrors, hoverAt, mergeConfigs, simulateFunction, SIMULATED_CALLS, parseConfig, preferredEdits, RULE_IDS, WorkspaceIndex, type CParser, type FileSummary, type KportConfig } from '../../core';
+import { isSimulated, addVerdicts, type LinkOptions, parsesNoWorse, countSyntaxErrors, hoverAt, mergeConfigs, simulateFunction, SIMULATED_CALLS, parseConfig, preferredEdits, RULE_IDS, WorkspaceIndex, type CParser, type FileSummary, type KportConfig } from '../../core';
 import { runIndexHost, cacheFileFor, defaultCacheDir, indexedFiles, indexSettings, type IndexRun, type IndexSettings } from './indexer';
 import { SIMULATE_DRIVER_METHOD, SIMULATE_METHOD, simulateDriver, toSimulateDriverResult, toSimulateResult, type SimulateDriverParams, type SimulateParams } from '../../core';
 import { findConfigFile, loadConfigFile } from '../node/config-file';
@@ -60,6 +60,7 @@ export function startServer(connection: Connection = createConnection(ProposedFe
   let debounceMs = options.debounceMs ?? 5;
   let fileConfig: KportConfig | undefined;
   let editorConfig: KportConfig | undefined;
+  let commandLinks = false;
   let canPullConfig = false;
   /** The client re-asks for lenses on workspace/codeLens/refresh (LSP 3.16). */
   let canRefreshLenses = false;
@@ -146,6 +147,8 @@ export function startServer(connection: Connection = createConnection(ProposedFe
     if (typeof init.verdictDelayMs === 'number' && init.verdictDelayMs >= 0) verdictDelayMs = init.verdictDelayMs;
     if (init.settings) applyEditorSettings(init.settings);
     if (init.indexWorkspace === false) indexing = { ...indexing, enabled: false };
+    // VS Code runs command links in hovers (the extension trusts kport.simulateFunction); other editors show them raw.
+    commandLinks = params.clientInfo?.name === 'Visual Studio Code' || /code/i.test(params.clientInfo?.name ?? '');
     canPullConfig = !!params.capabilities.workspace?.configuration;
     canRefreshLenses = !!params.capabilities.workspace?.codeLens?.refreshSupport;
     workDoneProgress = !!params.capabilities.window?.workDoneProgress;
@@ -547,7 +550,13 @@ export function startServer(connection: Connection = createConnection(ProposedFe
     userActive();
     const a = analysisOf(params.textDocument.uri);
     if (!a) return null;
-    const h = hoverAt(a.facts, a.lines.offsetAt(params.position), a.env, a.shared);
+    const uri = params.textDocument.uri;
+    const links: LinkOptions = {
+      // Lines of this file and of other workspace files, as links the editor opens.
+      link: (file, line, text) => `[${text}](${file ? pathToFileURL(file).href : uri}#L${line})`,
+      simulateLink: commandLinks ? (line) => `[Open the Simulate view](command:kport.simulateFunction?${encodeURIComponent(JSON.stringify([uri, { line: line - 1, character: 0 }]))})` : undefined,
+    };
+    const h = hoverAt(a.facts, a.lines.offsetAt(params.position), a.env, a.shared, links);
     return h ? { contents: { kind: 'markdown', value: h.markdown }, range: rangeOf(a.lines, h.span) } : null;
   });
 

@@ -65,6 +65,9 @@ test('a call 160 lines into a 330-line ioctl is simulated under the lock its fin
 
   const md = await hover(doc, call);
   assert.match(md, /runs in \*\*atomic context\*\*: a spinlock is held \(`spin_lock_irqsave\(sc->lock\)` at line 219\)/);
+  // The lock's line is a link the editor opens; no command link for an editor that is not VS Code.
+  assert.ok(md.includes(`](${doc.uri}#L219)`), md);
+  assert.doesNotMatch(md, /command:kport/);
   assert.equal(verdict(md, 'normal memory'), 'may sleep in atomic context');
   assert.equal(verdict(md, 'under pressure'), 'sleeps in atomic context');
   assert.equal(verdict(md, 'exhausted memory'), 'sleeps in atomic context');
