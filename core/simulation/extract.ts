@@ -154,6 +154,9 @@ export function refText(e: Expr | undefined): string {
 /** Calls op() turns into simulator ops (besides LOCK_OPS and CONTEXT_TESTS). */
 const MODELLED_CALLS: ReadonlySet<string> = new Set([...SIMULATED_CALLS, 'mempool_create', 'mempool_create_node', 'kmem_cache_create']);
 
+/** Per function IR (kept across edits that leave the function alone): what escapingRefs reads of it. */
+const escapeMemo = new WeakMap<FunctionFacts, { locals: Set<string>; body: string; handedOn: Set<string>; answers: Map<string, boolean> }>();
+
 export class SequenceExtractor {
   private readonly inertMemo = new WeakMap<Stmt, boolean>();
   /** A driver's lifetime frees in remove what probe allocated: every free is simulated (see foreignFree). */
@@ -235,14 +238,26 @@ export class SequenceExtractor {
    */
   private escapingRefs(fn: FunctionFacts, paths: Partial_[]): string[] {
     const refs = new Set(paths.flatMap((p) => p.ops.flatMap((op) => (ALLOCATING_OPS.has(op.op) && 'ref' in op && op.ref ? [op.ref] : []))));
-    const locals = new Set([...fn.locals.map((l) => l.name), ...fn.params.map((p) => p.name)]);
-    const body = this.facts.text.slice(fn.body.span.start, fn.body.span.end);
-    const bare = (e: Expr) => this.facts.text.slice(e.span.start, e.span.end).replace(/\([^()]*\)|[\s&]/g, '');
-    const handedOn = new Set(allCalls(fn).filter((c) => !FREE_API[c.name] && !MEMPOOL_STOCK[c.name] && c.name !== 'mempool_free').flatMap((c) => c.args.map(bare)));
+    let memo = escapeMemo.get(fn);
+    if (!memo) {
+      const bare = (e: Expr) => this.facts.text.slice(e.span.start, e.span.end).replace(/\([^()]*\)|[\s&]/g, '');
+      memo = {
+        locals: new Set([...fn.locals.map((l) => l.name), ...fn.params.map((p) => p.name)]),
+        body: this.facts.text.slice(fn.body.span.start, fn.body.span.end),
+        handedOn: new Set(allCalls(fn).filter((c) => !FREE_API[c.name] && !MEMPOOL_STOCK[c.name] && c.name !== 'mempool_free').flatMap((c) => c.args.map(bare))),
+        answers: new Map(),
+      };
+      escapeMemo.set(fn, memo);
+    }
+    const m = memo;
     return [...refs].filter((ref) => {
-      if (/->|\.|\[/.test(ref) || !locals.has(ref)) return true;
-      const cast = '(?:\\([^()]*\\)\\s*)?';
-      return handedOn.has(ref) || new RegExp(`\\breturn\\s*${cast}\\(?\\s*${ref}\\b|[^=!<>]=\\s*${cast}${ref}\\s*[;,)]`).test(body);
+      let escapes = m.answers.get(ref);
+      if (escapes === undefined) {
+        const cast = '(?:\\([^()]*\\)\\s*)?';
+        escapes = /->|\.|\[/.test(ref) || !m.locals.has(ref) || m.handedOn.has(ref) || new RegExp(`\\breturn\\s*${cast}\\(?\\s*${ref}\\b|[^=!<>]=\\s*${cast}${ref}\\s*[;,)]`).test(m.body);
+        m.answers.set(ref, escapes);
+      }
+      return escapes;
     });
   }
 
