@@ -42,6 +42,8 @@ const LENS_BUDGET_MS = 15;
 const INDEX_HOLD_MS = 300;
 /** Simulations run ahead of hovers only after this long without a keystroke, hover or code action. */
 const WARM_IDLE_MS = 150;
+/** The simulated verdicts of a file's findings are computed in slices this long (see scheduleVerdicts). */
+const VERDICT_SLICE_MS = 8;
 
 export interface ServerOptions {
   debounceMs?: number;
@@ -444,14 +446,32 @@ export function startServer(connection: Connection = createConnection(ProposedFe
         warmSimulations(uri);
         return;
       }
-      try {
-        a.findings = addVerdicts(a.findings, a.shared);
-      } catch (e) {
-        connection.console.error(`kport: simulation for ${uri} failed: ${(e as Error).message}`);
-      }
-      a.verdicts = true;
-      connection.sendDiagnostics({ uri, version: a.version, diagnostics: a.findings.map((f) => toDiagnostic(f, a.lines, uri, docs)) });
-      warmSimulations(uri);
+      // A finding at a time, in slices of VERDICT_SLICE_MS: a hover or a keystroke that arrives meanwhile is
+      // answered between two slices, not after every simulation of a large file.
+      const withVerdicts = [...a.findings];
+      const todo = withVerdicts.flatMap((f, i) => (f.simulate ? [i] : []));
+      const slice = () => {
+        if (open.get(uri) !== d || d.analysis !== a || a.version !== d.doc.version) return; // superseded
+        const until = performance.now() + VERDICT_SLICE_MS;
+        try {
+          while (todo.length && performance.now() < until) {
+            const i = todo.shift()!;
+            withVerdicts[i] = addVerdicts([withVerdicts[i]], a.shared)[0];
+          }
+        } catch (e) {
+          connection.console.error(`kport: simulation for ${uri} failed: ${(e as Error).message}`);
+          todo.length = 0;
+        }
+        if (todo.length) {
+          setImmediate(slice);
+          return;
+        }
+        a.findings = withVerdicts;
+        a.verdicts = true;
+        connection.sendDiagnostics({ uri, version: a.version, diagnostics: a.findings.map((f) => toDiagnostic(f, a.lines, uri, docs)) });
+        warmSimulations(uri);
+      };
+      slice();
     }, verdictDelayMs));
   }
 
