@@ -1,11 +1,13 @@
 // __alloc_pages (2.6 mm/page_alloc.c), per-CPU lists, direct reclaim and the OOM killer model.
 
-import type { GfpInfo } from './gfp';
+import { __GFP_HIGHMEM, __GFP_WAIT, type GfpInfo } from './gfp';
 import type { Engine } from './engine';
 import type { Zone } from './zone';
 
 export const NULL_PAGE = -1;
 export const NEVER = -2;
+/** The call hit a BUG()/BUG_ON(); e.bugWhy says which. */
+export const ALLOC_BUG = -3;
 
 const MARK_NAMES = ['pages_low', 'pages_min', 'pages_high'];
 
@@ -138,6 +140,21 @@ const QUIET_AFTER = 3;
  * __GFP_REPEAT at any order, __GFP_NOFAIL; never with __GFP_NORETRY) goes back to `rebalance`.
  */
 export function allocPages(e: Engine, g: GfpInfo, order: number): number {
+  const p = alloc(e, g, order);
+  // 2.6.11 mm/page_alloc.c:653-654,607 buffered_rmqueue → prep_zero_page:
+  // BUG_ON((gfp_flags & (__GFP_WAIT | __GFP_HIGHMEM)) == __GFP_HIGHMEM), on the page it got, whatever its zone.
+  if (p >= 0 && g.zero && (g.mask & (__GFP_WAIT | __GFP_HIGHMEM)) === __GFP_HIGHMEM) {
+    e.bugCode = 'zero-highmem';
+    e.bugWhy = 'BUG_ON in prep_zero_page: __GFP_ZERO with __GFP_HIGHMEM and without __GFP_WAIT (a HighMem page cannot be cleared with kmap_atomic here)';
+    if (e.verbose) e.tr('alloc_pages.zero-highmem-bug', e.bugWhy);
+    // The oops kills the caller; the simulator gives the page back so the accounting stays whole.
+    freeBlock(e, e.lastZone, p, order, false);
+    return ALLOC_BUG;
+  }
+  return p;
+}
+
+function alloc(e: Engine, g: GfpInfo, order: number): number {
   const wait = g.canSleep;
   if (wait) e.noteMaySleep(`allocation with ${g.text}`);
   if (e.verbose) e.tr('alloc_pages.zonelist', `zonelist for ${g.text}: ${g.zones.map((i) => e.zones[i].name).join(', ')}`);
