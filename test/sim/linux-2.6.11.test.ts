@@ -168,3 +168,38 @@ test('include/linux/mmzone.h:91,244 + gfp.h:103: __GFP_DMA|__GFP_HIGHMEM indexes
   sim.step({ op: 'mempool_create', min_nr: 1, allocFn: { kind: 'pages', order: 0 }, ref: 'P' });
   assert.equal(sim.step({ op: 'mempool_alloc', pool: 'P', gfp: 'GFP_DMA | __GFP_HIGHMEM', ref: 'e' }).outcome.code, 'undefined-zonelist');
 });
+
+// ---- mm/vmscan.c:884-945 try_to_free_pages: "progress" is SWAP_CLUSTER_MAX pages in one priority pass ----
+
+/** Normal just below pages_min (316) with `reclaimable` pages for reclaim to find; DMA and HighMem out of reach. */
+const fewReclaimable = (normalFree: number, reclaimable: number, oomVictims: number): ScenarioState => ({
+  name: 'few reclaimable pages', free: [30, normalFree, 20], reclaimable: [0, reclaimable, 0], oomVictims, oomVictimPages: [0, 64, 0],
+});
+
+test('mm/vmscan.c:918-921 try_to_free_pages: 10 pages reclaimed are no progress (< SWAP_CLUSTER_MAX), so GFP_NOFS at order 4 fails at once (mm/page_alloc.c:803,845-857) (was: progress, retry, "slept, then ok")', () => {
+  const r = simulate([{ op: 'alloc_pages', gfp: 'GFP_NOFS', order: 4, ref: 'p' }], { scenario: fewReclaimable(330, 10, 0) });
+  const s = r.steps[0];
+  assert.equal(s.outcome.kind, 'null', s.outcome.message);
+  assert.ok(s.trace.some((t) => t.rule === 'reclaim.try_to_free_pages' && /freed 10 page\(s\).*did_some_progress = 0/.test(t.detail)));
+  assert.ok(!rules(s).includes('alloc_pages.step5-retry-min'), 'no zonelist pass after reclaim without progress');
+  assert.equal(r.final?.zones[1].free, 340, 'the 10 reclaimed pages stay free');
+});
+
+test('mm/page_alloc.c:820-835: reclaim without progress takes the OOM path even though it freed pages: GFP_KERNEL kills a task, then restarts (was: progress, retry against pages_min, no kill)', () => {
+  const r = simulate([{ op: 'alloc_pages', gfp: 'GFP_KERNEL', order: 0, ref: 'p' }], { scenario: fewReclaimable(312, 10, 1) });
+  const s = r.steps[0];
+  assert.equal(s.outcome.kind, 'slept');
+  const order = rules(s).filter((x) => /^(reclaim|oom|alloc_pages\.step5)/.test(x));
+  assert.deepEqual(order.slice(0, 2), ['alloc_pages.step5-direct-reclaim', 'reclaim.try_to_free_pages']);
+  assert.ok(order.includes('oom.kill'), order.join(', '));
+  assert.ok(order.includes('alloc_pages.step5-oom-restart'));
+});
+
+test('mm/vmscan.c:812,918: a full batch is progress: GFP_KERNEL with 40 reclaimable pages retries against pages_min and no task is killed', () => {
+  const r = simulate([{ op: 'alloc_pages', gfp: 'GFP_KERNEL', order: 0, ref: 'p' }], { scenario: fewReclaimable(312, 40, 1) });
+  const s = r.steps[0];
+  assert.equal(s.outcome.kind, 'slept');
+  assert.ok(s.trace.some((t) => t.rule === 'reclaim.try_to_free_pages' && /freed 32 page\(s\).*did_some_progress = 1/.test(t.detail)));
+  assert.ok(rules(s).includes('alloc_pages.step5-retry-min'));
+  assert.ok(!rules(s).includes('oom.kill'));
+});
