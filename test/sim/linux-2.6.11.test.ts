@@ -203,3 +203,31 @@ test('mm/vmscan.c:812,918: a full batch is progress: GFP_KERNEL with 40 reclaima
   assert.ok(rules(s).includes('alloc_pages.step5-retry-min'));
   assert.ok(!rules(s).includes('oom.kill'));
 });
+
+// ---- rows of core/sim/README.md that no other test backed ----
+
+test('mm/page_alloc.c:785-786,857-864: without __GFP_WAIT __alloc_pages goes to nopage, __GFP_NOFAIL or not; the warning unless __GFP_NOWARN', () => {
+  for (const [gfp, warned] of [['GFP_ATOMIC | __GFP_NOFAIL', true], ['GFP_ATOMIC | __GFP_NOWARN', false]] as const) {
+    const r = simulate([{ op: 'alloc_pages', gfp, order: 0, ref: 'p' }], { scenario: 'exhausted' });
+    const s = r.steps[0];
+    assert.equal(s.outcome.kind, 'null', gfp);
+    assert.equal(s.slept, false);
+    assert.ok(rules(s).includes('alloc_pages.step4-no-wait-fail'));
+    assert.equal(rules(s).includes('alloc_pages.warn'), warned, gfp);
+    assert.equal(rules(s).includes('alloc_pages.nowarn'), !warned, gfp);
+  }
+});
+
+test('mm/mempool.c:195-225 mempool_alloc: alloc_fn(gfp_nowait | __GFP_NOWARN) first, the reserve only when it fails', () => {
+  const setup: SimOp[] = [{ op: 'mempool_create', min_nr: 2, allocFn: { kind: 'pages', order: 0 }, ref: 'P' }];
+  const ops: SimOp[] = [{ op: 'mempool_alloc', pool: 'P', gfp: 'GFP_KERNEL', ref: 'e' }];
+  const normal = simulate(ops, { scenario: 'normal', setup });
+  const first = normal.steps[0].trace.find((t) => t.rule === 'mempool.first-try');
+  assert.match(first?.detail ?? '', /alloc_fn\(__GFP_FS\|__GFP_NOWARN\)/, 'gfp & ~(__GFP_WAIT|__GFP_IO) | __GFP_NOWARN');
+  assert.ok(rules(normal.steps[0]).includes('mempool.alloc-fn'));
+  assert.equal(normal.final?.pools[0].curr_nr, 2, 'the reserve is untouched');
+  const exhausted = simulate(ops, { scenario: 'exhausted', setup });
+  const order = rules(exhausted.steps[0]).filter((x) => x.startsWith('mempool.'));
+  assert.deepEqual(order, ['mempool.first-try', 'mempool.half-full-rule', 'mempool.reserve']);
+  assert.equal(exhausted.final?.pools[0].curr_nr, 1);
+});
