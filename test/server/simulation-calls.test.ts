@@ -172,4 +172,8 @@ test('mempool_resize is simulated as 2.6.11 runs it: the hover shows the pool gr
   assert.match(md, /pool grown \(`min_nr` 4, `curr_nr` 4 → `min_nr` 8, `curr_nr` 8/);
   assert.equal(verdict(md, 'exhausted memory'), 'returns 0, pool short of new_min_nr', md);
   assert.doesNotMatch(md, /disabled/);
+  // 3000 elements: a 12000-byte element array from an order-2 slab nobody has yet (mm/mempool.c:130-132).
+  const jumbo = await hover(doc, at(doc, 'mempool_resize(ring_pool, RING_REQS_JUMBO'));
+  assert.equal(verdict(jumbo, 'exhausted memory'), 'returns -ENOMEM', jumbo);
+  assert.match(jumbo, /the pool is unchanged/);
 });
