@@ -163,7 +163,7 @@ export function allocPages(e: Engine, g: GfpInfo, order: number): number {
   // BUG_ON((gfp_flags & (__GFP_WAIT | __GFP_HIGHMEM)) == __GFP_HIGHMEM), on the page it got, whatever its zone.
   if (p >= 0 && g.zero && (g.mask & (__GFP_WAIT | __GFP_HIGHMEM)) === __GFP_HIGHMEM) {
     e.bugCode = 'zero-highmem';
-    e.bugWhy = 'BUG_ON in prep_zero_page: __GFP_ZERO with __GFP_HIGHMEM and without __GFP_WAIT (a HighMem page cannot be cleared with kmap_atomic here)';
+    e.bugWhy = 'BUG_ON in prep_zero_page: __GFP_ZERO with __GFP_HIGHMEM and without __GFP_WAIT';
     if (e.verbose) e.tr('alloc_pages.zero-highmem-bug', e.bugWhy);
     // The oops kills the caller; the simulator gives the page back so the accounting stays whole.
     freeBlock(e, e.lastZone, p, order, false);
