@@ -1,7 +1,6 @@
 /**
  * GFP flags as the rules and hovers see them. The 2.6.0 values come from the simulator's table
- * (core/sim/gfp.ts), the single source; the internal __GFP_NO_GROW/__GFP_COMP and the later
- * __GFP_ZERO are added so masks that use them still decode.
+ * (core/sim/gfp.ts), the single source, with 2.6.11's __GFP_NO_GROW, __GFP_COMP and __GFP_ZERO.
  */
 import { nameTable } from '../kernel/name-table';
 import * as sim from '../sim/gfp';
@@ -18,9 +17,9 @@ export const GFP_BITS = {
   __GFP_REPEAT: sim.__GFP_REPEAT,
   __GFP_NOFAIL: sim.__GFP_NOFAIL,
   __GFP_NORETRY: sim.__GFP_NORETRY,
-  __GFP_NO_GROW: 0x2000,
-  __GFP_COMP: 0x4000,
-  __GFP_ZERO: 0x8000,
+  __GFP_NO_GROW: sim.__GFP_NO_GROW,
+  __GFP_COMP: sim.__GFP_COMP,
+  __GFP_ZERO: sim.__GFP_ZERO,
 } as const;
 
 export type GfpBitName = keyof typeof GFP_BITS;

@@ -6,7 +6,7 @@ export const mempoolResize: Rule = {
   id: 'mempool-resize',
   severity: 'error',
   deprecated: true,
-  summary: 'mempool_resize() is disabled in 2.6 (since 2.5.60)',
+  summary: 'mempool_resize(): disabled as of 2.5.60 (LWN), back in 2.6.11 with a growth that can fall short',
   triggers: ['mempool_resize'],
   usesContext: false,
   check({ facts }) {
@@ -18,7 +18,10 @@ export const mempoolResize: Rule = {
         const lineStart = lineStartOf(facts.text, call.span.start);
         const indent = indentAt(facts.text, call.span.start);
         out.push({
-          message: `mempool_resize() is disabled in the 2.6 source (as of 2.5.60, since nobody used it): create ${pool} with mempool_create() and the min_nr it needs instead of resizing it later`,
+          // The LWN article (2.5.60) and 2.6.11 mm/mempool.c:108-160 differ: say both.
+          message: `mempool_resize(): the LWN porting article says it is disabled in the source as of 2.5.60 (nobody used it); 2.6.11 has it enabled and exported, ` +
+            'but growing allocates with the mask given and returns 0 even when alloc_fn fails, leaving the pool short (mempool_destroy then BUGs): ' +
+            `create ${pool} with mempool_create() and the min_nr it needs instead of resizing it later`,
           span: call.nameSpan,
           tags: ['deprecated' as const],
           related: [],
@@ -26,7 +29,7 @@ export const mempoolResize: Rule = {
           fixes: [
             {
               title: 'Insert a porting note: create the pool with the needed min_nr',
-              edits: [{ start: lineStart, end: lineStart, newText: `${indent}/* FIXME(kport): mempool_resize() is disabled in 2.6; create ${pool} with the needed min_nr in mempool_create(). */\n` }],
+              edits: [{ start: lineStart, end: lineStart, newText: `${indent}/* FIXME(kport): mempool_resize() was disabled in 2.5.60 and its growth can fall short in 2.6.11; create ${pool} with the needed min_nr in mempool_create(). */\n` }],
             },
           ],
         });

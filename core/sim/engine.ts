@@ -92,6 +92,9 @@ export class Engine {
   lastZone = -1;
   /** Why the last __alloc_pages that never returns loops (its step's message). */
   neverWhy = '';
+  /** Which BUG() the last allocation that returned ALLOC_BUG hit. */
+  bugWhy = '';
+  bugCode = '';
   /** mempool waiters woken during the current step (simulate.ts amends their step results). */
   woken: Array<{ step: number; handle: Handle; result: 'ok' | 'never' }> = [];
 

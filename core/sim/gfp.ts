@@ -1,4 +1,5 @@
-// GFP masks with the Linux 2.6 values (include/linux/gfp.h, 2.6.0–2.6.11).
+// GFP masks with the Linux 2.6 values (include/linux/gfp.h, 2.6.0–2.6.11; __GFP_NO_GROW, __GFP_COMP and
+// __GFP_ZERO as 2.6.11 include/linux/gfp.h:46-48 defines them).
 // Pure: no node imports.
 
 export const __GFP_DMA = 0x01;
@@ -12,6 +13,12 @@ export const __GFP_NOWARN = 0x200;
 export const __GFP_REPEAT = 0x400;
 export const __GFP_NOFAIL = 0x800;
 export const __GFP_NORETRY = 0x1000;
+/** Slab: do not grow the cache (cache_grow returns 0). */
+export const __GFP_NO_GROW = 0x2000;
+/** Compound page (prep_compound_page for order > 0). */
+export const __GFP_COMP = 0x4000;
+/** Zeroed page (buffered_rmqueue → prep_zero_page); not a slab flag. */
+export const __GFP_ZERO = 0x8000;
 
 export const GFP_ATOMIC = __GFP_HIGH;
 export const GFP_NOIO = __GFP_WAIT;
@@ -21,8 +28,16 @@ export const GFP_USER = __GFP_WAIT | __GFP_IO | __GFP_FS;
 export const GFP_HIGHUSER = GFP_USER | __GFP_HIGHMEM;
 export const GFP_DMA = __GFP_DMA;
 
-/** Every bit 2.6 defines. Anything else is an unknown bit. */
-export const GFP_VALID_MASK = 0x1ff3;
+/** Every bit 2.6.11 defines (__GFP_BITS_SHIFT 16; 0x04 and 0x08 are unused). Anything else is an unknown bit. */
+export const GFP_VALID_MASK = 0xfff3;
+/** 2.6.11 GFP_ZONEMASK (include/linux/mmzone.h:82): the bits that index node_zonelists. */
+export const GFP_ZONEMASK = __GFP_DMA | __GFP_HIGHMEM;
+/**
+ * 2.6.11 mm/slab.c:1811 cache_grow: `flags & ~(SLAB_DMA|SLAB_LEVEL_MASK|SLAB_NO_GROW)` → BUG();
+ * SLAB_LEVEL_MASK is GFP_LEVEL_MASK (include/linux/gfp.h:54), which has neither __GFP_HIGHMEM nor __GFP_ZERO.
+ */
+export const SLAB_GROW_MASK = __GFP_DMA | __GFP_WAIT | __GFP_HIGH | __GFP_IO | __GFP_FS | __GFP_COLD | __GFP_NOWARN |
+  __GFP_REPEAT | __GFP_NOFAIL | __GFP_NORETRY | __GFP_NO_GROW | __GFP_COMP;
 
 export const GFP_FLAGS: ReadonlyArray<readonly [string, number]> = [
   ['__GFP_DMA', __GFP_DMA],
@@ -36,6 +51,9 @@ export const GFP_FLAGS: ReadonlyArray<readonly [string, number]> = [
   ['__GFP_REPEAT', __GFP_REPEAT],
   ['__GFP_NOFAIL', __GFP_NOFAIL],
   ['__GFP_NORETRY', __GFP_NORETRY],
+  ['__GFP_NO_GROW', __GFP_NO_GROW],
+  ['__GFP_COMP', __GFP_COMP],
+  ['__GFP_ZERO', __GFP_ZERO],
 ];
 
 const COMPOSITES: ReadonlyArray<readonly [string, number]> = [
@@ -76,6 +94,10 @@ export interface GfpInfo {
   repeat: boolean;
   nofail: boolean;
   noretry: boolean;
+  zero: boolean;
+  noGrow: boolean;
+  /** Both zone bits: 2.6.11 indexes node_zonelists[3], past its 3 entries (undefined behaviour). */
+  bothZoneBits: boolean;
   /** Zone fallback list (build_zonelists, 2.6): index by gfp & GFP_ZONEMASK. */
   zones: ZoneIndex[];
   unknownBits: number;
@@ -95,8 +117,13 @@ export function gfpText(mask: number): string {
   return parts.join('|');
 }
 
+/**
+ * 2.6.11 build_zonelists (mm/page_alloc.c:1448-1489) builds node_zonelists[0..2]: index 1 (__GFP_DMA) is DMA,
+ * 2 (__GFP_HIGHMEM) is HighMem, Normal, DMA, 0 is Normal, DMA. Both bits (index 3) have no zonelist
+ * (GFP_ZONETYPES = 3, include/linux/mmzone.h:91): the simulator refuses such a page allocation as undefined
+ * (`bothZoneBits`); the [0] returned for it here is never used to allocate.
+ */
 export function zonelistFor(mask: number): ZoneIndex[] {
-  // 2.6 build_zonelists: __GFP_DMA wins over __GFP_HIGHMEM.
   if (mask & __GFP_DMA) return [0];
   if (mask & __GFP_HIGHMEM) return [2, 1, 0];
   return [1, 0];
@@ -126,6 +153,9 @@ export function decodeGfp(mask: number): GfpInfo {
     repeat: (mask & __GFP_REPEAT) !== 0,
     nofail: (mask & __GFP_NOFAIL) !== 0,
     noretry: (mask & __GFP_NORETRY) !== 0,
+    zero: (mask & __GFP_ZERO) !== 0,
+    noGrow: (mask & __GFP_NO_GROW) !== 0,
+    bothZoneBits: (mask & GFP_ZONEMASK) === GFP_ZONEMASK,
     zones: zonelistFor(mask),
     unknownBits: mask & ~GFP_VALID_MASK,
   };

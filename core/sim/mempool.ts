@@ -1,8 +1,8 @@
 // Mempools as 2.6 mm/mempool.c behaves (mempool_create / mempool_alloc / mempool_free / mempool_destroy).
 
-import { __GFP_IO, __GFP_NOWARN, __GFP_WAIT, decodeGfp, GFP_KERNEL, gfpText, parseGfp } from './gfp';
+import { __GFP_IO, __GFP_NOWARN, __GFP_WAIT, decodeGfp, GFP_KERNEL, GFP_ZONEMASK, gfpText, parseGfp } from './gfp';
 import { Handle, type Cache, type Engine, type Pool } from './engine';
-import { allocPages, freeBlock, NEVER } from './page-alloc';
+import { ALLOC_BUG, allocPages, freeBlock, NEVER } from './page-alloc';
 import { cacheAlloc, cacheFree, kmalloc } from './slab';
 import type { AllocFnSpec, AllocVia, SimOutcome } from './types';
 
@@ -21,13 +21,23 @@ export function allocFnText(fn: AllocFnSpec): string {
   return `${fn.name ?? 'user alloc_fn'} (${m}; ${inner})`;
 }
 
-/** Call alloc_fn(gfp). Returns the element handle, or NULL_PAGE / NEVER / SLAB_BUG. */
+/** The mask alloc_fn allocates with when called with `mask` (a user function may use its own). */
+function allocFnMask(fn: AllocFnSpec, mask: number): number {
+  if (fn.kind !== 'user' || fn.gfp === 'pass') return mask;
+  const p = parseGfp(fn.gfp);
+  return p.ok ? p.mask : GFP_KERNEL;
+}
+
+/** alloc_fn allocates pages with both zone bits: 2.6.11 has no zonelist for that (see zonelistFor). */
+export function allocFnZonelistUndefined(fn: AllocFnSpec, mask: number): boolean {
+  return viaOf(fn).kind === 'pages' && (allocFnMask(fn, mask) & GFP_ZONEMASK) === GFP_ZONEMASK;
+}
+
+/** Call alloc_fn(gfp). Returns the element handle, or NULL_PAGE / NEVER / ALLOC_BUG. */
 export function callAllocFn(e: Engine, pool: Pool, mask: number): Handle | number {
   const fn = pool.fn;
-  let m = mask;
-  if (fn.kind === 'user' && fn.gfp !== 'pass') {
-    const p = parseGfp(fn.gfp);
-    m = p.ok ? p.mask : GFP_KERNEL;
+  const m = allocFnMask(fn, mask);
+  if (m !== mask) {
     if ((m & __GFP_WAIT) && !(mask & __GFP_WAIT) && e.verbose) {
       e.tr('mempool.alloc-fn-ignores-mask', `alloc_fn allocates with ${gfpText(m)} although called with ${gfpText(mask)}: ` +
         'it may sleep where mempool_alloc must not ("should take care not to sleep unless __GFP_WAIT is set")');
@@ -98,7 +108,7 @@ function failCreate(e: Engine, pool: Pool, code: number): SimOutcome {
     return { kind: 'never-returns', message: 'mempool_create never returns: a GFP_KERNEL pre-allocation loops forever', code: 'alloc-loop' };
   }
   pool.handle.t = 'null';
-  if (code === -3) return { kind: 'bug', message: 'mempool_create: alloc_fn hit BUG() in cache_grow', code: 'slab-highmem' };
+  if (code === ALLOC_BUG) return { kind: 'bug', message: `mempool_create: alloc_fn hit ${e.bugWhy}`, code: e.bugCode };
   if (e.verbose) e.tr('mempool.create-fail', 'an allocation failed: free_pool() releases what was allocated; mempool_create returns NULL');
   return { kind: 'null', message: 'mempool_create returned NULL: a pre-allocation failed', code: 'create-failed' };
 }
@@ -111,7 +121,7 @@ export function mempoolAllocPass(e: Engine, pool: Pool, gfp: number, h: Handle):
   const nowait = gfp & ~(__GFP_WAIT | __GFP_IO);
   if (e.verbose) e.tr('mempool.first-try', `alloc_fn(${gfpText(nowait | __GFP_NOWARN)}): first try without __GFP_WAIT/__GFP_IO`);
   let el = callAllocFn(e, pool, nowait | __GFP_NOWARN);
-  if (el === -3) return 'bug';
+  if (el === ALLOC_BUG) return 'bug';
   if (el === NEVER) return 'never';
   if (typeof el === 'number') {
     const halfFull = pool.reserve.length <= Math.floor(pool.minNr / 2);
@@ -119,7 +129,7 @@ export function mempoolAllocPass(e: Engine, pool: Pool, gfp: number, h: Handle):
     if (fs && halfFull) {
       if (e.verbose) e.tr('mempool.half-full-rule', `curr_nr ${pool.reserve.length} <= min_nr/2 = ${Math.floor(pool.minNr / 2)} and __GFP_FS: alloc_fn(${gfpText(gfp)}) may reclaim`);
       el = callAllocFn(e, pool, gfp);
-      if (el === -3) return 'bug';
+      if (el === ALLOC_BUG) return 'bug';
       if (el === NEVER) return 'never';
     } else if (e.verbose) {
       e.tr('mempool.half-full-rule', fs ? `curr_nr ${pool.reserve.length} > min_nr/2: no second alloc_fn call` : 'no __GFP_FS (or no sleeping bits): no second alloc_fn call');
@@ -175,6 +185,58 @@ function wakeWaiters(e: Engine, pool: Pool): void {
   }
   pool.waiters = still;
   e.slept = saved.slept; e.atomicSleep = saved.atomic; e.maySleep = saved.may; e.context = saved.ctx;
+}
+
+/**
+ * mempool_resize(pool, new_min_nr, gfp_mask) as 2.6.11 mm/mempool.c:108-159 runs it (EXPORT_SYMBOL at :160).
+ * BUG_ON(new_min_nr <= 0) is the caller's (simulator.ts). Shrinking (new_min_nr < min_nr) frees the reserve's
+ * surplus with free_fn (the lock is dropped around each call) and returns 0. Otherwise it grows: kmalloc of the new
+ * element array with gfp_mask (failure: -ENOMEM, the pool unchanged), then min_nr = new_min_nr and alloc_fn(gfp_mask)
+ * until curr_nr reaches min_nr (also refilling elements still out); an alloc_fn failure stops the loop and the call
+ * still returns 0, with curr_nr < min_nr. No wake_up: waiters in mempool_alloc sleep on until a mempool_free.
+ */
+export function mempoolResize(e: Engine, pool: Pool, newMin: number, gfp: number): SimOutcome {
+  const was = `min_nr ${pool.minNr}, curr_nr ${pool.reserve.length}`;
+  if (newMin < pool.minNr) {
+    let freed = 0;
+    while (pool.reserve.length > newMin) { callFreeFn(e, pool.reserve.pop() as Handle); freed++; }
+    pool.minNr = newMin;
+    if (e.verbose) e.tr('mempool.resize-shrink', `new_min_nr ${newMin} < min_nr: remove_element() + free_fn for ${freed} surplus element(s); min_nr = ${newMin}; returns 0`);
+    return { kind: 'ok', code: 'resize-shrunk', message: `mempool_resize returned 0: pool shrunk (${was} → min_nr ${newMin}, curr_nr ${pool.reserve.length}; ${freed} element(s) freed with free_fn)` };
+  }
+  const g = decodeGfp(gfp);
+  if (g.canSleep) e.noteMaySleep(`mempool_resize(${g.text})`);
+  if (e.verbose) e.tr('mempool.resize-grow', `grow: kmalloc(new_min_nr * sizeof(void *) = ${newMin * 4}, ${g.text}) for the new element array`);
+  const arr = new Handle('obj', '', e.stepIndex, null, 'kmalloc');
+  const r = kmalloc(e, newMin * 4, g, arr);
+  if (r === NEVER) return { kind: 'never-returns', code: 'alloc-loop', message: `mempool_resize never returns: the kmalloc of the element array loops (${e.neverWhy})` };
+  if (r === ALLOC_BUG) return { kind: 'bug', code: e.bugCode, message: `mempool_resize: the element array kmalloc hit ${e.bugWhy}` };
+  if (r !== 0) {
+    if (e.verbose) e.tr('mempool.resize-enomem', 'the element array kmalloc failed: returns -ENOMEM, the pool is unchanged');
+    return { kind: 'null', code: 'resize-enomem', message: `mempool_resize returned -ENOMEM${e.slept ? ' (after sleeping)' : ''}: the new element array could not be allocated; the pool is unchanged (${was})` };
+  }
+  kfreeInternal(e, pool.arrObj);
+  pool.arrObj = arr;
+  pool.minNr = newMin;
+  let added = 0;
+  while (pool.reserve.length < pool.minNr) {
+    if (e.verbose) e.tr('mempool.resize-alloc-fn', `element ${pool.reserve.length + 1}/${pool.minNr}: ${allocFnText(pool.fn)} with ${g.text} (the lock dropped)`);
+    const el = callAllocFn(e, pool, gfp);
+    if (el === NEVER) return { kind: 'never-returns', code: 'alloc-loop', message: `mempool_resize never returns: alloc_fn(${g.text}) loops (${e.neverWhy})` };
+    if (el === ALLOC_BUG) return { kind: 'bug', code: e.bugCode, message: `mempool_resize: alloc_fn hit ${e.bugWhy}` };
+    if (typeof el === 'number') {
+      if (e.verbose) e.tr('mempool.resize-short', `alloc_fn failed: goto out, returns 0 with curr_nr ${pool.reserve.length} < min_nr ${pool.minNr}`);
+      return {
+        kind: 'ok', code: 'resize-short',
+        message: `mempool_resize returned 0${e.slept ? ' (after sleeping)' : ''} but the pool is short: alloc_fn failed after ${added} new element(s), curr_nr ${pool.reserve.length} < min_nr ${pool.minNr} ` +
+          '(later mempool_free calls refill it; until then mempool_destroy BUGs)',
+      };
+    }
+    pool.reserve.push(el);
+    added++;
+  }
+  if (e.verbose) e.tr('mempool.resize-grown', `curr_nr reached min_nr ${pool.minNr}: returns 0`);
+  return { kind: e.slept ? 'slept' : 'ok', code: 'resize-grown', message: `mempool_resize returned 0: pool grown (${was} → min_nr ${pool.minNr}, curr_nr ${pool.reserve.length}; ${added} element(s) from alloc_fn)${e.slept ? ' after sleeping' : ''}` };
 }
 
 /** mempool_destroy: BUG() if curr_nr != min_nr; else free_pool. Elements from alloc_fn still out just leak. */

@@ -1,11 +1,13 @@
 // __alloc_pages (2.6 mm/page_alloc.c), per-CPU lists, direct reclaim and the OOM killer model.
 
-import type { GfpInfo } from './gfp';
+import { __GFP_HIGHMEM, __GFP_WAIT, type GfpInfo } from './gfp';
 import type { Engine } from './engine';
 import type { Zone } from './zone';
 
 export const NULL_PAGE = -1;
 export const NEVER = -2;
+/** The call hit a BUG()/BUG_ON(); e.bugWhy says which. */
+export const ALLOC_BUG = -3;
 
 const MARK_NAMES = ['pages_low', 'pages_min', 'pages_high'];
 
@@ -88,8 +90,21 @@ function tryZones(e: Engine, g: GfpInfo, order: number, which: 0 | 1 | 2, canTry
   return NULL_PAGE;
 }
 
-/** try_to_free_pages model: frees background pages per zone of the zonelist, by mask and scenario budget. */
-function reclaim(e: Engine, g: GfpInfo): number {
+/** 2.6.11 include/linux/swap.h:111: the reclaim batch, and try_to_free_pages' bar for "progress". */
+export const SWAP_CLUSTER_MAX = 32;
+
+/**
+ * try_to_free_pages model: frees background pages per zone of the zonelist, by mask and scenario budget, and says
+ * whether 2.6.11 counts that as progress. 2.6.11 mm/vmscan.c:907-921 returns 1 only when one priority pass
+ * reclaimed SWAP_CLUSTER_MAX pages (`sc.nr_reclaimed >= SWAP_CLUSTER_MAX`, counted afresh each pass); pages freed
+ * by passes that fell short stay free, but did_some_progress is 0. Each zone gives at most SWAP_CLUSTER_MAX per
+ * pass (shrink_zone's nr_to_reclaim, vmscan.c:812), the model's `per` for __GFP_IO|__GFP_FS: a call that frees
+ * fewer than 32 then had fewer than 32 pages left in the whole zonelist, so no later pass can do better and the
+ * model's one pass decides as 2.6.11's thirteen would. For the masks the model caps below 32 per zone (`per` of
+ * io/none, stand-ins for the dirty and mapped pages those masks may not touch) the bar scales with the cap: one
+ * full capped batch (README "Reclaim progress").
+ */
+function reclaim(e: Engine, g: GfpInfo): { freed: number; progress: boolean } {
   const r = e.machine.reclaimPerCall;
   const per = g.canIO && g.canFS ? r.fsio : g.canIO ? r.io : r.none;
   let freed = 0;
@@ -101,11 +116,16 @@ function reclaim(e: Engine, g: GfpInfo): number {
     z.reclaimable -= k;
     freed += k;
   }
+  const bar = Math.min(SWAP_CLUSTER_MAX, per);
+  const progress = freed > 0 && freed >= bar;
   if (e.verbose) {
     const how = g.canIO && g.canFS ? 'may write dirty pages and call into filesystems' : g.canIO ? 'no __GFP_FS: no filesystem writeback' : 'no __GFP_IO: only clean, unmapped pages';
-    e.tr('reclaim.try_to_free_pages', `direct reclaim (${how}, up to ${per} pages per zone): freed ${freed} page(s) in scenario "${e.scenario.name}"`);
+    const verdict = progress ? `did_some_progress = 1 (${freed} >= ${bar})`
+      : freed > 0 ? `did_some_progress = 0: ${freed} < ${bar} (sc.nr_reclaimed < SWAP_CLUSTER_MAX in every priority pass); the pages stay free`
+        : 'did_some_progress = 0';
+    e.tr('reclaim.try_to_free_pages', `direct reclaim (${how}, up to ${per} pages per zone): freed ${freed} page(s) in scenario "${e.scenario.name}": ${verdict}`);
   }
-  return freed;
+  return { freed, progress };
 }
 
 /** out_of_memory model: kills a victim if the scenario has one; its exit frees oomVictimPages per zone. */
@@ -138,6 +158,21 @@ const QUIET_AFTER = 3;
  * __GFP_REPEAT at any order, __GFP_NOFAIL; never with __GFP_NORETRY) goes back to `rebalance`.
  */
 export function allocPages(e: Engine, g: GfpInfo, order: number): number {
+  const p = alloc(e, g, order);
+  // 2.6.11 mm/page_alloc.c:653-654,607 buffered_rmqueue → prep_zero_page:
+  // BUG_ON((gfp_flags & (__GFP_WAIT | __GFP_HIGHMEM)) == __GFP_HIGHMEM), on the page it got, whatever its zone.
+  if (p >= 0 && g.zero && (g.mask & (__GFP_WAIT | __GFP_HIGHMEM)) === __GFP_HIGHMEM) {
+    e.bugCode = 'zero-highmem';
+    e.bugWhy = 'BUG_ON in prep_zero_page: __GFP_ZERO with __GFP_HIGHMEM and without __GFP_WAIT';
+    if (e.verbose) e.tr('alloc_pages.zero-highmem-bug', e.bugWhy);
+    // The oops kills the caller; the simulator gives the page back so the accounting stays whole.
+    freeBlock(e, e.lastZone, p, order, false);
+    return ALLOC_BUG;
+  }
+  return p;
+}
+
+function alloc(e: Engine, g: GfpInfo, order: number): number {
   const wait = g.canSleep;
   if (wait) e.noteMaySleep(`allocation with ${g.text}`);
   if (e.verbose) e.tr('alloc_pages.zonelist', `zonelist for ${g.text}: ${g.zones.map((i) => e.zones[i].name).join(', ')}`);
@@ -171,14 +206,15 @@ export function allocPages(e: Engine, g: GfpInfo, order: number): number {
         if (rounds > QUIET_AFTER) e.quiet = 1;
         e.sleep('__alloc_pages direct reclaim');
         if (e.verbose) e.tr('alloc_pages.step5-direct-reclaim', 'cond_resched(); try_to_free_pages() (the caller sleeps)');
-        const freed = reclaim(e, g);
-        if (freed > 0) {
+        const { freed, progress } = reclaim(e, g);
+        if (progress) {
           p = tryZones(e, g, order, 1, canTryHarder, g.usesReserves, 'alloc_pages.step5-retry-min');
           if (p >= 0) return p;
         } else if (g.canFS && !g.noretry) {
           p = tryZones(e, g, order, 2, canTryHarder, g.usesReserves, 'alloc_pages.step5-high-watermark');
           if (p >= 0) return p;
-          if (outOfMemory(e) === 0)
+          // Budgets only shrink: a round where neither reclaim nor the OOM killer freed a page repeats forever.
+          if (outOfMemory(e) === 0 && freed === 0)
             return never(
               `out_of_memory() then goto restart, whatever it freed (2.6.11): in scenario "${e.scenario.name}" no task's death frees memory, ` +
                 'so the kernel keeps killing tasks and the call never returns (or the kernel panics when nothing is left to kill)',

@@ -1,11 +1,11 @@
 // The Simulator: steps operations through the allocator layers and builds per-step results.
 
-import { __GFP_HIGHMEM, decodeGfp as decodeGfpImported, GFP_VALID_MASK as GFP_VALID_MASK_IMPORTED, type GfpInfo, parseGfp } from './gfp';
+import { __GFP_HIGHMEM, __GFP_ZERO, decodeGfp as decodeGfpImported, GFP_KERNEL, GFP_VALID_MASK as GFP_VALID_MASK_IMPORTED, type GfpInfo, parseGfp } from './gfp';
 import { Engine, Handle as HandleImported, type Cache, type Pool } from './engine';
 import { DEFAULT_MACHINE, MAX_ORDER as MAX_ORDER_IMPORTED, SCENARIOS, type ScenarioName, type ScenarioState, SCENARIO_NAMES, validateMachine, validateScenario, ZONE_NAMES as ZONE_NAMES_IMPORTED } from './machine';
 import { allocPages as allocPagesImported, freeBlock as freeBlockImported, NEVER } from './page-alloc';
 import { cacheAlloc, cacheFree, destroyCache, kmalloc, KMALLOC_MAX, newCache, SLAB_BUG } from './slab';
-import { mempoolAllocPass, mempoolCreate, mempoolDestroy, mempoolFree } from './mempool';
+import { allocFnZonelistUndefined, mempoolAllocPass, mempoolCreate, mempoolDestroy, mempoolFree, mempoolResize } from './mempool';
 import type { AllocFnSpec, ContextKind, SimOp, SimOptions, SimOutcome, Snapshot, StepResult } from './types';
 
 // Hot-path locals: under tsx (CJS) every access to an imported binding is a getter call.
@@ -211,7 +211,7 @@ export class Simulator {
         message: `${what} never returns: ${e.neverWhy}`,
       };
     }
-    if (code === SLAB_BUG) { h.t = 'null'; return { kind: 'bug', code: 'slab-highmem', message: `${what}: BUG() in cache_grow: __GFP_HIGHMEM is not allowed for slab allocations` }; }
+    if (code === SLAB_BUG) { h.t = 'null'; return { kind: 'bug', code: e.bugCode, message: `${what}: ${e.bugWhy}` }; }
     h.t = 'null';
     return { kind: 'null', message: `${what} returned NULL${e.slept ? ' (after sleeping)' : ''}` };
   }
@@ -252,17 +252,61 @@ export class Simulator {
   private pagesOp(o: Rec, index: number, api: string): SimOutcome {
     const g = this.gfp(o.gfp);
     if (!('mask' in g)) return this.noValue(o.ref, g, index);
+    const e = this.e;
+    if (api === 'get_zeroed_page' && (g.mask & __GFP_HIGHMEM)) {
+      // 2.6.11 mm/page_alloc.c:896: BUG_ON(gfp_mask & __GFP_HIGHMEM), before anything is allocated.
+      if (e.verbose) e.tr('get_zeroed_page.highmem-bug', 'BUG_ON(gfp_mask & __GFP_HIGHMEM): get_zeroed_page() returns a kernel address, which a HighMem page does not have');
+      return { kind: 'bug', code: 'highmem-bug-on', message: 'get_zeroed_page with __GFP_HIGHMEM: BUG_ON(gfp_mask & __GFP_HIGHMEM) (oops)', advice: 'Drop __GFP_HIGHMEM, or use alloc_page(... | __GFP_HIGHMEM) and kmap().' };
+    }
     const order = api === 'get_zeroed_page' ? 0 : o.order;
     if (typeof order !== 'number' || !Number.isInteger(order)) return err('bad-order', `${api}: order must be an integer`);
-    if (order < 0) return err('bad-order', `${api}: negative order ${order}`);
-    if (order >= MAX_ORDER) return err('order-too-large', `${api}: order ${order} >= MAX_ORDER (${MAX_ORDER}): no such block size (largest is order ${MAX_ORDER - 1}, 4 MiB)`);
-    if (api !== 'alloc_pages' && (g.mask & __GFP_HIGHMEM)) {
-      return err('highmem-no-address', `${api} with __GFP_HIGHMEM: a HighMem page has no kernel virtual address (page_address() is NULL)`, 'Use alloc_pages() and kmap() for HighMem pages.');
+    if (order < 0 || order >= MAX_ORDER) {
+      // 2.6.11 include/linux/gfp.h:96-97 alloc_pages_node: `if (unlikely(order >= MAX_ORDER)) return NULL;` (order is
+      // unsigned int: a negative order is huge) — before __alloc_pages, so no warning and no sleep.
+      const h = this.target(o.ref, index, o as SimOp, api);
+      h.t = 'null';
+      if (e.verbose) e.tr('alloc_pages.order-too-large', `order ${order}${order < 0 ? ' (as unsigned int)' : ''} >= MAX_ORDER ${MAX_ORDER}: alloc_pages returns NULL before __alloc_pages (no warning)`);
+      return { kind: 'null', code: 'order-too-large', message: `${api} returned ${api === 'alloc_pages' ? 'NULL' : '0'}: order ${order} ${order < 0 ? 'is negative (a huge unsigned int), so ' : ''}>= MAX_ORDER (${MAX_ORDER}); the largest block is order ${MAX_ORDER - 1} (4 MiB)` };
     }
+    if (g.bothZoneBits) return this.undefinedZonelist(api);
     const h = this.target(o.ref, index, o as SimOp, api);
-    const p = allocPages(this.e, g, order);
-    if (p >= 0) { h.t = 'pages'; h.zone = this.e.lastZone; h.pfn = p; h.order = order; }
+    // get_zeroed_page: alloc_pages(gfp_mask | __GFP_ZERO, 0) (2.6.11 mm/page_alloc.c:898).
+    const p = allocPages(e, api === 'get_zeroed_page' ? decodeGfp(g.mask | __GFP_ZERO) : g, order);
+    if (p >= 0) { h.t = 'pages'; h.zone = e.lastZone; h.pfn = p; h.order = order; }
+    if (p >= 0 && api !== 'alloc_pages' && e.lastZone === 2) return this.lostHighmemPage(h, api); // ZONE_HIGHMEM
     return this.allocResult(p, h, api);
+  }
+
+  /**
+   * Both zone bits: 2.6.11 alloc_pages_node (include/linux/gfp.h:103) passes node_zonelists + (gfp_mask & GFP_ZONEMASK),
+   * and node_zonelists has GFP_ZONETYPES = 3 entries (include/linux/mmzone.h:91, :244): index 3 is past the array.
+   */
+  private undefinedZonelist(api: string): SimOutcome {
+    if (this.e.verbose) this.e.tr('alloc_pages.undefined-zonelist', 'gfp_mask & GFP_ZONEMASK = 3: node_zonelists has GFP_ZONETYPES = 3 entries (0..2), so index 3 reads past the array');
+    return err('undefined-zonelist',
+      `${api} with both __GFP_DMA and __GFP_HIGHMEM: undefined behaviour in 2.6.11. alloc_pages uses node_zonelists[gfp_mask & GFP_ZONEMASK] = [3], ` +
+        'but the array has GFP_ZONETYPES = 3 entries: the kernel reads the fields after it as a zone list (an oops or an arbitrary zone); the simulator cannot say which',
+      'Pass one zone modifier: __GFP_DMA for ISA DMA, __GFP_HIGHMEM (alloc_pages only) for HighMem.');
+  }
+
+  /**
+   * __get_free_pages with __GFP_HIGHMEM got a HighMem page: 2.6.11 mm/page_alloc.c:882 returns page_address(page),
+   * which is NULL for a HighMem page nobody kmapped (mm/highmem.c:530-548). The caller gets 0; the page stays
+   * allocated with no one holding it.
+   */
+  private lostHighmemPage(h: Handle, api: string): SimOutcome {
+    const e = this.e;
+    const lost = new Handle('pages', h.ref, h.at, h.op, api);
+    lost.zone = h.zone; lost.pfn = h.pfn; lost.order = h.order; lost.setup = h.setup;
+    e.orphans.push(lost);
+    h.t = 'null'; h.zone = -1; h.pfn = -1;
+    if (e.verbose) e.tr('get_free_pages.highmem-no-address', `page_address() of the HighMem page at pfn ${lost.pfn} is NULL (not kmapped): returns 0, the page is lost`);
+    return {
+      kind: 'null', code: 'highmem-no-address',
+      message: `${api} returned 0${e.slept ? ' (after sleeping)' : ''}: the order-${lost.order} block came from HighMem (pfn ${lost.pfn}), which has no kernel address ` +
+        '(page_address() is NULL); the page stays allocated and nothing can free it (leak)',
+      advice: 'Use alloc_pages() and kmap() for HighMem pages, or drop __GFP_HIGHMEM.',
+    };
   }
 
   private freeOp(o: Rec, api: string): SimOutcome {
@@ -379,12 +423,13 @@ export class Simulator {
         const g = this.gfp(o.gfp);
         if (!('mask' in g)) return this.noValue(o.ref, g, index);
         const pool = ph.pool as Pool;
+        if (allocFnZonelistUndefined(pool.fn, g.mask)) return this.undefinedZonelist('mempool_alloc (alloc_fn)');
         if (g.canSleep) e.noteMaySleep(`mempool_alloc(${g.text})`);
         const h = this.target(o.ref, index, o as SimOp, 'mempool_alloc');
         const r = mempoolAllocPass(e, pool, g.mask, h);
         if (r === 'elem') return { kind: e.slept ? 'slept' : 'ok', message: `element for ${h.ref} (pool curr_nr ${pool.reserve.length}/${pool.minNr})` };
         if (r === 'null') return { kind: 'null', message: 'mempool_alloc returned NULL: alloc_fn failed, reserve empty, no __GFP_WAIT' };
-        if (r === 'bug') { h.t = 'null'; return { kind: 'bug', code: 'slab-highmem', message: 'alloc_fn hit BUG() in cache_grow' }; }
+        if (r === 'bug') { h.t = 'null'; return { kind: 'bug', code: e.bugCode, message: `alloc_fn hit ${e.bugWhy}` }; }
         if (r === 'never') { h.t = 'never'; return { kind: 'never-returns', code: 'alloc-loop', message: 'alloc_fn never returns' }; }
         pool.waiters.push({ handle: h, step: index, gfp: g.mask, context: e.context });
         return { kind: 'slept', code: 'waiting', message: 'sleeps until an element is freed with mempool_free' };
@@ -404,9 +449,21 @@ export class Simulator {
         if (!(ph instanceof Handle)) return ph;
         return mempoolDestroy(e, ph.pool as Pool);
       }
-      case 'mempool_resize':
-        if (e.verbose) e.tr('mempool.resize-disabled', 'mempool_resize() is #if 0 in mm/mempool.c since 2.5.60');
-        return err('mempool-resize-disabled', 'mempool_resize() is disabled in 2.6 (since 2.5.60: nobody used it)', 'Create a pool of the right size, or destroy and re-create it.');
+      case 'mempool_resize': {
+        const ph = this.handleOf(o.pool, 'pool', 'mempool_resize');
+        if (!(ph instanceof Handle)) return ph;
+        const g = this.gfp(o.gfp);
+        if (!('mask' in g)) return g;
+        if (typeof o.new_min_nr !== 'number' || !Number.isInteger(o.new_min_nr) || o.new_min_nr > 100000) return err('bad-op', 'mempool_resize: new_min_nr must be an integer up to 100000');
+        if (o.new_min_nr <= 0) {
+          // 2.6.11 mm/mempool.c:114
+          if (e.verbose) e.tr('mempool.resize-bug', 'BUG_ON(new_min_nr <= 0)');
+          return { kind: 'bug', code: 'resize-min-nr', message: `mempool_resize(${ph.ref}, ${o.new_min_nr}, ...): BUG_ON(new_min_nr <= 0) (oops)` };
+        }
+        const pool = ph.pool as Pool;
+        if (o.new_min_nr >= pool.minNr && allocFnZonelistUndefined(pool.fn, g.mask)) return this.undefinedZonelist('mempool_resize (alloc_fn)');
+        return mempoolResize(e, pool, o.new_min_nr, g.mask);
+      }
       case 'context': {
         if (typeof o.context !== 'string' || !CONTEXTS.includes(o.context)) return err('bad-op', 'context must be process, atomic or interrupt');
         e.context = o.context as ContextKind;
@@ -443,6 +500,7 @@ export class Simulator {
     } else if (via.kind === 'pages') {
       if (!isInt(via.order, 0, MAX_ORDER - 1)) return err('bad-order', 'mempool_create: pages alloc_fn needs an order 0..10');
     } else return err('bad-op', 'mempool_create: allocFn.via.kind must be slab, kmalloc or pages');
+    if (allocFnZonelistUndefined(fn, GFP_KERNEL)) return this.undefinedZonelist('mempool_create (alloc_fn)');
     e.noteMaySleep('mempool_create (GFP_KERNEL pre-allocation)');
     const h = this.target(o.ref, index, o as SimOp, 'mempool_create');
     const pool: Pool = {

@@ -1,14 +1,14 @@
 // Slab caches and kmalloc size classes on top of the page allocator (2.6 mm/slab.c, simplified).
 
-import { __GFP_DMA, __GFP_HIGHMEM, decodeGfp, type GfpInfo } from './gfp';
+import { __GFP_DMA, decodeGfp, gfpText, SLAB_GROW_MASK, type GfpInfo } from './gfp';
 import { type Cache, type Engine, type Handle } from './engine';
-import { allocPages, freeBlock } from './page-alloc';
+import { ALLOC_BUG, allocPages, freeBlock } from './page-alloc';
 
 /** include/linux/kmalloc_sizes.h for 4 KiB pages (L1_CACHE_BYTES < 64 adds 96 and 192). */
 export const KMALLOC_SIZES: readonly number[] = [32, 64, 96, 128, 192, 256, 512, 1024, 2048, 4096, 8192, 16384, 32768, 65536, 131072];
 export const KMALLOC_MAX = 131072;
-/** cache_grow hit BUG() for __GFP_HIGHMEM (not in SLAB_LEVEL_MASK). */
-export const SLAB_BUG = -3;
+/** cache_grow hit BUG() for a flag outside SLAB_DMA|SLAB_LEVEL_MASK|SLAB_NO_GROW (__GFP_HIGHMEM, __GFP_ZERO). */
+export const SLAB_BUG = ALLOC_BUG;
 
 export function slabOrderFor(size: number, pageSize: number): number {
   let o = 0;
@@ -47,9 +47,17 @@ export function kmallocCache(e: Engine, size: number, dma: boolean): Cache | nul
 export function cacheAlloc(e: Engine, c: Cache, g: GfpInfo, h: Handle): number {
   let slab = c.partial.length > 0 ? c.partial[c.partial.length - 1] : null;
   if (slab === null) {
-    if (g.mask & __GFP_HIGHMEM) {
-      if (e.verbose) e.tr('slab.highmem-bug', `cache_grow(${c.name}): __GFP_HIGHMEM is not a slab flag: BUG()`);
+    const bad = g.mask & ~SLAB_GROW_MASK & 0xffff;
+    if (bad) {
+      e.bugCode = bad & 0x02 ? 'slab-highmem' : 'slab-bad-flags';
+      e.bugWhy = `BUG() in cache_grow: ${gfpText(bad)} is not allowed for slab allocations (flags outside SLAB_DMA|SLAB_LEVEL_MASK|SLAB_NO_GROW)`;
+      if (e.verbose) e.tr('slab.highmem-bug', `cache_grow(${c.name}): ${gfpText(bad)} is not a slab flag: BUG()`);
       return SLAB_BUG;
+    }
+    if (g.noGrow) {
+      // 2.6.11 mm/slab.c:1813: `if (flags & SLAB_NO_GROW) return 0;` → cache_alloc_refill returns NULL.
+      if (e.verbose) e.tr('slab.no-grow', `${c.name}: no free object and __GFP_NO_GROW: cache_grow() returns 0, the allocation returns NULL`);
+      return -1;
     }
     if (e.verbose) e.tr('slab.cache-grow', `${c.name}: no free object, cache_grow() asks the page allocator for an order-${c.order} slab`);
     const gi = c.dma && !(g.mask & __GFP_DMA) ? decodeGfp(g.mask | __GFP_DMA) : g;

@@ -690,9 +690,13 @@ export class SequenceExtractor {
       case 'mempool_destroy':
         push({ op: 'mempool_destroy', pool: refText(a[0]) });
         return;
-      case 'mempool_resize':
-        push({ op: 'mempool_resize', pool: refText(a[0]) });
+      case 'mempool_resize': {
+        // mempool_resize(pool, new_min_nr, gfp_mask) (2.6.11 mm/mempool.c:108).
+        const min = this.number(a[1], fn, at);
+        const gfp = min === null ? { unknown: true as const, text: `new_min_nr ${this.exprText(a[1])} is not a constant` } : this.mask(call, 2, fn, o);
+        push({ op: 'mempool_resize', pool: refText(a[0]), new_min_nr: min ?? 1, gfp });
         return;
+      }
       case 'kmem_cache_create': {
         const size = this.number(a[1], fn, at);
         push({ op: 'kmem_cache_create', name: call.assignTo ?? ref, size: size ?? 64, ref });

@@ -56,6 +56,9 @@ const KIND_WORD: Record<string, string> = {
 export function verdictWord(v: ScenarioVerdict): string {
   if (v.kind === 'sleep-in-atomic' && v.latent) return 'may sleep in atomic context';
   if (v.kind === 'never-returns' && v.code === 'alloc-loop') return 'never returns (retries until memory is freed)';
+  // mempool_resize returns an int (2.6.11 mm/mempool.c:132,157-158), not a pointer.
+  if (v.kind === 'null' && v.code === 'resize-enomem') return 'returns -ENOMEM';
+  if (v.kind === 'ok' && v.code === 'resize-short') return 'returns 0, pool short of new_min_nr';
   return KIND_WORD[v.kind] ?? v.kind;
 }
 

@@ -23,3 +23,42 @@ test('a 300-case ioctl switch with gotos is simulated within bounds and marked t
   assert.equal(sim.truncated, true);
   assert.ok(sim.paths.some((path) => path.ops.some((op) => op.op === 'kmalloc')), 'the allocations on the followed paths are simulated');
 });
+
+test('mempool_resize(pool, new_min_nr, gfp_mask) is extracted with its size and mask and simulated as 2.6.11 runs it (mm/mempool.c:108)', async () => {
+  const p = await getParser();
+  const src = `#include <linux/mempool.h>
+#include <linux/slab.h>
+#define RING_MIN 8
+static kmem_cache_t *req_cache;
+int ring_grow(int n)
+{
+\tmempool_t *pool = mempool_create(2, mempool_alloc_slab, mempool_free_slab, req_cache);
+\tif (!pool)
+\t\treturn -ENOMEM;
+\tif (mempool_resize(pool, RING_MIN, GFP_KERNEL))
+\t\tgoto fail;
+\tmempool_resize(pool, n, GFP_NOIO);
+\tmempool_destroy(pool);
+\treturn 0;
+fail:
+\tmempool_destroy(pool);
+\treturn -ENOMEM;
+}
+`;
+  const parsed = p.parse(src);
+  const facts = new FileFacts(parsed, 'ring.c');
+  const { shared } = analyze(facts, { simulate: false });
+  const sim = simulateFunction(shared, facts.functions.findIndex((f) => f.name === 'ring_grow'));
+  parsed.dispose();
+  const resizes = sim.paths.flatMap((path) => path.ops.filter((op) => op.op === 'mempool_resize'));
+  assert.ok(resizes.length >= 2, JSON.stringify(sim.paths.map((x) => x.ops)));
+  const known = resizes.find((op) => op.op === 'mempool_resize' && op.new_min_nr === 8);
+  assert.ok(known && known.op === 'mempool_resize');
+  assert.equal(known.gfp, 0xd0, 'GFP_KERNEL passed through');
+  const unknownSize = resizes.find((op) => op.op === 'mempool_resize' && typeof op.gfp === 'object');
+  assert.ok(unknownSize && unknownSize.op === 'mempool_resize' && typeof unknownSize.gfp === 'object' && !Array.isArray(unknownSize.gfp));
+  assert.match((unknownSize.gfp as { text?: string }).text ?? '', /new_min_nr n is not a constant/);
+  const path = sim.paths.find((x) => x.ops.some((op) => op.op === 'mempool_resize' && op.new_min_nr === 8))!;
+  const step = path.results.normal.steps.find((st) => st.op.op === 'mempool_resize' && st.op.new_min_nr === 8)!;
+  assert.equal(step.outcome.code, 'resize-grown', step.outcome.message);
+});

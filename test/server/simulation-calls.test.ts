@@ -175,3 +175,16 @@ test('the machine and kernel settings (kport.simulation.*) are what hovers and f
     await small.close();
   }
 });
+
+test('mempool_resize is simulated as 2.6.11 runs it: the hover shows the pool grown in normal memory and "returns 0, pool short" when alloc_fn fails (mm/mempool.c:141-145)', async () => {
+  const doc = await open('resize.c');
+  const md = await hover(doc, at(doc, 'mempool_resize('));
+  assert.equal(verdict(md, 'normal memory'), 'ok', md);
+  assert.match(md, /pool grown \(`min_nr` 4, `curr_nr` 4 → `min_nr` 8, `curr_nr` 8/);
+  assert.equal(verdict(md, 'exhausted memory'), 'returns 0, pool short of new_min_nr', md);
+  assert.doesNotMatch(md, /disabled/);
+  // 3000 elements: a 12000-byte element array from an order-2 slab nobody has yet (mm/mempool.c:130-132).
+  const jumbo = await hover(doc, at(doc, 'mempool_resize(ring_pool, RING_REQS_JUMBO'));
+  assert.equal(verdict(jumbo, 'exhausted memory'), 'returns -ENOMEM', jumbo);
+  assert.match(jumbo, /the pool is unchanged/);
+});

@@ -22,7 +22,8 @@ test('decode: capabilities and zonelists', () => {
   assert.deepEqual([a.canSleep, a.usesReserves], [false, true]);
   assert.deepEqual(decodeGfp(GFP_HIGHUSER).zones, [2, 1, 0]);
   assert.deepEqual(decodeGfp(GFP_KERNEL | __GFP_DMA).zones, [0]);
-  assert.deepEqual(decodeGfp(0x03).zones, [0], '__GFP_DMA wins over __GFP_HIGHMEM');
+  assert.equal(decodeGfp(0x03).bothZoneBits, true, 'both zone bits: no 2.6.11 zonelist (undefined)');
+  assert.equal(decodeGfp(GFP_HIGHUSER).bothZoneBits, false);
   assert.equal(gfpText(GFP_KERNEL | __GFP_DMA), 'GFP_KERNEL|__GFP_DMA');
   assert.equal(gfpText(GFP_NOFS), 'GFP_NOFS');
 });

@@ -261,7 +261,7 @@ test('slab and kmalloc size classes', () => {
   assert.deepEqual(r.steps.filter((s) => s.outcome.kind === 'leak').map((s) => s.outcome.ref), ['a', 'b', 'd']);
 });
 
-test('zones: HighMem first for GFP_HIGHUSER, DMA only for __GFP_DMA; get_free_pages refuses HighMem', () => {
+test('zones: HighMem first for GFP_HIGHUSER, DMA only for __GFP_DMA; get_free_pages gets no address for a HighMem page', () => {
   const r = simulate([
     { op: 'alloc_pages', gfp: 'GFP_HIGHUSER', order: 0, ref: 'h' },
     { op: 'alloc_pages', gfp: 'GFP_KERNEL|__GFP_DMA', order: 2, ref: 'd' },

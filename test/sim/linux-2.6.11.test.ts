@@ -1,0 +1,233 @@
+// Scenario tests named after the Linux 2.6.11 code they model (line numbers of pwanbul/linux-2.6.11).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { simulate, Simulator, checkInvariants, SCENARIOS, type SimOp, type ScenarioState } from '../../core/sim/index';
+
+const rules = (r: { trace: { rule: string }[] }) => r.trace.map((t) => t.rule);
+const pool = (sim: Simulator, ref: string) => sim.snapshot().pools.find((p) => p.ref === ref);
+
+// ---- mm/mempool.c:108-160 mempool_resize (exported in 2.6.11) ----
+
+test('mm/mempool.c:117-125 mempool_resize shrinking: free_fn for the surplus, min_nr lowered, returns 0 (was: error "disabled since 2.5.60")', () => {
+  const sim = new Simulator({ scenario: 'normal' });
+  sim.step({ op: 'mempool_create', min_nr: 4, allocFn: { kind: 'pages', order: 0 }, ref: 'P' });
+  const r = sim.step({ op: 'mempool_resize', pool: 'P', new_min_nr: 1, gfp: 'GFP_ATOMIC' });
+  assert.equal(r.outcome.kind, 'ok', r.outcome.message);
+  assert.equal(r.outcome.code, 'resize-shrunk');
+  assert.match(r.outcome.message, /returned 0: pool shrunk .*3 element\(s\) freed with free_fn/);
+  assert.equal(r.maySleep, false, 'shrinking allocates nothing');
+  assert.deepEqual(pool(sim, 'P'), { ref: 'P', min_nr: 1, curr_nr: 1, waiters: 0, outstanding: 0 });
+  assert.equal(rules(r).filter((x) => x === 'pcp.free-hot').length, 3, 'three pages back through free_fn');
+  assert.deepEqual(checkInvariants(sim), []);
+  assert.equal(sim.step({ op: 'mempool_destroy', pool: 'P' }).outcome.kind, 'ok', 'curr_nr == min_nr: no BUG');
+});
+
+test('mm/mempool.c:129-158 mempool_resize growing: kmalloc of the new array and alloc_fn with the caller\'s mask until curr_nr reaches new_min_nr', () => {
+  const sim = new Simulator({ scenario: 'normal' });
+  sim.step({ op: 'mempool_create', min_nr: 2, allocFn: { kind: 'kmalloc', size: 256 }, ref: 'P' });
+  const r = sim.step({ op: 'mempool_resize', pool: 'P', new_min_nr: 6, gfp: 'GFP_KERNEL' });
+  assert.equal(r.outcome.kind, 'ok', r.outcome.message);
+  assert.equal(r.outcome.code, 'resize-grown');
+  assert.equal(r.maySleep, true, 'GFP_KERNEL: may sleep');
+  assert.ok(r.trace.some((t) => t.rule === 'mempool.resize-grow' && /kmalloc\(new_min_nr \* sizeof\(void \*\) = 24, GFP_KERNEL\)/.test(t.detail)));
+  assert.equal(rules(r).filter((x) => x === 'mempool.resize-alloc-fn').length, 4);
+  assert.deepEqual(pool(sim, 'P'), { ref: 'P', min_nr: 6, curr_nr: 6, waiters: 0, outstanding: 0 });
+  assert.deepEqual(checkInvariants(sim), []);
+  const end = simulate([
+    { op: 'mempool_create', min_nr: 2, allocFn: { kind: 'kmalloc', size: 256 }, ref: 'P' },
+    { op: 'mempool_resize', pool: 'P', new_min_nr: 6, gfp: 'GFP_KERNEL' },
+    { op: 'mempool_destroy', pool: 'P' },
+  ]);
+  assert.equal(end.steps[2].outcome.kind, 'ok');
+  assert.equal(end.steps.filter((s) => s.outcome.kind === 'leak').length, 0, 'the old array is kfreed, the new one freed by mempool_destroy');
+});
+
+test('mm/mempool.c:141-145 mempool_resize: an alloc_fn failure returns 0 with curr_nr < min_nr, and mempool_destroy then BUGs (mempool.c:173)', () => {
+  const setup: SimOp[] = [{ op: 'mempool_create', min_nr: 2, allocFn: { kind: 'pages', order: 0 }, ref: 'P' }];
+  const r = simulate([
+    { op: 'mempool_resize', pool: 'P', new_min_nr: 8, gfp: 'GFP_ATOMIC' },
+    { op: 'mempool_destroy', pool: 'P' },
+  ], { scenario: 'exhausted', setup });
+  assert.equal(r.steps[0].outcome.kind, 'ok', 'mempool_resize returns 0');
+  assert.equal(r.steps[0].outcome.code, 'resize-short');
+  assert.match(r.steps[0].outcome.message, /curr_nr 2 < min_nr 8/);
+  assert.ok(rules(r.steps[0]).includes('mempool.resize-short'));
+  assert.equal(r.steps[1].outcome.kind, 'bug');
+  assert.equal(r.steps[1].outcome.code, 'destroy-outstanding');
+});
+
+test('mm/mempool.c:130-132 mempool_resize: the element array kmalloc fails → -ENOMEM, the pool unchanged', () => {
+  const sim = new Simulator({ scenario: 'exhausted' });
+  sim.e.applyScenario(SCENARIOS.normal);
+  sim.step({ op: 'mempool_create', min_nr: 2, allocFn: { kind: 'kmalloc', size: 256 }, ref: 'P' });
+  sim.e.applyScenario(SCENARIOS.exhausted);
+  const before = pool(sim, 'P');
+  // 3000 pointers: a 12000-byte array from size-16384, an order-2 slab nobody has yet.
+  const r = sim.step({ op: 'mempool_resize', pool: 'P', new_min_nr: 3000, gfp: 'GFP_ATOMIC' });
+  assert.equal(r.outcome.kind, 'null', r.outcome.message);
+  assert.equal(r.outcome.code, 'resize-enomem');
+  assert.match(r.outcome.message, /returned -ENOMEM/);
+  assert.deepEqual(pool(sim, 'P'), before);
+  assert.deepEqual(checkInvariants(sim), []);
+});
+
+test('mm/mempool.c:130,143 mempool_resize allocates with the caller\'s mask: GFP_KERNEL under a spinlock sleeps under pressure ("scheduling while atomic")', () => {
+  const setup: SimOp[] = [{ op: 'mempool_create', min_nr: 1, allocFn: { kind: 'pages', order: 0 }, ref: 'P' }];
+  const ops: SimOp[] = [
+    { op: 'context', context: 'atomic', reason: 'spin_lock_irqsave' },
+    { op: 'mempool_resize', pool: 'P', new_min_nr: 64, gfp: 'GFP_KERNEL' },
+  ];
+  const pressure = simulate(ops, { scenario: 'pressure', setup });
+  assert.equal(pressure.steps[1].outcome.kind, 'sleep-in-atomic', pressure.steps[1].outcome.message);
+  const normal = simulate(ops, { scenario: 'normal', setup });
+  assert.equal(normal.steps[1].outcome.kind, 'ok');
+  assert.ok(normal.steps[1].trace.some((t) => t.rule === 'context.may-sleep'), 'latent: might sleep');
+});
+
+// ---- mm/page_alloc.c, include/linux/gfp.h: defined results instead of errors ----
+
+test('include/linux/gfp.h:96-97 alloc_pages_node: order >= MAX_ORDER returns NULL before __alloc_pages (was: error "order-too-large")', () => {
+  const sim = new Simulator({ scenario: 'normal' });
+  const before = JSON.stringify(sim.snapshot());
+  const r = sim.step({ op: 'alloc_pages', gfp: 'GFP_KERNEL', order: 11, ref: 'p' });
+  assert.equal(r.outcome.kind, 'null');
+  assert.equal(r.outcome.code, 'order-too-large');
+  assert.equal(r.slept, false);
+  assert.ok(!rules(r).includes('alloc_pages.warn'), 'no "page allocation failure": __alloc_pages is never called');
+  assert.equal(JSON.stringify(sim.snapshot()), before);
+  const g = sim.step({ op: 'get_free_pages', gfp: 'GFP_KERNEL', order: -1, ref: 'q' });
+  assert.equal(g.outcome.kind, 'null', 'order is unsigned int: -1 is huge');
+  assert.match(g.outcome.message, /returned 0/);
+  assert.equal(sim.step({ op: 'free_pages', ref: 'q' }).outcome.code, 'free-null', 'free_pages(0, ...) is a no-op');
+});
+
+test('mm/page_alloc.c:896 get_zeroed_page: BUG_ON(gfp_mask & __GFP_HIGHMEM) (was: error "highmem-no-address")', () => {
+  const sim = new Simulator({ scenario: 'normal' });
+  const before = JSON.stringify(sim.snapshot());
+  const r = sim.step({ op: 'get_zeroed_page', gfp: 'GFP_HIGHUSER', ref: 'z' });
+  assert.equal(r.outcome.kind, 'bug');
+  assert.equal(r.outcome.code, 'highmem-bug-on');
+  assert.equal(JSON.stringify(sim.snapshot()), before, 'nothing allocated before the BUG_ON');
+  const ok = sim.step({ op: 'get_zeroed_page', gfp: 'GFP_KERNEL', ref: 'k' });
+  assert.equal(ok.outcome.kind, 'ok');
+  assert.ok(ok.trace.some((t) => /GFP_KERNEL\|__GFP_ZERO/.test(t.detail)), 'alloc_pages(gfp_mask | __GFP_ZERO, 0) (page_alloc.c:898)');
+});
+
+test('mm/page_alloc.c:876-883 __get_free_pages(GFP_HIGHUSER): a HighMem page has no address, returns 0 and the page leaks; a Normal page from the fallback is fine (was: error "highmem-no-address")', () => {
+  const r = simulate([{ op: 'get_free_pages', gfp: 'GFP_HIGHUSER', order: 0, ref: 'x' }, { op: 'free_pages', ref: 'x' }]);
+  assert.equal(r.steps[0].outcome.kind, 'null');
+  assert.equal(r.steps[0].outcome.code, 'highmem-no-address');
+  assert.match(r.steps[0].outcome.message, /returned 0: the order-0 block came from HighMem/);
+  assert.equal(r.steps[1].outcome.code, 'free-null', 'the caller frees 0: a no-op');
+  const leaks = r.steps.filter((s) => s.outcome.kind === 'leak');
+  assert.equal(leaks.length, 1);
+  assert.match(leaks[0].outcome.message, /HighMem pfn \d+/);
+  assert.equal(r.final?.zones[2].allocated, 1, 'the page stays allocated');
+  const noHigh: ScenarioState = { ...SCENARIOS.normal, name: 'no free HighMem', free: [3072, 20480, 0] };
+  const n = simulate([{ op: 'get_free_pages', gfp: 'GFP_HIGHUSER', order: 0, ref: 'x' }, { op: 'free_pages', ref: 'x' }], { scenario: noHigh });
+  assert.equal(n.steps[0].outcome.kind, 'ok');
+  assert.equal(n.steps[0].outcome.page?.zone, 'Normal', 'HighMem full: the zonelist falls back to Normal, which has an address');
+  assert.equal(n.steps[1].outcome.kind, 'ok');
+});
+
+test('include/linux/gfp.h:46-48 __GFP_NO_GROW, __GFP_COMP, __GFP_ZERO are valid bits; mm/page_alloc.c:607 prep_zero_page and mm/slab.c:1811-1814 cache_grow decide what they do (was: error "unknown-bits")', () => {
+  const r = simulate([
+    { op: 'alloc_pages', gfp: 'GFP_KERNEL | __GFP_ZERO', order: 0, ref: 'a' },
+    { op: 'alloc_pages', gfp: 'GFP_KERNEL | __GFP_COMP', order: 2, ref: 'b' },
+    { op: 'alloc_pages', gfp: 'GFP_HIGHUSER | __GFP_ZERO', order: 0, ref: 'c' },
+    { op: 'alloc_pages', gfp: '__GFP_HIGHMEM | __GFP_ZERO', order: 0, ref: 'd' },
+    { op: 'kmalloc', size: 64, gfp: 'GFP_KERNEL | __GFP_ZERO', ref: 'k' },
+    { op: 'kmem_cache_create', name: 'c', size: 128, ref: 'C' },
+    { op: 'kmem_cache_alloc', cache: 'C', gfp: 'GFP_KERNEL | __GFP_NO_GROW', ref: 'o' },
+    { op: 'kmem_cache_alloc', cache: 'C', gfp: 'GFP_KERNEL', ref: 'o2' },
+    { op: 'kmem_cache_alloc', cache: 'C', gfp: 'GFP_KERNEL | __GFP_NO_GROW', ref: 'o3' },
+  ]);
+  const o = r.steps.map((s) => s.outcome);
+  assert.equal(o[0].kind, 'ok');
+  assert.equal(o[1].kind, 'ok');
+  assert.equal(o[2].kind, 'ok', 'with __GFP_WAIT the HighMem page can be cleared');
+  assert.equal(o[3].kind, 'bug');
+  assert.equal(o[3].code, 'zero-highmem');
+  assert.match(o[3].message, /prep_zero_page/);
+  assert.equal(o[4].kind, 'bug', '__GFP_ZERO is not in SLAB_LEVEL_MASK: cache_grow BUG()s');
+  assert.equal(o[4].code, 'slab-bad-flags');
+  assert.equal(o[6].kind, 'null', '__GFP_NO_GROW and no free object: cache_grow returns 0');
+  assert.ok(r.steps[6].trace.some((t) => t.rule === 'slab.no-grow'));
+  assert.equal(o[7].kind, 'ok');
+  assert.equal(o[8].kind, 'ok', 'a slab with free objects: __GFP_NO_GROW does not matter');
+});
+
+test('include/linux/mmzone.h:91,244 + gfp.h:103: __GFP_DMA|__GFP_HIGHMEM indexes node_zonelists[3] past GFP_ZONETYPES = 3: undefined, not "DMA wins" (was: ok from DMA)', () => {
+  const sim = new Simulator({ scenario: 'normal' });
+  const before = JSON.stringify(sim.snapshot());
+  const r = sim.step({ op: 'alloc_pages', gfp: 'GFP_KERNEL | __GFP_DMA | __GFP_HIGHMEM', order: 0, ref: 'p' });
+  assert.equal(r.outcome.kind, 'error');
+  assert.equal(r.outcome.code, 'undefined-zonelist');
+  assert.match(r.outcome.message, /undefined behaviour in 2\.6\.11/);
+  assert.equal(JSON.stringify(sim.snapshot()), before);
+  sim.step({ op: 'mempool_create', min_nr: 1, allocFn: { kind: 'pages', order: 0 }, ref: 'P' });
+  assert.equal(sim.step({ op: 'mempool_alloc', pool: 'P', gfp: 'GFP_DMA | __GFP_HIGHMEM', ref: 'e' }).outcome.code, 'undefined-zonelist');
+});
+
+// ---- mm/vmscan.c:884-945 try_to_free_pages: "progress" is SWAP_CLUSTER_MAX pages in one priority pass ----
+
+/** Normal just below pages_min (316) with `reclaimable` pages for reclaim to find; DMA and HighMem out of reach. */
+const fewReclaimable = (normalFree: number, reclaimable: number, oomVictims: number): ScenarioState => ({
+  name: 'few reclaimable pages', free: [30, normalFree, 20], reclaimable: [0, reclaimable, 0], oomVictims, oomVictimPages: [0, 64, 0],
+});
+
+test('mm/vmscan.c:918-921 try_to_free_pages: 10 pages reclaimed are no progress (< SWAP_CLUSTER_MAX), so GFP_NOFS at order 4 fails at once (mm/page_alloc.c:803,845-857) (was: progress, retry, "slept, then ok")', () => {
+  const r = simulate([{ op: 'alloc_pages', gfp: 'GFP_NOFS', order: 4, ref: 'p' }], { scenario: fewReclaimable(330, 10, 0) });
+  const s = r.steps[0];
+  assert.equal(s.outcome.kind, 'null', s.outcome.message);
+  assert.ok(s.trace.some((t) => t.rule === 'reclaim.try_to_free_pages' && /freed 10 page\(s\).*did_some_progress = 0/.test(t.detail)));
+  assert.ok(!rules(s).includes('alloc_pages.step5-retry-min'), 'no zonelist pass after reclaim without progress');
+  assert.equal(r.final?.zones[1].free, 340, 'the 10 reclaimed pages stay free');
+});
+
+test('mm/page_alloc.c:820-835: reclaim without progress takes the OOM path even though it freed pages: GFP_KERNEL kills a task, then restarts (was: progress, retry against pages_min, no kill)', () => {
+  const r = simulate([{ op: 'alloc_pages', gfp: 'GFP_KERNEL', order: 0, ref: 'p' }], { scenario: fewReclaimable(312, 10, 1) });
+  const s = r.steps[0];
+  assert.equal(s.outcome.kind, 'slept');
+  const order = rules(s).filter((x) => /^(reclaim|oom|alloc_pages\.step5)/.test(x));
+  assert.deepEqual(order.slice(0, 2), ['alloc_pages.step5-direct-reclaim', 'reclaim.try_to_free_pages']);
+  assert.ok(order.includes('oom.kill'), order.join(', '));
+  assert.ok(order.includes('alloc_pages.step5-oom-restart'));
+});
+
+test('mm/vmscan.c:812,918: a full batch is progress: GFP_KERNEL with 40 reclaimable pages retries against pages_min and no task is killed', () => {
+  const r = simulate([{ op: 'alloc_pages', gfp: 'GFP_KERNEL', order: 0, ref: 'p' }], { scenario: fewReclaimable(312, 40, 1) });
+  const s = r.steps[0];
+  assert.equal(s.outcome.kind, 'slept');
+  assert.ok(s.trace.some((t) => t.rule === 'reclaim.try_to_free_pages' && /freed 32 page\(s\).*did_some_progress = 1/.test(t.detail)));
+  assert.ok(rules(s).includes('alloc_pages.step5-retry-min'));
+  assert.ok(!rules(s).includes('oom.kill'));
+});
+
+// ---- rows of core/sim/README.md that no other test backed ----
+
+test('mm/page_alloc.c:785-786,857-864: without __GFP_WAIT __alloc_pages goes to nopage, __GFP_NOFAIL or not; the warning unless __GFP_NOWARN', () => {
+  for (const [gfp, warned] of [['GFP_ATOMIC | __GFP_NOFAIL', true], ['GFP_ATOMIC | __GFP_NOWARN', false]] as const) {
+    const r = simulate([{ op: 'alloc_pages', gfp, order: 0, ref: 'p' }], { scenario: 'exhausted' });
+    const s = r.steps[0];
+    assert.equal(s.outcome.kind, 'null', gfp);
+    assert.equal(s.slept, false);
+    assert.ok(rules(s).includes('alloc_pages.step4-no-wait-fail'));
+    assert.equal(rules(s).includes('alloc_pages.warn'), warned, gfp);
+    assert.equal(rules(s).includes('alloc_pages.nowarn'), !warned, gfp);
+  }
+});
+
+test('mm/mempool.c:195-225 mempool_alloc: alloc_fn(gfp_nowait | __GFP_NOWARN) first, the reserve only when it fails', () => {
+  const setup: SimOp[] = [{ op: 'mempool_create', min_nr: 2, allocFn: { kind: 'pages', order: 0 }, ref: 'P' }];
+  const ops: SimOp[] = [{ op: 'mempool_alloc', pool: 'P', gfp: 'GFP_KERNEL', ref: 'e' }];
+  const normal = simulate(ops, { scenario: 'normal', setup });
+  const first = normal.steps[0].trace.find((t) => t.rule === 'mempool.first-try');
+  assert.match(first?.detail ?? '', /alloc_fn\(__GFP_FS\|__GFP_NOWARN\)/, 'gfp & ~(__GFP_WAIT|__GFP_IO) | __GFP_NOWARN');
+  assert.ok(rules(normal.steps[0]).includes('mempool.alloc-fn'));
+  assert.equal(normal.final?.pools[0].curr_nr, 2, 'the reserve is untouched');
+  const exhausted = simulate(ops, { scenario: 'exhausted', setup });
+  const order = rules(exhausted.steps[0]).filter((x) => x.startsWith('mempool.'));
+  assert.deepEqual(order, ['mempool.first-try', 'mempool.half-full-rule', 'mempool.reserve']);
+  assert.equal(exhausted.final?.pools[0].curr_nr, 1);
+});
