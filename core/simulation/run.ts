@@ -252,7 +252,12 @@ function simulateCallAnew(shared: SharedAnalyses, fnIndex: number, span: Span): 
   if (origin?.unknownSize) {
     // The size is not known: the call's outcome at each plausible size, worst path each.
     const bySize = UNKNOWN_SIZE_RANGE.map(({ label, size }) => {
-      const variants = paths.map((p) => simulatePath({ ...p, ops: p.ops.map((op, i) => (p.goalOps.includes(i) && op.op === 'kmalloc' ? { ...op, size } : op)) }, extracted, 'none', machineOf(shared)));
+      // The call's outcome depends only on the ops before it: each path up to its last run of the call (paths
+      // that share that prefix are simulated once, simulateCached).
+      const variants = paths.map((p) => {
+        const upTo = Math.max(...p.goalOps) + 1;
+        return simulatePath({ ...p, assumptions: p.assumptions.filter((a) => a.atOp <= upTo), ops: p.ops.slice(0, upTo).map((op, i) => (p.goalOps.includes(i) && op.op === 'kmalloc' ? { ...op, size } : op)) }, extracted, 'none', machineOf(shared));
+      });
       return { label, per: Object.fromEntries(SCENARIOS.map((sc) => [sc, scenarioVerdict(variants, sc)])) as Record<ScenarioName, ScenarioVerdict> };
     });
     for (const sc of SCENARIOS) {
