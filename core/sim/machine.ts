@@ -213,7 +213,7 @@ export function resolveMachine(setting: unknown): { machine: SimulatedMachine; p
   if (!Number.isInteger(mib) || mib < 16 || mib > 16384) {
     return { machine: DEFAULT_SIMULATED_MACHINE, problem: `simulation machine "${String(setting)}" is not one of ${Object.keys(MACHINE_PRESETS).join(', ')} or a memory size from 16 to 16384 MiB: using pc-256m` };
   }
-  if (mib === 256) return { machine: DEFAULT_SIMULATED_MACHINE };
+  if (preset && setting === 'pc-256m') return { machine: DEFAULT_SIMULATED_MACHINE };
   const config = makeMachine(zonePagesFor(mib));
   const label = preset ? preset.label : `${mib >= 1024 && mib % 1024 === 0 ? `${mib / 1024} GiB` : `${mib} MiB`}, 1 CPU`;
   return { machine: { id: preset ? (setting as string) : `${mib} MiB`, label, config, scenarios: scenariosFor(config) } };

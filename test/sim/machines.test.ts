@@ -12,7 +12,9 @@ test('memory sizes become i386 zones: DMA is the first 16 MiB, Normal up to 896 
 test('presets and sizes resolve; the default is the hand-set 256 MiB PC; bad values fall back with a problem', () => {
   assert.equal(resolveMachine(undefined).machine.config, DEFAULT_MACHINE);
   assert.equal(resolveMachine('pc-256m').machine.scenarios, SCENARIOS);
-  assert.equal(resolveMachine(256).machine.config, DEFAULT_MACHINE);
+  // A size is the i386 layout: 256 MiB has no HighMem, unlike the default model PC (its upper half is HighMem).
+  assert.deepEqual(resolveMachine(256).machine.config.zones.map((z) => z.pages), [4096, 61440, 0]);
+  assert.equal(resolveMachine(256).machine.label, '256 MiB, 1 CPU');
   assert.equal(resolveMachine('embedded-32m').machine.label, '32 MiB, 1 CPU');
   assert.equal(resolveMachine('512 MiB').machine.label, '512 MiB, 1 CPU');
   assert.equal(resolveMachine(4096).machine.label, '4 GiB, 1 CPU');
