@@ -31,6 +31,8 @@ export const MAX_INLINE_DEPTH = 2;
 const MAX_OPS = 400;
 /** Statement visits per function: big switch/goto-heavy functions (2.4 ioctl handlers) stop here, marked truncated. */
 const MAX_WORK = 20000;
+/** Statement visits spent looking for the goal call before it is simulated alone instead (a hover's budget). */
+const MAX_WORK_TO_GOAL = 4000;
 /** Statement visits followed past the goal call (see stmt()). */
 const MAX_WORK_AFTER_GOAL = 2000;
 
@@ -208,13 +210,13 @@ export class SequenceExtractor {
         const call = allCalls(fn).find((c) => sameSpan(c.span, goal.span));
         if (call) {
           const alone: Partial_ = { ops: [], origins: [], condAt: [], conditions: [], notes: [], locks: [], assumptions: [], goalOp: -1, goalOps: [], status: 'fall' };
-          simulatedAlone = this.outOfBudget ? `the function is too large to follow the paths to it (${MAX_WORK} statement visits)` : `kport does not read a path of ${fn.name}() to it`;
+          simulatedAlone = this.outOfBudget ? `the function is too large to follow the paths to it (${MAX_WORK_TO_GOAL} statement visits)` : `kport does not read a path of ${fn.name}() to it`;
           alone.notes.push(`${simulatedAlone}: the call is simulated alone`);
           this.op(alone, call, fn, initialContext);
           if (alone.goalOp >= 0) reaching.push(alone);
         }
       }
-      if (!reaching.length) goalMissed = this.goalWhy ?? (this.outOfBudget ? `the function is too large to follow to line ${this.lineOf(goal.span.start)} (${MAX_WORK} statement visits)` : `no path of ${fn.name}() reaches line ${this.lineOf(goal.span.start)} as kport reads the control flow`);
+      if (!reaching.length) goalMissed = this.goalWhy ?? (this.outOfBudget ? `the function is too large to follow to line ${this.lineOf(goal.span.start)} (${MAX_WORK_TO_GOAL} statement visits)` : `no path of ${fn.name}() reaches line ${this.lineOf(goal.span.start)} as kport reads the control flow`);
       paths = reaching;
     }
     this.goal = undefined;
@@ -357,7 +359,7 @@ export class SequenceExtractor {
       const line = this.lineOf(s.span.start);
       return ins.map((p) => (p.status === 'fall' ? { ...p, status: 'return' as const, notes: [...p.notes, `followed to line ${line}, well past the call: the rest of the function is not simulated`] } : p));
     }
-    if (this.work > MAX_WORK) {
+    if (this.work > (this.goal && this.goalReachedAt === undefined ? MAX_WORK_TO_GOAL : MAX_WORK)) {
       // Past the budget the paths simply end here: what was simulated so far stays, marked truncated.
       if (!this.outOfBudget) live.forEach((p) => p.notes.push(`function too large to follow completely: simulation stops at line ${this.lineOf(s.span.start)}`));
       this.outOfBudget = true;
