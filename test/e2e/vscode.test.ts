@@ -510,6 +510,14 @@ else describe(SUITE, { timeout: 10 * 60_000 }, () => {
     for (const row of ['normal memory', 'under pressure', 'exhausted memory']) assert.ok(items.some((i) => i.startsWith(`${row}: `)), `no "${row}" verdict in the hover: ${JSON.stringify(items)}`);
     // GFP_BUFFER was fixed to GFP_NOIO above: the simulation runs what the ported code will run.
     assert.ok(items.some((i) => /^normal memory: ok/.test(i)), JSON.stringify(items));
+    // The hover's command link opens the Simulate view for this function.
+    const link = s.page.locator('.monaco-hover-content a', { hasText: 'Open the Simulate view' }).first();
+    await link.waitFor({ state: 'visible', timeout: 5_000 });
+    await link.click();
+    const tab = s.page.locator('.tab[data-resource-name^="webview-"]').first();
+    await tab.waitFor({ state: 'visible', timeout: 20_000 });
+    assert.match((await tab.getAttribute('aria-label')) ?? '', /kport: skel_get_req\(\)/);
+    await s.shot('hover-link-simulate-view');
     await s.page.keyboard.press('Escape');
     await s.page.mouse.move(5, 5);
   });
