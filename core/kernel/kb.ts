@@ -39,7 +39,8 @@ export interface KbHeaderSource {
 
 export interface KnowledgeBase {
   versions: string[];
-  trees: Record<string, { headers: KbHeaderSource[]; notRead: string[] }>;
+  /** Per release: the exact release read (2.6.32.2), what the tree is, each header's source, headers not read. */
+  trees: Record<string, { release?: string; note?: string; headers: KbHeaderSource[]; notRead: string[] }>;
   symbols: Record<string, KbSymbol>;
 }
 

@@ -32,6 +32,8 @@ test('the releases are sorted, at least the eight of issue 20, and every one has
   for (const v of KB.versions) {
     const tree = KB.trees[v];
     assert.ok(tree && tree.headers.length > 0, `${v}: headers read`);
+    assert.ok(tree.release === v || tree.release?.startsWith(`${v}.`), `${v}: the exact release read (${tree.release}) is a ${v} release`);
+    assert.ok(tree.note, `${v}: says what the tree is`);
     for (const h of tree.headers) {
       assert.match(h.path, /^(include|arch)\//, `${v}: ${h.path} is a path in a kernel tree`);
       assert.ok(h.source && h.revision, `${v}: ${h.path} has its repository or package and its commit or version`);
