@@ -7,6 +7,7 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
 import { RULES } from '../../core';
@@ -128,7 +129,10 @@ test('the committed table is what scripts/kb/generate.mjs produces from the rele
     t.skip(`no release trees at ${TREES} (set KPORT_KB_TREES): the generated table cannot be compared on this machine`);
     return;
   }
-  const out = path.join(fs.mkdtempSync(path.join(process.env.TMPDIR ?? '/tmp', 'kport-kb-')), 'kb.json');
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kport-kb-'));
+  const out = path.join(dir, 'kb.json');
   execFileSync(process.execPath, [path.join(ROOT, 'scripts', 'kb', 'generate.mjs'), TREES, '--out', out]);
-  assert.equal(fs.readFileSync(out, 'utf8'), fs.readFileSync(path.join(ROOT, 'core', 'kernel', 'kb.generated.json'), 'utf8'));
+  const produced = fs.readFileSync(out, 'utf8');
+  fs.rmSync(dir, { recursive: true, force: true });
+  assert.equal(produced, fs.readFileSync(path.join(ROOT, 'core', 'kernel', 'kb.generated.json'), 'utf8'), 'run: node scripts/kb/generate.mjs TREES_DIR');
 });
