@@ -103,15 +103,17 @@ const code = (s: string) => `\`${s}\``;
  */
 export function timelineLine(t: SymbolTimeline): string {
   const known = `of the releases kport knows: ${KB.versions.join(', ')}`;
-  const where = t.present.length ? `${ranges(t)} (${known})` : `in none (${known})`;
+  const where = t.present.length ? `${ranges(t)} (${known})` : `in none ${known.replace(': ', ' (')})`;
   const unread = t.unknown.length ? `; not read for ${t.unknown.join(', ')}` : '';
   const c = t.change;
   let what = '';
+  // "removed in 4.15 (gone from 4.19)": the release it landed in, and the first of the table without it.
+  const when = c && (c.release === c.offeredFrom ? ` in ${c.release}` : `${c.release ? ` in ${c.release}` : ''} (${c.change === 'removed' ? 'gone' : 'new form'} from ${c.offeredFrom})`);
   if (c?.change === 'removed') {
     const use = c.replacement?.length ? `use ${c.replacement.map(code).join(' or ')}` : 'drop it';
-    what = `; removed${c.release ? ` in ${c.release}` : ''} (gone from ${c.offeredFrom}): ${use} — ${c.reason}`;
+    what = `; removed${when}: ${use} — ${c.reason}`;
   } else if (c?.change === 'signature') {
-    what = `; declaration changed${c.release ? ` in ${c.release}` : ''} (from ${c.offeredFrom}): ${c.reason}`;
+    what = `; declaration changed${when}: ${c.reason}`;
   } else if (c?.change === 'added') {
     what = `; new${c.release ? ` in ${c.release}` : ''}: replaces ${c.replaces}`;
   }
