@@ -4,6 +4,7 @@ import { allCalls, type Expr } from './facts/ir';
 import { decodeGfp, formatGfp, GFP_BITS, GFP_MASKS, GONE_IN_26 } from './gfp/flags';
 import { evaluateMask, type MaskResult } from './gfp/mask';
 import { ALLOC_API, FREE_API, SIMULATED_CALLS } from './kernel/alloc-api';
+import { KB_NAMES, symbolTimeline, timelineLine } from './kernel/kb';
 import type { SharedAnalyses } from './context/shared';
 import { callHoverMarkdown, functionSimulationMarkdown, type LinkOptions } from './simulation/markdown';
 import { simulateCall, simulateFunction } from './simulation/run';
@@ -76,6 +77,16 @@ export { SIMULATED_CALLS };
 export type { LinkOptions };
 
 export function hoverAt(facts: FileFacts, offset: number, env: AnalysisEnv = {}, shared?: SharedAnalyses, links: LinkOptions = {}): HoverResult | null {
+  const result = hoverOfCode(facts, offset, env, shared, links);
+  // On a name of the allocation API: the releases it is declared in and what became of it, in one line.
+  const tok = facts.tokens(KB_NAMES).find((t) => t.span.start <= offset && offset <= t.span.end);
+  const timeline = tok && symbolTimeline(tok.name);
+  if (!tok || !timeline) return result;
+  const line = timelineLine(timeline);
+  return result ? { markdown: `${result.markdown}\n\n${line}`, span: result.span } : { markdown: line, span: tok.span };
+}
+
+function hoverOfCode(facts: FileFacts, offset: number, env: AnalysisEnv, shared: SharedAnalyses | undefined, links: LinkOptions): HoverResult | null {
   const fi = facts.functionAt(offset);
   const fn = fi >= 0 ? facts.functions[fi] : undefined;
   if (fn && shared) {
