@@ -20,10 +20,18 @@ export interface AnalyzeOptions {
   simulate?: boolean;
 }
 
-/** Appends "Simulated on the 2.6 allocator — …" to each finding anchored to a call. */
-export function addVerdicts(findings: Finding[], shared: SharedAnalyses): Finding[] {
+/**
+ * A file's findings that get a simulated verdict: the first this many, in order (a generated or mangled file
+ * can hold tens of thousands of findings; each verdict is one simulation). Deterministic, unlike a time budget.
+ */
+export const MAX_VERDICTS_PER_FILE = 100;
+
+/** Appends "Simulated on Linux 2.6.11's allocator (…): …" to each finding anchored to a call. */
+export function addVerdicts(findings: Finding[], shared: SharedAnalyses, alreadySimulated = 0): Finding[] {
+  let simulated = alreadySimulated;
   return findings.map((f) => {
     if (!f.simulate) return f;
+    if (simulated++ >= MAX_VERDICTS_PER_FILE) return { ...f, simulate: undefined };
     const verdict = simulatedVerdict(shared, f.simulate.fnIndex, f.simulate.span);
     return verdict ? { ...f, message: `${f.message} ${verdict}`, simulate: undefined } : f;
   });

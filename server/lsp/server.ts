@@ -450,13 +450,14 @@ export function startServer(connection: Connection = createConnection(ProposedFe
       // answered between two slices, not after every simulation of a large file.
       const withVerdicts = [...a.findings];
       const todo = withVerdicts.flatMap((f, i) => (f.simulate ? [i] : []));
+      let done = 0;
       const slice = () => {
         if (open.get(uri) !== d || d.analysis !== a || a.version !== d.doc.version) return; // superseded
         const until = performance.now() + VERDICT_SLICE_MS;
         try {
           while (todo.length && performance.now() < until) {
             const i = todo.shift()!;
-            withVerdicts[i] = addVerdicts([withVerdicts[i]], a.shared)[0];
+            withVerdicts[i] = addVerdicts([withVerdicts[i]], a.shared, done++)[0];
           }
         } catch (e) {
           connection.console.error(`kport: simulation for ${uri} failed: ${(e as Error).message}`);
