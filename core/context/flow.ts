@@ -94,14 +94,14 @@ function exprKey(e: Expr): string {
   }
 }
 
-function applyCall(state: FlowState, call: CallEvent): FlowState {
+function applyCall(state: FlowState, call: CallEvent, takes = true): FlowState {
   const prim = ATOMIC_PRIMITIVES[call.name];
   if (!prim) return state;
   let s = state;
   const lockArg = prim.effects.find((e) => e.does === 'lock' || e.does === 'unlock');
   const shownArg = lockArg && 'arg' in lockArg ? lockKey(call, lockArg.arg, 'spinlock') : '';
   const take = (key: string, kind: AtomicKind, shown: string) => {
-    if (!s.held.some((h) => h.key === key)) s = { ...s, held: [...s.held, { key, kind, call: call.name, shownArg: shown, span: call.span }] };
+    if (takes && !s.held.some((h) => h.key === key)) s = { ...s, held: [...s.held, { key, kind, call: call.name, shownArg: shown, span: call.span }] };
   };
   // Releasing the CPU-wide state of a kind releases any depth of it (disable/enable pairs nest rarely in drivers).
   const drop = (key: string) => {
@@ -149,7 +149,7 @@ function applyCall(state: FlowState, call: CallEvent): FlowState {
 }
 
 /** What a condition tells each branch: context guards and trylocks. */
-function branchStates(state: FlowState, cond: Cond): [FlowState, FlowState] {
+function branchStates(state: FlowState, cond: Cond, takes: boolean): [FlowState, FlowState] {
   let t = state;
   let f = state;
   const { e, negated } = unwrapCondition(cond.expr);
@@ -158,7 +158,7 @@ function branchStates(state: FlowState, cond: Cond): [FlowState, FlowState] {
     const process = { kind: 'process' as const, test: `${e.name}()`, span: e.span };
     t = { ...state, guard: negated ? process : atomic };
     f = { ...state, guard: negated ? atomic : process };
-  } else if (e.k === 'call' && TRYLOCKS.has(e.name)) {
+  } else if (takes && e.k === 'call' && TRYLOCKS.has(e.name)) {
     const kind: AtomicKind = e.name.startsWith('spin') ? 'spinlock' : 'rwlock';
     const key = e.args[0] ? exprKey(e.args[0]) : `${kind}?`;
     const acquired: FlowState = { ...state, held: [...state.held, { key, kind, call: e.name, shownArg: key, span: e.span }] };
@@ -181,6 +181,14 @@ export class FunctionFlow {
   private loops: LoopFrame[] = [];
   private recording = true;
 
+  /**
+   * Whether a lock taken at `offset` holds as the IR says: in a recovered function only before its first
+   * broken piece (after it a statement may have lost the `if` around it); its releases always count.
+   */
+  private trusts(offset: number): boolean {
+    return !this.fn.recovered || offset < this.fn.recovered.intactUntil;
+  }
+
   constructor(readonly fn: FunctionFacts) {
     this.stmt(fn.body, EMPTY);
   }
@@ -189,7 +197,7 @@ export class FunctionFlow {
     let s = state;
     for (const c of calls) {
       if (this.recording) this.sites.push({ call: c, state: s });
-      s = applyCall(s, c);
+      s = applyCall(s, c, this.trusts(c.span.start));
     }
     return s;
   }
@@ -220,7 +228,7 @@ export class FunctionFlow {
       }
       case 'if': {
         const c = this.calls(in_, s.cond.calls);
-        const [t, f] = branchStates(c, s.cond);
+        const [t, f] = branchStates(c, s.cond, this.trusts(s.cond.span.start));
         const tOut = this.stmt(s.then, t);
         const fOut = s.else ? this.stmt(s.else, f) : f;
         return join(tOut, fOut);
