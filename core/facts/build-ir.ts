@@ -430,6 +430,13 @@ export interface RecoveredFunction {
 
 const SPECIFIER_TYPES = new Set(['storage_class_specifier', 'primitive_type', 'type_identifier', 'sized_type_specifier', 'struct_specifier', 'union_specifier', 'enum_specifier', 'type_qualifier']);
 
+/**
+ * A broken-up function of 2.4.22 has tens of top-level statements in a few KiB; a run of thousands of
+ * statements after a head is a damaged file (a 1 MB line of calls), which is left unread as before.
+ */
+const MAX_RECOVERED_PARTS = 1000;
+const MAX_RECOVERED_CHARS = 64 * 1024;
+
 /** The functions broken up inside one ERROR node's children (see RecoveredFunction). */
 function recoveredIn(children: (Node | null)[]): RecoveredFunction[] {
   const out: RecoveredFunction[] = [];
@@ -454,7 +461,8 @@ function recoveredIn(children: (Node | null)[]): RecoveredFunction[] {
       if (d.type === 'comment') continue;
       parts.push(d);
     }
-    if (parts.length) out.push({ specifiers: children.slice(first, i) as Node[], declarator: c, parts });
+    const size = parts.length ? parts[parts.length - 1].endIndex - c.startIndex : 0;
+    if (parts.length && parts.length <= MAX_RECOVERED_PARTS && size <= MAX_RECOVERED_CHARS) out.push({ specifiers: children.slice(first, i) as Node[], declarator: c, parts });
     i = j - 1;
   }
   return out;
