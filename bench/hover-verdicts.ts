@@ -14,7 +14,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Diagnostic, Hover } from 'vscode-languageserver-protocol';
 import type { SimulateResult } from '../core';
-import { CONTEXT_ANCHORS } from '../core/kernel/alloc-api';
+import { SIMULATION_ANCHORS } from '../core/kernel/alloc-api';
 import { fileUri, startServer } from '../test/support/lsp-client';
 
 const SCENARIOS = [
@@ -22,7 +22,7 @@ const SCENARIOS = [
   ['pressure', 'under pressure'],
   ['exhausted', 'exhausted memory'],
 ] as const;
-const CALL = new RegExp(`\\b(${[...CONTEXT_ANCHORS].join('|')})\\s*\\(`, 'g');
+const CALL = new RegExp(`\\b(${[...SIMULATION_ANCHORS].join('|')})\\s*\\(`, 'g');
 
 function arg(name: string, fallback: number): number {
   const i = process.argv.indexOf(name);

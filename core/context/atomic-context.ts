@@ -152,7 +152,7 @@ export class FileContext {
     if (state.held.length) {
       const h = state.held[state.held.length - 1];
       return {
-        message: `${describeKind(h.kind)} (${h.call}(${h.key === h.kind ? '' : h.key}) at line ${this.line(h.span.start)})`,
+        message: `${describeKind(h.kind)} (${h.call}(${h.shownArg}) at line ${this.line(h.span.start)})`,
         related: [{ message: `${h.call}() makes this region atomic`, span: h.span }],
         chain: [this.facts.functions[fnIndex].name],
       };

@@ -6,14 +6,22 @@
  */
 import { unwrapCondition, type CallEvent, type Cond, type Expr, type FunctionFacts, type Stmt } from '../facts/ir';
 import type { Span } from '../text/span';
-import { CONTEXT_TESTS, LOCK_OPS, TRYLOCKS, type AtomicKind } from './locks';
+import { ATOMIC_PRIMITIVES, CONTEXT_TESTS, TRYLOCKS, type AtomicKind } from './locks';
 
 export interface Held {
   key: string;
   kind: AtomicKind;
   /** The acquiring call. */
   call: string;
+  /** Its lock argument as messages show it (`spin_lock_irq(&l)` keeps interrupts off: `l`), or ''. */
+  shownArg: string;
   span: Span;
+}
+
+/** Interrupt state saved in a flags variable (`save_flags(flags)`): off (and since which call), or the function's entry state. */
+export interface SavedIrqs {
+  flags: string;
+  irqsOff: Held | null;
 }
 
 export interface FlowState {
@@ -26,6 +34,8 @@ export interface FlowState {
   droppedCallerLock: Span | null;
   /** Set inside `if (in_interrupt())`-style guards: 'atomic' in the then branch, 'process' in the else branch. */
   guard: { kind: 'atomic' | 'process'; test: string; span: Span } | null;
+  /** Flags variables saved on every path here, with the interrupt state a restore from them brings back. */
+  saved: readonly SavedIrqs[];
 }
 
 /** A call with the state in which it runs. */
@@ -36,20 +46,22 @@ export interface CallSite {
 
 type State = FlowState | null; // null: unreachable
 
-const EMPTY: FlowState = { held: [], guard: null, droppedCallerLock: null };
+const EMPTY: FlowState = { held: [], guard: null, droppedCallerLock: null, saved: [] };
 
 function join(a: State, b: State): State {
   if (!a) return b;
   if (!b) return a;
   const held = a.held.filter((h) => b.held.some((x) => x.key === h.key));
   const guard = a.guard && b.guard && a.guard.kind === b.guard.kind ? a.guard : null;
+  // A save known on both paths, of the same state; otherwise a restore from it is unknown.
+  const saved = a.saved.filter((s) => b.saved.some((x) => x.flags === s.flags && x.irqsOff?.key === s.irqsOff?.key));
   // May-analysis for the dropped caller lock: dropped on any path means no longer surely atomic.
-  return { held, guard, droppedCallerLock: a.droppedCallerLock ?? b.droppedCallerLock };
+  return { held, guard, droppedCallerLock: a.droppedCallerLock ?? b.droppedCallerLock, saved };
 }
 
 function same(a: State, b: State): boolean {
   if (!a || !b) return a === b;
-  return a.held.length === b.held.length && a.held.every((h, i) => h.key === b.held[i].key) && a.guard?.kind === b.guard?.kind && !a.droppedCallerLock === !b.droppedCallerLock;
+  return a.held.length === b.held.length && a.held.every((h, i) => h.key === b.held[i].key) && a.guard?.kind === b.guard?.kind && !a.droppedCallerLock === !b.droppedCallerLock && a.saved.length === b.saved.length && a.saved.every((x, i) => x.flags === b.saved[i].flags && x.irqsOff?.key === b.saved[i].irqsOff?.key);
 }
 
 function lockKey(call: CallEvent, argIndex: number, kind: AtomicKind): string {
@@ -82,21 +94,62 @@ function exprKey(e: Expr): string {
   }
 }
 
-function applyCall(state: FlowState, call: CallEvent): FlowState {
-  const op = LOCK_OPS[call.name];
-  if (!op) return state;
-  const key = lockKey(call, op.lockArg, op.kind);
-  if (op.acquire) {
-    if (state.held.some((h) => h.key === key)) return state;
-    return { ...state, held: [...state.held, { key, kind: op.kind, call: call.name, span: call.span }] };
+function applyCall(state: FlowState, call: CallEvent, takes = true): FlowState {
+  const prim = ATOMIC_PRIMITIVES[call.name];
+  if (!prim) return state;
+  let s = state;
+  const lockArg = prim.effects.find((e) => e.does === 'lock' || e.does === 'unlock');
+  const shownArg = lockArg && 'arg' in lockArg ? lockKey(call, lockArg.arg, 'spinlock') : '';
+  const take = (key: string, kind: AtomicKind, shown: string) => {
+    if (takes && !s.held.some((h) => h.key === key)) s = { ...s, held: [...s.held, { key, kind, call: call.name, shownArg: shown, span: call.span }] };
+  };
+  // Releasing the CPU-wide state of a kind releases any depth of it (disable/enable pairs nest rarely in drivers).
+  const drop = (key: string) => {
+    if (!s.held.some((h) => h.key === key)) s = { ...s, droppedCallerLock: s.droppedCallerLock ?? call.span };
+    else s = { ...s, held: s.held.filter((h) => h.key !== key) };
+  };
+  for (const e of prim.effects) {
+    switch (e.does) {
+      case 'lock':
+        take(lockKey(call, e.arg, e.kind), e.kind, shownArg);
+        break;
+      case 'unlock':
+        drop(lockKey(call, e.arg, e.kind));
+        break;
+      case 'off':
+        take(e.kind, e.kind, shownArg);
+        break;
+      case 'on':
+        drop(e.kind);
+        break;
+      case 'save-irqs': {
+        const flags = lockKey(call, e.arg, 'irqs-off');
+        const irqsOff = s.held.find((h) => h.key === 'irqs-off') ?? null;
+        s = { ...s, saved: [...s.saved.filter((x) => x.flags !== flags), { flags, irqsOff }] };
+        break;
+      }
+      case 'restore-irqs': {
+        const flags = lockKey(call, e.arg, 'irqs-off');
+        const saved = s.saved.find((x) => x.flags === flags);
+        if (!saved) {
+          // Saved elsewhere (or not on every path): interrupts may come back on.
+          drop('irqs-off');
+          break;
+        }
+        // Back to the saved state: off since the saving call, or the state the function was entered in.
+        const off = s.held.some((h) => h.key === 'irqs-off');
+        if (!saved.irqsOff && off) s = { ...s, held: s.held.filter((h) => h.key !== 'irqs-off') };
+        // Locks stay last: messages name the innermost reason.
+        else if (saved.irqsOff && !off) s = { ...s, held: [saved.irqsOff, ...s.held] };
+        break;
+      }
+    }
   }
-  // Releasing the CPU-wide state of a kind releases any depth of it (save/restore pairs nest rarely in drivers).
-  if (!state.held.some((h) => h.key === key)) return { ...state, droppedCallerLock: state.droppedCallerLock ?? call.span };
-  return { ...state, held: state.held.filter((h) => h.key !== key) };
+  return s;
 }
 
 /** What a condition tells each branch: context guards and trylocks. */
-function branchStates(state: FlowState, cond: Cond): [FlowState, FlowState] {
+function branchStates(state: FlowState, cond: Cond, takes: boolean): [FlowState, FlowState] {
   let t = state;
   let f = state;
   const { e, negated } = unwrapCondition(cond.expr);
@@ -105,10 +158,10 @@ function branchStates(state: FlowState, cond: Cond): [FlowState, FlowState] {
     const process = { kind: 'process' as const, test: `${e.name}()`, span: e.span };
     t = { ...state, guard: negated ? process : atomic };
     f = { ...state, guard: negated ? atomic : process };
-  } else if (e.k === 'call' && TRYLOCKS.has(e.name)) {
+  } else if (takes && e.k === 'call' && TRYLOCKS.has(e.name)) {
     const kind: AtomicKind = e.name.startsWith('spin') ? 'spinlock' : 'rwlock';
     const key = e.args[0] ? exprKey(e.args[0]) : `${kind}?`;
-    const acquired: FlowState = { ...state, held: [...state.held, { key, kind, call: e.name, span: e.span }] };
+    const acquired: FlowState = { ...state, held: [...state.held, { key, kind, call: e.name, shownArg: key, span: e.span }] };
     t = negated ? state : acquired;
     f = negated ? acquired : state;
   }
@@ -128,6 +181,14 @@ export class FunctionFlow {
   private loops: LoopFrame[] = [];
   private recording = true;
 
+  /**
+   * Whether a lock taken at `offset` holds as the IR says: in a recovered function only before its first
+   * broken piece (after it a statement may have lost the `if` around it); its releases always count.
+   */
+  private trusts(offset: number): boolean {
+    return !this.fn.recovered || offset < this.fn.recovered.intactUntil;
+  }
+
   constructor(readonly fn: FunctionFacts) {
     this.stmt(fn.body, EMPTY);
   }
@@ -136,7 +197,7 @@ export class FunctionFlow {
     let s = state;
     for (const c of calls) {
       if (this.recording) this.sites.push({ call: c, state: s });
-      s = applyCall(s, c);
+      s = applyCall(s, c, this.trusts(c.span.start));
     }
     return s;
   }
@@ -167,7 +228,7 @@ export class FunctionFlow {
       }
       case 'if': {
         const c = this.calls(in_, s.cond.calls);
-        const [t, f] = branchStates(c, s.cond);
+        const [t, f] = branchStates(c, s.cond, this.trusts(s.cond.span.start));
         const tOut = this.stmt(s.then, t);
         const fOut = s.else ? this.stmt(s.else, f) : f;
         return join(tOut, fOut);

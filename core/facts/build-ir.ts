@@ -382,7 +382,95 @@ function buildFrom(node: Node): FunctionFacts | null {
   };
 }
 
+/**
+ * A function tree-sitter's error recovery broke up (an `#ifdef` that opens a brace in each branch, a
+ * statement macro): inside an ERROR node, its head (type, declarator with parameters) and then the
+ * statements of its body as siblings, up to the next function. Read as a function whose body is those
+ * statements in order, so calls to it and from it are still followed.
+ */
+/** Node types that are a whole statement of a body (anything else in a recovered body is a broken piece). */
+const WHOLE_STATEMENT = /^(declaration|expression_statement|if_statement|for_statement|while_statement|do_statement|switch_statement|return_statement|compound_statement|labeled_statement|goto_statement|break_statement|continue_statement|comment|preproc_(if|ifdef|call|def|function_def))$/;
+
+/** The IR of a RecoveredFunction: its statements in order, as one block; marked `recovered`. */
+export function buildRecovered(rec: RecoveredFunction): FunctionFacts | null {
+  const fdecl = functionDeclarator(rec.declarator);
+  const nameNode = declaratorName(fdecl);
+  if (!nameNode) return null;
+  const last = rec.parts[rec.parts.length - 1];
+  const start = (rec.specifiers[0] ?? rec.declarator).startIndex;
+  const locals: { name: string; type: string; span: Span }[] = [];
+  currentLocals = locals;
+  let body: Stmt[];
+  try {
+    body = rec.parts.map((p) => stmt(p, 1));
+  } finally {
+    currentLocals = null;
+  }
+  const types = rec.specifiers.filter((c) => c.type !== 'storage_class_specifier').map((c) => c.text);
+  return {
+    name: nameNode.text,
+    nameSpan: spanOf(nameNode),
+    span: { start, end: last.endIndex },
+    isStatic: rec.specifiers.some((c) => c.type === 'storage_class_specifier' && c.text === 'static'),
+    returnType: types.join(' ') + (rec.declarator.type === 'pointer_declarator' ? ' *' : ''),
+    params: paramsOf(fdecl),
+    locals,
+    body: { k: 'block', span: { start: rec.declarator.endIndex, end: last.endIndex }, body },
+    recovered: { intactUntil: rec.parts.find((p) => !WHOLE_STATEMENT.test(p.type))?.startIndex ?? last.endIndex },
+  };
+}
+
+export interface RecoveredFunction {
+  /** Storage class and type nodes before the declarator. */
+  specifiers: Node[];
+  declarator: Node;
+  /** The body's statements as the recovery left them. */
+  parts: Node[];
+}
+
+const SPECIFIER_TYPES = new Set(['storage_class_specifier', 'primitive_type', 'type_identifier', 'sized_type_specifier', 'struct_specifier', 'union_specifier', 'enum_specifier', 'type_qualifier']);
+
+/**
+ * A broken-up function of 2.4.22 has tens of top-level statements in a few KiB; a run of thousands of
+ * statements after a head is a damaged file (a 1 MB line of calls), which is left unread as before.
+ */
+const MAX_RECOVERED_PARTS = 1000;
+const MAX_RECOVERED_CHARS = 64 * 1024;
+
+/** The functions broken up inside one ERROR node's children (see RecoveredFunction). */
+function recoveredIn(children: (Node | null)[]): RecoveredFunction[] {
+  const out: RecoveredFunction[] = [];
+  for (let i = 0; i < children.length; i++) {
+    const c = children[i];
+    if (!c || (c.type !== 'function_declarator' && c.type !== 'pointer_declarator') || !functionDeclarator(c)) continue;
+    let first = i;
+    while (first > 0 && children[first - 1] && SPECIFIER_TYPES.has(children[first - 1]!.type)) first--;
+    // A declarator with no type before it is an expression's call, not a function's head.
+    if (first === i) continue;
+    const parts: Node[] = [];
+    let j = i + 1;
+    for (; j < children.length; j++) {
+      const d = children[j];
+      if (!d) continue;
+      if (d.type === 'function_definition' || d.type === 'function_declarator' || d.type === 'pointer_declarator' || SPECIFIER_TYPES.has(d.type)) break;
+      // A stray `}` is the recovery's; an ERROR with content may hold the next function.
+      if (d.type === 'ERROR') {
+        if (d.namedChildCount > 0) break;
+        continue;
+      }
+      if (d.type === 'comment') continue;
+      parts.push(d);
+    }
+    const size = parts.length ? parts[parts.length - 1].endIndex - c.startIndex : 0;
+    if (parts.length && parts.length <= MAX_RECOVERED_PARTS && size <= MAX_RECOVERED_CHARS) out.push({ specifiers: children.slice(first, i) as Node[], declarator: c, parts });
+    i = j - 1;
+  }
+  return out;
+}
+
 export interface TopLevel {
+  /** Functions tree-sitter's recovery broke up inside ERROR nodes. */
+  recovered: RecoveredFunction[];
   functions: Node[];
   includes: Node[];
   defines: Node[];
@@ -391,7 +479,7 @@ export interface TopLevel {
 
 /** One walk over file-level nodes, also under #ifdef and inside ERROR recovery; `#if 0` bodies are skipped. */
 export function scanTopLevel(root: Node): TopLevel {
-  const out: TopLevel = { functions: [], includes: [], defines: [], declarations: [] };
+  const out: TopLevel = { recovered: [], functions: [], includes: [], defines: [], declarations: [] };
   const stack: Node[] = [root];
   while (stack.length) {
     const n = stack.pop()!;
@@ -416,6 +504,7 @@ export function scanTopLevel(root: Node): TopLevel {
       // namedChildren is one linear call; namedChild(i) is O(i) in tree-sitter, so indexing each child
       // was quadratic on an ERROR node with 100k children (a 1 MB line of calls: 98 s).
       const children = n.namedChildren;
+      if (n.type === 'ERROR') out.recovered.push(...recoveredIn(children));
       for (let i = children.length - 1; i >= 0; i--) {
         const c = children[i];
         if (!c) continue;

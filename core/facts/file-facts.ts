@@ -7,7 +7,7 @@ import type { ParsedFile } from '../parse/parser';
 import { LineIndex } from '../text/line-index';
 import { spanOf, type Span } from '../text/span';
 import { functionsNaming } from '../relevance';
-import { buildFunction, declaredType, definitionName, scanTopLevel, toExpr } from './build-ir';
+import { buildFunction, buildRecovered, declaredType, definitionName, scanTopLevel, toExpr } from './build-ir';
 import type { Cond, Effects, Expr, FunctionFacts, Stmt } from './ir';
 import { declaratorName, isNonCode } from './syntax';
 
@@ -289,6 +289,26 @@ export class FileFacts {
     for (const fn of live) {
       const facts = cache.get(fn, () => buildFunction(fn, file.parsedText));
       if (facts) this.functions.push(facts);
+    }
+    // Functions the recovery broke up, where no definition of the name parsed; kept in source order.
+    let recovered = top.recovered.filter((r) => !this.inDeadCode(r.declarator));
+    if (summaryFor && recovered.length) {
+      const keep = functionsNaming(
+        recovered.map((r) => ({ name: declaratorName(r.declarator)?.text ?? '', text: text.slice(r.declarator.startIndex, r.parts[r.parts.length - 1].endIndex) })),
+        summaryFor,
+      );
+      recovered = recovered.filter((_, i) => keep[i]);
+    }
+    if (recovered.length) {
+      const named = new Set(this.functions.map((f) => f.name));
+      for (const r of recovered) {
+        const facts = buildRecovered(r);
+        if (facts && !named.has(facts.name)) {
+          named.add(facts.name);
+          this.functions.push(facts);
+        }
+      }
+      this.functions.sort((a, b) => a.span.start - b.span.start);
     }
     for (const decl of top.declarations) {
       for (const d of decl.namedChildren) {

@@ -78,6 +78,13 @@ export interface FunctionFacts {
   /** Local variables with their declared types (`kmem_cache_t *`), in source order. */
   locals: { name: string; type: string; span: Span }[];
   body: Stmt;
+  /**
+   * Rebuilt from the statements tree-sitter's error recovery left of it (RecoveredFunction): their order
+   * is the source's, but from the first piece that is not a whole statement (`(x)` left of an `if`) on,
+   * a statement may have lost the `if` or loop around it. Before `intactUntil` the body is whole
+   * statements of the function's outermost block.
+   */
+  recovered?: { intactUntil: number };
 }
 
 export function* walkStmts(s: Stmt): Generator<Stmt> {

@@ -1,5 +1,6 @@
 /** The 2.4/2.6 allocation API as the rules and the sequence extractor see it. */
 import { nameTable } from './name-table';
+import { SLEEPING_API_NAMES } from './sleeping-apis';
 
 export interface AllocApi {
   /** Index of the gfp_mask argument, or -1 when the function has none. */
@@ -77,9 +78,15 @@ export const MEMPOOL_CREATE: Readonly<Record<string, { min: number; alloc: numbe
 export const SIMULATED_CALLS: ReadonlySet<string> = new Set([...Object.keys(ALLOC_API), ...Object.keys(FREE_API), 'mempool_destroy', 'mempool_resize', 'kmem_cache_destroy']);
 
 /**
- * Calls whose findings depend on the context they run in: the allocations (sleep-in-atomic, and the
- * simulated verdict of every finding anchored there) and mempool_destroy() (mempool-destroy-outstanding's
- * verdict). A free is simulated but no finding is anchored at it, so a function that only frees has no
- * finding its context could change.
+ * The calls a simulated verdict is anchored at: the allocations (sleep-in-atomic, and the simulated
+ * verdict of every finding anchored there) and mempool_destroy() (mempool-destroy-outstanding's
+ * verdict). A free is simulated but no finding is anchored at it.
  */
-export const CONTEXT_ANCHORS: ReadonlySet<string> = new Set([...Object.keys(ALLOC_API), 'mempool_destroy']);
+export const SIMULATION_ANCHORS: ReadonlySet<string> = new Set([...Object.keys(ALLOC_API), 'mempool_destroy']);
+
+/**
+ * Calls whose findings depend on the context they run in: the simulation anchors, and the kernel
+ * functions that sleep (sleep-in-atomic reports them in atomic context). A function that only frees
+ * has no finding its context could change.
+ */
+export const CONTEXT_ANCHORS: ReadonlySet<string> = new Set([...SIMULATION_ANCHORS, ...SLEEPING_API_NAMES]);

@@ -1,6 +1,7 @@
 import { decodeGfp, formatGfp, GFP_BITS, GFP_MASKS, ZONE_BITS } from '../gfp/flags';
 import type { CallSite, FunctionFlow } from '../context/flow';
 import { ALLOC_API, ALLOC_NAMES } from '../kernel/alloc-api';
+import { SLEEPING_API_NAMES, SLEEPING_APIS, sleepingApiAt } from '../kernel/sleeping-apis';
 import { chainRelated as chainOf } from './support/alloc-sites';
 import type { Finding, Rule } from './types';
 
@@ -20,12 +21,24 @@ function allocatorSites(flow: FunctionFlow): CallSite[] {
   return list;
 }
 
+const sleepingApiSitesOf = new WeakMap<FunctionFlow, CallSite[]>();
+
+/** The sites of a function that call a kernel function that sleeps (request_irq, create_proc_entry…). */
+function sleepingApiSites(flow: FunctionFlow): CallSite[] {
+  let list = sleepingApiSitesOf.get(flow);
+  if (!list) {
+    list = flow.sites.filter((site) => Object.hasOwn(SLEEPING_APIS, site.call.name));
+    sleepingApiSitesOf.set(flow, list);
+  }
+  return list;
+}
+
 export const sleepInAtomic: Rule = {
   id: 'sleep-in-atomic',
   severity: 'error',
   deprecated: false,
-  summary: 'an allocation that may sleep runs in atomic context',
-  triggers: ALLOC_NAMES,
+  summary: 'an allocation, or a kernel function that allocates or takes a semaphore, may sleep in atomic context',
+  triggers: [...ALLOC_NAMES, ...SLEEPING_API_NAMES],
   usesContext: true,
   check({ facts, shared }) {
     const out: Omit<Finding, 'rule' | 'severity'>[] = [];
@@ -59,6 +72,19 @@ export const sleepInAtomic: Rule = {
           tags: [],
           related: [...reason.related, ...chainRelated],
           fixes: fixText && arg ? [{ title: `Use ${fixText} (cannot sleep)`, edits: [{ start: arg.span.start, end: arg.span.end, newText: fixText }], preferred: true }] : [],
+        });
+      }
+      for (const site of sleepingApiSites(flow)) {
+        const api = sleepingApiAt(site.call.name, facts.path, facts.includes);
+        const reason = api && ctx.siteReason(site, fnIndex);
+        if (!api || !reason) continue;
+        const where = reason.chain.length > 1 ? ` (call chain ${reason.chain.map((n) => `${n}()`).join(' → ')})` : '';
+        out.push({
+          message: `${site.call.name}() may sleep: ${api.reason}. It runs in atomic context: ${reason.message}${where}. Sleeping here is "scheduling while atomic"; call it before entering the atomic region.`,
+          span: site.call.nameSpan,
+          tags: [],
+          related: reason.related,
+          fixes: [],
         });
       }
     });

@@ -1,7 +1,7 @@
 /** Runs extracted sequences through the simulator and condenses the results for hovers, lenses and the view. */
 import type { CallSite } from '../context/flow';
 import type { SharedAnalyses } from '../context/shared';
-import { CONTEXT_ANCHORS } from '../kernel/alloc-api';
+import { SIMULATION_ANCHORS } from '../kernel/alloc-api';
 import { DEFAULT_SIMULATED_MACHINE, DISTRIBUTION_KERNEL, simulate, type KernelConfig, type SimulatedMachine, type ContextKind, type OutcomeKind, type ScenarioName, type SimOp, type SimResult, type StepResult } from '../sim';
 import type { Related } from '../text/related';
 import type { Span } from '../text/span';
@@ -156,7 +156,7 @@ function simulateAnew(shared: SharedAnalyses, fnIndex: number, snapshots: 'all' 
 /** The sites of function `fnIndex` a finding can be anchored at (allocations, mempool_destroy), in source order. */
 export function allocationSites(shared: SharedAnalyses, fnIndex: number): CallSite[] {
   const seen = new Set<number>();
-  return shared.context.flows[fnIndex].sites.filter((s) => CONTEXT_ANCHORS.has(s.call.name) && !seen.has(s.call.span.start) && seen.add(s.call.span.start));
+  return shared.context.flows[fnIndex].sites.filter((s) => SIMULATION_ANCHORS.has(s.call.name) && !seen.has(s.call.span.start) && seen.add(s.call.span.start));
 }
 
 const SCENARIO_WORDS: Record<ScenarioName, string> = { normal: 'normal memory', pressure: 'under pressure', exhausted: 'exhausted memory' };

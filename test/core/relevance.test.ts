@@ -195,7 +195,8 @@ test('pass 1b facts (only the functions that name the asked-for names, and their
   let leftOut = 0;
   let parsedBytes = 0;
   let allBytes = 0;
-  const partialBytes = (p: ParsedFile) => p.tree.getIncludedRanges().reduce((a, r) => a + r.endIndex - r.startIndex, 0);
+  // A file the cut gives up on is parsed whole: its one included range ends at 2^32 - 1, so count to its end.
+  const partialBytes = (p: ParsedFile) => p.tree.getIncludedRanges().reduce((a, r) => a + Math.min(r.endIndex, p.text.length) - r.startIndex, 0);
   for (const { file, text } of sources) {
     const parsed = parser.parse(text);
     try {
@@ -315,6 +316,11 @@ test('top-level items cover the text, hold whole definitions, and give up where 
     const parsed = parser.parse(text);
     try {
       const items = topLevelItems(parsed.parsedText);
+      // broken-callee.c is written with `#ifdef` branches that each open a brace: the cut must give up there.
+      if (file.endsWith('sleep-in-atomic/broken-callee.c')) {
+        assert.equal(items, null, `${file}: no cut guessed`);
+        continue;
+      }
       assert.ok(items, `${file}: cut into items`);
       assert.equal(items[0]?.start ?? 0, 0);
       for (let i = 1; i < items.length; i++) assert.equal(items[i].start, items[i - 1].end, `${file}: items are contiguous`);
