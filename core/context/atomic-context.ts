@@ -63,7 +63,7 @@ export class FileContext {
     for (const e of this.entries) {
       if (!defined.has(e.name) || this.atomicFunctions.has(e.name)) continue;
       this.atomicFunctions.set(e.name, {
-        message: `${e.name}() is ${ENTRY_WORDS[e.kind]}: it ${e.how}`,
+        message: `${e.name}() is ${ENTRY_WORDS[e.kind]}, ${e.how}`,
         related: [{ message: `${e.name}() ${e.how}`, span: e.span }],
         chain: [e.name],
       });

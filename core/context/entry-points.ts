@@ -55,7 +55,7 @@ export function findEntryPoints(facts: FileFacts): EntryPoint[] {
     if (m) push(m[1], 'tasklet', `declared with ${t.name}()`, t.span);
   }
   for (const fn of facts.functions) {
-    if (hasIrqHandlerSignature(fn)) push(fn.name, 'irq-handler', 'has the interrupt handler signature (int, void *, struct pt_regs *)', fn.nameSpan);
+    if (hasIrqHandlerSignature(fn)) push(fn.name, 'irq-handler', 'with the interrupt handler signature (int, void *, struct pt_regs *)', fn.nameSpan);
   }
   return out;
 }

@@ -66,7 +66,7 @@ export const sleepInAtomic: Rule = {
         const what = api.alwaysSleeps ? `${site.call.name}() always may sleep` : `${site.call.name}(…, ${maskText}) may sleep`;
         const where = reason.chain.length > 1 ? ` (call chain ${reason.chain.map((n) => `${n}()`).join(' → ')})` : '';
         out.push({
-          message: `${what}, but it runs in atomic context: ${reason.message}${where}. Sleeping here is "scheduling while atomic"${fixText ? `; use ${fixText}` : api.alwaysSleeps ? '; allocate before entering the atomic region' : ''}.`,
+          message: `${what}, but it runs in atomic context: ${reason.message}${where}. Sleeping there is a bug ("scheduling while atomic" in an interrupt or on a preemptible kernel; silent otherwise, but the lock or irq-off region is broken all the same)${fixText ? `; use ${fixText}` : api.alwaysSleeps ? '; allocate before entering the atomic region' : ''}.`,
           span: arg ? arg.span : site.call.nameSpan,
           simulate: { fnIndex, span: site.call.span },
           tags: [],
@@ -80,7 +80,7 @@ export const sleepInAtomic: Rule = {
         if (!api || !reason) continue;
         const where = reason.chain.length > 1 ? ` (call chain ${reason.chain.map((n) => `${n}()`).join(' → ')})` : '';
         out.push({
-          message: `${site.call.name}() may sleep: ${api.reason}. It runs in atomic context: ${reason.message}${where}. Sleeping here is "scheduling while atomic"; call it before entering the atomic region.`,
+          message: `${site.call.name}() may sleep: ${api.reason}. It runs in atomic context: ${reason.message}${where}. Sleeping there is a bug ("scheduling while atomic" in an interrupt or on a preemptible kernel; silent otherwise, but the lock or irq-off region is broken all the same); call it before entering the atomic region.`,
           span: site.call.nameSpan,
           tags: [],
           related: reason.related,

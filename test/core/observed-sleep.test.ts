@@ -6,7 +6,7 @@ import { atomicCause, DISTRIBUTION_KERNEL, observedSleep } from '../../core/simu
 const PREEMPT_DEBUG = { preempt: true, debugSleep: true };
 
 test('causes read from the context analysis: interrupt handler, softirq, spinlock with or without irqs off, cli()', () => {
-  assert.equal(atomicCause('interrupt', '`x()` is an interrupt handler: it registered with `request_irq()`'), 'hardirq');
+  assert.equal(atomicCause('interrupt', '`x()` is an interrupt handler, registered with `request_irq()`'), 'hardirq');
   assert.equal(atomicCause('atomic', 'x() is a timer function (runs in softirq context)'), 'softirq');
   assert.equal(atomicCause('atomic', 'a spinlock is held (spin_lock(l) at line 4)'), 'lock');
   assert.equal(atomicCause('atomic', 'a spinlock is held (spin_lock_irqsave(sc->lock) at line 219)'), 'lock-irqs-off');
