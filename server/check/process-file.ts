@@ -31,7 +31,7 @@ import {
   type Mode,
   type PassReport,
 } from '../../core';
-import { headerResolver } from '../node/headers';
+import { diskEnv } from '../node/headers';
 import { decode, encode, type Encoding } from '../node/text-file';
 import { unifiedDiff } from './diff';
 
@@ -179,7 +179,7 @@ function analyzeText(
   opts: JobOptions,
   hint?: FileHint,
 ): { findings: Finding[]; syntaxErrors: number; failures: string[]; summary?: FileSummary; deferred?: [number, number][]; statics?: string[]; parsedChars: number } {
-  const envFor = (facts: FileFacts) => ({ headerDefine: headerResolver(facts, file), workspace: workspaceIndex(opts.workspace) });
+  const envFor = (facts: FileFacts) => ({ ...diskEnv(facts, file), workspace: workspaceIndex(opts.workspace) });
   // A check parses the top-level items the findings can come from (analyzeInPart), pass 1b those that
   // name opts.mentions (and their callers); a fix parses it all (it compares syntax errors before and after).
   let parsed: ParsedFile | undefined;
