@@ -17,6 +17,7 @@ import {
   mergeSummaries,
   parseForSummary,
   safeFix,
+  renamedSuppressions,
   triggerTest,
   WorkspaceIndex,
   type CParser,
@@ -234,6 +235,8 @@ export function processFile(parser: CParser, file: string, opts: JobOptions, hin
     out.deferred = first.deferred;
     out.statics = first.statics;
   }
+  // A `kport-ignore` naming a former rule id still suppresses the rule it became; say it is deprecated.
+  for (const r of renamedSuppressions(text)) warnings.push(`line ${r.line}: kport-ignore ${r.id}: ${r.note}`);
   if (opts.mode === 'check') {
     out.findings = report(first.findings, new LineIndex(text));
     if (warnings.length) out.warning = warnings.join('; ');
