@@ -153,16 +153,22 @@ class EffectCollector implements Effects {
   derefs: Deref[] = [];
   assigns: { name: string; value: Expr; span: Span }[] = [];
   /** Conditions the node being visited is evaluated under (ternary conditions, left sides of && and ||). */
-  private guards: Node[] = [];
+  private guards: Node[] | null = null;
   /** Start offsets of the `p->f` / `p[i]` nodes an enclosing `&` takes the address of. */
-  private addressed = new Set<number>();
+  private addressed: Set<number> | null = null;
+
+  /**
+   * `withGuards` false: no Deref.guards (a condition of an if/loop/switch: it is a NULL test itself wherever
+   * a guard inside it is one, and conditions are where `&&` chains are common).
+   */
+  constructor(private withGuards = true) {}
 
   private deref(base: Node, access: Node): void {
     const d: Deref = { name: base.text, span: spanOf(base) };
-    if (this.addressed.has(access.startIndex)) d.addressOnly = true;
+    if (this.addressed?.has(access.startIndex)) d.addressOnly = true;
     // A copy per dereference (shiftInPlace moves each span once, so no Expr is shared), of the innermost few
     // short conditions only: a 100k-term `p->a && p->b && …` must not copy its prefix per term.
-    if (this.guards.length) {
+    if (this.withGuards && this.guards?.length) {
       const short = this.guards.slice(-MAX_GUARDS).filter((g) => g.endIndex - g.startIndex <= MAX_GUARD_CHARS);
       if (short.length) d.guards = short.map((g) => toExpr(g));
     }
@@ -170,7 +176,8 @@ class EffectCollector implements Effects {
   }
 
   private visitGuarded(node: Node, guard: Node, depth: number): void {
-    this.guards.push(guard);
+    if (!this.withGuards) return this.visit(node, depth);
+    (this.guards ??= []).push(guard);
     try {
       this.visit(node, depth);
     } finally {
@@ -237,7 +244,7 @@ class EffectCollector implements Effects {
         if (a && op === '*' && a.type === 'identifier') this.deref(a, node);
         if (a && op === '&') {
           const access = addressedAccess(a);
-          if (access) this.addressed.add(access.startIndex);
+          if (access) (this.addressed ??= new Set()).add(access.startIndex);
         }
         break;
       }
@@ -293,15 +300,15 @@ class EffectCollector implements Effects {
   }
 }
 
-function effects(node: Node | null): Effects {
-  const c = new EffectCollector();
+function effects(node: Node | null, withGuards = true): Effects {
+  const c = new EffectCollector(withGuards);
   if (node) c.visit(node);
   return { calls: c.calls, derefs: c.derefs, assigns: c.assigns };
 }
 
 function cond(node: Node): Cond {
   const inner = node.type === 'parenthesized_expression' ? (named(node)[0] ?? node) : node;
-  return { span: spanOf(inner), expr: toExpr(inner), ...effects(inner) };
+  return { span: spanOf(inner), expr: toExpr(inner), ...effects(inner, false) };
 }
 
 function stmt(node: Node, depth: number): Stmt {
