@@ -232,7 +232,15 @@ function allocationsOf(fn: FunctionFacts): Candidate[] {
  * (a `;`, `{` or `}` outside parentheses before its end): what follows the allocation there, checks
  * included, is not in the IR as statements, and what comes after may belong to the next function.
  */
-function runTogether(text: string, span: Span): boolean {
+const runTogetherMemo = new WeakMap<Stmt, boolean>();
+
+function runTogether(text: string, s: Stmt): boolean {
+  let known = runTogetherMemo.get(s);
+  if (known === undefined) runTogetherMemo.set(s, (known = scanRunTogether(text, s.span)));
+  return known;
+}
+
+function scanRunTogether(text: string, span: Span): boolean {
   let depth = 0;
   for (let i = span.start; i < span.end - 1; i++) {
     const c = text[i];
@@ -273,7 +281,7 @@ export const allocResultUnchecked: Rule = {
     for (const fn of facts.functions) {
       for (const { s, call, v } of allocationsOf(fn)) {
         const why = canReturnNull(call, fn, shared);
-        if (!why || runTogether(facts.text, s.span)) continue;
+        if (!why || runTogether(facts.text, s)) continue;
         if (!macros) memos.set(shared, (macros = new MacroLookup(facts, env)));
         const use = firstUse(fn, s, call, v, macros);
         if (!use || use.kind !== 'deref') continue;
