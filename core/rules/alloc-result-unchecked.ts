@@ -47,6 +47,9 @@ function pointerArgBase(e: Expr): string | null {
   return lvalueText(e);
 }
 
+/** Events followed after an allocation before its first use is called unknown (no finding). */
+const MAX_EVENTS_AFTER = 2000;
+
 type UseKind = 'deref' | 'check' | 'reassign';
 
 interface Use {
@@ -146,8 +149,11 @@ const memos = new WeakMap<SharedAnalyses, MacroLookup>();
 function firstUse(fn: FunctionFacts, s: Stmt, call: CallEvent, v: string, macros: MacroLookup): Use | null {
   const aliases = new Set([v]);
   const after = call.span.end;
+  let seen = 0;
   for (const ev of eventsOf(fn)) {
     if (ev.at <= after && !(ev.k === 'assign' && ev.at > call.span.start)) continue;
+    // Past this many events the first use is left unknown: a huge generated function must not cost n².
+    if (++seen > MAX_EVENTS_AFTER) return null;
     // Within the allocation's own statement only the assignment chain and calls wrapped around the call
     // (`try(p = kmalloc(…))`) count: where tree-sitter's recovery made one statement of several, a
     // dereference in it may follow a check that is not a condition there.
