@@ -3,7 +3,7 @@ import { SharedAnalyses } from './context/shared';
 import { DISTRIBUTION_KERNEL, resolveMachine } from './sim';
 import type { FileFacts } from './facts/file-facts';
 import type { KportConfig } from './config';
-import { RULES } from './rules';
+import { canonicalRuleId, renamedRuleNote, RULES } from './rules';
 import { lineOfOffset } from './text/lines';
 import { simulatedVerdict } from './simulation/for-rules';
 import type { AnalysisEnv, Finding, Rule } from './rules/types';
@@ -50,7 +50,8 @@ export function suppressions(text: string, lineOf: (offset: number) => number = 
   if (!text.includes('kport-ignore')) return out;
   for (const m of text.matchAll(SUPPRESS)) {
     const line = lineOf(m.index!);
-    const ids = m[1] ? m[1].split(/[ \t]*,[ \t]*/) : ['*'];
+    // A former rule id (RENAMED_RULES) suppresses the rule it became.
+    const ids = m[1] ? m[1].split(/[ \t]*,[ \t]*/).map(canonicalRuleId) : ['*'];
     for (const l of [line, line + 1]) {
       const set = out.get(l) ?? new Set<string>();
       ids.forEach((id) => set.add(id));
@@ -62,7 +63,22 @@ export function suppressions(text: string, lineOf: (offset: number) => number = 
 
 
 export function enabledRules(opts: AnalyzeOptions): Rule[] {
-  return RULES.filter((r) => (opts.only ? opts.only.includes(r.id) : true) && opts.config?.rules[r.id] !== 'off');
+  const only = opts.only?.map(canonicalRuleId);
+  return RULES.filter((r) => (only ? only.includes(r.id) : true) && opts.config?.rules[r.id] !== 'off');
+}
+
+/** `kport-ignore` comments naming a former rule id: line (1-based), the id and its deprecation note. */
+export function renamedSuppressions(text: string): { line: number; id: string; note: string }[] {
+  const out: { line: number; id: string; note: string }[] = [];
+  if (!text.includes('kport-ignore')) return out;
+  for (const m of text.matchAll(SUPPRESS)) {
+    if (!m[1]) continue;
+    for (const id of m[1].split(/[ \t]*,[ \t]*/)) {
+      const note = renamedRuleNote(id);
+      if (note) out.push({ line: lineOfOffset(text, m.index!), id, note });
+    }
+  }
+  return out;
 }
 
 export function analyze(facts: FileFacts, opts: AnalyzeOptions = {}): { findings: Finding[]; failures: RuleFailure[]; shared: SharedAnalyses } {

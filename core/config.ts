@@ -1,4 +1,5 @@
 /** Rule configuration as read from `.kport.json` or editor settings: `{ "rules": { "gfp-buffer": "off" | "error" | ... } }`. */
+import { canonicalRuleId, renamedRuleNote } from './rules';
 import type { Severity } from './rules/types';
 import { resolveMachine } from './sim';
 
@@ -14,7 +15,11 @@ export interface KportConfig {
 
 const SETTINGS = new Set(['off', 'error', 'warning', 'info', 'hint']);
 
-/** Validates untrusted JSON; returns the config and the problems found (unknown keys are reported, not fatal). */
+/**
+ * Validates untrusted JSON; returns the config and the problems found (unknown keys are reported, not
+ * fatal). A former rule id (RENAMED_RULES) sets the rule it became, with a deprecation note among the
+ * problems; where both ids are given, the current one wins.
+ */
 export function parseConfig(value: unknown, knownRules: readonly string[]): { config: KportConfig; problems: string[] } {
   const problems: string[] = [];
   const rules: Record<string, RuleSetting> = {};
@@ -23,10 +28,13 @@ export function parseConfig(value: unknown, knownRules: readonly string[]): { co
   if (raw !== undefined) {
     if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) problems.push('"rules" must be an object of rule id → "off" | "error" | "warning" | "info" | "hint"');
     else
-      for (const [id, setting] of Object.entries(raw as Record<string, unknown>)) {
-        if (!knownRules.includes(id)) problems.push(`unknown rule "${id}"`);
-        else if (typeof setting !== 'string' || !SETTINGS.has(setting)) problems.push(`rule "${id}": "${String(setting)}" is not one of off, error, warning, info, hint`);
-        else rules[id] = setting as RuleSetting;
+      for (const [given, setting] of Object.entries(raw as Record<string, unknown>)) {
+        const id = canonicalRuleId(given);
+        const note = renamedRuleNote(given);
+        if (!knownRules.includes(id)) problems.push(`unknown rule "${given}"`);
+        else if (typeof setting !== 'string' || !SETTINGS.has(setting)) problems.push(`rule "${given}": "${String(setting)}" is not one of off, error, warning, info, hint`);
+        else if (note === null || !Object.hasOwn(raw as object, id)) rules[id] = setting as RuleSetting;
+        if (note !== null) problems.push(note);
       }
   }
   const simulation = (value as Record<string, unknown>).simulation;

@@ -2,7 +2,7 @@
 export { CParser, ParsedFile, countSyntaxErrors, type ParserWasm } from './parse/parser';
 export { neutralize } from './parse/neutralize';
 export { FileFacts, FunctionCache } from './facts/file-facts';
-export { analyze, addVerdicts, suppressions, enabledRules, type AnalyzeOptions, type RuleFailure } from './analyze';
+export { analyze, addVerdicts, suppressions, renamedSuppressions, enabledRules, type AnalyzeOptions, type RuleFailure } from './analyze';
 export { applyEdits, preferredEdits, parsesNoWorse, safeFix } from './fix';
 export { hoverAt, describeMask, SIMULATED_CALLS, type HoverResult } from './hover';
 export { SIMULATE_METHOD, SIMULATE_DRIVER_METHOD, toSimulateResult, toSimulateDriverResult, type SimulateParams, type SimulateResult, type SimulateDriverParams, type SimulateDriverResult } from './simulation/protocol';
@@ -13,7 +13,7 @@ export { renderSimulationHtml } from './simulation/view';
 export { SharedAnalyses } from './context/shared';
 export { simulateFunction, isSimulated, stepsForCall, SCENARIOS, type FunctionSimulation, type PathSimulation } from './simulation/run';
 export { parseConfig, mergeConfigs, type KportConfig, type RuleSetting } from './config';
-export { RULES, RULE_IDS, ruleById } from './rules';
+export { RULES, RULE_IDS, RENAMED_RULES, ruleById, canonicalRuleId, renamedRuleNote } from './rules';
 export { LineIndex, type Position } from './text/line-index';
 export type { Span } from './text/span';
 export type { Finding, Fix, Related, Severity, TextEdit, AnalysisEnv, Rule } from './rules/types';

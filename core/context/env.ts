@@ -3,9 +3,31 @@ import type { HeaderDefine } from '../gfp/mask';
 import type { KernelConfig, SimulatedMachine } from '../sim';
 import type { WorkspaceIndex } from './workspace';
 
+/** A quoted include as the adapter read it: where it was found and what it includes in turn. */
+export interface LocalHeader {
+  /** The header's identity (its resolved path), handed back as `from` to resolve its own quoted includes. */
+  id: string;
+  includes: { path: string; system: boolean }[];
+}
+
+/** A function-like macro of a local header: `#define try(A) if ((A) == 0) goto fail;`. */
+export interface HeaderMacro {
+  params: string[];
+  body: string;
+  file: string;
+}
+
 /** What the adapter knows beyond this file: other files' facts and local headers. */
 export interface AnalysisEnv {
   headerDefine?: (name: string) => HeaderDefine | undefined;
+  /** Function-like macros of the local headers this file includes (one level, as headerDefine). */
+  headerMacro?: (name: string) => HeaderMacro | undefined;
+  /**
+   * A quoted include (`#include "drmP.h"`) of this file, or of the local header `from` (a LocalHeader id),
+   * resolved as the compiler does (the including file's directory); undefined when it cannot be read.
+   * Absent: quoted includes cannot be followed (an untitled buffer, a test without files).
+   */
+  localHeader?: (path: string, from?: string) => LocalHeader | undefined;
   /** Other files' summaries (call graph, handler registrations); absent = this file alone. */
   workspace?: WorkspaceIndex;
   /** The machine simulations run on (setting `simulation.machine`); absent = the default 256 MiB PC. */

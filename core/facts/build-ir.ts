@@ -2,10 +2,13 @@
 import type { Node } from 'web-tree-sitter';
 import { flatten, release } from '../parse/flat-tree';
 import { spanOf, type Span } from '../text/span';
-import type { CallEvent, Cond, Effects, Expr, FunctionFacts, Param, Stmt, VarRef } from './ir';
+import type { CallEvent, Cond, Deref, Effects, Expr, FunctionFacts, Param, Stmt } from './ir';
 import { declaratorName, functionDeclarator } from './syntax';
 
 const MAX_DEPTH = 200;
+/** Conditions kept per dereference (Deref.guards): the innermost few, each at most this long. */
+const MAX_GUARDS = 4;
+const MAX_GUARD_CHARS = 400;
 
 function named(node: Node): Node[] {
   return node.namedChildren.filter((c): c is Node => c !== null && c.type !== 'comment');
@@ -129,10 +132,58 @@ export function declaredType(declaration: Node, declarator: Node | null): string
 
 let currentLocals: { name: string; type: string; span: Span }[] | null = null;
 
+/** The field or element an `&` takes the address of, through parentheses and `.` members: `&(p->a.b)` → `p->a`. */
+function addressedAccess(node: Node): Node | null {
+  let n = unwrapParens(node);
+  for (let i = 0; n && i < 32 && n.type === 'field_expression' && n.childForFieldName('operator')?.text === '.'; i++) n = unwrapParens(n.childForFieldName('argument'));
+  if (!n) return null;
+  if (n.type === 'field_expression' && n.childForFieldName('operator')?.text === '->') return n;
+  if (n.type === 'subscript_expression') return n;
+  return null;
+}
+
+function unwrapParens(node: Node | null): Node | null {
+  let n = node;
+  for (let i = 0; n && i < 32 && n.type === 'parenthesized_expression'; i++) n = named(n)[0] ?? null;
+  return n;
+}
+
 class EffectCollector implements Effects {
   calls: CallEvent[] = [];
-  derefs: VarRef[] = [];
+  derefs: Deref[] = [];
   assigns: { name: string; value: Expr; span: Span }[] = [];
+  /** Conditions the node being visited is evaluated under (ternary conditions, left sides of && and ||). */
+  private guards: Node[] | null = null;
+  /** Start offsets of the `p->f` / `p[i]` nodes an enclosing `&` takes the address of. */
+  private addressed: Set<number> | null = null;
+
+  /**
+   * `withGuards` false: no Deref.guards (a condition of an if/loop/switch: it is a NULL test itself wherever
+   * a guard inside it is one, and conditions are where `&&` chains are common).
+   */
+  constructor(private withGuards = true) {}
+
+  private deref(base: Node, access: Node): void {
+    const d: Deref = { name: base.text, span: spanOf(base) };
+    if (this.addressed?.has(access.startIndex)) d.addressOnly = true;
+    // A copy per dereference (shiftInPlace moves each span once, so no Expr is shared), of the innermost few
+    // short conditions only: a 100k-term `p->a && p->b && …` must not copy its prefix per term.
+    if (this.withGuards && this.guards?.length) {
+      const short = this.guards.slice(-MAX_GUARDS).filter((g) => g.endIndex - g.startIndex <= MAX_GUARD_CHARS);
+      if (short.length) d.guards = short.map((g) => toExpr(g));
+    }
+    this.derefs.push(d);
+  }
+
+  private visitGuarded(node: Node, guard: Node, depth: number): void {
+    if (!this.withGuards) return this.visit(node, depth);
+    (this.guards ??= []).push(guard);
+    try {
+      this.visit(node, depth);
+    } finally {
+      this.guards.pop();
+    }
+  }
 
   visit(node: Node, depth = 0): void {
     // Iterative over siblings, recursive over depth with a bound: 20k nested parens must not blow the stack.
@@ -184,18 +235,45 @@ class EffectCollector implements Effects {
       case 'field_expression': {
         const base = node.childForFieldName('argument');
         const op = node.childForFieldName('operator')?.text;
-        if (base && op === '->' && base.type === 'identifier') this.derefs.push({ name: base.text, span: spanOf(base) });
+        if (base && op === '->' && base.type === 'identifier') this.deref(base, node);
         break;
       }
       case 'pointer_expression': {
         const a = node.childForFieldName('argument');
         const op = node.childForFieldName('operator')?.text;
-        if (a && op === '*' && a.type === 'identifier') this.derefs.push({ name: a.text, span: spanOf(a) });
+        if (a && op === '*' && a.type === 'identifier') this.deref(a, node);
+        if (a && op === '&') {
+          const access = addressedAccess(a);
+          if (access) (this.addressed ??= new Set()).add(access.startIndex);
+        }
         break;
       }
       case 'subscript_expression': {
         const a = node.childForFieldName('argument');
-        if (a && a.type === 'identifier') this.derefs.push({ name: a.text, span: spanOf(a) });
+        if (a && a.type === 'identifier') this.deref(a, node);
+        break;
+      }
+      case 'conditional_expression': {
+        const c = node.childForFieldName('condition');
+        const t = node.childForFieldName('consequence');
+        const f = node.childForFieldName('alternative');
+        if (c && t && f) {
+          this.visit(c, depth + 1);
+          this.visitGuarded(t, c, depth + 1);
+          this.visitGuarded(f, c, depth + 1);
+          return;
+        }
+        break;
+      }
+      case 'binary_expression': {
+        const op = node.childForFieldName('operator')?.text;
+        const l = node.childForFieldName('left');
+        const r = node.childForFieldName('right');
+        if ((op === '&&' || op === '||') && l && r) {
+          this.visit(l, depth + 1);
+          this.visitGuarded(r, l, depth + 1);
+          return;
+        }
         break;
       }
       case 'sizeof_expression':
@@ -222,15 +300,15 @@ class EffectCollector implements Effects {
   }
 }
 
-function effects(node: Node | null): Effects {
-  const c = new EffectCollector();
+function effects(node: Node | null, withGuards = true): Effects {
+  const c = new EffectCollector(withGuards);
   if (node) c.visit(node);
   return { calls: c.calls, derefs: c.derefs, assigns: c.assigns };
 }
 
 function cond(node: Node): Cond {
   const inner = node.type === 'parenthesized_expression' ? (named(node)[0] ?? node) : node;
-  return { span: spanOf(inner), expr: toExpr(inner), ...effects(inner) };
+  return { span: spanOf(inner), expr: toExpr(inner), ...effects(inner, false) };
 }
 
 function stmt(node: Node, depth: number): Stmt {

@@ -103,7 +103,10 @@ function shiftEffects(e: Effects, delta: number): void {
     move(c.span, delta);
     for (const a of c.args) shiftExpr(a, delta);
   }
-  for (const d of e.derefs) move(d.span, delta);
+  for (const d of e.derefs) {
+    move(d.span, delta);
+    if (d.guards) for (const g of d.guards) shiftExpr(g, delta);
+  }
   for (const a of e.assigns) {
     move(a.span, delta);
     shiftExpr(a.value, delta);

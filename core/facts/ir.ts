@@ -32,6 +32,17 @@ export interface VarRef {
   span: Span;
 }
 
+/** A pointer use (`p->f`, `*p`, `p[i]`), with what can make it harmless. */
+export interface Deref extends VarRef {
+  /** `&p->f`, `&p->f.g`, `&p[i]`: an address computed from p, nothing read or written through it here. */
+  addressOnly?: true;
+  /**
+   * The conditions it is evaluated under, outermost first: that of each `c ? … : …` it sits in a branch
+   * of, and the left side of each `&&`/`||` it is on the right of (each a copy of its own).
+   */
+  guards?: Expr[];
+}
+
 export interface Assignment {
   name: string;
   value: Expr;
@@ -40,8 +51,8 @@ export interface Assignment {
 
 export interface Effects {
   calls: CallEvent[];
-  /** Pointers dereferenced (`p->f`, `*p`, `p[i]`). */
-  derefs: VarRef[];
+  /** Pointers dereferenced (`p->f`, `*p`, `p[i]`), and addresses computed from them (`&p->f`). */
+  derefs: Deref[];
   assigns: Assignment[];
 }
 

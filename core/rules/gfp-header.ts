@@ -1,6 +1,7 @@
 import type { FileFacts } from '../facts/file-facts';
 import { isNonCode } from '../facts/syntax';
-import type { Rule } from './types';
+import { GFP_INCLUDE_GRAPH_VERSION, GFP_INCLUDE_STEPS } from '../kernel/gfp-include-graph';
+import type { AnalysisEnv, Rule } from './types';
 
 /** The page-level allocator API that 2.6 declares in <linux/gfp.h>. */
 export const PAGE_API = [
@@ -19,23 +20,70 @@ export const PAGE_API = [
   '__get_dma_pages',
 ] as const;
 
+/** Whether a 2.6 header reaches <linux/gfp.h>: itself, or a row of the generated include graph. */
+function reachesGfp(path: string): boolean {
+  return path === 'linux/gfp.h' || Object.hasOwn(GFP_INCLUDE_STEPS, path);
+}
+
+/** `linux/blkdev.h → linux/pagemap.h → linux/mm.h → linux/gfp.h`, each step from the 2.6 include graph. */
+export function gfpIncludePath(path: string): string[] {
+  const out = [path];
+  for (let h = path; h !== 'linux/gfp.h' && out.length < 32; ) {
+    h = GFP_INCLUDE_STEPS[h].next;
+    out.push(h);
+  }
+  return out;
+}
+
+interface IncludeReach {
+  /** The include of this file (and the local headers on the way) through which gfp.h is reached. */
+  via: string[] | null;
+  /** A quoted include that could not be read: whether it reaches gfp.h is unknown. */
+  unread: string | null;
+  /** The local headers read on the way. */
+  followed: string[];
+}
+
 /**
- * Headers through which <linux/gfp.h> is reachable in 2.6 (2.6.0–2.6.11 include graph), with the path.
- * Deliberately absent, since they do not pull gfp.h in on every architecture: linux/vmalloc.h
- * (spinlock.h, asm/page.h), linux/mempool.h (list.h, wait.h), linux/fs.h, linux/sched.h, linux/swap.h,
- * linux/pci.h and linux/dma-mapping.h (only through some architectures' asm/ headers).
+ * Follows this file's includes to <linux/gfp.h>: system includes through the 2.6 include graph, quoted
+ * ones through the local headers the adapter reads (their own includes, quoted ones again relative to
+ * them). A quoted include that cannot be read is looked up in the 2.6 graph (`"linux/mm.h"` finds
+ * include/linux/mm.h through -Iinclude); otherwise it is unknown.
  */
-export const GFP_PROVIDERS: Readonly<Record<string, string>> = {
-  'linux/gfp.h': 'linux/gfp.h',
-  'linux/mm.h': 'linux/mm.h → linux/gfp.h',
-  'linux/slab.h': 'linux/slab.h → linux/gfp.h',
-  'linux/highmem.h': 'linux/highmem.h → linux/mm.h → linux/gfp.h',
-  'linux/pagemap.h': 'linux/pagemap.h → linux/mm.h → linux/gfp.h',
-  'linux/mman.h': 'linux/mman.h → linux/mm.h → linux/gfp.h',
-  'linux/skbuff.h': 'linux/skbuff.h → linux/mm.h → linux/gfp.h',
-  'linux/bio.h': 'linux/bio.h → linux/highmem.h → linux/mm.h → linux/gfp.h',
-  'linux/blkdev.h': 'linux/blkdev.h → linux/pagemap.h → linux/mm.h → linux/gfp.h',
-};
+export function reachGfp(facts: FileFacts, env: AnalysisEnv): IncludeReach {
+  const followed: string[] = [];
+  const seen = new Set<string>();
+  let unread: string | null = null;
+  const stack = facts.includes.map((i) => ({ path: i.path, system: i.system, from: undefined as string | undefined, chain: [i.system ? `<${i.path}>` : `"${i.path}"`] })).reverse();
+  while (stack.length) {
+    const inc = stack.pop()!;
+    if (inc.system) {
+      if (reachesGfp(inc.path)) return { via: inc.chain, unread: null, followed };
+      continue;
+    }
+    const h = env.localHeader?.(inc.path, inc.from);
+    if (!h) {
+      if (reachesGfp(inc.path)) return { via: inc.chain, unread: null, followed };
+      unread ??= inc.path;
+      continue;
+    }
+    if (seen.has(h.id)) continue;
+    seen.add(h.id);
+    followed.push(inc.path);
+    if (seen.size > MAX_LOCAL_HEADERS) {
+      unread ??= inc.path;
+      break;
+    }
+    for (let k = h.includes.length - 1; k >= 0; k--) {
+      const i = h.includes[k];
+      stack.push({ path: i.path, system: i.system, from: h.id, chain: [...inc.chain, i.system ? `<${i.path}>` : `"${i.path}"`] });
+    }
+  }
+  return { via: null, unread, followed };
+}
+
+/** Local headers followed per file at most: past that, reaching gfp.h is left unknown. */
+const MAX_LOCAL_HEADERS = 200;
 
 /**
  * True in a file with syntax errors when an `#include` line (text at a line start) is neither one of the
@@ -58,11 +106,10 @@ export const gfpHeader: Rule = {
   id: 'gfp-header',
   severity: 'info',
   deprecated: false,
-  summary: 'page allocation functions used without <linux/gfp.h> reachable',
+  summary: 'page allocation functions used where no include reaches <linux/gfp.h> in 2.6',
   triggers: PAGE_API,
   usesContext: false,
-  check({ facts }) {
-    if (facts.includes.some((i) => GFP_PROVIDERS[i.path] !== undefined)) return [];
+  check({ facts, env }) {
     // A file that defines one of these names itself is not using the kernel's.
     const own = new Set(facts.functions.map((f) => f.name));
     if (PAGE_API.some((n) => own.has(n)) || facts.defines.some((d) => (PAGE_API as readonly string[]).includes(d.name))) return [];
@@ -79,6 +126,9 @@ export const gfpHeader: Rule = {
     if (uses.length === 0) return [];
     // An #include that tree-sitter's error recovery swallowed may be the one that reaches gfp.h: unknown.
     if (hasUnparsedInclude(facts)) return [];
+    const reach = reachGfp(facts, env);
+    // Reached, or a quoted include could not be read (it may be the one that reaches gfp.h): no finding.
+    if (reach.via || reach.unread !== null) return [];
     const first = uses[0];
     const names = [...new Set(uses.map((u) => u.name))];
     // The new line goes after the last include that ends its line (a directive followed by other text on
@@ -94,13 +144,13 @@ export const gfpHeader: Rule = {
     const anchorLine = anchor ? text.slice(anchor.lineSpan.start, anchor.lineSpan.end) : /\r\n?|\n/.exec(text)?.[0] === '\r\n' ? '\r\n' : '\n';
     const needsNewline = anchor && !/[\r\n]$/.test(anchorLine);
     const eol = /\r\n$/.test(anchorLine) ? '\r\n' : /\r$/.test(anchorLine) ? '\r' : '\n';
-    const local = facts.includes.filter((i) => !i.system);
     return [
       {
         message:
-          `${names.map((n) => `${n}()`).join(', ')} ${names.length > 1 ? 'are' : 'is'} declared in <linux/gfp.h> in 2.6, and none of this file's includes reaches it ` +
-          `(<linux/mm.h>, <linux/slab.h>, <linux/highmem.h>, <linux/pagemap.h> would). Include <linux/gfp.h>.` +
-          (local.length ? ` Local headers (${local.map((l) => `"${l.path}"`).join(', ')}) were not followed.` : ''),
+          `${names.map((n) => `${n}()`).join(', ')} ${names.length > 1 ? 'are' : 'is'} declared in <linux/gfp.h> in 2.6, and no include of this file reaches it ` +
+          `in ${GFP_INCLUDE_GRAPH_VERSION}'s include graph` +
+          (reach.followed.length ? ` (local headers followed: ${reach.followed.map((l) => `"${l}"`).join(', ')})` : '') +
+          `: a 2.6 build does not declare ${names.length > 1 ? 'them' : 'it'}. Include <linux/gfp.h> (<linux/slab.h> or <linux/mm.h> would also do).`,
         span: first.span,
         tags: [],
         related: uses.slice(1, 20).map((u) => ({ message: `${u.name}() is used here too`, span: u.span })),

@@ -17,6 +17,7 @@ import {
   mergeSummaries,
   parseForSummary,
   safeFix,
+  renamedSuppressions,
   triggerTest,
   WorkspaceIndex,
   type CParser,
@@ -31,7 +32,7 @@ import {
   type Mode,
   type PassReport,
 } from '../../core';
-import { headerResolver } from '../node/headers';
+import { diskEnv } from '../node/headers';
 import { decode, encode, type Encoding } from '../node/text-file';
 import { unifiedDiff } from './diff';
 
@@ -179,7 +180,7 @@ function analyzeText(
   opts: JobOptions,
   hint?: FileHint,
 ): { findings: Finding[]; syntaxErrors: number; failures: string[]; summary?: FileSummary; deferred?: [number, number][]; statics?: string[]; parsedChars: number } {
-  const envFor = (facts: FileFacts) => ({ headerDefine: headerResolver(facts, file), workspace: workspaceIndex(opts.workspace) });
+  const envFor = (facts: FileFacts) => ({ ...diskEnv(facts, file), workspace: workspaceIndex(opts.workspace) });
   // A check parses the top-level items the findings can come from (analyzeInPart), pass 1b those that
   // name opts.mentions (and their callers); a fix parses it all (it compares syntax errors before and after).
   let parsed: ParsedFile | undefined;
@@ -234,6 +235,8 @@ export function processFile(parser: CParser, file: string, opts: JobOptions, hin
     out.deferred = first.deferred;
     out.statics = first.statics;
   }
+  // A `kport-ignore` naming a former rule id still suppresses the rule it became; say it is deprecated.
+  for (const r of renamedSuppressions(text)) warnings.push(`line ${r.line}: kport-ignore ${r.id}: ${r.note}`);
   if (opts.mode === 'check') {
     out.findings = report(first.findings, new LineIndex(text));
     if (warnings.length) out.warning = warnings.join('; ');

@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { mergeConfigs, RULE_IDS, runCheckPlan, type KportConfig, type PassName, type PassReport } from '../../core';
+import { canonicalRuleId, mergeConfigs, renamedRuleNote, RULE_IDS, runCheckPlan, type KportConfig, type PassName, type PassReport } from '../../core';
 import { findConfigFile, loadConfigFile } from '../node/config-file';
 import { internalSwitches } from '../node/internal';
 import { encode } from '../node/text-file';
@@ -172,7 +172,14 @@ export async function main(argv: string[]): Promise<number> {
   const format = args.values.format!;
   if (!['text', 'json', 'sarif'].includes(format)) fail(`unknown format "${format}" (text, json, sarif)`);
   if (args.positionals.length === 0) fail('no PATH given');
-  for (const id of [...(args.values.rule ?? []), ...(args.values.disable ?? [])]) if (!RULE_IDS.includes(id)) fail(`unknown rule "${id}" (rules: ${RULE_IDS.join(', ')})`);
+  for (const id of [...(args.values.rule ?? []), ...(args.values.disable ?? [])]) {
+    if (!RULE_IDS.includes(canonicalRuleId(id))) fail(`unknown rule "${id}" (rules: ${RULE_IDS.join(', ')})`);
+    const note = renamedRuleNote(id);
+    if (note) process.stderr.write(`kport: ${note}\n`);
+  }
+  // Former rule ids name the rule they became from here on.
+  if (args.values.rule) args.values.rule = args.values.rule.map(canonicalRuleId);
+  if (args.values.disable) args.values.disable = args.values.disable.map(canonicalRuleId);
   let jobs: number | undefined;
   if (args.values.jobs !== undefined) {
     jobs = Number(args.values.jobs);

@@ -2,7 +2,7 @@
 import { fileURLToPath } from 'node:url';
 import { TextDocument } from 'vscode-languageserver-textdocument';
 import { analyze, FileFacts, FunctionCache, type LineIndex, type SharedAnalyses, type AnalysisEnv, type AnalyzeOptions, type CParser, type Finding, type ParsedFile, type RuleFailure } from '../../core';
-import { headerResolver } from '../node/headers';
+import { diskEnv } from '../node/headers';
 
 export interface Analysis {
   version: number;
@@ -50,7 +50,7 @@ export class OpenDocument {
     const facts = new FileFacts(this.parsed, this.path, this.functions);
     void facts.functions; // built here, to time it apart from the rules
     const t2 = performance.now();
-    const env = { ...options.env, headerDefine: this.doc.uri.startsWith('file:') ? headerResolver(facts, this.path) : undefined };
+    const env = { ...options.env, ...(this.doc.uri.startsWith('file:') ? diskEnv(facts, this.path) : {}) };
     const { findings, failures, shared } = analyze(facts, { ...options, env });
     const t3 = performance.now();
     this.analysis = {

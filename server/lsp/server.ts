@@ -19,7 +19,7 @@ import {
   type WorkDoneProgressServerReporter,
 } from 'vscode-languageserver/node';
 import { TextDocument } from 'vscode-languageserver-textdocument';
-import { isSimulated, addVerdicts, type LinkOptions, parsesNoWorse, countSyntaxErrors, hoverAt, mergeConfigs, simulateFunction, SIMULATED_CALLS, parseConfig, preferredEdits, RULE_IDS, WorkspaceIndex, type CParser, type FileSummary, type KportConfig } from '../../core';
+import { renamedSuppressions, isSimulated, addVerdicts, type LinkOptions, parsesNoWorse, countSyntaxErrors, hoverAt, mergeConfigs, simulateFunction, SIMULATED_CALLS, parseConfig, preferredEdits, RULE_IDS, WorkspaceIndex, type CParser, type FileSummary, type KportConfig } from '../../core';
 import { runIndexHost, cacheFileFor, defaultCacheDir, indexedFiles, indexSettings, type IndexRun, type IndexSettings } from './indexer';
 import { SIMULATE_DRIVER_METHOD, SIMULATE_METHOD, simulateDriver, toSimulateDriverResult, toSimulateResult, type SimulateDriverParams, type SimulateParams } from '../../core';
 import { findConfigFile, loadConfigFile } from '../node/config-file';
@@ -406,7 +406,7 @@ export function startServer(connection: Connection = createConnection(ProposedFe
     const t0 = performance.now();
     const fresh = !d.analysis || d.analysis.version !== d.doc.version;
     const a = analysisOf(uri);
-    const diagnostics = a ? a.findings.map((f) => toDiagnostic(f, a.lines, uri, docs)) : [failureDiagnostic(`analysis failed: ${failedReason.get(uri) ?? 'unknown error'}`)];
+    const diagnostics = a ? [...a.findings.map((f) => toDiagnostic(f, a.lines, uri, docs)), ...renamedRuleNotes(d.doc.getText())] : [failureDiagnostic(`analysis failed: ${failedReason.get(uri) ?? 'unknown error'}`)];
     connection.sendDiagnostics({ uri, version: d.doc.version, diagnostics });
     const ms = performance.now() - t0;
     if (a && fresh && (TRACE || ms > SLOW_ANALYSIS_MS)) {
@@ -469,11 +469,22 @@ export function startServer(connection: Connection = createConnection(ProposedFe
         }
         a.findings = withVerdicts;
         a.verdicts = true;
-        connection.sendDiagnostics({ uri, version: a.version, diagnostics: a.findings.map((f) => toDiagnostic(f, a.lines, uri, docs)) });
+        connection.sendDiagnostics({ uri, version: a.version, diagnostics: [...a.findings.map((f) => toDiagnostic(f, a.lines, uri, docs)), ...renamedRuleNotes(d.doc.getText())] });
         warmSimulations(uri);
       };
       slice();
     }, verdictDelayMs));
+  }
+
+  /** A hint, tagged deprecated, on each `kport-ignore` that names a former rule id (it still suppresses). */
+  function renamedRuleNotes(text: string): Diagnostic[] {
+    return renamedSuppressions(text).map((r) => ({
+      range: { start: { line: r.line - 1, character: 0 }, end: { line: r.line - 1, character: 0 } },
+      severity: 4,
+      tags: [2],
+      source: 'kport',
+      message: `kport-ignore ${r.id}: ${r.note}`,
+    }));
   }
 
   function failureDiagnostic(message: string): Diagnostic {

@@ -1,20 +1,28 @@
-/** Resolves #defines from a file's local headers (`#include "x.h"`, relative to the file), cached by mtime. */
+/** Local headers (`#include "x.h"`, relative to the including file): their #defines, macros and includes, cached by mtime. */
 import fs from 'node:fs';
 import path from 'node:path';
-import type { FileFacts, HeaderDefine } from '../../core';
-import { scanDefines, type ScannedDefine } from '../../core/facts/header-defines';
+import type { AnalysisEnv, FileFacts, HeaderDefine } from '../../core';
+import { scanDefines, scanIncludes, scanMacros, type ScannedDefine, type ScannedMacro } from '../../core/facts/header-defines';
 import { decode } from './text-file';
 
-const cache = new Map<string, { mtimeMs: number; defines: Map<string, ScannedDefine>; text: string }>();
+interface HeaderEntry {
+  mtimeMs: number;
+  text: string;
+  defines: Map<string, ScannedDefine>;
+  macros?: Map<string, ScannedMacro>;
+  includes?: { path: string; system: boolean }[];
+}
 
-function headerDefines(file: string): { defines: Map<string, ScannedDefine>; text: string } | undefined {
+const cache = new Map<string, HeaderEntry>();
+
+function readHeader(file: string): HeaderEntry | undefined {
   try {
     const st = fs.statSync(file);
     if (!st.isFile() || st.size > 4 * 1024 * 1024) return undefined;
     const hit = cache.get(file);
     if (hit && hit.mtimeMs === st.mtimeMs) return hit;
     const { text } = decode(fs.readFileSync(file));
-    const entry = { mtimeMs: st.mtimeMs, defines: scanDefines(text), text };
+    const entry: HeaderEntry = { mtimeMs: st.mtimeMs, defines: scanDefines(text), text };
     cache.set(file, entry);
     return entry;
   } catch {
@@ -22,15 +30,18 @@ function headerDefines(file: string): { defines: Map<string, ScannedDefine>; tex
   }
 }
 
+function localFiles(facts: FileFacts, filePath: string): string[] {
+  const dir = path.dirname(filePath);
+  return facts.includes.filter((i) => !i.system).map((i) => path.resolve(dir, i.path));
+}
+
 /** A resolver over the local headers `facts` includes (one level deep, the common driver layout). */
 export function headerResolver(facts: FileFacts, filePath: string): ((name: string) => HeaderDefine | undefined) | undefined {
-  const local = facts.includes.filter((i) => !i.system);
-  if (local.length === 0) return undefined;
-  const dir = path.dirname(filePath);
-  const files = local.map((i) => path.resolve(dir, i.path));
+  const files = localFiles(facts, filePath);
+  if (files.length === 0) return undefined;
   return (name) => {
     for (const f of files) {
-      const h = headerDefines(f);
+      const h = readHeader(f);
       const d = h?.defines.get(name);
       if (d && h) {
         const line = h.text.slice(0, d.start).split('\n').length;
@@ -39,4 +50,37 @@ export function headerResolver(facts: FileFacts, filePath: string): ((name: stri
     }
     return undefined;
   };
+}
+
+/** Function-like macros of the local headers `facts` includes (one level deep, as headerResolver). */
+export function headerMacroResolver(facts: FileFacts, filePath: string): AnalysisEnv['headerMacro'] {
+  const files = localFiles(facts, filePath);
+  if (files.length === 0) return undefined;
+  return (name) => {
+    for (const f of files) {
+      const h = readHeader(f);
+      if (!h) continue;
+      h.macros ??= scanMacros(h.text);
+      const m = h.macros.get(name);
+      if (m) return { params: m.params, body: m.body, file: f };
+    }
+    return undefined;
+  };
+}
+
+/** Quoted includes followed as the compiler does: relative to the directory of the file that includes them. */
+export function localHeaderResolver(filePath: string): NonNullable<AnalysisEnv['localHeader']> {
+  const dir = path.dirname(filePath);
+  return (include, from) => {
+    const file = path.resolve(from ? path.dirname(from) : dir, include);
+    const h = readHeader(file);
+    if (!h) return undefined;
+    h.includes ??= scanIncludes(h.text);
+    return { id: file, includes: h.includes };
+  };
+}
+
+/** Everything an analysis of the file at `filePath` can know from the disk around it. */
+export function diskEnv(facts: FileFacts, filePath: string): AnalysisEnv {
+  return { headerDefine: headerResolver(facts, filePath), headerMacro: headerMacroResolver(facts, filePath), localHeader: localHeaderResolver(filePath) };
 }

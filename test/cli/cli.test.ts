@@ -91,3 +91,29 @@ test('the second pass: only files whose allocating functions are called atomical
   assert.deepEqual(focused[2].calls.map((c) => c.callee), ['helper_wrap'], 'only calls of context-sensitive functions travel to the second pass');
   assert.deepEqual(focused[1].calls, []);
 });
+
+test('the former id mempool-alloc-unchecked still works in .kport.json, --rule, --disable and kport-ignore, each with a deprecation note', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kport-renamed-'));
+  // Line 8 holds `kport-ignore mempool-alloc-unchecked`, which suppresses the finding on line 9; line 15's stays.
+  fs.copyFileSync(path.join(ROOT, 'test/fixtures/rules/alloc-result-unchecked/old-id.c'), path.join(dir, 'a.c'));
+  const found = (r: ReturnType<typeof run>) => JSON.parse(r.stdout).diagnostics.map((d: { rule: string; line: number; severity: string }) => `${d.rule}:${d.line}:${d.severity}`);
+  const note = /rule "mempool-alloc-unchecked" is now "alloc-result-unchecked"/;
+
+  const only = run(['check', '--format', 'json', '--rule', 'mempool-alloc-unchecked', dir]);
+  assert.deepEqual(found(only), ['alloc-result-unchecked:15:warning']);
+  assert.match(only.stderr, note);
+  assert.match(only.stderr, /a\.c: line 8: kport-ignore mempool-alloc-unchecked: rule "mempool-alloc-unchecked" is now/);
+
+  const off = run(['check', '--format', 'json', '--disable', 'mempool-alloc-unchecked', dir]);
+  assert.deepEqual(found(off), []);
+  assert.match(off.stderr, note);
+
+  fs.writeFileSync(path.join(dir, '.kport.json'), JSON.stringify({ rules: { 'mempool-alloc-unchecked': 'error' } }));
+  const cfg = run(['check', '--format', 'json', dir]);
+  assert.deepEqual(found(cfg), ['alloc-result-unchecked:15:error']);
+  assert.equal(cfg.status, 1);
+  assert.match(cfg.stderr, new RegExp(`\\.kport\\.json: ${note.source}`));
+  // Both ids given: the current one wins.
+  fs.writeFileSync(path.join(dir, '.kport.json'), JSON.stringify({ rules: { 'alloc-result-unchecked': 'info', 'mempool-alloc-unchecked': 'error' } }));
+  assert.deepEqual(found(run(['check', '--format', 'json', dir])), ['alloc-result-unchecked:15:info']);
+});

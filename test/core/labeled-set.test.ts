@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { analyze, FileFacts, RULE_IDS } from '../../core';
-import { headerResolver } from '../../server/node/headers';
+import { diskEnv } from '../../server/node/headers';
 import { getParser } from '../support/core';
 import { lineOf, loadFixtures } from '../support/fixtures';
 
@@ -18,7 +18,7 @@ test('labeled set: precision and recall per rule', async () => {
   for (const fx of loadFixtures()) {
     const parsed = parser.parse(fx.text);
     const facts = new FileFacts(parsed, fx.virtualPath);
-    const got = new Set(analyze(facts, { env: { headerDefine: headerResolver(facts, fx.file) } }).findings.map((f) => `${lineOf(fx.text, f.span.start)}:${f.rule}`));
+    const got = new Set(analyze(facts, { env: diskEnv(facts, fx.file) }).findings.map((f) => `${lineOf(fx.text, f.span.start)}:${f.rule}`));
     parsed.dispose();
     for (const key of new Set([...got, ...fx.expected])) {
       const s = stats.get(key.split(':')[1])!;

@@ -8,6 +8,7 @@ import fs from 'node:fs';
 import { test } from 'node:test';
 import { analyze, applyEdits, countSyntaxErrors, FileFacts, RULES, type Finding } from '../../core';
 import { unifiedDiff } from '../../server/check/diff';
+import { diskEnv } from '../../server/node/headers';
 import { getParser } from '../support/core';
 import { lineOf, loadFixtures, type Fixture } from '../support/fixtures';
 
@@ -34,7 +35,8 @@ for (const fx of loadFixtures()) {
     const parser = await getParser();
     const parsed = parser.parse(fx.text);
     const facts = new FileFacts(parsed, fx.virtualPath);
-    const { findings, failures } = analyze(facts);
+    // Local headers are read from the disk beside the fixture, as the CLI and the editor read them.
+    const { findings, failures } = analyze(facts, { env: diskEnv(facts, fx.file) });
     assert.deepEqual(failures, []);
     const got = new Set(findings.map((f) => `${lineOf(fx.text, f.span.start)}:${f.rule}`));
     assert.deepEqual([...got].sort(), [...fx.expected].sort(), `findings in ${fx.virtualPath}`);
