@@ -15,10 +15,11 @@ import { allCalls, assignmentsOf, functionNameOf } from '../facts/ir';
 import { DISTRIBUTION_KERNEL, simulate, type ContextKind, type KernelConfig, type ScenarioName, type SimOp, type SimResult, type StepResult } from '../sim';
 import { simulatedOn, verdictDetail, verdictWord } from './markdown';
 import { PHASE_LABEL, type PhaseKind } from './phases';
+import { SCENARIOS, SCENARIO_WORDS } from './scenarios';
 
 export { PHASE_LABEL, type PhaseKind };
-import { SequenceExtractor, type SimPath, type StepOrigin } from './extract';
-import { feasibilityOf, isProblemVerdict, machineOf, scenarioVerdict, SCENARIOS, type CallSimulation, type PathSimulation } from './run';
+import { ALLOCATING_OPS, SequenceExtractor, type SimPath, type StepOrigin } from './extract';
+import { feasibilityOf, isProblemVerdict, machineOf, scenarioVerdict, type CallSimulation, type PathSimulation } from './run';
 
 
 export interface DriverPhase {
@@ -267,7 +268,8 @@ function driverCalls(lifetimes: Record<ScenarioName, SimPath>, results: Record<S
   return out;
 }
 
-const ALLOCATING_OR_DESTROY = new Set(['kmalloc', 'kmem_cache_alloc', 'alloc_pages', 'get_free_pages', 'get_zeroed_page', 'mempool_alloc', 'mempool_destroy', 'mempool_create', 'kmem_cache_create']);
+/** The ops a lifetime's call rows come from: allocations and mempool_destroy (its BUG). */
+const ALLOCATING_OR_DESTROY: ReadonlySet<string> = new Set([...ALLOCATING_OPS, 'mempool_destroy']);
 
 /**
  * The context the lifetime is in at call `o`: the last context change before it, its reason in the context
@@ -393,7 +395,6 @@ function originOfRef(p: SimPath, st: StepResult): StepOrigin | null {
   return null;
 }
 
-const SCENARIO_WORDS: Record<ScenarioName, string> = { normal: 'normal memory', pressure: 'under pressure', exhausted: 'exhausted memory' };
 
 /** The lifetime as a plain-text report (the CLI's `kport simulate`). */
 export function driverSimulationText(d: DriverSimulation): string {

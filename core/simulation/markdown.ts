@@ -5,10 +5,10 @@
 import type { ScenarioName } from '../sim';
 import type { Related } from '../text/related';
 import type { CallSimulation, FunctionSimulation, ScenarioVerdict } from './run';
-import { callProblemLine, SCENARIOS } from './run';
+import { callProblemLine } from './run';
+import { SCENARIOS, SCENARIO_WORDS } from './scenarios';
 import { atomicCause, kernelWords, observedSleep } from './observed';
 
-export const SCENARIO_LABEL: Record<ScenarioName, string> = { normal: 'normal memory', pressure: 'under pressure', exhausted: 'exhausted memory' };
 
 /** The allocator the simulation models, named in every verdict. */
 /** "Linux 2.6.11's allocator (256 MiB, 1 CPU)": every verdict names the machine it was simulated on. */
@@ -102,7 +102,7 @@ function relatedLinks(related: Related[], opts: LinkOptions): string {
 /** The one-line verdict a finding's message carries: "Simulated on …: normal memory: ok; under pressure: …". */
 export function callVerdictSentence(c: CallSimulation): string | null {
   if (!c.verdicts) return null;
-  const parts = SCENARIOS.map((sc) => `${SCENARIO_LABEL[sc]}: ${verdictWord(c.verdicts![sc])}`);
+  const parts = SCENARIOS.map((sc) => `${SCENARIO_WORDS[sc]}: ${verdictWord(c.verdicts![sc])}`);
   const size = c.unknownSize ? ` Size \`${c.unknownSize}\` is not a constant: the worst of small, one-page and multi-page sizes.` : '';
   return `Simulated on ${simulatedOn(c.machine)}: ${parts.join('; ')}.${size}`;
 }
@@ -122,7 +122,7 @@ export function callHoverMarkdown(c: CallSimulation, callText: string, opts: Lin
   lines.push(`Simulated on ${simulatedOn(c.machine)}:`, '');
   for (const sc of SCENARIOS) {
     const v = c.verdicts[sc];
-    lines.push(`- ${SCENARIO_LABEL[sc]}: **${verdictWord(v)}** — ${escapeProse(verdictDetail(v, 220, c))}`);
+    lines.push(`- ${SCENARIO_WORDS[sc]}: **${verdictWord(v)}** — ${escapeProse(verdictDetail(v, 220, c))}`);
   }
   if (c.context.kind !== 'process' && c.verdicts && SCENARIOS.some((sc) => c.verdicts![sc].kind === 'sleep-in-atomic')) lines.push('', `As seen on ${escapeProse(kernelWords(c.kernel))} (settings \`simulation.preempt\`, \`simulation.debugSleep\`).`);
   if (c.maskReplaced) lines.push('', `\`${c.maskReplaced.from}\` is gone in 2.6: simulated as \`${c.maskReplaced.to}\`, the replacement its quick fix suggests for this file.`);
@@ -130,7 +130,7 @@ export function callHoverMarkdown(c: CallSimulation, callText: string, opts: Lin
   const impossible = c.paths.flatMap((p, i) => SCENARIOS.filter((sc) => !p.feasibility[sc].feasible).map((sc) => ({ i, sc, why: p.feasibility[sc].why! })));
   const pathLine = `${c.paths.length} path${c.paths.length === 1 ? '' : 's'} reach${c.paths.length === 1 ? 'es' : ''} this call${c.truncated ? ' (the function has more: not all were followed)' : ''}`;
   if (c.simulatedAlone) lines.push('', `${escapeProse(c.simulatedAlone.charAt(0).toUpperCase() + c.simulatedAlone.slice(1))}: the call is simulated alone, in the context above.`);
-  else lines.push('', impossible.length ? `${pathLine}; ${escapeProse(impossible[0].why)} under ${SCENARIO_LABEL[impossible[0].sc]}, so that path cannot happen there.` : `${pathLine}.`);
+  else lines.push('', impossible.length ? `${pathLine}; ${escapeProse(impossible[0].why)} under ${SCENARIO_WORDS[impossible[0].sc]}, so that path cannot happen there.` : `${pathLine}.`);
   if (opts.maskLine) lines.push('', opts.maskLine);
   const link = opts.simulateLink?.(c.line);
   if (link) lines.push('', link);
@@ -153,7 +153,7 @@ export function functionSummaryLine(sim: FunctionSimulation): string {
 export function functionSimulationMarkdown(sim: FunctionSimulation): string {
   const lines = [`**${sim.fn}()** — ${sim.initialContext === 'process' ? 'runs in process context' : `runs in ${sim.initialContext} context: ${escapeProse(sim.contextWhy ?? '')}`}. Simulated on ${simulatedOn(sim.machine)}.`, ''];
   for (const c of sim.calls.slice(0, 12)) {
-    const verdict = c.verdicts ? SCENARIOS.map((sc) => `${SCENARIO_LABEL[sc]}: ${verdictWord(c.verdicts![sc])}`).join(' · ') : `not simulated: ${escapeProse(c.missed ?? '')}`;
+    const verdict = c.verdicts ? SCENARIOS.map((sc) => `${SCENARIO_WORDS[sc]}: ${verdictWord(c.verdicts![sc])}`).join(' · ') : `not simulated: ${escapeProse(c.missed ?? '')}`;
     lines.push(`- line ${c.line} \`${c.call}()\`${c.context.kind === 'process' ? '' : ' (atomic)'}: ${verdict}`);
   }
   if (sim.calls.length > 12) lines.push(`- … ${sim.calls.length - 12} more`);

@@ -5,9 +5,10 @@ import { SIMULATION_ANCHORS } from '../kernel/alloc-api';
 import { DEFAULT_SIMULATED_MACHINE, DISTRIBUTION_KERNEL, simulate, type KernelConfig, type SimulatedMachine, type ContextKind, type OutcomeKind, type ScenarioName, type SimOp, type SimResult, type StepResult } from '../sim';
 import type { Related } from '../text/related';
 import type { Span } from '../text/span';
+import { SCENARIOS, SCENARIO_WORDS } from './scenarios';
 import { ALLOCATING_OPS, SequenceExtractor, UNKNOWN_SIZE_RANGE, type ExtractedFunction, type ExtractGoal, type SimPath } from './extract';
 
-export const SCENARIOS: ScenarioName[] = ['normal', 'pressure', 'exhausted'];
+export { SCENARIOS } from './scenarios';
 
 /** Outcome kinds a porter must act on. NULL is a normal answer (the code must check it); leaks at the
  * end of one function are usually ownership handed elsewhere, so neither counts as a problem here. */
@@ -159,7 +160,6 @@ export function allocationSites(shared: SharedAnalyses, fnIndex: number): CallSi
   return shared.context.flows[fnIndex].sites.filter((s) => SIMULATION_ANCHORS.has(s.call.name) && !seen.has(s.call.span.start) && seen.add(s.call.span.start));
 }
 
-const SCENARIO_WORDS: Record<ScenarioName, string> = { normal: 'normal memory', pressure: 'under pressure', exhausted: 'exhausted memory' };
 
 /** "kmalloc() at line 40: sleep-in-atomic (normal memory: latent; under pressure: sleeps in atomic context)", or null. */
 export function callProblemLine(c: CallSimulation): string | null {

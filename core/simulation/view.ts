@@ -6,9 +6,9 @@
  */
 import type { ScenarioName, Snapshot, StepResult } from '../sim';
 import { PHASE_LABEL } from './phases';
+import { SCENARIOS, SCENARIO_WORDS } from './scenarios';
 import type { SimulateDriverResult, SimulateResult } from './protocol';
 
-const SCENARIOS: ScenarioName[] = ['normal', 'pressure', 'exhausted'];
 const esc = (s: string) => s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 
 interface Series {
@@ -99,7 +99,6 @@ export interface ViewOptions {
   nonce: string;
 }
 
-const SCENARIO_WORDS: Record<ScenarioName, string> = { normal: 'normal memory', pressure: 'under pressure', exhausted: 'exhausted memory' };
 
 /** The first screen: every allocation call (problems first), its verdict per scenario, its context. */
 function summaryTable(r: SimulateResult): string {
