@@ -18,7 +18,7 @@ import { PHASE_LABEL, type PhaseKind } from './phases';
 import { SCENARIOS, SCENARIO_WORDS } from './scenarios';
 
 export { PHASE_LABEL, type PhaseKind };
-import { ALLOCATING_OPS, SequenceExtractor, type SimPath, type StepOrigin } from './extract';
+import { ALLOCATING_OPS, bareText, SequenceExtractor, type SimPath, type StepOrigin } from './extract';
 import { feasibilityOf, isProblemVerdict, machineOf, scenarioVerdict, type CallSimulation, type PathSimulation } from './run';
 
 
@@ -379,7 +379,7 @@ function heldElsewhere(shared: SharedAnalyses, escaped: ReadonlySet<string>): (r
     // A phase's local that left its function: held elsewhere unless every place it went is never released.
     const fn = facts.functions.find((f) => f.name === local[1]);
     if (!fn) return true;
-    const bare = (e: { span: { start: number; end: number } }) => facts.text.slice(e.span.start, e.span.end).replace(/\([^()]*\)|[\s&]/g, '');
+    const bare = (e: { span: { start: number; end: number } }) => bareText(facts, e);
     if (allCalls(fn).some((c) => !RELEASING_CALL.test(c.name) && c.args.some((a) => bare(a) === local[2]))) return true; // handed on
     if (new RegExp(`\\breturn\\s*(?:\\([^()]*\\)\\s*)?${local[2]}\\b`).test(facts.text.slice(fn.body.span.start, fn.body.span.end))) return true;
     const stores = assignmentsOf(fn).filter((a) => bare(a.value) === local[2]).map((a) => last(a.name));

@@ -156,6 +156,9 @@ export function refText(e: Expr | undefined): string {
 /** Calls op() turns into simulator ops (besides LOCK_OPS and CONTEXT_TESTS). */
 const MODELLED_CALLS: ReadonlySet<string> = new Set([...SIMULATED_CALLS, 'mempool_create', 'mempool_create_node', 'kmem_cache_create']);
 
+/** An expression as the name it passes on: casts, spaces and `&` dropped (`(void *)&p` → `p`). */
+export const bareText = (facts: FileFacts, e: { span: Span }): string => facts.text.slice(e.span.start, e.span.end).replace(/\([^()]*\)|[\s&]/g, '');
+
 /** Per function IR (kept across edits that leave the function alone): what escapingRefs reads of it. */
 const escapeMemo = new WeakMap<FunctionFacts, { locals: Set<string>; body: string; handedOn: Set<string>; answers: Map<string, boolean> }>();
 
@@ -242,7 +245,7 @@ export class SequenceExtractor {
     const refs = new Set(paths.flatMap((p) => p.ops.flatMap((op) => (ALLOCATING_OPS.has(op.op) && 'ref' in op && op.ref ? [op.ref] : []))));
     let memo = escapeMemo.get(fn);
     if (!memo) {
-      const bare = (e: Expr) => this.facts.text.slice(e.span.start, e.span.end).replace(/\([^()]*\)|[\s&]/g, '');
+      const bare = (e: Expr) => bareText(this.facts, e);
       memo = {
         locals: new Set([...fn.locals.map((l) => l.name), ...fn.params.map((p) => p.name)]),
         body: this.facts.text.slice(fn.body.span.start, fn.body.span.end),
