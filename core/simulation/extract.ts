@@ -9,7 +9,7 @@ import { LOCK_OPS, CONTEXT_TESTS } from '../context/locks';
 import type { SharedAnalyses } from '../context/shared';
 import type { FileFacts } from '../facts/file-facts';
 import { fileKind } from '../facts/file-kind';
-import { allCalls, exprIdentifiers, functionNameOf, unwrapCondition, type CallEvent, type Expr, type FunctionFacts, type Stmt } from '../facts/ir';
+import { allCalls, exprIdentifiers, walkStmts, functionNameOf, unwrapCondition, type CallEvent, type Expr, type FunctionFacts, type Stmt } from '../facts/ir';
 import { evaluateMask } from '../gfp/mask';
 import { ALLOC_API, FREE_API, MEMPOOL_CREATE, MEMPOOL_STOCK, SIMULATED_CALLS } from '../kernel/alloc-api';
 import type { AllocFnSpec, AllocVia, ContextKind, GfpInput, SimOp } from '../sim';
@@ -118,15 +118,36 @@ interface Partial_ {
   status: 'fall' | 'return' | 'break' | 'continue' | { goto: string };
 }
 
-// A path's steps as text, for telling paths apart: each op's text is computed once (forks share op objects).
-const texts = new WeakMap<object, string>();
+// A path's steps by content, for telling paths apart: each op's JSON text is interned once as a short id
+// (forks share op objects), so a path's key costs a few characters per step, not the step's whole text.
+const textIds = new Map<string, string>();
+const opIds = new WeakMap<object, string>();
 const textOf = (o: object): string => {
-  let t = texts.get(o);
-  if (t === undefined) texts.set(o, (t = JSON.stringify(o)));
-  return t;
+  let id = opIds.get(o);
+  if (id === undefined) {
+    const text = JSON.stringify(o);
+    id = textIds.get(text);
+    if (id === undefined) textIds.set(text, (id = textIds.size.toString(36)));
+    opIds.set(o, id);
+  }
+  return id;
 };
 
 const clone = (p: Partial_): Partial_ => ({ ops: [...p.ops], origins: [...p.origins], condAt: [...p.condAt], conditions: [...p.conditions], notes: [...p.notes], locks: [...p.locks], assumptions: [...p.assumptions], goalOp: p.goalOp, goalOps: [...p.goalOps], status: p.status });
+
+/** A statement every path through which returns from the function: a return, or a block ending in one with no jump before it. */
+const leaves = new WeakMap<Stmt, boolean>();
+function leavesFunction(s: Stmt): boolean {
+  if (s.k === 'return') return true;
+  if (s.k !== 'block' || !s.body.length || s.body[s.body.length - 1].k !== 'return') return false;
+  let memo = leaves.get(s);
+  if (memo === undefined) {
+    memo = true;
+    for (const x of walkStmts(s)) if (x.k === 'goto' || x.k === 'break' || x.k === 'continue' || x.k === 'label') memo = false;
+    leaves.set(s, memo);
+  }
+  return memo;
+}
 
 const contains = (outer: Span, inner: Span) => outer.start <= inner.start && inner.end <= outer.end;
 const sameSpan = (a: Span, b: Span) => a.start === b.start && a.end === b.end;
@@ -352,9 +373,10 @@ export class SequenceExtractor {
   }
 
   private stmt(s: Stmt, ins: Partial_[], fn: FunctionFacts, depth: number, base: ContextKind, trunc: () => void): Partial_[] {
-    const live = ins.filter((p) => p.status === 'fall');
-    const done = ins.filter((p) => p.status !== 'fall');
+    const allLive = ins.every((p) => p.status === 'fall');
+    const live = allLive ? ins : ins.filter((p) => p.status === 'fall');
     if (!live.length) return ins;
+    const done = allLive ? [] : ins.filter((p) => p.status !== 'fall');
     this.work += live.length;
     // Past the call it is about, a hover needs what becomes of the allocation soon after, not the rest of a
     // long probe function: every path ends once that smaller budget is spent.
@@ -376,6 +398,7 @@ export class SequenceExtractor {
         let cur = live;
         for (let i = 0; i < s.body.length; i++) {
           cur = this.stmt(s.body[i], cur, fn, depth, base, trunc);
+          if (cur.every((p) => p.status === 'fall')) continue;
           // A goto to a label later in this block resumes there.
           for (const p of cur) {
             if (typeof p.status !== 'object') continue;
@@ -434,8 +457,12 @@ export class SequenceExtractor {
             if (guard) this.setContext(c, guard.whenTrue === 'interrupt' ? 'process' : 'interrupt', `${condText} is false`);
             return c;
           });
-        const t = this.stmt(s.then, thenIn, fn, depth, base, trunc);
-        const e = s.else ? this.stmt(s.else, elseIn, fn, depth, base, trunc) : elseIn;
+        // Seeking the goal in the function itself, a branch that always returns ends every path into it
+        // short of the goal: fork() would drop them after simulating the branch (an error path's whole
+        // cleanup, inlined), so they are dropped before.
+        const reachable = (ps: Partial_[], branch: Stmt) => (this.goal && depth === 0 && leavesFunction(branch) ? ps.filter((p) => p.goalOp >= 0) : ps);
+        const t = this.stmt(s.then, reachable(thenIn, s.then), fn, depth, base, trunc);
+        const e = s.else ? this.stmt(s.else, reachable(elseIn, s.else), fn, depth, base, trunc) : elseIn;
         // Guards end with their branch: restore the context the code had before.
         const restore = (ps: Partial_[]) => (guard ? ps.map((p) => (p.status === 'fall' ? this.restoreContext(p, base) : p)) : ps);
         out = this.fork([...restore(t), ...restore(e)], trunc, depth);

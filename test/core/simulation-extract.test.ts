@@ -2,6 +2,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { analyze, FileFacts, simulateFunction } from '../../core';
+import { simulateCall } from '../../core/simulation/run';
 import { getParser } from '../support/core';
 
 function ioctlMonster(cases: number): string {
@@ -61,4 +62,28 @@ fail:
   const path = sim.paths.find((x) => x.ops.some((op) => op.op === 'mempool_resize' && op.new_min_nr === 8))!;
   const step = path.results.normal.steps.find((st) => st.op.op === 'mempool_resize' && st.op.new_min_nr === 8)!;
   assert.equal(step.outcome.code, 'resize-grown', step.outcome.message);
+});
+
+test('seeking a call, error branches that return are not followed: a probe with 40 cleanup-and-return checks reaches its last allocation with every path', async () => {
+  const p = await getParser();
+  // Each check's error branch inlines a cleanup helper that frees, then returns: those paths cannot reach the
+  // last kmalloc, so the simulation of that call must not spend its budget on them (it used to: "simulated alone").
+  const checks = Array.from({ length: 40 }, (_, i) => `\tif (probe_step(card, ${i})) {\n\t\tprintk("step ${i} failed\\n");\n\t\tcard_cleanup(card);\n\t\treturn -EIO;\n\t}\n\tcard->buf${i} = kmalloc(${32 + i}, GFP_KERNEL);`).join('\n');
+  const frees = Array.from({ length: 120 }, (_, i) => `\tkfree(card->buf${i});`).join('\n');
+  const src = `#include <linux/slab.h>\nstruct card { void *buf0; };\nstatic void card_cleanup(struct card *card)\n{\n${frees}\n\tkfree(card);\n}\nint card_probe(struct card *card)\n{\n${checks}\n\tcard->last = kmalloc(4096, GFP_KERNEL);\n\tif (!card->last) {\n\t\tcard_cleanup(card);\n\t\treturn -ENOMEM;\n\t}\n\treturn 0;\n}\n`;
+  const parsed = p.parse(src);
+  const facts = new FileFacts(parsed, 'probe.c');
+  const { shared } = analyze(facts, { simulate: false });
+  const fi = facts.functions.findIndex((f) => f.name === 'card_probe');
+  const at = src.indexOf('kmalloc(4096');
+  const sim = simulateCall(shared, fi, { start: at, end: src.indexOf(';', at) });
+  parsed.dispose();
+  assert.equal(sim.simulatedAlone, undefined, `simulated alone: ${sim.simulatedAlone}`);
+  assert.ok(sim.verdicts, `no verdicts: ${sim.missed}`);
+  assert.equal(sim.verdicts.normal.kind, 'ok');
+  // The 40 allocations before it are on the path that reaches it; no op of an error branch is (card_cleanup's kfree(card)).
+  for (const path of sim.paths) {
+    assert.ok(path.ops.slice(0, path.goalOp).filter((op) => op.op === 'kmalloc').length === 40, 'the 40 earlier allocations are simulated before the call');
+    assert.ok(!path.ops.slice(0, path.goalOp).some((op) => op.op === 'kfree'), 'no error branch was followed before the call');
+  }
 });
