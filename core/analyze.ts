@@ -3,6 +3,7 @@ import { SharedAnalyses } from './context/shared';
 import { DISTRIBUTION_KERNEL, resolveMachine } from './sim';
 import type { FileFacts } from './facts/file-facts';
 import type { KportConfig } from './config';
+import { compareReleases, DEFAULT_TARGET, presentIn, textFor } from './kernel/target';
 import { canonicalRuleId, renamedRuleNote, RULES } from './rules';
 import { lineOfOffset } from './text/lines';
 import { simulatedVerdict } from './simulation/for-rules';
@@ -64,7 +65,38 @@ export function suppressions(text: string, lineOf: (offset: number) => number = 
 
 export function enabledRules(opts: AnalyzeOptions): Rule[] {
   const only = opts.only?.map(canonicalRuleId);
-  return RULES.filter((r) => (only ? only.includes(r.id) : true) && opts.config?.rules[r.id] !== 'off');
+  const target = opts.env?.target ?? opts.config?.target ?? DEFAULT_TARGET;
+  return RULES.filter(
+    (r) =>
+      (only ? only.includes(r.id) : true) &&
+      opts.config?.rules[r.id] !== 'off' &&
+      (!r.fromTarget || compareReleases(target, r.fromTarget) >= 0) &&
+      (!r.whileTargetHas || presentIn(r.whileTargetHas, target)),
+  );
+}
+
+/**
+ * A finding's fixes written for the target: a removed name in a fix's text becomes its replacement there
+ * (chained: GFP_BUFFER's fix for a 6.1 target is 6.1's answer), a fix that would leave nothing is dropped,
+ * and the message says what the target changed.
+ */
+function forTarget(f: Omit<Finding, 'rule' | 'severity'>, target: string): Omit<Finding, 'rule' | 'severity'> {
+  if (target === DEFAULT_TARGET || !f.fixes.length) return f;
+  const notes = new Map<string, string>();
+  const fixes = f.fixes.flatMap((fix) => {
+    let gone = false;
+    const edits = fix.edits.map((e) => {
+      const r = textFor(e.newText, target);
+      for (const c of r.via) notes.set(c.symbol, `\`${c.symbol}\` is gone since ${c.release ?? c.offeredFrom}${c.replacement?.length ? `: the fix writes \`${c.replacement[0]}\`` : ': the fix leaves it out'}`);
+      if (r.text === null) gone = true;
+      return r.text === null || r.text === e.newText ? e : { ...e, newText: r.text };
+    });
+    if (gone) return [];
+    const title = textFor(fix.title, target).text ?? fix.title;
+    return [{ ...fix, title, edits }];
+  });
+  if (!notes.size) return f;
+  return { ...f, message: `${f.message} For a ${target} target: ${[...notes.values()].join('; ')}.`, fixes };
 }
 
 /** `kport-ignore` comments naming a former rule id: line (1-based), the id and its deprecation note. */
@@ -86,14 +118,16 @@ export function analyze(facts: FileFacts, opts: AnalyzeOptions = {}): { findings
   let env = opts.env ?? {};
   if (opts.config?.machine !== undefined && !env.machine) env = { ...env, machine: resolveMachine(opts.config.machine).machine };
   if (opts.config?.kernel && !env.kernel) env = { ...env, kernel: { ...DISTRIBUTION_KERNEL, ...opts.config.kernel } };
+  if (opts.config?.target !== undefined && !env.target) env = { ...env, target: opts.config.target };
+  const target = env.target ?? DEFAULT_TARGET;
   const shared = new SharedAnalyses(facts, env);
   const findings: Finding[] = [];
   const failures: RuleFailure[] = [];
-  for (const rule of enabledRules(opts)) {
+  for (const rule of enabledRules({ ...opts, env })) {
     const setting = opts.config?.rules[rule.id];
     const severity = setting && setting !== 'off' ? setting : rule.severity;
     try {
-      for (const f of rule.check({ facts, env, shared })) findings.push({ ...f, rule: rule.id, severity });
+      for (const f of rule.check({ facts, env, shared })) findings.push({ ...forTarget(f, target), rule: rule.id, severity });
     } catch (e) {
       // One broken rule must not take the others (or the server) down.
       failures.push({ rule: rule.id, error: e instanceof Error ? e.message : String(e) });

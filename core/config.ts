@@ -1,6 +1,7 @@
 /** Rule configuration as read from `.kport.json` or editor settings: `{ "rules": { "gfp-buffer": "off" | "error" | ... } }`. */
 import { canonicalRuleId, renamedRuleNote } from './rules';
 import type { Severity } from './rules/types';
+import { resolveTarget } from './kernel/target';
 import { resolveMachine } from './sim';
 
 export type RuleSetting = Severity | 'off';
@@ -11,6 +12,8 @@ export interface KportConfig {
   machine?: string | number;
   /** `simulation.preempt` / `simulation.debugSleep`: the kernel configuration verdicts describe. */
   kernel?: { preempt?: boolean; debugSleep?: boolean };
+  /** `target`: the kernel release the port is for (core/kernel/target.ts TARGETS); absent = "2.6", the article's. */
+  target?: string;
 }
 
 const SETTINGS = new Set(['off', 'error', 'warning', 'info', 'hint']);
@@ -55,18 +58,27 @@ export function parseConfig(value: unknown, knownRules: readonly string[]): { co
       else kernel = { ...kernel, [key]: v };
     }
   }
-  return { config: { rules, ...(machine !== undefined ? { machine } : {}), ...(kernel ? { kernel } : {}) }, problems };
+  let target: string | undefined;
+  const rawTarget = (value as Record<string, unknown>).target;
+  if (rawTarget !== undefined) {
+    const { target: t, problem } = resolveTarget(rawTarget);
+    if (problem) problems.push(problem);
+    else target = t;
+  }
+  return { config: { rules, ...(machine !== undefined ? { machine } : {}), ...(kernel ? { kernel } : {}), ...(target !== undefined ? { target } : {}) }, problems };
 }
 
 export function mergeConfigs(...configs: (KportConfig | undefined)[]): KportConfig {
   const rules: Record<string, RuleSetting> = {};
   let machine: string | number | undefined;
   let kernel: KportConfig['kernel'];
+  let target: string | undefined;
   for (const c of configs) {
     if (!c) continue;
     Object.assign(rules, c.rules);
     if (c.machine !== undefined) machine = c.machine;
     if (c.kernel) kernel = { ...kernel, ...c.kernel };
+    if (c.target !== undefined) target = c.target;
   }
-  return { rules, ...(machine !== undefined ? { machine } : {}), ...(kernel ? { kernel } : {}) };
+  return { rules, ...(machine !== undefined ? { machine } : {}), ...(kernel ? { kernel } : {}), ...(target !== undefined ? { target } : {}) };
 }

@@ -13,6 +13,7 @@ export { renderSimulationHtml } from './simulation/view';
 export { SharedAnalyses } from './context/shared';
 export { simulateFunction, isSimulated, stepsForCall, SCENARIOS, type FunctionSimulation, type PathSimulation } from './simulation/run';
 export { parseConfig, mergeConfigs, type KportConfig, type RuleSetting } from './config';
+export { resolveTarget, TARGETS, DEFAULT_TARGET } from './kernel/target';
 export { RULES, RULE_IDS, RENAMED_RULES, ruleById, canonicalRuleId, renamedRuleNote } from './rules';
 export { LineIndex, type Position } from './text/line-index';
 export type { Span } from './text/span';

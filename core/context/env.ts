@@ -34,4 +34,6 @@ export interface AnalysisEnv {
   machine?: SimulatedMachine;
   /** What a sleep in atomic context shows (settings simulation.preempt / debugSleep); absent = distribution defaults. */
   kernel?: KernelConfig;
+  /** The kernel release the port is for (setting `target`, core/kernel/target.ts); absent = "2.6", the article's. */
+  target?: string;
 }

@@ -27,6 +27,8 @@ export const coldPageDma: Rule = {
   deprecated: false,
   summary: 'a page only filled by device DMA: allocate it cold (__GFP_COLD)',
   triggers: [...ALLOCATORS],
+  // The advice is a flag later kernels dropped (4.15): for such a target there is nothing to add.
+  whileTargetHas: '__GFP_COLD',
   usesContext: false,
   check({ facts, shared }) {
     const out: Omit<Finding, 'rule' | 'severity'>[] = [];

@@ -13,9 +13,11 @@ import { gfpHeader } from './gfp-header';
 import { numaNode } from './numa-node';
 import { coldPageDma } from './cold-page-dma';
 import { hotColdOrder } from './hot-cold-order';
+import { removedInTarget } from './removed-in-target';
+import { signatureInTarget } from './signature-in-target';
 import type { Rule } from './types';
 
-export const RULES: readonly Rule[] = [mallocH, gfpBuffer, mempoolResize, sleepInAtomic, mempoolDestroyOutstanding, mempoolAllocFnSleeps, mempoolSlabPair, allocResultUnchecked, gfpNofail, gfpRepeatNoretry, gfpHeader, numaNode, coldPageDma, hotColdOrder];
+export const RULES: readonly Rule[] = [mallocH, gfpBuffer, mempoolResize, sleepInAtomic, mempoolDestroyOutstanding, mempoolAllocFnSleeps, mempoolSlabPair, allocResultUnchecked, gfpNofail, gfpRepeatNoretry, gfpHeader, numaNode, coldPageDma, hotColdOrder, removedInTarget, signatureInTarget];
 
 export const RULE_IDS = RULES.map((r) => r.id);
 

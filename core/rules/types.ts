@@ -60,6 +60,13 @@ export interface RuleMeta {
    * (core/scale/partial-parse.ts).
    */
   readsWholeFile?: boolean;
+  /**
+   * The rule reports only for targets at or after this release (setting `target`): a rule about code that
+   * compiles on 2.6 but not on a later kernel. Below it the rule is not enabled at all (no prefilter cost).
+   */
+  fromTarget?: string;
+  /** The rule's advice is about this name: for a target without it (kb.generated.json) the rule is off. */
+  whileTargetHas?: string;
 }
 
 export interface Rule extends RuleMeta {

@@ -119,7 +119,8 @@ export function callHoverMarkdown(c: CallSimulation, callText: string, opts: Lin
     lines.push(`Not simulated: ${escapeProse(c.missed ?? 'no path reaches it')}.`);
     return lines.join('\n');
   }
-  lines.push(`Simulated on ${simulatedOn(c.machine)}:`, '');
+  // The simulator models 2.6.11 (the article's allocator): a later target's allocator differs, and the hover says so.
+  lines.push(`Simulated on ${simulatedOn(c.machine)}${c.laterTarget ? ` — the 2.6 allocator the article describes, not your ${c.laterTarget} target's` : ''}:`, '');
   for (const sc of SCENARIOS) {
     const v = c.verdicts[sc];
     lines.push(`- ${SCENARIO_WORDS[sc]}: **${verdictWord(v)}** — ${escapeProse(verdictDetail(v, 220, c))}`);

@@ -1,4 +1,5 @@
 /** Runs extracted sequences through the simulator and condenses the results for hovers, lenses and the view. */
+import { compareReleases } from '../kernel/target';
 import type { CallSite } from '../context/flow';
 import type { SharedAnalyses } from '../context/shared';
 import { SIMULATION_ANCHORS } from '../kernel/alloc-api';
@@ -79,6 +80,8 @@ export interface CallSimulation {
   machine: string;
   /** The kernel configuration a sleep in atomic context is described for. */
   kernel: KernelConfig;
+  /** The target kernel (setting `target`) when it is later than the 2.6.11 the simulator models. */
+  laterTarget?: string;
 }
 
 export interface FunctionSimulation extends Omit<ExtractedFunction, 'paths'> {
@@ -243,6 +246,7 @@ function simulateCallAnew(shared: SharedAnalyses, fnIndex: number, span: Span): 
     initialContext: extracted.initialContext,
     machine: machineOf(shared).label,
     kernel: shared.env.kernel ?? DISTRIBUTION_KERNEL,
+    ...(shared.env.target && compareReleases(shared.env.target, '2.6.11') > 0 ? { laterTarget: shared.env.target } : {}),
     ...(origin?.unknownSize ? { unknownSize: origin.unknownSize } : {}),
     ...(origin?.maskReplaced ? { maskReplaced: origin.maskReplaced } : {}),
     ...(extracted.simulatedAlone ? { simulatedAlone: extracted.simulatedAlone } : {}),

@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { canonicalRuleId, mergeConfigs, renamedRuleNote, RULE_IDS, runCheckPlan, type KportConfig, type PassName, type PassReport } from '../../core';
+import { canonicalRuleId, mergeConfigs, renamedRuleNote, resolveTarget, RULE_IDS, runCheckPlan, type KportConfig, type PassName, type PassReport } from '../../core';
 import { findConfigFile, loadConfigFile } from '../node/config-file';
 import { internalSwitches } from '../node/internal';
 import { encode } from '../node/text-file';
@@ -37,6 +37,8 @@ options:
   --rule ID              run only this rule (repeatable)
   --disable ID           turn a rule off (repeatable)
   --config FILE          rule settings (default: nearest .kport.json)
+  --target VERSION       the kernel you port to: 2.6 (the article's, default), 2.6.11, 2.6.32,
+                         3.10, 4.4, 4.19, 5.10 or 6.1; findings and fixes follow its headers
   --jobs N               worker threads (default: all cores; 1 = no workers)
   --no-color             plain text output
   -h, --help             this help
@@ -155,6 +157,7 @@ export async function main(argv: string[]): Promise<number> {
         rule: { type: 'string', multiple: true },
         disable: { type: 'string', multiple: true },
         config: { type: 'string' },
+        target: { type: 'string' },
         fix: { type: 'boolean', default: false },
         diff: { type: 'boolean', default: false },
         jobs: { type: 'string', short: 'j' },
@@ -185,6 +188,10 @@ export async function main(argv: string[]): Promise<number> {
     jobs = Number(args.values.jobs);
     if (!Number.isInteger(jobs) || jobs < 1) fail(`--jobs wants a positive integer, not "${args.values.jobs}"`);
   }
+  if (args.values.target !== undefined) {
+    const { problem } = resolveTarget(args.values.target);
+    if (problem) fail(`--target: ${problem.replace(/: using .*$/, '')}`);
+  }
   if (args.values.diff && command === 'check' && !args.values.fix) fail('--diff goes with fix (or check --fix)');
   if (args.values.diff && format !== 'text') fail('--diff prints a patch; it takes no --format');
   const internal = internalSwitches();
@@ -204,7 +211,8 @@ export async function main(argv: string[]): Promise<number> {
     if (!config && args.values.config) ioError = true;
   }
   const disabled: KportConfig = { rules: Object.fromEntries((args.values.disable ?? []).map((id) => [id, 'off' as const])) };
-  const config = mergeConfigs(fileConfig, disabled);
+  // --target wins over .kport.json's "target".
+  const config = mergeConfigs(fileConfig, disabled, args.values.target !== undefined ? { rules: {}, target: args.values.target.trim() } : undefined);
 
   for (const e of errors) process.stderr.write(`kport: ${e}\n`);
   if (errors.length) ioError = true;

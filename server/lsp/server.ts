@@ -126,8 +126,11 @@ export function startServer(connection: Connection = createConnection(ProposedFe
     // "kport.simulation.machine": an empty string leaves .kport.json's (or the default) in charge.
     const sim = (settings as { simulation?: { machine?: unknown; preempt?: unknown; debugSleep?: unknown } } | null)?.simulation;
     const simulation = sim && typeof sim === 'object' ? { ...(sim.machine === undefined || sim.machine === '' ? {} : { machine: sim.machine }), ...(sim.preempt === undefined ? {} : { preempt: sim.preempt }), ...(sim.debugSleep === undefined ? {} : { debugSleep: sim.debugSleep }) } : undefined;
-    if (rules === undefined && simulation === undefined) return;
-    const { config: c, problems } = parseConfig({ rules: rules ?? {}, ...(simulation ? { simulation } : {}) }, RULE_IDS);
+    // "kport.target": an empty string leaves .kport.json's (or 2.6) in charge.
+    const rawTarget = (settings as { target?: unknown } | null)?.target;
+    const target = rawTarget === undefined || rawTarget === '' ? undefined : rawTarget;
+    if (rules === undefined && simulation === undefined && target === undefined) return;
+    const { config: c, problems } = parseConfig({ rules: rules ?? {}, ...(simulation ? { simulation } : {}), ...(target !== undefined ? { target } : {}) }, RULE_IDS);
     editorConfig = c;
     for (const p of problems) connection.console.warn(`kport settings: ${p}`);
   }

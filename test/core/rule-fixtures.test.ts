@@ -30,7 +30,40 @@ function golden(fx: Fixture, findings: Finding[]): string {
   return out.join('\n') + '\n';
 }
 
+/** Every fix applies, changes the text and never makes the file parse worse. */
+function assertFixesSafe(parser: Awaited<ReturnType<typeof getParser>>, fx: Fixture, findings: Finding[], before: number): void {
+  for (const f of findings) {
+    for (const fix of f.fixes) {
+      const fixed = applyEdits(fx.text, fix.edits);
+      assert.notEqual(fixed, fx.text, `${fix.title} changes the text`);
+      const re = parser.parse(fixed);
+      assert.ok(countSyntaxErrors(re.root) <= before, `${fix.title} adds no ERROR nodes`);
+      re.dispose();
+    }
+  }
+}
+
+function checkGolden(expectFile: string, text: string, what: string): void {
+  if (UPDATE) fs.writeFileSync(expectFile, text);
+  assert.ok(fs.existsSync(expectFile), `${expectFile} is missing: run UPDATE_EXPECT=1 node --import tsx --test test/core/rule-fixtures.test.ts and review it`);
+  assert.equal(text, fs.readFileSync(expectFile, 'utf8'), `${what}: findings or fixed text differ from ${expectFile} (UPDATE_EXPECT=1 to accept)`);
+}
+
 for (const fx of loadFixtures()) {
+  for (const [target, labels] of fx.targets) {
+    test(`fixture ${fx.virtualPath} for a ${target} target`, async () => {
+      const parser = await getParser();
+      const parsed = parser.parse(fx.text);
+      const facts = new FileFacts(parsed, fx.virtualPath);
+      const { findings, failures } = analyze(facts, { env: diskEnv(facts, fx.file), config: { rules: {}, target } });
+      assert.deepEqual(failures, []);
+      const got = new Set(findings.map((f) => `${lineOf(fx.text, f.span.start)}:${f.rule}`));
+      for (const l of labels) assert.ok(got.has(l), `${fx.virtualPath} for ${target}: no ${l} finding (got ${[...got].join(', ')})`);
+      assertFixesSafe(parser, fx, findings, countSyntaxErrors(parsed.root));
+      parsed.dispose();
+      checkGolden(`${fx.file}.target-${target}.expect`, golden(fx, findings), `${fx.virtualPath} for ${target}`);
+    });
+  }
   test(`fixture ${fx.virtualPath}`, async () => {
     const parser = await getParser();
     const parsed = parser.parse(fx.text);
@@ -41,23 +74,10 @@ for (const fx of loadFixtures()) {
     const got = new Set(findings.map((f) => `${lineOf(fx.text, f.span.start)}:${f.rule}`));
     assert.deepEqual([...got].sort(), [...fx.expected].sort(), `findings in ${fx.virtualPath}`);
     // Every fix applies cleanly and never makes the file parse worse.
-    const before = countSyntaxErrors(parsed.root);
-    for (const f of findings) {
-      for (const fix of f.fixes) {
-        const fixed = applyEdits(fx.text, fix.edits);
-        assert.notEqual(fixed, fx.text, `${fix.title} changes the text`);
-        const re = parser.parse(fixed);
-        assert.ok(countSyntaxErrors(re.root) <= before, `${fix.title} adds no ERROR nodes`);
-        re.dispose();
-      }
-    }
+    assertFixesSafe(parser, fx, findings, countSyntaxErrors(parsed.root));
     parsed.dispose();
     // The messages and fixed texts, against the golden file.
-    const expectFile = `${fx.file}.expect`;
-    const text = golden(fx, findings);
-    if (UPDATE) fs.writeFileSync(expectFile, text);
-    assert.ok(fs.existsSync(expectFile), `${expectFile} is missing: run UPDATE_EXPECT=1 node --import tsx --test test/core/rule-fixtures.test.ts and review it`);
-    assert.equal(text, fs.readFileSync(expectFile, 'utf8'), `${fx.virtualPath}: findings or fixed text differ from ${expectFile} (UPDATE_EXPECT=1 to accept)`);
+    checkGolden(`${fx.file}.expect`, golden(fx, findings), fx.virtualPath);
   });
 }
 
@@ -68,7 +88,7 @@ test('every rule has a doc beside its code and at least one fixture', async () =
     const doc = path.join(__dirname, '..', '..', 'core', 'rules', `${r.id}.md`);
     assert.ok(fs.existsSync(doc), `${doc} exists`);
     assert.match(fs.readFileSync(doc, 'utf8'), new RegExp(`^# ${r.id}`), `${r.id}.md starts with its id`);
-    const fixtures = loadFixtures().filter((f) => [...f.expected].some((e) => e.endsWith(`:${r.id}`)));
+    const fixtures = loadFixtures().filter((f) => [...f.expected, ...[...f.targets.values()].flatMap((l) => [...l])].some((e) => e.endsWith(`:${r.id}`)));
     assert.ok(fixtures.length > 0, `${r.id} has a positive fixture`);
   }
 });

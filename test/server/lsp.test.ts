@@ -3,9 +3,10 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import type { CodeAction, Diagnostic, Hover, TextEdit } from 'vscode-languageserver-protocol';
+import type { CodeAction, Diagnostic, Hover } from 'vscode-languageserver-protocol';
 import { countSyntaxErrors, LineIndex } from '../../core';
 import { getParser } from '../support/core';
+import { applyLspEdits } from '../support/edits';
 import { fileUri, ROOT, startServer, type LspSession } from '../support/lsp-client';
 
 const example = path.join(ROOT, 'examples', 'skel_blk.c');
@@ -16,14 +17,6 @@ before(async () => {
   s = await startServer({ rootDir: path.join(ROOT, 'examples') });
 });
 after(async () => s.close());
-
-function applyLspEdits(text: string, edits: TextEdit[]): string {
-  const lines = new LineIndex(text);
-  const abs = edits.map((e) => ({ start: lines.offsetAt(e.range.start), end: lines.offsetAt(e.range.end), newText: e.newText })).sort((a, b) => b.start - a.start);
-  let out = text;
-  for (const e of abs) out = out.slice(0, e.start) + e.newText + out.slice(e.end);
-  return out;
-}
 
 const summary = (ds: Diagnostic[]) => ds.map((d) => `${d.range.start.line + 1}:${d.range.start.character + 1}:${d.code}`).sort();
 

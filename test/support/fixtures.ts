@@ -14,6 +14,12 @@ export interface Fixture {
   expected: Set<string>;
   /** "line:rule" for labeled non-findings: tricky lines the rule must stay silent on. */
   negatives: Set<string>;
+  /**
+   * Target kernels (setting `target`) the fixture is also checked for, each against its own golden file
+   * (`X.c.target-6.1.expect`): named by `@targets 2.6.11 6.1` or by labels `@expect@6.1 RULE`, which list
+   * findings that target must have.
+   */
+  targets: Map<string, Set<string>>;
 }
 
 export function loadFixtures(ruleDir?: string): Fixture[] {
@@ -26,11 +32,15 @@ export function loadFixtures(ruleDir?: string): Fixture[] {
         const text = fs.readFileSync(p, 'latin1');
         const expected = new Set<string>();
         const negatives = new Set<string>();
+        const targets = new Map<string, Set<string>>();
+        const forTarget = (t: string) => targets.get(t) ?? targets.set(t, new Set()).get(t)!;
         text.split('\n').forEach((line, i) => {
+          for (const m of line.matchAll(/@targets((?: [\d.]+)+)/g)) for (const t of m[1].trim().split(' ')) forTarget(t);
+          for (const m of line.matchAll(/@expect@([\d.]+) ([\w,-]+)/g)) for (const r of m[2].split(',')) forTarget(m[1]).add(`${i + 1}:${r}`);
           for (const m of line.matchAll(/@expect ([\w,-]+)/g)) for (const r of m[1].split(',')) expected.add(`${i + 1}:${r}`);
           for (const m of line.matchAll(/@ok ([\w,-]+)/g)) for (const r of m[1].split(',')) negatives.add(`${i + 1}:${r}`);
         });
-        out.push({ file: p, virtualPath: path.relative(FIXTURES, p), text, expected, negatives });
+        out.push({ file: p, virtualPath: path.relative(FIXTURES, p), text, expected, negatives, targets });
       }
     }
   };
