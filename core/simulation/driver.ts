@@ -183,6 +183,7 @@ export function simulateDriver(shared: SharedAnalyses, file: string, opts: Drive
   const { phases, skipped } = driverPhases(shared, runs);
   const extractor = new SequenceExtractor(facts, shared, shared.context);
   extractor.keepForeignFrees = true;
+  extractor.bindNullArgs = true;
   // Refs whose memory left their function (stored, returned, handed on): see releasedNames.
   const escaped = new Set<string>();
   const phasePaths = phases.map((ph) => {

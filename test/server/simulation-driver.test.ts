@@ -102,3 +102,10 @@ test("private data of a device torn down by another file's remove, or allocated 
 test('an allocation a module build does not compile (#else of #ifdef MODULE) is no leak at exit; one of the module branch is', async () => {
   assert.deepEqual(await leaks('driver-frees/builtin-only.c'), ['bo_stats: size-128 object, allocated at line 25 in bo_probe()']);
 });
+
+test('a helper the module calls with NULL takes only its NULL branch in the lifetime: the kmalloc for a given device is not reached, no leak', async () => {
+  const r = await lifetime('driver-frees/null-arg.c');
+  assert.deepEqual(r.lifetime.phases.map((p) => `${p.kind} ${p.fn}`), ['module-init init_module', 'module-exit cleanup_module']);
+  assert.deepEqual(r.lifetime.problems, []);
+  assert.ok(!r.calls.some((c) => c.line === 25), JSON.stringify(r.calls.map((c) => c.line)));
+});
