@@ -350,9 +350,10 @@ const RELEASING_CALL = /free|release|destroy|put|unmap|unregister/i;
 
 /**
  * Calls of another file that tear down the object handed to them with what hangs off it (`com20020_remove(dev)`
- * frees dev->priv and dev). Not kfree/unregister_*: those free or detach the object only, never its fields.
+ * frees dev->priv and dev). Not kfree, free_netdev or unregister_*: they free or detach the object only, not
+ * memory its fields point to.
  */
-const OWNER_TEARDOWN = /remove|release|destroy|cleanup|free_\w*dev|_put$/i;
+const OWNER_TEARDOWN = /remove|release|destroy|cleanup|_put$/i;
 
 /** A cast (`(struct foo *)`, `(void *)`, `(u32)`) in an expression's text. */
 const CAST = /\(\s*(?:(?:struct|union|enum|const|unsigned|signed|volatile)\s+)*\w+\s*\**\s*\)(?=\s*[\w(&*])/g;
