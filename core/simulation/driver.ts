@@ -183,6 +183,7 @@ export function simulateDriver(shared: SharedAnalyses, file: string, opts: Drive
   const { phases, skipped } = driverPhases(shared, runs);
   const extractor = new SequenceExtractor(facts, shared, shared.context);
   extractor.keepForeignFrees = true;
+  extractor.bindNullArgs = true;
   // Refs whose memory left their function (stored, returned, handed on): see releasedNames.
   const escaped = new Set<string>();
   const phasePaths = phases.map((ph) => {
@@ -294,7 +295,7 @@ function checked(p: SimPath, c: CallSimulation): boolean {
   return p.assumptions.some((a) => refs.has(a.ref));
 }
 
-function driverProblems(lifetimes: Record<ScenarioName, SimPath>, results: Record<ScenarioName, SimResult>, calls: CallSimulation[], elsewhere: (ref: string) => boolean, exitUnchecked: string | null): DriverProblem[] {
+function driverProblems(lifetimes: Record<ScenarioName, SimPath>, results: Record<ScenarioName, SimResult>, calls: CallSimulation[], elsewhere: (ref: string, origin: StepOrigin | null) => boolean, exitUnchecked: string | null): DriverProblem[] {
   const out: (DriverProblem & { times: Partial<Record<ScenarioName, number>> })[] = [];
   const merge = (p: Omit<DriverProblem, 'scenarios'>, sc: ScenarioName) => {
     let same = out.find((x) => x.kind === p.kind && x.message === p.message);
@@ -321,8 +322,9 @@ function driverProblems(lifetimes: Record<ScenarioName, SimPath>, results: Recor
     // A lifetime that stopped (a call never returned) never reached module exit: nothing is "held at exit".
     if (results[sc].neverReturned) continue;
     for (const st of results[sc].steps) {
-      if (st.outcome.kind !== 'leak' || elsewhere(st.outcome.ref ?? '')) continue;
+      if (st.outcome.kind !== 'leak') continue;
       const at = originOfRef(lifetimes[sc], st);
+      if (elsewhere(st.outcome.ref ?? '', at)) continue;
       const what = st.outcome.message.replace(/ from (setup )?step \d+/, '').replace(/ \(\w+ pfn \d+\)/, '');
       // kport matches frees by name: say what it could not match, not that nothing frees it.
       merge({ kind: 'leak-at-exit', message: `still held at module exit (no free of it that kport can match): ${what.replace(/ never (freed|returned with mempool_free|destroyed)/, '')}${at ? `, allocated at line ${at.line} in ${at.fn}()` : ''}`, line: at?.line ?? null, fn: at?.fn ?? null }, sc);
@@ -347,34 +349,141 @@ const LINK_FIELD = /next|prev|list|head|tail|queue|chain|link/i;
 const RELEASING_CALL = /free|release|destroy|put|unmap|unregister/i;
 
 /**
+ * Calls of another file that tear down the object handed to them with what hangs off it (`com20020_remove(dev)`
+ * frees dev->priv and dev). Not kfree, free_netdev or unregister_*: they free or detach the object only, not
+ * memory its fields point to.
+ */
+const OWNER_TEARDOWN = /remove|release|destroy|cleanup|_put$/i;
+
+/** A cast (`(struct foo *)`, `(void *)`, `(u32)`) in an expression's text. */
+const CAST = /\(\s*(?:(?:struct|union|enum|const|unsigned|signed|volatile)\s+)*\w+\s*\**\s*\)(?=\s*[\w(&*])/g;
+
+/** An allocation made only when the field is still empty (`if (!dev->priv) dev->priv = kmalloc(…)`). */
+function allocatedIfAbsent(text: string, ref: string, at: number): boolean {
+  const r = ref.replace(/[.*+?^${}()|[\]\\]/g, '\\$&').replace(/\\?->/g, '\\s*->\\s*');
+  const guard = new RegExp(`if\\s*\\(\\s*(?:!\\s*${r}|${r}\\s*==\\s*(?:NULL|0))\\s*\\)\\s*\\{?\\s*${r}\\s*=\\s*(?:\\([^()]*\\)\\s*)?$`);
+  return guard.test(text.slice(Math.max(0, at - 300), at));
+}
+
+/**
+ * Offsets of the code a module build never compiles: `#ifndef MODULE` and the `#else` of `#ifdef MODULE`
+ * (a built-in probe's own allocation; the module build takes another branch). Nothing there is held at
+ * module exit. Returns the [start, end) ranges.
+ */
+export function builtInOnlyRanges(text: string): [number, number][] {
+  const out: [number, number][] = [];
+  // Per open #if: 'module' (MODULE defined), 'built-in' (not defined) or 'other'; and where a built-in branch began.
+  const stack: { kind: 'module' | 'built-in' | 'other'; from: number }[] = [];
+  const re = /^[ \t]*#[ \t]*(ifdef|ifndef|if|elif|else|endif)\b(.*)$/gm;
+  for (const m of text.matchAll(re)) {
+    const [, dir, rest] = m;
+    const at = m.index!;
+    const arg = rest.replace(/\/\*.*?\*\/|\/\/.*$/g, '').trim();
+    const top = stack[stack.length - 1];
+    const close = () => {
+      if (top?.kind === 'built-in') out.push([top.from, at]);
+    };
+    if (dir === 'ifdef' || dir === 'ifndef' || dir === 'if') {
+      const mod = dir === 'if' ? /^(!)?\s*defined\s*\(?\s*MODULE\s*\)?$/.exec(arg) : arg === 'MODULE' ? [] : null;
+      const negated = dir === 'ifndef' || (dir === 'if' && mod?.[1] === '!');
+      stack.push({ kind: mod ? (negated ? 'built-in' : 'module') : 'other', from: at });
+    } else if (dir === 'else' && top) {
+      close();
+      if (top.kind !== 'other') stack[stack.length - 1] = { kind: top.kind === 'module' ? 'built-in' : 'module', from: at };
+    } else if (dir === 'elif' && top) {
+      close();
+      stack[stack.length - 1] = { kind: 'other', from: at };
+    } else if (dir === 'endif' && top) {
+      close();
+      stack.pop();
+    }
+  }
+  return out;
+}
+
+/**
  * Memory still held at exit is a leak only where kport can tell: the ref names a field or global that no
  * releasing call of the file takes (directly or through a local read from that field: `np = dev->priv;
- * kfree(np)`), or a local of one phase that never left it. A local stored elsewhere, or a field released under
- * another name, is held or freed out of kport's sight: no finding.
+ * kfree(np)`, also through a function-like macro: `st = TTY_STATE(tty)`), or a local of one phase that never
+ * left it. A local stored elsewhere, a field released under another name, a field of an object handed to
+ * another file's teardown, or a field filled only when empty (its usual memory comes with the object) is held
+ * or freed out of kport's sight: no finding. Nor is an allocation the module build does not compile (#ifndef MODULE).
  */
-function heldElsewhere(shared: SharedAnalyses, escaped: ReadonlySet<string>): (ref: string) => boolean {
+function heldElsewhere(shared: SharedAnalyses, escaped: ReadonlySet<string>): (ref: string, origin: StepOrigin | null) => boolean {
   const facts = shared.facts;
-  const last = (text: string) => /(\w+)\s*(?:\[[^\]]*\]\s*)*$/.exec(text.replace(/\([^()]*\)/g, ''))?.[1] ?? text;
+  const macroBody = (name: string, at: number) => {
+    const own = facts.defineBefore(name, at);
+    return own ? (own.params ? own.value : undefined) : shared.env.headerMacro?.(name)?.body;
+  };
+  /**
+   * The name an expression's value is read from: its last field or variable (`(T *) (tty)->disc_data` →
+   * disc_data), through function-like macros; `f()` for a call's result.
+   */
+  const last = (text: string, at = 0, depth = 0): string => {
+    let t = text.replace(CAST, ' ').replace(/\[[^\]]*\]/g, '').trim();
+    const chained = /^([^=()]*[^=!<>])=(?!=)/.exec(t); // `camera = minor_data[i] = kmalloc(…)`: the target
+    if (chained) t = chained[1].trim();
+    const call = /^\(*\s*(\w+)\s*\((.*)\)\s*\)*$/s.exec(t);
+    if (call) {
+      const body = depth < 3 ? macroBody(call[1], at) : undefined;
+      if (body === undefined) return `${call[1]}()`; // a call's result (kmalloc(…)): no name of the file's
+      return last(body, at, depth + 1);
+    }
+    return /(\w+)[\s)]*$/.exec(t)?.[1] ?? text;
+  };
   const released = new Set<string>();
+  /** Objects handed whole to another file's teardown. */
+  const tornDown = new Set<string>();
+  /** Each name's sources and targets in plain assignments anywhere in the file (`p = open_files`, `p = p->next`). */
+  const links = new Map<string, Set<string>>();
+  const link = (a: string, b: string) => {
+    if (a === b) return;
+    for (const [x, y] of [[a, b], [b, a]]) {
+      if (!links.has(x)) links.set(x, new Set());
+      links.get(x)!.add(y);
+    }
+  };
+  const defined = new Set(facts.functions.map((f) => f.name));
   for (const fn of facts.functions) {
-    const aliases = new Map<string, string>();
-    for (const a of assignmentsOf(fn)) aliases.set(a.name, last(facts.text.slice(a.value.span.start, a.value.span.end)));
+    const aliases = new Map<string, Set<string>>();
+    for (const a of assignmentsOf(fn)) {
+      const to = last(a.name, a.span.start);
+      const from = last(facts.text.slice(a.value.span.start, a.value.span.end), a.span.start);
+      if (from.endsWith('()')) continue; // a call's result, not memory read from a name
+      if (!aliases.has(to)) aliases.set(to, new Set());
+      aliases.get(to)!.add(from);
+      link(to, from);
+    }
     for (const c of allCalls(fn)) {
-      if (!RELEASING_CALL.test(c.name)) continue;
+      if (!RELEASING_CALL.test(c.name) && !OWNER_TEARDOWN.test(c.name)) continue;
       for (const arg of c.args) {
-        const name = last(facts.text.slice(arg.span.start, arg.span.end));
+        const name = last(facts.text.slice(arg.span.start, arg.span.end), arg.span.start);
+        if (OWNER_TEARDOWN.test(c.name) && !defined.has(c.name)) tornDown.add(name);
+        if (!RELEASING_CALL.test(c.name)) continue;
         released.add(name);
-        const via = aliases.get(name);
-        if (via) released.add(via);
+        for (const via of aliases.get(name) ?? []) released.add(via);
       }
     }
   }
+  /** A name, or a name it is assigned from or to (`slot = &registry`: the registry). */
+  const near = (name: string) => [name, ...(links.get(name) ?? [])];
+  const releasedNear = (name: string) => near(name).some((n) => released.has(n));
+  /** `dev->priv` where dev (or `my_dev = dev`) went to another file's teardown. */
+  const ownerTornDown = (ref: string) => {
+    const base = /^\W*(\w+)\s*(?:->|\.)/.exec(ref)?.[1];
+    return base !== undefined && near(base).some((n) => tornDown.has(n));
+  };
   // Locals and parameters of any function: a plain name that is not the phase's own is a callee's (an allocation
   // wrapper's), whose value went back to its caller under another name.
   const localNames = new Set(facts.functions.flatMap((f) => [...f.locals.map((l) => l.name), ...f.params.map((p) => p.name)]));
-  return (ref: string) => {
+  const builtInOnly = builtInOnlyRanges(facts.text);
+  return (ref: string, origin: StepOrigin | null) => {
+    if (origin && builtInOnly.some(([a, b]) => origin.span.start >= a && origin.span.start < b)) return true; // never in the module
     const local = /^(\w+)\(\)'s (\w+)$/.exec(ref);
-    if (!local) return ref.includes('@') || (/^\w+$/.test(ref) && localNames.has(ref)) || released.has(last(ref));
+    if (!local) {
+      if (ref.includes('@') || (/^\w+$/.test(ref) && localNames.has(ref)) || releasedNear(last(ref))) return true;
+      return ownerTornDown(ref) || (origin !== null && allocatedIfAbsent(facts.text, ref, origin.span.start));
+    }
     if (!escaped.has(ref)) return false; // never left its function: lost there
     // A phase's local that left its function: held elsewhere unless every place it went is never released.
     const fn = facts.functions.find((f) => f.name === local[1]);
@@ -382,9 +491,9 @@ function heldElsewhere(shared: SharedAnalyses, escaped: ReadonlySet<string>): (r
     const bare = (e: { span: { start: number; end: number } }) => bareText(facts, e);
     if (allCalls(fn).some((c) => !RELEASING_CALL.test(c.name) && c.args.some((a) => bare(a) === local[2]))) return true; // handed on
     if (new RegExp(`\\breturn\\s*(?:\\([^()]*\\)\\s*)?${local[2]}\\b`).test(facts.text.slice(fn.body.span.start, fn.body.span.end))) return true;
-    const stores = assignmentsOf(fn).filter((a) => bare(a.value) === local[2]).map((a) => last(a.name));
+    const stores = assignmentsOf(fn).filter((a) => bare(a.value) === local[2]).map((a) => last(a.name, a.span.start));
     // Linked into a list or queue: freed by whoever walks it.
-    return !stores.length || stores.some((t) => released.has(t) || LINK_FIELD.test(t));
+    return !stores.length || stores.some((t) => releasedNear(t) || LINK_FIELD.test(t));
   };
 }
 

@@ -9,7 +9,7 @@ import { LOCK_OPS, CONTEXT_TESTS } from '../context/locks';
 import type { SharedAnalyses } from '../context/shared';
 import type { FileFacts } from '../facts/file-facts';
 import { fileKind } from '../facts/file-kind';
-import { allCalls, exprIdentifiers, walkStmts, functionNameOf, unwrapCondition, type CallEvent, type Expr, type FunctionFacts, type Stmt } from '../facts/ir';
+import { allCalls, assignmentsOf, exprIdentifiers, walkStmts, functionNameOf, unwrapCondition, type CallEvent, type Expr, type FunctionFacts, type Stmt } from '../facts/ir';
 import { evaluateMask } from '../gfp/mask';
 import { ALLOC_API, FREE_API, MEMPOOL_CREATE, MEMPOOL_STOCK, SIMULATED_CALLS } from '../kernel/alloc-api';
 import type { AllocFnSpec, AllocVia, ContextKind, GfpInput, SimOp } from '../sim';
@@ -187,6 +187,13 @@ export class SequenceExtractor {
   private readonly inertMemo = new WeakMap<Stmt, boolean>();
   /** A driver's lifetime frees in remove what probe allocated: every free is simulated (see foreignFree). */
   keepForeignFrees = false;
+  /**
+   * A driver's lifetime: an inlined callee's parameter passed NULL (`arlan_allocate_device(i, NULL)`) and never
+   * reassigned takes only the branches where it is NULL. Off for a function's own simulation, which has no caller.
+   */
+  bindNullArgs = false;
+  /** Per inlined function, its parameters the call site passed NULL. */
+  private readonly nullParams = new Map<FunctionFacts, ReadonlySet<string>>();
   /** Functions of this file: calls to them are inlined. */
   private readonly fileFunctions: ReadonlySet<string>;
   private readonly activeFunctions = new Map<string, boolean>();
@@ -438,8 +445,11 @@ export class SequenceExtractor {
           if (!c.ops.some((op) => 'ref' in op && op.ref === ref && ALLOCATING_OPS.has(op.op))) return;
           c.assumptions.push({ ref, expect: test.nullWhenTrue === whenTrue ? 'null' : 'non-null', cond: whenTrue ? condText : `!(${condText})`, atOp: c.ops.length });
         };
+        // A parameter the caller passed NULL: the branch where it is not NULL does not happen.
+        const bound = test !== null && (this.nullParams.get(fn)?.has(test.ref) ?? false);
         // Seeking the goal, a path takes only the branch that holds it.
         const thenIn = afterCond
+          .filter(() => !bound || test!.nullWhenTrue)
           .filter((p) => !this.seeking(p, s) || this.seeking(p, s.then))
           .map((p) => {
             const c = clone(p);
@@ -449,6 +459,7 @@ export class SequenceExtractor {
             return c;
           });
         const elseIn = afterCond
+          .filter(() => !bound || !test!.nullWhenTrue)
           .filter((p) => !this.seeking(p, s) || (s.else !== null && this.seeking(p, s.else)) || !this.seeking(p, s.then))
           .map((p) => {
             const c = clone(p);
@@ -567,10 +578,14 @@ export class SequenceExtractor {
       const callee = depth < MAX_INLINE_DEPTH ? this.facts.functions.findIndex((f) => f.name === call.name) : -1;
       if (callee >= 0 && this.facts.functions[callee] !== fn && this.activeCall(call.name)) {
         const inner = this.facts.functions[callee];
+        const outerNulls = this.nullParams.get(inner);
+        if (this.bindNullArgs) this.nullParams.set(inner, nullArgs(call, inner));
         paths = paths.flatMap((q) => {
           q.notes.push(`${inner.name}() inlined (line ${this.lineOf(call.span.start)})`);
           return this.stmt(inner.body, [{ ...clone(q), status: 'fall' }], inner, depth + 1, base, trunc).map((r) => ({ ...r, status: r.status === 'break' || r.status === 'continue' ? ('fall' as const) : r.status === 'return' || typeof r.status === 'object' ? ('fall' as const) : r.status }));
         });
+        if (outerNulls) this.nullParams.set(inner, outerNulls);
+        else this.nullParams.delete(inner);
         paths = this.fork(paths, trunc);
         continue;
       }
@@ -901,6 +916,12 @@ const isNullLiteral = (e: Expr) => (e.k === 'num' && e.value === 0) || ((e.k ===
  * `!p`, `p == NULL`, `NULL == p`, `p != 0`, `p`, `!(p = kmalloc(…))`, `unlikely(!p)`: the ref tested and
  * whether the condition is true when it is NULL. Anything else (`p && q`, `p->x`) is not a test of one result.
  */
+/** The parameters of `inner` that `call` passes a NULL literal and `inner` never reassigns. */
+function nullArgs(call: CallEvent, inner: FunctionFacts): ReadonlySet<string> {
+  const assigned = new Set(assignmentsOf(inner).map((a) => a.name.replace(/\s+/g, '')));
+  return new Set(inner.params.flatMap((p, i) => (call.args[i] && isNullLiteral(call.args[i]) && !assigned.has(p.name) ? [p.name] : [])));
+}
+
 export function nullTest(cond: Expr): { ref: string; nullWhenTrue: boolean } | null {
   const { e, negated } = unwrapCondition(cond);
   const refOf = (x: Expr): string | null => {

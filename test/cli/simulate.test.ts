@@ -39,3 +39,12 @@ test('kport simulate: usage errors exit 2 with a clear message', () => {
   const missing = run(['simulate', 'no/such/file.c']);
   assert.equal(missing.status, 2);
 });
+
+test('kport simulate: frees kport matches through macros, list cursors, another file\'s teardown and #ifndef MODULE leave only the true leaks', () => {
+  const dir = path.join('test', 'fixtures', 'simulation', 'driver-frees');
+  const r = run(['simulate', '--format', 'json', dir]);
+  assert.equal(r.status, 1, r.stderr);
+  const out = JSON.parse(r.stdout) as { files: { file: string; lifetime: { problems: { kind: string; line: number; fn: string }[] } }[] };
+  const leaks = out.files.flatMap((f) => f.lifetime.problems.filter((p) => p.kind === 'leak-at-exit').map((p) => `${path.basename(f.file)}:${p.line} ${p.fn}`));
+  assert.deepEqual(leaks.sort(), ['builtin-only.c:25 bo_probe', 'owner-release.c:44 or_init']);
+});

@@ -75,3 +75,37 @@ test('events linked into a list and freed by walking it are no leak; a file with
   // The allocation is checked (if (!e) return): a NULL in exhausted memory is handled, not a problem.
   assert.equal(r.calls.find((c) => c.call === 'kmalloc')?.verdicts?.exhausted.word, 'returns NULL');
 });
+
+/** The leaks at exit of a fixture, as "ref: what, allocated at line N in fn()". */
+async function leaks(name: string): Promise<string[]> {
+  const r = await lifetime(name);
+  return r.lifetime.problems.filter((p) => p.kind === 'leak-at-exit').map((p) => p.message.replace(/^still held at module exit \(no free of it that kport can match\): /, ''));
+}
+
+test('state read back through a function-like macro, of the file or of its local header, and freed in close is no leak at exit', async () => {
+  const inFile = await lifetime('driver-frees/macro-alias.c');
+  assert.deepEqual(inFile.lifetime.phases.map((p) => `${p.kind} ${p.fn}`), ['module-init ma_init', 'open ma_open', 'release ma_close', 'module-exit ma_exit']);
+  assert.deepEqual(inFile.lifetime.problems, []);
+  assert.deepEqual(await leaks('driver-frees/macro-header.c'), []);
+});
+
+test('a list freed through a cursor (p = head, then p = p->next) and slots filled through a pointer to the tail are no leak at exit', async () => {
+  const r = await lifetime('driver-frees/list-walk.c');
+  assert.deepEqual(r.lifetime.phases.map((p) => `${p.kind} ${p.fn}`), ['module-init lw_init', 'open lw_open', 'release lw_release', 'module-exit lw_exit']);
+  assert.deepEqual(r.lifetime.problems, []);
+});
+
+test("private data of a device torn down by another file's remove, or allocated only when the device has none, is no leak; a forgotten buffer is", async () => {
+  assert.deepEqual(await leaks('driver-frees/owner-release.c'), ['or_scratch: size-32 object, allocated at line 44 in or_init()']);
+});
+
+test('an allocation a module build does not compile (#else of #ifdef MODULE) is no leak at exit; one of the module branch is', async () => {
+  assert.deepEqual(await leaks('driver-frees/builtin-only.c'), ['bo_stats: size-128 object, allocated at line 25 in bo_probe()']);
+});
+
+test('a helper the module calls with NULL takes only its NULL branch in the lifetime: the kmalloc for a given device is not reached, no leak', async () => {
+  const r = await lifetime('driver-frees/null-arg.c');
+  assert.deepEqual(r.lifetime.phases.map((p) => `${p.kind} ${p.fn}`), ['module-init init_module', 'module-exit cleanup_module']);
+  assert.deepEqual(r.lifetime.problems, []);
+  assert.ok(!r.calls.some((c) => c.line === 25), JSON.stringify(r.calls.map((c) => c.line)));
+});
