@@ -496,6 +496,12 @@ export class SequenceExtractor {
     return [...done, ...out];
   }
 
+  /** kmem_cache_create's flags (argument 4 in 2.4 and 2.6) name SLAB_HWCACHE_ALIGN: the slab layout aligns objects to a cache line. */
+  private hwcacheAlign(call: { args: readonly { span: Span }[] }): boolean {
+    const flags = call.args[3];
+    return flags !== undefined && /\bSLAB_HWCACHE_ALIGN\b/.test(this.facts.text.slice(flags.span.start, flags.span.end));
+  }
+
   private setContext(p: Partial_, ctx: ContextKind, reason: string): void {
     p.ops.push({ op: 'context', context: ctx, reason });
     p.origins.push(null);
@@ -704,7 +710,7 @@ export class SequenceExtractor {
       }
       case 'kmem_cache_create': {
         const size = this.number(a[1], fn, at);
-        push({ op: 'kmem_cache_create', name: call.assignTo ?? ref, size: size ?? 64, ref });
+        push({ op: 'kmem_cache_create', name: call.assignTo ?? ref, size: size ?? 64, ref, hwcacheAlign: this.hwcacheAlign(call) });
         return;
       }
       case 'kmem_cache_destroy':
@@ -797,9 +803,16 @@ export class SequenceExtractor {
       if (kind === 'cache') {
         // The cache's creation elsewhere in the file (module init) tells its object size.
         let size = 64;
-        for (const f of this.facts.functions)
-          for (const s of allCalls(f)) if (s.name === 'kmem_cache_create' && s.assignTo?.replace(/\s+/g, '') === ref) size = this.number(s.args[1], f, s.span.start) ?? size;
-        setup.push({ op: 'kmem_cache_create', name: ref, size, ref });
+        let hwcacheAlign = false;
+        for (const f of this.facts.functions) {
+          for (const s of allCalls(f)) {
+            if (s.name === 'kmem_cache_create' && s.assignTo?.replace(/\s+/g, '') === ref) {
+              size = this.number(s.args[1], f, s.span.start) ?? size;
+              hwcacheAlign = this.hwcacheAlign(s);
+            }
+          }
+        }
+        setup.push({ op: 'kmem_cache_create', name: ref, size, ref, hwcacheAlign });
         return;
       }
       // The pool's creation elsewhere in the file (module init) tells min_nr and the alloc_fn.

@@ -1,7 +1,7 @@
 // Scenario tests named after the Linux 2.6.11 code they model (line numbers of pwanbul/linux-2.6.11).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { simulate, Simulator, checkInvariants, SCENARIOS, type SimOp, type ScenarioState } from '../../core/sim/index';
+import { simulate, Simulator, checkInvariants, makeMachine, SCENARIOS, type SimOp, type ScenarioState } from '../../core/sim/index';
 
 const rules = (r: { trace: { rule: string }[] }) => r.trace.map((t) => t.rule);
 const pool = (sim: Simulator, ref: string) => sim.snapshot().pools.find((p) => p.ref === ref);
@@ -230,4 +230,63 @@ test('mm/mempool.c:195-225 mempool_alloc: alloc_fn(gfp_nowait | __GFP_NOWARN) fi
   const order = rules(exhausted.steps[0]).filter((x) => x.startsWith('mempool.'));
   assert.deepEqual(order, ['mempool.first-try', 'mempool.half-full-rule', 'mempool.reserve']);
   assert.equal(exhausted.final?.pools[0].curr_nr, 1);
+});
+
+// ---- mm/slab.c:1334-1420 kmem_cache_create's layout: cache_estimate, the gfporder loop, off-slab management ----
+
+const growOrders = (r: { trace: { rule: string; detail: string }[] }) =>
+  r.trace.filter((t) => t.rule === 'slab.cache-grow').map((t) => Number(/order-(\d+)/.exec(t.detail)?.[1]));
+const cacheOf = (sim: Simulator, name: string) => sim.snapshot().caches.find((c) => c.name === name);
+
+test('mm/slab.c:1358-1389 kmem_cache_create gfporder loop: more than 1/8 of an order-0 slab wasted → order 1 (was: order 0, one object)', () => {
+  // 1100 bytes: order 0 holds 3 objects and wastes 796 bytes (> 4096/8); order 1 (slab_break_gfp_order above 32 MiB) holds 7.
+  const sim = new Simulator({ scenario: 'normal' });
+  const c = sim.step({ op: 'kmem_cache_create', name: 'big_req', size: 1100, ref: 'C' });
+  assert.ok(c.trace.some((t) => t.rule === 'slab.cache-create' && /order-1 slabs of 7 objects/.test(t.detail)), JSON.stringify(c.trace));
+  const first = sim.step({ op: 'kmem_cache_alloc', cache: 'C', gfp: 'GFP_KERNEL', ref: 'o0' });
+  assert.deepEqual(growOrders(first), [1], 'cache_grow asks for an order-1 block');
+  for (let i = 1; i < 7; i++) assert.deepEqual(growOrders(sim.step({ op: 'kmem_cache_alloc', cache: 'C', gfp: 'GFP_KERNEL', ref: `o${i}` })), []);
+  assert.equal(cacheOf(sim, 'big_req')?.slabs, 1, 'seven objects share one slab');
+  assert.deepEqual(growOrders(sim.step({ op: 'kmem_cache_alloc', cache: 'C', gfp: 'GFP_KERNEL', ref: 'o7' })), [1]);
+  assert.deepEqual(checkInvariants(sim), []);
+});
+
+test('mm/slab.c:769-770 slab_break_gfp_order: at most 32 MiB of memory the loop stops at order 0 (3 objects of 1100 bytes)', () => {
+  const sim = new Simulator({ scenario: 'normal', machine: makeMachine([4096, 3072, 0]) });
+  const c = sim.step({ op: 'kmem_cache_create', name: 'big_req', size: 1100, ref: 'C' });
+  assert.ok(c.trace.some((t) => t.rule === 'slab.cache-create' && /order-0 slabs of 3 objects/.test(t.detail)), JSON.stringify(c.trace));
+});
+
+test('mm/slab.c:619-643 cache_estimate: on-slab struct slab and bufctls cost objects (size-32: 119 per page, size-256: 15; was 128 and 16)', () => {
+  for (const [size, name, perSlab] of [[32, 'size-32', 119], [256, 'size-256', 15]] as const) {
+    const sim = new Simulator({ scenario: 'normal' });
+    for (let i = 0; i < perSlab; i++) sim.step({ op: 'kmalloc', size, gfp: 'GFP_KERNEL', ref: `p${i}` });
+    assert.equal(cacheOf(sim, name)?.slabs, 1, `${perSlab} objects fill one slab of ${name}`);
+    const next = sim.step({ op: 'kmalloc', size, gfp: 'GFP_KERNEL', ref: 'q' });
+    assert.deepEqual(growOrders(next), [0], `object ${perSlab + 1} grows ${name}`);
+    assert.equal(cacheOf(sim, name)?.slabs, 2);
+  }
+});
+
+test('mm/slab.c:1334-1339,1700-1712 objects of PAGE_SIZE/8 or more keep their slab management off-slab: cache_grow kmallocs it (size-4096 → a size-32 object)', () => {
+  const sim = new Simulator({ scenario: 'normal' });
+  const r = sim.step({ op: 'kmalloc', size: 4000, gfp: 'GFP_KERNEL', ref: 'p' });
+  assert.equal(r.outcome.object?.cache, 'size-4096');
+  assert.ok(r.trace.some((t) => t.rule === 'slab.mgmt-off-slab' && /26 bytes\) kmalloc'ed off-slab from size-32/.test(t.detail)), JSON.stringify(r.trace));
+  assert.equal(cacheOf(sim, 'size-32')?.objects, 1, 'the management object');
+  assert.deepEqual(checkInvariants(sim), []);
+  // The kmalloc classes that use order 1 or more: 8192 and up, one object per slab (the loop's `!num → next`).
+  for (const [size, order] of [[4096, 0], [8192, 1], [16384, 2], [131072, 5]] as const) {
+    const grown = simulate([{ op: 'kmalloc', size, gfp: 'GFP_KERNEL', ref: 'x' }]).steps[0].trace.filter((t) => t.rule === 'slab.cache-grow' && t.detail.startsWith(`size-${size}:`));
+    assert.deepEqual(grown.map((t) => Number(/order-(\d+)/.exec(t.detail)?.[1])), [order], `size-${size}`);
+  }
+  // Freeing the object: the slab is kept (the cache's only empty slab), its management too; a second empty slab goes back with it.
+  const end = simulate([
+    { op: 'kmalloc', size: 4000, gfp: 'GFP_KERNEL', ref: 'a' },
+    { op: 'kmalloc', size: 4000, gfp: 'GFP_KERNEL', ref: 'b' },
+    { op: 'kfree', ref: 'a' },
+    { op: 'kfree', ref: 'b' },
+  ], { snapshots: 'end' });
+  assert.equal(end.steps.filter((s) => s.outcome.kind === 'leak').length, 0, 'management objects are not the driver\'s leaks');
+  assert.equal(end.final?.caches.find((c) => c.name === 'size-32')?.objects, 1, 'the kept slab keeps its management');
 });
