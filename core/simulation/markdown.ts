@@ -7,7 +7,7 @@ import type { Related } from '../text/related';
 import type { CallSimulation, FunctionSimulation, ScenarioVerdict } from './run';
 import { callProblemLine } from './run';
 import { SCENARIOS, SCENARIO_WORDS } from './scenarios';
-import { atomicCause, kernelWords, observedSleep } from './observed';
+import { atomicCause, irqsEnabledInsideClause, kernelWords, observedSleep } from './observed';
 
 
 /** The allocator the simulation models, named in every verdict. */
@@ -79,6 +79,8 @@ export function verdictDetail(v: ScenarioVerdict, max = 160, at?: Pick<CallSimul
     const cut = text.lastIndexOf(' ', max - 1);
     text = `${text.slice(0, cut > max / 2 ? cut : max - 1)}…`;
   }
+  const irqClause = v.irqsEnabledInside && at ? irqsEnabledInsideClause(atomicCause(at.context.kind, at.context.reason)) : null;
+  if (irqClause) text = `${text}; ${irqClause}`;
   const extra: string[] = [];
   if (sameAtEverySize) extra.push('the same at a small, a one-page and a 32 KiB size');
   if (v.total > 1 && v.feasible < v.total) extra.push(`${v.feasible} of ${v.total} paths to it can happen here`);

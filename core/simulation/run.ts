@@ -51,6 +51,8 @@ export interface ScenarioVerdict {
   others: OutcomeKind[];
   /** For a kmalloc of unknown size: the outcome at each size of UNKNOWN_SIZE_RANGE (worst path each). */
   sizes?: { label: string; kind: OutcomeKind; latent: boolean }[];
+  /** On some feasible path the call's cache_grow turned interrupts on (__GFP_WAIT; 2.6.11 mm/slab.c:1834). */
+  irqsEnabledInside?: true;
 }
 
 /** One call simulated in its calling context (goal-directed): what hovers, findings and lenses state. */
@@ -274,6 +276,7 @@ export function scenarioVerdict(paths: PathSimulation[], sc: ScenarioName): Scen
   let best: ScenarioVerdict | null = null;
   const kinds = new Set<OutcomeKind>();
   let feasible = 0;
+  let irqsOn = false;
   for (const [pi, p] of paths.entries()) {
     const f = p.feasibility[sc];
     // A branch taken after the call does not make the call itself impossible.
@@ -283,6 +286,7 @@ export function scenarioVerdict(paths: PathSimulation[], sc: ScenarioName): Scen
     if (!steps.length) continue; // the path stopped before the call (an earlier call never returned)
     feasible++;
     for (const [k, step] of steps.entries()) {
+      if (step.irqsEnabledInside) irqsOn = true;
       const { kind, latent } = verdictKind(step);
       kinds.add(kind);
       const sev = SEVERITY[kind] ?? -1;
@@ -293,6 +297,7 @@ export function scenarioVerdict(paths: PathSimulation[], sc: ScenarioName): Scen
   if (!best) return { kind: 'not-reached', latent: false, message: 'no path to this call can happen in this scenario', path: -1, feasible: 0, total: paths.length, others: [] };
   best.feasible = feasible;
   best.others = [...kinds].filter((k) => k !== best!.kind);
+  if (irqsOn) best.irqsEnabledInside = true;
   return best;
 }
 

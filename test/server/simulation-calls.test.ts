@@ -75,6 +75,12 @@ test('a call 160 lines into a 330-line ioctl is simulated under the lock its fin
   // The distributions' kernel (no PREEMPT, no sleep debugging): under spin_lock_irqsave the sleep is silent.
   assert.match(md, /- under pressure: \*\*sleeps in atomic context\*\* — it sleeps in direct reclaim with the lock held and interrupts off, silently on this kernel/);
   assert.match(md, /As seen on a non-preemptible kernel without sleep debugging, as distributions built 2\.6\.11/);
+  // 2.6.11 mm/slab.c:1834: cache_grow turns interrupts on for a __GFP_WAIT mask, inside the caller's spin_lock_irqsave,
+  // in every scenario (normal memory too: the size class has no free object yet, so the cache grows).
+  for (const scenario of ['normal memory', 'under pressure', 'exhausted memory']) {
+    const line = md.split('\n').find((l) => l.startsWith(`- ${scenario}: `)) ?? '';
+    assert.ok(line.includes('; `cache_grow()` turns interrupts back on inside the allocation (mm/slab.c:1834): an interrupt handler that takes the same lock deadlocks'), line);
+  }
 
   // The finding carries the same verdicts, word for word.
   for (const [scenario, word] of [['normal memory', 'may sleep in atomic context'], ['under pressure', 'sleeps in atomic context'], ['exhausted memory', 'sleeps in atomic context']])

@@ -290,3 +290,20 @@ test('mm/slab.c:1334-1339,1700-1712 objects of PAGE_SIZE/8 or more keep their sl
   assert.equal(end.steps.filter((s) => s.outcome.kind === 'leak').length, 0, 'management objects are not the driver\'s leaks');
   assert.equal(end.final?.caches.find((c) => c.name === 'size-32')?.objects, 1, 'the kept slab keeps its management');
 });
+
+// ---- mm/slab.c:1834-1835,1856-1857 cache_grow: local_irq_enable() for __GFP_WAIT, local_irq_disable() after ----
+
+test('mm/slab.c:1834 cache_grow turns interrupts on for a __GFP_WAIT mask, even when the caller disabled them (was: nothing said)', () => {
+  const sim = new Simulator({ scenario: 'normal', context: 'atomic' });
+  sim.step({ op: 'context', context: 'atomic', reason: 'a spinlock is held (spin_lock_irqsave(lock) at line 3)' });
+  const grows = sim.step({ op: 'kmalloc', size: 100, gfp: 'GFP_KERNEL', ref: 'a' });
+  assert.equal(grows.irqsEnabledInside, true);
+  assert.ok(rules(grows).includes('slab.grow-irq-enable'));
+  // The next object comes from the slab just grown: no cache_grow, interrupts stay off.
+  const fromSlab = sim.step({ op: 'kmalloc', size: 100, gfp: 'GFP_KERNEL', ref: 'b' });
+  assert.equal(fromSlab.irqsEnabledInside, undefined);
+  // Without __GFP_WAIT cache_grow leaves them off.
+  const atomic = sim.step({ op: 'kmalloc', size: 2000, gfp: 'GFP_ATOMIC', ref: 'c' });
+  assert.ok(rules(atomic).includes('slab.cache-grow'));
+  assert.equal(atomic.irqsEnabledInside, undefined);
+});
