@@ -361,6 +361,12 @@ export class Simulator {
         const g = this.gfp(o.gfp);
         if (!('mask' in g)) return this.noValue(o.ref, g, index);
         if (!isInt(o.size, 0, 0x7fffffff)) return err('bad-size', 'kmalloc: size must be a non-negative integer');
+        if (o.constantSize === true && o.size > KMALLOC_MAX) {
+          // 2.6.11 include/linux/slab.h:86-106: for a constant size the inline kmalloc walks kmalloc_sizes.h at
+          // build time; past the last class it calls __you_cannot_kmalloc_that_much(), which no file defines.
+          if (e.verbose) e.tr('slab.kmalloc-does-not-build', `kmalloc(${o.size}) with a constant size above ${KMALLOC_MAX}: the inline kmalloc calls __you_cannot_kmalloc_that_much(), undefined: the module does not link`);
+          return { kind: 'error', code: 'does-not-build', message: `kmalloc(${o.size}) with a constant size above the largest class (${KMALLOC_MAX}) calls __you_cannot_kmalloc_that_much(), which no kernel file defines: the module does not link` };
+        }
         const h = this.target(o.ref, index, o as SimOp, 'kmalloc');
         return this.allocResult(kmalloc(e, o.size, g, h), h, `kmalloc(${o.size})`);
       }

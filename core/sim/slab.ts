@@ -264,7 +264,7 @@ export function destroyCache(e: Engine, c: Cache): boolean {
 export function kmalloc(e: Engine, size: number, g: GfpInfo, h: Handle): number {
   const c = kmallocCache(e, size === 0 ? 1 : size, (g.mask & __GFP_DMA) !== 0);
   if (!c) {
-    if (e.verbose) e.tr('slab.kmalloc-too-large', `kmalloc(${size}): larger than the largest size class ${KMALLOC_MAX}: returns NULL`);
+    if (e.verbose) e.tr('slab.kmalloc-too-large', `kmalloc(${size}): larger than the largest size class ${KMALLOC_MAX}: __kmalloc's kmem_find_general_cachep finds no cache, returns NULL`);
     return -1;
   }
   if (e.verbose) e.tr('slab.size-class', `kmalloc(${size}) uses cache ${c.name}`);

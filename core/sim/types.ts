@@ -27,7 +27,7 @@ type OpBody =
   | { op: '__free_pages'; ref: string; order: number }
   | { op: 'free_hot_page'; ref: string }
   | { op: 'free_cold_page'; ref: string }
-  | { op: 'kmalloc'; size: number; gfp: GfpInput; ref?: string }
+  | { op: 'kmalloc'; size: number; gfp: GfpInput; ref?: string; /** The size is a compile-time constant (`__builtin_constant_p`): the inline kmalloc picks the class at build time. */ constantSize?: boolean }
   | { op: 'kfree'; ref: string }
   | { op: 'kmem_cache_create'; name: string; size: number; ref: string; dma?: boolean; hwcacheAlign?: boolean }
   | { op: 'kmem_cache_alloc'; cache: string; gfp: GfpInput; ref?: string }

@@ -538,6 +538,22 @@ export class SequenceExtractor {
     return !r.unknown && r.values.length === 1 && r.values[0] >= 0 ? r.values[0] : null;
   }
 
+  /**
+   * A size gcc sees as `__builtin_constant_p`: literals and #defines of them, no variable or parameter (which only
+   * the optimizer might fold: kport does not claim that).
+   */
+  private compileTimeConstant(e: Expr | undefined, at: number): boolean {
+    if (!e) return false;
+    switch (e.k) {
+      case 'num': return true;
+      case 'bin': return this.compileTimeConstant(e.l, at) && this.compileTimeConstant(e.r, at);
+      case 'un': return this.compileTimeConstant(e.e, at);
+      case 'cond': return this.compileTimeConstant(e.c, at) && this.compileTimeConstant(e.t, at) && this.compileTimeConstant(e.f, at);
+      case 'id': return this.facts.defineBefore(e.name, at) !== undefined || this.shared.env.headerDefine?.(e.name) !== undefined;
+      default: return false;
+    }
+  }
+
   /** Appends the ops of `calls` to path `p`; inlined callees may fork it. */
   private calls(p: Partial_, calls: CallEvent[], fn: FunctionFacts, depth: number, base: ContextKind, trunc: () => void): Partial_[] {
     let paths = [p];
@@ -600,7 +616,8 @@ export class SequenceExtractor {
           p.notes.push(`line ${o.line}: size ${o.unknownSize} not a constant: simulated as ${UNKNOWN_SIZE_STAND_IN} bytes`);
         }
         if (call.name === 'alloc_skb' || call.name === 'skb_copy') p.notes.push(`line ${o.line}: ${call.name}() modelled as the kmalloc of its data buffer`);
-        push({ op: 'kmalloc', size: size ?? UNKNOWN_SIZE_STAND_IN, gfp: this.mask(call, ALLOC_API[call.name].maskArg, fn, o), ref });
+        const constantSize = call.name === 'kmalloc' && size !== null && this.compileTimeConstant(a[0], at);
+        push({ op: 'kmalloc', size: size ?? UNKNOWN_SIZE_STAND_IN, gfp: this.mask(call, ALLOC_API[call.name].maskArg, fn, o), ref, ...(constantSize ? { constantSize } : {}) });
         return;
       }
       case 'kmem_cache_alloc':

@@ -59,6 +59,7 @@ export function verdictWord(v: ScenarioVerdict): string {
   // mempool_resize returns an int (2.6.11 mm/mempool.c:132,157-158), not a pointer.
   if (v.kind === 'null' && v.code === 'resize-enomem') return 'returns -ENOMEM';
   if (v.kind === 'ok' && v.code === 'resize-short') return 'returns 0, pool short of new_min_nr';
+  if (v.kind === 'error' && v.code === 'does-not-build') return 'does not build';
   return KIND_WORD[v.kind] ?? v.kind;
 }
 

@@ -168,13 +168,14 @@ export function callProblemLine(c: CallSimulation): string | null {
   if (!c.verdicts) return null;
   const bad = SCENARIOS.filter((sc) => isProblemVerdict(c.verdicts![sc]));
   if (!bad.length) return null;
-  const kind = c.verdicts[bad[bad.length - 1]].kind;
+  const worst = c.verdicts[bad[bad.length - 1]];
+  const kind = worst.code === 'does-not-build' ? 'does not build' : worst.kind;
   return `${c.call}() at line ${c.line}: ${kind === 'bug' ? 'BUG' : kind} (${bad.map((sc) => `${SCENARIO_WORDS[sc]}${c.verdicts![sc].latent ? ': may sleep, does not now' : ''}`).join('; ')})`;
 }
 
 /** As isProblem for steps: an order <= 3 sleeping allocation looping in `exhausted` is 2.6's design, not this call's problem. */
 export function isProblemVerdict(v: ScenarioVerdict): boolean {
-  return v.kind === 'bug' || v.kind === 'sleep-in-atomic' || (v.kind === 'never-returns' && v.code !== 'alloc-loop');
+  return v.kind === 'bug' || v.kind === 'sleep-in-atomic' || (v.kind === 'never-returns' && v.code !== 'alloc-loop') || (v.kind === 'error' && v.code === 'does-not-build');
 }
 
 /** How bad an outcome is for the porter: the verdict of a scenario is its worst over the feasible paths. */

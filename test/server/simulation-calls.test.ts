@@ -194,3 +194,16 @@ test('mempool_resize is simulated as 2.6.11 runs it: the hover shows the pool gr
   assert.equal(verdict(jumbo, 'exhausted memory'), 'returns -ENOMEM', jumbo);
   assert.match(jumbo, /the pool is unchanged/);
 });
+
+test('a constant-size kmalloc above 131,072 bytes does not build on 2.6.11 (include/linux/slab.h:86-106); a size held in a variable returns NULL at run time', async () => {
+  const doc = await open('big-buffers.c');
+  const constant = await hover(doc, at(doc, 'kmalloc(FRAME_BYTES'));
+  for (const scenario of ['normal memory', 'under pressure', 'exhausted memory']) assert.equal(verdict(constant, scenario), 'does not build', constant);
+  assert.match(constant, /- normal memory: \*\*does not build\*\* — `kmalloc\(307200\)` with a constant size above the largest class \(131072\) calls `__you_cannot_kmalloc_that_much\(\)`, which no kernel file defines: the module does not link/);
+  const variable = await hover(doc, at(doc, 'kmalloc(work_bytes'));
+  assert.equal(verdict(variable, 'normal memory'), 'returns NULL', variable);
+  const sim = await simulateAt(doc, at(doc, 'kmalloc(FRAME_BYTES'));
+  assert.ok(sim.problems.some((p) => p.startsWith(`kmalloc() at line ${at(doc, 'kmalloc(FRAME_BYTES').line + 1}: does not build`)), JSON.stringify(sim.problems));
+  // A constant within the classes builds and is simulated as usual.
+  assert.equal(verdict(await hover(doc, at(doc, 'kmalloc(LINE_BYTES')), 'normal memory'), 'ok');
+});

@@ -307,3 +307,20 @@ test('mm/slab.c:1834 cache_grow turns interrupts on for a __GFP_WAIT mask, even 
   assert.ok(rules(atomic).includes('slab.cache-grow'));
   assert.equal(atomic.irqsEnabledInside, undefined);
 });
+
+// ---- include/linux/slab.h:86-106 kmalloc: a constant size picks its class at build time ----
+
+test('include/linux/slab.h:86-106 a constant-size kmalloc above 131072 does not build (__you_cannot_kmalloc_that_much); mm/slab.c __kmalloc returns NULL for a run-time size (was: NULL for both)', () => {
+  const r = simulate([
+    { op: 'kmalloc', size: 131073, gfp: 'GFP_KERNEL', ref: 'a', constantSize: true },
+    { op: 'kmalloc', size: 131073, gfp: 'GFP_KERNEL', ref: 'b' },
+    { op: 'kmalloc', size: 131072, gfp: 'GFP_KERNEL', ref: 'c', constantSize: true },
+  ]);
+  assert.equal(r.steps[0].outcome.kind, 'error');
+  assert.equal(r.steps[0].outcome.code, 'does-not-build');
+  assert.match(r.steps[0].outcome.message, /__you_cannot_kmalloc_that_much\(\), which no kernel file defines: the module does not link/);
+  assert.ok(rules(r.steps[0]).includes('slab.kmalloc-does-not-build'));
+  assert.equal(r.steps[1].outcome.kind, 'null');
+  assert.ok(rules(r.steps[1]).includes('slab.kmalloc-too-large'));
+  assert.equal(r.steps[2].outcome.object?.cache, 'size-131072');
+});
