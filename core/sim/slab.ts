@@ -126,10 +126,19 @@ export function offslabLimitFor(pageSize: number, breakOrder: number): number {
   return limit;
 }
 
+const layouts = new Map<string, SlabLayout>();
+
 /** The layout of a cache on this engine's machine; the kmalloc classes are created with SLAB_HWCACHE_ALIGN (ARCH_KMALLOC_FLAGS). */
 export function layoutFor(e: Engine, size: number, hwcacheAlign: boolean): SlabLayout {
   const breakOrder = breakOrderFor(e.totalPages, e.machine.pageSize);
-  return slabLayout(size, hwcacheAlign, e.machine.pageSize, breakOrder, offslabLimitFor(e.machine.pageSize, breakOrder));
+  // Memoized: every simulation creates its caches afresh, and cache_estimate counts objects one by one.
+  const key = `${size}/${hwcacheAlign ? 1 : 0}/${e.machine.pageSize}/${breakOrder}`;
+  let l = layouts.get(key);
+  if (l === undefined) {
+    l = slabLayout(size, hwcacheAlign, e.machine.pageSize, breakOrder, offslabLimitFor(e.machine.pageSize, breakOrder));
+    layouts.set(key, l);
+  }
+  return l;
 }
 
 export function newCache(e: Engine, name: string, size: number, dma: boolean, internal: boolean, ref?: string, hwcacheAlign = internal): Cache {
