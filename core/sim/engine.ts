@@ -50,7 +50,15 @@ export interface Cache {
   /** Slabs with a free object (stack). */
   partial: Slab[];
   emptySlabs: number;
+  /** Objects handed out (to the driver, or off-slab management). */
   objects: number;
+  /** This CPU's array cache (mm/slab.c struct array_cache): one entry per free object, its slab; the newest last. */
+  ac: Slab[];
+  acLimit: number;
+  acBatch: number;
+  acTouched: boolean;
+  /** do_tune_cpucache's free_limit: more free objects than this and an empty slab is destroyed. */
+  freeLimit: number;
   destroyed: boolean;
   handle: Handle | null;
 }

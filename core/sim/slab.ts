@@ -145,6 +145,7 @@ export function newCache(e: Engine, name: string, size: number, dma: boolean, in
   const l = layoutFor(e, size, hwcacheAlign);
   return {
     name, ref, size, order: l.order, perSlab: l.num, offSlabMgmt: l.offSlab ? l.mgmtBytes : 0, dma, internal, slabs: [], partial: [], emptySlabs: 0, objects: 0, destroyed: false, handle: null,
+    ...arrayCacheFor(l, e.machine.pageSize),
   };
 }
 
@@ -164,64 +165,116 @@ export function kmallocCache(e: Engine, size: number, dma: boolean): Cache | nul
   return c;
 }
 
+/** enable_cpucache, mm/slab.c:2712-2758: the per-CPU array's limit by object size; batchcount (limit+1)/2; no shared array on UP. */
+export function arrayCacheLimit(objsize: number, pageSize: number): number {
+  if (objsize > 131072) return 1;
+  if (objsize > pageSize) return 8;
+  if (objsize > 1024) return 24;
+  if (objsize > 256) return 54;
+  return 120;
+}
+/** BATCHREFILL_LIMIT, mm/slab.c:378: an untouched array refills at most this many. */
+const BATCHREFILL_LIMIT = 16;
+
+function arrayCacheFor(l: SlabLayout, pageSize: number): Pick<Cache, 'ac' | 'acLimit' | 'acBatch' | 'acTouched' | 'freeLimit'> {
+  const limit = arrayCacheLimit(l.size, pageSize);
+  const batch = Math.floor((limit + 1) / 2);
+  // do_tune_cpucache, mm/slab.c:2683: free_limit = (1 + num_online_cpus()) * batchcount + num; one CPU.
+  return { ac: [], acLimit: limit, acBatch: batch, acTouched: false, freeLimit: 2 * batch + l.num };
+}
+
 /**
- * kmem_cache_alloc: an object from a partial slab, else cache_grow → __alloc_pages(gfp, cache order).
- * Fills `h` as an object handle and returns 0, or NULL_PAGE / NEVER / SLAB_BUG.
+ * cache_grow, mm/slab.c:1800-1879: one slab of 2^order pages on the cache's free list. Returns 0, or
+ * NULL_PAGE / NEVER / SLAB_BUG from the page allocator, or -1 (no grow).
+ */
+function cacheGrow(e: Engine, c: Cache, g: GfpInfo): number {
+  const bad = g.mask & ~SLAB_GROW_MASK & 0xffff;
+  if (bad) {
+    e.bugCode = bad & 0x02 ? 'slab-highmem' : 'slab-bad-flags';
+    e.bugWhy = `BUG() in cache_grow: ${gfpText(bad)} is not allowed for slab allocations (flags outside SLAB_DMA|SLAB_LEVEL_MASK|SLAB_NO_GROW)`;
+    if (e.verbose) e.tr('slab.highmem-bug', `cache_grow(${c.name}): ${gfpText(bad)} is not a slab flag: BUG()`);
+    return SLAB_BUG;
+  }
+  if (g.noGrow) {
+    // 2.6.11 mm/slab.c:1813: `if (flags & SLAB_NO_GROW) return 0;` → cache_alloc_refill returns NULL.
+    if (e.verbose) e.tr('slab.no-grow', `${c.name}: no free object and __GFP_NO_GROW: cache_grow() returns 0, the allocation returns NULL`);
+    return -1;
+  }
+  if (e.verbose) e.tr('slab.cache-grow', `${c.name}: no free object, cache_grow() asks the page allocator for an order-${c.order} slab`);
+  if (g.canSleep) {
+    // 2.6.11 mm/slab.c:1834-1835: `if (local_flags & __GFP_WAIT) local_irq_enable();` until :1856-1857, whatever
+    // the caller's interrupt state (spin_lock_irqsave included).
+    e.irqsOnInGrow = true;
+    if (e.verbose) e.tr('slab.grow-irq-enable', `cache_grow(${c.name}) turns interrupts on (local_irq_enable) for the page allocation, since the mask has __GFP_WAIT`);
+  }
+  const gi = c.dma && !(g.mask & __GFP_DMA) ? decodeGfp(g.mask | __GFP_DMA) : g;
+  const p = allocPages(e, gi, c.order);
+  if (p < 0) {
+    if (e.verbose && p === -1) e.tr('slab.grow-failed', `${c.name}: cache_grow() failed: kmem_cache_alloc returns NULL`);
+    return p;
+  }
+  const zone = e.lastZone;
+  let mgmt: Handle | null = null;
+  if (c.offSlabMgmt > 0) {
+    // alloc_slabmgmt, mm/slab.c:1700-1712: off-slab management from the general cache of slab_size, local_flags
+    // (the mask without __GFP_DMA); its failure frees the pages (kmem_freepages) and cache_grow returns 0.
+    const mc = kmallocCache(e, c.offSlabMgmt, false) as Cache;
+    if (e.verbose) e.tr('slab.mgmt-off-slab', `${c.name}: slab management (${c.offSlabMgmt} bytes) kmalloc'ed off-slab from ${mc.name}`);
+    mgmt = new Handle('obj', '', e.stepIndex, null, 'alloc_slabmgmt');
+    const m = cacheAlloc(e, mc, g.mask & __GFP_DMA ? decodeGfp(g.mask & ~__GFP_DMA) : g, mgmt);
+    if (m < 0) {
+      freeBlock(e, zone, p, c.order, false);
+      if (e.verbose && m === -1) e.tr('slab.grow-failed', `${c.name}: alloc_slabmgmt() failed: the slab's pages go back, kmem_cache_alloc returns NULL`);
+      return m;
+    }
+  }
+  const slab: Slab = { zone, pfn: p, order: c.order, inuse: 0, partial: true, mgmt };
+  c.slabs.push(slab);
+  c.partial.push(slab);
+  c.emptySlabs++;
+  return 0;
+}
+
+/**
+ * kmem_cache_alloc → __cache_alloc, mm/slab.c:2155-2175: the newest object of the CPU's array (no lock, no page
+ * allocator); an empty array is refilled by cache_alloc_refill (:2003-2090) with up to batchcount objects from the
+ * partial, then free slabs, and only when the lists are empty too does cache_grow run. might_sleep_if(__GFP_WAIT)
+ * is checked on every call (cache_alloc_debugcheck_before). Fills `h` and returns 0, or NULL_PAGE / NEVER / SLAB_BUG.
  */
 export function cacheAlloc(e: Engine, c: Cache, g: GfpInfo, h: Handle): number {
-  let slab = c.partial.length > 0 ? c.partial[c.partial.length - 1] : null;
-  if (slab === null) {
-    const bad = g.mask & ~SLAB_GROW_MASK & 0xffff;
-    if (bad) {
-      e.bugCode = bad & 0x02 ? 'slab-highmem' : 'slab-bad-flags';
-      e.bugWhy = `BUG() in cache_grow: ${gfpText(bad)} is not allowed for slab allocations (flags outside SLAB_DMA|SLAB_LEVEL_MASK|SLAB_NO_GROW)`;
-      if (e.verbose) e.tr('slab.highmem-bug', `cache_grow(${c.name}): ${gfpText(bad)} is not a slab flag: BUG()`);
-      return SLAB_BUG;
-    }
-    if (g.noGrow) {
-      // 2.6.11 mm/slab.c:1813: `if (flags & SLAB_NO_GROW) return 0;` → cache_alloc_refill returns NULL.
-      if (e.verbose) e.tr('slab.no-grow', `${c.name}: no free object and __GFP_NO_GROW: cache_grow() returns 0, the allocation returns NULL`);
-      return -1;
-    }
-    if (e.verbose) e.tr('slab.cache-grow', `${c.name}: no free object, cache_grow() asks the page allocator for an order-${c.order} slab`);
-    if (g.canSleep) {
-      // 2.6.11 mm/slab.c:1834-1835: `if (local_flags & __GFP_WAIT) local_irq_enable();` until :1856-1857, whatever
-      // the caller's interrupt state (spin_lock_irqsave included).
-      e.irqsOnInGrow = true;
-      if (e.verbose) e.tr('slab.grow-irq-enable', `cache_grow(${c.name}) turns interrupts on (local_irq_enable) for the page allocation, since the mask has __GFP_WAIT`);
-    }
-    const gi = c.dma && !(g.mask & __GFP_DMA) ? decodeGfp(g.mask | __GFP_DMA) : g;
-    const p = allocPages(e, gi, c.order);
-    if (p < 0) {
-      if (e.verbose && p === -1) e.tr('slab.grow-failed', `${c.name}: cache_grow() failed: kmem_cache_alloc returns NULL`);
-      return p;
-    }
-    const zone = e.lastZone;
-    let mgmt: Handle | null = null;
-    if (c.offSlabMgmt > 0) {
-      // alloc_slabmgmt, mm/slab.c:1700-1712: off-slab management from the general cache of slab_size, local_flags
-      // (the mask without __GFP_DMA); its failure frees the pages (kmem_freepages) and cache_grow returns 0.
-      const mc = kmallocCache(e, c.offSlabMgmt, false) as Cache;
-      if (e.verbose) e.tr('slab.mgmt-off-slab', `${c.name}: slab management (${c.offSlabMgmt} bytes) kmalloc'ed off-slab from ${mc.name}`);
-      mgmt = new Handle('obj', '', e.stepIndex, null, 'alloc_slabmgmt');
-      const m = cacheAlloc(e, mc, g.mask & __GFP_DMA ? decodeGfp(g.mask & ~__GFP_DMA) : g, mgmt);
-      if (m < 0) {
-        freeBlock(e, zone, p, c.order, false);
-        if (e.verbose && m === -1) e.tr('slab.grow-failed', `${c.name}: alloc_slabmgmt() failed: the slab's pages go back, kmem_cache_alloc returns NULL`);
-        return m;
+  let slab: Slab;
+  if (c.ac.length > 0) {
+    c.acTouched = true;
+    slab = c.ac.pop() as Slab;
+    if (g.canSleep) e.noteMaySleep(`kmem_cache_alloc(${c.name}, ${g.text})`);
+    if (e.verbose) e.tr('slab.array-hit', `${c.name}: object from this CPU's array cache (${c.ac.length} left of ${c.acLimit}): no page allocator call`);
+  } else {
+    for (let grown = false; ; grown = true) {
+      let batch = !c.acTouched && c.acBatch > BATCHREFILL_LIMIT ? BATCHREFILL_LIMIT : c.acBatch;
+      const wanted = batch;
+      while (batch > 0 && c.partial.length > 0) {
+        const s = c.partial[c.partial.length - 1];
+        while (s.inuse < c.perSlab && batch > 0) {
+          if (s.inuse === 0) c.emptySlabs--;
+          s.inuse++;
+          c.ac.push(s);
+          batch--;
+        }
+        if (s.inuse === c.perSlab) { c.partial.pop(); s.partial = false; }
       }
+      if (c.ac.length > 0) {
+        if (e.verbose) e.tr('slab.array-refill', `${c.name}: array cache empty: cache_alloc_refill moves ${c.ac.length} object(s) from the slab lists (batch ${wanted})`);
+        if (g.canSleep && !grown) e.noteMaySleep(`kmem_cache_alloc(${c.name}, ${g.text})`);
+        break;
+      }
+      if (grown) return -1; // cannot happen: a grown slab has objects
+      const r = cacheGrow(e, c, g);
+      if (r !== 0) return r;
     }
-    slab = { zone, pfn: p, order: c.order, inuse: 0, partial: true, mgmt };
-    c.slabs.push(slab);
-    c.partial.push(slab);
-    c.emptySlabs++;
-  } else if (g.canSleep) {
-    e.noteMaySleep(`kmem_cache_alloc(${c.name}, ${g.text})`);
+    c.acTouched = true;
+    slab = c.ac.pop() as Slab;
   }
-  if (slab.inuse === 0) c.emptySlabs--;
-  slab.inuse++;
   c.objects++;
-  if (slab.inuse === c.perSlab) { c.partial.pop(); slab.partial = false; }
   h.t = 'obj';
   h.slab = slab;
   h.cache = c;
@@ -231,18 +284,37 @@ export function cacheAlloc(e: Engine, c: Cache, g: GfpInfo, h: Handle): number {
   return 0;
 }
 
-/** kmem_cache_free / kfree. A slab that becomes empty is kept if it is the cache's only empty slab, else freed. */
+/**
+ * kmem_cache_free / kfree → __cache_free, mm/slab.c:2291-2306: onto the CPU's array; a full array first gives its
+ * batchcount oldest objects back to their slabs (cache_flusharray → free_block, :2183-2260), where a slab left empty
+ * is destroyed when the cache already holds more than free_limit free objects, else kept on the free list.
+ */
 export function cacheFree(e: Engine, h: Handle): void {
   const c = h.cache as Cache;
-  const s = h.slab as Slab;
-  s.inuse--;
   c.objects--;
-  if (!s.partial) { s.partial = true; c.partial.push(s); }
-  if (e.verbose) e.tr('slab.free-object', `${c.name}: object back to its slab at pfn ${s.pfn} (${s.inuse}/${c.perSlab} in use)`);
-  if (s.inuse === 0) {
-    c.emptySlabs++;
-    if (c.emptySlabs > 1) releaseSlab(e, c, s);
+  if (c.ac.length >= c.acLimit) flushArray(e, c, c.acBatch);
+  c.ac.push(h.slab as Slab);
+  if (e.verbose) e.tr('slab.free-object', `${c.name}: object onto this CPU's array cache (${c.ac.length}/${c.acLimit})`);
+}
+
+/** free_block for the `n` oldest objects of the array. */
+function flushArray(e: Engine, c: Cache, n: number): void {
+  const out = c.ac.splice(0, Math.min(n, c.ac.length));
+  if (e.verbose) e.tr('slab.array-flush', `${c.name}: cache_flusharray gives ${out.length} object(s) of this CPU's array back to their slabs`);
+  for (const s of out) {
+    s.inuse--;
+    if (!s.partial) { s.partial = true; c.partial.push(s); }
+    if (s.inuse === 0) {
+      c.emptySlabs++;
+      if (c.slabs.length * c.perSlab - slabInuse(c) > c.freeLimit) releaseSlab(e, c, s);
+    }
   }
+}
+
+function slabInuse(c: Cache): number {
+  let n = 0;
+  for (const s of c.slabs) n += s.inuse;
+  return n;
 }
 
 function releaseSlab(e: Engine, c: Cache, s: Cache['slabs'][number]): void {
@@ -252,16 +324,16 @@ function releaseSlab(e: Engine, c: Cache, s: Cache['slabs'][number]): void {
   if (si >= 0) c.slabs.splice(si, 1);
   c.emptySlabs--;
   if (s.mgmt !== null) { cacheFree(e, s.mgmt); s.mgmt.t = 'freed'; s.mgmt = null; }
-  if (e.verbose) e.tr('slab.release', `${c.name}: a second empty slab: its order-${s.order} page block goes back (kmem_freepages)`);
+  if (e.verbose) e.tr('slab.release', `${c.name}: an empty slab is destroyed: its order-${s.order} page block goes back (slab_destroy → kmem_freepages)`);
   freeBlock(e, s.zone, s.pfn, s.order, false);
 }
 
-/** kmem_cache_destroy: fails (returns false) while objects are allocated. */
+/** kmem_cache_destroy: fails (returns false) while objects are allocated; drains the CPU's array first (drain_cpu_caches). */
 export function destroyCache(e: Engine, c: Cache): boolean {
   if (c.objects > 0) return false;
+  if (c.ac.length > 0) flushArray(e, c, c.ac.length);
   while (c.slabs.length > 0) {
     const s = c.slabs[c.slabs.length - 1];
-    c.emptySlabs = Math.max(c.emptySlabs, 2);
     releaseSlab(e, c, s);
   }
   c.emptySlabs = 0;

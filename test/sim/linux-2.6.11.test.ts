@@ -280,7 +280,7 @@ test('mm/slab.c:1334-1339,1700-1712 objects of PAGE_SIZE/8 or more keep their sl
     const grown = simulate([{ op: 'kmalloc', size, gfp: 'GFP_KERNEL', ref: 'x' }]).steps[0].trace.filter((t) => t.rule === 'slab.cache-grow' && t.detail.startsWith(`size-${size}:`));
     assert.deepEqual(grown.map((t) => Number(/order-(\d+)/.exec(t.detail)?.[1])), [order], `size-${size}`);
   }
-  // Freeing the object: the slab is kept (the cache's only empty slab), its management too; a second empty slab goes back with it.
+  // Freeing the objects: both go onto the CPU's array cache (mm/slab.c:2291-2306), so both slabs and their management stay.
   const end = simulate([
     { op: 'kmalloc', size: 4000, gfp: 'GFP_KERNEL', ref: 'a' },
     { op: 'kmalloc', size: 4000, gfp: 'GFP_KERNEL', ref: 'b' },
@@ -288,7 +288,7 @@ test('mm/slab.c:1334-1339,1700-1712 objects of PAGE_SIZE/8 or more keep their sl
     { op: 'kfree', ref: 'b' },
   ], { snapshots: 'end' });
   assert.equal(end.steps.filter((s) => s.outcome.kind === 'leak').length, 0, 'management objects are not the driver\'s leaks');
-  assert.equal(end.final?.caches.find((c) => c.name === 'size-32')?.objects, 1, 'the kept slab keeps its management');
+  assert.equal(end.final?.caches.find((c) => c.name === 'size-32')?.objects, 2, 'the slabs keep their management');
 });
 
 // ---- mm/slab.c:1834-1835,1856-1857 cache_grow: local_irq_enable() for __GFP_WAIT, local_irq_disable() after ----
@@ -323,4 +323,53 @@ test('include/linux/slab.h:86-106 a constant-size kmalloc above 131072 does not 
   assert.equal(r.steps[1].outcome.kind, 'null');
   assert.ok(rules(r.steps[1]).includes('slab.kmalloc-too-large'));
   assert.equal(r.steps[2].outcome.object?.cache, 'size-131072');
+});
+
+// ---- mm/slab.c per-CPU array caches: __cache_alloc 2155-2175, cache_alloc_refill 2003-2090, __cache_free 2291-2306, cache_flusharray 2234-2289, enable_cpucache 2712-2758 ----
+
+test('mm/slab.c:2155-2175 __cache_alloc takes the CPU array cache first: kfree then kmalloc(GFP_KERNEL) under a spinlock in exhausted memory does not reach the page allocator (was: the second slab freed, cache_grow, sleep in atomic)', () => {
+  const lock: SimOp = { op: 'context', context: 'atomic', reason: 'a spinlock is held (spin_lock(lock) at line 9)' };
+  const setup: SimOp[] = [
+    { op: 'kmalloc', size: 4000, gfp: 'GFP_KERNEL', ref: 'a' },
+    { op: 'kmalloc', size: 4000, gfp: 'GFP_KERNEL', ref: 'b' },
+    { op: 'kfree', ref: 'a' },
+    { op: 'kfree', ref: 'b' },
+  ];
+  const r = simulate([lock,
+    { op: 'kmalloc', size: 4000, gfp: 'GFP_KERNEL', ref: 'x' },
+    { op: 'kmalloc', size: 4000, gfp: 'GFP_KERNEL', ref: 'y' },
+  ], { scenario: 'exhausted', setup });
+  for (const step of r.steps.slice(1, 3)) {
+    assert.equal(step.outcome.kind, 'ok', step.outcome.message);
+    assert.equal(step.slept, false);
+    assert.equal(step.maySleep, true, 'might_sleep_if(__GFP_WAIT) still checks: the bug is latent');
+    assert.ok(rules(step).includes('slab.array-hit'));
+    assert.ok(!rules(step).some((x) => x.startsWith('alloc_pages')), 'no page allocator call');
+  }
+});
+
+test('mm/slab.c:2003-2090 cache_alloc_refill: an untouched array takes BATCHREFILL_LIMIT (16) objects; later refills up to batchcount (60 for size-128, limit 120), stopping without cache_grow when the lists run dry with objects in hand', () => {
+  const sim = new Simulator({ scenario: 'normal' });
+  const first = sim.step({ op: 'kmalloc', size: 100, gfp: 'GFP_KERNEL', ref: 'p0' });
+  assert.ok(first.trace.some((t) => t.rule === 'slab.array-refill' && /moves 16 object\(s\)/.test(t.detail)), JSON.stringify(first.trace));
+  for (let i = 1; i < 16; i++) assert.ok(rules(sim.step({ op: 'kmalloc', size: 100, gfp: 'GFP_KERNEL', ref: `p${i}` })).includes('slab.array-hit'));
+  const refill = sim.step({ op: 'kmalloc', size: 100, gfp: 'GFP_KERNEL', ref: 'p16' });
+  // The slab of 31 has 15 left; the lists are then empty, but ac->avail > 0 skips cache_grow (mm/slab.c:2076-2086).
+  assert.ok(refill.trace.some((t) => t.rule === 'slab.array-refill' && /moves 15 object\(s\) from the slab lists \(batch 60\)/.test(t.detail)), JSON.stringify(refill.trace));
+  assert.ok(!rules(refill).includes('slab.cache-grow'));
+  for (let i = 17; i < 31; i++) sim.step({ op: 'kmalloc', size: 100, gfp: 'GFP_KERNEL', ref: `p${i}` });
+  assert.ok(rules(sim.step({ op: 'kmalloc', size: 100, gfp: 'GFP_KERNEL', ref: 'p31' })).includes('slab.cache-grow'), 'array and lists empty: cache_grow, then a refill of 31');
+  assert.deepEqual(checkInvariants(sim), []);
+});
+
+test('mm/slab.c:2234-2306 __cache_free onto the array; a full array (size-8192: limit 8, batchcount 4) gives its 4 oldest back with cache_flusharray, empty slabs kept up to free_limit', () => {
+  const sim = new Simulator({ scenario: 'normal' });
+  for (let i = 0; i < 9; i++) sim.step({ op: 'kmalloc', size: 8000, gfp: 'GFP_KERNEL', ref: `p${i}` });
+  for (let i = 0; i < 8; i++) assert.ok(!rules(sim.step({ op: 'kfree', ref: `p${i}` })).includes('slab.array-flush'));
+  const ninth = sim.step({ op: 'kfree', ref: 'p8' });
+  assert.ok(ninth.trace.some((t) => t.rule === 'slab.array-flush' && /gives 4 object\(s\)/.test(t.detail)), JSON.stringify(ninth.trace));
+  // free_limit = (1 + 1 CPU) * 4 + 1 = 9: four free objects, so the four empty slabs stay.
+  assert.ok(!rules(ninth).includes('slab.release'));
+  assert.equal(sim.snapshot().caches.find((c) => c.name === 'size-8192')?.slabs, 9);
+  assert.deepEqual(checkInvariants(sim), []);
 });
