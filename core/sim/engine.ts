@@ -30,7 +30,11 @@ export class Handle {
   }
 }
 
-export interface Slab { zone: number; pfn: number; order: number; inuse: number; partial: boolean }
+export interface Slab {
+  zone: number; pfn: number; order: number; inuse: number; partial: boolean;
+  /** The off-slab management object (alloc_slabmgmt's kmem_cache_alloc), null when on-slab. */
+  mgmt: Handle | null;
+}
 
 export interface Cache {
   name: string;
@@ -38,13 +42,23 @@ export interface Cache {
   size: number;
   order: number;
   perSlab: number;
+  /** Bytes of the off-slab management kmalloc'ed per slab (slab_size), 0 when on-slab. */
+  offSlabMgmt: number;
   dma: boolean;
   internal: boolean;
   slabs: Slab[];
   /** Slabs with a free object (stack). */
   partial: Slab[];
   emptySlabs: number;
+  /** Objects handed out (to the driver, or off-slab management). */
   objects: number;
+  /** This CPU's array cache (mm/slab.c struct array_cache): one entry per free object, its slab; the newest last. */
+  ac: Slab[];
+  acLimit: number;
+  acBatch: number;
+  acTouched: boolean;
+  /** do_tune_cpucache's free_limit: more free objects than this and an empty slab is destroyed. */
+  freeLimit: number;
   destroyed: boolean;
   handle: Handle | null;
 }
@@ -90,6 +104,8 @@ export class Engine {
   quiet = 0;
   /** Zone index of the last page __alloc_pages returned. */
   lastZone = -1;
+  /** This step's cache_grow turned interrupts on for a __GFP_WAIT mask (mm/slab.c:1834). */
+  irqsOnInGrow = false;
   /** Why the last __alloc_pages that never returns loops (its step's message). */
   neverWhy = '';
   /** Which BUG() the last allocation that returned ALLOC_BUG hit. */
@@ -137,6 +153,7 @@ export class Engine {
     this.slept = false;
     this.maySleep = false;
     this.atomicSleep = null;
+    this.irqsOnInGrow = false;
     this.quiet = 0;
   }
 

@@ -68,7 +68,7 @@ export function checkInvariants(state: Simulator | Engine): string[] {
   for (const c of [...e.kmallocCaches.values(), ...e.userCaches]) {
     let inuse = 0;
     for (const s of c.slabs) { mark(s.zone, s.pfn, s.order, `slab of ${c.name}`); allocated[s.zone] += 1 << s.order; inuse += s.inuse; }
-    if (inuse !== c.objects) out.push(`cache ${c.name}: objects ${c.objects} != slab inuse ${inuse}`);
+    if (inuse !== c.objects + c.ac.length) out.push(`cache ${c.name}: objects ${c.objects} + array ${c.ac.length} != slab inuse ${inuse}`);
   }
   allocated = allocated.map((n, i) => n - e.zones[i].allocated);
   allocated.forEach((d, i) => { if (d !== 0) out.push(`${e.zones[i].name}: allocated counter off by ${-d} vs reachable blocks`); });

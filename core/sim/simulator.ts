@@ -113,6 +113,7 @@ export class Simulator {
     const src = raw !== null && typeof raw === 'object' ? (raw as Rec).source : undefined;
     if (src !== null && typeof src === 'object' && typeof (src as Rec).line === 'number') res.source = src as StepResult['source'];
     if (this.neverReturned) res.afterNeverReturns = true;
+    if (e.irqsOnInGrow) res.irqsEnabledInside = true;
     if (outcome.kind === 'never-returns' || outcome.result === 'never-returns') this.neverReturned = true;
     if (this.snap === 'all') res.state = e.snapshot();
     if (outcome.code === 'waiting') this.pending.set(index, res);
@@ -360,6 +361,12 @@ export class Simulator {
         const g = this.gfp(o.gfp);
         if (!('mask' in g)) return this.noValue(o.ref, g, index);
         if (!isInt(o.size, 0, 0x7fffffff)) return err('bad-size', 'kmalloc: size must be a non-negative integer');
+        if (o.constantSize === true && o.size > KMALLOC_MAX) {
+          // 2.6.11 include/linux/slab.h:86-106: for a constant size the inline kmalloc walks kmalloc_sizes.h at
+          // build time; past the last class it calls __you_cannot_kmalloc_that_much(), which no file defines.
+          if (e.verbose) e.tr('slab.kmalloc-does-not-build', `kmalloc(${o.size}) with a constant size above ${KMALLOC_MAX}: the inline kmalloc calls __you_cannot_kmalloc_that_much(), undefined: the module does not link`);
+          return { kind: 'error', code: 'does-not-build', message: `kmalloc(${o.size}) with a constant size above the largest class (${KMALLOC_MAX}) calls __you_cannot_kmalloc_that_much(), which no kernel file defines: the module does not link` };
+        }
         const h = this.target(o.ref, index, o as SimOp, 'kmalloc');
         return this.allocResult(kmalloc(e, o.size, g, h), h, `kmalloc(${o.size})`);
       }
@@ -379,10 +386,10 @@ export class Simulator {
         }
         e.noteMaySleep('kmem_cache_create (down(&cache_chain_sem), SLAB_KERNEL allocation)');
         const h = this.target(o.ref, index, o as SimOp, 'kmem_cache_create');
-        const c = newCache(e, typeof o.name === 'string' ? o.name : o.ref, o.size, o.dma === true, false, o.ref);
+        const c = newCache(e, typeof o.name === 'string' ? o.name : o.ref, o.size, o.dma === true, false, o.ref, o.hwcacheAlign === true);
         c.handle = h; h.t = 'cache'; h.cache = c;
         e.userCaches.push(c);
-        if (e.verbose) e.tr('slab.cache-create', `cache "${c.name}": ${c.size}-byte objects, order-${c.order} slabs of ${c.perSlab} objects`);
+        if (e.verbose) e.tr('slab.cache-create', `cache "${c.name}": ${c.size}-byte objects, order-${c.order} slabs of ${c.perSlab} objects${c.offSlabMgmt ? `, management off-slab (${c.offSlabMgmt} bytes)` : ''} (kmem_cache_create's gfporder loop)`);
         return { kind: 'ok', message: `kmem cache "${c.name}" created` };
       }
       case 'kmem_cache_alloc': {

@@ -27,9 +27,9 @@ type OpBody =
   | { op: '__free_pages'; ref: string; order: number }
   | { op: 'free_hot_page'; ref: string }
   | { op: 'free_cold_page'; ref: string }
-  | { op: 'kmalloc'; size: number; gfp: GfpInput; ref?: string }
+  | { op: 'kmalloc'; size: number; gfp: GfpInput; ref?: string; /** The size is a compile-time constant (`__builtin_constant_p`): the inline kmalloc picks the class at build time. */ constantSize?: boolean }
   | { op: 'kfree'; ref: string }
-  | { op: 'kmem_cache_create'; name: string; size: number; ref: string; dma?: boolean }
+  | { op: 'kmem_cache_create'; name: string; size: number; ref: string; dma?: boolean; hwcacheAlign?: boolean }
   | { op: 'kmem_cache_alloc'; cache: string; gfp: GfpInput; ref?: string }
   | { op: 'kmem_cache_free'; cache: string; ref: string }
   | { op: 'kmem_cache_destroy'; cache: string }
@@ -101,6 +101,8 @@ export interface StepResult {
   source?: SourceRef;
   /** Set on steps after a step that never returns (other paths/contexts only). */
   afterNeverReturns?: true;
+  /** cache_grow ran with __GFP_WAIT and turned interrupts on inside the call (2.6.11 mm/slab.c:1834). */
+  irqsEnabledInside?: true;
 }
 
 export interface SimOptions {

@@ -534,6 +534,12 @@ export class SequenceExtractor {
     return [...done, ...out];
   }
 
+  /** kmem_cache_create's flags (argument 4 in 2.4 and 2.6) name SLAB_HWCACHE_ALIGN: the slab layout aligns objects to a cache line. */
+  private hwcacheAlign(call: { args: readonly { span: Span }[] }): boolean {
+    const flags = call.args[3];
+    return flags !== undefined && /\bSLAB_HWCACHE_ALIGN\b/.test(this.facts.text.slice(flags.span.start, flags.span.end));
+  }
+
   private setContext(p: Partial_, ctx: ContextKind, reason: string): void {
     p.ops.push({ op: 'context', context: ctx, reason });
     p.origins.push(null);
@@ -568,6 +574,22 @@ export class SequenceExtractor {
     if (!e) return null;
     const r = evaluateMask(e, { facts: this.facts, fn, at, headerDefine: this.shared.env.headerDefine });
     return !r.unknown && r.values.length === 1 && r.values[0] >= 0 ? r.values[0] : null;
+  }
+
+  /**
+   * A size gcc sees as `__builtin_constant_p`: literals and #defines of them, no variable or parameter (which only
+   * the optimizer might fold: kport does not claim that).
+   */
+  private compileTimeConstant(e: Expr | undefined, at: number): boolean {
+    if (!e) return false;
+    switch (e.k) {
+      case 'num': return true;
+      case 'bin': return this.compileTimeConstant(e.l, at) && this.compileTimeConstant(e.r, at);
+      case 'un': return this.compileTimeConstant(e.e, at);
+      case 'cond': return this.compileTimeConstant(e.c, at) && this.compileTimeConstant(e.t, at) && this.compileTimeConstant(e.f, at);
+      case 'id': return this.facts.defineBefore(e.name, at) !== undefined || this.shared.env.headerDefine?.(e.name) !== undefined;
+      default: return false;
+    }
   }
 
   /** Appends the ops of `calls` to path `p`; inlined callees may fork it. */
@@ -636,7 +658,8 @@ export class SequenceExtractor {
           p.notes.push(`line ${o.line}: size ${o.unknownSize} not a constant: simulated as ${UNKNOWN_SIZE_STAND_IN} bytes`);
         }
         if (call.name === 'alloc_skb' || call.name === 'skb_copy') p.notes.push(`line ${o.line}: ${call.name}() modelled as the kmalloc of its data buffer`);
-        push({ op: 'kmalloc', size: size ?? UNKNOWN_SIZE_STAND_IN, gfp: this.mask(call, ALLOC_API[call.name].maskArg, fn, o), ref });
+        const constantSize = call.name === 'kmalloc' && size !== null && this.compileTimeConstant(a[0], at);
+        push({ op: 'kmalloc', size: size ?? UNKNOWN_SIZE_STAND_IN, gfp: this.mask(call, ALLOC_API[call.name].maskArg, fn, o), ref, ...(constantSize ? { constantSize } : {}) });
         return;
       }
       case 'kmem_cache_alloc':
@@ -746,7 +769,7 @@ export class SequenceExtractor {
       }
       case 'kmem_cache_create': {
         const size = this.number(a[1], fn, at);
-        push({ op: 'kmem_cache_create', name: call.assignTo ?? ref, size: size ?? 64, ref });
+        push({ op: 'kmem_cache_create', name: call.assignTo ?? ref, size: size ?? 64, ref, hwcacheAlign: this.hwcacheAlign(call) });
         return;
       }
       case 'kmem_cache_destroy':
@@ -839,9 +862,16 @@ export class SequenceExtractor {
       if (kind === 'cache') {
         // The cache's creation elsewhere in the file (module init) tells its object size.
         let size = 64;
-        for (const f of this.facts.functions)
-          for (const s of allCalls(f)) if (s.name === 'kmem_cache_create' && s.assignTo?.replace(/\s+/g, '') === ref) size = this.number(s.args[1], f, s.span.start) ?? size;
-        setup.push({ op: 'kmem_cache_create', name: ref, size, ref });
+        let hwcacheAlign = false;
+        for (const f of this.facts.functions) {
+          for (const s of allCalls(f)) {
+            if (s.name === 'kmem_cache_create' && s.assignTo?.replace(/\s+/g, '') === ref) {
+              size = this.number(s.args[1], f, s.span.start) ?? size;
+              hwcacheAlign = this.hwcacheAlign(s);
+            }
+          }
+        }
+        setup.push({ op: 'kmem_cache_create', name: ref, size, ref, hwcacheAlign });
         return;
       }
       // The pool's creation elsewhere in the file (module init) tells min_nr and the alloc_fn.

@@ -7,7 +7,7 @@ import type { Related } from '../text/related';
 import type { CallSimulation, FunctionSimulation, ScenarioVerdict } from './run';
 import { callProblemLine } from './run';
 import { SCENARIOS, SCENARIO_WORDS } from './scenarios';
-import { atomicCause, kernelWords, observedSleep } from './observed';
+import { atomicCause, irqsEnabledInsideClause, kernelWords, observedSleep } from './observed';
 
 
 /** The allocator the simulation models, named in every verdict. */
@@ -59,6 +59,7 @@ export function verdictWord(v: ScenarioVerdict): string {
   // mempool_resize returns an int (2.6.11 mm/mempool.c:132,157-158), not a pointer.
   if (v.kind === 'null' && v.code === 'resize-enomem') return 'returns -ENOMEM';
   if (v.kind === 'ok' && v.code === 'resize-short') return 'returns 0, pool short of new_min_nr';
+  if (v.kind === 'error' && v.code === 'does-not-build') return 'does not build';
   return KIND_WORD[v.kind] ?? v.kind;
 }
 
@@ -79,6 +80,8 @@ export function verdictDetail(v: ScenarioVerdict, max = 160, at?: Pick<CallSimul
     const cut = text.lastIndexOf(' ', max - 1);
     text = `${text.slice(0, cut > max / 2 ? cut : max - 1)}…`;
   }
+  const irqClause = v.irqsEnabledInside && at ? irqsEnabledInsideClause(atomicCause(at.context.kind, at.context.reason)) : null;
+  if (irqClause) text = `${text}; ${irqClause}`;
   const extra: string[] = [];
   if (sameAtEverySize) extra.push('the same at a small, a one-page and a 32 KiB size');
   if (v.total > 1 && v.feasible < v.total) extra.push(`${v.feasible} of ${v.total} paths to it can happen here`);

@@ -59,3 +59,14 @@ export function observedSleep(cause: AtomicCause, k: KernelConfig, sleeps: boole
   if (cause === 'lock') return 'it sleeps in direct reclaim with the lock held, silently on this kernel: whoever takes the lock next (another CPU, an interrupt handler) spins forever';
   return 'it sleeps in direct reclaim in atomic context';
 }
+
+/**
+ * 2.6.11 mm/slab.c:1834 cache_grow: `if (local_flags & __GFP_WAIT) local_irq_enable();` — a slab allocation that
+ * grows its cache turns interrupts on inside the call, whatever the caller disabled; null when the caller had
+ * not disabled them.
+ */
+export function irqsEnabledInsideClause(cause: AtomicCause): string | null {
+  if (cause === 'lock-irqs-off') return 'cache_grow() turns interrupts back on inside the allocation (mm/slab.c:1834): an interrupt handler that takes the same lock deadlocks';
+  if (cause === 'irqs-off') return 'cache_grow() turns interrupts back on inside the allocation (mm/slab.c:1834): an interrupt can run inside the region they protected';
+  return null;
+}

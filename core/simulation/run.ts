@@ -52,6 +52,8 @@ export interface ScenarioVerdict {
   others: OutcomeKind[];
   /** For a kmalloc of unknown size: the outcome at each size of UNKNOWN_SIZE_RANGE (worst path each). */
   sizes?: { label: string; kind: OutcomeKind; latent: boolean }[];
+  /** On some feasible path the call's cache_grow turned interrupts on (__GFP_WAIT; 2.6.11 mm/slab.c:1834). */
+  irqsEnabledInside?: true;
 }
 
 /** One call simulated in its calling context (goal-directed): what hovers, findings and lenses state. */
@@ -169,13 +171,14 @@ export function callProblemLine(c: CallSimulation): string | null {
   if (!c.verdicts) return null;
   const bad = SCENARIOS.filter((sc) => isProblemVerdict(c.verdicts![sc]));
   if (!bad.length) return null;
-  const kind = c.verdicts[bad[bad.length - 1]].kind;
+  const worst = c.verdicts[bad[bad.length - 1]];
+  const kind = worst.code === 'does-not-build' ? 'does not build' : worst.kind;
   return `${c.call}() at line ${c.line}: ${kind === 'bug' ? 'BUG' : kind} (${bad.map((sc) => `${SCENARIO_WORDS[sc]}${c.verdicts![sc].latent ? ': may sleep, does not now' : ''}`).join('; ')})`;
 }
 
 /** As isProblem for steps: an order <= 3 sleeping allocation looping in `exhausted` is 2.6's design, not this call's problem. */
 export function isProblemVerdict(v: ScenarioVerdict): boolean {
-  return v.kind === 'bug' || v.kind === 'sleep-in-atomic' || (v.kind === 'never-returns' && v.code !== 'alloc-loop');
+  return v.kind === 'bug' || v.kind === 'sleep-in-atomic' || (v.kind === 'never-returns' && v.code !== 'alloc-loop') || (v.kind === 'error' && v.code === 'does-not-build');
 }
 
 /** How bad an outcome is for the porter: the verdict of a scenario is its worst over the feasible paths. */
@@ -278,6 +281,7 @@ export function scenarioVerdict(paths: PathSimulation[], sc: ScenarioName): Scen
   let best: ScenarioVerdict | null = null;
   const kinds = new Set<OutcomeKind>();
   let feasible = 0;
+  let irqsOn = false;
   for (const [pi, p] of paths.entries()) {
     const f = p.feasibility[sc];
     // A branch taken after the call does not make the call itself impossible.
@@ -287,6 +291,7 @@ export function scenarioVerdict(paths: PathSimulation[], sc: ScenarioName): Scen
     if (!steps.length) continue; // the path stopped before the call (an earlier call never returned)
     feasible++;
     for (const [k, step] of steps.entries()) {
+      if (step.irqsEnabledInside) irqsOn = true;
       const { kind, latent } = verdictKind(step);
       kinds.add(kind);
       const sev = SEVERITY[kind] ?? -1;
@@ -297,6 +302,7 @@ export function scenarioVerdict(paths: PathSimulation[], sc: ScenarioName): Scen
   if (!best) return { kind: 'not-reached', latent: false, message: 'no path to this call can happen in this scenario', path: -1, feasible: 0, total: paths.length, others: [] };
   best.feasible = feasible;
   best.others = [...kinds].filter((k) => k !== best!.kind);
+  if (irqsOn) best.irqsEnabledInside = true;
   return best;
 }
 

@@ -1,7 +1,7 @@
 /** What a sleep in atomic context shows on a 2.6.11 kernel, by the cause of the atomic context and the configuration. */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { atomicCause, DISTRIBUTION_KERNEL, observedSleep } from '../../core/simulation/observed';
+import { atomicCause, DISTRIBUTION_KERNEL, irqsEnabledInsideClause, observedSleep } from '../../core/simulation/observed';
 
 const PREEMPT_DEBUG = { preempt: true, debugSleep: true };
 
@@ -31,4 +31,10 @@ test('CONFIG_PREEMPT makes a spinlock visible to in_atomic(); CONFIG_DEBUG_SPINL
   assert.match(observedSleep('irqs-off', { preempt: false, debugSleep: true }, false), /might_sleep\(\) warns/);
   // Without the debug option, nothing warns under a plain spinlock even with PREEMPT until it really sleeps.
   assert.match(observedSleep('lock', { preempt: true, debugSleep: false }, false), /nothing warns/);
+});
+
+test('mm/slab.c:1834: the cache_grow clause is said where the caller disabled interrupts, and only there', () => {
+  assert.match(irqsEnabledInsideClause('lock-irqs-off') ?? '', /an interrupt handler that takes the same lock deadlocks/);
+  assert.match(irqsEnabledInsideClause('irqs-off') ?? '', /an interrupt can run inside the region they protected/);
+  for (const cause of ['lock', 'hardirq', 'softirq', 'bh-off', 'preempt-off'] as const) assert.equal(irqsEnabledInsideClause(cause), null, cause);
 });

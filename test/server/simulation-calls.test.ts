@@ -75,6 +75,12 @@ test('a call 160 lines into a 330-line ioctl is simulated under the lock its fin
   // The distributions' kernel (no PREEMPT, no sleep debugging): under spin_lock_irqsave the sleep is silent.
   assert.match(md, /- under pressure: \*\*sleeps in atomic context\*\* — it sleeps in direct reclaim with the lock held and interrupts off, silently on this kernel/);
   assert.match(md, /As seen on a non-preemptible kernel without sleep debugging, as distributions built 2\.6\.11/);
+  // 2.6.11 mm/slab.c:1834: cache_grow turns interrupts on for a __GFP_WAIT mask, inside the caller's spin_lock_irqsave,
+  // in every scenario (normal memory too: the size class has no free object yet, so the cache grows).
+  for (const scenario of ['normal memory', 'under pressure', 'exhausted memory']) {
+    const line = md.split('\n').find((l) => l.startsWith(`- ${scenario}: `)) ?? '';
+    assert.ok(line.includes('; `cache_grow()` turns interrupts back on inside the allocation (mm/slab.c:1834): an interrupt handler that takes the same lock deadlocks'), line);
+  }
 
   // The finding carries the same verdicts, word for word.
   for (const [scenario, word] of [['normal memory', 'may sleep in atomic context'], ['under pressure', 'sleeps in atomic context'], ['exhausted memory', 'sleeps in atomic context']])
@@ -187,4 +193,17 @@ test('mempool_resize is simulated as 2.6.11 runs it: the hover shows the pool gr
   const jumbo = await hover(doc, at(doc, 'mempool_resize(ring_pool, RING_REQS_JUMBO'));
   assert.equal(verdict(jumbo, 'exhausted memory'), 'returns -ENOMEM', jumbo);
   assert.match(jumbo, /the pool is unchanged/);
+});
+
+test('a constant-size kmalloc above 131,072 bytes does not build on 2.6.11 (include/linux/slab.h:86-106); a size held in a variable returns NULL at run time', async () => {
+  const doc = await open('big-buffers.c');
+  const constant = await hover(doc, at(doc, 'kmalloc(FRAME_BYTES'));
+  for (const scenario of ['normal memory', 'under pressure', 'exhausted memory']) assert.equal(verdict(constant, scenario), 'does not build', constant);
+  assert.match(constant, /- normal memory: \*\*does not build\*\* — `kmalloc\(307200\)` with a constant size above the largest class \(131072\) calls `__you_cannot_kmalloc_that_much\(\)`, which no kernel file defines: the module does not link/);
+  const variable = await hover(doc, at(doc, 'kmalloc(work_bytes'));
+  assert.equal(verdict(variable, 'normal memory'), 'returns NULL', variable);
+  const sim = await simulateAt(doc, at(doc, 'kmalloc(FRAME_BYTES'));
+  assert.ok(sim.problems.some((p) => p.startsWith(`kmalloc() at line ${at(doc, 'kmalloc(FRAME_BYTES').line + 1}: does not build`)), JSON.stringify(sim.problems));
+  // A constant within the classes builds and is simulated as usual.
+  assert.equal(verdict(await hover(doc, at(doc, 'kmalloc(LINE_BYTES')), 'normal memory'), 'ok');
 });

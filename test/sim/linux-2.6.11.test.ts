@@ -1,7 +1,7 @@
 // Scenario tests named after the Linux 2.6.11 code they model (line numbers of pwanbul/linux-2.6.11).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { simulate, Simulator, checkInvariants, SCENARIOS, type SimOp, type ScenarioState } from '../../core/sim/index';
+import { simulate, Simulator, checkInvariants, makeMachine, SCENARIOS, type SimOp, type ScenarioState } from '../../core/sim/index';
 
 const rules = (r: { trace: { rule: string }[] }) => r.trace.map((t) => t.rule);
 const pool = (sim: Simulator, ref: string) => sim.snapshot().pools.find((p) => p.ref === ref);
@@ -230,4 +230,146 @@ test('mm/mempool.c:195-225 mempool_alloc: alloc_fn(gfp_nowait | __GFP_NOWARN) fi
   const order = rules(exhausted.steps[0]).filter((x) => x.startsWith('mempool.'));
   assert.deepEqual(order, ['mempool.first-try', 'mempool.half-full-rule', 'mempool.reserve']);
   assert.equal(exhausted.final?.pools[0].curr_nr, 1);
+});
+
+// ---- mm/slab.c:1334-1420 kmem_cache_create's layout: cache_estimate, the gfporder loop, off-slab management ----
+
+const growOrders = (r: { trace: { rule: string; detail: string }[] }) =>
+  r.trace.filter((t) => t.rule === 'slab.cache-grow').map((t) => Number(/order-(\d+)/.exec(t.detail)?.[1]));
+const cacheOf = (sim: Simulator, name: string) => sim.snapshot().caches.find((c) => c.name === name);
+
+test('mm/slab.c:1358-1389 kmem_cache_create gfporder loop: more than 1/8 of an order-0 slab wasted → order 1 (was: order 0, one object)', () => {
+  // 1100 bytes: order 0 holds 3 objects and wastes 796 bytes (> 4096/8); order 1 (slab_break_gfp_order above 32 MiB) holds 7.
+  const sim = new Simulator({ scenario: 'normal' });
+  const c = sim.step({ op: 'kmem_cache_create', name: 'big_req', size: 1100, ref: 'C' });
+  assert.ok(c.trace.some((t) => t.rule === 'slab.cache-create' && /order-1 slabs of 7 objects/.test(t.detail)), JSON.stringify(c.trace));
+  const first = sim.step({ op: 'kmem_cache_alloc', cache: 'C', gfp: 'GFP_KERNEL', ref: 'o0' });
+  assert.deepEqual(growOrders(first), [1], 'cache_grow asks for an order-1 block');
+  for (let i = 1; i < 7; i++) assert.deepEqual(growOrders(sim.step({ op: 'kmem_cache_alloc', cache: 'C', gfp: 'GFP_KERNEL', ref: `o${i}` })), []);
+  assert.equal(cacheOf(sim, 'big_req')?.slabs, 1, 'seven objects share one slab');
+  assert.deepEqual(growOrders(sim.step({ op: 'kmem_cache_alloc', cache: 'C', gfp: 'GFP_KERNEL', ref: 'o7' })), [1]);
+  assert.deepEqual(checkInvariants(sim), []);
+});
+
+test('mm/slab.c:769-770 slab_break_gfp_order: at most 32 MiB of memory the loop stops at order 0 (3 objects of 1100 bytes)', () => {
+  const sim = new Simulator({ scenario: 'normal', machine: makeMachine([4096, 3072, 0]) });
+  const c = sim.step({ op: 'kmem_cache_create', name: 'big_req', size: 1100, ref: 'C' });
+  assert.ok(c.trace.some((t) => t.rule === 'slab.cache-create' && /order-0 slabs of 3 objects/.test(t.detail)), JSON.stringify(c.trace));
+});
+
+test('mm/slab.c:619-643 cache_estimate: on-slab struct slab and bufctls cost objects (size-32: 119 per page, size-256: 15; was 128 and 16)', () => {
+  for (const [size, name, perSlab] of [[32, 'size-32', 119], [256, 'size-256', 15]] as const) {
+    const sim = new Simulator({ scenario: 'normal' });
+    for (let i = 0; i < perSlab; i++) sim.step({ op: 'kmalloc', size, gfp: 'GFP_KERNEL', ref: `p${i}` });
+    assert.equal(cacheOf(sim, name)?.slabs, 1, `${perSlab} objects fill one slab of ${name}`);
+    const next = sim.step({ op: 'kmalloc', size, gfp: 'GFP_KERNEL', ref: 'q' });
+    assert.deepEqual(growOrders(next), [0], `object ${perSlab + 1} grows ${name}`);
+    assert.equal(cacheOf(sim, name)?.slabs, 2);
+  }
+});
+
+test('mm/slab.c:1334-1339,1700-1712 objects of PAGE_SIZE/8 or more keep their slab management off-slab: cache_grow kmallocs it (size-4096 → a size-32 object)', () => {
+  const sim = new Simulator({ scenario: 'normal' });
+  const r = sim.step({ op: 'kmalloc', size: 4000, gfp: 'GFP_KERNEL', ref: 'p' });
+  assert.equal(r.outcome.object?.cache, 'size-4096');
+  assert.ok(r.trace.some((t) => t.rule === 'slab.mgmt-off-slab' && /26 bytes\) kmalloc'ed off-slab from size-32/.test(t.detail)), JSON.stringify(r.trace));
+  assert.equal(cacheOf(sim, 'size-32')?.objects, 1, 'the management object');
+  assert.deepEqual(checkInvariants(sim), []);
+  // The kmalloc classes that use order 1 or more: 8192 and up, one object per slab (the loop's `!num → next`).
+  for (const [size, order] of [[4096, 0], [8192, 1], [16384, 2], [131072, 5]] as const) {
+    const grown = simulate([{ op: 'kmalloc', size, gfp: 'GFP_KERNEL', ref: 'x' }]).steps[0].trace.filter((t) => t.rule === 'slab.cache-grow' && t.detail.startsWith(`size-${size}:`));
+    assert.deepEqual(grown.map((t) => Number(/order-(\d+)/.exec(t.detail)?.[1])), [order], `size-${size}`);
+  }
+  // Freeing the objects: both go onto the CPU's array cache (mm/slab.c:2291-2306), so both slabs and their management stay.
+  const end = simulate([
+    { op: 'kmalloc', size: 4000, gfp: 'GFP_KERNEL', ref: 'a' },
+    { op: 'kmalloc', size: 4000, gfp: 'GFP_KERNEL', ref: 'b' },
+    { op: 'kfree', ref: 'a' },
+    { op: 'kfree', ref: 'b' },
+  ], { snapshots: 'end' });
+  assert.equal(end.steps.filter((s) => s.outcome.kind === 'leak').length, 0, 'management objects are not the driver\'s leaks');
+  assert.equal(end.final?.caches.find((c) => c.name === 'size-32')?.objects, 2, 'the slabs keep their management');
+});
+
+// ---- mm/slab.c:1834-1835,1856-1857 cache_grow: local_irq_enable() for __GFP_WAIT, local_irq_disable() after ----
+
+test('mm/slab.c:1834 cache_grow turns interrupts on for a __GFP_WAIT mask, even when the caller disabled them (was: nothing said)', () => {
+  const sim = new Simulator({ scenario: 'normal', context: 'atomic' });
+  sim.step({ op: 'context', context: 'atomic', reason: 'a spinlock is held (spin_lock_irqsave(lock) at line 3)' });
+  const grows = sim.step({ op: 'kmalloc', size: 100, gfp: 'GFP_KERNEL', ref: 'a' });
+  assert.equal(grows.irqsEnabledInside, true);
+  assert.ok(rules(grows).includes('slab.grow-irq-enable'));
+  // The next object comes from the slab just grown: no cache_grow, interrupts stay off.
+  const fromSlab = sim.step({ op: 'kmalloc', size: 100, gfp: 'GFP_KERNEL', ref: 'b' });
+  assert.equal(fromSlab.irqsEnabledInside, undefined);
+  // Without __GFP_WAIT cache_grow leaves them off.
+  const atomic = sim.step({ op: 'kmalloc', size: 2000, gfp: 'GFP_ATOMIC', ref: 'c' });
+  assert.ok(rules(atomic).includes('slab.cache-grow'));
+  assert.equal(atomic.irqsEnabledInside, undefined);
+});
+
+// ---- include/linux/slab.h:86-106 kmalloc: a constant size picks its class at build time ----
+
+test('include/linux/slab.h:86-106 a constant-size kmalloc above 131072 does not build (__you_cannot_kmalloc_that_much); mm/slab.c __kmalloc returns NULL for a run-time size (was: NULL for both)', () => {
+  const r = simulate([
+    { op: 'kmalloc', size: 131073, gfp: 'GFP_KERNEL', ref: 'a', constantSize: true },
+    { op: 'kmalloc', size: 131073, gfp: 'GFP_KERNEL', ref: 'b' },
+    { op: 'kmalloc', size: 131072, gfp: 'GFP_KERNEL', ref: 'c', constantSize: true },
+  ]);
+  assert.equal(r.steps[0].outcome.kind, 'error');
+  assert.equal(r.steps[0].outcome.code, 'does-not-build');
+  assert.match(r.steps[0].outcome.message, /__you_cannot_kmalloc_that_much\(\), which no kernel file defines: the module does not link/);
+  assert.ok(rules(r.steps[0]).includes('slab.kmalloc-does-not-build'));
+  assert.equal(r.steps[1].outcome.kind, 'null');
+  assert.ok(rules(r.steps[1]).includes('slab.kmalloc-too-large'));
+  assert.equal(r.steps[2].outcome.object?.cache, 'size-131072');
+});
+
+// ---- mm/slab.c per-CPU array caches: __cache_alloc 2155-2175, cache_alloc_refill 2003-2090, __cache_free 2291-2306, cache_flusharray 2234-2289, enable_cpucache 2712-2758 ----
+
+test('mm/slab.c:2155-2175 __cache_alloc takes the CPU array cache first: kfree then kmalloc(GFP_KERNEL) under a spinlock in exhausted memory does not reach the page allocator (was: the second slab freed, cache_grow, sleep in atomic)', () => {
+  const lock: SimOp = { op: 'context', context: 'atomic', reason: 'a spinlock is held (spin_lock(lock) at line 9)' };
+  const setup: SimOp[] = [
+    { op: 'kmalloc', size: 4000, gfp: 'GFP_KERNEL', ref: 'a' },
+    { op: 'kmalloc', size: 4000, gfp: 'GFP_KERNEL', ref: 'b' },
+    { op: 'kfree', ref: 'a' },
+    { op: 'kfree', ref: 'b' },
+  ];
+  const r = simulate([lock,
+    { op: 'kmalloc', size: 4000, gfp: 'GFP_KERNEL', ref: 'x' },
+    { op: 'kmalloc', size: 4000, gfp: 'GFP_KERNEL', ref: 'y' },
+  ], { scenario: 'exhausted', setup });
+  for (const step of r.steps.slice(1, 3)) {
+    assert.equal(step.outcome.kind, 'ok', step.outcome.message);
+    assert.equal(step.slept, false);
+    assert.equal(step.maySleep, true, 'might_sleep_if(__GFP_WAIT) still checks: the bug is latent');
+    assert.ok(rules(step).includes('slab.array-hit'));
+    assert.ok(!rules(step).some((x) => x.startsWith('alloc_pages')), 'no page allocator call');
+  }
+});
+
+test('mm/slab.c:2003-2090 cache_alloc_refill: an untouched array takes BATCHREFILL_LIMIT (16) objects; later refills up to batchcount (60 for size-128, limit 120), stopping without cache_grow when the lists run dry with objects in hand', () => {
+  const sim = new Simulator({ scenario: 'normal' });
+  const first = sim.step({ op: 'kmalloc', size: 100, gfp: 'GFP_KERNEL', ref: 'p0' });
+  assert.ok(first.trace.some((t) => t.rule === 'slab.array-refill' && /moves 16 object\(s\)/.test(t.detail)), JSON.stringify(first.trace));
+  for (let i = 1; i < 16; i++) assert.ok(rules(sim.step({ op: 'kmalloc', size: 100, gfp: 'GFP_KERNEL', ref: `p${i}` })).includes('slab.array-hit'));
+  const refill = sim.step({ op: 'kmalloc', size: 100, gfp: 'GFP_KERNEL', ref: 'p16' });
+  // The slab of 31 has 15 left; the lists are then empty, but ac->avail > 0 skips cache_grow (mm/slab.c:2076-2086).
+  assert.ok(refill.trace.some((t) => t.rule === 'slab.array-refill' && /moves 15 object\(s\) from the slab lists \(batch 60\)/.test(t.detail)), JSON.stringify(refill.trace));
+  assert.ok(!rules(refill).includes('slab.cache-grow'));
+  for (let i = 17; i < 31; i++) sim.step({ op: 'kmalloc', size: 100, gfp: 'GFP_KERNEL', ref: `p${i}` });
+  assert.ok(rules(sim.step({ op: 'kmalloc', size: 100, gfp: 'GFP_KERNEL', ref: 'p31' })).includes('slab.cache-grow'), 'array and lists empty: cache_grow, then a refill of 31');
+  assert.deepEqual(checkInvariants(sim), []);
+});
+
+test('mm/slab.c:2234-2306 __cache_free onto the array; a full array (size-8192: limit 8, batchcount 4) gives its 4 oldest back with cache_flusharray, empty slabs kept up to free_limit', () => {
+  const sim = new Simulator({ scenario: 'normal' });
+  for (let i = 0; i < 9; i++) sim.step({ op: 'kmalloc', size: 8000, gfp: 'GFP_KERNEL', ref: `p${i}` });
+  for (let i = 0; i < 8; i++) assert.ok(!rules(sim.step({ op: 'kfree', ref: `p${i}` })).includes('slab.array-flush'));
+  const ninth = sim.step({ op: 'kfree', ref: 'p8' });
+  assert.ok(ninth.trace.some((t) => t.rule === 'slab.array-flush' && /gives 4 object\(s\)/.test(t.detail)), JSON.stringify(ninth.trace));
+  // free_limit = (1 + 1 CPU) * 4 + 1 = 9: four free objects, so the four empty slabs stay.
+  assert.ok(!rules(ninth).includes('slab.release'));
+  assert.equal(sim.snapshot().caches.find((c) => c.name === 'size-8192')?.slabs, 9);
+  assert.deepEqual(checkInvariants(sim), []);
 });
