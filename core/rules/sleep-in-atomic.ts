@@ -4,7 +4,6 @@ import { ALLOC_API, ALLOC_NAMES } from '../kernel/alloc-api';
 import { SLEEPING_API_NAMES, SLEEPING_APIS, sleepingApiAt } from '../kernel/sleeping-apis';
 import { USER_ACCESS_SLEEPS } from '../kernel/user-access';
 import type { FileFacts } from '../facts/file-facts';
-import type { FunctionFacts } from '../facts/ir';
 import { chainRelated as chainOf } from './support/alloc-sites';
 import { hoistAllocationFix } from './support/hoist-alloc';
 import type { Finding, Rule } from './types';
@@ -40,11 +39,12 @@ function sleepingApiSites(flow: FunctionFlow): CallSite[] {
 const NOT_ATOMIC = { held: [], guard: null, droppedCallerLock: null, saved: [] };
 
 /**
- * The other calls that may sleep in the lock region of `site` (those run with its innermost lock held):
- * allocations with a sleeping mask, SLEEPING_APIS and user-space copies. Empty outside a lock region.
+ * The other calls that may sleep in the lock region of `site` (those run with its outermost lock held, so
+ * nested regions count as one): allocations with a sleeping mask, SLEEPING_APIS and user-space copies.
+ * Empty outside a lock region.
  */
-function otherSleepersInRegion(facts: FileFacts, fn: FunctionFacts, flow: FunctionFlow, site: CallSite, sleeps: (s: CallSite) => boolean): CallSite[] {
-  const lock = site.state.held[site.state.held.length - 1];
+function otherSleepersInRegion(facts: FileFacts, flow: FunctionFlow, site: CallSite, sleeps: (s: CallSite) => boolean): CallSite[] {
+  const lock = site.state.held[0];
   if (!lock) return [];
   return flow.sites.filter((s) => s !== site && s.state.held.some((h) => h.span.start === lock.span.start) && (Object.hasOwn(USER_ACCESS_SLEEPS, s.call.name) || (Object.hasOwn(SLEEPING_APIS, s.call.name) && !!sleepingApiAt(s.call.name, facts.path, facts.includes)) || (Object.hasOwn(ALLOC_API, s.call.name) && sleeps(s))));
 }
@@ -89,7 +89,7 @@ export const sleepInAtomic: Rule = {
         const arg = api.alwaysSleeps ? null : site.call.args[api.maskArg];
         const what = api.alwaysSleeps ? `${site.call.name}() always may sleep` : `${site.call.name}(…, ${maskText}) may sleep`;
         const where = reason.chain.length > 1 ? ` (call chain ${reason.chain.map((n) => `${n}()`).join(' → ')})` : '';
-        const others = site.state.guard ? [] : otherSleepersInRegion(facts, fn, flow, site, allocSleeps);
+        const others = site.state.guard ? [] : otherSleepersInRegion(facts, flow, site, allocSleeps);
         const line = (s: CallSite) => facts.text.slice(0, s.call.span.start).split('\n').length;
         const othersText = others.length
           ? `. ${fixText ? 'GFP_ATOMIC alone does not make this region correct' : 'This is not the only sleeping call of the region'}: ${others.map((s) => `${s.call.name}() at line ${line(s)}`).join(', ')} may sleep too`
