@@ -71,17 +71,6 @@ function failedTest(facts: FileFacts, e: Expr, v: string): boolean {
   return false;
 }
 
-function identifiers(e: Expr): string[] {
-  switch (e.k) {
-    case 'id':
-      return [e.name];
-    case 'bin':
-      return [...identifiers(e.l), ...identifiers(e.r)];
-    default:
-      return [];
-  }
-}
-
 /** Size, mask and pool arguments that have the same value before the lock: constants, sizeof, and locals/params nothing assigns in between. */
 function argIsStable(facts: FileFacts, fn: FunctionFacts, e: Expr, lockStart: number): boolean {
   switch (e.k) {
@@ -110,8 +99,8 @@ function argIsStable(facts: FileFacts, fn: FunctionFacts, e: Expr, lockStart: nu
  * lock call, or null when that is not provably the same program with the allocation outside the region:
  * - the lock is taken by one statement of the allocation's own block (so not in a loop or branch of the
  *   region), starting its line, and is the only atomic state held at the allocation;
- * - the statements between take no branch, label or return and name neither v nor a variable of the
- *   arguments (no path leaves the region before the old allocation point, so none needs a free);
+ * - it is the statement right after the lock call (no path leaves the region before it, so none needs a
+ *   free, and no statement is skipped when it fails);
  * - v is a local in scope at the lock; the arguments are stable (argIsStable);
  * - the next statement is the failure check, whose body is the matching unlock, optional printk()s and a
  *   return of a constant: before the lock it becomes the same body without the unlock.
@@ -136,11 +125,9 @@ export function hoistAllocationFix(facts: FileFacts, fn: FunctionFacts, call: Ca
   const scope = innermostBlock(fn.body, local.span);
   if (!scope || !within(block.span, scope.span)) return null;
   if (!call.args.every((a) => argIsStable(facts, fn, a, lockSpan.start))) return null;
-  // Stable arguments read no fields, so stores through pointers between cannot change them; a statement that
-  // names one of their variables can (`n++`, `f(&n)`), so none may.
-  const argVars = call.args.flatMap((a) => identifiers(a)).filter((n) => !/^[A-Z][A-Z0-9_]*$/.test(n));
-  const mentions = (s: Stmt, name: string) => new RegExp(`\\b${name}\\b`).test(text.slice(s.span.start, s.span.end));
-  for (const s of block.body.slice(lockIndex + 1, index)) if (s.k !== 'expr' || [v, ...argVars].some((n) => mentions(s, n))) return null;
+  // Nothing between: a statement there would no longer run when the allocation fails (`r->len = 0;`),
+  // and could change the arguments (`n++`, `f(&n)`) or leave the region.
+  if (index !== lockIndex + 1) return null;
   // The statement is exactly `v = [(cast)] alloc(…);`.
   const callText = text.slice(call.span.start, call.span.end);
   const allocText = text.slice(allocStmt.span.start, allocStmt.span.end);
@@ -152,13 +139,17 @@ export function hoistAllocationFix(facts: FileFacts, fn: FunctionFacts, call: Ca
   if (!ret || ret.k !== 'return' || ret.calls.length || ret.assigns.length) return null;
   const retValue = text.slice(ret.span.start, ret.span.end).replace(/^return\b\s*|\s*;$/g, '');
   if (retValue && !/^(-?\s*[A-Z][A-Z0-9_]*|-?\d+|NULL)$/.test(retValue)) return null;
+  // The unlock releases the lock taken (same lock argument text; none for cli()-style calls).
+  const lockCall = lockStmt.calls[0];
+  const argOf = (c: CallEvent) => (c.args[0] ? text.slice(c.args[0].span.start, c.args[0].span.end).replace(/\s+/g, '') : '');
+  const sameLock = (c: CallEvent) => argOf(c) === argOf(lockCall);
   const kept: ExprStmt[] = [];
   let unlocks = 0;
   for (const s of body.slice(0, -1)) {
     if (s.k !== 'expr' || s.calls.length !== 1 || s.assigns.length) return null;
     const c = s.calls[0];
     const op = LOCK_OPS[c.name];
-    if (op && !op.acquire) unlocks++;
+    if (op && !op.acquire && sameLock(c)) unlocks++;
     else if (c.name === 'printk') kept.push(s);
     else return null;
   }
