@@ -58,8 +58,13 @@ function innermostBlock(s: Stmt, span: Span): Block | null {
 
 const lineStart = (text: string, i: number) => text.lastIndexOf('\n', i - 1) + 1;
 const onlyBlank = (s: string) => /^[ \t]*$/.test(s);
-/** Whitespace and at most one trailing comment. */
-const blankOrComment = (s: string) => /^[ \t]*(\/\*[^\n]*?\*\/[ \t]*|\/\/[^\n]*)?$/.test(s);
+/** The one-line comment that ends a statement's line (`x = f(); /* why *\/`), '' when none, null when other text follows. */
+function trailingComment(text: string, end: number): string | null {
+  const eol = text.indexOf('\n', end);
+  const rest = text.slice(end, eol < 0 ? text.length : eol);
+  const m = /^[ \t]*(\/\*[^\n]*?\*\/|\/\/[^\n]*)?[ \t]*$/.exec(rest);
+  return m ? (m[1] ?? '') : null;
+}
 
 /** `!v`, `v == NULL`, `NULL == v`, `v == 0`, `unlikely(!v)`: true exactly when the allocation failed. */
 function failedTest(facts: FileFacts, e: Expr, v: string): boolean {
@@ -159,8 +164,10 @@ export function hoistAllocationFix(facts: FileFacts, fn: FunctionFacts, call: Ca
   const allocLine = lineStart(text, allocStmt.span.start);
   const eol = text.indexOf('\n', check.span.end);
   const checkEnd = eol < 0 ? text.length : eol + 1;
-  if (!onlyBlank(ind) || !onlyBlank(text.slice(allocLine, allocStmt.span.start)) || !blankOrComment(text.slice(check.span.end, checkEnd).replace(/\n$/, ''))) return null;
-  if (!onlyBlank(text.slice(allocStmt.span.end, check.span.start).replace(/\n/g, '').replace(/\/\*[^\n]*?\*\//g, ''))) return null;
+  // The allocation's own trailing comment moves with it; any other text on the removed lines refuses the fix.
+  const allocComment = trailingComment(text, allocStmt.span.end);
+  if (!onlyBlank(ind) || !onlyBlank(text.slice(allocLine, allocStmt.span.start)) || allocComment === null || trailingComment(text, check.span.end) !== '') return null;
+  if (!onlyBlank(text.slice(allocStmt.span.end + (text.indexOf('\n', allocStmt.span.end) - allocStmt.span.end), check.span.start).replace(/\n/g, ''))) return null;
   const retText = retValue ? `return ${retValue};` : 'return;';
   const failure = kept.length
     ? `${ind}if (!${v}) {\n${kept.map((s) => `${ind}\t${text.slice(s.span.start, s.span.end)}\n`).join('')}${ind}\t${retText}\n${ind}}\n`
@@ -169,7 +176,7 @@ export function hoistAllocationFix(facts: FileFacts, fn: FunctionFacts, call: Ca
   const fix: Fix = {
     title: `Allocate before ${held[0].call}() (${allocName} keeps its mask; the failure returns before the lock is taken)`,
     edits: [
-      { start: at0, end: at0, newText: `${ind}${allocText}\n${failure}` },
+      { start: at0, end: at0, newText: `${ind}${allocText}${allocComment ? ` ${allocComment}` : ''}\n${failure}` },
       { start: allocLine, end: checkEnd, newText: '' },
     ],
   };
