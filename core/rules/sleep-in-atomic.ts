@@ -2,7 +2,10 @@ import { decodeGfp, formatGfp, GFP_BITS, GFP_MASKS, ZONE_BITS } from '../gfp/fla
 import type { CallSite, FunctionFlow } from '../context/flow';
 import { ALLOC_API, ALLOC_NAMES } from '../kernel/alloc-api';
 import { SLEEPING_API_NAMES, SLEEPING_APIS, sleepingApiAt } from '../kernel/sleeping-apis';
+import { USER_ACCESS_SLEEPS } from '../kernel/user-access';
+import type { FileFacts } from '../facts/file-facts';
 import { chainRelated as chainOf } from './support/alloc-sites';
+import { hoistAllocationFix } from './support/hoist-alloc';
 import type { Finding, Rule } from './types';
 
 /** Bits that survive a switch to GFP_ATOMIC: zones and modifiers that mean something without sleeping. */
@@ -33,6 +36,19 @@ function sleepingApiSites(flow: FunctionFlow): CallSite[] {
   return list;
 }
 
+const NOT_ATOMIC = { held: [], guard: null, droppedCallerLock: null, saved: [] };
+
+/**
+ * The other calls that may sleep in the lock region of `site` (those run with its outermost lock held, so
+ * nested regions count as one): allocations with a sleeping mask, SLEEPING_APIS and user-space copies.
+ * Empty outside a lock region.
+ */
+function otherSleepersInRegion(facts: FileFacts, flow: FunctionFlow, site: CallSite, sleeps: (s: CallSite) => boolean): CallSite[] {
+  const lock = site.state.held[0];
+  if (!lock) return [];
+  return flow.sites.filter((s) => s !== site && s.state.held.some((h) => h.span.start === lock.span.start) && (Object.hasOwn(USER_ACCESS_SLEEPS, s.call.name) || (Object.hasOwn(SLEEPING_APIS, s.call.name) && !!sleepingApiAt(s.call.name, facts.path, facts.includes)) || (Object.hasOwn(ALLOC_API, s.call.name) && sleeps(s))));
+}
+
 export const sleepInAtomic: Rule = {
   id: 'sleep-in-atomic',
   severity: 'error',
@@ -45,6 +61,14 @@ export const sleepInAtomic: Rule = {
     const ctx = shared.context;
     ctx.flows.forEach((flow, fnIndex) => {
       const fn = facts.functions[fnIndex];
+      /** Whether an allocator call may sleep whatever path reaches it (same test as the findings below). */
+      const allocSleeps = (s: CallSite): boolean => {
+        const api = ALLOC_API[s.call.name];
+        if (api.alwaysSleeps) return true;
+        if (api.maskArg < 0 || !s.call.args[api.maskArg]) return false;
+        const mask = shared.mask(s.call, api.maskArg, fn);
+        return !mask.unknown && mask.values.length > 0 && mask.values.every((v) => decodeGfp(v).canSleep);
+      };
       for (const site of allocatorSites(flow)) {
         const api = ALLOC_API[site.call.name];
         let maskText = '';
@@ -65,13 +89,23 @@ export const sleepInAtomic: Rule = {
         const arg = api.alwaysSleeps ? null : site.call.args[api.maskArg];
         const what = api.alwaysSleeps ? `${site.call.name}() always may sleep` : `${site.call.name}(…, ${maskText}) may sleep`;
         const where = reason.chain.length > 1 ? ` (call chain ${reason.chain.map((n) => `${n}()`).join(' → ')})` : '';
+        const others = site.state.guard ? [] : otherSleepersInRegion(facts, flow, site, allocSleeps);
+        const line = (s: CallSite) => facts.text.slice(0, s.call.span.start).split('\n').length;
+        const othersText = others.length
+          ? `. ${fixText ? 'GFP_ATOMIC alone does not make this region correct' : 'This is not the only sleeping call of the region'}: ${others.map((s) => `${s.call.name}() at line ${line(s)}`).join(', ')} may sleep too`
+          : '';
+        // Hoisting fixes this call alone: only where nothing else in the region sleeps, and the function is not atomic by itself.
+        const hoist = !others.length && !site.state.guard && !ctx.stateReason(NOT_ATOMIC, fnIndex) ? hoistAllocationFix(facts, fn, site.call, site.state.held, site.call.name) : null;
+        const atomicFix = fixText && arg ? { title: `Use ${fixText} (cannot sleep)`, edits: [{ start: arg.span.start, end: arg.span.end, newText: fixText }] } : null;
+        const advice = fixText ? `; use ${fixText}${hoist ? `, or allocate before ${hoist.lock}()` : ''}` : api.alwaysSleeps ? '; allocate before entering the atomic region' : '';
         out.push({
-          message: `${what}, but it runs in atomic context: ${reason.message}${where}. Sleeping there is a bug ("scheduling while atomic" in an interrupt or on a preemptible kernel; silent otherwise, but the lock or irq-off region is broken all the same)${fixText ? `; use ${fixText}` : api.alwaysSleeps ? '; allocate before entering the atomic region' : ''}.`,
+          message: `${what}, but it runs in atomic context: ${reason.message}${where}. Sleeping there is a bug ("scheduling while atomic" in an interrupt or on a preemptible kernel; silent otherwise, but the lock or irq-off region is broken all the same)${advice}${othersText}.`,
           span: arg ? arg.span : site.call.nameSpan,
           simulate: { fnIndex, span: site.call.span },
           tags: [],
-          related: [...reason.related, ...chainRelated],
-          fixes: fixText && arg ? [{ title: `Use ${fixText} (cannot sleep)`, edits: [{ start: arg.span.start, end: arg.span.end, newText: fixText }], preferred: true }] : [],
+          related: [...reason.related, ...chainRelated, ...others.map((s) => ({ message: `${s.call.name}() may sleep too, in the same region`, span: s.call.nameSpan }))],
+          // Allocating before the lock, where provably safe, keeps GFP_KERNEL's right to wait for memory: preferred (see the .md).
+          fixes: [...(hoist ? [{ title: hoist.fix.title, edits: hoist.fix.edits, preferred: true }] : []), ...(atomicFix ? [{ ...atomicFix, preferred: !hoist }] : [])],
         });
       }
       for (const site of sleepingApiSites(flow)) {
