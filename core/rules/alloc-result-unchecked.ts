@@ -8,7 +8,8 @@ import type { AnalysisEnv } from '../context/env';
 import { indentAt } from '../text/lines';
 import type { Span } from '../text/span';
 import { lvalueText, macroTestedParams, normalizeLvalue, testsNullOf, type MacroText } from './support/null-tests';
-import type { Finding, Rule } from './types';
+import type { Finding } from './types';
+import { defineRule } from './define';
 
 /**
  * Calls that read or write through some of their pointer arguments (indexes): handing them an unchecked
@@ -274,13 +275,13 @@ function returnSkeleton(fn: FunctionFacts): string {
 /** The id this rule had before 2.x: still accepted in settings, `--rule`, `--disable` and `kport-ignore`. */
 export const ALLOC_RESULT_UNCHECKED_OLD_ID = 'mempool-alloc-unchecked';
 
-export const allocResultUnchecked: Rule = {
+export const allocResultUnchecked = defineRule({
   id: 'alloc-result-unchecked',
   severity: 'warning',
   deprecated: false,
   summary: 'an allocation that can fail is used without a NULL check',
-  triggers: ALLOC_NAMES,
-  usesContext: false,
+  matches: { calls: ALLOC_NAMES },
+  fixable: 'code',
   check({ facts, shared, env }) {
     const out: Omit<Finding, 'rule' | 'severity'>[] = [];
     let macros = memos.get(shared);
@@ -309,4 +310,4 @@ export const allocResultUnchecked: Rule = {
     }
     return out;
   },
-};
+});

@@ -2,7 +2,8 @@ import { GFP_BITS } from '../gfp/flags';
 import { allCalls, type CallEvent, type Expr } from '../facts/ir';
 import { ALLOC_API } from '../kernel/alloc-api';
 import { assignsOf, mentions, squash, textOf } from './support/mask-edit';
-import type { Finding, Rule } from './types';
+import type { Finding } from './types';
+import { defineRule } from './define';
 
 const { __GFP_COLD: COLD, __GFP_ZERO: ZERO } = GFP_BITS;
 
@@ -21,13 +22,13 @@ const FROM_DEVICE = new Set(['PCI_DMA_FROMDEVICE', 'DMA_FROM_DEVICE']);
 /** Calls through which the CPU writes memory (first argument is the destination). */
 const CPU_WRITES = /^(memset|memcpy|memmove|copy_from_user|__copy_from_user|clear_page|copy_page|strcpy|strncpy|sprintf|snprintf|memcpy_fromio|skb_copy_bits|clear_highpage|copy_highpage)$/;
 
-export const coldPageDma: Rule = {
+export const coldPageDma = defineRule({
   id: 'cold-page-dma',
   severity: 'hint',
   deprecated: false,
   summary: 'a page only filled by device DMA: allocate it cold (__GFP_COLD)',
-  triggers: [...ALLOCATORS],
-  usesContext: false,
+  matches: { calls: [...ALLOCATORS] },
+  fixable: 'code',
   check({ facts, shared }) {
     const out: Omit<Finding, 'rule' | 'severity'>[] = [];
     facts.functions.forEach((fn) => {
@@ -101,4 +102,4 @@ export const coldPageDma: Rule = {
     });
     return out;
   },
-};
+});

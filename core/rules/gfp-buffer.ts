@@ -1,15 +1,15 @@
 import { fileKind } from '../facts/file-kind';
-import type { Rule } from './types';
+import { defineRule } from './define';
 
-export const gfpBuffer: Rule = {
+export const gfpBuffer = defineRule({
   id: 'gfp-buffer',
   severity: 'error',
   deprecated: true,
   summary: 'GFP_BUFFER is gone: use GFP_NOIO or GFP_NOFS',
-  triggers: ['GFP_BUFFER'],
-  usesContext: false,
+  matches: { tokens: ['GFP_BUFFER'] },
   // fileKind() weighs struct and function names used anywhere in the file.
-  readsWholeFile: true,
+  needs: { wholeFile: true },
+  fixable: 'code',
   check({ facts }) {
     const hits = facts.tokens(['GFP_BUFFER']);
     if (hits.length === 0) return [];
@@ -28,4 +28,4 @@ export const gfpBuffer: Rule = {
       ].sort((a, b) => Number(b.preferred) - Number(a.preferred)),
     }));
   },
-};
+});

@@ -3,7 +3,8 @@ import { formatGfp, GFP_BITS } from '../gfp/flags';
 import { contains, type Span } from '../text/span';
 import { allocSites, chainRelated } from './support/alloc-sites';
 import { nullCheckFollows, removeFlagEdit, usedAsMaskOperand } from './support/mask-edit';
-import type { Finding, Fix, Rule } from './types';
+import type { Finding, Fix } from './types';
+import { defineRule } from './define';
 
 const NOFAIL = GFP_BITS.__GFP_NOFAIL;
 const MESSAGE =
@@ -11,13 +12,14 @@ const MESSAGE =
   'however long that takes — "only allocations which truly cannot be allowed to fail should use this flag".';
 
 
-export const gfpNofail: Rule = {
+export const gfpNofail = defineRule({
   id: 'gfp-nofail',
   severity: 'warning',
   deprecated: false,
   summary: '__GFP_NOFAIL: the allocation may never return; write a failure path instead',
-  triggers: [...ALLOC_NAMES, '__GFP_NOFAIL'],
-  usesContext: false,
+  // An allocator call's mask can bring the flag in through a header's #define: the call is what matches.
+  matches: { calls: ALLOC_NAMES, tokens: ['__GFP_NOFAIL'] },
+  fixable: 'code',
   check({ facts, shared }) {
     const out: Omit<Finding, 'rule' | 'severity'>[] = [];
     const tokens = facts.tokens(['__GFP_NOFAIL']);
@@ -72,4 +74,4 @@ export const gfpNofail: Rule = {
     }
     return out;
   },
-};
+});

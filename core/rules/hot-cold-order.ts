@@ -2,7 +2,8 @@ import { evaluateMask } from '../gfp/mask';
 import { allCalls, type CallEvent, type FunctionFacts } from '../facts/ir';
 import { ALLOC_API } from '../kernel/alloc-api';
 import { assignsOf, squash, textOf } from './support/mask-edit';
-import type { Finding, Rule } from './types';
+import type { Finding } from './types';
+import { defineRule } from './define';
 
 const HOT_COLD = new Set(['free_hot_page', 'free_cold_page']);
 
@@ -14,13 +15,13 @@ interface Alloc {
 /** The last field name of an lvalue: `dev->rx_page` → `rx_page`; null for a plain variable. */
 const fieldOf = (lvalue: string): string | null => /(?:->|\.)(\w+)$/.exec(lvalue)?.[1] ?? null;
 
-export const hotColdOrder: Rule = {
+export const hotColdOrder = defineRule({
   id: 'hot-cold-order',
   severity: 'error',
   deprecated: false,
   summary: 'free_hot_page()/free_cold_page() on a block of order > 0',
-  triggers: [...HOT_COLD],
-  usesContext: false,
+  matches: { calls: [...HOT_COLD] },
+  fixable: 'code',
   check({ facts, env }) {
     const out: Omit<Finding, 'rule' | 'severity'>[] = [];
     const allocs: Alloc[] = [];
@@ -75,4 +76,4 @@ export const hotColdOrder: Rule = {
     });
     return out;
   },
-};
+});

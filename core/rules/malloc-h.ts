@@ -1,13 +1,13 @@
-import type { Rule } from './types';
+import { defineRule } from './define';
 
 /** `<linux/malloc.h>` is gone in 2.6; `<linux/slab.h>` declares kmalloc/kfree. */
-export const mallocH: Rule = {
+export const mallocH = defineRule({
   id: 'malloc-h',
   severity: 'error',
   deprecated: true,
   summary: '<linux/malloc.h> is gone in 2.6: include <linux/slab.h>',
-  triggers: ['linux/malloc.h'],
-  usesContext: false,
+  matches: { includes: ['linux/malloc.h'] },
+  fixable: 'code',
   check({ facts }) {
     const hasSlab = facts.includes.some((i) => i.path === 'linux/slab.h');
     return facts.includes
@@ -24,4 +24,4 @@ export const mallocH: Rule = {
         ],
       }));
   },
-};
+});

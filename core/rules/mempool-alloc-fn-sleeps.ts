@@ -2,7 +2,8 @@ import { allCalls, functionNameOf } from '../facts/ir';
 import { decodeGfp } from '../gfp/flags';
 import { MEMPOOL_CREATE, MEMPOOL_STOCK } from '../kernel/alloc-api';
 import { allocSites } from './support/alloc-sites';
-import type { Finding, Rule } from './types';
+import type { Finding } from './types';
+import { defineRule } from './define';
 
 
 /**
@@ -10,13 +11,14 @@ import type { Finding, Rule } from './types';
  * ("try without sleeping, then fall back to the reserve"). An alloc_fn that ignores its gfp_mask and
  * allocates with a fixed sleeping mask defeats the reserve and can sleep where the caller cannot.
  */
-export const mempoolAllocFnSleeps: Rule = {
+export const mempoolAllocFnSleeps = defineRule({
   id: 'mempool-alloc-fn-sleeps',
   severity: 'warning',
   deprecated: false,
   summary: 'a mempool alloc_fn allocates with a fixed sleeping mask instead of the gfp_mask it is given',
-  triggers: Object.keys(MEMPOOL_CREATE),
-  usesContext: false,
+  // The allocator calls it reports are in the alloc_fn that a mempool_create() in this file names.
+  matches: { calls: Object.keys(MEMPOOL_CREATE) },
+  fixable: 'code',
   check({ facts, shared }) {
     const out: Omit<Finding, 'rule' | 'severity'>[] = [];
     const allocFns = new Map<string, { start: number; end: number }>();
@@ -41,4 +43,4 @@ export const mempoolAllocFnSleeps: Rule = {
     }
     return out;
   },
-};
+});

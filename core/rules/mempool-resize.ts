@@ -1,14 +1,14 @@
 import { allCalls } from '../facts/ir';
 import { indentAt, lineStartOf } from '../text/lines';
-import type { Rule } from './types';
+import { defineRule } from './define';
 
-export const mempoolResize: Rule = {
+export const mempoolResize = defineRule({
   id: 'mempool-resize',
   severity: 'error',
   deprecated: true,
   summary: 'mempool_resize(): disabled as of 2.5.60 (LWN), back in 2.6.11 with a growth that can fall short',
-  triggers: ['mempool_resize'],
-  usesContext: false,
+  matches: { calls: ['mempool_resize'] },
+  fixable: 'code',
   check({ facts }) {
     const out = [];
     for (const fn of facts.functions) {
@@ -37,4 +37,4 @@ export const mempoolResize: Rule = {
     }
     return out;
   },
-};
+});

@@ -1,16 +1,17 @@
 import { allCalls, functionNameOf } from '../facts/ir';
 import { MEMPOOL_CREATE, MEMPOOL_STOCK } from '../kernel/alloc-api';
-import type { Finding, Rule } from './types';
+import type { Finding } from './types';
+import { defineRule } from './define';
 
 const isCacheType = (t: string) => /\b(kmem_cache_t|struct\s+kmem_cache)\s*\*/.test(t);
 
-export const mempoolSlabPair: Rule = {
+export const mempoolSlabPair = defineRule({
   id: 'mempool-slab-pair',
   severity: 'error',
   deprecated: false,
   summary: 'mempool_alloc_slab/mempool_free_slab need a kmem_cache_t * as pool_data, and alloc/free from one family',
-  triggers: Object.keys(MEMPOOL_CREATE),
-  usesContext: false,
+  matches: { calls: Object.keys(MEMPOOL_CREATE) },
+  fixable: 'code',
   check({ facts }) {
     const out: Omit<Finding, 'rule' | 'severity'>[] = [];
     for (const fn of facts.functions) {
@@ -73,4 +74,4 @@ export const mempoolSlabPair: Rule = {
     }
     return out;
   },
-};
+});

@@ -3,7 +3,8 @@ import type { CallSite, FunctionFlow } from '../context/flow';
 import { ALLOC_API, ALLOC_NAMES } from '../kernel/alloc-api';
 import { SLEEPING_API_NAMES, SLEEPING_APIS, sleepingApiAt } from '../kernel/sleeping-apis';
 import { chainRelated as chainOf } from './support/alloc-sites';
-import type { Finding, Rule } from './types';
+import type { Finding } from './types';
+import { defineRule } from './define';
 
 /** Bits that survive a switch to GFP_ATOMIC: zones and modifiers that mean something without sleeping. */
 const KEEP = ZONE_BITS | GFP_BITS.__GFP_COLD | GFP_BITS.__GFP_NOWARN | GFP_BITS.__GFP_ZERO | GFP_BITS.__GFP_COMP;
@@ -33,13 +34,14 @@ function sleepingApiSites(flow: FunctionFlow): CallSite[] {
   return list;
 }
 
-export const sleepInAtomic: Rule = {
+export const sleepInAtomic = defineRule({
   id: 'sleep-in-atomic',
   severity: 'error',
   deprecated: false,
   summary: 'an allocation, or a kernel function that allocates or takes a semaphore, may sleep in atomic context',
-  triggers: [...ALLOC_NAMES, ...SLEEPING_API_NAMES],
-  usesContext: true,
+  matches: { calls: [...ALLOC_NAMES, ...SLEEPING_API_NAMES] },
+  needs: { context: true },
+  fixable: 'code',
   check({ facts, shared }) {
     const out: Omit<Finding, 'rule' | 'severity'>[] = [];
     const ctx = shared.context;
@@ -90,4 +92,4 @@ export const sleepInAtomic: Rule = {
     });
     return out;
   },
-};
+});
