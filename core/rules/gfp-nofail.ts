@@ -25,7 +25,7 @@ export const gfpNofail = defineRule({
     const tokens = facts.tokens(['__GFP_NOFAIL']);
     const covered: Span[] = [];
     const coveredDefines = new Set<string>();
-    for (const { fn, call, arg, mask } of allocSites(facts, shared)) {
+    for (const { fn, call, arg, mask } of allocSites(shared)) {
         if (mask.unknown || !mask.values.some((v) => (v & NOFAIL) !== 0)) continue;
         const checked = nullCheckFollows(facts, fn, call);
         const direct = tokens.filter((t) => contains(arg.span, t.span));

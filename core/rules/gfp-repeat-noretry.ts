@@ -55,7 +55,7 @@ export const gfpRepeatNoretry = defineRule({
     const out: Omit<Finding, 'rule' | 'severity'>[] = [];
     const usedDefines = new Set<string>();
     const flagTokens = facts.tokens(['__GFP_REPEAT', '__GFP_NORETRY', '__GFP_NOFAIL']);
-    for (const { call, arg, mask } of allocSites(facts, shared)) {
+    for (const { call, arg, mask } of allocSites(shared)) {
         if (mask.unknown) continue;
         for (const step of mask.chain) usedDefines.add(step.name);
         const conflict = mask.values.map(conflictOf).find((c) => c !== null);

@@ -28,7 +28,7 @@ export const mempoolAllocFnSleeps = defineRule({
         const name = sig ? functionNameOf(call.args[sig.alloc]) : null;
         if (name && !MEMPOOL_STOCK[name] && !allocFns.has(name)) allocFns.set(name, call.span);
       }
-    for (const { fn, arg, mask } of allocSites(facts, shared)) {
+    for (const { fn, arg, mask } of allocSites(shared)) {
         const registered = allocFns.get(fn.name);
         const gfpParam = fn.params[0]?.name;
         if (!registered || !gfpParam) continue;

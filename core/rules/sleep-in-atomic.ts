@@ -1,5 +1,6 @@
 import { decodeGfp, formatGfp, GFP_BITS, GFP_MASKS, ZONE_BITS } from '../gfp/flags';
 import type { CallSite, FunctionFlow } from '../context/flow';
+import { irQuery } from '../context/shared';
 import { ALLOC_API, ALLOC_NAMES } from '../kernel/alloc-api';
 import { SLEEPING_API_NAMES, SLEEPING_APIS, sleepingApiAt } from '../kernel/sleeping-apis';
 import { chainRelated as chainOf } from './support/alloc-sites';
@@ -10,29 +11,11 @@ import { defineRule } from './define';
 const KEEP = ZONE_BITS | GFP_BITS.__GFP_COLD | GFP_BITS.__GFP_NOWARN | GFP_BITS.__GFP_ZERO | GFP_BITS.__GFP_COMP;
 
 // A flow's sites depend on its function's IR alone (flows are memoized per IR): so do these.
-const allocatorSitesOf = new WeakMap<FunctionFlow, CallSite[]>();
-
 /** The sites of a function that call an allocator (the only ones this rule looks at). */
-function allocatorSites(flow: FunctionFlow): CallSite[] {
-  let list = allocatorSitesOf.get(flow);
-  if (!list) {
-    list = flow.sites.filter((site) => Object.hasOwn(ALLOC_API, site.call.name));
-    allocatorSitesOf.set(flow, list);
-  }
-  return list;
-}
-
-const sleepingApiSitesOf = new WeakMap<FunctionFlow, CallSite[]>();
+const allocatorSites = irQuery('allocator call sites', (flow: FunctionFlow): CallSite[] => flow.sites.filter((site) => Object.hasOwn(ALLOC_API, site.call.name)));
 
 /** The sites of a function that call a kernel function that sleeps (request_irq, create_proc_entry…). */
-function sleepingApiSites(flow: FunctionFlow): CallSite[] {
-  let list = sleepingApiSitesOf.get(flow);
-  if (!list) {
-    list = flow.sites.filter((site) => Object.hasOwn(SLEEPING_APIS, site.call.name));
-    sleepingApiSitesOf.set(flow, list);
-  }
-  return list;
-}
+const sleepingApiSites = irQuery('sleeping API call sites', (flow: FunctionFlow): CallSite[] => flow.sites.filter((site) => Object.hasOwn(SLEEPING_APIS, site.call.name)));
 
 export const sleepInAtomic = defineRule({
   id: 'sleep-in-atomic',
@@ -47,7 +30,7 @@ export const sleepInAtomic = defineRule({
     const ctx = shared.context;
     ctx.flows.forEach((flow, fnIndex) => {
       const fn = facts.functions[fnIndex];
-      for (const site of allocatorSites(flow)) {
+      for (const site of shared.query(allocatorSites, flow)) {
         const api = ALLOC_API[site.call.name];
         let maskText = '';
         let fixText: string | null = null;
@@ -76,7 +59,7 @@ export const sleepInAtomic = defineRule({
           fixes: fixText && arg ? [{ title: `Use ${fixText} (cannot sleep)`, edits: [{ start: arg.span.start, end: arg.span.end, newText: fixText }], preferred: true }] : [],
         });
       }
-      for (const site of sleepingApiSites(flow)) {
+      for (const site of shared.query(sleepingApiSites, flow)) {
         const api = sleepingApiAt(site.call.name, facts.path, facts.includes);
         const reason = api && ctx.siteReason(site, fnIndex);
         if (!api || !reason) continue;
