@@ -2,7 +2,7 @@ import { GFP_BITS } from '../gfp/flags';
 import { allCalls, type CallEvent, type Expr } from '../facts/ir';
 import { ALLOC_API } from '../kernel/alloc-api';
 import { assignsOf, mentions, squash, textOf } from './support/mask-edit';
-import type { Finding } from './types';
+import type { RuleReport } from './types';
 import { defineRule } from './define';
 
 const { __GFP_COLD: COLD, __GFP_ZERO: ZERO } = GFP_BITS;
@@ -29,8 +29,13 @@ export const coldPageDma = defineRule({
   summary: 'a page only filled by device DMA: allocate it cold (__GFP_COLD)',
   matches: { calls: [...ALLOCATORS] },
   fixable: 'code',
+  messages: {
+    allocateCold:
+      'This page is only filled by device DMA ({{fill}}) and the CPU never writes it first, so it might as well be cold: ' +
+      'its cache lines are invalidated by the DMA anyway, and a hot page would be wasted on it. Add __GFP_COLD to the mask.',
+  },
   check({ facts, shared }) {
-    const out: Omit<Finding, 'rule' | 'severity'>[] = [];
+    const out: RuleReport[] = [];
     facts.functions.forEach((fn) => {
       const calls = allCalls(fn);
       const assigns = assignsOf(fn);
@@ -90,9 +95,8 @@ export const coldPageDma = defineRule({
         const argText = textOf(facts, arg.span);
         const newText = arg.k === 'cond' || arg.k === 'assign' || (arg.k === 'bin' && !['|', '&', '<<', '>>', '+', '-', '*', '/'].includes(arg.op)) ? `(${argText}) | __GFP_COLD` : `${argText} | __GFP_COLD`;
         out.push({
-          message:
-            `This page is only filled by device DMA (${fill.why}) and the CPU never writes it first, so it might as well be cold: ` +
-            `its cache lines are invalidated by the DMA anyway, and a hot page would be wasted on it. Add __GFP_COLD to the mask.`,
+          messageId: 'allocateCold',
+          data: { fill: fill.why },
           span: arg.span,
           tags: [],
           related: [{ message: `filled by the device here (${fill.why})`, span: fill.call.span }],

@@ -2,7 +2,7 @@ import { evaluateMask } from '../gfp/mask';
 import { allCalls, type CallEvent, type FunctionFacts } from '../facts/ir';
 import { ALLOC_API } from '../kernel/alloc-api';
 import { assignsOf, squash, textOf } from './support/mask-edit';
-import type { Finding } from './types';
+import type { RuleReport } from './types';
 import { defineRule } from './define';
 
 const HOT_COLD = new Set(['free_hot_page', 'free_cold_page']);
@@ -22,8 +22,13 @@ export const hotColdOrder = defineRule({
   summary: 'free_hot_page()/free_cold_page() on a block of order > 0',
   matches: { calls: [...HOT_COLD] },
   fixable: 'code',
+  messages: {
+    freeWholeBlock:
+      '{{free}}() only works with order-zero pages ("the hot/cold status of larger blocks is not tracked"), but {{held}} came from ' +
+      '{{alloc}}() with {{order}}: only the first page goes back, to the per-CPU list, and the rest of the block leaks. Use {{use}}.',
+  },
   check({ facts, env }) {
-    const out: Omit<Finding, 'rule' | 'severity'>[] = [];
+    const out: RuleReport[] = [];
     const allocs: Alloc[] = [];
     const perFn = facts.functions.map((fn) => allCalls(fn));
     facts.functions.forEach((fn, i) => {
@@ -64,9 +69,8 @@ export const hotColdOrder = defineRule({
         if (api.returnsPage) replacement = `__free_pages(${argText}, ${orderOut})`;
         else replacement = `free_pages(${viaVirt && arg.k === 'call' ? textOf(facts, arg.args[0].span) : argText}, ${orderOut})`;
         out.push({
-          message:
-            `${free.name}() only works with order-zero pages ("the hot/cold status of larger blocks is not tracked"), but ${held} came from ` +
-            `${alloc.call.name}() with ${orderDesc}: only the first page goes back, to the per-CPU list, and the rest of the block leaks. Use ${replacement.replace(/\(.*/, '()')}.`,
+          messageId: 'freeWholeBlock',
+          data: { free: free.name, held, alloc: alloc.call.name, order: orderDesc, use: replacement.replace(/\(.*/, '()') },
           span: free.nameSpan,
           tags: [],
           related: [{ message: `${held} is allocated here with ${orderDesc}`, span: orderExpr.span }],

@@ -8,12 +8,13 @@ export const mallocH = defineRule({
   summary: '<linux/malloc.h> is gone in 2.6: include <linux/slab.h>',
   matches: { includes: ['linux/malloc.h'] },
   fixable: 'code',
+  messages: { useSlab: '<linux/malloc.h> does not exist in 2.6; kmalloc() and kfree() are declared in <linux/slab.h>' },
   check({ facts }) {
     const hasSlab = facts.includes.some((i) => i.path === 'linux/slab.h');
     return facts.includes
       .filter((i) => i.path === 'linux/malloc.h')
       .map((inc) => ({
-        message: '<linux/malloc.h> does not exist in 2.6; kmalloc() and kfree() are declared in <linux/slab.h>',
+        messageId: 'useSlab' as const,
         span: inc.pathSpan,
         tags: ['deprecated' as const],
         related: [],

@@ -2,7 +2,7 @@ import { allCalls, functionNameOf } from '../facts/ir';
 import { decodeGfp } from '../gfp/flags';
 import { MEMPOOL_CREATE, MEMPOOL_STOCK } from '../kernel/alloc-api';
 import { allocSites } from './support/alloc-sites';
-import type { Finding } from './types';
+import type { RuleReport } from './types';
 import { defineRule } from './define';
 
 
@@ -19,8 +19,12 @@ export const mempoolAllocFnSleeps = defineRule({
   // The allocator calls it reports are in the alloc_fn that a mempool_create() in this file names.
   matches: { calls: Object.keys(MEMPOOL_CREATE) },
   fixable: 'code',
+  messages: {
+    passMaskThrough:
+      '{{fn}}() is a mempool alloc_fn: mempool_alloc() calls it first without __GFP_WAIT/__GFP_IO to try without sleeping, but it allocates with {{mask}}, which may sleep; pass its {{param}} parameter through',
+  },
   check({ facts, shared }) {
-    const out: Omit<Finding, 'rule' | 'severity'>[] = [];
+    const out: RuleReport[] = [];
     const allocFns = new Map<string, { start: number; end: number }>();
     for (const fn of facts.functions)
       for (const call of allCalls(fn)) {
@@ -34,7 +38,8 @@ export const mempoolAllocFnSleeps = defineRule({
         if (!registered || !gfpParam) continue;
         if (mask.unknown || !mask.values.length || !mask.values.every((v) => decodeGfp(v).canSleep)) continue;
         out.push({
-          message: `${fn.name}() is a mempool alloc_fn: mempool_alloc() calls it first without __GFP_WAIT/__GFP_IO to try without sleeping, but it allocates with ${facts.text.slice(arg.span.start, arg.span.end)}, which may sleep; pass its ${gfpParam} parameter through`,
+          messageId: 'passMaskThrough',
+          data: { fn: fn.name, mask: facts.text.slice(arg.span.start, arg.span.end), param: gfpParam },
           span: arg.span,
           tags: [],
           related: [{ message: `${fn.name}() is registered as the pool's alloc_fn here`, span: registered }],
