@@ -12,7 +12,7 @@ const WORD_CHAR = /[A-Za-z0-9_]/;
 
 /**
  * A test for "this text can get a finding from one of `rules`": it contains one of their trigger
- * strings (Rule.triggers). A trigger that is a C name counts where a rule could see it as one: not
+ * strings (Rule.triggers: the names in each rule's `matches`). A trigger that is a C name counts where a rule could see it as one: not
  * inside a longer name (`dev_alloc_skb` is not `alloc_skb`), but after a digit, `$` or any non-ASCII
  * character (the rules' token scan uses \b), and after a letter that ends a token tree-sitter reads
  * apart (`0x1fkmalloc`, `#definekmalloc`). Other triggers (`malloc.h`) count anywhere.

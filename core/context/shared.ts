@@ -5,6 +5,35 @@ import { evaluateMask, type MaskResult } from '../gfp/mask';
 import type { AnalysisEnv } from './env';
 import { FileContext } from './atomic-context';
 
+/**
+ * An analysis of a whole file that several rules (or several runs of one) ask for: defined once, at module
+ * level beside the code that needs it, and computed once per analysis by `shared.query(q)`.
+ */
+export interface FileQuery<T> {
+  readonly name: string;
+  readonly compute: (shared: SharedAnalyses) => T;
+}
+
+/**
+ * An analysis of one IR object (a function's facts, a statement, a flow) that depends on that object alone,
+ * and on the file's text within the object's span: computed once per object by `shared.query(q, of)` and
+ * kept as long as the object lives, so an edit that keeps a function's IR keeps its results too.
+ */
+export interface IrQuery<K extends object, T> {
+  readonly name: string;
+  readonly compute: (of: K, facts: FileFacts) => T;
+  /** The results by object (the query's own store: a rule never reads it). */
+  readonly results: WeakMap<K, T>;
+}
+
+export function fileQuery<T>(name: string, compute: (shared: SharedAnalyses) => T): FileQuery<T> {
+  return { name, compute };
+}
+
+export function irQuery<K extends object, T>(name: string, compute: (of: K, facts: FileFacts) => T): IrQuery<K, T> {
+  return { name, compute, results: new WeakMap() };
+}
+
 export class SharedAnalyses {
   private masks = new Map<number, MaskResult>();
   private fileContext: FileContext | undefined;
@@ -13,6 +42,7 @@ export class SharedAnalyses {
    * by a key their owner chooses: one document version lives as long as this object.
    */
   private memos = new Map<string, unknown>();
+  private fileQueries = new Map<FileQuery<unknown>, unknown>();
 
   constructor(
     readonly facts: FileFacts,
@@ -34,6 +64,21 @@ export class SharedAnalyses {
     const r = evaluateMask(arg, { facts: this.facts, fn, at: call.span.start, headerDefine: this.env.headerDefine });
     this.masks.set(arg.span.start, r);
     return r;
+  }
+
+  /** A file query's result for this analysis, or an IR query's for `of` (computed on first use). */
+  query<T>(q: FileQuery<T>): T;
+  query<K extends object, T>(q: IrQuery<K, T>, of: K): T;
+  query<K extends object, T>(q: FileQuery<T> | IrQuery<K, T>, of?: K): T {
+    if ('results' in q) {
+      let r = q.results.get(of!);
+      if (r === undefined && !q.results.has(of!)) q.results.set(of!, (r = q.compute(of!, this.facts)));
+      return r as T;
+    }
+    if (this.fileQueries.has(q)) return this.fileQueries.get(q) as T;
+    const v = q.compute(this);
+    this.fileQueries.set(q, v);
+    return v;
   }
 
   /** `compute()` once per key for this analysis. */

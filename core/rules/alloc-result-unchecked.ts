@@ -3,12 +3,13 @@ import { statementsOf, type CallEvent, type Deref, type Effects, type Expr, type
 import { decodeGfp, GFP_BITS } from '../gfp/flags';
 import { ALLOC_API, ALLOC_NAMES } from '../kernel/alloc-api';
 import { nameTable } from '../kernel/name-table';
-import type { SharedAnalyses } from '../context/shared';
+import { fileQuery, irQuery, type SharedAnalyses } from '../context/shared';
 import type { AnalysisEnv } from '../context/env';
 import { indentAt } from '../text/lines';
 import type { Span } from '../text/span';
 import { lvalueText, macroTestedParams, normalizeLvalue, testsNullOf, type MacroText } from './support/null-tests';
-import type { Finding, Rule } from './types';
+import type { Finding } from './types';
+import { defineRule } from './define';
 
 /**
  * Calls that read or write through some of their pointer arguments (indexes): handing them an unchecked
@@ -84,12 +85,8 @@ function effectEvents(e: Effects, out: Event[]): void {
 }
 
 /** Every event of a function, in source order, and the loops (while/for) whose condition comes again after the body. */
-const eventLists = new WeakMap<FunctionFacts, Event[]>();
-
-function eventsOf(fn: FunctionFacts): Event[] {
-  let list = eventLists.get(fn);
-  if (list) return list;
-  list = [];
+const eventsOf = irQuery('NULL-check events', (fn: FunctionFacts): Event[] => {
+  const list: Event[] = [];
   for (const s of statementsOf(fn)) {
     const cond = s.k === 'if' || s.k === 'switch' ? s.cond : s.k === 'loop' ? s.cond : null;
     if (cond) {
@@ -101,9 +98,8 @@ function eventsOf(fn: FunctionFacts): Event[] {
     if (s.k === 'expr' || s.k === 'return') effectEvents(s, list);
   }
   list.sort((a, b) => a.at - b.at);
-  eventLists.set(fn, list);
   return list;
-}
+});
 
 /** Whether a call tests one of `names` against NULL: an assert-style call, or a macro whose body tests that argument. */
 function callTests(call: CallEvent, names: ReadonlySet<string>, macros: MacroLookup): boolean {
@@ -139,18 +135,18 @@ class MacroLookup {
   }
 }
 
-const memos = new WeakMap<SharedAnalyses, MacroLookup>();
+const macroLookup = fileQuery('function-like macros that test their arguments', (shared) => new MacroLookup(shared.facts, shared.env));
 
 /**
  * The first thing that happens to the allocated pointer after the call, following its must-aliases
  * (`a = b = kmalloc()`, `dev->priv = lp = kmalloc()`, `*out = r = kmalloc()`, and later copies `q = p`):
  * a NULL test of any alias, a dereference of one, or the last alias overwritten.
  */
-function firstUse(fn: FunctionFacts, s: Stmt, call: CallEvent, v: string, macros: MacroLookup): Use | null {
+function firstUse(fn: FunctionFacts, s: Stmt, call: CallEvent, v: string, macros: MacroLookup, shared: SharedAnalyses): Use | null {
   const aliases = new Set([v]);
   const after = call.span.end;
   let seen = 0;
-  for (const ev of eventsOf(fn)) {
+  for (const ev of shared.query(eventsOf, fn)) {
     if (ev.at <= after && !(ev.k === 'assign' && ev.at > call.span.start)) continue;
     // Past this many events the first use is left unknown: a huge generated function must not cost n².
     if (++seen > MAX_EVENTS_AFTER) return null;
@@ -213,14 +209,10 @@ interface Candidate {
   v: string;
 }
 
-// Depends on the function's IR alone (whether the allocation can fail, and macros, depend on the file).
-const candidates = new WeakMap<FunctionFacts, Candidate[]>();
-
 /** Allocator results assigned to a variable in an expression statement. */
-function allocationsOf(fn: FunctionFacts): Candidate[] {
-  let list = candidates.get(fn);
-  if (list) return list;
-  list = [];
+// Depends on the function's IR alone (whether the allocation can fail, and macros, depend on the file).
+const allocationsOf = irQuery('allocator results assigned to a variable', (fn: FunctionFacts): Candidate[] => {
+  const list: Candidate[] = [];
   for (const s of statementsOf(fn)) {
     if (s.k !== 'expr') continue;
     for (const call of s.calls) {
@@ -229,22 +221,15 @@ function allocationsOf(fn: FunctionFacts): Candidate[] {
       list.push({ s, call, v });
     }
   }
-  candidates.set(fn, list);
   return list;
-}
+});
 
 /**
  * Whether an expression statement is several statements that tree-sitter's error recovery ran together
  * (a `;`, `{` or `}` outside parentheses before its end): what follows the allocation there, checks
  * included, is not in the IR as statements, and what comes after may belong to the next function.
  */
-const runTogetherMemo = new WeakMap<Stmt, boolean>();
-
-function runTogether(text: string, s: Stmt): boolean {
-  let known = runTogetherMemo.get(s);
-  if (known === undefined) runTogetherMemo.set(s, (known = scanRunTogether(text, s.span)));
-  return known;
-}
+const runTogether = irQuery('statements run together by error recovery', (s: Stmt, facts): boolean => scanRunTogether(facts.text, s.span));
 
 function scanRunTogether(text: string, span: Span): boolean {
   let depth = 0;
@@ -274,22 +259,20 @@ function returnSkeleton(fn: FunctionFacts): string {
 /** The id this rule had before 2.x: still accepted in settings, `--rule`, `--disable` and `kport-ignore`. */
 export const ALLOC_RESULT_UNCHECKED_OLD_ID = 'mempool-alloc-unchecked';
 
-export const allocResultUnchecked: Rule = {
+export const allocResultUnchecked = defineRule({
   id: 'alloc-result-unchecked',
   severity: 'warning',
   deprecated: false,
   summary: 'an allocation that can fail is used without a NULL check',
-  triggers: ALLOC_NAMES,
-  usesContext: false,
-  check({ facts, shared, env }) {
+  matches: { calls: ALLOC_NAMES },
+  fixable: 'code',
+  check({ facts, shared }) {
     const out: Omit<Finding, 'rule' | 'severity'>[] = [];
-    let macros = memos.get(shared);
     for (const fn of facts.functions) {
-      for (const { s, call, v } of allocationsOf(fn)) {
+      for (const { s, call, v } of shared.query(allocationsOf, fn)) {
         const why = canReturnNull(call, fn, shared);
-        if (!why || runTogether(facts.text, s)) continue;
-        if (!macros) memos.set(shared, (macros = new MacroLookup(facts, env)));
-        const use = firstUse(fn, s, call, v, macros);
+        if (!why || shared.query(runTogether, s)) continue;
+        const use = firstUse(fn, s, call, v, shared.query(macroLookup), shared);
         if (!use || use.kind !== 'deref') continue;
         const indent = indentAt(facts.text, s.span.start);
         let end = s.span.end;
@@ -309,4 +292,4 @@ export const allocResultUnchecked: Rule = {
     }
     return out;
   },
-};
+});

@@ -2,7 +2,8 @@ import { GFP_BITS } from '../gfp/flags';
 import { allCalls, type CallEvent, type Expr } from '../facts/ir';
 import { ALLOC_API } from '../kernel/alloc-api';
 import { assignsOf, mentions, squash, textOf } from './support/mask-edit';
-import type { Finding, Rule } from './types';
+import type { RuleReport } from './types';
+import { defineRule } from './define';
 
 const { __GFP_COLD: COLD, __GFP_ZERO: ZERO } = GFP_BITS;
 
@@ -21,17 +22,22 @@ const FROM_DEVICE = new Set(['PCI_DMA_FROMDEVICE', 'DMA_FROM_DEVICE']);
 /** Calls through which the CPU writes memory (first argument is the destination). */
 const CPU_WRITES = /^(memset|memcpy|memmove|copy_from_user|__copy_from_user|clear_page|copy_page|strcpy|strncpy|sprintf|snprintf|memcpy_fromio|skb_copy_bits|clear_highpage|copy_highpage)$/;
 
-export const coldPageDma: Rule = {
+export const coldPageDma = defineRule({
   id: 'cold-page-dma',
   severity: 'hint',
   deprecated: false,
   summary: 'a page only filled by device DMA: allocate it cold (__GFP_COLD)',
-  triggers: [...ALLOCATORS],
   // The advice is a flag later kernels dropped (4.15): for such a target there is nothing to add.
   whileTargetHas: '__GFP_COLD',
-  usesContext: false,
+  matches: { calls: [...ALLOCATORS] },
+  fixable: 'code',
+  messages: {
+    allocateCold:
+      'This page is only filled by device DMA ({{fill}}) and the CPU never writes it first, so it might as well be cold: ' +
+      'its cache lines are invalidated by the DMA anyway, and a hot page would be wasted on it. Add __GFP_COLD to the mask.',
+  },
   check({ facts, shared }) {
-    const out: Omit<Finding, 'rule' | 'severity'>[] = [];
+    const out: RuleReport[] = [];
     facts.functions.forEach((fn) => {
       const calls = allCalls(fn);
       const assigns = assignsOf(fn);
@@ -91,9 +97,8 @@ export const coldPageDma: Rule = {
         const argText = textOf(facts, arg.span);
         const newText = arg.k === 'cond' || arg.k === 'assign' || (arg.k === 'bin' && !['|', '&', '<<', '>>', '+', '-', '*', '/'].includes(arg.op)) ? `(${argText}) | __GFP_COLD` : `${argText} | __GFP_COLD`;
         out.push({
-          message:
-            `This page is only filled by device DMA (${fill.why}) and the CPU never writes it first, so it might as well be cold: ` +
-            `its cache lines are invalidated by the DMA anyway, and a hot page would be wasted on it. Add __GFP_COLD to the mask.`,
+          messageId: 'allocateCold',
+          data: { fill: fill.why },
           span: arg.span,
           tags: [],
           related: [{ message: `filled by the device here (${fill.why})`, span: fill.call.span }],
@@ -103,4 +108,4 @@ export const coldPageDma: Rule = {
     });
     return out;
   },
-};
+});

@@ -1,7 +1,8 @@
 import type { FileFacts } from '../facts/file-facts';
 import { isNonCode } from '../facts/syntax';
 import { GFP_INCLUDE_GRAPH_VERSION, GFP_INCLUDE_STEPS } from '../kernel/gfp-include-graph';
-import type { AnalysisEnv, Rule } from './types';
+import type { AnalysisEnv } from './types';
+import { defineRule } from './define';
 
 /** The page-level allocator API that 2.6 declares in <linux/gfp.h>. */
 export const PAGE_API = [
@@ -102,13 +103,13 @@ function hasUnparsedInclude(facts: FileFacts): boolean {
   return false;
 }
 
-export const gfpHeader: Rule = {
+export const gfpHeader = defineRule({
   id: 'gfp-header',
   severity: 'info',
   deprecated: false,
   summary: 'page allocation functions used where no include reaches <linux/gfp.h> in 2.6',
-  triggers: PAGE_API,
-  usesContext: false,
+  matches: { calls: PAGE_API },
+  fixable: 'code',
   check({ facts, env }) {
     // A file that defines one of these names itself is not using the kernel's.
     const own = new Set(facts.functions.map((f) => f.name));
@@ -164,4 +165,4 @@ export const gfpHeader: Rule = {
       },
     ];
   },
-};
+});

@@ -3,27 +3,35 @@ import { formatGfp, GFP_BITS } from '../gfp/flags';
 import { contains, type Span } from '../text/span';
 import { allocSites, chainRelated } from './support/alloc-sites';
 import { nullCheckFollows, removeFlagEdit, usedAsMaskOperand } from './support/mask-edit';
-import type { Finding, Fix, Rule } from './types';
+import type { Fix, RuleReport } from './types';
+import { defineRule } from './define';
 
 const NOFAIL = GFP_BITS.__GFP_NOFAIL;
+/** What every finding of this rule says first. */
 const MESSAGE =
   '__GFP_NOFAIL: this allocation may never return; write a failure path instead. The allocator loops until it succeeds, ' +
   'however long that takes — "only allocations which truly cannot be allowed to fail should use this flag".';
 
 
-export const gfpNofail: Rule = {
+export const gfpNofail = defineRule({
   id: 'gfp-nofail',
   severity: 'warning',
   deprecated: false,
   summary: '__GFP_NOFAIL: the allocation may never return; write a failure path instead',
-  triggers: [...ALLOC_NAMES, '__GFP_NOFAIL'],
-  usesContext: false,
+  // An allocator call's mask can bring the flag in through a header's #define: the call is what matches.
+  matches: { calls: ALLOC_NAMES, tokens: ['__GFP_NOFAIL'] },
+  fixable: 'code',
+  messages: {
+    mayNeverReturn: MESSAGE,
+    alreadyChecked: `${MESSAGE} The result is already checked for NULL, so the flag can go.`,
+    comesThrough: `${MESSAGE} The flag comes through {{chain}}.`,
+  },
   check({ facts, shared }) {
-    const out: Omit<Finding, 'rule' | 'severity'>[] = [];
+    const out: RuleReport[] = [];
     const tokens = facts.tokens(['__GFP_NOFAIL']);
     const covered: Span[] = [];
     const coveredDefines = new Set<string>();
-    for (const { fn, call, arg, mask } of allocSites(facts, shared)) {
+    for (const { fn, call, arg, mask } of allocSites(shared)) {
         if (mask.unknown || !mask.values.some((v) => (v & NOFAIL) !== 0)) continue;
         const checked = nullCheckFollows(facts, fn, call);
         const direct = tokens.filter((t) => contains(arg.span, t.span));
@@ -38,7 +46,7 @@ export const gfpNofail: Rule = {
           for (const t of direct) {
             const edit = checked ? removeFlagEdit(facts.text, t.span) : null;
             out.push({
-              message: MESSAGE + (checked ? ' The result is already checked for NULL, so the flag can go.' : ''),
+              messageId: checked ? ('alreadyChecked' as const) : ('mayNeverReturn' as const),
               span: t.span,
               tags: [],
               related,
@@ -53,7 +61,8 @@ export const gfpNofail: Rule = {
           fixes.push({ title: `Pass ${text} (the mask without __GFP_NOFAIL)`, edits: [{ start: arg.span.start, end: arg.span.end, newText: text }] });
         }
         out.push({
-          message: `${MESSAGE} The flag comes through ${mask.chain.map((c) => c.name).join(' → ') || 'the mask'}.`,
+          messageId: 'comesThrough',
+          data: { chain: mask.chain.map((c) => c.name).join(' → ') || 'the mask' },
           span: arg.span,
           tags: [],
           related,
@@ -68,8 +77,8 @@ export const gfpNofail: Rule = {
         if (def && coveredDefines.has(def.name)) continue;
       }
       if (!usedAsMaskOperand(facts.text, t.span)) continue;
-      out.push({ message: MESSAGE, span: t.span, tags: [], related: [], fixes: [] });
+      out.push({ messageId: 'mayNeverReturn', span: t.span, tags: [], related: [], fixes: [] });
     }
     return out;
   },
-};
+});

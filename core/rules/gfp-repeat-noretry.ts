@@ -4,7 +4,8 @@ import { evaluateMask } from '../gfp/mask';
 import { contains } from '../text/span';
 import { allocSites, chainRelated } from './support/alloc-sites';
 import { removeFlagEdit } from './support/mask-edit';
-import type { Finding, Fix, Rule } from './types';
+import type { Finding, Fix } from './types';
+import { defineRule } from './define';
 
 const { __GFP_REPEAT: REPEAT, __GFP_NORETRY: NORETRY, __GFP_NOFAIL: NOFAIL } = GFP_BITS;
 
@@ -42,18 +43,19 @@ export function conflictOf(mask: number): Conflict | null {
   return null;
 }
 
-export const gfpRepeatNoretry: Rule = {
+export const gfpRepeatNoretry = defineRule({
   id: 'gfp-repeat-noretry',
   severity: 'warning',
   deprecated: false,
   summary: 'contradictory retry policy: __GFP_REPEAT, __GFP_NORETRY and __GFP_NOFAIL combined',
-  triggers: [...ALLOC_NAMES, '__GFP_REPEAT', '__GFP_NORETRY', '__GFP_NOFAIL'],
-  usesContext: false,
+  // An allocator call's mask can bring the flags in through a header's #define: the call is what matches.
+  matches: { calls: ALLOC_NAMES, tokens: ['__GFP_REPEAT', '__GFP_NORETRY', '__GFP_NOFAIL'] },
+  fixable: 'code',
   check({ facts, shared, env }) {
     const out: Omit<Finding, 'rule' | 'severity'>[] = [];
     const usedDefines = new Set<string>();
     const flagTokens = facts.tokens(['__GFP_REPEAT', '__GFP_NORETRY', '__GFP_NOFAIL']);
-    for (const { call, arg, mask } of allocSites(facts, shared)) {
+    for (const { call, arg, mask } of allocSites(shared)) {
         if (mask.unknown) continue;
         for (const step of mask.chain) usedDefines.add(step.name);
         const conflict = mask.values.map(conflictOf).find((c) => c !== null);
@@ -88,4 +90,4 @@ export const gfpRepeatNoretry: Rule = {
     }
     return out;
   },
-};
+});

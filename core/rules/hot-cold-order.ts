@@ -2,7 +2,8 @@ import { evaluateMask } from '../gfp/mask';
 import { allCalls, type CallEvent, type FunctionFacts } from '../facts/ir';
 import { ALLOC_API } from '../kernel/alloc-api';
 import { assignsOf, squash, textOf } from './support/mask-edit';
-import type { Finding, Rule } from './types';
+import type { RuleReport } from './types';
+import { defineRule } from './define';
 
 const HOT_COLD = new Set(['free_hot_page', 'free_cold_page']);
 
@@ -14,15 +15,20 @@ interface Alloc {
 /** The last field name of an lvalue: `dev->rx_page` → `rx_page`; null for a plain variable. */
 const fieldOf = (lvalue: string): string | null => /(?:->|\.)(\w+)$/.exec(lvalue)?.[1] ?? null;
 
-export const hotColdOrder: Rule = {
+export const hotColdOrder = defineRule({
   id: 'hot-cold-order',
   severity: 'error',
   deprecated: false,
   summary: 'free_hot_page()/free_cold_page() on a block of order > 0',
-  triggers: [...HOT_COLD],
-  usesContext: false,
+  matches: { calls: [...HOT_COLD] },
+  fixable: 'code',
+  messages: {
+    freeWholeBlock:
+      '{{free}}() only works with order-zero pages ("the hot/cold status of larger blocks is not tracked"), but {{held}} came from ' +
+      '{{alloc}}() with {{order}}: only the first page goes back, to the per-CPU list, and the rest of the block leaks. Use {{use}}.',
+  },
   check({ facts, env }) {
-    const out: Omit<Finding, 'rule' | 'severity'>[] = [];
+    const out: RuleReport[] = [];
     const allocs: Alloc[] = [];
     const perFn = facts.functions.map((fn) => allCalls(fn));
     facts.functions.forEach((fn, i) => {
@@ -63,9 +69,8 @@ export const hotColdOrder: Rule = {
         if (api.returnsPage) replacement = `__free_pages(${argText}, ${orderOut})`;
         else replacement = `free_pages(${viaVirt && arg.k === 'call' ? textOf(facts, arg.args[0].span) : argText}, ${orderOut})`;
         out.push({
-          message:
-            `${free.name}() only works with order-zero pages ("the hot/cold status of larger blocks is not tracked"), but ${held} came from ` +
-            `${alloc.call.name}() with ${orderDesc}: only the first page goes back, to the per-CPU list, and the rest of the block leaks. Use ${replacement.replace(/\(.*/, '()')}.`,
+          messageId: 'freeWholeBlock',
+          data: { free: free.name, held, alloc: alloc.call.name, order: orderDesc, use: replacement.replace(/\(.*/, '()') },
           span: free.nameSpan,
           tags: [],
           related: [{ message: `${held} is allocated here with ${orderDesc}`, span: orderExpr.span }],
@@ -75,4 +80,4 @@ export const hotColdOrder: Rule = {
     });
     return out;
   },
-};
+});

@@ -1,19 +1,20 @@
-import type { Rule } from './types';
+import { defineRule } from './define';
 
 /** `<linux/malloc.h>` is gone in 2.6; `<linux/slab.h>` declares kmalloc/kfree. */
-export const mallocH: Rule = {
+export const mallocH = defineRule({
   id: 'malloc-h',
   severity: 'error',
   deprecated: true,
   summary: '<linux/malloc.h> is gone in 2.6: include <linux/slab.h>',
-  triggers: ['linux/malloc.h'],
-  usesContext: false,
+  matches: { includes: ['linux/malloc.h'] },
+  fixable: 'code',
+  messages: { useSlab: '<linux/malloc.h> does not exist in 2.6; kmalloc() and kfree() are declared in <linux/slab.h>' },
   check({ facts }) {
     const hasSlab = facts.includes.some((i) => i.path === 'linux/slab.h');
     return facts.includes
       .filter((i) => i.path === 'linux/malloc.h')
       .map((inc) => ({
-        message: '<linux/malloc.h> does not exist in 2.6; kmalloc() and kfree() are declared in <linux/slab.h>',
+        messageId: 'useSlab' as const,
         span: inc.pathSpan,
         tags: ['deprecated' as const],
         related: [],
@@ -24,4 +25,4 @@ export const mallocH: Rule = {
         ],
       }));
   },
-};
+});

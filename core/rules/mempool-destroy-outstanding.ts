@@ -1,6 +1,7 @@
 import { allCalls, exprIdentifiers, statementsOf, type CallEvent, type FunctionFacts } from '../facts/ir';
 import { indentAt, lineStartOf } from '../text/lines';
-import type { Finding, Rule } from './types';
+import type { Finding } from './types';
+import { defineRule } from './define';
 
 const poolKey = (call: CallEvent, i: number) => {
   const a = call.args[i];
@@ -24,13 +25,15 @@ function escapes(fn: FunctionFacts, v: string, from: number, to: number): boolea
  * still out. Whether an element came from the reserve depends on memory pressure at the time of
  * mempool_alloc(): the same code leaks quietly under normal memory and oopses under pressure.
  */
-export const mempoolDestroyOutstanding: Rule = {
+export const mempoolDestroyOutstanding = defineRule({
   id: 'mempool-destroy-outstanding',
   severity: 'error',
   deprecated: false,
   summary: 'mempool_destroy() while elements from mempool_alloc() are still held',
-  triggers: ['mempool_destroy'],
-  usesContext: true,
+  matches: { calls: ['mempool_destroy'] },
+  // Its simulated verdict runs the call in the context the function runs in.
+  needs: { context: true },
+  fixable: 'code',
   check({ facts }) {
     const out: Omit<Finding, 'rule' | 'severity'>[] = [];
     for (const [fnIndex, fn] of facts.functions.entries()) {
@@ -67,4 +70,4 @@ export const mempoolDestroyOutstanding: Rule = {
     }
     return out;
   },
-};
+});

@@ -1,14 +1,21 @@
 import { allCalls } from '../facts/ir';
 import { indentAt, lineStartOf } from '../text/lines';
-import type { Rule } from './types';
+import { defineRule } from './define';
 
-export const mempoolResize: Rule = {
+export const mempoolResize = defineRule({
   id: 'mempool-resize',
   severity: 'error',
   deprecated: true,
   summary: 'mempool_resize(): disabled as of 2.5.60 (LWN), back in 2.6.11 with a growth that can fall short',
-  triggers: ['mempool_resize'],
-  usesContext: false,
+  matches: { calls: ['mempool_resize'] },
+  fixable: 'code',
+  messages: {
+    // The LWN article (2.5.60) and 2.6.11 mm/mempool.c:108-160 differ: say both.
+    createWithMinNr:
+      'mempool_resize(): the LWN porting article says it is disabled in the source as of 2.5.60 (nobody used it); 2.6.11 has it enabled and exported, ' +
+      'but growing allocates with the mask given and returns 0 even when alloc_fn fails, leaving the pool short (mempool_destroy then BUGs): ' +
+      'create {{pool}} with mempool_create() and the min_nr it needs instead of resizing it later',
+  },
   check({ facts }) {
     const out = [];
     for (const fn of facts.functions) {
@@ -18,10 +25,8 @@ export const mempoolResize: Rule = {
         const lineStart = lineStartOf(facts.text, call.span.start);
         const indent = indentAt(facts.text, call.span.start);
         out.push({
-          // The LWN article (2.5.60) and 2.6.11 mm/mempool.c:108-160 differ: say both.
-          message: `mempool_resize(): the LWN porting article says it is disabled in the source as of 2.5.60 (nobody used it); 2.6.11 has it enabled and exported, ` +
-            'but growing allocates with the mask given and returns 0 even when alloc_fn fails, leaving the pool short (mempool_destroy then BUGs): ' +
-            `create ${pool} with mempool_create() and the min_nr it needs instead of resizing it later`,
+          messageId: 'createWithMinNr' as const,
+          data: { pool },
           span: call.nameSpan,
           tags: ['deprecated' as const],
           related: [],
@@ -37,4 +42,4 @@ export const mempoolResize: Rule = {
     }
     return out;
   },
-};
+});

@@ -1,18 +1,24 @@
 import { allCalls, functionNameOf } from '../facts/ir';
 import { MEMPOOL_CREATE, MEMPOOL_STOCK } from '../kernel/alloc-api';
-import type { Finding, Rule } from './types';
+import type { RuleReport } from './types';
+import { defineRule } from './define';
 
 const isCacheType = (t: string) => /\b(kmem_cache_t|struct\s+kmem_cache)\s*\*/.test(t);
 
-export const mempoolSlabPair: Rule = {
+export const mempoolSlabPair = defineRule({
   id: 'mempool-slab-pair',
   severity: 'error',
   deprecated: false,
   summary: 'mempool_alloc_slab/mempool_free_slab need a kmem_cache_t * as pool_data, and alloc/free from one family',
-  triggers: Object.keys(MEMPOOL_CREATE),
-  usesContext: false,
+  matches: { calls: Object.keys(MEMPOOL_CREATE) },
+  fixable: 'code',
+  messages: {
+    mixedFamilies: 'mempool_create() pairs {{alloc}} with {{free}}: elements must be freed by the allocator family that made them; use {{expected}}',
+    poolDataNotCache:
+      'mempool_create() with mempool_alloc_slab/mempool_free_slab passes pool_data to kmem_cache_alloc(), so it must be the kmem_cache_t * from kmem_cache_create(); here {{why}}',
+  },
   check({ facts }) {
-    const out: Omit<Finding, 'rule' | 'severity'>[] = [];
+    const out: RuleReport[] = [];
     for (const fn of facts.functions) {
       for (const call of allCalls(fn)) {
         const sig = MEMPOOL_CREATE[call.name];
@@ -27,7 +33,8 @@ export const mempoolSlabPair: Rule = {
           const expected = a ? a.pair : f!.pair;
           if (bad)
             out.push({
-              message: `mempool_create() pairs ${alloc ?? 'a custom alloc_fn'} with ${free ?? 'a custom free_fn'}: elements must be freed by the allocator family that made them; use ${expected}`,
+              messageId: 'mixedFamilies',
+              data: { alloc: alloc ?? 'a custom alloc_fn', free: free ?? 'a custom free_fn', expected },
               span: bad.span,
               tags: [],
               related: [{ message: `${a ? alloc : free} belongs to the ${(a ?? f)!.family} family`, span: (a ? call.args[sig.alloc] : call.args[sig.free])!.span }],
@@ -63,7 +70,8 @@ export const mempoolSlabPair: Rule = {
         // Unknown types (macros, casts, fields of unknown structs) are not reported: never guess.
         if (!type || isCacheType(type)) continue;
         out.push({
-          message: `mempool_create() with mempool_alloc_slab/mempool_free_slab passes pool_data to kmem_cache_alloc(), so it must be the kmem_cache_t * from kmem_cache_create(); here ${why}`,
+          messageId: 'poolDataNotCache',
+          data: { why },
           span: data.span,
           tags: [],
           related: [],
@@ -73,4 +81,4 @@ export const mempoolSlabPair: Rule = {
     }
     return out;
   },
-};
+});

@@ -1,7 +1,8 @@
 import { allCalls, statementsOf, type Expr } from '../facts/ir';
 import { contains, type Span } from '../text/span';
 import { assignsOf, mentions, squash, textOf } from './support/mask-edit';
-import type { Finding, Fix, Related, Rule } from './types';
+import type { Finding, Fix, Related } from './types';
+import { defineRule } from './define';
 
 /** Calls that bind memory to a device: the device argument and the memory argument. */
 const DEVICE_MAPS: Record<string, { dev: number; mem: number }> = {
@@ -14,13 +15,13 @@ const CPU_LOOP = /^(for_each_(?:online_|possible_|present_)?cpu(?:_mask)?)\s*\(\
 /** The CPU the code runs on: alloc_pages() already allocates on its node. */
 const CURRENT_CPU = /^(smp_processor_id|get_cpu|raw_smp_processor_id|numa_node_id)$/;
 
-export const numaNode: Rule = {
+export const numaNode = defineRule({
   id: 'numa-node',
   severity: 'hint',
   deprecated: false,
   summary: 'alloc_pages() for memory bound to a known device or CPU: consider alloc_pages_node()',
-  triggers: ['alloc_pages'],
-  usesContext: false,
+  matches: { calls: ['alloc_pages'] },
+  fixable: 'code',
   check({ facts }) {
     const out: Omit<Finding, 'rule' | 'severity'>[] = [];
     facts.functions.forEach((fn) => {
@@ -95,5 +96,5 @@ export const numaNode: Rule = {
     });
     return out;
   },
-};
+});
 

@@ -1,7 +1,9 @@
 import { allCalls, type CallEvent } from '../facts/ir';
+import { ALLOC_API } from '../kernel/alloc-api';
 import { KB_CHANGES } from '../kernel/kb-replacements';
 import { changeIn, compareReleases, nameFor } from '../kernel/target';
-import type { Fix, Rule } from './types';
+import { defineRule } from './define';
+import type { Fix } from './types';
 
 /** Every name some release after 2.6 removed (kb-replacements.ts): what a later target may lack. */
 const REMOVED = KB_CHANGES.filter((c) => c.change === 'removed').map((c) => c.symbol);
@@ -29,13 +31,13 @@ const CALL_FORMS: Readonly<Record<string, { arity: number; form: (a: string[]) =
  * builds on 2.6, not there. The fix writes the target's replacement (from the knowledge base), or drops a flag
  * that has none.
  */
-export const removedInTarget: Rule = {
+export const removedInTarget = defineRule({
   id: 'removed-in-target',
   severity: 'error',
   deprecated: true,
   summary: 'a name of the 2.6 allocation API that the target kernel no longer has (setting `target`)',
-  triggers: REMOVED,
-  usesContext: false,
+  matches: { tokens: REMOVED },
+  fixable: 'code',
   fromTarget: FIRST_REMOVAL,
   check({ facts, env }) {
     const target = env.target;
@@ -43,8 +45,19 @@ export const removedInTarget: Rule = {
     const names = REMOVED.filter((n) => changeIn(n, target));
     if (!names.length) return [];
     const calls = new Map<number, CallEvent>();
-    for (const fn of facts.functions) for (const call of allCalls(fn)) if (CALL_FORMS[call.name]) calls.set(call.nameSpan.start, call);
-    return facts.tokens(names).map((t) => {
+    // Where a flag may simply be dropped: an allocator's mask argument (in `flags & (A | B)` it changes the test).
+    const masks: { start: number; end: number }[] = [];
+    for (const fn of facts.functions)
+      for (const call of allCalls(fn)) {
+        if (CALL_FORMS[call.name]) calls.set(call.nameSpan.start, call);
+        const api = Object.hasOwn(ALLOC_API, call.name) ? ALLOC_API[call.name] : undefined;
+        const mask = api && api.maskArg >= 0 ? call.args[api.maskArg] : undefined;
+        if (mask) masks.push(mask.span);
+      }
+    // A driver's own definition of the name (a compatibility #define or function) is no use of it.
+    const defined = new Set(facts.functions.map((f) => f.nameSpan.start));
+    const ownDefinition = (start: number) => defined.has(start) || /#\s*define\s+$/.test(facts.text.slice(Math.max(0, start - 40), start));
+    return facts.tokens(names).filter((t) => !ownDefinition(t.span.start)).map((t) => {
       const c = changeIn(t.name, target)!;
       const { name: instead } = nameFor(t.name, target);
       const since = c.release && c.release !== c.offeredFrom ? `since ${c.release} (absent from ${c.offeredFrom})` : `since ${c.offeredFrom}`;
@@ -64,7 +77,7 @@ export const removedInTarget: Rule = {
         const before = /\s*\|\s*$/.exec(facts.text.slice(Math.max(0, t.span.start - 40), t.span.start));
         const after = /^\s*\|\s*/.exec(facts.text.slice(t.span.end, t.span.end + 40));
         const span = before ? { start: t.span.start - before[0].length, end: t.span.end } : after ? { start: t.span.start, end: t.span.end + after[0].length } : null;
-        if (span) fixes.push({ title: `Remove ${t.name} from the mask`, edits: [{ ...span, newText: '' }], preferred: true });
+        if (span && masks.some((m) => m.start <= span.start && span.end <= m.end)) fixes.push({ title: `Remove ${t.name} from the mask`, edits: [{ ...span, newText: '' }], preferred: true });
       }
       return {
         message: `\`${t.name}\` is gone ${since}, so this does not build for a ${target} target: ${use} — ${c.reason}. (${c.source})`,
@@ -75,4 +88,4 @@ export const removedInTarget: Rule = {
       };
     });
   },
-};
+});

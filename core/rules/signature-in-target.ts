@@ -1,6 +1,7 @@
 import { allCalls, type Expr } from '../facts/ir';
 import { changeIn } from '../kernel/target';
-import type { Fix, Rule } from './types';
+import { defineRule } from './define';
+import type { Fix } from './types';
 
 /**
  * Calls written with a declaration the target kernel changed: the arguments that are gone, per function, and
@@ -15,13 +16,13 @@ const DROPPED_ARGUMENT: Readonly<Record<string, { arity: number; what: string; d
   mempool_resize: { arity: 3, what: 'the gfp_mask (3rd argument)', droppable: (_e, t) => /^GFP_(KERNEL|NOIO|NOFS)$/.test(t), why: 'mempool_resize() now always allocates with GFP_KERNEL and may sleep: a caller that passed an atomic mask must resize elsewhere' },
 };
 
-export const signatureInTarget: Rule = {
+export const signatureInTarget = defineRule({
   id: 'signature-in-target',
   severity: 'error',
   deprecated: false,
   summary: 'an allocation-API call whose declaration the target kernel changed (setting `target`)',
-  triggers: Object.keys(DROPPED_ARGUMENT),
-  usesContext: false,
+  matches: { calls: Object.keys(DROPPED_ARGUMENT) },
+  fixable: 'code',
   fromTarget: '2.6.32',
   check({ facts, env }) {
     const target = env.target;
@@ -50,4 +51,4 @@ export const signatureInTarget: Rule = {
     }
     return out;
   },
-};
+});

@@ -1,40 +1,24 @@
 import { decodeGfp, formatGfp, GFP_BITS, GFP_MASKS, ZONE_BITS } from '../gfp/flags';
 import type { CallSite, FunctionFlow } from '../context/flow';
+import { irQuery } from '../context/shared';
 import { ALLOC_API, ALLOC_NAMES } from '../kernel/alloc-api';
 import { SLEEPING_API_NAMES, SLEEPING_APIS, sleepingApiAt } from '../kernel/sleeping-apis';
 import { USER_ACCESS_SLEEPS } from '../kernel/user-access';
 import type { FileFacts } from '../facts/file-facts';
 import { chainRelated as chainOf } from './support/alloc-sites';
 import { hoistAllocationFix } from './support/hoist-alloc';
-import type { Finding, Rule } from './types';
+import type { Finding } from './types';
+import { defineRule } from './define';
 
 /** Bits that survive a switch to GFP_ATOMIC: zones and modifiers that mean something without sleeping. */
 const KEEP = ZONE_BITS | GFP_BITS.__GFP_COLD | GFP_BITS.__GFP_NOWARN | GFP_BITS.__GFP_ZERO | GFP_BITS.__GFP_COMP;
 
 // A flow's sites depend on its function's IR alone (flows are memoized per IR): so do these.
-const allocatorSitesOf = new WeakMap<FunctionFlow, CallSite[]>();
-
 /** The sites of a function that call an allocator (the only ones this rule looks at). */
-function allocatorSites(flow: FunctionFlow): CallSite[] {
-  let list = allocatorSitesOf.get(flow);
-  if (!list) {
-    list = flow.sites.filter((site) => Object.hasOwn(ALLOC_API, site.call.name));
-    allocatorSitesOf.set(flow, list);
-  }
-  return list;
-}
-
-const sleepingApiSitesOf = new WeakMap<FunctionFlow, CallSite[]>();
+const allocatorSites = irQuery('allocator call sites', (flow: FunctionFlow): CallSite[] => flow.sites.filter((site) => Object.hasOwn(ALLOC_API, site.call.name)));
 
 /** The sites of a function that call a kernel function that sleeps (request_irq, create_proc_entry…). */
-function sleepingApiSites(flow: FunctionFlow): CallSite[] {
-  let list = sleepingApiSitesOf.get(flow);
-  if (!list) {
-    list = flow.sites.filter((site) => Object.hasOwn(SLEEPING_APIS, site.call.name));
-    sleepingApiSitesOf.set(flow, list);
-  }
-  return list;
-}
+const sleepingApiSites = irQuery('sleeping API call sites', (flow: FunctionFlow): CallSite[] => flow.sites.filter((site) => Object.hasOwn(SLEEPING_APIS, site.call.name)));
 
 const NOT_ATOMIC = { held: [], guard: null, droppedCallerLock: null, saved: [] };
 
@@ -49,13 +33,14 @@ function otherSleepersInRegion(facts: FileFacts, flow: FunctionFlow, site: CallS
   return flow.sites.filter((s) => s !== site && s.state.held.some((h) => h.span.start === lock.span.start) && (Object.hasOwn(USER_ACCESS_SLEEPS, s.call.name) || (Object.hasOwn(SLEEPING_APIS, s.call.name) && !!sleepingApiAt(s.call.name, facts.path, facts.includes)) || (Object.hasOwn(ALLOC_API, s.call.name) && sleeps(s))));
 }
 
-export const sleepInAtomic: Rule = {
+export const sleepInAtomic = defineRule({
   id: 'sleep-in-atomic',
   severity: 'error',
   deprecated: false,
   summary: 'an allocation, or a kernel function that allocates or takes a semaphore, may sleep in atomic context',
-  triggers: [...ALLOC_NAMES, ...SLEEPING_API_NAMES],
-  usesContext: true,
+  matches: { calls: [...ALLOC_NAMES, ...SLEEPING_API_NAMES] },
+  needs: { context: true },
+  fixable: 'code',
   check({ facts, shared }) {
     const out: Omit<Finding, 'rule' | 'severity'>[] = [];
     const ctx = shared.context;
@@ -69,7 +54,7 @@ export const sleepInAtomic: Rule = {
         const mask = shared.mask(s.call, api.maskArg, fn);
         return !mask.unknown && mask.values.length > 0 && mask.values.every((v) => decodeGfp(v).canSleep);
       };
-      for (const site of allocatorSites(flow)) {
+      for (const site of shared.query(allocatorSites, flow)) {
         const api = ALLOC_API[site.call.name];
         let maskText = '';
         let fixText: string | null = null;
@@ -108,7 +93,7 @@ export const sleepInAtomic: Rule = {
           fixes: [...(hoist ? [{ title: hoist.fix.title, edits: hoist.fix.edits, preferred: true }] : []), ...(atomicFix ? [{ ...atomicFix, preferred: !hoist }] : [])],
         });
       }
-      for (const site of sleepingApiSites(flow)) {
+      for (const site of shared.query(sleepingApiSites, flow)) {
         const api = sleepingApiAt(site.call.name, facts.path, facts.includes);
         const reason = api && ctx.siteReason(site, fnIndex);
         if (!api || !reason) continue;
@@ -124,4 +109,4 @@ export const sleepInAtomic: Rule = {
     });
     return out;
   },
-};
+});

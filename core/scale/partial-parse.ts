@@ -84,7 +84,7 @@ export interface RulesParse {
 
 /**
  * The parse the rules need, when their findings can only come from a function that holds one of their
- * triggers (`seed` says which items do: Rule.triggers, and the allocators and mempool_destroy() that
+ * triggers (`seed` says which items do: Rule.triggers, from each rule's `matches`, and the allocators and mempool_destroy() that
  * anchor the calling context). Parsed: every item that is not a function definition (declarations,
  * directives: globals, #defines and #includes are read by the rules); the seed functions; and the
  * functions that name those (their callers, registrations and stores decide the context a seed runs
@@ -93,7 +93,7 @@ export interface RulesParse {
  * withCallees, and analyzeInPart, which uses it.
  */
 export function parseForRules(parser: CParser, text: string, seed: (itemText: string) => boolean, wholeFile?: (text: string) => boolean): RulesParse {
-  // A rule that reads the whole file (RuleMeta.readsWholeFile) gets it.
+  // A rule that reads the whole file (`needs: { wholeFile: true }`) gets it.
   if (wholeFile?.(text)) return { parsed: parser.parse(text), deferred: [] };
   const { parsedText, items } = cut(text);
   if (!items) return { parsed: parser.parse(text), deferred: [] };

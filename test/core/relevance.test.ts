@@ -140,6 +140,21 @@ test('a static function is reached from its own file only: a same-named call els
   }
 });
 
+test("a rule's triggers are derived from what it declares it matches, and the trigger test sees each where code has it", () => {
+  for (const rule of RULES) {
+    const declared = [...rule.matches.calls, ...rule.matches.tokens, ...rule.matches.includes];
+    assert.ok(declared.length > 0, `${rule.id} declares what it matches`);
+    assert.deepEqual([...rule.triggers].sort(), [...new Set(declared)].sort(), `${rule.id}: triggers are its matches, nothing written twice`);
+    assert.equal(rule.usesContext, rule.needs.context);
+    assert.equal(rule.readsWholeFile, rule.needs.wholeFile);
+    const seen = triggerTest([rule]);
+    for (const name of rule.matches.calls) assert.ok(seen(`void f(void)\n{\n\tp = ${name}(0, 1);\n}\n`), `${rule.id}: a call of ${name}`);
+    for (const name of rule.matches.tokens) assert.ok(seen(`#define MY_MASK (${name} | 1)\n`), `${rule.id}: the token ${name}`);
+    for (const header of rule.matches.includes) assert.ok(seen(`#include <${header}>\n`), `${rule.id}: #include <${header}>`);
+    assert.equal(seen('#include <linux/fs.h>\nvoid f(void)\n{\n\tp = my_alloc(0, 1);\n}\n'), false, `${rule.id} matches nothing of a file that names none of its matches`);
+  }
+});
+
 test('a rule that does not use the calling context never reads it and anchors no simulated verdict', async () => {
   const parser = await getParser();
   const quiet = RULES.filter((r) => !r.usesContext);

@@ -1,6 +1,5 @@
 /** What several rules iterate: allocator calls with a mask argument, and where a mask's names come from. */
-import type { SharedAnalyses } from '../../context/shared';
-import type { FileFacts } from '../../facts/file-facts';
+import { fileQuery, irQuery, type SharedAnalyses } from '../../context/shared';
 import { allCalls, type CallEvent, type Expr, type FunctionFacts } from '../../facts/ir';
 import type { MaskResult } from '../../gfp/mask';
 import { ALLOC_API, type AllocApi } from '../../kernel/alloc-api';
@@ -17,37 +16,30 @@ export interface AllocSite {
 }
 
 // A function's allocator calls depend on its IR alone: an IR object that survives an edit keeps them.
-const allocCalls = new WeakMap<FunctionFacts, { call: CallEvent; api: AllocApi; arg: Expr }[]>();
-
-function allocCallsOf(fn: FunctionFacts): { call: CallEvent; api: AllocApi; arg: Expr }[] {
-  let list = allocCalls.get(fn);
-  if (!list) {
-    list = [];
-    for (const call of allCalls(fn)) {
-      const api = Object.hasOwn(ALLOC_API, call.name) ? ALLOC_API[call.name] : undefined;
-      if (!api || api.maskArg < 0) continue;
-      const arg = call.args[api.maskArg];
-      if (arg) list.push({ call, api, arg });
-    }
-    allocCalls.set(fn, list);
+const allocCalls = irQuery('allocator calls with a mask', (fn: FunctionFacts) => {
+  const list: { call: CallEvent; api: AllocApi; arg: Expr }[] = [];
+  for (const call of allCalls(fn)) {
+    const api = Object.hasOwn(ALLOC_API, call.name) ? ALLOC_API[call.name] : undefined;
+    if (!api || api.maskArg < 0) continue;
+    const arg = call.args[api.maskArg];
+    if (arg) list.push({ call, api, arg });
   }
   return list;
-}
+});
 
-const perAnalysis = new WeakMap<SharedAnalyses, readonly AllocSite[]>();
-
-/** Every call of an allocator that takes a gfp_mask, with the mask evaluated at the call (once per analysis: three rules ask). */
-export function allocSites(facts: FileFacts, shared: SharedAnalyses): readonly AllocSite[] {
-  const known = perAnalysis.get(shared);
-  if (known) return known;
+const allAllocSites = fileQuery('allocator sites with their masks', (shared): readonly AllocSite[] => {
   const out: AllocSite[] = [];
-  const fns = facts.functions;
+  const fns = shared.facts.functions;
   for (let fnIndex = 0; fnIndex < fns.length; fnIndex++) {
     const fn = fns[fnIndex];
-    for (const { call, api, arg } of allocCallsOf(fn)) out.push({ fn, fnIndex, call, api, arg, mask: shared.mask(call, api.maskArg, fn) });
+    for (const { call, api, arg } of shared.query(allocCalls, fn)) out.push({ fn, fnIndex, call, api, arg, mask: shared.mask(call, api.maskArg, fn) });
   }
-  perAnalysis.set(shared, out);
   return out;
+});
+
+/** Every call of an allocator that takes a gfp_mask, with the mask evaluated at the call (once per analysis: three rules ask). */
+export function allocSites(shared: SharedAnalyses): readonly AllocSite[] {
+  return shared.query(allAllocSites);
 }
 
 /** Related locations for the #defines and variables the mask went through (this file only). */
