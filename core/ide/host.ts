@@ -301,6 +301,7 @@ export class AnalysisHost {
     const todo = simulatedFunctions(a);
     const job: { error?: string } & StepJob = {
       step: () => {
+        job.error = undefined;
         if (this.docs.get(uri) !== d || !d.current(a)) {
           this.warming.delete(uri);
           return 'stale';

@@ -79,9 +79,9 @@ export class KportServer {
   private readonly host: AnalysisHost;
   private readonly docs = docsDir();
   private parserLoaded = false;
+  private parserError: string | undefined;
   private debounceMs: number;
   private verdictDelayMs = 200;
-  private fileConfig: KportConfig | undefined;
   private commandLinks = false;
   private canPullConfig = false;
   /** The client re-asks for lenses on workspace/codeLens/refresh (LSP 3.16). */
@@ -179,7 +179,8 @@ export class KportServer {
       this.host.configure({ parser: await loadParser() });
       this.parserLoaded = true;
     } catch (e) {
-      this.host.configure({ parserError: `kport could not load the C parser: ${(e as Error).message}` });
+      this.parserError = `kport could not load the C parser: ${(e as Error).message}`;
+      this.host.configure({ parserError: this.parserError });
     }
     return {
       capabilities: {
@@ -194,7 +195,7 @@ export class KportServer {
   }
 
   private async initialized(): Promise<void> {
-    if (!this.parserLoaded) this.connection.window.showErrorMessage(this.host.diagnostics('')?.diagnostics[0]?.message ?? 'kport could not load the C parser');
+    if (this.parserError) this.connection.window.showErrorMessage(this.parserError);
     if (this.canPullConfig) {
       await this.connection.client.register(DidChangeConfigurationNotification.type, undefined).catch(() => undefined);
       await this.pullSettings();
@@ -301,7 +302,6 @@ export class KportServer {
     const file = findConfigFile(root);
     if (!file) return;
     const { config, problems } = loadConfigFile(file);
-    this.fileConfig = config;
     this.host.setConfig({ file: config });
     for (const p of problems) this.connection.window.showWarningMessage(`kport: ${p}`);
   }
