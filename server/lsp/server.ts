@@ -25,15 +25,15 @@ import {
   type InitializeParams,
   type InitializeResult,
   type TextDocumentChangeEvent,
-  type WorkDoneProgressServerReporter,
 } from 'vscode-languageserver/node';
 import { TextDocument } from 'vscode-languageserver-textdocument';
-import { AnalysisHost, configFromEditorSettings, SIMULATE_DRIVER_METHOD, SIMULATE_METHOD, type FileSummary, type KportConfig, type LinkOptions, type SimulateDriverParams, type SimulateParams, type StepJob } from '../../core';
-import { runIndexHost, cacheFileFor, defaultCacheDir, indexedFiles, indexSettings, type IndexRun, type IndexSettings } from './indexer';
+import { AnalysisHost, configFromEditorSettings, SIMULATE_DRIVER_METHOD, SIMULATE_METHOD, type FileSummary, type LinkOptions, type SimulateDriverParams, type SimulateParams, type StepJob } from '../../core';
+import { indexSettings } from './indexer';
 import { findConfigFile, loadConfigFile } from '../node/config-file';
 import { diskEnv } from '../node/headers';
 import { docsDir, loadParser } from '../node/wasm';
-import { FIX_ALL_KIND, reportToDiagnostic, toCodeAction, toDiagnostic } from './convert';
+import { FIX_ALL_KIND, toCodeAction, toDiagnostic } from './convert';
+import { WorkspaceIndexing } from './workspace-index';
 
 export { FIX_ALL_KIND };
 /** workspace/executeCommand: check every indexed file and fill the Problems panel (VS Code: "kport: Check Workspace"). */
@@ -46,8 +46,6 @@ const SLOW_ANALYSIS_MS = 100;
 const BURST_MS = 3;
 /** A code-lens request simulates functions for this long at most; the others follow when typing pauses. */
 const LENS_BUDGET_MS = 15;
-/** How long a keystroke or a hover holds the index's workers (files in flight finish). */
-const INDEX_HOLD_MS = 300;
 /** Simulations run ahead of hovers only after this long without a keystroke, hover or code action. */
 const WARM_IDLE_MS = 150;
 /** The simulated verdicts of a file's findings are computed in slices this long (see scheduleVerdicts). */
@@ -58,8 +56,6 @@ const SUMMARY_DELAY_MS = 250;
 export interface ServerOptions {
   debounceMs?: number;
 }
-
-type CheckWorkspaceResult = { files: number; findings: number; filesWithFindings: number; seconds: number } | { cancelled: true } | { error: string };
 
 const pathOf = (uri: string): string => {
   try {
@@ -86,8 +82,6 @@ export class KportServer {
   private canPullConfig = false;
   /** The client re-asks for lenses on workspace/codeLens/refresh (LSP 3.16). */
   private canRefreshLenses = false;
-  private workDoneProgress = false;
-  private workspaceRoot: string | undefined;
 
   // Timers: pending analyses (how to cancel each), bursts, verdicts, summaries.
   private readonly timers = new Map<string, () => void>();
@@ -100,20 +94,10 @@ export class KportServer {
   /** Documents whose last lens request ran out of budget: a refresh is asked for when their warming ends. */
   private readonly lensesShort = new Set<string>();
 
-  // The workspace index (threads at a lower priority, a cache on disk).
-  private indexing: IndexSettings = indexSettings(undefined);
-  /** Where the index cache lives (initializationOptions.cacheDir, VS Code's workspace storage, else ~/.cache/kport). */
-  private cacheDir = defaultCacheDir();
-  private indexAbort: AbortController | undefined;
-  private indexRunning: Promise<void> | undefined;
-  private indexChanges: NodeJS.Timeout | undefined;
-  /** Holds the running index's workers for a while (undefined: no index is running). */
-  private holdIndex: ((ms: number) => void) | undefined;
-  private lastHold = 0;
-  /** The user is typing or pointing: the index gives no worker a new file for INDEX_HOLD_MS. */
+  /** The workspace index (threads at a lower priority, a cache on disk) and kport.checkWorkspace. */
+  private readonly index: WorkspaceIndexing;
+  /** The user's last keystroke, hover or code action: simulations run ahead only after WARM_IDLE_MS without one. */
   private lastActivity = 0;
-  private readonly workspaceProblems = new Set<string>();
-  private checkAbort: AbortController | undefined;
 
   constructor(
     private readonly connection: Connection,
@@ -125,6 +109,7 @@ export class KportServer {
       log: (level, message) => (level === 'error' ? connection.console.error(message) : connection.console.log(message)),
       onAnalysis: (uri) => this.scheduleSummary(uri),
     });
+    this.index = new WorkspaceIndexing(connection, this.host, this.docs, () => this.reanalyzeOpen());
     connection.onInitialize((p) => this.initialize(p));
     connection.onInitialized(() => this.initialized());
     connection.onExecuteCommand((p) => this.executeCommand(p));
@@ -160,20 +145,20 @@ export class KportServer {
     };
     const positive = (n: unknown) => (typeof n === 'number' && n > 0 ? n : undefined);
     this.host.configure({ maxParseMs: positive(init.maxParseMs), maxFileBytes: positive(init.maxFileBytes) });
-    if (typeof init.cacheDir === 'string' && init.cacheDir) this.cacheDir = init.cacheDir;
+    if (typeof init.cacheDir === 'string' && init.cacheDir) this.index.cacheDir = init.cacheDir;
     if (typeof init.debounceMs === 'number' && init.debounceMs >= 0) this.debounceMs = init.debounceMs;
     if (typeof init.verdictDelayMs === 'number' && init.verdictDelayMs >= 0) this.verdictDelayMs = init.verdictDelayMs;
     if (init.settings) this.applyEditorSettings(init.settings);
-    if (init.indexWorkspace === false) this.indexing = { ...this.indexing, enabled: false };
+    if (init.indexWorkspace === false) this.index.settings = { ...this.index.settings, enabled: false };
     // VS Code runs command links in hovers (the extension trusts kport.simulateFunction); other editors show them raw.
     this.commandLinks = params.clientInfo?.name === 'Visual Studio Code' || /code/i.test(params.clientInfo?.name ?? '');
     this.canPullConfig = !!params.capabilities.workspace?.configuration;
     this.canRefreshLenses = !!params.capabilities.workspace?.codeLens?.refreshSupport;
-    this.workDoneProgress = !!params.capabilities.window?.workDoneProgress;
+    this.index.workDoneProgress = !!params.capabilities.window?.workDoneProgress;
     const root = params.workspaceFolders?.[0]?.uri ?? params.rootUri;
     if (root?.startsWith('file:')) {
-      this.workspaceRoot = fileURLToPath(root);
-      this.readWorkspaceConfig(this.workspaceRoot);
+      this.index.root = fileURLToPath(root);
+      this.readWorkspaceConfig(this.index.root);
     }
     try {
       this.host.configure({ parser: await loadParser() });
@@ -202,7 +187,7 @@ export class KportServer {
       // A document opened before the settings arrived was checked with the defaults.
       this.reanalyzeOpen();
     }
-    this.startIndex('start');
+    this.index.start('start');
   }
 
   private didOpen(e: TextDocumentChangeEvent<TextDocument>): void {
@@ -274,7 +259,7 @@ export class KportServer {
   }
 
   private async executeCommand(params: ExecuteCommandParams) {
-    if (params.command === CHECK_WORKSPACE_COMMAND) return this.checkWorkspace();
+    if (params.command === CHECK_WORKSPACE_COMMAND) return this.index.check();
     throw new ResponseError(ErrorCodes.InvalidParams, `unknown command ${params.command}`);
   }
 
@@ -285,15 +270,14 @@ export class KportServer {
       if (change.type === 3) this.host.workspace.remove(fileURLToPath(change.uri));
     }
     // A branch switch changes many files at once: one run, after the burst (the cache reads only what changed).
-    if (this.indexChanges) clearTimeout(this.indexChanges);
-    this.indexChanges = setTimeout(() => this.startIndex('files changed'), 300);
+    this.index.filesChanged();
   }
 
   private async didChangeConfiguration(change: DidChangeConfigurationParams): Promise<void> {
     if (this.canPullConfig) await this.pullSettings();
     else this.applyEditorSettings((change.settings as { kport?: unknown } | null)?.kport);
     this.reanalyzeOpen();
-    this.startIndex('settings changed'); // unchanged files are answered from the cache
+    this.index.start('settings changed'); // unchanged files are answered from the cache
   }
 
   // ---- settings ----
@@ -310,7 +294,7 @@ export class KportServer {
     const indexRaw = (settings as { index?: unknown } | null)?.index;
     if (indexRaw !== undefined) {
       const problems: string[] = [];
-      this.indexing = indexSettings(indexRaw, problems);
+      this.index.settings = indexSettings(indexRaw, problems);
       for (const p of problems) this.connection.console.warn(`kport settings: ${p}`);
     }
     const { config, problems } = configFromEditorSettings(settings);
@@ -331,11 +315,8 @@ export class KportServer {
   // ---- publishing: at once, debounced within bursts; verdicts and simulations when typing pauses ----
 
   private userActive(): void {
-    const now = performance.now();
-    this.lastActivity = now;
-    if (!this.holdIndex || now - this.lastHold < 50) return;
-    this.lastHold = now;
-    this.holdIndex(INDEX_HOLD_MS);
+    this.lastActivity = performance.now();
+    this.index.userActive(this.lastActivity);
   }
 
   private reanalyzeOpen(uris: string[] = this.host.openUris()): void {
@@ -471,115 +452,5 @@ export class KportServer {
         this.reanalyzeOpen(this.host.updateSummary(summary, named, uri));
       }, SUMMARY_DELAY_MS),
     );
-  }
-
-  // ---- the workspace index and kport.checkWorkspace ----
-
-  /** Reports an index run's progress (pass, files, MB/s since `t0`) at most every 250 ms, and at the end of a pass. */
-  private progressReporter(progress: WorkDoneProgressServerReporter | undefined, t0: number) {
-    let last = 0;
-    return (pass: string, done: number, total: number, bytes: number) => {
-      const now = performance.now();
-      if (!progress || (now - last < 250 && done < total)) return;
-      last = now;
-      const mbs = bytes / 1e6 / Math.max((now - t0) / 1000, 0.001);
-      progress.report(total ? Math.round((done / total) * 100) : 0, `${pass}: ${done}/${total} files, ${mbs.toFixed(1)} MB/s`);
-    };
-  }
-
-  private config(): KportConfig {
-    return this.host.config;
-  }
-
-  /**
-   * (Re)builds the workspace index in the background: worker threads at a lower priority, results cached
-   * on disk, so only changed files are read again. A newer run supersedes a running one. Open documents
-   * are answered throughout; they are checked again when the index is complete.
-   */
-  private startIndex(why: string): void {
-    if (!this.parserLoaded || !this.workspaceRoot || !this.indexing.enabled) return;
-    this.indexAbort?.abort();
-    const abort = new AbortController();
-    this.indexAbort = abort;
-    const previous = this.indexRunning;
-    const root = this.workspaceRoot;
-    const settings = this.indexing;
-    this.indexRunning = (async () => {
-      await previous?.catch(() => undefined);
-      if (abort.signal.aborted) return;
-      const t0 = performance.now();
-      const files = indexedFiles(root, settings);
-      const listMs = performance.now() - t0;
-      const progress = this.workDoneProgress ? await this.connection.window.createWorkDoneProgress().catch(() => undefined) : undefined;
-      progress?.begin('kport: indexing', 0, `${files.length} C files`, false);
-      let run: IndexRun;
-      try {
-        run = await runIndexHost({ files, settings, config: this.config(), cacheFile: cacheFileFor(root, this.cacheDir), goal: 'summaries' }, {
-          signal: abort.signal,
-          holder: (hold) => (this.holdIndex = hold),
-          onProgress: this.progressReporter(progress, t0),
-        });
-      } catch (e) {
-        if (!abort.signal.aborted) this.connection.console.error(`kport: indexing ${root} failed: ${(e as Error).message}`);
-        return;
-      } finally {
-        progress?.done();
-        this.holdIndex = undefined;
-      }
-      if (abort.signal.aborted) return;
-      this.host.indexed(run.summaries, files);
-      this.connection.console.log(
-        `kport: indexed ${run.files} files (${(run.bytes / 1e6).toFixed(1)} MB) of ${root} in ${run.seconds.toFixed(2)} s (${why}; listing ${(listMs / 1000).toFixed(2)} s; ` +
-          `cache: ${run.cacheHits} hits, ${run.cacheMisses} read; ${run.passes.join('; ') || 'no pass'})${run.cacheNote ? `; ${run.cacheNote}` : ''}`,
-      );
-      // Open documents may now see callers and registrations in other files.
-      this.reanalyzeOpen();
-    })();
-  }
-
-  /**
-   * kport.checkWorkspace: `kport check` over the indexed files, on the index's workers and cache, with
-   * work-done progress that the user can cancel; the findings of files not open go to the Problems panel
-   * (an open document keeps its live diagnostics). Answers what it found, as plain data.
-   */
-  private async checkWorkspace(): Promise<CheckWorkspaceResult> {
-    if (!this.parserLoaded || !this.workspaceRoot) return { error: 'no workspace folder is open' };
-    this.checkAbort?.abort();
-    const abort = new AbortController();
-    this.checkAbort = abort;
-    const root = this.workspaceRoot;
-    const files = indexedFiles(root, this.indexing);
-    const progress = this.workDoneProgress ? await this.connection.window.createWorkDoneProgress().catch(() => undefined) : undefined;
-    progress?.begin('kport: checking the workspace', 0, `${files.length} C files`, true);
-    progress?.token.onCancellationRequested(() => abort.abort());
-    try {
-      const run = await runIndexHost(
-        { files, settings: { ...this.indexing, enabled: true }, config: this.config(), cacheFile: cacheFileFor(root, this.cacheDir), goal: 'findings' },
-        { signal: abort.signal, onProgress: this.progressReporter(progress, performance.now()) },
-      );
-      if (abort.signal.aborted) return { cancelled: true };
-      const openPaths = this.host.openPaths();
-      const published = new Set<string>();
-      let findings = 0;
-      for (const r of run.reports) {
-        findings += r.findings.length;
-        if (!r.findings.length || openPaths.has(r.file)) continue;
-        const uri = pathToFileURL(r.file).href;
-        published.add(uri);
-        this.connection.sendDiagnostics({ uri, diagnostics: r.findings.map((f) => reportToDiagnostic(f, uri, this.docs)) });
-      }
-      for (const uri of this.workspaceProblems) if (!published.has(uri) && !this.host.isOpen(uri)) this.connection.sendDiagnostics({ uri, diagnostics: [] });
-      this.workspaceProblems.clear();
-      for (const uri of published) this.workspaceProblems.add(uri);
-      const filesWithFindings = run.reports.filter((r) => r.findings.length).length; // the host sends those only
-      this.connection.console.log(`kport: checked ${run.files} files of ${root} in ${run.seconds.toFixed(2)} s: ${findings} findings in ${filesWithFindings} files (${run.passes.join('; ')})`);
-      return { files: run.files, findings, filesWithFindings, seconds: run.seconds };
-    } catch (e) {
-      if (abort.signal.aborted) return { cancelled: true };
-      this.connection.console.error(`kport: checking ${root} failed: ${(e as Error).message}`);
-      return { error: (e as Error).message };
-    } finally {
-      progress?.done();
-    }
   }
 }
