@@ -6,7 +6,11 @@
  *   node --import tsx bench/profile-edit.ts FILE [EDITS]
  */
 import fs from 'node:fs';
-import { addVerdicts, analyze, FileFacts, FunctionCache, hoverAt, RULES, SharedAnalyses, type ParsedFile } from '../core';
+import { analyze, FileFacts, RULES, type ParsedFile } from '../core';
+import { addVerdicts } from '../core/analyze';
+import { FunctionCache } from '../core/facts/file-facts';
+import { hoverAt } from '../core/hover';
+import { SharedAnalyses } from '../core/context/shared';
 import { headerResolver } from '../server/node/headers';
 import { decode } from '../server/node/text-file';
 import { loadParser } from '../server/node/wasm';

@@ -1,35 +1,32 @@
-/** kport's IDE core: parse → facts → rules → fixes. Knows nothing of LSP, VS Code or the file system. */
-export { CParser, ParsedFile, countSyntaxErrors, type ParserWasm } from './parse/parser';
-export { neutralize } from './parse/neutralize';
-export { FileFacts, FunctionCache } from './facts/file-facts';
-export { analyze, addVerdicts, suppressions, renamedSuppressions, enabledRules, type AnalyzeOptions, type RuleFailure } from './analyze';
-export { applyEdits, preferredEdits, parsesNoWorse, safeFix } from './fix';
-export { hoverAt, describeMask, SIMULATED_CALLS, type HoverResult } from './hover';
-export { SIMULATE_METHOD, SIMULATE_DRIVER_METHOD, toSimulateResult, toSimulateDriverResult, type SimulateParams, type SimulateResult, type SimulateDriverParams, type SimulateDriverResult } from './simulation/protocol';
-export { simulateDriver, driverSimulationText, type DriverSimulation } from './simulation/driver';
-export { simulatedOn, type LinkOptions } from './simulation/markdown';
-export { resolveMachine, MACHINE_PRESETS, type SimulatedMachine } from './sim';
-export { renderSimulationHtml } from './simulation/view';
-export { SharedAnalyses } from './context/shared';
-export { simulateFunction, isSimulated, stepsForCall, SCENARIOS, type FunctionSimulation, type PathSimulation } from './simulation/run';
-export { parseConfig, mergeConfigs, type KportConfig, type RuleSetting } from './config';
+/**
+ * What the adapters (server/, client/) import: the editor's facade (core/ide) and what the CLI's per-file
+ * job and passes need. Tests and benchmarks import internals by path.
+ */
+// The editor's facade.
+export * from './ide';
+export { SIMULATE_METHOD, SIMULATE_DRIVER_METHOD, type SimulateParams, type SimulateResult, type SimulateDriverParams, type SimulateDriverResult } from './simulation/protocol';
+export type { LinkOptions } from './simulation/markdown';
+// Parsing, config and the rules' names (the CLI, the index's workers, settings).
+export { CParser, type ParsedFile } from './parse/parser';
+export { parseConfig, mergeConfigs, type KportConfig } from './config';
 export { resolveTarget, TARGETS, DEFAULT_TARGET } from './kernel/target';
-export { RULES, RULE_IDS, RENAMED_RULES, ruleById, canonicalRuleId, renamedRuleNote } from './rules';
-export { LineIndex, type Position } from './text/line-index';
-export type { Span } from './text/span';
-export type { Finding, Fix, Related, Severity, TextEdit, AnalysisEnv, Rule } from './rules/types';
+export { RULES, RULE_IDS, canonicalRuleId, renamedRuleNote } from './rules';
+export { LineIndex } from './text/line-index';
+export type { Finding, Severity, TextEdit, AnalysisEnv } from './rules/types';
 export type { HeaderDefine } from './gfp/mask';
-export { WorkspaceIndex, focusSummaries, crossFileNames, mergeSummaries, type FileSummary } from './context/workspace';
-export { FileContext } from './context/atomic-context';
-export { triggerTest, mentionTest, mentionPositions } from './relevance';
-export { parseForRules, parseForSummary, analyzeInPart } from './scale/partial-parse';
+// The per-file job of `kport check|fix` and of the index (server/check/process-file.ts).
+export { FileFacts } from './facts/file-facts';
+export { countSyntaxErrors } from './parse/parser';
+export { analyze, enabledRules, renamedSuppressions } from './analyze';
+export { applyEdits, safeFix } from './fix';
+export { WorkspaceIndex, mergeSummaries, type FileSummary } from './context/workspace';
+export { triggerTest, mentionTest } from './relevance';
+export { parseForSummary, analyzeInPart } from './scale/partial-parse';
 export { CONTEXT_ANCHORS } from './kernel/alloc-api';
-export { runCheckPlan, filesNeedingWorkspace, CancelledError, type Mode, type JobOptions, type FileHint, type PassReport, type PassExecutor, type PassName, type CheckPlanOptions, type CheckPlanResult } from './scale/check-plan';
-import { FileContext as FileContextImpl } from './context/atomic-context';
-import type { FileFacts as FileFactsT } from './facts/file-facts';
-import type { WorkspaceIndex as WorkspaceIndexT } from './context/workspace';
-
-/** The plain-data summary of a file that the workspace index keeps (no trees, no text). */
-export function summarizeFile(facts: FileFactsT, workspace?: WorkspaceIndexT) {
-  return new FileContextImpl(facts, workspace).summary();
-}
+// The check over many files (`kport check`, the editor's index).
+export { runCheckPlan, CancelledError, type Mode, type JobOptions, type FileHint, type PassReport, type PassExecutor, type PassName } from './scale/check-plan';
+// `kport simulate`.
+export { simulateDriver, driverSimulationText } from './simulation/driver';
+export { toSimulateDriverResult } from './simulation/protocol';
+export { resolveMachine } from './sim';
+export { simulatedOn } from './simulation/markdown';

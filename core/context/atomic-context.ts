@@ -230,3 +230,8 @@ export class FileContext {
 }
 
 export { isAtomic };
+
+/** The plain-data summary of a file that the workspace index keeps (no trees, no text). */
+export function summarizeFile(facts: FileFacts, workspace?: WorkspaceIndex): FileSummary {
+  return new FileContext(facts, workspace).summary();
+}

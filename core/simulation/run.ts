@@ -148,7 +148,8 @@ function ownedElsewhere(results: Record<ScenarioName, SimResult>, escaping: read
 export const machineOf = (shared: SharedAnalyses): SimulatedMachine => shared.env.machine ?? DEFAULT_SIMULATED_MACHINE;
 
 function simulateAnew(shared: SharedAnalyses, fnIndex: number, snapshots: 'all' | 'none'): FunctionSimulation {
-  const extracted = new SequenceExtractor(shared.facts, shared, shared.context).extract(fnIndex);
+  // One extraction per function and analysis: the lens's run (no snapshots) and the view's (all) share it.
+  const extracted = shared.memo(`extraction:${fnIndex}`, () => new SequenceExtractor(shared.facts, shared, shared.context).extract(fnIndex));
   const paths = extracted.paths.map((p) => simulatePath(p, extracted, snapshots, machineOf(shared)));
   const calls = allocationSites(shared, fnIndex).map((site) => simulateCall(shared, fnIndex, site.call.span));
   const problems: string[] = [];

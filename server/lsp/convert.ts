@@ -1,27 +1,18 @@
-/** core findings → LSP diagnostics and code actions. */
+/** The facade's plain data (core/ide) → LSP diagnostics, code actions and ranges. */
 import { pathToFileURL } from 'node:url';
 import path from 'node:path';
-import {
-  CodeAction,
-  CodeActionKind,
-  Diagnostic,
-  DiagnosticSeverity,
-  DiagnosticTag,
-  type TextEdit,
-} from 'vscode-languageserver/node';
-import type { Finding, LineIndex, Span } from '../../core';
+import { CodeAction, CodeActionKind, Diagnostic, DiagnosticSeverity, DiagnosticTag } from 'vscode-languageserver/node';
+import type { CodeActionItem, DiagnosticItem, Severity } from '../../core';
 import type { ReportFinding } from '../check/process-file';
 
-const SEVERITY: Record<Finding['severity'], DiagnosticSeverity> = {
+export const FIX_ALL_KIND = CodeActionKind.SourceFixAll + '.kport';
+
+const SEVERITY: Record<Severity, DiagnosticSeverity> = {
   error: DiagnosticSeverity.Error,
   warning: DiagnosticSeverity.Warning,
   info: DiagnosticSeverity.Information,
   hint: DiagnosticSeverity.Hint,
 };
-
-export function rangeOf(lines: LineIndex, span: Span) {
-  return { start: lines.positionAt(span.start), end: lines.positionAt(span.end) };
-}
 
 const docLinks = new Map<string, string>();
 
@@ -36,8 +27,8 @@ function docLink(docsDir: string, rule: string): string {
   return href;
 }
 
-/** The parts of a diagnostic that do not depend on where its positions come from. */
-function diagnosticOf(f: { rule: string; severity: Finding['severity']; message: string; tags: readonly string[] }, range: Diagnostic['range'], related: Diagnostic['relatedInformation'], docsDir: string): Diagnostic {
+/** The parts of a finding's diagnostic that do not depend on where its positions come from. */
+function diagnosticOf(f: { rule: string; severity: Severity; message: string; tags: readonly string[] }, range: Diagnostic['range'], related: Diagnostic['relatedInformation'], docsDir: string): Diagnostic {
   return {
     range,
     severity: SEVERITY[f.severity],
@@ -53,23 +44,21 @@ function diagnosticOf(f: { rule: string; severity: Finding['severity']; message:
 /** The start of a 1-based line of another file (we hold no text for it). */
 const lineStart = (line = 1) => ({ start: { line: line - 1, character: 0 }, end: { line: line - 1, character: 0 } });
 
-export function toDiagnostic(f: Finding, lines: LineIndex, uri: string, docsDir: string): Diagnostic {
-  const related = f.related.map((r) => ({ location: r.file ? { uri: pathToFileURL(r.file).href, range: lineStart(r.line) } : { uri, range: rangeOf(lines, r.span) }, message: r.message }));
-  return diagnosticOf(f, rangeOf(lines, f.span), related, docsDir);
+export function toDiagnostic(d: DiagnosticItem, uri: string, docsDir: string): Diagnostic {
+  if (d.rule === undefined)
+    return { range: d.range, severity: SEVERITY[d.severity], ...(d.tags.includes('deprecated') ? { tags: [DiagnosticTag.Deprecated] } : {}), source: 'kport', message: d.message };
+  const related = d.related.map((r) => ({ location: 'file' in r ? { uri: pathToFileURL(r.file).href, range: lineStart(r.line) } : { uri, range: r.range }, message: r.message }));
+  return diagnosticOf({ ...d, rule: d.rule }, d.range, related, docsDir);
 }
 
-export function toEdits(lines: LineIndex, edits: { start: number; end: number; newText: string }[]): TextEdit[] {
-  return edits.map((e) => ({ range: rangeOf(lines, e), newText: e.newText }));
-}
-
-export function quickFixes(f: Finding, diagnostic: Diagnostic, lines: LineIndex, uri: string): CodeAction[] {
-  return f.fixes.map((fix) => ({
-    title: fix.title,
-    kind: CodeActionKind.QuickFix,
-    diagnostics: [diagnostic],
-    isPreferred: fix.preferred ?? false,
-    edit: { changes: { [uri]: toEdits(lines, fix.edits) } },
-  }));
+export function toCodeAction(a: CodeActionItem, uri: string, docsDir: string): CodeAction {
+  return {
+    title: a.title,
+    kind: a.kind === 'fixAll' ? FIX_ALL_KIND : CodeActionKind.QuickFix,
+    ...(a.diagnostic ? { diagnostics: [toDiagnostic(a.diagnostic, uri, docsDir)] } : {}),
+    ...(a.isPreferred === undefined ? {} : { isPreferred: a.isPreferred }),
+    edit: { changes: { [uri]: a.edits } },
+  };
 }
 
 /** A finding of a closed file (from a workspace check: 1-based lines and UTF-16 columns) as a diagnostic. */

@@ -65,8 +65,10 @@ test('across files: a handler registered in another file and its non-static help
 });
 
 test('the second pass: only files whose allocating functions are called atomically elsewhere, with only those calls', async () => {
-  const { CParser, FileFacts, summarizeFile, focusSummaries } = await import('../../core');
-  const { filesNeedingWorkspace } = await import('../../core');
+  const { CParser, FileFacts } = await import('../../core');
+  const { summarizeFile } = await import('../../core/context/atomic-context');
+  const { focusSummaries } = await import('../../core/context/workspace');
+  const { filesNeedingWorkspace } = await import('../../core/scale/check-plan');
   const parser = await CParser.create({
     runtime: fs.readFileSync(path.join(ROOT, 'node_modules/web-tree-sitter/web-tree-sitter.wasm')),
     language: fs.readFileSync(path.join(ROOT, 'node_modules/tree-sitter-c/tree-sitter-c.wasm')),

@@ -1,7 +1,8 @@
 /** Fix-all converges in one application when fixes overlap (a context fix and a token fix on one mask). */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { analyze, applyEdits, FileFacts, preferredEdits } from '../../core';
+import { analyze, applyEdits, FileFacts } from '../../core';
+import { preferredEdits } from '../../core/fix';
 import { getParser } from '../support/core';
 
 test('GFP_BUFFER in an interrupt handler: fix-all picks GFP_ATOMIC, and a second fix-all has nothing to do', async () => {

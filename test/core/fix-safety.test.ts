@@ -7,7 +7,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
-import { analyze, applyEdits, FileFacts, preferredEdits, type Finding } from '../../core';
+import { analyze, applyEdits, FileFacts, type Finding } from '../../core';
+import { preferredEdits } from '../../core/fix';
 import { fuzzParser, outsideEditsUnchanged } from '../fuzz/harness';
 import { loadCorpus, MUTATIONS, HEAVY, rand } from '../fuzz/mutate';
 

@@ -22,6 +22,7 @@ export const LAYERS: string[][] = [
   ['config', 'fix'],
   ['analyze', 'hover'],
   ['scale'],
+  ['ide'],
   ['index'],
 ];
 

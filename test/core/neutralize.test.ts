@@ -1,7 +1,8 @@
 /** Neutralization keeps every offset and turns kernel GNU C into C tree-sitter-c parses. */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { countSyntaxErrors, neutralize } from '../../core';
+import { countSyntaxErrors } from '../../core';
+import { neutralize } from '../../core/parse/neutralize';
 import { scanTopLevel } from '../../core/facts/build-ir';
 import { getParser } from '../support/core';
 

@@ -1,8 +1,8 @@
 /** Sequence extraction stays bounded on the shapes that exploded on real 2.4 code (huge ioctl switches with gotos). */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { analyze, FileFacts, simulateFunction } from '../../core';
-import { simulateCall } from '../../core/simulation/run';
+import { analyze, FileFacts } from '../../core';
+import { simulateCall, simulateFunction } from '../../core/simulation/run';
 import { getParser } from '../support/core';
 
 function ioctlMonster(cases: number): string {

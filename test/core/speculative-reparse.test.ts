@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { neutralize } from '../../core';
+import { neutralize } from '../../core/parse/neutralize';
 import { getParser } from '../support/core';
 import { loadCorpus, rand } from '../fuzz/mutate';
 

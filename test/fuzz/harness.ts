@@ -13,7 +13,10 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { wasmRuntimeModule } from '../../core/parse/parser';
-import { analyze, applyEdits, countSyntaxErrors, CParser, FileFacts, hoverAt, preferredEdits, simulateFunction, type Finding, type TextEdit } from '../../core';
+import { analyze, applyEdits, countSyntaxErrors, CParser, FileFacts, type Finding, type TextEdit } from '../../core';
+import { hoverAt } from '../../core/hover';
+import { preferredEdits } from '../../core/fix';
+import { simulateFunction } from '../../core/simulation/run';
 import { ROOT } from '../support/lsp-client';
 import { loadCorpus, mutant, rand } from './mutate';
 

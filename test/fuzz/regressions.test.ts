@@ -14,7 +14,8 @@ test('20,000 balanced nested parentheses around a GFP name: token lookup stays l
 // The gfp-header tests below use includes that do not reach gfp.h in 2.6.11 (<linux/kernel.h>,
 // <linux/init.h>, <linux/errno.h>): <linux/module.h>, <linux/fs.h> and <linux/sched.h> do (core/kernel/gfp-include-graph.ts).
 test('CR-only line ends (an old Mac-edited file): an #include line ends at the \\r, so the gfp-header fix lands after it, in the file\'s own line ending (it went to the end of the file and the fix-all was not idempotent)', async () => {
-  const { analyze, applyEdits, FileFacts, preferredEdits } = await import('../../core');
+  const { analyze, applyEdits, FileFacts } = await import('../../core');
+  const { preferredEdits } = await import('../../core/fix');
   const p = await fuzzParser();
   const text = '/* x */\r#include <linux/kernel.h>\r#include <linux/init.h>\r\rint f(void)\r{\r\tunsigned long pg = __get_free_page(GFP_KERNEL);\r\tfree_page(pg);\r\treturn 0;\r}\r';
   const parsed = p.parse(text);
@@ -93,7 +94,8 @@ test('a 150,000-comment run inside broken code no longer corrupts the tree-sitte
 
 /** Fix-all applied twice; the second must have nothing left to change. */
 async function fixAllTwice(text: string): Promise<{ first: string; second: string; rules: string[][] }> {
-  const { analyze, applyEdits, FileFacts, preferredEdits } = await import('../../core');
+  const { analyze, applyEdits, FileFacts } = await import('../../core');
+  const { preferredEdits } = await import('../../core/fix');
   const p = await fuzzParser();
   const rules: string[][] = [];
   const once = (t: string) => {
@@ -204,7 +206,8 @@ test('an edit that breaks clean code gives the tree a fresh parse gives (increme
 });
 
 test('C functions named like Object.prototype members (valueOf, toString, constructor, __proto__) are not lock operations, allocators or flags', async () => {
-  const { analyze, FileFacts, simulateFunction } = await import('../../core');
+  const { analyze, FileFacts } = await import('../../core');
+  const { simulateFunction } = await import('../../core/simulation/run');
   const p = await fuzzParser();
   const text = 'static spinlock_t l;\nvoid f(void)\n{\n\tspin_lock(&l);\n\ttoString(&l);\n\tconstructor(1);\n\t__proto__(2);\n\tvalueOf(3);\n\tp = kmalloc(10, GFP_KERNEL);\n\tq = kmalloc(10, valueOf);\n\tspin_unlock(&l);\n}\n';
   const parsed = p.parse(text);

@@ -45,12 +45,13 @@ test('quick fixes: both gfp-buffer choices, preferred first; applying each remov
     const actions = (await s.conn.sendRequest('textDocument/codeAction', { textDocument: { uri }, range: d.range, context: { diagnostics: [d], only: ['quickfix'] } })) as CodeAction[];
     assert.ok(actions.length >= 1, `${code} offers a fix`);
     if (code === 'gfp-buffer') {
-      assert.equal(actions.length, 3);
+      assert.equal(actions.length, 4);
       assert.equal(actions[0].isPreferred, true);
       assert.match(actions[0].title, /GFP_NOIO/);
       assert.match(actions[1].title, /GFP_NOFS/);
       assert.equal(actions[1].isPreferred, false);
       assert.equal(actions[2].title, 'Fix all gfp-buffer problems in this file (2)');
+      assert.equal(actions[3].title, 'Suppress gfp-buffer on this line (kport-ignore)');
     }
     const fixed = applyLspEdits(exampleText, actions[0].edit!.changes![uri]);
     const tree = parser.parse(fixed);

@@ -1,7 +1,8 @@
 /** The real parser and analysis, from source, for core-level tests. */
 import fs from 'node:fs';
 import path from 'node:path';
-import { analyze, CParser, FileFacts, type AnalyzeOptions, type Finding } from '../../core';
+import { analyze, CParser, FileFacts, type Finding } from '../../core';
+import type { AnalyzeOptions } from '../../core/analyze';
 import { ROOT } from './lsp-client';
 
 let parser: Promise<CParser> | undefined;

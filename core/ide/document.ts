@@ -1,10 +1,13 @@
-/** Open documents: text, incremental parse tree, facts and the last analysis. Trees are freed on close. */
-import { fileURLToPath } from 'node:url';
-import { TextDocument } from 'vscode-languageserver-textdocument';
-import { analyze, FileFacts, FunctionCache, type LineIndex, type SharedAnalyses, type AnalysisEnv, type AnalyzeOptions, type CParser, type Finding, type ParsedFile, type RuleFailure } from '../../core';
-import { diskEnv } from '../node/headers';
+/** An open document: its text (the adapter's copy), incremental parse tree, function cache and last analysis. */
+import { analyze, type AnalyzeOptions, type RuleFailure } from '../analyze';
+import type { SharedAnalyses } from '../context/shared';
+import { FileFacts, FunctionCache } from '../facts/file-facts';
+import type { CParser, ParsedFile } from '../parse/parser';
+import type { AnalysisEnv, Finding } from '../rules/types';
+import type { LineIndex } from '../text/line-index';
+import type { AnalysisTiming, SourceText } from './types';
 
-export interface Analysis {
+export interface DocumentAnalysis {
   version: number;
   facts: FileFacts;
   lines: LineIndex;
@@ -13,34 +16,36 @@ export interface Analysis {
   env: AnalysisEnv;
   /** Per-version analyses (context, masks, simulations) reused by hover, lenses and simulate. */
   shared: SharedAnalyses;
-  /** Set when parsing or analysis failed as a whole. */
-  error?: string;
   /** The simulator's verdicts have been added to the findings' messages. */
   verdicts: boolean;
   /** Where the analysis's time went (logged when slow, or always with KPORT_TRACE). */
-  timing: { parseMs: number; factsMs: number; rulesMs: number };
+  timing: AnalysisTiming;
+  /** The tree's ERROR and MISSING nodes, counted once for the fixes' safety check. */
+  syntaxErrors?: number;
 }
 
 export class OpenDocument {
   parsed: ParsedFile | undefined;
   readonly functions = new FunctionCache();
-  analysis: Analysis | undefined;
+  analysis: DocumentAnalysis | undefined;
+  /** Why the last analysis failed as a whole (the parser threw or ran out of memory). */
+  failure: string | undefined;
 
-  constructor(public doc: TextDocument) {}
+  constructor(
+    public source: SourceText,
+    /** The file's path (its URI when it is not a file). */
+    readonly path: string,
+  ) {}
 
-  get path(): string {
-    try {
-      return this.doc.uri.startsWith('file:') ? fileURLToPath(this.doc.uri) : this.doc.uri;
-    } catch {
-      return this.doc.uri;
-    }
+  get version(): number {
+    return this.source.version;
   }
 
   /** Parses (incrementally when a previous tree exists) and runs the rules. */
-  analyze(parser: CParser, options: AnalyzeOptions, parse: { maxMs?: number } = {}): Analysis {
-    if (this.analysis && this.analysis.version === this.doc.version) return this.analysis;
+  analyze(parser: CParser, options: AnalyzeOptions, envFor: (facts: FileFacts) => AnalysisEnv, parse: { maxMs?: number } = {}): DocumentAnalysis {
+    if (this.analysis && this.analysis.version === this.version) return this.analysis;
     const t0 = performance.now();
-    const text = this.doc.getText();
+    const text = this.source.getText();
     const old = this.parsed;
     this.parsed = undefined; // reparse() disposes the old tree even when it throws
     // A keystroke's reparse is speculative (a neutralize window, tree-sitter's incremental tree); settle() makes it
@@ -50,11 +55,11 @@ export class OpenDocument {
     const facts = new FileFacts(this.parsed, this.path, this.functions);
     void facts.functions; // built here, to time it apart from the rules
     const t2 = performance.now();
-    const env = { ...options.env, ...(this.doc.uri.startsWith('file:') ? diskEnv(facts, this.path) : {}) };
+    const env = { ...options.env, ...envFor(facts) };
     const { findings, failures, shared } = analyze(facts, { ...options, env });
     const t3 = performance.now();
     this.analysis = {
-      version: this.doc.version,
+      version: this.version,
       facts,
       lines: facts.lines,
       findings,
@@ -79,6 +84,11 @@ export class OpenDocument {
     if (this.parsed === before) return false;
     this.analysis = undefined;
     return true;
+  }
+
+  /** Whether `a` is still this document's analysis of its current text (a newer version supersedes it). */
+  current(a: DocumentAnalysis): boolean {
+    return this.analysis === a && a.version === this.version;
   }
 
   dispose(): void {

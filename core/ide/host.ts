@@ -1,0 +1,402 @@
+/**
+ * The editor's queries over the workspace state it needs (rust-analyzer's AnalysisHost): open documents with
+ * their text, parse and analysis; the workspace index the adapter fills; the config. Every query answers
+ * plain data (./types.ts); timers, debouncing and the transport stay in the adapter.
+ */
+import { addVerdicts, renamedSuppressions } from '../analyze';
+import { mergeConfigs, type KportConfig } from '../config';
+import { WorkspaceIndex, type FileSummary } from '../context/workspace';
+import type { FileFacts } from '../facts/file-facts';
+import { parsesNoWorse, preferredEdits } from '../fix';
+import { hoverAt } from '../hover';
+import { SIMULATED_CALLS } from '../kernel/alloc-api';
+import { countSyntaxErrors, type CParser } from '../parse/parser';
+import type { AnalysisEnv, Finding, Related, TextEdit } from '../rules/types';
+import { simulateDriver } from '../simulation/driver';
+import type { LinkOptions } from '../simulation/markdown';
+import { toSimulateDriverResult, toSimulateResult, type SimulateDriverResult, type SimulateResult } from '../simulation/protocol';
+import { isSimulated, simulateFunction } from '../simulation/run';
+import type { LineIndex, Position } from '../text/line-index';
+import type { Span } from '../text/span';
+import { OpenDocument, type DocumentAnalysis } from './document';
+import { suppressionEdit } from './suppress';
+import type { Cancelled, CodeActionItem, DiagnosticItem, DiagnosticsResult, EditItem, HoverItem, LensesResult, Range, RelatedItem, SourceText, StepJob } from './types';
+
+export interface HostOptions {
+  parser?: CParser;
+  /** Why the parser could not be loaded (every document then gets this as its diagnostic). */
+  parserError?: string;
+  /** A parse running longer fails the document's analysis (pathological files). */
+  maxParseMs?: number;
+  /** Larger documents get one information diagnostic instead of an analysis (default 4 MiB). */
+  maxFileBytes?: number;
+  /** What the adapter adds to a document's analysis environment (local headers read from disk). */
+  envFor?: (facts: FileFacts, doc: { uri: string; path: string }) => AnalysisEnv;
+  /** Where the host reports what it cannot answer through a query (rule failures, failed analyses). */
+  log?: (level: 'log' | 'error', message: string) => void;
+  /** Called after each new analysis of a document (the adapter keeps the index current from it). */
+  onAnalysis?: (uri: string) => void;
+}
+
+export class AnalysisHost {
+  /** Other files' summaries, filled by the adapter's index; an open document's own summary replaces its indexed one. */
+  readonly workspace = new WorkspaceIndex();
+  private readonly docs = new Map<string, OpenDocument>();
+  private fileConfig: KportConfig | undefined;
+  private editorConfig: KportConfig | undefined;
+  private readonly warming = new Map<string, number>();
+
+  constructor(private options: HostOptions = {}) {}
+
+  /** Sets options known only later (the parser, once loaded; the client's limits). */
+  configure(options: Partial<HostOptions>): void {
+    this.options = { ...this.options, ...options };
+  }
+
+  get parser(): CParser | undefined {
+    return this.options.parser;
+  }
+
+  private get maxFileBytes(): number {
+    return this.options.maxFileBytes ?? 4 * 1024 * 1024;
+  }
+
+  // ---- state the adapter hands in ----
+
+  /** `.kport.json`'s config and the editor's settings (the latter wins). Open documents are analyzed again. */
+  setConfig(config: { file?: KportConfig; editor?: KportConfig }): void {
+    if ('file' in config) this.fileConfig = config.file;
+    if ('editor' in config) this.editorConfig = config.editor;
+    this.invalidate();
+  }
+
+  get config(): KportConfig {
+    return mergeConfigs(this.fileConfig, this.editorConfig);
+  }
+
+  open(uri: string, path: string, source: SourceText): void {
+    this.docs.get(uri)?.dispose();
+    this.docs.set(uri, new OpenDocument(source, path));
+  }
+
+  /** The document's text changed (the adapter's copy, with a newer version). */
+  change(uri: string, path: string, source: SourceText): void {
+    const d = this.docs.get(uri);
+    if (d) d.source = source;
+    else this.open(uri, path, source);
+  }
+
+  close(uri: string): void {
+    this.docs.get(uri)?.dispose();
+    this.docs.delete(uri);
+    this.warming.delete(uri);
+  }
+
+  isOpen(uri: string): boolean {
+    return this.docs.has(uri);
+  }
+
+  openUris(): string[] {
+    return [...this.docs.keys()];
+  }
+
+  openPaths(): Set<string> {
+    return new Set([...this.docs.values()].map((d) => d.path));
+  }
+
+  /** Drops the analyses of `uris` (all open documents by default): the next query analyzes again. */
+  invalidate(uris: Iterable<string> = this.docs.keys()): void {
+    for (const uri of uris) {
+      const d = this.docs.get(uri);
+      if (d) d.analysis = undefined;
+    }
+  }
+
+  /** An index run's summaries, for the files not open (an open document's own summary stays), and the files it found gone. */
+  indexed(summaries: readonly FileSummary[], files: readonly string[]): void {
+    const openPaths = this.openPaths();
+    const indexed = new Set(summaries.map((s) => s.path));
+    for (const s of summaries) if (!openPaths.has(s.path)) this.workspace.update(s);
+    for (const f of files) if (!indexed.has(f) && !openPaths.has(f)) this.workspace.remove(f);
+  }
+
+  // ---- queries ----
+
+  /** The document's findings, with kport's notes; a failure or a size limit as a diagnostic of its own. */
+  diagnostics(uri: string): DiagnosticsResult | undefined {
+    const d = this.docs.get(uri);
+    if (!d) return undefined;
+    const version = d.version;
+    if (!this.parser) return { version, diagnostics: [failure(this.options.parserError ?? 'parser not loaded')] };
+    const text = d.source.getText();
+    if (text.length > this.maxFileBytes) {
+      d.dispose();
+      const mb = (n: number) => (n / (1024 * 1024)).toFixed(1);
+      const message = `this file is ${mb(text.length)} MiB; the editor analyzes files up to ${mb(this.maxFileBytes)} MiB (initializationOptions.maxFileBytes). Run \`kport check\` on it instead.`;
+      return { version, diagnostics: [{ ...failure(message), severity: 'info' }] };
+    }
+    const fresh = !d.analysis || d.analysis.version !== version;
+    const a = this.analysisOf(uri);
+    if (!a) return { version, diagnostics: [failure(`analysis failed: ${d.failure ?? 'unknown error'}`)] };
+    return { version, diagnostics: this.diagnosticsOf(a, text), analysis: { fresh, bytes: text.length, timing: a.timing } };
+  }
+
+  hover(uri: string, position: Position, links: LinkOptions = {}): HoverItem | null {
+    const a = this.analysisOf(uri);
+    if (!a) return null;
+    const h = hoverAt(a.facts, a.lines.offsetAt(position), a.env, a.shared, links);
+    return h ? { markdown: h.markdown, range: rangeOf(a.lines, h.span) } : null;
+  }
+
+  /**
+   * The actions for the findings that touch `range` (quick fixes, "fix all <rule> in this file", a
+   * `kport-ignore` suppression) and the file's fix-all. Each is offered only if its result parses no worse.
+   */
+  codeActions(uri: string, range: Range, want: { quickFix: boolean; fixAll: boolean }): CodeActionItem[] {
+    const a = this.analysisOf(uri);
+    if (!a) return [];
+    const actions: CodeActionItem[] = [];
+    if (want.quickFix) {
+      const start = a.lines.offsetAt(range.start);
+      const end = a.lines.offsetAt(range.end);
+      const fixAllOffered = new Set<string>();
+      const suppressOffered = new Set<string>();
+      for (const f of a.findings) {
+        if (f.span.end < start || f.span.start > end) continue;
+        const diagnostic = this.diagnosticOf(f, a.lines);
+        for (const fix of f.fixes)
+          if (this.parsesNoWorse(a, fix.edits)) actions.push({ title: fix.title, kind: 'quickfix', diagnostic, isPreferred: fix.preferred ?? false, edits: editsOf(a.lines, fix.edits) });
+        if (!fixAllOffered.has(f.rule)) {
+          fixAllOffered.add(f.rule);
+          const same = preferredEdits(a.findings.filter((x) => x.rule === f.rule));
+          if (same.applied.length > 1 && this.parsesNoWorse(a, same.edits))
+            actions.push({ title: `Fix all ${f.rule} problems in this file (${same.applied.length})`, kind: 'quickfix', edits: editsOf(a.lines, same.edits) });
+        }
+        const suppress = suppressionEdit(a.facts.text, a.lines, f);
+        const key = `${f.rule}\0${suppress.start}`;
+        if (!suppressOffered.has(key) && this.parsesNoWorse(a, [suppress], { always: true })) {
+          suppressOffered.add(key);
+          actions.push({ title: `Suppress ${f.rule} on this line (kport-ignore)`, kind: 'quickfix', diagnostic, isPreferred: false, edits: editsOf(a.lines, [suppress]) });
+        }
+      }
+    }
+    if (want.fixAll) {
+      const { edits, applied } = preferredEdits(a.findings);
+      if (applied.length && this.parsesNoWorse(a, edits)) actions.push({ title: `kport: fix all ${applied.length} porting problems`, kind: 'fixAll', edits: editsOf(a.lines, edits) });
+    }
+    return actions;
+  }
+
+  /**
+   * "Simulate" lenses above the functions whose sequences have a problem in some scenario. Functions not
+   * simulated yet are run for `budgetMs` at most (the rest: `short`, for `warm`); a cancelled request stops.
+   */
+  codeLenses(uri: string, budgetMs: number, cancelled: Cancelled = () => false): LensesResult {
+    const a = this.analysisOf(uri);
+    if (!a) return { lenses: [], short: false };
+    const lenses = [];
+    const t0 = performance.now();
+    let short = false;
+    for (const fi of simulatedFunctions(a)) {
+      if (!isSimulated(a.shared, fi) && (performance.now() - t0 > budgetMs || cancelled())) {
+        short = true;
+        continue;
+      }
+      const sim = simulateFunction(a.shared, fi);
+      if (!sim.problems.length) continue;
+      const worst = sim.problems[0].split(':')[0];
+      lenses.push({ range: rangeOf(a.lines, a.facts.functions[fi].nameSpan), title: `▶ Simulate: ${sim.problems.length} problem${sim.problems.length > 1 ? 's' : ''} (${worst})` });
+    }
+    return { lenses, short };
+  }
+
+  /** kport/simulate: the simulation of the function at `position`; null outside functions, undefined if not open. */
+  simulate(uri: string, position: Position, snapshots: boolean): SimulateResult | null | undefined {
+    const a = this.analysisOf(uri);
+    if (!a) return undefined;
+    const fi = a.facts.functionAt(a.lines.offsetAt(position));
+    if (fi < 0) return null;
+    const sim = simulateFunction(a.shared, fi, snapshots ? 'all' : 'none');
+    return toSimulateResult(sim, a.facts.lineOf(a.facts.functions[fi].nameSpan.start));
+  }
+
+  /** kport/simulateDriver: the document's driver over its lifetime; undefined if not open. */
+  simulateDriver(uri: string, runs?: number): SimulateDriverResult | undefined {
+    const a = this.analysisOf(uri);
+    const d = this.docs.get(uri);
+    if (!a || !d) return undefined;
+    return toSimulateDriverResult(simulateDriver(a.shared, d.path, { runs }));
+  }
+
+  /** The document's summary for the workspace index (from the context its analysis built). */
+  summary(uri: string): FileSummary | undefined {
+    return this.docs.get(uri)?.analysis?.shared.context.summary();
+  }
+
+  /** Puts an open document's summary in the index; answers the other open documents that define a function in `named`. */
+  updateSummary(summary: FileSummary, named: ReadonlySet<string>, except: string): string[] {
+    this.workspace.update(summary);
+    const out: string[] = [];
+    for (const [uri, d] of this.docs) if (uri !== except && d.analysis?.facts.functions.some((f) => !f.isStatic && named.has(f.name))) out.push(uri);
+    return out;
+  }
+
+  // ---- work done when typing pauses, a step at a time ----
+
+  /** Makes a keystroke's speculative parse exact: `changed` when the tree changed (publish again), `failed` when the parse threw. */
+  settle(uri: string): 'same' | 'changed' | 'failed' {
+    const d = this.docs.get(uri);
+    if (!d || !this.parser) return 'same';
+    try {
+      return d.settle(this.parser, { maxMs: this.options.maxParseMs }) ? 'changed' : 'same';
+    } catch (e) {
+      d.dispose();
+      this.options.log?.('error', `kport: re-parsing ${uri} failed: ${(e as Error).message}`);
+      return 'failed';
+    }
+  }
+
+  /**
+   * The simulator's verdicts on the current analysis's findings, a finding at a time while a step's budget
+   * lasts; `done` when they are in the analysis (diagnostics() then carries them). Undefined: nothing to add.
+   */
+  verdicts(uri: string): StepJob | undefined {
+    const d = this.docs.get(uri);
+    const a = d?.analysis;
+    if (!d || !a || a.version !== d.version || a.verdicts) return undefined;
+    const withVerdicts = [...a.findings];
+    const todo = withVerdicts.flatMap((f, i) => (f.simulate ? [i] : []));
+    let done = 0;
+    const job: { error?: string } & StepJob = {
+      step: (budgetMs) => {
+        if (this.docs.get(uri) !== d || !d.current(a)) return 'stale';
+        const until = performance.now() + budgetMs;
+        try {
+          while (todo.length && performance.now() < until) {
+            const i = todo.shift()!;
+            withVerdicts[i] = addVerdicts([withVerdicts[i]], a.shared, done++)[0];
+          }
+        } catch (e) {
+          job.error = `kport: simulation for ${uri} failed: ${(e as Error).message}`;
+          todo.length = 0;
+        }
+        if (todo.length) return 'more';
+        a.findings = withVerdicts;
+        a.verdicts = true;
+        return 'done';
+      },
+    };
+    return job;
+  }
+
+  /**
+   * Simulates each function of the document that calls an allocator, one a step, so hovers and lenses find
+   * them done. Undefined when the current version is being warmed already or is not analyzed.
+   */
+  warm(uri: string): StepJob | undefined {
+    const d = this.docs.get(uri);
+    const a = d?.analysis;
+    if (!d || !a || a.version !== d.version || this.warming.get(uri) === a.version) return undefined;
+    this.warming.set(uri, a.version);
+    const todo = simulatedFunctions(a);
+    const job: { error?: string } & StepJob = {
+      step: () => {
+        job.error = undefined;
+        if (this.docs.get(uri) !== d || !d.current(a)) {
+          this.warming.delete(uri);
+          return 'stale';
+        }
+        const fi = todo.shift();
+        if (fi === undefined) {
+          this.warming.delete(uri);
+          return 'done';
+        }
+        try {
+          simulateFunction(a.shared, fi);
+        } catch (e) {
+          job.error = `kport: simulation in ${uri} failed: ${(e as Error).message}`;
+        }
+        return 'more';
+      },
+    };
+    return job;
+  }
+
+  // ---- internals ----
+
+  private analysisOf(uri: string): DocumentAnalysis | undefined {
+    const d = this.docs.get(uri);
+    const parser = this.parser;
+    if (!d || !parser || d.source.getText().length > this.maxFileBytes) return undefined;
+    if (d.analysis && d.analysis.version === d.version) return d.analysis;
+    try {
+      const envFor = this.options.envFor;
+      const a = d.analyze(parser, { config: this.config, env: { workspace: this.workspace }, simulate: false }, (facts) => (envFor ? envFor(facts, { uri, path: d.path }) : {}), {
+        maxMs: this.options.maxParseMs,
+      });
+      d.failure = undefined;
+      if (a.failures.length) this.options.log?.('error', `kport: rule failures in ${uri}: ${a.failures.map((f) => `${f.rule}: ${f.error}`).join('; ')}`);
+      this.options.onAnalysis?.(uri);
+      return a;
+    } catch (e) {
+      // The parser threw or ran out of wasm memory: drop the tree, say so on the document, keep serving others.
+      d.dispose();
+      d.failure = e instanceof Error ? e.message : String(e);
+      this.options.log?.('error', `kport: analysis of ${uri} failed: ${d.failure}`);
+      return undefined;
+    }
+  }
+
+  private diagnosticsOf(a: DocumentAnalysis, text: string): DiagnosticItem[] {
+    return [...a.findings.map((f) => this.diagnosticOf(f, a.lines)), ...renamedRuleNotes(text)];
+  }
+
+  private diagnosticOf(f: Finding, lines: LineIndex): DiagnosticItem {
+    return { rule: f.rule, severity: f.severity, message: f.message, tags: f.tags, range: rangeOf(lines, f.span), related: f.related.map((r) => relatedOf(r, lines)) };
+  }
+
+  /**
+   * The fix-safety check, done once for the editor (the CLI's `safeFix` runs the same `parsesNoWorse`): on text
+   * with syntax errors tree-sitter's recovery is not monotone, so a fix is offered only if the text it gives
+   * parses no worse. On clean text the rules' fixes are held to that by the tests and the fuzzer; `always`
+   * checks clean text too (a suppression comment inserted where a comment or macro continues).
+   */
+  private parsesNoWorse(a: DocumentAnalysis, edits: readonly TextEdit[], opts: { always?: boolean } = {}): boolean {
+    const root = a.facts.file.root;
+    if ((!root.hasError && !opts.always) || !this.parser || !edits.length) return true;
+    a.syntaxErrors ??= countSyntaxErrors(root);
+    return parsesNoWorse(this.parser, a.facts.text, edits, a.syntaxErrors, { maxMs: this.options.maxParseMs });
+  }
+}
+
+/** Functions of an analysis whose sequences the simulator can run (they call an allocator). */
+function simulatedFunctions(a: DocumentAnalysis): number[] {
+  return a.facts.functions.flatMap((_, fi) => (a.shared.context.flows[fi].sites.some((s) => SIMULATED_CALLS.has(s.call.name)) ? [fi] : []));
+}
+
+/** A hint, tagged deprecated, on each `kport-ignore` that names a former rule id (it still suppresses). */
+function renamedRuleNotes(text: string): DiagnosticItem[] {
+  return renamedSuppressions(text).map((r) => ({
+    severity: 'hint',
+    tags: ['deprecated'],
+    message: `kport-ignore ${r.id}: ${r.note}`,
+    range: { start: { line: r.line - 1, character: 0 }, end: { line: r.line - 1, character: 0 } },
+    related: [],
+  }));
+}
+
+function failure(message: string): DiagnosticItem {
+  return { severity: 'error', tags: [], message: `kport: ${message}`, range: { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } }, related: [] };
+}
+
+export function rangeOf(lines: LineIndex, span: Span): Range {
+  return { start: lines.positionAt(span.start), end: lines.positionAt(span.end) };
+}
+
+function editsOf(lines: LineIndex, edits: readonly TextEdit[]): EditItem[] {
+  return edits.map((e) => ({ range: rangeOf(lines, e), newText: e.newText }));
+}
+
+function relatedOf(r: Related, lines: LineIndex): RelatedItem {
+  return r.file ? { message: r.message, file: r.file, line: r.line ?? 1 } : { message: r.message, range: rangeOf(lines, r.span) };
+}

@@ -1,0 +1,157 @@
+/**
+ * The language server's workspace index and `kport.checkWorkspace`: runs of the index host (indexer.ts) over
+ * the workspace's files, their progress, and what they hand to core's analysis host (the summaries) or to the
+ * Problems panel (the findings of files not open).
+ */
+import { pathToFileURL } from 'node:url';
+import type { Connection, WorkDoneProgressServerReporter } from 'vscode-languageserver/node';
+import type { AnalysisHost } from '../../core';
+import { runIndexHost, cacheFileFor, defaultCacheDir, indexedFiles, indexSettings, type IndexRun, type IndexSettings } from './indexer';
+import { reportToDiagnostic } from './convert';
+
+/** How long a keystroke or a hover holds the index's workers (files in flight finish). */
+const INDEX_HOLD_MS = 300;
+/** A burst of file changes (a branch switch) starts one run this long after its last change. */
+const FILES_CHANGED_MS = 300;
+
+export type CheckWorkspaceResult = { files: number; findings: number; filesWithFindings: number; seconds: number } | { cancelled: true } | { error: string };
+
+export class WorkspaceIndexing {
+  settings: IndexSettings = indexSettings(undefined);
+  /** Where the index cache lives (initializationOptions.cacheDir, VS Code's workspace storage, else ~/.cache/kport). */
+  cacheDir = defaultCacheDir();
+  root: string | undefined;
+  workDoneProgress = false;
+  private indexAbort: AbortController | undefined;
+  private indexRunning: Promise<void> | undefined;
+  private indexChanges: NodeJS.Timeout | undefined;
+  /** Holds the running index's workers for a while (undefined: no index is running). */
+  private holdIndex: ((ms: number) => void) | undefined;
+  private lastHold = 0;
+  private readonly workspaceProblems = new Set<string>();
+  private checkAbort: AbortController | undefined;
+
+  constructor(
+    private readonly connection: Connection,
+    private readonly host: AnalysisHost,
+    private readonly docsDir: string,
+    /** Called when a run completes: open documents may now see callers and registrations in other files. */
+    private readonly onIndexed: () => void,
+  ) {}
+
+  /** The user is typing or pointing: the index gives no worker a new file for INDEX_HOLD_MS. */
+  userActive(now: number): void {
+    if (!this.holdIndex || now - this.lastHold < 50) return;
+    this.lastHold = now;
+    this.holdIndex(INDEX_HOLD_MS);
+  }
+
+  /** Files changed on disk: one run after the burst (the cache reads only what changed). */
+  filesChanged(): void {
+    if (this.indexChanges) clearTimeout(this.indexChanges);
+    this.indexChanges = setTimeout(() => this.start('files changed'), FILES_CHANGED_MS);
+  }
+
+  /** Reports an index run's progress (pass, files, MB/s since `t0`) at most every 250 ms, and at the end of a pass. */
+  private progressReporter(progress: WorkDoneProgressServerReporter | undefined, t0: number) {
+    let last = 0;
+    return (pass: string, done: number, total: number, bytes: number) => {
+      const now = performance.now();
+      if (!progress || (now - last < 250 && done < total)) return;
+      last = now;
+      const mbs = bytes / 1e6 / Math.max((now - t0) / 1000, 0.001);
+      progress.report(total ? Math.round((done / total) * 100) : 0, `${pass}: ${done}/${total} files, ${mbs.toFixed(1)} MB/s`);
+    };
+  }
+
+  /**
+   * (Re)builds the workspace index in the background: worker threads at a lower priority, results cached
+   * on disk, so only changed files are read again. A newer run supersedes a running one. Open documents
+   * are answered throughout; they are checked again when the index is complete.
+   */
+  start(why: string): void {
+    if (!this.host.parser || !this.root || !this.settings.enabled) return;
+    this.indexAbort?.abort();
+    const abort = new AbortController();
+    this.indexAbort = abort;
+    const previous = this.indexRunning;
+    const root = this.root;
+    const settings = this.settings;
+    this.indexRunning = (async () => {
+      await previous?.catch(() => undefined);
+      if (abort.signal.aborted) return;
+      const t0 = performance.now();
+      const files = indexedFiles(root, settings);
+      const listMs = performance.now() - t0;
+      const progress = this.workDoneProgress ? await this.connection.window.createWorkDoneProgress().catch(() => undefined) : undefined;
+      progress?.begin('kport: indexing', 0, `${files.length} C files`, false);
+      let run: IndexRun;
+      try {
+        run = await runIndexHost({ files, settings, config: this.host.config, cacheFile: cacheFileFor(root, this.cacheDir), goal: 'summaries' }, {
+          signal: abort.signal,
+          holder: (hold) => (this.holdIndex = hold),
+          onProgress: this.progressReporter(progress, t0),
+        });
+      } catch (e) {
+        if (!abort.signal.aborted) this.connection.console.error(`kport: indexing ${root} failed: ${(e as Error).message}`);
+        return;
+      } finally {
+        progress?.done();
+        this.holdIndex = undefined;
+      }
+      if (abort.signal.aborted) return;
+      this.host.indexed(run.summaries, files);
+      this.connection.console.log(
+        `kport: indexed ${run.files} files (${(run.bytes / 1e6).toFixed(1)} MB) of ${root} in ${run.seconds.toFixed(2)} s (${why}; listing ${(listMs / 1000).toFixed(2)} s; ` +
+          `cache: ${run.cacheHits} hits, ${run.cacheMisses} read; ${run.passes.join('; ') || 'no pass'})${run.cacheNote ? `; ${run.cacheNote}` : ''}`,
+      );
+      this.onIndexed();
+    })();
+  }
+
+  /**
+   * kport.checkWorkspace: `kport check` over the indexed files, on the index's workers and cache, with
+   * work-done progress that the user can cancel; the findings of files not open go to the Problems panel
+   * (an open document keeps its live diagnostics). Answers what it found, as plain data.
+   */
+  async check(): Promise<CheckWorkspaceResult> {
+    if (!this.host.parser || !this.root) return { error: 'no workspace folder is open' };
+    this.checkAbort?.abort();
+    const abort = new AbortController();
+    this.checkAbort = abort;
+    const root = this.root;
+    const files = indexedFiles(root, this.settings);
+    const progress = this.workDoneProgress ? await this.connection.window.createWorkDoneProgress().catch(() => undefined) : undefined;
+    progress?.begin('kport: checking the workspace', 0, `${files.length} C files`, true);
+    progress?.token.onCancellationRequested(() => abort.abort());
+    try {
+      const run = await runIndexHost(
+        { files, settings: { ...this.settings, enabled: true }, config: this.host.config, cacheFile: cacheFileFor(root, this.cacheDir), goal: 'findings' },
+        { signal: abort.signal, onProgress: this.progressReporter(progress, performance.now()) },
+      );
+      if (abort.signal.aborted) return { cancelled: true };
+      const openPaths = this.host.openPaths();
+      const published = new Set<string>();
+      let findings = 0;
+      for (const r of run.reports) {
+        findings += r.findings.length;
+        if (!r.findings.length || openPaths.has(r.file)) continue;
+        const uri = pathToFileURL(r.file).href;
+        published.add(uri);
+        this.connection.sendDiagnostics({ uri, diagnostics: r.findings.map((f) => reportToDiagnostic(f, uri, this.docsDir)) });
+      }
+      for (const uri of this.workspaceProblems) if (!published.has(uri) && !this.host.isOpen(uri)) this.connection.sendDiagnostics({ uri, diagnostics: [] });
+      this.workspaceProblems.clear();
+      for (const uri of published) this.workspaceProblems.add(uri);
+      const filesWithFindings = run.reports.filter((r) => r.findings.length).length; // the host sends those only
+      this.connection.console.log(`kport: checked ${run.files} files of ${root} in ${run.seconds.toFixed(2)} s: ${findings} findings in ${filesWithFindings} files (${run.passes.join('; ')})`);
+      return { files: run.files, findings, filesWithFindings, seconds: run.seconds };
+    } catch (e) {
+      if (abort.signal.aborted) return { cancelled: true };
+      this.connection.console.error(`kport: checking ${root} failed: ${(e as Error).message}`);
+      return { error: (e as Error).message };
+    } finally {
+      progress?.done();
+    }
+  }
+}
