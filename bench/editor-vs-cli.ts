@@ -30,20 +30,28 @@ function readText(file: string): string {
 
 async function main(): Promise<void> {
   const t0 = performance.now();
-  const cli = spawnSync(process.execPath, [KPORT_BIN, 'check', '--format', 'json', TREE], { encoding: 'utf8', maxBuffer: 1 << 30, env: { ...process.env, CI: '1' } });
+  const cli = spawnSync(process.execPath, [KPORT_BIN, 'check', '--format', 'json', TREE], {
+    encoding: 'utf8',
+    maxBuffer: 1 << 30,
+    env: { ...process.env, CI: '1' },
+  });
   const byFile = new Map<string, string[]>();
   for (const d of JSON.parse(cli.stdout).diagnostics as { file: string; line: number; column: number; rule: string }[]) {
     const f = path.resolve(d.file);
     byFile.set(f, [...(byFile.get(f) ?? []), `${d.line}:${d.column}:${d.rule}`]);
   }
-  console.log(`kport check: ${[...byFile.values()].reduce((n, l) => n + l.length, 0)} findings in ${byFile.size} files, ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+  console.log(
+    `kport check: ${[...byFile.values()].reduce((n, l) => n + l.length, 0)} findings in ${byFile.size} files, ${((performance.now() - t0) / 1000).toFixed(1)} s`,
+  );
   const others = expandPaths([TREE])
     .files.filter((f) => !byFile.has(f) && /\b(kmalloc|__get_free_pages|alloc_pages|vmalloc|mempool_\w+|GFP_\w+)\b/.test(fs.readFileSync(f, 'latin1')))
     .filter((_, i, a) => i % Math.max(1, Math.floor(a.length / Number(values.others))) === 0)
     .slice(0, Number(values.others));
   const cacheDir = fs.mkdtempSync(path.join(os.tmpdir(), 'kport-agree-'));
   const s = await startServer({ rootDir: TREE, initializationOptions: { cacheDir } });
-  const indexed = new Promise<void>((resolve) => s.conn.onNotification('window/logMessage', (m: { message: string }) => /^kport: indexed/.test(m.message) && resolve()));
+  const indexed = new Promise<void>((resolve) =>
+    s.conn.onNotification('window/logMessage', (m: { message: string }) => /^kport: indexed/.test(m.message) && resolve()),
+  );
   await indexed;
   const key = (d: Diagnostic) => `${d.range.start.line + 1}:${d.range.start.character + 1}:${d.code}`;
   let same = 0;

@@ -26,7 +26,14 @@ import { fileUri, KPORT_BIN, startServer, type LspSession } from '../test/suppor
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
-  options: { 'index-alone': { type: 'boolean', default: false }, files: { type: 'string' }, edits: { type: 'string', default: '60' }, 'hover-files': { type: 'string', default: '50' }, 'no-cli': { type: 'boolean', default: false }, workers: { type: 'string' } },
+  options: {
+    'index-alone': { type: 'boolean', default: false },
+    files: { type: 'string' },
+    edits: { type: 'string', default: '60' },
+    'hover-files': { type: 'string', default: '50' },
+    'no-cli': { type: 'boolean', default: false },
+    workers: { type: 'string' },
+  },
 });
 if (positionals.length !== 1) {
   console.error('usage: node --import tsx bench/editor.ts TREE [--files a.c,b.c] [--edits N] [--hover-files N] [--index-alone] [--no-cli] [--workers N]');
@@ -34,7 +41,8 @@ if (positionals.length !== 1) {
 }
 const TREE = path.resolve(positionals[0]);
 const EDITS = Number(values.edits);
-const ALLOC = /\b(kmalloc|kzalloc|kcalloc|vmalloc|__get_free_pages?|get_zeroed_page|alloc_pages|__alloc_pages|mempool_alloc|mempool_create|mempool_destroy|kmem_cache_alloc|alloc_skb|dev_alloc_skb|pci_alloc_consistent)\s*\(/g;
+const ALLOC =
+  /\b(kmalloc|kzalloc|kcalloc|vmalloc|__get_free_pages?|get_zeroed_page|alloc_pages|__alloc_pages|mempool_alloc|mempool_create|mempool_destroy|kmem_cache_alloc|alloc_skb|dev_alloc_skb|pci_alloc_consistent)\s*\(/g;
 
 function pickFiles(): string[] {
   if (values.files) return values.files.split(',').map((f) => path.resolve(TREE, f));
@@ -52,8 +60,15 @@ function pct(xs: number[], p: number): number {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)];
 }
-const fmt = (xs: number[]) => (xs.length ? `n=${xs.length} p50 ${pct(xs, 50).toFixed(1)} p95 ${pct(xs, 95).toFixed(1)} p99 ${pct(xs, 99).toFixed(1)} max ${Math.max(...xs).toFixed(1)} ms` : 'n=0');
-const load = () => os.loadavg().map((l) => l.toFixed(2)).join(' ');
+const fmt = (xs: number[]) =>
+  xs.length
+    ? `n=${xs.length} p50 ${pct(xs, 50).toFixed(1)} p95 ${pct(xs, 95).toFixed(1)} p99 ${pct(xs, 99).toFixed(1)} max ${Math.max(...xs).toFixed(1)} ms`
+    : 'n=0';
+const load = () =>
+  os
+    .loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ');
 
 /** KPORT_TRACE=1: the server's analysis times by stage, over the run. */
 const serverSplit: Record<string, number[]> = {};
@@ -67,7 +82,10 @@ interface Session {
 
 async function start(cacheDir: string): Promise<Session> {
   const t0 = performance.now();
-  const s = await startServer({ rootDir: TREE, initializationOptions: { cacheDir, settings: values.workers ? { index: { workers: Number(values.workers) } } : undefined } });
+  const s = await startServer({
+    rootDir: TREE,
+    initializationOptions: { cacheDir, settings: values.workers ? { index: { workers: Number(values.workers) } } : undefined },
+  });
   let done = false;
   const indexed = new Promise<number>((resolve) =>
     s.conn.onNotification('window/logMessage', (m: { message: string }) => {
@@ -122,12 +140,20 @@ async function exercise(sess: Session, file: string, out: Samples): Promise<void
   // and ends with ';'.
   let at = Math.floor(lines.length / 2);
   while (at < lines.length - 1 && !/^\s+.*;\s*$/.test(lines[at])) at++;
-  const offsetOfLine = (l: number) => text.split('\n').slice(0, l).reduce((n, x) => n + x.length + 1, 0);
+  const offsetOfLine = (l: number) =>
+    text
+      .split('\n')
+      .slice(0, l)
+      .reduce((n, x) => n + x.length + 1, 0);
   const record = (ms: number, kind: 'edits' | 'hovers') => {
     out[kind].push(ms);
     if (!sess.indexDone()) out.duringIndex[kind].push(ms);
   };
-  async function change(range: { start: { line: number; character: number }; end: { line: number; character: number } }, newText: string, apply: (t: string) => string) {
+  async function change(
+    range: { start: { line: number; character: number }; end: { line: number; character: number } },
+    newText: string,
+    apply: (t: string) => string,
+  ) {
     version++;
     text = apply(text);
     const p = s.diagnostics(uri, version, 60_000);
@@ -145,7 +171,11 @@ async function exercise(sess: Session, file: string, out: Samples): Promise<void
       const col = lines[line].length - lines[line].trimStart().length;
       const ch = typed[kind % typed.length];
       const off = offsetOfLine(line) + col + (kind % typed.length);
-      await change({ start: { line, character: col + (kind % typed.length) }, end: { line, character: col + (kind % typed.length) } }, ch, (t) => t.slice(0, off) + ch + t.slice(off));
+      await change(
+        { start: { line, character: col + (kind % typed.length) }, end: { line, character: col + (kind % typed.length) } },
+        ch,
+        (t) => t.slice(0, off) + ch + t.slice(off),
+      );
       if (kind === 13) {
         // Delete what was typed (as one edit: a selection deleted).
         const start = offsetOfLine(line) + col;
@@ -190,7 +220,9 @@ async function hoverCalls(sess: Session, uri: string, text: string, out: Samples
 
 /** Every k-th file of the tree that calls an allocator, `n` in all (hovers only). */
 function hoverFiles(n: number, exclude: string[]): string[] {
-  const all = expandPaths([TREE]).files.filter((f) => f.endsWith('.c') && !exclude.includes(f) && fs.statSync(f).size < 400 * 1024 && new RegExp(ALLOC.source).test(fs.readFileSync(f, 'latin1')));
+  const all = expandPaths([TREE]).files.filter(
+    (f) => f.endsWith('.c') && !exclude.includes(f) && fs.statSync(f).size < 400 * 1024 && new RegExp(ALLOC.source).test(fs.readFileSync(f, 'latin1')),
+  );
   const step = Math.max(1, Math.floor(all.length / Math.max(n, 1)));
   return all.filter((_, i) => i % step === 0).slice(0, n);
 }
@@ -211,7 +243,9 @@ async function phase(name: string, sess: Session, files: string[]): Promise<Samp
     const before = out.edits.length + out.hovers.length;
     const t = performance.now();
     await exercise(sess, f, out);
-    console.log(`  ${path.relative(TREE, f)} (${(fs.statSync(f).size / 1024).toFixed(0)} KiB): ${out.edits.length + out.hovers.length - before} requests in ${((performance.now() - t) / 1000).toFixed(1)} s`);
+    console.log(
+      `  ${path.relative(TREE, f)} (${(fs.statSync(f).size / 1024).toFixed(0)} KiB): ${out.edits.length + out.hovers.length - before} requests in ${((performance.now() - t) / 1000).toFixed(1)} s`,
+    );
   }
   const more = hoverFiles(Number(values['hover-files']), files);
   const t = performance.now();

@@ -61,10 +61,19 @@ async function main() {
   if (!tree || !fs.existsSync(tree)) throw new Error('usage: bench/hover-verdicts.ts TREE [--files N] [--min-kib K]');
   const want = arg('--files', 60);
   const minBytes = arg('--min-kib', 0) * 1024;
-  const all = [...cFiles(path.resolve(tree))].filter((f) => fs.statSync(f).size >= minBytes && /\b(kmalloc|kzalloc|__get_free_pages|mempool_alloc|alloc_pages|kmem_cache_alloc|get_zeroed_page|vmalloc)\s*\(/.test(fs.readFileSync(f, 'latin1')));
+  const all = [...cFiles(path.resolve(tree))].filter(
+    (f) =>
+      fs.statSync(f).size >= minBytes &&
+      /\b(kmalloc|kzalloc|__get_free_pages|mempool_alloc|alloc_pages|kmem_cache_alloc|get_zeroed_page|vmalloc)\s*\(/.test(fs.readFileSync(f, 'latin1')),
+  );
   const step = Math.max(1, Math.floor(all.length / want));
   const files = all.filter((_, i) => i % step === 0).slice(0, want);
-  console.log(`${files.length} files of ${all.length} with allocation calls under ${tree}; load average ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+  console.log(
+    `${files.length} files of ${all.length} with allocation calls under ${tree}; load average ${os
+      .loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' ')}`,
+  );
 
   const s = await startServer({ initializationOptions: { indexWorkspace: false } });
   const first: number[] = [];
@@ -84,7 +93,8 @@ async function main() {
       let diags: Diagnostic[] = await s.open(uri, text);
       // Wait for the publish that carries the simulated verdicts (it follows the findings within ~200 ms).
       const until = Date.now() + 5000;
-      while (diags.some((d) => d.code === 'sleep-in-atomic') && !diags.some((d) => /Simulated on/.test(d.message)) && Date.now() < until) diags = await s.diagnostics(uri, undefined, 5000).catch(() => diags);
+      while (diags.some((d) => d.code === 'sleep-in-atomic') && !diags.some((d) => /Simulated on/.test(d.message)) && Date.now() < until)
+        diags = await s.diagnostics(uri, undefined, 5000).catch(() => diags);
       const lines = text.split('\n');
       const sims = new Map<number, SimulateResult | null>();
       let firstInFile = true;
@@ -103,7 +113,10 @@ async function main() {
           calls++;
           const words = hoverWords(md);
           if (!words) {
-            const why = (/Not simulated: ([^\n]*)/.exec(md)?.[1] ?? 'no verdict lines').replace(/\d+/g, 'N').replace(/`[^`]*`/g, '`…`').slice(0, 90);
+            const why = (/Not simulated: ([^\n]*)/.exec(md)?.[1] ?? 'no verdict lines')
+              .replace(/\d+/g, 'N')
+              .replace(/`[^`]*`/g, '`…`')
+              .slice(0, 90);
             notSimulated.set(why, (notSimulated.get(why) ?? 0) + 1);
             missedSites.push(`${path.relative(tree, file)}:${line + 1}: ${why}`);
             continue;
@@ -118,11 +131,16 @@ async function main() {
           }
           agreeChecked++;
           const where = `${path.relative(tree, file)}:${line + 1}`;
-          for (const [key, label] of SCENARIOS) if (!finding.message.includes(`${label}: ${words[key]}`)) disagreements.push(`${where}: hover ${label} "${words[key]}" vs finding: ${finding.message.slice(0, 160)}`);
+          for (const [key, label] of SCENARIOS)
+            if (!finding.message.includes(`${label}: ${words[key]}`))
+              disagreements.push(`${where}: hover ${label} "${words[key]}" vs finding: ${finding.message.slice(0, 160)}`);
           if (!sims.has(line)) sims.set(line, (await s.conn.sendRequest('kport/simulate', { textDocument: { uri }, position: pos })) as SimulateResult | null);
           const row = sims.get(line)?.calls.find((c) => c.line === line + 1);
           if (!row?.verdicts) disagreements.push(`${where}: kport/simulate has no verdicts for the call`);
-          else for (const [key] of SCENARIOS) if (row.verdicts[key].word !== words[key]) disagreements.push(`${where}: hover ${key} "${words[key]}" vs kport/simulate "${row.verdicts[key].word}"`);
+          else
+            for (const [key] of SCENARIOS)
+              if (row.verdicts[key].word !== words[key])
+                disagreements.push(`${where}: hover ${key} "${words[key]}" vs kport/simulate "${row.verdicts[key].word}"`);
         }
       }
       await s.conn.sendNotification('textDocument/didClose', { textDocument: { uri } });
@@ -134,12 +152,25 @@ async function main() {
   console.log(`  with a simulated verdict per scenario: ${simulated} (${((100 * simulated) / Math.max(1, calls)).toFixed(1)}%)`);
   for (const [why, n] of [...notSimulated].sort((a, b) => b[1] - a[1])) console.log(`  not simulated (${n}): ${why}`);
   if (process.argv.includes('--list')) for (const m of missedSites) console.log(`    ${m}`);
-  console.log(`sleep-in-atomic findings on hovered calls, compared word for word: ${agreeChecked}; disagreements: ${disagreements.length}; findings without a simulated sentence: ${findingsWithoutSentence}`);
+  console.log(
+    `sleep-in-atomic findings on hovered calls, compared word for word: ${agreeChecked}; disagreements: ${disagreements.length}; findings without a simulated sentence: ${findingsWithoutSentence}`,
+  );
   for (const d of disagreements.slice(0, 20)) console.log(`  ${d}`);
   console.log(`hover, first in a file: ${figures(first)}`);
   console.log(`hover, the rest:        ${figures(rest)}`);
-  console.log(`slowest hovers: ${slowest.sort((a, b) => b.dt - a.dt).slice(0, 6).map((x) => `${x.where} ${x.dt.toFixed(0)} ms`).join(', ')}`);
-  console.log(`load average at the end ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+  console.log(
+    `slowest hovers: ${slowest
+      .sort((a, b) => b.dt - a.dt)
+      .slice(0, 6)
+      .map((x) => `${x.where} ${x.dt.toFixed(0)} ms`)
+      .join(', ')}`,
+  );
+  console.log(
+    `load average at the end ${os
+      .loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' ')}`,
+  );
 }
 
 void main().catch((e) => {

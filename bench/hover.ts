@@ -34,7 +34,10 @@ export async function runHoverBench(hovers = 400): Promise<{ lines: number; cold
       if (afterEdit) {
         const version = 2 + i;
         const published = s.diagnostics(uri, version, 30000);
-        await s.conn.sendNotification('textDocument/didChange', { textDocument: { uri, version }, contentChanges: [{ range: { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } }, text: i % 8 ? ' ' : '' }] });
+        await s.conn.sendNotification('textDocument/didChange', {
+          textDocument: { uri, version },
+          contentChanges: [{ range: { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } }, text: i % 8 ? ' ' : '' }],
+        });
         await published;
       }
       const t0 = performance.now();
@@ -52,7 +55,8 @@ export async function runHoverBench(hovers = 400): Promise<{ lines: number; cold
 async function main() {
   const r = await runHoverBench(Number(process.argv[2] ?? 400));
   const all = [...r.cold, ...r.warm].sort((a, b) => a - b);
-  const f = (xs: number[]) => `p50 ${percentile(xs, 50).toFixed(2)} ms, p95 ${percentile(xs, 95).toFixed(2)} ms, p99 ${percentile(xs, 99).toFixed(2)} ms (n=${xs.length})`;
+  const f = (xs: number[]) =>
+    `p50 ${percentile(xs, 50).toFixed(2)} ms, p95 ${percentile(xs, 95).toFixed(2)} ms, p99 ${percentile(xs, 99).toFixed(2)} ms (n=${xs.length})`;
   console.log(`hover on allocator calls, ${r.lines}-line driver, over JSON-RPC:`);
   console.log(`  after an edit (simulation recomputed): ${f(r.cold)}`);
   console.log(`  repeated (cached per document version): ${f(r.warm)}`);

@@ -51,7 +51,7 @@ function driverFunction(i: number): string {
 	struct dev${i} *d = dev_id;
 	struct sk_buff *skb;
 
-	skb = alloc_skb(${1500 + i % 64}, GFP_ATOMIC);
+	skb = alloc_skb(${1500 + (i % 64)}, GFP_ATOMIC);
 	if (skb)
 		d->rx = skb;
 	d->stats.interrupts++;
@@ -153,7 +153,9 @@ export async function runLspBench(opts: { edits?: number } = {}): Promise<{ p50:
     console.log('');
     console.log(`LSP (real server over stdio, default 5 ms debounce included):`);
     console.log(`  ${lineCount}-line driver: open → diagnostics ${openMs.toFixed(1)} ms (${first.length} diagnostics)`);
-    console.log(`  ${edits} single-character edits, didChange → publishDiagnostics: p50 ${p50.toFixed(1)} ms, p95 ${p95.toFixed(1)} ms, p99 ${p99.toFixed(1)} ms, max ${latencies[latencies.length - 1].toFixed(1)} ms (target p99 < 20 ms)`);
+    console.log(
+      `  ${edits} single-character edits, didChange → publishDiagnostics: p50 ${p50.toFixed(1)} ms, p95 ${p95.toFixed(1)} ms, p99 ${p99.toFixed(1)} ms, max ${latencies[latencies.length - 1].toFixed(1)} ms (target p99 < 20 ms)`,
+    );
 
     // ~1 MB file: time to first diagnostics.
     const big = generateDriver(48000);
@@ -163,7 +165,9 @@ export async function runLspBench(opts: { edits?: number } = {}): Promise<{ p50:
     await session.conn.sendNotification('textDocument/didOpen', { textDocument: { uri: bigUri, languageId: 'c', version: 1, text: big } });
     const bigDiags = await bigWait;
     const firstMs = performance.now() - b0;
-    console.log(`  ${(big.length / 1e6).toFixed(2)} MB file (${big.split('\n').length} lines): open → first diagnostics ${firstMs.toFixed(1)} ms (${bigDiags.length} diagnostics; target < 300 ms)`);
+    console.log(
+      `  ${(big.length / 1e6).toFixed(2)} MB file (${big.split('\n').length} lines): open → first diagnostics ${firstMs.toFixed(1)} ms (${bigDiags.length} diagnostics; target < 300 ms)`,
+    );
     return { p50, p95, p99, firstMs };
   } finally {
     await session.close();

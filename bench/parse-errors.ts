@@ -44,7 +44,9 @@ async function main() {
   console.log(`files: ${files.length}, ${(bytes / 1e6).toFixed(1)} MB, ${((Date.now() - t0) / 1000).toFixed(1)} s`);
   for (const mode of ['raw', 'neutralized'] as const) {
     const s = stats[mode];
-    console.log(`${mode.padEnd(12)} files with ERROR/MISSING: ${s.filesWithErrors} (${pct(s.filesWithErrors)}), error nodes: ${s.errors} (${(s.errors / Math.max(1, bytes / 1e3)).toFixed(3)} per KB), function definitions found: ${s.functions}`);
+    console.log(
+      `${mode.padEnd(12)} files with ERROR/MISSING: ${s.filesWithErrors} (${pct(s.filesWithErrors)}), error nodes: ${s.errors} (${(s.errors / Math.max(1, bytes / 1e3)).toFixed(3)} per KB), function definitions found: ${s.functions}`,
+    );
   }
 }
 

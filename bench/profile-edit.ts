@@ -17,7 +17,8 @@ import { loadParser } from '../server/node/wasm';
 
 const [file, n = '40'] = process.argv.slice(2);
 const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.ceil((p / 100) * xs.length) - 1)];
-const row = (name: string, xs: number[]) => console.log(`${name.padEnd(34)} p50 ${pct(xs, 50).toFixed(2).padStart(7)}  p99 ${pct(xs, 99).toFixed(2).padStart(7)} ms`);
+const row = (name: string, xs: number[]) =>
+  console.log(`${name.padEnd(34)} p50 ${pct(xs, 50).toFixed(2).padStart(7)}  p99 ${pct(xs, 99).toFixed(2).padStart(7)} ms`);
 
 async function main() {
   const parser = await loadParser();

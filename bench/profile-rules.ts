@@ -4,7 +4,7 @@
  */
 import fs from 'node:fs';
 import { FileFacts, RULES, SharedAnalysesForProfile } from './profile-support';
-import { CParser } from '../core';
+import type { CParser } from '../core';
 import { decode } from '../server/node/text-file';
 import { expandPaths } from '../server/check/files';
 import { headerResolver } from '../server/node/headers';
@@ -44,7 +44,8 @@ async function main(): Promise<void> {
     perFile.push([file, performance.now() - f0]);
   }
   const total = Object.values(t).reduce((s, x) => s + x, 0);
-  for (const [k, v] of Object.entries(t).sort((x, y) => y[1] - x[1])) console.log(`${k.padEnd(30)} ${(v / 1000).toFixed(2).padStart(8)} s ${((100 * v) / total).toFixed(1).padStart(5)} %`);
+  for (const [k, v] of Object.entries(t).sort((x, y) => y[1] - x[1]))
+    console.log(`${k.padEnd(30)} ${(v / 1000).toFixed(2).padStart(8)} s ${((100 * v) / total).toFixed(1).padStart(5)} %`);
   console.log('slowest files:');
   for (const [f, ms] of perFile.sort((x, y) => y[1] - x[1]).slice(0, 8)) console.log(`  ${ms.toFixed(0).padStart(7)} ms  ${f}`);
 }

@@ -68,7 +68,12 @@ async function main(): Promise<void> {
   if (!fs.existsSync(path.join(ROOT, 'dist', 'cli.js')) || !fs.existsSync(path.join(ROOT, 'dist', 'check-worker.js'))) {
     spawnSync(process.execPath, [path.join(ROOT, 'scripts', 'build.mjs')], { stdio: 'inherit' });
   }
-  console.log(`machine: ${os.cpus()[0]?.model ?? '?'}, ${os.availableParallelism()} cores, node ${process.version}, load average ${os.loadavg().map((x) => x.toFixed(2)).join(' ')}`);
+  console.log(
+    `machine: ${os.cpus()[0]?.model ?? '?'}, ${os.availableParallelism()} cores, node ${process.version}, load average ${os
+      .loadavg()
+      .map((x) => x.toFixed(2))
+      .join(' ')}`,
+  );
   if (!flags.has('--lsp-only')) {
     if (!paths.length) {
       console.error('usage: npm run bench -- PATH... [--no-lsp] [--no-seq]');
@@ -90,7 +95,8 @@ async function main(): Promise<void> {
     passes.push(grep);
     console.log('');
     console.log(`${'pass'.padEnd(44)} ${'wall s'.padStart(8)} ${'MB/s'.padStart(8)} ${'peak RSS MB'.padStart(12)}`);
-    for (const p of passes) console.log(`${p.name.padEnd(44)} ${fmt(p.wallS).padStart(8)} ${fmt(mb / p.wallS, 1).padStart(8)} ${fmt(p.peakRssMB, 0).padStart(12)}`);
+    for (const p of passes)
+      console.log(`${p.name.padEnd(44)} ${fmt(p.wallS).padStart(8)} ${fmt(mb / p.wallS, 1).padStart(8)} ${fmt(p.peakRssMB, 0).padStart(12)}`);
     const seq = passes.find((p) => p.name.startsWith('a1'));
     console.log('');
     console.log(`b/a (check / parse-only floor, all threads): ${fmt(check.wallS / floor.wallS)}`);

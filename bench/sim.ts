@@ -10,10 +10,14 @@ function order0Ops(n: number, seed: number): SimOp[] {
   for (let i = 0; i < n; i++) {
     if ((r() < 0.5 && live.length) || free.length === 0) {
       const k = Math.floor(r() * live.length);
-      const ref = live[k]; live[k] = live[live.length - 1]; live.pop(); free.push(ref);
+      const ref = live[k];
+      live[k] = live[live.length - 1];
+      live.pop();
+      free.push(ref);
       ops.push({ op: 'free_pages', ref });
     } else {
-      const ref = free.pop() as string; live.push(ref);
+      const ref = free.pop() as string;
+      live.push(ref);
       ops.push({ op: 'alloc_pages', gfp: r() < 0.5 ? 0xd0 : 0x20, order: 0, ref });
     }
   }
@@ -32,7 +36,9 @@ function mixedOps(n: number, seed: number): SimOp[] {
   while (ops.length < n) {
     if (live.length > 300 || (live.length > 0 && r() < 0.5)) {
       const k = Math.floor(r() * live.length);
-      const l = live[k]; live[k] = live[live.length - 1]; live.pop();
+      const l = live[k];
+      live[k] = live[live.length - 1];
+      live.pop();
       if (l.kind === 'pages') ops.push({ op: '__free_pages', ref: l.ref, order: l.order });
       else if (l.kind === 'kmalloc') ops.push({ op: 'kfree', ref: l.ref });
       else if (l.kind === 'slab') ops.push({ op: 'kmem_cache_free', cache: 'C', ref: l.ref });
@@ -40,10 +46,20 @@ function mixedOps(n: number, seed: number): SimOp[] {
     } else {
       const ref = `m${id++ % 4096}`;
       const x = r();
-      if (x < 0.4) { const order = Math.floor(r() * 5); ops.push({ op: 'alloc_pages', gfp: 0xd0, order, ref }); live.push({ ref, kind: 'pages', order }); }
-      else if (x < 0.7) { ops.push({ op: 'kmalloc', gfp: 0xd0, size: 16 + Math.floor(r() * 4000), ref }); live.push({ ref, kind: 'kmalloc', order: 0 }); }
-      else if (x < 0.85) { ops.push({ op: 'kmem_cache_alloc', cache: 'C', gfp: 0x20, ref }); live.push({ ref, kind: 'slab', order: 0 }); }
-      else { ops.push({ op: 'mempool_alloc', pool: 'P', gfp: 0x10, ref }); live.push({ ref, kind: 'pool', order: 0 }); }
+      if (x < 0.4) {
+        const order = Math.floor(r() * 5);
+        ops.push({ op: 'alloc_pages', gfp: 0xd0, order, ref });
+        live.push({ ref, kind: 'pages', order });
+      } else if (x < 0.7) {
+        ops.push({ op: 'kmalloc', gfp: 0xd0, size: 16 + Math.floor(r() * 4000), ref });
+        live.push({ ref, kind: 'kmalloc', order: 0 });
+      } else if (x < 0.85) {
+        ops.push({ op: 'kmem_cache_alloc', cache: 'C', gfp: 0x20, ref });
+        live.push({ ref, kind: 'slab', order: 0 });
+      } else {
+        ops.push({ op: 'mempool_alloc', pool: 'P', gfp: 0x10, ref });
+        live.push({ ref, kind: 'pool', order: 0 });
+      }
     }
   }
   return ops;

@@ -45,7 +45,10 @@ function restartingErrorHandler(): ErrorHandler {
           message: `kport: the language server crashed ${MAX_CRASHES} times in 3 minutes and will not be restarted. Use "kport: Restart Language Server" after fixing the cause.`,
         };
       }
-      return { action: CloseAction.Restart, message: `kport: the language server stopped unexpectedly (crash ${crashes.length} of ${MAX_CRASHES} allowed in 3 minutes); restarting it.` };
+      return {
+        action: CloseAction.Restart,
+        message: `kport: the language server stopped unexpectedly (crash ${crashes.length} of ${MAX_CRASHES} allowed in 3 minutes); restarting it.`,
+      };
     },
   };
 }

@@ -27,7 +27,7 @@ export async function showSimulation(client: LanguageClient, uri?: string, posit
 export async function showDriverSimulation(client: LanguageClient, uri?: string): Promise<void> {
   const target = uri ?? vscode.window.activeTextEditor?.document.uri.toString();
   if (!target) {
-    void vscode.window.showInformationMessage('kport: open a driver\'s C file to simulate its lifetime.');
+    void vscode.window.showInformationMessage("kport: open a driver's C file to simulate its lifetime.");
     return;
   }
   const result = await client.sendRequest<SimulateDriverResult>(SIMULATE_DRIVER_METHOD, { textDocument: { uri: target } });
@@ -40,7 +40,10 @@ export async function showDriverSimulation(client: LanguageClient, uri?: string)
 
 function render(result: SimulateResult): void {
   if (!panel) {
-    const created = vscode.window.createWebviewPanel('kportSimulation', 'kport: simulation', vscode.ViewColumn.Beside, { enableScripts: true, retainContextWhenHidden: true });
+    const created = vscode.window.createWebviewPanel('kportSimulation', 'kport: simulation', vscode.ViewColumn.Beside, {
+      enableScripts: true,
+      retainContextWhenHidden: true,
+    });
     created.onDidDispose(() => (panel = undefined));
     panel = created;
   }

@@ -62,7 +62,6 @@ export function suppressions(text: string, lineOf: (offset: number) => number = 
   return out;
 }
 
-
 export function enabledRules(opts: AnalyzeOptions): Rule[] {
   const only = opts.only?.map(canonicalRuleId);
   const target = opts.env?.target ?? opts.config?.target ?? DEFAULT_TARGET;
@@ -87,7 +86,11 @@ function forTarget(f: Omit<Finding, 'rule' | 'severity'>, target: string): Omit<
     let gone = false;
     const edits = fix.edits.map((e) => {
       const r = textFor(e.newText, target);
-      for (const c of r.via) notes.set(c.symbol, `\`${c.symbol}\` is gone since ${c.release ?? c.offeredFrom}${c.replacement?.length ? `: the fix writes \`${c.replacement[0]}\`` : ': the fix leaves it out'}`);
+      for (const c of r.via)
+        notes.set(
+          c.symbol,
+          `\`${c.symbol}\` is gone since ${c.release ?? c.offeredFrom}${c.replacement?.length ? `: the fix writes \`${c.replacement[0]}\`` : ': the fix leaves it out'}`,
+        );
       if (r.text === null) gone = true;
       return r.text === null || r.text === e.newText ? e : { ...e, newText: r.text };
     });

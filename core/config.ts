@@ -29,13 +29,15 @@ export function parseConfig(value: unknown, knownRules: readonly string[]): { co
   if (value === null || typeof value !== 'object' || Array.isArray(value)) return { config: { rules }, problems: ['the configuration must be a JSON object'] };
   const raw = (value as Record<string, unknown>).rules;
   if (raw !== undefined) {
-    if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) problems.push('"rules" must be an object of rule id → "off" | "error" | "warning" | "info" | "hint"');
+    if (raw === null || typeof raw !== 'object' || Array.isArray(raw))
+      problems.push('"rules" must be an object of rule id → "off" | "error" | "warning" | "info" | "hint"');
     else
       for (const [given, setting] of Object.entries(raw as Record<string, unknown>)) {
         const id = canonicalRuleId(given);
         const note = renamedRuleNote(given);
         if (!knownRules.includes(id)) problems.push(`unknown rule "${given}"`);
-        else if (typeof setting !== 'string' || !SETTINGS.has(setting)) problems.push(`rule "${given}": "${String(setting)}" is not one of off, error, warning, info, hint`);
+        else if (typeof setting !== 'string' || !SETTINGS.has(setting))
+          problems.push(`rule "${given}": "${String(setting)}" is not one of off, error, warning, info, hint`);
         else if (note === null || !Object.hasOwn(raw as object, id)) rules[id] = setting as RuleSetting;
         if (note !== null) problems.push(note);
       }
@@ -45,7 +47,8 @@ export function parseConfig(value: unknown, knownRules: readonly string[]): { co
   if (simulation !== undefined) {
     const m = simulation !== null && typeof simulation === 'object' ? (simulation as Record<string, unknown>).machine : undefined;
     const { problem } = resolveMachine(m);
-    if (simulation === null || typeof simulation !== 'object' || Array.isArray(simulation)) problems.push('"simulation" must be an object: {"machine": "pc-256m" | "embedded-32m" | "server-2g" | <MiB>}');
+    if (simulation === null || typeof simulation !== 'object' || Array.isArray(simulation))
+      problems.push('"simulation" must be an object: {"machine": "pc-256m" | "embedded-32m" | "server-2g" | <MiB>}');
     else if (problem) problems.push(problem);
     else if (typeof m === 'string' || typeof m === 'number') machine = m;
   }
@@ -65,7 +68,10 @@ export function parseConfig(value: unknown, knownRules: readonly string[]): { co
     if (problem) problems.push(problem);
     else target = t;
   }
-  return { config: { rules, ...(machine !== undefined ? { machine } : {}), ...(kernel ? { kernel } : {}), ...(target !== undefined ? { target } : {}) }, problems };
+  return {
+    config: { rules, ...(machine !== undefined ? { machine } : {}), ...(kernel ? { kernel } : {}), ...(target !== undefined ? { target } : {}) },
+    problems,
+  };
 }
 
 export function mergeConfigs(...configs: (KportConfig | undefined)[]): KportConfig {

@@ -31,7 +31,7 @@ export function preferredEdits(findings: readonly Finding[]): { edits: TextEdit[
   for (const { f } of ordered) {
     const fix: Fix | undefined = f.fixes.find((x) => x.preferred);
     if (!fix) continue;
-    const overlaps = fix.edits.some((e) => taken.some((t) => e.start < t.end && t.start < e.end || (e.start === t.start && e.end === t.end)));
+    const overlaps = fix.edits.some((e) => taken.some((t) => (e.start < t.end && t.start < e.end) || (e.start === t.start && e.end === t.end)));
     if (overlaps) continue;
     edits.push(...fix.edits);
     taken.push(...fix.edits);
@@ -83,4 +83,3 @@ export function safeFix(parser: CParser, text: string, findings: readonly Findin
     skipped: `${skippedN} fix${skippedN === 1 ? '' : 'es'} not applied: the result would not parse as cleanly as the original`,
   };
 }
-

@@ -3,7 +3,7 @@ import type { FileFacts } from './facts/file-facts';
 import { allCalls, type Expr } from './facts/ir';
 import { decodeGfp, formatGfp, GFP_BITS, GFP_MASKS, GONE_IN_26 } from './gfp/flags';
 import { evaluateMask, type MaskResult } from './gfp/mask';
-import { ALLOC_API, FREE_API, SIMULATED_CALLS } from './kernel/alloc-api';
+import { ALLOC_API, SIMULATED_CALLS } from './kernel/alloc-api';
 import { KB_NAMES, symbolTimeline, timelineLine } from './kernel/kb';
 import type { SharedAnalyses } from './context/shared';
 import { callHoverMarkdown, functionSimulationMarkdown, type LinkOptions } from './simulation/markdown';
@@ -61,7 +61,14 @@ export function maskSummaryLine(r: MaskResult, expression: string): string {
   if (r.unknown) return `Mask ${code}: value unknown here (${r.unknown}).`;
   const say = r.values.map((v) => {
     const m = decodeGfp(v);
-    const can = [m.canSleep ? 'may sleep' : 'never sleeps', m.canStartIO ? 'may start I/O' : null, m.canCallFS ? 'may call into filesystems' : null, m.usesReserves ? 'may dip into reserves' : null].filter(Boolean).join(', ');
+    const can = [
+      m.canSleep ? 'may sleep' : 'never sleeps',
+      m.canStartIO ? 'may start I/O' : null,
+      m.canCallFS ? 'may call into filesystems' : null,
+      m.usesReserves ? 'may dip into reserves' : null,
+    ]
+      .filter(Boolean)
+      .join(', ');
     const name = formatGfp(v);
     return `${name === expression.trim() ? '' : `\`${name}\`: `}${can}; zones ${m.zones.join(' → ')}`;
   });
@@ -102,7 +109,10 @@ function hoverOfCode(facts: FileFacts, offset: number, env: AnalysisEnv, shared:
       const api = ALLOC_API[site.call.name];
       const arg = api && api.maskArg >= 0 ? site.call.args[api.maskArg] : undefined;
       const maskLine = arg ? maskSummaryLine(shared.mask(site.call, api!.maskArg, fn), facts.text.slice(arg.span.start, arg.span.end)) : undefined;
-      const markdown = callHoverMarkdown(simulateCall(shared, fi, site.call.span), facts.text.slice(site.call.span.start, site.call.span.end), { ...links, maskLine });
+      const markdown = callHoverMarkdown(simulateCall(shared, fi, site.call.span), facts.text.slice(site.call.span.start, site.call.span.end), {
+        ...links,
+        maskLine,
+      });
       return { markdown, span: site.call.nameSpan };
     }
   }
@@ -119,7 +129,9 @@ function hoverOfCode(facts: FileFacts, offset: number, env: AnalysisEnv, shared:
     }
   }
   // On a GFP name anywhere else (a #define body, a variable initializer).
-  const tok = facts.tokens([...Object.keys(GFP_BITS), ...Object.keys(GFP_MASKS), ...Object.keys(GONE_IN_26)]).find((t) => t.span.start <= offset && offset <= t.span.end);
+  const tok = facts
+    .tokens([...Object.keys(GFP_BITS), ...Object.keys(GFP_MASKS), ...Object.keys(GONE_IN_26)])
+    .find((t) => t.span.start <= offset && offset <= t.span.end);
   if (tok && GFP_NAME.test(tok.name)) {
     const r = evaluateMask({ k: 'id', name: tok.name, span: tok.span }, { facts, fn, at: tok.span.start, headerDefine: env.headerDefine });
     return { markdown: describeMask(r, tok.name), span: tok.span };

@@ -4,7 +4,14 @@
  */
 // The editor's facade.
 export * from './ide';
-export { SIMULATE_METHOD, SIMULATE_DRIVER_METHOD, type SimulateParams, type SimulateResult, type SimulateDriverParams, type SimulateDriverResult } from './simulation/protocol';
+export {
+  SIMULATE_METHOD,
+  SIMULATE_DRIVER_METHOD,
+  type SimulateParams,
+  type SimulateResult,
+  type SimulateDriverParams,
+  type SimulateDriverResult,
+} from './simulation/protocol';
 export type { LinkOptions } from './simulation/markdown';
 // Parsing, config and the rules' names (the CLI, the index's workers, settings).
 export { CParser, type ParsedFile } from './parse/parser';

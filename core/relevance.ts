@@ -6,7 +6,6 @@
  */
 import { escapeRegExp } from './text/regexp';
 
-
 const NAME = /^[A-Za-z_]\w*$/;
 const WORD_CHAR = /[A-Za-z0-9_]/;
 
@@ -106,7 +105,15 @@ function buildMentionScanner(names: Iterable<string>): Scanner {
     return false;
   };
   if (plain.size <= FEW_NAMES) {
-    const anywhere = plain.size ? new RegExp([...plain].sort((a, b) => b.length - a.length || (a < b ? -1 : 1)).map(escapeRegExp).join('|'), 'g') : null;
+    const anywhere = plain.size
+      ? new RegExp(
+          [...plain]
+            .sort((a, b) => b.length - a.length || (a < b ? -1 : 1))
+            .map(escapeRegExp)
+            .join('|'),
+          'g',
+        )
+      : null;
     return (text, hit) => {
       if (scanOdd(text, hit)) return true;
       if (!anywhere) return false;

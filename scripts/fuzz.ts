@@ -26,8 +26,12 @@ const mb = (b?: number) => (b === undefined ? 'n/a' : `${(b / 1048576).toFixed(1
     boundMs,
     onProgress: (i, rep) => {
       const last = rep.crashes[rep.crashes.length - 1];
-      if (last && last.iteration === i) console.log(`  crash #${i} ${last.base} [${last.ops.join(', ')}]: ${last.violations.map((v) => `${v.kind}: ${v.detail.split('\n')[0]}`).join('; ')}`);
-      if ((i + 1) % every === 0) console.log(`  ${i + 1}/${iterations}  crashes ${rep.crashes.length}  max ${rep.maxMs.toFixed(0)} ms  wasm ${mb(wasmHeapBytes())}  rss ${mb(process.memoryUsage().rss)}`);
+      if (last && last.iteration === i)
+        console.log(`  crash #${i} ${last.base} [${last.ops.join(', ')}]: ${last.violations.map((v) => `${v.kind}: ${v.detail.split('\n')[0]}`).join('; ')}`);
+      if ((i + 1) % every === 0)
+        console.log(
+          `  ${i + 1}/${iterations}  crashes ${rep.crashes.length}  max ${rep.maxMs.toFixed(0)} ms  wasm ${mb(wasmHeapBytes())}  rss ${mb(process.memoryUsage().rss)}`,
+        );
     },
   });
   for (const c of r.crashes.slice(0, 50)) {

@@ -21,7 +21,7 @@ if (!gitDir) {
 const git = (...args) => execFileSync('git', ['--git-dir', gitDir, ...args], { encoding: 'latin1', maxBuffer: 1 << 30 });
 const version = (() => {
   const mk = git('show', `${rev}:Makefile`);
-  const v = (k) => mk.match(new RegExp(`^${k}[ \\t]*=[ \\t]*(\\S*)`, "m"))?.[1] ?? '';
+  const v = (k) => mk.match(new RegExp(`^${k}[ \\t]*=[ \\t]*(\\S*)`, 'm'))?.[1] ?? '';
   return `${v('VERSION')}.${v('PATCHLEVEL')}.${v('SUBLEVEL')}${v('EXTRAVERSION')}`;
 })();
 
@@ -39,27 +39,39 @@ function unconditionalIncludes(text, key) {
   let inComment = false;
   let pendingGuard = null;
   for (let i = 0; i < lines.length; i++) {
-    let line = lines[i];
+    const line = lines[i];
     // Strip block comments (they can span lines) and line comments.
     let code = '';
     for (let j = 0; j < line.length; ) {
       if (inComment) {
         const e = line.indexOf('*/', j);
-        if (e < 0) { j = line.length; break; }
+        if (e < 0) {
+          j = line.length;
+          break;
+        }
         inComment = false;
         j = e + 2;
       } else {
         const s = line.indexOf('/*', j);
         const c = line.indexOf('//', j);
-        if (c >= 0 && (s < 0 || c < s)) { code += line.slice(j, c); break; }
-        if (s < 0) { code += line.slice(j); break; }
+        if (c >= 0 && (s < 0 || c < s)) {
+          code += line.slice(j, c);
+          break;
+        }
+        if (s < 0) {
+          code += line.slice(j);
+          break;
+        }
         code += line.slice(j, s) + ' ';
         inComment = true;
         j = s + 2;
       }
     }
     const d = code.match(/^\s*#\s*(\w+)\s*(.*?)\s*$/);
-    if (!d) { pendingGuard = null; continue; }
+    if (!d) {
+      pendingGuard = null;
+      continue;
+    }
     const [, dir, arg] = d;
     const holds = () => stack.every(Boolean);
     switch (dir) {

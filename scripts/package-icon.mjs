@@ -26,16 +26,20 @@ for (let y = 0; y < N; y++) {
 }
 
 // 4x4 grid of pages: upper-left of the anti-diagonal is 2.4 (orange), lower-right is 2.6 (green).
-const cell = 22, gap = 6, origin = Math.floor((N - (4 * cell + 3 * gap)) / 2);
+const cell = 22,
+  gap = 6,
+  origin = Math.floor((N - (4 * cell + 3 * gap)) / 2);
 for (let i = 0; i < 4; i++) {
   for (let j = 0; j < 4; j++) {
     const colour = i + j < 3 ? orange : i + j === 3 ? white : green;
-    const x0 = origin + j * (cell + gap), y0 = origin + i * (cell + gap);
-    for (let y = y0; y < y0 + cell; y++) for (let x = x0; x < x0 + cell; x++) {
-      // a folded corner on each page
-      if (x - x0 + (y - y0) > 2 * cell - 7) continue;
-      set(x, y, colour);
-    }
+    const x0 = origin + j * (cell + gap),
+      y0 = origin + i * (cell + gap);
+    for (let y = y0; y < y0 + cell; y++)
+      for (let x = x0; x < x0 + cell; x++) {
+        // a folded corner on each page
+        if (x - x0 + (y - y0) > 2 * cell - 7) continue;
+        set(x, y, colour);
+      }
   }
 }
 

@@ -29,14 +29,30 @@ for (const f of ['dist/client.js', 'dist/server.js', 'dist/tree-sitter-c.wasm', 
   if (!fs.existsSync(path.join(root, f))) throw new Error(`${f} is missing: run npm run build`);
 }
 
-const listed = run(process.execPath, [vsce, 'ls', '--no-dependencies']).split('\n').map((l) => l.trim()).filter(Boolean);
-const allowed = [/^package\.json$/, /^README\.md$/, /^CHANGELOG\.md$/, /^images\/icon\.png$/, /^syntaxes\/[^/]+\.json$/, /^dist\/(?!.*\.map$)(?!cli(-[\w-]+)?\.js$).+$/];
+const listed = run(process.execPath, [vsce, 'ls', '--no-dependencies'])
+  .split('\n')
+  .map((l) => l.trim())
+  .filter(Boolean);
+const allowed = [
+  /^package\.json$/,
+  /^README\.md$/,
+  /^CHANGELOG\.md$/,
+  /^images\/icon\.png$/,
+  /^syntaxes\/[^/]+\.json$/,
+  /^dist\/(?!.*\.map$)(?!cli(-[\w-]+)?\.js$).+$/,
+];
 const stray = listed.filter((f) => !allowed.some((re) => re.test(f)));
 if (stray.length) throw new Error(`files that should not ship (fix .vscodeignore):\n  ${stray.join('\n  ')}`);
 // Every run-time file of dist/ must ship (a new bundle or webview asset needs a line in .vscodeignore).
-const distFiles = fs.readdirSync(path.join(root, 'dist'), { recursive: true, withFileTypes: true })
+const distFiles = fs
+  .readdirSync(path.join(root, 'dist'), { recursive: true, withFileTypes: true })
   .filter((d) => d.isFile())
-  .map((d) => path.relative(root, path.join(d.parentPath ?? d.path, d.name)).split(path.sep).join('/'))
+  .map((d) =>
+    path
+      .relative(root, path.join(d.parentPath ?? d.path, d.name))
+      .split(path.sep)
+      .join('/'),
+  )
   .filter((f) => !f.endsWith('.map') && !/^dist\/cli(-[\w-]+)?\.js$/.test(f)); // the CLI bundles are not the extension's
 for (const must of [...distFiles, 'images/icon.png', 'README.md', 'CHANGELOG.md']) {
   if (!listed.includes(must)) throw new Error(`${must} is not in the package (add it to .vscodeignore's whitelist)`);

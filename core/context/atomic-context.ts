@@ -130,7 +130,9 @@ export class FileContext {
             }
             first ??= {
               message: ext.call.atomic,
-              related: [{ message: `${ext.call.caller}() calls ${name}() here, ${ext.call.atomic}`, span: { start: 0, end: 0 }, file: ext.file, line: ext.call.line }],
+              related: [
+                { message: `${ext.call.caller}() calls ${name}() here, ${ext.call.atomic}`, span: { start: 0, end: 0 }, file: ext.file, line: ext.call.line },
+              ],
               chain: [ext.call.caller],
             };
           }
@@ -158,7 +160,11 @@ export class FileContext {
       };
     }
     if (state.guard?.kind === 'atomic')
-      return { message: `this branch runs only when ${state.guard.test} is true`, related: [{ message: `${state.guard.test} guard`, span: state.guard.span }], chain: [this.facts.functions[fnIndex].name] };
+      return {
+        message: `this branch runs only when ${state.guard.test} is true`,
+        related: [{ message: `${state.guard.test} guard`, span: state.guard.span }],
+        chain: [this.facts.functions[fnIndex].name],
+      };
     const fnReason = this.atomicFunctions.get(this.facts.functions[fnIndex].name);
     // A helper that unlocks its caller's lock before allocating runs that part in process context.
     if (fnReason && state.droppedCallerLock && !this.entries.some((e) => e.name === this.facts.functions[fnIndex].name)) return null;

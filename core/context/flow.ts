@@ -61,7 +61,14 @@ function join(a: State, b: State): State {
 
 function same(a: State, b: State): boolean {
   if (!a || !b) return a === b;
-  return a.held.length === b.held.length && a.held.every((h, i) => h.key === b.held[i].key) && a.guard?.kind === b.guard?.kind && !a.droppedCallerLock === !b.droppedCallerLock && a.saved.length === b.saved.length && a.saved.every((x, i) => x.flags === b.saved[i].flags && x.irqsOff?.key === b.saved[i].irqsOff?.key);
+  return (
+    a.held.length === b.held.length &&
+    a.held.every((h, i) => h.key === b.held[i].key) &&
+    a.guard?.kind === b.guard?.kind &&
+    !a.droppedCallerLock === !b.droppedCallerLock &&
+    a.saved.length === b.saved.length &&
+    a.saved.every((x, i) => x.flags === b.saved[i].flags && x.irqsOff?.key === b.saved[i].irqsOff?.key)
+  );
 }
 
 function lockKey(call: CallEvent, argIndex: number, kind: AtomicKind): string {

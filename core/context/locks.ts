@@ -36,7 +36,8 @@ const SYSTEM_H = `${SYSTEM_H_24}; 2.6.11 include/asm-i386/system.h`;
 const OLD_IRQ_API = `${SYSTEM_H_24}; 2.6.11 include/linux/interrupt.h (!CONFIG_SMP, __deprecated)`;
 
 const table: Record<string, AtomicPrimitive> = Object.create(null);
-const add = (names: string[], effects: AtomicEffect[], versions: readonly string[], source: string) => names.forEach((n) => (table[n] = { effects, versions, source }));
+const add = (names: string[], effects: AtomicEffect[], versions: readonly string[], source: string) =>
+  names.forEach((n) => (table[n] = { effects, versions, source }));
 
 for (const [prefix, kind] of [
   ['spin', 'spinlock'],
@@ -81,7 +82,12 @@ add(['save_and_sti'], [save(0), IRQS_ON], ['2.4.22'], SYSTEM_H_24);
 add(['local_bh_disable'], [BH_OFF], BOTH, '2.4.22 include/asm-i386/softirq.h; 2.6.11 include/linux/interrupt.h');
 add(['local_bh_enable'], [BH_ON], BOTH, '2.4.22 include/asm-i386/softirq.h; 2.6.11 include/linux/interrupt.h');
 add(['preempt_disable', 'get_cpu'], [{ does: 'off', kind: 'preempt-off' }], ['2.6.11'], '2.6.11 include/linux/preempt.h, include/linux/smp.h');
-add(['preempt_enable', 'put_cpu', 'preempt_enable_no_resched'], [{ does: 'on', kind: 'preempt-off' }], ['2.6.11'], '2.6.11 include/linux/preempt.h, include/linux/smp.h');
+add(
+  ['preempt_enable', 'put_cpu', 'preempt_enable_no_resched'],
+  [{ does: 'on', kind: 'preempt-off' }],
+  ['2.6.11'],
+  '2.6.11 include/linux/preempt.h, include/linux/smp.h',
+);
 
 /** Every primitive the lock-state flow follows, by name. */
 export const ATOMIC_PRIMITIVES: Readonly<Record<string, AtomicPrimitive>> = table;
@@ -123,5 +129,11 @@ export const CONTEXT_TESTS: Readonly<Record<string, 'atomic-if-true'>> = nameTab
 });
 
 export function describeKind(kind: AtomicKind): string {
-  return { spinlock: 'a spinlock is held', rwlock: 'a read/write spinlock is held', 'irqs-off': 'interrupts are disabled', 'bh-off': 'bottom halves are disabled', 'preempt-off': 'preemption is disabled' }[kind];
+  return {
+    spinlock: 'a spinlock is held',
+    rwlock: 'a read/write spinlock is held',
+    'irqs-off': 'interrupts are disabled',
+    'bh-off': 'bottom halves are disabled',
+    'preempt-off': 'preemption is disabled',
+  }[kind];
 }

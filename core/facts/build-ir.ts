@@ -135,7 +135,8 @@ let currentLocals: { name: string; type: string; span: Span }[] | null = null;
 /** The field or element an `&` takes the address of, through parentheses and `.` members: `&(p->a.b)` → `p->a`. */
 function addressedAccess(node: Node): Node | null {
   let n = unwrapParens(node);
-  for (let i = 0; n && i < 32 && n.type === 'field_expression' && n.childForFieldName('operator')?.text === '.'; i++) n = unwrapParens(n.childForFieldName('argument'));
+  for (let i = 0; n && i < 32 && n.type === 'field_expression' && n.childForFieldName('operator')?.text === '.'; i++)
+    n = unwrapParens(n.childForFieldName('argument'));
   if (!n) return null;
   if (n.type === 'field_expression' && n.childForFieldName('operator')?.text === '->') return n;
   if (n.type === 'subscript_expression') return n;
@@ -176,7 +177,10 @@ class EffectCollector implements Effects {
   }
 
   private visitGuarded(node: Node, guard: Node, depth: number): void {
-    if (!this.withGuards) return this.visit(node, depth);
+    if (!this.withGuards) {
+      this.visit(node, depth);
+      return;
+    }
     (this.guards ??= []).push(guard);
     try {
       this.visit(node, depth);
@@ -353,7 +357,15 @@ function stmt(node: Node, depth: number): Stmt {
     case 'do_statement': {
       const c = node.childForFieldName('condition');
       const b = node.childForFieldName('body');
-      return { k: 'loop', span, kind: node.type === 'do_statement' ? 'do' : 'while', init: null, cond: c ? cond(c) : null, update: null, body: b ? stmt(b, d) : { k: 'block', span: { ...span }, body: [] } };
+      return {
+        k: 'loop',
+        span,
+        kind: node.type === 'do_statement' ? 'do' : 'while',
+        init: null,
+        cond: c ? cond(c) : null,
+        update: null,
+        body: b ? stmt(b, d) : { k: 'block', span: { ...span }, body: [] },
+      };
     }
     case 'for_statement': {
       const init = node.childForFieldName('initializer');
@@ -373,8 +385,25 @@ function stmt(node: Node, depth: number): Stmt {
     case 'switch_statement': {
       const c = node.childForFieldName('condition');
       const b = node.childForFieldName('body');
-      const cases: Stmt[] = b ? named(b).map((cs) => (cs.type === 'case_statement' ? { k: 'block' as const, span: spanOf(cs), body: named(cs).filter((x) => x.id !== cs.childForFieldName('value')?.id).map((x) => stmt(x, d)) } : stmt(cs, d))) : [];
-      return { k: 'switch', span, cond: c ? cond(c) : { span: { ...span }, expr: { k: 'other', text: '', span: { ...span } }, calls: [], derefs: [], assigns: [] }, cases };
+      const cases: Stmt[] = b
+        ? named(b).map((cs) =>
+            cs.type === 'case_statement'
+              ? {
+                  k: 'block' as const,
+                  span: spanOf(cs),
+                  body: named(cs)
+                    .filter((x) => x.id !== cs.childForFieldName('value')?.id)
+                    .map((x) => stmt(x, d)),
+                }
+              : stmt(cs, d),
+          )
+        : [];
+      return {
+        k: 'switch',
+        span,
+        cond: c ? cond(c) : { span: { ...span }, expr: { k: 'other', text: '', span: { ...span } }, calls: [], derefs: [], assigns: [] },
+        cases,
+      };
     }
     case 'return_statement':
       return { k: 'return', span, ...effects(node) };
@@ -437,7 +466,9 @@ function buildFrom(node: Node): FunctionFacts | null {
   const nameNode = declaratorName(fdecl ?? decl);
   const body = node.childForFieldName('body');
   if (!nameNode || !body) return null;
-  const storage = named(node).filter((c) => c.type === 'storage_class_specifier').map((c) => c.text);
+  const storage = named(node)
+    .filter((c) => c.type === 'storage_class_specifier')
+    .map((c) => c.text);
   const locals: { name: string; type: string; span: Span }[] = [];
   currentLocals = locals;
   let bodyIr: Stmt;
@@ -467,7 +498,8 @@ function buildFrom(node: Node): FunctionFacts | null {
  * statements in order, so calls to it and from it are still followed.
  */
 /** Node types that are a whole statement of a body (anything else in a recovered body is a broken piece). */
-const WHOLE_STATEMENT = /^(declaration|expression_statement|if_statement|for_statement|while_statement|do_statement|switch_statement|return_statement|compound_statement|labeled_statement|goto_statement|break_statement|continue_statement|comment|preproc_(if|ifdef|call|def|function_def))$/;
+const WHOLE_STATEMENT =
+  /^(declaration|expression_statement|if_statement|for_statement|while_statement|do_statement|switch_statement|return_statement|compound_statement|labeled_statement|goto_statement|break_statement|continue_statement|comment|preproc_(if|ifdef|call|def|function_def))$/;
 
 /** The IR of a RecoveredFunction: its statements in order, as one block; marked `recovered`. */
 export function buildRecovered(rec: RecoveredFunction): FunctionFacts | null {
@@ -506,7 +538,16 @@ export interface RecoveredFunction {
   parts: Node[];
 }
 
-const SPECIFIER_TYPES = new Set(['storage_class_specifier', 'primitive_type', 'type_identifier', 'sized_type_specifier', 'struct_specifier', 'union_specifier', 'enum_specifier', 'type_qualifier']);
+const SPECIFIER_TYPES = new Set([
+  'storage_class_specifier',
+  'primitive_type',
+  'type_identifier',
+  'sized_type_specifier',
+  'struct_specifier',
+  'union_specifier',
+  'enum_specifier',
+  'type_qualifier',
+]);
 
 /**
  * A broken-up function of 2.4.22 has tens of top-level statements in a few KiB; a run of thousands of
@@ -540,7 +581,8 @@ function recoveredIn(children: (Node | null)[]): RecoveredFunction[] {
       parts.push(d);
     }
     const size = parts.length ? parts[parts.length - 1].endIndex - c.startIndex : 0;
-    if (parts.length && parts.length <= MAX_RECOVERED_PARTS && size <= MAX_RECOVERED_CHARS) out.push({ specifiers: children.slice(first, i) as Node[], declarator: c, parts });
+    if (parts.length && parts.length <= MAX_RECOVERED_PARTS && size <= MAX_RECOVERED_CHARS)
+      out.push({ specifiers: children.slice(first, i) as Node[], declarator: c, parts });
     i = j - 1;
   }
   return out;
@@ -576,7 +618,13 @@ export function scanTopLevel(root: Node): TopLevel {
         out.declarations.push(n);
         continue;
     }
-    if (n.type === 'translation_unit' || n.type === 'ERROR' || n.type.startsWith('preproc_') || n.type === 'linkage_specification' || n.type === 'declaration_list') {
+    if (
+      n.type === 'translation_unit' ||
+      n.type === 'ERROR' ||
+      n.type.startsWith('preproc_') ||
+      n.type === 'linkage_specification' ||
+      n.type === 'declaration_list'
+    ) {
       const condition = n.childForFieldName('condition');
       const dead = (n.type === 'preproc_if' || n.type === 'preproc_elif') && condition?.text.trim() === '0';
       // namedChildren is one linear call; namedChild(i) is O(i) in tree-sitter, so indexing each child

@@ -278,7 +278,13 @@ export class FileFacts {
       const name = def.childForFieldName('name');
       const value = def.childForFieldName('value');
       if (!name) continue;
-      const params = def.type === 'preproc_function_def' ? (def.childForFieldName('parameters')?.namedChildren.filter((c) => c !== null).map((c) => c!.text) ?? []) : null;
+      const params =
+        def.type === 'preproc_function_def'
+          ? (def
+              .childForFieldName('parameters')
+              ?.namedChildren.filter((c) => c !== null)
+              .map((c) => c!.text) ?? [])
+          : null;
       this.defines.push({ name: name.text, nameSpan: spanOf(name), params, value: value?.text ?? '', valueSpan: value ? spanOf(value) : null, expr: null });
     }
     let live = top.functions.filter((fn) => !this.inDeadCode(fn));
@@ -297,7 +303,10 @@ export class FileFacts {
     let recovered = top.recovered.filter((r) => !this.inDeadCode(r.declarator));
     if (summaryFor && recovered.length) {
       const keep = functionsNaming(
-        recovered.map((r) => ({ name: declaratorName(r.declarator)?.text ?? '', text: text.slice(r.declarator.startIndex, r.parts[r.parts.length - 1].endIndex) })),
+        recovered.map((r) => ({
+          name: declaratorName(r.declarator)?.text ?? '',
+          text: text.slice(r.declarator.startIndex, r.parts[r.parts.length - 1].endIndex),
+        })),
         summaryFor,
       );
       recovered = recovered.filter((_, i) => keep[i]);
@@ -379,32 +388,32 @@ export class FileFacts {
     // Comment markers of each macro body, found once: rescanning a 1 MB body per hit was quadratic (13 s).
     const commentMarks = new Map<number, CommentMarks>();
     try {
-    for (const m of this.text.matchAll(re)) {
-      const start = m.index!;
-      const end = start + m[0].length;
-      // Forward over siblings that end before the hit, up when none is left: each node is passed once.
-      for (;;) {
-        if (cursor.startIndex <= start && end <= cursor.endIndex) break;
-        if (cursor.endIndex <= start && cursor.gotoNextSibling()) continue;
-        if (!cursor.gotoParent()) break;
-      }
-      while (cursor.gotoFirstChildForIndex(start)) {
-        if (cursor.startIndex > start || cursor.endIndex < end) {
-          cursor.gotoParent();
-          break;
+      for (const m of this.text.matchAll(re)) {
+        const start = m.index!;
+        const end = start + m[0].length;
+        // Forward over siblings that end before the hit, up when none is left: each node is passed once.
+        for (;;) {
+          if (cursor.startIndex <= start && end <= cursor.endIndex) break;
+          if (cursor.endIndex <= start && cursor.gotoNextSibling()) continue;
+          if (!cursor.gotoParent()) break;
         }
+        while (cursor.gotoFirstChildForIndex(start)) {
+          if (cursor.startIndex > start || cursor.endIndex < end) {
+            cursor.gotoParent();
+            break;
+          }
+        }
+        const node = cursor.currentNode;
+        if (!node || isNonCode(node) || this.inDeadCode(node)) continue;
+        const inMacroBody = node.type === 'preproc_arg';
+        if (inMacroBody) {
+          let marks = commentMarks.get(node.startIndex);
+          if (!marks) commentMarks.set(node.startIndex, (marks = new CommentMarks(node.text)));
+          if (marks.inComment(start - node.startIndex)) continue;
+        }
+        if (!inMacroBody && node.startIndex !== start) continue;
+        out.push({ name: m[0], span: { start, end }, inMacroBody, functionIndex: this.functionAt(start) });
       }
-      const node = cursor.currentNode;
-      if (!node || isNonCode(node) || this.inDeadCode(node)) continue;
-      const inMacroBody = node.type === 'preproc_arg';
-      if (inMacroBody) {
-        let marks = commentMarks.get(node.startIndex);
-        if (!marks) commentMarks.set(node.startIndex, (marks = new CommentMarks(node.text)));
-        if (marks.inComment(start - node.startIndex)) continue;
-      }
-      if (!inMacroBody && node.startIndex !== start) continue;
-      out.push({ name: m[0], span: { start, end }, inMacroBody, functionIndex: this.functionAt(start) });
-    }
     } finally {
       cursor.delete();
     }

@@ -1,11 +1,22 @@
 /** Small helpers over tree-sitter nodes, shared by the fact extractors. */
 import type { Node } from 'web-tree-sitter';
 
-const NON_CODE = new Set(['comment', 'string_literal', 'string_content', 'char_literal', 'escape_sequence', 'system_lib_string', 'raw_string_literal', 'concatenated_string']);
+const NON_CODE = new Set([
+  'comment',
+  'string_literal',
+  'string_content',
+  'char_literal',
+  'escape_sequence',
+  'system_lib_string',
+  'raw_string_literal',
+  'concatenated_string',
+]);
 
 /** The keywords of C (C11): no C function can be named by one. */
 export const C_KEYWORDS: ReadonlySet<string> = new Set(
-  'auto break case char const continue default do double else enum extern float for goto if inline int long register restrict return short signed sizeof static struct switch typedef union unsigned void volatile while _Bool _Complex _Imaginary _Atomic _Noreturn _Thread_local _Alignas _Alignof _Generic _Static_assert'.split(' '),
+  'auto break case char const continue default do double else enum extern float for goto if inline int long register restrict return short signed sizeof static struct switch typedef union unsigned void volatile while _Bool _Complex _Imaginary _Atomic _Noreturn _Thread_local _Alignas _Alignof _Generic _Static_assert'.split(
+    ' ',
+  ),
 );
 
 export function isNonCode(node: Node): boolean {

@@ -150,7 +150,7 @@ export function evaluateMask(expr: Expr, env: MaskEnv, depth = 0, seen = new Set
   }
 }
 
-function evaluateName(name: string, span: Span, env: MaskEnv, depth: number, seen: Set<string>): MaskResult {
+function evaluateName(name: string, _span: Span, env: MaskEnv, depth: number, seen: Set<string>): MaskResult {
   const gone = GONE_IN_26[name];
   if (gone) return { values: [gone.valueFor24], unknown: null, gone: [name], chain: [] };
   // A local #define or variable shadows the kernel's name only when the file defines it.
@@ -170,7 +170,7 @@ function evaluateName(name: string, span: Span, env: MaskEnv, depth: number, see
     const assigned = variableValue(name, env.fn, env.at ?? Number.MAX_SAFE_INTEGER);
     if (assigned === 'many') return unknown(`${name} is assigned more than once`);
     // `gfp |= X`, `gfp &= ~X`: a compound assignment is not the variable's value.
-    if (assigned && /[|&^+\-*\/%<>]=\s*\(*\s*$/.test(env.facts.text.slice(assigned.span.start, Math.max(assigned.span.start, assigned.value.span.start))))
+    if (assigned && /[|&^+\-*/%<>]=\s*\(*\s*$/.test(env.facts.text.slice(assigned.span.start, Math.max(assigned.span.start, assigned.value.span.start))))
       return unknown(`${name} is updated in place`);
     if (assigned) {
       const r = evaluateMask(assigned.value, env, depth + 1, new Set(seen).add(name));

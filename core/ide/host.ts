@@ -20,7 +20,19 @@ import type { LineIndex, Position } from '../text/line-index';
 import type { Span } from '../text/span';
 import { OpenDocument, type DocumentAnalysis } from './document';
 import { suppressionEdit } from './suppress';
-import type { Cancelled, CodeActionItem, DiagnosticItem, DiagnosticsResult, EditItem, HoverItem, LensesResult, Range, RelatedItem, SourceText, StepJob } from './types';
+import type {
+  Cancelled,
+  CodeActionItem,
+  DiagnosticItem,
+  DiagnosticsResult,
+  EditItem,
+  HoverItem,
+  LensesResult,
+  Range,
+  RelatedItem,
+  SourceText,
+  StepJob,
+} from './types';
 
 export interface HostOptions {
   parser?: CParser;
@@ -165,7 +177,8 @@ export class AnalysisHost {
         if (f.span.end < start || f.span.start > end) continue;
         const diagnostic = this.diagnosticOf(f, a.lines);
         for (const fix of f.fixes)
-          if (this.parsesNoWorse(a, fix.edits)) actions.push({ title: fix.title, kind: 'quickfix', diagnostic, isPreferred: fix.preferred ?? false, edits: editsOf(a.lines, fix.edits) });
+          if (this.parsesNoWorse(a, fix.edits))
+            actions.push({ title: fix.title, kind: 'quickfix', diagnostic, isPreferred: fix.preferred ?? false, edits: editsOf(a.lines, fix.edits) });
         if (!fixAllOffered.has(f.rule)) {
           fixAllOffered.add(f.rule);
           const same = preferredEdits(a.findings.filter((x) => x.rule === f.rule));
@@ -176,13 +189,20 @@ export class AnalysisHost {
         const key = `${f.rule}\0${suppress.start}`;
         if (!suppressOffered.has(key) && this.parsesNoWorse(a, [suppress], { always: true })) {
           suppressOffered.add(key);
-          actions.push({ title: `Suppress ${f.rule} on this line (kport-ignore)`, kind: 'quickfix', diagnostic, isPreferred: false, edits: editsOf(a.lines, [suppress]) });
+          actions.push({
+            title: `Suppress ${f.rule} on this line (kport-ignore)`,
+            kind: 'quickfix',
+            diagnostic,
+            isPreferred: false,
+            edits: editsOf(a.lines, [suppress]),
+          });
         }
       }
     }
     if (want.fixAll) {
       const { edits, applied } = preferredEdits(a.findings);
-      if (applied.length && this.parsesNoWorse(a, edits)) actions.push({ title: `kport: fix all ${applied.length} porting problems`, kind: 'fixAll', edits: editsOf(a.lines, edits) });
+      if (applied.length && this.parsesNoWorse(a, edits))
+        actions.push({ title: `kport: fix all ${applied.length} porting problems`, kind: 'fixAll', edits: editsOf(a.lines, edits) });
     }
     return actions;
   }
@@ -205,7 +225,10 @@ export class AnalysisHost {
       const sim = simulateFunction(a.shared, fi);
       if (!sim.problems.length) continue;
       const worst = sim.problems[0].split(':')[0];
-      lenses.push({ range: rangeOf(a.lines, a.facts.functions[fi].nameSpan), title: `▶ Simulate: ${sim.problems.length} problem${sim.problems.length > 1 ? 's' : ''} (${worst})` });
+      lenses.push({
+        range: rangeOf(a.lines, a.facts.functions[fi].nameSpan),
+        title: `▶ Simulate: ${sim.problems.length} problem${sim.problems.length > 1 ? 's' : ''} (${worst})`,
+      });
     }
     return { lenses, short };
   }
@@ -331,9 +354,14 @@ export class AnalysisHost {
     if (d.analysis && d.analysis.version === d.version) return d.analysis;
     try {
       const envFor = this.options.envFor;
-      const a = d.analyze(parser, { config: this.config, env: { workspace: this.workspace }, simulate: false }, (facts) => (envFor ? envFor(facts, { uri, path: d.path }) : {}), {
-        maxMs: this.options.maxParseMs,
-      });
+      const a = d.analyze(
+        parser,
+        { config: this.config, env: { workspace: this.workspace }, simulate: false },
+        (facts) => (envFor ? envFor(facts, { uri, path: d.path }) : {}),
+        {
+          maxMs: this.options.maxParseMs,
+        },
+      );
       d.failure = undefined;
       if (a.failures.length) this.options.log?.('error', `kport: rule failures in ${uri}: ${a.failures.map((f) => `${f.rule}: ${f.error}`).join('; ')}`);
       this.options.onAnalysis?.(uri);
@@ -352,7 +380,14 @@ export class AnalysisHost {
   }
 
   private diagnosticOf(f: Finding, lines: LineIndex): DiagnosticItem {
-    return { rule: f.rule, severity: f.severity, message: f.message, tags: f.tags, range: rangeOf(lines, f.span), related: f.related.map((r) => relatedOf(r, lines)) };
+    return {
+      rule: f.rule,
+      severity: f.severity,
+      message: f.message,
+      tags: f.tags,
+      range: rangeOf(lines, f.span),
+      related: f.related.map((r) => relatedOf(r, lines)),
+    };
   }
 
   /**
@@ -386,7 +421,13 @@ function renamedRuleNotes(text: string): DiagnosticItem[] {
 }
 
 function failure(message: string): DiagnosticItem {
-  return { severity: 'error', tags: [], message: `kport: ${message}`, range: { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } }, related: [] };
+  return {
+    severity: 'error',
+    tags: [],
+    message: `kport: ${message}`,
+    range: { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } },
+    related: [],
+  };
 }
 
 export function rangeOf(lines: LineIndex, span: Span): Range {

@@ -9,7 +9,11 @@ export function configFromEditorSettings(settings: unknown): { config?: KportCon
   const sim = (settings as { simulation?: { machine?: unknown; preempt?: unknown; debugSleep?: unknown } } | null)?.simulation;
   const simulation =
     sim && typeof sim === 'object'
-      ? { ...(sim.machine === undefined || sim.machine === '' ? {} : { machine: sim.machine }), ...(sim.preempt === undefined ? {} : { preempt: sim.preempt }), ...(sim.debugSleep === undefined ? {} : { debugSleep: sim.debugSleep }) }
+      ? {
+          ...(sim.machine === undefined || sim.machine === '' ? {} : { machine: sim.machine }),
+          ...(sim.preempt === undefined ? {} : { preempt: sim.preempt }),
+          ...(sim.debugSleep === undefined ? {} : { debugSleep: sim.debugSleep }),
+        }
       : undefined;
   // "kport.target": an empty string leaves .kport.json's (or 2.6, the article's) in charge.
   const rawTarget = (settings as { target?: unknown } | null)?.target;

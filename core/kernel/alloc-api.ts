@@ -75,7 +75,13 @@ export const MEMPOOL_CREATE: Readonly<Record<string, { min: number; alloc: numbe
 });
 
 /** Every call the allocator simulator models: allocations, frees, and pool/cache teardown. */
-export const SIMULATED_CALLS: ReadonlySet<string> = new Set([...Object.keys(ALLOC_API), ...Object.keys(FREE_API), 'mempool_destroy', 'mempool_resize', 'kmem_cache_destroy']);
+export const SIMULATED_CALLS: ReadonlySet<string> = new Set([
+  ...Object.keys(ALLOC_API),
+  ...Object.keys(FREE_API),
+  'mempool_destroy',
+  'mempool_resize',
+  'kmem_cache_destroy',
+]);
 
 /**
  * The calls a simulated verdict is anchored at: the allocations (sleep-in-atomic, and the simulated

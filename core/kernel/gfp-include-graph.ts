@@ -155,7 +155,10 @@ export const GFP_INCLUDE_STEPS: Readonly<Record<string, { next: string; source: 
   'linux/netfilter_ipv4.h': { next: 'linux/netfilter.h', source: 'include/linux/netfilter_ipv4.h:9' },
   'linux/netfilter_ipv4/ip_conntrack_core.h': { next: 'linux/netfilter.h', source: 'include/linux/netfilter_ipv4/ip_conntrack_core.h:3' },
   'linux/netfilter_ipv4/ip_conntrack_helper.h': { next: 'linux/netfilter_ipv4/ip_conntrack.h', source: 'include/linux/netfilter_ipv4/ip_conntrack_helper.h:4' },
-  'linux/netfilter_ipv4/ip_conntrack_protocol.h': { next: 'linux/netfilter_ipv4/ip_conntrack.h', source: 'include/linux/netfilter_ipv4/ip_conntrack_protocol.h:4' },
+  'linux/netfilter_ipv4/ip_conntrack_protocol.h': {
+    next: 'linux/netfilter_ipv4/ip_conntrack.h',
+    source: 'include/linux/netfilter_ipv4/ip_conntrack_protocol.h:4',
+  },
   'linux/netfilter_ipv4/ip_conntrack.h': { next: 'linux/skbuff.h', source: 'include/linux/netfilter_ipv4/ip_conntrack.h:110' },
   'linux/netfilter_ipv4/ip_nat_core.h': { next: 'linux/netfilter_ipv4/ip_conntrack.h', source: 'include/linux/netfilter_ipv4/ip_nat_core.h:4' },
   'linux/netfilter_ipv4/ip_nat_helper.h': { next: 'linux/netfilter_ipv4/ip_conntrack.h', source: 'include/linux/netfilter_ipv4/ip_nat_helper.h:5' },

@@ -85,7 +85,8 @@ function ranges(t: SymbolTimeline): string {
   let run: string[] = [];
   for (const v of KB.versions) {
     if (t.present.includes(v)) run.push(v);
-    else if (t.unknown.includes(v) && run.length) continue; // an unread release does not break a run
+    else if (t.unknown.includes(v) && run.length)
+      continue; // an unread release does not break a run
     else if (run.length) {
       runs.push(run);
       run = [];
@@ -108,7 +109,11 @@ export function timelineLine(t: SymbolTimeline): string {
   const c = t.change;
   let what = '';
   // "removed in 4.15 (gone from 4.19)": the release it landed in, and the first of the table without it.
-  const when = c && (c.release === c.offeredFrom ? ` in ${c.release}` : `${c.release ? ` in ${c.release}` : ''} (${c.change === 'removed' ? 'gone' : 'new form'} from ${c.offeredFrom})`);
+  const when =
+    c &&
+    (c.release === c.offeredFrom
+      ? ` in ${c.release}`
+      : `${c.release ? ` in ${c.release}` : ''} (${c.change === 'removed' ? 'gone' : 'new form'} from ${c.offeredFrom})`);
   if (c?.change === 'removed') {
     const use = c.replacement?.length ? `use ${c.replacement.map(code).join(' or ')}` : 'drop it';
     what = `; removed${when}: ${use} — ${c.reason}`;

@@ -31,7 +31,8 @@ const PROC_CREATE: SleepingApi = {
 };
 const PROC_CREATE_INLINE: SleepingApi = {
   ...PROC_CREATE,
-  reason: 'it calls create_proc_entry(), which allocates the /proc entry with kmalloc(GFP_KERNEL) (include/linux/proc_fs.h, fs/proc/generic.c, 2.4.22 and 2.6.11; with CONFIG_PROC_FS)',
+  reason:
+    'it calls create_proc_entry(), which allocates the /proc entry with kmalloc(GFP_KERNEL) (include/linux/proc_fs.h, fs/proc/generic.c, 2.4.22 and 2.6.11; with CONFIG_PROC_FS)',
   readIn: [...PROC_CREATE.readIn, { version: '2.4.22', file: 'include/linux/proc_fs.h' }],
 };
 const REQUEST_REGION: SleepingApi = {
@@ -81,7 +82,10 @@ export const SLEEPING_APIS: Readonly<Record<string, SleepingApi>> = nameTable({
   create_proc_info_entry: PROC_CREATE_INLINE,
   devfs_register: DEVFS_ENTRY,
   devfs_mk_dir: DEVFS_ENTRY,
-  devfs_mk_symlink: { ...DEVFS_ENTRY, reason: 'it allocates the link and its devfs entry with kmalloc(GFP_KERNEL) (fs/devfs/base.c, 2.4.22; with CONFIG_DEVFS_FS)' },
+  devfs_mk_symlink: {
+    ...DEVFS_ENTRY,
+    reason: 'it allocates the link and its devfs entry with kmalloc(GFP_KERNEL) (fs/devfs/base.c, 2.4.22; with CONFIG_DEVFS_FS)',
+  },
   misc_register: {
     reason: 'it takes misc_sem with down() (drivers/char/misc.c, 2.4.22 and 2.6.11)',
     readIn: [
@@ -90,7 +94,8 @@ export const SLEEPING_APIS: Readonly<Record<string, SleepingApi>> = nameTable({
     ],
   },
   register_netdev: {
-    reason: 'it takes the RTNL semaphore with rtnl_lock() (down(&rtnl_sem)) (drivers/net/net_init.c and include/linux/rtnetlink.h in 2.4.22, net/core/dev.c in 2.6.11)',
+    reason:
+      'it takes the RTNL semaphore with rtnl_lock() (down(&rtnl_sem)) (drivers/net/net_init.c and include/linux/rtnetlink.h in 2.4.22, net/core/dev.c in 2.6.11)',
     readIn: [
       { version: '2.4.22', file: 'drivers/net/net_init.c, include/linux/rtnetlink.h' },
       { version: '2.6.11', file: 'net/core/dev.c' },

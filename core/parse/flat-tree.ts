@@ -62,7 +62,10 @@ export function enableFlatTrees(module: Record<string, unknown>): boolean {
   // ts_init() only writes the language versions into the buffer and returns its address.
   transferBuffer = cursorExports._ts_init();
   const accessors = ['_ts_language_abi_version', '_ts_language_symbol_count', '_ts_language_field_count'];
-  heapModule = accessors.every((k) => typeof module[k] === 'function') && module.HEAPU8 instanceof Uint8Array ? (module as unknown as HeapViews & LanguageAccessors) : null;
+  heapModule =
+    accessors.every((k) => typeof module[k] === 'function') && module.HEAPU8 instanceof Uint8Array
+      ? (module as unknown as HeapViews & LanguageAccessors)
+      : null;
   return true;
 }
 
@@ -358,7 +361,10 @@ export function countErrorNodes(root: Node): number | null {
     if (missing) return true;
     // has_error is a node function: put the current node in the buffer, ask, put the cursor back.
     let heap = m.HEAP32;
-    const c0 = heap[tb], c1 = heap[tb + 1], c2 = heap[tb + 2], c3 = heap[tb + 3];
+    const c0 = heap[tb],
+      c1 = heap[tb + 1],
+      c2 = heap[tb + 2],
+      c3 = heap[tb + 3];
     m._ts_tree_cursor_current_node_wasm(tree);
     const hasError = m._ts_node_has_error_wasm(tree) === 1;
     heap = m.HEAP32; // a wasm call may have grown the memory (new view)

@@ -15,7 +15,6 @@ export interface AnnotationTable {
   stringMacros: string[];
 }
 
-
 interface CompiledTable {
   words: RegExp;
   withArgs: RegExp;
@@ -49,10 +48,9 @@ const GNU_FIXES = {
 function compile(table: AnnotationTable): CompiledTable {
   const words = [...table.words].sort((a, b) => b.length - a.length).map(escapeRegExp);
   const withArgs = [...table.withArgs].sort((a, b) => b.length - a.length).map(escapeRegExp);
-  const loopAlternatives = [
-    ...table.loopMacros.map(escapeRegExp),
-    ...table.loopMacroPrefixes.map((p) => escapeRegExp(p) + '\\w*'),
-  ].sort((a, b) => b.length - a.length);
+  const loopAlternatives = [...table.loopMacros.map(escapeRegExp), ...table.loopMacroPrefixes.map((p) => escapeRegExp(p) + '\\w*')].sort(
+    (a, b) => b.length - a.length,
+  );
   return {
     words: new RegExp(`\\b(?:${words.join('|')})\\b`, 'g'),
     withArgs: new RegExp(`\\b(?:${withArgs.join('|')})\\s*\\(`, 'g'),
@@ -105,7 +103,12 @@ const NOT_A_MACRO = new Set(['define', 'include', 'if', 'ifdef', 'ifndef', 'elif
 function gnuFixes(source: string, reps: Replacement[]): void {
   for (const m of source.matchAll(GNU_FIXES.identBeforeString)) {
     const start = m.index!;
-    if (NOT_A_MACRO.has(m[1]) || isMacroDefinitionName(source, start) || /#\s*(include|line)\s*$/.test(source.slice(source.lastIndexOf('\n', start) + 1, start))) continue;
+    if (
+      NOT_A_MACRO.has(m[1]) ||
+      isMacroDefinitionName(source, start) ||
+      /#\s*(include|line)\s*$/.test(source.slice(source.lastIndexOf('\n', start) + 1, start))
+    )
+      continue;
     reps.push({ start, end: start + m[1].length });
   }
   for (const m of source.matchAll(GNU_FIXES.identAfterString)) {

@@ -26,7 +26,7 @@ export interface TopLevelItem {
 
 const CONDITIONAL = /^#[ \t]*(if|ifdef|ifndef|elif|else|endif)\b/;
 
-const enum C {
+enum C {
   Newline = 10,
   Quote = 34,
   Hash = 35,

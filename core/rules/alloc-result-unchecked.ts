@@ -179,7 +179,8 @@ function firstUse(fn: FunctionFacts, s: Stmt, call: CallEvent, v: string, macros
         }
         if (ev.at <= after) break;
         // Overwritten: this alias, and those read through it (`dev = …` ends `dev->priv`), no longer hold the result.
-        for (const a of [...aliases]) if (a === ev.name || a.startsWith(`${ev.name}->`) || a.startsWith(`${ev.name}.`) || a === `*${ev.name}`) aliases.delete(a);
+        for (const a of [...aliases])
+          if (a === ev.name || a.startsWith(`${ev.name}->`) || a.startsWith(`${ev.name}.`) || a === `*${ev.name}`) aliases.delete(a);
         if (![...aliases].some((a) => /^[A-Za-z_]\w*$/.test(a))) return { kind: 'reassign', span: ev.span };
         break;
       }
@@ -286,7 +287,9 @@ export const allocResultUnchecked = defineRule({
           span: call.nameSpan,
           tags: [],
           related: [{ message: `${use.name ?? v} is used here without a check`, span: use.span }],
-          fixes: [{ title: `Insert a NULL check for ${v}`, edits: [{ start: at, end: at, newText: `\n${indent}if (!${v})\n${indent}\t${returnSkeleton(fn)}` }] }],
+          fixes: [
+            { title: `Insert a NULL check for ${v}`, edits: [{ start: at, end: at, newText: `\n${indent}if (!${v})\n${indent}\t${returnSkeleton(fn)}` }] },
+          ],
         });
       }
     }

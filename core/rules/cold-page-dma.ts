@@ -20,7 +20,8 @@ const MAPS: Record<string, { mem: number; dir: number }> = {
 const FROM_DEVICE = new Set(['PCI_DMA_FROMDEVICE', 'DMA_FROM_DEVICE']);
 
 /** Calls through which the CPU writes memory (first argument is the destination). */
-const CPU_WRITES = /^(memset|memcpy|memmove|copy_from_user|__copy_from_user|clear_page|copy_page|strcpy|strncpy|sprintf|snprintf|memcpy_fromio|skb_copy_bits|clear_highpage|copy_highpage)$/;
+const CPU_WRITES =
+  /^(memset|memcpy|memmove|copy_from_user|__copy_from_user|clear_page|copy_page|strcpy|strncpy|sprintf|snprintf|memcpy_fromio|skb_copy_bits|clear_highpage|copy_highpage)$/;
 
 export const coldPageDma = defineRule({
   id: 'cold-page-dma',
@@ -92,10 +93,18 @@ export const coldPageDma = defineRule({
         // CPU stores through the names before the device fills it (`buf[0] = 0`, `*p = x`).
         if (!fill || spoiled) continue;
         const fillAt = fill.call.span.start;
-        const stored = assigns.some((a) => a.span.start > call.span.end && a.span.start < fillAt && [...names].some((n) => new RegExp(`^(\\*\\(?\\s*${n}\\b|${n}\\s*\\[|${n}\\s*->)`).test(a.name)));
+        const stored = assigns.some(
+          (a) =>
+            a.span.start > call.span.end &&
+            a.span.start < fillAt &&
+            [...names].some((n) => new RegExp(`^(\\*\\(?\\s*${n}\\b|${n}\\s*\\[|${n}\\s*->)`).test(a.name)),
+        );
         if (stored) continue;
         const argText = textOf(facts, arg.span);
-        const newText = arg.k === 'cond' || arg.k === 'assign' || (arg.k === 'bin' && !['|', '&', '<<', '>>', '+', '-', '*', '/'].includes(arg.op)) ? `(${argText}) | __GFP_COLD` : `${argText} | __GFP_COLD`;
+        const newText =
+          arg.k === 'cond' || arg.k === 'assign' || (arg.k === 'bin' && !['|', '&', '<<', '>>', '+', '-', '*', '/'].includes(arg.op))
+            ? `(${argText}) | __GFP_COLD`
+            : `${argText} | __GFP_COLD`;
         out.push({
           messageId: 'allocateCold',
           data: { fill: fill.why },

@@ -28,7 +28,11 @@ export const gfpBuffer = defineRule({
       related: [],
       fixes: [
         { title: 'Replace GFP_BUFFER with GFP_NOIO (no I/O: block and swap paths)', edits: [{ ...t.span, newText: 'GFP_NOIO' }], preferred: !preferNofs },
-        { title: 'Replace GFP_BUFFER with GFP_NOFS (no filesystem calls: filesystem code)', edits: [{ ...t.span, newText: 'GFP_NOFS' }], preferred: preferNofs },
+        {
+          title: 'Replace GFP_BUFFER with GFP_NOFS (no filesystem calls: filesystem code)',
+          edits: [{ ...t.span, newText: 'GFP_NOFS' }],
+          preferred: preferNofs,
+        },
       ].sort((a, b) => Number(b.preferred) - Number(a.preferred)),
     }));
   },

@@ -55,7 +55,9 @@ export function reachGfp(facts: FileFacts, env: AnalysisEnv): IncludeReach {
   const followed: string[] = [];
   const seen = new Set<string>();
   let unread: string | null = null;
-  const stack = facts.includes.map((i) => ({ path: i.path, system: i.system, from: undefined as string | undefined, chain: [i.system ? `<${i.path}>` : `"${i.path}"`] })).reverse();
+  const stack = facts.includes
+    .map((i) => ({ path: i.path, system: i.system, from: undefined as string | undefined, chain: [i.system ? `<${i.path}>` : `"${i.path}"`] }))
+    .reverse();
   while (stack.length) {
     const inc = stack.pop()!;
     if (inc.system) {

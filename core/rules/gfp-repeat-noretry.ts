@@ -56,21 +56,21 @@ export const gfpRepeatNoretry = defineRule({
     const usedDefines = new Set<string>();
     const flagTokens = facts.tokens(['__GFP_REPEAT', '__GFP_NORETRY', '__GFP_NOFAIL']);
     for (const { call, arg, mask } of allocSites(shared)) {
-        if (mask.unknown) continue;
-        for (const step of mask.chain) usedDefines.add(step.name);
-        const conflict = mask.values.map(conflictOf).find((c) => c !== null);
-        if (!conflict) continue;
-        const fixes: Fix[] = [];
-        const dropTok = flagTokens.find((t) => t.name === conflict.drop && contains(arg.span, t.span));
-        const edit = dropTok ? removeFlagEdit(facts.text, dropTok.span) : null;
-        if (edit) fixes.push({ title: `Drop ${conflict.drop} (keeps what 2.6 actually does)`, edits: [edit] });
-        out.push({
-          message: `Contradictory retry policy in ${call.name}()'s mask. ${conflict.explain} ${MEANING} Decide whether this allocation may fail and keep one policy.`,
-          span: arg.span,
-          tags: [],
-          related: chainRelated(mask, 'contributes to the mask'),
-          fixes,
-        });
+      if (mask.unknown) continue;
+      for (const step of mask.chain) usedDefines.add(step.name);
+      const conflict = mask.values.map(conflictOf).find((c) => c !== null);
+      if (!conflict) continue;
+      const fixes: Fix[] = [];
+      const dropTok = flagTokens.find((t) => t.name === conflict.drop && contains(arg.span, t.span));
+      const edit = dropTok ? removeFlagEdit(facts.text, dropTok.span) : null;
+      if (edit) fixes.push({ title: `Drop ${conflict.drop} (keeps what 2.6 actually does)`, edits: [edit] });
+      out.push({
+        message: `Contradictory retry policy in ${call.name}()'s mask. ${conflict.explain} ${MEANING} Decide whether this allocation may fail and keep one policy.`,
+        span: arg.span,
+        tags: [],
+        related: chainRelated(mask, 'contributes to the mask'),
+        fixes,
+      });
     }
     // #defines that combine the flags but never reach an allocation here (used elsewhere, or through wrappers).
     for (const def of facts.defines) {
@@ -82,7 +82,10 @@ export const gfpRepeatNoretry = defineRule({
       if (!conflict) continue;
       out.push({
         message: `Contradictory retry policy in #define ${def.name}. ${conflict.explain} ${MEANING}`,
-        span: { start: def.valueSpan.start, end: def.valueSpan.start + facts.text.slice(def.valueSpan.start, def.valueSpan.end).replace(/\s*(\/\*.*)?$/s, '').length },
+        span: {
+          start: def.valueSpan.start,
+          end: def.valueSpan.start + facts.text.slice(def.valueSpan.start, def.valueSpan.end).replace(/\s*(\/\*.*)?$/s, '').length,
+        },
         tags: [],
         related: [],
         fixes: [],

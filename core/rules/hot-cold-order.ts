@@ -74,7 +74,9 @@ export const hotColdOrder = defineRule({
           span: free.nameSpan,
           tags: [],
           related: [{ message: `${held} is allocated here with ${orderDesc}`, span: orderExpr.span }],
-          fixes: [{ title: `Free the whole block: ${replacement}`, edits: [{ start: free.span.start, end: free.span.end, newText: replacement }], preferred: true }],
+          fixes: [
+            { title: `Free the whole block: ${replacement}`, edits: [{ start: free.span.start, end: free.span.end, newText: replacement }], preferred: true },
+          ],
         });
       }
     });

@@ -17,14 +17,33 @@ import { removedInTarget } from './removed-in-target';
 import { signatureInTarget } from './signature-in-target';
 import type { Rule } from './types';
 
-export const RULES: readonly Rule[] = [mallocH, gfpBuffer, mempoolResize, sleepInAtomic, mempoolDestroyOutstanding, mempoolAllocFnSleeps, mempoolSlabPair, allocResultUnchecked, gfpNofail, gfpRepeatNoretry, gfpHeader, numaNode, coldPageDma, hotColdOrder, removedInTarget, signatureInTarget];
+export const RULES: readonly Rule[] = [
+  mallocH,
+  gfpBuffer,
+  mempoolResize,
+  sleepInAtomic,
+  mempoolDestroyOutstanding,
+  mempoolAllocFnSleeps,
+  mempoolSlabPair,
+  allocResultUnchecked,
+  gfpNofail,
+  gfpRepeatNoretry,
+  gfpHeader,
+  numaNode,
+  coldPageDma,
+  hotColdOrder,
+  removedInTarget,
+  signatureInTarget,
+];
 
 export const RULE_IDS = RULES.map((r) => r.id);
 
 /** Former rule ids → current ones: still accepted wherever a rule id is read, with a deprecation note. */
-export const RENAMED_RULES: Readonly<Record<string, string>> = Object.freeze(Object.assign(Object.create(null) as Record<string, string>, {
-  [ALLOC_RESULT_UNCHECKED_OLD_ID]: allocResultUnchecked.id,
-}));
+export const RENAMED_RULES: Readonly<Record<string, string>> = Object.freeze(
+  Object.assign(Object.create(null) as Record<string, string>, {
+    [ALLOC_RESULT_UNCHECKED_OLD_ID]: allocResultUnchecked.id,
+  }),
+);
 
 /** The current id for `id` (itself, or what a renamed rule is called now). */
 export function canonicalRuleId(id: string): string {

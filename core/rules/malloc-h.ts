@@ -21,7 +21,11 @@ export const mallocH = defineRule({
         fixes: [
           hasSlab
             ? { title: 'Remove #include <linux/malloc.h> (<linux/slab.h> is already included)', edits: [{ ...inc.lineSpan, newText: '' }], preferred: true }
-            : { title: 'Include <linux/slab.h> instead', edits: [{ ...inc.pathSpan, newText: inc.system ? '<linux/slab.h>' : '"linux/slab.h"' }], preferred: true },
+            : {
+                title: 'Include <linux/slab.h> instead',
+                edits: [{ ...inc.pathSpan, newText: inc.system ? '<linux/slab.h>' : '"linux/slab.h"' }],
+                preferred: true,
+              },
         ],
       }));
   },

@@ -5,7 +5,6 @@ import { allocSites } from './support/alloc-sites';
 import type { RuleReport } from './types';
 import { defineRule } from './define';
 
-
 /**
  * A user mempool_alloc_t is called by mempool_alloc() first with __GFP_WAIT and __GFP_IO cleared
  * ("try without sleeping, then fall back to the reserve"). An alloc_fn that ignores its gfp_mask and
@@ -33,18 +32,24 @@ export const mempoolAllocFnSleeps = defineRule({
         if (name && !MEMPOOL_STOCK[name] && !allocFns.has(name)) allocFns.set(name, call.span);
       }
     for (const { fn, arg, mask } of allocSites(shared)) {
-        const registered = allocFns.get(fn.name);
-        const gfpParam = fn.params[0]?.name;
-        if (!registered || !gfpParam) continue;
-        if (mask.unknown || !mask.values.length || !mask.values.every((v) => decodeGfp(v).canSleep)) continue;
-        out.push({
-          messageId: 'passMaskThrough',
-          data: { fn: fn.name, mask: facts.text.slice(arg.span.start, arg.span.end), param: gfpParam },
-          span: arg.span,
-          tags: [],
-          related: [{ message: `${fn.name}() is registered as the pool's alloc_fn here`, span: registered }],
-          fixes: [{ title: `Pass the gfp_mask parameter (${gfpParam}) through`, edits: [{ start: arg.span.start, end: arg.span.end, newText: gfpParam }], preferred: true }],
-        });
+      const registered = allocFns.get(fn.name);
+      const gfpParam = fn.params[0]?.name;
+      if (!registered || !gfpParam) continue;
+      if (mask.unknown || !mask.values.length || !mask.values.every((v) => decodeGfp(v).canSleep)) continue;
+      out.push({
+        messageId: 'passMaskThrough',
+        data: { fn: fn.name, mask: facts.text.slice(arg.span.start, arg.span.end), param: gfpParam },
+        span: arg.span,
+        tags: [],
+        related: [{ message: `${fn.name}() is registered as the pool's alloc_fn here`, span: registered }],
+        fixes: [
+          {
+            title: `Pass the gfp_mask parameter (${gfpParam}) through`,
+            edits: [{ start: arg.span.start, end: arg.span.end, newText: gfpParam }],
+            preferred: true,
+          },
+        ],
+      });
     }
     return out;
   },

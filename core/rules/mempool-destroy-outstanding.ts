@@ -47,7 +47,14 @@ export const mempoolDestroyOutstanding = defineRule({
           if (alloc.name !== 'mempool_alloc' || alloc.span.start >= destroy.span.start || poolKey(alloc, 0) !== pool) continue;
           const v = alloc.assignTo;
           if (!v || !/^[A-Za-z_]\w*$/.test(v)) continue;
-          const freed = calls.some((f) => f.name === 'mempool_free' && f.span.start > alloc.span.end && f.span.start < destroy.span.start && f.args[0] && exprIdentifiers(f.args[0]).includes(v));
+          const freed = calls.some(
+            (f) =>
+              f.name === 'mempool_free' &&
+              f.span.start > alloc.span.end &&
+              f.span.start < destroy.span.start &&
+              f.args[0] &&
+              exprIdentifiers(f.args[0]).includes(v),
+          );
           if (freed || escapes(fn, v, alloc.span.end, destroy.span.start)) continue;
           held.push({ v, call: alloc });
         }
@@ -62,7 +69,18 @@ export const mempoolDestroyOutstanding = defineRule({
           fixes: [
             {
               title: `Free ${names} before destroying the pool`,
-              edits: [{ start: lineStartOf(facts.text, destroy.span.start), end: lineStartOf(facts.text, destroy.span.start), newText: held.map((h) => `${indentAt(facts.text, destroy.span.start)}mempool_free(${h.v}, ${facts.text.slice(destroy.args[0].span.start, destroy.args[0].span.end)});\n`).join('') }],
+              edits: [
+                {
+                  start: lineStartOf(facts.text, destroy.span.start),
+                  end: lineStartOf(facts.text, destroy.span.start),
+                  newText: held
+                    .map(
+                      (h) =>
+                        `${indentAt(facts.text, destroy.span.start)}mempool_free(${h.v}, ${facts.text.slice(destroy.args[0].span.start, destroy.args[0].span.end)});\n`,
+                    )
+                    .join(''),
+                },
+              ],
             },
           ],
         });

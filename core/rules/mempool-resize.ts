@@ -34,7 +34,13 @@ export const mempoolResize = defineRule({
           fixes: [
             {
               title: 'Insert a porting note: create the pool with the needed min_nr',
-              edits: [{ start: lineStart, end: lineStart, newText: `${indent}/* FIXME(kport): mempool_resize() was disabled in 2.5.60 and its growth can fall short in 2.6.11; create ${pool} with the needed min_nr in mempool_create(). */\n` }],
+              edits: [
+                {
+                  start: lineStart,
+                  end: lineStart,
+                  newText: `${indent}/* FIXME(kport): mempool_resize() was disabled in 2.5.60 and its growth can fall short in 2.6.11; create ${pool} with the needed min_nr in mempool_create(). */\n`,
+                },
+              ],
             },
           ],
         });

@@ -37,9 +37,13 @@ export const mempoolSlabPair = defineRule({
               data: { alloc: alloc ?? 'a custom alloc_fn', free: free ?? 'a custom free_fn', expected },
               span: bad.span,
               tags: [],
-              related: [{ message: `${a ? alloc : free} belongs to the ${(a ?? f)!.family} family`, span: (a ? call.args[sig.alloc] : call.args[sig.free])!.span }],
+              related: [
+                { message: `${a ? alloc : free} belongs to the ${(a ?? f)!.family} family`, span: (a ? call.args[sig.alloc] : call.args[sig.free])!.span },
+              ],
               // Only a plain function name is replaced: an argument that parser recovery stretched over other code is not.
-              fixes: functionNameOf(bad) ? [{ title: `Use ${expected}`, edits: [{ start: bad.span.start, end: bad.span.end, newText: expected }], preferred: true }] : [],
+              fixes: functionNameOf(bad)
+                ? [{ title: `Use ${expected}`, edits: [{ start: bad.span.start, end: bad.span.end, newText: expected }], preferred: true }]
+                : [],
             });
           continue;
         }

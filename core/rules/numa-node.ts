@@ -36,7 +36,8 @@ export const numaNode = defineRule({
         const a = c.name === 'cpu_to_node' ? c.args[0] : c.name === 'per_cpu' ? c.args[1] : undefined;
         if (a?.k === 'id') cpuVars.set(a.name, { span: c.nameSpan, within: null });
       }
-      for (const p of fn.params) if (/^(cpu|cpu_id|cpunum)$/.test(p.name) && /int/.test(p.type) && !cpuVars.has(p.name)) cpuVars.set(p.name, { span: p.span, within: null });
+      for (const p of fn.params)
+        if (/^(cpu|cpu_id|cpunum)$/.test(p.name) && /int/.test(p.type) && !cpuVars.has(p.name)) cpuVars.set(p.name, { span: p.span, within: null });
       for (const s of statementsOf(fn)) {
         if (s.k !== 'loop') continue;
         const m = CPU_LOOP.exec(facts.text.slice(s.span.start, s.span.start + 80));
@@ -54,7 +55,9 @@ export const numaNode = defineRule({
           const names = new Set([v]);
           for (const a of assigns) if (a.span.start > call.span.end && /^\w+$/.test(a.name) && [...names].some((n) => mentions(a.value, n))) names.add(a.name);
           const refers = (e: Expr) => [...names].some((n) => mentions(e, n));
-          const map = calls.find((c) => c.span.start > call.span.end && DEVICE_MAPS[c.name] && c.args[DEVICE_MAPS[c.name].mem] && refers(c.args[DEVICE_MAPS[c.name].mem]));
+          const map = calls.find(
+            (c) => c.span.start > call.span.end && DEVICE_MAPS[c.name] && c.args[DEVICE_MAPS[c.name].mem] && refers(c.args[DEVICE_MAPS[c.name].mem]),
+          );
           if (map) {
             const devArg = map.args[DEVICE_MAPS[map.name].dev];
             const devText = devArg ? textOf(facts, devArg.span) : 'dev';
@@ -80,7 +83,12 @@ export const numaNode = defineRule({
         const gfp = textOf(facts, call.args[0].span);
         const order = textOf(facts, call.args[1].span);
         const fixes: Fix[] = node.startsWith('cpu_to_node')
-          ? [{ title: `Allocate on the CPU's node: alloc_pages_node(${node}, …)`, edits: [{ start: call.span.start, end: call.span.end, newText: `alloc_pages_node(${node}, ${gfp}, ${order})` }] }]
+          ? [
+              {
+                title: `Allocate on the CPU's node: alloc_pages_node(${node}, …)`,
+                edits: [{ start: call.span.start, end: call.span.end, newText: `alloc_pages_node(${node}, ${gfp}, ${order})` }],
+              },
+            ]
           : [];
         out.push({
           message:
@@ -97,4 +105,3 @@ export const numaNode = defineRule({
     return out;
   },
 });
-

@@ -7,10 +7,17 @@ import type { Fix } from './types';
 
 /** Every name some release after 2.6 removed (kb-replacements.ts): what a later target may lack. */
 const REMOVED = KB_CHANGES.filter((c) => c.change === 'removed').map((c) => c.symbol);
-const FIRST_REMOVAL = KB_CHANGES.filter((c) => c.change === 'removed').map((c) => c.offeredFrom).sort(compareReleases)[0];
+const FIRST_REMOVAL = KB_CHANGES.filter((c) => c.change === 'removed')
+  .map((c) => c.offeredFrom)
+  .sort(compareReleases)[0];
 
 /** The PCI DMA direction constants went with the pci-dma-compat API; the DMA API's have the same values. */
-const DIRECTIONS: Readonly<Record<string, string>> = { PCI_DMA_BIDIRECTIONAL: 'DMA_BIDIRECTIONAL', PCI_DMA_TODEVICE: 'DMA_TO_DEVICE', PCI_DMA_FROMDEVICE: 'DMA_FROM_DEVICE', PCI_DMA_NONE: 'DMA_NONE' };
+const DIRECTIONS: Readonly<Record<string, string>> = {
+  PCI_DMA_BIDIRECTIONAL: 'DMA_BIDIRECTIONAL',
+  PCI_DMA_TODEVICE: 'DMA_TO_DEVICE',
+  PCI_DMA_FROMDEVICE: 'DMA_FROM_DEVICE',
+  PCI_DMA_NONE: 'DMA_NONE',
+};
 const deviceOf = (pdev: string) => (/^(NULL|0)$/.test(pdev) ? 'NULL' : /^[\w.]+(->[\w.]+)*$/.test(pdev) ? `&${pdev}->dev` : `&(${pdev})->dev`);
 const directionOf = (d: string) => DIRECTIONS[d] ?? `(enum dma_data_direction)(${d})`;
 
@@ -57,35 +64,47 @@ export const removedInTarget = defineRule({
     // A driver's own definition of the name (a compatibility #define or function) is no use of it.
     const defined = new Set(facts.functions.map((f) => f.nameSpan.start));
     const ownDefinition = (start: number) => defined.has(start) || /#\s*define\s+$/.test(facts.text.slice(Math.max(0, start - 40), start));
-    return facts.tokens(names).filter((t) => !ownDefinition(t.span.start)).map((t) => {
-      const c = changeIn(t.name, target)!;
-      const { name: instead } = nameFor(t.name, target);
-      const since = c.release && c.release !== c.offeredFrom ? `since ${c.release} (absent from ${c.offeredFrom})` : `since ${c.offeredFrom}`;
-      const use = instead ? `use \`${instead}\`` : 'drop it';
-      const fixes: Fix[] = [];
-      const callForm = CALL_FORMS[t.name];
-      if (callForm) {
-        // Other arguments: the call is rewritten whole, or not at all (the name used as a value, a macro body).
-        const call = calls.get(t.span.start);
-        if (call && call.args.length === callForm.arity) {
-          const text = callForm.form(call.args.map((a) => facts.text.slice(a.span.start, a.span.end).trim()));
-          fixes.push({ title: `Call ${text.slice(0, text.indexOf('('))}() as the 5.10 compatibility header did`, edits: [{ start: call.span.start, end: call.span.end, newText: text }], preferred: true });
+    return facts
+      .tokens(names)
+      .filter((t) => !ownDefinition(t.span.start))
+      .map((t) => {
+        const c = changeIn(t.name, target)!;
+        const { name: instead } = nameFor(t.name, target);
+        const since = c.release && c.release !== c.offeredFrom ? `since ${c.release} (absent from ${c.offeredFrom})` : `since ${c.offeredFrom}`;
+        const use = instead ? `use \`${instead}\`` : 'drop it';
+        const fixes: Fix[] = [];
+        const callForm = CALL_FORMS[t.name];
+        if (callForm) {
+          // Other arguments: the call is rewritten whole, or not at all (the name used as a value, a macro body).
+          const call = calls.get(t.span.start);
+          if (call && call.args.length === callForm.arity) {
+            const text = callForm.form(call.args.map((a) => facts.text.slice(a.span.start, a.span.end).trim()));
+            fixes.push({
+              title: `Call ${text.slice(0, text.indexOf('('))}() as the 5.10 compatibility header did`,
+              edits: [{ start: call.span.start, end: call.span.end, newText: text }],
+              preferred: true,
+            });
+          }
+        } else if (instead) fixes.push({ title: `Replace ${t.name} with ${instead}`, edits: [{ ...t.span, newText: instead }], preferred: true });
+        else {
+          // A flag with no successor leaves the mask with its `|`: `GFP_KERNEL | __GFP_COLD` → `GFP_KERNEL`.
+          const before = /\s*\|\s*$/.exec(facts.text.slice(Math.max(0, t.span.start - 40), t.span.start));
+          const after = /^\s*\|\s*/.exec(facts.text.slice(t.span.end, t.span.end + 40));
+          const span = before
+            ? { start: t.span.start - before[0].length, end: t.span.end }
+            : after
+              ? { start: t.span.start, end: t.span.end + after[0].length }
+              : null;
+          if (span && masks.some((m) => m.start <= span.start && span.end <= m.end))
+            fixes.push({ title: `Remove ${t.name} from the mask`, edits: [{ ...span, newText: '' }], preferred: true });
         }
-      } else if (instead) fixes.push({ title: `Replace ${t.name} with ${instead}`, edits: [{ ...t.span, newText: instead }], preferred: true });
-      else {
-        // A flag with no successor leaves the mask with its `|`: `GFP_KERNEL | __GFP_COLD` → `GFP_KERNEL`.
-        const before = /\s*\|\s*$/.exec(facts.text.slice(Math.max(0, t.span.start - 40), t.span.start));
-        const after = /^\s*\|\s*/.exec(facts.text.slice(t.span.end, t.span.end + 40));
-        const span = before ? { start: t.span.start - before[0].length, end: t.span.end } : after ? { start: t.span.start, end: t.span.end + after[0].length } : null;
-        if (span && masks.some((m) => m.start <= span.start && span.end <= m.end)) fixes.push({ title: `Remove ${t.name} from the mask`, edits: [{ ...span, newText: '' }], preferred: true });
-      }
-      return {
-        message: `\`${t.name}\` is gone ${since}, so this does not build for a ${target} target: ${use} — ${c.reason}. (${c.source})`,
-        span: t.span,
-        tags: ['deprecated' as const],
-        related: [],
-        fixes,
-      };
-    });
+        return {
+          message: `\`${t.name}\` is gone ${since}, so this does not build for a ${target} target: ${use} — ${c.reason}. (${c.source})`,
+          span: t.span,
+          tags: ['deprecated' as const],
+          related: [],
+          fixes,
+        };
+      });
   },
 });

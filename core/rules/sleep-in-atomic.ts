@@ -15,10 +15,14 @@ const KEEP = ZONE_BITS | GFP_BITS.__GFP_COLD | GFP_BITS.__GFP_NOWARN | GFP_BITS.
 
 // A flow's sites depend on its function's IR alone (flows are memoized per IR): so do these.
 /** The sites of a function that call an allocator (the only ones this rule looks at). */
-const allocatorSites = irQuery('allocator call sites', (flow: FunctionFlow): CallSite[] => flow.sites.filter((site) => Object.hasOwn(ALLOC_API, site.call.name)));
+const allocatorSites = irQuery('allocator call sites', (flow: FunctionFlow): CallSite[] =>
+  flow.sites.filter((site) => Object.hasOwn(ALLOC_API, site.call.name)),
+);
 
 /** The sites of a function that call a kernel function that sleeps (request_irq, create_proc_entry…). */
-const sleepingApiSites = irQuery('sleeping API call sites', (flow: FunctionFlow): CallSite[] => flow.sites.filter((site) => Object.hasOwn(SLEEPING_APIS, site.call.name)));
+const sleepingApiSites = irQuery('sleeping API call sites', (flow: FunctionFlow): CallSite[] =>
+  flow.sites.filter((site) => Object.hasOwn(SLEEPING_APIS, site.call.name)),
+);
 
 const NOT_ATOMIC = { held: [], guard: null, droppedCallerLock: null, saved: [] };
 
@@ -30,7 +34,14 @@ const NOT_ATOMIC = { held: [], guard: null, droppedCallerLock: null, saved: [] }
 function otherSleepersInRegion(facts: FileFacts, flow: FunctionFlow, site: CallSite, sleeps: (s: CallSite) => boolean): CallSite[] {
   const lock = site.state.held[0];
   if (!lock) return [];
-  return flow.sites.filter((s) => s !== site && s.state.held.some((h) => h.span.start === lock.span.start) && (Object.hasOwn(USER_ACCESS_SLEEPS, s.call.name) || (Object.hasOwn(SLEEPING_APIS, s.call.name) && !!sleepingApiAt(s.call.name, facts.path, facts.includes)) || (Object.hasOwn(ALLOC_API, s.call.name) && sleeps(s))));
+  return flow.sites.filter(
+    (s) =>
+      s !== site &&
+      s.state.held.some((h) => h.span.start === lock.span.start) &&
+      (Object.hasOwn(USER_ACCESS_SLEEPS, s.call.name) ||
+        (Object.hasOwn(SLEEPING_APIS, s.call.name) && !!sleepingApiAt(s.call.name, facts.path, facts.includes)) ||
+        (Object.hasOwn(ALLOC_API, s.call.name) && sleeps(s))),
+  );
 }
 
 export const sleepInAtomic = defineRule({
@@ -80,17 +91,32 @@ export const sleepInAtomic = defineRule({
           ? `. ${fixText ? 'GFP_ATOMIC alone does not make this region correct' : 'This is not the only sleeping call of the region'}: ${others.map((s) => `${s.call.name}() at line ${line(s)}`).join(', ')} may sleep too`
           : '';
         // Hoisting fixes this call alone: only where nothing else in the region sleeps, and the function is not atomic by itself.
-        const hoist = !others.length && !site.state.guard && !ctx.stateReason(NOT_ATOMIC, fnIndex) ? hoistAllocationFix(facts, fn, site.call, site.state.held, site.call.name) : null;
-        const atomicFix = fixText && arg ? { title: `Use ${fixText} (cannot sleep)`, edits: [{ start: arg.span.start, end: arg.span.end, newText: fixText }] } : null;
-        const advice = fixText ? `; use ${fixText}${hoist ? `, or allocate before ${hoist.lock}()` : ''}` : api.alwaysSleeps ? '; allocate before entering the atomic region' : '';
+        const hoist =
+          !others.length && !site.state.guard && !ctx.stateReason(NOT_ATOMIC, fnIndex)
+            ? hoistAllocationFix(facts, fn, site.call, site.state.held, site.call.name)
+            : null;
+        const atomicFix =
+          fixText && arg ? { title: `Use ${fixText} (cannot sleep)`, edits: [{ start: arg.span.start, end: arg.span.end, newText: fixText }] } : null;
+        const advice = fixText
+          ? `; use ${fixText}${hoist ? `, or allocate before ${hoist.lock}()` : ''}`
+          : api.alwaysSleeps
+            ? '; allocate before entering the atomic region'
+            : '';
         out.push({
           message: `${what}, but it runs in atomic context: ${reason.message}${where}. Sleeping there is a bug ("scheduling while atomic" in an interrupt or on a preemptible kernel; silent otherwise, but the lock or irq-off region is broken all the same)${advice}${othersText}.`,
           span: arg ? arg.span : site.call.nameSpan,
           simulate: { fnIndex, span: site.call.span },
           tags: [],
-          related: [...reason.related, ...chainRelated, ...others.map((s) => ({ message: `${s.call.name}() may sleep too, in the same region`, span: s.call.nameSpan }))],
+          related: [
+            ...reason.related,
+            ...chainRelated,
+            ...others.map((s) => ({ message: `${s.call.name}() may sleep too, in the same region`, span: s.call.nameSpan })),
+          ],
           // Allocating before the lock, where provably safe, keeps GFP_KERNEL's right to wait for memory: preferred (see the .md).
-          fixes: [...(hoist ? [{ title: hoist.fix.title, edits: hoist.fix.edits, preferred: true }] : []), ...(atomicFix ? [{ ...atomicFix, preferred: !hoist }] : [])],
+          fixes: [
+            ...(hoist ? [{ title: hoist.fix.title, edits: hoist.fix.edits, preferred: true }] : []),
+            ...(atomicFix ? [{ ...atomicFix, preferred: !hoist }] : []),
+          ],
         });
       }
       for (const site of shared.query(sleepingApiSites, flow)) {

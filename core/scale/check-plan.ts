@@ -140,7 +140,9 @@ export async function runCheckPlan<R extends PassReport>(files: readonly string[
       { mode: 'check', config, summaries: true, mentions: [...names] },
       // A file pass 1 parsed in part gets its pass-1 summary back, completed (mergeSummaries).
       again1b.map((r) =>
-        r.deferred && r.summary ? { deferred: r.deferred, pass1: focusSummaries([r.summary], names)[0], pass1Statics: r.statics?.filter((n) => names.has(n)) } : undefined,
+        r.deferred && r.summary
+          ? { deferred: r.deferred, pass1: focusSummaries([r.summary], names)[0], pass1Statics: r.statics?.filter((n) => names.has(n)) }
+          : undefined,
       ),
     );
     const at = new Map(summaries.map((s, i) => [s.path, i]));
@@ -186,6 +188,10 @@ export function filesNeedingWorkspace(summaries: readonly FileSummary[]): Set<st
   const out = new Set<string>();
   for (const s of summaries)
     for (const fn of s.exported)
-      if (s.contextSensitive.includes(fn.name) && (index.entryRegistrations(fn.name, s.path).length || index.callSites(fn.name, s.path).some((c) => c.call.atomic))) out.add(s.path);
+      if (
+        s.contextSensitive.includes(fn.name) &&
+        (index.entryRegistrations(fn.name, s.path).length || index.callSites(fn.name, s.path).some((c) => c.call.atomic))
+      )
+        out.add(s.path);
   return out;
 }

@@ -50,7 +50,14 @@ function cut(text: string): { parsedText: string; items: TopLevelItem[] | null }
  * the chosen functions run in. Only `eligible` items not yet `chosen` are added. Mentions are looked
  * for in the user's text, as mentionTest does (one scan of it a round).
  */
-function chooseNamers(text: string, items: readonly TopLevelItem[], chosen: boolean[], from: readonly number[], namesOf: (i: number) => string[], eligible: (i: number) => boolean): void {
+function chooseNamers(
+  text: string,
+  items: readonly TopLevelItem[],
+  chosen: boolean[],
+  from: readonly number[],
+  namesOf: (i: number) => string[],
+  eligible: (i: number) => boolean,
+): void {
   const seen = new Set<string>();
   for (let level = from; level.length; ) {
     const names = level.flatMap(namesOf).filter((n) => !seen.has(n) && seen.add(n));
@@ -125,7 +132,13 @@ export function parseForRules(parser: CParser, text: string, seed: (itemText: st
     items.forEach((item, i) => {
       if (!chosen[i]) deferred.push([item.start, item.end]);
     });
-    const parsed = deferred.length ? parser.parseItems(text, parsedText, items.filter((_, i) => chosen[i])) : parser.parse(text);
+    const parsed = deferred.length
+      ? parser.parseItems(
+          text,
+          parsedText,
+          items.filter((_, i) => chosen[i]),
+        )
+      : parser.parse(text);
     return { parsed, deferred, withCallees };
   };
   // Down: what the given functions name, and what that names, to the simulator's inlining depth.
@@ -171,8 +184,19 @@ export function parseForSummary(parser: CParser, text: string, names: readonly s
   // Up: the callers decide whether a chosen function runs atomically. In a file where nothing can make
   // code atomic, every call runs in process context whoever the callers are: the seeds are enough.
   if (mayRunAtomic(text))
-    chooseNamers(text, items, chosen, seeds, (i) => (items[i].kind === 'function' ? definitionNameCandidates(parsedText, items[i]) : []), declarationOrFunction);
-  return parser.parseItems(text, parsedText, items.filter((_, i) => chosen[i]));
+    chooseNamers(
+      text,
+      items,
+      chosen,
+      seeds,
+      (i) => (items[i].kind === 'function' ? definitionNameCandidates(parsedText, items[i]) : []),
+      declarationOrFunction,
+    );
+  return parser.parseItems(
+    text,
+    parsedText,
+    items.filter((_, i) => chosen[i]),
+  );
 }
 
 /**

@@ -26,12 +26,20 @@ export class Handle {
   /** Created by a setup op (module init), not by the simulated sequence. */
   setup = false;
   constructor(t: HandleT, ref: string, at: number, op: SimOp | null, api: string) {
-    this.t = t; this.ref = ref; this.at = at; this.op = op; this.api = api;
+    this.t = t;
+    this.ref = ref;
+    this.at = at;
+    this.op = op;
+    this.api = api;
   }
 }
 
 export interface Slab {
-  zone: number; pfn: number; order: number; inuse: number; partial: boolean;
+  zone: number;
+  pfn: number;
+  order: number;
+  inuse: number;
+  partial: boolean;
   /** The off-slab management object (alloc_slabmgmt's kmem_cache_alloc), null when on-slab. */
   mgmt: Handle | null;
 }
@@ -181,7 +189,8 @@ export class Engine {
     if (this.context !== 'process' && this.verbose) {
       this.trace.push({
         rule: 'context.may-sleep',
-        detail: `${what} may sleep but runs in ${this.contextText()} context: it did not sleep this time, ` +
+        detail:
+          `${what} may sleep but runs in ${this.contextText()} context: it did not sleep this time, ` +
           'it would ("scheduling while atomic") under memory pressure; might_sleep_if() warns with CONFIG_DEBUG_SPINLOCK_SLEEP',
         maySleep: true,
       });
@@ -199,9 +208,18 @@ export class Engine {
       const freeBlocks: number[] = new Array(z.nrFree.length);
       for (let o = 0; o < z.nrFree.length; o++) freeBlocks[o] = z.nrFree[o];
       zones.push({
-        name: z.name, total: z.pages, free: z.freePages, freeBlocks,
-        hot: z.pcp[0].list.length, cold: z.pcp[1].list.length, allocated: z.allocated, background: z.background,
-        reclaimable: z.reclaimable < z.background ? z.reclaimable : z.background, min: z.min, low: z.low, high: z.high,
+        name: z.name,
+        total: z.pages,
+        free: z.freePages,
+        freeBlocks,
+        hot: z.pcp[0].list.length,
+        cold: z.pcp[1].list.length,
+        allocated: z.allocated,
+        background: z.background,
+        reclaimable: z.reclaimable < z.background ? z.reclaimable : z.background,
+        min: z.min,
+        low: z.low,
+        high: z.high,
       });
     }
     const pools: Snapshot['pools'] = [];

@@ -36,8 +36,19 @@ export const GFP_ZONEMASK = __GFP_DMA | __GFP_HIGHMEM;
  * 2.6.11 mm/slab.c:1811 cache_grow: `flags & ~(SLAB_DMA|SLAB_LEVEL_MASK|SLAB_NO_GROW)` → BUG();
  * SLAB_LEVEL_MASK is GFP_LEVEL_MASK (include/linux/gfp.h:54), which has neither __GFP_HIGHMEM nor __GFP_ZERO.
  */
-export const SLAB_GROW_MASK = __GFP_DMA | __GFP_WAIT | __GFP_HIGH | __GFP_IO | __GFP_FS | __GFP_COLD | __GFP_NOWARN |
-  __GFP_REPEAT | __GFP_NOFAIL | __GFP_NORETRY | __GFP_NO_GROW | __GFP_COMP;
+export const SLAB_GROW_MASK =
+  __GFP_DMA |
+  __GFP_WAIT |
+  __GFP_HIGH |
+  __GFP_IO |
+  __GFP_FS |
+  __GFP_COLD |
+  __GFP_NOWARN |
+  __GFP_REPEAT |
+  __GFP_NOFAIL |
+  __GFP_NORETRY |
+  __GFP_NO_GROW |
+  __GFP_COMP;
 
 export const GFP_FLAGS: ReadonlyArray<readonly [string, number]> = [
   ['__GFP_DMA', __GFP_DMA],
@@ -67,10 +78,20 @@ const COMPOSITES: ReadonlyArray<readonly [string, number]> = [
 /** Name → value for every name a mask expression may use. */
 export const GFP_NAMES: Readonly<Record<string, number>> = Object.freeze({
   ...Object.fromEntries(GFP_FLAGS),
-  GFP_ATOMIC, GFP_NOIO, GFP_NOFS, GFP_KERNEL, GFP_USER, GFP_HIGHUSER, GFP_DMA,
+  GFP_ATOMIC,
+  GFP_NOIO,
+  GFP_NOFS,
+  GFP_KERNEL,
+  GFP_USER,
+  GFP_HIGHUSER,
+  GFP_DMA,
   // slab aliases of the time (include/linux/slab.h)
-  SLAB_ATOMIC: GFP_ATOMIC, SLAB_NOIO: GFP_NOIO, SLAB_NOFS: GFP_NOFS, SLAB_KERNEL: GFP_KERNEL,
-  SLAB_USER: GFP_USER, SLAB_DMA: GFP_DMA,
+  SLAB_ATOMIC: GFP_ATOMIC,
+  SLAB_NOIO: GFP_NOIO,
+  SLAB_NOFS: GFP_NOFS,
+  SLAB_KERNEL: GFP_KERNEL,
+  SLAB_USER: GFP_USER,
+  SLAB_DMA: GFP_DMA,
 });
 
 export const GFP_BUFFER_ADVICE =
@@ -108,10 +129,16 @@ export function gfpText(mask: number): string {
   let rem = mask;
   const parts: string[] = [];
   for (const [name, v] of COMPOSITES) {
-    if ((rem & v) === v) { parts.push(name); rem &= ~v; }
+    if ((rem & v) === v) {
+      parts.push(name);
+      rem &= ~v;
+    }
   }
   for (const [name, v] of GFP_FLAGS) {
-    if (rem & v) { parts.push(name); rem &= ~v; }
+    if (rem & v) {
+      parts.push(name);
+      rem &= ~v;
+    }
   }
   if (rem) parts.push('0x' + rem.toString(16));
   return parts.join('|');
@@ -165,14 +192,12 @@ export function decodeGfp(mask: number): GfpInfo {
 
 export type GfpInput = number | string | string[] | { unknown: true; text?: string };
 
-export type ParsedGfp =
-  | { ok: true; mask: number }
-  | { ok: false; kind: 'unknown' | 'error'; code: string; message: string; advice?: string };
+export type ParsedGfp = { ok: true; mask: number } | { ok: false; kind: 'unknown' | 'error'; code: string; message: string; advice?: string };
 
 function parseToken(tok: string): number | 'buffer' | undefined {
   const t = tok.replace(/[()\s]/g, '');
   if (t === 'GFP_BUFFER' || t === 'SLAB_BUFFER') return 'buffer';
-  if (Object.prototype.hasOwnProperty.call(GFP_NAMES, t)) return GFP_NAMES[t];
+  if (Object.hasOwn(GFP_NAMES, t)) return GFP_NAMES[t];
   if (/^(0x[0-9a-fA-F]+|[0-9]+)[uUlL]*$/.test(t)) return Number(t.replace(/[uUlL]+$/, ''));
   return undefined;
 }
@@ -204,14 +229,21 @@ export function parseGfp(input: unknown): ParsedGfp {
     }
   } else if (input !== null && typeof input === 'object' && (input as { unknown?: unknown }).unknown === true) {
     const text = (input as { text?: unknown }).text;
-    return { ok: false, kind: 'unknown', code: 'unknown-mask', message: `unknown mask${typeof text === 'string' ? ' "' + text + '"' : ''}: cannot simulate this step` };
+    return {
+      ok: false,
+      kind: 'unknown',
+      code: 'unknown-mask',
+      message: `unknown mask${typeof text === 'string' ? ' "' + text + '"' : ''}: cannot simulate this step`,
+    };
   } else {
     return { ok: false, kind: 'error', code: 'bad-mask', message: 'missing or malformed gfp mask' };
   }
   const unknown = mask & ~GFP_VALID_MASK;
   if (unknown) {
     return {
-      ok: false, kind: 'error', code: 'unknown-bits',
+      ok: false,
+      kind: 'error',
+      code: 'unknown-bits',
       message: `gfp mask 0x${mask.toString(16)} has bits 0x${unknown.toString(16)} that 2.6 does not define`,
       advice: 'Use the 2.6 names (GFP_KERNEL, GFP_ATOMIC, GFP_NOIO, GFP_NOFS, __GFP_*); 2.4 numeric values differ.',
     };

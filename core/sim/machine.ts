@@ -4,7 +4,11 @@ export type ZoneName = 'DMA' | 'Normal' | 'HighMem';
 export const ZONE_NAMES: readonly ZoneName[] = ['DMA', 'Normal', 'HighMem'];
 export const MAX_ORDER = 11; // orders 0..10
 
-export interface PcpConfig { low: number; high: number; batch: number }
+export interface PcpConfig {
+  low: number;
+  high: number;
+  batch: number;
+}
 
 export interface ZoneConfig {
   name: ZoneName;
@@ -60,7 +64,7 @@ export function pcpFor(pages: number, pageSize = 4096): { hot: PcpConfig; cold: 
  */
 export function watermarksFor(pages: [number, number, number], pageSize = 4096): Array<{ min: number; low: number; high: number }> {
   const lowmem = pages[0] + pages[1];
-  const minFreeKb = Math.min(65536, Math.max(128, Math.floor(Math.sqrt((lowmem * pageSize) / 1024 * 16))));
+  const minFreeKb = Math.min(65536, Math.max(128, Math.floor(Math.sqrt(((lowmem * pageSize) / 1024) * 16))));
   const minPagesTotal = Math.floor(minFreeKb / (pageSize / 1024));
   return pages.map((p, i) => {
     let min: number;
@@ -92,7 +96,13 @@ export function lowmemReserveFor(pages: readonly number[]): [number, number, num
 export function makeMachine(pages: [number, number, number], pageSize = 4096): MachineConfig {
   const wm = watermarksFor(pages, pageSize);
   const reserve = lowmemReserveFor(pages);
-  const zones = ZONE_NAMES.map((name, i) => ({ name, pages: pages[i], ...wm[i], ...pcpFor(pages[i], pageSize), lowmemReserve: reserve[i] })) as MachineConfig['zones'];
+  const zones = ZONE_NAMES.map((name, i) => ({
+    name,
+    pages: pages[i],
+    ...wm[i],
+    ...pcpFor(pages[i], pageSize),
+    lowmemReserve: reserve[i],
+  })) as MachineConfig['zones'];
   return { pageSize, zones, reclaimPerCall: { fsio: 32, io: 16, none: 8 } };
 }
 
@@ -185,8 +195,20 @@ export function scenariosFor(machine: MachineConfig): Record<ScenarioName, Scena
   const z = machine.zones;
   const each = (f: (zone: ZoneConfig) => number) => z.map(f) as [number, number, number];
   return {
-    normal: { name: 'normal', free: each((x) => Math.floor((x.pages * 3) / 4)), reclaimable: each((x) => Math.floor(x.pages / 8)), oomVictims: 4, oomVictimPages: each((x) => (x.name === 'DMA' ? 0 : Math.min(512, Math.floor(x.pages / 64)))) },
-    pressure: { name: 'pressure', free: each((x) => Math.floor((x.min * 2) / 3)), reclaimable: each((x) => Math.floor((x.min * 8) / 5)), oomVictims: 1, oomVictimPages: each((x) => (x.name === 'DMA' ? 0 : Math.min(256, Math.floor(x.pages / 128)))) },
+    normal: {
+      name: 'normal',
+      free: each((x) => Math.floor((x.pages * 3) / 4)),
+      reclaimable: each((x) => Math.floor(x.pages / 8)),
+      oomVictims: 4,
+      oomVictimPages: each((x) => (x.name === 'DMA' ? 0 : Math.min(512, Math.floor(x.pages / 64)))),
+    },
+    pressure: {
+      name: 'pressure',
+      free: each((x) => Math.floor((x.min * 2) / 3)),
+      reclaimable: each((x) => Math.floor((x.min * 8) / 5)),
+      oomVictims: 1,
+      oomVictimPages: each((x) => (x.name === 'DMA' ? 0 : Math.min(256, Math.floor(x.pages / 128)))),
+    },
     exhausted: { name: 'exhausted', free: each((x) => Math.floor(x.min / 10)), reclaimable: [0, 0, 0], oomVictims: 0, oomVictimPages: [0, 0, 0] },
   };
 }
@@ -200,7 +222,12 @@ export interface SimulatedMachine {
   scenarios: Record<ScenarioName, ScenarioState>;
 }
 
-export const DEFAULT_SIMULATED_MACHINE: SimulatedMachine = { id: 'pc-256m', label: MACHINE_PRESETS['pc-256m'].label, config: DEFAULT_MACHINE, scenarios: SCENARIOS };
+export const DEFAULT_SIMULATED_MACHINE: SimulatedMachine = {
+  id: 'pc-256m',
+  label: MACHINE_PRESETS['pc-256m'].label,
+  config: DEFAULT_MACHINE,
+  scenarios: SCENARIOS,
+};
 
 /**
  * The machine for a setting: a preset name, or a memory size in MiB (a number or "512" / "512 MiB").
@@ -209,9 +236,18 @@ export const DEFAULT_SIMULATED_MACHINE: SimulatedMachine = { id: 'pc-256m', labe
 export function resolveMachine(setting: unknown): { machine: SimulatedMachine; problem?: string } {
   if (setting === undefined || setting === null || setting === '' || setting === 'pc-256m') return { machine: DEFAULT_SIMULATED_MACHINE };
   const preset = typeof setting === 'string' && setting in MACHINE_PRESETS ? MACHINE_PRESETS[setting as MachinePreset] : null;
-  const mib = preset ? preset.mib : typeof setting === 'number' ? setting : typeof setting === 'string' && /^\s*\d+\s*(MiB)?\s*$/i.test(setting) ? parseInt(setting, 10) : NaN;
+  const mib = preset
+    ? preset.mib
+    : typeof setting === 'number'
+      ? setting
+      : typeof setting === 'string' && /^\s*\d+\s*(MiB)?\s*$/i.test(setting)
+        ? parseInt(setting, 10)
+        : NaN;
   if (!Number.isInteger(mib) || mib < 16 || mib > 16384) {
-    return { machine: DEFAULT_SIMULATED_MACHINE, problem: `simulation machine "${String(setting)}" is not one of ${Object.keys(MACHINE_PRESETS).join(', ')} or a memory size from 16 to 16384 MiB: using pc-256m` };
+    return {
+      machine: DEFAULT_SIMULATED_MACHINE,
+      problem: `simulation machine "${String(setting)}" is not one of ${Object.keys(MACHINE_PRESETS).join(', ')} or a memory size from 16 to 16384 MiB: using pc-256m`,
+    };
   }
   if (preset && setting === 'pc-256m') return { machine: DEFAULT_SIMULATED_MACHINE };
   const config = makeMachine(zonePagesFor(mib));

@@ -38,9 +38,12 @@ export function callAllocFn(e: Engine, pool: Pool, mask: number): Handle | numbe
   const fn = pool.fn;
   const m = allocFnMask(fn, mask);
   if (m !== mask) {
-    if ((m & __GFP_WAIT) && !(mask & __GFP_WAIT) && e.verbose) {
-      e.tr('mempool.alloc-fn-ignores-mask', `alloc_fn allocates with ${gfpText(m)} although called with ${gfpText(mask)}: ` +
-        'it may sleep where mempool_alloc must not ("should take care not to sleep unless __GFP_WAIT is set")');
+    if (m & __GFP_WAIT && !(mask & __GFP_WAIT) && e.verbose) {
+      e.tr(
+        'mempool.alloc-fn-ignores-mask',
+        `alloc_fn allocates with ${gfpText(m)} although called with ${gfpText(mask)}: ` +
+          'it may sleep where mempool_alloc must not ("should take care not to sleep unless __GFP_WAIT is set")',
+      );
     }
   }
   const g = decodeGfp(m);
@@ -49,7 +52,10 @@ export function callAllocFn(e: Engine, pool: Pool, mask: number): Handle | numbe
   if (v.kind === 'pages') {
     const p = allocPages(e, g, v.order);
     if (p < 0) return p;
-    inner.t = 'pages'; inner.zone = e.lastZone; inner.pfn = p; inner.order = v.order;
+    inner.t = 'pages';
+    inner.zone = e.lastZone;
+    inner.pfn = p;
+    inner.order = v.order;
     return inner;
   }
   const r = v.kind === 'slab' ? cacheAlloc(e, pool.cache as Cache, g, inner) : kmalloc(e, v.size, g, inner);
@@ -62,7 +68,10 @@ export function callFreeFn(e: Engine, inner: Handle): void {
 }
 
 function kfreeInternal(e: Engine, h: Handle | null): void {
-  if (h && h.t === 'obj') { cacheFree(e, h); h.t = 'freed'; }
+  if (h && h.t === 'obj') {
+    cacheFree(e, h);
+    h.t = 'freed';
+  }
 }
 
 function freePool(e: Engine, pool: Pool): void {
@@ -79,13 +88,19 @@ export function mempoolCreate(e: Engine, pool: Pool): SimOutcome {
   const st = new Handle('obj', '', e.stepIndex, null, 'kmalloc');
   if (e.verbose) e.tr('mempool.create-kmalloc', `kmalloc(sizeof(mempool_t)=${MEMPOOL_T_SIZE}, GFP_KERNEL)`);
   const r1 = kmalloc(e, MEMPOOL_T_SIZE, g, st);
-  if (r1 !== 0) { pool.destroyed = true; return failCreate(e, pool, r1); }
+  if (r1 !== 0) {
+    pool.destroyed = true;
+    return failCreate(e, pool, r1);
+  }
   pool.structObj = st;
   const arr = new Handle('obj', '', e.stepIndex, null, 'kmalloc');
   if (e.verbose) e.tr('mempool.create-kmalloc', `kmalloc(min_nr * sizeof(void *) = ${pool.minNr * 4}, GFP_KERNEL) for the element array`);
   const r2 = kmalloc(e, pool.minNr * 4, g, arr);
   if (r2 !== 0) {
-    if (r2 !== NEVER) { kfreeInternal(e, st); pool.destroyed = true; }
+    if (r2 !== NEVER) {
+      kfreeInternal(e, st);
+      pool.destroyed = true;
+    }
     return failCreate(e, pool, r2);
   }
   pool.arrObj = arr;
@@ -127,21 +142,34 @@ export function mempoolAllocPass(e: Engine, pool: Pool, gfp: number, h: Handle):
     const halfFull = pool.reserve.length <= Math.floor(pool.minNr / 2);
     const fs = (gfp & 0x80) !== 0 && gfp !== nowait;
     if (fs && halfFull) {
-      if (e.verbose) e.tr('mempool.half-full-rule', `curr_nr ${pool.reserve.length} <= min_nr/2 = ${Math.floor(pool.minNr / 2)} and __GFP_FS: alloc_fn(${gfpText(gfp)}) may reclaim`);
+      if (e.verbose)
+        e.tr(
+          'mempool.half-full-rule',
+          `curr_nr ${pool.reserve.length} <= min_nr/2 = ${Math.floor(pool.minNr / 2)} and __GFP_FS: alloc_fn(${gfpText(gfp)}) may reclaim`,
+        );
       el = callAllocFn(e, pool, gfp);
       if (el === ALLOC_BUG) return 'bug';
       if (el === NEVER) return 'never';
     } else if (e.verbose) {
-      e.tr('mempool.half-full-rule', fs ? `curr_nr ${pool.reserve.length} > min_nr/2: no second alloc_fn call` : 'no __GFP_FS (or no sleeping bits): no second alloc_fn call');
+      e.tr(
+        'mempool.half-full-rule',
+        fs ? `curr_nr ${pool.reserve.length} > min_nr/2: no second alloc_fn call` : 'no __GFP_FS (or no sleeping bits): no second alloc_fn call',
+      );
     }
   }
   if (typeof el !== 'number') {
-    h.t = 'elem'; h.inner = el; h.pool = pool; pool.outstanding++;
+    h.t = 'elem';
+    h.inner = el;
+    h.pool = pool;
+    pool.outstanding++;
     if (e.verbose) e.tr('mempool.alloc-fn', 'element from alloc_fn (the reserve is untouched)');
     return 'elem';
   }
   if (pool.reserve.length > 0) {
-    h.t = 'elem'; h.inner = pool.reserve.pop() as Handle; h.pool = pool; pool.outstanding++;
+    h.t = 'elem';
+    h.inner = pool.reserve.pop() as Handle;
+    h.pool = pool;
+    pool.outstanding++;
     if (e.verbose) e.tr('mempool.reserve', `alloc_fn failed: element taken from the reserve (curr_nr now ${pool.reserve.length}/${pool.minNr})`);
     return 'elem';
   }
@@ -150,7 +178,8 @@ export function mempoolAllocPass(e: Engine, pool: Pool, gfp: number, h: Handle):
     if (e.verbose) e.tr('mempool.no-wait-null', 'reserve empty and no __GFP_WAIT: returns NULL');
     return 'null';
   }
-  h.t = 'pending'; h.pool = pool;
+  h.t = 'pending';
+  h.pool = pool;
   e.sleep('mempool_alloc (io_schedule waiting for mempool_free)');
   if (e.verbose) e.tr('mempool.wait', 'reserve empty: prepare_to_wait + io_schedule(): sleeps until a mempool_free refills the reserve, then repeat_alloc');
   return 'wait';
@@ -160,10 +189,13 @@ export function mempoolAllocPass(e: Engine, pool: Pool, gfp: number, h: Handle):
 export function mempoolFree(e: Engine, pool: Pool, h: Handle): SimOutcome {
   const inner = h.inner as Handle;
   pool.outstanding--;
-  h.t = 'freed'; h.freedAt = e.stepIndex; h.inner = null;
+  h.t = 'freed';
+  h.freedAt = e.stepIndex;
+  h.inner = null;
   if (pool.reserve.length < pool.minNr) {
     pool.reserve.push(inner);
-    if (e.verbose) e.tr('mempool.free-refill', `curr_nr < min_nr: element back into the reserve (curr_nr now ${pool.reserve.length}/${pool.minNr}); wake_up(&pool->wait)`);
+    if (e.verbose)
+      e.tr('mempool.free-refill', `curr_nr < min_nr: element back into the reserve (curr_nr now ${pool.reserve.length}/${pool.minNr}); wake_up(&pool->wait)`);
     wakeWaiters(e, pool);
     return { kind: 'ok', message: `element returned to the reserve (curr_nr ${pool.reserve.length}/${pool.minNr})` };
   }
@@ -184,7 +216,10 @@ function wakeWaiters(e: Engine, pool: Pool): void {
     else e.woken.push({ step: w.step, handle: w.handle, result: r === 'elem' ? 'ok' : 'never' });
   }
   pool.waiters = still;
-  e.slept = saved.slept; e.atomicSleep = saved.atomic; e.maySleep = saved.may; e.context = saved.ctx;
+  e.slept = saved.slept;
+  e.atomicSleep = saved.atomic;
+  e.maySleep = saved.may;
+  e.context = saved.ctx;
 }
 
 /**
@@ -199,36 +234,52 @@ export function mempoolResize(e: Engine, pool: Pool, newMin: number, gfp: number
   const was = `min_nr ${pool.minNr}, curr_nr ${pool.reserve.length}`;
   if (newMin < pool.minNr) {
     let freed = 0;
-    while (pool.reserve.length > newMin) { callFreeFn(e, pool.reserve.pop() as Handle); freed++; }
+    while (pool.reserve.length > newMin) {
+      callFreeFn(e, pool.reserve.pop() as Handle);
+      freed++;
+    }
     pool.minNr = newMin;
-    if (e.verbose) e.tr('mempool.resize-shrink', `new_min_nr ${newMin} < min_nr: remove_element() + free_fn for ${freed} surplus element(s); min_nr = ${newMin}; returns 0`);
-    return { kind: 'ok', code: 'resize-shrunk', message: `mempool_resize returned 0: pool shrunk (${was} → min_nr ${newMin}, curr_nr ${pool.reserve.length}; ${freed} element(s) freed with free_fn)` };
+    if (e.verbose)
+      e.tr('mempool.resize-shrink', `new_min_nr ${newMin} < min_nr: remove_element() + free_fn for ${freed} surplus element(s); min_nr = ${newMin}; returns 0`);
+    return {
+      kind: 'ok',
+      code: 'resize-shrunk',
+      message: `mempool_resize returned 0: pool shrunk (${was} → min_nr ${newMin}, curr_nr ${pool.reserve.length}; ${freed} element(s) freed with free_fn)`,
+    };
   }
   const g = decodeGfp(gfp);
   if (g.canSleep) e.noteMaySleep(`mempool_resize(${g.text})`);
   if (e.verbose) e.tr('mempool.resize-grow', `grow: kmalloc(new_min_nr * sizeof(void *) = ${newMin * 4}, ${g.text}) for the new element array`);
   const arr = new Handle('obj', '', e.stepIndex, null, 'kmalloc');
   const r = kmalloc(e, newMin * 4, g, arr);
-  if (r === NEVER) return { kind: 'never-returns', code: 'alloc-loop', message: `mempool_resize never returns: the kmalloc of the element array loops (${e.neverWhy})` };
+  if (r === NEVER)
+    return { kind: 'never-returns', code: 'alloc-loop', message: `mempool_resize never returns: the kmalloc of the element array loops (${e.neverWhy})` };
   if (r === ALLOC_BUG) return { kind: 'bug', code: e.bugCode, message: `mempool_resize: the element array kmalloc hit ${e.bugWhy}` };
   if (r !== 0) {
     if (e.verbose) e.tr('mempool.resize-enomem', 'the element array kmalloc failed: returns -ENOMEM, the pool is unchanged');
-    return { kind: 'null', code: 'resize-enomem', message: `mempool_resize returned -ENOMEM${e.slept ? ' (after sleeping)' : ''}: the new element array could not be allocated; the pool is unchanged (${was})` };
+    return {
+      kind: 'null',
+      code: 'resize-enomem',
+      message: `mempool_resize returned -ENOMEM${e.slept ? ' (after sleeping)' : ''}: the new element array could not be allocated; the pool is unchanged (${was})`,
+    };
   }
   kfreeInternal(e, pool.arrObj);
   pool.arrObj = arr;
   pool.minNr = newMin;
   let added = 0;
   while (pool.reserve.length < pool.minNr) {
-    if (e.verbose) e.tr('mempool.resize-alloc-fn', `element ${pool.reserve.length + 1}/${pool.minNr}: ${allocFnText(pool.fn)} with ${g.text} (the lock dropped)`);
+    if (e.verbose)
+      e.tr('mempool.resize-alloc-fn', `element ${pool.reserve.length + 1}/${pool.minNr}: ${allocFnText(pool.fn)} with ${g.text} (the lock dropped)`);
     const el = callAllocFn(e, pool, gfp);
     if (el === NEVER) return { kind: 'never-returns', code: 'alloc-loop', message: `mempool_resize never returns: alloc_fn(${g.text}) loops (${e.neverWhy})` };
     if (el === ALLOC_BUG) return { kind: 'bug', code: e.bugCode, message: `mempool_resize: alloc_fn hit ${e.bugWhy}` };
     if (typeof el === 'number') {
       if (e.verbose) e.tr('mempool.resize-short', `alloc_fn failed: goto out, returns 0 with curr_nr ${pool.reserve.length} < min_nr ${pool.minNr}`);
       return {
-        kind: 'ok', code: 'resize-short',
-        message: `mempool_resize returned 0${e.slept ? ' (after sleeping)' : ''} but the pool is short: alloc_fn failed after ${added} new element(s), curr_nr ${pool.reserve.length} < min_nr ${pool.minNr} ` +
+        kind: 'ok',
+        code: 'resize-short',
+        message:
+          `mempool_resize returned 0${e.slept ? ' (after sleeping)' : ''} but the pool is short: alloc_fn failed after ${added} new element(s), curr_nr ${pool.reserve.length} < min_nr ${pool.minNr} ` +
           '(later mempool_free calls refill it; until then mempool_destroy BUGs)',
       };
     }
@@ -236,22 +287,29 @@ export function mempoolResize(e: Engine, pool: Pool, newMin: number, gfp: number
     added++;
   }
   if (e.verbose) e.tr('mempool.resize-grown', `curr_nr reached min_nr ${pool.minNr}: returns 0`);
-  return { kind: e.slept ? 'slept' : 'ok', code: 'resize-grown', message: `mempool_resize returned 0: pool grown (${was} → min_nr ${pool.minNr}, curr_nr ${pool.reserve.length}; ${added} element(s) from alloc_fn)${e.slept ? ' after sleeping' : ''}` };
+  return {
+    kind: e.slept ? 'slept' : 'ok',
+    code: 'resize-grown',
+    message: `mempool_resize returned 0: pool grown (${was} → min_nr ${pool.minNr}, curr_nr ${pool.reserve.length}; ${added} element(s) from alloc_fn)${e.slept ? ' after sleeping' : ''}`,
+  };
 }
 
 /** mempool_destroy: BUG() if curr_nr != min_nr; else free_pool. Elements from alloc_fn still out just leak. */
 export function mempoolDestroy(e: Engine, pool: Pool): SimOutcome {
   if (pool.reserve.length !== pool.minNr) {
-    if (e.verbose) e.tr('mempool.destroy-bug', `curr_nr ${pool.reserve.length} != min_nr ${pool.minNr}: BUG() (elements taken from the reserve are outstanding)`);
+    if (e.verbose)
+      e.tr('mempool.destroy-bug', `curr_nr ${pool.reserve.length} != min_nr ${pool.minNr}: BUG() (elements taken from the reserve are outstanding)`);
     return {
-      kind: 'bug', code: 'destroy-outstanding',
+      kind: 'bug',
+      code: 'destroy-outstanding',
       message: `mempool_destroy: BUG(): ${pool.minNr - pool.reserve.length} element(s) taken from the reserve are still outstanding (curr_nr ${pool.reserve.length} != min_nr ${pool.minNr})`,
       advice: 'Return every element with mempool_free before mempool_destroy.',
     };
   }
   const leaked = pool.outstanding;
   freePool(e, pool);
-  pool.handle.t = 'freed'; pool.handle.freedAt = e.stepIndex;
+  pool.handle.t = 'freed';
+  pool.handle.freedAt = e.stepIndex;
   if (leaked > 0) {
     if (e.verbose) e.tr('mempool.destroy-leak', `${leaked} element(s) from alloc_fn still outstanding: no BUG (curr_nr == min_nr), they leak`);
     return { kind: 'ok', code: 'destroy-leaks', message: `pool destroyed; ${leaked} element(s) allocated by alloc_fn were never freed and leak` };

@@ -46,14 +46,21 @@ function bufferedRmqueue(e: Engine, z: Zone, order: number, cold: boolean): numb
         pcp.list.push(p);
       }
       if (e.verbose && got > 0) {
-        e.tr('pcp.refill', `${z.name} ${cold ? 'cold' : 'hot'} list count ${pcp.list.length - got} <= low ${pcp.low}: ` +
-          `rmqueue_bulk moves ${got} page(s) from the buddy lists (batch ${pcp.batch})`);
+        e.tr(
+          'pcp.refill',
+          `${z.name} ${cold ? 'cold' : 'hot'} list count ${pcp.list.length - got} <= low ${pcp.low}: ` +
+            `rmqueue_bulk moves ${got} page(s) from the buddy lists (batch ${pcp.batch})`,
+        );
       }
     }
     if (pcp.list.length > 0) {
       const p = pcp.list.pop() as number;
       z.allocated++;
-      if (e.verbose) e.tr(cold ? 'pcp.take-cold' : 'pcp.take-hot', `page pfn ${p} from the ${z.name} per-CPU ${cold ? 'cold (__GFP_COLD)' : 'hot'} list (count now ${pcp.list.length})`);
+      if (e.verbose)
+        e.tr(
+          cold ? 'pcp.take-cold' : 'pcp.take-hot',
+          `page pfn ${p} from the ${z.name} per-CPU ${cold ? 'cold (__GFP_COLD)' : 'hot'} list (count now ${pcp.list.length})`,
+        );
       return p;
     }
   }
@@ -79,12 +86,17 @@ function tryZones(e: Engine, g: GfpInfo, order: number, which: 0 | 1 | 2, canTry
     if (e.verbose) {
       const eff = effectiveMin(mark, canTryHarder, gfpHigh);
       const adj = eff !== mark ? ` lowered to ${eff}${gfpHigh ? ' (__GFP_HIGH: half)' : ''}${canTryHarder ? ' (cannot sleep: a further quarter)' : ''}` : '';
-      const reserve = z.lowmemReserve[classzone] ? ` + lowmem_reserve ${z.lowmemReserve[classzone]} (kept from ${e.zones[classzone].name}-class allocations)` : '';
+      const reserve = z.lowmemReserve[classzone]
+        ? ` + lowmem_reserve ${z.lowmemReserve[classzone]} (kept from ${e.zones[classzone].name}-class allocations)`
+        : '';
       e.tr(rule, `${z.name}: free ${z.freePages} ${ok ? 'passes' : 'fails'} the order-${order} check against ${MARK_NAMES[which]} ${mark}${adj}${reserve}`);
     }
     if (!ok) continue;
     const p = bufferedRmqueue(e, z, order, g.cold);
-    if (p >= 0) { e.lastZone = z.idx; return p; }
+    if (p >= 0) {
+      e.lastZone = z.idx;
+      return p;
+    }
     if (e.verbose) e.tr(rule, `${z.name}: no free block of order >= ${order} (fragmented)`);
   }
   return NULL_PAGE;
@@ -119,11 +131,21 @@ function reclaim(e: Engine, g: GfpInfo): { freed: number; progress: boolean } {
   const bar = Math.min(SWAP_CLUSTER_MAX, per);
   const progress = freed > 0 && freed >= bar;
   if (e.verbose) {
-    const how = g.canIO && g.canFS ? 'may write dirty pages and call into filesystems' : g.canIO ? 'no __GFP_FS: no filesystem writeback' : 'no __GFP_IO: only clean, unmapped pages';
-    const verdict = progress ? `did_some_progress = 1 (${freed} >= ${bar})`
-      : freed > 0 ? `did_some_progress = 0: ${freed} < ${bar} (sc.nr_reclaimed < SWAP_CLUSTER_MAX in every priority pass); the pages stay free`
+    const how =
+      g.canIO && g.canFS
+        ? 'may write dirty pages and call into filesystems'
+        : g.canIO
+          ? 'no __GFP_FS: no filesystem writeback'
+          : 'no __GFP_IO: only clean, unmapped pages';
+    const verdict = progress
+      ? `did_some_progress = 1 (${freed} >= ${bar})`
+      : freed > 0
+        ? `did_some_progress = 0: ${freed} < ${bar} (sc.nr_reclaimed < SWAP_CLUSTER_MAX in every priority pass); the pages stay free`
         : 'did_some_progress = 0';
-    e.tr('reclaim.try_to_free_pages', `direct reclaim (${how}, up to ${per} pages per zone): freed ${freed} page(s) in scenario "${e.scenario.name}": ${verdict}`);
+    e.tr(
+      'reclaim.try_to_free_pages',
+      `direct reclaim (${how}, up to ${per} pages per zone): freed ${freed} page(s) in scenario "${e.scenario.name}": ${verdict}`,
+    );
   }
   return { freed, progress };
 }
@@ -226,8 +248,10 @@ function alloc(e: Engine, g: GfpInfo, order: number): number {
         const retry = !g.noretry && (order <= 3 || g.repeat || g.nofail);
         if (!retry) {
           if (e.verbose) {
-            e.tr('alloc_pages.step6-fail', g.noretry ? '__GFP_NORETRY: no retry, returns NULL'
-              : `order ${order} > 3 without __GFP_REPEAT/__GFP_NOFAIL: no retry, returns NULL`);
+            e.tr(
+              'alloc_pages.step6-fail',
+              g.noretry ? '__GFP_NORETRY: no retry, returns NULL' : `order ${order} > 3 without __GFP_REPEAT/__GFP_NOFAIL: no retry, returns NULL`,
+            );
           }
           warn(e, g, order);
           return NULL_PAGE;
@@ -235,7 +259,9 @@ function alloc(e: Engine, g: GfpInfo, order: number): number {
         const why = g.nofail ? '__GFP_NOFAIL' : g.repeat ? '__GFP_REPEAT' : `order ${order} <= 3`;
         if (freed === 0)
           // Without __GFP_FS no OOM kill can come: reclaim is exhausted in this scenario and nothing will change.
-          return never(`${why}: __alloc_pages retries forever (do_retry: goto rebalance), but in scenario "${e.scenario.name}" reclaim frees nothing: the call never returns`);
+          return never(
+            `${why}: __alloc_pages retries forever (do_retry: goto rebalance), but in scenario "${e.scenario.name}" reclaim frees nothing: the call never returns`,
+          );
         e.sleep('blk_congestion_wait');
         if (e.verbose) e.tr('alloc_pages.step6-retry', `${why}: blk_congestion_wait(), goto rebalance`);
       }
@@ -255,17 +281,23 @@ export function freeHotCold(e: Engine, z: Zone, pfn: number, cold: boolean): voi
     const n = Math.min(pcp.batch, pcp.list.length);
     const out = pcp.list.splice(0, n);
     for (let i = 0; i < out.length; i++) z.freeBlock(out[i], 0);
-    if (e.verbose) e.tr('pcp.drain', `${z.name} ${cold ? 'cold' : 'hot'} list count >= high ${pcp.high}: free_pages_bulk returns ${n} page(s) to the buddy lists`);
+    if (e.verbose)
+      e.tr('pcp.drain', `${z.name} ${cold ? 'cold' : 'hot'} list count >= high ${pcp.high}: free_pages_bulk returns ${n} page(s) to the buddy lists`);
   }
   pcp.list.push(pfn);
-  if (e.verbose) e.tr(cold ? 'pcp.free-cold' : 'pcp.free-hot', `page pfn ${pfn} onto the ${z.name} per-CPU ${cold ? 'cold' : 'hot'} list (count now ${pcp.list.length})`);
+  if (e.verbose)
+    e.tr(cold ? 'pcp.free-cold' : 'pcp.free-hot', `page pfn ${pfn} onto the ${z.name} per-CPU ${cold ? 'cold' : 'hot'} list (count now ${pcp.list.length})`);
 }
 
 /** __free_pages: order 0 → free_hot_page (or cold), larger → __free_pages_ok to the buddy lists. */
 export function freeBlock(e: Engine, zi: number, pfn: number, order: number, cold: boolean): void {
   const z = e.zones[zi];
   z.allocated -= 1 << order;
-  if (order === 0) { freeHotCold(e, z, pfn, cold); return; }
+  if (order === 0) {
+    freeHotCold(e, z, pfn, cold);
+    return;
+  }
   z.freeBlock(pfn, order);
-  if (e.verbose) e.tr('buddy.free', `${z.name}: order-${order} block at pfn ${pfn} back to the buddy lists${z.lastMerges ? `, coalesced ${z.lastMerges} time(s)` : ''}`);
+  if (e.verbose)
+    e.tr('buddy.free', `${z.name}: order-${order} block at pfn ${pfn} back to the buddy lists${z.lastMerges ? `, coalesced ${z.lastMerges} time(s)` : ''}`);
 }

@@ -49,8 +49,16 @@ export function simulate(ops: readonly unknown[], opts: SimOptions = {}): SimRes
       for (const k of Object.keys(summary) as OutcomeKind[]) summary[k] = 0;
       for (const s of steps) summary[s.outcome.kind]++;
     }
-    for (const l of leaks) { summary.leak++; if (keep) steps.push(l); }
-    const res: SimResult = { scenario: target.name, steps, summary, neverReturned: steps.some((s) => s.outcome.kind === 'never-returns' || s.outcome.result === 'never-returns') || sim.neverReturnedYet };
+    for (const l of leaks) {
+      summary.leak++;
+      if (keep) steps.push(l);
+    }
+    const res: SimResult = {
+      scenario: target.name,
+      steps,
+      summary,
+      neverReturned: steps.some((s) => s.outcome.kind === 'never-returns' || s.outcome.result === 'never-returns') || sim.neverReturnedYet,
+    };
     if (setup) res.setup = setup;
     if (opts.snapshots !== 'none') res.final = sim.snapshot();
     return res;
@@ -58,8 +66,19 @@ export function simulate(ops: readonly unknown[], opts: SimOptions = {}): SimRes
     summary.error = 1;
     const message = `cannot simulate: ${x instanceof Error ? x.message : 'bad options'}`;
     return {
-      scenario: typeof opts?.scenario === 'string' ? opts.scenario : 'custom', summary, neverReturned: false,
-      steps: [{ index: 0, op: { op: 'context', context: 'process' }, outcome: { kind: 'error', code: 'bad-options', message }, slept: false, maySleep: false, trace: [] }],
+      scenario: typeof opts?.scenario === 'string' ? opts.scenario : 'custom',
+      summary,
+      neverReturned: false,
+      steps: [
+        {
+          index: 0,
+          op: { op: 'context', context: 'process' },
+          outcome: { kind: 'error', code: 'bad-options', message },
+          slept: false,
+          maySleep: false,
+          trace: [],
+        },
+      ],
     };
   }
 }
@@ -72,4 +91,3 @@ export function simulateScenarios(ops: readonly unknown[], opts: Omit<SimOptions
     exhausted: simulate(ops, { ...opts, scenario: 'exhausted' }),
   };
 }
-

@@ -1,8 +1,26 @@
 // The Simulator: steps operations through the allocator layers and builds per-step results.
 
-import { __GFP_HIGHMEM, __GFP_ZERO, decodeGfp as decodeGfpImported, GFP_KERNEL, GFP_VALID_MASK as GFP_VALID_MASK_IMPORTED, type GfpInfo, parseGfp } from './gfp';
+import {
+  __GFP_HIGHMEM,
+  __GFP_ZERO,
+  decodeGfp as decodeGfpImported,
+  GFP_KERNEL,
+  GFP_VALID_MASK as GFP_VALID_MASK_IMPORTED,
+  type GfpInfo,
+  parseGfp,
+} from './gfp';
 import { Engine, Handle as HandleImported, type Cache, type Pool } from './engine';
-import { DEFAULT_MACHINE, MAX_ORDER as MAX_ORDER_IMPORTED, SCENARIOS, type ScenarioName, type ScenarioState, SCENARIO_NAMES, validateMachine, validateScenario, ZONE_NAMES as ZONE_NAMES_IMPORTED } from './machine';
+import {
+  DEFAULT_MACHINE,
+  MAX_ORDER as MAX_ORDER_IMPORTED,
+  SCENARIOS,
+  type ScenarioName,
+  type ScenarioState,
+  SCENARIO_NAMES,
+  validateMachine,
+  validateScenario,
+  ZONE_NAMES as ZONE_NAMES_IMPORTED,
+} from './machine';
 import { allocPages as allocPagesImported, freeBlock as freeBlockImported, NEVER } from './page-alloc';
 import { cacheAlloc, cacheFree, destroyCache, kmalloc, KMALLOC_MAX, newCache, SLAB_BUG } from './slab';
 import { allocFnZonelistUndefined, mempoolAllocPass, mempoolCreate, mempoolDestroy, mempoolFree, mempoolResize } from './mempool';
@@ -57,11 +75,20 @@ export class Simulator {
     if (opts === null || typeof opts !== 'object') opts = {};
     let machine = opts.machine ?? DEFAULT_MACHINE;
     const bad = validateMachine(machine);
-    if (bad) { this.configError = bad; machine = DEFAULT_MACHINE; }
+    if (bad) {
+      this.configError = bad;
+      machine = DEFAULT_MACHINE;
+    }
     let sc = scenarioOverride ?? resolveScenario(opts.scenario);
-    if (typeof sc === 'string') { this.configError ??= sc; sc = SCENARIOS.normal; }
+    if (typeof sc === 'string') {
+      this.configError ??= sc;
+      sc = SCENARIOS.normal;
+    }
     let ctx: ContextKind = opts.context ?? 'process';
-    if (!CONTEXTS.includes(ctx)) { this.configError ??= `unknown context "${String(ctx)}"`; ctx = 'process'; }
+    if (!CONTEXTS.includes(ctx)) {
+      this.configError ??= `unknown context "${String(ctx)}"`;
+      ctx = 'process';
+    }
     this.e = new Engine(machine, sc, ctx, opts.trace !== false);
     this.e.applyScenario(sc);
     this.snap = opts.snapshots ?? 'end';
@@ -84,14 +111,24 @@ export class Simulator {
     return outcome.kind;
   }
 
-  get neverReturnedYet(): boolean { return this.neverReturned; }
+  get neverReturnedYet(): boolean {
+    return this.neverReturned;
+  }
 
   /** Setup ops (module init) are numbered separately; call before the simulated sequence. */
-  endSetup(): void { this.setupPhase = false; this.index = 0; this.neverReturned = false; }
+  endSetup(): void {
+    this.setupPhase = false;
+    this.index = 0;
+    this.neverReturned = false;
+  }
   private setupPhase = false;
-  beginSetup(): void { this.setupPhase = true; }
+  beginSetup(): void {
+    this.setupPhase = true;
+  }
 
-  snapshot(): Snapshot { return this.e.snapshot(); }
+  snapshot(): Snapshot {
+    return this.e.snapshot();
+  }
 
   step(raw: unknown): StepResult {
     const e = this.e;
@@ -105,7 +142,9 @@ export class Simulator {
     }
     if (e.atomicSleep !== null && outcome.kind !== 'bug' && outcome.kind !== 'error') {
       outcome = {
-        ...outcome, kind: 'sleep-in-atomic', result: outcome.code === 'waiting' ? 'waiting' : outcome.kind,
+        ...outcome,
+        kind: 'sleep-in-atomic',
+        result: outcome.code === 'waiting' ? 'waiting' : outcome.kind,
         message: `scheduling while atomic: ${e.atomicSleep} in ${e.contextText()} context. Then: ${outcome.message}`,
       };
     }
@@ -141,9 +180,10 @@ export class Simulator {
   finish(): StepResult[] {
     const e = this.e;
     for (const [, r] of this.pending) {
-      r.outcome = r.outcome.kind === 'sleep-in-atomic'
-        ? { ...r.outcome, result: 'never-returns', code: 'waits-forever' }
-        : { kind: 'never-returns', code: 'waits-forever', message: 'never returns: waits forever for a mempool_free that never comes' };
+      r.outcome =
+        r.outcome.kind === 'sleep-in-atomic'
+          ? { ...r.outcome, result: 'never-returns', code: 'waits-forever' }
+          : { kind: 'never-returns', code: 'waits-forever', message: 'never returns: waits forever for a mempool_free that never comes' };
     }
     this.pending.clear();
     for (const p of e.pools) for (const w of p.waiters) w.handle.t = 'never';
@@ -151,8 +191,12 @@ export class Simulator {
     const leak = (h: Handle, msg: string, code: string) => {
       const message = h.setup ? msg.replace(/from step (\d+)/, 'from setup step $1') : msg;
       const r: StepResult = {
-        index: this.index++, op: (h.op ?? { op: 'context', context: 'process' }) as SimOp,
-        outcome: { kind: 'leak', code, ref: h.ref, message }, slept: false, maySleep: false, trace: [],
+        index: this.index++,
+        op: (h.op ?? { op: 'context', context: 'process' }) as SimOp,
+        outcome: { kind: 'leak', code, ref: h.ref, message },
+        slept: false,
+        maySleep: false,
+        trace: [],
       };
       const src = h.op?.source;
       if (src) r.source = src;
@@ -200,19 +244,31 @@ export class Simulator {
       if (this.lean) return e.slept ? LEAN_SLEPT : LEAN_OK;
       if (h.t === 'pages') {
         const page = { zone: ZONE_NAMES[h.zone], pfn: h.pfn, order: h.order };
-        return { kind: e.slept ? 'slept' : 'ok', page, message: e.verbose ? `${what}: order-${h.order} page block at ${page.zone} pfn ${h.pfn}${e.slept ? ' (after sleeping)' : ''}` : 'ok' };
+        return {
+          kind: e.slept ? 'slept' : 'ok',
+          page,
+          message: e.verbose ? `${what}: order-${h.order} page block at ${page.zone} pfn ${h.pfn}${e.slept ? ' (after sleeping)' : ''}` : 'ok',
+        };
       }
       const c = h.cache as Cache;
-      return { kind: e.slept ? 'slept' : 'ok', object: { cache: c.name, size: c.size }, message: e.verbose ? `${what}: object from ${c.name}${e.slept ? ' (after sleeping)' : ''}` : 'ok' };
+      return {
+        kind: e.slept ? 'slept' : 'ok',
+        object: { cache: c.name, size: c.size },
+        message: e.verbose ? `${what}: object from ${c.name}${e.slept ? ' (after sleeping)' : ''}` : 'ok',
+      };
     }
     if (code === NEVER) {
       h.t = 'never';
       return {
-        kind: 'never-returns', code: 'alloc-loop',
+        kind: 'never-returns',
+        code: 'alloc-loop',
         message: `${what} never returns: ${e.neverWhy}`,
       };
     }
-    if (code === SLAB_BUG) { h.t = 'null'; return { kind: 'bug', code: e.bugCode, message: `${what}: ${e.bugWhy}` }; }
+    if (code === SLAB_BUG) {
+      h.t = 'null';
+      return { kind: 'bug', code: e.bugCode, message: `${what}: ${e.bugWhy}` };
+    }
     h.t = 'null';
     return { kind: 'null', message: `${what} returned NULL${e.slept ? ' (after sleeping)' : ''}` };
   }
@@ -226,7 +282,11 @@ export class Simulator {
     const old = this.e.refs.get(name);
     if (old && (old.t === 'pages' || old.t === 'obj' || old.t === 'elem' || old.t === 'pool' || (old.t === 'cache' && !old.cache?.destroyed))) {
       this.e.orphans.push(old);
-      if (this.e.verbose) this.e.tr('ref.overwrite', `${name} still held ${old.t === 'pool' ? 'a mempool' : old.t === 'cache' ? 'a kmem cache' : 'an allocation'} from step ${old.at}: overwriting it leaks it`);
+      if (this.e.verbose)
+        this.e.tr(
+          'ref.overwrite',
+          `${name} still held ${old.t === 'pool' ? 'a mempool' : old.t === 'cache' ? 'a kmem cache' : 'an allocation'} from step ${old.at}: overwriting it leaks it`,
+        );
     }
   }
 
@@ -254,10 +314,16 @@ export class Simulator {
     const g = this.gfp(o.gfp);
     if (!('mask' in g)) return this.noValue(o.ref, g, index);
     const e = this.e;
-    if (api === 'get_zeroed_page' && (g.mask & __GFP_HIGHMEM)) {
+    if (api === 'get_zeroed_page' && g.mask & __GFP_HIGHMEM) {
       // 2.6.11 mm/page_alloc.c:896: BUG_ON(gfp_mask & __GFP_HIGHMEM), before anything is allocated.
-      if (e.verbose) e.tr('get_zeroed_page.highmem-bug', 'BUG_ON(gfp_mask & __GFP_HIGHMEM): get_zeroed_page() returns a kernel address, which a HighMem page does not have');
-      return { kind: 'bug', code: 'highmem-bug-on', message: 'get_zeroed_page with __GFP_HIGHMEM: BUG_ON(gfp_mask & __GFP_HIGHMEM) (oops)', advice: 'Drop __GFP_HIGHMEM, or use alloc_page(... | __GFP_HIGHMEM) and kmap().' };
+      if (e.verbose)
+        e.tr('get_zeroed_page.highmem-bug', 'BUG_ON(gfp_mask & __GFP_HIGHMEM): get_zeroed_page() returns a kernel address, which a HighMem page does not have');
+      return {
+        kind: 'bug',
+        code: 'highmem-bug-on',
+        message: 'get_zeroed_page with __GFP_HIGHMEM: BUG_ON(gfp_mask & __GFP_HIGHMEM) (oops)',
+        advice: 'Drop __GFP_HIGHMEM, or use alloc_page(... | __GFP_HIGHMEM) and kmap().',
+      };
     }
     const order = api === 'get_zeroed_page' ? 0 : o.order;
     if (typeof order !== 'number' || !Number.isInteger(order)) return err('bad-order', `${api}: order must be an integer`);
@@ -266,14 +332,27 @@ export class Simulator {
       // unsigned int: a negative order is huge) — before __alloc_pages, so no warning and no sleep.
       const h = this.target(o.ref, index, o as SimOp, api);
       h.t = 'null';
-      if (e.verbose) e.tr('alloc_pages.order-too-large', `order ${order}${order < 0 ? ' (as unsigned int)' : ''} >= MAX_ORDER ${MAX_ORDER}: alloc_pages returns NULL before __alloc_pages (no warning)`);
-      return { kind: 'null', code: 'order-too-large', message: `${api} returned ${api === 'alloc_pages' ? 'NULL' : '0'}: order ${order} ${order < 0 ? 'is negative (a huge unsigned int), so ' : ''}>= MAX_ORDER (${MAX_ORDER}); the largest block is order ${MAX_ORDER - 1} (4 MiB)` };
+      if (e.verbose)
+        e.tr(
+          'alloc_pages.order-too-large',
+          `order ${order}${order < 0 ? ' (as unsigned int)' : ''} >= MAX_ORDER ${MAX_ORDER}: alloc_pages returns NULL before __alloc_pages (no warning)`,
+        );
+      return {
+        kind: 'null',
+        code: 'order-too-large',
+        message: `${api} returned ${api === 'alloc_pages' ? 'NULL' : '0'}: order ${order} ${order < 0 ? 'is negative (a huge unsigned int), so ' : ''}>= MAX_ORDER (${MAX_ORDER}); the largest block is order ${MAX_ORDER - 1} (4 MiB)`,
+      };
     }
     if (g.bothZoneBits) return this.undefinedZonelist(api);
     const h = this.target(o.ref, index, o as SimOp, api);
     // get_zeroed_page: alloc_pages(gfp_mask | __GFP_ZERO, 0) (2.6.11 mm/page_alloc.c:898).
     const p = allocPages(e, api === 'get_zeroed_page' ? decodeGfp(g.mask | __GFP_ZERO) : g, order);
-    if (p >= 0) { h.t = 'pages'; h.zone = e.lastZone; h.pfn = p; h.order = order; }
+    if (p >= 0) {
+      h.t = 'pages';
+      h.zone = e.lastZone;
+      h.pfn = p;
+      h.order = order;
+    }
     if (p >= 0 && api !== 'alloc_pages' && e.lastZone === 2) return this.lostHighmemPage(h, api); // ZONE_HIGHMEM
     return this.allocResult(p, h, api);
   }
@@ -283,11 +362,17 @@ export class Simulator {
    * and node_zonelists has GFP_ZONETYPES = 3 entries (include/linux/mmzone.h:91, :244): index 3 is past the array.
    */
   private undefinedZonelist(api: string): SimOutcome {
-    if (this.e.verbose) this.e.tr('alloc_pages.undefined-zonelist', 'gfp_mask & GFP_ZONEMASK = 3: node_zonelists has GFP_ZONETYPES = 3 entries (0..2), so index 3 reads past the array');
-    return err('undefined-zonelist',
+    if (this.e.verbose)
+      this.e.tr(
+        'alloc_pages.undefined-zonelist',
+        'gfp_mask & GFP_ZONEMASK = 3: node_zonelists has GFP_ZONETYPES = 3 entries (0..2), so index 3 reads past the array',
+      );
+    return err(
+      'undefined-zonelist',
       `${api} with both __GFP_DMA and __GFP_HIGHMEM: undefined behaviour in 2.6.11. alloc_pages uses node_zonelists[gfp_mask & GFP_ZONEMASK] = [3], ` +
         'but the array has GFP_ZONETYPES = 3 entries: the kernel reads the fields after it as a zone list (an oops or an arbitrary zone); the simulator cannot say which',
-      'Pass one zone modifier: __GFP_DMA for ISA DMA, __GFP_HIGHMEM (alloc_pages only) for HighMem.');
+      'Pass one zone modifier: __GFP_DMA for ISA DMA, __GFP_HIGHMEM (alloc_pages only) for HighMem.',
+    );
   }
 
   /**
@@ -298,13 +383,21 @@ export class Simulator {
   private lostHighmemPage(h: Handle, api: string): SimOutcome {
     const e = this.e;
     const lost = new Handle('pages', h.ref, h.at, h.op, api);
-    lost.zone = h.zone; lost.pfn = h.pfn; lost.order = h.order; lost.setup = h.setup;
+    lost.zone = h.zone;
+    lost.pfn = h.pfn;
+    lost.order = h.order;
+    lost.setup = h.setup;
     e.orphans.push(lost);
-    h.t = 'null'; h.zone = -1; h.pfn = -1;
-    if (e.verbose) e.tr('get_free_pages.highmem-no-address', `page_address() of the HighMem page at pfn ${lost.pfn} is NULL (not kmapped): returns 0, the page is lost`);
+    h.t = 'null';
+    h.zone = -1;
+    h.pfn = -1;
+    if (e.verbose)
+      e.tr('get_free_pages.highmem-no-address', `page_address() of the HighMem page at pfn ${lost.pfn} is NULL (not kmapped): returns 0, the page is lost`);
     return {
-      kind: 'null', code: 'highmem-no-address',
-      message: `${api} returned 0${e.slept ? ' (after sleeping)' : ''}: the order-${lost.order} block came from HighMem (pfn ${lost.pfn}), which has no kernel address ` +
+      kind: 'null',
+      code: 'highmem-no-address',
+      message:
+        `${api} returned 0${e.slept ? ' (after sleeping)' : ''}: the order-${lost.order} block came from HighMem (pfn ${lost.pfn}), which has no kernel address ` +
         '(page_address() is NULL); the page stays allocated and nothing can free it (leak)',
       advice: 'Use alloc_pages() and kmap() for HighMem pages, or drop __GFP_HIGHMEM.',
     };
@@ -325,14 +418,23 @@ export class Simulator {
     const cold = api === 'free_cold_page';
     if (api === 'free_hot_page' || cold) {
       if (h.order !== 0) {
-        return err('hot-cold-order', `${api}(${h.ref}): the page is an order-${h.order} block; free_hot_page/free_cold_page only work with order-zero pages`, `Use __free_pages(page, ${h.order}).`);
+        return err(
+          'hot-cold-order',
+          `${api}(${h.ref}): the page is an order-${h.order} block; free_hot_page/free_cold_page only work with order-zero pages`,
+          `Use __free_pages(page, ${h.order}).`,
+        );
       }
     } else if (o.order !== undefined && o.order !== h.order) {
-      return err('wrong-order', `${api}(${h.ref}, ${String(o.order)}): allocated with order ${h.order}; freeing with another order corrupts the buddy lists`, `Pass order ${h.order}.`);
+      return err(
+        'wrong-order',
+        `${api}(${h.ref}, ${String(o.order)}): allocated with order ${h.order}; freeing with another order corrupts the buddy lists`,
+        `Pass order ${h.order}.`,
+      );
     }
     if (e.verbose && api === 'free_pages' && o.order === undefined) e.tr('free.order-from-allocation', `order ${h.order} taken from the allocation`);
     freeBlock(e, h.zone, h.pfn, h.order, cold);
-    h.t = 'freed'; h.freedAt = this.index - 1;
+    h.t = 'freed';
+    h.freedAt = this.index - 1;
     return e.verbose ? { kind: 'ok', message: `order-${h.order} block at ${ZONE_NAMES[h.zone]} pfn ${h.pfn} freed` } : OK_FREED;
   }
 
@@ -348,14 +450,20 @@ export class Simulator {
   }
 
   private dispatch(raw: unknown, index: number): SimOutcome {
-    if (raw === null || typeof raw !== 'object' || typeof (raw as Rec).op !== 'string') return err('bad-op', 'not an operation (expected an object with an "op" field)');
+    if (raw === null || typeof raw !== 'object' || typeof (raw as Rec).op !== 'string')
+      return err('bad-op', 'not an operation (expected an object with an "op" field)');
     const o = raw as Rec;
     const e = this.e;
     const api = o.op as string;
     switch (api) {
-      case 'alloc_pages': case 'get_free_pages': case 'get_zeroed_page':
+      case 'alloc_pages':
+      case 'get_free_pages':
+      case 'get_zeroed_page':
         return this.pagesOp(o, index, api);
-      case 'free_pages': case '__free_pages': case 'free_hot_page': case 'free_cold_page':
+      case 'free_pages':
+      case '__free_pages':
+      case 'free_hot_page':
+      case 'free_cold_page':
         return this.freeOp(o, api);
       case 'kmalloc': {
         const g = this.gfp(o.gfp);
@@ -364,8 +472,16 @@ export class Simulator {
         if (o.constantSize === true && o.size > KMALLOC_MAX) {
           // 2.6.11 include/linux/slab.h:86-106: for a constant size the inline kmalloc walks kmalloc_sizes.h at
           // build time; past the last class it calls __you_cannot_kmalloc_that_much(), which no file defines.
-          if (e.verbose) e.tr('slab.kmalloc-does-not-build', `kmalloc(${o.size}) with a constant size above ${KMALLOC_MAX}: the inline kmalloc calls __you_cannot_kmalloc_that_much(), undefined: the module does not link`);
-          return { kind: 'error', code: 'does-not-build', message: `kmalloc(${o.size}) with a constant size above the largest class (${KMALLOC_MAX}) calls __you_cannot_kmalloc_that_much(), which no kernel file defines: the module does not link` };
+          if (e.verbose)
+            e.tr(
+              'slab.kmalloc-does-not-build',
+              `kmalloc(${o.size}) with a constant size above ${KMALLOC_MAX}: the inline kmalloc calls __you_cannot_kmalloc_that_much(), undefined: the module does not link`,
+            );
+          return {
+            kind: 'error',
+            code: 'does-not-build',
+            message: `kmalloc(${o.size}) with a constant size above the largest class (${KMALLOC_MAX}) calls __you_cannot_kmalloc_that_much(), which no kernel file defines: the module does not link`,
+          };
         }
         const h = this.target(o.ref, index, o as SimOp, 'kmalloc');
         return this.allocResult(kmalloc(e, o.size, g, h), h, `kmalloc(${o.size})`);
@@ -374,8 +490,15 @@ export class Simulator {
         const h = this.lookup(o.ref, 'kfree');
         if (!(h instanceof Handle)) return h;
         if (h.t === 'null') return { kind: 'ok', code: 'free-null', message: 'kfree(NULL) is a no-op' };
-        if (h.t !== 'obj') return err('wrong-free', `kfree(${h.ref}): not a kmalloc object`, h.t === 'elem' ? 'Use mempool_free.' : h.t === 'pages' ? 'Use free_pages/__free_pages.' : undefined);
-        cacheFree(e, h); h.t = 'freed'; h.freedAt = index;
+        if (h.t !== 'obj')
+          return err(
+            'wrong-free',
+            `kfree(${h.ref}): not a kmalloc object`,
+            h.t === 'elem' ? 'Use mempool_free.' : h.t === 'pages' ? 'Use free_pages/__free_pages.' : undefined,
+          );
+        cacheFree(e, h);
+        h.t = 'freed';
+        h.freedAt = index;
         return { kind: 'ok', message: 'object freed' };
       }
       case 'kmem_cache_create': {
@@ -387,9 +510,15 @@ export class Simulator {
         e.noteMaySleep('kmem_cache_create (down(&cache_chain_sem), SLAB_KERNEL allocation)');
         const h = this.target(o.ref, index, o as SimOp, 'kmem_cache_create');
         const c = newCache(e, typeof o.name === 'string' ? o.name : o.ref, o.size, o.dma === true, false, o.ref, o.hwcacheAlign === true);
-        c.handle = h; h.t = 'cache'; h.cache = c;
+        c.handle = h;
+        h.t = 'cache';
+        h.cache = c;
         e.userCaches.push(c);
-        if (e.verbose) e.tr('slab.cache-create', `cache "${c.name}": ${c.size}-byte objects, order-${c.order} slabs of ${c.perSlab} objects${c.offSlabMgmt ? `, management off-slab (${c.offSlabMgmt} bytes)` : ''} (kmem_cache_create's gfporder loop)`);
+        if (e.verbose)
+          e.tr(
+            'slab.cache-create',
+            `cache "${c.name}": ${c.size}-byte objects, order-${c.order} slabs of ${c.perSlab} objects${c.offSlabMgmt ? `, management off-slab (${c.offSlabMgmt} bytes)` : ''} (kmem_cache_create's gfporder loop)`,
+          );
         return { kind: 'ok', message: `kmem cache "${c.name}" created` };
       }
       case 'kmem_cache_alloc': {
@@ -408,7 +537,9 @@ export class Simulator {
         if (h.t === 'null') return { kind: 'bug', code: 'null-object', message: 'kmem_cache_free(cache, NULL): oops' };
         if (h.t !== 'obj') return err('wrong-free', `kmem_cache_free: ${h.ref} is not a slab object`);
         if (h.cache !== ch.cache) return err('wrong-cache', `kmem_cache_free: ${h.ref} belongs to cache "${h.cache?.name}", not "${ch.cache?.name}"`);
-        cacheFree(e, h); h.t = 'freed'; h.freedAt = index;
+        cacheFree(e, h);
+        h.t = 'freed';
+        h.freedAt = index;
         return { kind: 'ok', message: 'object freed' };
       }
       case 'kmem_cache_destroy': {
@@ -420,10 +551,12 @@ export class Simulator {
           if (e.verbose) e.tr('slab.destroy-busy', `${c.objects} object(s) still allocated: slab_error "Can't free all objects", returns 1`);
           return err('cache-busy', `kmem_cache_destroy("${c.name}"): Can't free all objects (${c.objects} still allocated); the cache is not destroyed`);
         }
-        ch.t = 'freed'; ch.freedAt = index;
+        ch.t = 'freed';
+        ch.freedAt = index;
         return { kind: 'ok', message: `kmem cache "${c.name}" destroyed` };
       }
-      case 'mempool_create': return this.poolCreate(o, index);
+      case 'mempool_create':
+        return this.poolCreate(o, index);
       case 'mempool_alloc': {
         const ph = this.handleOf(o.pool, 'pool', 'mempool_alloc');
         if (!(ph instanceof Handle)) return ph;
@@ -436,8 +569,14 @@ export class Simulator {
         const r = mempoolAllocPass(e, pool, g.mask, h);
         if (r === 'elem') return { kind: e.slept ? 'slept' : 'ok', message: `element for ${h.ref} (pool curr_nr ${pool.reserve.length}/${pool.minNr})` };
         if (r === 'null') return { kind: 'null', message: 'mempool_alloc returned NULL: alloc_fn failed, reserve empty, no __GFP_WAIT' };
-        if (r === 'bug') { h.t = 'null'; return { kind: 'bug', code: e.bugCode, message: `alloc_fn hit ${e.bugWhy}` }; }
-        if (r === 'never') { h.t = 'never'; return { kind: 'never-returns', code: 'alloc-loop', message: 'alloc_fn never returns' }; }
+        if (r === 'bug') {
+          h.t = 'null';
+          return { kind: 'bug', code: e.bugCode, message: `alloc_fn hit ${e.bugWhy}` };
+        }
+        if (r === 'never') {
+          h.t = 'never';
+          return { kind: 'never-returns', code: 'alloc-loop', message: 'alloc_fn never returns' };
+        }
         pool.waiters.push({ handle: h, step: index, gfp: g.mask, context: e.context });
         return { kind: 'slept', code: 'waiting', message: 'sleeps until an element is freed with mempool_free' };
       }
@@ -461,7 +600,8 @@ export class Simulator {
         if (!(ph instanceof Handle)) return ph;
         const g = this.gfp(o.gfp);
         if (!('mask' in g)) return g;
-        if (typeof o.new_min_nr !== 'number' || !Number.isInteger(o.new_min_nr) || o.new_min_nr > 100000) return err('bad-op', 'mempool_resize: new_min_nr must be an integer up to 100000');
+        if (typeof o.new_min_nr !== 'number' || !Number.isInteger(o.new_min_nr) || o.new_min_nr > 100000)
+          return err('bad-op', 'mempool_resize: new_min_nr must be an integer up to 100000');
         if (o.new_min_nr <= 0) {
           // 2.6.11 mm/mempool.c:114
           if (e.verbose) e.tr('mempool.resize-bug', 'BUG_ON(new_min_nr <= 0)');
@@ -489,13 +629,17 @@ export class Simulator {
     if (!isInt(o.min_nr, 0, 100000)) return err('bad-op', 'mempool_create: min_nr must be an integer 0..100000');
     const fn = o.allocFn as AllocFnSpec | undefined;
     if (fn === null || typeof fn !== 'object') return err('bad-op', 'mempool_create: missing allocFn');
-    const via = fn.kind === 'user' ? fn.via ?? { kind: 'kmalloc', size: 32 } : fn;
+    const via = fn.kind === 'user' ? (fn.via ?? { kind: 'kmalloc', size: 32 }) : fn;
     if (fn.kind === 'user') {
       if (fn.gfp !== 'pass') {
         const p = parseGfp(fn.gfp);
-        if (!p.ok) return p.advice ? { kind: p.kind, code: p.code, message: `alloc_fn: ${p.message}`, advice: p.advice } : { kind: p.kind, code: p.code, message: `alloc_fn: ${p.message}` };
+        if (!p.ok)
+          return p.advice
+            ? { kind: p.kind, code: p.code, message: `alloc_fn: ${p.message}`, advice: p.advice }
+            : { kind: p.kind, code: p.code, message: `alloc_fn: ${p.message}` };
       }
-    } else if (fn.kind !== 'slab' && fn.kind !== 'kmalloc' && fn.kind !== 'pages') return err('bad-op', 'mempool_create: allocFn.kind must be slab, kmalloc, pages or user');
+    } else if (fn.kind !== 'slab' && fn.kind !== 'kmalloc' && fn.kind !== 'pages')
+      return err('bad-op', 'mempool_create: allocFn.kind must be slab, kmalloc, pages or user');
     let cache: Cache | null = null;
     if (via === null || typeof via !== 'object') return err('bad-op', 'mempool_create: bad allocFn.via');
     if (via.kind === 'slab') {
@@ -511,7 +655,17 @@ export class Simulator {
     e.noteMaySleep('mempool_create (GFP_KERNEL pre-allocation)');
     const h = this.target(o.ref, index, o as SimOp, 'mempool_create');
     const pool: Pool = {
-      ref: o.ref, minNr: o.min_nr, reserve: [], fn, cache, waiters: [], outstanding: 0, destroyed: false, structObj: null, arrObj: null, handle: h,
+      ref: o.ref,
+      minNr: o.min_nr,
+      reserve: [],
+      fn,
+      cache,
+      waiters: [],
+      outstanding: 0,
+      destroyed: false,
+      structObj: null,
+      arrObj: null,
+      handle: h,
     };
     h.pool = pool;
     return mempoolCreate(e, pool);

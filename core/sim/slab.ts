@@ -97,7 +97,10 @@ export function slabLayout(size: number, hwcacheAlign: boolean, pageSize: number
   }
   let leftOver = est.leftOver;
   let mgmtBytes = alignUp(est.num * SLAB_I386.bufctl + SLAB_I386.slabHeader, align);
-  if (offSlab && leftOver >= mgmtBytes) { offSlab = false; leftOver -= mgmtBytes; }
+  if (offSlab && leftOver >= mgmtBytes) {
+    offSlab = false;
+    leftOver -= mgmtBytes;
+  }
   if (offSlab) mgmtBytes = est.num * SLAB_I386.bufctl + SLAB_I386.slabHeader;
   return { size, order, num: est.num, leftOver, offSlab, mgmtBytes };
 }
@@ -144,7 +147,20 @@ export function layoutFor(e: Engine, size: number, hwcacheAlign: boolean): SlabL
 export function newCache(e: Engine, name: string, size: number, dma: boolean, internal: boolean, ref?: string, hwcacheAlign = internal): Cache {
   const l = layoutFor(e, size, hwcacheAlign);
   return {
-    name, ref, size, order: l.order, perSlab: l.num, offSlabMgmt: l.offSlab ? l.mgmtBytes : 0, dma, internal, slabs: [], partial: [], emptySlabs: 0, objects: 0, destroyed: false, handle: null,
+    name,
+    ref,
+    size,
+    order: l.order,
+    perSlab: l.num,
+    offSlabMgmt: l.offSlab ? l.mgmtBytes : 0,
+    dma,
+    internal,
+    slabs: [],
+    partial: [],
+    emptySlabs: 0,
+    objects: 0,
+    destroyed: false,
+    handle: null,
     ...arrayCacheFor(l, e.machine.pageSize),
   };
 }
@@ -153,7 +169,10 @@ export function newCache(e: Engine, name: string, size: number, dma: boolean, in
 export function kmallocCache(e: Engine, size: number, dma: boolean): Cache | null {
   let cls = 0;
   for (let i = 0; i < KMALLOC_SIZES.length; i++) {
-    if (size <= KMALLOC_SIZES[i]) { cls = KMALLOC_SIZES[i]; break; }
+    if (size <= KMALLOC_SIZES[i]) {
+      cls = KMALLOC_SIZES[i];
+      break;
+    }
   }
   if (cls === 0) return null;
   const name = dma ? `size-${cls}(DMA)` : `size-${cls}`;
@@ -205,7 +224,8 @@ function cacheGrow(e: Engine, c: Cache, g: GfpInfo): number {
     // 2.6.11 mm/slab.c:1834-1835: `if (local_flags & __GFP_WAIT) local_irq_enable();` until :1856-1857, whatever
     // the caller's interrupt state (spin_lock_irqsave included).
     e.irqsOnInGrow = true;
-    if (e.verbose) e.tr('slab.grow-irq-enable', `cache_grow(${c.name}) turns interrupts on (local_irq_enable) for the page allocation, since the mask has __GFP_WAIT`);
+    if (e.verbose)
+      e.tr('slab.grow-irq-enable', `cache_grow(${c.name}) turns interrupts on (local_irq_enable) for the page allocation, since the mask has __GFP_WAIT`);
   }
   const gi = c.dma && !(g.mask & __GFP_DMA) ? decodeGfp(g.mask | __GFP_DMA) : g;
   const p = allocPages(e, gi, c.order);
@@ -260,10 +280,14 @@ export function cacheAlloc(e: Engine, c: Cache, g: GfpInfo, h: Handle): number {
           c.ac.push(s);
           batch--;
         }
-        if (s.inuse === c.perSlab) { c.partial.pop(); s.partial = false; }
+        if (s.inuse === c.perSlab) {
+          c.partial.pop();
+          s.partial = false;
+        }
       }
       if (c.ac.length > 0) {
-        if (e.verbose) e.tr('slab.array-refill', `${c.name}: array cache empty: cache_alloc_refill moves ${c.ac.length} object(s) from the slab lists (batch ${wanted})`);
+        if (e.verbose)
+          e.tr('slab.array-refill', `${c.name}: array cache empty: cache_alloc_refill moves ${c.ac.length} object(s) from the slab lists (batch ${wanted})`);
         if (g.canSleep && !grown) e.noteMaySleep(`kmem_cache_alloc(${c.name}, ${g.text})`);
         break;
       }
@@ -303,7 +327,10 @@ function flushArray(e: Engine, c: Cache, n: number): void {
   if (e.verbose) e.tr('slab.array-flush', `${c.name}: cache_flusharray gives ${out.length} object(s) of this CPU's array back to their slabs`);
   for (const s of out) {
     s.inuse--;
-    if (!s.partial) { s.partial = true; c.partial.push(s); }
+    if (!s.partial) {
+      s.partial = true;
+      c.partial.push(s);
+    }
     if (s.inuse === 0) {
       c.emptySlabs++;
       if (c.slabs.length * c.perSlab - slabInuse(c) > c.freeLimit) releaseSlab(e, c, s);
@@ -323,7 +350,11 @@ function releaseSlab(e: Engine, c: Cache, s: Cache['slabs'][number]): void {
   const si = c.slabs.indexOf(s);
   if (si >= 0) c.slabs.splice(si, 1);
   c.emptySlabs--;
-  if (s.mgmt !== null) { cacheFree(e, s.mgmt); s.mgmt.t = 'freed'; s.mgmt = null; }
+  if (s.mgmt !== null) {
+    cacheFree(e, s.mgmt);
+    s.mgmt.t = 'freed';
+    s.mgmt = null;
+  }
   if (e.verbose) e.tr('slab.release', `${c.name}: an empty slab is destroyed: its order-${s.order} page block goes back (slab_destroy → kmem_freepages)`);
   freeBlock(e, s.zone, s.pfn, s.order, false);
 }
@@ -345,7 +376,11 @@ export function destroyCache(e: Engine, c: Cache): boolean {
 export function kmalloc(e: Engine, size: number, g: GfpInfo, h: Handle): number {
   const c = kmallocCache(e, size === 0 ? 1 : size, (g.mask & __GFP_DMA) !== 0);
   if (!c) {
-    if (e.verbose) e.tr('slab.kmalloc-too-large', `kmalloc(${size}): larger than the largest size class ${KMALLOC_MAX}: __kmalloc's kmem_find_general_cachep finds no cache, returns NULL`);
+    if (e.verbose)
+      e.tr(
+        'slab.kmalloc-too-large',
+        `kmalloc(${size}): larger than the largest size class ${KMALLOC_MAX}: __kmalloc's kmem_find_general_cachep finds no cache, returns NULL`,
+      );
     return -1;
   }
   if (e.verbose) e.tr('slab.size-class', `kmalloc(${size}) uses cache ${c.name}`);

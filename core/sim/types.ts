@@ -6,7 +6,10 @@ import type { MachineConfig, ScenarioName, ScenarioState, ZoneName } from './mac
 export type ContextKind = 'process' | 'atomic' | 'interrupt';
 
 /** Opaque source location echoed in results (the editor maps steps back to code). */
-export interface SourceRef { line: number; text?: string }
+export interface SourceRef {
+  line: number;
+  text?: string;
+}
 
 /** How a mempool's alloc_fn allocates. */
 export type AllocVia =
@@ -27,7 +30,13 @@ type OpBody =
   | { op: '__free_pages'; ref: string; order: number }
   | { op: 'free_hot_page'; ref: string }
   | { op: 'free_cold_page'; ref: string }
-  | { op: 'kmalloc'; size: number; gfp: GfpInput; ref?: string; /** The size is a compile-time constant (`__builtin_constant_p`): the inline kmalloc picks the class at build time. */ constantSize?: boolean }
+  | {
+      op: 'kmalloc';
+      size: number;
+      gfp: GfpInput;
+      ref?: string /** The size is a compile-time constant (`__builtin_constant_p`): the inline kmalloc picks the class at build time. */;
+      constantSize?: boolean;
+    }
   | { op: 'kfree'; ref: string }
   | { op: 'kmem_cache_create'; name: string; size: number; ref: string; dma?: boolean; hwcacheAlign?: boolean }
   | { op: 'kmem_cache_alloc'; cache: string; gfp: GfpInput; ref?: string }
@@ -45,7 +54,11 @@ export type SimOpName = SimOp['op'];
 
 export type OutcomeKind = 'ok' | 'null' | 'slept' | 'never-returns' | 'bug' | 'sleep-in-atomic' | 'error' | 'leak' | 'unknown';
 
-export interface PageInfo { zone: ZoneName; pfn: number; order: number }
+export interface PageInfo {
+  zone: ZoneName;
+  pfn: number;
+  order: number;
+}
 
 export interface SimOutcome {
   kind: OutcomeKind;
@@ -63,7 +76,11 @@ export interface SimOutcome {
   wokenBy?: number;
 }
 
-export interface TraceEntry { rule: string; detail: string; maySleep?: true }
+export interface TraceEntry {
+  rule: string;
+  detail: string;
+  maySleep?: true;
+}
 
 export interface ZoneSnapshot {
   name: ZoneName;

@@ -9,8 +9,14 @@ const MAX_ORDER: number = MAX_ORDER_IMPORTED;
 export class PcpList {
   /** Stack: the end of the array is list.next (most recently added). */
   list: number[] = [];
-  constructor(public low: number, public high: number, public batch: number) {}
-  get count(): number { return this.list.length; }
+  constructor(
+    public low: number,
+    public high: number,
+    public batch: number,
+  ) {}
+  get count(): number {
+    return this.list.length;
+  }
 }
 
 export class Zone {
@@ -79,7 +85,7 @@ export class Zone {
   addRange(start: number, len: number): void {
     while (len > 0) {
       let o = MAX_ORDER - 1;
-      while (o > 0 && ((start & ((1 << o) - 1)) !== 0 || (1 << o) > len)) o--;
+      while (o > 0 && ((start & ((1 << o) - 1)) !== 0 || 1 << o > len)) o--;
       this.add(start, o);
       start += 1 << o;
       len -= 1 << o;
@@ -141,7 +147,10 @@ export class Zone {
   /** Next background page given back (reclaim / OOM kill), or -1. */
   takeBackground(): number {
     if (this.background === 0) return -1;
-    while (this.bgOff >= this.bgRanges[this.bgPos + 1]) { this.bgPos += 2; this.bgOff = 0; }
+    while (this.bgOff >= this.bgRanges[this.bgPos + 1]) {
+      this.bgPos += 2;
+      this.bgOff = 0;
+    }
     const pfn = this.bgRanges[this.bgPos] + this.bgOff;
     this.bgOff++;
     this.background--;
@@ -159,5 +168,7 @@ export class Zone {
     return k;
   }
 
-  pcpCount(): number { return this.pcp[0].list.length + this.pcp[1].list.length; }
+  pcpCount(): number {
+    return this.pcp[0].list.length + this.pcp[1].list.length;
+  }
 }

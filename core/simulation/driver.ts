@@ -21,7 +21,6 @@ export { PHASE_LABEL, type PhaseKind };
 import { ALLOCATING_OPS, bareText, SequenceExtractor, type SimPath, type StepOrigin } from './extract';
 import { feasibilityOf, isProblemVerdict, machineOf, scenarioVerdict, type CallSimulation, type PathSimulation } from './run';
 
-
 export interface DriverPhase {
   kind: PhaseKind;
   fn: string;
@@ -82,10 +81,19 @@ const ASSIGNED_PHASES: [RegExp, PhaseKind][] = [...FIELD_PHASES, [/\.stop$/, 're
 const ORDER: PhaseKind[] = ['module-init', 'probe', 'open', 'ioctl', 'read', 'write', 'interrupt', 'timer', 'tasklet', 'release', 'remove', 'module-exit'];
 
 const PHASE_CONTEXT: Record<PhaseKind, ContextKind> = {
-  'module-init': 'process', probe: 'process', open: 'process', ioctl: 'process', read: 'process', write: 'process',
-  interrupt: 'interrupt', timer: 'atomic', tasklet: 'atomic', release: 'process', remove: 'process', 'module-exit': 'process',
+  'module-init': 'process',
+  probe: 'process',
+  open: 'process',
+  ioctl: 'process',
+  read: 'process',
+  write: 'process',
+  interrupt: 'interrupt',
+  timer: 'atomic',
+  tasklet: 'atomic',
+  release: 'process',
+  remove: 'process',
+  'module-exit': 'process',
 };
-
 
 /** The entry points of the file, in the order the kernel calls them over a driver's lifetime. */
 export function driverPhases(shared: SharedAnalyses, runs: number): { phases: DriverPhase[]; skipped: string[] } {
@@ -113,7 +121,8 @@ export function driverPhases(shared: SharedAnalyses, runs: number): { phases: Dr
       const name = functionNameOf(a.value);
       if (phase && name && facts.functions.some((x) => x.name === name)) add(name, phase[1], `${a.name} = ${name} in ${f.name}()`);
     }
-  for (const e of findEntryPoints(facts)) add(e.name, e.kind === 'irq-handler' ? 'interrupt' : e.kind === 'timer' ? 'timer' : 'tasklet', `${e.name}() ${e.how}`);
+  for (const e of findEntryPoints(facts))
+    add(e.name, e.kind === 'irq-handler' ? 'interrupt' : e.kind === 'timer' ? 'timer' : 'tasklet', `${e.name}() ${e.how}`);
   const phases: DriverPhase[] = [];
   const skipped: string[] = [];
   for (const [fn, { kind, how }] of found) {
@@ -139,7 +148,8 @@ function unloadable(shared: SharedAnalyses, phases: DriverPhase[]): string | nul
     const fn = shared.facts.functions.find((f) => f.name === p.fn);
     const pin = fn && allCalls(fn).find((c) => c.name === 'MOD_INC_USE_COUNT' || c.name === 'MOD_DEC_USE_COUNT' || c.name === '__MOD_INC_USE_COUNT');
     if (pin) return `${p.fn}() changes its own use count (${pin.name} at line ${shared.facts.lineOf(pin.span.start)}): the module is pinned`;
-    if (fn && /\bMOD_(INC|DEC)_USE_COUNT\b/.test(shared.facts.text.slice(fn.body.span.start, fn.body.span.end))) return `${p.fn}() changes its own use count (MOD_INC_USE_COUNT): the module is pinned`;
+    if (fn && /\bMOD_(INC|DEC)_USE_COUNT\b/.test(shared.facts.text.slice(fn.body.span.start, fn.body.span.end)))
+      return `${p.fn}() changes its own use count (MOD_INC_USE_COUNT): the module is pinned`;
   }
   return null;
 }
@@ -197,7 +207,8 @@ export function simulateDriver(shared: SharedAnalyses, file: string, opts: Drive
   // Caches and pools used but created by no phase (another file's init): a setup before the lifetime.
   const setup = extractor.setupFor([phasePaths.flatMap((c) => c[0]?.ops ?? [])]);
   const machine = machineOf(shared);
-  const run = (ops: SimOp[], sc: ScenarioName, snapshots: 'all' | 'none' = 'none') => simulate(ops, { scenario: machine.scenarios[sc], machine: machine.config, context: 'process', setup, snapshots, trace: true });
+  const run = (ops: SimOp[], sc: ScenarioName, snapshots: 'all' | 'none' = 'none') =>
+    simulate(ops, { scenario: machine.scenarios[sc], machine: machine.config, context: 'process', setup, snapshots, trace: true });
 
   // Per scenario: the lifetime, phase by phase, each phase on the first path the allocator's answers allow.
   const lifetimes = {} as Record<ScenarioName, SimPath>;
@@ -216,7 +227,8 @@ export function simulateDriver(shared: SharedAnalyses, file: string, opts: Drive
           const whole = concat(acc, cand, phaseOp, label);
           if (feasibilityOf(whole, run(whole.ops, sc)).feasible) {
             pick = whole;
-            if (options.length > 1 && r === 0) chosen[sc].push(`${label}: path ${i + 1} of ${options.length}${cand.conditions.length ? ` (${cand.conditions.slice(0, 3).join(' → ')})` : ''}`);
+            if (options.length > 1 && r === 0)
+              chosen[sc].push(`${label}: path ${i + 1} of ${options.length}${cand.conditions.length ? ` (${cand.conditions.slice(0, 3).join(' → ')})` : ''}`);
             break;
           }
         }
@@ -241,11 +253,28 @@ export function simulateDriver(shared: SharedAnalyses, file: string, opts: Drive
     }),
   ) as Record<ScenarioName, string | null>;
   const exitUnchecked = unloadable(shared, phases);
-  return { file, machine: machine.label, phases, path, chosen, calls, problems: driverProblems(lifetimes, results, calls, heldElsewhere(shared, escaped), exitUnchecked), skipped, stoppedAt, ...(exitUnchecked ? { exitUnchecked } : {}) };
+  return {
+    file,
+    machine: machine.label,
+    phases,
+    path,
+    chosen,
+    calls,
+    problems: driverProblems(lifetimes, results, calls, heldElsewhere(shared, escaped), exitUnchecked),
+    skipped,
+    stoppedAt,
+    ...(exitUnchecked ? { exitUnchecked } : {}),
+  };
 }
 
 /** Each allocation call of the lifetime with its verdict per scenario (the worst of its runs). */
-function driverCalls(lifetimes: Record<ScenarioName, SimPath>, results: Record<ScenarioName, SimResult>, phases: DriverPhase[], machine: string, kernel: KernelConfig): CallSimulation[] {
+function driverCalls(
+  lifetimes: Record<ScenarioName, SimPath>,
+  results: Record<ScenarioName, SimResult>,
+  phases: DriverPhase[],
+  machine: string,
+  kernel: KernelConfig,
+): CallSimulation[] {
   const sites = new Map<string, StepOrigin>();
   for (const sc of SCENARIOS) for (const o of lifetimes[sc].origins) if (o && !sites.has(`${o.span.start}`)) sites.set(`${o.span.start}`, o);
   const out: CallSimulation[] = [];
@@ -255,15 +284,37 @@ function driverCalls(lifetimes: Record<ScenarioName, SimPath>, results: Record<S
       // Runs after a call that never returned did not happen.
       const ran = new Set(results[sc].steps.filter((st) => !st.afterNeverReturns).map((st) => st.index));
       const goalOps = p.origins.flatMap((x, i) => (x && x.span.start === o.span.start && ALLOCATING_OR_DESTROY.has(p.ops[i].op) && ran.has(i) ? [i] : []));
-      return { sc, path: { ...p, goalOp: goalOps[0] ?? -1, goalOps, results: { [sc]: results[sc] }, feasibility: { [sc]: { feasible: true } } } as unknown as PathSimulation };
+      return {
+        sc,
+        path: {
+          ...p,
+          goalOp: goalOps[0] ?? -1,
+          goalOps,
+          results: { [sc]: results[sc] },
+          feasibility: { [sc]: { feasible: true } },
+        } as unknown as PathSimulation,
+      };
     });
     if (perScenario.every((x) => x.path.goalOps.length === 0)) continue;
     const verdicts = Object.fromEntries(perScenario.map(({ sc, path }) => [sc, scenarioVerdict([path], sc)])) as CallSimulation['verdicts'];
     const phase = phases.find((ph) => ph.fn === o.fn);
     out.push({
-      fn: o.fn, call: o.text.split('(')[0].trim(), line: o.line, span: o.span,
-      context: contextAt(lifetimes.normal, o) ?? { kind: phase?.context ?? 'process', reason: phase && phase.context !== 'process' ? `${PHASE_LABEL[phase.kind]} ${phase.fn}()` : null, related: [] },
-      paths: [], verdicts, truncated: false, setup: [], initialContext: phase?.context ?? 'process', machine, kernel,
+      fn: o.fn,
+      call: o.text.split('(')[0].trim(),
+      line: o.line,
+      span: o.span,
+      context: contextAt(lifetimes.normal, o) ?? {
+        kind: phase?.context ?? 'process',
+        reason: phase && phase.context !== 'process' ? `${PHASE_LABEL[phase.kind]} ${phase.fn}()` : null,
+        related: [],
+      },
+      paths: [],
+      verdicts,
+      truncated: false,
+      setup: [],
+      initialContext: phase?.context ?? 'process',
+      machine,
+      kernel,
     });
   }
   return out;
@@ -295,7 +346,13 @@ function checked(p: SimPath, c: CallSimulation): boolean {
   return p.assumptions.some((a) => refs.has(a.ref));
 }
 
-function driverProblems(lifetimes: Record<ScenarioName, SimPath>, results: Record<ScenarioName, SimResult>, calls: CallSimulation[], elsewhere: (ref: string, origin: StepOrigin | null) => boolean, exitUnchecked: string | null): DriverProblem[] {
+function driverProblems(
+  lifetimes: Record<ScenarioName, SimPath>,
+  results: Record<ScenarioName, SimResult>,
+  calls: CallSimulation[],
+  elsewhere: (ref: string, origin: StepOrigin | null) => boolean,
+  exitUnchecked: string | null,
+): DriverProblem[] {
   const out: (DriverProblem & { times: Partial<Record<ScenarioName, number>> })[] = [];
   const merge = (p: Omit<DriverProblem, 'scenarios'>, sc: ScenarioName) => {
     let same = out.find((x) => x.kind === p.kind && x.message === p.message);
@@ -308,13 +365,29 @@ function driverProblems(lifetimes: Record<ScenarioName, SimPath>, results: Recor
     const bad = SCENARIOS.filter((sc) => isProblemVerdict(c.verdicts![sc]));
     if (bad.length) {
       const worst = c.verdicts![bad.find((sc) => !c.verdicts![sc].latent) ?? bad[0]];
-      out.push({ kind: worst.kind as DriverProblem['kind'], scenarios: bad, message: `${c.call}() at line ${c.line} in ${c.fn}(): ${verdictWord(worst)}: ${verdictDetail(worst, 220, c)}`, line: c.line, fn: c.fn, times: {} });
+      out.push({
+        kind: worst.kind as DriverProblem['kind'],
+        scenarios: bad,
+        message: `${c.call}() at line ${c.line} in ${c.fn}(): ${verdictWord(worst)}: ${verdictDetail(worst, 220, c)}`,
+        line: c.line,
+        fn: c.fn,
+        times: {},
+      });
       continue;
     }
     // NULL from an atomic allocation in an interrupt path that does not check it: the reserve or the atomic pool ran dry.
     for (const sc of SCENARIOS) {
       const v = c.verdicts![sc];
-      if (v.kind === 'null' && c.context.kind !== 'process' && !checked(lifetimes[sc], c)) merge({ kind: 'null-in-atomic', message: `${c.call}() at line ${c.line} in ${c.fn}() returns NULL, and the code does not check it: ${v.message}`, line: c.line, fn: c.fn }, sc);
+      if (v.kind === 'null' && c.context.kind !== 'process' && !checked(lifetimes[sc], c))
+        merge(
+          {
+            kind: 'null-in-atomic',
+            message: `${c.call}() at line ${c.line} in ${c.fn}() returns NULL, and the code does not check it: ${v.message}`,
+            line: c.line,
+            fn: c.fn,
+          },
+          sc,
+        );
     }
   }
   if (exitUnchecked) return finish(out);
@@ -327,7 +400,15 @@ function driverProblems(lifetimes: Record<ScenarioName, SimPath>, results: Recor
       if (elsewhere(st.outcome.ref ?? '', at)) continue;
       const what = st.outcome.message.replace(/ from (setup )?step \d+/, '').replace(/ \(\w+ pfn \d+\)/, '');
       // kport matches frees by name: say what it could not match, not that nothing frees it.
-      merge({ kind: 'leak-at-exit', message: `still held at module exit (no free of it that kport can match): ${what.replace(/ never (freed|returned with mempool_free|destroyed)/, '')}${at ? `, allocated at line ${at.line} in ${at.fn}()` : ''}`, line: at?.line ?? null, fn: at?.fn ?? null }, sc);
+      merge(
+        {
+          kind: 'leak-at-exit',
+          message: `still held at module exit (no free of it that kport can match): ${what.replace(/ never (freed|returned with mempool_free|destroyed)/, '')}${at ? `, allocated at line ${at.line} in ${at.fn}()` : ''}`,
+          line: at?.line ?? null,
+          fn: at?.fn ?? null,
+        },
+        sc,
+      );
     }
   }
   return finish(out);
@@ -420,7 +501,10 @@ function heldElsewhere(shared: SharedAnalyses, escaped: ReadonlySet<string>): (r
    * disc_data), through function-like macros; `f()` for a call's result.
    */
   const last = (text: string, at = 0, depth = 0): string => {
-    let t = text.replace(CAST, ' ').replace(/\[[^\]]*\]/g, '').trim();
+    let t = text
+      .replace(CAST, ' ')
+      .replace(/\[[^\]]*\]/g, '')
+      .trim();
     const chained = /^([^=()]*[^=!<>])=(?!=)/.exec(t); // `camera = minor_data[i] = kmalloc(…)`: the target
     if (chained) t = chained[1].trim();
     const call = /^\(*\s*(\w+)\s*\((.*)\)\s*\)*$/s.exec(t);
@@ -438,7 +522,10 @@ function heldElsewhere(shared: SharedAnalyses, escaped: ReadonlySet<string>): (r
   const links = new Map<string, Set<string>>();
   const link = (a: string, b: string) => {
     if (a === b) return;
-    for (const [x, y] of [[a, b], [b, a]]) {
+    for (const [x, y] of [
+      [a, b],
+      [b, a],
+    ]) {
       if (!links.has(x)) links.set(x, new Set());
       links.get(x)!.add(y);
     }
@@ -491,7 +578,9 @@ function heldElsewhere(shared: SharedAnalyses, escaped: ReadonlySet<string>): (r
     const bare = (e: { span: { start: number; end: number } }) => bareText(facts, e);
     if (allCalls(fn).some((c) => !RELEASING_CALL.test(c.name) && c.args.some((a) => bare(a) === local[2]))) return true; // handed on
     if (new RegExp(`\\breturn\\s*(?:\\([^()]*\\)\\s*)?${local[2]}\\b`).test(facts.text.slice(fn.body.span.start, fn.body.span.end))) return true;
-    const stores = assignmentsOf(fn).filter((a) => bare(a.value) === local[2]).map((a) => last(a.name, a.span.start));
+    const stores = assignmentsOf(fn)
+      .filter((a) => bare(a.value) === local[2])
+      .map((a) => last(a.name, a.span.start));
     // Linked into a list or queue: freed by whoever walks it.
     return !stores.length || stores.some((t) => releasedNear(t) || LINK_FIELD.test(t));
   };
@@ -504,7 +593,6 @@ function originOfRef(p: SimPath, st: StepResult): StepOrigin | null {
   return null;
 }
 
-
 /** The lifetime as a plain-text report (the CLI's `kport simulate`). */
 export function driverSimulationText(d: DriverSimulation): string {
   const lines = [`${d.file}: driver lifetime on ${simulatedOn(d.machine)}`];
@@ -514,7 +602,9 @@ export function driverSimulationText(d: DriverSimulation): string {
   if (d.exitUnchecked) lines.push(`  leaks at exit: not checked (${d.exitUnchecked})`);
   for (const sc of SCENARIOS) {
     const n = d.problems.filter((p) => p.scenarios.includes(sc)).length;
-    lines.push(`  ${`${SCENARIO_WORDS[sc]}:`.padEnd(18)}${d.stoppedAt[sc] ? `stops: ${d.stoppedAt[sc]}` : n ? `${n} problem${n === 1 ? '' : 's'}` : 'no problem'}`);
+    lines.push(
+      `  ${`${SCENARIO_WORDS[sc]}:`.padEnd(18)}${d.stoppedAt[sc] ? `stops: ${d.stoppedAt[sc]}` : n ? `${n} problem${n === 1 ? '' : 's'}` : 'no problem'}`,
+    );
   }
   if (d.problems.length) {
     lines.push('  problems:');

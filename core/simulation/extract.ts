@@ -9,7 +9,18 @@ import { LOCK_OPS, CONTEXT_TESTS } from '../context/locks';
 import type { SharedAnalyses } from '../context/shared';
 import type { FileFacts } from '../facts/file-facts';
 import { fileKind } from '../facts/file-kind';
-import { allCalls, assignmentsOf, exprIdentifiers, walkStmts, functionNameOf, unwrapCondition, type CallEvent, type Expr, type FunctionFacts, type Stmt } from '../facts/ir';
+import {
+  allCalls,
+  assignmentsOf,
+  exprIdentifiers,
+  walkStmts,
+  functionNameOf,
+  unwrapCondition,
+  type CallEvent,
+  type Expr,
+  type FunctionFacts,
+  type Stmt,
+} from '../facts/ir';
 import { evaluateMask } from '../gfp/mask';
 import { ALLOC_API, FREE_API, MEMPOOL_CREATE, MEMPOOL_STOCK, SIMULATED_CALLS } from '../kernel/alloc-api';
 import type { AllocFnSpec, AllocVia, ContextKind, GfpInput, SimOp } from '../sim';
@@ -133,7 +144,18 @@ const textOf = (o: object): string => {
   return id;
 };
 
-const clone = (p: Partial_): Partial_ => ({ ops: [...p.ops], origins: [...p.origins], condAt: [...p.condAt], conditions: [...p.conditions], notes: [...p.notes], locks: [...p.locks], assumptions: [...p.assumptions], goalOp: p.goalOp, goalOps: [...p.goalOps], status: p.status });
+const clone = (p: Partial_): Partial_ => ({
+  ops: [...p.ops],
+  origins: [...p.origins],
+  condAt: [...p.condAt],
+  conditions: [...p.conditions],
+  notes: [...p.notes],
+  locks: [...p.locks],
+  assumptions: [...p.assumptions],
+  goalOp: p.goalOp,
+  goalOps: [...p.goalOps],
+  status: p.status,
+});
 
 /** A statement every path through which returns from the function: a return, or a block ending in one with no jump before it. */
 const leaves = new WeakMap<Stmt, boolean>();
@@ -222,7 +244,18 @@ export class SequenceExtractor {
     const whole = this.context.atomicFunctions.get(fn.name);
     const entry = this.context.entries.find((e) => e.name === fn.name);
     const initialContext: ContextKind = whole ? (entry || whole.chain.length ? 'interrupt' : 'atomic') : 'process';
-    const start: Partial_ = { ops: [], origins: [], condAt: [], conditions: [], notes: [], locks: [], assumptions: [], goalOp: -1, goalOps: [], status: 'fall' };
+    const start: Partial_ = {
+      ops: [],
+      origins: [],
+      condAt: [],
+      conditions: [],
+      notes: [],
+      locks: [],
+      assumptions: [],
+      goalOp: -1,
+      goalOps: [],
+      status: 'fall',
+    };
     this.work = 0;
     this.outOfBudget = false;
     this.goal = goal;
@@ -240,14 +273,32 @@ export class SequenceExtractor {
         // is still simulated, alone, in the context its finding states, and the path says so.
         const call = allCalls(fn).find((c) => sameSpan(c.span, goal.span));
         if (call) {
-          const alone: Partial_ = { ops: [], origins: [], condAt: [], conditions: [], notes: [], locks: [], assumptions: [], goalOp: -1, goalOps: [], status: 'fall' };
-          simulatedAlone = this.outOfBudget ? `the function is too large to follow the paths to it (${MAX_WORK_TO_GOAL} statement visits)` : `kport does not read a path of ${fn.name}() to it`;
+          const alone: Partial_ = {
+            ops: [],
+            origins: [],
+            condAt: [],
+            conditions: [],
+            notes: [],
+            locks: [],
+            assumptions: [],
+            goalOp: -1,
+            goalOps: [],
+            status: 'fall',
+          };
+          simulatedAlone = this.outOfBudget
+            ? `the function is too large to follow the paths to it (${MAX_WORK_TO_GOAL} statement visits)`
+            : `kport does not read a path of ${fn.name}() to it`;
           alone.notes.push(`${simulatedAlone}: the call is simulated alone`);
           this.op(alone, call, fn, initialContext);
           if (alone.goalOp >= 0) reaching.push(alone);
         }
       }
-      if (!reaching.length) goalMissed = this.goalWhy ?? (this.outOfBudget ? `the function is too large to follow to line ${this.lineOf(goal.span.start)} (${MAX_WORK_TO_GOAL} statement visits)` : `no path of ${fn.name}() reaches line ${this.lineOf(goal.span.start)} as kport reads the control flow`);
+      if (!reaching.length)
+        goalMissed =
+          this.goalWhy ??
+          (this.outOfBudget
+            ? `the function is too large to follow to line ${this.lineOf(goal.span.start)} (${MAX_WORK_TO_GOAL} statement visits)`
+            : `no path of ${fn.name}() reaches line ${this.lineOf(goal.span.start)} as kport reads the control flow`);
       paths = reaching;
     }
     this.goal = undefined;
@@ -256,7 +307,16 @@ export class SequenceExtractor {
       fn: fn.name,
       initialContext,
       contextWhy: whole ? whole.message : null,
-      paths: kept.map((p) => ({ ops: p.ops, origins: p.origins, condAt: p.condAt, conditions: p.conditions, notes: p.notes, assumptions: p.assumptions, goalOp: p.goalOp, goalOps: p.goalOps })),
+      paths: kept.map((p) => ({
+        ops: p.ops,
+        origins: p.origins,
+        condAt: p.condAt,
+        conditions: p.conditions,
+        notes: p.notes,
+        assumptions: p.assumptions,
+        goalOp: p.goalOp,
+        goalOps: p.goalOps,
+      })),
       truncated: truncated || this.outOfBudget || paths.length > MAX_PATHS,
       setup: this.setupFor(kept.map((p) => p.ops)),
       ...(goalMissed ? { goalMissed } : {}),
@@ -277,7 +337,11 @@ export class SequenceExtractor {
       memo = {
         locals: new Set([...fn.locals.map((l) => l.name), ...fn.params.map((p) => p.name)]),
         body: this.facts.text.slice(fn.body.span.start, fn.body.span.end),
-        handedOn: new Set(allCalls(fn).filter((c) => !FREE_API[c.name] && !MEMPOOL_STOCK[c.name] && c.name !== 'mempool_free').flatMap((c) => c.args.map(bare))),
+        handedOn: new Set(
+          allCalls(fn)
+            .filter((c) => !FREE_API[c.name] && !MEMPOOL_STOCK[c.name] && c.name !== 'mempool_free')
+            .flatMap((c) => c.args.map(bare)),
+        ),
         answers: new Map(),
       };
       escapeMemo.set(fn, memo);
@@ -287,7 +351,11 @@ export class SequenceExtractor {
       let escapes = m.answers.get(ref);
       if (escapes === undefined) {
         const cast = '(?:\\([^()]*\\)\\s*)?';
-        escapes = /->|\.|\[/.test(ref) || !m.locals.has(ref) || m.handedOn.has(ref) || new RegExp(`\\breturn\\s*${cast}\\(?\\s*${ref}\\b|[^=!<>]=\\s*${cast}${ref}\\s*[;,)]`).test(m.body);
+        escapes =
+          /->|\.|\[/.test(ref) ||
+          !m.locals.has(ref) ||
+          m.handedOn.has(ref) ||
+          new RegExp(`\\breturn\\s*${cast}\\(?\\s*${ref}\\b|[^=!<>]=\\s*${cast}${ref}\\s*[;,)]`).test(m.body);
         m.answers.set(ref, escapes);
       }
       return escapes;
@@ -345,9 +413,19 @@ export class SequenceExtractor {
         return !active(s.calls);
       case 'if':
         // A test of an allocation's result is kept: the paths it splits constrain that result (feasibilityOf).
-        return !active(s.cond.calls) && !nullTest(s.cond.expr) && this.inertIn(s.then, inLoop, inSwitch) && (s.else === null || this.inertIn(s.else, inLoop, inSwitch));
+        return (
+          !active(s.cond.calls) &&
+          !nullTest(s.cond.expr) &&
+          this.inertIn(s.then, inLoop, inSwitch) &&
+          (s.else === null || this.inertIn(s.else, inLoop, inSwitch))
+        );
       case 'loop':
-        return !(s.cond && active(s.cond.calls)) && (s.init === null || this.inertIn(s.init, true, inSwitch)) && (s.update === null || this.inertIn(s.update, true, inSwitch)) && this.inertIn(s.body, true, inSwitch);
+        return (
+          !(s.cond && active(s.cond.calls)) &&
+          (s.init === null || this.inertIn(s.init, true, inSwitch)) &&
+          (s.update === null || this.inertIn(s.update, true, inSwitch)) &&
+          this.inertIn(s.body, true, inSwitch)
+        );
       case 'switch':
         return !active(s.cond.calls) && s.cases.every((c) => this.inertIn(c, inLoop, true));
       case 'break':
@@ -389,11 +467,16 @@ export class SequenceExtractor {
     // long probe function: every path ends once that smaller budget is spent.
     if (this.goalReachedAt !== undefined && this.work - this.goalReachedAt > MAX_WORK_AFTER_GOAL && live.every((p) => p.goalOp >= 0)) {
       const line = this.lineOf(s.span.start);
-      return ins.map((p) => (p.status === 'fall' ? { ...p, status: 'return' as const, notes: [...p.notes, `followed to line ${line}, well past the call: the rest of the function is not simulated`] } : p));
+      return ins.map((p) =>
+        p.status === 'fall'
+          ? { ...p, status: 'return' as const, notes: [...p.notes, `followed to line ${line}, well past the call: the rest of the function is not simulated`] }
+          : p,
+      );
     }
     if (this.work > (this.goal && this.goalReachedAt === undefined ? MAX_WORK_TO_GOAL : MAX_WORK)) {
       // Past the budget the paths simply end here: what was simulated so far stays, marked truncated.
-      if (!this.outOfBudget) live.forEach((p) => p.notes.push(`function too large to follow completely: simulation stops at line ${this.lineOf(s.span.start)}`));
+      if (!this.outOfBudget)
+        live.forEach((p) => p.notes.push(`function too large to follow completely: simulation stops at line ${this.lineOf(s.span.start)}`));
       this.outOfBudget = true;
       return ins.map((p) => (p.status === 'fall' ? { ...p, status: 'return' as const } : p));
     }
@@ -425,11 +508,13 @@ export class SequenceExtractor {
         break;
       }
       case 'expr':
-        out = live.map((p) => this.calls(p, s.calls, fn, depth, base, trunc)).flat();
+        out = live.flatMap((p) => this.calls(p, s.calls, fn, depth, base, trunc));
         break;
       case 'return':
         out = this.fork(
-          live.map((p) => this.calls(p, s.calls, fn, depth, base, trunc)).flat().map((p) => ({ ...p, status: p.status === 'fall' ? ('return' as const) : p.status })),
+          live
+            .flatMap((p) => this.calls(p, s.calls, fn, depth, base, trunc))
+            .map((p) => ({ ...p, status: p.status === 'fall' ? ('return' as const) : p.status })),
           trunc,
           depth,
         );
@@ -443,7 +528,12 @@ export class SequenceExtractor {
           if (!test) return;
           const ref = test.ref;
           if (!c.ops.some((op) => 'ref' in op && op.ref === ref && ALLOCATING_OPS.has(op.op))) return;
-          c.assumptions.push({ ref, expect: test.nullWhenTrue === whenTrue ? 'null' : 'non-null', cond: whenTrue ? condText : `!(${condText})`, atOp: c.ops.length });
+          c.assumptions.push({
+            ref,
+            expect: test.nullWhenTrue === whenTrue ? 'null' : 'non-null',
+            cond: whenTrue ? condText : `!(${condText})`,
+            atOp: c.ops.length,
+          });
         };
         // A parameter the caller passed NULL: the branch where it is not NULL does not happen.
         const bound = test !== null && (this.nullParams.get(fn)?.has(test.ref) ?? false);
@@ -483,7 +573,15 @@ export class SequenceExtractor {
         const bound = constantBound(s);
         const times = bound === null ? 1 : Math.min(bound, MAX_UNROLL);
         let cur = s.init ? this.stmt(s.init, live, fn, depth, base, trunc) : live;
-        cur.forEach((p) => p.notes.push(bound === null ? `loop at line ${this.lineOf(s.span.start)}: bound unknown, body simulated once` : bound > MAX_UNROLL ? `loop at line ${this.lineOf(s.span.start)}: ${bound} iterations, first ${MAX_UNROLL} simulated` : `loop at line ${this.lineOf(s.span.start)}: ${bound} iterations`));
+        cur.forEach((p) =>
+          p.notes.push(
+            bound === null
+              ? `loop at line ${this.lineOf(s.span.start)}: bound unknown, body simulated once`
+              : bound > MAX_UNROLL
+                ? `loop at line ${this.lineOf(s.span.start)}: ${bound} iterations, first ${MAX_UNROLL} simulated`
+                : `loop at line ${this.lineOf(s.span.start)}: ${bound} iterations`,
+          ),
+        );
         const exits: Partial_[] = [];
         for (let i = 0; i < times && cur.length; i++) {
           if (s.cond) cur = cur.flatMap((p) => this.calls(p, s.cond!.calls, fn, depth, base, trunc));
@@ -508,11 +606,13 @@ export class SequenceExtractor {
             return;
           }
           // Seeking the goal, only the case that holds it (a 300-line ioctl switch has one that matters).
-          const ins2 = afterCond.filter((p) => !this.seeking(p, s) || this.seeking(p, cs)).map((p) => {
-            const c = clone(p);
-            c.conditions.push(`switch (${condText}) case ${i + 1}`);
-            return c;
-          });
+          const ins2 = afterCond
+            .filter((p) => !this.seeking(p, s) || this.seeking(p, cs))
+            .map((p) => {
+              const c = clone(p);
+              c.conditions.push(`switch (${condText}) case ${i + 1}`);
+              return c;
+            });
           results.push(...this.stmt(cs, ins2, fn, depth, base, trunc).map((p) => (p.status === 'break' ? { ...p, status: 'fall' as const } : p)));
         });
         out = this.fork(results.length ? results : afterCond.filter((p) => !this.seeking(p, s)), trunc, depth);
@@ -566,7 +666,8 @@ export class SequenceExtractor {
       if (origin) origin.maskReplaced = { from: 'GFP_BUFFER', to };
       return to;
     }
-    if (m.unknown || m.values.length !== 1) return { unknown: true, text: m.unknown ? `${text}: ${m.unknown}` : `${text}: depends on the path (${m.values.length} values)` };
+    if (m.unknown || m.values.length !== 1)
+      return { unknown: true, text: m.unknown ? `${text}: ${m.unknown}` : `${text}: depends on the path (${m.values.length} values)` };
     return m.values[0];
   }
 
@@ -583,12 +684,18 @@ export class SequenceExtractor {
   private compileTimeConstant(e: Expr | undefined, at: number): boolean {
     if (!e) return false;
     switch (e.k) {
-      case 'num': return true;
-      case 'bin': return this.compileTimeConstant(e.l, at) && this.compileTimeConstant(e.r, at);
-      case 'un': return this.compileTimeConstant(e.e, at);
-      case 'cond': return this.compileTimeConstant(e.c, at) && this.compileTimeConstant(e.t, at) && this.compileTimeConstant(e.f, at);
-      case 'id': return this.facts.defineBefore(e.name, at) !== undefined || this.shared.env.headerDefine?.(e.name) !== undefined;
-      default: return false;
+      case 'num':
+        return true;
+      case 'bin':
+        return this.compileTimeConstant(e.l, at) && this.compileTimeConstant(e.r, at);
+      case 'un':
+        return this.compileTimeConstant(e.e, at);
+      case 'cond':
+        return this.compileTimeConstant(e.c, at) && this.compileTimeConstant(e.t, at) && this.compileTimeConstant(e.f, at);
+      case 'id':
+        return this.facts.defineBefore(e.name, at) !== undefined || this.shared.env.headerDefine?.(e.name) !== undefined;
+      default:
+        return false;
     }
   }
 
@@ -604,7 +711,15 @@ export class SequenceExtractor {
         if (this.bindNullArgs) this.nullParams.set(inner, nullArgs(call, inner));
         paths = paths.flatMap((q) => {
           q.notes.push(`${inner.name}() inlined (line ${this.lineOf(call.span.start)})`);
-          return this.stmt(inner.body, [{ ...clone(q), status: 'fall' }], inner, depth + 1, base, trunc).map((r) => ({ ...r, status: r.status === 'break' || r.status === 'continue' ? ('fall' as const) : r.status === 'return' || typeof r.status === 'object' ? ('fall' as const) : r.status }));
+          return this.stmt(inner.body, [{ ...clone(q), status: 'fall' }], inner, depth + 1, base, trunc).map((r) => ({
+            ...r,
+            status:
+              r.status === 'break' || r.status === 'continue'
+                ? ('fall' as const)
+                : r.status === 'return' || typeof r.status === 'object'
+                  ? ('fall' as const)
+                  : r.status,
+          }));
         });
         if (outerNulls) this.nullParams.set(inner, outerNulls);
         else this.nullParams.delete(inner);
@@ -654,12 +769,23 @@ export class SequenceExtractor {
         const sizeExpr = call.name === 'kcalloc' ? null : call.name === 'kstrdup' || call.name === 'skb_copy' ? undefined : a[0];
         const size = call.name === 'kcalloc' ? product(this.number(a[0], fn, at), this.number(a[1], fn, at)) : this.number(sizeExpr ?? undefined, fn, at);
         if (size === null) {
-          o.unknownSize = call.name === 'kcalloc' ? `${this.exprText(a[0])} × ${this.exprText(a[1])}` : sizeExpr ? this.exprText(sizeExpr) : `the length of ${this.exprText(a[0])}`;
+          o.unknownSize =
+            call.name === 'kcalloc'
+              ? `${this.exprText(a[0])} × ${this.exprText(a[1])}`
+              : sizeExpr
+                ? this.exprText(sizeExpr)
+                : `the length of ${this.exprText(a[0])}`;
           p.notes.push(`line ${o.line}: size ${o.unknownSize} not a constant: simulated as ${UNKNOWN_SIZE_STAND_IN} bytes`);
         }
         if (call.name === 'alloc_skb' || call.name === 'skb_copy') p.notes.push(`line ${o.line}: ${call.name}() modelled as the kmalloc of its data buffer`);
         const constantSize = call.name === 'kmalloc' && size !== null && this.compileTimeConstant(a[0], at);
-        push({ op: 'kmalloc', size: size ?? UNKNOWN_SIZE_STAND_IN, gfp: this.mask(call, ALLOC_API[call.name].maskArg, fn, o), ref, ...(constantSize ? { constantSize } : {}) });
+        push({
+          op: 'kmalloc',
+          size: size ?? UNKNOWN_SIZE_STAND_IN,
+          gfp: this.mask(call, ALLOC_API[call.name].maskArg, fn, o),
+          ref,
+          ...(constantSize ? { constantSize } : {}),
+        });
         return;
       }
       case 'kmem_cache_alloc':
@@ -695,7 +821,10 @@ export class SequenceExtractor {
       case '__get_dma_pages': {
         const mi = call.name === 'alloc_pages_node' ? 1 : 0;
         const order = this.number(a[mi + 1], fn, at);
-        const gfp = order === null ? { unknown: true as const, text: `order ${a[mi + 1] ? this.facts.text.slice(a[mi + 1].span.start, a[mi + 1].span.end) : '?'} is not a constant` } : this.mask(call, mi, fn, o);
+        const gfp =
+          order === null
+            ? { unknown: true as const, text: `order ${a[mi + 1] ? this.facts.text.slice(a[mi + 1].span.start, a[mi + 1].span.end) : '?'} is not a constant` }
+            : this.mask(call, mi, fn, o);
         const dma = call.name === '__get_dma_pages' && typeof gfp === 'number' ? gfp | 0x01 : gfp;
         push({ op: call.name.startsWith('alloc') ? 'alloc_pages' : 'get_free_pages', gfp: dma, order: order ?? 0, ref });
         return;
@@ -803,7 +932,9 @@ export class SequenceExtractor {
     const here = currentContext(p, base);
     const differs = want && (want.kind === 'process') !== (here === 'process');
     if (differs) {
-      p.notes.push(`line ${o.line}: ${want!.kind === 'process' ? `this path holds a lock here, but not every path does: simulated in process context, as the finding's analysis decides` : `context here: ${want!.reason}`}`);
+      p.notes.push(
+        `line ${o.line}: ${want!.kind === 'process' ? `this path holds a lock here, but not every path does: simulated in process context, as the finding's analysis decides` : `context here: ${want!.reason}`}`,
+      );
       p.ops.push({ op: 'context', context: want!.kind, reason: want!.reason });
       p.origins.push(null);
       p.condAt.push(p.conditions.length);
@@ -892,7 +1023,11 @@ export class SequenceExtractor {
         if (op.op === 'kmem_cache_create') local.add(`cache:${op.ref}`);
         if (op.op === 'mempool_create') local.add(`pool:${op.ref}`);
         if ((op.op === 'kmem_cache_alloc' || op.op === 'kmem_cache_free') && !local.has(`cache:${op.cache}`)) need('cache', op.cache);
-        if ((op.op === 'mempool_alloc' || op.op === 'mempool_free' || op.op === 'mempool_destroy' || op.op === 'mempool_resize') && !local.has(`pool:${op.pool}`)) need('pool', op.pool);
+        if (
+          (op.op === 'mempool_alloc' || op.op === 'mempool_free' || op.op === 'mempool_destroy' || op.op === 'mempool_resize') &&
+          !local.has(`pool:${op.pool}`)
+        )
+          need('pool', op.pool);
         if (op.op === 'mempool_create' && op.allocFn.kind === 'slab' && !local.has(`cache:${op.allocFn.cache}`)) need('cache', op.allocFn.cache);
       }
     }
@@ -928,7 +1063,16 @@ function constantBound(s: Extract<Stmt, { k: 'loop' }>): number | null {
 }
 
 /** Ops whose `ref` receives an allocation's result (a NULL test on the ref is a test of that result). */
-export const ALLOCATING_OPS: ReadonlySet<string> = new Set(['kmalloc', 'kmem_cache_alloc', 'alloc_pages', 'get_free_pages', 'get_zeroed_page', 'mempool_alloc', 'mempool_create', 'kmem_cache_create']);
+export const ALLOCATING_OPS: ReadonlySet<string> = new Set([
+  'kmalloc',
+  'kmem_cache_alloc',
+  'alloc_pages',
+  'get_free_pages',
+  'get_zeroed_page',
+  'mempool_alloc',
+  'mempool_create',
+  'kmem_cache_create',
+]);
 
 /** The context a path is in now: its last context change, else the function's. */
 function currentContext(p: Partial_, base: ContextKind): ContextKind {

@@ -1,14 +1,8 @@
-/**
- * Words for simulations: a call's verdict per memory scenario (hover, finding message), a function's calls.
- * Plain text symbols only (no emoji: they render as empty boxes without an emoji font), no internal ids.
- */
-import type { ScenarioName } from '../sim';
 import type { Related } from '../text/related';
 import type { CallSimulation, FunctionSimulation, ScenarioVerdict } from './run';
 import { callProblemLine } from './run';
 import { SCENARIOS, SCENARIO_WORDS } from './scenarios';
 import { atomicCause, irqsEnabledInsideClause, kernelWords, observedSleep } from './observed';
-
 
 /** The allocator the simulation models, named in every verdict. */
 /** "Linux 2.6.11's allocator (256 MiB, 1 CPU)": every verdict names the machine it was simulated on. */
@@ -38,7 +32,11 @@ const proseText = (s: string) => {
   }
   return out + escapeMd(s.slice(last));
 };
-const escapeProse = (s: string) => s.split(/(`[^`]*`)/).map((part, i) => (i % 2 ? part : proseText(part))).join('');
+const escapeProse = (s: string) =>
+  s
+    .split(/(`[^`]*`)/)
+    .map((part, i) => (i % 2 ? part : proseText(part)))
+    .join('');
 
 const KIND_WORD: Record<string, string> = {
   ok: 'ok',
@@ -67,7 +65,8 @@ export function verdictWord(v: ScenarioVerdict): string {
 export function verdictDetail(v: ScenarioVerdict, max = 160, at?: Pick<CallSimulation, 'context' | 'kernel'>): string {
   // Size not known: the outcome at each plausible size says more than the stand-in's message.
   const sameAtEverySize = v.sizes?.every((x) => x.kind === v.sizes![0].kind && x.latent === v.sizes![0].latent);
-  if (v.sizes && !sameAtEverySize) return v.sizes.map((s) => `${s.label}: ${s.latent ? 'may sleep in atomic context' : (KIND_WORD[s.kind] ?? s.kind)}`).join(' · ');
+  if (v.sizes && !sameAtEverySize)
+    return v.sizes.map((s) => `${s.label}: ${s.latent ? 'may sleep in atomic context' : (KIND_WORD[s.kind] ?? s.kind)}`).join(' · ');
   // A sleep in atomic context: what this kernel configuration shows of it (observed.ts), not the simulator's step.
   let text =
     v.kind === 'sleep-in-atomic' && at
@@ -116,25 +115,40 @@ export function callVerdictSentence(c: CallSimulation): string | null {
  */
 export function callHoverMarkdown(c: CallSimulation, callText: string, opts: LinkOptions = {}): string {
   const lines: string[] = [];
-  const context = c.context.kind === 'process' ? 'process context (may sleep)' : `**atomic context**: ${escapeProse(c.context.reason ?? '')}${relatedLinks(c.context.related, opts)}`;
+  const context =
+    c.context.kind === 'process'
+      ? 'process context (may sleep)'
+      : `**atomic context**: ${escapeProse(c.context.reason ?? '')}${relatedLinks(c.context.related, opts)}`;
   lines.push(`${codeSpan(callText)} at line ${c.line} runs in ${context}.`, '');
   if (!c.verdicts) {
     lines.push(`Not simulated: ${escapeProse(c.missed ?? 'no path reaches it')}.`);
     return lines.join('\n');
   }
   // The simulator models 2.6.11 (the article's allocator): a later target's allocator differs, and the hover says so.
-  lines.push(`Simulated on ${simulatedOn(c.machine)}${c.laterTarget ? ` — the 2.6 allocator the article describes, not your ${c.laterTarget} target's` : ''}:`, '');
+  lines.push(
+    `Simulated on ${simulatedOn(c.machine)}${c.laterTarget ? ` — the 2.6 allocator the article describes, not your ${c.laterTarget} target's` : ''}:`,
+    '',
+  );
   for (const sc of SCENARIOS) {
     const v = c.verdicts[sc];
     lines.push(`- ${SCENARIO_WORDS[sc]}: **${verdictWord(v)}** — ${escapeProse(verdictDetail(v, 220, c))}`);
   }
-  if (c.context.kind !== 'process' && c.verdicts && SCENARIOS.some((sc) => c.verdicts![sc].kind === 'sleep-in-atomic')) lines.push('', `As seen on ${escapeProse(kernelWords(c.kernel))} (settings \`simulation.preempt\`, \`simulation.debugSleep\`).`);
-  if (c.maskReplaced) lines.push('', `\`${c.maskReplaced.from}\` is gone in 2.6: simulated as \`${c.maskReplaced.to}\`, the replacement its quick fix suggests for this file.`);
+  if (c.context.kind !== 'process' && c.verdicts && SCENARIOS.some((sc) => c.verdicts![sc].kind === 'sleep-in-atomic'))
+    lines.push('', `As seen on ${escapeProse(kernelWords(c.kernel))} (settings \`simulation.preempt\`, \`simulation.debugSleep\`).`);
+  if (c.maskReplaced)
+    lines.push('', `\`${c.maskReplaced.from}\` is gone in 2.6: simulated as \`${c.maskReplaced.to}\`, the replacement its quick fix suggests for this file.`);
   if (c.unknownSize) lines.push('', `Size \`${c.unknownSize.replace(/`/g, '')}\` is not a constant: each line is the worst of the plausible sizes shown.`);
   const impossible = c.paths.flatMap((p, i) => SCENARIOS.filter((sc) => !p.feasibility[sc].feasible).map((sc) => ({ i, sc, why: p.feasibility[sc].why! })));
   const pathLine = `${c.paths.length} path${c.paths.length === 1 ? '' : 's'} reach${c.paths.length === 1 ? 'es' : ''} this call${c.truncated ? ' (the function has more: not all were followed)' : ''}`;
-  if (c.simulatedAlone) lines.push('', `${escapeProse(c.simulatedAlone.charAt(0).toUpperCase() + c.simulatedAlone.slice(1))}: the call is simulated alone, in the context above.`);
-  else lines.push('', impossible.length ? `${pathLine}; ${escapeProse(impossible[0].why)} under ${SCENARIO_WORDS[impossible[0].sc]}, so that path cannot happen there.` : `${pathLine}.`);
+  if (c.simulatedAlone)
+    lines.push('', `${escapeProse(c.simulatedAlone.charAt(0).toUpperCase() + c.simulatedAlone.slice(1))}: the call is simulated alone, in the context above.`);
+  else
+    lines.push(
+      '',
+      impossible.length
+        ? `${pathLine}; ${escapeProse(impossible[0].why)} under ${SCENARIO_WORDS[impossible[0].sc]}, so that path cannot happen there.`
+        : `${pathLine}.`,
+    );
   if (opts.maskLine) lines.push('', opts.maskLine);
   const link = opts.simulateLink?.(c.line);
   if (link) lines.push('', link);
@@ -148,16 +162,26 @@ export function functionSummaryLine(sim: FunctionSimulation): string {
   const covered = `${reached} of ${sim.calls.length} allocation call${sim.calls.length === 1 ? '' : 's'} simulated in their context${missed ? ` (${missed} not: ${sim.calls.find((c) => !c.verdicts)?.missed})` : ''}`;
   // 2.6 retries small sleeping allocations until memory is freed: a wait, by design, not this code's bug.
   const waits = sim.calls.filter((c) => c.verdicts && SCENARIOS.some((sc) => c.verdicts![sc].code === 'alloc-loop')).length;
-  const designWait = waits ? ` In exhausted memory ${waits === 1 ? 'one call waits' : `${waits} calls wait`} until memory is freed, as 2.6 does for small sleeping allocations.` : '';
+  const designWait = waits
+    ? ` In exhausted memory ${waits === 1 ? 'one call waits' : `${waits} calls wait`} until memory is freed, as 2.6 does for small sleeping allocations.`
+    : '';
   if (!sim.problems.length) return `**${sim.fn}()**: no BUG, no sleep in atomic context and no endless wait of its own for the ${covered}.${designWait}`;
-  return `**${sim.fn}()**: ${sim.problems.length} call${sim.problems.length === 1 ? '' : 's'} with a problem (${covered}):\n${sim.problems.slice(0, 8).map((p) => `- ${escapeProse(p)}`).join('\n')}`;
+  return `**${sim.fn}()**: ${sim.problems.length} call${sim.problems.length === 1 ? '' : 's'} with a problem (${covered}):\n${sim.problems
+    .slice(0, 8)
+    .map((p) => `- ${escapeProse(p)}`)
+    .join('\n')}`;
 }
 
 /** The hover on a function's name: one line per allocation call (its verdict per scenario), then the summary. */
 export function functionSimulationMarkdown(sim: FunctionSimulation): string {
-  const lines = [`**${sim.fn}()** — ${sim.initialContext === 'process' ? 'runs in process context' : `runs in ${sim.initialContext} context: ${escapeProse(sim.contextWhy ?? '')}`}. Simulated on ${simulatedOn(sim.machine)}.`, ''];
+  const lines = [
+    `**${sim.fn}()** — ${sim.initialContext === 'process' ? 'runs in process context' : `runs in ${sim.initialContext} context: ${escapeProse(sim.contextWhy ?? '')}`}. Simulated on ${simulatedOn(sim.machine)}.`,
+    '',
+  ];
   for (const c of sim.calls.slice(0, 12)) {
-    const verdict = c.verdicts ? SCENARIOS.map((sc) => `${SCENARIO_WORDS[sc]}: ${verdictWord(c.verdicts![sc])}`).join(' · ') : `not simulated: ${escapeProse(c.missed ?? '')}`;
+    const verdict = c.verdicts
+      ? SCENARIOS.map((sc) => `${SCENARIO_WORDS[sc]}: ${verdictWord(c.verdicts![sc])}`).join(' · ')
+      : `not simulated: ${escapeProse(c.missed ?? '')}`;
     lines.push(`- line ${c.line} \`${c.call}()\`${c.context.kind === 'process' ? '' : ' (atomic)'}: ${verdict}`);
   }
   if (sim.calls.length > 12) lines.push(`- … ${sim.calls.length - 12} more`);

@@ -31,7 +31,12 @@ export function atomicCause(kind: ContextKind, reason: string | null): AtomicCau
 
 /** Whether 2.6.11's in_atomic() is true there on this kernel. */
 function inAtomic(cause: AtomicCause, k: KernelConfig): boolean {
-  return cause === 'hardirq' || cause === 'softirq' || cause === 'bh-off' || (k.preempt && (cause === 'lock' || cause === 'lock-irqs-off' || cause === 'preempt-off'));
+  return (
+    cause === 'hardirq' ||
+    cause === 'softirq' ||
+    cause === 'bh-off' ||
+    (k.preempt && (cause === 'lock' || cause === 'lock-irqs-off' || cause === 'preempt-off'))
+  );
 }
 
 /** The kernel in words, for the line under a verdict. */
@@ -54,9 +59,12 @@ export function observedSleep(cause: AtomicCause, k: KernelConfig, sleeps: boole
   if (inAtomic(cause, k)) {
     return `it sleeps in direct reclaim and schedule() prints "scheduling while atomic"${cause === 'hardirq' ? ': in an interrupt handler the interrupted task is switched away, a crash or hang to follow' : ''}`;
   }
-  if (cause === 'lock-irqs-off') return 'it sleeps in direct reclaim with the lock held and interrupts off, silently on this kernel: schedule() turns interrupts back on, and whoever takes the lock next spins forever';
-  if (cause === 'irqs-off') return 'it sleeps in direct reclaim with interrupts disabled, silently on this kernel: schedule() turns them back on, so the region they protected is no longer protected';
-  if (cause === 'lock') return 'it sleeps in direct reclaim with the lock held, silently on this kernel: whoever takes the lock next (another CPU, an interrupt handler) spins forever';
+  if (cause === 'lock-irqs-off')
+    return 'it sleeps in direct reclaim with the lock held and interrupts off, silently on this kernel: schedule() turns interrupts back on, and whoever takes the lock next spins forever';
+  if (cause === 'irqs-off')
+    return 'it sleeps in direct reclaim with interrupts disabled, silently on this kernel: schedule() turns them back on, so the region they protected is no longer protected';
+  if (cause === 'lock')
+    return 'it sleeps in direct reclaim with the lock held, silently on this kernel: whoever takes the lock next (another CPU, an interrupt handler) spins forever';
   return 'it sleeps in direct reclaim in atomic context';
 }
 
@@ -66,7 +74,9 @@ export function observedSleep(cause: AtomicCause, k: KernelConfig, sleeps: boole
  * not disabled them.
  */
 export function irqsEnabledInsideClause(cause: AtomicCause): string | null {
-  if (cause === 'lock-irqs-off') return 'cache_grow() turns interrupts back on inside the allocation (mm/slab.c:1834): an interrupt handler that takes the same lock deadlocks';
-  if (cause === 'irqs-off') return 'cache_grow() turns interrupts back on inside the allocation (mm/slab.c:1834): an interrupt can run inside the region they protected';
+  if (cause === 'lock-irqs-off')
+    return 'cache_grow() turns interrupts back on inside the allocation (mm/slab.c:1834): an interrupt handler that takes the same lock deadlocks';
+  if (cause === 'irqs-off')
+    return 'cache_grow() turns interrupts back on inside the allocation (mm/slab.c:1834): an interrupt can run inside the region they protected';
   return null;
 }

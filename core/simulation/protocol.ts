@@ -71,7 +71,12 @@ export function toSimulatedCall(c: CallSimulation): SimulatedCall {
     line: c.line,
     context: { kind: c.context.kind, reason: c.context.reason },
     verdicts: c.verdicts
-      ? (Object.fromEntries(SCENARIOS.map((sc) => { const v = c.verdicts![sc]; return [sc, { kind: v.kind, latent: v.latent, word: verdictWord(v), detail: verdictDetail(v, 160, c), problem: isProblemVerdict(v) }]; })) as SimulatedCall['verdicts'])
+      ? (Object.fromEntries(
+          SCENARIOS.map((sc) => {
+            const v = c.verdicts![sc];
+            return [sc, { kind: v.kind, latent: v.latent, word: verdictWord(v), detail: verdictDetail(v, 160, c), problem: isProblemVerdict(v) }];
+          }),
+        ) as SimulatedCall['verdicts'])
       : null,
     ...(c.missed ? { missed: c.missed } : {}),
     ...(c.unknownSize ? { unknownSize: c.unknownSize } : {}),
@@ -133,7 +138,23 @@ export function toSimulateDriverResult(d: DriverSimulation): SimulateDriverResul
     truncated: false,
     problems: d.problems.map((x) => x.message),
     calls: d.calls.map(toSimulatedCall),
-    paths: [{ conditions: p.conditions, condAt: p.condAt, notes: p.notes, origins: p.origins.map((o) => (o ? { line: o.line, text: o.text, fn: o.fn } : null)), results: p.results, feasibility: p.feasibility }],
-    lifetime: { phases: d.phases, problems: d.problems, stoppedAt: d.stoppedAt, chosen: d.chosen, skipped: d.skipped, ...(d.exitUnchecked ? { exitUnchecked: d.exitUnchecked } : {}) },
+    paths: [
+      {
+        conditions: p.conditions,
+        condAt: p.condAt,
+        notes: p.notes,
+        origins: p.origins.map((o) => (o ? { line: o.line, text: o.text, fn: o.fn } : null)),
+        results: p.results,
+        feasibility: p.feasibility,
+      },
+    ],
+    lifetime: {
+      phases: d.phases,
+      problems: d.problems,
+      stoppedAt: d.stoppedAt,
+      chosen: d.chosen,
+      skipped: d.skipped,
+      ...(d.exitUnchecked ? { exitUnchecked: d.exitUnchecked } : {}),
+    },
   };
 }

@@ -3,7 +3,19 @@ import { compareReleases } from '../kernel/target';
 import type { CallSite } from '../context/flow';
 import type { SharedAnalyses } from '../context/shared';
 import { SIMULATION_ANCHORS } from '../kernel/alloc-api';
-import { DEFAULT_SIMULATED_MACHINE, DISTRIBUTION_KERNEL, simulate, type KernelConfig, type SimulatedMachine, type ContextKind, type OutcomeKind, type ScenarioName, type SimOp, type SimResult, type StepResult } from '../sim';
+import {
+  DEFAULT_SIMULATED_MACHINE,
+  DISTRIBUTION_KERNEL,
+  simulate,
+  type KernelConfig,
+  type SimulatedMachine,
+  type ContextKind,
+  type OutcomeKind,
+  type ScenarioName,
+  type SimOp,
+  type SimResult,
+  type StepResult,
+} from '../sim';
 import type { Related } from '../text/related';
 import type { Span } from '../text/span';
 import { SCENARIOS, SCENARIO_WORDS } from './scenarios';
@@ -102,7 +114,13 @@ export interface FunctionSimulation extends Omit<ExtractedFunction, 'paths'> {
 const RESULTS = new Map<string, Record<ScenarioName, SimResult>>();
 const MAX_CACHED = 2000;
 
-function simulateCached(ops: SimPath['ops'], setup: SimPath['ops'], context: ExtractedFunction['initialContext'], snapshots: 'all' | 'none', machine: SimulatedMachine): Record<ScenarioName, SimResult> {
+function simulateCached(
+  ops: SimPath['ops'],
+  setup: SimPath['ops'],
+  context: ExtractedFunction['initialContext'],
+  snapshots: 'all' | 'none',
+  machine: SimulatedMachine,
+): Record<ScenarioName, SimResult> {
   const key = JSON.stringify([machine.id, context, snapshots, setup, ops]);
   const hit = RESULTS.get(key);
   if (hit) {
@@ -110,7 +128,9 @@ function simulateCached(ops: SimPath['ops'], setup: SimPath['ops'], context: Ext
     RESULTS.set(key, hit);
     return hit;
   }
-  const r = Object.fromEntries(SCENARIOS.map((sc) => [sc, simulate(ops, { scenario: machine.scenarios[sc], machine: machine.config, context, setup, snapshots, trace: true })])) as Record<ScenarioName, SimResult>;
+  const r = Object.fromEntries(
+    SCENARIOS.map((sc) => [sc, simulate(ops, { scenario: machine.scenarios[sc], machine: machine.config, context, setup, snapshots, trace: true })]),
+  ) as Record<ScenarioName, SimResult>;
   RESULTS.set(key, r);
   if (RESULTS.size > MAX_CACHED) RESULTS.delete(RESULTS.keys().next().value!);
   return r;
@@ -166,7 +186,6 @@ export function allocationSites(shared: SharedAnalyses, fnIndex: number): CallSi
   return shared.context.flows[fnIndex].sites.filter((s) => SIMULATION_ANCHORS.has(s.call.name) && !seen.has(s.call.span.start) && seen.add(s.call.span.start));
 }
 
-
 /** "kmalloc() at line 40: sleep-in-atomic (normal memory: latent; under pressure: sleeps in atomic context)", or null. */
 export function callProblemLine(c: CallSimulation): string | null {
   if (!c.verdicts) return null;
@@ -179,7 +198,12 @@ export function callProblemLine(c: CallSimulation): string | null {
 
 /** As isProblem for steps: an order <= 3 sleeping allocation looping in `exhausted` is 2.6's design, not this call's problem. */
 export function isProblemVerdict(v: ScenarioVerdict): boolean {
-  return v.kind === 'bug' || v.kind === 'sleep-in-atomic' || (v.kind === 'never-returns' && v.code !== 'alloc-loop') || (v.kind === 'error' && v.code === 'does-not-build');
+  return (
+    v.kind === 'bug' ||
+    v.kind === 'sleep-in-atomic' ||
+    (v.kind === 'never-returns' && v.code !== 'alloc-loop') ||
+    (v.kind === 'error' && v.code === 'does-not-build')
+  );
 }
 
 /** How bad an outcome is for the porter: the verdict of a scenario is its worst over the feasible paths. */
@@ -214,7 +238,11 @@ export function feasibilityOf(p: SimPath, result: SimResult): Feasibility {
     const isNull = returnedNull(step);
     if (isNull === undefined || isNull === (a.expect === 'null')) continue;
     const what = `${p.origins[j]?.text.split('(')[0] ?? p.ops[j].op}() at line ${p.origins[j]?.line ?? '?'}`;
-    return { feasible: false, why: `\`${a.cond}\` needs ${what} to ${a.expect === 'null' ? 'return NULL; it returned memory' : 'succeed; it returned NULL'}`, fromOp: a.atOp };
+    return {
+      feasible: false,
+      why: `\`${a.cond}\` needs ${what} to ${a.expect === 'null' ? 'return NULL; it returned memory' : 'succeed; it returned NULL'}`,
+      fromOp: a.atOp,
+    };
   }
   return { feasible: true };
 }
@@ -243,7 +271,11 @@ function simulateCallAnew(shared: SharedAnalyses, fnIndex: number, span: Span): 
     line: shared.facts.lineOf(span.start),
     span,
     // Related locations in this file get their lines (links in hovers); other files' carry theirs.
-    context: { kind: (reason ? 'atomic' : 'process') as ContextKind, reason: reason?.message ?? null, related: (reason?.related ?? []).map((r) => (r.file || r.line !== undefined ? r : { ...r, line: shared.facts.lineOf(r.span.start) })) },
+    context: {
+      kind: (reason ? 'atomic' : 'process') as ContextKind,
+      reason: reason?.message ?? null,
+      related: (reason?.related ?? []).map((r) => (r.file || r.line !== undefined ? r : { ...r, line: shared.facts.lineOf(r.span.start) })),
+    },
     paths,
     truncated: extracted.truncated,
     setup: extracted.setup,
@@ -264,7 +296,16 @@ function simulateCallAnew(shared: SharedAnalyses, fnIndex: number, span: Span): 
       // that share that prefix are simulated once, simulateCached).
       const variants = paths.map((p) => {
         const upTo = Math.max(...p.goalOps) + 1;
-        return simulatePath({ ...p, assumptions: p.assumptions.filter((a) => a.atOp <= upTo), ops: p.ops.slice(0, upTo).map((op, i) => (p.goalOps.includes(i) && op.op === 'kmalloc' ? { ...op, size } : op)) }, extracted, 'none', machineOf(shared));
+        return simulatePath(
+          {
+            ...p,
+            assumptions: p.assumptions.filter((a) => a.atOp <= upTo),
+            ops: p.ops.slice(0, upTo).map((op, i) => (p.goalOps.includes(i) && op.op === 'kmalloc' ? { ...op, size } : op)),
+          },
+          extracted,
+          'none',
+          machineOf(shared),
+        );
       });
       return { label, per: Object.fromEntries(SCENARIOS.map((sc) => [sc, scenarioVerdict(variants, sc)])) as Record<ScenarioName, ScenarioVerdict> };
     });
@@ -272,7 +313,8 @@ function simulateCallAnew(shared: SharedAnalyses, fnIndex: number, span: Span): 
       verdicts[sc].sizes = bySize.map((b) => ({ label: b.label, kind: b.per[sc].kind as OutcomeKind, latent: b.per[sc].latent }));
       // The scenario's verdict is the worst over the plausible sizes.
       const worst = bySize.map((b) => b.per[sc]).reduce((a, b) => ((SEVERITY[b.kind as OutcomeKind] ?? -1) > (SEVERITY[a.kind as OutcomeKind] ?? -1) ? b : a));
-      if ((SEVERITY[worst.kind as OutcomeKind] ?? -1) > (SEVERITY[verdicts[sc].kind as OutcomeKind] ?? -1)) verdicts[sc] = { ...worst, sizes: verdicts[sc].sizes };
+      if ((SEVERITY[worst.kind as OutcomeKind] ?? -1) > (SEVERITY[verdicts[sc].kind as OutcomeKind] ?? -1))
+        verdicts[sc] = { ...worst, sizes: verdicts[sc].sizes };
     }
   }
   return { ...base, verdicts };
@@ -297,10 +339,20 @@ export function scenarioVerdict(paths: PathSimulation[], sc: ScenarioName): Scen
       kinds.add(kind);
       const sev = SEVERITY[kind] ?? -1;
       const message = steps.length > 1 && k > 0 ? `${step.outcome.message} (run ${k + 1} of ${steps.length} on this path)` : step.outcome.message;
-      if (!best || sev > (SEVERITY[best.kind as OutcomeKind] ?? -1)) best = { kind, latent, message, ...(step.outcome.code ? { code: step.outcome.code } : {}), path: pi, feasible: 0, total: paths.length, others: [] };
+      if (!best || sev > (SEVERITY[best.kind as OutcomeKind] ?? -1))
+        best = { kind, latent, message, ...(step.outcome.code ? { code: step.outcome.code } : {}), path: pi, feasible: 0, total: paths.length, others: [] };
     }
   }
-  if (!best) return { kind: 'not-reached', latent: false, message: 'no path to this call can happen in this scenario', path: -1, feasible: 0, total: paths.length, others: [] };
+  if (!best)
+    return {
+      kind: 'not-reached',
+      latent: false,
+      message: 'no path to this call can happen in this scenario',
+      path: -1,
+      feasible: 0,
+      total: paths.length,
+      others: [],
+    };
   best.feasible = feasible;
   best.others = [...kinds].filter((k) => k !== best!.kind);
   if (irqsOn) best.irqsEnabledInside = true;
@@ -313,11 +365,17 @@ export function describeStep(step: StepResult): string {
 }
 
 /** The step of each scenario that came from the call at `span` (first path through it; the Simulate view's path tables). */
-export function stepsForCall(sim: FunctionSimulation, span: Span): { path: PathSimulation; index: number; steps: Record<ScenarioName, StepResult | undefined> } | null {
+export function stepsForCall(
+  sim: FunctionSimulation,
+  span: Span,
+): { path: PathSimulation; index: number; steps: Record<ScenarioName, StepResult | undefined> } | null {
   for (const path of sim.paths) {
     const index = path.origins.findIndex((o) => o && o.span.start === span.start && o.span.end === span.end);
     if (index < 0) continue;
-    const steps = Object.fromEntries(SCENARIOS.map((sc) => [sc, path.results[sc].steps.find((s) => s.index === index)])) as Record<ScenarioName, StepResult | undefined>;
+    const steps = Object.fromEntries(SCENARIOS.map((sc) => [sc, path.results[sc].steps.find((s) => s.index === index)])) as Record<
+      ScenarioName,
+      StepResult | undefined
+    >;
     return { path, index, steps };
   }
   return null;

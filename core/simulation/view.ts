@@ -4,7 +4,7 @@
  * runtime to ship or trust), the step table and the full trace. Colors come from the editor theme's
  * CSS variables, with fallbacks for a plain browser.
  */
-import type { ScenarioName, Snapshot, StepResult } from '../sim';
+import type { Snapshot, StepResult } from '../sim';
 import { PHASE_LABEL } from './phases';
 import { SCENARIOS, SCENARIO_WORDS } from './scenarios';
 import type { SimulateDriverResult, SimulateResult } from './protocol';
@@ -18,7 +18,14 @@ interface Series {
   dashed?: boolean;
 }
 
-const COLORS = ['var(--vscode-charts-blue, #3794ff)', 'var(--vscode-charts-orange, #d18616)', 'var(--vscode-charts-green, #89d185)', 'var(--vscode-charts-purple, #b180d7)', 'var(--vscode-charts-red, #f14c4c)', 'var(--vscode-charts-yellow, #cca700)'];
+const COLORS = [
+  'var(--vscode-charts-blue, #3794ff)',
+  'var(--vscode-charts-orange, #d18616)',
+  'var(--vscode-charts-green, #89d185)',
+  'var(--vscode-charts-purple, #b180d7)',
+  'var(--vscode-charts-red, #f14c4c)',
+  'var(--vscode-charts-yellow, #cca700)',
+];
 
 /**
  * One line chart: x = step, y = value, scaled to the range the values move in (a zone's 28,000 free pages
@@ -37,10 +44,15 @@ export function lineChart(title: string, labels: string[], series: Series[], wid
   const x = (i: number) => pad.l + ((width - pad.l - pad.r) * i) / n;
   const y = (v: number) => pad.t + (height - pad.t - pad.b) * (1 - (v - lo) / (hi - lo));
   const lines = series
-    .map((s) => `<polyline class="series" data-name="${esc(s.name)}" fill="none" stroke="${s.color}" stroke-width="2"${s.dashed ? ' stroke-dasharray="4 3"' : ''} points="${s.values.map((v, i) => `${x(i).toFixed(1)},${y(v).toFixed(1)}`).join(' ')}"><title>${esc(s.name)}</title></polyline>`)
+    .map(
+      (s) =>
+        `<polyline class="series" data-name="${esc(s.name)}" fill="none" stroke="${s.color}" stroke-width="2"${s.dashed ? ' stroke-dasharray="4 3"' : ''} points="${s.values.map((v, i) => `${x(i).toFixed(1)},${y(v).toFixed(1)}`).join(' ')}"><title>${esc(s.name)}</title></polyline>`,
+    )
     .join('');
   const every = Math.max(1, Math.ceil(labels.length / 24));
-  const ticks = labels.map((l, i) => (i % every ? '' : `<text x="${x(i).toFixed(1)}" y="${height - 8}" text-anchor="middle" class="tick">${esc(l)}</text>`)).join('');
+  const ticks = labels
+    .map((l, i) => (i % every ? '' : `<text x="${x(i).toFixed(1)}" y="${height - 8}" text-anchor="middle" class="tick">${esc(l)}</text>`))
+    .join('');
   const legend = series.map((s, i) => `<tspan fill="${s.color}" dx="${i ? 12 : 0}">${s.dashed ? '- -' : '—'} ${esc(s.name)}</tspan>`).join('');
   return `<svg class="chart" role="img" aria-label="${esc(title)}" viewBox="0 0 ${width} ${height}" width="100%" preserveAspectRatio="none" data-points="${series.reduce((a, s) => a + s.values.length, 0)}" data-series="${esc(JSON.stringify(series.map((s) => ({ name: s.name, values: s.values }))))}">
 <text x="${pad.l}" y="13" class="title">${esc(title)}</text><text x="${pad.l}" y="27" class="legend">${legend}</text>
@@ -62,7 +74,14 @@ function chartsFor(steps: StepResult[]): string {
     const z = (st: Snapshot) => st.zones.find((q) => q.name === zone)!;
     const free: Series = { name: 'free', values: states.map((st) => z(st).free), color: COLORS[0] };
     if (!moves([free])) continue;
-    charts.push({ title: `Free pages — ${zone}`, series: [free, { name: 'pages_low', values: states.map((st) => z(st).low), color: COLORS[1], dashed: true }, { name: 'pages_min', values: states.map((st) => z(st).min), color: COLORS[4], dashed: true }] });
+    charts.push({
+      title: `Free pages — ${zone}`,
+      series: [
+        free,
+        { name: 'pages_low', values: states.map((st) => z(st).low), color: COLORS[1], dashed: true },
+        { name: 'pages_min', values: states.map((st) => z(st).min), color: COLORS[4], dashed: true },
+      ],
+    });
   }
   const perCpu = states[0].zones.flatMap((zone, i) => [
     { name: `${zone.name} hot`, values: states.map((st) => st.zones[i].hot), color: COLORS[(2 * i) % COLORS.length] },
@@ -82,14 +101,18 @@ function chartsFor(steps: StepResult[]): string {
 function stepRows(steps: StepResult[]): string {
   return steps
     .map(
-      (s) => `<tr class="k-${esc(s.outcome.kind)}"><td>${s.index + 1}</td><td><code>${esc(s.source?.text ?? s.op.op)}</code></td><td>${s.source?.line ?? ''}</td><td class="kind">${esc(s.outcome.kind)}</td><td>${esc(s.outcome.message)}${s.slept ? ' <em>(slept)</em>' : ''}</td></tr>`,
+      (s) =>
+        `<tr class="k-${esc(s.outcome.kind)}"><td>${s.index + 1}</td><td><code>${esc(s.source?.text ?? s.op.op)}</code></td><td>${s.source?.line ?? ''}</td><td class="kind">${esc(s.outcome.kind)}</td><td>${esc(s.outcome.message)}${s.slept ? ' <em>(slept)</em>' : ''}</td></tr>`,
     )
     .join('');
 }
 
 function traceList(steps: StepResult[]): string {
   return steps
-    .map((s) => `<li><b>${s.index + 1}. ${esc(s.source?.text ?? s.op.op)}</b><ol>${s.trace.map((t) => `<li><code>${esc(t.rule)}</code> ${esc(t.detail)}</li>`).join('')}</ol></li>`)
+    .map(
+      (s) =>
+        `<li><b>${s.index + 1}. ${esc(s.source?.text ?? s.op.op)}</b><ol>${s.trace.map((t) => `<li><code>${esc(t.rule)}</code> ${esc(t.detail)}</li>`).join('')}</ol></li>`,
+    )
     .join('');
 }
 
@@ -98,7 +121,6 @@ export interface ViewOptions {
   cspSource?: string;
   nonce: string;
 }
-
 
 /** The first screen: every allocation call (problems first), its verdict per scenario, its context. */
 function summaryTable(r: SimulateResult): string {
@@ -123,11 +145,18 @@ const isFlagged = (c: SimulateResult['calls'][number]) => !!c.verdicts && SCENAR
 
 /** A driver's lifetime: its phases in order, then its problems with the scenarios they happen in. */
 function lifetimeSection(l: SimulateDriverResult['lifetime']): string {
-  const phases = l.phases.map((p) => `<li>${esc(PHASE_LABEL[p.kind])}: <code>${esc(p.fn)}()</code> line ${p.line}${p.runs > 1 ? ` ×${p.runs}` : ''} <span class="note">${esc(p.how)}; ${esc(p.context)} context</span></li>`).join('');
+  const phases = l.phases
+    .map(
+      (p) =>
+        `<li>${esc(PHASE_LABEL[p.kind])}: <code>${esc(p.fn)}()</code> line ${p.line}${p.runs > 1 ? ` ×${p.runs}` : ''} <span class="note">${esc(p.how)}; ${esc(p.context)} context</span></li>`,
+    )
+    .join('');
   const problems = l.problems.length
     ? `<ul class="problems">${l.problems.map((p) => `<li><b class="problem">${esc(p.kind)}</b> (${p.scenarios.map((sc) => esc(SCENARIO_WORDS[sc])).join(', ')}): ${esc(p.message)}</li>`).join('')}</ul>`
     : '<p>No leak at exit, no BUG, no sleep in atomic context and no NULL from an atomic allocation in any scenario.</p>';
-  const stops = SCENARIOS.filter((sc) => l.stoppedAt[sc]).map((sc) => `<p class="note">${esc(SCENARIO_WORDS[sc])}: the lifetime stops at ${esc(l.stoppedAt[sc]!)}</p>`).join('');
+  const stops = SCENARIOS.filter((sc) => l.stoppedAt[sc])
+    .map((sc) => `<p class="note">${esc(SCENARIO_WORDS[sc])}: the lifetime stops at ${esc(l.stoppedAt[sc]!)}</p>`)
+    .join('');
   return `<ol class="phases">${phases}</ol>${l.skipped.map((x) => `<p class="note">Not run: ${esc(x)}</p>`).join('')}${l.exitUnchecked ? `<p class="note">Leaks at exit not checked: ${esc(l.exitUnchecked)}.</p>` : ''}<h2>Problems over the lifetime</h2>${problems}${stops}`;
 }
 
@@ -170,10 +199,14 @@ section.run > details > summary { font-weight: 600; margin-top: 12px; cursor: po
 </style></head>
 <body data-function="${esc(r.function)}">
 <div class="switch" role="group" aria-label="memory scenario">${SCENARIOS.map((sc) => `<button data-scenario="${sc}" aria-pressed="${sc === 'normal'}">${SCENARIO_WORDS[sc]}</button>`).join('')}</div>
-${lifetime ? `<h1>${esc(r.function)}</h1>
+${
+  lifetime
+    ? `<h1>${esc(r.function)}</h1>
 ${lifetimeSection(lifetime)}
-<p>Simulated on` : `<h1>${esc(r.function)}() <small>line ${r.line}</small></h1>
-<p>Runs in <b>${esc(r.initialContext)}</b> context${r.contextWhy ? `: ${esc(r.contextWhy)}` : ''}. Simulated on`} Linux 2.6.11's allocator (${esc(r.machine)}).</p>
+<p>Simulated on`
+    : `<h1>${esc(r.function)}() <small>line ${r.line}</small></h1>
+<p>Runs in <b>${esc(r.initialContext)}</b> context${r.contextWhy ? `: ${esc(r.contextWhy)}` : ''}. Simulated on`
+} Linux 2.6.11's allocator (${esc(r.machine)}).</p>
 <p class="verdict-line">${flagged ? `<b class="problem">${flagged} call${flagged === 1 ? '' : 's'} with a problem</b>` : 'No call with a BUG, a sleep in atomic context or an endless wait'} — ${r.calls.filter((c) => c.verdicts).length} of ${r.calls.length} allocation calls simulated, each on the paths that reach it.</p>
 ${summaryTable(r)}
 <h2>Paths</h2>

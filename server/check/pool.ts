@@ -98,7 +98,10 @@ export class WorkerPool {
     if (files.length === 0) return reports;
 
     // Largest files first, so that no worker is left with a big file while the others are idle at the end.
-    const queue = files.map((f, i) => ({ i, size: sizeOf(f) })).sort((a, b) => b.size - a.size || a.i - b.i).map((x) => x.i);
+    const queue = files
+      .map((f, i) => ({ i, size: sizeOf(f) }))
+      .sort((a, b) => b.size - a.size || a.i - b.i)
+      .map((x) => x.i);
     // Files that were in flight on a worker that died: retried one at a time, then reported as failed.
     const suspects: number[] = [];
     await new Promise<void>((resolve) => {
@@ -142,7 +145,8 @@ export class WorkerPool {
         pw.onGone = (why) => {
           if (failed) return;
           failed = true;
-          if (isolate) for (const i of pw.inFlight) finished(i, { file: files[i], bytes: 0, findings: [], error: `checking this file crashed a worker (${why})` });
+          if (isolate)
+            for (const i of pw.inFlight) finished(i, { file: files[i], bytes: 0, findings: [], error: `checking this file crashed a worker (${why})` });
           else suspects.push(...pw.inFlight);
           pw.inFlight.clear();
         };
@@ -181,7 +185,11 @@ export class WorkerPool {
   private spawn(job: JobOptions): PoolWorker {
     const entry = workerEntry();
     const limits = this.opts.maxWorkerHeapMb ? { resourceLimits: { maxOldGenerationSizeMb: this.opts.maxWorkerHeapMb } } : {};
-    const pw: PoolWorker = { w: new Worker(entry.file, { workerData: { job, niceness: this.opts.niceness } satisfies WorkerStart, execArgv: entry.execArgv, ...limits }), inFlight: new Set(), exited: false };
+    const pw: PoolWorker = {
+      w: new Worker(entry.file, { workerData: { job, niceness: this.opts.niceness } satisfies WorkerStart, execArgv: entry.execArgv, ...limits }),
+      inFlight: new Set(),
+      exited: false,
+    };
     pw.w.on('message', (m: WorkResult) => pw.onResult?.(m));
     pw.w.on('error', (e) => pw.onGone?.(e.message));
     pw.w.on('exit', (code) => {

@@ -7,7 +7,6 @@ import path from 'node:path';
 import {
   analyze,
   analyzeInPart,
-  applyEdits,
   CONTEXT_ANCHORS,
   countSyntaxErrors,
   enabledRules,
@@ -23,10 +22,8 @@ import {
   type CParser,
   type FileSummary,
   type Finding,
-  type KportConfig,
   type ParsedFile,
   type Severity,
-  type TextEdit,
   type FileHint,
   type JobOptions,
   type Mode,
@@ -179,7 +176,15 @@ function analyzeText(
   text: string,
   opts: JobOptions,
   hint?: FileHint,
-): { findings: Finding[]; syntaxErrors: number; failures: string[]; summary?: FileSummary; deferred?: [number, number][]; statics?: string[]; parsedChars: number } {
+): {
+  findings: Finding[];
+  syntaxErrors: number;
+  failures: string[];
+  summary?: FileSummary;
+  deferred?: [number, number][];
+  statics?: string[];
+  parsedChars: number;
+} {
   const envFor = (facts: FileFacts) => ({ ...diskEnv(facts, file), workspace: workspaceIndex(opts.workspace) });
   // A check parses the top-level items the findings can come from (analyzeInPart), pass 1b those that
   // name opts.mentions (and their callers); a fix parses it all (it compares syntax errors before and after).
@@ -208,7 +213,15 @@ function analyzeText(
     const syntaxErrors = opts.mode === 'check' ? 0 : countSyntaxErrors(parsed.root);
     // A whole-file parse has one range that ends at "infinity".
     const parsedChars = parsed.tree.getIncludedRanges().reduce((n, r) => n + Math.min(r.endIndex, text.length) - Math.min(r.startIndex, text.length), 0);
-    return { findings, syntaxErrors, failures: failures.map((f) => `rule ${f.rule} failed: ${f.error}`), summary, deferred, statics: deferred?.length ? statics : undefined, parsedChars };
+    return {
+      findings,
+      syntaxErrors,
+      failures: failures.map((f) => `rule ${f.rule} failed: ${f.error}`),
+      summary,
+      deferred,
+      statics: deferred?.length ? statics : undefined,
+      parsedChars,
+    };
   } finally {
     parsed?.dispose();
   }

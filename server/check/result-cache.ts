@@ -27,7 +27,14 @@ const RESULTS_PER_FILE = 3;
 
 export function jobKey(job: JobOptions): string | undefined {
   if (job.workspace || job.mode !== 'check') return undefined;
-  const plain = { mode: job.mode, config: job.config ?? null, only: job.only ?? null, summaries: !!job.summaries, prefilter: !!job.prefilter, mentions: job.mentions ? [...job.mentions].sort() : null };
+  const plain = {
+    mode: job.mode,
+    config: job.config ?? null,
+    only: job.only ?? null,
+    summaries: !!job.summaries,
+    prefilter: !!job.prefilter,
+    mentions: job.mentions ? [...job.mentions].sort() : null,
+  };
   return crypto.createHash('sha1').update(JSON.stringify(plain)).digest('base64url');
 }
 

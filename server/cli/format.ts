@@ -17,11 +17,14 @@ export function formatText(reports: readonly FileReport[], opts: { color: boolea
     if (r.fix?.applied && (r.fix.written || opts.mode === 'diff')) {
       fixed += r.fix.applied;
       fixedFiles++;
-      if (opts.mode === 'fix') lines.push(`${paint('bold', r.file + ':')} ${paint('green', `fixed ${r.fix.applied} finding${r.fix.applied === 1 ? '' : 's'}`)}`);
+      if (opts.mode === 'fix')
+        lines.push(`${paint('bold', r.file + ':')} ${paint('green', `fixed ${r.fix.applied} finding${r.fix.applied === 1 ? '' : 's'}`)}`);
     }
     if (r.fix?.skipped) lines.push(`${paint('bold', r.file + ':')} ${paint('yellow', 'note:')} ${r.fix.skipped}`);
     for (const f of r.findings) {
-      lines.push(`${paint('bold', `${r.file}:${f.start.line}:${f.start.column}:`)} ${paint(sevStyle[f.severity], f.severity + ':')} ${f.message} ${paint('dim', `[${f.rule}]`)}`);
+      lines.push(
+        `${paint('bold', `${r.file}:${f.start.line}:${f.start.column}:`)} ${paint(sevStyle[f.severity], f.severity + ':')} ${f.message} ${paint('dim', `[${f.rule}]`)}`,
+      );
       count++;
       const s = perRule.get(f.rule) ?? { count: 0, files: new Set<string>() };
       s.count++;

@@ -4,7 +4,17 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { canonicalRuleId, mergeConfigs, renamedRuleNote, resolveTarget, RULE_IDS, runCheckPlan, type KportConfig, type PassName, type PassReport } from '../../core';
+import {
+  canonicalRuleId,
+  mergeConfigs,
+  renamedRuleNote,
+  resolveTarget,
+  RULE_IDS,
+  runCheckPlan,
+  type KportConfig,
+  type PassName,
+  type PassReport,
+} from '../../core';
 import { findConfigFile, loadConfigFile } from '../node/config-file';
 import { internalSwitches } from '../node/internal';
 import { encode } from '../node/text-file';
@@ -147,6 +157,7 @@ export async function main(argv: string[]): Promise<number> {
     return runSimulate(rest, fail);
   }
   if (command !== 'check' && command !== 'fix') fail(`unknown command "${command}"`);
+  // biome-ignore lint/suspicious/noImplicitAnyLet: parseArgs infers its result from the options inside the try
   let args;
   try {
     args = parseArgs({
@@ -220,11 +231,17 @@ export async function main(argv: string[]): Promise<number> {
   const progress = Progress.forStderr();
   const poolOptions = { jobs, maxWorkerHeapMb: 1024, onProgress: (d: number, t: number, b: number) => progress.update(d, t, b) };
   // A file holding none of the enabled rules' triggers is read, not parsed (the bench can turn that off).
-  const base = { config, only: args.values.rule, prefilter: !internal.noPrefilter };
+  const _base = { config, only: args.values.rule, prefilter: !internal.noPrefilter };
   let reports: FileReport[];
   // One pool for every pass: its workers stay warm.
   const pool = new WorkerPool(files.length, poolOptions);
-  const phases: Record<PassName, string> = { 'one pass': 'checking', 'pass 1': 'checking', 'pass 1b': 'cross-file calls', 'pass 2': 'cross-file re-check', fix: 'fixing' };
+  const phases: Record<PassName, string> = {
+    'one pass': 'checking',
+    'pass 1': 'checking',
+    'pass 1b': 'cross-file calls',
+    'pass 2': 'cross-file re-check',
+    fix: 'fixing',
+  };
   try {
     ({ reports } = await runCheckPlan(files, pool, {
       mode,

@@ -19,9 +19,20 @@ atomic allocations that return NULL (a drained mempool reserve). Only .c files a
 
 /** Exit status: 0 no problem, 1 some file has a problem, 2 usage or I/O error. */
 export async function runSimulate(argv: string[], fail: (message: string) => never): Promise<number> {
+  // biome-ignore lint/suspicious/noImplicitAnyLet: parseArgs infers its result from the options inside the try
   let args;
   try {
-    args = parseArgs({ args: argv, allowPositionals: true, options: { format: { type: 'string', default: 'text' }, runs: { type: 'string' }, machine: { type: 'string' }, config: { type: 'string' }, help: { type: 'boolean', short: 'h' } } });
+    args = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: {
+        format: { type: 'string', default: 'text' },
+        runs: { type: 'string' },
+        machine: { type: 'string' },
+        config: { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    });
   } catch (e) {
     fail((e as Error).message);
   }

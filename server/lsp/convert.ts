@@ -1,7 +1,7 @@
 /** The facade's plain data (core/ide) → LSP diagnostics, code actions and ranges. */
 import { pathToFileURL } from 'node:url';
 import path from 'node:path';
-import { CodeAction, CodeActionKind, Diagnostic, DiagnosticSeverity, DiagnosticTag } from 'vscode-languageserver/node';
+import { type CodeAction, CodeActionKind, type Diagnostic, DiagnosticSeverity, DiagnosticTag } from 'vscode-languageserver/node';
 import type { CodeActionItem, DiagnosticItem, Severity } from '../../core';
 import type { ReportFinding } from '../check/process-file';
 
@@ -28,7 +28,12 @@ function docLink(docsDir: string, rule: string): string {
 }
 
 /** The parts of a finding's diagnostic that do not depend on where its positions come from. */
-function diagnosticOf(f: { rule: string; severity: Severity; message: string; tags: readonly string[] }, range: Diagnostic['range'], related: Diagnostic['relatedInformation'], docsDir: string): Diagnostic {
+function diagnosticOf(
+  f: { rule: string; severity: Severity; message: string; tags: readonly string[] },
+  range: Diagnostic['range'],
+  related: Diagnostic['relatedInformation'],
+  docsDir: string,
+): Diagnostic {
   return {
     range,
     severity: SEVERITY[f.severity],
@@ -46,8 +51,17 @@ const lineStart = (line = 1) => ({ start: { line: line - 1, character: 0 }, end:
 
 export function toDiagnostic(d: DiagnosticItem, uri: string, docsDir: string): Diagnostic {
   if (d.rule === undefined)
-    return { range: d.range, severity: SEVERITY[d.severity], ...(d.tags.includes('deprecated') ? { tags: [DiagnosticTag.Deprecated] } : {}), source: 'kport', message: d.message };
-  const related = d.related.map((r) => ({ location: 'file' in r ? { uri: pathToFileURL(r.file).href, range: lineStart(r.line) } : { uri, range: r.range }, message: r.message }));
+    return {
+      range: d.range,
+      severity: SEVERITY[d.severity],
+      ...(d.tags.includes('deprecated') ? { tags: [DiagnosticTag.Deprecated] } : {}),
+      source: 'kport',
+      message: d.message,
+    };
+  const related = d.related.map((r) => ({
+    location: 'file' in r ? { uri: pathToFileURL(r.file).href, range: lineStart(r.line) } : { uri, range: r.range },
+    message: r.message,
+  }));
   return diagnosticOf({ ...d, rule: d.rule }, d.range, related, docsDir);
 }
 

@@ -20,7 +20,10 @@ buildIndex(
   req.settings,
   req.config,
   req.cacheFile,
-  { onProgress: (pass, done, total, bytes) => port.postMessage({ kind: 'progress', pass, done, total, bytes } satisfies IndexHostMessage), holder: (h) => (hold = h) },
+  {
+    onProgress: (pass, done, total, bytes) => port.postMessage({ kind: 'progress', pass, done, total, bytes } satisfies IndexHostMessage),
+    holder: (h) => (hold = h),
+  },
   req.goal,
 ).then(
   (run) => {

@@ -61,10 +61,12 @@ export function indexedFiles(root: string, s: IndexSettings): string[] {
   const inc = s.include.map(globToRegExp);
   const exc = s.exclude.map(globToRegExp);
   const rel = (f: string) => path.relative(root, f).split(path.sep).join('/');
-  return files.filter((f) => {
-    const r = rel(f);
-    return (!inc.length || inc.some((g) => g.test(r))) && !exc.some((g) => g.test(r));
-  }).slice(0, MAX_FILES);
+  return files
+    .filter((f) => {
+      const r = rel(f);
+      return (!inc.length || inc.some((g) => g.test(r))) && !exc.some((g) => g.test(r));
+    })
+    .slice(0, MAX_FILES);
 }
 
 /** The cache of one workspace root: `<dir>/index-<hash of the root>.bin`. */
@@ -89,7 +91,11 @@ export function buildVersion(): string {
     }
   }
   try {
-    return `${version}+${crypto.createHash('sha1').update(fs.readFileSync(path.join(__dirname, 'check-worker.js'))).digest('hex').slice(0, 12)}`;
+    return `${version}+${crypto
+      .createHash('sha1')
+      .update(fs.readFileSync(path.join(__dirname, 'check-worker.js')))
+      .digest('hex')
+      .slice(0, 12)}`;
   } catch {
     return `${version}+source`;
   }
@@ -155,7 +161,8 @@ export async function buildIndex(
         passStart = performance.now();
         hooks.onProgress?.(p, 0, n, 0);
       },
-      afterPass: (p, reports, names) => passes.push(`${p}${names === undefined ? '' : ` (${names} names)`}: ${reports.length} files, ${((performance.now() - passStart) / 1000).toFixed(2)} s`),
+      afterPass: (p, reports, names) =>
+        passes.push(`${p}${names === undefined ? '' : ` (${names} names)`}: ${reports.length} files, ${((performance.now() - passStart) / 1000).toFixed(2)} s`),
     });
     cache.retain(new Set(files));
     let cacheNote = loaded.error ? `cache unreadable (${loaded.error}): rebuilt` : undefined;

@@ -27,7 +27,17 @@ import {
   type TextDocumentChangeEvent,
 } from 'vscode-languageserver/node';
 import { TextDocument } from 'vscode-languageserver-textdocument';
-import { AnalysisHost, configFromEditorSettings, SIMULATE_DRIVER_METHOD, SIMULATE_METHOD, type FileSummary, type LinkOptions, type SimulateDriverParams, type SimulateParams, type StepJob } from '../../core';
+import {
+  AnalysisHost,
+  configFromEditorSettings,
+  SIMULATE_DRIVER_METHOD,
+  SIMULATE_METHOD,
+  type FileSummary,
+  type LinkOptions,
+  type SimulateDriverParams,
+  type SimulateParams,
+  type StepJob,
+} from '../../core';
 import { indexSettings } from './indexer';
 import { findConfigFile, loadConfigFile } from '../node/config-file';
 import { diskEnv } from '../node/headers';
@@ -226,7 +236,9 @@ export class KportServer {
     const links: LinkOptions = {
       // Lines of this file and of other workspace files, as links the editor opens.
       link: (file, line, text) => `[${text}](${file ? pathToFileURL(file).href : uri}#L${line})`,
-      simulateLink: this.commandLinks ? (line) => `[Open the Simulate view](command:kport.simulateFunction?${encodeURIComponent(JSON.stringify([uri, { line: line - 1, character: 0 }]))})` : undefined,
+      simulateLink: this.commandLinks
+        ? (line) => `[Open the Simulate view](command:kport.simulateFunction?${encodeURIComponent(JSON.stringify([uri, { line: line - 1, character: 0 }]))})`
+        : undefined,
     };
     const h = this.host.hover(uri, params.position, links);
     return h ? { contents: { kind: 'markdown' as const, value: h.markdown }, range: h.range } : null;
@@ -421,7 +433,8 @@ export class KportServer {
       const state = job.step(0);
       if (job.error) this.connection.console.error(job.error);
       if (state === 'more') setImmediate(step);
-      else if (state === 'done' && this.lensesShort.delete(uri) && this.canRefreshLenses) void this.connection.sendRequest('workspace/codeLens/refresh').catch(() => undefined);
+      else if (state === 'done' && this.lensesShort.delete(uri) && this.canRefreshLenses)
+        void this.connection.sendRequest('workspace/codeLens/refresh').catch(() => undefined);
     };
     setImmediate(step);
   }

@@ -87,11 +87,14 @@ export class WorkspaceIndexing {
       progress?.begin('kport: indexing', 0, `${files.length} C files`, false);
       let run: IndexRun;
       try {
-        run = await runIndexHost({ files, settings, config: this.host.config, cacheFile: cacheFileFor(root, this.cacheDir), goal: 'summaries' }, {
-          signal: abort.signal,
-          holder: (hold) => (this.holdIndex = hold),
-          onProgress: this.progressReporter(progress, t0),
-        });
+        run = await runIndexHost(
+          { files, settings, config: this.host.config, cacheFile: cacheFileFor(root, this.cacheDir), goal: 'summaries' },
+          {
+            signal: abort.signal,
+            holder: (hold) => (this.holdIndex = hold),
+            onProgress: this.progressReporter(progress, t0),
+          },
+        );
       } catch (e) {
         if (!abort.signal.aborted) this.connection.console.error(`kport: indexing ${root} failed: ${(e as Error).message}`);
         return;
@@ -144,7 +147,9 @@ export class WorkspaceIndexing {
       this.workspaceProblems.clear();
       for (const uri of published) this.workspaceProblems.add(uri);
       const filesWithFindings = run.reports.filter((r) => r.findings.length).length; // the host sends those only
-      this.connection.console.log(`kport: checked ${run.files} files of ${root} in ${run.seconds.toFixed(2)} s: ${findings} findings in ${filesWithFindings} files (${run.passes.join('; ')})`);
+      this.connection.console.log(
+        `kport: checked ${run.files} files of ${root} in ${run.seconds.toFixed(2)} s: ${findings} findings in ${filesWithFindings} files (${run.passes.join('; ')})`,
+      );
       return { files: run.files, findings, filesWithFindings, seconds: run.seconds };
     } catch (e) {
       if (abort.signal.aborted) return { cancelled: true };

@@ -12,7 +12,14 @@ export interface InternalSwitches {
 }
 
 export function internalSwitches(value = process.env.KPORT_INTERNAL): InternalSwitches {
-  const parts = (value ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  const parts = (value ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   const crash = parts.find((p) => p.startsWith('crash-worker-on='));
-  return { parseOnly: parts.includes('parse-only'), noPrefilter: parts.includes('no-prefilter'), ...(crash ? { crashWorkerOn: crash.slice('crash-worker-on='.length) } : {}) };
+  return {
+    parseOnly: parts.includes('parse-only'),
+    noPrefilter: parts.includes('no-prefilter'),
+    ...(crash ? { crashWorkerOn: crash.slice('crash-worker-on='.length) } : {}),
+  };
 }

@@ -50,7 +50,10 @@ test('.kport.json and --disable turn rules off', () => {
   const rules = JSON.parse(r.stdout).diagnostics.map((d: { rule: string; severity: string }) => `${d.rule}:${d.severity}`);
   assert.deepEqual(rules, ['malloc-h:warning', 'mempool-resize:error']);
   const r2 = run(['check', '--format', 'json', '--disable', 'mempool-resize', dir]);
-  assert.deepEqual(JSON.parse(r2.stdout).diagnostics.map((d: { rule: string }) => d.rule), ['malloc-h']);
+  assert.deepEqual(
+    JSON.parse(r2.stdout).diagnostics.map((d: { rule: string }) => d.rule),
+    ['malloc-h'],
+  );
   assert.equal(r2.status, 0, 'only warnings left');
 });
 
@@ -81,16 +84,32 @@ test('the second pass: only files whose allocating functions are called atomical
       parsed.dispose();
     }
   };
-  const helpers = summary('helpers.c', `void *helper_alloc(int n)\n{\n\treturn kmalloc(n, GFP_KERNEL);\n}\n\nint helper_count(int n)\n{\n\treturn n + 1;\n}\n\nstatic void *grab(int n)\n{\n\treturn kmalloc(n, GFP_KERNEL);\n}\n\nvoid *helper_wrap(int n)\n{\n\treturn grab(n);\n}\n`);
-  const count = summary('count.c', `static spinlock_t lock;\n\nint count(int n)\n{\n\tint r;\n\tspin_lock(&lock);\n\tr = helper_count(n);\n\tspin_unlock(&lock);\n\treturn r;\n}\n`);
+  const helpers = summary(
+    'helpers.c',
+    `void *helper_alloc(int n)\n{\n\treturn kmalloc(n, GFP_KERNEL);\n}\n\nint helper_count(int n)\n{\n\treturn n + 1;\n}\n\nstatic void *grab(int n)\n{\n\treturn kmalloc(n, GFP_KERNEL);\n}\n\nvoid *helper_wrap(int n)\n{\n\treturn grab(n);\n}\n`,
+  );
+  const count = summary(
+    'count.c',
+    `static spinlock_t lock;\n\nint count(int n)\n{\n\tint r;\n\tspin_lock(&lock);\n\tr = helper_count(n);\n\tspin_unlock(&lock);\n\treturn r;\n}\n`,
+  );
   assert.deepEqual(helpers.contextSensitive.sort(), ['grab', 'helper_alloc', 'helper_wrap']);
   assert.deepEqual(count.contextSensitive, []);
-  assert.ok(count.calls.some((c) => c.callee === 'helper_count' && c.atomic), 'helper_count is called with a spinlock held');
+  assert.ok(
+    count.calls.some((c) => c.callee === 'helper_count' && c.atomic),
+    'helper_count is called with a spinlock held',
+  );
   assert.deepEqual([...filesNeedingWorkspace([helpers, count])], [], 'helper_count allocates nothing: no finding can change');
-  const user = summary('user.c', `static spinlock_t lock;\n\nvoid *user(int n)\n{\n\tvoid *p;\n\tspin_lock(&lock);\n\tp = helper_wrap(n);\n\tr = helper_count(n);\n\tspin_unlock(&lock);\n\treturn p;\n}\n`);
+  const user = summary(
+    'user.c',
+    `static spinlock_t lock;\n\nvoid *user(int n)\n{\n\tvoid *p;\n\tspin_lock(&lock);\n\tp = helper_wrap(n);\n\tr = helper_count(n);\n\tspin_unlock(&lock);\n\treturn p;\n}\n`,
+  );
   assert.deepEqual([...filesNeedingWorkspace([helpers, count, user])], ['helpers.c']);
   const focused = focusSummaries([helpers, count, user]);
-  assert.deepEqual(focused[2].calls.map((c) => c.callee), ['helper_wrap'], 'only calls of context-sensitive functions travel to the second pass');
+  assert.deepEqual(
+    focused[2].calls.map((c) => c.callee),
+    ['helper_wrap'],
+    'only calls of context-sensitive functions travel to the second pass',
+  );
   assert.deepEqual(focused[1].calls, []);
 });
 
@@ -98,7 +117,8 @@ test('the former id mempool-alloc-unchecked still works in .kport.json, --rule, 
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kport-renamed-'));
   // Line 8 holds `kport-ignore mempool-alloc-unchecked`, which suppresses the finding on line 9; line 15's stays.
   fs.copyFileSync(path.join(ROOT, 'test/fixtures/rules/alloc-result-unchecked/old-id.c'), path.join(dir, 'a.c'));
-  const found = (r: ReturnType<typeof run>) => JSON.parse(r.stdout).diagnostics.map((d: { rule: string; line: number; severity: string }) => `${d.rule}:${d.line}:${d.severity}`);
+  const found = (r: ReturnType<typeof run>) =>
+    JSON.parse(r.stdout).diagnostics.map((d: { rule: string; line: number; severity: string }) => `${d.rule}:${d.line}:${d.severity}`);
   const note = /rule "mempool-alloc-unchecked" is now "alloc-result-unchecked"/;
 
   const only = run(['check', '--format', 'json', '--rule', 'mempool-alloc-unchecked', dir]);

@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
-import { type Finding } from '../../core';
+import type { Finding } from '../../core';
 import { safeFix } from '../../core';
 import { unifiedDiff } from '../../server/check/diff';
 import { getParser } from '../support/core';
@@ -16,8 +16,12 @@ const tmp = (name: string) => fs.mkdtempSync(path.join(os.tmpdir(), `kport-${nam
 const bytes = (s: string) => Buffer.from(s, 'latin1');
 
 // A Latin-1 comment (0xE9, invalid UTF-8), CRLF line ends and no final newline, all in one file.
-const LATIN1_CRLF = bytes('/* pilote \xe9crit par Ren\xe9 */\r\n#include <linux/malloc.h>\r\n\r\nvoid *get(void)\r\n{\r\n\treturn kmalloc(64, GFP_BUFFER);\r\n}');
-const LATIN1_CRLF_FIXED = bytes('/* pilote \xe9crit par Ren\xe9 */\r\n#include <linux/slab.h>\r\n\r\nvoid *get(void)\r\n{\r\n\treturn kmalloc(64, GFP_NOIO);\r\n}');
+const LATIN1_CRLF = bytes(
+  '/* pilote \xe9crit par Ren\xe9 */\r\n#include <linux/malloc.h>\r\n\r\nvoid *get(void)\r\n{\r\n\treturn kmalloc(64, GFP_BUFFER);\r\n}',
+);
+const LATIN1_CRLF_FIXED = bytes(
+  '/* pilote \xe9crit par Ren\xe9 */\r\n#include <linux/slab.h>\r\n\r\nvoid *get(void)\r\n{\r\n\treturn kmalloc(64, GFP_NOIO);\r\n}',
+);
 
 test('fix keeps every byte outside the edits: Latin-1, CRLF, no final newline, file mode', () => {
   const dir = tmp('fix');
@@ -44,7 +48,10 @@ test('fix is idempotent: fixing twice gives the bytes of fixing once', () => {
   const once = fs.readdirSync(dir).map((f) => fs.readFileSync(path.join(dir, f)));
   const second = run(['fix', dir]);
   assert.match(second.stdout, /fixed 0 findings in 0 files/);
-  assert.deepEqual(fs.readdirSync(dir).map((f) => fs.readFileSync(path.join(dir, f))), once);
+  assert.deepEqual(
+    fs.readdirSync(dir).map((f) => fs.readFileSync(path.join(dir, f))),
+    once,
+  );
   assert.match(fs.readFileSync(path.join(dir, 'a.c'), 'latin1'), /#include <linux\/slab\.h>\n/);
   const fixed = fs.readFileSync(path.join(dir, 'a.c'), 'latin1');
   assert.match(fixed, /#define SKEL_REQ_FLAGS GFP_NOIO\n/);
@@ -94,7 +101,10 @@ test('unifiedDiff: hunks, context merging, line numbers', () => {
       '@@ -22,7 +22,6 @@\n line 22\n line 23\n line 24\n-line 25\n line 26\n line 27\n line 28\n',
   );
   assert.equal(unifiedDiff('x.c', 'a\n', 'a\n'), '');
-  assert.equal(unifiedDiff('x.c', 'a\nb', 'a\nc'), '--- a/x.c\n+++ b/x.c\n@@ -1,2 +1,2 @@\n a\n-b\n\\ No newline at end of file\n+c\n\\ No newline at end of file\n');
+  assert.equal(
+    unifiedDiff('x.c', 'a\nb', 'a\nc'),
+    '--- a/x.c\n+++ b/x.c\n@@ -1,2 +1,2 @@\n a\n-b\n\\ No newline at end of file\n+c\n\\ No newline at end of file\n',
+  );
 });
 
 test('a fix whose result would parse worse than the original is not applied; the others are', async () => {
@@ -169,7 +179,10 @@ test('SIGKILL in the middle of `kport fix` leaves every file either exactly old 
   assert.ok(newCount >= 5, `killed after ${newCount} files were written`);
   assert.ok(oldCount > 0, `killed mid-run (${oldCount} files not yet written)`);
   const leftovers = fs.readdirSync(dir).filter((n) => !original.has(n));
-  assert.ok(leftovers.every((n) => /^\.drv\d+\.c\.kport-\d+-\w+\.tmp$/.test(n)), `only temporary files may be left: ${leftovers}`);
+  assert.ok(
+    leftovers.every((n) => /^\.drv\d+\.c\.kport-\d+-\w+\.tmp$/.test(n)),
+    `only temporary files may be left: ${leftovers}`,
+  );
   // A rerun finishes the job and ignores the temporaries.
   assert.equal(run(['fix', dir]).status, 0);
   for (const [n, exp] of expected) assert.deepEqual(fs.readFileSync(path.join(dir, n)), exp);

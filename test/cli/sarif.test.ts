@@ -14,7 +14,7 @@ import { KPORT_BIN, ROOT } from '../support/lsp-client';
 const schema = JSON.parse(fs.readFileSync(path.join(ROOT, 'test/fixtures/sarif/sarif-schema-2.1.0.json'), 'utf8'));
 const ajv = new Ajv({ allErrors: true, strict: false });
 addFormats(ajv);
-// eslint-disable-next-line @typescript-eslint/no-explicit-any -- SARIF logs are checked by the schema, read loosely
+// biome-ignore lint/suspicious/noExplicitAny: SARIF logs are checked by the schema, read loosely
 const validate = ajv.compile<any>(schema);
 
 const run = (args: string[], cwd = ROOT) => spawnSync(process.execPath, [KPORT_BIN, ...args], { cwd, encoding: 'utf8' });
@@ -33,7 +33,10 @@ test('SARIF output validates against sarif-schema-2.1.0.json and carries rules, 
   assert.equal(log.version, '2.1.0');
   const run0 = log.runs[0];
   const rules = run0.tool.driver.rules;
-  assert.deepEqual(rules.map((x: { id: string }) => x.id), RULES.map((x) => x.id));
+  assert.deepEqual(
+    rules.map((x: { id: string }) => x.id),
+    RULES.map((x) => x.id),
+  );
   for (const rule of rules) {
     assert.ok(rule.shortDescription.text.length > 0);
     assert.ok(rule.fullDescription.text.length > 0);
@@ -44,7 +47,10 @@ test('SARIF output validates against sarif-schema-2.1.0.json and carries rules, 
   const byRule = (id: string) => run0.results.filter((x: { ruleId: string }) => x.ruleId === id);
   const [malloc] = byRule('malloc-h');
   assert.equal(malloc.level, 'error');
-  assert.equal(malloc.ruleIndex, RULES.findIndex((x) => x.id === 'malloc-h'));
+  assert.equal(
+    malloc.ruleIndex,
+    RULES.findIndex((x) => x.id === 'malloc-h'),
+  );
   assert.deepEqual(malloc.locations[0].physicalLocation, {
     artifactLocation: { uri: 'examples/skel_blk.c', uriBaseId: 'SRCROOT' },
     region: { startLine: 7, startColumn: 10, endLine: 7, endColumn: 26 },
@@ -55,7 +61,10 @@ test('SARIF output validates against sarif-schema-2.1.0.json and carries rules, 
   const gfp = byRule('gfp-buffer');
   assert.equal(gfp.length, 2);
   assert.deepEqual(
-    gfp.map((g: { fixes: { artifactChanges: { replacements: { insertedContent: { text: string } }[] }[] }[] }) => g.fixes[0].artifactChanges[0].replacements[0].insertedContent.text),
+    gfp.map(
+      (g: { fixes: { artifactChanges: { replacements: { insertedContent: { text: string } }[] }[] }[] }) =>
+        g.fixes[0].artifactChanges[0].replacements[0].insertedContent.text,
+    ),
     ['GFP_NOIO', 'GFP_NOIO'],
   );
   const [resize] = byRule('mempool-resize');

@@ -9,7 +9,8 @@ import { expandPaths, globToRegExp } from '../../server/check/files';
 import { Progress } from '../../server/cli/progress';
 import { KPORT_BIN, ROOT } from '../support/lsp-client';
 
-const run = (args: string[], cwd = ROOT, env: NodeJS.ProcessEnv = process.env) => spawnSync(process.execPath, [KPORT_BIN, ...args], { cwd, encoding: 'utf8', env });
+const run = (args: string[], cwd = ROOT, env: NodeJS.ProcessEnv = process.env) =>
+  spawnSync(process.execPath, [KPORT_BIN, ...args], { cwd, encoding: 'utf8', env });
 
 /** A generated tree: 3 directories × 20 files, a third with malloc.h, a third with GFP_BUFFER, some clean. */
 function makeTree(): string {
@@ -42,7 +43,11 @@ test('globs: ** spans directories, * does not, braces and classes, only C files,
     assert.equal(all.files.length, 63, '60 .c and 3 .h, no Makefile');
     assert.deepEqual(expandPaths(['drivers/*/*.h']).files, ['drivers/block/block.h', 'drivers/net/net.h', 'drivers/scsi/scsi.h']);
     assert.deepEqual(expandPaths(['drivers/{net,scsi}/*1?.c']).files.length, 20);
-    assert.deepEqual(expandPaths(['drivers/net/net1.c', 'drivers/net/net1*.c']).files.slice(0, 2), ['drivers/net/net1.c', 'drivers/net/net10.c'], 'duplicates dropped, order kept');
+    assert.deepEqual(
+      expandPaths(['drivers/net/net1.c', 'drivers/net/net1*.c']).files.slice(0, 2),
+      ['drivers/net/net1.c', 'drivers/net/net10.c'],
+      'duplicates dropped, order kept',
+    );
     assert.deepEqual(expandPaths(['drivers/**/*.cpp']).errors, ['drivers/**/*.cpp: no file matches']);
   } finally {
     process.chdir(cwd);
@@ -64,7 +69,10 @@ test('workers give the same output, in the same order, as the main thread', () =
   assert.equal(diags.filter((d: { rule: string }) => d.rule === 'gfp-buffer').length, 21);
   assert.equal(par.stdout, seq.stdout);
   assert.equal(dflt.stdout, seq.stdout);
-  assert.equal(run(['check', '--jobs', '2', '--format', 'sarif', 'drivers'], dir).stdout, run(['check', '--jobs', '1', '--format', 'sarif', 'drivers'], dir).stdout);
+  assert.equal(
+    run(['check', '--jobs', '2', '--format', 'sarif', 'drivers'], dir).stdout,
+    run(['check', '--jobs', '1', '--format', 'sarif', 'drivers'], dir).stdout,
+  );
   // And fixing in parallel writes what fixing sequentially writes.
   const copy = fs.mkdtempSync(path.join(os.tmpdir(), 'kport-tree-copy-'));
   fs.cpSync(dir, copy, { recursive: true });
@@ -78,12 +86,7 @@ test('text output ends with a per-rule summary table; no progress bar off a TTY'
   const r = run(['check', '--jobs', '2', 'drivers'], dir, { ...process.env, CI: '' });
   assert.equal(r.stderr, '', 'nothing on stderr when it is not a TTY');
   const tail = r.stdout.trimEnd().split('\n').slice(-4);
-  assert.deepEqual(tail, [
-    'rule        findings   files',
-    'malloc-h          24      24',
-    'gfp-buffer        21      21',
-    '45 findings in 45 of 63 files',
-  ]);
+  assert.deepEqual(tail, ['rule        findings   files', 'malloc-h          24      24', 'gfp-buffer        21      21', '45 findings in 45 of 63 files']);
 });
 
 test('the progress bar: files done/total and MB/s, throttled, cleared at the end; off when disabled', () => {

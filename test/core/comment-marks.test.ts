@@ -29,6 +29,9 @@ test('a 1 MB #define body full of GFP flags is checked in linear time (each hit 
   const text = `#include <linux/slab.h>\n#define BIG ${'kmalloc(4, GFP_KERNEL); '.repeat(40000)}\nvoid f(void) { p = kmalloc(4, GFP_KERNEL); }\n`;
   const t0 = performance.now();
   const result = runOne(p, text, { boundMs: 2000, maxFixes: 2 });
-  assert.deepEqual(result.violations.filter((v) => v.kind !== 'fix-parses-worse-broken-input'), []);
+  assert.deepEqual(
+    result.violations.filter((v) => v.kind !== 'fix-parses-worse-broken-input'),
+    [],
+  );
   assert.ok(performance.now() - t0 < 10_000);
 });

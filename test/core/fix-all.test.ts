@@ -6,7 +6,8 @@ import { preferredEdits } from '../../core/fix';
 import { getParser } from '../support/core';
 
 test('GFP_BUFFER in an interrupt handler: fix-all picks GFP_ATOMIC, and a second fix-all has nothing to do', async () => {
-  const src = '#include <linux/slab.h>\n#include <linux/interrupt.h>\nstatic void skel_intr(int irq, void *dev_id, struct pt_regs *regs)\n{\n\tchar *buf = kmalloc(512, GFP_BUFFER);\n\tif (!buf)\n\t\treturn;\n\tkfree(buf);\n}\n';
+  const src =
+    '#include <linux/slab.h>\n#include <linux/interrupt.h>\nstatic void skel_intr(int irq, void *dev_id, struct pt_regs *regs)\n{\n\tchar *buf = kmalloc(512, GFP_BUFFER);\n\tif (!buf)\n\t\treturn;\n\tkfree(buf);\n}\n';
   const p = await getParser();
   const fixAll = (text: string) => {
     const parsed = p.parse(text);

@@ -20,7 +20,6 @@ async function parser(): Promise<CParser> {
   });
 }
 
-
 const BROKEN = `static int f(int a)
 {
 \tif (a > (3 {
@@ -64,7 +63,10 @@ test('a flat copy has the tree of the node: types, fields, spans and children', 
     assert.equal(sum.type, 'binary_expression');
     assert.equal(sum.childForFieldName('operator')!.text, '+');
     assert.equal(sum.childForFieldName('left')!.text, 'g(1)');
-    assert.deepEqual(sum.children.map((c) => c.type), ['call_expression', '+', 'number_literal']);
+    assert.deepEqual(
+      sum.children.map((c) => c.type),
+      ['call_expression', '+', 'number_literal'],
+    );
     assert.equal(sum.startIndex, parsed.text.indexOf('g(1)'));
     assert.equal(sum.endIndex, parsed.text.indexOf(';'));
   } finally {
@@ -101,7 +103,13 @@ test('the heap walk copies every tree as the cursor walk does: ours, broken, mut
   const p = await parser();
   const corpus = loadCorpus();
   const r = rand(7);
-  const texts = [...ourSources().map((s) => s.text), BROKEN, 'int f(void) { return g(1 }\n', ')))((( {{{ ;;; \0 \u00e9', `/* \u{1d11e} */ int s = "${'y'.repeat(400)}";\n`];
+  const texts = [
+    ...ourSources().map((s) => s.text),
+    BROKEN,
+    'int f(void) { return g(1 }\n',
+    ')))((( {{{ ;;; \0 \u00e9',
+    `/* \u{1d11e} */ int s = "${'y'.repeat(400)}";\n`,
+  ];
   for (let i = 0; i < 150; i++) texts.push(mutant(r, corpus).text);
   let nodes = 0;
   for (const text of texts) {

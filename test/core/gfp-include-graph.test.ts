@@ -16,7 +16,8 @@ test('every header of the graph reaches linux/gfp.h through rows of the graph, e
 });
 
 test('the headers a 2.4 driver names: which reach gfp.h in 2.6.11 and which do not', () => {
-  for (const h of ['linux/slab.h', 'linux/mm.h', 'linux/sched.h', 'linux/module.h', 'linux/fs.h', 'linux/highmem.h', 'linux/pagemap.h']) assert.ok(Object.hasOwn(GFP_INCLUDE_STEPS, h), h);
+  for (const h of ['linux/slab.h', 'linux/mm.h', 'linux/sched.h', 'linux/module.h', 'linux/fs.h', 'linux/highmem.h', 'linux/pagemap.h'])
+    assert.ok(Object.hasOwn(GFP_INCLUDE_STEPS, h), h);
   for (const h of ['linux/kernel.h', 'linux/init.h', 'linux/vmalloc.h', 'linux/mempool.h', 'linux/gfp.h']) assert.ok(!Object.hasOwn(GFP_INCLUDE_STEPS, h), h);
   assert.deepEqual(gfpIncludePath('linux/sched.h'), ['linux/sched.h', 'linux/percpu.h', 'linux/slab.h', 'linux/gfp.h']);
 });

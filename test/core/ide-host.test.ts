@@ -49,7 +49,9 @@ test('diagnostics are plain data with line/character ranges; code actions carry 
   assert.equal(preferred.diagnostic?.rule, 'sleep-in-atomic');
   assert.deepEqual(preferred.edits, [{ range: d.range, newText: 'GFP_ATOMIC' }]);
   const suppress = actions.find((a) => a.title === 'Suppress sleep-in-atomic on this line (kport-ignore)')!;
-  assert.deepEqual(suppress.edits, [{ range: { start: { line: 5, character: 0 }, end: { line: 5, character: 0 } }, newText: '\t/* kport-ignore sleep-in-atomic */\n' }]);
+  assert.deepEqual(suppress.edits, [
+    { range: { start: { line: 5, character: 0 }, end: { line: 5, character: 0 } }, newText: '\t/* kport-ignore sleep-in-atomic */\n' },
+  ]);
   assert.equal(host.codeActions('untitled:not-open.c', d.range, { quickFix: true, fixAll: true }).length, 0);
   host.close(URI);
 });

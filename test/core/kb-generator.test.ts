@@ -16,7 +16,12 @@ function writeTree(root: string, version: string, files: Record<string, string>,
     fs.mkdirSync(path.dirname(path.join(dir, p)), { recursive: true });
     fs.writeFileSync(path.join(dir, p), text);
   }
-  fs.writeFileSync(path.join(dir, 'PROVENANCE.tsv'), Object.keys(files).map((p) => `${p}\towner/tree-${version}\t${version}-commit\t${p}\n`).join(''));
+  fs.writeFileSync(
+    path.join(dir, 'PROVENANCE.tsv'),
+    Object.keys(files)
+      .map((p) => `${p}\towner/tree-${version}\t${version}-commit\t${p}\n`)
+      .join(''),
+  );
   for (const [name, text] of Object.entries(extra)) fs.writeFileSync(path.join(dir, name), text);
 }
 
@@ -73,16 +78,24 @@ const MEMPOOL = `typedef struct mempool_s {
 extern int mempool_resize(mempool_t *pool, int new_min_nr);
 `;
 
-test('the generator reads each tree\'s headers: values through #define chains and casts, prototypes, typedefs, absent and unknown names, provenance', () => {
+test("the generator reads each tree's headers: values through #define chains and casts, prototypes, typedefs, absent and unknown names, provenance", () => {
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'kport-kb-trees-'));
-  writeTree(root, '2.6.9', { 'include/linux/gfp.h': OLD_GFP, 'include/linux/slab.h': OLD_SLAB }, { 'NOT_READ.txt': '# not found\ninclude/linux/mempool.h\n', 'RELEASE.txt': '2.6.9\n', 'NOTE.txt': 'invented\n' });
+  writeTree(
+    root,
+    '2.6.9',
+    { 'include/linux/gfp.h': OLD_GFP, 'include/linux/slab.h': OLD_SLAB },
+    { 'NOT_READ.txt': '# not found\ninclude/linux/mempool.h\n', 'RELEASE.txt': '2.6.9\n', 'NOTE.txt': 'invented\n' },
+  );
   writeTree(root, '4.10', { 'include/linux/gfp.h': NEW_GFP, 'include/linux/slab.h': NEW_SLAB, 'include/linux/mempool.h': MEMPOOL });
   const kb = generate(root);
   assert.deepEqual(kb.versions, ['2.6.9', '4.10'], 'releases in numeric order');
-  assert.deepEqual(kb.trees['2.6.9'].headers.map((h) => [h.path, h.source, h.revision]), [
-    ['include/linux/gfp.h', 'owner/tree-2.6.9', '2.6.9-commit'],
-    ['include/linux/slab.h', 'owner/tree-2.6.9', '2.6.9-commit'],
-  ]);
+  assert.deepEqual(
+    kb.trees['2.6.9'].headers.map((h) => [h.path, h.source, h.revision]),
+    [
+      ['include/linux/gfp.h', 'owner/tree-2.6.9', '2.6.9-commit'],
+      ['include/linux/slab.h', 'owner/tree-2.6.9', '2.6.9-commit'],
+    ],
+  );
   assert.equal(kb.trees['2.6.9'].release, '2.6.9');
   const at = (name: string, v: string) => kb.symbols[name].versions[v];
 
@@ -97,15 +110,26 @@ test('the generator reads each tree\'s headers: values through #define chains an
   assert.equal(at('free_hot_page', '2.6.9').decl, 'extern void FASTCALL(free_hot_page(struct page *page));');
   assert.equal(at('kmalloc', '2.6.9').decl, 'static inline void *kmalloc(size_t size, int flags) { ... }');
   assert.equal(at('kmalloc', '2.6.9').line, 4, 'the comment that names kmalloc is no declaration');
-  assert.equal(at('kmalloc', '4.10').decl, 'static __always_inline __alloc_size(1) void *kmalloc(size_t size, gfp_t flags) { ... }', 'the macro call before it is cut off');
-  assert.match(at('kmem_cache_create', '2.6.9').decl!, /^extern kmem_cache_t \*kmem_cache_create\(const char \*, size_t, size_t, unsigned long, void \(\*\)\(void \*, kmem_cache_t \*, unsigned long\), void/);
+  assert.equal(
+    at('kmalloc', '4.10').decl,
+    'static __always_inline __alloc_size(1) void *kmalloc(size_t size, gfp_t flags) { ... }',
+    'the macro call before it is cut off',
+  );
+  assert.match(
+    at('kmem_cache_create', '2.6.9').decl!,
+    /^extern kmem_cache_t \*kmem_cache_create\(const char \*, size_t, size_t, unsigned long, void \(\*\)\(void \*, kmem_cache_t \*, unsigned long\), void/,
+  );
   assert.equal(at('kmem_cache_create', '4.10').line, 8);
 
   assert.equal(at('kmem_cache_t', '2.6.9').decl, 'typedef struct kmem_cache_s kmem_cache_t;');
   assert.equal(at('struct kmem_cache', '2.6.9').status, 'absent', 'struct kmem_cache_s is another struct');
   assert.equal(at('struct kmem_cache', '4.10').decl, 'struct kmem_cache;');
   assert.equal(at('mempool_t', '4.10').decl, 'typedef struct mempool_s { ... } mempool_t;');
-  assert.deepEqual(at('mempool_t', '2.6.9'), { status: 'unknown', notRead: ['include/linux/mempool.h'] }, 'absent from what was read, but its header was not read');
+  assert.deepEqual(
+    at('mempool_t', '2.6.9'),
+    { status: 'unknown', notRead: ['include/linux/mempool.h'] },
+    'absent from what was read, but its header was not read',
+  );
   assert.deepEqual(at('kzalloc', '2.6.9'), { status: 'absent' }, 'declared nowhere: absent, not unknown');
   assert.equal(at('include/linux/mempool.h', '4.10').status, 'present');
   assert.equal(at('include/linux/mempool.h', '2.6.9').status, 'unknown');

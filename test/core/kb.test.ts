@@ -52,7 +52,8 @@ test('every entry is present, absent or unknown; present ones say where, unknown
       if (e.status === 'present') {
         assert.ok(e.file && headers.includes(e.file), `${name} ${v}: declared in a header that was read (${e.file})`);
         assert.ok(e.line && e.line >= 1 && e.decl, `${name} ${v}: line and declaration`);
-        if (s.kind === 'function' || s.kind === 'flag' || s.kind === 'mask') assert.match(e.decl!, new RegExp(`\\b${name}\\b`), `${name} ${v}: the declaration names it`);
+        if (s.kind === 'function' || s.kind === 'flag' || s.kind === 'mask')
+          assert.match(e.decl!, new RegExp(`\\b${name}\\b`), `${name} ${v}: the declaration names it`);
       } else if (e.status === 'unknown') {
         assert.ok(e.notRead?.length && e.notRead.every((p) => KB.trees[v].notRead.includes(p)), `${name} ${v}: unknown because of a header listed as not read`);
       } else assert.equal(e.status, 'absent', `${name} ${v}`);
@@ -62,8 +63,15 @@ test('every entry is present, absent or unknown; present ones say where, unknown
 
 test('no name kport knows is missing from the table', () => {
   const known = new Set<string>([
-    ...Object.keys(ALLOC_API), ...Object.keys(FREE_API), ...Object.keys(MEMPOOL_STOCK), ...Object.keys(MEMPOOL_CREATE), ...SIMULATED_CALLS,
-    ...Object.keys(GFP_BITS), ...Object.keys(GFP_MASKS), ...Object.keys(GONE_IN_26), ...Object.keys(GFP_NAMES),
+    ...Object.keys(ALLOC_API),
+    ...Object.keys(FREE_API),
+    ...Object.keys(MEMPOOL_STOCK),
+    ...Object.keys(MEMPOOL_CREATE),
+    ...SIMULATED_CALLS,
+    ...Object.keys(GFP_BITS),
+    ...Object.keys(GFP_MASKS),
+    ...Object.keys(GONE_IN_26),
+    ...Object.keys(GFP_NAMES),
     // The allocation API's names: the kernel functions that sleep for other reasons (request_irq, /proc and
     // devfs registration) have their facts, versions and sources in core/kernel/sleeping-apis.ts.
     ...RULES.flatMap((r) => r.triggers.map((t) => (t.endsWith('.h') ? `include/${t}` : t))).filter((t) => !SLEEPING_API_NAMES.includes(t)),
@@ -72,7 +80,7 @@ test('no name kport knows is missing from the table', () => {
   assert.deepEqual(missing, [], 'names of core/ with no entry in core/kernel/kb.generated.json (add them to scripts/kb/symbols.json)');
 });
 
-test('kport\'s 2.6 flag values are the 2.6.11 headers\' values, and the 2.6.0 headers\' wherever 2.6.0 has the flag', () => {
+test("kport's 2.6 flag values are the 2.6.11 headers' values, and the 2.6.0 headers' wherever 2.6.0 has the flag", () => {
   const values: Record<string, number> = { ...GFP_NAMES };
   for (const [name, v] of Object.entries(values)) {
     // The simulator models 2.6.11: every flag it knows is there. 2.6.0 lacks the later ones (__GFP_COMP, __GFP_ZERO…).
@@ -92,7 +100,10 @@ test('every change holds in the table: the old form before, gone or changed from
     const from = KB.versions.slice(at);
     assert.ok(kbSymbol(c.symbol), `${c.symbol} is in the table`);
     if (c.release) {
-      assert.ok(compare(before, c.release) < 0 && compare(c.release, c.offeredFrom) <= 0, `${c.symbol}: release ${c.release} lies after ${before} and no later than ${c.offeredFrom}`);
+      assert.ok(
+        compare(before, c.release) < 0 && compare(c.release, c.offeredFrom) <= 0,
+        `${c.symbol}: release ${c.release} lies after ${before} and no later than ${c.offeredFrom}`,
+      );
     }
     if (c.change === 'removed') {
       assert.equal(status(c.symbol, before), 'present', `${c.symbol} is declared in ${before}`);
@@ -107,7 +118,8 @@ test('every change holds in the table: the old form before, gone or changed from
       for (const v of from) {
         const e = kbSymbol(c.symbol)!.versions[v];
         assert.equal(e.status, 'present', `${c.symbol} is declared in ${v}`);
-        for (const d of [e.decl!, ...(e.alternatives ?? []).map((a) => a.decl)]) assert.ok(!d.includes(c.oldForm!), `${c.symbol} in ${v}: ${d} no longer has ${c.oldForm}`);
+        for (const d of [e.decl!, ...(e.alternatives ?? []).map((a) => a.decl)])
+          assert.ok(!d.includes(c.oldForm!), `${c.symbol} in ${v}: ${d} no longer has ${c.oldForm}`);
       }
     } else {
       assert.equal(status(c.symbol, before), 'absent', `${c.symbol} is not yet in ${before}`);
@@ -119,8 +131,14 @@ test('every change holds in the table: the old form before, gone or changed from
 test('symbolTimeline and its hover line: releases, and what became of the name', () => {
   const cold = symbolTimeline('__GFP_COLD')!;
   assert.deepEqual(cold.present, ['2.6.0', '2.6.11', '2.6.32', '3.10', '4.4']);
-  assert.deepEqual(cold.absent, KB.versions.filter((v) => !cold.present.includes(v)));
-  assert.match(timelineLine(cold), /^`__GFP_COLD`: 2\.6\.0 – 4\.4 \(of the releases kport knows: 2\.4\.22, .*6\.1\); removed in 4\.15 \(gone from 4\.19\): drop it — /);
+  assert.deepEqual(
+    cold.absent,
+    KB.versions.filter((v) => !cold.present.includes(v)),
+  );
+  assert.match(
+    timelineLine(cold),
+    /^`__GFP_COLD`: 2\.6\.0 – 4\.4 \(of the releases kport knows: 2\.4\.22, .*6\.1\); removed in 4\.15 \(gone from 4\.19\): drop it — /,
+  );
   assert.match(timelineLine(symbolTimeline('__GFP_REPEAT')!), /removed in 4\.13 \(gone from 4\.19\): use `__GFP_RETRY_MAYFAIL`/);
   assert.match(timelineLine(symbolTimeline('kmalloc')!), /^`kmalloc`: 2\.4\.22 – 6\.1 /);
   assert.equal(symbolTimeline('valueOf'), undefined, 'a C name that is an Object.prototype member is no symbol');

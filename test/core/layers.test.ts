@@ -12,7 +12,7 @@ import { ROOT } from '../support/lsp-client';
 const CORE = path.join(ROOT, 'core');
 
 /** Bottom to top; a module is in the layer of its folder (or of its own name, at core/'s top). */
-export const LAYERS: string[][] = [
+const LAYERS: string[][] = [
   ['text', 'sim', 'kernel'],
   ['parse', 'relevance'],
   ['facts'],

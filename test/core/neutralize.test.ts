@@ -15,7 +15,10 @@ const CASES: [string, string][] = [
   ['label at block end', 'int f(int a) { if (a) goto out; a++; out:\n}\n'],
   ['unnamed bit-field', 'struct r { unsigned int a:3; unsigned int :5; };\n'],
   ['type as macro argument', 'void f(struct list_head *l) { struct foo *x = list_entry(l, struct foo, list); }\n'],
-  ['statement macro without its ;', 'int f(int *mf)\n{\n\tDBG_DUMP_FRAME(mf)\n\tif (mf == 0)\n\t\treturn 1;\n\tif (*mf)\n\t\tTRACE_IT(("x=%d",\n\t\t\t*mf))\n\telse\n\t\t*mf = 2;\n\treturn 0;\n}\nstatic DEF_SCSI_QCMD(queuecommand)\nint g(void) { return 1; }\n'],
+  [
+    'statement macro without its ;',
+    'int f(int *mf)\n{\n\tDBG_DUMP_FRAME(mf)\n\tif (mf == 0)\n\t\treturn 1;\n\tif (*mf)\n\t\tTRACE_IT(("x=%d",\n\t\t\t*mf))\n\telse\n\t\t*mf = 2;\n\treturn 0;\n}\nstatic DEF_SCSI_QCMD(queuecommand)\nint g(void) { return 1; }\n',
+  ],
 ];
 
 test('neutralize: a macro call is left alone where it is part of an expression, an initializer or a definition', () => {
@@ -27,7 +30,10 @@ test('neutralize: a macro call is left alone where it is part of an expression, 
     'int f(void);\nFOO(f)\n{\n}\n',
     'int f(void)\n{\n\tFOO(1); BAR(2)\n}\n',
   ]) {
-    assert.ok(!/FOO\(|ITEM\(|BAR\(/.test(src) || neutralize(src).text.match(/FOO\(|ITEM\(|BAR\(/g)?.length === src.match(/FOO\(|ITEM\(|BAR\(/g)?.length, `kept in:\n${src}`);
+    assert.ok(
+      !/FOO\(|ITEM\(|BAR\(/.test(src) || neutralize(src).text.match(/FOO\(|ITEM\(|BAR\(/g)?.length === src.match(/FOO\(|ITEM\(|BAR\(/g)?.length,
+      `kept in:\n${src}`,
+    );
   }
 });
 
@@ -63,7 +69,7 @@ test('neutralize: nothing changes in macro definitions of the annotations themse
 
 test('neutralize: adversarial inputs stay linear (no regex backtracking across code)', () => {
   const inputs = [
-    ('x ? a : /* c */ b; /* d */ ').repeat(20000),
+    'x ? a : /* c */ b; /* d */ '.repeat(20000),
     'int f(void) { ' + ('a: /* ' + '*'.repeat(50) + ' */ ').repeat(5000) + 'x; }',
     '"' + 'A'.repeat(200000) + '"' + ' FOO'.repeat(20000),
     '#define X(' + 'a'.repeat(100000) + '...',

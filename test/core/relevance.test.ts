@@ -10,7 +10,20 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
-import { analyze, analyzeInPart, CONTEXT_ANCHORS, FileFacts, mentionTest, mergeSummaries, parseForSummary, RULES, type Finding, triggerTest, WorkspaceIndex, type FileSummary } from '../../core';
+import {
+  analyze,
+  analyzeInPart,
+  CONTEXT_ANCHORS,
+  FileFacts,
+  mentionTest,
+  mergeSummaries,
+  parseForSummary,
+  RULES,
+  type Finding,
+  triggerTest,
+  WorkspaceIndex,
+  type FileSummary,
+} from '../../core';
 import { focusSummaries } from '../../core/context/workspace';
 import { mentionPositions } from '../../core/relevance';
 import { parseForRules } from '../../core/scale/partial-parse';
@@ -22,7 +35,6 @@ import { topLevelItems } from '../../core/parse/top-level-items';
 import { getParser } from '../support/core';
 import { ourSources } from '../support/fixtures';
 import { ROOT } from '../support/lsp-client';
-
 
 /** `text` with every occurrence of `words` defaced (first letter → Q): same length, none of them left. */
 function deface(text: string, words: readonly string[]): string {
@@ -42,30 +54,39 @@ test('each rule finds nothing in a file once its triggers are gone (checked on e
   const parser = await getParser();
   const firing = new Map<string, number>();
   // The article's target and the latest: the later-kernel rules fire only for the latter.
-  for (const { file, text } of ourSources()) for (const config of [undefined, { rules: {}, target: '6.1' }]) {
-    const parsed = parser.parse(text);
-    let found: Set<string>;
-    try {
-      found = new Set(analyze(new FileFacts(parsed, file), { config }).findings.map((f) => f.rule));
-    } finally {
-      parsed.dispose();
-    }
-    for (const rule of RULES) {
-      if (!found.has(rule.id)) continue;
-      firing.set(rule.id, (firing.get(rule.id) ?? 0) + 1);
-      const defaced = deface(text, rule.triggers);
-      assert.equal(triggerTest([rule])(defaced), false);
-      assert.equal(triggerTest([rule])(text), true, `${file}: ${rule.id} fires without its triggers`);
-      const again = parser.parse(defaced);
+  for (const { file, text } of ourSources())
+    for (const config of [undefined, { rules: {}, target: '6.1' }]) {
+      const parsed = parser.parse(text);
+      let found: Set<string>;
       try {
-        const left = analyze(new FileFacts(again, file), { only: [rule.id], config }).findings;
-        assert.deepEqual(left.map((f) => `${file}:${defaced.slice(f.span.start, f.span.end)}`), [], `${rule.id} still fires without ${rule.triggers.join(', ')}`);
+        found = new Set(analyze(new FileFacts(parsed, file), { config }).findings.map((f) => f.rule));
       } finally {
-        again.dispose();
+        parsed.dispose();
+      }
+      for (const rule of RULES) {
+        if (!found.has(rule.id)) continue;
+        firing.set(rule.id, (firing.get(rule.id) ?? 0) + 1);
+        const defaced = deface(text, rule.triggers);
+        assert.equal(triggerTest([rule])(defaced), false);
+        assert.equal(triggerTest([rule])(text), true, `${file}: ${rule.id} fires without its triggers`);
+        const again = parser.parse(defaced);
+        try {
+          const left = analyze(new FileFacts(again, file), { only: [rule.id], config }).findings;
+          assert.deepEqual(
+            left.map((f) => `${file}:${defaced.slice(f.span.start, f.span.end)}`),
+            [],
+            `${rule.id} still fires without ${rule.triggers.join(', ')}`,
+          );
+        } finally {
+          again.dispose();
+        }
       }
     }
-  }
-  assert.deepEqual(RULES.map((r) => r.id).filter((id) => !firing.has(id)), [], 'every rule fires on some fixture, so every rule was checked');
+  assert.deepEqual(
+    RULES.map((r) => r.id).filter((id) => !firing.has(id)),
+    [],
+    'every rule fires on some fixture, so every rule was checked',
+  );
 });
 
 test('the trigger test: substrings anywhere, so comments and longer names keep a file', () => {
@@ -85,10 +106,24 @@ const TRIGGER_NAMES = new Set(RULES.flatMap((r) => r.triggers).filter((w) => /^[
 
 test('the mention test finds every identifier tree-sitter reads, in fixtures and in glued or broken text', async () => {
   const parser = await getParser();
-  const glued = ['int x = 0x1fgrab_page(3);', '#definegrab_page 1', '# define  grab_page(x) x', 'y = 1ugrab_page;', 'z = a$grab_page;', 'w = grab_page\\u00e9;', 'p = 0x1fkmalloc(4, GFP_KERNEL);', '#definekmalloc(n) 0', 'q = 1ukmalloc(2, GFP_ATOMIC);', 'r = $kmalloc(1, 0);', 's = \\u00e9kmalloc(1, 0);'];
+  const glued = [
+    'int x = 0x1fgrab_page(3);',
+    '#definegrab_page 1',
+    '# define  grab_page(x) x',
+    'y = 1ugrab_page;',
+    'z = a$grab_page;',
+    'w = grab_page\\u00e9;',
+    'p = 0x1fkmalloc(4, GFP_KERNEL);',
+    '#definekmalloc(n) 0',
+    'q = 1ukmalloc(2, GFP_ATOMIC);',
+    'r = $kmalloc(1, 0);',
+    's = \\u00e9kmalloc(1, 0);',
+  ];
   let checked = 0;
   // Broken text too: each source cut at a third and at two thirds, where error recovery splits tokens.
-  const cut = ourSources().flatMap(({ file, text }) => [3, 1.5].map((d) => ({ file: `${file} cut at ${Math.floor(text.length / d)}`, text: text.slice(0, Math.floor(text.length / d)) })));
+  const cut = ourSources().flatMap(({ file, text }) =>
+    [3, 1.5].map((d) => ({ file: `${file} cut at ${Math.floor(text.length / d)}`, text: text.slice(0, Math.floor(text.length / d)) })),
+  );
   for (const { file, text } of [...ourSources(), ...cut, ...glued.map((t, i) => ({ file: `glued${i}`, text: t }))]) {
     const parsed = parser.parse(text);
     try {
@@ -101,17 +136,23 @@ test('the mention test finds every identifier tree-sitter reads, in fixtures and
           starts.push(cursor.startIndex);
         }
         if (cursor.gotoFirstChild()) continue;
-        while (!cursor.gotoNextSibling()) if (!cursor.gotoParent()) { more = false; break; }
+        while (!cursor.gotoNextSibling())
+          if (!cursor.gotoParent()) {
+            more = false;
+            break;
+          }
       }
       cursor.delete();
       for (const n of names) {
         assert.ok(mentionTest([n])(text), `${file}: tree-sitter reads ${JSON.stringify(n)}, the mention test does not see it`);
         checked++;
-        if (TRIGGER_NAMES.has(n)) assert.ok(triggerTest([{ triggers: [n] }])(text), `${file}: tree-sitter reads the trigger ${n}, the trigger test does not see it`);
+        if (TRIGGER_NAMES.has(n))
+          assert.ok(triggerTest([{ triggers: [n] }])(text), `${file}: tree-sitter reads the trigger ${n}, the trigger test does not see it`);
       }
       // mentionPositions (the partial parses' scan) sees each of them where tree-sitter reads it.
       const at = new Set(mentionPositions(names)(text));
-      for (const p of starts) assert.ok(at.has(p), `${file}: tree-sitter reads ${JSON.stringify(parsed.parsedText.slice(p, p + 20))} at ${p}, mentionPositions does not`);
+      for (const p of starts)
+        assert.ok(at.has(p), `${file}: tree-sitter reads ${JSON.stringify(parsed.parsedText.slice(p, p + 20))} at ${p}, mentionPositions does not`);
       // The rules' token scan (FileFacts.tokens) matches \bname\b.
       for (const w of TRIGGER_NAMES) if (new RegExp(`\\b${w}\\b`).test(text)) assert.ok(triggerTest([{ triggers: [w] }])(text), `${file}: \\b${w}\\b`);
     } finally {
@@ -139,7 +180,10 @@ test('a static function is reached from its own file only: a same-named call els
   try {
     // table.c calls its own grow() in process context; cache.c's static grow() runs only under cache_lock.
     const found = analyze(cache, { env: { workspace: index } }).findings;
-    assert.deepEqual(found.map((f) => `${f.rule}:${cache.lineOf(f.span.start)}`), ['sleep-in-atomic:10']);
+    assert.deepEqual(
+      found.map((f) => `${f.rule}:${cache.lineOf(f.span.start)}`),
+      ['sleep-in-atomic:10'],
+    );
   } finally {
     cache.file.dispose();
   }
@@ -156,7 +200,11 @@ test("a rule's triggers are derived from what it declares it matches, and the tr
     for (const name of rule.matches.calls) assert.ok(seen(`void f(void)\n{\n\tp = ${name}(0, 1);\n}\n`), `${rule.id}: a call of ${name}`);
     for (const name of rule.matches.tokens) assert.ok(seen(`#define MY_MASK (${name} | 1)\n`), `${rule.id}: the token ${name}`);
     for (const header of rule.matches.includes) assert.ok(seen(`#include <${header}>\n`), `${rule.id}: #include <${header}>`);
-    assert.equal(seen('#include <linux/fs.h>\nvoid f(void)\n{\n\tp = my_alloc(0, 1);\n}\n'), false, `${rule.id} matches nothing of a file that names none of its matches`);
+    assert.equal(
+      seen('#include <linux/fs.h>\nvoid f(void)\n{\n\tp = my_alloc(0, 1);\n}\n'),
+      false,
+      `${rule.id} matches nothing of a file that names none of its matches`,
+    );
   }
 });
 
@@ -178,7 +226,10 @@ test('a rule that does not use the calling context never reads it and anchors no
       for (const rule of quiet) {
         const out = rule.check({ facts, env: {}, shared });
         findings += out.length;
-        assert.ok(out.every((f) => !f.simulate), `${rule.id} anchors a simulated verdict in ${file}`);
+        assert.ok(
+          out.every((f) => !f.simulate),
+          `${rule.id} anchors a simulated verdict in ${file}`,
+        );
       }
     } finally {
       parsed.dispose();
@@ -224,7 +275,13 @@ test('pass 1b facts (only the functions that name the asked-for names, and their
       const full = summarizeFile(new FileFacts(parsed, file));
       const all = [...defined];
       // Every name at once, then each name the file mentions alone (few needed functions, many left out).
-      const sets = [all, ...all.filter((n) => mentionTest([n])(text)).slice(0, 25).map((n) => [n])];
+      const sets = [
+        all,
+        ...all
+          .filter((n) => mentionTest([n])(text))
+          .slice(0, 25)
+          .map((n) => [n]),
+      ];
       for (const names of sets) {
         const facts = new FileFacts(parsed, file, undefined, names);
         leftOut += new FileFacts(parsed, file).functions.length - facts.functions.length;
@@ -255,7 +312,8 @@ test('pass 1 parses only what findings can come from: the same findings as the w
   const sources = ourSources();
   const defined = await definedNames(sources);
   const wholeFile = triggerTest(RULES.filter((r) => r.readsWholeFile));
-  const shown = (findings: Finding[]) => findings.map((f) => JSON.stringify({ rule: f.rule, span: f.span, message: f.message, related: f.related, fixes: f.fixes }));
+  const shown = (findings: Finding[]) =>
+    findings.map((f) => JSON.stringify({ rule: f.rule, span: f.span, message: f.message, related: f.related, fixes: f.fixes }));
   let findings = 0;
   let deferred = 0;
   let merged = 0;
@@ -277,7 +335,13 @@ test('pass 1 parses only what findings can come from: the same findings as the w
       const first = summarizeFile(firstFacts);
       assert.deepEqual(first.contextSensitive, fullSummary.contextSensitive, `${file}: context-sensitive functions`);
       const all = [...defined];
-      for (const names of [all, ...all.filter((n) => mentionTest([n])(text)).slice(0, 10).map((n) => [n])]) {
+      for (const names of [
+        all,
+        ...all
+          .filter((n) => mentionTest([n])(text))
+          .slice(0, 10)
+          .map((n) => [n]),
+      ]) {
         const what = `${file}, about ${names.length === 1 ? names[0] : 'every name'}`;
         if (!partial.deferred.length) {
           assert.deepEqual(about(first, names), about(fullSummary, names), what);
@@ -357,7 +421,10 @@ test('top-level items cover the text, hold whole definitions, and give up where 
   }
   assert.ok(functions > 100, `${functions} functions`);
   // (Blanks between items are items of their own.)
-  const kinds = (t: string) => topLevelItems(t)?.map((it) => `${it.kind}:${t.slice(it.start, it.end).trim()}`).filter((k) => k !== 'code:');
+  const kinds = (t: string) =>
+    topLevelItems(t)
+      ?.map((it) => `${it.kind}:${t.slice(it.start, it.end).trim()}`)
+      .filter((k) => k !== 'code:');
   assert.deepEqual(kinds('#ifdef X\nint a;\n#endif\n#define Y { \\\n }\nstruct s { int b; } v;\nint f(void) { return "}" [0]; }\n'), [
     'conditional:#ifdef X',
     'code:int a;',
@@ -374,10 +441,20 @@ test('top-level items cover the text, hold whole definitions, and give up where 
 
 test('a file with no lock, context test, registration, timer function or pt_regs cannot make code atomic by itself (pass 1b then skips callers)', async () => {
   const { mayRunAtomic } = await import('../../core/context/atomic-sources');
-  for (const t of ['spin_lock(&l);', 'x = read_lock_irqsave(&l, f);', 'local_irq_save(flags);', 'cli();', 'if (in_interrupt()) return;', 'request_irq(irq, h, 0, "x", d);', 'tasklet_init(&t, f, 0);', 't.function = tick;', 'dev->timer . function = tick;', 'void h(int irq, void *id, struct pt_regs *regs)'])
+  for (const t of [
+    'spin_lock(&l);',
+    'x = read_lock_irqsave(&l, f);',
+    'local_irq_save(flags);',
+    'cli();',
+    'if (in_interrupt()) return;',
+    'request_irq(irq, h, 0, "x", d);',
+    'tasklet_init(&t, f, 0);',
+    't.function = tick;',
+    'dev->timer . function = tick;',
+    'void h(int irq, void *id, struct pt_regs *regs)',
+  ])
     assert.equal(mayRunAtomic(t), true, t);
-  for (const t of ['x = kmalloc(n, GFP_KERNEL);', 'spin_lock_init(&l);', 'my_function(a);', 'int functional;'])
-    assert.equal(mayRunAtomic(t), false, t);
+  for (const t of ['x = kmalloc(n, GFP_KERNEL);', 'spin_lock_init(&l);', 'my_function(a);', 'int functional;']) assert.equal(mayRunAtomic(t), false, t);
   // With no such source, every summary call is in process context: the relevance tests above compare
   // the summaries such files give, with and without their callers parsed.
   const parser = await getParser();
@@ -386,7 +463,11 @@ test('a file with no lock, context test, registration, timer function or pt_regs
     if (mayRunAtomic(text)) continue;
     const parsed = parser.parse(text);
     try {
-      assert.deepEqual(summarizeFile(new FileFacts(parsed, file)).calls.filter((c) => c.atomic !== null), [], `${file}: an atomic call without a source`);
+      assert.deepEqual(
+        summarizeFile(new FileFacts(parsed, file)).calls.filter((c) => c.atomic !== null),
+        [],
+        `${file}: an atomic call without a source`,
+      );
       quiet++;
     } finally {
       parsed.dispose();

@@ -23,7 +23,9 @@ function golden(fx: Fixture, findings: Finding[]): string {
     out.push('', `${line}:${col} ${f.rule} (${f.severity}): ${f.message}`);
     for (const fix of f.fixes) {
       out.push(`  fix${fix.preferred ? ' (preferred)' : ''}: ${fix.title}`);
-      const diff = unifiedDiff(fx.virtualPath, fx.text, applyEdits(fx.text, fix.edits), 1).split('\n').filter((l) => l && !l.startsWith('---') && !l.startsWith('+++'));
+      const diff = unifiedDiff(fx.virtualPath, fx.text, applyEdits(fx.text, fix.edits), 1)
+        .split('\n')
+        .filter((l) => l && !l.startsWith('---') && !l.startsWith('+++'));
       out.push(...diff.map((l) => `    ${l}`));
     }
   }

@@ -45,7 +45,11 @@ test('a rule declaring no fix never returns one; a rule declaring fixes offers t
     const own = all.filter((f) => f.rule === rule.id);
     assert.ok(own.length > 0, `${rule.id} fires on our sources`);
     if (rule.fixable === undefined) {
-      assert.deepEqual(own.filter((f) => f.fixes.length > 0).map((f) => f.message), [], `${rule.id} declares no fix`);
+      assert.deepEqual(
+        own.filter((f) => f.fixes.length > 0).map((f) => f.message),
+        [],
+        `${rule.id} declares no fix`,
+      );
       continue;
     }
     // Its labeled fixtures (the ones that expect it) offer at least one fix.
@@ -54,7 +58,10 @@ test('a rule declaring no fix never returns one; a rule declaring fixes offers t
       const parsed = parser.parse(fx.text);
       try {
         const facts = new FileFacts(parsed, fx.virtualPath);
-        fixes += analyze(facts, { only: [rule.id], env: diskEnv(facts, fx.file), config: rule.fromTarget ? LATEST : undefined }).findings.reduce((n, f) => n + f.fixes.length, 0);
+        fixes += analyze(facts, { only: [rule.id], env: diskEnv(facts, fx.file), config: rule.fromTarget ? LATEST : undefined }).findings.reduce(
+          (n, f) => n + f.fixes.length,
+          0,
+        );
       } finally {
         parsed.dispose();
       }
@@ -65,7 +72,12 @@ test('a rule declaring no fix never returns one; a rule declaring fixes offers t
 
 /** A template as a pattern: its text literally, each placeholder any text. */
 const templatePattern = (template: string) =>
-  new RegExp(`^${template.split(/\{\{\s*\w+\s*\}\}/).map((part) => part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('[^]*')}$`);
+  new RegExp(
+    `^${template
+      .split(/\{\{\s*\w+\s*\}\}/)
+      .map((part) => part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))
+      .join('[^]*')}$`,
+  );
 
 test('every message id of a rule is the message of some finding of it', async () => {
   const all = await findings;
@@ -76,7 +88,10 @@ test('every message id of a rule is the message of some finding of it', async ()
       ids++;
       const pattern = templatePattern(template);
       // The simulated verdict analyze() may append follows the message on a new paragraph.
-      assert.ok(messages.some((m) => pattern.test(m.split('\n\n')[0])), `${rule.id}/${id} is the message of no finding: ${template}`);
+      assert.ok(
+        messages.some((m) => pattern.test(m.split('\n\n')[0])),
+        `${rule.id}/${id} is the message of no finding: ${template}`,
+      );
     }
   }
   assert.ok(ids >= 10, `${ids} message ids checked`);

@@ -6,7 +6,11 @@ import { simulateCall, simulateFunction } from '../../core/simulation/run';
 import { getParser } from '../support/core';
 
 function ioctlMonster(cases: number): string {
-  const body = Array.from({ length: cases }, (_, i) => `\tcase ${i}:\n\t\tif (arg & ${1 << i % 8}) {\n\t\t\tp = kmalloc(${16 + i}, GFP_KERNEL);\n\t\t\tif (!p)\n\t\t\t\tgoto fail;\n\t\t\tspin_lock(&l);\n\t\t\tif (x > ${i}) { spin_unlock(&l); goto out; }\n\t\t\tspin_unlock(&l);\n\t\t} else if (arg & 2) {\n\t\t\tkfree(p);\n\t\t\tgoto out;\n\t\t}\n\t\tbreak;`).join('\n');
+  const body = Array.from(
+    { length: cases },
+    (_, i) =>
+      `\tcase ${i}:\n\t\tif (arg & ${1 << (i % 8)}) {\n\t\t\tp = kmalloc(${16 + i}, GFP_KERNEL);\n\t\t\tif (!p)\n\t\t\t\tgoto fail;\n\t\t\tspin_lock(&l);\n\t\t\tif (x > ${i}) { spin_unlock(&l); goto out; }\n\t\t\tspin_unlock(&l);\n\t\t} else if (arg & 2) {\n\t\t\tkfree(p);\n\t\t\tgoto out;\n\t\t}\n\t\tbreak;`,
+  ).join('\n');
   return `#include <linux/slab.h>\nstatic spinlock_t l;\nint monster_ioctl(int cmd, unsigned long arg, int x)\n{\n\tvoid *p = NULL;\n\tswitch (cmd) {\n${body}\n\t}\nout:\n\tkfree(p);\n\treturn 0;\nfail:\n\treturn -ENOMEM;\n}\n`;
 }
 
@@ -22,7 +26,10 @@ test('a 300-case ioctl switch with gotos is simulated within bounds and marked t
   assert.ok(ms < 3000, `simulation took ${ms.toFixed(0)} ms`);
   assert.ok(sim.paths.length >= 1 && sim.paths.length <= 16, `${sim.paths.length} paths`);
   assert.equal(sim.truncated, true);
-  assert.ok(sim.paths.some((path) => path.ops.some((op) => op.op === 'kmalloc')), 'the allocations on the followed paths are simulated');
+  assert.ok(
+    sim.paths.some((path) => path.ops.some((op) => op.op === 'kmalloc')),
+    'the allocations on the followed paths are simulated',
+  );
 });
 
 test('mempool_resize(pool, new_min_nr, gfp_mask) is extracted with its size and mask and simulated as 2.6.11 runs it (mm/mempool.c:108)', async () => {
@@ -49,7 +56,10 @@ fail:
   const parsed = p.parse(src);
   const facts = new FileFacts(parsed, 'ring.c');
   const { shared } = analyze(facts, { simulate: false });
-  const sim = simulateFunction(shared, facts.functions.findIndex((f) => f.name === 'ring_grow'));
+  const sim = simulateFunction(
+    shared,
+    facts.functions.findIndex((f) => f.name === 'ring_grow'),
+  );
   parsed.dispose();
   const resizes = sim.paths.flatMap((path) => path.ops.filter((op) => op.op === 'mempool_resize'));
   assert.ok(resizes.length >= 2, JSON.stringify(sim.paths.map((x) => x.ops)));
@@ -68,7 +78,11 @@ test('seeking a call, error branches that return are not followed: a probe with 
   const p = await getParser();
   // Each check's error branch inlines a cleanup helper that frees, then returns: those paths cannot reach the
   // last kmalloc, so the simulation of that call must not spend its budget on them (it used to: "simulated alone").
-  const checks = Array.from({ length: 40 }, (_, i) => `\tif (probe_step(card, ${i})) {\n\t\tprintk("step ${i} failed\\n");\n\t\tcard_cleanup(card);\n\t\treturn -EIO;\n\t}\n\tcard->buf${i} = kmalloc(${32 + i}, GFP_KERNEL);`).join('\n');
+  const checks = Array.from(
+    { length: 40 },
+    (_, i) =>
+      `\tif (probe_step(card, ${i})) {\n\t\tprintk("step ${i} failed\\n");\n\t\tcard_cleanup(card);\n\t\treturn -EIO;\n\t}\n\tcard->buf${i} = kmalloc(${32 + i}, GFP_KERNEL);`,
+  ).join('\n');
   const frees = Array.from({ length: 120 }, (_, i) => `\tkfree(card->buf${i});`).join('\n');
   const src = `#include <linux/slab.h>\nstruct card { void *buf0; };\nstatic void card_cleanup(struct card *card)\n{\n${frees}\n\tkfree(card);\n}\nint card_probe(struct card *card)\n{\n${checks}\n\tcard->last = kmalloc(4096, GFP_KERNEL);\n\tif (!card->last) {\n\t\tcard_cleanup(card);\n\t\treturn -ENOMEM;\n\t}\n\treturn 0;\n}\n`;
   const parsed = p.parse(src);

@@ -35,7 +35,10 @@ test('a kernel function that sleeps is reported with the reason read in the kern
   assert.match(at(26).message, /^request_irq\(\) may sleep: it allocates its irqaction with kmalloc\(GFP_KERNEL\) in 2\.4\.22 \(arch\/i386\/kernel\/irq\.c/);
   assert.match(at(26).message, /a spinlock is held \(spin_lock_irqsave\(tuner_lock\) at line 25\)/);
   assert.equal(text.slice(at(26).span.start, at(26).span.end), 'request_irq');
-  assert.match(at(41).message, /^proc_mkdir\(\) may sleep: it allocates the \/proc entry with kmalloc\(GFP_KERNEL\).*interrupts are disabled \(cli\(\) at line 40\)/);
+  assert.match(
+    at(41).message,
+    /^proc_mkdir\(\) may sleep: it allocates the \/proc entry with kmalloc\(GFP_KERNEL\).*interrupts are disabled \(cli\(\) at line 40\)/,
+  );
   assert.match(at(50).message, /^request_region\(\) may sleep: .*tuner_poll\(\) is a timer function.*\(call chain tuner_poll\(\) → tuner_claim_ports\(\)\)/);
   assert.match(at(65).message, /^misc_register\(\) may sleep: it takes misc_sem with down\(\)/);
   for (const f of findings) if (!/^kmalloc/.test(f.message)) assert.deepEqual(f.fixes, [], `${f.message.slice(0, 30)}: no fix`);
@@ -43,7 +46,8 @@ test('a kernel function that sleeps is reported with the reason read in the kern
 
 test('request_irq() is not reported where only an architecture whose version does not sleep builds the file', async () => {
   const s390 = fs.readFileSync(path.join(FIXTURES, 'sleep-in-atomic', 'drivers', 's390', 'chan-probe.c'), 'latin1');
-  const names = async (text: string, file: string) => (await check(text, file)).filter((f) => f.rule === 'sleep-in-atomic').map((f) => f.message.slice(0, f.message.indexOf('(')));
+  const names = async (text: string, file: string) =>
+    (await check(text, file)).filter((f) => f.rule === 'sleep-in-atomic').map((f) => f.message.slice(0, f.message.indexOf('(')));
   assert.deepEqual(await names(s390, 'drivers/s390/cio/chan-probe.c'), ['kmalloc']);
   // The same code in an ordinary driver directory: request_irq() sleeps there.
   assert.deepEqual(await names(s390, 'drivers/char/chan-probe.c'), ['request_irq', 'kmalloc']);

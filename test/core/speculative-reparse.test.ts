@@ -10,7 +10,25 @@ import { neutralize } from '../../core/parse/neutralize';
 import { getParser } from '../support/core';
 import { loadCorpus, rand } from '../fuzz/mutate';
 
-const PIECES = ['x', ';', '{', '}', '(', ')', ' ', '\n', 'kmalloc(16, GFP_KERNEL);', '__init ', '__attribute__((unused)) ', '/*', '*/', '"', 'list_for_each(p, h) ', 'err:', '#define X(a...) a\n'];
+const PIECES = [
+  'x',
+  ';',
+  '{',
+  '}',
+  '(',
+  ')',
+  ' ',
+  '\n',
+  'kmalloc(16, GFP_KERNEL);',
+  '__init ',
+  '__attribute__((unused)) ',
+  '/*',
+  '*/',
+  '"',
+  'list_for_each(p, h) ',
+  'err:',
+  '#define X(a...) a\n',
+];
 
 test('speculative reparses of a 48 KB file: settle() always gives the fresh tree, and the neutralize window agrees with a whole neutralize', async () => {
   const p = await getParser();

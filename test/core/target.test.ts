@@ -8,7 +8,7 @@ import { diskEnv } from '../../server/node/headers';
 import { getParser } from '../support/core';
 import { loadFixtures } from '../support/fixtures';
 
-test('targets: the article\'s 2.6 first, then the releases of the table; anything else is a problem, not a throw', () => {
+test("targets: the article's 2.6 first, then the releases of the table; anything else is a problem, not a throw", () => {
   assert.deepEqual(TARGETS.slice(0, 3), ['2.6', '2.6.11', '2.6.32']);
   assert.ok(TARGETS.includes('6.1'));
   assert.deepEqual(resolveTarget(6.1), { target: '6.1' });
@@ -44,7 +44,8 @@ test('no fix of any rule fixture, for any target, writes a name that target lack
         for (const fix of f.fixes)
           for (const e of fix.edits)
             for (const name of e.newText.match(/[A-Za-z_]\w*/g) ?? [])
-              if (kbSymbol(name)) assert.ok(presentIn(name, target), `${fx.virtualPath} for ${target}: "${fix.title}" writes ${name}, which ${target} does not declare`);
+              if (kbSymbol(name))
+                assert.ok(presentIn(name, target), `${fx.virtualPath} for ${target}: "${fix.title}" writes ${name}, which ${target} does not declare`);
     }
     parsed.dispose();
   }

@@ -41,7 +41,11 @@ function workspaceCopy(): string {
 test('extension-host suite in VS Code from @vscode/test-electron', { timeout: 10 * 60_000 }, async (t) => {
   const index = await buildSuite();
   const ws = workspaceCopy();
-  const r = spawnSync(process.execPath, [path.join(__dirname, 'extension-host', 'run-electron.mjs'), index, ROOT, ws], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 9 * 60_000 });
+  const r = spawnSync(process.execPath, [path.join(__dirname, 'extension-host', 'run-electron.mjs'), index, ROOT, ws], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'pipe'],
+    timeout: 9 * 60_000,
+  });
   fs.rmSync(ws, { recursive: true, force: true });
   if (r.status === 3) {
     t.skip(`@vscode/test-electron cannot download VS Code here (${r.stderr.trim()}); test/e2e/vscode.test.ts checks the same behaviour in code-server`);

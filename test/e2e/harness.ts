@@ -87,7 +87,11 @@ export async function writeUserSettings(file: string, extra: Record<string, unkn
 export async function start(
   tools: Tools,
   vsix: string,
-  opts: { files: string[]; /** More user settings. */ settings?: Record<string, unknown>; /** Adds files to the workspace folder. */ populate?: (workspace: string) => void },
+  opts: {
+    files: string[] /** More user settings. */;
+    settings?: Record<string, unknown> /** Adds files to the workspace folder. */;
+    populate?: (workspace: string) => void;
+  },
 ): Promise<Session> {
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'kport-e2e-'));
   const workspace = path.join(tmp, 'examples');
@@ -109,10 +113,26 @@ export async function start(
 
   const port = await freePort();
   let out = '';
-  const server = spawn(tools.node, cs(['--config', path.join(tmp, 'config.yaml'), '--bind-addr', `127.0.0.1:${port}`, '--auth', 'none', '--disable-telemetry', '--disable-update-check', '--disable-workspace-trust', '--disable-getting-started-override', workspace]), {
-    env,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const server = spawn(
+    tools.node,
+    cs([
+      '--config',
+      path.join(tmp, 'config.yaml'),
+      '--bind-addr',
+      `127.0.0.1:${port}`,
+      '--auth',
+      'none',
+      '--disable-telemetry',
+      '--disable-update-check',
+      '--disable-workspace-trust',
+      '--disable-getting-started-override',
+      workspace,
+    ]),
+    {
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   server.stdout!.on('data', (d) => (out += d));
   server.stderr!.on('data', (d) => (out += d));
   const deadline = Date.now() + 60_000;

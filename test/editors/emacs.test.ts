@@ -29,7 +29,8 @@ test('Emacs + eglot shows kport diagnostics through Flymake and applies the mall
   });
   assert.equal(r.status, 0, `emacs exited ${r.status}\n${r.stdout}\n${r.stderr}`);
   const diags = [...r.stdout.matchAll(/^DIAG (\d+) ([\w-]+)$/gm)].map((m) => `${m[1]} ${m[2]}`);
-  for (const want of ['7 malloc-h', '14 gfp-buffer', '38 gfp-buffer', '56 mempool-resize']) assert.ok(diags.includes(want), `missing ${want}: ${diags.join(', ')}`);
+  for (const want of ['7 malloc-h', '14 gfp-buffer', '38 gfp-buffer', '56 mempool-resize'])
+    assert.ok(diags.includes(want), `missing ${want}: ${diags.join(', ')}`);
   assert.match(r.stdout, /^LINE7 #include <linux\/slab\.h>/m);
   assert.match(fs.readFileSync(file, 'utf8').split('\n')[6], /<linux\/slab\.h>/);
 });

@@ -12,7 +12,9 @@ test('fuzz: 300 mutants — no exception, ≤ 2 s per file, fixes parse no worse
   // A loaded CI box (2 cores shared) gets a wider time bound than the 2 s the long run enforces.
   const r = await campaign({ iterations, seed: Number(process.env.KPORT_FUZZ_SEED ?? 20261125), boundMs: Number(process.env.KPORT_FUZZ_BOUND_MS ?? 4000) });
   const mb = (b?: number) => (b === undefined ? 'n/a' : (b / 1048576).toFixed(1));
-  console.log(`fuzz: ${r.iterations} iterations, ${r.crashes.length} crashes, ${r.advisories.length} advisories, max ${r.maxMs.toFixed(0)} ms (${r.maxMsAt}), wasm heap ${mb(r.heapBefore)} → ${mb(r.heapAfterWarmup)} (warm) → ${mb(r.heapAfter)} MiB, ${(r.elapsedMs / 1000).toFixed(1)} s`);
+  console.log(
+    `fuzz: ${r.iterations} iterations, ${r.crashes.length} crashes, ${r.advisories.length} advisories, max ${r.maxMs.toFixed(0)} ms (${r.maxMsAt}), wasm heap ${mb(r.heapBefore)} → ${mb(r.heapAfterWarmup)} (warm) → ${mb(r.heapAfter)} MiB, ${(r.elapsedMs / 1000).toFixed(1)} s`,
+  );
   assert.deepEqual(r.crashes, []);
   assert.ok(r.heapAfterWarmup !== undefined, 'the wasm heap could be read');
   // Heavy mutants (1 MB lines) can raise the high-water mark once more; growth proportional to

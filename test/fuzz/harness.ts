@@ -53,8 +53,10 @@ const errMsg = (e: unknown) => (e instanceof Error ? `${e.message}\n${e.stack?.s
 /** Bytes outside the edits must be unchanged (edits sorted, non-overlapping); returns a problem or null. */
 export function outsideEditsUnchanged(before: string, after: string, edits: readonly TextEdit[]): string | null {
   const sorted = [...edits].sort((a, b) => a.start - b.start || a.end - b.end);
-  for (let i = 1; i < sorted.length; i++) if (sorted[i].start < sorted[i - 1].end) return `overlapping edits ${JSON.stringify(sorted[i - 1])} ${JSON.stringify(sorted[i])}`;
-  for (const e of sorted) if (e.start < 0 || e.end > before.length || e.start > e.end) return `edit out of range ${JSON.stringify(e)} (length ${before.length})`;
+  for (let i = 1; i < sorted.length; i++)
+    if (sorted[i].start < sorted[i - 1].end) return `overlapping edits ${JSON.stringify(sorted[i - 1])} ${JSON.stringify(sorted[i])}`;
+  for (const e of sorted)
+    if (e.start < 0 || e.end > before.length || e.start > e.end) return `edit out of range ${JSON.stringify(e)} (length ${before.length})`;
   let prev = 0;
   let pos = 0;
   for (const e of sorted) {
@@ -182,7 +184,10 @@ export function runOne(parser: CParser, text: string, opts: RunOptions = {}): Fi
         const again = preferredEdits(analyzeText(parser, once));
         const twice = applyEdits(once, again.edits);
         if (again.edits.length && twice !== once)
-          violations.push({ kind: 'fix-all-not-idempotent', detail: `second fix-all changes ${again.applied.map((f) => `${f.rule}@${f.span.start}`).join(', ')}` });
+          violations.push({
+            kind: 'fix-all-not-idempotent',
+            detail: `second fix-all changes ${again.applied.map((f) => `${f.rule}@${f.span.start}`).join(', ')}`,
+          });
       }
     }
   } catch (e) {
@@ -227,7 +232,12 @@ export interface CampaignReport {
  * corpus file plus each heavy mutation once, so the high-water mark of legitimate big inputs is
  * reached) and at the end.
  */
-export async function campaign(opts: { iterations: number; seed: number; boundMs?: number; onProgress?: (i: number, r: CampaignReport) => void }): Promise<CampaignReport> {
+export async function campaign(opts: {
+  iterations: number;
+  seed: number;
+  boundMs?: number;
+  onProgress?: (i: number, r: CampaignReport) => void;
+}): Promise<CampaignReport> {
   const t0 = performance.now();
   const parser = await fuzzParser();
   const corpus = loadCorpus();

@@ -76,11 +76,30 @@ export const MUTATIONS: Record<string, Mutation> = {
     for (let i = t.indexOf(ch); i !== -1; i = t.indexOf(ch, i + 1)) idx.push(i);
     const drop = new Set<number>();
     for (let n = 1 + r.int(4); n > 0 && idx.length; n--) drop.add(r.pick(idx));
-    return t.split('').filter((_, i) => !drop.has(i)).join('');
+    return t
+      .split('')
+      .filter((_, i) => !drop.has(i))
+      .join('');
   },
   preprocessor(r, t) {
     const ls = lines(t);
-    for (let n = 1 + r.int(4); n > 0; n--) ls.splice(r.int(ls.length + 1), 0, r.pick(['#if 0', '#endif', '#else', '#ifdef CONFIG_X', '#elif 1', '#if 1', '#define kmalloc(a, b) foo', '#include <linux/slab.h>', '#', '#if 0 /* unterminated']));
+    for (let n = 1 + r.int(4); n > 0; n--)
+      ls.splice(
+        r.int(ls.length + 1),
+        0,
+        r.pick([
+          '#if 0',
+          '#endif',
+          '#else',
+          '#ifdef CONFIG_X',
+          '#elif 1',
+          '#if 1',
+          '#define kmalloc(a, b) foo',
+          '#include <linux/slab.h>',
+          '#',
+          '#if 0 /* unterminated',
+        ]),
+      );
     return ls.join('\n');
   },
   unicode(r, t) {

@@ -13,15 +13,19 @@ test('20,000 balanced nested parentheses around a GFP name: token lookup stays l
 
 // The gfp-header tests below use includes that do not reach gfp.h in 2.6.11 (<linux/kernel.h>,
 // <linux/init.h>, <linux/errno.h>): <linux/module.h>, <linux/fs.h> and <linux/sched.h> do (core/kernel/gfp-include-graph.ts).
-test('CR-only line ends (an old Mac-edited file): an #include line ends at the \\r, so the gfp-header fix lands after it, in the file\'s own line ending (it went to the end of the file and the fix-all was not idempotent)', async () => {
+test("CR-only line ends (an old Mac-edited file): an #include line ends at the \\r, so the gfp-header fix lands after it, in the file's own line ending (it went to the end of the file and the fix-all was not idempotent)", async () => {
   const { analyze, applyEdits, FileFacts } = await import('../../core');
   const { preferredEdits } = await import('../../core/fix');
   const p = await fuzzParser();
-  const text = '/* x */\r#include <linux/kernel.h>\r#include <linux/init.h>\r\rint f(void)\r{\r\tunsigned long pg = __get_free_page(GFP_KERNEL);\r\tfree_page(pg);\r\treturn 0;\r}\r';
+  const text =
+    '/* x */\r#include <linux/kernel.h>\r#include <linux/init.h>\r\rint f(void)\r{\r\tunsigned long pg = __get_free_page(GFP_KERNEL);\r\tfree_page(pg);\r\treturn 0;\r}\r';
   const parsed = p.parse(text);
   try {
     const facts = new FileFacts(parsed, 'drivers/x/cr.c');
-    assert.deepEqual(facts.includes.map((i) => text.slice(i.lineSpan.start, i.lineSpan.end)), ['#include <linux/kernel.h>\r', '#include <linux/init.h>\r']);
+    assert.deepEqual(
+      facts.includes.map((i) => text.slice(i.lineSpan.start, i.lineSpan.end)),
+      ['#include <linux/kernel.h>\r', '#include <linux/init.h>\r'],
+    );
     const fixed = applyEdits(text, preferredEdits(analyze(facts).findings).edits);
     assert.ok(fixed.includes('#include <linux/init.h>\r#include <linux/gfp.h>\r\r'), JSON.stringify(fixed));
   } finally {
@@ -47,14 +51,18 @@ test('a 1 MB line of `GFP_ATOMIC|GFP_ATOMIC|…` (a ~100k-deep binary expression
   assert.deepEqual(r.violations, []);
 });
 
-test('a NUL byte inside mempool_create()\'s argument list: tree-sitter\'s ERROR beside an argument does not shift the arguments (the fix replaced the NUL and the fix-all was not idempotent)', async () => {
+test("a NUL byte inside mempool_create()'s argument list: tree-sitter's ERROR beside an argument does not shift the arguments (the fix replaced the NUL and the fix-all was not idempotent)", async () => {
   const { analyze, FileFacts } = await import('../../core');
   const p = await fuzzParser();
-  const text = '#include <linux/mempool.h>\nstatic kmem_cache_t *c;\nvoid f(void)\n{\n\tmempool_t *p3 = mempool_create(4,\0mempool_alloc_slab, mempool_free_slab, c);\n}\n';
+  const text =
+    '#include <linux/mempool.h>\nstatic kmem_cache_t *c;\nvoid f(void)\n{\n\tmempool_t *p3 = mempool_create(4,\0mempool_alloc_slab, mempool_free_slab, c);\n}\n';
   const parsed = p.parse(text);
   try {
     const findings = analyze(new FileFacts(parsed, 'drivers/x/nul.c')).findings;
-    assert.deepEqual(findings.filter((f) => f.rule === 'mempool-slab-pair'), []);
+    assert.deepEqual(
+      findings.filter((f) => f.rule === 'mempool-slab-pair'),
+      [],
+    );
   } finally {
     parsed.dispose();
   }
@@ -115,7 +123,8 @@ async function fixAllTwice(text: string): Promise<{ first: string; second: strin
 test('fuzz seed 42 #1423: a `<…>` that runs over a lone \\r into the next #include is not an include, so gfp-header inserts at the top (it went after the broken line, where tree-sitter saw no directive, and the fix-all was not idempotent)', async () => {
   const { FileFacts } = await import('../../core');
   const p = await fuzzParser();
-  const text = '#include <linux/types.h\r#include <linux/kernel>h>\r\rstatic int grab(void)\r{\r\tstruct page *pg = alloc_page(GFP_KERNEL);\r\t__free_page(pg);\r\treturn 0;\r}\r';
+  const text =
+    '#include <linux/types.h\r#include <linux/kernel>h>\r\rstatic int grab(void)\r{\r\tstruct page *pg = alloc_page(GFP_KERNEL);\r\t__free_page(pg);\r\treturn 0;\r}\r';
   const parsed = p.parse(text);
   try {
     assert.deepEqual(new FileFacts(parsed, 'drivers/x/x.c').includes, []);
@@ -140,11 +149,15 @@ test('fuzz seed 42 #1423: a `<…>` that runs over a lone \\r into the next #inc
 test('fuzz seed 42 #1677: a block comment opened on an #include line and closed lines later belongs to the directive, so gfp-header inserts after the comment, not inside it (the fix-all added a commented-out include on every pass)', async () => {
   const { FileFacts } = await import('../../core');
   const p = await fuzzParser();
-  const text = '#include <linux/kernel.h>\r#include <linux/errno.h> /* see the notes\r   below */\nstatic void f(void)\r{\r\tunsigned long a = __get_free_page(GFP_KERNEL);\r\tfree_page(a);\r}\r';
+  const text =
+    '#include <linux/kernel.h>\r#include <linux/errno.h> /* see the notes\r   below */\nstatic void f(void)\r{\r\tunsigned long a = __get_free_page(GFP_KERNEL);\r\tfree_page(a);\r}\r';
   const parsed = p.parse(text);
   try {
     const facts = new FileFacts(parsed, 'drivers/x/x.c');
-    assert.deepEqual(facts.includes.map((i) => text.slice(i.lineSpan.start, i.lineSpan.end)), ['#include <linux/kernel.h>\r', '#include <linux/errno.h> /* see the notes\r   below */\n']);
+    assert.deepEqual(
+      facts.includes.map((i) => text.slice(i.lineSpan.start, i.lineSpan.end)),
+      ['#include <linux/kernel.h>\r', '#include <linux/errno.h> /* see the notes\r   below */\n'],
+    );
   } finally {
     parsed.dispose();
   }
@@ -154,14 +167,17 @@ test('fuzz seed 42 #1677: a block comment opened on an #include line and closed 
   assert.deepEqual(runOne(p, text).violations, []);
 });
 
-test('fuzz seed 42 #3903: code right after an #include on the same line (a splice) ends the include\'s line span; gfp-header anchors on the include before it instead of inserting mid-declaration (0 → 1 ERROR)', async () => {
+test("fuzz seed 42 #3903: code right after an #include on the same line (a splice) ends the include's line span; gfp-header anchors on the include before it instead of inserting mid-declaration (0 → 1 ERROR)", async () => {
   const { FileFacts } = await import('../../core');
   const p = await fuzzParser();
   const text = '#include <linux/kernel.h>\n#include <linux/errno.h>static unsigned long grab(void)\n{\n\treturn __get_free_page(GFP_KERNEL);\n}\n';
   const parsed = p.parse(text);
   try {
     const facts = new FileFacts(parsed, 'drivers/x/x.c');
-    assert.deepEqual(facts.includes.map((i) => text.slice(i.lineSpan.start, i.lineSpan.end)), ['#include <linux/kernel.h>\n', '#include <linux/errno.h>']);
+    assert.deepEqual(
+      facts.includes.map((i) => text.slice(i.lineSpan.start, i.lineSpan.end)),
+      ['#include <linux/kernel.h>\n', '#include <linux/errno.h>'],
+    );
   } finally {
     parsed.dispose();
   }
@@ -171,7 +187,7 @@ test('fuzz seed 42 #3903: code right after an #include on the same line (a splic
   assert.deepEqual(runOne(p, text).violations, []);
 });
 
-test('fuzz seed 42 #2417: gfp-header no longer inserts into the text that follows an #include on its line, which re-steered tree-sitter\'s recovery and exposed a #define to sleep-in-atomic only on the second fix-all', async () => {
+test("fuzz seed 42 #2417: gfp-header no longer inserts into the text that follows an #include on its line, which re-steered tree-sitter's recovery and exposed a #define to sleep-in-atomic only on the second fix-all", async () => {
   const p = await fuzzParser();
   // The stray `'` after the directive opens a char literal; tree-sitter's recovery then swallows the
   // following lines, the RX_MASK #define with them, so the mask is unknown and no sleep is reported.
@@ -209,12 +225,16 @@ test('C functions named like Object.prototype members (valueOf, toString, constr
   const { analyze, FileFacts } = await import('../../core');
   const { simulateFunction } = await import('../../core/simulation/run');
   const p = await fuzzParser();
-  const text = 'static spinlock_t l;\nvoid f(void)\n{\n\tspin_lock(&l);\n\ttoString(&l);\n\tconstructor(1);\n\t__proto__(2);\n\tvalueOf(3);\n\tp = kmalloc(10, GFP_KERNEL);\n\tq = kmalloc(10, valueOf);\n\tspin_unlock(&l);\n}\n';
+  const text =
+    'static spinlock_t l;\nvoid f(void)\n{\n\tspin_lock(&l);\n\ttoString(&l);\n\tconstructor(1);\n\t__proto__(2);\n\tvalueOf(3);\n\tp = kmalloc(10, GFP_KERNEL);\n\tq = kmalloc(10, valueOf);\n\tspin_unlock(&l);\n}\n';
   const parsed = p.parse(text);
   try {
     const facts = new FileFacts(parsed, 'drivers/x/proto.c');
     const { findings, shared } = analyze(facts);
-    assert.deepEqual(findings.map((f) => `${f.rule}@${facts.lineOf(f.span.start)}`), ['sleep-in-atomic@9']);
+    assert.deepEqual(
+      findings.map((f) => `${f.rule}@${facts.lineOf(f.span.start)}`),
+      ['sleep-in-atomic@9'],
+    );
     // The lock is the one at line 4 (toString(&l) does not release it), and the simulation ran under it.
     assert.match(findings[0].message, /a spinlock is held \(spin_lock\(l\) at line 4\)/);
     assert.match(findings[0].message, /under pressure: sleeps in atomic context/);
@@ -238,8 +258,16 @@ test('gfp-header says nothing when tree-sitter swallowed an #include it cannot s
   const parsed = p.parse(broken);
   try {
     const facts = new FileFacts(parsed, 'drivers/x/broken.c');
-    assert.deepEqual(facts.includes.map((i) => i.path), ['linux/kernel.h'], 'tree-sitter does not see the broken include');
-    assert.deepEqual(analyze(facts).findings.map((f) => f.rule), [], 'mm.h may reach gfp.h: no guess');
+    assert.deepEqual(
+      facts.includes.map((i) => i.path),
+      ['linux/kernel.h'],
+      'tree-sitter does not see the broken include',
+    );
+    assert.deepEqual(
+      analyze(facts).findings.map((f) => f.rule),
+      [],
+      'mm.h may reach gfp.h: no guess',
+    );
   } finally {
     parsed.dispose();
   }

@@ -36,7 +36,8 @@ test('Neovim (headless) shows kport diagnostics and applies the malloc-h quick f
 
   // Diagnostics as Neovim holds them (0-based lines/columns): the README's demo positions.
   const at = result.diagnostics.map((d: { lnum: number; col: number; code: string }) => `${d.lnum + 1}:${d.col + 1} ${d.code}`).sort();
-  for (const want of ['7:10 malloc-h', '14:24 gfp-buffer', '38:34 gfp-buffer', '56:6 mempool-resize']) assert.ok(at.includes(want), `missing ${want} in ${at.join(', ')}`);
+  for (const want of ['7:10 malloc-h', '14:24 gfp-buffer', '38:34 gfp-buffer', '56:6 mempool-resize'])
+    assert.ok(at.includes(want), `missing ${want} in ${at.join(', ')}`);
   assert.ok(result.diagnostics.every((d: { source: string }) => d.source === 'kport'));
 
   assert.match(result.actions[0].title, /slab\.h/);

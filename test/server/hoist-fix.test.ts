@@ -33,7 +33,11 @@ test('allocate before the lock: offered first and preferred, GFP_ATOMIC second; 
     const diagnostics = (await s.open(uri, text)).filter((d) => d.code === 'sleep-in-atomic');
     assert.equal(diagnostics.length, 1);
     assert.match(diagnostics[0].message, /use GFP_ATOMIC, or allocate before spin_lock\(\)/);
-    const actions = (await s.conn.sendRequest('textDocument/codeAction', { textDocument: { uri }, range: diagnostics[0].range, context: { diagnostics, only: ['quickfix'] } })) as CodeAction[];
+    const actions = (await s.conn.sendRequest('textDocument/codeAction', {
+      textDocument: { uri },
+      range: diagnostics[0].range,
+      context: { diagnostics, only: ['quickfix'] },
+    })) as CodeAction[];
     const titles = actions.map((a) => a.title);
     assert.match(titles[0], /^Allocate before spin_lock\(\)/, `${titles}`);
     assert.equal(actions[0].isPreferred, true);
@@ -43,7 +47,10 @@ test('allocate before the lock: offered first and preferred, GFP_ATOMIC second; 
     const hoisted = TextDocument.applyEdits(doc, actions[0].edit!.changes![uri]);
     assert.ok(hoisted.includes('\tnbuf = kmalloc(512, GFP_KERNEL);\n\tif (!nbuf)\n\t\treturn -ENOMEM;\n\tspin_lock(&p->lock);\n\tp->buf = nbuf;'), hoisted);
     const after = await s.open('file:///tmp/kport-hoist-fix/pipe-hoisted.c', hoisted);
-    assert.deepEqual(after.filter((d) => d.code === 'sleep-in-atomic'), []);
+    assert.deepEqual(
+      after.filter((d) => d.code === 'sleep-in-atomic'),
+      [],
+    );
   } finally {
     await s.close();
   }

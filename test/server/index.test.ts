@@ -47,7 +47,10 @@ test('open documents are answered while a workspace of 3,000 files is still inde
   const ws = path.join(tmp, 'big');
   fs.mkdirSync(ws);
   const N = 3000;
-  const filler = Array.from({ length: 12 }, (_, k) => `static int fill_${k}(int *v, int n)\n{\n\tint i, s = 0;\n\n\tfor (i = 0; i < n; i++)\n\t\ts += v[i] * ${k + 1};\n\treturn s;\n}\n`).join('\n');
+  const filler = Array.from(
+    { length: 12 },
+    (_, k) => `static int fill_${k}(int *v, int n)\n{\n\tint i, s = 0;\n\n\tfor (i = 0; i < n; i++)\n\t\ts += v[i] * ${k + 1};\n\treturn s;\n}\n`,
+  ).join('\n');
   for (let i = 0; i < N; i++) {
     const next = (i + 1) % N;
     fs.writeFileSync(
@@ -63,7 +66,9 @@ test('open documents are answered while a workspace of 3,000 files is still inde
   try {
     const file = path.join(ws, 'drv_0.c');
     const uri = fileUri(file);
-    const text = fs.readFileSync(file, 'utf8') + '\nint direct(void)\n{\n\tvoid *p;\n\n\tspin_lock(&lock_0);\n\tp = kmalloc(8, GFP_KERNEL);\n\tspin_unlock(&lock_0);\n\treturn !p;\n}\n';
+    const text =
+      fs.readFileSync(file, 'utf8') +
+      '\nint direct(void)\n{\n\tvoid *p;\n\n\tspin_lock(&lock_0);\n\tp = kmalloc(8, GFP_KERNEL);\n\tspin_unlock(&lock_0);\n\treturn !p;\n}\n';
     const first = await s.open(uri, text);
     assert.equal(indexed, false, 'the index finished before the open document was answered: make the workspace bigger');
     const lines = text.split('\n');
@@ -79,7 +84,10 @@ test('open documents are answered while a workspace of 3,000 files is still inde
     assert.deepEqual(after.map(key).sort(), [`${direct + 1}:17:sleep-in-atomic`, `${helper + 1}:20:sleep-in-atomic`].sort());
     const chained = after.find((d) => d.range.start.line === helper)!;
     assert.match(chained.message, /call chain user_2999\(\) → helper_0\(\)/);
-    assert.ok(chained.relatedInformation?.some((r) => r.location.uri.endsWith('/drv_2999.c')), 'related information points at the caller in drv_2999.c');
+    assert.ok(
+      chained.relatedInformation?.some((r) => r.location.uri.endsWith('/drv_2999.c')),
+      'related information points at the caller in drv_2999.c',
+    );
   } finally {
     await s.close();
   }
@@ -105,7 +113,10 @@ test('the index is kept on disk: a restart reads nothing, a changed file alone i
   const cold = await session();
   assert.equal(cold.hits, 0);
   assert.ok(cold.read >= 3, `cold start reads every file: ${JSON.stringify(cold)}`);
-  assert.ok(fs.readdirSync(cacheDir).some((f) => /^index-.*\.bin$/.test(f)), 'a cache file was written');
+  assert.ok(
+    fs.readdirSync(cacheDir).some((f) => /^index-.*\.bin$/.test(f)),
+    'a cache file was written',
+  );
   const warm = await session();
   assert.equal(warm.read, 0, 'nothing read again');
   assert.equal(warm.hits, cold.read);
@@ -135,12 +146,17 @@ test('a lock added around a call in one open document updates the other open doc
     const updated = s.diagnostics(g, undefined, 20_000);
     await s.conn.sendNotification('textDocument/didChange', {
       textDocument: { uri: u, version: 2 },
-      contentChanges: [{ range: { start: { line: 7, character: 0 }, end: { line: 8, character: 0 } }, text: '\tspin_lock(&l);\n\tgrab(4);\n\tspin_unlock(&l);\n' }],
+      contentChanges: [
+        { range: { start: { line: 7, character: 0 }, end: { line: 8, character: 0 } }, text: '\tspin_lock(&l);\n\tgrab(4);\n\tspin_unlock(&l);\n' },
+      ],
     });
     const ds = await diagnosticsUntil(s, g, (d) => d.length === 1, await updated);
     assert.deepEqual(ds.map(key), ['5:20:sleep-in-atomic']);
     assert.match(ds[0].message, /call chain use\(\) → grab\(\)/);
-    assert.ok(ds[0].relatedInformation?.some((r) => r.location.uri.endsWith('/use.c')), 'related information points at use.c');
+    assert.ok(
+      ds[0].relatedInformation?.some((r) => r.location.uri.endsWith('/use.c')),
+      'related information points at use.c',
+    );
   } finally {
     await s.close();
   }

@@ -25,7 +25,10 @@ before(async () => {
 after(async () => s.close());
 
 async function hoverOn(line: number, needle: string): Promise<string> {
-  const h = (await s.conn.sendRequest('textDocument/hover', { textDocument: { uri: URI }, position: { line, character: LINES[line].indexOf(needle) + 2 } })) as Hover | null;
+  const h = (await s.conn.sendRequest('textDocument/hover', {
+    textDocument: { uri: URI },
+    position: { line, character: LINES[line].indexOf(needle) + 2 },
+  })) as Hover | null;
   assert.ok(h, `a hover on ${needle}`);
   return (h.contents as { value: string }).value;
 }
@@ -34,10 +37,13 @@ test('a GFP flag in a #define: its mask table, then the releases that declare it
   const md = await hoverOn(1, '__GFP_COLD');
   assert.match(md, /\*\*GFP mask\*\* `__GFP_COLD`/);
   const last = md.split('\n').at(-1)!;
-  assert.match(last, /^`__GFP_COLD`: 2\.6\.0 – 4\.4 \(of the releases kport knows: 2\.4\.22, 2\.6\.0, .*, 6\.1\); removed in 4\.15 \(gone from 4\.19\): drop it — /);
+  assert.match(
+    last,
+    /^`__GFP_COLD`: 2\.6\.0 – 4\.4 \(of the releases kport knows: 2\.4\.22, 2\.6\.0, .*, 6\.1\); removed in 4\.15 \(gone from 4\.19\): drop it — /,
+  );
 });
 
-test('a flag inside an allocator\'s mask argument, and a type the table knows', async () => {
+test("a flag inside an allocator's mask argument, and a type the table knows", async () => {
   assert.match(await hoverOn(5, '__GFP_REPEAT'), /\n`__GFP_REPEAT`: 2\.6\.0 – 4\.4 .*removed in 4\.13 \(gone from 4\.19\): use `__GFP_RETRY_MAYFAIL`/);
   assert.equal(
     await hoverOn(2, 'kmem_cache_t'),

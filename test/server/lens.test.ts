@@ -11,7 +11,8 @@ import { fileUri, startServer } from '../support/lsp-client';
 test('lenses of 300 simulated functions: those not simulated in the request arrive with a refresh', { timeout: 60_000 }, async () => {
   const fns = Array.from(
     { length: 300 },
-    (_, i) => `static int f${i}(struct dev *d)\n{\n\tunsigned long flags;\n\tvoid *p;\n\n\tspin_lock_irqsave(&d->lock, flags);\n\tp = kmalloc(${32 + i}, GFP_KERNEL);\n\tspin_unlock_irqrestore(&d->lock, flags);\n\tif (!p)\n\t\treturn -ENOMEM;\n\td->p = p;\n\treturn 0;\n}\n`,
+    (_, i) =>
+      `static int f${i}(struct dev *d)\n{\n\tunsigned long flags;\n\tvoid *p;\n\n\tspin_lock_irqsave(&d->lock, flags);\n\tp = kmalloc(${32 + i}, GFP_KERNEL);\n\tspin_unlock_irqrestore(&d->lock, flags);\n\tif (!p)\n\t\treturn -ENOMEM;\n\td->p = p;\n\treturn 0;\n}\n`,
   );
   const text = `#include <linux/slab.h>\n#include <linux/spinlock.h>\n\nstruct dev { spinlock_t lock; void *p; };\n\n${fns.join('\n')}`;
   const s = await startServer({ capabilities: { workspace: { codeLens: { refreshSupport: true } }, textDocument: { publishDiagnostics: {} } } });

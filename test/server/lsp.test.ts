@@ -42,7 +42,11 @@ test('quick fixes: both gfp-buffer choices, preferred first; applying each remov
   let version = 1;
   for (const code of ['gfp-buffer', 'malloc-h', 'mempool-resize']) {
     const d = ds.find((x) => x.code === code)!;
-    const actions = (await s.conn.sendRequest('textDocument/codeAction', { textDocument: { uri }, range: d.range, context: { diagnostics: [d], only: ['quickfix'] } })) as CodeAction[];
+    const actions = (await s.conn.sendRequest('textDocument/codeAction', {
+      textDocument: { uri },
+      range: d.range,
+      context: { diagnostics: [d], only: ['quickfix'] },
+    })) as CodeAction[];
     assert.ok(actions.length >= 1, `${code} offers a fix`);
     if (code === 'gfp-buffer') {
       assert.equal(actions.length, 4);
@@ -75,12 +79,19 @@ test('quick fixes: both gfp-buffer choices, preferred first; applying each remov
 test('fix-all (source.fixAll.kport) fixes every fixable finding at once', async () => {
   const uri = fileUri(path.join(ROOT, 'examples', 'fixall.c'));
   await s.open(uri, exampleText);
-  const actions = (await s.conn.sendRequest('textDocument/codeAction', { textDocument: { uri }, range: { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } }, context: { diagnostics: [], only: ['source.fixAll.kport'] } })) as CodeAction[];
+  const actions = (await s.conn.sendRequest('textDocument/codeAction', {
+    textDocument: { uri },
+    range: { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } },
+    context: { diagnostics: [], only: ['source.fixAll.kport'] },
+  })) as CodeAction[];
   assert.equal(actions.length, 1);
   const fixed = applyLspEdits(exampleText, actions[0].edit!.changes![uri]);
   const p = s.diagnostics(uri, 2);
   await s.conn.sendNotification('textDocument/didChange', { textDocument: { uri, version: 2 }, contentChanges: [{ text: fixed }] });
-  assert.deepEqual(summary(await p).map((x) => x.split(':')[2]), ['mempool-resize']);
+  assert.deepEqual(
+    summary(await p).map((x) => x.split(':')[2]),
+    ['mempool-resize'],
+  );
   assert.match(fixed, /#include <linux\/slab\.h>/);
   assert.match(fixed, /#define SKEL_REQ_FLAGS GFP_NOIO/);
   await s.conn.sendNotification('textDocument/didClose', { textDocument: { uri } });
@@ -102,7 +113,10 @@ test('incremental edits give the same diagnostics as a fresh open', async () => 
     version++;
     // Debounced: only the last version of a burst is guaranteed a publish.
     if (i === typed.length - 1) last = s.diagnostics(uri, version);
-    await s.conn.sendNotification('textDocument/didChange', { textDocument: { uri, version }, contentChanges: [{ range: { start: pos, end: pos }, text: typed[i] }] });
+    await s.conn.sendNotification('textDocument/didChange', {
+      textDocument: { uri, version },
+      contentChanges: [{ range: { start: pos, end: pos }, text: typed[i] }],
+    });
   }
   const incremental = await last!;
   const fresh = fileUri(path.join(ROOT, 'examples', 'fresh.c'));
@@ -117,13 +131,19 @@ test('hover on a GFP mask decodes its bits and what they allow', async () => {
   const uri = fileUri(path.join(ROOT, 'examples', 'hover.c'));
   const text = '#define MYFLAGS (GFP_KERNEL | __GFP_DMA)\nvoid f(void) { void *p = kmalloc(10, MYFLAGS); void *q = kmalloc(10, GFP_ATOMIC); }\n';
   await s.open(uri, text);
-  const h1 = (await s.conn.sendRequest('textDocument/hover', { textDocument: { uri }, position: { line: 1, character: text.split('\n')[1].indexOf('MYFLAGS') + 2 } })) as Hover;
+  const h1 = (await s.conn.sendRequest('textDocument/hover', {
+    textDocument: { uri },
+    position: { line: 1, character: text.split('\n')[1].indexOf('MYFLAGS') + 2 },
+  })) as Hover;
   const v1 = (h1.contents as { value: string }).value;
   assert.match(v1, /`0xd1`/);
   assert.match(v1, /may sleep \| yes/);
   assert.match(v1, /zones tried \| DMA/);
   assert.match(v1, /Resolved through `MYFLAGS`/);
-  const h2 = (await s.conn.sendRequest('textDocument/hover', { textDocument: { uri }, position: { line: 1, character: text.split('\n')[1].indexOf('GFP_ATOMIC') + 1 } })) as Hover;
+  const h2 = (await s.conn.sendRequest('textDocument/hover', {
+    textDocument: { uri },
+    position: { line: 1, character: text.split('\n')[1].indexOf('GFP_ATOMIC') + 1 },
+  })) as Hover;
   const v2 = (h2.contents as { value: string }).value;
   assert.match(v2, /may sleep \| no/);
   assert.match(v2, /may dip into reserves \| yes/);
@@ -146,14 +166,22 @@ test('bad input: binary, truncated, 10 MB, Latin-1, 5,000 nested braces — the 
     await s.conn.sendNotification('textDocument/didOpen', { textDocument: { uri, languageId: 'c', version: 1, text } });
     const ds = await answered;
     assert.ok(Array.isArray(ds), `${name} answered`);
-    if (name === 'latin1.c') assert.deepEqual(ds.map((d) => d.code), ['malloc-h']);
+    if (name === 'latin1.c')
+      assert.deepEqual(
+        ds.map((d) => d.code),
+        ['malloc-h'],
+      );
     if (name === 'truncated.c') assert.ok(ds.some((d) => d.code === 'malloc-h'));
     if (name === 'huge.c') {
       assert.equal(ds.length, 1);
       assert.equal(ds[0].severity, 3);
       assert.match(ds[0].message, /^kport: this file is 10\.0 MiB; the editor analyzes files up to 4\.0 MiB/);
     }
-    if (name === 'nested.c') assert.deepEqual(ds.map((d) => d.code), ['gfp-buffer']);
+    if (name === 'nested.c')
+      assert.deepEqual(
+        ds.map((d) => d.code),
+        ['gfp-buffer'],
+      );
     await s.conn.sendNotification('textDocument/didClose', { textDocument: { uri } });
   }
   // Still correct afterwards.

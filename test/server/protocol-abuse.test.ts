@@ -58,13 +58,16 @@ async function answer(method: string, params: unknown): Promise<{ ok: true; valu
   }
 }
 
-const key = (ds: Diagnostic[]) => ds.map((d) => `${d.range.start.line}:${d.range.start.character}-${d.range.end.line}:${d.range.end.character} ${d.code} ${d.message}`).sort();
+const key = (ds: Diagnostic[]) =>
+  ds.map((d) => `${d.range.start.line}:${d.range.start.character}-${d.range.end.line}:${d.range.end.character} ${d.code} ${d.message}`).sort();
 
 async function alive(): Promise<void> {
   assert.equal(s.proc.exitCode, null, 'server process exited');
   const uri = 'file:///abuse/alive.c';
   await s.open(uri, DRIVER, 1);
-  const h = (await s.conn.sendRequest('textDocument/hover', { textDocument: { uri }, position: { line: 7, character: 9 } })) as { contents: { value: string } } | null;
+  const h = (await s.conn.sendRequest('textDocument/hover', { textDocument: { uri }, position: { line: 7, character: 9 } })) as {
+    contents: { value: string };
+  } | null;
   assert.ok(h && /kmalloc|GFP/.test(h.contents.value), 'hover answers after abuse');
   await s.conn.sendNotification('textDocument/didClose', { textDocument: { uri } });
 }
@@ -150,18 +153,21 @@ test('didChange with a range outside the document, and for an unopened document:
   const after = await next;
   const fresh = await s.open('file:///abuse/b-fresh.c', mirror.getText());
   assert.deepEqual(key(after), key(fresh));
-  await s.conn.sendNotification('textDocument/didChange', { textDocument: { uri: 'file:///abuse/never-opened.c', version: 7 }, contentChanges: [{ range: { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } }, text: 'x' }] });
+  await s.conn.sendNotification('textDocument/didChange', {
+    textDocument: { uri: 'file:///abuse/never-opened.c', version: 7 },
+    contentChanges: [{ range: { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } }, text: 'x' }],
+  });
   await s.conn.sendNotification('textDocument/didClose', { textDocument: { uri: 'file:///abuse/never-opened-either.c' } });
   for (const u of [uri, 'file:///abuse/b-fresh.c']) await s.conn.sendNotification('textDocument/didClose', { textDocument: { uri: u } });
   await alive();
 });
 
-test('3,000 incremental edits in one burst: the last version\'s diagnostics equal a fresh open of the final text', { timeout: 120_000 }, async () => {
+test("3,000 incremental edits in one burst: the last version's diagnostics equal a fresh open of the final text", { timeout: 120_000 }, async () => {
   const uri = 'file:///abuse/burst.c';
   await s.open(uri, DRIVER);
   const mirror = TextDocument.create(uri, 'c', 1, DRIVER);
   let seed = 7;
-  const rnd = (n: number) => ((seed = (seed * 1103515245 + 12345) >>> 0) % n);
+  const rnd = (n: number) => (seed = (seed * 1103515245 + 12345) >>> 0) % n;
   const snippets = ['x', ';', '\n', 'kmalloc(4, GFP_ATOMIC);', '{', '}', '(', ' ', 'GFP_BUFFER', '/*', '*/', '#if 0\n', '#endif\n'];
   const N = 3000;
   const done = s.diagnostics(uri, N + 1, 60_000);
@@ -182,7 +188,13 @@ test('3,000 incremental edits in one burst: the last version\'s diagnostics equa
 
 /** A ~300-line 2.4 driver, different for each i (names, sizes, which APIs appear). */
 function driver(i: number): string {
-  const lines = [`/* generated driver ${i} */`, '#include <linux/malloc.h>', '#include <linux/spinlock.h>', '#include <linux/mempool.h>', `static spinlock_t lock_${i};`];
+  const lines = [
+    `/* generated driver ${i} */`,
+    '#include <linux/malloc.h>',
+    '#include <linux/spinlock.h>',
+    '#include <linux/mempool.h>',
+    `static spinlock_t lock_${i};`,
+  ];
   for (let f = 0; lines.length < 295; f++) {
     const flags = ['GFP_KERNEL', 'GFP_ATOMIC', 'GFP_BUFFER', 'GFP_NOIO', 'GFP_KERNEL | __GFP_REPEAT'][(i + f) % 5];
     lines.push(
@@ -218,7 +230,10 @@ function rssKb(pid: number): number {
  * of RSS after round 1 (a leak of trees or analyses would add round 1's growth each time, or crash).
  * All figures are printed.
  */
-test('200 documents of ~300 lines opened and closed, three times: later rounds do not grow the server\'s RSS', { timeout: 300_000, skip: !fs.existsSync('/proc/self/status') && 'no /proc' }, async () => {
+test("200 documents of ~300 lines opened and closed, three times: later rounds do not grow the server's RSS", {
+  timeout: 300_000,
+  skip: !fs.existsSync('/proc/self/status') && 'no /proc',
+}, async () => {
   const pid = s.proc.pid!;
   const mb = (kb: number) => (kb / 1024).toFixed(1);
   // Warm-up: one document through everything, so lazily built state is in the baseline.

@@ -47,15 +47,28 @@ test('a document whose parse exceeds the budget gets "analysis failed: parse exc
 
   // Requests on the failed document answer empty instead of erroring.
   assert.equal(await s.conn.sendRequest('textDocument/hover', { textDocument: { uri: 'file:///r/huge.c' }, position: { line: 3, character: 1 } }), null);
-  assert.deepEqual(await s.conn.sendRequest('textDocument/codeAction', { textDocument: { uri: 'file:///r/huge.c' }, range: { start: { line: 0, character: 0 }, end: { line: 1, character: 0 } }, context: { diagnostics: [] } }), []);
+  assert.deepEqual(
+    await s.conn.sendRequest('textDocument/codeAction', {
+      textDocument: { uri: 'file:///r/huge.c' },
+      range: { start: { line: 0, character: 0 }, end: { line: 1, character: 0 } },
+      context: { diagnostics: [] },
+    }),
+    [],
+  );
 
   const good = await s.open('file:///r/good.c', GOOD);
-  assert.deepEqual(good.map((d) => d.code), ['sleep-in-atomic']);
+  assert.deepEqual(
+    good.map((d) => d.code),
+    ['sleep-in-atomic'],
+  );
   assert.equal(s.proc.exitCode, null);
 
   // The failed document recovers once its text is small enough to parse in budget.
   const next = s.diagnostics('file:///r/huge.c', 2);
   await s.conn.sendNotification('textDocument/didChange', { textDocument: { uri: 'file:///r/huge.c', version: 2 }, contentChanges: [{ text: GOOD }] });
   const recovered = await next;
-  assert.deepEqual(recovered.map((d) => d.code), ['sleep-in-atomic']);
+  assert.deepEqual(
+    recovered.map((d) => d.code),
+    ['sleep-in-atomic'],
+  );
 });

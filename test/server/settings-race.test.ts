@@ -30,7 +30,11 @@ test('settings that arrive after a document was opened are applied to it', async
     const again = s.diagnostics(uri, 1);
     answer([{ rules: { 'gfp-buffer': 'off' } }]);
     const after = await again;
-    assert.deepEqual(after.map((d) => d.code), ['malloc-h'], 'the user turned gfp-buffer off');
+    assert.deepEqual(
+      after.map((d) => d.code),
+      ['malloc-h'],
+      'the user turned gfp-buffer off',
+    );
   } finally {
     await s.close();
   }

@@ -31,7 +31,8 @@ async function open(name: string): Promise<Opened> {
   const uri = fileUri(file);
   let diagnostics = await s.open(uri, text);
   // The findings come at once; the simulated verdicts follow them in a second publish.
-  while (diagnostics.some((d) => d.code === 'sleep-in-atomic') && !diagnostics.some((d) => /Simulated on/.test(d.message))) diagnostics = await s.diagnostics(uri);
+  while (diagnostics.some((d) => d.code === 'sleep-in-atomic') && !diagnostics.some((d) => /Simulated on/.test(d.message)))
+    diagnostics = await s.diagnostics(uri);
   return { uri, lines: text.split('\n'), diagnostics };
 }
 
@@ -48,7 +49,8 @@ async function hover(doc: Opened, pos: { line: number; character: number }): Pro
   return (h.contents as { value: string }).value;
 }
 
-const simulateAt = (doc: Opened, pos: { line: number; character: number }) => s.conn.sendRequest('kport/simulate', { textDocument: { uri: doc.uri }, position: pos }) as Promise<SimulateResult>;
+const simulateAt = (doc: Opened, pos: { line: number; character: number }) =>
+  s.conn.sendRequest('kport/simulate', { textDocument: { uri: doc.uri }, position: pos }) as Promise<SimulateResult>;
 
 /** The verdict word of one scenario in a call hover ("- under pressure: **sleeps in atomic context** — …"). */
 function verdict(md: string, scenario: string): string {
@@ -73,17 +75,29 @@ test('a call 160 lines into a 330-line ioctl is simulated under the lock its fin
   assert.equal(verdict(md, 'exhausted memory'), 'sleeps in atomic context');
   assert.doesNotMatch(md, /not on a simulated path|Not simulated/);
   // The distributions' kernel (no PREEMPT, no sleep debugging): under spin_lock_irqsave the sleep is silent.
-  assert.match(md, /- under pressure: \*\*sleeps in atomic context\*\* — it sleeps in direct reclaim with the lock held and interrupts off, silently on this kernel/);
+  assert.match(
+    md,
+    /- under pressure: \*\*sleeps in atomic context\*\* — it sleeps in direct reclaim with the lock held and interrupts off, silently on this kernel/,
+  );
   assert.match(md, /As seen on a non-preemptible kernel without sleep debugging, as distributions built 2\.6\.11/);
   // 2.6.11 mm/slab.c:1834: cache_grow turns interrupts on for a __GFP_WAIT mask, inside the caller's spin_lock_irqsave,
   // in every scenario (normal memory too: the size class has no free object yet, so the cache grows).
   for (const scenario of ['normal memory', 'under pressure', 'exhausted memory']) {
     const line = md.split('\n').find((l) => l.startsWith(`- ${scenario}: `)) ?? '';
-    assert.ok(line.includes('; `cache_grow()` turns interrupts back on inside the allocation (mm/slab.c:1834): an interrupt handler that takes the same lock deadlocks'), line);
+    assert.ok(
+      line.includes(
+        '; `cache_grow()` turns interrupts back on inside the allocation (mm/slab.c:1834): an interrupt handler that takes the same lock deadlocks',
+      ),
+      line,
+    );
   }
 
   // The finding carries the same verdicts, word for word.
-  for (const [scenario, word] of [['normal memory', 'may sleep in atomic context'], ['under pressure', 'sleeps in atomic context'], ['exhausted memory', 'sleeps in atomic context']])
+  for (const [scenario, word] of [
+    ['normal memory', 'may sleep in atomic context'],
+    ['under pressure', 'sleeps in atomic context'],
+    ['exhausted memory', 'sleeps in atomic context'],
+  ])
     assert.ok(finding.message.includes(`${scenario}: ${word}`), `finding says "${scenario}: ${word}": ${finding.message}`);
 
   // The function's simulation lists the call as a problem, with the hover's words.
@@ -92,9 +106,15 @@ test('a call 160 lines into a 330-line ioctl is simulated under the lock its fin
   const row = sim.calls.find((c) => c.line === call.line + 1);
   assert.ok(row?.verdicts, `kport/simulate has line ${call.line + 1}: ${JSON.stringify(sim.calls.map((c) => c.line))}`);
   assert.equal(row.context.kind, 'atomic');
-  assert.deepEqual([row.verdicts.normal.word, row.verdicts.pressure.word, row.verdicts.exhausted.word], ['may sleep in atomic context', 'sleeps in atomic context', 'sleeps in atomic context']);
+  assert.deepEqual(
+    [row.verdicts.normal.word, row.verdicts.pressure.word, row.verdicts.exhausted.word],
+    ['may sleep in atomic context', 'sleeps in atomic context', 'sleeps in atomic context'],
+  );
   assert.ok(row.verdicts.pressure.problem);
-  assert.ok(sim.problems.some((p) => p.startsWith(`kmalloc() at line ${call.line + 1}`)), JSON.stringify(sim.problems));
+  assert.ok(
+    sim.problems.some((p) => p.startsWith(`kmalloc() at line ${call.line + 1}`)),
+    JSON.stringify(sim.problems),
+  );
 
   // The function's hover never claims "no sleep in atomic context" while the finding stands.
   const fnHover = await hover(doc, at(doc, 'ssc_ioctl(struct'));
@@ -113,7 +133,10 @@ test('a path taken because an allocation returned NULL shows neither a success n
   const md = await hover(doc, { line: call.line, character: doc.lines[call.line].indexOf('kmalloc') + 1 });
   assert.equal(verdict(md, 'normal memory'), 'ok');
   assert.equal(verdict(md, 'exhausted memory'), 'returns NULL');
-  assert.match(md, /`board->ccb == NULL` needs `kmalloc\(\)` at line 26 to return NULL; it returned memory under normal memory, so that path cannot happen there/);
+  assert.match(
+    md,
+    /`board->ccb == NULL` needs `kmalloc\(\)` at line 26 to return NULL; it returned memory under normal memory, so that path cannot happen there/,
+  );
   assert.doesNotMatch(md, /leak/);
 
   const sim = await simulateAt(doc, call);
@@ -127,7 +150,8 @@ test('a path taken because an allocation returned NULL shows neither a success n
   // No feasible path reports a leak: the success path hands board->ccb to the board, the NULL path has nothing.
   for (const p of sim.paths)
     for (const sc of ['normal', 'pressure', 'exhausted'] as const)
-      if (p.feasibility[sc].feasible) assert.ok(!p.results[sc].steps.some((st) => st.outcome.kind === 'leak'), `a leak on a feasible path under ${sc}: ${p.conditions.join(' → ')}`);
+      if (p.feasibility[sc].feasible)
+        assert.ok(!p.results[sc].steps.some((st) => st.outcome.kind === 'leak'), `a leak on a feasible path under ${sc}: ${p.conditions.join(' → ')}`);
 
   // Both branches of `if (!ring)`: __get_free_pages(GFP_ATOMIC, 2) returns NULL only when memory is exhausted.
   const ring = await simulateAt(doc, at(doc, '__get_free_pages(GFP_ATOMIC, 2)'));
@@ -138,7 +162,10 @@ test('a path taken because an allocation returned NULL shows neither a success n
   assert.deepEqual([failed.feasibility.normal.feasible, got.feasibility.normal.feasible], [false, true]);
   assert.deepEqual([failed.feasibility.exhausted.feasible, got.feasibility.exhausted.feasible], [true, false]);
   // The success path frees what it took: the free is simulated, nothing stays allocated.
-  assert.ok(got.results.normal.steps.some((st) => st.op.op === 'free_pages' && st.outcome.kind === 'ok'), JSON.stringify(got.results.normal.steps.map((st) => [st.op.op, st.outcome.kind])));
+  assert.ok(
+    got.results.normal.steps.some((st) => st.op.op === 'free_pages' && st.outcome.kind === 'ok'),
+    JSON.stringify(got.results.normal.steps.map((st) => [st.op.op, st.outcome.kind])),
+  );
 });
 
 test('an interrupt handler that takes eight mempool elements drains a reserve of four when memory is exhausted', async () => {
@@ -160,7 +187,9 @@ test('an interrupt handler that takes eight mempool elements drains a reserve of
 });
 
 test('the machine and kernel settings (kport.simulation.*) are what hovers and findings simulate on, and they say so', async () => {
-  const small = await startServer({ initializationOptions: { indexWorkspace: false, settings: { simulation: { machine: 'embedded-32m', preempt: true, debugSleep: true } } } });
+  const small = await startServer({
+    initializationOptions: { indexWorkspace: false, settings: { simulation: { machine: 'embedded-32m', preempt: true, debugSleep: true } } },
+  });
   try {
     const file = path.join(DIR, 'ioctl-deep.c');
     const uri = fileUri(file);
@@ -170,7 +199,10 @@ test('the machine and kernel settings (kport.simulation.*) are what hovers and f
     assert.match(diagnostics.find((d) => d.code === 'sleep-in-atomic')!.message, /Simulated on Linux 2\.6\.11's allocator \(32 MiB, 1 CPU\)/);
     const lines = text.split('\n');
     const line = lines.findIndex((l) => l.includes('kmalloc(xc.len'));
-    const h = (await small.conn.sendRequest('textDocument/hover', { textDocument: { uri }, position: { line, character: lines[line].indexOf('kmalloc') + 1 } })) as Hover;
+    const h = (await small.conn.sendRequest('textDocument/hover', {
+      textDocument: { uri },
+      position: { line, character: lines[line].indexOf('kmalloc') + 1 },
+    })) as Hover;
     const md = (h.contents as { value: string }).value;
     assert.match(md, /Simulated on Linux 2\.6\.11's allocator \(32 MiB, 1 CPU\):/);
     // A preemptible debug kernel: the warning on every call, and "scheduling while atomic" when it sleeps.
@@ -199,11 +231,17 @@ test('a constant-size kmalloc above 131,072 bytes does not build on 2.6.11 (incl
   const doc = await open('big-buffers.c');
   const constant = await hover(doc, at(doc, 'kmalloc(FRAME_BYTES'));
   for (const scenario of ['normal memory', 'under pressure', 'exhausted memory']) assert.equal(verdict(constant, scenario), 'does not build', constant);
-  assert.match(constant, /- normal memory: \*\*does not build\*\* — `kmalloc\(307200\)` with a constant size above the largest class \(131072\) calls `__you_cannot_kmalloc_that_much\(\)`, which no kernel file defines: the module does not link/);
+  assert.match(
+    constant,
+    /- normal memory: \*\*does not build\*\* — `kmalloc\(307200\)` with a constant size above the largest class \(131072\) calls `__you_cannot_kmalloc_that_much\(\)`, which no kernel file defines: the module does not link/,
+  );
   const variable = await hover(doc, at(doc, 'kmalloc(work_bytes'));
   assert.equal(verdict(variable, 'normal memory'), 'returns NULL', variable);
   const sim = await simulateAt(doc, at(doc, 'kmalloc(FRAME_BYTES'));
-  assert.ok(sim.problems.some((p) => p.startsWith(`kmalloc() at line ${at(doc, 'kmalloc(FRAME_BYTES').line + 1}: does not build`)), JSON.stringify(sim.problems));
+  assert.ok(
+    sim.problems.some((p) => p.startsWith(`kmalloc() at line ${at(doc, 'kmalloc(FRAME_BYTES').line + 1}: does not build`)),
+    JSON.stringify(sim.problems),
+  );
   // A constant within the classes builds and is simulated as usual.
   assert.equal(verdict(await hover(doc, at(doc, 'kmalloc(LINE_BYTES')), 'normal memory'), 'ok');
 });

@@ -25,14 +25,32 @@ test('a PCI driver runs init → probe → the interrupt ×8 → remove → exit
   const r = await lifetime('driver-lifetime.c');
   assert.deepEqual(
     r.lifetime.phases.map((p) => `${p.kind} ${p.fn} ×${p.runs} ${p.context}`),
-    ['module-init lft_init ×1 process', 'probe lft_probe ×1 process', 'interrupt lft_interrupt ×8 interrupt', 'remove lft_remove ×1 process', 'module-exit lft_exit ×1 process'],
+    [
+      'module-init lft_init ×1 process',
+      'probe lft_probe ×1 process',
+      'interrupt lft_interrupt ×8 interrupt',
+      'remove lft_remove ×1 process',
+      'module-exit lft_exit ×1 process',
+    ],
   );
   assert.match(r.lifetime.phases[1].how, /lft_driver\.probe = lft_probe/);
   const problems = r.lifetime.problems.map((p) => `${p.kind} [${p.scenarios.join(',')}] ${p.message}`);
   // The ring: an order-2 page block from __get_free_pages at line 40, freed nowhere.
-  assert.ok(problems.includes('leak-at-exit [normal,pressure] still held at module exit (no free of it that kport can match): lft_board->ring: order-2 page block, allocated at line 40 in lft_probe()'), problems.join('\n'));
+  assert.ok(
+    problems.includes(
+      'leak-at-exit [normal,pressure] still held at module exit (no free of it that kport can match): lft_board->ring: order-2 page block, allocated at line 40 in lft_probe()',
+    ),
+    problems.join('\n'),
+  );
   // One element per interrupt, queued and never given back: eight of them.
-  assert.ok(problems.some((p) => /^leak-at-exit \[normal,pressure\] still held at module exit .*lft_interrupt\(\)'s req: mempool element, allocated at line 29 in lft_interrupt\(\) \(×8\)$/.test(p)), problems.join('\n'));
+  assert.ok(
+    problems.some((p) =>
+      /^leak-at-exit \[normal,pressure\] still held at module exit .*lft_interrupt\(\)'s req: mempool element, allocated at line 29 in lft_interrupt\(\) \(×8\)$/.test(
+        p,
+      ),
+    ),
+    problems.join('\n'),
+  );
   // The board is freed in remove: not a leak.
   assert.ok(!problems.some((p) => /lft_board: /.test(p)), problems.join('\n'));
   // Exhausted memory: probe's GFP_KERNEL kmalloc never returns (2.6.11 restarts after the OOM killer), so the
@@ -50,7 +68,10 @@ test('a PCI driver runs init → probe → the interrupt ×8 → remove → exit
 
 test('an interrupt handler firing eight times drains a mempool reserve of four when memory is exhausted', async () => {
   const r = await lifetime('irq-mempool.c');
-  assert.deepEqual(r.lifetime.phases.map((p) => `${p.kind} ${p.fn}`), ['interrupt rxq_interrupt']);
+  assert.deepEqual(
+    r.lifetime.phases.map((p) => `${p.kind} ${p.fn}`),
+    ['interrupt rxq_interrupt'],
+  );
   const drained = r.lifetime.problems.find((p) => p.kind === 'null-in-atomic');
   assert.ok(drained, JSON.stringify(r.lifetime.problems));
   assert.deepEqual(drained.scenarios, ['exhausted']);
@@ -69,7 +90,10 @@ test('a file with no entry point has no phases, and an unknown document is an LS
 
 test('events linked into a list and freed by walking it are no leak; a file without module_exit is not checked for leaks at exit', async () => {
   const r = await lifetime('driver-list.c');
-  assert.deepEqual(r.lifetime.phases.map((p) => `${p.kind} ${p.fn}`), ['probe evt_probe', 'interrupt evt_interrupt', 'remove evt_remove']);
+  assert.deepEqual(
+    r.lifetime.phases.map((p) => `${p.kind} ${p.fn}`),
+    ['probe evt_probe', 'interrupt evt_interrupt', 'remove evt_remove'],
+  );
   assert.equal(r.lifetime.exitUnchecked, 'no module exit in this file: built in, or unloaded elsewhere');
   assert.deepEqual(r.lifetime.problems, []);
   // The allocation is checked (if (!e) return): a NULL in exhausted memory is handled, not a problem.
@@ -79,19 +103,27 @@ test('events linked into a list and freed by walking it are no leak; a file with
 /** The leaks at exit of a fixture, as "ref: what, allocated at line N in fn()". */
 async function leaks(name: string): Promise<string[]> {
   const r = await lifetime(name);
-  return r.lifetime.problems.filter((p) => p.kind === 'leak-at-exit').map((p) => p.message.replace(/^still held at module exit \(no free of it that kport can match\): /, ''));
+  return r.lifetime.problems
+    .filter((p) => p.kind === 'leak-at-exit')
+    .map((p) => p.message.replace(/^still held at module exit \(no free of it that kport can match\): /, ''));
 }
 
 test('state read back through a function-like macro, of the file or of its local header, and freed in close is no leak at exit', async () => {
   const inFile = await lifetime('driver-frees/macro-alias.c');
-  assert.deepEqual(inFile.lifetime.phases.map((p) => `${p.kind} ${p.fn}`), ['module-init ma_init', 'open ma_open', 'release ma_close', 'module-exit ma_exit']);
+  assert.deepEqual(
+    inFile.lifetime.phases.map((p) => `${p.kind} ${p.fn}`),
+    ['module-init ma_init', 'open ma_open', 'release ma_close', 'module-exit ma_exit'],
+  );
   assert.deepEqual(inFile.lifetime.problems, []);
   assert.deepEqual(await leaks('driver-frees/macro-header.c'), []);
 });
 
 test('a list freed through a cursor (p = head, then p = p->next) and slots filled through a pointer to the tail are no leak at exit', async () => {
   const r = await lifetime('driver-frees/list-walk.c');
-  assert.deepEqual(r.lifetime.phases.map((p) => `${p.kind} ${p.fn}`), ['module-init lw_init', 'open lw_open', 'release lw_release', 'module-exit lw_exit']);
+  assert.deepEqual(
+    r.lifetime.phases.map((p) => `${p.kind} ${p.fn}`),
+    ['module-init lw_init', 'open lw_open', 'release lw_release', 'module-exit lw_exit'],
+  );
   assert.deepEqual(r.lifetime.problems, []);
 });
 
@@ -105,7 +137,10 @@ test('an allocation a module build does not compile (#else of #ifdef MODULE) is 
 
 test('a helper the module calls with NULL takes only its NULL branch in the lifetime: the kmalloc for a given device is not reached, no leak', async () => {
   const r = await lifetime('driver-frees/null-arg.c');
-  assert.deepEqual(r.lifetime.phases.map((p) => `${p.kind} ${p.fn}`), ['module-init init_module', 'module-exit cleanup_module']);
+  assert.deepEqual(
+    r.lifetime.phases.map((p) => `${p.kind} ${p.fn}`),
+    ['module-init init_module', 'module-exit cleanup_module'],
+  );
   assert.deepEqual(r.lifetime.problems, []);
   assert.ok(!r.calls.some((c) => c.line === 25), JSON.stringify(r.calls.map((c) => c.line)));
 });

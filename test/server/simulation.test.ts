@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import type { CodeLens, Hover } from 'vscode-languageserver-protocol';
-import { type SimulateResult } from '../../core';
+import type { SimulateResult } from '../../core';
 import { renderSimulationHtml } from '../../core/simulation/view';
 import { simulate, type SimOp } from '../../core/sim';
 import { requireTools, suiteGate } from '../support/editor-tools.mjs';
@@ -99,7 +99,10 @@ test('kport/simulate returns what the core simulator returns for the same hand-w
     );
     assert.deepEqual(got.summary, expected.summary);
   }
-  assert.deepEqual(r.paths[0].origins.map((o) => o?.line), [lockLine, lockLine + 1, unlockLine, unlockLine + 1]);
+  assert.deepEqual(
+    r.paths[0].origins.map((o) => o?.line),
+    [lockLine, lockLine + 1, unlockLine, unlockLine + 1],
+  );
   // Outside any function: null; unknown document: an LSP error.
   assert.equal(await s.conn.sendRequest('kport/simulate', { textDocument: { uri: URI }, position: { line: 0, character: 0 } }), null);
   await assert.rejects(s.conn.sendRequest('kport/simulate', { textDocument: { uri: 'file:///nope.c' }, position: { line: 0, character: 0 } }), /not open/);
@@ -125,13 +128,21 @@ test('the simulation view renders in headless Chromium with charted data and a w
   const text = fs.readFileSync(example, 'utf8');
   await s.open(uri, text);
   const line = text.split('\n').findIndex((l) => l.startsWith('static void skel_teardown'));
-  const r = (await s.conn.sendRequest('kport/simulate', { textDocument: { uri }, position: { line: line + 2, character: 2 }, snapshots: true })) as SimulateResult;
+  const r = (await s.conn.sendRequest('kport/simulate', {
+    textDocument: { uri },
+    position: { line: line + 2, character: 2 },
+    snapshots: true,
+  })) as SimulateResult;
   const html = renderSimulationHtml(r, { nonce: 'test-nonce' });
   const out = path.join(ROOT, 'test', 'artifacts', 'simulation');
   fs.mkdirSync(out, { recursive: true });
   fs.writeFileSync(path.join(out, 'skel_teardown.html'), html);
   const { chromium } = await import('playwright-core');
-  const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', headless: true, args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'] });
+  const browser = await chromium.launch({
+    executablePath: '/usr/bin/chromium',
+    headless: true,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'],
+  });
   try {
     const page = await browser.newPage({ viewport: { width: 1000, height: 1400 } });
     await page.goto('file://' + path.join(out, 'skel_teardown.html'));
@@ -148,7 +159,10 @@ test('the simulation view renders in headless Chromium with charted data and a w
     assert.ok((await charts.count()) >= 1, 'at least the free-page chart');
     for (let i = 0; i < (await charts.count()); i++) {
       const series = JSON.parse((await charts.nth(i).getAttribute('data-series'))!) as { name: string; values: number[] }[];
-      assert.ok(series.some((x) => x.values.length >= 2 && new Set(x.values).size > 1), `chart ${await charts.nth(i).getAttribute('aria-label')} moves`);
+      assert.ok(
+        series.some((x) => x.values.length >= 2 && new Set(x.values).size > 1),
+        `chart ${await charts.nth(i).getAttribute('aria-label')} moves`,
+      );
     }
     const points = await visible.locator('polyline.series').first().getAttribute('points');
     assert.ok(points && points.split(' ').length >= 4, 'the line is drawn');
@@ -158,7 +172,10 @@ test('the simulation view renders in headless Chromium with charted data and a w
     assert.ok((await page.locator('section.run:not([hidden]) tr.k-bug').count()) >= 1, 'the BUG row is shown under pressure');
     const pool = page.locator('section.run:not([hidden]) svg.chart[aria-label="Mempool reserve (curr_nr)"]');
     const poolSeries = JSON.parse((await pool.getAttribute('data-series'))!) as { name: string; values: number[] }[];
-    assert.ok(poolSeries.find((x) => x.name === 'skel_buf_pool curr_nr')!.values.some((v) => v < 4), 'reserve elements taken under pressure');
+    assert.ok(
+      poolSeries.find((x) => x.name === 'skel_buf_pool curr_nr')!.values.some((v) => v < 4),
+      'reserve elements taken under pressure',
+    );
     await page.screenshot({ path: path.join(out, 'pressure.png'), fullPage: true });
   } finally {
     await browser.close();

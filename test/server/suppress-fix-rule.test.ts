@@ -40,7 +40,11 @@ after(async () => s.close());
 const lineOf = (ds: Diagnostic[]) => ds.map((d) => `${d.range.start.line + 1}:${d.code}`).sort();
 
 async function actionsAt(uri: string, d: Diagnostic): Promise<CodeAction[]> {
-  return (await s.conn.sendRequest('textDocument/codeAction', { textDocument: { uri }, range: d.range, context: { diagnostics: [d], only: ['quickfix'] } })) as CodeAction[];
+  return (await s.conn.sendRequest('textDocument/codeAction', {
+    textDocument: { uri },
+    range: d.range,
+    context: { diagnostics: [d], only: ['quickfix'] },
+  })) as CodeAction[];
 }
 
 async function change(uri: string, version: number, text: string): Promise<Diagnostic[]> {
@@ -98,7 +102,11 @@ test('two findings of one rule on one line get one suppression', async () => {
   const ds = await s.open(uri, text);
   assert.equal(ds.length, 2);
   const whole = { start: { line: 3, character: 0 }, end: { line: 4, character: 0 } };
-  const actions = (await s.conn.sendRequest('textDocument/codeAction', { textDocument: { uri }, range: whole, context: { diagnostics: ds, only: ['quickfix'] } })) as CodeAction[];
+  const actions = (await s.conn.sendRequest('textDocument/codeAction', {
+    textDocument: { uri },
+    range: whole,
+    context: { diagnostics: ds, only: ['quickfix'] },
+  })) as CodeAction[];
   const suppressions = actions.filter((a) => a.title.startsWith('Suppress'));
   assert.equal(suppressions.length, 1);
   assert.deepEqual(await change(uri, 2, applyLspEdits(text, suppressions[0].edit!.changes![uri])), []);
@@ -111,7 +119,10 @@ test('no suppression is offered where the comment line would land inside a comme
   const ds = await s.open(uri, text);
   assert.deepEqual(lineOf(ds), ['5:gfp-buffer']);
   const actions = await actionsAt(uri, ds[0]);
-  assert.ok(actions.some((a) => a.isPreferred), 'the rule\'s own fix is offered');
+  assert.ok(
+    actions.some((a) => a.isPreferred),
+    "the rule's own fix is offered",
+  );
   assert.ok(!actions.some((a) => a.title.startsWith('Suppress')), `offered: ${actions.map((a) => a.title).join(' | ')}`);
   await s.conn.sendNotification('textDocument/didClose', { textDocument: { uri } });
 });

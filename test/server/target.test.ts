@@ -31,12 +31,22 @@ test('kport.target 6.1: names 6.1 lacks are flagged with their release, the fix 
     assert.ok(cold, `no removed-in-target finding for __GFP_COLD: ${JSON.stringify(ds.map((d) => d.code))}`);
     assert.match(cold.message, /`__GFP_COLD` is gone since 4\.15 \(absent from 4\.19\), so this does not build for a 6\.1 target: drop it/);
     assert.ok(ds.some((d) => d.code === 'removed-in-target' && /kmem_cache_t/.test(d.message)));
-    const actions = (await s.conn.sendRequest('textDocument/codeAction', { textDocument: { uri }, range: cold.range, context: { diagnostics: [cold], only: ['quickfix'] } })) as CodeAction[];
+    const actions = (await s.conn.sendRequest('textDocument/codeAction', {
+      textDocument: { uri },
+      range: cold.range,
+      context: { diagnostics: [cold], only: ['quickfix'] },
+    })) as CodeAction[];
     const fixed = applyLspEdits(TEXT, actions[0].edit!.changes![uri]);
     assert.match(fixed, /r->page = alloc_pages\(GFP_KERNEL, 0\);/);
     const line = TEXT.split('\n').findIndex((l) => l.includes('alloc_pages'));
-    const h = (await s.conn.sendRequest('textDocument/hover', { textDocument: { uri }, position: { line, character: TEXT.split('\n')[line].indexOf('alloc_pages') + 1 } })) as Hover;
-    assert.match((h.contents as { value: string }).value, /Simulated on Linux 2\.6\.11's allocator \(256 MiB, 1 CPU\) — the 2\.6 allocator the article describes, not your 6\.1 target's:/);
+    const h = (await s.conn.sendRequest('textDocument/hover', {
+      textDocument: { uri },
+      position: { line, character: TEXT.split('\n')[line].indexOf('alloc_pages') + 1 },
+    })) as Hover;
+    assert.match(
+      (h.contents as { value: string }).value,
+      /Simulated on Linux 2\.6\.11's allocator \(256 MiB, 1 CPU\) — the 2\.6 allocator the article describes, not your 6\.1 target's:/,
+    );
   } finally {
     await s.close();
   }
@@ -53,7 +63,8 @@ test('kport.target 6.1: names 6.1 lacks are flagged with their release, the fix 
 test('kport check --target: findings follow the target; an unknown target is a usage error naming the valid ones', () => {
   const fixture = path.join(ROOT, 'test', 'fixtures', 'rules', 'removed-in-target', 'ring.c');
   const run = (args: string[]) => spawnSync(process.execPath, [KPORT_BIN, ...args], { cwd: ROOT, encoding: 'utf8' });
-  const rules = (args: string[]) => (JSON.parse(run(['check', '--format', 'json', ...args, fixture]).stdout) as { diagnostics: { rule: string }[] }).diagnostics.map((x) => x.rule);
+  const rules = (args: string[]) =>
+    (JSON.parse(run(['check', '--format', 'json', ...args, fixture]).stdout) as { diagnostics: { rule: string }[] }).diagnostics.map((x) => x.rule);
   assert.ok(!rules([]).includes('removed-in-target'));
   assert.ok(!rules(['--target', '2.6.11']).includes('removed-in-target'));
   // The CLI finds what the fixture's 6.1 golden file (the analysis in core) lists.

@@ -9,7 +9,10 @@ import { fileUri, ROOT, startServer } from '../support/lsp-client';
 const WS = path.join(ROOT, 'test', 'fixtures', 'workspace', 'irq-split');
 
 test('a handler registered in another file, a mask from a local header, and a non-static helper only the handler calls', async () => {
-  const s = await startServer({ rootDir: WS, capabilities: { window: { workDoneProgress: true }, textDocument: { publishDiagnostics: { relatedInformation: true } } } });
+  const s = await startServer({
+    rootDir: WS,
+    capabilities: { window: { workDoneProgress: true }, textDocument: { publishDiagnostics: { relatedInformation: true } } },
+  });
   const progress: string[] = [];
   s.conn.onRequest('window/workDoneProgress/create', () => null);
   s.conn.onNotification('$/progress', (p: { value: { kind: string } }) => progress.push(p.value.kind));
@@ -25,10 +28,17 @@ test('a handler registered in another file, a mask from a local header, and a no
     assert.deepEqual(got, ['13:sleep-in-atomic:SKEL_GFP', '7:sleep-in-atomic:GFP_KERNEL']);
     const direct = ds.find((d) => d.range.start.line === 12)!;
     assert.match(direct.message, /skel_irq\(\) is an interrupt handler: it is registered with request_irq\(\) in .*skel_main\.c/);
-    assert.ok(direct.relatedInformation!.some((r) => r.location.uri.endsWith('skel_main.c') && r.location.range.start.line === 9), 'related information points at the request_irq line');
+    assert.ok(
+      direct.relatedInformation!.some((r) => r.location.uri.endsWith('skel_main.c') && r.location.range.start.line === 9),
+      'related information points at the request_irq line',
+    );
     const chained = ds.find((d) => d.range.start.line === 6)!;
     assert.match(chained.message, /call chain skel_irq\(\) → skel_refill\(\)/);
-    const fix = (await s.conn.sendRequest('textDocument/codeAction', { textDocument: { uri }, range: direct.range, context: { diagnostics: [direct], only: ['quickfix'] } })) as CodeAction[];
+    const fix = (await s.conn.sendRequest('textDocument/codeAction', {
+      textDocument: { uri },
+      range: direct.range,
+      context: { diagnostics: [direct], only: ['quickfix'] },
+    })) as CodeAction[];
     assert.equal(fix[0].title, 'Use GFP_ATOMIC | __GFP_DMA (cannot sleep)');
     assert.equal(fix[0].isPreferred, true);
     assert.ok(progress.includes('begin') && progress.includes('end'), `work-done progress reported: ${progress}`);

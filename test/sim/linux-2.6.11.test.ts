@@ -22,7 +22,7 @@ test('mm/mempool.c:117-125 mempool_resize shrinking: free_fn for the surplus, mi
   assert.equal(sim.step({ op: 'mempool_destroy', pool: 'P' }).outcome.kind, 'ok', 'curr_nr == min_nr: no BUG');
 });
 
-test('mm/mempool.c:129-158 mempool_resize growing: kmalloc of the new array and alloc_fn with the caller\'s mask until curr_nr reaches new_min_nr', () => {
+test("mm/mempool.c:129-158 mempool_resize growing: kmalloc of the new array and alloc_fn with the caller's mask until curr_nr reaches new_min_nr", () => {
   const sim = new Simulator({ scenario: 'normal' });
   sim.step({ op: 'mempool_create', min_nr: 2, allocFn: { kind: 'kmalloc', size: 256 }, ref: 'P' });
   const r = sim.step({ op: 'mempool_resize', pool: 'P', new_min_nr: 6, gfp: 'GFP_KERNEL' });
@@ -44,10 +44,13 @@ test('mm/mempool.c:129-158 mempool_resize growing: kmalloc of the new array and 
 
 test('mm/mempool.c:141-145 mempool_resize: an alloc_fn failure returns 0 with curr_nr < min_nr, and mempool_destroy then BUGs (mempool.c:173)', () => {
   const setup: SimOp[] = [{ op: 'mempool_create', min_nr: 2, allocFn: { kind: 'pages', order: 0 }, ref: 'P' }];
-  const r = simulate([
-    { op: 'mempool_resize', pool: 'P', new_min_nr: 8, gfp: 'GFP_ATOMIC' },
-    { op: 'mempool_destroy', pool: 'P' },
-  ], { scenario: 'exhausted', setup });
+  const r = simulate(
+    [
+      { op: 'mempool_resize', pool: 'P', new_min_nr: 8, gfp: 'GFP_ATOMIC' },
+      { op: 'mempool_destroy', pool: 'P' },
+    ],
+    { scenario: 'exhausted', setup },
+  );
   assert.equal(r.steps[0].outcome.kind, 'ok', 'mempool_resize returns 0');
   assert.equal(r.steps[0].outcome.code, 'resize-short');
   assert.match(r.steps[0].outcome.message, /curr_nr 2 < min_nr 8/);
@@ -81,7 +84,10 @@ test('mm/mempool.c:130,143 mempool_resize allocates with the caller\'s mask: GFP
   assert.equal(pressure.steps[1].outcome.kind, 'sleep-in-atomic', pressure.steps[1].outcome.message);
   const normal = simulate(ops, { scenario: 'normal', setup });
   assert.equal(normal.steps[1].outcome.kind, 'ok');
-  assert.ok(normal.steps[1].trace.some((t) => t.rule === 'context.may-sleep'), 'latent: might sleep');
+  assert.ok(
+    normal.steps[1].trace.some((t) => t.rule === 'context.may-sleep'),
+    'latent: might sleep',
+  );
 });
 
 // ---- mm/page_alloc.c, include/linux/gfp.h: defined results instead of errors ----
@@ -110,11 +116,17 @@ test('mm/page_alloc.c:896 get_zeroed_page: BUG_ON(gfp_mask & __GFP_HIGHMEM) (was
   assert.equal(JSON.stringify(sim.snapshot()), before, 'nothing allocated before the BUG_ON');
   const ok = sim.step({ op: 'get_zeroed_page', gfp: 'GFP_KERNEL', ref: 'k' });
   assert.equal(ok.outcome.kind, 'ok');
-  assert.ok(ok.trace.some((t) => /GFP_KERNEL\|__GFP_ZERO/.test(t.detail)), 'alloc_pages(gfp_mask | __GFP_ZERO, 0) (page_alloc.c:898)');
+  assert.ok(
+    ok.trace.some((t) => /GFP_KERNEL\|__GFP_ZERO/.test(t.detail)),
+    'alloc_pages(gfp_mask | __GFP_ZERO, 0) (page_alloc.c:898)',
+  );
 });
 
 test('mm/page_alloc.c:876-883 __get_free_pages(GFP_HIGHUSER): a HighMem page has no address, returns 0 and the page leaks; a Normal page from the fallback is fine (was: error "highmem-no-address")', () => {
-  const r = simulate([{ op: 'get_free_pages', gfp: 'GFP_HIGHUSER', order: 0, ref: 'x' }, { op: 'free_pages', ref: 'x' }]);
+  const r = simulate([
+    { op: 'get_free_pages', gfp: 'GFP_HIGHUSER', order: 0, ref: 'x' },
+    { op: 'free_pages', ref: 'x' },
+  ]);
   assert.equal(r.steps[0].outcome.kind, 'null');
   assert.equal(r.steps[0].outcome.code, 'highmem-no-address');
   assert.match(r.steps[0].outcome.message, /returned 0: the order-0 block came from HighMem/);
@@ -124,7 +136,13 @@ test('mm/page_alloc.c:876-883 __get_free_pages(GFP_HIGHUSER): a HighMem page has
   assert.match(leaks[0].outcome.message, /HighMem pfn \d+/);
   assert.equal(r.final?.zones[2].allocated, 1, 'the page stays allocated');
   const noHigh: ScenarioState = { ...SCENARIOS.normal, name: 'no free HighMem', free: [3072, 20480, 0] };
-  const n = simulate([{ op: 'get_free_pages', gfp: 'GFP_HIGHUSER', order: 0, ref: 'x' }, { op: 'free_pages', ref: 'x' }], { scenario: noHigh });
+  const n = simulate(
+    [
+      { op: 'get_free_pages', gfp: 'GFP_HIGHUSER', order: 0, ref: 'x' },
+      { op: 'free_pages', ref: 'x' },
+    ],
+    { scenario: noHigh },
+  );
   assert.equal(n.steps[0].outcome.kind, 'ok');
   assert.equal(n.steps[0].outcome.page?.zone, 'Normal', 'HighMem full: the zonelist falls back to Normal, which has an address');
   assert.equal(n.steps[1].outcome.kind, 'ok');
@@ -173,7 +191,11 @@ test('include/linux/mmzone.h:91,244 + gfp.h:103: __GFP_DMA|__GFP_HIGHMEM indexes
 
 /** Normal just below pages_min (316) with `reclaimable` pages for reclaim to find; DMA and HighMem out of reach. */
 const fewReclaimable = (normalFree: number, reclaimable: number, oomVictims: number): ScenarioState => ({
-  name: 'few reclaimable pages', free: [30, normalFree, 20], reclaimable: [0, reclaimable, 0], oomVictims, oomVictimPages: [0, 64, 0],
+  name: 'few reclaimable pages',
+  free: [30, normalFree, 20],
+  reclaimable: [0, reclaimable, 0],
+  oomVictims,
+  oomVictimPages: [0, 64, 0],
 });
 
 test('mm/vmscan.c:918-921 try_to_free_pages: 10 pages reclaimed are no progress (< SWAP_CLUSTER_MAX), so GFP_NOFS at order 4 fails at once (mm/page_alloc.c:803,845-857) (was: progress, retry, "slept, then ok")', () => {
@@ -207,7 +229,10 @@ test('mm/vmscan.c:812,918: a full batch is progress: GFP_KERNEL with 40 reclaima
 // ---- rows of core/sim/README.md that no other test backed ----
 
 test('mm/page_alloc.c:785-786,857-864: without __GFP_WAIT __alloc_pages goes to nopage, __GFP_NOFAIL or not; the warning unless __GFP_NOWARN', () => {
-  for (const [gfp, warned] of [['GFP_ATOMIC | __GFP_NOFAIL', true], ['GFP_ATOMIC | __GFP_NOWARN', false]] as const) {
+  for (const [gfp, warned] of [
+    ['GFP_ATOMIC | __GFP_NOFAIL', true],
+    ['GFP_ATOMIC | __GFP_NOWARN', false],
+  ] as const) {
     const r = simulate([{ op: 'alloc_pages', gfp, order: 0, ref: 'p' }], { scenario: 'exhausted' });
     const s = r.steps[0];
     assert.equal(s.outcome.kind, 'null', gfp);
@@ -242,7 +267,10 @@ test('mm/slab.c:1358-1389 kmem_cache_create gfporder loop: more than 1/8 of an o
   // 1100 bytes: order 0 holds 3 objects and wastes 796 bytes (> 4096/8); order 1 (slab_break_gfp_order above 32 MiB) holds 7.
   const sim = new Simulator({ scenario: 'normal' });
   const c = sim.step({ op: 'kmem_cache_create', name: 'big_req', size: 1100, ref: 'C' });
-  assert.ok(c.trace.some((t) => t.rule === 'slab.cache-create' && /order-1 slabs of 7 objects/.test(t.detail)), JSON.stringify(c.trace));
+  assert.ok(
+    c.trace.some((t) => t.rule === 'slab.cache-create' && /order-1 slabs of 7 objects/.test(t.detail)),
+    JSON.stringify(c.trace),
+  );
   const first = sim.step({ op: 'kmem_cache_alloc', cache: 'C', gfp: 'GFP_KERNEL', ref: 'o0' });
   assert.deepEqual(growOrders(first), [1], 'cache_grow asks for an order-1 block');
   for (let i = 1; i < 7; i++) assert.deepEqual(growOrders(sim.step({ op: 'kmem_cache_alloc', cache: 'C', gfp: 'GFP_KERNEL', ref: `o${i}` })), []);
@@ -254,11 +282,17 @@ test('mm/slab.c:1358-1389 kmem_cache_create gfporder loop: more than 1/8 of an o
 test('mm/slab.c:769-770 slab_break_gfp_order: at most 32 MiB of memory the loop stops at order 0 (3 objects of 1100 bytes)', () => {
   const sim = new Simulator({ scenario: 'normal', machine: makeMachine([4096, 3072, 0]) });
   const c = sim.step({ op: 'kmem_cache_create', name: 'big_req', size: 1100, ref: 'C' });
-  assert.ok(c.trace.some((t) => t.rule === 'slab.cache-create' && /order-0 slabs of 3 objects/.test(t.detail)), JSON.stringify(c.trace));
+  assert.ok(
+    c.trace.some((t) => t.rule === 'slab.cache-create' && /order-0 slabs of 3 objects/.test(t.detail)),
+    JSON.stringify(c.trace),
+  );
 });
 
 test('mm/slab.c:619-643 cache_estimate: on-slab struct slab and bufctls cost objects (size-32: 119 per page, size-256: 15; was 128 and 16)', () => {
-  for (const [size, name, perSlab] of [[32, 'size-32', 119], [256, 'size-256', 15]] as const) {
+  for (const [size, name, perSlab] of [
+    [32, 'size-32', 119],
+    [256, 'size-256', 15],
+  ] as const) {
     const sim = new Simulator({ scenario: 'normal' });
     for (let i = 0; i < perSlab; i++) sim.step({ op: 'kmalloc', size, gfp: 'GFP_KERNEL', ref: `p${i}` });
     assert.equal(cacheOf(sim, name)?.slabs, 1, `${perSlab} objects fill one slab of ${name}`);
@@ -272,22 +306,39 @@ test('mm/slab.c:1334-1339,1700-1712 objects of PAGE_SIZE/8 or more keep their sl
   const sim = new Simulator({ scenario: 'normal' });
   const r = sim.step({ op: 'kmalloc', size: 4000, gfp: 'GFP_KERNEL', ref: 'p' });
   assert.equal(r.outcome.object?.cache, 'size-4096');
-  assert.ok(r.trace.some((t) => t.rule === 'slab.mgmt-off-slab' && /26 bytes\) kmalloc'ed off-slab from size-32/.test(t.detail)), JSON.stringify(r.trace));
+  assert.ok(
+    r.trace.some((t) => t.rule === 'slab.mgmt-off-slab' && /26 bytes\) kmalloc'ed off-slab from size-32/.test(t.detail)),
+    JSON.stringify(r.trace),
+  );
   assert.equal(cacheOf(sim, 'size-32')?.objects, 1, 'the management object');
   assert.deepEqual(checkInvariants(sim), []);
   // The kmalloc classes that use order 1 or more: 8192 and up, one object per slab (the loop's `!num → next`).
-  for (const [size, order] of [[4096, 0], [8192, 1], [16384, 2], [131072, 5]] as const) {
-    const grown = simulate([{ op: 'kmalloc', size, gfp: 'GFP_KERNEL', ref: 'x' }]).steps[0].trace.filter((t) => t.rule === 'slab.cache-grow' && t.detail.startsWith(`size-${size}:`));
-    assert.deepEqual(grown.map((t) => Number(/order-(\d+)/.exec(t.detail)?.[1])), [order], `size-${size}`);
+  for (const [size, order] of [
+    [4096, 0],
+    [8192, 1],
+    [16384, 2],
+    [131072, 5],
+  ] as const) {
+    const grown = simulate([{ op: 'kmalloc', size, gfp: 'GFP_KERNEL', ref: 'x' }]).steps[0].trace.filter(
+      (t) => t.rule === 'slab.cache-grow' && t.detail.startsWith(`size-${size}:`),
+    );
+    assert.deepEqual(
+      grown.map((t) => Number(/order-(\d+)/.exec(t.detail)?.[1])),
+      [order],
+      `size-${size}`,
+    );
   }
   // Freeing the objects: both go onto the CPU's array cache (mm/slab.c:2291-2306), so both slabs and their management stay.
-  const end = simulate([
-    { op: 'kmalloc', size: 4000, gfp: 'GFP_KERNEL', ref: 'a' },
-    { op: 'kmalloc', size: 4000, gfp: 'GFP_KERNEL', ref: 'b' },
-    { op: 'kfree', ref: 'a' },
-    { op: 'kfree', ref: 'b' },
-  ], { snapshots: 'end' });
-  assert.equal(end.steps.filter((s) => s.outcome.kind === 'leak').length, 0, 'management objects are not the driver\'s leaks');
+  const end = simulate(
+    [
+      { op: 'kmalloc', size: 4000, gfp: 'GFP_KERNEL', ref: 'a' },
+      { op: 'kmalloc', size: 4000, gfp: 'GFP_KERNEL', ref: 'b' },
+      { op: 'kfree', ref: 'a' },
+      { op: 'kfree', ref: 'b' },
+    ],
+    { snapshots: 'end' },
+  );
+  assert.equal(end.steps.filter((s) => s.outcome.kind === 'leak').length, 0, "management objects are not the driver's leaks");
   assert.equal(end.final?.caches.find((c) => c.name === 'size-32')?.objects, 2, 'the slabs keep their management');
 });
 
@@ -335,10 +386,10 @@ test('mm/slab.c:2155-2175 __cache_alloc takes the CPU array cache first: kfree t
     { op: 'kfree', ref: 'a' },
     { op: 'kfree', ref: 'b' },
   ];
-  const r = simulate([lock,
-    { op: 'kmalloc', size: 4000, gfp: 'GFP_KERNEL', ref: 'x' },
-    { op: 'kmalloc', size: 4000, gfp: 'GFP_KERNEL', ref: 'y' },
-  ], { scenario: 'exhausted', setup });
+  const r = simulate([lock, { op: 'kmalloc', size: 4000, gfp: 'GFP_KERNEL', ref: 'x' }, { op: 'kmalloc', size: 4000, gfp: 'GFP_KERNEL', ref: 'y' }], {
+    scenario: 'exhausted',
+    setup,
+  });
   for (const step of r.steps.slice(1, 3)) {
     assert.equal(step.outcome.kind, 'ok', step.outcome.message);
     assert.equal(step.slept, false);
@@ -351,14 +402,23 @@ test('mm/slab.c:2155-2175 __cache_alloc takes the CPU array cache first: kfree t
 test('mm/slab.c:2003-2090 cache_alloc_refill: an untouched array takes BATCHREFILL_LIMIT (16) objects; later refills up to batchcount (60 for size-128, limit 120), stopping without cache_grow when the lists run dry with objects in hand', () => {
   const sim = new Simulator({ scenario: 'normal' });
   const first = sim.step({ op: 'kmalloc', size: 100, gfp: 'GFP_KERNEL', ref: 'p0' });
-  assert.ok(first.trace.some((t) => t.rule === 'slab.array-refill' && /moves 16 object\(s\)/.test(t.detail)), JSON.stringify(first.trace));
+  assert.ok(
+    first.trace.some((t) => t.rule === 'slab.array-refill' && /moves 16 object\(s\)/.test(t.detail)),
+    JSON.stringify(first.trace),
+  );
   for (let i = 1; i < 16; i++) assert.ok(rules(sim.step({ op: 'kmalloc', size: 100, gfp: 'GFP_KERNEL', ref: `p${i}` })).includes('slab.array-hit'));
   const refill = sim.step({ op: 'kmalloc', size: 100, gfp: 'GFP_KERNEL', ref: 'p16' });
   // The slab of 31 has 15 left; the lists are then empty, but ac->avail > 0 skips cache_grow (mm/slab.c:2076-2086).
-  assert.ok(refill.trace.some((t) => t.rule === 'slab.array-refill' && /moves 15 object\(s\) from the slab lists \(batch 60\)/.test(t.detail)), JSON.stringify(refill.trace));
+  assert.ok(
+    refill.trace.some((t) => t.rule === 'slab.array-refill' && /moves 15 object\(s\) from the slab lists \(batch 60\)/.test(t.detail)),
+    JSON.stringify(refill.trace),
+  );
   assert.ok(!rules(refill).includes('slab.cache-grow'));
   for (let i = 17; i < 31; i++) sim.step({ op: 'kmalloc', size: 100, gfp: 'GFP_KERNEL', ref: `p${i}` });
-  assert.ok(rules(sim.step({ op: 'kmalloc', size: 100, gfp: 'GFP_KERNEL', ref: 'p31' })).includes('slab.cache-grow'), 'array and lists empty: cache_grow, then a refill of 31');
+  assert.ok(
+    rules(sim.step({ op: 'kmalloc', size: 100, gfp: 'GFP_KERNEL', ref: 'p31' })).includes('slab.cache-grow'),
+    'array and lists empty: cache_grow, then a refill of 31',
+  );
   assert.deepEqual(checkInvariants(sim), []);
 });
 
@@ -367,7 +427,10 @@ test('mm/slab.c:2234-2306 __cache_free onto the array; a full array (size-8192: 
   for (let i = 0; i < 9; i++) sim.step({ op: 'kmalloc', size: 8000, gfp: 'GFP_KERNEL', ref: `p${i}` });
   for (let i = 0; i < 8; i++) assert.ok(!rules(sim.step({ op: 'kfree', ref: `p${i}` })).includes('slab.array-flush'));
   const ninth = sim.step({ op: 'kfree', ref: 'p8' });
-  assert.ok(ninth.trace.some((t) => t.rule === 'slab.array-flush' && /gives 4 object\(s\)/.test(t.detail)), JSON.stringify(ninth.trace));
+  assert.ok(
+    ninth.trace.some((t) => t.rule === 'slab.array-flush' && /gives 4 object\(s\)/.test(t.detail)),
+    JSON.stringify(ninth.trace),
+  );
   // free_limit = (1 + 1 CPU) * 4 + 1 = 9: four free objects, so the four empty slabs stay.
   assert.ok(!rules(ninth).includes('slab.release'));
   assert.equal(sim.snapshot().caches.find((c) => c.name === 'size-8192')?.slabs, 9);

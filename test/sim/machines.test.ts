@@ -13,7 +13,10 @@ test('presets and sizes resolve; the default is the hand-set 256 MiB PC; bad val
   assert.equal(resolveMachine(undefined).machine.config, DEFAULT_MACHINE);
   assert.equal(resolveMachine('pc-256m').machine.scenarios, SCENARIOS);
   // A size is the i386 layout: 256 MiB has no HighMem, unlike the default model PC (its upper half is HighMem).
-  assert.deepEqual(resolveMachine(256).machine.config.zones.map((z) => z.pages), [4096, 61440, 0]);
+  assert.deepEqual(
+    resolveMachine(256).machine.config.zones.map((z) => z.pages),
+    [4096, 61440, 0],
+  );
   assert.equal(resolveMachine(256).machine.label, '256 MiB, 1 CPU');
   assert.equal(resolveMachine('embedded-32m').machine.label, '32 MiB, 1 CPU');
   assert.equal(resolveMachine('512 MiB').machine.label, '512 MiB, 1 CPU');
@@ -25,7 +28,7 @@ test('presets and sizes resolve; the default is the hand-set 256 MiB PC; bad val
   }
 });
 
-test('each machine\'s scenarios keep their meaning: pressure between the atomic reserve and pages_min, exhausted below the reserve', () => {
+test("each machine's scenarios keep their meaning: pressure between the atomic reserve and pages_min, exhausted below the reserve", () => {
   for (const id of ['embedded-32m', 'server-2g', '1024']) {
     const { config, scenarios } = resolveMachine(id).machine;
     config.zones.forEach((z, i) => {
@@ -33,7 +36,10 @@ test('each machine\'s scenarios keep their meaning: pressure between the atomic 
       // GFP_ATOMIC may go down to min - min/2 - min/4 (2.6.11 zone_watermark_ok with ALLOC_HARDER|ALLOC_HIGH).
       const atomicFloor = z.min - Math.floor(z.min / 2) - Math.floor(z.min / 4);
       assert.ok(scenarios.normal.free[i] > z.high, `${id} ${z.name}: normal above pages_high`);
-      assert.ok(scenarios.pressure.free[i] < z.min && scenarios.pressure.free[i] > atomicFloor, `${id} ${z.name}: pressure ${scenarios.pressure.free[i]} between ${atomicFloor} and ${z.min}`);
+      assert.ok(
+        scenarios.pressure.free[i] < z.min && scenarios.pressure.free[i] > atomicFloor,
+        `${id} ${z.name}: pressure ${scenarios.pressure.free[i]} between ${atomicFloor} and ${z.min}`,
+      );
       assert.ok(scenarios.exhausted.free[i] < atomicFloor, `${id} ${z.name}: exhausted below the atomic floor`);
     });
   }

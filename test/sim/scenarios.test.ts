@@ -17,7 +17,11 @@ test('GFP_ATOMIC never sleeps, in any scenario, context or order', () => {
         assert.equal(s.slept, false);
         assert.ok(s.outcome.kind === 'ok' || s.outcome.kind === 'null', `${scenario}/${context}: ${s.outcome.kind}`);
       }
-      if (scenario === 'exhausted') assert.ok(allocs.every((s) => s.outcome.kind === 'null'), 'exhausted is below the atomic reserve');
+      if (scenario === 'exhausted')
+        assert.ok(
+          allocs.every((s) => s.outcome.kind === 'null'),
+          'exhausted is below the atomic reserve',
+        );
       if (scenario === 'normal') assert.equal(allocs[0].outcome.kind, 'ok');
     }
   }
@@ -139,7 +143,10 @@ test('mempool_alloc(GFP_KERNEL) in process context never returns NULL', () => {
   for (let i = 0; i < 6; i++) ops.push({ op: 'mempool_alloc', pool: 'P', gfp: 'GFP_KERNEL', ref: `e${i}` });
   for (const scenario of SCENARIO_NAMES) {
     const r = simulate(ops, { scenario, setup });
-    assert.ok(r.steps.every((s) => s.outcome.kind !== 'null'), scenario);
+    assert.ok(
+      r.steps.every((s) => s.outcome.kind !== 'null'),
+      scenario,
+    );
   }
   const ex = simulate(ops, { scenario: 'exhausted', setup });
   // GFP_KERNEL: the first comes from the reserve; the second hits the half-full rule (curr_nr 1 <= 2/2),
@@ -149,24 +156,33 @@ test('mempool_alloc(GFP_KERNEL) in process context never returns NULL', () => {
   assert.ok(rules(ex.steps[1]).includes('mempool.half-full-rule'));
   assert.ok(rules(ex.steps[1]).includes('alloc_pages.never-returns'));
   // GFP_NOIO (no __GFP_FS): no half-full retry; reserve, reserve, then waits forever for a mempool_free
-  const noio = simulate(ops.map((o) => ({ ...o, gfp: 'GFP_NOIO' }) as SimOp), { scenario: 'exhausted', setup });
+  const noio = simulate(
+    ops.map((o) => ({ ...o, gfp: 'GFP_NOIO' }) as SimOp),
+    { scenario: 'exhausted', setup },
+  );
   assert.deepEqual(kinds(noio.steps).slice(0, 6), ['ok', 'ok', 'never-returns', 'never-returns', 'never-returns', 'never-returns']);
   assert.equal(noio.steps[2].outcome.code, 'waits-forever');
   assert.match(noio.steps[2].outcome.message, /waits forever for a mempool_free/);
   // GFP_ATOMIC from the same empty pool returns NULL instead
-  const at = simulate([...noio.steps.slice(0, 2).map((st) => st.op), { op: 'mempool_alloc', pool: 'P', gfp: 'GFP_ATOMIC', ref: 'x' }], { scenario: 'exhausted', setup });
+  const at = simulate([...noio.steps.slice(0, 2).map((st) => st.op), { op: 'mempool_alloc', pool: 'P', gfp: 'GFP_ATOMIC', ref: 'x' }], {
+    scenario: 'exhausted',
+    setup,
+  });
   assert.equal(at.steps[2].outcome.kind, 'null');
 });
 
 test('a waiting mempool_alloc is woken by a later mempool_free', () => {
   const setup: SimOp[] = [{ op: 'mempool_create', min_nr: 1, allocFn: { kind: 'kmalloc', size: 4096 }, ref: 'P' }];
-  const r = simulate([
-    { op: 'mempool_alloc', pool: 'P', gfp: 'GFP_NOIO', ref: 'a' },
-    { op: 'mempool_alloc', pool: 'P', gfp: 'GFP_NOIO', ref: 'b' },
-    { op: 'mempool_free', pool: 'P', ref: 'a' },
-    { op: 'mempool_free', pool: 'P', ref: 'b' },
-    { op: 'mempool_destroy', pool: 'P' },
-  ], { scenario: 'exhausted', setup });
+  const r = simulate(
+    [
+      { op: 'mempool_alloc', pool: 'P', gfp: 'GFP_NOIO', ref: 'a' },
+      { op: 'mempool_alloc', pool: 'P', gfp: 'GFP_NOIO', ref: 'b' },
+      { op: 'mempool_free', pool: 'P', ref: 'a' },
+      { op: 'mempool_free', pool: 'P', ref: 'b' },
+      { op: 'mempool_destroy', pool: 'P' },
+    ],
+    { scenario: 'exhausted', setup },
+  );
   assert.deepEqual(kinds(r.steps), ['ok', 'slept', 'ok', 'ok', 'ok']);
   assert.equal(r.steps[1].outcome.wokenBy, 2);
   assert.ok(rules(r.steps[2]).includes('mempool.wake'));
@@ -184,14 +200,20 @@ test('mempool_destroy: leaks alloc_fn elements under normal memory, BUGs on rese
   assert.deepEqual(kinds(n).slice(0, 3), ['ok', 'ok', 'ok']);
   assert.ok(rules(n[0]).includes('mempool.alloc-fn'));
   assert.equal(n[2].outcome.code, 'destroy-leaks');
-  assert.deepEqual(n.filter((s) => s.outcome.kind === 'leak').map((s) => s.outcome.ref), ['x', 'y']);
+  assert.deepEqual(
+    n.filter((s) => s.outcome.kind === 'leak').map((s) => s.outcome.ref),
+    ['x', 'y'],
+  );
   const e = all.exhausted.steps;
   assert.ok(rules(e[0]).includes('mempool.reserve'));
   assert.equal(e[2].outcome.kind, 'bug');
   assert.equal(e[2].outcome.code, 'destroy-outstanding');
   assert.ok(rules(e[2]).includes('mempool.destroy-bug'));
   // returning the elements first makes destroy clean
-  const clean = simulate([...ops.slice(0, 2), { op: 'mempool_free', pool: 'P', ref: 'x' }, { op: 'mempool_free', pool: 'P', ref: 'y' }, ops[2]], { scenario: 'exhausted', setup });
+  const clean = simulate([...ops.slice(0, 2), { op: 'mempool_free', pool: 'P', ref: 'x' }, { op: 'mempool_free', pool: 'P', ref: 'y' }, ops[2]], {
+    scenario: 'exhausted',
+    setup,
+  });
   assert.deepEqual(kinds(clean.steps), ['ok', 'ok', 'ok', 'ok', 'ok']);
 });
 
@@ -202,8 +224,14 @@ test('mempool half-full rule and a user alloc_fn that ignores the mask', () => {
   const r = simulate(ops, { scenario: 'pressure', setup });
   assert.ok(rules(r.steps[0]).includes('mempool.alloc-fn-ignores-mask'));
   assert.equal(r.steps[0].slept, true, 'the fixed GFP_KERNEL alloc_fn sleeps even on the "no wait" first try');
-  const p = simulate([{ op: 'mempool_alloc', pool: 'P', gfp: 'GFP_KERNEL', ref: 'a' }, { op: 'mempool_alloc', pool: 'P', gfp: 'GFP_KERNEL', ref: 'b' }, { op: 'mempool_alloc', pool: 'P', gfp: 'GFP_KERNEL', ref: 'c' }],
-    { scenario: 'exhausted', setup: [{ op: 'mempool_create', min_nr: 4, allocFn: { kind: 'user', gfp: 'pass', via: { kind: 'pages', order: 0 } }, ref: 'P' }] });
+  const p = simulate(
+    [
+      { op: 'mempool_alloc', pool: 'P', gfp: 'GFP_KERNEL', ref: 'a' },
+      { op: 'mempool_alloc', pool: 'P', gfp: 'GFP_KERNEL', ref: 'b' },
+      { op: 'mempool_alloc', pool: 'P', gfp: 'GFP_KERNEL', ref: 'c' },
+    ],
+    { scenario: 'exhausted', setup: [{ op: 'mempool_create', min_nr: 4, allocFn: { kind: 'user', gfp: 'pass', via: { kind: 'pages', order: 0 } }, ref: 'P' }] },
+  );
   const hf = p.steps.map((s) => s.trace.find((t) => t.rule === 'mempool.half-full-rule')?.detail ?? '');
   assert.match(hf[0], /curr_nr 4 > min_nr\/2/);
   assert.match(hf[2], /curr_nr 2 <= min_nr\/2 = 2 and __GFP_FS/);
@@ -211,7 +239,10 @@ test('mempool half-full rule and a user alloc_fn that ignores the mask', () => {
 
 test('GFP_KERNEL in atomic/interrupt context: latent under normal memory, "scheduling while atomic" under pressure', () => {
   for (const context of ['atomic', 'interrupt'] as const) {
-    const ops: SimOp[] = [{ op: 'kmalloc', size: 128, gfp: 'GFP_KERNEL', ref: 'k' }, { op: 'alloc_pages', gfp: 'GFP_KERNEL', order: 0, ref: 'p' }];
+    const ops: SimOp[] = [
+      { op: 'kmalloc', size: 128, gfp: 'GFP_KERNEL', ref: 'k' },
+      { op: 'alloc_pages', gfp: 'GFP_KERNEL', order: 0, ref: 'p' },
+    ];
     const all = simulateScenarios(ops, { context });
     for (const s of all.normal.steps.slice(0, 2)) {
       assert.equal(s.outcome.kind, 'ok');
@@ -227,29 +258,45 @@ test('GFP_KERNEL in atomic/interrupt context: latent under normal memory, "sched
     assert.equal(all.exhausted.steps[0].outcome.result, 'never-returns');
   }
   // a spin_lock context change op in the middle
-  const r = simulate([{ op: 'context', context: 'atomic', reason: 'spin_lock(&dev->lock)' }, { op: 'alloc_pages', gfp: 'GFP_KERNEL', order: 0, ref: 'p' }, { op: 'context', context: 'process' }, { op: 'alloc_pages', gfp: 'GFP_KERNEL', order: 0, ref: 'q' }], { scenario: 'pressure' });
+  const r = simulate(
+    [
+      { op: 'context', context: 'atomic', reason: 'spin_lock(&dev->lock)' },
+      { op: 'alloc_pages', gfp: 'GFP_KERNEL', order: 0, ref: 'p' },
+      { op: 'context', context: 'process' },
+      { op: 'alloc_pages', gfp: 'GFP_KERNEL', order: 0, ref: 'q' },
+    ],
+    { scenario: 'pressure' },
+  );
   assert.deepEqual(kinds(r.steps).slice(0, 3), ['ok', 'sleep-in-atomic', 'ok']);
   assert.ok(r.steps[3].outcome.kind === 'ok' || r.steps[3].outcome.kind === 'slept');
   assert.match(r.steps[1].outcome.message, /spin_lock\(&dev->lock\)/);
   // mempool_alloc(GFP_KERNEL) waiting in interrupt context is the bug too
-  const m = simulate([{ op: 'mempool_alloc', pool: 'P', gfp: 'GFP_KERNEL', ref: 'a' }, { op: 'mempool_alloc', pool: 'P', gfp: 'GFP_KERNEL', ref: 'b' }],
-    { scenario: 'exhausted', context: 'interrupt', setup: [{ op: 'mempool_create', min_nr: 1, allocFn: { kind: 'pages', order: 0 }, ref: 'P' }] });
+  const m = simulate(
+    [
+      { op: 'mempool_alloc', pool: 'P', gfp: 'GFP_KERNEL', ref: 'a' },
+      { op: 'mempool_alloc', pool: 'P', gfp: 'GFP_KERNEL', ref: 'b' },
+    ],
+    { scenario: 'exhausted', context: 'interrupt', setup: [{ op: 'mempool_create', min_nr: 1, allocFn: { kind: 'pages', order: 0 }, ref: 'P' }] },
+  );
   assert.equal(m.steps[1].outcome.kind, 'sleep-in-atomic');
 });
 
 test('slab and kmalloc size classes', () => {
-  const r = simulate([
-    { op: 'kmalloc', size: 33, gfp: 'GFP_KERNEL', ref: 'a' },
-    { op: 'kmalloc', size: 131072, gfp: 'GFP_KERNEL', ref: 'b' },
-    { op: 'kmalloc', size: 131073, gfp: 'GFP_KERNEL', ref: 'c' },
-    { op: 'kmalloc', size: 100, gfp: 'GFP_KERNEL|__GFP_DMA', ref: 'd' },
-    { op: 'kmem_cache_create', name: 'foo', size: 200, ref: 'C' },
-    { op: 'kmem_cache_alloc', cache: 'C', gfp: 'GFP_KERNEL', ref: 'o' },
-    { op: 'kmem_cache_destroy', cache: 'C' },
-    { op: 'kmem_cache_free', cache: 'C', ref: 'o' },
-    { op: 'kmem_cache_destroy', cache: 'C' },
-    { op: 'kmalloc', size: 1000, gfp: 'GFP_HIGHUSER', ref: 'h' },
-  ], { snapshots: 'end' });
+  const r = simulate(
+    [
+      { op: 'kmalloc', size: 33, gfp: 'GFP_KERNEL', ref: 'a' },
+      { op: 'kmalloc', size: 131072, gfp: 'GFP_KERNEL', ref: 'b' },
+      { op: 'kmalloc', size: 131073, gfp: 'GFP_KERNEL', ref: 'c' },
+      { op: 'kmalloc', size: 100, gfp: 'GFP_KERNEL|__GFP_DMA', ref: 'd' },
+      { op: 'kmem_cache_create', name: 'foo', size: 200, ref: 'C' },
+      { op: 'kmem_cache_alloc', cache: 'C', gfp: 'GFP_KERNEL', ref: 'o' },
+      { op: 'kmem_cache_destroy', cache: 'C' },
+      { op: 'kmem_cache_free', cache: 'C', ref: 'o' },
+      { op: 'kmem_cache_destroy', cache: 'C' },
+      { op: 'kmalloc', size: 1000, gfp: 'GFP_HIGHUSER', ref: 'h' },
+    ],
+    { snapshots: 'end' },
+  );
   const o = r.steps.map((s) => s.outcome);
   assert.equal(o[0].object?.cache, 'size-64');
   assert.equal(o[1].object?.cache, 'size-131072');
@@ -258,7 +305,10 @@ test('slab and kmalloc size classes', () => {
   assert.equal(o[6].code, 'cache-busy');
   assert.equal(o[8].kind, 'ok');
   assert.equal(o[9].kind, 'bug');
-  assert.deepEqual(r.steps.filter((s) => s.outcome.kind === 'leak').map((s) => s.outcome.ref), ['a', 'b', 'd']);
+  assert.deepEqual(
+    r.steps.filter((s) => s.outcome.kind === 'leak').map((s) => s.outcome.ref),
+    ['a', 'b', 'd'],
+  );
 });
 
 test('zones: HighMem first for GFP_HIGHUSER, DMA only for __GFP_DMA; get_free_pages gets no address for a HighMem page', () => {
@@ -278,11 +328,17 @@ test('zones: HighMem first for GFP_HIGHUSER, DMA only for __GFP_DMA; get_free_pa
 });
 
 test('setup steps are numbered separately and the scenario applies after them', () => {
-  const r = simulate([{ op: 'alloc_pages', gfp: 'GFP_ATOMIC', order: 0, ref: 'a' }], { scenario: 'exhausted', setup: [{ op: 'kmem_cache_create', name: 'c', size: 64, ref: 'C' }] });
+  const r = simulate([{ op: 'alloc_pages', gfp: 'GFP_ATOMIC', order: 0, ref: 'a' }], {
+    scenario: 'exhausted',
+    setup: [{ op: 'kmem_cache_create', name: 'c', size: 64, ref: 'C' }],
+  });
   assert.equal(r.setup?.length, 1);
   assert.equal(r.steps[0].index, 0);
   assert.equal(r.steps[0].outcome.kind, 'null');
-  assert.deepEqual(r.final?.zones.map((z) => z.free), [4, 32, 4]);
+  assert.deepEqual(
+    r.final?.zones.map((z) => z.free),
+    [4, 32, 4],
+  );
   assert.match(r.steps[1].outcome.message, /from setup step 0/);
 });
 

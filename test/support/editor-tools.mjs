@@ -33,7 +33,8 @@ export function missingFor(suite) {
   if (suite === 'vscode') {
     const out = missingAptPackages(SUITE_APT.vscode).map((p) => `Debian package ${p}`);
     const t = toolPaths();
-    if (!fs.existsSync(`${t.dir}/.complete`) || !fs.existsSync(t.node) || !fs.existsSync(t.codeServerEntry)) out.push(`code-server ${t.key.replace(/^.*code-server-/, '')} with Node 24 (cache ${t.dir})`);
+    if (!fs.existsSync(`${t.dir}/.complete`) || !fs.existsSync(t.node) || !fs.existsSync(t.codeServerEntry))
+      out.push(`code-server ${t.key.replace(/^.*code-server-/, '')} with Node 24 (cache ${t.dir})`);
     if (!fs.existsSync(t.chromium)) out.push(`Chromium at ${t.chromium}`);
     return [...new Set(out)];
   }
@@ -52,7 +53,12 @@ export function missingFor(suite) {
   throw new Error(`unknown suite ${suite}`);
 }
 
-const TITLES = { chromium: 'Chromium suite (the simulation view)', vscode: 'real VS Code suite (code-server + Chromium)', nvim: 'Neovim suite', emacs: 'Emacs + eglot suite' };
+const TITLES = {
+  chromium: 'Chromium suite (the simulation view)',
+  vscode: 'real VS Code suite (code-server + Chromium)',
+  nvim: 'Neovim suite',
+  emacs: 'Emacs + eglot suite',
+};
 
 /**
  * The gate of a suite: `skip` is the node:test skip reason (false: run it); `missing` what is absent.
@@ -66,5 +72,6 @@ export function suiteGate(suite, env = process.env) {
 
 /** Throws (fails the test) when the suite's tools are missing: only reached under CI=true. */
 export function requireTools(suite, gate) {
-  if (gate.missing.length) throw new Error(`${TITLES[suite]} is required under CI=true, but this machine lacks: ${gate.missing.join(', ')}. Install with: ${INSTALL_COMMAND}`);
+  if (gate.missing.length)
+    throw new Error(`${TITLES[suite]} is required under CI=true, but this machine lacks: ${gate.missing.join(', ')}. Install with: ${INSTALL_COMMAND}`);
 }

@@ -4,12 +4,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import {
-  createMessageConnection,
-  StreamMessageReader,
-  StreamMessageWriter,
-  type MessageConnection,
-} from 'vscode-jsonrpc/node';
+import { createMessageConnection, StreamMessageReader, StreamMessageWriter, type MessageConnection } from 'vscode-jsonrpc/node';
 import type { Diagnostic, PublishDiagnosticsParams } from 'vscode-languageserver-protocol';
 
 export const ROOT = path.resolve(__dirname, '..', '..');
@@ -43,10 +38,19 @@ export function fileUri(p: string): string {
 }
 
 export async function startServer(
-  opts: { rootDir?: string; /** XDG_CACHE_HOME of the server (its index cache); default: a temporary one. */ cacheHome?: string; initializationOptions?: object; capabilities?: object; /** Answers workspace/configuration (default: no settings). */ configuration?: () => unknown[] | Promise<unknown[]> } = {},
+  opts: {
+    rootDir?: string /** XDG_CACHE_HOME of the server (its index cache); default: a temporary one. */;
+    cacheHome?: string;
+    initializationOptions?: object;
+    capabilities?: object /** Answers workspace/configuration (default: no settings). */;
+    configuration?: () => unknown[] | Promise<unknown[]>;
+  } = {},
 ): Promise<LspSession> {
   // The index cache goes to a directory of this test run, never the user's ~/.cache/kport.
-  const proc = spawn(process.execPath, [KPORT_BIN, 'lsp', '--stdio'], { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, XDG_CACHE_HOME: opts.cacheHome ?? testCacheHome() } });
+  const proc = spawn(process.execPath, [KPORT_BIN, 'lsp', '--stdio'], {
+    stdio: ['pipe', 'pipe', 'pipe'],
+    env: { ...process.env, XDG_CACHE_HOME: opts.cacheHome ?? testCacheHome() },
+  });
   let err = '';
   proc.stderr!.on('data', (d) => (err += d));
   const conn = createMessageConnection(new StreamMessageReader(proc.stdout!), new StreamMessageWriter(proc.stdin!));

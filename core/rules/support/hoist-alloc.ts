@@ -110,7 +110,13 @@ function argIsStable(facts: FileFacts, fn: FunctionFacts, e: Expr, lockStart: nu
  * - the next statement is the failure check, whose body is the matching unlock, optional printk()s and a
  *   return of a constant: before the lock it becomes the same body without the unlock.
  */
-export function hoistAllocationFix(facts: FileFacts, fn: FunctionFacts, call: CallEvent, held: readonly Held[], allocName: string): { lock: string; fix: Fix } | null {
+export function hoistAllocationFix(
+  facts: FileFacts,
+  fn: FunctionFacts,
+  call: CallEvent,
+  held: readonly Held[],
+  allocName: string,
+): { lock: string; fix: Fix } | null {
   const text = facts.text;
   if (!held.length || !held.every((h) => h.span.start === held[0].span.start)) return null;
   const lockSpan = held[0].span;
@@ -166,8 +172,10 @@ export function hoistAllocationFix(facts: FileFacts, fn: FunctionFacts, call: Ca
   const checkEnd = eol < 0 ? text.length : eol + 1;
   // The allocation's own trailing comment moves with it; any other text on the removed lines refuses the fix.
   const allocComment = trailingComment(text, allocStmt.span.end);
-  if (!onlyBlank(ind) || !onlyBlank(text.slice(allocLine, allocStmt.span.start)) || allocComment === null || trailingComment(text, check.span.end) !== '') return null;
-  if (!onlyBlank(text.slice(allocStmt.span.end + (text.indexOf('\n', allocStmt.span.end) - allocStmt.span.end), check.span.start).replace(/\n/g, ''))) return null;
+  if (!onlyBlank(ind) || !onlyBlank(text.slice(allocLine, allocStmt.span.start)) || allocComment === null || trailingComment(text, check.span.end) !== '')
+    return null;
+  if (!onlyBlank(text.slice(allocStmt.span.end + (text.indexOf('\n', allocStmt.span.end) - allocStmt.span.end), check.span.start).replace(/\n/g, '')))
+    return null;
   const retText = retValue ? `return ${retValue};` : 'return;';
   const failure = kept.length
     ? `${ind}if (!${v}) {\n${kept.map((s) => `${ind}\t${text.slice(s.span.start, s.span.end)}\n`).join('')}${ind}\t${retText}\n${ind}}\n`

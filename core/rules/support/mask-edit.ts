@@ -114,7 +114,7 @@ export function nullCheckFollows(facts: FileFacts, fn: FunctionFacts, call: Call
 function condTestsCall(e: Expr, call: CallEvent): boolean {
   if (e.k === 'un' && e.op === '!') return condTestsCall(e.e, call);
   if (e.k === 'assign') return e.value.span.start <= call.span.start && call.span.end <= e.value.span.end;
-  if (e.k === 'call') return (e.span.start === call.span.start) || (/^(unlikely|likely)$/.test(e.name) && e.args.some((a) => condTestsCall(a, call)));
+  if (e.k === 'call') return e.span.start === call.span.start || (/^(unlikely|likely)$/.test(e.name) && e.args.some((a) => condTestsCall(a, call)));
   if (e.k === 'bin' && (e.op === '==' || e.op === '&&' || e.op === '||')) return condTestsCall(e.l, call) || condTestsCall(e.r, call);
   return false;
 }

@@ -99,7 +99,8 @@ interface Tok {
 
 function tokenize(text: string): Tok[] {
   const out: Tok[] = [];
-  const re = /\s+|\/\*[\s\S]*?\*\/|\/\/.*|("(?:\\.|[^"\\])*"|'(?:\\.|[^'\\])*')|([A-Za-z_]\w*|0[xX][0-9a-fA-F]+\w*|\d+\w*|->|\+\+|--|==|!=|<=|>=|&&|\|\||<<|>>|##|[-+*/%&|^~!<>?:,.()[\]{};#=])|(.)/g;
+  const re =
+    /\s+|\/\*[\s\S]*?\*\/|\/\/.*|("(?:\\.|[^"\\])*"|'(?:\\.|[^'\\])*')|([A-Za-z_]\w*|0[xX][0-9a-fA-F]+\w*|\d+\w*|->|\+\+|--|==|!=|<=|>=|&&|\|\||<<|>>|##|[-+*/%&|^~!<>?:,.()[\]{};#=])|(.)/g;
   for (const m of text.matchAll(re)) {
     if (m[1] !== undefined) out.push({ t: '"', s: m.index! });
     else if (m[2] !== undefined) out.push({ t: m[2], s: m.index! });

@@ -38,9 +38,15 @@ suite('kport in the extension host', () => {
   });
 
   test('diagnostics at the right places with rule codes and doc links', async () => {
-    const diags = await until('kport diagnostics', () => kport(uri), (d) => d.length >= 4, 60_000);
+    const diags = await until(
+      'kport diagnostics',
+      () => kport(uri),
+      (d) => d.length >= 4,
+      60_000,
+    );
     const got = diags.map(at);
-    for (const want of ['7:10 malloc-h', '14:24 gfp-buffer', '38:34 gfp-buffer', '56:6 mempool-resize']) assert.ok(got.includes(want), `missing ${want}: ${got.join(', ')}`);
+    for (const want of ['7:10 malloc-h', '14:24 gfp-buffer', '38:34 gfp-buffer', '56:6 mempool-resize'])
+      assert.ok(got.includes(want), `missing ${want}: ${got.join(', ')}`);
     const malloc = diags.find((d) => codeOf(d) === 'malloc-h')!;
     assert.equal(malloc.severity, vscode.DiagnosticSeverity.Error);
     assert.ok(typeof malloc.code === 'object' && /docs\/rules\/malloc-h\.md$/.test(malloc.code.target.path), 'the code links to the rule doc');
@@ -57,7 +63,12 @@ suite('kport in the extension host', () => {
 
   test('gfp-buffer quick fixes: GFP_NOIO (preferred) and GFP_NOFS', async () => {
     const d = kport(uri).find((x) => at(x) === '14:24 gfp-buffer')!;
-    const actions = await vscode.commands.executeCommand<vscode.CodeAction[]>('vscode.executeCodeActionProvider', uri, d.range, vscode.CodeActionKind.QuickFix.value);
+    const actions = await vscode.commands.executeCommand<vscode.CodeAction[]>(
+      'vscode.executeCodeActionProvider',
+      uri,
+      d.range,
+      vscode.CodeActionKind.QuickFix.value,
+    );
     const noio = actions.find((a) => /GFP_NOIO/.test(a.title));
     const nofs = actions.find((a) => /GFP_NOFS/.test(a.title));
     assert.ok(noio && nofs, `both offered: ${actions.map((a) => a.title).join(' | ')}`);
@@ -67,20 +78,38 @@ suite('kport in the extension host', () => {
 
   test('malloc-h quick fix edits the file and its diagnostic goes away', async () => {
     const d = kport(uri).find((x) => codeOf(x) === 'malloc-h')!;
-    const actions = await vscode.commands.executeCommand<vscode.CodeAction[]>('vscode.executeCodeActionProvider', uri, d.range, vscode.CodeActionKind.QuickFix.value);
+    const actions = await vscode.commands.executeCommand<vscode.CodeAction[]>(
+      'vscode.executeCodeActionProvider',
+      uri,
+      d.range,
+      vscode.CodeActionKind.QuickFix.value,
+    );
     const fix = actions.find((a) => /slab\.h/.test(a.title) && a.edit);
     assert.ok(fix, `a slab.h fix: ${actions.map((a) => a.title).join(' | ')}`);
     assert.ok(await vscode.workspace.applyEdit(fix.edit!));
     assert.match(doc.lineAt(6).text, /<linux\/slab\.h>/);
-    await until('malloc-h to clear', () => kport(uri), (ds) => !ds.some((x) => codeOf(x) === 'malloc-h'));
+    await until(
+      'malloc-h to clear',
+      () => kport(uri),
+      (ds) => !ds.some((x) => codeOf(x) === 'malloc-h'),
+    );
   });
 
   test('fix-all source action fixes the rest', async () => {
-    const actions = await vscode.commands.executeCommand<vscode.CodeAction[]>('vscode.executeCodeActionProvider', uri, new vscode.Range(0, 0, doc.lineCount, 0), 'source.fixAll.kport');
+    const actions = await vscode.commands.executeCommand<vscode.CodeAction[]>(
+      'vscode.executeCodeActionProvider',
+      uri,
+      new vscode.Range(0, 0, doc.lineCount, 0),
+      'source.fixAll.kport',
+    );
     const all = actions.find((a) => a.kind?.value.startsWith('source.fixAll.kport') && a.edit);
     assert.ok(all, `a fix-all action: ${actions.map((a) => `${a.kind?.value} ${a.title}`).join(' | ')}`);
     assert.ok(await vscode.workspace.applyEdit(all.edit!));
-    await until('gfp-buffer to clear', () => kport(uri), (ds) => !ds.some((x) => codeOf(x) === 'gfp-buffer'));
+    await until(
+      'gfp-buffer to clear',
+      () => kport(uri),
+      (ds) => !ds.some((x) => codeOf(x) === 'gfp-buffer'),
+    );
     assert.ok(kport(uri).some((x) => codeOf(x) === 'mempool-resize'));
   });
 
@@ -88,10 +117,18 @@ suite('kport in the extension host', () => {
     const cfg = vscode.workspace.getConfiguration('kport');
     await cfg.update('rules', { 'mempool-resize': 'off' }, vscode.ConfigurationTarget.Global);
     try {
-      await until('mempool-resize to go', () => kport(uri), (ds) => !ds.some((x) => codeOf(x) === 'mempool-resize'));
+      await until(
+        'mempool-resize to go',
+        () => kport(uri),
+        (ds) => !ds.some((x) => codeOf(x) === 'mempool-resize'),
+      );
     } finally {
       await cfg.update('rules', undefined, vscode.ConfigurationTarget.Global);
     }
-    await until('mempool-resize to come back', () => kport(uri), (ds) => ds.some((x) => codeOf(x) === 'mempool-resize'));
+    await until(
+      'mempool-resize to come back',
+      () => kport(uri),
+      (ds) => ds.some((x) => codeOf(x) === 'mempool-resize'),
+    );
   });
 });
