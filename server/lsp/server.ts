@@ -14,7 +14,6 @@ import {
   ProposedFeatures,
   TextDocuments,
   TextDocumentSyncKind,
-  type CancellationToken,
   type CodeActionParams,
   type CodeLensParams,
   type Connection,
@@ -127,7 +126,7 @@ export class KportServer {
     connection.onDidChangeConfiguration((p) => this.didChangeConfiguration(p));
     connection.onCodeAction((p) => this.codeAction(p));
     connection.onHover((p) => this.hover(p));
-    connection.onCodeLens((p, token) => this.codeLens(p, token));
+    connection.onCodeLens((p) => this.codeLens(p));
     // kport/simulate and kport/simulateDriver: JSON for the Simulate view (README: "Custom requests").
     connection.onRequest(SIMULATE_METHOD, (p: SimulateParams) => this.simulate(p));
     connection.onRequest(SIMULATE_DRIVER_METHOD, (p: SimulateDriverParams) => this.simulateDriver(p));
@@ -246,9 +245,11 @@ export class KportServer {
 
   // A "Simulate" lens above functions whose sequences have a problem in some scenario; those not simulated
   // within LENS_BUDGET_MS come when typing pauses (warm), with a lens refresh.
-  private codeLens(params: CodeLensParams, token: CancellationToken) {
+  private codeLens(params: CodeLensParams) {
     const uri = params.textDocument.uri;
-    const { lenses, short } = this.host.codeLenses(uri, LENS_BUDGET_MS, () => token.isCancellationRequested);
+    // No cancellation here: VS Code cancels lens requests it supersedes and asks again only on a refresh, and
+    // an answer cut short by it would leave no lens until the next edit (the budget bounds the work anyway).
+    const { lenses, short } = this.host.codeLenses(uri, LENS_BUDGET_MS);
     if (short) {
       this.lensesShort.add(uri);
       this.warm(uri);
