@@ -144,6 +144,20 @@ const textOf = (o: object): string => {
   return id;
 };
 
+/** A path that has done nothing yet. */
+const emptyPath = (): Partial_ => ({
+  ops: [],
+  origins: [],
+  condAt: [],
+  conditions: [],
+  notes: [],
+  locks: [],
+  assumptions: [],
+  goalOp: -1,
+  goalOps: [],
+  status: 'fall',
+});
+
 const clone = (p: Partial_): Partial_ => ({
   ops: [...p.ops],
   origins: [...p.origins],
@@ -244,18 +258,7 @@ export class SequenceExtractor {
     const whole = this.context.atomicFunctions.get(fn.name);
     const entry = this.context.entries.find((e) => e.name === fn.name);
     const initialContext: ContextKind = whole ? (entry || whole.chain.length ? 'interrupt' : 'atomic') : 'process';
-    const start: Partial_ = {
-      ops: [],
-      origins: [],
-      condAt: [],
-      conditions: [],
-      notes: [],
-      locks: [],
-      assumptions: [],
-      goalOp: -1,
-      goalOps: [],
-      status: 'fall',
-    };
+    const start = emptyPath();
     this.work = 0;
     this.outOfBudget = false;
     this.goal = goal;
@@ -273,18 +276,7 @@ export class SequenceExtractor {
         // is still simulated, alone, in the context its finding states, and the path says so.
         const call = allCalls(fn).find((c) => sameSpan(c.span, goal.span));
         if (call) {
-          const alone: Partial_ = {
-            ops: [],
-            origins: [],
-            condAt: [],
-            conditions: [],
-            notes: [],
-            locks: [],
-            assumptions: [],
-            goalOp: -1,
-            goalOps: [],
-            status: 'fall',
-          };
+          const alone = emptyPath();
           simulatedAlone = this.outOfBudget
             ? `the function is too large to follow the paths to it (${MAX_WORK_TO_GOAL} statement visits)`
             : `kport does not read a path of ${fn.name}() to it`;
