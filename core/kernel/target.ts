@@ -4,7 +4,7 @@
  * from prose in rule code. "2.6" is the LWN article's destination (2.6.0) and the default.
  */
 import { KB, kbChange, kbSymbol } from './kb';
-import { KB_CHANGES, type KbChange } from './kb-replacements';
+import type { KbChange } from './kb-replacements';
 
 /** The targets a user can name: the article's "2.6", then every release of the table after 2.6.0. */
 export const TARGETS: readonly string[] = ['2.6', ...KB.versions.filter((v) => compareReleases(v, '2.6.0') > 0)];
@@ -42,16 +42,6 @@ export function presentIn(name: string, target: string): boolean {
 export function changeIn(name: string, target: string): KbChange | undefined {
   const c = kbChange(name);
   return c && c.change !== 'added' && compareReleases(target, c.offeredFrom) >= 0 ? c : undefined;
-}
-
-/** The names the target no longer has (KB_CHANGES 'removed' in force there). */
-export function removedIn(target: string): KbChange[] {
-  return KB_CHANGES.filter((c) => c.change === 'removed' && compareReleases(target, c.offeredFrom) >= 0);
-}
-
-/** The changed declarations in force in the target. */
-export function changedSignaturesIn(target: string): KbChange[] {
-  return KB_CHANGES.filter((c) => c.change === 'signature' && compareReleases(target, c.offeredFrom) >= 0);
 }
 
 /**

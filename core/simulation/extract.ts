@@ -129,20 +129,26 @@ interface Partial_ {
   status: 'fall' | 'return' | 'break' | 'continue' | { goto: string };
 }
 
-// A path's steps by content, for telling paths apart: each op's JSON text is interned once as a short id
-// (forks share op objects), so a path's key costs a few characters per step, not the step's whole text.
-const textIds = new Map<string, string>();
-const opIds = new WeakMap<object, string>();
-const textOf = (o: object): string => {
-  let id = opIds.get(o);
-  if (id === undefined) {
-    const text = JSON.stringify(o);
-    id = textIds.get(text);
-    if (id === undefined) textIds.set(text, (id = textIds.size.toString(36)));
-    opIds.set(o, id);
-  }
-  return id;
-};
+/**
+ * A path's steps by content, for telling paths apart: each op's JSON text is interned once as a short id
+ * (forks share op objects), so a path's key costs a few characters per step, not the step's whole text. One
+ * table per extractor: a table kept by the module would grow with every step the language server ever saw.
+ */
+class StepIds {
+  private readonly byText = new Map<string, string>();
+  private readonly byObject = new WeakMap<object, string>();
+
+  of = (o: object): string => {
+    let id = this.byObject.get(o);
+    if (id === undefined) {
+      const text = JSON.stringify(o);
+      id = this.byText.get(text);
+      if (id === undefined) this.byText.set(text, (id = this.byText.size.toString(36)));
+      this.byObject.set(o, id);
+    }
+    return id;
+  };
+}
 
 /** A path that has done nothing yet. */
 const emptyPath = (): Partial_ => ({
@@ -236,6 +242,7 @@ export class SequenceExtractor {
   /** Statement visits when the goal call was first reached (goal-directed extraction only). */
   private goalReachedAt: number | undefined;
   private work = 0;
+  private readonly stepIds = new StepIds();
   private outOfBudget = false;
   private goal: ExtractGoal | undefined;
   /** Why the goal call gives no op where it is reached (a free of memory from elsewhere). */
@@ -370,7 +377,7 @@ export class SequenceExtractor {
     if (paths.length > 1) {
       const seen = new Set<string>();
       paths = paths.filter((p) => {
-        const key = `${typeof p.status === 'object' ? p.status.goto : p.status}|${p.goalOp}|${p.goalOps}|${p.locks}|${p.assumptions.map(textOf).join(';')}|${p.ops.map(textOf).join(';')}`;
+        const key = `${typeof p.status === 'object' ? p.status.goto : p.status}|${p.goalOp}|${p.goalOps}|${p.locks}|${p.assumptions.map(this.stepIds.of).join(';')}|${p.ops.map(this.stepIds.of).join(';')}`;
         return !seen.has(key) && !!seen.add(key);
       });
     }

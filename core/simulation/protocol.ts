@@ -65,6 +65,20 @@ export interface SimulateResult {
   }[];
 }
 
+type ViewPath = SimulateResult['paths'][number];
+
+/** A simulated path as the view reads it: the step origins cut to what it shows. */
+function toViewPath(p: Omit<ViewPath, 'origins'> & { origins: readonly (SimulatedStepOrigin | null)[] }): ViewPath {
+  return {
+    conditions: p.conditions,
+    condAt: p.condAt,
+    notes: p.notes,
+    origins: p.origins.map((o) => (o ? { line: o.line, text: o.text, fn: o.fn } : null)),
+    results: p.results,
+    feasibility: p.feasibility,
+  };
+}
+
 export function toSimulatedCall(c: CallSimulation): SimulatedCall {
   return {
     call: c.call,
@@ -95,14 +109,7 @@ export function toSimulateResult(sim: FunctionSimulation, line: number): Simulat
     truncated: sim.truncated,
     problems: sim.problems,
     calls: sim.calls.map(toSimulatedCall),
-    paths: sim.paths.map((p) => ({
-      conditions: p.conditions,
-      condAt: p.condAt,
-      notes: p.notes,
-      origins: p.origins.map((o) => (o ? { line: o.line, text: o.text, fn: o.fn } : null)),
-      results: p.results,
-      feasibility: p.feasibility,
-    })),
+    paths: sim.paths.map(toViewPath),
   };
 }
 
@@ -128,7 +135,6 @@ export interface SimulateDriverResult extends SimulateResult {
 }
 
 export function toSimulateDriverResult(d: DriverSimulation): SimulateDriverResult {
-  const p = d.path;
   return {
     function: `${d.file.split('/').pop()} lifetime`,
     machine: d.machine,
@@ -138,16 +144,7 @@ export function toSimulateDriverResult(d: DriverSimulation): SimulateDriverResul
     truncated: false,
     problems: d.problems.map((x) => x.message),
     calls: d.calls.map(toSimulatedCall),
-    paths: [
-      {
-        conditions: p.conditions,
-        condAt: p.condAt,
-        notes: p.notes,
-        origins: p.origins.map((o) => (o ? { line: o.line, text: o.text, fn: o.fn } : null)),
-        results: p.results,
-        feasibility: p.feasibility,
-      },
-    ],
+    paths: [toViewPath(d.path)],
     lifetime: {
       phases: d.phases,
       problems: d.problems,

@@ -9,6 +9,8 @@ import {
   mergeConfigs,
   renamedRuleNote,
   resolveTarget,
+  TARGETS,
+  DEFAULT_TARGET,
   RULE_IDS,
   runCheckPlan,
   type KportConfig,
@@ -47,8 +49,8 @@ options:
   --rule ID              run only this rule (repeatable)
   --disable ID           turn a rule off (repeatable)
   --config FILE          rule settings (default: nearest .kport.json)
-  --target VERSION       the kernel you port to: 2.6 (the article's, default), 2.6.11, 2.6.32,
-                         3.10, 4.4, 4.19, 5.10 or 6.1; findings and fixes follow its headers
+  --target VERSION       the kernel you port to: ${TARGETS.join(', ')} (default ${DEFAULT_TARGET},
+                         the article's); findings and fixes follow its headers
   --jobs N               worker threads (default: all cores; 1 = no workers)
   --no-color             plain text output
   -h, --help             this help
