@@ -162,7 +162,7 @@ test('didChange with a range outside the document, and for an unopened document:
   await alive();
 });
 
-test("3,000 incremental edits in one burst: the last version's diagnostics equal a fresh open of the final text", { timeout: 120_000 }, async () => {
+test("3,000 incremental edits in one burst: the last version's diagnostics equal a fresh open of the final text", { timeout: 240_000 }, async () => {
   const uri = 'file:///abuse/burst.c';
   await s.open(uri, DRIVER);
   const mirror = TextDocument.create(uri, 'c', 1, DRIVER);
@@ -170,7 +170,8 @@ test("3,000 incremental edits in one burst: the last version's diagnostics equal
   const rnd = (n: number) => (seed = (seed * 1103515245 + 12345) >>> 0) % n;
   const snippets = ['x', ';', '\n', 'kmalloc(4, GFP_ATOMIC);', '{', '}', '(', ' ', 'GFP_BUFFER', '/*', '*/', '#if 0\n', '#endif\n'];
   const N = 3000;
-  const done = s.diagnostics(uri, N + 1, 60_000);
+  // Generous: this checks the final answer, not speed (a loaded machine took over 60 s; bench/editor.ts measures speed).
+  const done = s.diagnostics(uri, N + 1, 180_000);
   for (let v = 2; v <= N + 1; v++) {
     const len = mirror.getText().length;
     const a = rnd(len + 1);
