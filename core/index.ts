@@ -21,15 +21,14 @@ export { RULES, RULE_IDS, canonicalRuleId, renamedRuleNote } from './rules';
 export { LineIndex } from './text/line-index';
 export type { Finding, Severity, TextEdit, AnalysisEnv } from './rules/types';
 export type { HeaderDefine } from './gfp/mask';
-// The per-file job of `kport check|fix` and of the index (server/check/process-file.ts).
+// The per-file job of `kport check|fix` and of the index (server/check/process-file.ts): the scale
+// machinery (prefilter, partial parses, pass 1b) stays behind checkText.
 export { FileFacts } from './facts/file-facts';
 export { countSyntaxErrors } from './parse/parser';
-export { analyze, enabledRules, renamedSuppressions } from './analyze';
+export { analyze, renamedSuppressions } from './analyze';
 export { applyEdits, safeFix } from './fix';
-export { WorkspaceIndex, mergeSummaries, type FileSummary } from './context/workspace';
-export { triggerTest, mentionTest } from './relevance';
-export { parseForSummary, analyzeInPart } from './scale/partial-parse';
-export { CONTEXT_ANCHORS } from './kernel/alloc-api';
+export type { FileSummary } from './context/workspace';
+export { checkText, leftOut } from './scale/check-text';
 // The check over many files (`kport check`, the editor's index).
 export { runCheckPlan, CancelledError, type Mode, type JobOptions, type FileHint, type PassReport, type PassExecutor, type PassName } from './scale/check-plan';
 // `kport simulate`.

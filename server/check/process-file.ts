@@ -5,24 +5,13 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import {
-  analyze,
-  analyzeInPart,
-  CONTEXT_ANCHORS,
-  countSyntaxErrors,
-  enabledRules,
-  FileFacts,
+  checkText,
+  leftOut,
   LineIndex,
-  mentionTest,
-  mergeSummaries,
-  parseForSummary,
   safeFix,
   renamedSuppressions,
-  triggerTest,
-  WorkspaceIndex,
   type CParser,
-  type FileSummary,
   type Finding,
-  type ParsedFile,
   type Severity,
   type FileHint,
   type JobOptions,
@@ -34,59 +23,6 @@ import { decode, encode, type Encoding } from '../node/text-file';
 import { unifiedDiff } from './diff';
 
 export type { FileHint, JobOptions, Mode };
-
-/** A job's text tests, built once (the options object lives as long as the job). */
-interface JobTests {
-  /** A file can have findings: it holds an enabled rule's trigger. */
-  prefilter: (text: string) => boolean;
-  /**
-   * For a partial parse (parseForRules): the functions a file's findings can come from hold a trigger or
-   * a CONTEXT_ANCHORS call (those decide which functions are context-sensitive); a file with the trigger
-   * of a rule that reads the whole file is parsed whole.
-   */
-  seed: (text: string) => boolean;
-  wholeFile: (text: string) => boolean;
-}
-
-const jobTestsOf = new WeakMap<JobOptions, JobTests>();
-
-function jobTests(opts: JobOptions): JobTests {
-  let tests = jobTestsOf.get(opts);
-  if (!tests) {
-    const rules = enabledRules({ config: opts.config, only: opts.only });
-    tests = {
-      prefilter: triggerTest(rules),
-      seed: triggerTest([...rules, { triggers: [...CONTEXT_ANCHORS] }]),
-      wholeFile: triggerTest(rules.filter((r) => r.readsWholeFile)),
-    };
-    jobTestsOf.set(opts, tests);
-  }
-  return tests;
-}
-
-/** Whether the job's relevance tests leave this text out. */
-function leftOut(text: string, opts: JobOptions, hint?: FileHint): boolean {
-  if (opts.mentions) {
-    // Pass 1 summarized every function it parsed: only what it left out can add a mention.
-    // (Items start and end where no identifier runs on, so a line break between two keeps them apart.)
-    const read = hint?.deferred ? hint.deferred.map(([start, end]) => text.slice(start, end)).join('\n') : text;
-    return !mentionTest(opts.mentions)(read);
-  }
-  return !!opts.prefilter && !jobTests(opts).prefilter(text);
-}
-
-const indexes = new WeakMap<FileSummary[], WorkspaceIndex>();
-
-function workspaceIndex(summaries: FileSummary[] | undefined): WorkspaceIndex | undefined {
-  if (!summaries) return undefined;
-  let index = indexes.get(summaries);
-  if (!index) {
-    index = new WorkspaceIndex();
-    for (const s of summaries) index.update(s);
-    indexes.set(summaries, index);
-  }
-  return index;
-}
 
 /** 1-based line and column (UTF-16 code units, like SARIF's default columnKind). */
 export interface Pos {
@@ -169,64 +105,6 @@ function readError(e: unknown): string {
   return (e as Error).message;
 }
 
-/** Parses and analyzes `text`; returns findings, the ERROR-node count (fix modes only) and rule failures. */
-function analyzeText(
-  parser: CParser,
-  file: string,
-  text: string,
-  opts: JobOptions,
-  hint?: FileHint,
-): {
-  findings: Finding[];
-  syntaxErrors: number;
-  failures: string[];
-  summary?: FileSummary;
-  deferred?: [number, number][];
-  statics?: string[];
-  parsedChars: number;
-} {
-  const envFor = (facts: FileFacts) => ({ ...diskEnv(facts, file), workspace: workspaceIndex(opts.workspace) });
-  // A check parses the top-level items the findings can come from (analyzeInPart), pass 1b those that
-  // name opts.mentions (and their callers); a fix parses it all (it compares syntax errors before and after).
-  let parsed: ParsedFile | undefined;
-  try {
-    let facts: FileFacts;
-    let analysis: ReturnType<typeof analyze>;
-    let deferred: [number, number][] | undefined;
-    if (opts.mode === 'check' && opts.prefilter && !opts.mentions) {
-      const part = analyzeInPart(parser, text, file, jobTests(opts), { config: opts.config, only: opts.only }, envFor);
-      ({ parsed, deferred, facts } = part);
-      analysis = part;
-    } else {
-      parsed = opts.mentions ? parseForSummary(parser, text, opts.mentions, hint?.deferred) : parser.parse(text);
-      // Pass 1b wants the summary about opts.mentions alone: the functions it needs are built, no others.
-      facts = opts.mentions ? new FileFacts(parsed, file, undefined, opts.mentions) : new FileFacts(parsed, file);
-      analysis = analyze(facts, { config: opts.config, only: opts.mentions ? [] : opts.only, env: envFor(facts) });
-    }
-    const { findings, failures, shared } = analysis;
-    let summary = opts.summaries ? shared.context.summary() : undefined;
-    const statics = facts.functions.filter((f) => f.isStatic).map((f) => f.name);
-    // Pass 1b over a file pass 1 parsed in part: what the left-out functions add to pass 1's summary.
-    // A function either pass found static is called within the file only.
-    if (summary && hint?.pass1) summary = mergeSummaries(hint.pass1, summary, new Set([...statics, ...(hint.pass1Statics ?? [])]));
-    // Only a fix compares ERROR counts; a check does not walk the error subtrees.
-    const syntaxErrors = opts.mode === 'check' ? 0 : countSyntaxErrors(parsed.root);
-    // A whole-file parse has one range that ends at "infinity".
-    const parsedChars = parsed.tree.getIncludedRanges().reduce((n, r) => n + Math.min(r.endIndex, text.length) - Math.min(r.startIndex, text.length), 0);
-    return {
-      findings,
-      syntaxErrors,
-      failures: failures.map((f) => `rule ${f.rule} failed: ${f.error}`),
-      summary,
-      deferred,
-      statics: deferred?.length ? statics : undefined,
-      parsedChars,
-    };
-  } finally {
-    parsed?.dispose();
-  }
-}
-
 export function processFile(parser: CParser, file: string, opts: JobOptions, hint?: FileHint): FileReport {
   let bytes: Buffer;
   try {
@@ -240,7 +118,7 @@ export function processFile(parser: CParser, file: string, opts: JobOptions, hin
     return { file, bytes: bytes.length, encoding, findings: [] };
   }
   if (leftOut(text, opts, hint)) return { file, bytes: bytes.length, encoding, findings: [], skipped: true };
-  const first = analyzeText(parser, file, text, opts, hint);
+  const first = checkText(parser, file, text, opts, (facts) => diskEnv(facts, file), hint);
   const warnings = [...first.failures];
   const out: FileReport = { file, bytes: bytes.length, encoding, findings: [], parsedChars: first.parsedChars };
   if (first.summary) out.summary = first.summary;
@@ -264,7 +142,7 @@ export function processFile(parser: CParser, file: string, opts: JobOptions, hin
   let finalText = text;
   if (newText !== text) {
     finalText = newText;
-    const after = analyzeText(parser, file, newText, opts);
+    const after = checkText(parser, file, newText, opts, (facts) => diskEnv(facts, file));
     remaining = after.findings;
     warnings.push(...after.failures);
     if (opts.mode === 'diff') {

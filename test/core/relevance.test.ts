@@ -10,23 +10,11 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
-import {
-  analyze,
-  analyzeInPart,
-  CONTEXT_ANCHORS,
-  FileFacts,
-  mentionTest,
-  mergeSummaries,
-  parseForSummary,
-  RULES,
-  type Finding,
-  triggerTest,
-  WorkspaceIndex,
-  type FileSummary,
-} from '../../core';
-import { focusSummaries } from '../../core/context/workspace';
-import { mentionPositions } from '../../core/relevance';
-import { parseForRules } from '../../core/scale/partial-parse';
+import { analyze, FileFacts, RULES, type Finding, type FileSummary } from '../../core';
+import { focusSummaries, mergeSummaries, WorkspaceIndex } from '../../core/context/workspace';
+import { CONTEXT_ANCHORS } from '../../core/kernel/alloc-api';
+import { mentionPositions, mentionTest, triggerTest } from '../../core/relevance';
+import { analyzeInPart, parseForRules, parseForSummary } from '../../core/scale/partial-parse';
 import { SharedAnalyses } from '../../core/context/shared';
 import { summarizeFile } from '../../core/context/atomic-context';
 import { scanTopLevel } from '../../core/facts/build-ir';
