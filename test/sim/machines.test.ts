@@ -58,3 +58,14 @@ test('the same sequence runs out on a 32 MiB board where a 256 MiB PC serves it:
   const small = served('embedded-32m');
   assert.ok(small < 200 && small > 150, `32 MiB board served ${small} of 200`);
 });
+
+test("setup (module init) runs in normal memory of the machine simulated on: HighMem is free during a 2 GiB server's setup", () => {
+  const m = resolveMachine('server-2g').machine;
+  const r = simulate([{ op: 'free_pages', ref: 'h' }], {
+    machine: m.config,
+    scenario: m.scenarios.pressure,
+    setup: [{ op: 'alloc_pages', gfp: 'GFP_HIGHUSER', order: 0, ref: 'h' }],
+  });
+  assert.equal(r.setup?.[0].outcome.page?.zone, 'HighMem', r.setup?.[0].outcome.message);
+  assert.equal(r.steps[0].outcome.kind, 'ok');
+});
