@@ -67,6 +67,10 @@ export interface Cache {
   acTouched: boolean;
   /** do_tune_cpucache's free_limit: more free objects than this and an empty slab is destroyed. */
   freeLimit: number;
+  /** lists.free_touched: cache_alloc_refill took objects from a free slab since the last cache_reap list pass. */
+  freeTouched: boolean;
+  /** cache_reap runs since the cache was created (its slab-list pass runs every second one: REAPTIMEOUT_LIST3). */
+  reapRuns: number;
   destroyed: boolean;
   handle: Handle | null;
 }

@@ -462,3 +462,48 @@ test('mm/slab.c:2234-2306 __cache_free onto the array; a full array (size-8192: 
   assert.equal(sim.snapshot().caches.find((c) => c.name === 'size-8192')?.slabs, 9);
   assert.deepEqual(checkInvariants(sim), []);
 });
+
+// ---- mm/slab.c:2795-2865 cache_reap: the per-CPU arrays drained and free slabs destroyed every few seconds ----
+
+test('mm/slab.c:2764-2782,2795-2865 cache_reap: a burst of kmalloc/kfree leaves its objects on the CPU array; 2 s runs drain (limit+4)/5 of an untouched array and destroy free slabs every 4 s, until the pages are back (was: held for ever)', () => {
+  const sim = new Simulator({ scenario: 'normal' });
+  // An interrupt-time burst: 40 buffers of 256 bytes (size-256: 15 objects per order-0 slab → 3 slabs), all freed.
+  for (let i = 0; i < 40; i++) sim.step({ op: 'kmalloc', size: 256, gfp: 'GFP_ATOMIC', ref: `b${i}` });
+  for (let i = 0; i < 40; i++) sim.step({ op: 'kfree', ref: `b${i}` });
+  const slabs = () => sim.snapshot().caches.find((c) => c.name === 'size-256')?.slabs ?? 0;
+  const normalHeld = () => sim.snapshot().zones[1].allocated;
+  assert.equal(slabs(), 3);
+  assert.equal(normalHeld(), 3, 'kfree puts objects on the array (limit 120): the three slab pages stay held');
+  // Run 1: the array was used (ac->touched, set by __cache_alloc :2167): only marked untouched (:2770-2771).
+  const r1 = sim.step({ op: 'cache_reap' });
+  assert.equal(r1.outcome.message, 'cache_reap (2 s later): no slab destroyed');
+  assert.ok(r1.trace.some((t) => t.rule === 'slab.reap-array' && /only marked untouched/.test(t.detail)));
+  // Run 2: (limit 120 + 4)/5 = 24 objects back to their slabs (:2773); the 4 s list pass finds free_touched set by
+  // the refills that took objects from fresh slabs (:2043, 2830-2833) and destroys nothing.
+  const r2 = sim.step({ op: 'cache_reap' });
+  assert.ok(
+    r2.trace.some((t) => t.rule === 'slab.reap-array' && /gives back 24 of its 45 object\(s\)/.test(t.detail)),
+    JSON.stringify(r2.trace),
+  );
+  assert.ok(r2.trace.some((t) => t.rule === 'slab.reap-slabs' && /free_touched/.test(t.detail)));
+  assert.equal(slabs(), 3);
+  // Run 3: 21 left, fewer than 24 → (21+1)/2 = 11 (:2774-2775).
+  const r3 = sim.step({ op: 'cache_reap' });
+  assert.ok(r3.trace.some((t) => /gives back 11 of its 21 object\(s\)/.test(t.detail)));
+  // Run 4: the list pass destroys up to (free_limit 135 + 5·15 − 1)/(5·15) = 2 free slabs (:2836-2856).
+  const r4 = sim.step({ op: 'cache_reap' });
+  assert.match(r4.outcome.message, /^cache_reap \(2 s later\): 2 empty slab\(s\) destroyed/);
+  assert.equal(rules(r4).filter((x) => x === 'slab.release').length, 2);
+  assert.equal(normalHeld(), 1);
+  for (let i = 0; i < 4; i++) sim.step({ op: 'cache_reap' });
+  assert.equal(slabs(), 0, 'after 16 s of idle time every slab page is back');
+  assert.equal(normalHeld(), 0);
+  assert.deepEqual(checkInvariants(sim), []);
+  // An array used between runs keeps its objects: each run only clears the touched mark.
+  const busy = new Simulator({ scenario: 'normal' });
+  for (let r = 0; r < 4; r++) {
+    busy.step({ op: 'kmalloc', size: 256, gfp: 'GFP_ATOMIC', ref: 'x' });
+    busy.step({ op: 'kfree', ref: 'x' });
+    assert.equal(busy.step({ op: 'cache_reap' }).trace.filter((t) => t.rule === 'slab.array-flush').length, 0);
+  }
+});
