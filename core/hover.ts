@@ -7,7 +7,7 @@ import { ALLOC_API, SIMULATED_CALLS } from './kernel/alloc-api';
 import { KB_NAMES, symbolTimeline, timelineLine } from './kernel/kb';
 import type { SharedAnalyses } from './context/shared';
 import { callHoverMarkdown, functionSimulationMarkdown, type LinkOptions } from './simulation/markdown';
-import { simulateCall, simulateFunction } from './simulation/run';
+import { machineOf, simulateCall, simulateFunction } from './simulation/run';
 import type { AnalysisEnv } from './rules/types';
 import type { Span } from './text/span';
 
@@ -54,8 +54,12 @@ export function describeMask(r: MaskResult, expression: string): string {
   return lines.join('\n').trimEnd();
 }
 
-/** The mask in one line under a call's verdicts (the full table is the hover on the mask itself). */
-export function maskSummaryLine(r: MaskResult, expression: string): string {
+/**
+ * The mask in one line under a call's verdicts (the full table is the hover on the mask itself). `absentZones`: the
+ * zones the simulated machine has no pages in, which no zonelist holds (2.6.11 build_zonelists_node; no HighMem
+ * below 896 MiB on i386).
+ */
+export function maskSummaryLine(r: MaskResult, expression: string, absentZones: ReadonlySet<string> = new Set()): string {
   const code = `\`${expression.replace(/`/g, '').replace(/\s+/g, ' ')}\``;
   if (r.gone.length) return `Mask ${code}: ${r.gone.map((g) => GONE_IN_26[g].advice.replace(/\.$/, '')).join('; ')}.`;
   if (r.unknown) return `Mask ${code}: value unknown here (${r.unknown}).`;
@@ -70,7 +74,9 @@ export function maskSummaryLine(r: MaskResult, expression: string): string {
       .filter(Boolean)
       .join(', ');
     const name = formatGfp(v);
-    return `${name === expression.trim() ? '' : `\`${name}\`: `}${can}; zones ${m.zones.join(' → ')}`;
+    const absent = m.zones.filter((z) => absentZones.has(z));
+    const here = absent.length ? ` (no ${absent.join(', ')} on this machine: ${m.zones.filter((z) => !absentZones.has(z)).join(' → ') || 'none'})` : '';
+    return `${name === expression.trim() ? '' : `\`${name}\`: `}${can}; zones ${m.zones.join(' → ')}${here}`;
   });
   return `Mask ${code}${r.values.length === 1 && say[0].startsWith('`') ? ' =' : ':'} ${say.join(' or ')}.`;
 }
@@ -108,7 +114,12 @@ function hoverOfCode(facts: FileFacts, offset: number, env: AnalysisEnv, shared:
       // The call simulated for itself (the paths that reach it, in the context its finding states).
       const api = ALLOC_API[site.call.name];
       const arg = api && api.maskArg >= 0 ? site.call.args[api.maskArg] : undefined;
-      const maskLine = arg ? maskSummaryLine(shared.mask(site.call, api!.maskArg, fn), facts.text.slice(arg.span.start, arg.span.end)) : undefined;
+      const absentZones = new Set(
+        machineOf(shared)
+          .config.zones.filter((z) => z.pages === 0)
+          .map((z) => z.name),
+      );
+      const maskLine = arg ? maskSummaryLine(shared.mask(site.call, api!.maskArg, fn), facts.text.slice(arg.span.start, arg.span.end), absentZones) : undefined;
       const markdown = callHoverMarkdown(simulateCall(shared, fi, site.call.span), facts.text.slice(site.call.span.start, site.call.span.end), {
         ...links,
         maskLine,

@@ -67,6 +67,10 @@ export interface Cache {
   acTouched: boolean;
   /** do_tune_cpucache's free_limit: more free objects than this and an empty slab is destroyed. */
   freeLimit: number;
+  /** lists.free_touched: cache_alloc_refill took objects from a free slab since the last cache_reap list pass. */
+  freeTouched: boolean;
+  /** cache_reap runs since the cache was created (its slab-list pass runs every second one: REAPTIMEOUT_LIST3). */
+  reapRuns: number;
   destroyed: boolean;
   handle: Handle | null;
 }
@@ -110,6 +114,8 @@ export class Engine {
   maySleep = false;
   atomicSleep: string | null = null;
   quiet = 0;
+  /** The zonelists of this machine by their first zone (DMA, Normal, HighMem), its empty zones left out. */
+  readonly zonelists: number[][];
   /** Zone index of the last page __alloc_pages returned. */
   lastZone = -1;
   /** This step's cache_grow turned interrupts on for a __GFP_WAIT mask (mm/slab.c:1834). */
@@ -137,6 +143,9 @@ export class Engine {
       start += z.pages;
     }
     this.totalPages = start;
+    // build_zonelists_node (mm/page_alloc.c:1298-1323): a zone without pages is in no zonelist, indexed here by
+    // the zone the full list starts with (zonelistFor).
+    this.zonelists = [[0], [1, 0], [2, 1, 0]].map((full) => full.filter((i) => this.zones[i].pages > 0));
   }
 
   /** Move the machine to a memory state: drain per-CPU lists, then grab/give back background pages. */

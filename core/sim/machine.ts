@@ -106,26 +106,6 @@ export function makeMachine(pages: [number, number, number], pageSize = 4096): M
   return { pageSize, zones, reclaimPerCall: { fsio: 32, io: 16, none: 8 } };
 }
 
-/**
- * Default: a 256 MiB i386 box with 4 KiB pages: DMA 16 MiB (4096 pages), Normal 112 MiB (28672),
- * HighMem 128 MiB (32768). Watermarks (min/low/high): DMA 45/56/67, Normal 316/395/474,
- * HighMem 32/40/48. lowmem_reserve: DMA keeps 112 pages against Normal-class and 240 against
- * HighMem-class allocations, Normal 1,024 against HighMem-class. Per-CPU lists (one CPU): DMA hot 2/6/1 cold 0/2/1, Normal hot 14/42/7
- * cold 0/14/7, HighMem hot 16/48/8 cold 0/16/8 (low/high/batch).
- */
-export const DEFAULT_MACHINE: MachineConfig = makeMachine([4096, 28672, 32768]);
-
-export const SCENARIOS: Readonly<Record<ScenarioName, ScenarioState>> = {
-  // Plenty free everywhere; reclaim would always progress; the OOM killer has victims.
-  normal: { name: 'normal', free: [3072, 20480, 24576], reclaimable: [1024, 4096, 4096], oomVictims: 4, oomVictimPages: [0, 256, 512] },
-  // Below pages_min for ordinary allocations but above the GFP_ATOMIC reserve (3/8 of pages_min);
-  // reclaim frees a bounded amount; the OOM killer can kill one task.
-  pressure: { name: 'pressure', free: [30, 200, 20], reclaimable: [64, 512, 256], oomVictims: 1, oomVictimPages: [0, 128, 256] },
-  // Below even the atomic reserve; reclaim frees nothing; the OOM killer finds no task whose death
-  // frees memory (every killable task already died), so it frees 0 pages.
-  exhausted: { name: 'exhausted', free: [4, 32, 4], reclaimable: [0, 0, 0], oomVictims: 0, oomVictimPages: [0, 0, 0] },
-};
-
 function isNat(n: unknown, max = 1 << 24): n is number {
   return typeof n === 'number' && Number.isInteger(n) && n >= 0 && n <= max;
 }
@@ -185,13 +165,11 @@ export function zonePagesFor(mib: number): [number, number, number] {
 }
 
 /**
- * The three scenarios on a machine other than the default, in the default's proportions: normal memory has
- * three quarters of each zone free; pressure sits between the atomic reserve and pages_min (2/3 of pages_min);
- * exhausted memory is below the atomic reserve (a tenth of pages_min), with nothing to reclaim or kill.
- * On the default machine the hand-set SCENARIOS are used.
+ * The three scenarios on a machine, in proportion to its zones: normal memory has three quarters of each zone
+ * free; pressure sits between the atomic reserve and pages_min (2/3 of pages_min); exhausted memory is below
+ * the atomic reserve (a tenth of pages_min), with nothing to reclaim or kill.
  */
 export function scenariosFor(machine: MachineConfig): Record<ScenarioName, ScenarioState> {
-  if (machine === DEFAULT_MACHINE) return SCENARIOS;
   const z = machine.zones;
   const each = (f: (zone: ZoneConfig) => number) => z.map(f) as [number, number, number];
   return {
@@ -212,6 +190,20 @@ export function scenariosFor(machine: MachineConfig): Record<ScenarioName, Scena
     exhausted: { name: 'exhausted', free: each((x) => Math.floor(x.min / 10)), reclaimable: [0, 0, 0], oomVictims: 0, oomVictimPages: [0, 0, 0] },
   };
 }
+
+/**
+ * Default: a 256 MiB i386 PC with 4 KiB pages, as 2.6.11 lays it out (zonePagesFor): DMA 16 MiB (4,096 pages),
+ * Normal 240 MiB (61,440), no HighMem (below 896 MiB all memory is lowmem; build_zonelists_node,
+ * mm/page_alloc.c:1298-1323, leaves the empty zone out of every zonelist). Watermarks (min/low/high): DMA
+ * 32/40/48, Normal 480/600/720 (min_free_kbytes = int_sqrt(262144 * 16) = 2048 KiB = 512 pages, split by size,
+ * mm/page_alloc.c:2001-2046, 2072-2086). lowmem_reserve: DMA keeps 61440/256 = 240 pages from Normal-class
+ * allocations (mm/page_alloc.c:1974-1995). Per-CPU lists (one CPU, mm/page_alloc.c:1669-1690): DMA batch 1
+ * (hot 2/6/1, cold 0/2/1), Normal batch 15 (hot 30/90/15, cold 0/30/15) (low/high/batch).
+ */
+export const DEFAULT_MACHINE: MachineConfig = makeMachine(zonePagesFor(256));
+
+/** The default machine's scenarios: the proportions every machine gets (scenariosFor). */
+export const SCENARIOS: Readonly<Record<ScenarioName, ScenarioState>> = scenariosFor(DEFAULT_MACHINE);
 
 /** A machine the simulation runs on, as a setting names it, with its scenarios and a label for verdicts. */
 export interface SimulatedMachine {

@@ -75,8 +75,16 @@ function bufferedRmqueue(e: Engine, z: Zone, order: number, cold: boolean): numb
   return p;
 }
 
-function tryZones(e: Engine, g: GfpInfo, order: number, which: 0 | 1 | 2, canTryHarder: boolean, gfpHigh: boolean, rule: string): number {
-  const zl = g.zones;
+function tryZones(
+  e: Engine,
+  g: GfpInfo,
+  zl: readonly number[],
+  order: number,
+  which: 0 | 1 | 2,
+  canTryHarder: boolean,
+  gfpHigh: boolean,
+  rule: string,
+): number {
   // classzone_idx: the zone the zonelist starts with; lower zones keep their lowmem_reserve from it.
   const classzone = zl[0];
   for (let i = 0; i < zl.length; i++) {
@@ -116,11 +124,11 @@ export const SWAP_CLUSTER_MAX = 32;
  * io/none, stand-ins for the dirty and mapped pages those masks may not touch) the bar scales with the cap: one
  * full capped batch (README "Reclaim progress").
  */
-function reclaim(e: Engine, g: GfpInfo): { freed: number; progress: boolean } {
+function reclaim(e: Engine, g: GfpInfo, zl: readonly number[]): { freed: number; progress: boolean } {
   const r = e.machine.reclaimPerCall;
   const per = g.canIO && g.canFS ? r.fsio : g.canIO ? r.io : r.none;
   let freed = 0;
-  for (const zi of g.zones) {
+  for (const zi of zl) {
     const z = e.zones[zi];
     const n = Math.min(per, z.reclaimable, z.background);
     if (n <= 0) continue;
@@ -197,7 +205,15 @@ export function allocPages(e: Engine, g: GfpInfo, order: number): number {
 function alloc(e: Engine, g: GfpInfo, order: number): number {
   const wait = g.canSleep;
   if (wait) e.noteMaySleep(`allocation with ${g.text}`);
-  if (e.verbose) e.tr('alloc_pages.zonelist', `zonelist for ${g.text}: ${g.zones.map((i) => e.zones[i].name).join(', ')}`);
+  // build_zonelists_node (mm/page_alloc.c:1298-1323) leaves zones without pages out: no HighMem below 896 MiB.
+  const zl = e.zonelists[g.zones[0]];
+  if (e.verbose) {
+    const empty = g.zones.filter((i) => !zl.includes(i)).map((i) => e.zones[i].name);
+    const left = empty.length ? ` (${empty.join(', ')}: no pages on this machine, not in the zonelist)` : '';
+    e.tr('alloc_pages.zonelist', `zonelist for ${g.text}: ${zl.map((i) => e.zones[i].name).join(', ') || 'empty'}${left}`);
+  }
+  // mm/page_alloc.c:737-740: an empty zonelist returns NULL at once.
+  if (zl.length === 0) return NULL_PAGE;
   // can_try_harder = rt_task && !in_interrupt || !wait (no real-time tasks modelled)
   const canTryHarder = !wait;
   const savedQuiet = e.quiet;
@@ -211,10 +227,10 @@ function alloc(e: Engine, g: GfpInfo, order: number): number {
   try {
     // restart:
     for (;;) {
-      let p = tryZones(e, g, order, 0, false, false, 'alloc_pages.step1-low-watermark');
+      let p = tryZones(e, g, zl, order, 0, false, false, 'alloc_pages.step1-low-watermark');
       if (p >= 0) return p;
       if (e.verbose) e.tr('alloc_pages.step2-wake-kswapd', 'wakeup_kswapd() on each zone of the zonelist (background reclaim; no effect on this call)');
-      p = tryZones(e, g, order, 1, canTryHarder, g.usesReserves, 'alloc_pages.step3-min-watermark');
+      p = tryZones(e, g, zl, order, 1, canTryHarder, g.usesReserves, 'alloc_pages.step3-min-watermark');
       if (p >= 0) return p;
       if (!wait) {
         if (e.verbose) e.tr('alloc_pages.step4-no-wait-fail', `no __GFP_WAIT: cannot reclaim, returns NULL`);
@@ -228,12 +244,12 @@ function alloc(e: Engine, g: GfpInfo, order: number): number {
         if (rounds > QUIET_AFTER) e.quiet = 1;
         e.sleep('__alloc_pages direct reclaim');
         if (e.verbose) e.tr('alloc_pages.step5-direct-reclaim', 'cond_resched(); try_to_free_pages() (the caller sleeps)');
-        const { freed, progress } = reclaim(e, g);
+        const { freed, progress } = reclaim(e, g, zl);
         if (progress) {
-          p = tryZones(e, g, order, 1, canTryHarder, g.usesReserves, 'alloc_pages.step5-retry-min');
+          p = tryZones(e, g, zl, order, 1, canTryHarder, g.usesReserves, 'alloc_pages.step5-retry-min');
           if (p >= 0) return p;
         } else if (g.canFS && !g.noretry) {
-          p = tryZones(e, g, order, 2, canTryHarder, g.usesReserves, 'alloc_pages.step5-high-watermark');
+          p = tryZones(e, g, zl, order, 2, canTryHarder, g.usesReserves, 'alloc_pages.step5-high-watermark');
           if (p >= 0) return p;
           // Budgets only shrink: a round where neither reclaim nor the OOM killer freed a page repeats forever.
           if (outOfMemory(e) === 0 && freed === 0)

@@ -1,6 +1,6 @@
 // Public entry: run a sequence of operations and report, per step, outcome + trace + state.
 
-import { SCENARIOS, type ScenarioName } from './machine';
+import { DEFAULT_MACHINE, SCENARIOS, type ScenarioName, scenariosFor, validateMachine } from './machine';
 import { resolveScenario, Simulator } from './simulator';
 import type { OutcomeKind, SimOptions, SimResult, StepResult } from './types';
 
@@ -19,7 +19,10 @@ export function simulate(ops: readonly unknown[], opts: SimOptions = {}): SimRes
     const target = resolveScenario(opts.scenario);
     if (typeof target === 'string') throw new Error(target);
     const setupOps = Array.isArray(opts.setup) ? opts.setup : [];
-    const sim = new Simulator(opts, setupOps.length ? SCENARIOS.normal : target);
+    // Setup (module init) runs in the normal memory of the machine simulated on, not the default machine's.
+    const setupState =
+      opts.machine && opts.machine !== DEFAULT_MACHINE && validateMachine(opts.machine) === null ? scenariosFor(opts.machine).normal : SCENARIOS.normal;
+    const sim = new Simulator(opts, setupOps.length ? setupState : target);
     if (sim.configError) throw new Error(sim.configError);
     const keep = opts.results !== 'none';
     let setup: StepResult[] | undefined;

@@ -22,7 +22,7 @@ import {
   ZONE_NAMES as ZONE_NAMES_IMPORTED,
 } from './machine';
 import { allocPages as allocPagesImported, freeBlock as freeBlockImported, NEVER } from './page-alloc';
-import { cacheAlloc, cacheFree, destroyCache, kmalloc, KMALLOC_MAX, newCache, SLAB_BUG } from './slab';
+import { cacheAlloc, cacheFree, cacheReap, destroyCache, kmalloc, KMALLOC_MAX, newCache, SLAB_BUG } from './slab';
 import { allocFnZonelistUndefined, mempoolAllocPass, mempoolCreate, mempoolDestroy, mempoolFree, mempoolResize } from './mempool';
 import type { AllocFnSpec, ContextKind, SimOp, SimOptions, SimOutcome, Snapshot, StepResult } from './types';
 
@@ -617,6 +617,16 @@ export class Simulator {
         e.contextReason = typeof o.reason === 'string' ? o.reason : '';
         if (e.verbose) e.tr('context.change', `now in ${e.contextText()} context`);
         return { kind: 'ok', message: `context: ${e.contextText()}` };
+      }
+      case 'cache_reap': {
+        // Not the driver's code: the events thread, in process context, whatever context the driver is in.
+        const released = cacheReap(e);
+        return {
+          kind: 'ok',
+          message: released
+            ? `cache_reap (2 s later): ${released} empty slab(s) destroyed, their pages back to the page allocator`
+            : 'cache_reap (2 s later): no slab destroyed',
+        };
       }
       default:
         return err('bad-op', `unknown operation "${api}"`);

@@ -161,6 +161,8 @@ export function newCache(e: Engine, name: string, size: number, dma: boolean, in
     objects: 0,
     destroyed: false,
     handle: null,
+    freeTouched: false,
+    reapRuns: 0,
     ...arrayCacheFor(l, e.machine.pageSize),
   };
 }
@@ -275,7 +277,10 @@ export function cacheAlloc(e: Engine, c: Cache, g: GfpInfo, h: Handle): number {
       while (batch > 0 && c.partial.length > 0) {
         const s = c.partial[c.partial.length - 1];
         while (s.inuse < c.perSlab && batch > 0) {
-          if (s.inuse === 0) c.emptySlabs--;
+          if (s.inuse === 0) {
+            c.emptySlabs--;
+            c.freeTouched = true; // mm/slab.c:2043 l3->free_touched = 1
+          }
           s.inuse++;
           c.ac.push(s);
           batch--;
@@ -357,6 +362,51 @@ function releaseSlab(e: Engine, c: Cache, s: Cache['slabs'][number]): void {
   }
   if (e.verbose) e.tr('slab.release', `${c.name}: an empty slab is destroyed: its order-${s.order} page block goes back (slab_destroy → kmem_freepages)`);
   freeBlock(e, s.zone, s.pfn, s.order, false);
+}
+
+/**
+ * cache_reap (mm/slab.c:2795-2865), the events workqueue's run every REAPTIMEOUT_CPUC = 2 s (:385, 2801), over every
+ * live cache:
+ * - drain_array_locked(ac, 0) (:2764-2782): an array touched since the last run is only marked untouched; an untouched
+ *   one gives back its (limit+4)/5 oldest objects ((avail+1)/2 when it holds fewer) through free_block, where a slab
+ *   left empty is destroyed above free_limit;
+ * - every REAPTIMEOUT_LIST3 = 4 s (:386, 2822-2825; the model runs it on every second run and takes the cache
+ *   address's phase, `cachep % REAPTIMEOUT_LIST3` at :1466-1467, as 0): unless a refill took objects from a free slab
+ *   since (free_touched, :2830-2833), up to (free_limit + 5·num − 1)/(5·num) free slabs are destroyed (:2836-2856).
+ * Returns the page blocks given back to the page allocator.
+ */
+export function cacheReap(e: Engine): number {
+  let released = 0;
+  const caches = [...e.kmallocCaches.values(), ...e.userCaches];
+  for (const c of caches) {
+    if (c.destroyed) continue;
+    c.reapRuns++;
+    const before = c.slabs.length;
+    if (c.acTouched) {
+      c.acTouched = false;
+      if (e.verbose) e.tr('slab.reap-array', `${c.name}: array cache used since the last cache_reap: only marked untouched`);
+    } else if (c.ac.length > 0) {
+      let n = Math.floor((c.acLimit + 4) / 5);
+      if (n > c.ac.length) n = Math.floor((c.ac.length + 1) / 2);
+      if (e.verbose) e.tr('slab.reap-array', `${c.name}: untouched array cache: drain_array_locked gives back ${n} of its ${c.ac.length} object(s)`);
+      flushArray(e, c, n);
+    }
+    if (c.reapRuns % 2 === 0) {
+      if (c.freeTouched) {
+        c.freeTouched = false;
+        if (e.verbose) e.tr('slab.reap-slabs', `${c.name}: a free slab was used since the last pass (free_touched): no slab destroyed`);
+      } else {
+        let n = Math.floor((c.freeLimit + 5 * c.perSlab - 1) / (5 * c.perSlab));
+        while (n-- > 0) {
+          const empty = c.slabs.find((s) => s.inuse === 0);
+          if (!empty) break;
+          releaseSlab(e, c, empty);
+        }
+      }
+    }
+    released += before - c.slabs.length;
+  }
+  return released;
 }
 
 /** kmem_cache_destroy: fails (returns false) while objects are allocated; drains the CPU's array first (drain_cpu_caches). */

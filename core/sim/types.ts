@@ -47,7 +47,9 @@ type OpBody =
   | { op: 'mempool_free'; pool: string; ref: string }
   | { op: 'mempool_destroy'; pool: string }
   | { op: 'mempool_resize'; pool: string; new_min_nr?: number; gfp?: GfpInput }
-  | { op: 'context'; context: ContextKind; reason?: string };
+  | { op: 'context'; context: ContextKind; reason?: string }
+  /** Two seconds pass: the events workqueue runs cache_reap (mm/slab.c:2795) on this CPU. */
+  | { op: 'cache_reap' };
 
 export type SimOp = OpBody & { source?: SourceRef };
 export type SimOpName = SimOp['op'];

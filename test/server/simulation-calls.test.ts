@@ -214,6 +214,29 @@ test('the machine and kernel settings (kport.simulation.*) are what hovers and f
   }
 });
 
+test('GFP_HIGHUSER on the default 256 MiB PC (no HighMem below 896 MiB on i386): the page comes from Normal and the mask line says the machine has no HighMem; on a 2 GiB server it comes from HighMem', async () => {
+  const doc = await open('highmem.c');
+  const md = await hover(doc, at(doc, 'alloc_page('));
+  assert.match(md, /Simulated on Linux 2\.6\.11's allocator \(256 MiB, 1 CPU\):/);
+  assert.equal(verdict(md, 'normal memory'), 'ok', md);
+  assert.match(md, /- normal memory: \*\*ok\*\* — `alloc_pages`: order-0 page block at Normal pfn \d+/);
+  assert.doesNotMatch(md, /HighMem pfn/);
+  assert.match(md, /zones HighMem → Normal → DMA \(no HighMem on this machine: Normal → DMA\)/);
+  const big = await startServer({ initializationOptions: { indexWorkspace: false, settings: { simulation: { machine: 'server-2g' } } } });
+  try {
+    const file = path.join(DIR, 'highmem.c');
+    const uri = fileUri(file);
+    await big.open(uri, fs.readFileSync(file, 'utf8'));
+    const h = (await big.conn.sendRequest('textDocument/hover', { textDocument: { uri }, position: at(doc, 'alloc_page(') })) as Hover;
+    const md2 = (h.contents as { value: string }).value;
+    assert.match(md2, /Simulated on Linux 2\.6\.11's allocator \(2 GiB, 1 CPU\):/);
+    assert.match(md2, /- normal memory: \*\*ok\*\* — `alloc_pages`: order-0 page block at HighMem pfn \d+/);
+    assert.match(md2, /zones HighMem → Normal → DMA\./);
+  } finally {
+    await big.close();
+  }
+});
+
 test('mempool_resize is simulated as 2.6.11 runs it: the hover shows the pool grown in normal memory and "returns 0, pool short" when alloc_fn fails (mm/mempool.c:141-145)', async () => {
   const doc = await open('resize.c');
   const md = await hover(doc, at(doc, 'mempool_resize('));

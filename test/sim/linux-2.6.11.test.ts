@@ -1,7 +1,7 @@
 // Scenario tests named after the Linux 2.6.11 code they model (line numbers of pwanbul/linux-2.6.11).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { simulate, Simulator, checkInvariants, makeMachine, SCENARIOS, type SimOp, type ScenarioState } from '../../core/sim/index';
+import { simulate, Simulator, checkInvariants, makeMachine, resolveMachine, SCENARIOS, type SimOp, type ScenarioState } from '../../core/sim/index';
 
 const rules = (r: { trace: { rule: string }[] }) => r.trace.map((t) => t.rule);
 const pool = (sim: Simulator, ref: string) => sim.snapshot().pools.find((p) => p.ref === ref);
@@ -123,10 +123,13 @@ test('mm/page_alloc.c:896 get_zeroed_page: BUG_ON(gfp_mask & __GFP_HIGHMEM) (was
 });
 
 test('mm/page_alloc.c:876-883 __get_free_pages(GFP_HIGHUSER): a HighMem page has no address, returns 0 and the page leaks; a Normal page from the fallback is fine (was: error "highmem-no-address")', () => {
-  const r = simulate([
+  // The mechanism needs HighMem: a 2 GiB machine (1,152 MiB of it HighMem).
+  const { config: machine, scenarios } = resolveMachine('server-2g').machine;
+  const ops: SimOp[] = [
     { op: 'get_free_pages', gfp: 'GFP_HIGHUSER', order: 0, ref: 'x' },
     { op: 'free_pages', ref: 'x' },
-  ]);
+  ];
+  const r = simulate(ops, { machine, scenario: scenarios.normal });
   assert.equal(r.steps[0].outcome.kind, 'null');
   assert.equal(r.steps[0].outcome.code, 'highmem-no-address');
   assert.match(r.steps[0].outcome.message, /returned 0: the order-0 block came from HighMem/);
@@ -135,17 +138,35 @@ test('mm/page_alloc.c:876-883 __get_free_pages(GFP_HIGHUSER): a HighMem page has
   assert.equal(leaks.length, 1);
   assert.match(leaks[0].outcome.message, /HighMem pfn \d+/);
   assert.equal(r.final?.zones[2].allocated, 1, 'the page stays allocated');
-  const noHigh: ScenarioState = { ...SCENARIOS.normal, name: 'no free HighMem', free: [3072, 20480, 0] };
-  const n = simulate(
-    [
-      { op: 'get_free_pages', gfp: 'GFP_HIGHUSER', order: 0, ref: 'x' },
-      { op: 'free_pages', ref: 'x' },
-    ],
-    { scenario: noHigh },
-  );
+  const noHigh: ScenarioState = { ...scenarios.normal, name: 'no free HighMem', free: [3072, 168960, 0] };
+  const n = simulate(ops, { machine, scenario: noHigh });
   assert.equal(n.steps[0].outcome.kind, 'ok');
   assert.equal(n.steps[0].outcome.page?.zone, 'Normal', 'HighMem full: the zonelist falls back to Normal, which has an address');
   assert.equal(n.steps[1].outcome.kind, 'ok');
+});
+
+test('mm/page_alloc.c:1298-1323 build_zonelists_node: on the default 256 MiB PC there is no HighMem, so GFP_HIGHUSER starts at Normal (classzone Normal) and __get_free_pages gets an address', () => {
+  const r = simulate([
+    { op: 'get_free_pages', gfp: 'GFP_HIGHUSER', order: 0, ref: 'x' },
+    { op: 'free_pages', ref: 'x' },
+  ]);
+  assert.equal(r.steps[0].outcome.kind, 'ok', r.steps[0].outcome.message);
+  assert.equal(r.steps[0].outcome.page?.zone, 'Normal');
+  assert.equal(r.steps[1].outcome.kind, 'ok');
+  assert.ok(
+    r.steps[0].trace.some(
+      (t) => t.rule === 'alloc_pages.zonelist' && /zonelist for GFP_HIGHUSER: Normal, DMA \(HighMem: no pages on this machine/.test(t.detail),
+    ),
+    JSON.stringify(r.steps[0].trace),
+  );
+  assert.ok(!r.steps[0].trace.some((t) => /^HighMem:/.test(t.detail)), 'no watermark check on the empty zone');
+  // mm/page_alloc.c:737-740: a zonelist with no zone at all returns NULL at once (a machine without a DMA zone).
+  const noDma = simulate([{ op: 'alloc_pages', gfp: 'GFP_KERNEL | __GFP_DMA', order: 0, ref: 'd' }], {
+    machine: makeMachine([0, 4096, 0]),
+    scenario: 'normal',
+  });
+  assert.equal(noDma.steps[0].outcome.kind, 'null');
+  assert.equal(noDma.steps[0].slept, false);
 });
 
 test('include/linux/gfp.h:46-48 __GFP_NO_GROW, __GFP_COMP, __GFP_ZERO are valid bits; mm/page_alloc.c:607 prep_zero_page and mm/slab.c:1811-1814 cache_grow decide what they do (was: error "unknown-bits")', () => {
@@ -189,10 +210,13 @@ test('include/linux/mmzone.h:91,244 + gfp.h:103: __GFP_DMA|__GFP_HIGHMEM indexes
 
 // ---- mm/vmscan.c:884-945 try_to_free_pages: "progress" is SWAP_CLUSTER_MAX pages in one priority pass ----
 
-/** Normal just below pages_min (316) with `reclaimable` pages for reclaim to find; DMA and HighMem out of reach. */
+/**
+ * Normal near pages_min (480 on the default machine) with `reclaimable` pages for reclaim to find; DMA out of reach
+ * (30 free against pages_min 32 + lowmem_reserve 240 for Normal-class allocations); no HighMem.
+ */
 const fewReclaimable = (normalFree: number, reclaimable: number, oomVictims: number): ScenarioState => ({
   name: 'few reclaimable pages',
-  free: [30, normalFree, 20],
+  free: [30, normalFree, 0],
   reclaimable: [0, reclaimable, 0],
   oomVictims,
   oomVictimPages: [0, 64, 0],
@@ -208,7 +232,8 @@ test('mm/vmscan.c:918-921 try_to_free_pages: 10 pages reclaimed are no progress 
 });
 
 test('mm/page_alloc.c:820-835: reclaim without progress takes the OOM path even though it freed pages: GFP_KERNEL kills a task, then restarts (was: progress, retry against pages_min, no kill)', () => {
-  const r = simulate([{ op: 'alloc_pages', gfp: 'GFP_KERNEL', order: 0, ref: 'p' }], { scenario: fewReclaimable(312, 10, 1) });
+  // 470 + 10 reclaimed = 480: not above pages_min 480; the victim's 64 pages make 544, which passes after the restart.
+  const r = simulate([{ op: 'alloc_pages', gfp: 'GFP_KERNEL', order: 0, ref: 'p' }], { scenario: fewReclaimable(470, 10, 1) });
   const s = r.steps[0];
   assert.equal(s.outcome.kind, 'slept');
   const order = rules(s).filter((x) => /^(reclaim|oom|alloc_pages\.step5)/.test(x));
@@ -218,7 +243,8 @@ test('mm/page_alloc.c:820-835: reclaim without progress takes the OOM path even 
 });
 
 test('mm/vmscan.c:812,918: a full batch is progress: GFP_KERNEL with 40 reclaimable pages retries against pages_min and no task is killed', () => {
-  const r = simulate([{ op: 'alloc_pages', gfp: 'GFP_KERNEL', order: 0, ref: 'p' }], { scenario: fewReclaimable(312, 40, 1) });
+  // 470 + 32 reclaimed = 502 > pages_min 480.
+  const r = simulate([{ op: 'alloc_pages', gfp: 'GFP_KERNEL', order: 0, ref: 'p' }], { scenario: fewReclaimable(470, 40, 1) });
   const s = r.steps[0];
   assert.equal(s.outcome.kind, 'slept');
   assert.ok(s.trace.some((t) => t.rule === 'reclaim.try_to_free_pages' && /freed 32 page\(s\).*did_some_progress = 1/.test(t.detail)));
@@ -435,4 +461,49 @@ test('mm/slab.c:2234-2306 __cache_free onto the array; a full array (size-8192: 
   assert.ok(!rules(ninth).includes('slab.release'));
   assert.equal(sim.snapshot().caches.find((c) => c.name === 'size-8192')?.slabs, 9);
   assert.deepEqual(checkInvariants(sim), []);
+});
+
+// ---- mm/slab.c:2795-2865 cache_reap: the per-CPU arrays drained and free slabs destroyed every few seconds ----
+
+test('mm/slab.c:2764-2782,2795-2865 cache_reap: a burst of kmalloc/kfree leaves its objects on the CPU array; 2 s runs drain (limit+4)/5 of an untouched array and destroy free slabs every 4 s, until the pages are back (was: held for ever)', () => {
+  const sim = new Simulator({ scenario: 'normal' });
+  // An interrupt-time burst: 40 buffers of 256 bytes (size-256: 15 objects per order-0 slab → 3 slabs), all freed.
+  for (let i = 0; i < 40; i++) sim.step({ op: 'kmalloc', size: 256, gfp: 'GFP_ATOMIC', ref: `b${i}` });
+  for (let i = 0; i < 40; i++) sim.step({ op: 'kfree', ref: `b${i}` });
+  const slabs = () => sim.snapshot().caches.find((c) => c.name === 'size-256')?.slabs ?? 0;
+  const normalHeld = () => sim.snapshot().zones[1].allocated;
+  assert.equal(slabs(), 3);
+  assert.equal(normalHeld(), 3, 'kfree puts objects on the array (limit 120): the three slab pages stay held');
+  // Run 1: the array was used (ac->touched, set by __cache_alloc :2167): only marked untouched (:2770-2771).
+  const r1 = sim.step({ op: 'cache_reap' });
+  assert.equal(r1.outcome.message, 'cache_reap (2 s later): no slab destroyed');
+  assert.ok(r1.trace.some((t) => t.rule === 'slab.reap-array' && /only marked untouched/.test(t.detail)));
+  // Run 2: (limit 120 + 4)/5 = 24 objects back to their slabs (:2773); the 4 s list pass finds free_touched set by
+  // the refills that took objects from fresh slabs (:2043, 2830-2833) and destroys nothing.
+  const r2 = sim.step({ op: 'cache_reap' });
+  assert.ok(
+    r2.trace.some((t) => t.rule === 'slab.reap-array' && /gives back 24 of its 45 object\(s\)/.test(t.detail)),
+    JSON.stringify(r2.trace),
+  );
+  assert.ok(r2.trace.some((t) => t.rule === 'slab.reap-slabs' && /free_touched/.test(t.detail)));
+  assert.equal(slabs(), 3);
+  // Run 3: 21 left, fewer than 24 → (21+1)/2 = 11 (:2774-2775).
+  const r3 = sim.step({ op: 'cache_reap' });
+  assert.ok(r3.trace.some((t) => /gives back 11 of its 21 object\(s\)/.test(t.detail)));
+  // Run 4: the list pass destroys up to (free_limit 135 + 5·15 − 1)/(5·15) = 2 free slabs (:2836-2856).
+  const r4 = sim.step({ op: 'cache_reap' });
+  assert.match(r4.outcome.message, /^cache_reap \(2 s later\): 2 empty slab\(s\) destroyed/);
+  assert.equal(rules(r4).filter((x) => x === 'slab.release').length, 2);
+  assert.equal(normalHeld(), 1);
+  for (let i = 0; i < 4; i++) sim.step({ op: 'cache_reap' });
+  assert.equal(slabs(), 0, 'after 16 s of idle time every slab page is back');
+  assert.equal(normalHeld(), 0);
+  assert.deepEqual(checkInvariants(sim), []);
+  // An array used between runs keeps its objects: each run only clears the touched mark.
+  const busy = new Simulator({ scenario: 'normal' });
+  for (let r = 0; r < 4; r++) {
+    busy.step({ op: 'kmalloc', size: 256, gfp: 'GFP_ATOMIC', ref: 'x' });
+    busy.step({ op: 'kfree', ref: 'x' });
+    assert.equal(busy.step({ op: 'cache_reap' }).trace.filter((t) => t.rule === 'slab.array-flush').length, 0);
+  }
 });

@@ -9,14 +9,17 @@ test('memory sizes become i386 zones: DMA is the first 16 MiB, Normal up to 896 
   assert.deepEqual(zonePagesFor(2048), [4096, 225280, 294912]);
 });
 
-test('presets and sizes resolve; the default is the hand-set 256 MiB PC; bad values fall back with a problem', () => {
+test('presets and sizes resolve; the default pc-256m is the 256 MiB size as 2.6.11 lays it out; bad values fall back with a problem', () => {
   assert.equal(resolveMachine(undefined).machine.config, DEFAULT_MACHINE);
   assert.equal(resolveMachine('pc-256m').machine.scenarios, SCENARIOS);
-  // A size is the i386 layout: 256 MiB has no HighMem, unlike the default model PC (its upper half is HighMem).
+  // A size is the i386 layout: 256 MiB has no HighMem; the default preset is that machine, numbers and scenarios alike.
   assert.deepEqual(
     resolveMachine(256).machine.config.zones.map((z) => z.pages),
     [4096, 61440, 0],
   );
+  assert.deepEqual(resolveMachine(256).machine.config, DEFAULT_MACHINE);
+  assert.deepEqual(resolveMachine('256 MiB').machine.scenarios, SCENARIOS);
+  assert.equal(resolveMachine('pc-256m').machine.label, resolveMachine(256).machine.label);
   assert.equal(resolveMachine(256).machine.label, '256 MiB, 1 CPU');
   assert.equal(resolveMachine('embedded-32m').machine.label, '32 MiB, 1 CPU');
   assert.equal(resolveMachine('512 MiB').machine.label, '512 MiB, 1 CPU');
@@ -29,7 +32,7 @@ test('presets and sizes resolve; the default is the hand-set 256 MiB PC; bad val
 });
 
 test("each machine's scenarios keep their meaning: pressure between the atomic reserve and pages_min, exhausted below the reserve", () => {
-  for (const id of ['embedded-32m', 'server-2g', '1024']) {
+  for (const id of ['pc-256m', 'embedded-32m', 'server-2g', '1024']) {
     const { config, scenarios } = resolveMachine(id).machine;
     config.zones.forEach((z, i) => {
       if (!z.pages) return assert.deepEqual([scenarios.normal.free[i], scenarios.pressure.free[i], scenarios.exhausted.free[i]], [0, 0, 0]);
@@ -54,4 +57,15 @@ test('the same sequence runs out on a 32 MiB board where a 256 MiB PC serves it:
   assert.equal(served('pc-256m'), 200);
   const small = served('embedded-32m');
   assert.ok(small < 200 && small > 150, `32 MiB board served ${small} of 200`);
+});
+
+test("setup (module init) runs in normal memory of the machine simulated on: HighMem is free during a 2 GiB server's setup", () => {
+  const m = resolveMachine('server-2g').machine;
+  const r = simulate([{ op: 'free_pages', ref: 'h' }], {
+    machine: m.config,
+    scenario: m.scenarios.pressure,
+    setup: [{ op: 'alloc_pages', gfp: 'GFP_HIGHUSER', order: 0, ref: 'h' }],
+  });
+  assert.equal(r.setup?.[0].outcome.page?.zone, 'HighMem', r.setup?.[0].outcome.message);
+  assert.equal(r.steps[0].outcome.kind, 'ok');
 });

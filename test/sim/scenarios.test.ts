@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { simulate, simulateScenarios, Simulator, checkInvariants, SCENARIO_NAMES, type SimOp, type StepResult } from '../../core/sim/index';
+import { simulate, simulateScenarios, Simulator, checkInvariants, resolveMachine, SCENARIO_NAMES, type SimOp, type StepResult } from '../../core/sim/index';
 
 const kinds = (steps: StepResult[]) => steps.map((s) => s.outcome.kind);
 const rules = (s: StepResult) => s.trace.map((t) => t.rule);
@@ -31,7 +31,12 @@ test('GFP_ATOMIC dips into reserves under pressure (half for __GFP_HIGH, a quart
   const r = simulate([{ op: 'alloc_pages', gfp: 'GFP_ATOMIC', order: 0, ref: 'a' }], { scenario: 'pressure' });
   assert.equal(r.steps[0].outcome.kind, 'ok');
   const step3 = r.steps[0].trace.find((t) => t.rule === 'alloc_pages.step3-min-watermark');
-  assert.match(step3?.detail ?? '', /lowered to 119 \(__GFP_HIGH: half\) \(cannot sleep: a further quarter\)/);
+  // mm/page_alloc.c:679-682 zone_watermark_ok: Normal's pages_min 480 (default machine), min -= min/2 → 240, then
+  // min -= min/4 → 180; pressure leaves Normal 320 free (2/3 of pages_min), above it.
+  assert.match(
+    step3?.detail ?? '',
+    /^Normal: free 320 passes the order-0 check against pages_min 480 lowered to 180 \(__GFP_HIGH: half\) \(cannot sleep: a further quarter\)/,
+  );
 });
 
 test('__GFP_NOFAIL never returns NULL (any scenario, order, sleeping mask)', () => {
@@ -75,7 +80,8 @@ test('2.6.11 OOM restart: with __GFP_FS and no progress, out_of_memory() is foll
   assert.match(r.steps[0].outcome.message, /out_of_memory\(\) then goto restart/);
   // Under pressure the OOM kill frees a victim's pages and the restarted allocation gets them.
   const ops: SimOp[] = [];
-  for (let i = 0; i < 40; i++) ops.push({ op: 'alloc_pages', gfp: 'GFP_KERNEL', order: 4, ref: `p${i}` });
+  // On the default machine's pressure (Normal 320 free, 768 reclaimable) reclaim runs dry after 40-odd order-4 calls.
+  for (let i = 0; i < 80; i++) ops.push({ op: 'alloc_pages', gfp: 'GFP_KERNEL', order: 4, ref: `p${i}` });
   const p = simulate(ops, { scenario: 'pressure', snapshots: 'none' });
   const killed = p.steps.findIndex((s) => rules(s).includes('alloc_pages.step5-oom-restart'));
   assert.ok(killed >= 0, 'the OOM killer ran and the allocation restarted');
@@ -119,18 +125,21 @@ test('per-CPU lists: hot refill, __GFP_COLD, free_cold_page, drain at high', () 
   const sim = new Simulator({ scenario: 'normal', snapshots: 'all' });
   const a = sim.step({ op: 'alloc_pages', gfp: 'GFP_KERNEL', order: 0, ref: 'a' });
   assert.ok(rules(a).includes('pcp.refill'));
-  assert.equal(a.state?.zones[1].hot, 6, 'batch 7 moved, one taken');
+  // mm/page_alloc.c:1669-1683: Normal's batch on the default machine is 61440/1024/4 = 15, hot high 6 × 15 = 90;
+  // :631-632 refills one batch when count <= low, then takes a page.
+  assert.equal(a.state?.zones[1].hot, 14, 'batch 15 moved, one taken');
   const c = sim.step({ op: 'alloc_pages', gfp: 'GFP_KERNEL|__GFP_COLD', order: 0, ref: 'c' });
   assert.ok(rules(c).includes('pcp.take-cold'));
   const f = sim.step({ op: 'free_cold_page', ref: 'c' });
-  assert.equal(f.state?.zones[1].cold, 7);
+  assert.equal(f.state?.zones[1].cold, 15, 'cold: batch 15 refilled, one taken, given back');
   const ops: SimOp[] = [];
   for (let i = 0; i < 60; i++) ops.push({ op: 'alloc_pages', gfp: 'GFP_KERNEL', order: 0, ref: `h${i}` });
   for (const op of ops) sim.step(op);
   let drained = false;
   for (let i = 0; i < 60; i++) {
     const r = sim.step({ op: 'free_hot_page', ref: `h${i}` });
-    assert.ok((r.state?.zones[1].hot ?? 99) <= 42);
+    // :585-588: drain a batch when count >= high (90) before adding, so the count never exceeds 90.
+    assert.ok((r.state?.zones[1].hot ?? 999) <= 90);
     if (rules(r).includes('pcp.drain')) drained = true;
   }
   assert.ok(drained);
@@ -312,13 +321,18 @@ test('slab and kmalloc size classes', () => {
 });
 
 test('zones: HighMem first for GFP_HIGHUSER, DMA only for __GFP_DMA; get_free_pages gets no address for a HighMem page', () => {
-  const r = simulate([
-    { op: 'alloc_pages', gfp: 'GFP_HIGHUSER', order: 0, ref: 'h' },
-    { op: 'alloc_pages', gfp: 'GFP_KERNEL|__GFP_DMA', order: 2, ref: 'd' },
-    { op: 'get_free_pages', gfp: 'GFP_HIGHUSER', order: 0, ref: 'x' },
-    { op: 'get_zeroed_page', gfp: 'GFP_KERNEL', ref: 'z' },
-    { op: 'free_pages', ref: 'z' },
-  ]);
+  // HighMem needs more than 896 MiB: the 2 GiB preset (the default 256 MiB PC has none).
+  const { config: machine, scenarios } = resolveMachine('server-2g').machine;
+  const r = simulate(
+    [
+      { op: 'alloc_pages', gfp: 'GFP_HIGHUSER', order: 0, ref: 'h' },
+      { op: 'alloc_pages', gfp: 'GFP_KERNEL|__GFP_DMA', order: 2, ref: 'd' },
+      { op: 'get_free_pages', gfp: 'GFP_HIGHUSER', order: 0, ref: 'x' },
+      { op: 'get_zeroed_page', gfp: 'GFP_KERNEL', ref: 'z' },
+      { op: 'free_pages', ref: 'z' },
+    ],
+    { machine, scenario: scenarios.normal },
+  );
   assert.equal(r.steps[0].outcome.page?.zone, 'HighMem');
   assert.equal(r.steps[1].outcome.page?.zone, 'DMA');
   assert.equal(r.steps[1].outcome.page?.order, 2);
@@ -335,17 +349,19 @@ test('setup steps are numbered separately and the scenario applies after them', 
   assert.equal(r.setup?.length, 1);
   assert.equal(r.steps[0].index, 0);
   assert.equal(r.steps[0].outcome.kind, 'null');
+  // scenariosFor: exhausted keeps a tenth of pages_min free: DMA 32/10 = 3, Normal 480/10 = 48, no HighMem.
   assert.deepEqual(
     r.final?.zones.map((z) => z.free),
-    [4, 32, 4],
+    [3, 48, 0],
   );
   assert.match(r.steps[1].outcome.message, /from setup step 0/);
 });
 
-test('2.6.11 lowmem_reserve: under pressure a Normal-class allocation cannot take DMA below pages_min + 112 (zone_watermark_ok with classzone_idx); GFP_KERNEL order 4 returns NULL instead of "slept, then ok from DMA"', () => {
+test('2.6.11 lowmem_reserve: under pressure a Normal-class allocation cannot take DMA below pages_min + 240 (zone_watermark_ok with classzone_idx); GFP_KERNEL order 4 returns NULL instead of "slept, then ok from DMA"', () => {
+  // Default machine: DMA pages_min 32; lowmem_reserve[Normal] = 61440/256 = 240 (mm/page_alloc.c:1974-1995).
   const r4 = simulate([{ op: 'alloc_pages', gfp: 'GFP_KERNEL', order: 4, ref: 'p' }], { scenario: 'pressure' });
   assert.equal(r4.steps[0].outcome.kind, 'null');
-  assert.ok(r4.steps[0].trace.some((t) => /^DMA: free \d+ fails the order-4 check against pages_min 45 \+ lowmem_reserve 112/.test(t.detail)));
+  assert.ok(r4.steps[0].trace.some((t) => /^DMA: free \d+ fails the order-4 check against pages_min 32 \+ lowmem_reserve 240/.test(t.detail)));
   const r0 = simulate([{ op: 'alloc_pages', gfp: 'GFP_KERNEL', order: 0, ref: 'p' }], { scenario: 'pressure' });
   assert.equal(r0.steps[0].outcome.page?.zone, 'Normal', 'order 0 comes from Normal, not DMA');
   // A DMA-class allocation has no reserve to respect in DMA itself.
