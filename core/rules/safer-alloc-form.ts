@@ -27,8 +27,14 @@ const ALL_FORMS = Object.values(FORMS).flatMap((f) => [f.zeroed, f.zeroedArray, 
 /** The first release of the table where any form exists: below it the rule is off. */
 const FIRST_FORM = ALL_FORMS.map((n) => kbChange(n)!.offeredFrom).sort(compareReleases)[0];
 
-/** A product operand that cannot make it overflow at run time: a literal, a sizeof, an upper-case constant. */
-const CONSTANT = /^(\d+[uUlL]*|sizeof\s*\(.*\)|sizeof\s+[\w.>-]+|[A-Z][A-Z0-9_]*)$/s;
+/**
+ * A product operand that cannot make it overflow at run time: built of literals, `sizeof`s and upper-case
+ * constants only (`(FD_MAX_SECTORS + 1)`, `2 * PAGE_SIZE`).
+ */
+function isConstant(operand: string): boolean {
+  const rest = operand.replace(/\bsizeof\s*\((?:[^()]|\([^()]*\))*\)|\bsizeof\s+[\w.>-]+/g, '0');
+  return /^[\w\s()+\-*/<>|&~]*$/.test(rest) && (rest.match(/[A-Za-z_]\w*|\d\w*/g) ?? []).every((t) => /^\d/.test(t) || /^[A-Z_][A-Z0-9_]*$/.test(t));
+}
 
 /** The statement lists of a function (block bodies, switch cases), where "the next statement" is defined. */
 function* lists(s: Stmt): Generator<Stmt[]> {
@@ -263,7 +269,7 @@ export const saferAllocForm = defineRule({
         if (!forms || !args || args.length !== call.args.length || !call.args.length) continue;
         const sizeText = text.slice(args[0].start, args[0].end);
         const product = productOf(text, call.args[0], args[0]);
-        const overflows = !!product && !(CONSTANT.test(product.count) && CONSTANT.test(product.size));
+        const overflows = !!product && !(isConstant(product.count) && isConstant(product.size));
         const z = zeroed.get(call.nameSpan.start);
         const rest = args.slice(1).map((a) => text.slice(a.start, a.end));
         const edits: TextEdit[] = [];
