@@ -23,6 +23,12 @@ export interface KbChange {
   change: ChangeKind;
   /** What to use instead ('removed'), or nothing when the flag is simply dropped. */
   replacement?: readonly string[];
+  /**
+   * Of `replacement`, the one that keeps the meaning where the old flag is tested or cleared with `&`
+   * (`gfp & __GFP_WAIT`: may this allocation sleep?), when it differs from the first, which keeps the meaning
+   * of setting it in a mask.
+   */
+  testedAs?: string;
   /** 'signature': a fragment of the old declaration that the new one no longer has. */
   oldForm?: string;
   /** 'added': the code it replaces. */
@@ -41,6 +47,9 @@ export const KB_CHANGES: readonly KbChange[] = [
     symbol: '__GFP_WAIT',
     change: 'removed',
     replacement: ['__GFP_RECLAIM', '__GFP_DIRECT_RECLAIM'],
+    // From 4.4 GFP_ATOMIC and GFP_NOWAIT hold __GFP_KSWAPD_RECLAIM (include/linux/gfp.h; gfp_types.h in 6.1), so
+    // `gfp & __GFP_RECLAIM` would call an atomic mask "may sleep"; gfpflags_allow_blocking() tests __GFP_DIRECT_RECLAIM.
+    testedAs: '__GFP_DIRECT_RECLAIM',
     offeredFrom: '4.4',
     release: '4.4',
     reason: '"mm, page_alloc: rename __GFP_WAIT to __GFP_RECLAIM": may sleep is __GFP_DIRECT_RECLAIM; __GFP_RECLAIM also wakes kswapd, as __GFP_WAIT did',

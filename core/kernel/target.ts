@@ -44,6 +44,12 @@ export function changeIn(name: string, target: string): KbChange | undefined {
   return c && c.change !== 'added' && compareReleases(target, c.offeredFrom) >= 0 ? c : undefined;
 }
 
+/** The safer form `name` (a KB_CHANGES 'added' entry) when the target has it: the change, for its release and reason. */
+export function addedIn(name: string, target: string): KbChange | undefined {
+  const c = kbChange(name);
+  return c?.change === 'added' && compareReleases(target, c.offeredFrom) >= 0 ? c : undefined;
+}
+
 /**
  * What to write for `name` in the target, following replacements until one exists there: `name` itself when
  * it exists, `null` when the name is simply dropped (a flag with no successor), else the first replacement

@@ -1,6 +1,8 @@
 import { evaluateMask } from '../gfp/mask';
 import { allCalls, type CallEvent, type FunctionFacts } from '../facts/ir';
 import { ALLOC_API } from '../kernel/alloc-api';
+import { kbChange } from '../kernel/kb';
+import { changeIn, presentIn } from '../kernel/target';
 import { assignsOf, squash, textOf } from './support/mask-edit';
 import type { RuleReport } from './types';
 import { defineRule } from './define';
@@ -26,9 +28,17 @@ export const hotColdOrder = defineRule({
     freeWholeBlock:
       '{{free}}() only works with order-zero pages ("the hot/cold status of larger blocks is not tracked"), but {{held}} came from ' +
       '{{alloc}}() with {{order}}: only the first page goes back, to the per-CPU list, and the rest of the block leaks. Use {{use}}.',
+    // A later target without the function (removed-in-target reports the name): the leak is what the 2.6 code did.
+    freeWholeBlockGone:
+      '{{free}}() only works with order-zero pages ("the hot/cold status of larger blocks is not tracked"), but {{held}} came from ' +
+      '{{alloc}}() with {{order}}: in 2.6 only the first page goes back and the rest of the block leaks. {{target}} has no {{free}}() ' +
+      '(removed by {{release}}){{cold}}: use {{use}}, which frees the whole block there.',
   },
   check({ facts, env }) {
     const out: RuleReport[] = [];
+    // Where the target lacks the hot/cold calls, and whether callers still choose hot or cold (__GFP_COLD, KB_CHANGES).
+    const cold = kbChange('__GFP_COLD');
+    const noColdHint = !!env.target && !presentIn('__GFP_COLD', env.target) && cold?.release;
     const allocs: Alloc[] = [];
     const perFn = facts.functions.map((fn) => allCalls(fn));
     facts.functions.forEach((fn, i) => {
@@ -68,9 +78,20 @@ export const hotColdOrder = defineRule({
         let replacement: string;
         if (api.returnsPage) replacement = `__free_pages(${argText}, ${orderOut})`;
         else replacement = `free_pages(${viaVirt && arg.k === 'call' ? textOf(facts, arg.args[0].span) : argText}, ${orderOut})`;
+        const data = { free: free.name, held, alloc: alloc.call.name, order: orderDesc, use: replacement.replace(/\(.*/, '()') };
+        const gone = env.target ? changeIn(free.name, env.target) : undefined;
         out.push({
-          messageId: 'freeWholeBlock',
-          data: { free: free.name, held, alloc: alloc.call.name, order: orderDesc, use: replacement.replace(/\(.*/, '()') },
+          ...(gone
+            ? {
+                messageId: 'freeWholeBlockGone',
+                data: {
+                  ...data,
+                  target: env.target!,
+                  release: gone.release ?? gone.offeredFrom,
+                  cold: noColdHint ? `, nor a hot/cold choice for callers (__GFP_COLD went in ${cold!.release})` : '',
+                },
+              }
+            : { messageId: 'freeWholeBlock', data }),
           span: free.nameSpan,
           tags: [],
           related: [{ message: `${held} is allocated here with ${orderDesc}`, span: orderExpr.span }],

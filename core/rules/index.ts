@@ -15,6 +15,7 @@ import { coldPageDma } from './cold-page-dma';
 import { hotColdOrder } from './hot-cold-order';
 import { removedInTarget } from './removed-in-target';
 import { signatureInTarget } from './signature-in-target';
+import { saferAllocForm } from './safer-alloc-form';
 import type { Rule } from './types';
 
 export const RULES: readonly Rule[] = [
@@ -34,6 +35,7 @@ export const RULES: readonly Rule[] = [
   hotColdOrder,
   removedInTarget,
   signatureInTarget,
+  saferAllocForm,
 ];
 
 export const RULE_IDS = RULES.map((r) => r.id);

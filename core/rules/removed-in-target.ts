@@ -3,6 +3,7 @@ import { ALLOC_API } from '../kernel/alloc-api';
 import { KB_CHANGES } from '../kernel/kb-replacements';
 import { changeIn, compareReleases, nameFor } from '../kernel/target';
 import { defineRule } from './define';
+import { testedOrCleared } from './support/mask-edit';
 import type { Fix } from './types';
 
 /** Every name some release after 2.6 removed (kb-replacements.ts): what a later target may lack. */
@@ -69,9 +70,15 @@ export const removedInTarget = defineRule({
       .filter((t) => !ownDefinition(t.span.start))
       .map((t) => {
         const c = changeIn(t.name, target)!;
-        const { name: instead } = nameFor(t.name, target);
+        // Tested or cleared with `&`, the flag keeps its meaning under the table's testedAs (__GFP_WAIT: may sleep).
+        const tested = !!c.testedAs && testedOrCleared(facts.text, t.span);
+        const instead = tested ? c.testedAs! : nameFor(t.name, target).name;
         const since = c.release && c.release !== c.offeredFrom ? `since ${c.release} (absent from ${c.offeredFrom})` : `since ${c.offeredFrom}`;
-        const use = instead ? `use \`${instead}\`` : 'drop it';
+        const use = tested
+          ? `use \`${instead}\` (tested or cleared with \`&\`, the flag means "may sleep", which is ${instead} alone: \`${nameFor(t.name, target).name}\`, what sets it in a mask, also holds the kswapd bit GFP_ATOMIC has)`
+          : instead
+            ? `use \`${instead}\``
+            : 'drop it';
         const fixes: Fix[] = [];
         const callForm = CALL_FORMS[t.name];
         if (callForm) {

@@ -110,6 +110,7 @@ test('every change holds in the table: the old form before, gone or changed from
       for (const v of from) {
         assert.equal(status(c.symbol, v), 'absent', `${c.symbol} is gone in ${v}`);
         for (const r of c.replacement ?? []) assert.equal(status(r, v), 'present', `${c.symbol} → ${r}: ${r} is declared in ${v}`);
+        if (c.testedAs) assert.ok(c.replacement?.includes(c.testedAs), `${c.symbol}: testedAs ${c.testedAs} is one of its replacements`);
       }
     } else if (c.change === 'signature') {
       const old = kbSymbol(c.symbol)!.versions[before];

@@ -65,6 +65,52 @@ export function usedAsMaskOperand(text: string, token: Span): boolean {
   return false;
 }
 
+/**
+ * Whether a flag token is an operand of `&` (`gfp & F`, `F & gfp`, `gfp & ~(F | G)`, `gfp &= ~F`): a test of the
+ * flag or a clearing of it, not a mask being built. Reads outwards over `|` operands, `~` and parentheses, and
+ * stops at anything else (a call's or an `if`'s parenthesis, a comma, two names in a row).
+ */
+export function testedOrCleared(text: string, token: Span): boolean {
+  const single = (i: number, c: string) => text[i] === c && text[i - 1] !== c && text[i + 1] !== c;
+  // Leftwards: expecting an operator (`|`, `&`, `~`, an opening group), or after `|` an operand.
+  let operand = false;
+  for (let i = token.start - 1; i >= 0; i--) {
+    const c = text[i];
+    if (/\s/.test(c)) continue;
+    if (operand) {
+      if (c === ')') {
+        for (let depth = 1; depth && --i >= 0; ) depth += text[i] === ')' ? 1 : text[i] === '(' ? -1 : 0;
+      } else if (/\w/.test(c)) {
+        while (i > 0 && /\w/.test(text[i - 1])) i--;
+      } else break;
+      operand = false;
+    } else if (c === '(') {
+      if (/\w/.test(text.slice(0, i).trimEnd().slice(-1))) break; // a call's or an if's parenthesis
+    } else if (c === '~') continue;
+    else if (single(i, '|')) operand = true;
+    else if (single(i, '&') || (c === '=' && text[i - 1] === '&')) return true;
+    else break;
+  }
+  // Rightwards: expecting an operator (`|`, `&`, a closing group), or after `|` an operand.
+  operand = false;
+  for (let j = token.end; j < text.length; j++) {
+    const c = text[j];
+    if (/\s/.test(c)) continue;
+    if (operand) {
+      if (c === '(') {
+        for (let depth = 1; depth && ++j < text.length; ) depth += text[j] === '(' ? 1 : text[j] === ')' ? -1 : 0;
+      } else if (c === '~') continue;
+      else if (/\w/.test(c)) {
+        while (j + 1 < text.length && /\w/.test(text[j + 1])) j++;
+      } else return false;
+      operand = false;
+    } else if (c === ')') continue;
+    else if (single(j, '|') && text[j + 1] !== '=') operand = true;
+    else return single(j, '&') && text[j + 1] !== '=';
+  }
+  return false;
+}
+
 /** `!p`, `p == NULL`, `NULL == p`, `p != 0`, `p`, `!(p = f(...))`, `unlikely(!p)`, and those inside `&&`/`||`. */
 export function testsNull(facts: FileFacts, e: Expr, v: string): boolean {
   const same = (x: Expr) => (x.k === 'assign' ? squash(x.name) === v : squash(textOf(facts, x.span)) === v);
