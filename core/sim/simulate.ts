@@ -16,12 +16,13 @@ export function simulate(ops: readonly unknown[], opts: SimOptions = {}): SimRes
   if (opts === null || typeof opts !== 'object') opts = {};
   try {
     if (!Array.isArray(ops)) throw new Error('ops must be an array');
-    const target = resolveScenario(opts.scenario);
+    // A scenario named, and setup (module init, in normal memory), are the machine's own, not the default machine's.
+    const scenarios = opts.machine && opts.machine !== DEFAULT_MACHINE && validateMachine(opts.machine) === null ? scenariosFor(opts.machine) : SCENARIOS;
+    const target =
+      typeof opts.scenario === 'string' && Object.hasOwn(scenarios, opts.scenario) ? scenarios[opts.scenario as ScenarioName] : resolveScenario(opts.scenario);
     if (typeof target === 'string') throw new Error(target);
     const setupOps = Array.isArray(opts.setup) ? opts.setup : [];
-    // Setup (module init) runs in the normal memory of the machine simulated on, not the default machine's.
-    const setupState =
-      opts.machine && opts.machine !== DEFAULT_MACHINE && validateMachine(opts.machine) === null ? scenariosFor(opts.machine).normal : SCENARIOS.normal;
+    const setupState = scenarios.normal;
     const sim = new Simulator(opts, setupOps.length ? setupState : target);
     if (sim.configError) throw new Error(sim.configError);
     const keep = opts.results !== 'none';

@@ -69,3 +69,13 @@ test("setup (module init) runs in normal memory of the machine simulated on: Hig
   assert.equal(r.setup?.[0].outcome.page?.zone, 'HighMem', r.setup?.[0].outcome.message);
   assert.equal(r.steps[0].outcome.kind, 'ok');
 });
+
+test("a scenario given by name is the machine's own: 'exhausted' on a 2 GiB server leaves its HighMem nearly empty, not the default machine's (which has none)", () => {
+  const m = resolveMachine('server-2g').machine;
+  const byName = simulate([], { machine: m.config, scenario: 'exhausted' });
+  const byState = simulate([], { machine: m.config, scenario: m.scenarios.exhausted });
+  assert.deepEqual(byName.final, byState.final);
+  assert.equal(byName.scenario, 'exhausted');
+  const highmem = byName.final?.zones.find((z) => z.name === 'HighMem');
+  assert.ok(highmem && highmem.free < m.config.zones.find((z) => z.name === 'HighMem')!.pages / 10, JSON.stringify(highmem));
+});
