@@ -28,7 +28,7 @@ const COLORS = [
 ];
 
 /**
- * One line chart: x = step, y = value, scaled to the range the values move in (a zone's 28,000 free pages
+ * One line chart: x = step, y = value, scaled to the range the values move in (Normal's ~60,000 free pages
  * moving by 3 is a visible line, not a flat one); full width. The SVG carries its data for tests and tooling.
  */
 export function lineChart(title: string, labels: string[], series: Series[], width = 960, height = 170): string {
