@@ -3,7 +3,7 @@
  * their text, parse and analysis; the workspace index the adapter fills; the config. Every query answers
  * plain data (./types.ts); timers, debouncing and the transport stay in the adapter.
  */
-import { addVerdicts, renamedSuppressions } from '../analyze';
+import { addVerdicts, enabledRules, renamedSuppressions } from '../analyze';
 import { mergeConfigs, type KportConfig } from '../config';
 import { WorkspaceIndex, type FileSummary } from '../context/workspace';
 import type { FileFacts } from '../facts/file-facts';
@@ -18,7 +18,7 @@ import { toSimulateDriverResult, toSimulateResult, type SimulateDriverResult, ty
 import { isSimulated, simulateFunction } from '../simulation/run';
 import type { LineIndex, Position } from '../text/line-index';
 import type { Span } from '../text/span';
-import { OpenDocument, type DocumentAnalysis } from './document';
+import { OpenDocument, type AnalysisStage, type DocumentAnalysis } from './document';
 import { suppressionEdit } from './suppress';
 import type {
   Cancelled,
@@ -42,6 +42,11 @@ export interface HostOptions {
   maxParseMs?: number;
   /** Larger documents get one information diagnostic instead of an analysis (default 4 MiB). */
   maxFileBytes?: number;
+  /**
+   * A document this large is analyzed in two stages when it opens (default 256 KiB): `diagnostics(uri, { staged })`
+   * answers the rules that need no context first (`partial`), the next query all of them.
+   */
+  stagedOpenBytes?: number;
   /** What the adapter adds to a document's analysis environment (local headers read from disk). */
   envFor?: (facts: FileFacts, doc: { uri: string; path: string }) => AnalysisEnv;
   /** Where the host reports what it cannot answer through a query (rule failures, failed analyses). */
@@ -134,8 +139,12 @@ export class AnalysisHost {
 
   // ---- queries ----
 
-  /** The document's findings, with kport's notes; a failure or a size limit as a diagnostic of its own. */
-  diagnostics(uri: string): DiagnosticsResult | undefined {
+  /**
+   * The document's findings, with kport's notes; a failure or a size limit as a diagnostic of its own. `staged`:
+   * a big document's first analysis runs the rules that need no context only (the result says `partial`; the
+   * next query adds the others' findings, removing none).
+   */
+  diagnostics(uri: string, opts: { staged?: boolean } = {}): DiagnosticsResult | undefined {
     const d = this.docs.get(uri);
     if (!d) return undefined;
     const version = d.version;
@@ -148,9 +157,16 @@ export class AnalysisHost {
       return { version, diagnostics: [{ ...failure(message), severity: 'info' }] };
     }
     const fresh = !d.analysis || d.analysis.version !== version;
-    const a = this.analysisOf(uri);
+    // Only a first analysis is staged: what an earlier publish showed never goes away and comes back.
+    const staged = opts.staged && !d.parsed && !d.analysis && text.length >= (this.options.stagedOpenBytes ?? 256 * 1024) && this.contextRulesEnabled();
+    const a = this.analysisOf(uri, staged ? 'local' : 'all');
     if (!a) return { version, diagnostics: [failure(`analysis failed: ${d.failure ?? 'unknown error'}`)] };
-    return { version, diagnostics: this.diagnosticsOf(a, text), analysis: { fresh, bytes: text.length, timing: a.timing } };
+    return {
+      version,
+      diagnostics: this.diagnosticsOf(a, text),
+      analysis: { fresh, bytes: text.length, timing: a.timing },
+      ...(a.partial ? { partial: true } : {}),
+    };
   }
 
   hover(uri: string, position: Position, links: LinkOptions = {}): HoverItem | null {
@@ -286,7 +302,7 @@ export class AnalysisHost {
   verdicts(uri: string): StepJob | undefined {
     const d = this.docs.get(uri);
     const a = d?.analysis;
-    if (!d || !a || a.version !== d.version || a.verdicts) return undefined;
+    if (!d || !a || a.version !== d.version || a.verdicts || a.partial) return undefined;
     const withVerdicts = [...a.findings];
     const todo = withVerdicts.flatMap((f, i) => (f.simulate ? [i] : []));
     let done = 0;
@@ -347,20 +363,23 @@ export class AnalysisHost {
 
   // ---- internals ----
 
-  private analysisOf(uri: string): DocumentAnalysis | undefined {
+  private contextRulesEnabled(): boolean {
+    return enabledRules({ config: this.config }).some((r) => r.needs.context);
+  }
+
+  private analysisOf(uri: string, stage: AnalysisStage = 'all'): DocumentAnalysis | undefined {
     const d = this.docs.get(uri);
     const parser = this.parser;
     if (!d || !parser || d.source.getText().length > this.maxFileBytes) return undefined;
-    if (d.analysis && d.analysis.version === d.version) return d.analysis;
+    if (d.analysis && d.analysis.version === d.version && !(d.analysis.partial && stage === 'all')) return d.analysis;
     try {
       const envFor = this.options.envFor;
       const a = d.analyze(
         parser,
         { config: this.config, env: { workspace: this.workspace }, simulate: false },
         (facts) => (envFor ? envFor(facts, { uri, path: d.path }) : {}),
-        {
-          maxMs: this.options.maxParseMs,
-        },
+        { maxMs: this.options.maxParseMs },
+        stage,
       );
       d.failure = undefined;
       if (a.failures.length) this.options.log?.('error', `kport: rule failures in ${uri}: ${a.failures.map((f) => `${f.rule}: ${f.error}`).join('; ')}`);
