@@ -19,6 +19,12 @@ export interface AnalyzeOptions {
    * language server passes false to publish at once, then adds the verdicts with addVerdicts().
    */
   simulate?: boolean;
+  /**
+   * Run only the enabled rules this accepts (the editor's first stage on opening a big file: the rules that
+   * need no context), and reuse `shared` from an earlier stage of the same facts.
+   */
+  rules?: (rule: Rule) => boolean;
+  shared?: SharedAnalyses;
 }
 
 /**
@@ -116,6 +122,14 @@ export function renamedSuppressions(text: string): { line: number; id: string; n
   return out;
 }
 
+/**
+ * Findings in analyze()'s order: by offset, then rule id; one rule's findings at one offset keep the order the
+ * rule gave them (a stable sort), so two stages' findings merged and sorted are the one-stage order.
+ */
+export function sortFindings(findings: Finding[]): Finding[] {
+  return findings.sort((a, b) => a.span.start - b.span.start || a.rule.localeCompare(b.rule));
+}
+
 export function analyze(facts: FileFacts, opts: AnalyzeOptions = {}): { findings: Finding[]; failures: RuleFailure[]; shared: SharedAnalyses } {
   // The configured machine (simulation.machine) unless the adapter resolved one already.
   let env = opts.env ?? {};
@@ -123,10 +137,11 @@ export function analyze(facts: FileFacts, opts: AnalyzeOptions = {}): { findings
   if (opts.config?.kernel && !env.kernel) env = { ...env, kernel: { ...DISTRIBUTION_KERNEL, ...opts.config.kernel } };
   if (opts.config?.target !== undefined && !env.target) env = { ...env, target: opts.config.target };
   const target = env.target ?? DEFAULT_TARGET;
-  const shared = new SharedAnalyses(facts, env);
+  const shared = opts.shared ?? new SharedAnalyses(facts, env);
   const findings: Finding[] = [];
   const failures: RuleFailure[] = [];
   for (const rule of enabledRules({ ...opts, env })) {
+    if (opts.rules && !opts.rules(rule)) continue;
     const setting = opts.config?.rules[rule.id];
     const severity = setting && setting !== 'off' ? setting : rule.severity;
     try {
@@ -144,6 +159,6 @@ export function analyze(facts: FileFacts, opts: AnalyzeOptions = {}): { findings
         return !ids || !(ids.has('*') || ids.has(f.rule));
       })
     : findings;
-  kept.sort((a, b) => a.span.start - b.span.start || a.rule.localeCompare(b.rule));
+  sortFindings(kept);
   return { findings: opts.simulate === false ? kept : addVerdicts(kept, shared), failures, shared };
 }

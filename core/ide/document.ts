@@ -1,5 +1,5 @@
 /** An open document: its text (the adapter's copy), incremental parse tree, function cache and last analysis. */
-import { analyze, type AnalyzeOptions, type RuleFailure } from '../analyze';
+import { analyze, sortFindings, type AnalyzeOptions, type RuleFailure } from '../analyze';
 import type { SharedAnalyses } from '../context/shared';
 import { FileFacts, FunctionCache } from '../facts/file-facts';
 import type { CParser, ParsedFile } from '../parse/parser';
@@ -22,7 +22,12 @@ export interface DocumentAnalysis {
   timing: AnalysisTiming;
   /** The tree's ERROR and MISSING nodes, counted once for the fixes' safety check. */
   syntaxErrors?: number;
+  /** Only the rules that need no context have run (a big file's first stage); complete() runs the others. */
+  partial?: boolean;
 }
+
+/** What an analysis runs: every enabled rule, or (a big file's first stage) those that need no context. */
+export type AnalysisStage = 'all' | 'local';
 
 export class OpenDocument {
   parsed: ParsedFile | undefined;
@@ -42,8 +47,14 @@ export class OpenDocument {
   }
 
   /** Parses (incrementally when a previous tree exists) and runs the rules. */
-  analyze(parser: CParser, options: AnalyzeOptions, envFor: (facts: FileFacts) => AnalysisEnv, parse: { maxMs?: number } = {}): DocumentAnalysis {
-    if (this.analysis && this.analysis.version === this.version) return this.analysis;
+  analyze(
+    parser: CParser,
+    options: AnalyzeOptions,
+    envFor: (facts: FileFacts) => AnalysisEnv,
+    parse: { maxMs?: number } = {},
+    stage: AnalysisStage = 'all',
+  ): DocumentAnalysis {
+    if (this.analysis && this.analysis.version === this.version) return stage === 'all' ? this.complete(options) : this.analysis;
     const t0 = performance.now();
     const text = this.source.getText();
     const old = this.parsed;
@@ -56,7 +67,8 @@ export class OpenDocument {
     void facts.functions; // built here, to time it apart from the rules
     const t2 = performance.now();
     const env = { ...options.env, ...envFor(facts) };
-    const { findings, failures, shared } = analyze(facts, { ...options, env });
+    const local = stage === 'local';
+    const { findings, failures, shared } = analyze(facts, { ...options, env, ...(local ? { rules: (r) => !r.needs.context } : {}) });
     const t3 = performance.now();
     this.analysis = {
       version: this.version,
@@ -68,8 +80,26 @@ export class OpenDocument {
       shared,
       verdicts: !findings.some((f) => f.simulate),
       timing: { parseMs: t1 - t0, factsMs: t2 - t1, rulesMs: t3 - t2 },
+      ...(local ? { partial: true } : {}),
     };
     return this.analysis;
+  }
+
+  /**
+   * The rules a first stage left out, on its facts and shared analyses: the findings become the one-stage
+   * analysis's (the same findings in the same order), so a second publish only adds to the first.
+   */
+  private complete(options: AnalyzeOptions): DocumentAnalysis {
+    const a = this.analysis!;
+    if (!a.partial) return a;
+    const t0 = performance.now();
+    const rest = analyze(a.facts, { ...options, env: a.env, shared: a.shared, rules: (r) => r.needs.context });
+    a.findings = sortFindings([...a.findings, ...rest.findings]);
+    a.failures = [...a.failures, ...rest.failures];
+    a.verdicts = !a.findings.some((f) => f.simulate);
+    a.timing = { ...a.timing, rulesMs: a.timing.rulesMs + (performance.now() - t0) };
+    a.partial = false;
+    return a;
   }
 
   /**

@@ -3,7 +3,7 @@
  * their text, parse and analysis; the workspace index the adapter fills; the config. Every query answers
  * plain data (./types.ts); timers, debouncing and the transport stay in the adapter.
  */
-import { addVerdicts, renamedSuppressions } from '../analyze';
+import { addVerdicts, enabledRules, renamedSuppressions } from '../analyze';
 import { mergeConfigs, type KportConfig } from '../config';
 import { WorkspaceIndex, type FileSummary } from '../context/workspace';
 import type { FileFacts } from '../facts/file-facts';
@@ -18,8 +18,9 @@ import { toSimulateDriverResult, toSimulateResult, type SimulateDriverResult, ty
 import { isSimulated, simulateFunction } from '../simulation/run';
 import type { LineIndex, Position } from '../text/line-index';
 import type { Span } from '../text/span';
-import { OpenDocument, type DocumentAnalysis } from './document';
+import { OpenDocument, type AnalysisStage, type DocumentAnalysis } from './document';
 import { suppressionEdit } from './suppress';
+import { WARM_UP_SOURCE } from './warm-up';
 import type {
   Cancelled,
   CodeActionItem,
@@ -42,6 +43,11 @@ export interface HostOptions {
   maxParseMs?: number;
   /** Larger documents get one information diagnostic instead of an analysis (default 4 MiB). */
   maxFileBytes?: number;
+  /**
+   * A document this large is analyzed in two stages when it opens (default 256 KiB): `diagnostics(uri, { staged })`
+   * answers the rules that need no context first (`partial`), the next query all of them.
+   */
+  stagedOpenBytes?: number;
   /** What the adapter adds to a document's analysis environment (local headers read from disk). */
   envFor?: (facts: FileFacts, doc: { uri: string; path: string }) => AnalysisEnv;
   /** Where the host reports what it cannot answer through a query (rule failures, failed analyses). */
@@ -134,8 +140,12 @@ export class AnalysisHost {
 
   // ---- queries ----
 
-  /** The document's findings, with kport's notes; a failure or a size limit as a diagnostic of its own. */
-  diagnostics(uri: string): DiagnosticsResult | undefined {
+  /**
+   * The document's findings, with kport's notes; a failure or a size limit as a diagnostic of its own. `staged`:
+   * a big document's first analysis runs the rules that need no context only (the result says `partial`; the
+   * next query adds the others' findings, removing none).
+   */
+  diagnostics(uri: string, opts: { staged?: boolean } = {}): DiagnosticsResult | undefined {
     const d = this.docs.get(uri);
     if (!d) return undefined;
     const version = d.version;
@@ -148,9 +158,16 @@ export class AnalysisHost {
       return { version, diagnostics: [{ ...failure(message), severity: 'info' }] };
     }
     const fresh = !d.analysis || d.analysis.version !== version;
-    const a = this.analysisOf(uri);
+    // Only a first analysis is staged: what an earlier publish showed never goes away and comes back.
+    const staged = opts.staged && !d.parsed && !d.analysis && text.length >= (this.options.stagedOpenBytes ?? 256 * 1024) && this.contextRulesEnabled();
+    const a = this.analysisOf(uri, staged ? 'local' : 'all');
     if (!a) return { version, diagnostics: [failure(`analysis failed: ${d.failure ?? 'unknown error'}`)] };
-    return { version, diagnostics: this.diagnosticsOf(a, text), analysis: { fresh, bytes: text.length, timing: a.timing } };
+    return {
+      version,
+      diagnostics: this.diagnosticsOf(a, text),
+      analysis: { fresh, bytes: text.length, timing: a.timing },
+      ...(a.partial ? { partial: true } : {}),
+    };
   }
 
   hover(uri: string, position: Position, links: LinkOptions = {}): HoverItem | null {
@@ -264,6 +281,43 @@ export class AnalysisHost {
     return out;
   }
 
+  /**
+   * Runs the editor's pipeline once on a small built-in driver (open, four keystrokes, settle, verdicts, a
+   * hover), apart from the open documents: the first real keystrokes then find that code compiled by V8.
+   * Publishes nothing, indexes nothing; the adapter calls it once, off the request path.
+   */
+  warmUp(): void {
+    const parser = this.parser;
+    if (!parser) return;
+    let text = WARM_UP_SOURCE;
+    let version = 1;
+    const doc = new OpenDocument({ version, getText: () => text }, 'kport-warm-up.c');
+    const options = { config: this.config, env: {}, simulate: false };
+    const run = () => {
+      const a = doc.analyze(parser, options, () => ({}));
+      this.diagnosticsOf(a, text);
+      return a;
+    };
+    try {
+      run();
+      const at = text.indexOf('\tr->len = len;') + 1;
+      [...'x++;'].forEach((ch, i) => {
+        text = text.slice(0, at + i) + ch + text.slice(at + i);
+        const v = ++version;
+        doc.source = { version: v, getText: () => text };
+        run();
+      });
+      doc.settle(parser);
+      const a = run();
+      addVerdicts(a.findings, a.shared);
+      hoverAt(a.facts, text.indexOf('kmalloc(len'), a.env, a.shared);
+    } catch (e) {
+      this.options.log?.('error', `kport: warm-up failed: ${(e as Error).message}`);
+    } finally {
+      doc.dispose();
+    }
+  }
+
   // ---- work done when typing pauses, a step at a time ----
 
   /** Makes a keystroke's speculative parse exact: `changed` when the tree changed (publish again), `failed` when the parse threw. */
@@ -286,7 +340,7 @@ export class AnalysisHost {
   verdicts(uri: string): StepJob | undefined {
     const d = this.docs.get(uri);
     const a = d?.analysis;
-    if (!d || !a || a.version !== d.version || a.verdicts) return undefined;
+    if (!d || !a || a.version !== d.version || a.verdicts || a.partial) return undefined;
     const withVerdicts = [...a.findings];
     const todo = withVerdicts.flatMap((f, i) => (f.simulate ? [i] : []));
     let done = 0;
@@ -347,20 +401,23 @@ export class AnalysisHost {
 
   // ---- internals ----
 
-  private analysisOf(uri: string): DocumentAnalysis | undefined {
+  private contextRulesEnabled(): boolean {
+    return enabledRules({ config: this.config }).some((r) => r.needs.context);
+  }
+
+  private analysisOf(uri: string, stage: AnalysisStage = 'all'): DocumentAnalysis | undefined {
     const d = this.docs.get(uri);
     const parser = this.parser;
     if (!d || !parser || d.source.getText().length > this.maxFileBytes) return undefined;
-    if (d.analysis && d.analysis.version === d.version) return d.analysis;
+    if (d.analysis && d.analysis.version === d.version && !(d.analysis.partial && stage === 'all')) return d.analysis;
     try {
       const envFor = this.options.envFor;
       const a = d.analyze(
         parser,
         { config: this.config, env: { workspace: this.workspace }, simulate: false },
         (facts) => (envFor ? envFor(facts, { uri, path: d.path }) : {}),
-        {
-          maxMs: this.options.maxParseMs,
-        },
+        { maxMs: this.options.maxParseMs },
+        stage,
       );
       d.failure = undefined;
       if (a.failures.length) this.options.log?.('error', `kport: rule failures in ${uri}: ${a.failures.map((f) => `${f.rule}: ${f.error}`).join('; ')}`);

@@ -36,6 +36,8 @@ export interface DiagnosticsResult {
   diagnostics: DiagnosticItem[];
   /** The analysis behind them, when there was one: whether this query ran it, and where its time went. */
   analysis?: { fresh: boolean; bytes: number; timing: AnalysisTiming };
+  /** A first stage: the rules that need no context only; the next query answers all of them. */
+  partial?: boolean;
 }
 
 export interface AnalysisTiming {

@@ -150,6 +150,10 @@ export class KportServer {
       indexWorkspace?: boolean;
       maxParseMs?: number;
       maxFileBytes?: number;
+      /** false: no warm-up analysis at start (AnalysisHost.warmUp). */
+      warmUp?: boolean;
+      /** Documents this large open in two stages (core/ide HostOptions.stagedOpenBytes). */
+      stagedOpenBytes?: number;
       cacheDir?: string;
     };
     const positive = (n: unknown) => (typeof n === 'number' && n > 0 ? n : undefined);
@@ -157,6 +161,7 @@ export class KportServer {
     if (typeof init.cacheDir === 'string' && init.cacheDir) this.index.cacheDir = init.cacheDir;
     if (typeof init.debounceMs === 'number' && init.debounceMs >= 0) this.debounceMs = init.debounceMs;
     if (typeof init.verdictDelayMs === 'number' && init.verdictDelayMs >= 0) this.verdictDelayMs = init.verdictDelayMs;
+    if (typeof init.stagedOpenBytes === 'number' && init.stagedOpenBytes >= 0) this.host.configure({ stagedOpenBytes: init.stagedOpenBytes });
     if (init.settings) this.applyEditorSettings(init.settings);
     if (init.indexWorkspace === false) this.index.settings = { ...this.index.settings, enabled: false };
     // VS Code runs command links in hovers (the extension trusts kport.simulateFunction); other editors show them raw.
@@ -172,6 +177,8 @@ export class KportServer {
     try {
       this.host.configure({ parser: await loadParser() });
       this.parserLoaded = true;
+      // While the client receives the answer and sends its documents: the first keystrokes find the code compiled.
+      if (init.warmUp !== false) setImmediate(() => this.host.warmUp());
     } catch (e) {
       this.parserError = `kport could not load the C parser: ${(e as Error).message}`;
       this.host.configure({ parserError: this.parserError });
@@ -360,8 +367,8 @@ export class KportServer {
     }
   }
 
-  private publish(uri: string): ReturnType<AnalysisHost['diagnostics']> {
-    const r = this.host.diagnostics(uri);
+  private publish(uri: string, opts: { staged?: boolean } = {}): ReturnType<AnalysisHost['diagnostics']> {
+    const r = this.host.diagnostics(uri, opts);
     if (r) this.connection.sendDiagnostics({ uri, version: r.version, diagnostics: r.diagnostics.map((d) => toDiagnostic(d, uri, this.docs)) });
     return r;
   }
@@ -369,18 +376,20 @@ export class KportServer {
   private validate(uri: string): void {
     this.timers.delete(uri);
     const t0 = performance.now();
-    const r = this.publish(uri);
+    // A big document's opening is published in two stages: the rules that need no context, then all.
+    const r = this.publish(uri, { staged: true });
     const a = r?.analysis;
     if (!r || !a) return;
     const ms = performance.now() - t0;
     if (a.fresh && (TRACE || ms > SLOW_ANALYSIS_MS)) {
       const t = a.timing;
       this.connection.console.log(
-        `kport: ${TRACE ? '' : 'slow '}analysis of ${pathOf(uri)} v${r.version} (${(a.bytes / 1024).toFixed(0)} KiB): ${ms.toFixed(1)} ms ` +
+        `kport: ${TRACE ? '' : 'slow '}analysis of ${pathOf(uri)} v${r.version}${r.partial ? ' (first stage)' : ''} (${(a.bytes / 1024).toFixed(0)} KiB): ${ms.toFixed(1)} ms ` +
           `(parse ${t.parseMs.toFixed(1)}, facts ${t.factsMs.toFixed(1)}, rules ${t.rulesMs.toFixed(1)}, publish ${(ms - t.parseMs - t.factsMs - t.rulesMs).toFixed(1)})`,
       );
     }
-    this.scheduleVerdicts(uri);
+    if (r.partial) this.schedule(uri, 0);
+    else this.scheduleVerdicts(uri);
   }
 
   /**

@@ -19,6 +19,8 @@ export interface LspSession {
   open(uri: string, text: string, version?: number): Promise<Diagnostic[]>;
   /** The last diagnostics published for `uri` (undefined: none yet). */
   latest(uri: string): Diagnostic[] | undefined;
+  /** Every publishDiagnostics for `uri` so far, in order. */
+  published(uri: string): PublishDiagnosticsParams[];
   close(): Promise<void>;
 }
 
@@ -55,9 +57,11 @@ export async function startServer(
   proc.stderr!.on('data', (d) => (err += d));
   const conn = createMessageConnection(new StreamMessageReader(proc.stdout!), new StreamMessageWriter(proc.stdin!));
   const latest = new Map<string, PublishDiagnosticsParams>();
+  const history = new Map<string, PublishDiagnosticsParams[]>();
   const waiters: { uri: string; version?: number; resolve: (d: Diagnostic[]) => void }[] = [];
   conn.onNotification('textDocument/publishDiagnostics', (p: PublishDiagnosticsParams) => {
     latest.set(p.uri, p);
+    history.set(p.uri, [...(history.get(p.uri) ?? []), p]);
     for (let i = waiters.length - 1; i >= 0; i--) {
       const w = waiters[i];
       if (w.uri === p.uri && (w.version === undefined || p.version === w.version)) {
@@ -98,6 +102,7 @@ export async function startServer(
       });
     },
     latest: (uri) => latest.get(uri)?.diagnostics,
+    published: (uri) => history.get(uri) ?? [],
     async open(uri, text, version = 1) {
       const p = session.diagnostics(uri, version);
       await conn.sendNotification('textDocument/didOpen', { textDocument: { uri, languageId: 'c', version, text } });

@@ -1,0 +1,224 @@
+/**
+ * Edit → diagnostics in process, without JSON-RPC: the analysis host (core/ide) with the server's environment
+ * (local headers from disk, an empty workspace index), each open file taking bench/editor.ts's edits (typing
+ * bursts at the start of a statement near the middle, a new line with an allocation, that line deleted), each
+ * timed from the text change to the LSP diagnostics built. For bisecting the keystroke path: runs on any
+ * checkout since the facade landed (and on the one before it, through server/lsp/documents.ts).
+ *
+ *   node --import tsx bench/edit-loop.ts FILE... [--edits 60] [--rounds 1] [--workspace SUMMARIES.json] [--big]
+ *
+ * --warm-up: AnalysisHost.warmUp() first, as the server does at start (then the first round shows what it saves).
+ * --workspace: the index's summaries (JSON `{ summaries, files }`, as the index host hands them to the main
+ * thread), put in the host's workspace first (the server after indexing). --big: then opens a ~1 MB document
+ * made of the files (as bench/editor.ts does), three times, and times open → first diagnostics.
+ *
+ * Prints p50/p95/p99/max of the edits (after each file's opening), the analysis's own split (parse, facts,
+ * rules), the process's CPU time over the edits, and the first round's p99 apart (a fresh process: JIT and
+ * first-use caches).
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { parseArgs } from 'node:util';
+import { TextDocument } from 'vscode-languageserver-textdocument';
+import { loadParser } from '../server/node/wasm';
+
+const { values, positionals } = parseArgs({
+  allowPositionals: true,
+  options: {
+    edits: { type: 'string', default: '60' },
+    rounds: { type: 'string', default: '1' },
+    workspace: { type: 'string' },
+    big: { type: 'boolean', default: false },
+    'warm-up': { type: 'boolean', default: false },
+  },
+});
+const EDITS = Number(values.edits);
+const ROUNDS = Number(values.rounds);
+
+interface Timing {
+  parseMs: number;
+  factsMs: number;
+  rulesMs: number;
+}
+/** Opens, changes and answers the diagnostics of a document, on whichever editor core this checkout has. */
+interface Editor {
+  open(uri: string, doc: TextDocument): void;
+  /** The document's LSP diagnostics (built, as the server sends them); the analysis's split when fresh. */
+  diagnostics(uri: string, doc: TextDocument, staged?: boolean): { count: number; timing?: Timing; partial?: boolean };
+  /** The workspace index's summaries, as the server receives them after indexing. */
+  indexed(summaries: unknown[], files: string[]): void;
+  close(uri: string): void;
+}
+
+const root = path.resolve(import.meta.dirname, '..');
+const docsDir = path.join(root, 'dist', 'rules');
+
+async function editor(): Promise<Editor> {
+  const parser = await loadParser();
+  const { diskEnv } = await import('../server/node/headers');
+  if (fs.existsSync(path.join(root, 'core/ide/host.ts'))) {
+    const { AnalysisHost } = await import(pathToFileURL(path.join(root, 'core/ide/host.ts')).href);
+    const { toDiagnostic } = await import(pathToFileURL(path.join(root, 'server/lsp/convert.ts')).href);
+    const host = new AnalysisHost({ parser, envFor: (facts: unknown, d: { path: string }) => diskEnv(facts as never, d.path) });
+    if (values['warm-up']) host.warmUp();
+    return {
+      open: (uri, doc) => host.open(uri, new URL(uri).pathname, doc),
+      diagnostics(uri, doc, staged) {
+        host.change(uri, new URL(uri).pathname, doc);
+        const r = host.diagnostics(uri, { staged })!;
+        const ds = r.diagnostics.map((d: unknown) => toDiagnostic(d, uri, docsDir));
+        return { count: ds.length, timing: r.analysis?.fresh ? r.analysis.timing : undefined, partial: r.partial };
+      },
+      close: (uri) => host.close(uri),
+      indexed: (summaries, files) => host.indexed(summaries, files),
+    };
+  }
+  // Before the facade: the server's own OpenDocument and conversion.
+  const { OpenDocument } = await import(pathToFileURL(path.join(root, 'server/lsp/documents.ts')).href);
+  const { toDiagnostic } = await import(pathToFileURL(path.join(root, 'server/lsp/convert.ts')).href);
+  const core = await import(pathToFileURL(path.join(root, 'core/index.ts')).href);
+  const index = new core.WorkspaceIndex();
+  const open = new Map<string, InstanceType<typeof OpenDocument>>();
+  return {
+    open: (uri, doc) => open.set(uri, new OpenDocument(doc)),
+    diagnostics(uri, doc) {
+      const d = open.get(uri)!;
+      const fresh = !d.analysis || d.analysis.version !== doc.version;
+      d.doc = doc;
+      const a = d.analyze(parser, { config: core.mergeConfigs(undefined, undefined), env: { workspace: index }, simulate: false }, {});
+      const ds = [
+        ...a.findings.map((f: unknown) => toDiagnostic(f, a.lines, uri, docsDir)),
+        ...core.renamedSuppressions(doc.getText()).map((r: { id: string }) => r.id),
+      ];
+      return { count: ds.length, timing: fresh ? a.timing : undefined };
+    },
+    close: (uri) => {
+      open.get(uri)?.parsed?.dispose();
+      open.delete(uri);
+    },
+    indexed: (summaries) => {
+      for (const x of summaries) index.update(x);
+    },
+  };
+}
+
+function pct(xs: number[], p: number): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)];
+}
+const fmt = (xs: number[]) =>
+  `n=${xs.length} p50 ${pct(xs, 50).toFixed(2)} p95 ${pct(xs, 95).toFixed(2)} p99 ${pct(xs, 99).toFixed(2)} max ${Math.max(...xs).toFixed(2)} ms`;
+
+function readText(file: string): string {
+  const b = fs.readFileSync(file);
+  const u = b.toString('utf8');
+  return Buffer.from(u, 'utf8').equals(b) ? u : b.toString('latin1');
+}
+
+/** bench/editor.ts's edits on one file: each yields the range and text of one change. */
+function* edits(text: string): Generator<{ start: number; end: number; newText: string }> {
+  const lines = text.split('\n');
+  let at = Math.floor(lines.length / 2);
+  while (at < lines.length - 1 && !/^\s+.*;\s*$/.test(lines[at])) at++;
+  const lineStart = lines.slice(0, at).reduce((n, x) => n + x.length + 1, 0);
+  const col = lines[at].length - lines[at].trimStart().length;
+  const typed = 'xyz_counter++ ';
+  for (let i = 0; i < EDITS; i++) {
+    const kind = i % 20;
+    if (kind < 14) {
+      const off = lineStart + col + (kind % typed.length);
+      yield { start: off, end: off, newText: typed[kind % typed.length] };
+      if (kind === 13) yield { start: lineStart + col, end: lineStart + col + 14, newText: '' };
+    } else if (kind === 14) {
+      const ins = '\tp_bench = kmalloc(64, GFP_KERNEL);\n';
+      yield { start: lineStart, end: lineStart, newText: ins };
+      yield { start: lineStart, end: lineStart + ins.length, newText: '' };
+    }
+  }
+}
+
+async function main(): Promise<void> {
+  const ed = await editor();
+  if (values.workspace) {
+    const w = JSON.parse(fs.readFileSync(values.workspace, 'utf8'));
+    ed.indexed(w.summaries, w.files);
+  }
+  const all: number[] = [];
+  const first: number[] = [];
+  const split: Record<keyof Timing, number[]> = { parseMs: [], factsMs: [], rulesMs: [] };
+  let cpuMs = 0;
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const file of positionals) {
+      const uri = pathToFileURL(path.resolve(file)).href;
+      let doc = TextDocument.create(uri, 'c', 1, readText(file));
+      ed.open(uri, doc);
+      ed.diagnostics(uri, doc);
+      const cpu0 = process.cpuUsage();
+      for (const e of edits(doc.getText())) {
+        const t = performance.now();
+        const range = { start: doc.positionAt(e.start), end: doc.positionAt(e.end) };
+        doc = TextDocument.update(doc, [{ range, text: e.newText }], doc.version + 1);
+        const r = ed.diagnostics(uri, doc);
+        const ms = performance.now() - t;
+        all.push(ms);
+        if (round === 0) first.push(ms);
+        if (r.timing) for (const k of Object.keys(split) as (keyof Timing)[]) split[k].push(r.timing[k]);
+      }
+      const c = process.cpuUsage(cpu0);
+      cpuMs += (c.user + c.system) / 1000;
+      ed.close(uri);
+    }
+  }
+  console.log(
+    `load ${os
+      .loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' ')}`,
+  );
+  console.log(`edit → diagnostics: ${fmt(all)}; CPU ${cpuMs.toFixed(0)} ms (${(cpuMs / all.length).toFixed(2)} ms an edit)`);
+  if (ROUNDS > 1) console.log(`  first round:      ${fmt(first)}`);
+  for (const [k, xs] of Object.entries(split)) console.log(`  ${k.padEnd(8)} ${fmt(xs)}`);
+  if (values.big) openBig(ed);
+}
+
+/** didOpen → first diagnostics for a ~1 MB document made of the files (bench/editor.ts's), three times. */
+function openBig(ed: Editor): void {
+  let big = '';
+  for (const f of positionals) big += readText(f) + '\n';
+  while (big.length < 1_000_000) big += big;
+  big = big.slice(0, 1_000_000);
+  big = big.slice(0, big.lastIndexOf('\n}\n') + 3);
+  for (let i = 0; i < 3; i++) {
+    const uri = pathToFileURL(path.resolve(path.dirname(positionals[0]), `kport-bench-1mb-${i}.c`)).href;
+    const doc = TextDocument.create(uri, 'c', 1, big);
+    const t = performance.now();
+    const c0 = process.cpuUsage();
+    ed.open(uri, doc);
+    // As the server publishes: staged (the first answer is the rules without context when the host stages).
+    const r = ed.diagnostics(uri, doc, true);
+    const c = process.cpuUsage(c0);
+    const ms = performance.now() - t;
+    const tm = r.timing;
+    let rest = '';
+    if (r.partial) {
+      const r2 = ed.diagnostics(uri, doc);
+      rest = `; all (${r2.count}) ${(performance.now() - t).toFixed(0)} ms`;
+    }
+    console.log(
+      `open ${(big.length / 1e6).toFixed(2)} MB → first diagnostics (${r.count}${r.partial ? ', first stage' : ''}): ${ms.toFixed(0)} ms, CPU ${((c.user + c.system) / 1000).toFixed(0)} ms` +
+        (tm ? ` (parse ${tm.parseMs.toFixed(0)}, facts ${tm.factsMs.toFixed(0)}, rules ${tm.rulesMs.toFixed(0)})` : '') +
+        rest,
+    );
+    ed.close(uri);
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  (e) => {
+    console.error(e);
+    process.exit(1);
+  },
+);
