@@ -7,7 +7,6 @@
  *
  *   node --import tsx bench/edit-loop.ts FILE... [--edits 60] [--rounds 1] [--workspace SUMMARIES.json] [--big]
  *
- * --warm-up: AnalysisHost.warmUp() first, as the server does at start (then the first round shows what it saves).
  * --workspace: the index's summaries (JSON `{ summaries, files }`, as the index host hands them to the main
  * thread), put in the host's workspace first (the server after indexing). --big: then opens a ~1 MB document
  * made of the files (as bench/editor.ts does), three times, and times open → first diagnostics.
@@ -31,7 +30,6 @@ const { values, positionals } = parseArgs({
     rounds: { type: 'string', default: '1' },
     workspace: { type: 'string' },
     big: { type: 'boolean', default: false },
-    'warm-up': { type: 'boolean', default: false },
   },
 });
 const EDITS = Number(values.edits);
@@ -46,7 +44,7 @@ interface Timing {
 interface Editor {
   open(uri: string, doc: TextDocument): void;
   /** The document's LSP diagnostics (built, as the server sends them); the analysis's split when fresh. */
-  diagnostics(uri: string, doc: TextDocument, staged?: boolean): { count: number; timing?: Timing; partial?: boolean };
+  diagnostics(uri: string, doc: TextDocument): { count: number; timing?: Timing };
   /** The workspace index's summaries, as the server receives them after indexing. */
   indexed(summaries: unknown[], files: string[]): void;
   close(uri: string): void;
@@ -62,14 +60,13 @@ async function editor(): Promise<Editor> {
     const { AnalysisHost } = await import(pathToFileURL(path.join(root, 'core/ide/host.ts')).href);
     const { toDiagnostic } = await import(pathToFileURL(path.join(root, 'server/lsp/convert.ts')).href);
     const host = new AnalysisHost({ parser, envFor: (facts: unknown, d: { path: string }) => diskEnv(facts as never, d.path) });
-    if (values['warm-up']) host.warmUp();
     return {
       open: (uri, doc) => host.open(uri, new URL(uri).pathname, doc),
-      diagnostics(uri, doc, staged) {
+      diagnostics(uri, doc) {
         host.change(uri, new URL(uri).pathname, doc);
-        const r = host.diagnostics(uri, { staged })!;
+        const r = host.diagnostics(uri)!;
         const ds = r.diagnostics.map((d: unknown) => toDiagnostic(d, uri, docsDir));
-        return { count: ds.length, timing: r.analysis?.fresh ? r.analysis.timing : undefined, partial: r.partial };
+        return { count: ds.length, timing: r.analysis?.fresh ? r.analysis.timing : undefined };
       },
       close: (uri) => host.close(uri),
       indexed: (summaries, files) => host.indexed(summaries, files),
@@ -196,20 +193,13 @@ function openBig(ed: Editor): void {
     const t = performance.now();
     const c0 = process.cpuUsage();
     ed.open(uri, doc);
-    // As the server publishes: staged (the first answer is the rules without context when the host stages).
-    const r = ed.diagnostics(uri, doc, true);
+    const r = ed.diagnostics(uri, doc);
     const c = process.cpuUsage(c0);
     const ms = performance.now() - t;
     const tm = r.timing;
-    let rest = '';
-    if (r.partial) {
-      const r2 = ed.diagnostics(uri, doc);
-      rest = `; all (${r2.count}) ${(performance.now() - t).toFixed(0)} ms`;
-    }
     console.log(
-      `open ${(big.length / 1e6).toFixed(2)} MB → first diagnostics (${r.count}${r.partial ? ', first stage' : ''}): ${ms.toFixed(0)} ms, CPU ${((c.user + c.system) / 1000).toFixed(0)} ms` +
-        (tm ? ` (parse ${tm.parseMs.toFixed(0)}, facts ${tm.factsMs.toFixed(0)}, rules ${tm.rulesMs.toFixed(0)})` : '') +
-        rest,
+      `open ${(big.length / 1e6).toFixed(2)} MB → diagnostics (${r.count}): ${ms.toFixed(0)} ms, CPU ${((c.user + c.system) / 1000).toFixed(0)} ms` +
+        (tm ? ` (parse ${tm.parseMs.toFixed(0)}, facts ${tm.factsMs.toFixed(0)}, rules ${tm.rulesMs.toFixed(0)})` : ''),
     );
     ed.close(uri);
   }

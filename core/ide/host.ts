@@ -20,7 +20,6 @@ import type { LineIndex, Position } from '../text/line-index';
 import type { Span } from '../text/span';
 import { OpenDocument, type AnalysisStage, type DocumentAnalysis } from './document';
 import { suppressionEdit } from './suppress';
-import { WARM_UP_SOURCE } from './warm-up';
 import type {
   Cancelled,
   CodeActionItem,
@@ -279,43 +278,6 @@ export class AnalysisHost {
     const out: string[] = [];
     for (const [uri, d] of this.docs) if (uri !== except && d.analysis?.facts.functions.some((f) => !f.isStatic && named.has(f.name))) out.push(uri);
     return out;
-  }
-
-  /**
-   * Runs the editor's pipeline once on a small built-in driver (open, four keystrokes, settle, verdicts, a
-   * hover), apart from the open documents: the first real keystrokes then find that code compiled by V8.
-   * Publishes nothing, indexes nothing; the adapter calls it once, off the request path.
-   */
-  warmUp(): void {
-    const parser = this.parser;
-    if (!parser) return;
-    let text = WARM_UP_SOURCE;
-    let version = 1;
-    const doc = new OpenDocument({ version, getText: () => text }, 'kport-warm-up.c');
-    const options = { config: this.config, env: {}, simulate: false };
-    const run = () => {
-      const a = doc.analyze(parser, options, () => ({}));
-      this.diagnosticsOf(a, text);
-      return a;
-    };
-    try {
-      run();
-      const at = text.indexOf('\tr->len = len;') + 1;
-      [...'x++;'].forEach((ch, i) => {
-        text = text.slice(0, at + i) + ch + text.slice(at + i);
-        const v = ++version;
-        doc.source = { version: v, getText: () => text };
-        run();
-      });
-      doc.settle(parser);
-      const a = run();
-      addVerdicts(a.findings, a.shared);
-      hoverAt(a.facts, text.indexOf('kmalloc(len'), a.env, a.shared);
-    } catch (e) {
-      this.options.log?.('error', `kport: warm-up failed: ${(e as Error).message}`);
-    } finally {
-      doc.dispose();
-    }
   }
 
   // ---- work done when typing pauses, a step at a time ----

@@ -150,8 +150,6 @@ export class KportServer {
       indexWorkspace?: boolean;
       maxParseMs?: number;
       maxFileBytes?: number;
-      /** false: no warm-up analysis at start (AnalysisHost.warmUp). */
-      warmUp?: boolean;
       /** Documents this large open in two stages (core/ide HostOptions.stagedOpenBytes). */
       stagedOpenBytes?: number;
       cacheDir?: string;
@@ -177,8 +175,6 @@ export class KportServer {
     try {
       this.host.configure({ parser: await loadParser() });
       this.parserLoaded = true;
-      // While the client receives the answer and sends its documents: the first keystrokes find the code compiled.
-      if (init.warmUp !== false) setImmediate(() => this.host.warmUp());
     } catch (e) {
       this.parserError = `kport could not load the C parser: ${(e as Error).message}`;
       this.host.configure({ parserError: this.parserError });

@@ -106,25 +106,3 @@ test('the lens (no snapshots) and the view (all snapshots) simulate one extracti
     parsed.dispose();
   }
 });
-
-test('warmUp runs the whole pipeline on its built-in driver (rules with and without context fire there) and leaves no state', async () => {
-  const { WARM_UP_SOURCE } = await import('../../core/ide/warm-up');
-  const parser = await getParser();
-  // What the warm-up exercises: its text gets findings of a context rule and of a rule without context.
-  const probe = new AnalysisHost({ parser });
-  probe.open(URI, 'warm.c', source(WARM_UP_SOURCE));
-  const rules = new Set(probe.diagnostics(URI)!.diagnostics.map((d) => d.rule));
-  assert.ok(rules.has('sleep-in-atomic') && rules.has('malloc-h'), [...rules].join(', '));
-
-  const logs: string[] = [];
-  let analyses = 0;
-  const host = new AnalysisHost({ parser, log: (_, m) => logs.push(m), onAnalysis: () => analyses++ });
-  host.warmUp();
-  assert.deepEqual(logs, []);
-  assert.equal(analyses, 0, 'no document analysis is reported to the adapter');
-  assert.deepEqual(host.openUris(), []);
-  assert.equal(host.workspace.size, 0);
-  // The host still answers a real document afterwards.
-  host.open(URI, 'mydev.c', source(DRIVER));
-  assert.ok(host.diagnostics(URI)!.diagnostics.some((d) => d.rule === 'sleep-in-atomic'));
-});
