@@ -136,6 +136,11 @@ function simulateCached(
   return r;
 }
 
+/** Empties the simulator's results cache: a bench's cold hover runs the simulator as the first hover of a call does. */
+export function clearSimulationResults(): void {
+  RESULTS.clear();
+}
+
 const memoKey = (fnIndex: number, snapshots: 'all' | 'none') => `simulation:${fnIndex}:${snapshots}`;
 
 /** Whether function `fnIndex` was simulated already for this analysis (a lens request spends no time on it). */
