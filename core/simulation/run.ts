@@ -309,6 +309,11 @@ function simulateCallAnew(shared: SharedAnalyses, fnIndex: number, span: Span): 
       // that share that prefix are simulated once, simulateCached).
       const variants = paths.map((p) => {
         const upTo = Math.max(...p.goalOps) + 1;
+        // At the size the path was simulated with (the stand-in) the prefix run would repeat the path's own
+        // first steps: a step's result depends on the steps before it only, except a mempool wait, which a later
+        // mempool_free (or the end of the run) settles.
+        if (p.goalOps.every((i) => p.ops[i].op !== 'kmalloc' || p.ops[i].size === size) && !p.ops.slice(0, upTo).some((op) => op.op.startsWith('mempool')))
+          return p;
         return simulatePath(
           {
             ...p,
