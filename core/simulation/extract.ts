@@ -535,6 +535,11 @@ export class SequenceExtractor {
         for (let i = 0; i < s.body.length; i++) {
           cur = this.stmt(s.body[i], cur, fn, depth, base, trunc);
           if (cur.every((p) => p.status === 'fall')) continue;
+          // Nothing to resume here (no path jumped, none was resumed): the pass below would leave `cur` as it is.
+          if (!cur.some((p) => typeof p.status === 'object' || (p as Partial_ & { replacedBy?: Partial_[] }).replacedBy)) {
+            if (!cur.some((p) => p.status === 'fall')) break;
+            continue;
+          }
           // A goto to a label later in this block resumes there.
           for (const p of cur) {
             if (typeof p.status !== 'object') continue;
