@@ -5,7 +5,9 @@
  *   - agreement: for each call with a finding that carries a simulated sentence, the hover's verdict word per
  *     scenario, the finding's and kport/simulate's `calls` row must be the same words;
  *   - hover latency p50/p95/p99 (the first hover in a file after its verdicts came, and the rest).
- * Usage: node --import tsx bench/hover-verdicts.ts TREE [--files N] [--min-kib K]
+ * Usage: node --import tsx bench/hover-verdicts.ts TREE [--files N] [--min-kib K] [--dump FILE]
+ * --dump FILE writes every hover's text (file:line, then the Markdown) to FILE: two runs' dumps diff to nothing
+ * when a change leaves every verdict alone.
  * Files: the .c files under TREE with an allocation call, of at least K KiB (default 0), every n-th in path
  * order so that N (default 60) spread over the tree.
  */
@@ -75,6 +77,8 @@ async function main() {
       .join(' ')}`,
   );
 
+  const dumpAt = process.argv.indexOf('--dump');
+  const dump: string[] = [];
   const s = await startServer({ initializationOptions: { indexWorkspace: false } });
   const first: number[] = [];
   const rest: number[] = [];
@@ -109,6 +113,7 @@ async function main() {
           slowest.push({ dt, where: `${path.relative(tree, file)}:${line + 1}` });
           firstInFile = false;
           const md = h ? (h.contents as { value: string }).value : '';
+          if (dumpAt > 0) dump.push(`== ${path.relative(tree, file)}:${line + 1}:${pos.character}`, md);
           if (!/runs in/.test(md)) continue; // not a call in a function body (a prototype, a macro, a comment)
           calls++;
           const words = hoverWords(md);
@@ -148,6 +153,7 @@ async function main() {
   } finally {
     await s.close();
   }
+  if (dumpAt > 0) fs.writeFileSync(process.argv[dumpAt + 1], `${dump.join('\n')}\n`);
   console.log(`allocation calls hovered in function bodies: ${calls}`);
   console.log(`  with a simulated verdict per scenario: ${simulated} (${((100 * simulated) / Math.max(1, calls)).toFixed(1)}%)`);
   for (const [why, n] of [...notSimulated].sort((a, b) => b[1] - a[1])) console.log(`  not simulated (${n}): ${why}`);

@@ -148,6 +148,43 @@ class StepIds {
     }
     return id;
   };
+
+  private readonly sequences = new Map<string, string>();
+  /** Sequence ids: equal ids, equal sequences of steps by content (`after` the id of the sequence extended, '' for none). */
+  private readonly seqOf = new WeakMap<readonly object[], string>();
+
+  /** The id of a sequence of steps (a path's ops or assumptions), kept up to date by `push`. */
+  sequence = (items: readonly object[]): string => {
+    let id = this.seqOf.get(items);
+    if (id === undefined) {
+      id = '';
+      for (const item of items) id = this.extend(id, item);
+      this.seqOf.set(items, id);
+    }
+    return id;
+  };
+
+  /** Appends `item` to `items` and keeps its sequence id current (every op and assumption a path gains comes here). */
+  push<T extends object>(items: T[], item: T): void {
+    const before = this.seqOf.get(items);
+    items.push(item);
+    if (before !== undefined) this.seqOf.set(items, this.extend(before, item));
+  }
+
+  /** A copy of `items` with the same sequence id. */
+  copy<T extends object>(items: T[]): T[] {
+    const out = [...items];
+    const id = this.seqOf.get(items);
+    if (id !== undefined) this.seqOf.set(out, id);
+    return out;
+  }
+
+  private extend(id: string, item: object): string {
+    const key = `${id},${this.of(item)}`;
+    let next = this.sequences.get(key);
+    if (next === undefined) this.sequences.set(key, (next = this.sequences.size.toString(36)));
+    return next;
+  }
 }
 
 /** A path that has done nothing yet. */
@@ -164,14 +201,15 @@ const emptyPath = (): Partial_ => ({
   status: 'fall',
 });
 
-const clone = (p: Partial_): Partial_ => ({
-  ops: [...p.ops],
+/** A copy of a path to extend on its own (a branch); `ids` keeps the sequence ids of its steps. */
+const clone = (p: Partial_, ids: StepIds): Partial_ => ({
+  ops: ids.copy(p.ops),
   origins: [...p.origins],
   condAt: [...p.condAt],
   conditions: [...p.conditions],
   notes: [...p.notes],
   locks: [...p.locks],
-  assumptions: [...p.assumptions],
+  assumptions: ids.copy(p.assumptions),
   goalOp: p.goalOp,
   goalOps: [...p.goalOps],
   status: p.status,
@@ -227,6 +265,11 @@ const escapeMemo = new WeakMap<FunctionFacts, { locals: Set<string>; body: strin
 
 export class SequenceExtractor {
   private readonly inertMemo = new WeakMap<Stmt, boolean>();
+  /**
+   * Statements classified (inert or not) by this extractor, each once: one extractor serves all the calls of an
+   * analysis (run.ts callExtractor), so a second call of a function finds most of its statements done. Read by tests.
+   */
+  statementsClassified = 0;
   /** A driver's lifetime frees in remove what probe allocated: every free is simulated (see foreignFree). */
   keepForeignFrees = false;
   /**
@@ -374,13 +417,7 @@ export class SequenceExtractor {
     if (this.goal && depth === 0) paths = paths.filter((p) => p.goalOp >= 0 || p.status !== 'return');
     // Branches that allocate nothing differ only in their conditions: one path stands for them all, so a long
     // function's if-chains do not multiply paths the simulator would run identically.
-    if (paths.length > 1) {
-      const seen = new Set<string>();
-      paths = paths.filter((p) => {
-        const key = `${typeof p.status === 'object' ? p.status.goto : p.status}|${p.goalOp}|${p.goalOps}|${p.locks}|${p.assumptions.map(this.stepIds.of).join(';')}|${p.ops.map(this.stepIds.of).join(';')}`;
-        return !seen.has(key) && !!seen.add(key);
-      });
-    }
+    if (paths.length > 1) paths = this.distinct(paths);
     // Before the goal the paths only carry the state the call meets (its context is the finding's anyway): a few do.
     const cap = this.goal && paths.every((p) => p.goalOp < 0) ? MAX_PATHS_TO_GOAL : MAX_PATHS;
     if (paths.length > cap) {
@@ -393,11 +430,21 @@ export class SequenceExtractor {
     return paths;
   }
 
+  /** The paths that differ (the first of each kept, in order): by their steps' content, not their conditions. */
+  private distinct(paths: Partial_[]): Partial_[] {
+    const seen = new Set<string>();
+    return paths.filter((p) => {
+      const key = `${typeof p.status === 'object' ? p.status.goto : p.status}|${p.goalOp}|${p.goalOps}|${p.locks}|${this.stepIds.sequence(p.assumptions)}|${this.stepIds.sequence(p.ops)}`;
+      return !seen.has(key) && !!seen.add(key);
+    });
+  }
+
   /** No call the simulation models or inlines, no context test, no jump out of it (return, goto, a stray break). */
   private inert(s: Stmt): boolean {
     let memo = this.inertMemo.get(s);
     if (memo === undefined) {
       memo = this.inertIn(s, false, false);
+      this.statementsClassified++;
       this.inertMemo.set(s, memo);
     }
     return memo;
@@ -488,6 +535,11 @@ export class SequenceExtractor {
         for (let i = 0; i < s.body.length; i++) {
           cur = this.stmt(s.body[i], cur, fn, depth, base, trunc);
           if (cur.every((p) => p.status === 'fall')) continue;
+          // Nothing to resume here (no path jumped, none was resumed): the pass below would leave `cur` as it is.
+          if (!cur.some((p) => typeof p.status === 'object' || (p as Partial_ & { replacedBy?: Partial_[] }).replacedBy)) {
+            if (!cur.some((p) => p.status === 'fall')) break;
+            continue;
+          }
           // A goto to a label later in this block resumes there.
           for (const p of cur) {
             if (typeof p.status !== 'object') continue;
@@ -527,7 +579,7 @@ export class SequenceExtractor {
           if (!test) return;
           const ref = test.ref;
           if (!c.ops.some((op) => 'ref' in op && op.ref === ref && ALLOCATING_OPS.has(op.op))) return;
-          c.assumptions.push({
+          this.stepIds.push(c.assumptions, {
             ref,
             expect: test.nullWhenTrue === whenTrue ? 'null' : 'non-null',
             cond: whenTrue ? condText : `!(${condText})`,
@@ -541,7 +593,7 @@ export class SequenceExtractor {
           .filter(() => !bound || test!.nullWhenTrue)
           .filter((p) => !this.seeking(p, s) || this.seeking(p, s.then))
           .map((p) => {
-            const c = clone(p);
+            const c = clone(p, this.stepIds);
             c.conditions.push(condText);
             assume(c, true);
             if (guard) this.setContext(c, guard.whenTrue, `${condText} is true`);
@@ -551,7 +603,7 @@ export class SequenceExtractor {
           .filter(() => !bound || !test!.nullWhenTrue)
           .filter((p) => !this.seeking(p, s) || (s.else !== null && this.seeking(p, s.else)) || !this.seeking(p, s.then))
           .map((p) => {
-            const c = clone(p);
+            const c = clone(p, this.stepIds);
             c.conditions.push(`!(${condText})`);
             assume(c, false);
             if (guard) this.setContext(c, guard.whenTrue === 'interrupt' ? 'process' : 'interrupt', `${condText} is false`);
@@ -608,7 +660,7 @@ export class SequenceExtractor {
           const ins2 = afterCond
             .filter((p) => !this.seeking(p, s) || this.seeking(p, cs))
             .map((p) => {
-              const c = clone(p);
+              const c = clone(p, this.stepIds);
               c.conditions.push(`switch (${condText}) case ${i + 1}`);
               return c;
             });
@@ -640,13 +692,13 @@ export class SequenceExtractor {
   }
 
   private setContext(p: Partial_, ctx: ContextKind, reason: string): void {
-    p.ops.push({ op: 'context', context: ctx, reason });
+    this.stepIds.push(p.ops, { op: 'context', context: ctx, reason });
     p.origins.push(null);
     p.condAt.push(p.conditions.length);
   }
 
   private restoreContext(p: Partial_, base: ContextKind): Partial_ {
-    const c = clone(p);
+    const c = clone(p, this.stepIds);
     this.setContext(c, p.locks.length ? 'atomic' : base, 'end of the guarded branch');
     return c;
   }
@@ -710,7 +762,7 @@ export class SequenceExtractor {
         if (this.bindNullArgs) this.nullParams.set(inner, nullArgs(call, inner));
         paths = paths.flatMap((q) => {
           q.notes.push(`${inner.name}() inlined (line ${this.lineOf(call.span.start)})`);
-          return this.stmt(inner.body, [{ ...clone(q), status: 'fall' }], inner, depth + 1, base, trunc).map((r) => ({
+          return this.stmt(inner.body, [{ ...clone(q, this.stepIds), status: 'fall' }], inner, depth + 1, base, trunc).map((r) => ({
             ...r,
             status:
               r.status === 'break' || r.status === 'continue'
@@ -735,7 +787,7 @@ export class SequenceExtractor {
     const isGoal = !!this.goal && sameSpan(call.span, this.goal.span);
     const push = (op: SimOp) => {
       if (isGoal) return this.pushGoal(p, { ...op, source: { line: o.line, text: o.text } }, o, base);
-      p.ops.push({ ...op, source: { line: o.line, text: o.text } });
+      this.stepIds.push(p.ops, { ...op, source: { line: o.line, text: o.text } });
       p.origins.push(o);
       p.condAt.push(p.conditions.length);
     };
@@ -934,18 +986,18 @@ export class SequenceExtractor {
       p.notes.push(
         `line ${o.line}: ${want!.kind === 'process' ? `this path holds a lock here, but not every path does: simulated in process context, as the finding's analysis decides` : `context here: ${want!.reason}`}`,
       );
-      p.ops.push({ op: 'context', context: want!.kind, reason: want!.reason });
+      this.stepIds.push(p.ops, { op: 'context', context: want!.kind, reason: want!.reason });
       p.origins.push(null);
       p.condAt.push(p.conditions.length);
     }
     if (p.goalOp < 0) p.goalOp = p.ops.length;
     this.goalReachedAt ??= this.work;
     p.goalOps.push(p.ops.length);
-    p.ops.push(op);
+    this.stepIds.push(p.ops, op);
     p.origins.push(o);
     p.condAt.push(p.conditions.length);
     if (differs) {
-      p.ops.push({ op: 'context', context: here, reason: 'after the call' });
+      this.stepIds.push(p.ops, { op: 'context', context: here, reason: 'after the call' });
       p.origins.push(null);
       p.condAt.push(p.conditions.length);
     }

@@ -136,6 +136,11 @@ function simulateCached(
   return r;
 }
 
+/** Empties the simulator's results cache: a bench's cold hover runs the simulator as the first hover of a call does. */
+export function clearSimulationResults(): void {
+  RESULTS.clear();
+}
+
 const memoKey = (fnIndex: number, snapshots: 'all' | 'none') => `simulation:${fnIndex}:${snapshots}`;
 
 /** Whether function `fnIndex` was simulated already for this analysis (a lens request spends no time on it). */
@@ -169,7 +174,7 @@ export const machineOf = (shared: SharedAnalyses): SimulatedMachine => shared.en
 
 function simulateAnew(shared: SharedAnalyses, fnIndex: number, snapshots: 'all' | 'none'): FunctionSimulation {
   // One extraction per function and analysis: the lens's run (no snapshots) and the view's (all) share it.
-  const extracted = shared.memo(`extraction:${fnIndex}`, () => new SequenceExtractor(shared.facts, shared, shared.context).extract(fnIndex));
+  const extracted = shared.memo(`extraction:${fnIndex}`, () => callExtractor(shared).extract(fnIndex));
   const paths = extracted.paths.map((p) => simulatePath(p, extracted, snapshots, machineOf(shared)));
   const calls = allocationSites(shared, fnIndex).map((site) => simulateCall(shared, fnIndex, site.call.span));
   const problems: string[] = [];
@@ -247,6 +252,14 @@ export function feasibilityOf(p: SimPath, result: SimResult): Feasibility {
   return { feasible: true };
 }
 
+/**
+ * The extractor of an analysis's function and call simulations: its tables (which statements and functions
+ * can add steps, the steps' ids) depend only on the file's IR, so the calls of a function share them (a second
+ * hover in a function classifies no statement again). It goes with the analysis when the document changes.
+ */
+export const callExtractor = (shared: SharedAnalyses): SequenceExtractor =>
+  shared.memo('call-extractor', () => new SequenceExtractor(shared.facts, shared, shared.context));
+
 const callMemoKey = (span: Span) => `simulation-call:${span.start}:${span.end}`;
 
 /**
@@ -261,7 +274,7 @@ function simulateCallAnew(shared: SharedAnalyses, fnIndex: number, span: Span): 
   const site = shared.context.flows[fnIndex].sites.find((s) => s.call.span.start === span.start && s.call.span.end === span.end);
   const reason = site ? shared.context.siteReason(site, fnIndex) : null;
   const goal: ExtractGoal = { span, context: reason ? { kind: 'atomic', reason: reason.message } : { kind: 'process', reason: 'process context (may sleep)' } };
-  const extracted = new SequenceExtractor(shared.facts, shared, shared.context).extract(fnIndex, goal);
+  const extracted = callExtractor(shared).extract(fnIndex, goal);
   const paths = extracted.paths.map((p) => simulatePath(p, extracted, 'none', machineOf(shared)));
   const first = paths[0];
   const origin = first?.origins[first.goalOp] ?? null;
@@ -296,6 +309,11 @@ function simulateCallAnew(shared: SharedAnalyses, fnIndex: number, span: Span): 
       // that share that prefix are simulated once, simulateCached).
       const variants = paths.map((p) => {
         const upTo = Math.max(...p.goalOps) + 1;
+        // At the size the path was simulated with (the stand-in) the prefix run would repeat the path's own
+        // first steps: a step's result depends on the steps before it only, except a mempool wait, which a later
+        // mempool_free (or the end of the run) settles.
+        if (p.goalOps.every((i) => p.ops[i].op !== 'kmalloc' || p.ops[i].size === size) && !p.ops.slice(0, upTo).some((op) => op.op.startsWith('mempool')))
+          return p;
         return simulatePath(
           {
             ...p,
