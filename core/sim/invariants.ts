@@ -30,12 +30,14 @@ export function checkInvariants(state: Simulator | Engine): string[] {
   };
   for (const z of e.zones) {
     let free = 0;
+    const blocks = z.freeLists.reduce((n, l) => n + l.size, 0);
+    if (z.freeOrder.size !== blocks) out.push(`${z.name}: ${z.freeOrder.size} block orders recorded for ${blocks} free blocks`);
     for (let o = 0; o < MAX_ORDER; o++) {
       if (z.freeLists[o].size !== z.nrFree[o]) out.push(`${z.name}: nr_free[${o}] ${z.nrFree[o]} != list size ${z.freeLists[o].size}`);
       for (const pfn of z.freeLists[o]) {
         free += 1 << o;
         if (pfn % (1 << o) !== 0) out.push(`${z.name}: free block pfn ${pfn} not aligned to order ${o}`);
-        if (z.freeOrder[pfn - z.start] !== o) out.push(`${z.name}: freeOrder[${pfn}] != ${o}`);
+        if (z.freeOrder.get(pfn - z.start) !== o) out.push(`${z.name}: freeOrder[${pfn}] != ${o}`);
         mark(z.idx, pfn, o, `${z.name} free block`);
         if (o < MAX_ORDER - 1) {
           const b = pfn ^ (1 << o);

@@ -34,8 +34,12 @@ export class Zone {
   readonly freeLists: Set<number>[] = [];
   /** free_area[order].nr_free */
   readonly nrFree = new Int32Array(MAX_ORDER);
-  /** Order of the free block headed at (pfn - start), or -1. */
-  readonly freeOrder: Int8Array;
+  /**
+   * Order of each free block by its head's (pfn - start). A map, not an array over every page: a zone has
+   * tens to hundreds of free blocks, and a 64 KiB array filled per run was the hover's hottest line (a hover
+   * runs the simulator 9–45 times).
+   */
+  readonly freeOrder = new Map<number, number>();
   /** zone->free_pages: pages on the buddy lists (per-CPU pages are not counted, as in 2.6). */
   freePages = 0;
   readonly pcp: [PcpList, PcpList];
@@ -63,20 +67,19 @@ export class Zone {
     this.high = cfg.high;
     this.lowmemReserve = cfg.lowmemReserve ?? [0, 0, 0];
     for (let o = 0; o < MAX_ORDER; o++) this.freeLists.push(new Set());
-    this.freeOrder = new Int8Array(cfg.pages).fill(-1);
     this.pcp = [new PcpList(cfg.hot.low, cfg.hot.high, cfg.hot.batch), new PcpList(cfg.cold.low, cfg.cold.high, cfg.cold.batch)];
   }
 
   private add(pfn: number, order: number): void {
     this.freeLists[order].add(pfn);
-    this.freeOrder[pfn - this.start] = order;
+    this.freeOrder.set(pfn - this.start, order);
     this.nrFree[order]++;
     this.freePages += 1 << order;
   }
 
   private remove(pfn: number, order: number): void {
     this.freeLists[order].delete(pfn);
-    this.freeOrder[pfn - this.start] = -1;
+    this.freeOrder.delete(pfn - this.start);
     this.nrFree[order]--;
     this.freePages -= 1 << order;
   }
@@ -118,7 +121,7 @@ export class Zone {
     while (order < MAX_ORDER - 1) {
       const buddy = pfn ^ (1 << order);
       if (buddy < this.start || buddy + (1 << order) > this.end) break;
-      if (this.freeOrder[buddy - this.start] !== order) break;
+      if (this.freeOrder.get(buddy - this.start) !== order) break;
       this.remove(buddy, order);
       pfn = pfn < buddy ? pfn : buddy;
       order++;
