@@ -24,7 +24,7 @@ export type { HeaderDefine } from './gfp/mask';
 // The per-file job of `kport check|fix` and of the index (server/check/process-file.ts).
 export { FileFacts } from './facts/file-facts';
 export { countSyntaxErrors } from './parse/parser';
-export { analyze, enabledRules, renamedSuppressions } from './analyze';
+export { analyze, enabledRules, markDead, renamedSuppressions } from './analyze';
 export { applyEdits, safeFix } from './fix';
 export { WorkspaceIndex, mergeSummaries, type FileSummary } from './context/workspace';
 export { triggerTest, mentionTest } from './relevance';

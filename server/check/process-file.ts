@@ -111,6 +111,10 @@ export interface ReportFinding extends Region {
   related: { message: string; file?: string; region?: Region; line?: number }[];
   /** The preferred fix, if any. */
   fix?: { title: string; edits: ReportEdit[] };
+  /** In an `#if` branch no build compiles (Finding.dead): severity at most info, message tagged. */
+  dead?: true;
+  /** Dead unless some file of the run defines one of these macros (decideDeadFindings decides). */
+  deadUnless?: { names: string[]; reason: string };
 }
 
 export interface FixOutcome {
@@ -157,6 +161,8 @@ function report(findings: readonly Finding[], lines: LineIndex): ReportFinding[]
         r.file ? { message: r.message, file: r.file, line: r.line } : { message: r.message, region: region(lines, r.span.start, r.span.end) },
       ),
       fix: fix && { title: fix.title, edits: fix.edits.map((e) => ({ ...region(lines, e.start, e.end), newText: e.newText })) },
+      ...(f.dead ? { dead: true as const } : {}),
+      ...(f.deadUnless ? { deadUnless: f.deadUnless } : {}),
     };
   });
 }

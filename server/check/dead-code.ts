@@ -1,0 +1,120 @@
+/**
+ * The CLI's last step for findings in `#ifdef` branches of macros their own file does not define
+ * (ReportFinding.deadUnless): once every file is read, such a finding is dead if no file of the run, no
+ * header of the kernel tree it belongs to and no Makefile names one of its macros. Only the few names in
+ * question are searched for, so a run without such findings reads nothing more.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { markDead } from '../../core';
+import type { FileReport } from './process-file';
+
+/** Makefiles whose flags can define a macro (`EXTRA_CFLAGS += -DNAME`): any mention of a name there counts. */
+const MAKEFILE = /^(Makefile(\..*)?|Kbuild|Rules\.make|.*\.mk)$/;
+
+/** The kernel trees the files belong to: an ancestor directory with `include/linux` (its headers are workspace too). */
+function kernelRoots(files: readonly string[]): string[] {
+  const roots = new Set<string>();
+  const seen = new Set<string>();
+  for (const f of files) {
+    let dir = path.dirname(path.resolve(f));
+    while (!seen.has(dir)) {
+      seen.add(dir);
+      if (fs.existsSync(path.join(dir, 'include', 'linux'))) {
+        roots.add(dir);
+        break;
+      }
+      const up = path.dirname(dir);
+      if (up === dir) break;
+      dir = up;
+    }
+  }
+  return [...roots];
+}
+
+function headersUnder(dir: string, out: string[]): void {
+  let entries: fs.Dirent[];
+  try {
+    entries = fs.readdirSync(dir, { withFileTypes: true });
+  } catch {
+    return;
+  }
+  for (const e of entries) {
+    const p = path.join(dir, e.name);
+    if (e.isDirectory()) headersUnder(p, out);
+    else if (e.isFile() && e.name.endsWith('.h')) out.push(p);
+  }
+}
+
+/** The Makefiles beside the files and in each directory up to their kernel tree's root. */
+function makefiles(files: readonly string[], roots: readonly string[]): string[] {
+  const dirs = new Set<string>();
+  for (const f of files) {
+    let dir = path.dirname(path.resolve(f));
+    const root = roots.find((r) => dir.startsWith(r + path.sep) || dir === r);
+    while (!dirs.has(dir)) {
+      dirs.add(dir);
+      if (!root || dir === root) break;
+      dir = path.dirname(dir);
+    }
+  }
+  const out: string[] = [];
+  for (const dir of dirs) {
+    try {
+      for (const name of fs.readdirSync(dir)) if (MAKEFILE.test(name)) out.push(path.join(dir, name));
+    } catch {
+      /* unreadable: it defines nothing we can see */
+    }
+  }
+  return out;
+}
+
+/** Which of `names` some file defines (`#define NAME`) or a Makefile mentions. */
+export function definedSomewhere(names: ReadonlySet<string>, files: readonly string[]): Set<string> {
+  const found = new Set<string>();
+  const left = () => [...names].filter((n) => !found.has(n));
+  const scan = (file: string, test: (text: string, name: string) => boolean) => {
+    const todo = left();
+    if (!todo.length) return;
+    let bytes: Buffer;
+    try {
+      bytes = fs.readFileSync(file);
+    } catch {
+      return;
+    }
+    // A byte search first: most files name none of the few names asked about.
+    const hits = todo.filter((n) => bytes.includes(n));
+    if (!hits.length) return;
+    const text = bytes.toString('latin1');
+    for (const n of hits) if (test(text, n)) found.add(n);
+  };
+  const defines = (text: string, name: string) => new RegExp(`^[ \\t]*#[ \\t]*define[ \\t]+${name}\\b`, 'm').test(text);
+  const mentions = (text: string, name: string) => new RegExp(`(?:\\b|-D)${name}\\b`).test(text);
+  const roots = kernelRoots(files);
+  for (const f of files) scan(f, defines);
+  for (const m of makefiles(files, roots)) scan(m, mentions);
+  for (const root of roots) {
+    const headers: string[] = [];
+    headersUnder(path.join(root, 'include'), headers);
+    for (const h of headers) scan(h, defines);
+  }
+  return found;
+}
+
+/** Decides every report's `deadUnless` findings against the whole run (and its kernel tree), in place. */
+export function decideDeadFindings(reports: FileReport[]): void {
+  const names = new Set<string>();
+  for (const r of reports) for (const f of r.findings) for (const n of f.deadUnless?.names ?? []) names.add(n);
+  if (!names.size) return;
+  const defined = definedSomewhere(
+    names,
+    reports.map((r) => r.file),
+  );
+  for (const r of reports) {
+    r.findings = r.findings.map((f) => {
+      if (!f.deadUnless) return f;
+      const { deadUnless, ...rest } = f;
+      return deadUnless.names.some((n) => defined.has(n)) ? rest : { ...markDead(rest, deadUnless.reason), dead: true };
+    });
+  }
+}
