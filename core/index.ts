@@ -23,6 +23,7 @@ export type { Finding, Severity, TextEdit, AnalysisEnv } from './rules/types';
 export type { HeaderDefine } from './gfp/mask';
 // The per-file job of `kport check|fix` and of the index (server/check/process-file.ts).
 export { FileFacts } from './facts/file-facts';
+export { definedNames } from './facts/conditions';
 export { countSyntaxErrors } from './parse/parser';
 export { analyze, enabledRules, markDead, renamedSuppressions } from './analyze';
 export { applyEdits, safeFix } from './fix';

@@ -69,34 +69,35 @@ function makefiles(files: readonly string[], roots: readonly string[]): string[]
   return out;
 }
 
-/** Which of `names` some file defines (`#define NAME`) or a Makefile mentions. */
-export function definedSomewhere(names: ReadonlySet<string>, files: readonly string[]): Set<string> {
+/**
+ * Which of `names` some file of the run defines (FileReport.defines), a Makefile beside them mentions, or a
+ * header of their kernel tree (not part of the run) defines.
+ */
+export function definedSomewhere(names: ReadonlySet<string>, reports: readonly Pick<FileReport, 'file' | 'defines'>[]): Set<string> {
   const found = new Set<string>();
-  const left = () => [...names].filter((n) => !found.has(n));
-  const scan = (file: string, test: (text: string, name: string) => boolean) => {
-    const todo = left();
-    if (!todo.length) return;
-    let bytes: Buffer;
+  for (const r of reports) if (r.defines) for (const n of r.defines.split(' ')) if (names.has(n)) found.add(n);
+  // One regular expression a file, over the names not found yet (few: those of the undecided findings).
+  const scan = (file: string, pattern: (alternatives: string) => RegExp) => {
+    const left = [...names].filter((n) => !found.has(n));
+    if (!left.length) return;
+    let text: string;
     try {
-      bytes = fs.readFileSync(file);
+      text = fs.readFileSync(file, 'latin1');
     } catch {
       return;
     }
-    // A byte search first: most files name none of the few names asked about.
-    const hits = todo.filter((n) => bytes.includes(n));
-    if (!hits.length) return;
-    const text = bytes.toString('latin1');
-    for (const n of hits) if (test(text, n)) found.add(n);
+    for (const m of text.matchAll(pattern(left.join('|')))) found.add(m[1]);
   };
-  const defines = (text: string, name: string) => new RegExp(`^[ \\t]*#[ \\t]*define[ \\t]+${name}\\b`, 'm').test(text);
-  const mentions = (text: string, name: string) => new RegExp(`(?:\\b|-D)${name}\\b`).test(text);
+  const defines = (alternatives: string) => new RegExp(`^[ \\t]*#[ \\t]*define[ \\t]+(${alternatives})\\b`, 'gm');
+  const mentions = (alternatives: string) => new RegExp(`(?:\\b|-D)(${alternatives})\\b`, 'g');
+  const files = reports.map((r) => r.file);
   const roots = kernelRoots(files);
-  for (const f of files) scan(f, defines);
   for (const m of makefiles(files, roots)) scan(m, mentions);
+  const run = new Set(files.map((f) => path.resolve(f)));
   for (const root of roots) {
     const headers: string[] = [];
     headersUnder(path.join(root, 'include'), headers);
-    for (const h of headers) scan(h, defines);
+    for (const h of headers) if (!run.has(h)) scan(h, defines);
   }
   return found;
 }
@@ -106,10 +107,7 @@ export function decideDeadFindings(reports: FileReport[]): void {
   const names = new Set<string>();
   for (const r of reports) for (const f of r.findings) for (const n of f.deadUnless?.names ?? []) names.add(n);
   if (!names.size) return;
-  const defined = definedSomewhere(
-    names,
-    reports.map((r) => r.file),
-  );
+  const defined = definedSomewhere(names, reports);
   for (const r of reports) {
     r.findings = r.findings.map((f) => {
       if (!f.deadUnless) return f;

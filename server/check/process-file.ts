@@ -9,6 +9,7 @@ import {
   analyzeInPart,
   CONTEXT_ANCHORS,
   countSyntaxErrors,
+  definedNames,
   enabledRules,
   FileFacts,
   LineIndex,
@@ -137,6 +138,11 @@ export interface FileReport extends PassReport {
   warning?: string;
   /** The file could not be read: an I/O error (exit status 2). */
   error?: string;
+  /**
+   * The macros this file `#define`s, space-separated (one string: cheap to pass between threads): whether
+   * anything defines a macro decides whether a finding in an `#ifdef` of it is dead (decideDeadFindings).
+   */
+  defines?: string;
 }
 
 function toPos(lines: LineIndex, offset: number): Pos {
@@ -245,10 +251,12 @@ export function processFile(parser: CParser, file: string, opts: JobOptions, hin
     parser.parse(text).dispose();
     return { file, bytes: bytes.length, encoding, findings: [] };
   }
-  if (leftOut(text, opts, hint)) return { file, bytes: bytes.length, encoding, findings: [], skipped: true };
+  // A file pass 1b reads again has given its defines in pass 1.
+  const defines = opts.mentions ? undefined : definedNames(text).join(' ') || undefined;
+  if (leftOut(text, opts, hint)) return { file, bytes: bytes.length, encoding, findings: [], skipped: true, ...(defines ? { defines } : {}) };
   const first = analyzeText(parser, file, text, opts, hint);
   const warnings = [...first.failures];
-  const out: FileReport = { file, bytes: bytes.length, encoding, findings: [], parsedChars: first.parsedChars };
+  const out: FileReport = { file, bytes: bytes.length, encoding, findings: [], parsedChars: first.parsedChars, ...(defines ? { defines } : {}) };
   if (first.summary) out.summary = first.summary;
   if (first.deferred?.length) {
     out.deferred = first.deferred;
