@@ -6,7 +6,7 @@
  * `#undef`s it. Anything else, and any expression this evaluator cannot read, leaves the code live.
  */
 import type { FileFacts } from '../facts/file-facts';
-import { branchesAt, scanPreprocessor, type Branch, type PreprocessorScan } from '../facts/conditions';
+import { branchesAt, scanPreprocessor, type Branch, type DefineLine, type PreprocessorScan } from '../facts/conditions';
 import type { AnalysisEnv } from './env';
 
 /**
@@ -320,9 +320,24 @@ export class PreprocessorContext {
     private readonly env: AnalysisEnv,
   ) {}
 
+  private definesByName: Map<string, DefineLine[]> | undefined;
+
   private get lines(): PreprocessorScan {
     this.scan ??= scanPreprocessor(this.facts.text);
     return this.scan;
+  }
+
+  /** The file's `#define` lines of a name, in order (a generated file can hold thousands). */
+  private definesOf(name: string): readonly DefineLine[] {
+    if (!this.definesByName) {
+      this.definesByName = new Map();
+      for (const d of this.lines.defines) {
+        const list = this.definesByName.get(d.name);
+        if (list) list.push(d);
+        else this.definesByName.set(d.name, [d]);
+      }
+    }
+    return this.definesByName.get(name) ?? [];
   }
 
   /**
@@ -357,13 +372,13 @@ export class PreprocessorContext {
 
   private unconditionalLine(name: string, before: number): number | undefined {
     if (this.lines.undefs.has(name)) return undefined;
-    return this.lines.defines.find((d) => d.name === name && d.unconditional && d.at < before)?.line;
+    return this.definesOf(name).find((d) => d.unconditional && d.at < before)?.line;
   }
 
   private status(name: string, at: number, assumeUndefined: boolean): Status {
     if (buildDefines(name)) return 'maybe';
     if (this.unconditionalLine(name, at) !== undefined) return 'always';
-    if (this.lines.defines.some((d) => d.name === name)) return 'maybe';
+    if (this.definesOf(name).length) return 'maybe';
     if (this.env.headerDefine?.(name) || this.env.headerMacro?.(name)) return 'maybe';
     const ws = this.workspaceStatus(name);
     if (ws === 'defined') return 'maybe';
