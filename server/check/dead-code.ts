@@ -46,8 +46,13 @@ function headersUnder(dir: string, out: string[]): void {
   }
 }
 
-/** The Makefiles beside the files and in each directory up to their kernel tree's root. */
-function makefiles(files: readonly string[], roots: readonly string[]): string[] {
+/**
+ * The Makefiles beside the files and in each directory up to their kernel tree's root, and the C files beside
+ * the files that the run left out (`kport check one.c`: its neighbours can define what it tests).
+ */
+function besideTheRun(files: readonly string[], roots: readonly string[]): { makefiles: string[]; neighbours: string[] } {
+  const run = new Set(files.map((f) => path.resolve(f)));
+  const fileDirs = new Set([...run].map((f) => path.dirname(f)));
   const dirs = new Set<string>();
   for (const f of files) {
     let dir = path.dirname(path.resolve(f));
@@ -58,10 +63,14 @@ function makefiles(files: readonly string[], roots: readonly string[]): string[]
       dir = path.dirname(dir);
     }
   }
-  const out: string[] = [];
+  const out = { makefiles: [] as string[], neighbours: [] as string[] };
   for (const dir of dirs) {
     try {
-      for (const name of fs.readdirSync(dir)) if (MAKEFILE.test(name)) out.push(path.join(dir, name));
+      for (const name of fs.readdirSync(dir)) {
+        const p = path.join(dir, name);
+        if (MAKEFILE.test(name)) out.makefiles.push(p);
+        else if (fileDirs.has(dir) && /\.[ch]$/i.test(name) && !run.has(p)) out.neighbours.push(p);
+      }
     } catch {
       /* unreadable: it defines nothing we can see */
     }
@@ -70,8 +79,8 @@ function makefiles(files: readonly string[], roots: readonly string[]): string[]
 }
 
 /**
- * Which of `names` some file of the run defines (FileReport.defines), a Makefile beside them mentions, or a
- * header of their kernel tree (not part of the run) defines.
+ * Which of `names` some file of the run defines (FileReport.defines), a C file or Makefile beside them defines
+ * or mentions, or a header of their kernel tree (not part of the run) defines.
  */
 export function definedSomewhere(names: ReadonlySet<string>, reports: readonly Pick<FileReport, 'file' | 'defines'>[]): Set<string> {
   const found = new Set<string>();
@@ -92,7 +101,9 @@ export function definedSomewhere(names: ReadonlySet<string>, reports: readonly P
   const mentions = (alternatives: string) => new RegExp(`(?:\\b|-D)(${alternatives})\\b`, 'g');
   const files = reports.map((r) => r.file);
   const roots = kernelRoots(files);
-  for (const m of makefiles(files, roots)) scan(m, mentions);
+  const beside = besideTheRun(files, roots);
+  for (const m of beside.makefiles) scan(m, mentions);
+  for (const f of beside.neighbours) scan(f, defines);
   const run = new Set(files.map((f) => path.resolve(f)));
   for (const root of roots) {
     const headers: string[] = [];

@@ -90,3 +90,14 @@ test('SARIF gives a dead finding level note, the unnecessary tag and dead: true'
   assert.match(dead[0].message.text, /SKEL_NOWHERE/);
   assert.equal(results.filter((x) => x.level === 'warning').length, 4);
 });
+
+test('a run of one file counts the files beside it: a neighbour that defines the macro keeps the branch live', () => {
+  const root = tree();
+  const r = run(['check', '--format', 'json', '--rule', 'gfp-nofail', path.join(root, 'drivers', 'skel', 'skel.c')]);
+  const diagnostics = JSON.parse(r.stdout).diagnostics as Diagnostic[];
+  assert.deepEqual(
+    diagnostics.filter((d) => d.dead).map((d) => d.line),
+    [11],
+  );
+  assert.equal(diagnostics.length, 5);
+});
