@@ -6,8 +6,9 @@ import type { KportConfig } from './config';
 import { compareReleases, DEFAULT_TARGET, presentIn, textFor } from './kernel/target';
 import { canonicalRuleId, renamedRuleNote, RULES } from './rules';
 import { lineOfOffset } from './text/lines';
+import { deadTag, PreprocessorContext } from './context/preprocessor';
 import { simulatedVerdict } from './simulation/for-rules';
-import type { AnalysisEnv, Finding, Rule } from './rules/types';
+import type { AnalysisEnv, Finding, Rule, Severity } from './rules/types';
 
 export interface AnalyzeOptions {
   config?: KportConfig;
@@ -130,6 +131,33 @@ export function sortFindings(findings: Finding[]): Finding[] {
   return findings.sort((a, b) => a.span.start - b.span.start || a.rule.localeCompare(b.rule));
 }
 
+const BELOW_INFO: ReadonlySet<Severity> = new Set(['info', 'hint']);
+
+/**
+ * A true finding in code that is never compiled (`reason`: which `#if` branch, and why it cannot be taken):
+ * kept, at most `info`, tagged in its message and as unnecessary (the editor fades it like other inactive code).
+ */
+export function markDead<F extends { severity: Severity; message: string; tags: string[] }>(f: F, reason: string): F {
+  return {
+    ...f,
+    severity: BELOW_INFO.has(f.severity) ? f.severity : 'info',
+    message: `${deadTag(reason)} ${f.message}`,
+    tags: f.tags.includes('unnecessary') ? f.tags : [...f.tags, 'unnecessary'],
+  };
+}
+
+/** Marks the findings in branches no build compiles; leaves those the workspace must confirm as `deadUnless`. */
+function markDeadFindings(findings: Finding[], facts: FileFacts, env: AnalysisEnv): Finding[] {
+  if (!findings.length || !/#[ \t]*if/.test(facts.text)) return findings;
+  const pre = new PreprocessorContext(facts, env);
+  return findings.map((f) => {
+    const d = pre.deadAt(f.span.start);
+    if (!d) return f;
+    if (d.unlessDefined.length) return { ...f, deadUnless: { names: d.unlessDefined, reason: d.reason } };
+    return { ...markDead(f, d.reason), dead: d.reason };
+  });
+}
+
 export function analyze(facts: FileFacts, opts: AnalyzeOptions = {}): { findings: Finding[]; failures: RuleFailure[]; shared: SharedAnalyses } {
   // The configured machine (simulation.machine) unless the adapter resolved one already.
   let env = opts.env ?? {};
@@ -160,5 +188,6 @@ export function analyze(facts: FileFacts, opts: AnalyzeOptions = {}): { findings
       })
     : findings;
   sortFindings(kept);
-  return { findings: opts.simulate === false ? kept : addVerdicts(kept, shared), failures, shared };
+  const marked = markDeadFindings(kept, facts, env);
+  return { findings: opts.simulate === false ? marked : addVerdicts(marked, shared), failures, shared };
 }

@@ -24,8 +24,9 @@ export type { HeaderDefine } from './gfp/mask';
 // The per-file job of `kport check|fix` and of the index (server/check/process-file.ts): the scale
 // machinery (prefilter, partial parses, pass 1b) stays behind checkText.
 export { FileFacts } from './facts/file-facts';
+export { definedNames } from './facts/conditions';
 export { countSyntaxErrors } from './parse/parser';
-export { analyze, renamedSuppressions } from './analyze';
+export { analyze, markDead, renamedSuppressions } from './analyze';
 export { applyEdits, safeFix } from './fix';
 export type { FileSummary } from './context/workspace';
 export { checkText, leftOut } from './scale/check-text';

@@ -28,6 +28,12 @@ export interface AnalysisEnv {
    * Absent: quoted includes cannot be followed (an untitled buffer, a test without files).
    */
   localHeader?: (path: string, from?: string) => LocalHeader | undefined;
+  /**
+   * Whether some file of the workspace `#define`s this macro, or a Makefile passes it with `-D`; undefined
+   * while that is not known (the index is not complete, or absent). Findings in a branch only such a macro
+   * could enable are dead (context/preprocessor.ts).
+   */
+  macroDefined?: (name: string) => boolean | undefined;
   /** Other files' summaries (call graph, handler registrations); absent = this file alone. */
   workspace?: WorkspaceIndex;
   /** The machine simulations run on (setting `simulation.machine`); absent = the default 256 MiB PC. */

@@ -23,6 +23,16 @@ export interface Finding {
   tags: ('deprecated' | 'unnecessary')[];
   related: Related[];
   fixes: Fix[];
+  /**
+   * Why the finding lies in an `#if` branch that cannot be compiled (context/preprocessor.ts): the finding
+   * is true but dead, its severity at most `info` and its message tagged (markDead()).
+   */
+  dead?: string;
+  /**
+   * Not yet decided: dead for `reason` if no file of the workspace defines any of `names` (the CLI decides
+   * once it has read every file; the editor while its index is incomplete leaves it live).
+   */
+  deadUnless?: { names: string[]; reason: string };
   /** The call whose simulated outcome belongs in the message (appended by analyze(), or later by the server). */
   simulate?: { fnIndex: number; span: Span };
 }

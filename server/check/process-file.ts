@@ -6,6 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import {
   checkText,
+  definedNames,
   leftOut,
   LineIndex,
   safeFix,
@@ -47,6 +48,10 @@ export interface ReportFinding extends Region {
   related: { message: string; file?: string; region?: Region; line?: number }[];
   /** The preferred fix, if any. */
   fix?: { title: string; edits: ReportEdit[] };
+  /** In an `#if` branch no build compiles (Finding.dead): severity at most info, message tagged. */
+  dead?: true;
+  /** Dead unless some file of the run defines one of these macros (decideDeadFindings decides). */
+  deadUnless?: { names: string[]; reason: string };
 }
 
 export interface FixOutcome {
@@ -69,6 +74,11 @@ export interface FileReport extends PassReport {
   warning?: string;
   /** The file could not be read: an I/O error (exit status 2). */
   error?: string;
+  /**
+   * The macros this file `#define`s, space-separated (one string: cheap to pass between threads): whether
+   * anything defines a macro decides whether a finding in an `#ifdef` of it is dead (decideDeadFindings).
+   */
+  defines?: string;
 }
 
 function toPos(lines: LineIndex, offset: number): Pos {
@@ -93,6 +103,8 @@ function report(findings: readonly Finding[], lines: LineIndex): ReportFinding[]
         r.file ? { message: r.message, file: r.file, line: r.line } : { message: r.message, region: region(lines, r.span.start, r.span.end) },
       ),
       fix: fix && { title: fix.title, edits: fix.edits.map((e) => ({ ...region(lines, e.start, e.end), newText: e.newText })) },
+      ...(f.dead ? { dead: true as const } : {}),
+      ...(f.deadUnless ? { deadUnless: f.deadUnless } : {}),
     };
   });
 }
@@ -117,10 +129,12 @@ export function processFile(parser: CParser, file: string, opts: JobOptions, hin
     parser.parse(text).dispose();
     return { file, bytes: bytes.length, encoding, findings: [] };
   }
-  if (leftOut(text, opts, hint)) return { file, bytes: bytes.length, encoding, findings: [], skipped: true };
+  // A file pass 1b reads again has given its defines in pass 1.
+  const defines = opts.mentions ? undefined : definedNames(text).join(' ') || undefined;
+  if (leftOut(text, opts, hint)) return { file, bytes: bytes.length, encoding, findings: [], skipped: true, ...(defines ? { defines } : {}) };
   const first = checkText(parser, file, text, opts, (facts) => diskEnv(facts, file), hint);
   const warnings = [...first.failures];
-  const out: FileReport = { file, bytes: bytes.length, encoding, findings: [], parsedChars: first.parsedChars };
+  const out: FileReport = { file, bytes: bytes.length, encoding, findings: [], parsedChars: first.parsedChars, ...(defines ? { defines } : {}) };
   if (first.summary) out.summary = first.summary;
   if (first.deferred?.length) {
     out.deferred = first.deferred;

@@ -63,6 +63,7 @@ export function formatJson(reports: readonly FileReport[]): string {
       rule: f.rule,
       severity: f.severity,
       message: f.message,
+      ...(f.dead ? { dead: true } : {}),
     })),
   );
   return JSON.stringify({ version: 1, diagnostics }, null, 2) + '\n';

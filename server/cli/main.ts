@@ -22,6 +22,7 @@ import { internalSwitches } from '../node/internal';
 import { encode } from '../node/text-file';
 import { expandPaths } from '../check/files';
 import { formatJson, formatText } from './format';
+import { decideDeadFindings } from '../check/dead-code';
 import { poolThreads, WorkerPool } from '../check/pool';
 import type { FileReport } from '../check/process-file';
 import type { Mode } from '../../core';
@@ -257,6 +258,8 @@ export async function main(argv: string[]): Promise<number> {
     pool.close();
   }
   progress.done();
+  // Findings in `#ifdef` branches of macros only another file could define: dead if none does.
+  decideDeadFindings(reports);
 
   const notifications: { file?: string; message: string; level: 'error' | 'warning' }[] = [];
   for (const r of reports) {

@@ -99,7 +99,7 @@ export function formatSarif(reports: readonly FileReport[], opts: SarifOptions =
           },
         ];
       }
-      if (f.tags.length) result.properties = { tags: f.tags };
+      if (f.tags.length) result.properties = { tags: f.tags, ...(f.dead ? { dead: true } : {}) };
       return result;
     }),
   );

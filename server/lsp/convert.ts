@@ -27,6 +27,14 @@ function docLink(docsDir: string, rule: string): string {
   return href;
 }
 
+/** Deprecated (struck through) for a removed API; Unnecessary (faded) for a finding in code no build compiles. */
+function diagnosticTags(tags: readonly string[]): DiagnosticTag[] | undefined {
+  const out: DiagnosticTag[] = [];
+  if (tags.includes('deprecated')) out.push(DiagnosticTag.Deprecated);
+  if (tags.includes('unnecessary')) out.push(DiagnosticTag.Unnecessary);
+  return out.length ? out : undefined;
+}
+
 /** The parts of a finding's diagnostic that do not depend on where its positions come from. */
 function diagnosticOf(
   f: { rule: string; severity: Severity; message: string; tags: readonly string[] },
@@ -41,7 +49,7 @@ function diagnosticOf(
     codeDescription: { href: docLink(docsDir, f.rule) },
     source: 'kport',
     message: f.message,
-    tags: f.tags.includes('deprecated') ? [DiagnosticTag.Deprecated] : undefined,
+    tags: diagnosticTags(f.tags),
     relatedInformation: related?.length ? related : undefined,
   };
 }

@@ -21,6 +21,8 @@ function golden(fx: Fixture, findings: Finding[]): string {
     const line = lineOf(fx.text, f.span.start);
     const col = f.span.start - fx.text.lastIndexOf('\n', f.span.start - 1);
     out.push('', `${line}:${col} ${f.rule} (${f.severity}): ${f.message}`);
+    // Dead unless another file of the workspace defines one of the names (the CLI decides; see test/cli/dead-code.test.ts).
+    if (f.deadUnless) out.push(`  dead unless a file defines ${f.deadUnless.names.join(' or ')}: ${f.deadUnless.reason}`);
     for (const fix of f.fixes) {
       out.push(`  fix${fix.preferred ? ' (preferred)' : ''}: ${fix.title}`);
       const diff = unifiedDiff(fx.virtualPath, fx.text, applyEdits(fx.text, fix.edits), 1)

@@ -1,0 +1,129 @@
+/**
+ * The CLI's last step for findings in `#ifdef` branches of macros their own file does not define
+ * (ReportFinding.deadUnless): once every file is read, such a finding is dead if no file of the run, no
+ * header of the kernel tree it belongs to and no Makefile names one of its macros. Only the few names in
+ * question are searched for, so a run without such findings reads nothing more.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { markDead } from '../../core';
+import type { FileReport } from './process-file';
+
+/** Makefiles whose flags can define a macro (`EXTRA_CFLAGS += -DNAME`): any mention of a name there counts. */
+const MAKEFILE = /^(Makefile(\..*)?|Kbuild|Rules\.make|.*\.mk)$/;
+
+/** The kernel trees the files belong to: an ancestor directory with `include/linux` (its headers are workspace too). */
+function kernelRoots(files: readonly string[]): string[] {
+  const roots = new Set<string>();
+  const seen = new Set<string>();
+  for (const f of files) {
+    let dir = path.dirname(path.resolve(f));
+    while (!seen.has(dir)) {
+      seen.add(dir);
+      if (fs.existsSync(path.join(dir, 'include', 'linux'))) {
+        roots.add(dir);
+        break;
+      }
+      const up = path.dirname(dir);
+      if (up === dir) break;
+      dir = up;
+    }
+  }
+  return [...roots];
+}
+
+function headersUnder(dir: string, out: string[]): void {
+  let entries: fs.Dirent[];
+  try {
+    entries = fs.readdirSync(dir, { withFileTypes: true });
+  } catch {
+    return;
+  }
+  for (const e of entries) {
+    const p = path.join(dir, e.name);
+    if (e.isDirectory()) headersUnder(p, out);
+    else if (e.isFile() && e.name.endsWith('.h')) out.push(p);
+  }
+}
+
+/**
+ * The Makefiles beside the files and in each directory up to their kernel tree's root, and the C files beside
+ * the files that the run left out (`kport check one.c`: its neighbours can define what it tests).
+ */
+function besideTheRun(files: readonly string[], roots: readonly string[]): { makefiles: string[]; neighbours: string[] } {
+  const run = new Set(files.map((f) => path.resolve(f)));
+  const fileDirs = new Set([...run].map((f) => path.dirname(f)));
+  const dirs = new Set<string>();
+  for (const f of files) {
+    let dir = path.dirname(path.resolve(f));
+    const root = roots.find((r) => dir.startsWith(r + path.sep) || dir === r);
+    while (!dirs.has(dir)) {
+      dirs.add(dir);
+      if (!root || dir === root) break;
+      dir = path.dirname(dir);
+    }
+  }
+  const out = { makefiles: [] as string[], neighbours: [] as string[] };
+  for (const dir of dirs) {
+    try {
+      for (const name of fs.readdirSync(dir)) {
+        const p = path.join(dir, name);
+        if (MAKEFILE.test(name)) out.makefiles.push(p);
+        else if (fileDirs.has(dir) && /\.[ch]$/i.test(name) && !run.has(p)) out.neighbours.push(p);
+      }
+    } catch {
+      /* unreadable: it defines nothing we can see */
+    }
+  }
+  return out;
+}
+
+/**
+ * Which of `names` some file of the run defines (FileReport.defines), a C file or Makefile beside them defines
+ * or mentions, or a header of their kernel tree (not part of the run) defines.
+ */
+export function definedSomewhere(names: ReadonlySet<string>, reports: readonly Pick<FileReport, 'file' | 'defines'>[]): Set<string> {
+  const found = new Set<string>();
+  for (const r of reports) if (r.defines) for (const n of r.defines.split(' ')) if (names.has(n)) found.add(n);
+  // One regular expression a file, over the names not found yet (few: those of the undecided findings).
+  const scan = (file: string, pattern: (alternatives: string) => RegExp) => {
+    const left = [...names].filter((n) => !found.has(n));
+    if (!left.length) return;
+    let text: string;
+    try {
+      text = fs.readFileSync(file, 'latin1');
+    } catch {
+      return;
+    }
+    for (const m of text.matchAll(pattern(left.join('|')))) found.add(m[1]);
+  };
+  const defines = (alternatives: string) => new RegExp(`^[ \\t]*#[ \\t]*define[ \\t]+(${alternatives})\\b`, 'gm');
+  const mentions = (alternatives: string) => new RegExp(`(?:\\b|-D)(${alternatives})\\b`, 'g');
+  const files = reports.map((r) => r.file);
+  const roots = kernelRoots(files);
+  const beside = besideTheRun(files, roots);
+  for (const m of beside.makefiles) scan(m, mentions);
+  for (const f of beside.neighbours) scan(f, defines);
+  const run = new Set(files.map((f) => path.resolve(f)));
+  for (const root of roots) {
+    const headers: string[] = [];
+    headersUnder(path.join(root, 'include'), headers);
+    for (const h of headers) if (!run.has(h)) scan(h, defines);
+  }
+  return found;
+}
+
+/** Decides every report's `deadUnless` findings against the whole run (and its kernel tree), in place. */
+export function decideDeadFindings(reports: FileReport[]): void {
+  const names = new Set<string>();
+  for (const r of reports) for (const f of r.findings) for (const n of f.deadUnless?.names ?? []) names.add(n);
+  if (!names.size) return;
+  const defined = definedSomewhere(names, reports);
+  for (const r of reports) {
+    r.findings = r.findings.map((f) => {
+      if (!f.deadUnless) return f;
+      const { deadUnless, ...rest } = f;
+      return deadUnless.names.some((n) => defined.has(n)) ? rest : { ...markDead(rest, deadUnless.reason), dead: true };
+    });
+  }
+}
