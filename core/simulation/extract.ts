@@ -532,30 +532,34 @@ export class SequenceExtractor {
     switch (s.k) {
       case 'block': {
         let cur = live;
+        // Paths that jumped to a label of this block and ran from there to its end.
+        const resumedToEnd: Partial_[] = [];
         for (let i = 0; i < s.body.length; i++) {
           cur = this.stmt(s.body[i], cur, fn, depth, base, trunc);
           if (cur.every((p) => p.status === 'fall')) continue;
-          // Nothing to resume here (no path jumped, none was resumed): the pass below would leave `cur` as it is.
-          if (!cur.some((p) => typeof p.status === 'object' || (p as Partial_ & { replacedBy?: Partial_[] }).replacedBy)) {
+          if (!cur.some((p) => typeof p.status === 'object')) {
             if (!cur.some((p) => p.status === 'fall')) break;
             continue;
           }
-          // A goto to a label later in this block resumes there.
+          // A goto to a label later in this block resumes there, on a copy (the statements there may change a
+          // path in place), and runs to the block's end: the statements between are skipped for it, and those
+          // after the label are not run again by this loop.
+          const stay: Partial_[] = [];
           for (const p of cur) {
-            if (typeof p.status !== 'object') continue;
-            const target = s.body.findIndex((b, j) => j > i && containsLabel(b, (p.status as { goto: string }).goto));
-            if (target < 0) continue;
-            p.status = 'fall';
-            p.notes.push(`goto ${s.body[target].k === 'label' ? (s.body[target] as { name: string }).name : 'label'}`);
-            // Re-enter at the label: statements in between are skipped for this path.
-            const rest = this.stmt({ k: 'block', span: s.span, body: s.body.slice(target) }, [p], fn, depth, base, trunc);
-            p.status = 'return'; // consumed; its continuations are in `rest`
-            (p as Partial_ & { replacedBy?: Partial_[] }).replacedBy = rest;
+            const target = typeof p.status === 'object' ? s.body.findIndex((b, j) => j > i && containsLabel(b, (p.status as { goto: string }).goto)) : -1;
+            if (target < 0) {
+              stay.push(p);
+              continue;
+            }
+            const resumed = clone(p, this.stepIds);
+            resumed.status = 'fall';
+            resumed.notes.push(`goto ${s.body[target].k === 'label' ? (s.body[target] as { name: string }).name : 'label'}`);
+            resumedToEnd.push(...this.stmt({ k: 'block', span: s.span, body: s.body.slice(target) }, [resumed], fn, depth, base, trunc));
           }
-          cur = cur.flatMap((p) => (p as Partial_ & { replacedBy?: Partial_[] }).replacedBy ?? [p]);
+          cur = stay;
           if (!cur.some((p) => p.status === 'fall')) break;
         }
-        out = cur;
+        out = resumedToEnd.length ? [...cur, ...resumedToEnd] : cur;
         break;
       }
       case 'expr':

@@ -100,3 +100,34 @@ test('seeking a call, error branches that return are not followed: a probe with 
     assert.ok(!path.ops.slice(0, path.goalOp).some((op) => op.op === 'kfree'), 'no error branch was followed before the call');
   }
 });
+
+test('a goto to a label later in a loop body resumes there and goes on after the loop (the jumping path used to end at the label)', async () => {
+  const p = await getParser();
+  const src = `#include <linux/slab.h>
+int rx_fill(int n, int m)
+{
+\tvoid *p = NULL, *q;
+\tint i;
+\tfor (i = 0; i < n; i++) {
+\t\tp = kmalloc(64, GFP_KERNEL);
+\t\tif (m)
+\t\t\tgoto again;
+\t\tkfree(p);
+\tagain:
+\t\tkfree(p);
+\t}
+\tq = kmalloc(128, GFP_KERNEL);
+\tkfree(q);
+\treturn 0;
+}
+`;
+  const parsed = p.parse(src);
+  const facts = new FileFacts(parsed, 'rx.c');
+  const { shared } = analyze(facts, { simulate: false });
+  const sim = simulateFunction(shared, 0);
+  parsed.dispose();
+  const seqs = sim.paths.map((path) => path.ops.map((op) => ('size' in op ? `${op.op}(${op.size})` : op.op)).join(' '));
+  // m true: the label's kfree once, then the code after the loop; m false: both kfrees (a double free the
+  // simulator reports), then the code after the loop.
+  assert.deepEqual(seqs.sort(), ['kmalloc(64) kfree kfree kmalloc(128) kfree', 'kmalloc(64) kfree kmalloc(128) kfree']);
+});
