@@ -103,20 +103,55 @@ export interface ExternalSite {
   call: SummaryCall;
 }
 
+type EntrySite = { file: string; kind: EntryKind; how: string; line: number };
+
+/**
+ * The workspace's summaries, indexed by the names other files ask about. Kept up to date file by file: the
+ * editor replaces an open document's summary each time typing pauses, and rebuilding the maps over a whole
+ * kernel tree's summaries (7,427 files of 2.4.22: 93k calls, 183k value uses) took ~200 ms on the main thread.
+ * Answers list files in the order they were first added, as a rebuild would.
+ */
 export class WorkspaceIndex {
   private files = new Map<string, FileSummary>();
-  private byCallee = new Map<string, ExternalSite[]>();
-  private entries = new Map<string, { file: string; kind: EntryKind; how: string; line: number }[]>();
+  /** The order a file was first added (kept when its summary is replaced). */
+  private order = new Map<string, number>();
+  private added = 0;
+  private byCallee = new Map<string, Map<string, ExternalSite[]>>();
+  private entries = new Map<string, Map<string, EntrySite[]>>();
   private values = new Map<string, Set<string>>();
-  private dirty = false;
 
   update(summary: FileSummary): void {
-    this.files.set(summary.path, summary);
-    this.dirty = true;
+    const path = summary.path;
+    const old = this.files.get(path);
+    if (old === summary) return;
+    if (old) this.unlink(old);
+    else this.order.set(path, this.added++);
+    this.files.set(path, summary);
+    for (const c of summary.calls) push(this.byCallee, c.callee, path, { file: path, call: c });
+    for (const e of summary.entries) push(this.entries, e.name, path, { file: path, kind: e.kind, how: e.how, line: e.line });
+    for (const v of summary.valueRefs) {
+      let set = this.values.get(v);
+      if (!set) this.values.set(v, (set = new Set()));
+      set.add(path);
+    }
   }
 
   remove(path: string): void {
-    if (this.files.delete(path)) this.dirty = true;
+    const old = this.files.get(path);
+    if (!old) return;
+    this.unlink(old);
+    this.files.delete(path);
+    this.order.delete(path);
+  }
+
+  /** Takes a summary's contributions out of the name maps. */
+  private unlink(s: FileSummary): void {
+    for (const c of s.calls) drop(this.byCallee, c.callee, s.path);
+    for (const e of s.entries) drop(this.entries, e.name, s.path);
+    for (const v of s.valueRefs) {
+      const set = this.values.get(v);
+      if (set?.delete(s.path) && !set.size) this.values.delete(v);
+    }
   }
 
   get size(): number {
@@ -127,47 +162,40 @@ export class WorkspaceIndex {
     return this.files.has(path);
   }
 
-  private reindex(): void {
-    if (!this.dirty) return;
-    this.byCallee.clear();
-    this.entries.clear();
-    this.values.clear();
-    for (const s of this.files.values()) {
-      for (const c of s.calls) {
-        const list = this.byCallee.get(c.callee) ?? [];
-        list.push({ file: s.path, call: c });
-        this.byCallee.set(c.callee, list);
-      }
-      for (const e of s.entries) {
-        const list = this.entries.get(e.name) ?? [];
-        list.push({ file: s.path, kind: e.kind, how: e.how, line: e.line });
-        this.entries.set(e.name, list);
-      }
-      for (const v of s.valueRefs) {
-        const set = this.values.get(v) ?? new Set();
-        set.add(s.path);
-        this.values.set(v, set);
-      }
-    }
-    this.dirty = false;
+  /** A name's sites in files other than `except`, files in the order they were first added. */
+  private sites<T>(byFile: Map<string, T[]> | undefined, except: string): T[] {
+    if (!byFile) return [];
+    const paths = [...byFile.keys()].filter((f) => f !== except);
+    if (paths.length > 1) paths.sort((x, y) => this.order.get(x)! - this.order.get(y)!);
+    return paths.flatMap((f) => byFile.get(f)!);
   }
 
   /** Calls to `name` from files other than `except`. */
   callSites(name: string, except: string): ExternalSite[] {
-    this.reindex();
-    return (this.byCallee.get(name) ?? []).filter((s) => s.file !== except);
+    return this.sites(this.byCallee.get(name), except);
   }
 
   /** Registrations of `name` as an interrupt-context callback in other files. */
-  entryRegistrations(name: string, except: string) {
-    this.reindex();
-    return (this.entries.get(name) ?? []).filter((e) => e.file !== except);
+  entryRegistrations(name: string, except: string): EntrySite[] {
+    return this.sites(this.entries.get(name), except);
   }
 
   /** `name` is used as a value (a function pointer) in another file: its callers are unknown. */
   usedAsValueElsewhere(name: string, except: string): boolean {
-    this.reindex();
     const files = this.values.get(name);
-    return !!files && [...files].some((f) => f !== except);
+    return !!files && (files.size > 1 || !files.has(except));
   }
+}
+
+function push<T>(map: Map<string, Map<string, T[]>>, name: string, file: string, site: T): void {
+  let byFile = map.get(name);
+  if (!byFile) map.set(name, (byFile = new Map()));
+  const list = byFile.get(file);
+  if (list) list.push(site);
+  else byFile.set(file, [site]);
+}
+
+function drop<T>(map: Map<string, Map<string, T[]>>, name: string, file: string): void {
+  const byFile = map.get(name);
+  if (byFile?.delete(file) && !byFile.size) map.delete(name);
 }
