@@ -5,11 +5,13 @@
  *   - agreement: for each call with a finding that carries a simulated sentence, the hover's verdict word per
  *     scenario, the finding's and kport/simulate's `calls` row must be the same words;
  *   - hover latency p50/p95/p99 (the first hover in a file after its verdicts came, and the rest).
- * Usage: node --import tsx bench/hover-verdicts.ts TREE [--files N] [--min-kib K] [--dump FILE]
+ * Usage: node --import tsx bench/hover-verdicts.ts TREE [--files N] [--min-kib K] [--dump FILE] [--findings CHECK.json]
  * --dump FILE writes every hover's text (file:line, then the Markdown) to FILE: two runs' dumps diff to nothing
  * when a change leaves every verdict alone.
  * Files: the .c files under TREE with an allocation call, of at least K KiB (default 0), every n-th in path
- * order so that N (default 60) spread over the tree.
+ * order so that N (default 60) spread over the tree. --findings CHECK.json (`kport check --format json` of the
+ * tree): the files instead where a sleep-in-atomic finding carries a simulated sentence, so that the agreement
+ * check has findings to compare (the server runs without the workspace index: cross-file findings are absent).
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -69,7 +71,17 @@ async function main() {
       /\b(kmalloc|kzalloc|__get_free_pages|mempool_alloc|alloc_pages|kmem_cache_alloc|get_zeroed_page|vmalloc)\s*\(/.test(fs.readFileSync(f, 'latin1')),
   );
   const step = Math.max(1, Math.floor(all.length / want));
-  const files = all.filter((_, i) => i % step === 0).slice(0, want);
+  const findingsAt = process.argv.indexOf('--findings');
+  const files =
+    findingsAt > 0
+      ? [
+          ...new Set(
+            (JSON.parse(fs.readFileSync(process.argv[findingsAt + 1], 'utf8')).diagnostics as { file: string; rule: string; message: string }[])
+              .filter((d) => d.rule === 'sleep-in-atomic' && /Simulated on/.test(d.message))
+              .map((d) => path.resolve(d.file)),
+          ),
+        ].slice(0, want)
+      : all.filter((_, i) => i % step === 0).slice(0, want);
   console.log(
     `${files.length} files of ${all.length} with allocation calls under ${tree}; load average ${os
       .loadavg()
