@@ -3,31 +3,17 @@
  * Usage: node --cpu-prof --import tsx bench/hover-profile.ts FILE:LINE [extract|call] [N]
  */
 import fs from 'node:fs';
-import path from 'node:path';
-import { analyze, CParser, FileFacts } from '../core';
 import { SharedAnalyses } from '../core/context/shared';
 import { SequenceExtractor } from '../core/simulation/extract';
 import { allocationSites, clearSimulationResults, simulateCall } from '../core/simulation/run';
-import { diskEnv } from '../server/node/headers';
-
-/** The parser from the node_modules under the working directory (a bundle of this script runs elsewhere). */
-const getParser = () =>
-  CParser.create({
-    runtime: fs.readFileSync(path.join('node_modules/web-tree-sitter/web-tree-sitter.wasm')),
-    language: fs.readFileSync(path.join('node_modules/tree-sitter-c/tree-sitter-c.wasm')),
-  });
+import { analyzeOnDisk, getParser, lineOffset } from './site-support';
 
 async function main() {
   const [target, what = 'extract', n = '200'] = process.argv.slice(2);
   const [file, lineText] = target.split(/:(?=\d+$)/);
   const text = fs.readFileSync(file, 'latin1');
-  const facts = new FileFacts((await getParser()).parse(text), file);
-  const { shared } = analyze(facts, { simulate: false, env: diskEnv(facts, file) });
-  const offset =
-    text
-      .split('\n')
-      .slice(0, Number(lineText) - 1)
-      .join('\n').length + 1;
+  const { facts, shared } = analyzeOnDisk(await getParser(), text, file);
+  const offset = lineOffset(text, Number(lineText));
   const fi = facts.functionAt(offset);
   const site = allocationSites(shared, fi).find((s) => facts.lineOf(s.call.span.start) === Number(lineText))!;
   // Blocks of n/10 runs; the fastest block's mean (CPU time per run) is the figure least disturbed by other load.

@@ -7,19 +7,10 @@
  * Usage: node --import tsx bench/hover-split.ts FILE:LINE... [--repeat N]
  */
 import fs from 'node:fs';
-import path from 'node:path';
-import { analyze, CParser, FileFacts } from '../core';
 import { hoverAt } from '../core/hover';
 import { SequenceExtractor } from '../core/simulation/extract';
 import { allocationSites, clearSimulationResults, simulateCall } from '../core/simulation/run';
-import { diskEnv } from '../server/node/headers';
-
-/** The parser from the node_modules under the working directory (a bundle of this script runs elsewhere). */
-const getParser = () =>
-  CParser.create({
-    runtime: fs.readFileSync(path.join('node_modules/web-tree-sitter/web-tree-sitter.wasm')),
-    language: fs.readFileSync(path.join('node_modules/tree-sitter-c/tree-sitter-c.wasm')),
-  });
+import { analyzeOnDisk, getParser, lineOffset } from './site-support';
 
 const repeat = (() => {
   const i = process.argv.indexOf('--repeat');
@@ -41,16 +32,9 @@ async function main() {
   for (const target of targets) {
     const [file, lineText] = target.split(/:(?=\d+$)/);
     const text = fs.readFileSync(file, 'latin1');
-    const fresh = () => {
-      const facts = new FileFacts(parser.parse(text), file);
-      return { facts, shared: analyze(facts, { simulate: false, env: diskEnv(facts, file) }).shared };
-    };
+    const fresh = () => analyzeOnDisk(parser, text, file);
     const { facts, shared } = fresh();
-    const offset =
-      text
-        .split('\n')
-        .slice(0, Number(lineText) - 1)
-        .join('\n').length + 1;
+    const offset = lineOffset(text, Number(lineText));
     const fi = facts.functionAt(offset);
     const sites = allocationSites(shared, fi);
     const site = sites.find((s) => facts.lineOf(s.call.span.start) === Number(lineText));
