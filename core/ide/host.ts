@@ -62,6 +62,9 @@ export class AnalysisHost {
   private fileConfig: KportConfig | undefined;
   private editorConfig: KportConfig | undefined;
   private readonly warming = new Map<string, number>();
+  /** Every macro name the workspace can define, once an index has run (before, "nothing defines X" is unknown). */
+  private definedMacros: ReadonlySet<string> | undefined;
+  private readonly macroDefined = (name: string): boolean | undefined => (this.definedMacros ? this.definedMacros.has(name) : undefined);
 
   constructor(private options: HostOptions = {}) {}
 
@@ -129,8 +132,12 @@ export class AnalysisHost {
     }
   }
 
-  /** An index run's summaries, for the files not open (an open document's own summary stays), and the files it found gone. */
-  indexed(summaries: readonly FileSummary[], files: readonly string[]): void {
+  /**
+   * An index run's summaries, for the files not open (an open document's own summary stays), the files it found
+   * gone, and every macro name the workspace can define (then a finding in `#ifdef X` that nothing defines is dead).
+   */
+  indexed(summaries: readonly FileSummary[], files: readonly string[], definedMacros?: readonly string[]): void {
+    if (definedMacros) this.definedMacros = new Set(definedMacros);
     const openPaths = this.openPaths();
     const indexed = new Set(summaries.map((s) => s.path));
     for (const s of summaries) if (!openPaths.has(s.path)) this.workspace.update(s);
@@ -376,7 +383,7 @@ export class AnalysisHost {
       const envFor = this.options.envFor;
       const a = d.analyze(
         parser,
-        { config: this.config, env: { workspace: this.workspace }, simulate: false },
+        { config: this.config, env: { workspace: this.workspace, macroDefined: this.macroDefined }, simulate: false },
         (facts) => (envFor ? envFor(facts, { uri, path: d.path }) : {}),
         { maxMs: this.options.maxParseMs },
         stage,

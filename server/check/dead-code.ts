@@ -113,6 +113,36 @@ export function definedSomewhere(names: ReadonlySet<string>, reports: readonly P
   return found;
 }
 
+/**
+ * Every macro name the run can define, for the editor's workspace index (which cannot know in advance which
+ * names its documents will ask about): the run's files' `#define`s, any name mentioned in a Makefile beside
+ * them, and the `#define`s of C files beside the run and of its kernel tree's headers outside the run.
+ */
+export function definedInRun(reports: readonly Pick<FileReport, 'file' | 'defines'>[]): string[] {
+  const found = new Set<string>();
+  for (const r of reports) if (r.defines) for (const n of r.defines.split(' ')) found.add(n);
+  const scan = (file: string, pattern: RegExp) => {
+    try {
+      for (const m of fs.readFileSync(file, 'latin1').matchAll(pattern)) found.add(m[1]);
+    } catch {
+      /* unreadable: it defines nothing we can see */
+    }
+  };
+  const files = reports.map((r) => r.file);
+  const roots = kernelRoots(files);
+  const beside = besideTheRun(files, roots);
+  for (const m of beside.makefiles) scan(m, /(?:\b|-D)([A-Za-z_]\w*)\b/g);
+  const define = /^[ \t]*#[ \t]*define[ \t]+([A-Za-z_]\w*)/gm;
+  for (const f of beside.neighbours) scan(f, define);
+  const run = new Set(files.map((f) => path.resolve(f)));
+  for (const root of roots) {
+    const headers: string[] = [];
+    headersUnder(path.join(root, 'include'), headers);
+    for (const h of headers) if (!run.has(h)) scan(h, define);
+  }
+  return [...found];
+}
+
 /** Decides every report's `deadUnless` findings against the whole run (and its kernel tree), in place. */
 export function decideDeadFindings(reports: FileReport[]): void {
   const names = new Set<string>();

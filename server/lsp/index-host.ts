@@ -5,6 +5,7 @@
  * here, so the editor's main thread neither deserializes thousands of reports nor collects them.
  */
 import { parentPort, workerData } from 'node:worker_threads';
+import { definedInRun } from '../check/dead-code';
 import { lowerPriority } from '../node/thread-priority';
 import { buildIndex, type IndexHostHold, type IndexHostMessage, type IndexRequest } from './indexer';
 
@@ -29,7 +30,9 @@ buildIndex(
   (run) => {
     // A workspace check hands back findings only where there are some; an index, no reports at all.
     const reports = req.goal === 'findings' ? run.reports.filter((r) => r.findings.length || r.error) : [];
-    port.postMessage({ kind: 'done', run: { ...run, reports } } satisfies IndexHostMessage);
+    // An index also says which macros the workspace defines (a finding in `#ifdef X` that nothing defines is dead).
+    const definedMacros = req.goal === 'findings' ? undefined : definedInRun(run.reports).join(' ');
+    port.postMessage({ kind: 'done', run: { ...run, reports, ...(definedMacros ? { definedMacros } : {}) } } satisfies IndexHostMessage);
   },
   (e) => port.postMessage({ kind: 'failed', error: e instanceof Error ? e.message : String(e) } satisfies IndexHostMessage),
 );

@@ -113,6 +113,11 @@ export interface IndexRun {
   cacheHits: number;
   cacheMisses: number;
   cacheNote?: string;
+  /**
+   * Every macro name the workspace can define, space-separated (one string crosses threads cheaply: 191k names,
+   * 3.7 MB on 2.4.22), from an index run: decides `#ifdef` of a name nothing defines.
+   */
+  definedMacros?: string;
 }
 
 export interface IndexHooks {

@@ -35,3 +35,31 @@ test('dead findings are Information with the Unnecessary tag and a [dead code: â
     assert.equal(d.tags, undefined);
   }
 });
+
+test('with the workspace indexed, `#ifdef X` that no file, header or Makefile of the workspace defines is dead; the others stay live', async () => {
+  const ws = path.join(ROOT, 'test', 'fixtures', 'workspace', 'dead-ifdef');
+  const file = path.join(ws, 'ring.c');
+  const text = fs.readFileSync(file, 'utf8');
+  const indexed = await startServer({ rootDir: ws });
+  try {
+    const uri = fileUri(file);
+    // The first publish may predate the index ("nothing defines X" is unknown then): wait for the one after it.
+    let ds = await indexed.open(uri, text);
+    for (let i = 0; i < 20 && !ds.some((d) => d.severity === DiagnosticSeverity.Information); i++) ds = await indexed.diagnostics(uri, undefined, 5000);
+    const byLine = new Map(ds.filter((d) => d.code === 'gfp-buffer').map((d) => [d.range.start.line + 1, d]));
+    const never = byLine.get(9);
+    assert.ok(never, 'a finding under #ifdef RING_NEVER_DEFINED');
+    assert.equal(never.severity, DiagnosticSeverity.Information);
+    assert.ok(never.tags?.includes(DiagnosticTag.Unnecessary), `tags ${never.tags}`);
+    assert.match(never.message, /^\[dead code: in `#ifdef RING_NEVER_DEFINED`/);
+    // Defined by ring.h, and by the Makefile's -D: live.
+    for (const line of [12, 15]) {
+      const d = byLine.get(line);
+      assert.ok(d, `a finding on line ${line}`);
+      assert.equal(d.severity, DiagnosticSeverity.Error, `line ${line} is live`);
+      assert.ok(!d.tags?.includes(DiagnosticTag.Unnecessary), `line ${line}: tags ${d.tags}`);
+    }
+  } finally {
+    await indexed.close();
+  }
+});
