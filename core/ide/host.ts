@@ -62,9 +62,19 @@ export class AnalysisHost {
   private fileConfig: KportConfig | undefined;
   private editorConfig: KportConfig | undefined;
   private readonly warming = new Map<string, number>();
-  /** Every macro name the workspace can define, once an index has run (before, "nothing defines X" is unknown). */
-  private definedMacros: ReadonlySet<string> | undefined;
-  private readonly macroDefined = (name: string): boolean | undefined => (this.definedMacros ? this.definedMacros.has(name) : undefined);
+  /**
+   * Every macro name the workspace can define, space-separated, once an index has run (before, "nothing defines
+   * X" is unknown). Kept as the one string the index sent and searched per name asked (few: the names of
+   * `#ifdef`s around findings), not built into a set of its ~200k names on the main thread.
+   */
+  private definedMacros: string | undefined;
+  private readonly macroAnswers = new Map<string, boolean>();
+  private readonly macroDefined = (name: string): boolean | undefined => {
+    if (this.definedMacros === undefined) return undefined;
+    let known = this.macroAnswers.get(name);
+    if (known === undefined) this.macroAnswers.set(name, (known = this.definedMacros.includes(` ${name} `)));
+    return known;
+  };
 
   constructor(private options: HostOptions = {}) {}
 
@@ -136,8 +146,11 @@ export class AnalysisHost {
    * An index run's summaries, for the files not open (an open document's own summary stays), the files it found
    * gone, and every macro name the workspace can define (then a finding in `#ifdef X` that nothing defines is dead).
    */
-  indexed(summaries: readonly FileSummary[], files: readonly string[], definedMacros?: readonly string[]): void {
-    if (definedMacros) this.definedMacros = new Set(definedMacros);
+  indexed(summaries: readonly FileSummary[], files: readonly string[], definedMacros?: string): void {
+    if (definedMacros !== undefined) {
+      this.definedMacros = ` ${definedMacros} `;
+      this.macroAnswers.clear();
+    }
     const openPaths = this.openPaths();
     const indexed = new Set(summaries.map((s) => s.path));
     for (const s of summaries) if (!openPaths.has(s.path)) this.workspace.update(s);

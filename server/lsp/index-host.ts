@@ -31,7 +31,7 @@ buildIndex(
     // A workspace check hands back findings only where there are some; an index, no reports at all.
     const reports = req.goal === 'findings' ? run.reports.filter((r) => r.findings.length || r.error) : [];
     // An index also says which macros the workspace defines (a finding in `#ifdef X` that nothing defines is dead).
-    const definedMacros = req.goal === 'findings' ? undefined : definedInRun(run.reports).join(' ');
+    const definedMacros = req.goal === 'findings' ? undefined : definedInRun(run.reports);
     port.postMessage({ kind: 'done', run: { ...run, reports, ...(definedMacros ? { definedMacros } : {}) } } satisfies IndexHostMessage);
   },
   (e) => port.postMessage({ kind: 'failed', error: e instanceof Error ? e.message : String(e) } satisfies IndexHostMessage),

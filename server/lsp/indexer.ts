@@ -114,8 +114,8 @@ export interface IndexRun {
   cacheMisses: number;
   cacheNote?: string;
   /**
-   * Every macro name the workspace can define, space-separated (one string crosses threads cheaply: 191k names,
-   * 3.7 MB on 2.4.22), from an index run: decides `#ifdef` of a name nothing defines.
+   * Every macro name the workspace can define, space-separated (one string crosses threads cheaply), from an
+   * index run: decides `#ifdef` of a name nothing defines.
    */
   definedMacros?: string;
 }

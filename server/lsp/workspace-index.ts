@@ -103,7 +103,7 @@ export class WorkspaceIndexing {
         this.holdIndex = undefined;
       }
       if (abort.signal.aborted) return;
-      this.host.indexed(run.summaries, files, run.definedMacros?.split(' '));
+      this.host.indexed(run.summaries, files, run.definedMacros);
       this.connection.console.log(
         `kport: indexed ${run.files} files (${(run.bytes / 1e6).toFixed(1)} MB) of ${root} in ${run.seconds.toFixed(2)} s (${why}; listing ${(listMs / 1000).toFixed(2)} s; ` +
           `cache: ${run.cacheHits} hits, ${run.cacheMisses} read; ${run.passes.join('; ') || 'no pass'})${run.cacheNote ? `; ${run.cacheNote}` : ''}`,
