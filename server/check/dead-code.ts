@@ -79,6 +79,39 @@ function besideTheRun(files: readonly string[], roots: readonly string[]): { mak
 }
 
 /**
+ * The files outside the run that can define a macro for it: the Makefiles beside it (any mention of a name
+ * counts: `-DNAME`), then the C files beside it and its kernel tree's headers (a `#define` counts).
+ */
+function definingFilesBeside(files: readonly string[]): { makefiles: string[]; sources: string[] } {
+  const roots = kernelRoots(files);
+  const beside = besideTheRun(files, roots);
+  const run = new Set(files.map((f) => path.resolve(f)));
+  const sources = [...beside.neighbours];
+  for (const root of roots) {
+    const headers: string[] = [];
+    headersUnder(path.join(root, 'include'), headers);
+    for (const h of headers) if (!run.has(h)) sources.push(h);
+  }
+  return { makefiles: beside.makefiles, sources };
+}
+
+/** A `#define` of one of `names` (a regular-expression alternation), a mention in a Makefile. */
+const DEFINE = (names: string) => new RegExp(`^[ \\t]*#[ \\t]*define[ \\t]+(${names})\\b`, 'gm');
+const MENTION = (names: string) => new RegExp(`(?:\\b|-D)(${names})\\b`, 'g');
+const ANY_NAME = '[A-Za-z_]\\w*';
+
+/** The names `pattern` captures in `file`; none when it cannot be read (it defines nothing we can see). */
+function* captured(file: string, pattern: RegExp): Generator<string> {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'latin1');
+  } catch {
+    return;
+  }
+  for (const m of text.matchAll(pattern)) yield m[1];
+}
+
+/**
  * Which of `names` some file of the run defines (FileReport.defines), a C file or Makefile beside them defines
  * or mentions, or a header of their kernel tree (not part of the run) defines.
  */
@@ -88,60 +121,26 @@ export function definedSomewhere(names: ReadonlySet<string>, reports: readonly P
   // One regular expression a file, over the names not found yet (few: those of the undecided findings).
   const scan = (file: string, pattern: (alternatives: string) => RegExp) => {
     const left = [...names].filter((n) => !found.has(n));
-    if (!left.length) return;
-    let text: string;
-    try {
-      text = fs.readFileSync(file, 'latin1');
-    } catch {
-      return;
-    }
-    for (const m of text.matchAll(pattern(left.join('|')))) found.add(m[1]);
+    if (left.length) for (const n of captured(file, pattern(left.join('|')))) found.add(n);
   };
-  const defines = (alternatives: string) => new RegExp(`^[ \\t]*#[ \\t]*define[ \\t]+(${alternatives})\\b`, 'gm');
-  const mentions = (alternatives: string) => new RegExp(`(?:\\b|-D)(${alternatives})\\b`, 'g');
-  const files = reports.map((r) => r.file);
-  const roots = kernelRoots(files);
-  const beside = besideTheRun(files, roots);
-  for (const m of beside.makefiles) scan(m, mentions);
-  for (const f of beside.neighbours) scan(f, defines);
-  const run = new Set(files.map((f) => path.resolve(f)));
-  for (const root of roots) {
-    const headers: string[] = [];
-    headersUnder(path.join(root, 'include'), headers);
-    for (const h of headers) if (!run.has(h)) scan(h, defines);
-  }
+  const beside = definingFilesBeside(reports.map((r) => r.file));
+  for (const m of beside.makefiles) scan(m, MENTION);
+  for (const f of beside.sources) scan(f, DEFINE);
   return found;
 }
 
 /**
  * Every macro name the run can define, for the editor's workspace index (which cannot know in advance which
- * names its documents will ask about): the run's files' `#define`s, any name mentioned in a Makefile beside
- * them, and the `#define`s of C files beside the run and of its kernel tree's headers outside the run. One
- * space-separated string, duplicates left in: the asker searches it for the few names it needs (a set of
- * 2.4.22's 191k names took 210 ms to build; the string, ~5 ms).
+ * names its documents will ask about): what definedSomewhere searches, all of it. One space-separated string,
+ * duplicates left in: the asker searches it for the few names it needs (a set of 2.4.22's 191k names took
+ * 210 ms to build; the string, ~5 ms).
  */
 export function definedInRun(reports: readonly Pick<FileReport, 'file' | 'defines'>[]): string {
   const parts: string[] = [];
   for (const r of reports) if (r.defines) parts.push(r.defines);
-  const scan = (file: string, pattern: RegExp) => {
-    try {
-      for (const m of fs.readFileSync(file, 'latin1').matchAll(pattern)) parts.push(m[1]);
-    } catch {
-      /* unreadable: it defines nothing we can see */
-    }
-  };
-  const files = reports.map((r) => r.file);
-  const roots = kernelRoots(files);
-  const beside = besideTheRun(files, roots);
-  for (const m of beside.makefiles) scan(m, /(?:\b|-D)([A-Za-z_]\w*)\b/g);
-  const define = /^[ \t]*#[ \t]*define[ \t]+([A-Za-z_]\w*)/gm;
-  for (const f of beside.neighbours) scan(f, define);
-  const run = new Set(files.map((f) => path.resolve(f)));
-  for (const root of roots) {
-    const headers: string[] = [];
-    headersUnder(path.join(root, 'include'), headers);
-    for (const h of headers) if (!run.has(h)) scan(h, define);
-  }
+  const beside = definingFilesBeside(reports.map((r) => r.file));
+  for (const m of beside.makefiles) for (const n of captured(m, MENTION(ANY_NAME))) parts.push(n);
+  for (const f of beside.sources) for (const n of captured(f, DEFINE(ANY_NAME))) parts.push(n);
   return parts.join(' ');
 }
 
