@@ -79,6 +79,22 @@ export function startServer(connection: Connection = createConnection(ProposedFe
   return connection;
 }
 
+/** One pending call per document: restarting it drops the one before (a debounce keyed by URI). */
+class DocumentDelays {
+  private readonly pending = new Map<string, NodeJS.Timeout>();
+
+  restart(uri: string, ms: number, run: () => void): void {
+    clearTimeout(this.pending.get(uri));
+    this.pending.set(
+      uri,
+      setTimeout(() => {
+        this.pending.delete(uri);
+        run();
+      }, ms),
+    );
+  }
+}
+
 export class KportServer {
   private readonly documents = new TextDocuments(TextDocument);
   private readonly host: AnalysisHost;
@@ -96,8 +112,8 @@ export class KportServer {
   private readonly timers = new Map<string, () => void>();
   /** When each document last changed: changes closer than BURST_MS together are a burst, debounced. */
   private readonly lastChange = new Map<string, number>();
-  private readonly verdictTimers = new Map<string, NodeJS.Timeout>();
-  private readonly summaryTimers = new Map<string, NodeJS.Timeout>();
+  private readonly verdictDelays = new DocumentDelays();
+  private readonly summaryDelays = new DocumentDelays();
   /** The last summary each open document put in the index: only a change re-checks the others. */
   private readonly summaries = new Map<string, FileSummary>();
   /** Documents whose last lens request ran out of budget: a refresh is asked for when their warming ends. */
@@ -394,32 +410,26 @@ export class KportServer {
    * hover or a keystroke is answered between two), and the document's functions are simulated (warm).
    */
   private scheduleVerdicts(uri: string): void {
-    const t = this.verdictTimers.get(uri);
-    if (t) clearTimeout(t);
-    this.verdictTimers.set(
-      uri,
-      setTimeout(() => {
-        this.verdictTimers.delete(uri);
-        if (!this.host.isOpen(uri)) return;
-        const settled = this.host.settle(uri);
-        if (settled === 'failed') return;
-        if (settled === 'changed') this.validate(uri); // the exact tree's findings, published again
-        const job = this.host.verdicts(uri);
-        if (!job) {
-          this.warm(uri);
-          return;
-        }
-        const slice = () => {
-          const state = job.step(VERDICT_SLICE_MS);
-          if (state === 'more') setImmediate(slice);
-          if (state !== 'done') return;
-          if (job.error) this.connection.console.error(job.error);
-          this.publish(uri);
-          this.warm(uri);
-        };
-        slice();
-      }, this.verdictDelayMs),
-    );
+    this.verdictDelays.restart(uri, this.verdictDelayMs, () => {
+      if (!this.host.isOpen(uri)) return;
+      const settled = this.host.settle(uri);
+      if (settled === 'failed') return;
+      if (settled === 'changed') this.validate(uri); // the exact tree's findings, published again
+      const job = this.host.verdicts(uri);
+      if (!job) {
+        this.warm(uri);
+        return;
+      }
+      const slice = () => {
+        const state = job.step(VERDICT_SLICE_MS);
+        if (state === 'more') setImmediate(slice);
+        if (state !== 'done') return;
+        if (job.error) this.connection.console.error(job.error);
+        this.publish(uri);
+        this.warm(uri);
+      };
+      slice();
+    });
   }
 
   /**
@@ -451,25 +461,19 @@ export class KportServer {
    * before the edit) may run in another context now, and are checked again.
    */
   private scheduleSummary(uri: string): void {
-    const t = this.summaryTimers.get(uri);
-    if (t) clearTimeout(t);
-    this.summaryTimers.set(
-      uri,
-      setTimeout(() => {
-        this.summaryTimers.delete(uri);
-        const summary = this.host.summary(uri);
-        if (!summary) return;
-        const before = this.summaries.get(uri);
-        if (before && JSON.stringify(before) === JSON.stringify(summary)) return;
-        this.summaries.set(uri, summary);
-        const named = new Set<string>();
-        for (const x of before ? [before, summary] : [summary]) {
-          for (const c of x.calls) named.add(c.callee);
-          for (const e of x.entries) named.add(e.name);
-          for (const v of x.valueRefs) named.add(v);
-        }
-        this.reanalyzeOpen(this.host.updateSummary(summary, named, uri));
-      }, SUMMARY_DELAY_MS),
-    );
+    this.summaryDelays.restart(uri, SUMMARY_DELAY_MS, () => {
+      const summary = this.host.summary(uri);
+      if (!summary) return;
+      const before = this.summaries.get(uri);
+      if (before && JSON.stringify(before) === JSON.stringify(summary)) return;
+      this.summaries.set(uri, summary);
+      const named = new Set<string>();
+      for (const x of before ? [before, summary] : [summary]) {
+        for (const c of x.calls) named.add(c.callee);
+        for (const e of x.entries) named.add(e.name);
+        for (const v of x.valueRefs) named.add(v);
+      }
+      this.reanalyzeOpen(this.host.updateSummary(summary, named, uri));
+    });
   }
 }
