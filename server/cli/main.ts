@@ -259,9 +259,13 @@ export async function main(argv: string[]): Promise<number> {
   }
   progress.done();
   // Findings in `#ifdef` branches of macros only another file could define: dead if none does.
-  decideDeadFindings(reports);
+  const deadWithoutTree = decideDeadFindings(reports);
 
   const notifications: { file?: string; message: string; level: 'error' | 'warning' }[] = [];
+  if (deadWithoutTree) {
+    process.stderr.write(`kport: ${deadWithoutTree}\n`);
+    notifications.push({ message: deadWithoutTree, level: 'warning' });
+  }
   for (const r of reports) {
     if (r.error) {
       process.stderr.write(`kport: ${r.file}: ${r.error}\n`);
