@@ -15,7 +15,7 @@ import type { AnalysisEnv, Finding, Related, TextEdit } from '../rules/types';
 import { simulateDriver } from '../simulation/driver';
 import type { LinkOptions } from '../simulation/markdown';
 import { toSimulateDriverResult, toSimulateResult, type SimulateDriverResult, type SimulateResult } from '../simulation/protocol';
-import { isSimulated, simulateFunction } from '../simulation/run';
+import { allocationSites, isSimulated, simulateCall, simulateFunction } from '../simulation/run';
 import type { LineIndex, Position } from '../text/line-index';
 import type { Span } from '../text/span';
 import { OpenDocument, type AnalysisStage, type DocumentAnalysis } from './document';
@@ -349,15 +349,21 @@ export class AnalysisHost {
   }
 
   /**
-   * Simulates each function of the document that calls an allocator, one a step, so hovers and lenses find
-   * them done. Undefined when the current version is being warmed already or is not analyzed.
+   * Simulates each allocation call of the document, one a step, then each function that calls an allocator (its
+   * paths; its calls are done), so hovers and lenses find them done. A call first: a hover arriving during a step
+   * waits for one call's simulation, not a whole function's. Undefined when the current version is being warmed
+   * already or is not analyzed.
    */
   warm(uri: string): StepJob | undefined {
     const d = this.docs.get(uri);
     const a = d?.analysis;
     if (!d || !a || a.version !== d.version || this.warming.get(uri) === a.version) return undefined;
     this.warming.set(uri, a.version);
-    const todo = simulatedFunctions(a);
+    const functions = simulatedFunctions(a);
+    const todo: { fi: number; call?: Span }[] = [
+      ...functions.flatMap((fi) => allocationSites(a.shared, fi).map((s) => ({ fi, call: s.call.span }))),
+      ...functions.map((fi) => ({ fi })),
+    ];
     const job: { error?: string } & StepJob = {
       step: () => {
         job.error = undefined;
@@ -365,13 +371,14 @@ export class AnalysisHost {
           this.warming.delete(uri);
           return 'stale';
         }
-        const fi = todo.shift();
-        if (fi === undefined) {
+        const next = todo.shift();
+        if (next === undefined) {
           this.warming.delete(uri);
           return 'done';
         }
         try {
-          simulateFunction(a.shared, fi);
+          if (next.call) simulateCall(a.shared, next.fi, next.call);
+          else simulateFunction(a.shared, next.fi);
         } catch (e) {
           job.error = `kport: simulation in ${uri} failed: ${(e as Error).message}`;
         }
