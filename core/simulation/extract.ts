@@ -270,6 +270,8 @@ export class SequenceExtractor {
    * analysis (run.ts callExtractor), so a second call of a function finds most of its statements done. Read by tests.
    */
   statementsClassified = 0;
+  /** Paths copied at an `if` because they take both branches (one that takes one branch goes on uncopied). Read by tests. */
+  branchCopies = 0;
   /** A driver's lifetime frees in remove what probe allocated: every free is simulated (see foreignFree). */
   keepForeignFrees = false;
   /**
@@ -286,6 +288,8 @@ export class SequenceExtractor {
   private goalReachedAt: number | undefined;
   private work = 0;
   private readonly stepIds = new StepIds();
+  /** Each call's op, once (see op()). */
+  private readonly opOfCall = new WeakMap<CallEvent, SimOp>();
   private outOfBudget = false;
   private goal: ExtractGoal | undefined;
   /** Why the goal call gives no op where it is reached (a free of memory from elsewhere). */
@@ -593,26 +597,26 @@ export class SequenceExtractor {
         // A parameter the caller passed NULL: the branch where it is not NULL does not happen.
         const bound = test !== null && (this.nullParams.get(fn)?.has(test.ref) ?? false);
         // Seeking the goal, a path takes only the branch that holds it.
-        const thenIn = afterCond
-          .filter(() => !bound || test!.nullWhenTrue)
-          .filter((p) => !this.seeking(p, s) || this.seeking(p, s.then))
-          .map((p) => {
-            const c = clone(p, this.stepIds);
-            c.conditions.push(condText);
-            assume(c, true);
-            if (guard) this.setContext(c, guard.whenTrue, `${condText} is true`);
-            return c;
-          });
-        const elseIn = afterCond
-          .filter(() => !bound || !test!.nullWhenTrue)
-          .filter((p) => !this.seeking(p, s) || (s.else !== null && this.seeking(p, s.else)) || !this.seeking(p, s.then))
-          .map((p) => {
-            const c = clone(p, this.stepIds);
-            c.conditions.push(`!(${condText})`);
-            assume(c, false);
-            if (guard) this.setContext(c, guard.whenTrue === 'interrupt' ? 'process' : 'interrupt', `${condText} is false`);
-            return c;
-          });
+        const toThen = (p: Partial_) => (!bound || test!.nullWhenTrue) && (!this.seeking(p, s) || this.seeking(p, s.then));
+        const toElse = (p: Partial_) =>
+          (!bound || !test!.nullWhenTrue) && (!this.seeking(p, s) || (s.else !== null && this.seeking(p, s.else)) || !this.seeking(p, s.then));
+        // A path that takes both branches is copied for the then branch (before the else branch changes it) and
+        // goes on itself into the else branch; a path that takes one branch goes on itself (nothing else holds it).
+        const thenIn = afterCond.filter(toThen).map((p) => {
+          const both = toElse(p);
+          if (both) this.branchCopies++;
+          const c = both ? clone(p, this.stepIds) : p;
+          c.conditions.push(condText);
+          assume(c, true);
+          if (guard) this.setContext(c, guard.whenTrue, `${condText} is true`);
+          return c;
+        });
+        const elseIn = afterCond.filter(toElse).map((p) => {
+          p.conditions.push(`!(${condText})`);
+          assume(p, false);
+          if (guard) this.setContext(p, guard.whenTrue === 'interrupt' ? 'process' : 'interrupt', `${condText} is false`);
+          return p;
+        });
         // Seeking the goal in the function itself, a branch that always returns ends every path into it
         // short of the goal: fork() would drop them after simulating the branch (an error path's whole
         // cleanup, inlined), so they are dropped before.
@@ -789,9 +793,16 @@ export class SequenceExtractor {
   private op(p: Partial_, call: CallEvent, fn: FunctionFacts, base: ContextKind): void {
     const o = this.origin(call, fn);
     const isGoal = !!this.goal && sameSpan(call.span, this.goal.span);
-    const push = (op: SimOp) => {
-      if (isGoal) return this.pushGoal(p, { ...op, source: { line: o.line, text: o.text } }, o, base);
-      this.stepIds.push(p.ops, { ...op, source: { line: o.line, text: o.text } });
+    // A call's op is the same on every path (its size, mask and refs come from the call alone; a lock's release
+    // depends on the path's locks): one object per call, so the paths share it and its step id is looked up once.
+    const push = (op: SimOp, samePerCall = true) => {
+      let full = samePerCall ? this.opOfCall.get(call) : undefined;
+      if (!full) {
+        full = { ...op, source: { line: o.line, text: o.text } };
+        if (samePerCall) this.opOfCall.set(call, full);
+      }
+      if (isGoal) return this.pushGoal(p, full, o, base);
+      this.stepIds.push(p.ops, full);
       p.origins.push(o);
       p.condAt.push(p.conditions.length);
     };
@@ -804,7 +815,7 @@ export class SequenceExtractor {
       } else {
         const i = p.locks.lastIndexOf(key);
         if (i >= 0) p.locks.splice(i, 1);
-        push({ op: 'context', context: p.locks.length ? 'atomic' : base, reason: `${call.name}(${lock.lockArg < 0 ? '' : key}) at line ${o.line}` });
+        push({ op: 'context', context: p.locks.length ? 'atomic' : base, reason: `${call.name}(${lock.lockArg < 0 ? '' : key}) at line ${o.line}` }, false);
       }
       return;
     }

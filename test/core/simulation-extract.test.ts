@@ -2,6 +2,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { analyze, FileFacts } from '../../core';
+import { allCalls } from '../../core/facts/ir';
+import { SequenceExtractor } from '../../core/simulation/extract';
 import { simulateCall, simulateFunction } from '../../core/simulation/run';
 import { getParser } from '../support/core';
 import { cpuTimeMs } from '../support/cpu-time';
@@ -130,4 +132,50 @@ int rx_fill(int n, int m)
   // m true: the label's kfree once, then the code after the loop; m false: both kfrees (a double free the
   // simulator reports), then the code after the loop.
   assert.deepEqual(seqs.sort(), ['kmalloc(64) kfree kfree kmalloc(128) kfree', 'kmalloc(64) kfree kmalloc(128) kfree']);
+});
+
+test("a path is copied only at a branch it takes both ways, and the paths share each call's op", async () => {
+  // Ours: the goal (the second kmalloc) sits in the then branch of `if (big)`; `if (flags & 1)` before it forks.
+  const src = `#include <linux/slab.h>
+int buf_setup(int big, int flags)
+{
+\tchar *hdr = kmalloc(32, GFP_KERNEL);
+\tchar *data;
+\tif (flags & 1)
+\t\tflags = do_reset(flags);
+\telse
+\t\tflags = 0;
+\tif (big) {
+\t\tdata = kmalloc(4096, GFP_KERNEL);
+\t\tkfree(data);
+\t}
+\tkfree(hdr);
+\treturn flags;
+}
+`;
+  const parsed = (await getParser()).parse(src);
+  try {
+    const facts = new FileFacts(parsed, 'buf.c');
+    const { shared } = analyze(facts, { simulate: false });
+    const goal = allCalls(facts.functions[0]).filter((c) => c.name === 'kmalloc')[1];
+    const extractor = new SequenceExtractor(facts, shared, shared.context);
+    const seeking = extractor.extract(0, { span: goal.span, context: { kind: 'process', reason: 'process context (may sleep)' } });
+    // `if (big)` holds the goal: the path goes into its then branch alone, uncopied. `if (flags & 1)` allocates
+    // nothing and tests no result: inert, never forked.
+    assert.equal(extractor.branchCopies, 0);
+    assert.equal(seeking.paths.length, 1);
+    assert.deepEqual(
+      seeking.paths[0].ops.map((op) => op.op),
+      ['kmalloc', 'kmalloc', 'kfree', 'kfree'],
+    );
+    // The whole function: `if (big)` is taken both ways, one copy; the kfree(hdr) after it is one op object on both paths.
+    const whole = extractor.extract(0);
+    assert.equal(extractor.branchCopies, 1);
+    assert.equal(whole.paths.length, 2);
+    const lastOp = (i: number) => whole.paths[i].ops[whole.paths[i].ops.length - 1];
+    assert.equal(lastOp(0).op, 'kfree');
+    assert.equal(lastOp(0), lastOp(1), 'one op object for the call on both paths');
+  } finally {
+    parsed.dispose();
+  }
 });
