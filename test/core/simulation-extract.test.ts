@@ -179,3 +179,64 @@ int buf_setup(int big, int flags)
     parsed.dispose();
   }
 });
+
+test('a call is inlined from the first definition of its name (two under #if branches), as a search in order finds it', async () => {
+  // Ours: two definitions of one helper, one per #if branch; the first allocates with GFP_KERNEL.
+  const src = `#include <linux/slab.h>
+#ifdef CONFIG_BIG
+static void *ring_alloc(void) { return kmalloc(4096, GFP_KERNEL); }
+#else
+static void *ring_alloc(void) { return kmalloc(64, GFP_ATOMIC); }
+#endif
+int ring_open(void)
+{
+\tvoid *r = ring_alloc();
+\treturn r != 0;
+}
+`;
+  const parsed = (await getParser()).parse(src);
+  try {
+    const facts = new FileFacts(parsed, 'ring.c');
+    const { shared } = analyze(facts, { simulate: false });
+    const fi = facts.functions.findIndex((f) => f.name === 'ring_open');
+    const sim = new SequenceExtractor(facts, shared, shared.context).extract(fi);
+    assert.deepEqual(
+      sim.paths.map((p) => p.ops.map((op) => (op.op === 'kmalloc' ? op.size : op.op))),
+      [[4096]],
+    );
+  } finally {
+    parsed.dispose();
+  }
+});
+
+test('paths share one object per assumption on an allocation result (its step id is found once)', async () => {
+  // Ours: two paths of equal length (q from one kmalloc or another) both test p; each splits on `!p`.
+  const src = `#include <linux/slab.h>
+int pkt_fill(int big)
+{
+\tchar *p = kmalloc(64, GFP_ATOMIC);
+\tchar *q;
+\tif (big)
+\t\tq = kmalloc(128, GFP_ATOMIC);
+\telse
+\t\tq = kmalloc(256, GFP_ATOMIC);
+\tif (!p)
+\t\treturn -ENOMEM;
+\tkfree(q);
+\tkfree(p);
+\treturn 0;
+}
+`;
+  const parsed = (await getParser()).parse(src);
+  try {
+    const facts = new FileFacts(parsed, 'pkt.c');
+    const { shared } = analyze(facts, { simulate: false });
+    const sim = new SequenceExtractor(facts, shared, shared.context).extract(0);
+    const failed = sim.paths.filter((p) => p.assumptions.some((a) => a.expect === 'null'));
+    assert.equal(failed.length, 2, 'p is NULL after either kmalloc of q');
+    assert.deepEqual(failed[0].assumptions, [{ ref: 'p', expect: 'null', cond: '!p', atOp: 2 }]);
+    assert.equal(failed[0].assumptions[0], failed[1].assumptions[0], 'one object for the same assumption');
+  } finally {
+    parsed.dispose();
+  }
+});
