@@ -15,7 +15,7 @@ import type { AnalysisEnv, Finding, Related, TextEdit } from '../rules/types';
 import { simulateDriver } from '../simulation/driver';
 import type { LinkOptions } from '../simulation/markdown';
 import { toSimulateDriverResult, toSimulateResult, type SimulateDriverResult, type SimulateResult } from '../simulation/protocol';
-import { allocationSites, isSimulated, simulateCall, simulateFunction } from '../simulation/run';
+import { allocationSites, isSimulated, simulateCall, simulateFunction, simulateFunctionInSteps } from '../simulation/run';
 import type { LineIndex, Position } from '../text/line-index';
 import type { Span } from '../text/span';
 import { OpenDocument, type AnalysisStage, type DocumentAnalysis } from './document';
@@ -360,10 +360,6 @@ export class AnalysisHost {
     if (!d || !a || a.version !== d.version || this.warming.get(uri) === a.version) return undefined;
     this.warming.set(uri, a.version);
     const functions = simulatedFunctions(a);
-    const todo: { fi: number; call?: Span }[] = [
-      ...functions.flatMap((fi) => allocationSites(a.shared, fi).map((s) => ({ fi, call: s.call.span }))),
-      ...functions.map((fi) => ({ fi })),
-    ];
     const job: { error?: string } & StepJob = {
       step: () => {
         job.error = undefined;
@@ -371,20 +367,41 @@ export class AnalysisHost {
           this.warming.delete(uri);
           return 'stale';
         }
-        const next = todo.shift();
-        if (next === undefined) {
+        if (steps.next().done) {
           this.warming.delete(uri);
           return 'done';
-        }
-        try {
-          if (next.call) simulateCall(a.shared, next.fi, next.call);
-          else simulateFunction(a.shared, next.fi);
-        } catch (e) {
-          job.error = `kport: simulation in ${uri} failed: ${(e as Error).message}`;
         }
         return 'more';
       },
     };
+    // One step: one call, or a part of one function's paths (its extraction, one path's simulator runs, the rest).
+    const steps = (function* (): Generator<void> {
+      const failed = (e: unknown) => {
+        job.error = `kport: simulation in ${uri} failed: ${(e as Error).message}`;
+      };
+      for (const fi of functions)
+        for (const site of allocationSites(a.shared, fi)) {
+          try {
+            simulateCall(a.shared, fi, site.call.span);
+          } catch (e) {
+            failed(e);
+          }
+          yield;
+        }
+      for (const fi of functions) {
+        const parts = simulateFunctionInSteps(a.shared, fi);
+        for (;;) {
+          try {
+            if (parts.next().done) break;
+          } catch (e) {
+            failed(e);
+            break;
+          }
+          yield;
+        }
+        yield;
+      }
+    })();
     return job;
   }
 

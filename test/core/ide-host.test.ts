@@ -79,7 +79,7 @@ test('the verdicts and warming jobs stop as stale when a newer version of the do
   host.close(URI);
 });
 
-test('warming simulates each allocation call, one a step, before any function: a hover waits for one call at most', async () => {
+test('warming simulates each allocation call, one a step, then each function in parts: a hover waits for one step at most', async () => {
   // Ours: one function, two allocations and a free (not an allocation: nothing of its own to simulate).
   const text = [
     '#include <linux/slab.h>',
@@ -98,8 +98,9 @@ test('warming simulates each allocation call, one a step, before any function: a
   const steps: string[] = [];
   // A lens request that may simulate nothing says whether the function is simulated yet (short: not yet).
   const functionDone = () => !host.codeLenses(URI, -1, () => true).short;
-  for (let state = warm.step(0); state === 'more'; state = warm.step(0)) steps.push(functionDone() ? 'function' : 'call');
-  assert.deepEqual(steps, ['call', 'call', 'function'], 'each allocation, then the function');
+  for (let state = warm.step(0); state === 'more'; state = warm.step(0)) steps.push(functionDone() ? 'function done' : 'not yet');
+  // Each allocation, then the function's extraction, its one path's simulator runs, and its result from them.
+  assert.deepEqual(steps, ['not yet', 'not yet', 'not yet', 'not yet', 'function done']);
   host.close(URI);
 });
 
