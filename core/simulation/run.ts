@@ -152,6 +152,23 @@ export function simulateFunction(shared: SharedAnalyses, fnIndex: number, snapsh
   return shared.memo(memoKey(fnIndex, snapshots), () => simulateAnew(shared, fnIndex, snapshots));
 }
 
+/**
+ * simulateFunction in steps a caller runs apart (the editor's warming: a hover or keystroke waits for one step at
+ * most): the extraction, each path's simulator runs (kept in the results cache), then the function's result,
+ * which finds them done. Nothing when the function is simulated already.
+ */
+export function* simulateFunctionInSteps(shared: SharedAnalyses, fnIndex: number): Generator<void, FunctionSimulation> {
+  if (!isSimulated(shared, fnIndex)) {
+    const extracted = shared.memo(`extraction:${fnIndex}`, () => callExtractor(shared).extract(fnIndex));
+    yield;
+    for (const p of extracted.paths) {
+      simulateCached(p.ops, extracted.setup, extracted.initialContext, 'none', machineOf(shared));
+      yield;
+    }
+  }
+  return simulateFunction(shared, fnIndex);
+}
+
 function simulatePath(p: SimPath, extracted: ExtractedFunction, snapshots: 'all' | 'none', machine: SimulatedMachine): PathSimulation {
   const results = ownedElsewhere(simulateCached(p.ops, extracted.setup, extracted.initialContext, snapshots, machine), extracted.escaping);
   const feasibility = Object.fromEntries(SCENARIOS.map((sc) => [sc, feasibilityOf(p, results[sc])])) as Record<ScenarioName, Feasibility>;
