@@ -5,34 +5,64 @@
  * here, so the editor's main thread neither deserializes thousands of reports nor collects them.
  */
 import { parentPort, workerData } from 'node:worker_threads';
+import type { FileSummary } from '../../core';
 import { definedInRun } from '../check/dead-code';
 import { lowerPriority } from '../node/thread-priority';
-import { buildIndex, type IndexHostHold, type IndexHostMessage, type IndexRequest } from './indexer';
+import { buildIndex, type IndexHostMessage, type IndexRequest, type MainToIndexHost } from './indexer';
+
+/**
+ * Summaries cross to the main thread this many at a time, the next only once the main thread has taken the last
+ * in: each chunk is one short task there (a few ms), with the editor's messages handled between two.
+ */
+const SUMMARY_CHUNK = 200;
+/** Progress goes to the main thread at most this often (and at the end of each pass): not one message per file. */
+const PROGRESS_MS = 100;
 
 const port = parentPort!;
 const req = workerData as IndexRequest;
 lowerPriority(19);
 let hold: (ms: number) => void = () => undefined;
-port.on('message', (m: IndexHostHold) => {
+let taken: () => void = () => undefined;
+port.on('message', (m: MainToIndexHost) => {
   if (m.kind === 'hold') hold(m.ms);
+  else if (m.kind === 'taken') taken();
 });
+
+async function handOver(summaries: readonly FileSummary[]): Promise<void> {
+  for (let i = 0; i < summaries.length; i += SUMMARY_CHUNK) {
+    const next = new Promise<void>((resolve) => (taken = resolve));
+    port.postMessage({ kind: 'summaries', summaries: summaries.slice(i, i + SUMMARY_CHUNK) } satisfies IndexHostMessage);
+    await next;
+  }
+}
+
+let lastProgress = 0;
 buildIndex(
   req.files,
   req.settings,
   req.config,
   req.cacheFile,
   {
-    onProgress: (pass, done, total, bytes) => port.postMessage({ kind: 'progress', pass, done, total, bytes } satisfies IndexHostMessage),
+    onProgress: (pass, done, total, bytes) => {
+      const now = performance.now();
+      if (now - lastProgress < PROGRESS_MS && done > 0 && done < total) return;
+      lastProgress = now;
+      port.postMessage({ kind: 'progress', pass, done, total, bytes } satisfies IndexHostMessage);
+    },
     holder: (h) => (hold = h),
   },
   req.goal,
-).then(
-  (run) => {
+)
+  .then(async (run) => {
     // A workspace check hands back findings only where there are some; an index, no reports at all.
     const reports = req.goal === 'findings' ? run.reports.filter((r) => r.findings.length || r.error) : [];
     // An index also says which macros the workspace defines (a finding in `#ifdef X` that nothing defines is dead).
     const definedMacros = req.goal === 'findings' ? undefined : definedInRun(run.reports);
-    port.postMessage({ kind: 'done', run: { ...run, reports, ...(definedMacros ? { definedMacros } : {}) } } satisfies IndexHostMessage);
-  },
-  (e) => port.postMessage({ kind: 'failed', error: e instanceof Error ? e.message : String(e) } satisfies IndexHostMessage),
-);
+    if (req.goal === 'summaries') await handOver(run.summaries);
+    port.postMessage({
+      kind: 'done',
+      run: { ...run, summaries: [], reports, ...(definedMacros ? { definedMacros } : {}) },
+      sentAt: performance.timeOrigin + performance.now(),
+    } satisfies IndexHostMessage);
+  })
+  .catch((e) => port.postMessage({ kind: 'failed', error: e instanceof Error ? e.message : String(e) } satisfies IndexHostMessage));

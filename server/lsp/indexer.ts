@@ -126,6 +126,8 @@ export interface IndexHooks {
   /** Progress: the pass, files done of total, bytes read so far, seconds since the pass began. */
   onProgress?: (pass: PassName, done: number, total: number, bytes: number) => void;
   signal?: AbortSignal;
+  /** An index host's summaries, a chunk at a time (a short task each on the main thread); the run then has them all. */
+  onSummaries?: (chunk: readonly FileSummary[]) => void;
 }
 
 /**
@@ -202,15 +204,15 @@ export interface IndexRequest {
   goal: 'summaries' | 'findings';
 }
 
-/** From the main thread to the index host: hold the workers (the user is typing or hovering). */
-export interface IndexHostHold {
-  kind: 'hold';
-  ms: number;
-}
+/** From the main thread to the index host: hold the workers (the user is typing or hovering); a chunk of summaries was taken in. */
+export type MainToIndexHost = { kind: 'hold'; ms: number } | { kind: 'taken' };
 
 export type IndexHostMessage =
   | { kind: 'progress'; pass: PassName; done: number; total: number; bytes: number }
-  | { kind: 'done'; run: IndexRun }
+  /** The run's summaries, a chunk at a time before `done` (whose run has none): answered with `taken`. */
+  | { kind: 'summaries'; summaries: FileSummary[] }
+  /** `sentAt`: the host's clock (performance.timeOrigin + now) when it posted the run, to time its crossing. */
+  | { kind: 'done'; run: IndexRun; sentAt: number }
   | { kind: 'failed'; error: string };
 
 function hostEntry(): { file: string; execArgv?: string[] } {
@@ -223,12 +225,13 @@ function hostEntry(): { file: string; execArgv?: string[] } {
  * buildIndex on the index host, a worker thread: the main thread receives progress and the result only.
  * Aborting terminates the host and its pool. Rejects with CancelledError when aborted.
  */
-export function runIndexHost(req: IndexRequest, hooks: IndexHooks = {}): Promise<IndexRun> {
+export function runIndexHost(req: IndexRequest, hooks: IndexHooks = {}): Promise<IndexRun & { receivedMs: number }> {
   const entry = hostEntry();
   return new Promise((resolve, reject) => {
     if (hooks.signal?.aborted) return reject(new CancelledError());
     const host = new Worker(entry.file, { workerData: req, execArgv: entry.execArgv });
-    hooks.holder?.((ms) => host.postMessage({ kind: 'hold', ms } satisfies IndexHostHold));
+    hooks.holder?.((ms) => host.postMessage({ kind: 'hold', ms } satisfies MainToIndexHost));
+    const summaries: FileSummary[] = [];
     let settled = false;
     const finish = (f: () => void) => {
       if (settled) return;
@@ -241,7 +244,12 @@ export function runIndexHost(req: IndexRequest, hooks: IndexHooks = {}): Promise
     hooks.signal?.addEventListener('abort', onAbort);
     host.on('message', (m: IndexHostMessage) => {
       if (m.kind === 'progress') hooks.onProgress?.(m.pass, m.done, m.total, m.bytes);
-      else if (m.kind === 'done') finish(() => resolve(m.run));
+      else if (m.kind === 'summaries') {
+        if (settled) return;
+        for (const x of m.summaries) summaries.push(x);
+        hooks.onSummaries?.(m.summaries);
+        host.postMessage({ kind: 'taken' } satisfies MainToIndexHost);
+      } else if (m.kind === 'done') finish(() => resolve({ ...m.run, summaries, receivedMs: performance.timeOrigin + performance.now() - m.sentAt }));
       else finish(() => reject(new Error(m.error)));
     });
     host.on('error', (e) => finish(() => reject(e)));
