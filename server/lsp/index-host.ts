@@ -8,7 +8,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import type { FileSummary } from '../../core';
 import { definedInRun } from '../check/dead-code';
 import { lowerPriority } from '../node/thread-priority';
-import { buildIndex, type IndexHostMessage, type IndexRequest, type MainToIndexHost } from './indexer';
+import { buildIndex, indexedFiles, type IndexHostMessage, type IndexRequest, type MainToIndexHost } from './indexer';
 
 /**
  * Summaries cross to the main thread this many at a time, the next only once the main thread has taken the last
@@ -37,8 +37,11 @@ async function handOver(summaries: readonly FileSummary[]): Promise<void> {
 }
 
 let lastProgress = 0;
+const listStart = performance.now();
+const files = indexedFiles(req.root, req.settings);
+const listSeconds = (performance.now() - listStart) / 1000;
 buildIndex(
-  req.files,
+  files,
   req.settings,
   req.config,
   req.cacheFile,
@@ -58,10 +61,15 @@ buildIndex(
     const reports = req.goal === 'findings' ? run.reports.filter((r) => r.findings.length || r.error) : [];
     // An index also says which macros the workspace defines (a finding in `#ifdef X` that nothing defines is dead).
     const definedMacros = req.goal === 'findings' ? undefined : definedInRun(run.reports);
-    if (req.goal === 'summaries') await handOver(run.summaries);
+    let unsummarized: string[] | undefined;
+    if (req.goal === 'summaries') {
+      await handOver(run.summaries);
+      const summarized = new Set(run.summaries.map((x) => x.path));
+      unsummarized = files.filter((f) => !summarized.has(f));
+    }
     port.postMessage({
       kind: 'done',
-      run: { ...run, summaries: [], reports, ...(definedMacros ? { definedMacros } : {}) },
+      run: { ...run, summaries: [], reports, listSeconds, ...(definedMacros ? { definedMacros } : {}), ...(unsummarized ? { unsummarized } : {}) },
       sentAt: performance.timeOrigin + performance.now(),
     } satisfies IndexHostMessage);
   })

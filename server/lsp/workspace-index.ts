@@ -6,7 +6,7 @@
 import { pathToFileURL } from 'node:url';
 import type { Connection, WorkDoneProgressServerReporter } from 'vscode-languageserver/node';
 import type { AnalysisHost, FileSummary } from '../../core';
-import { runIndexHost, cacheFileFor, defaultCacheDir, indexedFiles, indexSettings, type IndexRun, type IndexSettings } from './indexer';
+import { runIndexHost, cacheFileFor, defaultCacheDir, indexSettings, type IndexRun, type IndexSettings } from './indexer';
 import { reportToDiagnostic } from './convert';
 
 /** KPORT_TRACE=1: what the index's hand-over costs the main thread goes to the log. */
@@ -83,10 +83,8 @@ export class WorkspaceIndexing {
       await previous?.catch(() => undefined);
       if (abort.signal.aborted) return;
       const t0 = performance.now();
-      const files = indexedFiles(root, settings);
-      const listMs = performance.now() - t0;
       const progress = this.workDoneProgress ? await this.connection.window.createWorkDoneProgress().catch(() => undefined) : undefined;
-      progress?.begin('kport: indexing', 0, `${files.length} C files`, false);
+      progress?.begin('kport: indexing', 0, 'listing the C files', false);
       let run: IndexRun & { receivedMs: number };
       // The summaries go into the analysis host as they arrive, a chunk a task (a document analyzed meanwhile sees
       // part of the new index, as it saw the old one); the files left without one leave the index at the end.
@@ -99,7 +97,7 @@ export class WorkspaceIndexing {
       };
       try {
         run = await runIndexHost(
-          { files, settings, config: this.host.config, cacheFile: cacheFileFor(root, this.cacheDir), goal: 'summaries' },
+          { root, settings, config: this.host.config, cacheFile: cacheFileFor(root, this.cacheDir), goal: 'summaries' },
           {
             signal: abort.signal,
             holder: (hold) => (this.holdIndex = hold),
@@ -116,15 +114,10 @@ export class WorkspaceIndexing {
       }
       if (abort.signal.aborted) return;
       const t1 = performance.now();
-      const summarized = new Set(run.summaries.map((s) => s.path));
-      this.host.indexed(
-        [],
-        files.filter((f) => !summarized.has(f)),
-        run.definedMacros,
-      );
+      this.host.indexed([], run.unsummarized ?? [], run.definedMacros);
       const t2 = performance.now();
       this.connection.console.log(
-        `kport: indexed ${run.files} files (${(run.bytes / 1e6).toFixed(1)} MB) of ${root} in ${run.seconds.toFixed(2)} s (${why}; listing ${(listMs / 1000).toFixed(2)} s; ` +
+        `kport: indexed ${run.files} files (${(run.bytes / 1e6).toFixed(1)} MB) of ${root} in ${run.seconds.toFixed(2)} s (${why}; listing ${(run.listSeconds ?? 0).toFixed(2)} s; ` +
           `cache: ${run.cacheHits} hits, ${run.cacheMisses} read; ${run.passes.join('; ') || 'no pass'})${run.cacheNote ? `; ${run.cacheNote}` : ''}`,
       );
       if (TRACE)
@@ -147,13 +140,12 @@ export class WorkspaceIndexing {
     const abort = new AbortController();
     this.checkAbort = abort;
     const root = this.root;
-    const files = indexedFiles(root, this.settings);
     const progress = this.workDoneProgress ? await this.connection.window.createWorkDoneProgress().catch(() => undefined) : undefined;
-    progress?.begin('kport: checking the workspace', 0, `${files.length} C files`, true);
+    progress?.begin('kport: checking the workspace', 0, 'listing the C files', true);
     progress?.token.onCancellationRequested(() => abort.abort());
     try {
       const run = await runIndexHost(
-        { files, settings: { ...this.settings, enabled: true }, config: this.host.config, cacheFile: cacheFileFor(root, this.cacheDir), goal: 'findings' },
+        { root, settings: { ...this.settings, enabled: true }, config: this.host.config, cacheFile: cacheFileFor(root, this.cacheDir), goal: 'findings' },
         { signal: abort.signal, onProgress: this.progressReporter(progress, performance.now()) },
       );
       if (abort.signal.aborted) return { cancelled: true };
