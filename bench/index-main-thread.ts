@@ -8,7 +8,7 @@
  *   node --import tsx bench/index-main-thread.ts TREE [--files a.c,b.c] [--after 3000] [--no-cli]
  *
  * Two sessions: an empty index cache, then reopened on that cache. Files (default: the two the issue names,
- * when present) are opened at the start and stay open.
+ * when present; `--files none`: no document) are opened at the start and stay open.
  */
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -33,9 +33,10 @@ const load = () =>
     .loadavg()
     .map((l) => l.toFixed(2))
     .join(' ');
+// `--files none`: no document open (the main thread's busy time is then the index's own).
 const files = (values.files ? values.files.split(',') : ['drivers/net/wan/lmc/lmc_main.c', 'drivers/scsi/aic7xxx/aic7xxx_osm.c'])
   .map((f) => path.resolve(TREE, f))
-  .filter((f) => fs.existsSync(f));
+  .filter((f) => fs.existsSync(f) && fs.statSync(f).isFile());
 
 interface Sample {
   t: number;
