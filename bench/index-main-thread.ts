@@ -70,7 +70,8 @@ async function session(name: string, cacheDir: string): Promise<void> {
   const readyMs = await indexed;
   await new Promise((r) => setTimeout(r, AFTER_MS));
   const cpu = fs.readFileSync(`/proc/${s.proc.pid}/stat`, 'utf8').split(') ')[1].split(' ');
-  const cpuS = (Number(cpu[11]) + Number(cpu[12])) / 100; // utime + stime in clock ticks (100 a second)
+  // utime + stime, and cutime + cstime (the index host's child node, once reaped), in clock ticks (100 a second).
+  const cpuS = (Number(cpu[11]) + Number(cpu[12]) + Number(cpu[13]) + Number(cpu[14])) / 100;
   await s.close();
   const samples: Sample[] = fs
     .readFileSync(samplesFile, 'utf8')
@@ -83,7 +84,9 @@ async function session(name: string, cacheDir: string): Promise<void> {
   const sum = (xs: Sample[], k: keyof Sample) => xs.reduce((n, x) => n + x[k], 0);
   const max = (xs: Sample[], k: keyof Sample) => xs.reduce((n, x) => Math.max(n, x[k]), 0);
   const blocks = (xs: Sample[], ms: number) => xs.filter((x) => x.maxBlockMs > ms).length;
-  console.log(`${name} (load ${load()}): index ready ${(readyMs / 1000).toFixed(2)} s after start; server CPU (all threads) ${cpuS.toFixed(1)} s`);
+  console.log(
+    `${name} (load ${load()}): index ready ${(readyMs / 1000).toFixed(2)} s after start; server CPU (all threads and reaped children) ${cpuS.toFixed(1)} s`,
+  );
   console.log(`  [server] ${indexLog}`);
   for (const [label, xs] of [
     ['until ready', during],

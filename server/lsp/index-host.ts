@@ -1,10 +1,9 @@
 /**
- * The index host: a worker thread that runs the workspace index (buildIndex: the check plan over its own
+ * The index host: a child node (runIndexHost forks it, with POOL_V8_FLAGS) that runs the workspace index (buildIndex: the check plan over its own
  * pool of workers, the result cache) and hands the main thread only what it keeps: the tree's focused
  * summaries, or for a workspace check the findings. Pass 1's reports, the cache and their garbage stay
- * here, so the editor's main thread neither deserializes thousands of reports nor collects them.
+ * here, so the editor's process neither deserializes thousands of reports nor collects them.
  */
-import { parentPort, workerData } from 'node:worker_threads';
 import type { FileSummary } from '../../core';
 import { definedInRun } from '../check/dead-code';
 import { lowerPriority } from '../node/thread-priority';
@@ -18,59 +17,69 @@ const SUMMARY_CHUNK = 200;
 /** Progress goes to the main thread at most this often (and at the end of each pass): not one message per file. */
 const PROGRESS_MS = 100;
 
-const port = parentPort!;
-const req = workerData as IndexRequest;
 lowerPriority(19);
 let hold: (ms: number) => void = () => undefined;
 let taken: () => void = () => undefined;
-port.on('message', (m: MainToIndexHost) => {
-  if (m.kind === 'hold') hold(m.ms);
+const send = (m: IndexHostMessage) => process.send?.(m);
+process.on('message', (m: MainToIndexHost) => {
+  if (m.kind === 'start') run(m.req);
+  else if (m.kind === 'hold') hold(m.ms);
   else if (m.kind === 'taken') taken();
 });
+// The language server went away (or let go of this run): nothing is left to do.
+process.on('disconnect', () => process.exit(0));
 
 async function handOver(summaries: readonly FileSummary[]): Promise<void> {
   for (let i = 0; i < summaries.length; i += SUMMARY_CHUNK) {
     const next = new Promise<void>((resolve) => (taken = resolve));
-    port.postMessage({ kind: 'summaries', summaries: summaries.slice(i, i + SUMMARY_CHUNK) } satisfies IndexHostMessage);
+    send({ kind: 'summaries', summaries: summaries.slice(i, i + SUMMARY_CHUNK) });
     await next;
   }
 }
 
-let lastProgress = 0;
-const listStart = performance.now();
-const files = indexedFiles(req.root, req.settings);
-const listSeconds = (performance.now() - listStart) / 1000;
-buildIndex(
-  files,
-  req.settings,
-  req.config,
-  req.cacheFile,
-  {
-    onProgress: (pass, done, total, bytes) => {
-      const now = performance.now();
-      if (now - lastProgress < PROGRESS_MS && done > 0 && done < total) return;
-      lastProgress = now;
-      port.postMessage({ kind: 'progress', pass, done, total, bytes } satisfies IndexHostMessage);
+function run(req: IndexRequest): void {
+  let lastProgress = 0;
+  const listStart = performance.now();
+  let files: string[];
+  try {
+    files = indexedFiles(req.root, req.settings);
+  } catch (e) {
+    send({ kind: 'failed', error: `listing ${req.root}: ${(e as Error).message}` });
+    return;
+  }
+  const listSeconds = (performance.now() - listStart) / 1000;
+  buildIndex(
+    files,
+    req.settings,
+    req.config,
+    req.cacheFile,
+    {
+      onProgress: (pass, done, total, bytes) => {
+        const now = performance.now();
+        if (now - lastProgress < PROGRESS_MS && done > 0 && done < total) return;
+        lastProgress = now;
+        send({ kind: 'progress', pass, done, total, bytes });
+      },
+      holder: (h) => (hold = h),
     },
-    holder: (h) => (hold = h),
-  },
-  req.goal,
-)
-  .then(async (run) => {
-    // A workspace check hands back findings only where there are some; an index, no reports at all.
-    const reports = req.goal === 'findings' ? run.reports.filter((r) => r.findings.length || r.error) : [];
-    // An index also says which macros the workspace defines (a finding in `#ifdef X` that nothing defines is dead).
-    const definedMacros = req.goal === 'findings' ? undefined : definedInRun(run.reports);
-    let unsummarized: string[] | undefined;
-    if (req.goal === 'summaries') {
-      await handOver(run.summaries);
-      const summarized = new Set(run.summaries.map((x) => x.path));
-      unsummarized = files.filter((f) => !summarized.has(f));
-    }
-    port.postMessage({
-      kind: 'done',
-      run: { ...run, summaries: [], reports, listSeconds, ...(definedMacros ? { definedMacros } : {}), ...(unsummarized ? { unsummarized } : {}) },
-      sentAt: performance.timeOrigin + performance.now(),
-    } satisfies IndexHostMessage);
-  })
-  .catch((e) => port.postMessage({ kind: 'failed', error: e instanceof Error ? e.message : String(e) } satisfies IndexHostMessage));
+    req.goal,
+  )
+    .then(async (result) => {
+      // A workspace check hands back findings only where there are some; an index, no reports at all.
+      const reports = req.goal === 'findings' ? result.reports.filter((r) => r.findings.length || r.error) : [];
+      // An index also says which macros the workspace defines (a finding in `#ifdef X` that nothing defines is dead).
+      const definedMacros = req.goal === 'findings' ? undefined : definedInRun(result.reports);
+      let unsummarized: string[] | undefined;
+      if (req.goal === 'summaries') {
+        await handOver(result.summaries);
+        const summarized = new Set(result.summaries.map((x) => x.path));
+        unsummarized = files.filter((f) => !summarized.has(f));
+      }
+      send({
+        kind: 'done',
+        run: { ...result, summaries: [], reports, listSeconds, ...(definedMacros ? { definedMacros } : {}), ...(unsummarized ? { unsummarized } : {}) },
+        sentAt: performance.timeOrigin + performance.now(),
+      });
+    })
+    .catch((e) => send({ kind: 'failed', error: e instanceof Error ? e.message : String(e) }));
+}
