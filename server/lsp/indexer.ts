@@ -200,7 +200,7 @@ export async function buildIndex(
   }
 }
 
-/** What the main thread asks the index host (plain data: it is the host's workerData). */
+/** What the language server asks the index host (plain data: the first message it sends). */
 export interface IndexRequest {
   /** The workspace folder: the host lists its files (indexedFiles: a walk of the tree, 0.6 s on 2.4.22), not the main thread. */
   root: string;
