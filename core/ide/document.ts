@@ -61,7 +61,9 @@ export class OpenDocument {
     this.parsed = undefined; // reparse() disposes the old tree even when it throws
     // A keystroke's reparse is speculative (a neutralize window, tree-sitter's incremental tree); settle() makes it
     // exact when typing pauses.
-    this.parsed = old ? parser.reparse(old, text, { ...parse, speculative: true }) : parser.parse(text, parse);
+    // The same text analyzed again (the index or a setting changed, or settle() made the tree exact) keeps its tree:
+    // a speculative reparse would leave it inexact, and settle() would parse it whole again, and again.
+    this.parsed = old?.text === text ? old : old ? parser.reparse(old, text, { ...parse, speculative: true }) : parser.parse(text, parse);
     const t1 = performance.now();
     const facts = new FileFacts(this.parsed, this.path, this.functions);
     void facts.functions; // built here, to time it apart from the rules
