@@ -347,7 +347,7 @@ export class CParser {
     const newEnd = b.length - suffix;
     const wasClean = !old.root.hasError;
     // A clean tree is a fresh parse's: what touched an error before it no longer matters.
-    let nearError = (unsettled.nearError && !wasClean) || editTouchesError(old.root, start, oldEnd);
+    const nearError = (unsettled.nearError && !wasClean) || editTouchesError(old.root, start, oldEnd);
     const tree = old.tree.copy();
     old.dispose();
     tree.edit(
@@ -375,8 +375,8 @@ export class CParser {
       else {
         next.delete();
         next = this.run(parsedText, null, options);
-        unsettled.tree = false;
-        nearError = false;
+        // A fresh tree: nothing to settle.
+        return new ParsedFile(text, parsedText, next, { ...unsettled, tree: false, nearError: false }, limited);
       }
     }
     unsettled.nearError = next.rootNode.hasError && (nearError || editTouchesError(next.rootNode, start, newEnd));
