@@ -105,8 +105,10 @@ export class Engine {
   readonly kmallocCaches = new Map<string, Cache>();
   readonly userCaches: Cache[] = [];
   readonly pools: Pool[] = [];
-  /** Build traces and messages. */
+  /** Build trace entries (the allocator layers' `e.tr` calls and the strings they pass). */
   readonly verbose: boolean;
+  /** Build outcome messages, and the trace's context entries (sleep-in-atomic, may-sleep) that explain an outcome. */
+  readonly messages: boolean;
   stepIndex = 0;
   // per-step state
   trace: TraceEntry[] = EMPTY_TRACE;
@@ -128,11 +130,12 @@ export class Engine {
   /** mempool waiters woken during the current step (simulate.ts amends their step results). */
   woken: Array<{ step: number; handle: Handle; result: 'ok' | 'never' }> = [];
 
-  constructor(machine: MachineConfig, scenario: ScenarioState, context: ContextKind, verbose: boolean) {
+  constructor(machine: MachineConfig, scenario: ScenarioState, context: ContextKind, verbose: boolean, messages = verbose) {
     this.machine = machine;
     this.scenario = scenario;
     this.context = context;
     this.verbose = verbose;
+    this.messages = messages;
     let start = 0;
     // A machine given without lowmem_reserve gets 2.6.11's from its zone sizes.
     const reserve = lowmemReserveFor(machine.zones.map((z) => z.pages));
@@ -183,7 +186,8 @@ export class Engine {
     this.slept = true;
     if (this.context !== 'process' && this.atomicSleep === null) {
       this.atomicSleep = where;
-      if (this.verbose) {
+      if (this.messages) {
+        if (this.trace === EMPTY_TRACE) this.trace = [];
         this.trace.push({
           rule: 'context.sleep-in-atomic',
           detail: `scheduling while atomic: ${where} sleeps in ${this.contextText()} context`,
@@ -195,7 +199,8 @@ export class Engine {
   /** A sleeping mask/call was used; in atomic context note the latent bug. */
   noteMaySleep(what: string): void {
     this.maySleep = true;
-    if (this.context !== 'process' && this.verbose) {
+    if (this.context !== 'process' && this.messages) {
+      if (this.trace === EMPTY_TRACE) this.trace = [];
       this.trace.push({
         rule: 'context.may-sleep',
         detail:
