@@ -9,7 +9,7 @@ import {
   type GfpInfo,
   parseGfp,
 } from './gfp';
-import { Engine, Handle as HandleImported, type Cache, type Pool } from './engine';
+import { Handle as HandleImported, initialEngine, type Cache, type Engine, type Pool } from './engine';
 import {
   DEFAULT_MACHINE,
   MAX_ORDER as MAX_ORDER_IMPORTED,
@@ -89,8 +89,7 @@ export class Simulator {
       this.configError ??= `unknown context "${String(ctx)}"`;
       ctx = 'process';
     }
-    this.e = new Engine(machine, sc, ctx, opts.trace !== false && opts.trace !== 'outcomes', opts.trace !== false);
-    this.e.applyScenario(sc);
+    this.e = initialEngine(machine, sc, ctx, opts.trace !== false && opts.trace !== 'outcomes', opts.trace !== false);
     this.snap = opts.snapshots ?? 'end';
     this.lean = opts.trace === false && opts.results === 'none';
   }
