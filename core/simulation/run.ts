@@ -117,7 +117,7 @@ const MAX_CACHED = 2000;
 /**
  * What a run keeps: 'trace' the full trace of every step (the Simulate view shows it); 'outcomes' the outcomes,
  * their messages and the context entries a verdict reads (latentSleepInAtomic), no allocator trace: a call's
- * simulation (hover, finding) reads verdicts only, and building the trace strings was most of its runs' cost.
+ * simulation (hover, finding) reads verdicts only, so its runs neither build the trace strings nor keep them here.
  */
 type RunDetail = 'trace' | 'outcomes';
 
