@@ -22,6 +22,7 @@ import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { TextDocument } from 'vscode-languageserver-textdocument';
 import { loadParser } from '../server/node/wasm';
+import { benchEdits } from './support/edits';
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
@@ -116,27 +117,7 @@ function readText(file: string): string {
   return Buffer.from(u, 'utf8').equals(b) ? u : b.toString('latin1');
 }
 
-/** bench/editor.ts's edits on one file: each yields the range and text of one change. */
-function* edits(text: string): Generator<{ start: number; end: number; newText: string }> {
-  const lines = text.split('\n');
-  let at = Math.floor(lines.length / 2);
-  while (at < lines.length - 1 && !/^\s+.*;\s*$/.test(lines[at])) at++;
-  const lineStart = lines.slice(0, at).reduce((n, x) => n + x.length + 1, 0);
-  const col = lines[at].length - lines[at].trimStart().length;
-  const typed = 'xyz_counter++ ';
-  for (let i = 0; i < EDITS; i++) {
-    const kind = i % 20;
-    if (kind < 14) {
-      const off = lineStart + col + (kind % typed.length);
-      yield { start: off, end: off, newText: typed[kind % typed.length] };
-      if (kind === 13) yield { start: lineStart + col, end: lineStart + col + 14, newText: '' };
-    } else if (kind === 14) {
-      const ins = '\tp_bench = kmalloc(64, GFP_KERNEL);\n';
-      yield { start: lineStart, end: lineStart, newText: ins };
-      yield { start: lineStart, end: lineStart + ins.length, newText: '' };
-    }
-  }
-}
+const edits = (text: string) => benchEdits(text, EDITS);
 
 async function main(): Promise<void> {
   const ed = await editor();

@@ -39,6 +39,16 @@ function localTriggers(options: AnalyzeOptions): string[] {
   return [...new Set(enabledRules(options).flatMap((r) => (r.needs.context ? [] : r.triggers)))];
 }
 
+/** An analysis's record, less its timing and stage. */
+function analysisOf(
+  version: number,
+  facts: FileFacts,
+  env: AnalysisEnv,
+  { findings, failures, shared }: ReturnType<typeof analyze>,
+): Omit<DocumentAnalysis, 'timing'> {
+  return { version, facts, lines: facts.lines, findings, failures, env, shared, verdicts: !findings.some((f) => f.simulate) };
+}
+
 export class OpenDocument {
   parsed: ParsedFile | undefined;
   readonly functions = new FunctionCache();
@@ -82,17 +92,10 @@ export class OpenDocument {
     void facts.functions; // built here, to time it apart from the rules
     const t2 = performance.now();
     const env = { ...options.env, ...envFor(facts) };
-    const { findings, failures, shared } = analyze(facts, { ...options, env, ...(local ? { rules: (r) => !r.needs.context } : {}) });
+    const analyzed = analyze(facts, { ...options, env, ...(local ? { rules: (r) => !r.needs.context } : {}) });
     const t3 = performance.now();
     this.analysis = {
-      version: this.version,
-      facts,
-      lines: facts.lines,
-      findings,
-      failures,
-      env,
-      shared,
-      verdicts: !findings.some((f) => f.simulate),
+      ...analysisOf(this.version, facts, env, analyzed),
       timing: { parseMs: t1 - t0, factsMs: t2 - t1, rulesMs: t3 - t2 },
       ...(local ? { partial: true, envFor } : {}),
     };
@@ -112,16 +115,8 @@ export class OpenDocument {
     void facts.functions;
     const t1 = performance.now();
     const env = { ...options.env, ...a.envFor!(facts) };
-    const { findings, failures, shared } = analyze(facts, { ...options, env });
     this.analysis = {
-      version: a.version,
-      facts,
-      lines: facts.lines,
-      findings,
-      failures,
-      env,
-      shared,
-      verdicts: !findings.some((f) => f.simulate),
+      ...analysisOf(a.version, facts, env, analyze(facts, { ...options, env })),
       timing: { parseMs: a.timing.parseMs, factsMs: a.timing.factsMs + (t1 - t0), rulesMs: a.timing.rulesMs + (performance.now() - t1) },
     };
     return this.analysis;
