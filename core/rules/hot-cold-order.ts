@@ -21,12 +21,12 @@ export const hotColdOrder = defineRule({
       '{{alloc}}() with {{order}}: in 2.6 only the first page goes back and the rest of the block leaks. {{target}} has no {{free}}() ' +
       '(removed by {{release}}){{cold}}: use {{use}}, which frees the whole block there.',
   },
-  check({ facts, env }) {
+  check({ env, shared }) {
     const out: RuleReport[] = [];
     // Where the target lacks the hot/cold calls, and whether callers still choose hot or cold (__GFP_COLD, KB_CHANGES).
     const cold = kbChange('__GFP_COLD');
     const noColdHint = !!env.target && !presentIn('__GFP_COLD', env.target) && cold?.release;
-    for (const b of largeBlockFrees(facts, env)) {
+    for (const b of largeBlockFrees(shared)) {
       const { free, held, orderDesc, replacement } = b;
       const data = { free: free.name, held, alloc: b.alloc.name, order: orderDesc, use: replacement.replace(/\(.*/, '()') };
       const gone = env.target ? changeIn(free.name, env.target) : undefined;

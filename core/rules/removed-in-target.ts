@@ -48,7 +48,7 @@ export const removedInTarget = defineRule({
   matches: { tokens: REMOVED },
   fixable: 'code',
   fromTarget: FIRST_REMOVAL,
-  check({ facts, env }) {
+  check({ facts, env, shared }) {
     const target = env.target;
     if (!target) return [];
     const names = REMOVED.filter((n) => changeIn(n, target));
@@ -65,7 +65,7 @@ export const removedInTarget = defineRule({
       }
     // free_hot_page(p) on an order > 0 block: `__free_page` would leak the block as before; hot-cold-order's
     // fix on the same call (`__free_pages(p, order)`) is the one that builds and frees it whole.
-    const largeBlocks = names.some((n) => HOT_COLD_FREES.includes(n)) ? new Map(largeBlockFrees(facts, env).map((b) => [b.free.nameSpan.start, b])) : undefined;
+    const largeBlocks = names.some((n) => HOT_COLD_FREES.includes(n)) ? new Map(largeBlockFrees(shared).map((b) => [b.free.nameSpan.start, b])) : undefined;
     // A driver's own definition of the name (a compatibility #define or function) is no use of it.
     const defined = new Set(facts.functions.map((f) => f.nameSpan.start));
     const ownDefinition = (start: number) => defined.has(start) || /#\s*define\s+$/.test(facts.text.slice(Math.max(0, start - 40), start));

@@ -6,9 +6,8 @@
  */
 import { evaluateMask } from '../../gfp/mask';
 import { allCalls, type CallEvent, type Expr, type FunctionFacts } from '../../facts/ir';
-import type { FileFacts } from '../../facts/file-facts';
+import { fileQuery, type SharedAnalyses } from '../../context/shared';
 import { ALLOC_API } from '../../kernel/alloc-api';
-import type { AnalysisEnv } from '../types';
 import { assignsOf, squash, textOf } from './mask-edit';
 
 export const HOT_COLD_FREES: readonly string[] = ['free_hot_page', 'free_cold_page'];
@@ -36,7 +35,10 @@ interface Alloc {
 /** The last field name of an lvalue: `dev->rx_page` → `rx_page`; null for a plain variable. */
 const fieldOf = (lvalue: string): string | null => /(?:->|\.)(\w+)$/.exec(lvalue)?.[1] ?? null;
 
-export function largeBlockFrees(facts: FileFacts, env: AnalysisEnv): LargeBlockFree[] {
+/** Computed once per analysis: hot-cold-order and removed-in-target both read it. */
+export const largeBlockFrees = (shared: SharedAnalyses): readonly LargeBlockFree[] => shared.query(largeBlocks);
+
+const largeBlocks = fileQuery('free_hot_page/free_cold_page of blocks of order > 0', ({ facts, env }): readonly LargeBlockFree[] => {
   const out: LargeBlockFree[] = [];
   const allocs: Alloc[] = [];
   const perFn = facts.functions.map((fn) => allCalls(fn));
@@ -81,4 +83,4 @@ export function largeBlockFrees(facts: FileFacts, env: AnalysisEnv): LargeBlockF
     }
   });
   return out;
-}
+});
