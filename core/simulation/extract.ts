@@ -1020,9 +1020,7 @@ export class SequenceExtractor {
       p.notes.push(
         `line ${o.line}: ${want!.kind === 'process' ? `this path holds a lock here, but not every path does: simulated in process context, as the finding's analysis decides` : `context here: ${want!.reason}`}`,
       );
-      this.stepIds.push(p.ops, this.contextOp(want!.kind, want!.reason));
-      p.origins.push(null);
-      p.condAt.push(p.conditions.length);
+      this.setContext(p, want!.kind, want!.reason);
     }
     if (p.goalOp < 0) p.goalOp = p.ops.length;
     this.goalReachedAt ??= this.work;
@@ -1030,11 +1028,7 @@ export class SequenceExtractor {
     this.stepIds.push(p.ops, op);
     p.origins.push(o);
     p.condAt.push(p.conditions.length);
-    if (differs) {
-      this.stepIds.push(p.ops, this.contextOp(here, 'after the call'));
-      p.origins.push(null);
-      p.condAt.push(p.conditions.length);
-    }
+    if (differs) this.setContext(p, here, 'after the call');
   }
 
   /** How a pool's alloc_fn allocates: the stock slab/kmalloc/page functions, or a user function's mask. */

@@ -174,7 +174,7 @@ export function simulateFunction(shared: SharedAnalyses, fnIndex: number, snapsh
  */
 export function* simulateFunctionInSteps(shared: SharedAnalyses, fnIndex: number): Generator<void, FunctionSimulation> {
   if (!isSimulated(shared, fnIndex)) {
-    const extracted = shared.memo(`extraction:${fnIndex}`, () => callExtractor(shared).extract(fnIndex));
+    const extracted = extractionOf(shared, fnIndex);
     yield;
     for (const p of extracted.paths) {
       simulateCached(p.ops, extracted.setup, extracted.initialContext, 'none', machineOf(shared));
@@ -210,9 +210,13 @@ function ownedElsewhere(results: Record<ScenarioName, SimResult>, escaping: read
 /** The machine this analysis simulates on (setting `simulation.machine`). */
 export const machineOf = (shared: SharedAnalyses): SimulatedMachine => shared.env.machine ?? DEFAULT_SIMULATED_MACHINE;
 
+/** A function's whole extraction, once per analysis: warming's steps, the lens's run and the view's share it. */
+function extractionOf(shared: SharedAnalyses, fnIndex: number): ExtractedFunction {
+  return shared.memo(`extraction:${fnIndex}`, () => callExtractor(shared).extract(fnIndex));
+}
+
 function simulateAnew(shared: SharedAnalyses, fnIndex: number, snapshots: 'all' | 'none'): FunctionSimulation {
-  // One extraction per function and analysis: the lens's run (no snapshots) and the view's (all) share it.
-  const extracted = shared.memo(`extraction:${fnIndex}`, () => callExtractor(shared).extract(fnIndex));
+  const extracted = extractionOf(shared, fnIndex);
   const paths = extracted.paths.map((p) => simulatePath(p, extracted, snapshots, machineOf(shared)));
   const calls = allocationSites(shared, fnIndex).map((site) => simulateCall(shared, fnIndex, site.call.span));
   const problems: string[] = [];
