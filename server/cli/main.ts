@@ -78,8 +78,6 @@ function version(): string {
   return '0.0.0';
 }
 
-// V8 flags for a run over worker threads (a child node with them: see runTuned).
-export { POOL_V8_FLAGS };
 const TUNED_ENV = 'KPORT_V8_TUNED';
 
 /** Whether this node starts with POOL_V8_FLAGS (a later V8 may drop one: then the run stays in this process). */

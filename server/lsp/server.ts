@@ -368,18 +368,22 @@ export class KportServer {
 
   private republishStale(): void {
     this.republishing = true;
-    setImmediate(() => {
-      const busy = this.lastActivity + WARM_IDLE_MS - performance.now();
-      if (busy > 0) {
-        setTimeout(() => this.republishStale(), busy);
-        return;
-      }
-      const [uri] = this.stale;
-      if (uri !== undefined && this.host.isOpen(uri)) this.validate(uri);
-      else if (uri !== undefined) this.stale.delete(uri);
-      if (this.stale.size) this.republishStale();
-      else this.republishing = false;
-    });
+    setImmediate(() =>
+      this.whenIdle(() => {
+        const [uri] = this.stale;
+        if (uri !== undefined && this.host.isOpen(uri)) this.validate(uri);
+        else if (uri !== undefined) this.stale.delete(uri);
+        if (this.stale.size) this.republishStale();
+        else this.republishing = false;
+      }),
+    );
+  }
+
+  /** Runs `work` once the user has been idle WARM_IDLE_MS (no keystroke, hover or code action). */
+  private whenIdle(work: () => void): void {
+    const busy = this.lastActivity + WARM_IDLE_MS - performance.now();
+    if (busy > 0) setTimeout(() => this.whenIdle(work), busy);
+    else work();
   }
 
   /**
@@ -468,18 +472,13 @@ export class KportServer {
     const job: StepJob | undefined = this.host.warm(uri);
     if (!job) return;
     const step = () => {
-      const busy = this.lastActivity + WARM_IDLE_MS - performance.now();
-      if (busy > 0) {
-        setTimeout(step, busy);
-        return;
-      }
       const state = job.step(0);
       if (job.error) this.connection.console.error(job.error);
-      if (state === 'more') setImmediate(step);
+      if (state === 'more') setImmediate(() => this.whenIdle(step));
       else if (state === 'done' && this.lensesShort.delete(uri) && this.canRefreshLenses)
         void this.connection.sendRequest('workspace/codeLens/refresh').catch(() => undefined);
     };
-    setImmediate(step);
+    setImmediate(() => this.whenIdle(step));
   }
 
   /**

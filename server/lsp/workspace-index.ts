@@ -89,8 +89,10 @@ export class WorkspaceIndexing {
       // The summaries go into the analysis host as they arrive, a chunk a task (a document analyzed meanwhile sees
       // part of the new index, as it saw the old one); the files left without one leave the index at the end.
       let handOverMs = 0;
+      let chunks = 0;
       const takeIn = (chunk: readonly FileSummary[]) => {
         if (abort.signal.aborted) return;
+        chunks++;
         const t = performance.now();
         this.host.indexed(chunk, []);
         handOverMs += performance.now() - t;
@@ -123,7 +125,7 @@ export class WorkspaceIndexing {
       if (TRACE)
         this.connection.console.log(
           `kport: index handed over: ${run.summaries.length} summaries and ${((run.definedMacros?.length ?? 0) / 1e6).toFixed(1)} MB of macro names received ` +
-            `(the last message ${run.receivedMs.toFixed(1)} ms after the host sent it); taken in over ${Math.ceil(run.summaries.length / 200)} tasks, ${handOverMs.toFixed(1)} ms in all; the end ${(t2 - t1).toFixed(1)} ms`,
+            `(the last message ${run.receivedMs.toFixed(1)} ms after the host sent it); taken in over ${chunks} tasks, ${handOverMs.toFixed(1)} ms in all; the end ${(t2 - t1).toFixed(1)} ms`,
         );
       this.onIndexed();
     })();
