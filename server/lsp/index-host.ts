@@ -77,7 +77,15 @@ function run(req: IndexRequest): void {
       }
       send({
         kind: 'done',
-        run: { ...result, summaries: [], reports, listSeconds, ...(definedMacros ? { definedMacros } : {}), ...(unsummarized ? { unsummarized } : {}) },
+        run: {
+          ...result,
+          summaries: [],
+          reports,
+          listSeconds,
+          hostPeakRssMb: process.resourceUsage().maxRSS / 1024,
+          ...(definedMacros ? { definedMacros } : {}),
+          ...(unsummarized ? { unsummarized } : {}),
+        },
         sentAt: performance.timeOrigin + performance.now(),
       });
     })

@@ -15,7 +15,7 @@ import { expandPaths, globToRegExp } from '../check/files';
 import { WorkerPool } from '../check/pool';
 import type { FileReport } from '../check/process-file';
 import { CachingExecutor, ResultCache } from '../check/result-cache';
-import { POOL_V8_FLAGS } from '../node/v8-flags';
+import { INDEX_HOST_V8_FLAGS, INDEX_WORKER_YOUNG_MB, POOL_V8_FLAGS } from '../node/v8-flags';
 
 /** The `kport.index` settings (VS Code) or initializationOptions.index (any client). */
 export interface IndexSettings {
@@ -123,6 +123,10 @@ export interface IndexRun {
   listSeconds?: number;
   /** An index host's run of goal `summaries`: the files indexed that have no summary (they leave the editor's index). */
   unsummarized?: string[];
+  /** The young generation of the index's workers as V8 gives it (MB; undefined: no worker ran). */
+  workerYoungMb?: number;
+  /** An index host's peak RSS (MB), its workers' included, when it sent the run. */
+  hostPeakRssMb?: number;
 }
 
 export interface IndexHooks {
@@ -157,6 +161,7 @@ export async function buildIndex(
     jobs: s.workers || os.availableParallelism(),
     mainThread: false,
     maxWorkerHeapMb: 1024,
+    maxWorkerYoungMb: INDEX_WORKER_YOUNG_MB,
     niceness: 19,
     onProgress: (done, total, bytes) => hooks.onProgress?.(pass, done, total, bytes),
   });
@@ -176,6 +181,8 @@ export async function buildIndex(
       afterPass: (p, reports, names) =>
         passes.push(`${p}${names === undefined ? '' : ` (${names} names)`}: ${reports.length} files, ${((performance.now() - passStart) / 1000).toFixed(2)} s`),
     });
+    // The workers' memory goes before the cache's serialization and the summaries' hand-over add to the host's.
+    pool.close();
     cache.retain(new Set(files));
     let cacheNote = loaded.error ? `cache unreadable (${loaded.error}): rebuilt` : undefined;
     try {
@@ -194,6 +201,7 @@ export async function buildIndex(
       cacheHits: cache.hits,
       cacheMisses: cache.misses,
       cacheNote,
+      workerYoungMb: pool.workerLimits?.maxYoungGenerationSizeMb,
     };
   } finally {
     pool.close();
@@ -242,7 +250,7 @@ export function runIndexHost(req: IndexRequest, hooks: IndexHooks = {}): Promise
     if (hooks.signal?.aborted) return reject(new CancelledError());
     // stdout is the editor's channel (stdio transport): the host never writes to it; its stderr is the server's.
     const host = fork(entry.file, [], {
-      execArgv: [...POOL_V8_FLAGS, ...(entry.execArgv ?? [])],
+      execArgv: [...POOL_V8_FLAGS, ...INDEX_HOST_V8_FLAGS, ...(entry.execArgv ?? [])],
       serialization: 'advanced',
       stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
     });

@@ -10,6 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, describe, test } from 'node:test';
 import type { Diagnostic, Hover } from 'vscode-languageserver-protocol';
+import { INDEX_WORKER_YOUNG_MB } from '../../server/node/v8-flags';
 import { fileUri, KPORT_BIN, ROOT, startServer, type LspSession } from '../support/lsp-client';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'kport-index-'));
@@ -126,6 +127,23 @@ test('the index is kept on disk: a restart reads nothing, a changed file alone i
   const changed = await session();
   assert.equal(changed.read, 1, `only the changed file is read again: ${JSON.stringify(changed)}`);
   assert.deepEqual(changed.diags, cold.diags);
+});
+
+test("the index's workers run with the index's small young generation, and the log gives the index host's peak RSS", { timeout: 60_000 }, async () => {
+  const s = await startServer({
+    rootDir: path.join(ROOT, 'test', 'fixtures', 'workspace', 'irq-split'),
+    initializationOptions: { cacheDir: path.join(tmp, 'young-cache') },
+  });
+  try {
+    const { line } = await indexLog(s).next();
+    const m = /index host peak RSS (\d+) MB \(workers' young generation (\d+) MB\)/.exec(line);
+    assert.ok(m, line);
+    // V8's own young generation would be 48 MB a worker on node 20 (16 MB semi-spaces).
+    assert.equal(Number(m[2]), INDEX_WORKER_YOUNG_MB);
+    assert.ok(Number(m[1]) > 0 && Number(m[1]) < 1024, line);
+  } finally {
+    await s.close();
+  }
 });
 
 test('a lock added around a call in one open document updates the other open document', { timeout: 60_000 }, async () => {
