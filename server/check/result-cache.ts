@@ -64,14 +64,16 @@ export class ResultCache {
     }
   }
 
-  /** Writes the cache atomically (temporary file + rename) when it changed. */
-  save(): void {
-    if (!this.file || !this.dirty) return;
+  /** Writes the cache atomically (temporary file + rename) when it changed; answers the bytes written. */
+  save(): number {
+    if (!this.file || !this.dirty) return 0;
     fs.mkdirSync(path.dirname(this.file), { recursive: true });
     const tmp = `${this.file}.${process.pid}.tmp`;
-    fs.writeFileSync(tmp, v8.serialize({ format: FORMAT, version: this.version, entries: [...this.entries] }));
+    const data = v8.serialize({ format: FORMAT, version: this.version, entries: [...this.entries] });
+    fs.writeFileSync(tmp, data);
     fs.renameSync(tmp, this.file);
     this.dirty = false;
+    return data.length;
   }
 
   get(file: string, key: string, st: fs.Stats | undefined): FileReport | undefined {
@@ -115,6 +117,8 @@ async function statAll(files: readonly string[]): Promise<(fs.Stats | undefined)
 
 /** An executor that answers from the cache where it can and runs the rest on `inner`. */
 export class CachingExecutor implements PassExecutor<FileReport> {
+  /** Time on the calling thread for the cache (stats, lookups, stores), the passes' work excluded. */
+  cacheMs = 0;
   constructor(
     private readonly inner: PassExecutor<FileReport>,
     readonly cache: ResultCache,
@@ -123,6 +127,7 @@ export class CachingExecutor implements PassExecutor<FileReport> {
   async run(files: readonly string[], job: JobOptions, hints?: readonly (FileHint | undefined)[]): Promise<FileReport[]> {
     const key = jobKey(job);
     if (!key) return this.inner.run(files, job, hints);
+    let t = performance.now();
     const stats = await statAll(files);
     const out: FileReport[] = new Array(files.length);
     const todo: number[] = [];
@@ -131,16 +136,19 @@ export class CachingExecutor implements PassExecutor<FileReport> {
       if (r) out[i] = r;
       else todo.push(i);
     });
+    this.cacheMs += performance.now() - t;
     if (todo.length) {
       const fresh = await this.inner.run(
         todo.map((i) => files[i]),
         job,
         hints && todo.map((i) => hints[i]),
       );
+      t = performance.now();
       fresh.forEach((r, k) => {
         out[todo[k]] = r;
         this.cache.set(files[todo[k]], key, stats[todo[k]], r);
       });
+      this.cacheMs += performance.now() - t;
     }
     return out;
   }

@@ -127,6 +127,8 @@ export interface IndexRun {
   workerYoungMb?: number;
   /** An index host's peak RSS (MB), its workers' included, when it sent the run. */
   hostPeakRssMb?: number;
+  /** Where the index's own time went beside the passes (ms, wall): the cache's stats and lookups, its write, the summaries' hand-over. */
+  split?: { cacheMs: number; cacheWriteMs: number; cacheBytes: number; handOverMs?: number };
 }
 
 export interface IndexHooks {
@@ -185,8 +187,10 @@ export async function buildIndex(
     pool.close();
     cache.retain(new Set(files));
     let cacheNote = loaded.error ? `cache unreadable (${loaded.error}): rebuilt` : undefined;
+    const tSave = performance.now();
+    let cacheBytes = 0;
     try {
-      cache.save();
+      cacheBytes = cache.save();
     } catch (e) {
       cacheNote = `cache not written: ${(e as Error).message}`;
     }
@@ -202,6 +206,7 @@ export async function buildIndex(
       cacheMisses: cache.misses,
       cacheNote,
       workerYoungMb: pool.workerLimits?.maxYoungGenerationSizeMb,
+      split: { cacheMs: exec.cacheMs, cacheWriteMs: performance.now() - tSave, cacheBytes },
     };
   } finally {
     pool.close();

@@ -99,7 +99,7 @@ test('the index is kept on disk: a restart reads nothing, a changed file alone i
   copyDir(path.join(ROOT, 'test', 'fixtures', 'workspace', 'irq-split'), ws);
   const cacheDir = path.join(tmp, 'cache-dir');
   const irq = path.join(ws, 'skel_irq.c');
-  async function session(): Promise<{ hits: number; read: number; diags: string[] }> {
+  async function session(): Promise<{ hits: number; read: number; line: string; diags: string[] }> {
     const s = await startServer({ rootDir: ws, initializationOptions: { cacheDir } });
     const log = indexLog(s);
     try {
@@ -118,8 +118,11 @@ test('the index is kept on disk: a restart reads nothing, a changed file alone i
     fs.readdirSync(cacheDir).some((f) => /^index-.*\.bin$/.test(f)),
     'a cache file was written',
   );
+  const written = (line: string) => Number(/cache write [\d.]+ s \((\d+) kB\)/.exec(line)?.[1]);
+  assert.ok(written(cold.line) > 0, cold.line);
   const warm = await session();
   assert.equal(warm.read, 0, 'nothing read again');
+  assert.equal(written(warm.line), 0, `an unchanged tree's cache is not written again: ${warm.line}`);
   assert.equal(warm.hits, cold.read);
   assert.deepEqual(warm.diags, cold.diags, 'the cached index gives the same cross-file findings');
   const main = path.join(ws, 'skel_main.c');
