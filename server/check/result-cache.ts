@@ -119,6 +119,15 @@ async function statAll(files: readonly string[]): Promise<(fs.Stats | undefined)
 export class CachingExecutor implements PassExecutor<FileReport> {
   /** Time on the calling thread for the cache (stats, lookups, stores), the passes' work excluded. */
   cacheMs = 0;
+  /**
+   * Each file's stat, taken once for all the passes of a run (pass 1b goes over nearly every file again). A file
+   * changed meanwhile keeps its first stat: its results are then filed under the old one and read again next run.
+   */
+  private readonly stats = new Map<string, fs.Stats | undefined>();
+  /** Files statted (once each, whatever the passes). */
+  get statted(): number {
+    return this.stats.size;
+  }
   constructor(
     private readonly inner: PassExecutor<FileReport>,
     readonly cache: ResultCache,
@@ -128,7 +137,9 @@ export class CachingExecutor implements PassExecutor<FileReport> {
     const key = jobKey(job);
     if (!key) return this.inner.run(files, job, hints);
     let t = performance.now();
-    const stats = await statAll(files);
+    const unseen = files.filter((f) => !this.stats.has(f));
+    (await statAll(unseen)).forEach((st, i) => this.stats.set(unseen[i], st));
+    const stats = files.map((f) => this.stats.get(f));
     const out: FileReport[] = new Array(files.length);
     const todo: number[] = [];
     files.forEach((f, i) => {

@@ -128,7 +128,7 @@ export interface IndexRun {
   /** An index host's peak RSS (MB), its workers' included, when it sent the run. */
   hostPeakRssMb?: number;
   /** Where the index's own time went beside the passes (ms, wall): the cache's stats and lookups, its write, the summaries' hand-over. */
-  split?: { cacheMs: number; cacheWriteMs: number; cacheBytes: number; handOverMs?: number };
+  split?: { cacheMs: number; statted: number; cacheWriteMs: number; cacheBytes: number; handOverMs?: number };
 }
 
 export interface IndexHooks {
@@ -206,7 +206,7 @@ export async function buildIndex(
       cacheMisses: cache.misses,
       cacheNote,
       workerYoungMb: pool.workerLimits?.maxYoungGenerationSizeMb,
-      split: { cacheMs: exec.cacheMs, cacheWriteMs: performance.now() - tSave, cacheBytes },
+      split: { cacheMs: exec.cacheMs, statted: exec.statted, cacheWriteMs: performance.now() - tSave, cacheBytes },
     };
   } finally {
     pool.close();

@@ -123,7 +123,7 @@ export class WorkspaceIndexing {
           `cache: ${run.cacheHits} hits, ${run.cacheMisses} read; ${run.passes.join('; ') || 'no pass'})${run.cacheNote ? `; ${run.cacheNote}` : ''}; ` +
           `index host peak RSS ${(run.hostPeakRssMb ?? 0).toFixed(0)} MB (workers' young generation ${run.workerYoungMb ?? '-'} MB)` +
           (run.split
-            ? `; beside the passes: cache stats and lookups ${(run.split.cacheMs / 1000).toFixed(2)} s, cache write ${(run.split.cacheWriteMs / 1000).toFixed(2)} s ` +
+            ? `; beside the passes: cache stats (${run.split.statted} files) and lookups ${(run.split.cacheMs / 1000).toFixed(2)} s, cache write ${(run.split.cacheWriteMs / 1000).toFixed(2)} s ` +
               `(${(run.split.cacheBytes / 1e3).toFixed(0)} kB), summaries handed over in ${((run.split.handOverMs ?? 0) / 1000).toFixed(2)} s`
             : ''),
       );

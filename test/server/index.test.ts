@@ -120,6 +120,10 @@ test('the index is kept on disk: a restart reads nothing, a changed file alone i
   );
   const written = (line: string) => Number(/cache write [\d.]+ s \((\d+) kB\)/.exec(line)?.[1]);
   assert.ok(written(cold.line) > 0, cold.line);
+  // Two passes read files (pass 1b goes over them again), yet each file is statted once.
+  const files = Number(/^kport: indexed (\d+) files/.exec(cold.line)?.[1]);
+  assert.ok(cold.read > files, `pass 1b read files again: ${cold.line}`);
+  assert.equal(Number(/cache stats \((\d+) files\)/.exec(cold.line)?.[1]), files, cold.line);
   const warm = await session();
   assert.equal(warm.read, 0, 'nothing read again');
   assert.equal(written(warm.line), 0, `an unchanged tree's cache is not written again: ${warm.line}`);
