@@ -107,12 +107,19 @@ export class ResultCache {
   }
 }
 
-async function statAll(files: readonly string[]): Promise<(fs.Stats | undefined)[]> {
-  const out: (fs.Stats | undefined)[] = new Array(files.length);
-  const BATCH = 256;
-  for (let i = 0; i < files.length; i += BATCH)
-    await Promise.all(files.slice(i, i + BATCH).map(async (f, k) => (out[i + k] = await fs.promises.stat(f).catch(() => undefined))));
-  return out;
+/**
+ * Stats every file, synchronously: the cache runs on the index host's main thread, which has nothing else to do
+ * meanwhile, and a synchronous stat costs a fifth of the CPU of a promise through libuv's thread pool (7,427 files
+ * of 2.4.22: 37-106 ms against 151-285 ms).
+ */
+function statAll(files: readonly string[]): (fs.Stats | undefined)[] {
+  return files.map((f) => {
+    try {
+      return fs.statSync(f);
+    } catch {
+      return undefined;
+    }
+  });
 }
 
 /** An executor that answers from the cache where it can and runs the rest on `inner`. */
@@ -138,7 +145,7 @@ export class CachingExecutor implements PassExecutor<FileReport> {
     if (!key) return this.inner.run(files, job, hints);
     let t = performance.now();
     const unseen = files.filter((f) => !this.stats.has(f));
-    (await statAll(unseen)).forEach((st, i) => this.stats.set(unseen[i], st));
+    statAll(unseen).forEach((st, i) => this.stats.set(unseen[i], st));
     const stats = files.map((f) => this.stats.get(f));
     const out: FileReport[] = new Array(files.length);
     const todo: number[] = [];
