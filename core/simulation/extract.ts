@@ -293,6 +293,14 @@ export class SequenceExtractor {
   /** Context changes and assumptions by content, one object each: the paths share them (their step ids are found once). */
   private readonly contextOps = new Map<string, SimOp>();
   private readonly assumptions = new Map<string, ResultAssumption>();
+  /** Each call's line and text (see origin()). */
+  private readonly callText = new WeakMap<CallEvent, { line: number; text: string }>();
+  /** Argument values by expression (see number()). */
+  private readonly numbers = new WeakMap<Expr, number | null>();
+  /** Expressions number() evaluated (each once). Read by tests. */
+  numbersEvaluated = 0;
+  /** The file's kmem_cache_create and mempool_create calls by the ref they are stored in (see setupFor). */
+  private creations: Map<string, { call: CallEvent; fn: FunctionFacts }[]> | undefined;
   private outOfBudget = false;
   private goal: ExtractGoal | undefined;
   /** Why the goal call gives no op where it is reached (a free of memory from elsewhere). */
@@ -731,8 +739,13 @@ export class SequenceExtractor {
   }
 
   private origin(call: CallEvent, fn: FunctionFacts): StepOrigin {
-    const line = this.lineOf(call.span.start);
-    return { span: call.span, line, text: this.facts.text.slice(call.span.start, call.span.end).replace(/\s+/g, ' ').slice(0, 120), fn: fn.name };
+    // A fresh object per path (op() adds to it), its line and text found once per call.
+    let at = this.callText.get(call);
+    if (!at) {
+      at = { line: this.lineOf(call.span.start), text: this.facts.text.slice(call.span.start, call.span.end).replace(/\s+/g, ' ').slice(0, 120) };
+      this.callText.set(call, at);
+    }
+    return { span: call.span, line: at.line, text: at.text, fn: fn.name };
   }
 
   private mask(call: CallEvent, arg: number, fn: FunctionFacts, origin?: StepOrigin): GfpInput {
@@ -749,10 +762,16 @@ export class SequenceExtractor {
     return m.values[0];
   }
 
+  /** `e`'s value: `e` is a call's argument, always evaluated at that call in its function, so once per extractor. */
   private number(e: Expr | undefined, fn: FunctionFacts, at: number): number | null {
     if (!e) return null;
+    const known = this.numbers.get(e);
+    if (known !== undefined) return known;
+    this.numbersEvaluated++;
     const r = evaluateMask(e, { facts: this.facts, fn, at, headerDefine: this.shared.env.headerDefine });
-    return !r.unknown && r.values.length === 1 && r.values[0] >= 0 ? r.values[0] : null;
+    const value = !r.unknown && r.values.length === 1 && r.values[0] >= 0 ? r.values[0] : null;
+    this.numbers.set(e, value);
+    return value;
   }
 
   /**
@@ -1073,27 +1092,24 @@ export class SequenceExtractor {
         // The cache's creation elsewhere in the file (module init) tells its object size.
         let size = 64;
         let hwcacheAlign = false;
-        for (const f of this.facts.functions) {
-          for (const s of allCalls(f)) {
-            if (s.name === 'kmem_cache_create' && s.assignTo?.replace(/\s+/g, '') === ref) {
-              size = this.number(s.args[1], f, s.span.start) ?? size;
-              hwcacheAlign = this.hwcacheAlign(s);
-            }
+        for (const { call: s, fn: f } of this.createdIn(ref)) {
+          if (s.name === 'kmem_cache_create') {
+            size = this.number(s.args[1], f, s.span.start) ?? size;
+            hwcacheAlign = this.hwcacheAlign(s);
           }
         }
         setup.push({ op: 'kmem_cache_create', name: ref, size, ref, hwcacheAlign });
         return;
       }
       // The pool's creation elsewhere in the file (module init) tells min_nr and the alloc_fn.
-      for (const f of this.facts.functions)
-        for (const s of allCalls(f)) {
-          if (!MEMPOOL_CREATE[s.name] || s.assignTo?.replace(/\s+/g, '') !== ref) continue;
-          const min = this.number(s.args[0], f, s.span.start) ?? 1;
-          const spec = this.allocFnSpec(s, f);
-          if (spec.kind === 'slab') need('cache', spec.cache);
-          setup.push({ op: 'mempool_create', min_nr: min, allocFn: spec, ref });
-          return;
-        }
+      for (const { call: s, fn: f } of this.createdIn(ref)) {
+        if (!MEMPOOL_CREATE[s.name]) continue;
+        const min = this.number(s.args[0], f, s.span.start) ?? 1;
+        const spec = this.allocFnSpec(s, f);
+        if (spec.kind === 'slab') need('cache', spec.cache);
+        setup.push({ op: 'mempool_create', min_nr: min, allocFn: spec, ref });
+        return;
+      }
       setup.push({ op: 'mempool_create', min_nr: 1, allocFn: { kind: 'kmalloc', size: 64 }, ref });
     };
     for (const ops of sequences) {
@@ -1111,6 +1127,23 @@ export class SequenceExtractor {
       }
     }
     return setup;
+  }
+
+  /** The kmem_cache_create and mempool_create calls storing into `ref`, in file order (the file's calls indexed once). */
+  private createdIn(ref: string): readonly { call: CallEvent; fn: FunctionFacts }[] {
+    if (!this.creations) {
+      this.creations = new Map();
+      for (const fn of this.facts.functions)
+        for (const call of allCalls(fn)) {
+          if (call.name !== 'kmem_cache_create' && !MEMPOOL_CREATE[call.name]) continue;
+          const to = call.assignTo?.replace(/\s+/g, '');
+          if (to === undefined) continue;
+          const list = this.creations.get(to);
+          if (list) list.push({ call, fn });
+          else this.creations.set(to, [{ call, fn }]);
+        }
+    }
+    return this.creations.get(ref) ?? [];
   }
 }
 
