@@ -124,26 +124,6 @@ type RunDetail = 'trace' | 'outcomes';
 /** Simulator runs made by simulateCached (cache misses), by detail: tests count them. */
 export const simulatorRuns: Record<RunDetail, number> = { trace: 0, outcomes: 0 };
 
-/** Each op's JSON text (ops are never changed once extracted). */
-const OP_JSON = new WeakMap<object, string>();
-/** Op texts written (each op once). Read by tests. */
-export const opJsonWritten = { count: 0 };
-
-/** JSON.stringify(ops), each op's text kept. */
-function opsJson(ops: readonly object[]): string {
-  let out = '[';
-  for (let i = 0; i < ops.length; i++) {
-    let text = OP_JSON.get(ops[i]);
-    if (text === undefined) {
-      text = JSON.stringify(ops[i]);
-      OP_JSON.set(ops[i], text);
-      opJsonWritten.count++;
-    }
-    out += i ? `,${text}` : text;
-  }
-  return `${out}]`;
-}
-
 function simulateCached(
   ops: SimPath['ops'],
   setup: SimPath['ops'],
@@ -152,9 +132,7 @@ function simulateCached(
   machine: SimulatedMachine,
   detail: RunDetail = 'trace',
 ): Record<ScenarioName, SimResult> {
-  // JSON.stringify([machine.id, context, snapshots, setup, ops]), with each op's text written once: the paths
-  // of a function share their op objects (one per call), so most of a key's 1–4 KB was the same ops again.
-  const base = `[${JSON.stringify(machine.id)},${JSON.stringify(context)},${JSON.stringify(snapshots)},${opsJson(setup)},${opsJson(ops)}]`;
+  const base = JSON.stringify([machine.id, context, snapshots, setup, ops]);
   // A traced run answers an outcomes request as well (the same outcomes, more trace): reuse it when cached.
   const key = detail === 'trace' ? base : `outcomes:${base}`;
   const hit = RESULTS.get(key) ?? (detail === 'outcomes' ? RESULTS.get(base) : undefined);

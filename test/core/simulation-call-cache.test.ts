@@ -2,15 +2,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { analyze, FileFacts } from '../../core';
-import {
-  allocationSites,
-  callExtractor,
-  clearSimulationResults,
-  opJsonWritten,
-  simulateCall,
-  simulateFunction,
-  simulatorRuns,
-} from '../../core/simulation/run';
+import { allocationSites, callExtractor, clearSimulationResults, simulateCall, simulateFunction, simulatorRuns } from '../../core/simulation/run';
 import { getParser } from '../support/core';
 
 const source = `#include <linux/slab.h>
@@ -127,28 +119,5 @@ test("a call's simulation runs without the allocator trace, and reuses the funct
   } finally {
     parsedA.dispose();
     parsedB.dispose();
-  }
-});
-
-test("the simulator's cache key writes a shared op's text once (the function's paths share their ops), and a second run of a path is a cache hit", async () => {
-  const parsed = (await getParser()).parse(source);
-  try {
-    clearSimulationResults();
-    const shared = analyze(new FileFacts(parsed, 'drivers/char/ring.c'), { simulate: false }).shared;
-    const written = opJsonWritten.count;
-    const runs = simulatorRuns.trace;
-    const first = simulateFunction(shared, 0);
-    assert.ok(first.paths.length > 1, `${first.paths.length} paths`);
-    assert.equal(simulatorRuns.trace - runs, first.paths.length, 'one traced run per path');
-    const onPaths = first.paths.reduce((n, p) => n + p.ops.length, 0);
-    // The keys hold every path's ops (10 here); their texts were written for the shared objects only.
-    assert.ok(opJsonWritten.count - written < onPaths, `${opJsonWritten.count - written} op texts written for ${onPaths} ops on the paths`);
-    // The same function again (a fresh analysis of the same text: new op objects): every path found in the cache.
-    const again = analyze(new FileFacts(parsed, 'drivers/char/ring.c'), { simulate: false }).shared;
-    const second = simulateFunction(again, 0);
-    assert.equal(simulatorRuns.trace - runs, first.paths.length, 'the same keys: no run made again');
-    assert.equal(JSON.stringify(second.paths.map((p) => p.results)), JSON.stringify(first.paths.map((p) => p.results)));
-  } finally {
-    parsed.dispose();
   }
 });
