@@ -293,6 +293,10 @@ export class SequenceExtractor {
   /** Context changes and assumptions by content, one object each: the paths share them (their step ids are found once). */
   private readonly contextOps = new Map<string, SimOp>();
   private readonly assumptions = new Map<string, ResultAssumption>();
+  /** allocates()'s answers by sequence id and ref. */
+  private readonly allocatesMemo = new Map<string, boolean>();
+  /** Sequences of steps allocates() read (each once per ref). Read by tests. */
+  allocationScans = 0;
   /** Each call's line and text (see origin()). */
   private readonly callText = new WeakMap<CallEvent, { line: number; text: string }>();
   /** Argument values by expression (see number()). */
@@ -449,13 +453,42 @@ export class SequenceExtractor {
     return paths;
   }
 
-  /** The paths that differ (the first of each kept, in order): by their steps' content, not their conditions. */
+  /**
+   * The paths that differ (the first of each kept, in order): by their steps' content, not their conditions.
+   * Paths are grouped by their ops' sequence id and compared within a group, field by field: equal exactly when
+   * the text `status|goalOp|goalOps|locks|assumptions|ops` is (it was built and hashed for every path at every fork).
+   */
   private distinct(paths: Partial_[]): Partial_[] {
-    const seen = new Set<string>();
-    return paths.filter((p) => {
-      const key = `${typeof p.status === 'object' ? p.status.goto : p.status}|${p.goalOp}|${p.goalOps}|${p.locks}|${this.stepIds.sequence(p.assumptions)}|${this.stepIds.sequence(p.ops)}`;
-      return !seen.has(key) && !!seen.add(key);
-    });
+    const kept: Partial_[] = [];
+    const byOps = new Map<string, Partial_[]>();
+    const statusText = (p: Partial_) => (typeof p.status === 'object' ? p.status.goto : p.status);
+    for (const p of paths) {
+      const ops = this.stepIds.sequence(p.ops);
+      const group = byOps.get(ops);
+      const same = (q: Partial_) =>
+        q.goalOp === p.goalOp &&
+        statusText(q) === statusText(p) &&
+        this.stepIds.sequence(q.assumptions) === this.stepIds.sequence(p.assumptions) &&
+        `${q.goalOps}` === `${p.goalOps}` &&
+        `${q.locks}` === `${p.locks}`;
+      if (group?.some(same)) continue;
+      if (group) group.push(p);
+      else byOps.set(ops, [p]);
+      kept.push(p);
+    }
+    return kept;
+  }
+
+  /** Whether `ops` allocate into `ref`: asked at every NULL test for every path, answered once per sequence of steps. */
+  private allocates(ops: SimOp[], ref: string): boolean {
+    const key = `${this.stepIds.sequence(ops)}\n${ref}`;
+    let answer = this.allocatesMemo.get(key);
+    if (answer === undefined) {
+      this.allocationScans++;
+      answer = ops.some((op) => 'ref' in op && op.ref === ref && ALLOCATING_OPS.has(op.op));
+      this.allocatesMemo.set(key, answer);
+    }
+    return answer;
   }
 
   /** No call the simulation models or inlines, no context test, no jump out of it (return, goto, a stray break). */
@@ -601,7 +634,7 @@ export class SequenceExtractor {
         const assume = (c: Partial_, whenTrue: boolean) => {
           if (!test) return;
           const ref = test.ref;
-          if (!c.ops.some((op) => 'ref' in op && op.ref === ref && ALLOCATING_OPS.has(op.op))) return;
+          if (!this.allocates(c.ops, ref)) return;
           this.stepIds.push(
             c.assumptions,
             this.assumption(ref, test.nullWhenTrue === whenTrue ? 'null' : 'non-null', whenTrue ? condText : `!(${condText})`, c.ops.length),
@@ -703,7 +736,7 @@ export class SequenceExtractor {
         out = live;
         break;
     }
-    return [...done, ...out];
+    return done.length ? [...done, ...out] : out;
   }
 
   /** kmem_cache_create's flags (argument 4 in 2.4 and 2.6) name SLAB_HWCACHE_ALIGN: the slab layout aligns objects to a cache line. */

@@ -295,3 +295,58 @@ static int ring_ioctl(int cmd)
     parsed.dispose();
   }
 });
+
+test('whether a path allocated the ref a NULL test reads is answered once per sequence of steps, and paths equal but for their conditions are one', async () => {
+  // Ours: two buffers, each tested for NULL; `if (cmd & 1)` before them allocates nothing but logs (an inlined
+  // helper that takes a lock), so two paths with the same steps reach each test.
+  const src = `#include <linux/slab.h>
+#include <linux/spinlock.h>
+static spinlock_t log_lock;
+static int log_count;
+static void log_event(void)
+{
+\tspin_lock(&log_lock);
+\tlog_count++;
+\tspin_unlock(&log_lock);
+}
+static int buf_open(int cmd)
+{
+\tchar *a, *b;
+\tif (cmd & 1)
+\t\tlog_event();
+\telse
+\t\tlog_event();
+\ta = kmalloc(64, GFP_KERNEL);
+\tif (!a)
+\t\treturn -ENOMEM;
+\tb = kmalloc(128, GFP_KERNEL);
+\tif (!b) {
+\t\tkfree(a);
+\t\treturn -ENOMEM;
+\t}
+\tkfree(b);
+\tkfree(a);
+\treturn 0;
+}
+`;
+  const parsed = (await getParser()).parse(src);
+  try {
+    const facts = new FileFacts(parsed, 'buf.c');
+    const { shared } = analyze(facts, { simulate: false });
+    const extractor = new SequenceExtractor(facts, shared, shared.context);
+    const whole = extractor.extract(1);
+    // The two log_event() branches give the same steps: one path goes on; it splits at each NULL test.
+    assert.deepEqual(
+      whole.paths.map((p) => p.assumptions.map((a) => `${a.ref} ${a.expect}`)),
+      [['a null'], ['a non-null', 'b null'], ['a non-null', 'b non-null']],
+    );
+    const scans = extractor.allocationScans;
+    assert.ok(scans > 0);
+    const kmallocB = allCalls(facts.functions[1]).filter((c) => c.name === 'kmalloc')[1];
+    extractor.extract(1, { span: kmallocB.span, context: { kind: 'process', reason: 'process context (may sleep)' } });
+    extractor.extract(1);
+    assert.equal(extractor.allocationScans, scans, 'the same steps before each test: nothing read again');
+  } finally {
+    parsed.dispose();
+  }
+});
