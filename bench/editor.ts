@@ -72,6 +72,9 @@ const load = () =>
 
 /** KPORT_TRACE=1: the server's analysis times by stage, over the run. */
 const serverSplit: Record<string, number[]> = {};
+/** KPORT_TRACE=1: the server's background tasks of 5 ms or more, and each edit's wait before its analysis, by the longest task that ran meanwhile. */
+const tasks: Record<string, number[]> = {};
+const waitsBehind: Record<string, number[]> = {};
 
 interface Session {
   s: LspSession;
@@ -93,6 +96,10 @@ async function start(cacheDir: string): Promise<Session> {
       // (Edits only: version 1 is a file's opening, a whole parse.)
       const t = /analysis of .* v(\d+) \(.*\): ([\d.]+) ms \(parse ([\d.]+), facts ([\d.]+), rules ([\d.]+), publish ([\d.]+)\)/.exec(m.message);
       if (t && Number(t[1]) > 1) ['total', 'parse', 'facts', 'rules', 'publish'].forEach((k, i) => (serverSplit[k] ??= []).push(Number(t[i + 2])));
+      const task = /^kport: task (\S+) ([\d.]+) ms/.exec(m.message);
+      if (task) (tasks[task[1]] ??= []).push(Number(task[2]));
+      const wait = /^kport: edit waited ([\d.]+) ms; longest task meanwhile: (\S+)/.exec(m.message);
+      if (wait) (waitsBehind[Number(wait[1]) >= 5 ? wait[2] : 'waits < 5 ms'] ??= []).push(Number(wait[1]));
       if (/^kport: indexed/.test(m.message)) {
         done = true;
         console.log(`  [server] ${m.message}`);
@@ -273,6 +280,9 @@ async function phase(name: string, sess: Session, files: string[]): Promise<Samp
   console.log(`  code lens (pause):  ${fmt(out.lenses)}`);
   for (const [k, xs] of Object.entries(serverSplit)) console.log(`  server ${k.padEnd(8)} ${fmt(xs)}`);
   for (const k of Object.keys(serverSplit)) delete serverSplit[k];
+  for (const [k, xs] of Object.entries(tasks)) console.log(`  server task ${k.padEnd(14)} (≥ 5 ms) ${fmt(xs)}`);
+  for (const [k, xs] of Object.entries(waitsBehind)) console.log(`  edit waited behind ${k.padEnd(14)} ${fmt(xs)}`);
+  for (const o of [tasks, waitsBehind]) for (const k of Object.keys(o)) delete o[k];
   if (out.duringIndex.edits.length || out.duringIndex.hovers.length) {
     console.log(`  of which while the index ran: edits ${fmt(out.duringIndex.edits)}; hovers ${fmt(out.duringIndex.hovers)}`);
   }

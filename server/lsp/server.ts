@@ -62,6 +62,47 @@ const VERDICT_SLICE_MS = 8;
 /** An open document's summary goes to the index this long after its last analysis (off the diagnostics path). */
 const SUMMARY_DELAY_MS = 250;
 
+/**
+ * KPORT_TRACE=1: the background tasks run on the main thread (verdict slices, warming steps, settle, summaries,
+ * re-publishes) of 5 ms or more go to the log, and each edit's wait before its analysis with the longest task
+ * that ran meanwhile (what a keystroke waited behind).
+ */
+class TaskTrace {
+  private readonly recent: { name: string; ms: number; end: number }[] = [];
+  private readonly changedAt = new Map<string, number>();
+
+  constructor(private readonly log: (message: string) => void) {}
+
+  run<T>(name: string, work: () => T): T {
+    if (!TRACE) return work();
+    const t0 = performance.now();
+    try {
+      return work();
+    } finally {
+      const end = performance.now();
+      if (end - t0 >= 1) {
+        this.recent.push({ name, ms: end - t0, end });
+        if (this.recent.length > 64) this.recent.shift();
+      }
+      if (end - t0 >= 5) this.log(`kport: task ${name} ${(end - t0).toFixed(1)} ms`);
+    }
+  }
+
+  changed(uri: string): void {
+    if (TRACE && !this.changedAt.has(uri)) this.changedAt.set(uri, performance.now());
+  }
+
+  analyzing(uri: string): void {
+    const at = this.changedAt.get(uri);
+    if (at === undefined) return;
+    this.changedAt.delete(uri);
+    const wait = performance.now() - at;
+    let longest: { name: string; ms: number } | undefined;
+    for (const t of this.recent) if (t.end > at && (!longest || t.ms > longest.ms)) longest = t;
+    this.log(`kport: edit waited ${wait.toFixed(1)} ms; longest task meanwhile: ${longest ? `${longest.name} ${longest.ms.toFixed(1)} ms` : 'none'}`);
+  }
+}
+
 export interface ServerOptions {
   debounceMs?: number;
 }
@@ -126,6 +167,7 @@ export class KportServer {
   /** Open documents whose context changed since their last publish (see reanalyzeOpen). */
   private readonly stale = new Set<string>();
   private republishing = false;
+  private readonly trace = new TaskTrace((m) => this.connection.console.log(m));
 
   constructor(
     private readonly connection: Connection,
@@ -228,6 +270,7 @@ export class KportServer {
 
   private didChange(e: TextDocumentChangeEvent<TextDocument>): void {
     this.userActive();
+    this.trace.changed(e.document.uri);
     this.host.change(e.document.uri, pathOf(e.document.uri), e.document);
     this.schedule(e.document.uri);
   }
@@ -371,7 +414,7 @@ export class KportServer {
     setImmediate(() =>
       this.whenIdle(() => {
         const [uri] = this.stale;
-        if (uri !== undefined && this.host.isOpen(uri)) this.validate(uri);
+        if (uri !== undefined && this.host.isOpen(uri)) this.trace.run('republish', () => this.validate(uri));
         else if (uri !== undefined) this.stale.delete(uri);
         if (this.stale.size) this.republishStale();
         else this.republishing = false;
@@ -418,6 +461,7 @@ export class KportServer {
   private validate(uri: string): void {
     this.timers.delete(uri);
     this.stale.delete(uri);
+    this.trace.analyzing(uri);
     const t0 = performance.now();
     // A big document's opening is published in two stages: the rules that need no context, then all.
     const r = this.publish(uri, { staged: true });
@@ -443,7 +487,7 @@ export class KportServer {
   private scheduleVerdicts(uri: string): void {
     this.verdictDelays.restart(uri, this.verdictDelayMs, () => {
       if (!this.host.isOpen(uri)) return;
-      const settled = this.host.settle(uri);
+      const settled = this.trace.run('settle', () => this.host.settle(uri));
       if (settled === 'failed') return;
       if (settled === 'changed') this.validate(uri); // the exact tree's findings, published again
       const job = this.host.verdicts(uri);
@@ -452,7 +496,7 @@ export class KportServer {
         return;
       }
       const slice = () => {
-        const state = job.step(VERDICT_SLICE_MS);
+        const state = this.trace.run('verdict-slice', () => job.step(VERDICT_SLICE_MS));
         if (state === 'more') setImmediate(slice);
         if (state !== 'done') return;
         if (job.error) this.connection.console.error(job.error);
@@ -472,7 +516,7 @@ export class KportServer {
     const job: StepJob | undefined = this.host.warm(uri);
     if (!job) return;
     const step = () => {
-      const state = job.step(0);
+      const state = this.trace.run('warm-step', () => job.step(0));
       if (job.error) this.connection.console.error(job.error);
       if (state === 'more') setImmediate(() => this.whenIdle(step));
       else if (state === 'done' && this.lensesShort.delete(uri) && this.canRefreshLenses)
@@ -488,7 +532,7 @@ export class KportServer {
    */
   private scheduleSummary(uri: string): void {
     this.summaryDelays.restart(uri, SUMMARY_DELAY_MS, () => {
-      const summary = this.host.summary(uri);
+      const summary = this.trace.run('summary', () => this.host.summary(uri));
       if (!summary) return;
       const before = this.summaries.get(uri);
       if (before && JSON.stringify(before) === JSON.stringify(summary)) return;
