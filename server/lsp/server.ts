@@ -154,6 +154,9 @@ export class KportServer {
   /** When each document last changed: changes closer than BURST_MS together are a burst, debounced. */
   private readonly lastChange = new Map<string, number>();
   private readonly verdictDelays = new DocumentDelays();
+  /** Each document's latest verdict run (scheduleVerdicts): an older one waiting for the user's pause is dropped. */
+  private readonly verdictRuns = new Map<string, number>();
+  private verdictRunCount = 0;
   private readonly summaryDelays = new DocumentDelays();
   /** The last summary each open document put in the index: only a change re-checks the others. */
   private readonly summaries = new Map<string, FileSummary>();
@@ -282,6 +285,7 @@ export class KportServer {
     this.lastChange.delete(uri);
     this.summaries.delete(uri);
     this.stale.delete(uri);
+    this.verdictRuns.delete(uri);
     this.host.close(uri);
     this.connection.sendDiagnostics({ uri, diagnostics: [] });
   }
@@ -485,26 +489,34 @@ export class KportServer {
    * hover or a keystroke is answered between two), and the document's functions are simulated (warm).
    */
   private scheduleVerdicts(uri: string): void {
-    this.verdictDelays.restart(uri, this.verdictDelayMs, () => {
-      if (!this.host.isOpen(uri)) return;
-      const settled = this.trace.run('settle', () => this.host.settle(uri));
-      if (settled === 'failed') return;
-      if (settled === 'changed') this.validate(uri); // the exact tree's findings, published again
-      const job = this.host.verdicts(uri);
-      if (!job) {
-        this.warm(uri);
-        return;
-      }
-      const slice = () => {
-        const state = this.trace.run('verdict-slice', () => job.step(VERDICT_SLICE_MS));
-        if (state === 'more') setImmediate(slice);
-        if (state !== 'done') return;
-        if (job.error) this.connection.console.error(job.error);
-        this.publish(uri);
-        this.warm(uri);
-      };
-      slice();
-    });
+    const run = ++this.verdictRunCount;
+    this.verdictRuns.set(uri, run);
+    // A newer analysis of the document schedules its own run: this one, waiting for the user's pause, is dropped.
+    const current = () => this.verdictRuns.get(uri) === run && this.host.isOpen(uri);
+    this.verdictDelays.restart(uri, this.verdictDelayMs, () =>
+      this.whenIdle(() => {
+        if (!current()) return;
+        const settled = this.trace.run('settle', () => this.host.settle(uri));
+        if (settled === 'failed') return;
+        if (settled === 'changed') return this.validate(uri); // the exact tree's findings, published again (and its verdicts)
+        const job = this.host.verdicts(uri);
+        if (!job) {
+          this.warm(uri);
+          return;
+        }
+        // Each slice waits for the user's pause: a keystroke or hover that arrives is answered first.
+        const slice = () => {
+          if (!current()) return;
+          const state = this.trace.run('verdict-slice', () => job.step(VERDICT_SLICE_MS));
+          if (state === 'more') setImmediate(() => this.whenIdle(slice));
+          if (state !== 'done') return;
+          if (job.error) this.connection.console.error(job.error);
+          this.publish(uri);
+          this.warm(uri);
+        };
+        slice();
+      }),
+    );
   }
 
   /**
