@@ -64,13 +64,10 @@ const SUMMARY_DELAY_MS = 250;
 
 /**
  * KPORT_TRACE=1: the background tasks run on the main thread (verdict slices, warming steps, settle, summaries,
- * re-publishes) of 5 ms or more go to the log, and each edit's wait before its analysis with the longest task
- * that ran meanwhile (what a keystroke waited behind).
+ * re-publishes) of 2 ms or more go to the log with their start on the wall clock, so that a client can tell
+ * which task a slow keystroke waited behind (its message arrives while the task runs).
  */
 class TaskTrace {
-  private readonly recent: { name: string; ms: number; end: number }[] = [];
-  private readonly changedAt = new Map<string, number>();
-
   constructor(private readonly log: (message: string) => void) {}
 
   run<T>(name: string, work: () => T): T {
@@ -79,27 +76,9 @@ class TaskTrace {
     try {
       return work();
     } finally {
-      const end = performance.now();
-      if (end - t0 >= 1) {
-        this.recent.push({ name, ms: end - t0, end });
-        if (this.recent.length > 64) this.recent.shift();
-      }
-      if (end - t0 >= 5) this.log(`kport: task ${name} ${(end - t0).toFixed(1)} ms`);
+      const ms = performance.now() - t0;
+      if (ms >= 2) this.log(`kport: task ${name} at ${(performance.timeOrigin + t0).toFixed(1)} took ${ms.toFixed(1)} ms`);
     }
-  }
-
-  changed(uri: string): void {
-    if (TRACE && !this.changedAt.has(uri)) this.changedAt.set(uri, performance.now());
-  }
-
-  analyzing(uri: string): void {
-    const at = this.changedAt.get(uri);
-    if (at === undefined) return;
-    this.changedAt.delete(uri);
-    const wait = performance.now() - at;
-    let longest: { name: string; ms: number } | undefined;
-    for (const t of this.recent) if (t.end > at && (!longest || t.ms > longest.ms)) longest = t;
-    this.log(`kport: edit waited ${wait.toFixed(1)} ms; longest task meanwhile: ${longest ? `${longest.name} ${longest.ms.toFixed(1)} ms` : 'none'}`);
   }
 }
 
@@ -273,7 +252,6 @@ export class KportServer {
 
   private didChange(e: TextDocumentChangeEvent<TextDocument>): void {
     this.userActive();
-    this.trace.changed(e.document.uri);
     this.host.change(e.document.uri, pathOf(e.document.uri), e.document);
     this.schedule(e.document.uri);
   }
@@ -465,7 +443,6 @@ export class KportServer {
   private validate(uri: string): void {
     this.timers.delete(uri);
     this.stale.delete(uri);
-    this.trace.analyzing(uri);
     const t0 = performance.now();
     // A big document's opening is published in two stages: the rules that need no context, then all.
     const r = this.publish(uri, { staged: true });
@@ -498,7 +475,7 @@ export class KportServer {
         if (!current()) return;
         const settled = this.trace.run('settle', () => this.host.settle(uri));
         if (settled === 'failed') return;
-        if (settled === 'changed') return this.validate(uri); // the exact tree's findings, published again (and its verdicts)
+        if (settled === 'changed') return this.trace.run('settle-republish', () => this.validate(uri)); // the exact tree's findings, published again (and its verdicts)
         const job = this.host.verdicts(uri);
         if (!job) {
           this.warm(uri);
