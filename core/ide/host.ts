@@ -3,7 +3,7 @@
  * their text, parse and analysis; the workspace index the adapter fills; the config. Every query answers
  * plain data (./types.ts); timers, debouncing and the transport stay in the adapter.
  */
-import { addVerdicts, enabledRules, renamedSuppressions } from '../analyze';
+import { addVerdicts, enabledRules, MAX_VERDICTS_PER_FILE, renamedSuppressions } from '../analyze';
 import { mergeConfigs, type KportConfig } from '../config';
 import { WorkspaceIndex, type FileSummary } from '../context/workspace';
 import type { FileFacts } from '../facts/file-facts';
@@ -15,7 +15,7 @@ import type { AnalysisEnv, Finding, Related, TextEdit } from '../rules/types';
 import { simulateDriver } from '../simulation/driver';
 import type { LinkOptions } from '../simulation/markdown';
 import { toSimulateDriverResult, toSimulateResult, type SimulateDriverResult, type SimulateResult } from '../simulation/protocol';
-import { allocationSites, isSimulated, simulateCall, simulateFunction, simulateFunctionInSteps } from '../simulation/run';
+import { allocationSites, isSimulated, simulateCallInSteps, simulateFunction, simulateFunctionInSteps } from '../simulation/run';
 import type { LineIndex, Position } from '../text/line-index';
 import type { Span } from '../text/span';
 import { OpenDocument, type AnalysisStage, type DocumentAnalysis } from './document';
@@ -326,14 +326,31 @@ export class AnalysisHost {
     const withVerdicts = [...a.findings];
     const todo = withVerdicts.flatMap((f, i) => (f.simulate ? [i] : []));
     let done = 0;
+    // The next finding's call simulated in parts (its extraction, each path's runs): a step can stop between two.
+    let parts: Generator<void, unknown> | undefined;
     const job: { error?: string } & StepJob = {
       step: (budgetMs) => {
         if (this.docs.get(uri) !== d || !d.current(a)) return 'stale';
         const until = performance.now() + budgetMs;
         try {
-          while (todo.length && performance.now() < until) {
-            const i = todo.shift()!;
-            withVerdicts[i] = addVerdicts([withVerdicts[i]], a.shared, done++)[0];
+          while (todo.length) {
+            const i = todo[0];
+            const f = withVerdicts[i];
+            let more = false;
+            if (f.simulate && done < MAX_VERDICTS_PER_FILE) {
+              parts ??= simulateCallInSteps(a.shared, f.simulate.fnIndex, f.simulate.span);
+              try {
+                more = !parts.next().done;
+              } catch {
+                // addVerdicts meets the same failure and leaves the finding without a verdict, as in one piece.
+              }
+            }
+            if (!more) {
+              parts = undefined;
+              todo.shift();
+              withVerdicts[i] = addVerdicts([f], a.shared, done++)[0];
+            }
+            if (performance.now() >= until) break;
           }
         } catch (e) {
           job.error = `kport: simulation for ${uri} failed: ${(e as Error).message}`;
@@ -381,12 +398,16 @@ export class AnalysisHost {
       };
       for (const fi of functions)
         for (const site of allocationSites(a.shared, fi)) {
-          try {
-            simulateCall(a.shared, fi, site.call.span);
-          } catch (e) {
-            failed(e);
+          const parts = simulateCallInSteps(a.shared, fi, site.call.span);
+          for (;;) {
+            try {
+              if (parts.next().done) break;
+            } catch (e) {
+              failed(e);
+              break;
+            }
+            yield;
           }
-          yield;
         }
       for (const fi of functions) {
         const parts = simulateFunctionInSteps(a.shared, fi);

@@ -312,11 +312,38 @@ export function simulateCall(shared: SharedAnalyses, fnIndex: number, span: Span
   return shared.memo(callMemoKey(span), () => simulateCallAnew(shared, fnIndex, span));
 }
 
+/**
+ * simulateCall in steps a caller runs apart (the editor's verdicts and warming: a keystroke or hover waits for one
+ * step at most): the goal's extraction, each path's simulator runs (kept in the results cache), then the call's
+ * result, which finds them done. Nothing but the result when the call is simulated already.
+ */
+export function* simulateCallInSteps(shared: SharedAnalyses, fnIndex: number, span: Span): Generator<void, CallSimulation> {
+  if (!shared.hasMemo(callMemoKey(span))) {
+    const { extracted } = callExtractionOf(shared, fnIndex, span);
+    yield;
+    for (const p of extracted.paths) {
+      simulateCached(p.ops, extracted.setup, extracted.initialContext, 'none', machineOf(shared), 'outcomes');
+      yield;
+    }
+  }
+  return simulateCall(shared, fnIndex, span);
+}
+
+/** The call's site, its context and the paths that reach it, once per analysis (simulateCallInSteps' first step). */
+function callExtractionOf(shared: SharedAnalyses, fnIndex: number, span: Span) {
+  return shared.memo(`call-extraction:${span.start}:${span.end}`, () => {
+    const site = shared.context.flows[fnIndex].sites.find((s) => s.call.span.start === span.start && s.call.span.end === span.end);
+    const reason = site ? shared.context.siteReason(site, fnIndex) : null;
+    const goal: ExtractGoal = {
+      span,
+      context: reason ? { kind: 'atomic', reason: reason.message } : { kind: 'process', reason: 'process context (may sleep)' },
+    };
+    return { site, reason, extracted: callExtractor(shared).extract(fnIndex, goal) };
+  });
+}
+
 function simulateCallAnew(shared: SharedAnalyses, fnIndex: number, span: Span): CallSimulation {
-  const site = shared.context.flows[fnIndex].sites.find((s) => s.call.span.start === span.start && s.call.span.end === span.end);
-  const reason = site ? shared.context.siteReason(site, fnIndex) : null;
-  const goal: ExtractGoal = { span, context: reason ? { kind: 'atomic', reason: reason.message } : { kind: 'process', reason: 'process context (may sleep)' } };
-  const extracted = callExtractor(shared).extract(fnIndex, goal);
+  const { site, reason, extracted } = callExtractionOf(shared, fnIndex, span);
   // A call's simulation is read for its verdicts (hover, finding, the view's summary line): no allocator trace.
   const paths = extracted.paths.map((p) => simulatePath(p, extracted, 'none', machineOf(shared), 'outcomes'));
   const first = paths[0];

@@ -62,6 +62,26 @@ const VERDICT_SLICE_MS = 8;
 /** An open document's summary goes to the index this long after its last analysis (off the diagnostics path). */
 const SUMMARY_DELAY_MS = 250;
 
+/**
+ * KPORT_TRACE=1: the background tasks run on the main thread (verdict slices, warming steps, settle, summaries,
+ * re-publishes) of 2 ms or more go to the log with their start on the wall clock, so that a client can tell
+ * which task a slow keystroke waited behind (its message arrives while the task runs).
+ */
+class TaskTrace {
+  constructor(private readonly log: (message: string) => void) {}
+
+  run<T>(name: string, work: () => T): T {
+    if (!TRACE) return work();
+    const t0 = performance.now();
+    try {
+      return work();
+    } finally {
+      const ms = performance.now() - t0;
+      if (ms >= 2) this.log(`kport: task ${name} at ${(performance.timeOrigin + t0).toFixed(1)} took ${ms.toFixed(1)} ms`);
+    }
+  }
+}
+
 export interface ServerOptions {
   debounceMs?: number;
 }
@@ -113,6 +133,9 @@ export class KportServer {
   /** When each document last changed: changes closer than BURST_MS together are a burst, debounced. */
   private readonly lastChange = new Map<string, number>();
   private readonly verdictDelays = new DocumentDelays();
+  /** Each document's latest verdict run (scheduleVerdicts): an older one waiting for the user's pause is dropped. */
+  private readonly verdictRuns = new Map<string, number>();
+  private verdictRunCount = 0;
   private readonly summaryDelays = new DocumentDelays();
   /** The last summary each open document put in the index: only a change re-checks the others. */
   private readonly summaries = new Map<string, FileSummary>();
@@ -126,6 +149,7 @@ export class KportServer {
   /** Open documents whose context changed since their last publish (see reanalyzeOpen). */
   private readonly stale = new Set<string>();
   private republishing = false;
+  private readonly trace = new TaskTrace((m) => this.connection.console.log(m));
 
   constructor(
     private readonly connection: Connection,
@@ -239,6 +263,7 @@ export class KportServer {
     this.lastChange.delete(uri);
     this.summaries.delete(uri);
     this.stale.delete(uri);
+    this.verdictRuns.delete(uri);
     this.host.close(uri);
     this.connection.sendDiagnostics({ uri, diagnostics: [] });
   }
@@ -371,7 +396,7 @@ export class KportServer {
     setImmediate(() =>
       this.whenIdle(() => {
         const [uri] = this.stale;
-        if (uri !== undefined && this.host.isOpen(uri)) this.validate(uri);
+        if (uri !== undefined && this.host.isOpen(uri)) this.trace.run('republish', () => this.validate(uri));
         else if (uri !== undefined) this.stale.delete(uri);
         if (this.stale.size) this.republishStale();
         else this.republishing = false;
@@ -441,26 +466,34 @@ export class KportServer {
    * hover or a keystroke is answered between two), and the document's functions are simulated (warm).
    */
   private scheduleVerdicts(uri: string): void {
-    this.verdictDelays.restart(uri, this.verdictDelayMs, () => {
-      if (!this.host.isOpen(uri)) return;
-      const settled = this.host.settle(uri);
-      if (settled === 'failed') return;
-      if (settled === 'changed') this.validate(uri); // the exact tree's findings, published again
-      const job = this.host.verdicts(uri);
-      if (!job) {
-        this.warm(uri);
-        return;
-      }
-      const slice = () => {
-        const state = job.step(VERDICT_SLICE_MS);
-        if (state === 'more') setImmediate(slice);
-        if (state !== 'done') return;
-        if (job.error) this.connection.console.error(job.error);
-        this.publish(uri);
-        this.warm(uri);
-      };
-      slice();
-    });
+    const run = ++this.verdictRunCount;
+    this.verdictRuns.set(uri, run);
+    // A newer analysis of the document schedules its own run: this one, waiting for the user's pause, is dropped.
+    const current = () => this.verdictRuns.get(uri) === run && this.host.isOpen(uri);
+    this.verdictDelays.restart(uri, this.verdictDelayMs, () =>
+      this.whenIdle(() => {
+        if (!current()) return;
+        const settled = this.trace.run('settle', () => this.host.settle(uri));
+        if (settled === 'failed') return;
+        if (settled === 'changed') return this.trace.run('settle-republish', () => this.validate(uri)); // the exact tree's findings, published again (and its verdicts)
+        const job = this.host.verdicts(uri);
+        if (!job) {
+          this.warm(uri);
+          return;
+        }
+        // Each slice waits for the user's pause: a keystroke or hover that arrives is answered first.
+        const slice = () => {
+          if (!current()) return;
+          const state = this.trace.run('verdict-slice', () => job.step(VERDICT_SLICE_MS));
+          if (state === 'more') setImmediate(() => this.whenIdle(slice));
+          if (state !== 'done') return;
+          if (job.error) this.connection.console.error(job.error);
+          this.publish(uri);
+          this.warm(uri);
+        };
+        slice();
+      }),
+    );
   }
 
   /**
@@ -472,7 +505,7 @@ export class KportServer {
     const job: StepJob | undefined = this.host.warm(uri);
     if (!job) return;
     const step = () => {
-      const state = job.step(0);
+      const state = this.trace.run('warm-step', () => job.step(0));
       if (job.error) this.connection.console.error(job.error);
       if (state === 'more') setImmediate(() => this.whenIdle(step));
       else if (state === 'done' && this.lensesShort.delete(uri) && this.canRefreshLenses)
@@ -488,7 +521,7 @@ export class KportServer {
    */
   private scheduleSummary(uri: string): void {
     this.summaryDelays.restart(uri, SUMMARY_DELAY_MS, () => {
-      const summary = this.host.summary(uri);
+      const summary = this.trace.run('summary', () => this.host.summary(uri));
       if (!summary) return;
       const before = this.summaries.get(uri);
       if (before && JSON.stringify(before) === JSON.stringify(summary)) return;
