@@ -102,16 +102,31 @@ export function startServer(connection: Connection = createConnection(ProposedFe
 /** One pending call per document: restarting it drops the one before (a debounce keyed by URI). */
 class DocumentDelays {
   private readonly pending = new Map<string, NodeJS.Timeout>();
+  private readonly turns = new Map<string, number>();
+  private turn = 0;
 
-  restart(uri: string, ms: number, run: () => void): void {
+  /**
+   * Runs `run` after `ms` unless restarted meanwhile. `latest()` tells `run`, and the work it leaves waiting for
+   * the user's pause, whether this is still the document's latest turn (a restart or cancel drops it).
+   */
+  restart(uri: string, ms: number, run: (latest: () => boolean) => void): void {
     clearTimeout(this.pending.get(uri));
+    const turn = ++this.turn;
+    this.turns.set(uri, turn);
+    const latest = () => this.turns.get(uri) === turn;
     this.pending.set(
       uri,
       setTimeout(() => {
         this.pending.delete(uri);
-        run();
+        run(latest);
       }, ms),
     );
+  }
+
+  cancel(uri: string): void {
+    clearTimeout(this.pending.get(uri));
+    this.pending.delete(uri);
+    this.turns.delete(uri);
   }
 }
 
@@ -134,8 +149,6 @@ export class KportServer {
   private readonly lastChange = new Map<string, number>();
   private readonly verdictDelays = new DocumentDelays();
   /** Each document's latest verdict run (scheduleVerdicts): an older one waiting for the user's pause is dropped. */
-  private readonly verdictRuns = new Map<string, number>();
-  private verdictRunCount = 0;
   private readonly summaryDelays = new DocumentDelays();
   /** The last summary each open document put in the index: only a change re-checks the others. */
   private readonly summaries = new Map<string, FileSummary>();
@@ -263,7 +276,8 @@ export class KportServer {
     this.lastChange.delete(uri);
     this.summaries.delete(uri);
     this.stale.delete(uri);
-    this.verdictRuns.delete(uri);
+    this.verdictDelays.cancel(uri);
+    this.summaryDelays.cancel(uri);
     this.host.close(uri);
     this.connection.sendDiagnostics({ uri, diagnostics: [] });
   }
@@ -466,11 +480,9 @@ export class KportServer {
    * hover or a keystroke is answered between two), and the document's functions are simulated (warm).
    */
   private scheduleVerdicts(uri: string): void {
-    const run = ++this.verdictRunCount;
-    this.verdictRuns.set(uri, run);
     // A newer analysis of the document schedules its own run: this one, waiting for the user's pause, is dropped.
-    const current = () => this.verdictRuns.get(uri) === run && this.host.isOpen(uri);
-    this.verdictDelays.restart(uri, this.verdictDelayMs, () =>
+    this.verdictDelays.restart(uri, this.verdictDelayMs, (latest) => {
+      const current = () => latest() && this.host.isOpen(uri);
       this.whenIdle(() => {
         if (!current()) return;
         const settled = this.trace.run('settle', () => this.host.settle(uri));
@@ -492,8 +504,8 @@ export class KportServer {
           this.warm(uri);
         };
         slice();
-      }),
-    );
+      });
+    });
   }
 
   /**
@@ -520,19 +532,29 @@ export class KportServer {
    * before the edit) may run in another context now, and are checked again.
    */
   private scheduleSummary(uri: string): void {
-    this.summaryDelays.restart(uri, SUMMARY_DELAY_MS, () => {
-      const summary = this.trace.run('summary', () => this.host.summary(uri));
-      if (!summary) return;
-      const before = this.summaries.get(uri);
-      if (before && JSON.stringify(before) === JSON.stringify(summary)) return;
-      this.summaries.set(uri, summary);
-      const named = new Set<string>();
-      for (const x of before ? [before, summary] : [summary]) {
-        for (const c of x.calls) named.add(c.callee);
-        for (const e of x.entries) named.add(e.name);
-        for (const v of x.valueRefs) named.add(v);
-      }
-      this.reanalyzeOpen(this.host.updateSummary(summary, named, uri));
-    });
+    // A whole-file summary (tens of ms on a big file) waits for the user's pause like the verdicts; a newer edit's
+    // turn drops this one.
+    this.summaryDelays.restart(uri, SUMMARY_DELAY_MS, (latest) =>
+      this.whenIdle(() => {
+        if (!latest() || !this.host.isOpen(uri)) return;
+        this.updateSummaryOf(uri);
+      }),
+    );
+  }
+
+  /** Keeps the index current with the document's summary; the open documents it may change are checked again. */
+  private updateSummaryOf(uri: string): void {
+    const summary = this.trace.run('summary', () => this.host.summary(uri));
+    if (!summary) return;
+    const before = this.summaries.get(uri);
+    if (before && JSON.stringify(before) === JSON.stringify(summary)) return;
+    this.summaries.set(uri, summary);
+    const named = new Set<string>();
+    for (const x of before ? [before, summary] : [summary]) {
+      for (const c of x.calls) named.add(c.callee);
+      for (const e of x.entries) named.add(e.name);
+      for (const v of x.valueRefs) named.add(v);
+    }
+    this.reanalyzeOpen(this.host.updateSummary(summary, named, uri));
   }
 }
