@@ -15,7 +15,7 @@ import type { AnalysisEnv, Finding, Related, TextEdit } from '../rules/types';
 import { simulateDriver } from '../simulation/driver';
 import type { LinkOptions } from '../simulation/markdown';
 import { toSimulateDriverResult, toSimulateResult, type SimulateDriverResult, type SimulateResult } from '../simulation/protocol';
-import { allocationSites, isSimulated, simulateCallInSteps, simulateFunction, simulateFunctionInSteps } from '../simulation/run';
+import { allocationSites, isSimulated, MAX_CALLS_PER_FUNCTION, simulateCallInSteps, simulateFunction, simulateFunctionInSteps } from '../simulation/run';
 import type { LineIndex, Position } from '../text/line-index';
 import type { Span } from '../text/span';
 import { OpenDocument, type AnalysisStage, type DocumentAnalysis } from './document';
@@ -397,7 +397,7 @@ export class AnalysisHost {
         job.error = `kport: simulation in ${uri} failed: ${(e as Error).message}`;
       };
       for (const fi of functions)
-        for (const site of allocationSites(a.shared, fi)) {
+        for (const site of allocationSites(a.shared, fi).slice(0, MAX_CALLS_PER_FUNCTION)) {
           const parts = simulateCallInSteps(a.shared, fi, site.call.span);
           for (;;) {
             try {

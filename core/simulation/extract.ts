@@ -287,6 +287,10 @@ export class SequenceExtractor {
   /** Statement visits when the goal call was first reached (goal-directed extraction only). */
   private goalReachedAt: number | undefined;
   private work = 0;
+  /** Statement visits of the last extraction (what its budgets count). */
+  get statementVisits(): number {
+    return this.work;
+  }
   private readonly stepIds = new StepIds();
   /** Each call's op, once (see op()). */
   private readonly opOfCall = new WeakMap<CallEvent, SimOp>();
@@ -306,6 +310,8 @@ export class SequenceExtractor {
   /** The file's kmem_cache_create and mempool_create calls by the ref they are stored in (see setupFor). */
   private creations: Map<string, { call: CallEvent; fn: FunctionFacts }[]> | undefined;
   private outOfBudget = false;
+  /** Seeking a goal, every live path was past MAX_OPS: no call is recorded on them any more, so none reaches it. */
+  private opsFull = false;
   private goal: ExtractGoal | undefined;
   /** Why the goal call gives no op where it is reached (a free of memory from elsewhere). */
   private goalWhy: string | undefined;
@@ -334,6 +340,7 @@ export class SequenceExtractor {
     const start = emptyPath();
     this.work = 0;
     this.outOfBudget = false;
+    this.opsFull = false;
     this.goal = goal;
     this.goalWhy = undefined;
     this.goalReachedAt = undefined;
@@ -350,9 +357,11 @@ export class SequenceExtractor {
         const call = allCalls(fn).find((c) => sameSpan(c.span, goal.span));
         if (call) {
           const alone = emptyPath();
-          simulatedAlone = this.outOfBudget
-            ? `the function is too large to follow the paths to it (${MAX_WORK_TO_GOAL} statement visits)`
-            : `kport does not read a path of ${fn.name}() to it`;
+          simulatedAlone = this.opsFull
+            ? `the paths to it hold more than ${MAX_OPS} operations`
+            : this.outOfBudget
+              ? `the function is too large to follow the paths to it (${MAX_WORK_TO_GOAL} statement visits)`
+              : `kport does not read a path of ${fn.name}() to it`;
           alone.notes.push(`${simulatedAlone}: the call is simulated alone`);
           this.op(alone, call, fn, initialContext);
           if (alone.goalOp >= 0) reaching.push(alone);
@@ -361,9 +370,11 @@ export class SequenceExtractor {
       if (!reaching.length)
         goalMissed =
           this.goalWhy ??
-          (this.outOfBudget
-            ? `the function is too large to follow to line ${this.lineOf(goal.span.start)} (${MAX_WORK_TO_GOAL} statement visits)`
-            : `no path of ${fn.name}() reaches line ${this.lineOf(goal.span.start)} as kport reads the control flow`);
+          (this.opsFull
+            ? `the paths of ${fn.name}() to line ${this.lineOf(goal.span.start)} hold more than ${MAX_OPS} operations`
+            : this.outOfBudget
+              ? `the function is too large to follow to line ${this.lineOf(goal.span.start)} (${MAX_WORK_TO_GOAL} statement visits)`
+              : `no path of ${fn.name}() reaches line ${this.lineOf(goal.span.start)} as kport reads the control flow`);
       paths = reaching;
     }
     this.goal = undefined;
@@ -576,6 +587,12 @@ export class SequenceExtractor {
       if (!this.outOfBudget)
         live.forEach((p) => p.notes.push(`function too large to follow completely: simulation stops at line ${this.lineOf(s.span.start)}`));
       this.outOfBudget = true;
+      return ins.map((p) => (p.status === 'fall' ? { ...p, status: 'return' as const } : p));
+    }
+    // Seeking the goal, a path past MAX_OPS records no more calls (calls()), so it can no longer reach it: when
+    // every live one is, following them on would only spend the budget (a 1 MB line of allocations: minutes).
+    if (this.goal && this.goalReachedAt === undefined && live.every((p) => p.ops.length > MAX_OPS)) {
+      this.opsFull = true;
       return ins.map((p) => (p.status === 'fall' ? { ...p, status: 'return' as const } : p));
     }
     // A statement that allocates, frees, locks and jumps nowhere leaves every path as it was.

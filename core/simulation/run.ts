@@ -218,13 +218,44 @@ function extractionOf(shared: SharedAnalyses, fnIndex: number): ExtractedFunctio
 function simulateAnew(shared: SharedAnalyses, fnIndex: number, snapshots: 'all' | 'none'): FunctionSimulation {
   const extracted = extractionOf(shared, fnIndex);
   const paths = extracted.paths.map((p) => simulatePath(p, extracted, snapshots, machineOf(shared)));
-  const calls = allocationSites(shared, fnIndex).map((site) => simulateCall(shared, fnIndex, site.call.span));
+  const sites = allocationSites(shared, fnIndex);
+  const calls = sites.slice(0, MAX_CALLS_PER_FUNCTION).map((site) => simulateCall(shared, fnIndex, site.call.span));
+  if (sites.length > MAX_CALLS_PER_FUNCTION) {
+    const why = `${extracted.fn}() makes ${sites.length} allocation calls: the first ${MAX_CALLS_PER_FUNCTION} are simulated here (hovering a call simulates it)`;
+    for (const site of sites.slice(MAX_CALLS_PER_FUNCTION)) calls.push(notSimulated(shared, fnIndex, site, extracted.initialContext, why));
+  }
   const problems: string[] = [];
   for (const c of calls) {
     const line = callProblemLine(c);
     if (line) problems.push(line);
   }
   return { ...extracted, paths, calls, problems, machine: machineOf(shared).label };
+}
+
+/**
+ * The calls a whole-function simulation (and warming) simulates one by one: real functions make at most 14
+ * (2.4.22 drivers + fs); one generated with thousands would take minutes (each call's paths followed apart).
+ */
+export const MAX_CALLS_PER_FUNCTION = 64;
+
+/** A call past MAX_CALLS_PER_FUNCTION in a whole-function simulation: its context, no verdict, and why. */
+function notSimulated(shared: SharedAnalyses, fnIndex: number, site: CallSite, initialContext: ContextKind, why: string): CallSimulation {
+  const reason = shared.context.siteReason(site, fnIndex);
+  return {
+    fn: shared.facts.functions[fnIndex].name,
+    call: site.call.name,
+    line: shared.facts.lineOf(site.call.span.start),
+    span: site.call.span,
+    context: { kind: reason ? 'atomic' : 'process', reason: reason?.message ?? null, related: [] },
+    paths: [],
+    verdicts: null,
+    missed: why,
+    truncated: true,
+    setup: [],
+    initialContext,
+    machine: machineOf(shared).label,
+    kernel: shared.env.kernel ?? DISTRIBUTION_KERNEL,
+  };
 }
 
 /** The sites of function `fnIndex` a finding can be anchored at (allocations, mempool_destroy), in source order. */

@@ -350,3 +350,24 @@ static int buf_open(int cmd)
     parsed.dispose();
   }
 });
+
+test('a function of thousands of allocations on one line (a fuzz mutant): 64 calls simulated one by one, the rest said so; a call past 400 operations is simulated alone at once', async () => {
+  const p = await getParser();
+  const CALLS = 3000;
+  const src = `#include <linux/slab.h>\nstatic void burst(int n)\n{\n${'\tkmalloc(n, GFP_KERNEL);'.repeat(CALLS)}\n}\n`;
+  const parsed = p.parse(src);
+  const facts = new FileFacts(parsed, 'burst.c');
+  const { shared } = analyze(facts, { simulate: false });
+  const sim = simulateFunction(shared, 0);
+  assert.equal(sim.calls.length, CALLS);
+  assert.equal(sim.calls.filter((c) => c.verdicts).length, 64);
+  assert.equal(sim.calls[64].missed, `burst() makes ${CALLS} allocation calls: the first 64 are simulated here (hovering a call simulates it)`);
+  // The 2,000th call: every path to it is past 400 operations, so the paths stop being followed there (before: on to
+  // the 4,000-visit budget, for each call).
+  const at = src.split('kmalloc').slice(0, 2000).join('kmalloc').length;
+  const extractor = new SequenceExtractor(facts, shared, shared.context);
+  const far = extractor.extract(0, { span: { start: at, end: src.indexOf(';', at) }, context: { kind: 'process', reason: 'process context (may sleep)' } });
+  assert.equal(far.simulatedAlone, 'the paths to it hold more than 400 operations');
+  assert.ok(extractor.statementVisits < 1000, `statement visits ${extractor.statementVisits}`);
+  parsed.dispose();
+});
