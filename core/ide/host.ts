@@ -3,7 +3,7 @@
  * their text, parse and analysis; the workspace index the adapter fills; the config. Every query answers
  * plain data (./types.ts); timers, debouncing and the transport stay in the adapter.
  */
-import { addVerdicts, enabledRules, MAX_VERDICTS_PER_FILE, renamedSuppressions } from '../analyze';
+import { addVerdicts, enabledRules, MAX_VERDICTS_PER_FILE, renamedSuppressions, type AnalyzeOptions } from '../analyze';
 import { mergeConfigs, type KportConfig } from '../config';
 import { WorkspaceIndex, type FileSummary } from '../context/workspace';
 import type { FileFacts } from '../facts/file-facts';
@@ -300,6 +300,36 @@ export class AnalysisHost {
     return out;
   }
 
+  /**
+   * A big document's second stage after its first publish (partial), a part at a time while a step's budget
+   * lasts (core/ide/document.ts completeInParts), so another document's keystroke is answered between two parts;
+   * `done` when the complete analysis is in (diagnostics() answers it). A request that needs it meanwhile
+   * finishes the remaining parts. Undefined: the current analysis is not a first stage.
+   */
+  completion(uri: string): StepJob | undefined {
+    const d = this.docs.get(uri);
+    const first = d?.analysis;
+    if (!d || !first?.partial || first.version !== d.version) return undefined;
+    const job: { error?: string } & StepJob = {
+      step: (budgetMs) => {
+        if (this.docs.get(uri) !== d) return 'stale';
+        const mine = d.analysis === first;
+        try {
+          const state = d.completeInParts(first, this.analyzeOptions(), budgetMs);
+          if (state === 'done' && mine) this.analyzed(uri, d.analysis!);
+          return state;
+        } catch (e) {
+          // As analysisOf: drop the tree, say so on the document (the next publish shows the failure).
+          d.dispose();
+          d.failure = e instanceof Error ? e.message : String(e);
+          job.error = `kport: analysis of ${uri} failed: ${d.failure}`;
+          return 'done';
+        }
+      },
+    };
+    return job;
+  }
+
   // ---- work done when typing pauses, a step at a time ----
 
   /** Makes a keystroke's speculative parse exact: `changed` when the tree changed (publish again), `failed` when the parse threw. */
@@ -441,14 +471,12 @@ export class AnalysisHost {
       const envFor = this.options.envFor;
       const a = d.analyze(
         parser,
-        { config: this.config, env: { workspace: this.workspace, macroDefined: this.macroDefined }, simulate: false },
+        this.analyzeOptions(),
         (facts) => (envFor ? envFor(facts, { uri, path: d.path }) : {}),
         { maxMs: this.options.maxParseMs },
         stage,
       );
-      d.failure = undefined;
-      if (a.failures.length) this.options.log?.('error', `kport: rule failures in ${uri}: ${a.failures.map((f) => `${f.rule}: ${f.error}`).join('; ')}`);
-      this.options.onAnalysis?.(uri);
+      this.analyzed(uri, a);
       return a;
     } catch (e) {
       // The parser threw or ran out of wasm memory: drop the tree, say so on the document, keep serving others.
@@ -457,6 +485,18 @@ export class AnalysisHost {
       this.options.log?.('error', `kport: analysis of ${uri} failed: ${d.failure}`);
       return undefined;
     }
+  }
+
+  private analyzeOptions(): AnalyzeOptions {
+    return { config: this.config, env: { workspace: this.workspace, macroDefined: this.macroDefined }, simulate: false };
+  }
+
+  /** After a new analysis of a document: its rule failures logged, the adapter told. */
+  private analyzed(uri: string, a: DocumentAnalysis): void {
+    const d = this.docs.get(uri);
+    if (d) d.failure = undefined;
+    if (a.failures.length) this.options.log?.('error', `kport: rule failures in ${uri}: ${a.failures.map((f) => `${f.rule}: ${f.error}`).join('; ')}`);
+    this.options.onAnalysis?.(uri);
   }
 
   private diagnosticsOf(a: DocumentAnalysis, text: string): DiagnosticItem[] {

@@ -59,6 +59,8 @@ const LENS_BUDGET_MS = 15;
 const WARM_IDLE_MS = 150;
 /** The simulated verdicts of a file's findings are computed in slices this long (see scheduleVerdicts). */
 const VERDICT_SLICE_MS = 8;
+/** A big document's second stage runs in parts of about this long (see completeStaged). */
+const SECOND_STAGE_SLICE_MS = 8;
 /** An open document's summary goes to the index this long after its last analysis (off the diagnostics path). */
 const SUMMARY_DELAY_MS = 250;
 
@@ -470,8 +472,37 @@ export class KportServer {
           `(parse ${t.parseMs.toFixed(1)}, facts ${t.factsMs.toFixed(1)}, rules ${t.rulesMs.toFixed(1)}, publish ${(ms - t.parseMs - t.factsMs - t.rulesMs).toFixed(1)})`,
       );
     }
-    if (r.partial) this.schedule(uri, 0);
+    if (r.partial) this.completeStaged(uri);
     else this.scheduleVerdicts(uri);
+  }
+
+  /**
+   * A big document's second stage, in parts of SECOND_STAGE_SLICE_MS, one a turn of the event loop (a keystroke
+   * in another document is answered between two), then published. Its pending part is the document's timer: a
+   * change of the document cancels it (the change's analysis is complete and reuses the functions' facts).
+   */
+  private completeStaged(uri: string): void {
+    const job = this.host.completion(uri);
+    if (!job) {
+      this.schedule(uri, 0);
+      return;
+    }
+    const part = () => {
+      this.timers.delete(uri);
+      const state = this.trace.run('second-stage', () => job.step(SECOND_STAGE_SLICE_MS));
+      if (state === 'more') {
+        const i = setImmediate(part);
+        this.timers.set(uri, () => clearImmediate(i));
+        return;
+      }
+      if (job.error) {
+        // Published in one stage: the failure, not a first stage again.
+        this.connection.console.error(job.error);
+        this.publish(uri);
+      } else if (state === 'done') this.validate(uri);
+    };
+    const i = setImmediate(part);
+    this.timers.set(uri, () => clearImmediate(i));
   }
 
   /**
