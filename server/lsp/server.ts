@@ -96,6 +96,22 @@ const pathOf = (uri: string): string => {
   }
 };
 
+/**
+ * Runs `work` two turns of the event loop from now, so that a message read meanwhile is handled first:
+ * vscode-jsonrpc dispatches what it reads on a setImmediate of its own, queued after one set before the read (a
+ * keystroke arriving during a background slice would otherwise wait for the next slice too). Answers a cancel.
+ */
+function afterPendingInput(work: () => void): () => void {
+  let inner: NodeJS.Immediate | undefined;
+  const outer = setImmediate(() => {
+    inner = setImmediate(work);
+  });
+  return () => {
+    clearImmediate(outer);
+    if (inner) clearImmediate(inner);
+  };
+}
+
 export function startServer(connection: Connection = createConnection(ProposedFeatures.all), options: ServerOptions = {}): Connection {
   new KportServer(connection, options).listen();
   return connection;
@@ -409,7 +425,7 @@ export class KportServer {
 
   private republishStale(): void {
     this.republishing = true;
-    setImmediate(() =>
+    afterPendingInput(() =>
       this.whenIdle(() => {
         const [uri] = this.stale;
         if (uri !== undefined && this.host.isOpen(uri)) this.trace.run('republish', () => this.validate(uri));
@@ -491,8 +507,7 @@ export class KportServer {
       this.timers.delete(uri);
       const state = this.trace.run('second-stage', () => job.step(SECOND_STAGE_SLICE_MS));
       if (state === 'more') {
-        const i = setImmediate(part);
-        this.timers.set(uri, () => clearImmediate(i));
+        this.timers.set(uri, afterPendingInput(part));
         return;
       }
       if (job.error) {
@@ -501,8 +516,7 @@ export class KportServer {
         this.publish(uri);
       } else if (state === 'done') this.validate(uri);
     };
-    const i = setImmediate(part);
-    this.timers.set(uri, () => clearImmediate(i));
+    this.timers.set(uri, afterPendingInput(part));
   }
 
   /**
@@ -528,7 +542,7 @@ export class KportServer {
         const slice = () => {
           if (!current()) return;
           const state = this.trace.run('verdict-slice', () => job.step(VERDICT_SLICE_MS));
-          if (state === 'more') setImmediate(() => this.whenIdle(slice));
+          if (state === 'more') afterPendingInput(() => this.whenIdle(slice));
           if (state !== 'done') return;
           if (job.error) this.connection.console.error(job.error);
           this.publish(uri);
@@ -550,11 +564,11 @@ export class KportServer {
     const step = () => {
       const state = this.trace.run('warm-step', () => job.step(0));
       if (job.error) this.connection.console.error(job.error);
-      if (state === 'more') setImmediate(() => this.whenIdle(step));
+      if (state === 'more') afterPendingInput(() => this.whenIdle(step));
       else if (state === 'done' && this.lensesShort.delete(uri) && this.canRefreshLenses)
         void this.connection.sendRequest('workspace/codeLens/refresh').catch(() => undefined);
     };
-    setImmediate(() => this.whenIdle(step));
+    afterPendingInput(() => this.whenIdle(step));
   }
 
   /**
