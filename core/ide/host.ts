@@ -427,29 +427,10 @@ export class AnalysisHost {
         job.error = `kport: simulation in ${uri} failed: ${(e as Error).message}`;
       };
       for (const fi of functions)
-        for (const site of allocationSites(a.shared, fi).slice(0, MAX_CALLS_PER_FUNCTION)) {
-          const parts = simulateCallInSteps(a.shared, fi, site.call.span);
-          for (;;) {
-            try {
-              if (parts.next().done) break;
-            } catch (e) {
-              failed(e);
-              break;
-            }
-            yield;
-          }
-        }
+        for (const site of allocationSites(a.shared, fi).slice(0, MAX_CALLS_PER_FUNCTION))
+          yield* guardedSteps(simulateCallInSteps(a.shared, fi, site.call.span), failed);
       for (const fi of functions) {
-        const parts = simulateFunctionInSteps(a.shared, fi);
-        for (;;) {
-          try {
-            if (parts.next().done) break;
-          } catch (e) {
-            failed(e);
-            break;
-          }
-          yield;
-        }
+        yield* guardedSteps(simulateFunctionInSteps(a.shared, fi), failed);
         yield;
       }
     })();
@@ -564,4 +545,17 @@ function editsOf(lines: LineIndex, edits: readonly TextEdit[]): EditItem[] {
 
 function relatedOf(r: Related, lines: LineIndex): RelatedItem {
   return r.file ? { message: r.message, file: r.file, line: r.line ?? 1 } : { message: r.message, range: rangeOf(lines, r.span) };
+}
+
+/** Runs `parts` a step per yield to its end; a throw ends it, handed to `failed`. */
+function* guardedSteps(parts: Generator<void, unknown>, failed: (e: unknown) => void): Generator<void> {
+  for (;;) {
+    try {
+      if (parts.next().done) return;
+    } catch (e) {
+      failed(e);
+      return;
+    }
+    yield;
+  }
 }
