@@ -15,6 +15,7 @@ import type { StepJob } from '../core/ide/types';
 import { diskEnv } from '../server/node/headers';
 import { decode } from '../server/node/text-file';
 import { loadParser } from '../server/node/wasm';
+import { cpuTimeMs } from '../test/support/cpu-time';
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
@@ -22,12 +23,7 @@ const { values, positionals } = parseArgs({
 });
 const SLICE_MS = 8;
 
-const cpu = (f: () => void): number => {
-  const c = process.cpuUsage();
-  f();
-  const d = process.cpuUsage(c);
-  return (d.user + d.system) / 1000;
-};
+const cpu = (f: () => void): number => cpuTimeMs(f).cpuMs;
 
 async function main(): Promise<void> {
   const parser = await loadParser();
