@@ -319,10 +319,8 @@ export class AnalysisHost {
           if (state === 'done' && mine) this.analyzed(uri, d.analysis!);
           return state;
         } catch (e) {
-          // As analysisOf: drop the tree, say so on the document (the next publish shows the failure).
-          d.dispose();
-          d.failure = e instanceof Error ? e.message : String(e);
-          job.error = `kport: analysis of ${uri} failed: ${d.failure}`;
+          // The next publish shows the failure.
+          job.error = `kport: analysis of ${uri} failed: ${this.analysisFailed(d, e)}`;
           return 'done';
         }
       },
@@ -460,12 +458,16 @@ export class AnalysisHost {
       this.analyzed(uri, a);
       return a;
     } catch (e) {
-      // The parser threw or ran out of wasm memory: drop the tree, say so on the document, keep serving others.
-      d.dispose();
-      d.failure = e instanceof Error ? e.message : String(e);
-      this.options.log?.('error', `kport: analysis of ${uri} failed: ${d.failure}`);
+      this.options.log?.('error', `kport: analysis of ${uri} failed: ${this.analysisFailed(d, e)}`);
       return undefined;
     }
+  }
+
+  /** The parser threw or ran out of wasm memory: drop the tree, say so on the document (answered), keep serving others. */
+  private analysisFailed(d: OpenDocument, e: unknown): string {
+    d.dispose();
+    d.failure = e instanceof Error ? e.message : String(e);
+    return d.failure;
   }
 
   private analyzeOptions(): AnalyzeOptions {

@@ -165,8 +165,8 @@ export class KportServer {
   private readonly timers = new Map<string, () => void>();
   /** When each document last changed: changes closer than BURST_MS together are a burst, debounced. */
   private readonly lastChange = new Map<string, number>();
-  private readonly verdictDelays = new DocumentDelays();
   /** Each document's latest verdict run (scheduleVerdicts): an older one waiting for the user's pause is dropped. */
+  private readonly verdictDelays = new DocumentDelays();
   private readonly summaryDelays = new DocumentDelays();
   /** The last summary each open document put in the index: only a change re-checks the others. */
   private readonly summaries = new Map<string, FileSummary>();

@@ -83,8 +83,6 @@ export function localHeaderResolver(filePath: string): NonNullable<AnalysisEnv['
 /** Per directory, each .c file's quoted includes of .c files, kept while the file's mtime holds. */
 const cIncludes = new Map<string, { mtimeMs: number; names: string[] }>();
 
-const INCLUDE_C = /^[ \t]*#[ \t]*include[ \t]*"([^"]+\.c)"/gm;
-
 /**
  * The .c files of `filePath`'s directory that `#include` it by its name. Asked only where a finding depends on
  * it (rare), so it lists the directory each time; a sibling is read again only when its mtime changed.
@@ -108,7 +106,8 @@ export function includersOf(filePath: string): string[] {
       let hit = cIncludes.get(file);
       if (!hit || hit.mtimeMs !== st.mtimeMs) {
         const { text } = decode(fs.readFileSync(file));
-        hit = { mtimeMs: st.mtimeMs, names: [...text.matchAll(INCLUDE_C)].map((m) => path.basename(m[1])) };
+        const names = scanIncludes(text).flatMap((i) => (!i.system && i.path.endsWith('.c') ? [path.basename(i.path)] : []));
+        hit = { mtimeMs: st.mtimeMs, names };
         cIncludes.set(file, hit);
       }
       if (hit.names.includes(name)) out.push(file);
