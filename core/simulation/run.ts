@@ -1,5 +1,6 @@
 /** Runs extracted sequences through the simulator and condenses the results for hovers, lenses and the view. */
 import { compareReleases } from '../kernel/target';
+import type { AtomicReason } from '../context/atomic-context';
 import type { CallSite } from '../context/flow';
 import type { SharedAnalyses } from '../context/shared';
 import { SIMULATION_ANCHORS } from '../kernel/alloc-api';
@@ -238,6 +239,15 @@ function simulateAnew(shared: SharedAnalyses, fnIndex: number, snapshots: 'all' 
  */
 export const MAX_CALLS_PER_FUNCTION = 64;
 
+/** The context analysis' verdict at a call, as a call simulation states it; related locations in this file get their lines (links in hovers), other files' carry theirs. */
+function callContext(shared: SharedAnalyses, reason: AtomicReason | null): CallSimulation['context'] {
+  return {
+    kind: reason ? 'atomic' : 'process',
+    reason: reason?.message ?? null,
+    related: (reason?.related ?? []).map((r) => (r.file || r.line !== undefined ? r : { ...r, line: shared.facts.lineOf(r.span.start) })),
+  };
+}
+
 /** A call past MAX_CALLS_PER_FUNCTION in a whole-function simulation: its context, no verdict, and why. */
 function notSimulated(shared: SharedAnalyses, fnIndex: number, site: CallSite, initialContext: ContextKind, why: string): CallSimulation {
   const reason = shared.context.siteReason(site, fnIndex);
@@ -246,7 +256,7 @@ function notSimulated(shared: SharedAnalyses, fnIndex: number, site: CallSite, i
     call: site.call.name,
     line: shared.facts.lineOf(site.call.span.start),
     span: site.call.span,
-    context: { kind: reason ? 'atomic' : 'process', reason: reason?.message ?? null, related: [] },
+    context: callContext(shared, reason),
     paths: [],
     verdicts: null,
     missed: why,
@@ -384,12 +394,7 @@ function simulateCallAnew(shared: SharedAnalyses, fnIndex: number, span: Span): 
     call: site?.call.name ?? origin?.text.split('(')[0] ?? '?',
     line: shared.facts.lineOf(span.start),
     span,
-    // Related locations in this file get their lines (links in hovers); other files' carry theirs.
-    context: {
-      kind: (reason ? 'atomic' : 'process') as ContextKind,
-      reason: reason?.message ?? null,
-      related: (reason?.related ?? []).map((r) => (r.file || r.line !== undefined ? r : { ...r, line: shared.facts.lineOf(r.span.start) })),
-    },
+    context: callContext(shared, reason),
     paths,
     truncated: extracted.truncated,
     setup: extracted.setup,
