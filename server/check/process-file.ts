@@ -21,6 +21,7 @@ import {
 } from '../../core';
 import { diskEnv } from '../node/headers';
 import { decode, encode, type Encoding } from '../node/text-file';
+import { stopIfOrphaned } from '../node/tuned-child';
 import { unifiedDiff } from './diff';
 
 export type { FileHint, JobOptions, Mode };
@@ -195,6 +196,7 @@ export function writeAtomic(file: string, data: Uint8Array): void {
     } finally {
       fs.closeSync(fd);
     }
+    stopIfOrphaned(); // a killed `kport fix` renames nothing more (its temporary file may stay, as after any kill)
     fs.renameSync(tmp, file);
   } catch (e) {
     fs.rmSync(tmp, { force: true });

@@ -28,6 +28,7 @@ import type { FileReport } from '../check/process-file';
 import type { Mode } from '../../core';
 import { Progress } from './progress';
 import { formatSarif } from './sarif';
+import { isTunedChild, tunedChildEnv } from '../node/tuned-child';
 import { POOL_V8_FLAGS } from '../node/v8-flags';
 
 const USAGE = `usage: kport check [options] PATH...
@@ -78,8 +79,6 @@ function version(): string {
   return '0.0.0';
 }
 
-const TUNED_ENV = 'KPORT_V8_TUNED';
-
 /** Whether this node starts with POOL_V8_FLAGS (a later V8 may drop one: then the run stays in this process). */
 function nodeTakesPoolFlags(): boolean {
   return spawnSync(process.execPath, [...POOL_V8_FLAGS, '-e', '0'], { stdio: 'ignore' }).status === 0;
@@ -89,7 +88,7 @@ function nodeTakesPoolFlags(): boolean {
 function runTuned(argv: string[]): Promise<number> {
   const child = spawn(process.execPath, [...POOL_V8_FLAGS, ...process.execArgv, process.argv[1], ...argv], {
     stdio: ['inherit', 'inherit', 'inherit', 'ipc'],
-    env: { ...process.env, [TUNED_ENV]: '1' },
+    env: tunedChildEnv(),
   });
   // A terminal's Ctrl-C reaches both; a signal sent to this process alone is passed on.
   const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
@@ -109,7 +108,7 @@ function runTuned(argv: string[]): Promise<number> {
 
 // The child of runTuned stops when its parent is gone (SIGKILL cannot be passed on): as if killed with it.
 // The channel itself must not keep the child alive once its work is done.
-if (process.env[TUNED_ENV] && process.channel) {
+if (isTunedChild() && process.channel) {
   process.channel.unref();
   process.on('disconnect', () => process.kill(process.pid, 'SIGKILL'));
 }
@@ -207,7 +206,7 @@ export async function main(argv: string[]): Promise<number> {
 
   const { files, errors } = expandPaths(args.positionals);
   // A pooled run goes to a child node with V8's background threads tamed, before anything is printed.
-  if (poolThreads(files.length, jobs) > 1 && !process.env[TUNED_ENV] && nodeTakesPoolFlags()) return runTuned(argv);
+  if (poolThreads(files.length, jobs) > 1 && !isTunedChild() && nodeTakesPoolFlags()) return runTuned(argv);
 
   let ioError = false;
   const configFile = args.values.config ?? findConfigFile(path.resolve(args.positionals[0].replace(/[*?[{].*$/, '') || '.'));

@@ -107,6 +107,21 @@ test('unifiedDiff: hunks, context merging, line numbers', () => {
   );
 });
 
+test('a pooled run whose parent is gone renames no fixed file: it stops at its first write', () => {
+  // The pooled child of a `kport fix` learns of its parent's SIGKILL by its own parent pid changing; here the pid it
+  // was given is not its parent's from the start, so its first rename must not happen.
+  const dir = tmp('orphan');
+  const file = path.join(dir, 'drv.c');
+  fs.writeFileSync(file, LATIN1_CRLF);
+  const notMyParent = String(process.pid === 2 ? 3 : 2);
+  const r = spawnSync(process.execPath, [KPORT_BIN, 'fix', dir], { encoding: 'utf8', env: { ...process.env, KPORT_V8_TUNED: notMyParent } });
+  assert.equal(r.signal, 'SIGKILL', r.stdout + r.stderr);
+  assert.deepEqual(fs.readFileSync(file), LATIN1_CRLF, 'the file keeps its old bytes');
+  // Without the orphan's pid the same run writes the fix.
+  assert.equal(run(['fix', dir]).status, 0);
+  assert.deepEqual(fs.readFileSync(file), LATIN1_CRLF_FIXED);
+});
+
 test('a fix whose result would parse worse than the original is not applied; the others are', async () => {
   const parser = await getParser();
   const text = 'int a = X;\nint b = Y;\n';
