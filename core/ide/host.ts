@@ -18,7 +18,7 @@ import { toSimulateDriverResult, toSimulateResult, type SimulateDriverResult, ty
 import { allocationSites, isSimulated, MAX_CALLS_PER_FUNCTION, simulateCallInSteps, simulateFunction, simulateFunctionInSteps } from '../simulation/run';
 import type { LineIndex, Position } from '../text/line-index';
 import type { Span } from '../text/span';
-import { OpenDocument, type AnalysisStage, type DocumentAnalysis } from './document';
+import { OpenDocument, type AnalysisStage, type DocumentAnalysis, type FocusedAnalysis } from './document';
 import { suppressionEdit } from './suppress';
 import type {
   Cancelled,
@@ -190,7 +190,7 @@ export class AnalysisHost {
   }
 
   hover(uri: string, position: Position, links: LinkOptions = {}): HoverItem | null {
-    const a = this.analysisOf(uri);
+    const a = this.analysisAt(uri, position);
     if (!a) return null;
     const h = hoverAt(a.facts, a.lines.offsetAt(position), a.env, a.shared, links);
     return h ? { markdown: h.markdown, range: rangeOf(a.lines, h.span) } : null;
@@ -271,7 +271,7 @@ export class AnalysisHost {
 
   /** kport/simulate: the simulation of the function at `position`; null outside functions, undefined if not open. */
   simulate(uri: string, position: Position, snapshots: boolean): SimulateResult | null | undefined {
-    const a = this.analysisOf(uri);
+    const a = this.analysisAt(uri, position);
     if (!a) return undefined;
     const fi = a.facts.functionAt(a.lines.offsetAt(position));
     if (fi < 0) return null;
@@ -440,6 +440,33 @@ export class AnalysisHost {
   private contextRulesEnabled(): boolean {
     return enabledRules({ config: this.config }).some((r) => r.needs.context);
   }
+
+  /**
+   * What a query about the code at `position` reads: on a big document whose second stage has not run, the
+   * analysis of the functions it needs only (OpenDocument.focusedAt: the same answer, without the rest of the
+   * file's facts, context and rules); else the complete analysis.
+   */
+  private analysisAt(uri: string, position: Position): FocusedAnalysis | DocumentAnalysis | undefined {
+    const d = this.docs.get(uri);
+    if (d?.analysis?.partial && d.analysis.version === d.version) {
+      try {
+        const focused = d.focusedAt(d.analysis.lines.offsetAt(position), this.analyzeOptions());
+        this.lastFocus = focused ? { functions: focused.functions, of: focused.of } : 'completed';
+        if (focused) return focused;
+      } catch (e) {
+        // The complete analysis meets the same failure, and says so.
+        this.options.log?.('error', `kport: focused analysis of ${uri} failed: ${(e as Error).message}`);
+      }
+    } else this.lastFocus = undefined;
+    return this.analysisOf(uri);
+  }
+
+  /**
+   * What the last query at a position read of a partially analyzed document: its focus's functions of the
+   * file's, or `completed` (the focus would have been most of the file); undefined when the analysis was
+   * complete already. For benches and tests.
+   */
+  lastFocus: { functions: number; of: number } | 'completed' | undefined;
 
   private analysisOf(uri: string, stage: AnalysisStage = 'all'): DocumentAnalysis | undefined {
     const d = this.docs.get(uri);
