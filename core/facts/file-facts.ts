@@ -48,6 +48,8 @@ export interface TokenFact {
  */
 export class FunctionCache {
   private entries = new Map<string, { base: number; facts: FunctionFacts | null; used: boolean }[]>();
+  /** How many functions' facts were built into this cache (tests count them). */
+  built = 0;
 
   get(node: Node, build: () => FunctionFacts | null): FunctionFacts | null {
     const key = node.text;
@@ -61,6 +63,7 @@ export class FunctionCache {
       return entry.facts;
     }
     const facts = build();
+    this.built++;
     list.push({ base: node.startIndex, facts, used: true });
     this.entries.set(key, list);
     return facts;
@@ -75,6 +78,7 @@ export class FunctionCache {
     const list = this.entries.get(key) ?? [];
     if (list.some((e) => !e.used && e.base === node.startIndex)) return;
     list.push({ base: node.startIndex, facts: build(), used: false });
+    this.built++;
     this.entries.set(key, list);
   }
 

@@ -51,15 +51,13 @@ export class FocusIndex {
   /** The start offsets of the functions a query at `offset` needs (none when it is in no function). */
   focusAt(offset: number): Set<number> {
     const at = this.indexAt(offset);
-    const chosen = new Set<number>();
     if (at < 0) return new Set();
-    this.down([at], chosen);
-    this.up(
-      [...chosen].filter((i) => this.names[i] === this.names[at]),
-      chosen,
-    );
-    for (const i of this.setupFunctions()) chosen.add(i);
-    return new Set([...chosen].map((i) => this.nodes[i].startIndex));
+    // Each direction walks on its own: a callee reached down may also be a caller the walk up must pass through.
+    const below = new Set<number>();
+    this.down([at], below);
+    const above = new Set<number>();
+    this.up([at], above);
+    return new Set([...below, ...above, ...this.setupFunctions()].map((i) => this.nodes[i].startIndex));
   }
 
   /** The function definition holding `offset`, or -1. */
@@ -104,10 +102,10 @@ export class FocusIndex {
     }
   }
 
-  /** The functions naming one of `from`, to the top (a text scan a level). */
+  /** `from` and the functions naming one of them, to the top (a text scan a level). */
   private up(from: readonly number[], chosen: Set<number>): void {
     const seen = new Set<string>();
-    for (let level = from; level.length; ) {
+    for (let level = this.add(from, chosen); level.length; ) {
       const names = level.flatMap((i) => {
         const name = this.names[i];
         return name !== null && !seen.has(name) && seen.add(name) ? [name] : [];

@@ -177,9 +177,7 @@ export class AnalysisHost {
       return { version, diagnostics: [{ ...failure(message), severity: 'info' }] };
     }
     const fresh = !d.analysis || d.analysis.version !== version;
-    // Only a first analysis is staged: what an earlier publish showed never goes away and comes back.
-    const staged = opts.staged && !d.parsed && !d.analysis && text.length >= (this.options.stagedOpenBytes ?? 256 * 1024) && this.contextRulesEnabled();
-    const a = this.analysisOf(uri, staged ? 'local' : 'all');
+    const a = this.analysisOf(uri, opts.staged && this.opensStaged(d) ? 'local' : 'all');
     if (!a) return { version, diagnostics: [failure(`analysis failed: ${d.failure ?? 'unknown error'}`)] };
     return {
       version,
@@ -285,6 +283,11 @@ export class AnalysisHost {
     const d = this.docs.get(uri);
     if (!a || !d) return undefined;
     return toSimulateDriverResult(simulateDriver(a.shared, d.path, { runs }));
+  }
+
+  /** How many functions' facts the document's function cache has built since it opened (tests count them). */
+  functionsBuilt(uri: string): number | undefined {
+    return this.docs.get(uri)?.functions.built;
   }
 
   /** The document's summary for the workspace index (from the context its analysis built). */
@@ -437,6 +440,11 @@ export class AnalysisHost {
 
   // ---- internals ----
 
+  /** Only a first analysis is staged: what an earlier publish showed never goes away and comes back. */
+  private opensStaged(d: OpenDocument): boolean {
+    return !d.parsed && !d.analysis && d.source.getText().length >= (this.options.stagedOpenBytes ?? 256 * 1024) && this.contextRulesEnabled();
+  }
+
   private contextRulesEnabled(): boolean {
     return enabledRules({ config: this.config }).some((r) => r.needs.context);
   }
@@ -448,6 +456,8 @@ export class AnalysisHost {
    */
   private analysisAt(uri: string, position: Position): FocusedAnalysis | DocumentAnalysis | undefined {
     const d = this.docs.get(uri);
+    // A query before a big document's first publish runs its first stage (which that publish then shows).
+    if (d && this.parser && d.source.getText().length <= this.maxFileBytes && this.opensStaged(d)) this.analysisOf(uri, 'local');
     if (d?.analysis?.partial && d.analysis.version === d.version) {
       try {
         const focused = d.focusedAt(d.analysis.lines.offsetAt(position), this.analyzeOptions());
