@@ -4,8 +4,9 @@
  * simulated (kport/simulate) before the second stage ran (core/ide/document.ts focusedAt: a focus that grows from
  * hover to hover), then again on a host whose analysis is complete. Every answer must be the same text.
  *
- *   node --import tsx bench/focus-check.ts PATH... [--files N] [--first-only]
+ *   node --import tsx bench/focus-check.ts PATH... [--files N] [--min-kib K] [--first-only]
  *
+ * --min-kib K: only files of at least K KiB (256: those the editor opens staged). *
  * --first-only: a new host per query, so each is a file's first (the focus built for it alone).
  */
 import fs from 'node:fs';
@@ -21,7 +22,7 @@ import { loadParser } from '../server/node/wasm';
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
-  options: { files: { type: 'string', default: '100000' }, 'first-only': { type: 'boolean', default: false } },
+  options: { files: { type: 'string', default: '100000' }, 'min-kib': { type: 'string', default: '0' }, 'first-only': { type: 'boolean', default: false } },
 });
 const CALL = new RegExp(`\\b(${[...SIMULATION_ANCHORS].join('|')})\\s*\\(`, 'g');
 
@@ -36,7 +37,10 @@ function* cFiles(p: string): Generator<string> {
 async function main(): Promise<void> {
   const parser = await loadParser();
   const hostOf = () => new AnalysisHost({ parser, stagedOpenBytes: 0, envFor: (facts, doc) => diskEnv(facts, doc.path) });
-  const files = positionals.flatMap((p) => [...cFiles(path.resolve(p))]).filter((f) => CALL.test(fs.readFileSync(f, 'latin1')) && !(CALL.lastIndex = 0));
+  const minBytes = Number(values['min-kib']) * 1024;
+  const files = positionals
+    .flatMap((p) => [...cFiles(path.resolve(p))])
+    .filter((f) => fs.statSync(f).size >= minBytes && CALL.test(fs.readFileSync(f, 'latin1')) && !(CALL.lastIndex = 0));
   const want = Number(values.files);
   const step = Math.max(1, Math.floor(files.length / want));
   const chosen = files.filter((_, i) => i % step === 0).slice(0, want);
