@@ -2,7 +2,8 @@
  * One truth for focused queries, over a tree: every file with an allocation call is opened staged whatever its
  * size (stagedOpenBytes 0), and each allocation call, and the name of each function holding one, is hovered and
  * simulated (kport/simulate) before the second stage ran (core/ide/document.ts focusedAt: a focus that grows from
- * hover to hover), then again on a host whose analysis is complete. Every answer must be the same text.
+ * hover to hover), then again on a host whose analysis is complete, and once more after the staged host's second
+ * stage (which adopts the focus's call simulations). Every answer must be the same text.
  *
  *   node --import tsx bench/focus-check.ts PATH... [--files N] [--min-kib K] [--first-only]
  *
@@ -97,6 +98,16 @@ async function main(): Promise<void> {
         if (mine !== answer(complete)) differ.push(`${path.relative(process.cwd(), file)}:${p.line + 1}:${p.character} ${kind}`);
       }
     }
+    // The second stage, finished after those queries, adopts their call simulations: its answers must be the same too.
+    const job = staged.completion(uri);
+    while (job && job.step(1e9) === 'more');
+    for (const p of positions)
+      for (const kind of ['hover', 'simulate'] as const) {
+        const answer = (h: AnalysisHost) => JSON.stringify(kind === 'hover' ? h.hover(uri, p) : h.simulate(uri, p, false));
+        queries++;
+        if (answer(staged) !== answer(complete))
+          differ.push(`${path.relative(process.cwd(), file)}:${p.line + 1}:${p.character} ${kind} after the second stage`);
+      }
     staged.close(uri);
     complete.close(uri);
   }

@@ -4,6 +4,7 @@ import { SharedAnalyses } from '../context/shared';
 import { scanTopLevel } from '../facts/build-ir';
 import { FileFacts, FunctionCache, prebuildFunctions } from '../facts/file-facts';
 import type { CParser, ParsedFile } from '../parse/parser';
+import { isCallSimulationMemo } from '../simulation/run';
 import type { AnalysisEnv, Finding } from '../rules/types';
 import type { LineIndex } from '../text/line-index';
 import { FocusIndex } from './focus';
@@ -176,6 +177,8 @@ export class OpenDocument {
     const facts = new FileFacts(this.parsed, this.path, this.functions, undefined, { functions: chosen, of: a.facts });
     const env = { ...options.env, ...a.envFor!(facts) };
     const shared = new SharedAnalyses(facts, resolvedEnv({ ...options, env }));
+    // A call simulated in the smaller focus is simulated the same in this one (each gives the complete answer).
+    if (focus.analysis) shared.adoptMemos(focus.analysis.shared, isCallSimulationMemo);
     focus.chosen = chosen;
     focus.analysis = { facts, lines: facts.lines, env, shared, functions: chosen.size, of: focus.index.size };
     return focus.analysis;
@@ -221,6 +224,8 @@ export class OpenDocument {
     const env = { ...options.env, ...a.envFor!(facts) };
     // The context analysis (the rules' shared one) as a part of its own; analyze() reuses it.
     const shared = new SharedAnalyses(facts, resolvedEnv({ ...options, env }));
+    // The calls hovers simulated in a focus meanwhile: the same simulations (the focus answers as this analysis).
+    if (this.focus?.from === a && this.focus.analysis) shared.adoptMemos(this.focus.analysis.shared, isCallSimulationMemo);
     void shared.context;
     rulesMs += performance.now() - t;
     yield;
