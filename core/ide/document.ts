@@ -167,7 +167,8 @@ export class OpenDocument {
     if (!a?.partial || a.version !== this.version || !this.parsed) return undefined;
     if (this.focus?.from !== a) {
       const parsed = this.parsed;
-      this.focus = { from: a, index: new FocusIndex(scanTopLevel(parsed.root).functions, parsed.text), chosen: new Set() };
+      const top = scanTopLevel(parsed.root);
+      this.focus = { from: a, index: new FocusIndex(top.functions, top.recovered, parsed.text), chosen: new Set() };
     }
     const focus = this.focus;
     const wanted = focus.index.focusAt(offset);

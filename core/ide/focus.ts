@@ -14,29 +14,50 @@
  * - every definition of a chosen name (the context analysis and the extractor pick one of several by order).
  */
 import type { Node } from 'web-tree-sitter';
-import { definitionName } from '../facts/build-ir';
+import { definitionName, type RecoveredFunction } from '../facts/build-ir';
+import { declaratorName, functionDeclarator } from '../facts/syntax';
 import { MEMPOOL_CREATE } from '../kernel/alloc-api';
 import { forEachMention, mentionPositions } from '../relevance';
 
 /** The names whose calls a simulation's setup looks for in the whole file (extract.ts setupFor → createdIn). */
 const SETUP_CREATORS = ['kmem_cache_create', ...Object.keys(MEMPOOL_CREATE)];
 
+/** A function of the file: a definition, or one tree-sitter's recovery broke up (FileFacts holds all of those). */
+interface Item {
+  start: number;
+  end: number;
+  name: string | null;
+  recovered: boolean;
+}
+
 export class FocusIndex {
-  /** The file's function definitions, in text order. */
-  private readonly nodes: Node[];
-  private readonly names: (string | null)[];
+  /** The file's function definitions, in text order, then its recovered functions, in text order. */
+  private readonly items: Item[];
+  private readonly definitions: number;
   private readonly definers = new Map<string, number[]>();
   /** The functions every focus holds (the setup's creators and what they name), found once. */
   private setup: number[] | undefined;
 
   constructor(
     functions: readonly Node[],
+    recovered: readonly RecoveredFunction[],
     /** The user's text (the parsed text has the same length: neutralize keeps offsets). */
     private readonly text: string,
   ) {
-    this.nodes = [...functions].sort((a, b) => a.startIndex - b.startIndex);
-    this.names = this.nodes.map((n) => definitionName(n));
-    this.names.forEach((name, i) => {
+    const byStart = (a: Item, b: Item) => a.start - b.start;
+    const defined = functions.map((n) => ({ start: n.startIndex, end: n.endIndex, name: definitionName(n), recovered: false })).sort(byStart);
+    // Spans and names as FileFacts gives them (build-ir.ts buildRecovered).
+    const broken = recovered
+      .map((r) => ({
+        start: (r.specifiers[0] ?? r.declarator).startIndex,
+        end: r.parts.length ? r.parts[r.parts.length - 1].endIndex : r.declarator.endIndex,
+        name: declaratorName(functionDeclarator(r.declarator))?.text ?? null,
+        recovered: true,
+      }))
+      .sort(byStart);
+    this.items = [...defined, ...broken];
+    this.definitions = defined.length;
+    this.items.forEach(({ name }, i) => {
       if (name === null) return;
       const list = this.definers.get(name);
       if (list) list.push(i);
@@ -44,11 +65,15 @@ export class FocusIndex {
     });
   }
 
+  /** The file's function definitions. */
   get size(): number {
-    return this.nodes.length;
+    return this.definitions;
   }
 
-  /** The start offsets of the functions a query at `offset` needs (none when it is in no function). */
+  /**
+   * The start offsets of the function definitions a query at `offset` needs (none when it is in no function; the
+   * recovered functions are in every FileFacts).
+   */
   focusAt(offset: number): Set<number> {
     const at = this.indexAt(offset);
     if (at < 0) return new Set();
@@ -57,28 +82,20 @@ export class FocusIndex {
     this.down([at], below);
     const above = new Set<number>();
     this.up([at], above);
-    return new Set([...below, ...above, ...this.setupFunctions()].map((i) => this.nodes[i].startIndex));
+    return new Set([...below, ...above, ...this.setupFunctions()].flatMap((i) => (this.items[i].recovered ? [] : [this.items[i].start])));
   }
 
-  /** The function definition holding `offset`, or -1. */
+  /** The function holding `offset` (a definition, else a recovered function), or -1. */
   private indexAt(offset: number): number {
-    let lo = 0;
-    let hi = this.nodes.length - 1;
-    while (lo <= hi) {
-      const mid = (lo + hi) >> 1;
-      const n = this.nodes[mid];
-      if (offset < n.startIndex) hi = mid - 1;
-      else if (offset >= n.endIndex) lo = mid + 1;
-      else return mid;
-    }
-    return -1;
+    const at = search(this.items, 0, this.definitions, offset);
+    return at >= 0 ? at : search(this.items, this.definitions, this.items.length, offset);
   }
 
   /** Adds `from` and every definition of their names to `chosen`; answers those added. */
   private add(from: readonly number[], chosen: Set<number>): number[] {
     const added: number[] = [];
     for (const i of from) {
-      const name = this.names[i];
+      const name = this.items[i].name;
       for (const j of name === null ? [i] : this.definers.get(name)!)
         if (!chosen.has(j)) {
           chosen.add(j);
@@ -94,7 +111,7 @@ export class FocusIndex {
     for (let depth = 0; depth < levels && level.length; depth++) {
       const named: number[] = [];
       for (const i of level)
-        forEachMention(this.text.slice(this.nodes[i].startIndex, this.nodes[i].endIndex), (name) => {
+        forEachMention(this.text.slice(this.items[i].start, this.items[i].end), (name) => {
           const list = this.definers.get(name);
           if (list) named.push(...list);
         });
@@ -107,7 +124,7 @@ export class FocusIndex {
     const seen = new Set<string>();
     for (let level = this.add(from, chosen); level.length; ) {
       const names = level.flatMap((i) => {
-        const name = this.names[i];
+        const name = this.items[i].name;
         return name !== null && !seen.has(name) && seen.add(name) ? [name] : [];
       });
       if (!names.length) return;
@@ -133,4 +150,18 @@ export class FocusIndex {
     }
     return [...out];
   }
+}
+
+/** The item of items[from, to) (sorted, disjoint) holding `offset`, or -1. */
+function search(items: readonly Item[], from: number, to: number, offset: number): number {
+  let lo = from;
+  let hi = to - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    const n = items[mid];
+    if (offset < n.start) hi = mid - 1;
+    else if (offset >= n.end) lo = mid + 1;
+    else return mid;
+  }
+  return -1;
 }
