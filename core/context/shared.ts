@@ -89,6 +89,14 @@ export class SharedAnalyses {
     return v;
   }
 
+  /**
+   * Takes over `from`'s memos whose keys `keep` accepts (and this analysis has not computed): results that depend on
+   * nothing `from` and this analysis differ in (a hover's focus hands its call simulations on: core/ide/document.ts).
+   */
+  adoptMemos(from: SharedAnalyses, keep: (key: string) => boolean): void {
+    for (const [k, v] of from.memos) if (keep(k) && !this.memos.has(k)) this.memos.set(k, v);
+  }
+
   /** Whether `key` was computed for this analysis. */
   hasMemo(key: string): boolean {
     return this.memos.has(key);

@@ -48,6 +48,8 @@ export interface TokenFact {
  */
 export class FunctionCache {
   private entries = new Map<string, { base: number; facts: FunctionFacts | null; used: boolean }[]>();
+  /** How many functions' facts were built into this cache (tests count them). */
+  built = 0;
 
   get(node: Node, build: () => FunctionFacts | null): FunctionFacts | null {
     const key = node.text;
@@ -61,6 +63,7 @@ export class FunctionCache {
       return entry.facts;
     }
     const facts = build();
+    this.built++;
     list.push({ base: node.startIndex, facts, used: true });
     this.entries.set(key, list);
     return facts;
@@ -75,7 +78,18 @@ export class FunctionCache {
     const list = this.entries.get(key) ?? [];
     if (list.some((e) => !e.used && e.base === node.startIndex)) return;
     list.push({ base: node.startIndex, facts: build(), used: false });
+    this.built++;
     this.entries.set(key, list);
+  }
+
+  /**
+   * A function's facts for a FileFacts of part of the file (a hover's focus on a big document before its second
+   * stage): the entry at this position, or one built, stays free, so the whole file's FileFacts takes it (nothing
+   * is built twice, and what is memoized on the IR object is kept).
+   */
+  lend(node: Node, build: () => FunctionFacts | null): FunctionFacts | null {
+    this.prebuild(node, build);
+    return this.entries.get(node.text)!.find((e) => !e.used && e.base === node.startIndex)!.facts;
   }
 
   /** Drops entries not used since the previous sweep (functions deleted or edited away). */
@@ -284,10 +298,27 @@ export class FileFacts {
      * Rules must not run on such facts.
      */
     summaryFor?: readonly string[],
+    /**
+     * Facts of these function definitions only (their start offsets), with every declaration and directive (those
+     * of `of`, facts of the same tree, when given): a query that needs some functions' context (core/ide/document.ts
+     * focusedAt) on a document whose second stage has not run. Their IR is lent by the cache (see lend), which is
+     * not swept. Rules must not run on such facts.
+     */
+    focus?: { functions: ReadonlySet<number>; of?: FileFacts },
   ) {
     const top = scanTopLevel(file.root);
     const text = file.text;
-    for (const inc of top.includes) {
+    // Facts of the same tree (a first stage's): its directives, declarations, line table and dead regions are these.
+    const of = focus?.of?.file === file ? focus.of : undefined;
+    if (of) {
+      this.includes.push(...of.includes);
+      this.defines.push(...of.defines);
+      this.globalInits.push(...of.globalInits);
+      for (const [k, v] of of.globalTypes) this.globalTypes.set(k, v);
+      this.deadRegions = of.deadRegions;
+      this.lineIndex = of.lineIndex;
+    }
+    for (const inc of of ? [] : top.includes) {
       const p = inc.childForFieldName('path');
       if (!p || this.inDeadCode(inc)) continue;
       // A header name never spans lines; tree-sitter's `<…>` token does (`<linux/module.h␞\r#include <x>`
@@ -296,7 +327,7 @@ export class FileFacts {
       if (!m) continue;
       this.includes.push({ path: m[1].trim(), system: p.text.startsWith('<'), pathSpan: spanOf(p), lineSpan: directiveLine(text, inc) });
     }
-    for (const def of top.defines) {
+    for (const def of of ? [] : top.defines) {
       if (this.inDeadCode(def)) continue;
       const name = def.childForFieldName('name');
       const value = def.childForFieldName('value');
@@ -318,8 +349,12 @@ export class FileFacts {
       );
       live = live.filter((_, i) => keep[i]);
     }
+    // The names the whole file's definitions give, for the recovered functions below (a focus builds a part).
+    const definedNames = focus && new Set(live.map((fn) => definitionName(fn)));
+    if (focus) live = live.filter((fn) => focus.functions.has(fn.startIndex));
     for (const fn of live) {
-      const facts = cache.get(fn, () => buildFunction(fn, file.parsedText));
+      const build = () => buildFunction(fn, file.parsedText);
+      const facts = focus ? cache.lend(fn, build) : cache.get(fn, build);
       if (facts) this.functions.push(facts);
     }
     // Functions the recovery broke up, where no definition of the name parsed; kept in source order.
@@ -335,7 +370,7 @@ export class FileFacts {
       recovered = recovered.filter((_, i) => keep[i]);
     }
     if (recovered.length) {
-      const named = new Set(this.functions.map((f) => f.name));
+      const named = new Set<string | null>(definedNames ?? this.functions.map((f) => f.name));
       for (const r of recovered) {
         const facts = buildRecovered(r);
         if (facts && !named.has(facts.name)) {
@@ -345,7 +380,7 @@ export class FileFacts {
       }
       this.functions.sort((a, b) => a.span.start - b.span.start);
     }
-    for (const decl of top.declarations) {
+    for (const decl of of ? [] : top.declarations) {
       for (const d of decl.namedChildren) {
         if (!d || (d.type !== 'init_declarator' && d.type !== 'identifier' && d.type !== 'pointer_declarator' && d.type !== 'array_declarator')) continue;
         const declarator = d.type === 'init_declarator' ? d.childForFieldName('declarator') : d;
@@ -360,14 +395,14 @@ export class FileFacts {
         collectInitializers(name.text, value, this.globalInits);
       }
     }
-    cache.sweep();
+    if (!focus) cache.sweep();
   }
 
   get text(): string {
     return this.file.text;
   }
 
-  private lineIndex: LineIndex | undefined;
+  private lineIndex: LineIndex | undefined = undefined;
 
   /** Line table of the text, built once (messages and suppressions need lines, often). */
   get lines(): LineIndex {

@@ -1,10 +1,13 @@
 /** An open document: its text (the adapter's copy), incremental parse tree, function cache and last analysis. */
 import { analyze, enabledRules, resolvedEnv, type AnalyzeOptions, type RuleFailure } from '../analyze';
 import { SharedAnalyses } from '../context/shared';
+import { scanTopLevel } from '../facts/build-ir';
 import { FileFacts, FunctionCache, prebuildFunctions } from '../facts/file-facts';
 import type { CParser, ParsedFile } from '../parse/parser';
+import { isCallSimulationMemo } from '../simulation/run';
 import type { AnalysisEnv, Finding } from '../rules/types';
 import type { LineIndex } from '../text/line-index';
+import { FocusIndex } from './focus';
 import type { AnalysisTiming, SourceText } from './types';
 
 export interface DocumentAnalysis {
@@ -48,6 +51,26 @@ function analysisOf(
 ): Omit<DocumentAnalysis, 'timing'> {
   return { version, facts, lines: facts.lines, findings, failures, env, shared, verdicts: !findings.some((f) => f.simulate) };
 }
+
+/**
+ * What a query at one offset reads of a partially analyzed document (focusedAt): the facts of the functions it
+ * needs, the environment and the shared analyses (context, masks, simulations) over those facts.
+ */
+export interface FocusedAnalysis {
+  facts: FileFacts;
+  lines: LineIndex;
+  env: AnalysisEnv;
+  shared: SharedAnalyses;
+  /** The function definitions its facts hold, of the file's. */
+  functions: number;
+  of: number;
+}
+
+/**
+ * A focus larger than this share of the file's functions is not built: the query completes the analysis
+ * instead (a function called from everywhere needs most of the file's facts anyway).
+ */
+export const MAX_FOCUS_SHARE = 0.5;
 
 export class OpenDocument {
   parsed: ParsedFile | undefined;
@@ -94,6 +117,7 @@ export class OpenDocument {
     const env = { ...options.env, ...envFor(facts) };
     const analyzed = analyze(facts, { ...options, env, ...(local ? { rules: (r) => !r.needs.context } : {}) });
     const t3 = performance.now();
+    this.focus = undefined;
     this.analysis = {
       ...analysisOf(this.version, facts, env, analyzed),
       timing: { parseMs: t1 - t0, factsMs: t2 - t1, rulesMs: t3 - t2 },
@@ -126,6 +150,39 @@ export class OpenDocument {
     if (a !== first) return !a.partial && a.version === first.version ? 'done' : 'stale';
     const until = performance.now() + budgetMs;
     return this.runParts(this.secondStageOf(a, options), () => performance.now() < until) ? 'done' : 'more';
+  }
+
+  /** The first stage's analysis the focus below was made on: its function index, and the last focus built. */
+  private focus: { from: DocumentAnalysis; index: FocusIndex; chosen: Set<number>; analysis?: FocusedAnalysis } | undefined;
+
+  /**
+   * On a first stage (partial), what a query at `offset` needs and nothing more: the facts of the functions that
+   * decide its context and that its simulation reads (./focus.ts), their context analysis; so a hover answers
+   * what the complete analysis answers without waiting for it. The function facts it builds are the second
+   * stage's (the cache lends them); a later query whose functions are among these reuses it. Undefined when the
+   * analysis is not a current first stage, or the focus would be most of the file (MAX_FOCUS_SHARE): complete it.
+   */
+  focusedAt(offset: number, options: AnalyzeOptions): FocusedAnalysis | undefined {
+    const a = this.analysis;
+    if (!a?.partial || a.version !== this.version || !this.parsed) return undefined;
+    if (this.focus?.from !== a) {
+      const parsed = this.parsed;
+      const top = scanTopLevel(parsed.root);
+      this.focus = { from: a, index: new FocusIndex(top.functions, top.recovered, parsed.text), chosen: new Set() };
+    }
+    const focus = this.focus;
+    const wanted = focus.index.focusAt(offset);
+    if (focus.analysis && [...wanted].every((s) => focus.chosen.has(s))) return focus.analysis;
+    const chosen = new Set([...focus.chosen, ...wanted]);
+    if (chosen.size > MAX_FOCUS_SHARE * focus.index.size) return undefined;
+    const facts = new FileFacts(this.parsed, this.path, this.functions, undefined, { functions: chosen, of: a.facts });
+    const env = { ...options.env, ...a.envFor!(facts) };
+    const shared = new SharedAnalyses(facts, resolvedEnv({ ...options, env }));
+    // A call simulated in the smaller focus is simulated the same in this one (each gives the complete answer).
+    if (focus.analysis) shared.adoptMemos(focus.analysis.shared, isCallSimulationMemo);
+    focus.chosen = chosen;
+    focus.analysis = { facts, lines: facts.lines, env, shared, functions: chosen.size, of: focus.index.size };
+    return focus.analysis;
   }
 
   /** The second stage under way, and the first stage's analysis it completes. */
@@ -168,12 +225,15 @@ export class OpenDocument {
     const env = { ...options.env, ...a.envFor!(facts) };
     // The context analysis (the rules' shared one) as a part of its own; analyze() reuses it.
     const shared = new SharedAnalyses(facts, resolvedEnv({ ...options, env }));
+    // The calls hovers simulated in a focus meanwhile: the same simulations (the focus answers as this analysis).
+    if (this.focus?.from === a && this.focus.analysis) shared.adoptMemos(this.focus.analysis.shared, isCallSimulationMemo);
     void shared.context;
     rulesMs += performance.now() - t;
     yield;
     t = performance.now();
     const analyzed = analyze(facts, { ...options, env, shared });
     rulesMs += performance.now() - t;
+    this.focus = undefined;
     this.analysis = {
       ...analysisOf(a.version, facts, env, analyzed),
       timing: { parseMs: a.timing.parseMs, factsMs: a.timing.factsMs + factsMs, rulesMs: a.timing.rulesMs + rulesMs },
@@ -202,6 +262,7 @@ export class OpenDocument {
 
   dispose(): void {
     this.secondStage = undefined;
+    this.focus = undefined;
     this.parsed?.dispose();
     this.parsed = undefined;
     this.analysis = undefined;

@@ -18,7 +18,7 @@ import { toSimulateDriverResult, toSimulateResult, type SimulateDriverResult, ty
 import { allocationSites, isSimulated, MAX_CALLS_PER_FUNCTION, simulateCallInSteps, simulateFunction, simulateFunctionInSteps } from '../simulation/run';
 import type { LineIndex, Position } from '../text/line-index';
 import type { Span } from '../text/span';
-import { OpenDocument, type AnalysisStage, type DocumentAnalysis } from './document';
+import { OpenDocument, type AnalysisStage, type DocumentAnalysis, type FocusedAnalysis } from './document';
 import { suppressionEdit } from './suppress';
 import type {
   Cancelled,
@@ -177,9 +177,7 @@ export class AnalysisHost {
       return { version, diagnostics: [{ ...failure(message), severity: 'info' }] };
     }
     const fresh = !d.analysis || d.analysis.version !== version;
-    // Only a first analysis is staged: what an earlier publish showed never goes away and comes back.
-    const staged = opts.staged && !d.parsed && !d.analysis && text.length >= (this.options.stagedOpenBytes ?? 256 * 1024) && this.contextRulesEnabled();
-    const a = this.analysisOf(uri, staged ? 'local' : 'all');
+    const a = this.analysisOf(uri, opts.staged && this.opensStaged(d) ? 'local' : 'all');
     if (!a) return { version, diagnostics: [failure(`analysis failed: ${d.failure ?? 'unknown error'}`)] };
     return {
       version,
@@ -190,7 +188,7 @@ export class AnalysisHost {
   }
 
   hover(uri: string, position: Position, links: LinkOptions = {}): HoverItem | null {
-    const a = this.analysisOf(uri);
+    const a = this.analysisAt(uri, position);
     if (!a) return null;
     const h = hoverAt(a.facts, a.lines.offsetAt(position), a.env, a.shared, links);
     return h ? { markdown: h.markdown, range: rangeOf(a.lines, h.span) } : null;
@@ -271,7 +269,7 @@ export class AnalysisHost {
 
   /** kport/simulate: the simulation of the function at `position`; null outside functions, undefined if not open. */
   simulate(uri: string, position: Position, snapshots: boolean): SimulateResult | null | undefined {
-    const a = this.analysisOf(uri);
+    const a = this.analysisAt(uri, position);
     if (!a) return undefined;
     const fi = a.facts.functionAt(a.lines.offsetAt(position));
     if (fi < 0) return null;
@@ -285,6 +283,11 @@ export class AnalysisHost {
     const d = this.docs.get(uri);
     if (!a || !d) return undefined;
     return toSimulateDriverResult(simulateDriver(a.shared, d.path, { runs }));
+  }
+
+  /** How many functions' facts the document's function cache has built since it opened (tests count them). */
+  functionsBuilt(uri: string): number | undefined {
+    return this.docs.get(uri)?.functions.built;
   }
 
   /** The document's summary for the workspace index (from the context its analysis built). */
@@ -437,9 +440,43 @@ export class AnalysisHost {
 
   // ---- internals ----
 
+  /** Only a first analysis is staged: what an earlier publish showed never goes away and comes back. */
+  private opensStaged(d: OpenDocument): boolean {
+    return !d.parsed && !d.analysis && d.source.getText().length >= (this.options.stagedOpenBytes ?? 256 * 1024) && this.contextRulesEnabled();
+  }
+
   private contextRulesEnabled(): boolean {
     return enabledRules({ config: this.config }).some((r) => r.needs.context);
   }
+
+  /**
+   * What a query about the code at `position` reads: on a big document whose second stage has not run, the
+   * analysis of the functions it needs only (OpenDocument.focusedAt: the same answer, without the rest of the
+   * file's facts, context and rules); else the complete analysis.
+   */
+  private analysisAt(uri: string, position: Position): FocusedAnalysis | DocumentAnalysis | undefined {
+    const d = this.docs.get(uri);
+    // A query before a big document's first publish runs its first stage (which that publish then shows).
+    if (d && this.parser && d.source.getText().length <= this.maxFileBytes && this.opensStaged(d)) this.analysisOf(uri, 'local');
+    if (d?.analysis?.partial && d.analysis.version === d.version) {
+      try {
+        const focused = d.focusedAt(d.analysis.lines.offsetAt(position), this.analyzeOptions());
+        this.lastFocus = focused ? { functions: focused.functions, of: focused.of } : 'completed';
+        if (focused) return focused;
+      } catch (e) {
+        // The complete analysis meets the same failure, and says so.
+        this.options.log?.('error', `kport: focused analysis of ${uri} failed: ${(e as Error).message}`);
+      }
+    } else this.lastFocus = undefined;
+    return this.analysisOf(uri);
+  }
+
+  /**
+   * What the last query at a position read of a partially analyzed document: its focus's functions of the
+   * file's, or `completed` (the focus would have been most of the file); undefined when the analysis was
+   * complete already. For benches and tests.
+   */
+  lastFocus: { functions: number; of: number } | 'completed' | undefined;
 
   private analysisOf(uri: string, stage: AnalysisStage = 'all'): DocumentAnalysis | undefined {
     const d = this.docs.get(uri);

@@ -346,6 +346,13 @@ export const callExtractor = (shared: SharedAnalyses): SequenceExtractor =>
 const callMemoKey = (span: Span) => `simulation-call:${span.start}:${span.end}`;
 
 /**
+ * The memos of one call's simulation (its extraction and its result), keyed by the call's span alone: an analysis
+ * of the same text whose context agrees at the call can adopt them (SharedAnalyses.adoptMemos; a hover's focus
+ * hands them to the complete analysis). The function-keyed ones hold function indexes, which differ.
+ */
+export const isCallSimulationMemo = (key: string): boolean => key.startsWith('simulation-call:') || key.startsWith('call-extraction:');
+
+/**
  * One call simulated for what it is about: the paths that reach it, in the context the context analysis
  * states there, then what follows. Memoized per analysis.
  */

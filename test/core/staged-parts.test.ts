@@ -1,7 +1,7 @@
 /**
  * A big document's second stage in parts (AnalysisHost completion(), OpenDocument completeInParts) through the
- * real parser: stepped to the end it gives the one-stage analysis; a hover in the middle finishes the remaining
- * parts and the job then reports done; a newer version makes it stale.
+ * real parser: stepped to the end it gives the one-stage analysis; a query that needs every finding in the middle
+ * finishes the remaining parts and the job then reports done, a hover does not; a newer version makes it stale.
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
@@ -61,14 +61,27 @@ test('the second stage stepped a part at a time gives the one-stage analysis', a
   assert.equal(host.diagnostics(URI)!.partial, undefined);
 });
 
-test('a hover in the middle of the second stage finishes it; the job then reports done', async () => {
+test('a query that needs every finding in the middle of the second stage finishes it; the job then reports done', async () => {
+  const host = await stagedHost();
+  const job = host.completion(URI)!;
+  assert.equal(job.step(0), 'more');
+  const actions = host.codeActions(URI, { start: { line: 5, character: 0 }, end: { line: 5, character: 40 } }, { quickFix: true, fixAll: true });
+  assert.ok(actions.length > 0);
+  assert.equal(job.step(0), 'done');
+  assert.deepEqual(rules(host), await oneStage());
+});
+
+test('a hover in the middle of the second stage answers from its focus, and the stage goes on', async () => {
   const host = await stagedHost();
   const job = host.completion(URI)!;
   assert.equal(job.step(0), 'more');
   const hover = host.hover(URI, { line: 5, character: 15 });
   assert.match(hover?.markdown ?? '', /kmalloc/);
-  assert.equal(job.step(0), 'done');
+  assert.deepEqual(host.lastFocus, { functions: 2, of: 43 }, 'mydev_irq and mydev_open, which registers it');
+  assert.equal(job.step(0), 'more');
+  while (job.step(0) === 'more');
   assert.deepEqual(rules(host), await oneStage());
+  assert.deepEqual(host.hover(URI, { line: 5, character: 15 }), hover);
 });
 
 test('a newer version makes the second stage stale', async () => {
