@@ -246,6 +246,10 @@ export class AnalysisHost {
    * simulated yet are run for `budgetMs` at most (the rest: `short`, for `warm`); a cancelled request stops.
    */
   codeLenses(uri: string, budgetMs: number, cancelled: Cancelled = () => false): LensesResult {
+    // A big document's second stage under way: its lenses come once it is done (warm's refresh), not by finishing
+    // it inside this request (VS Code asks for lenses right after the open; a hover would wait behind it).
+    this.firstStageIfBig(uri);
+    if (this.secondStagePending(uri)) return { lenses: [], short: true };
     const a = this.analysisOf(uri);
     if (!a) return { lenses: [], short: false };
     const lenses = [];
@@ -405,7 +409,7 @@ export class AnalysisHost {
   warm(uri: string): StepJob | undefined {
     const d = this.docs.get(uri);
     const a = d?.analysis;
-    if (!d || !a || a.version !== d.version || this.warming.get(uri) === a.version) return undefined;
+    if (!d || !a || a.partial || a.version !== d.version || this.warming.get(uri) === a.version) return undefined;
     this.warming.set(uri, a.version);
     const functions = simulatedFunctions(a);
     const job: { error?: string } & StepJob = {
@@ -440,6 +444,18 @@ export class AnalysisHost {
 
   // ---- internals ----
 
+  /** A query before a big document's first publish runs its first stage (which that publish then shows). */
+  private firstStageIfBig(uri: string): void {
+    const d = this.docs.get(uri);
+    if (d && this.parser && d.source.getText().length <= this.maxFileBytes && this.opensStaged(d)) this.analysisOf(uri, 'local');
+  }
+
+  /** The current version's analysis is a big document's first stage: its second stage has not run. */
+  private secondStagePending(uri: string): boolean {
+    const d = this.docs.get(uri);
+    return !!d?.analysis?.partial && d.analysis.version === d.version;
+  }
+
   /** Only a first analysis is staged: what an earlier publish showed never goes away and comes back. */
   private opensStaged(d: OpenDocument): boolean {
     return !d.parsed && !d.analysis && d.source.getText().length >= (this.options.stagedOpenBytes ?? 256 * 1024) && this.contextRulesEnabled();
@@ -456,8 +472,7 @@ export class AnalysisHost {
    */
   private analysisAt(uri: string, position: Position): FocusedAnalysis | DocumentAnalysis | undefined {
     const d = this.docs.get(uri);
-    // A query before a big document's first publish runs its first stage (which that publish then shows).
-    if (d && this.parser && d.source.getText().length <= this.maxFileBytes && this.opensStaged(d)) this.analysisOf(uri, 'local');
+    this.firstStageIfBig(uri);
     if (d?.analysis?.partial && d.analysis.version === d.version) {
       try {
         const focused = d.focusedAt(d.analysis.lines.offsetAt(position), this.analyzeOptions());

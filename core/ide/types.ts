@@ -76,7 +76,10 @@ export interface LensItem {
 
 export interface LensesResult {
   lenses: LensItem[];
-  /** Some functions were left unsimulated (the budget ran out): their lenses come after `warm`. */
+  /**
+   * Some functions were left unsimulated (the budget ran out), or a big document's second stage is under way
+   * (no lens yet): the lenses come after `warm`.
+   */
   short: boolean;
 }
 

@@ -84,6 +84,24 @@ test('a hover in the middle of the second stage answers from its focus, and the 
   assert.deepEqual(host.hover(URI, { line: 5, character: 15 }), hover);
 });
 
+test('lenses asked in the middle of the second stage wait for it (none yet, short), and the stage goes on', async () => {
+  const host = await stagedHost();
+  const job = host.completion(URI)!;
+  assert.equal(job.step(0), 'more');
+  const built = host.functionsBuilt(URI);
+  assert.deepEqual(host.codeLenses(URI, 1000), { lenses: [], short: true });
+  assert.equal(host.functionsBuilt(URI), built, 'no function built by the lens request');
+  assert.equal(host.warm(URI), undefined, 'a first stage is not warmed');
+  assert.equal(job.step(0), 'more');
+  while (job.step(0) === 'more');
+  const after = host.codeLenses(URI, 1000);
+  assert.equal(after.short, false);
+  assert.ok(
+    after.lenses.some((l) => l.range.start.line === 3),
+    `mydev_irq's lens: ${JSON.stringify(after.lenses)}`,
+  );
+});
+
 test('a newer version makes the second stage stale', async () => {
   const host = await stagedHost();
   const job = host.completion(URI)!;

@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { CodeLens } from 'vscode-languageserver-protocol';
+import { bigDriver } from '../support/big-driver';
 import { fileUri, startServer } from '../support/lsp-client';
 
 test('lenses of 300 simulated functions: those not simulated in the request arrive with a refresh', { timeout: 60_000 }, async () => {
@@ -36,6 +37,35 @@ test('lenses of 300 simulated functions: those not simulated in the request arri
     }
     assert.equal(lenses.length, 300, `${first.length} lenses in the first answer, ${refreshes} refresh(es)`);
     assert.ok(lenses.every((l) => /^▶ Simulate: \d+ problems? \(/.test(l.command!.title)));
+  } finally {
+    await s.close();
+  }
+});
+
+test("lenses asked with a big document's didOpen wait for its second stage: none at first, then a refresh brings them", { timeout: 60_000 }, async () => {
+  const { text } = bigDriver();
+  const s = await startServer({
+    capabilities: { workspace: { codeLens: { refreshSupport: true } }, textDocument: { publishDiagnostics: {} } },
+    initializationOptions: { indexWorkspace: false },
+  });
+  let refreshed: () => void = () => undefined;
+  const refresh = new Promise<void>((r) => (refreshed = r));
+  s.conn.onRequest('workspace/codeLens/refresh', () => {
+    refreshed();
+    return null;
+  });
+  try {
+    const uri = fileUri('/tmp/kport-lens-big/card.c');
+    const complete = () => (s.latest(uri) ?? []).some((d) => d.code === 'sleep-in-atomic');
+    // Sent with the didOpen, as VS Code does: answered from the first stage, which does not finish the second.
+    void s.conn.sendNotification('textDocument/didOpen', { textDocument: { uri, languageId: 'c', version: 1, text } });
+    const first = (await s.conn.sendRequest('textDocument/codeLens', { textDocument: { uri } })) as CodeLens[];
+    assert.deepEqual(first, []);
+    assert.ok(!complete(), 'the lens request did not wait for the complete analysis');
+    await refresh;
+    assert.ok(complete(), 'the refresh comes after the second stage published');
+    const lenses = (await s.conn.sendRequest('textDocument/codeLens', { textDocument: { uri } })) as CodeLens[];
+    assert.ok(lenses.length > 0 && lenses.every((l) => /^▶ Simulate: \d+ problems? \(/.test(l.command!.title)), JSON.stringify(lenses));
   } finally {
     await s.close();
   }
