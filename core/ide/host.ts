@@ -198,8 +198,12 @@ export class AnalysisHost {
    * The actions for the findings that touch `range` (quick fixes, "fix all <rule> in this file", a
    * `kport-ignore` suppression) and the file's fix-all. Each is offered only if its result parses no worse.
    */
-  codeActions(uri: string, range: Range, want: { quickFix: boolean; fixAll: boolean }): CodeActionItem[] {
-    const a = this.analysisOf(uri);
+  codeActions(uri: string, range: Range, want: { quickFix: boolean; fixAll: boolean; automatic?: boolean }): CodeActionItem[] {
+    // The editor's own request (the light bulb at the cursor, sent as a big document opens) reads what is
+    // published while its second stage is under way, and offers no fix-all of a part; Ctrl+. completes it.
+    this.firstStageIfBig(uri);
+    const partial = want.automatic && this.secondStagePending(uri);
+    const a = partial ? this.docs.get(uri)?.analysis : this.analysisOf(uri);
     if (!a) return [];
     const actions: CodeActionItem[] = [];
     if (want.quickFix) {
@@ -213,7 +217,7 @@ export class AnalysisHost {
         for (const fix of f.fixes)
           if (this.parsesNoWorse(a, fix.edits))
             actions.push({ title: fix.title, kind: 'quickfix', diagnostic, isPreferred: fix.preferred ?? false, edits: editsOf(a.lines, fix.edits) });
-        if (!fixAllOffered.has(f.rule)) {
+        if (!partial && !fixAllOffered.has(f.rule)) {
           fixAllOffered.add(f.rule);
           const same = preferredEdits(a.findings.filter((x) => x.rule === f.rule));
           if (same.applied.length > 1 && this.parsesNoWorse(a, same.edits))
@@ -233,7 +237,7 @@ export class AnalysisHost {
         }
       }
     }
-    if (want.fixAll) {
+    if (want.fixAll && !partial) {
       const { edits, applied } = preferredEdits(a.findings);
       if (applied.length && this.parsesNoWorse(a, edits))
         actions.push({ title: `kport: fix all ${applied.length} porting problems`, kind: 'fixAll', edits: editsOf(a.lines, edits) });

@@ -7,6 +7,7 @@
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import {
   CodeActionKind,
+  CodeActionTriggerKind,
   createConnection,
   DidChangeConfigurationNotification,
   ErrorCodes,
@@ -306,7 +307,8 @@ export class KportServer {
     const only = params.context.only;
     const quickFix = !only || only.some((k) => CodeActionKind.QuickFix.startsWith(k) || k.startsWith(CodeActionKind.QuickFix));
     const fixAll = !only || only.some((k) => FIX_ALL_KIND.startsWith(k));
-    return this.host.codeActions(uri, params.range, { quickFix, fixAll }).map((a) => toCodeAction(a, uri, this.docs));
+    const automatic = params.context.triggerKind === CodeActionTriggerKind.Automatic;
+    return this.host.codeActions(uri, params.range, { quickFix, fixAll, automatic }).map((a) => toCodeAction(a, uri, this.docs));
   }
 
   private hover(params: HoverParams) {

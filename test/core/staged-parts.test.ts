@@ -71,6 +71,27 @@ test('a query that needs every finding in the middle of the second stage finishe
   assert.deepEqual(rules(host), await oneStage());
 });
 
+test("the light bulb's automatic request in the middle of the second stage reads the first stage: its quick fixes, no fix-all, the stage goes on", async () => {
+  const host = await stagedHost();
+  const job = host.completion(URI)!;
+  assert.equal(job.step(0), 'more');
+  const all = { start: { line: 0, character: 0 }, end: { line: 20, character: 0 } };
+  const actions = host.codeActions(URI, all, { quickFix: true, fixAll: true, automatic: true });
+  assert.ok(
+    actions.some((a) => /GFP_NOIO|GFP_KERNEL/.test(a.title) && a.diagnostic?.rule === 'gfp-buffer'),
+    actions.map((a) => a.title).join('\n'),
+  );
+  assert.ok(!actions.some((a) => a.diagnostic?.rule === 'sleep-in-atomic'), 'no context finding yet');
+  assert.ok(!actions.some((a) => a.kind === 'fixAll' || a.title.startsWith('Fix all')), 'no fix-all of a part');
+  assert.equal(job.step(0), 'more', 'the stage was not finished by the request');
+  while (job.step(0) === 'more');
+  const invoked = host.codeActions(URI, all, { quickFix: true, fixAll: true, automatic: true });
+  assert.ok(
+    invoked.some((a) => a.diagnostic?.rule === 'sleep-in-atomic'),
+    'after the second stage, every finding',
+  );
+});
+
 test('a hover in the middle of the second stage answers from its focus, and the stage goes on', async () => {
   const host = await stagedHost();
   const job = host.completion(URI)!;
