@@ -129,6 +129,27 @@ const FOREIGN_FREE_CALLS: ReadonlySet<string> = new Set([
   'mempool_free',
 ]);
 
+/** Per function IR (kept across edits that leave the function alone): the refs its NULL tests and frees name, and the names it calls. */
+const ownRefsMemo = new WeakMap<FunctionFacts, { refs: readonly string[]; calls: readonly string[] }>();
+function ownRefs(fn: FunctionFacts): { refs: readonly string[]; calls: readonly string[] } {
+  let memo = ownRefsMemo.get(fn);
+  if (!memo) {
+    const refs = new Set<string>();
+    const calls = new Set<string>();
+    for (const x of walkStmts(fn.body)) {
+      const test = x.k === 'if' ? nullTest(x.cond.expr) : null;
+      if (test) refs.add(test.ref);
+    }
+    for (const c of allCalls(fn)) {
+      calls.add(c.name);
+      if (FOREIGN_FREE_CALLS.has(c.name)) for (const a of c.args) refs.add(refText(a));
+    }
+    memo = { refs: [...refs], calls: [...calls] };
+    ownRefsMemo.set(fn, memo);
+  }
+  return memo;
+}
+
 /**
  * An inlined callee walked from one path, as what it appended to each path it returned (see inlined()): offsets
  * (condAt, atOp) relative to the path it started from, the locks held at its end, what it charged.
@@ -335,7 +356,7 @@ export class SequenceExtractor {
   private readonly calleeSummaries = new Map<string, CalleeSummary>();
   /** The walks being summarized, innermost last: each collects the functions walked inside it. */
   private readonly recordings: { walked: Set<FunctionFacts>; truncated: boolean }[] = [];
-  private readonly refsReadMemo = new WeakMap<FunctionFacts, readonly string[]>();
+  private readonly refsReadMemo = new WeakMap<FunctionFacts, (readonly string[])[]>();
   /** Replay summarized callee walks (off: every inlined call is walked; tests compare the two). */
   replayCallees = true;
   /** Inlined callees walked, and replayed from a summary. Read by tests. */
@@ -972,7 +993,7 @@ export class SequenceExtractor {
     const goalMode = !this.goal ? 'n' : q.goalOp >= 0 ? 'r' : 's';
     // A NULL test's assumption and a free's foreignness ask whether the path allocated the ref before.
     let allocated = '';
-    for (const ref of this.refsRead(inner)) allocated += this.allocates(q.ops, ref) ? '1' : '0';
+    for (const ref of this.refsRead(inner, depth)) allocated += this.allocates(q.ops, ref) ? '1' : '0';
     return `${this.fileFunctions.get(inner.name)}|${inner.body.span.start}|${depth}|${base}|${goalMode}|${allocated}|${q.locks.join('\u0001')}`;
   }
 
@@ -1015,28 +1036,31 @@ export class SequenceExtractor {
     });
   }
 
-  /** The refs whose allocation a walk of `fn` may ask about (NULL tests, frees), its inlined callees' included. */
-  private refsRead(fn: FunctionFacts): readonly string[] {
-    let refs = this.refsReadMemo.get(fn);
+  /**
+   * The refs whose allocation a walk of `fn` at `depth` may ask about (NULL tests, frees): its own and those of the
+   * callees that walk inlines (to MAX_INLINE_DEPTH, as calls() does).
+   */
+  private refsRead(fn: FunctionFacts, depth: number): readonly string[] {
+    let byDepth = this.refsReadMemo.get(fn);
+    if (!byDepth) this.refsReadMemo.set(fn, (byDepth = []));
+    let refs = byDepth[depth];
     if (refs) return refs;
     const found = new Set<string>();
-    const seen = new Set<FunctionFacts>();
-    const visit = (f: FunctionFacts) => {
-      if (seen.has(f)) return;
-      seen.add(f);
-      for (const x of walkStmts(f.body)) {
-        const test = x.k === 'if' ? nullTest(x.cond.expr) : null;
-        if (test) found.add(test.ref);
-      }
-      for (const c of allCalls(f)) {
-        if (FOREIGN_FREE_CALLS.has(c.name)) for (const a of c.args) found.add(refText(a));
-        const callee = this.fileFunctions.get(c.name);
-        if (callee !== undefined) visit(this.facts.functions[callee]);
+    const reached = new Map<FunctionFacts, number>();
+    const visit = (f: FunctionFacts, d: number) => {
+      if ((reached.get(f) ?? Number.POSITIVE_INFINITY) <= d) return;
+      reached.set(f, d);
+      const own = ownRefs(f);
+      for (const r of own.refs) found.add(r);
+      if (d >= MAX_INLINE_DEPTH) return;
+      for (const name of own.calls) {
+        const callee = this.fileFunctions.get(name);
+        if (callee !== undefined) visit(this.facts.functions[callee], d + 1);
       }
     };
-    visit(fn);
+    visit(fn, depth);
     refs = [...found];
-    this.refsReadMemo.set(fn, refs);
+    byDepth[depth] = refs;
     return refs;
   }
 

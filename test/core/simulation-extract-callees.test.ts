@@ -158,3 +158,39 @@ static int card_probe(struct card *c)
     );
   });
 });
+
+test('a callee that tests or frees what its caller allocated is walked again once the path allocated it', async () => {
+  // card_drop() before the allocation frees memory from elsewhere (no op, no assumption); after it, it frees the
+  // path's own buffer behind a NULL test of its result.
+  const src = `#include <linux/slab.h>
+struct card { void *buf; };
+static void card_drop(struct card *c)
+{
+\tif (c->buf)
+\t\tkfree(c->buf);
+}
+static int card_rebuf(struct card *c, int n)
+{
+\tcard_drop(c);
+\tc->buf = kmalloc(n, GFP_KERNEL);
+\tcard_drop(c);
+\tcard_drop(c);
+\treturn 0;
+}
+`;
+  await withFile(src, (facts, extractors) => {
+    const { on, off } = extractors();
+    const rebuf = fnIndex(facts, 'card_rebuf');
+    const replayed = on.extract(rebuf);
+    assert.deepEqual(replayed, off.extract(rebuf));
+    // The first card_drop() adds nothing; the next two free the path's buffer where the test says it is there.
+    assert.ok(replayed.paths.every((p) => p.ops[0].op === 'kmalloc'));
+    assert.deepEqual(
+      replayed.paths[0].ops.map((op) => op.op),
+      ['kmalloc', 'kfree', 'kfree'],
+    );
+    // Walked before the kmalloc and after it; the third call, on both paths out of the second, replays that walk.
+    assert.equal(on.calleeWalks, 2);
+    assert.equal(on.calleeReplays, 2);
+  });
+});
