@@ -116,6 +116,64 @@ export interface ExtractedFunction {
   escaping: string[];
 }
 
+/** Calls whose argument op() may find allocated outside the path (foreignFree). */
+const FOREIGN_FREE_CALLS: ReadonlySet<string> = new Set([
+  'kfree',
+  'kmem_cache_free',
+  'free_pages',
+  'free_page',
+  '__free_pages',
+  '__free_page',
+  'free_hot_page',
+  'free_cold_page',
+  'mempool_free',
+]);
+
+/** Per function IR (kept across edits that leave the function alone): the refs its NULL tests and frees name, and the names it calls. */
+const ownRefsMemo = new WeakMap<FunctionFacts, { refs: readonly string[]; calls: readonly string[] }>();
+function ownRefs(fn: FunctionFacts): { refs: readonly string[]; calls: readonly string[] } {
+  let memo = ownRefsMemo.get(fn);
+  if (!memo) {
+    const refs = new Set<string>();
+    const calls = new Set<string>();
+    for (const x of walkStmts(fn.body)) {
+      const test = x.k === 'if' ? nullTest(x.cond.expr) : null;
+      if (test) refs.add(test.ref);
+    }
+    for (const c of allCalls(fn)) {
+      calls.add(c.name);
+      if (FOREIGN_FREE_CALLS.has(c.name)) for (const a of c.args) refs.add(refText(a));
+    }
+    memo = { refs: [...refs], calls: [...calls] };
+    ownRefsMemo.set(fn, memo);
+  }
+  return memo;
+}
+
+/**
+ * An inlined callee walked from one path, as what it appended to each path it returned (see inlined()): offsets
+ * (condAt, atOp) relative to the path it started from, the locks held at its end, what it charged.
+ */
+interface CalleeSummary {
+  /** Statement visits the walk charged to the budget. */
+  work: number;
+  /** Ops pushed on any path during the walk: bounds how far a path grew. */
+  opsPushed: number;
+  /** The walk capped paths (the extraction is then marked truncated). */
+  truncated: boolean;
+  /** The functions whose bodies it walked (the callee and what it inlined): the goal must lie in none. */
+  walked: FunctionFacts[];
+  outs: {
+    ops: SimOp[];
+    origins: (StepOrigin | null)[];
+    condAt: number[];
+    conditions: string[];
+    notes: string[];
+    assumptions: ResultAssumption[];
+    locks: string[];
+  }[];
+}
+
 interface Partial_ {
   ops: SimOp[];
   origins: (StepOrigin | null)[];
@@ -292,6 +350,18 @@ export class SequenceExtractor {
     return this.work;
   }
   private readonly stepIds = new StepIds();
+  /** Ops pushed on any path so far (a summary's bound on how much a path grew inside a callee). */
+  private opsPushed = 0;
+  /** Inlined callees' walks by calleeKey() (see inlined()). */
+  private readonly calleeSummaries = new Map<string, CalleeSummary>();
+  /** The walks being summarized, innermost last: each collects the functions walked inside it. */
+  private readonly recordings: { walked: Set<FunctionFacts>; truncated: boolean }[] = [];
+  private readonly refsReadMemo = new WeakMap<FunctionFacts, (readonly string[])[]>();
+  /** Replay summarized callee walks (off: every inlined call is walked; tests compare the two). */
+  replayCallees = true;
+  /** Inlined callees walked, and replayed from a summary. Read by tests. */
+  calleeWalks = 0;
+  calleeReplays = 0;
   /** Each call's op, once (see op()). */
   private readonly opOfCall = new WeakMap<CallEvent, SimOp>();
   /** Context changes and assumptions by content, one object each: the paths share them (their step ids are found once). */
@@ -778,6 +848,7 @@ export class SequenceExtractor {
 
   private setContext(p: Partial_, ctx: ContextKind, reason: string): void {
     this.stepIds.push(p.ops, this.contextOp(ctx, reason));
+    this.opsPushed++;
     p.origins.push(null);
     p.condAt.push(p.conditions.length);
   }
@@ -858,15 +929,7 @@ export class SequenceExtractor {
         if (this.bindNullArgs) this.nullParams.set(inner, nullArgs(call, inner));
         paths = paths.flatMap((q) => {
           q.notes.push(`${inner.name}() inlined (line ${this.lineOf(call.span.start)})`);
-          return this.stmt(inner.body, [{ ...clone(q, this.stepIds), status: 'fall' }], inner, depth + 1, base, trunc).map((r) => ({
-            ...r,
-            status:
-              r.status === 'break' || r.status === 'continue'
-                ? ('fall' as const)
-                : r.status === 'return' || typeof r.status === 'object'
-                  ? ('fall' as const)
-                  : r.status,
-          }));
+          return this.inlined(q, inner, depth + 1, base, trunc);
         });
         if (outerNulls) this.nullParams.set(inner, outerNulls);
         else this.nullParams.delete(inner);
@@ -876,6 +939,129 @@ export class SequenceExtractor {
       for (const q of paths) this.op(q, call, fn, base);
     }
     return paths;
+  }
+
+  /**
+   * An inlined callee's paths from path `q` (each ends falling through to the caller). The walk from `q` depends on
+   * `q` only through what calleeKey() names, so it is made once per key and replayed at every other call site and
+   * path in that state: the same paths, and the same statement visits charged to the budget. It is replayed only
+   * where the walk could not have been cut (budget, MAX_OPS) nor met the goal; anywhere else it is walked.
+   */
+  private inlined(q: Partial_, inner: FunctionFacts, depth: number, base: ContextKind, trunc: () => void): Partial_[] {
+    const key = this.replayCallees && !this.bindNullArgs ? this.calleeKey(q, inner, depth, base) : undefined;
+    const known = key === undefined ? undefined : this.calleeSummaries.get(key);
+    if (known && this.replayable(known, q, this.work)) return this.replay(known, q, trunc);
+    this.calleeWalks++;
+    const work0 = this.work;
+    const pushed0 = this.opsPushed;
+    const recording = { walked: new Set<FunctionFacts>([inner]), truncated: false };
+    this.recordings.push(recording);
+    const walked = this.stmt(inner.body, [{ ...clone(q, this.stepIds), status: 'fall' }], inner, depth, base, () => {
+      recording.truncated = true;
+      trunc();
+    });
+    this.recordings.pop();
+    const outer = this.recordings.at(-1);
+    if (outer) for (const f of recording.walked) outer.walked.add(f);
+    // A callee's return, goto to a label it does not have, break or continue: the caller goes on after the call.
+    const out = walked.map((r) => (r.status === 'fall' ? r : { ...r, status: 'fall' as const }));
+    if (key !== undefined) {
+      const L0 = q.ops.length;
+      const summary: CalleeSummary = {
+        work: this.work - work0,
+        opsPushed: this.opsPushed - pushed0,
+        truncated: recording.truncated,
+        walked: [...recording.walked],
+        outs: out.map((r) => ({
+          ops: r.ops.slice(L0),
+          origins: r.origins.slice(L0),
+          condAt: r.condAt.slice(L0).map((c) => c - q.conditions.length),
+          conditions: r.conditions.slice(q.conditions.length),
+          notes: r.notes.slice(q.notes.length),
+          assumptions: r.assumptions.slice(q.assumptions.length).map((a) => ({ ...a, atOp: a.atOp - L0 })),
+          locks: [...r.locks],
+        })),
+      };
+      if (this.replayable(summary, q, work0)) this.calleeSummaries.set(key, summary);
+    }
+    return out;
+  }
+
+  /** What a walk of `inner` from `q` reads of `q` and of the extraction's state (see stmt(), fork(), op()). */
+  private calleeKey(q: Partial_, inner: FunctionFacts, depth: number, base: ContextKind): string {
+    // fork()'s cap and order: no goal, the goal reached on this path, or sought.
+    const goalMode = !this.goal ? 'n' : q.goalOp >= 0 ? 'r' : 's';
+    // A NULL test's assumption and a free's foreignness ask whether the path allocated the ref before.
+    let allocated = '';
+    for (const ref of this.refsRead(inner, depth)) allocated += this.allocates(q.ops, ref) ? '1' : '0';
+    return `${this.fileFunctions.get(inner.name)}|${inner.body.span.start}|${depth}|${base}|${goalMode}|${allocated}|${q.locks.join('\u0001')}`;
+  }
+
+  /** Whether a walk summarized can stand for one from `q` starting at `work`: no cut and no goal inside it. */
+  private replayable(s: CalleeSummary, q: Partial_, work: number): boolean {
+    const end = work + s.work;
+    if (end > (this.goal && this.goalReachedAt === undefined ? MAX_WORK_TO_GOAL : MAX_WORK)) return false;
+    if (q.goalOp >= 0 && this.goalReachedAt !== undefined && end - this.goalReachedAt > MAX_WORK_AFTER_GOAL) return false;
+    // No path of the walk can pass MAX_OPS (calls() and stmt() stop there) if all ops pushed on any path would not.
+    if (q.ops.length + s.opsPushed > MAX_OPS) return false;
+    const goal = this.goal;
+    return !goal || !s.walked.some((f) => contains(f.body.span, goal.span));
+  }
+
+  private replay(s: CalleeSummary, q: Partial_, trunc: () => void): Partial_[] {
+    this.calleeReplays++;
+    this.work += s.work;
+    this.opsPushed += s.opsPushed;
+    const recording = this.recordings.at(-1);
+    if (recording) for (const f of s.walked) recording.walked.add(f);
+    if (s.truncated) trunc();
+    const L0 = q.ops.length;
+    const C0 = q.conditions.length;
+    return s.outs.map((o) => {
+      const p: Partial_ = {
+        ops: this.stepIds.copy(q.ops),
+        origins: q.origins.concat(o.origins),
+        condAt: q.condAt.concat(o.condAt.map((c) => c + C0)),
+        conditions: q.conditions.concat(o.conditions),
+        notes: q.notes.concat(o.notes),
+        locks: [...o.locks],
+        assumptions: this.stepIds.copy(q.assumptions),
+        goalOp: q.goalOp,
+        goalOps: [...q.goalOps],
+        status: 'fall',
+      };
+      for (const op of o.ops) this.stepIds.push(p.ops, op);
+      for (const a of o.assumptions) this.stepIds.push(p.assumptions, this.assumption(a.ref, a.expect, a.cond, a.atOp + L0));
+      return p;
+    });
+  }
+
+  /**
+   * The refs whose allocation a walk of `fn` at `depth` may ask about (NULL tests, frees): its own and those of the
+   * callees that walk inlines (to MAX_INLINE_DEPTH, as calls() does).
+   */
+  private refsRead(fn: FunctionFacts, depth: number): readonly string[] {
+    let byDepth = this.refsReadMemo.get(fn);
+    if (!byDepth) this.refsReadMemo.set(fn, (byDepth = []));
+    let refs = byDepth[depth];
+    if (refs) return refs;
+    const found = new Set<string>();
+    const reached = new Map<FunctionFacts, number>();
+    const visit = (f: FunctionFacts, d: number) => {
+      if ((reached.get(f) ?? Number.POSITIVE_INFINITY) <= d) return;
+      reached.set(f, d);
+      const own = ownRefs(f);
+      for (const r of own.refs) found.add(r);
+      if (d >= MAX_INLINE_DEPTH) return;
+      for (const name of own.calls) {
+        const callee = this.fileFunctions.get(name);
+        if (callee !== undefined) visit(this.facts.functions[callee], d + 1);
+      }
+    };
+    visit(fn, depth);
+    refs = [...found];
+    byDepth[depth] = refs;
+    return refs;
   }
 
   private op(p: Partial_, call: CallEvent, fn: FunctionFacts, base: ContextKind): void {
@@ -891,6 +1077,7 @@ export class SequenceExtractor {
       }
       if (isGoal) return this.pushGoal(p, full, o, base);
       this.stepIds.push(p.ops, full);
+      this.opsPushed++;
       p.origins.push(o);
       p.condAt.push(p.conditions.length);
     };
@@ -1095,6 +1282,7 @@ export class SequenceExtractor {
     this.goalReachedAt ??= this.work;
     p.goalOps.push(p.ops.length);
     this.stepIds.push(p.ops, op);
+    this.opsPushed++;
     p.origins.push(o);
     p.condAt.push(p.conditions.length);
     if (differs) this.setContext(p, here, 'after the call');
