@@ -119,6 +119,32 @@ export const sleepInAtomic = defineRule({
           ],
         });
       }
+      // Calls through pointers in struct fields: a finding only when every function stored in that field sleeps.
+      for (const site of flow.indirectSites) {
+        const reason = !ctx.lockDroppedBefore(site, fnIndex) && ctx.siteReason(site, fnIndex);
+        const resolved = reason && ctx.indirectTargets(site.call, fnIndex);
+        if (!reason || !resolved || !resolved.targets.every((t) => t.sleeps)) continue;
+        const where = reason.chain.length > 1 ? ` (call chain ${reason.chain.map((n) => `${n}()`).join(' → ')})` : '';
+        const routes = resolved.targets.map((t) => `${site.call.name}() → ${t.sleeps}`).join('; ');
+        const which =
+          resolved.targets.length > 1
+            ? `each of the ${resolved.targets.length} functions stored in ${resolved.key} sleeps`
+            : `the only function stored in ${resolved.key} sleeps`;
+        out.push({
+          message: `${site.call.name}() may sleep: ${which}: ${routes}. It runs in atomic context: ${reason.message}${where}. Sleeping there is a bug ("scheduling while atomic" in an interrupt or on a preemptible kernel; silent otherwise, but the lock or irq-off region is broken all the same); call it before entering the atomic region.`,
+          span: site.call.nameSpan,
+          tags: [],
+          related: [
+            ...reason.related,
+            ...resolved.targets.map((t) => {
+              const here = t.file === facts.path ? facts.fieldBindings.find((b) => b.target === t.name && facts.lineOf(b.span.start) === t.line) : undefined;
+              const message = `${t.name}() is stored in ${resolved.key} here`;
+              return here ? { message, span: here.span } : { message, span: { start: 0, end: 0 }, file: t.file, line: t.line ?? 1 };
+            }),
+          ],
+          fixes: [],
+        });
+      }
       for (const site of shared.query(sleepingApiSites, flow)) {
         const api = sleepingApiAt(site.call.name, facts.path, facts.includes);
         const reason = api && ctx.siteReason(site, fnIndex);

@@ -13,7 +13,7 @@ import { countSyntaxErrors, type CParser, type ParsedFile } from '../parse/parse
 import { mentionTest, triggerTest } from '../relevance';
 import type { AnalysisEnv, Finding } from '../rules/types';
 import type { FileHint, JobOptions } from './check-plan';
-import { analyzeInPart, parseForSummary } from './partial-parse';
+import { analyzeInPart, fieldStoresIn, parseForSummary } from './partial-parse';
 
 /** A job's text tests, built once (the options object lives as long as the job). */
 interface JobTests {
@@ -53,6 +53,16 @@ export function leftOut(text: string, opts: JobOptions, hint?: FileHint): boolea
     return !mentionTest(opts.mentions)(read);
   }
   return !!opts.prefilter && !jobTests(opts).prefilter(text);
+}
+
+/**
+ * The summary of a file pass 1 leaves unparsed (leftOut), from its text alone: the struct fields it may store
+ * functions in (calls through them stay unresolved: FileSummary.unreadStores). Undefined when it shows none.
+ */
+export function leftOutSummary(text: string, file: string, opts: JobOptions): FileSummary | undefined {
+  if (!opts.summaries || opts.mentions) return undefined;
+  const stores = fieldStoresIn(text);
+  return stores.length ? { path: file, exported: [], entries: [], calls: [], valueRefs: [], contextSensitive: [], unreadStores: stores } : undefined;
 }
 
 const indexes = new WeakMap<FileSummary[], WorkspaceIndex>();
@@ -121,6 +131,11 @@ export function checkText(
     // Pass 1b over a file pass 1 parsed in part: what the left-out functions add to pass 1's summary.
     // A function either pass found static is called within the file only.
     if (summary && hint?.pass1) summary = mergeSummaries(hint.pass1, summary, new Set([...statics, ...(hint.pass1Statics ?? [])]));
+    // The functions pass 1 left out may store functions in struct fields: calls through those stay unresolved.
+    if (summary && deferred?.length) {
+      const stores = fieldStoresIn(deferred.map(([start, end]) => text.slice(start, end)).join('\n'));
+      if (stores.length) summary = { ...summary, unreadStores: stores };
+    }
     const syntaxErrors = opts.mode === 'check' ? 0 : countSyntaxErrors(parsed.root);
     // A whole-file parse has one range that ends at "infinity".
     const parsedChars = parsed.tree.getIncludedRanges().reduce((n, r) => n + Math.min(r.endIndex, text.length) - Math.min(r.startIndex, text.length), 0);

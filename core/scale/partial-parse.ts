@@ -127,6 +127,18 @@ export function parseForRules(parser: CParser, text: string, seed: (itemText: st
   for (const i of seeds) chosen[i] = true;
   // Up: whatever names a chosen function (every other item is chosen already).
   chooseNamers(text, items, chosen, seeds, namesOf, (i) => items[i].kind === 'function');
+  // Calls through a struct field a chosen function is stored in (`ops->open(c)` with `.open = foo_open`), and their callers.
+  const viaFields = fieldCallers(parsedText, items, new Set(items.flatMap((_, i) => (chosen[i] ? namesOf(i) : []))));
+  const fresh = viaFields.filter((i) => !chosen[i]);
+  for (const i of fresh) chosen[i] = true;
+  if (fresh.length) {
+    // Their callees too: one that releases the caller's lock (FileContext.lockDroppedBefore) ends the atomic region.
+    for (const i of fresh)
+      forEachMention(itemText(i), (name) => {
+        for (const j of definersOf(name)) chosen[j] = true;
+      });
+    chooseNamers(text, items, chosen, fresh, namesOf, (i) => items[i].kind === 'function');
+  }
   const finish = (): RulesParse => {
     const deferred: [number, number][] = [];
     items.forEach((item, i) => {
@@ -157,6 +169,49 @@ export function parseForRules(parser: CParser, text: string, seed: (itemText: st
     return added ? finish() : null;
   };
   return finish();
+}
+
+/** `open = foo_open`, `open: foo_open`, `.open = &foo_open`: a name stored in a field (or a variable: harmless). */
+const STORED = /\b([A-Za-z_]\w*)\s*[:=]\s*&?\s*([A-Za-z_]\w*)\s*[,;}\r\n]/g;
+/** `{ foo_open, foo_close }`: a name between an initializer list's commas or braces. */
+const POSITIONAL = /[{,]\s*&?\s*([A-Za-z_]\w*)\s*(?=[,}])/g;
+
+/**
+ * The function items that call through a field one of `names` is stored in, by a text scan (a superset: any
+ * `x = name` counts, and the calls are `->field(`, `.field(`, `->field)(`).
+ */
+function fieldCallers(text: string, items: readonly TopLevelItem[], names: ReadonlySet<string>): number[] {
+  const fields = new Set<string>();
+  for (const m of text.matchAll(STORED)) if (names.has(m[2]) && m[1] !== m[2]) fields.add(m[1]);
+  // In a positional initializer (of a file-level declaration: in a function, the list is an argument list) the
+  // field is known from the struct's definition only: any field call may be one.
+  const positional = itemsAt(
+    items,
+    [...text.matchAll(POSITIONAL)].flatMap((m) => (names.has(m[1]) ? [m.index!] : [])),
+  ).some((i) => items[i].kind !== 'function');
+  if (!fields.size && !positional) return [];
+  const field = positional ? '[A-Za-z_]\\w*' : [...fields].join('|');
+  const call = new RegExp(`(?:->|\\.)\\s*(?:${field})\\s*\\)?\\s*\\(`, 'g');
+  const at = [...text.matchAll(call)].map((m) => m.index!);
+  // And whatever stores into those fields: one function stored there that does not sleep and the call does not.
+  for (const m of text.matchAll(STORED)) if (fields.has(m[1])) at.push(m.index!);
+  return itemsAt(
+    items,
+    at.sort((a, b) => a - b),
+  ).filter((i) => items[i].kind === 'function');
+}
+
+const FIELD_STORE = /(?:->|\.)\s*([A-Za-z_]\w*)\s*=(?!=)|\b([A-Za-z_]\w*)\s*:\s*&?\s*[A-Za-z_]\w*\s*[,}]/g;
+
+/**
+ * The fields some text may store a function in (`x->open = …`, `.open = …`, `open: foo`), by a text scan:
+ * what the CLI did not parse of a file (FileSummary.unreadStores), so a call through such a field is not
+ * taken to reach only the functions the parsed files store there.
+ */
+export function fieldStoresIn(text: string): string[] {
+  const out = new Set<string>();
+  for (const m of text.matchAll(FIELD_STORE)) out.add(m[1] ?? m[2]);
+  return [...out];
 }
 
 /**

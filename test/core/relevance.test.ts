@@ -241,9 +241,21 @@ async function definedNames(sources: readonly { file: string; text: string }[]):
   return defined;
 }
 
-/** What a summary says about `names` (all a cross-file pass reads), without the file's own context-sensitive list. */
+/**
+ * What a summary says about `names` (all a cross-file pass reads), without the file's own context-sensitive list,
+ * nor its parts about calls through struct fields: pass 1b is not asked for those (the plan keeps pass 1's, and
+ * the fields stored in what pass 1 left unread stay unresolved: FileSummary.unreadStores).
+ */
 function about(s: FileSummary, names: string[]) {
-  const { contextSensitive: _, ...rest } = focusSummaries([s], new Set(names))[0];
+  const {
+    contextSensitive: _,
+    fieldBindings: _b,
+    structFields: _t,
+    sleepers: _s,
+    atomicFieldCalls: _a,
+    unreadStores: _u,
+    ...rest
+  } = focusSummaries([s], new Set(names))[0];
   return rest;
 }
 
