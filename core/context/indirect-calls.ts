@@ -152,6 +152,8 @@ export function resolveIndirect(
   // A struct defined in a kernel header is filled by code kport does not see (the rest of the kernel, macros
   // such as 2.4's DECLARE_FSTYPE()): the functions found are not all of them.
   if (!structType || !types.has(structType) || !(facts.structFields.has(structType) || workspace?.structDefined(structType))) return null;
+  // A positional initializer of this type whose field order is unknown may store a function in this field.
+  if (workspace?.positionalUnresolved(structType) || local.some((b) => b.field === null && b.type === structType)) return null;
   const chosen = all.filter(({ b }) => b.type === structType || b.type === null);
   const seen = new Set<string>();
   const targets: IndirectTarget[] = [];

@@ -94,7 +94,7 @@ export function focusSummaries(summaries: readonly FileSummary[], names: Readonl
 }
 
 /** Fields some function stored in them sleeps (in its own file's summary, or as an exported sleeper). */
-function sleepyFieldsOf(summaries: readonly FileSummary[]): Set<string> {
+export function sleepyFieldsOf(summaries: readonly FileSummary[]): Set<string> {
   const sleepers = new Set(summaries.flatMap((s) => (s.sleepers ?? []).map((x) => x.name)));
   const structs = new Map<string, string[]>();
   for (const s of summaries) for (const t of s.structFields ?? []) if (!structs.has(t.type)) structs.set(t.type, t.fields);
@@ -210,6 +210,7 @@ export class WorkspaceIndex {
   private structs = new Set<string>();
   private unread = new Map<string, Set<string>>();
   private indirectDirty = false;
+  private unresolved = new Set<string>();
 
   update(summary: FileSummary): void {
     const path = summary.path;
@@ -268,6 +269,7 @@ export class WorkspaceIndex {
     if (!this.indirectDirty) return;
     this.bindings.clear();
     this.sleepers.clear();
+    this.unresolved.clear();
     this.unread.clear();
     const ordered = [...this.files.values()].sort((x, y) => this.order.get(x.path)! - this.order.get(y.path)!);
     const structs = new Map<string, string[]>();
@@ -282,7 +284,11 @@ export class WorkspaceIndex {
       for (const b of s.fieldBindings ?? []) {
         // A positional initializer of a struct defined in another file: its field from that definition.
         const field = b.field ?? (b.index !== undefined && b.type ? structs.get(b.type)?.[b.index] : undefined);
-        if (!field) continue;
+        if (!field) {
+          // A positional initializer of a struct whose order no file shows: any field of that type may hold it.
+          if (b.type) this.unresolved.add(b.type);
+          continue;
+        }
         const list = this.bindings.get(field) ?? [];
         list.push({ b: b.field ? b : { ...b, field }, file: s.path });
         this.bindings.set(field, list);
@@ -312,6 +318,12 @@ export class WorkspaceIndex {
   storesUnread(field: string): boolean {
     this.reindexIndirect();
     return this.unread.has(field);
+  }
+
+  /** Whether some positional initializer of this struct type stores a function in a field no file's definition names. */
+  positionalUnresolved(type: string): boolean {
+    this.reindexIndirect();
+    return this.unresolved.has(type);
   }
 
   /** Whether a file of the workspace defines this struct type (with a body). */

@@ -154,8 +154,11 @@ export async function runCheckPlan<R extends PassReport>(files: readonly string[
       if (!r.summary) continue;
       const i = at.get(r.summary.path);
       if (i === undefined) summaries.push(r.summary);
-      // A file pass 1 left unparsed keeps the field stores its text showed (its summary had nothing else).
-      else summaries[i] = summaries[i].unreadStores && !r.summary.unreadStores ? { ...r.summary, unreadStores: summaries[i].unreadStores } : r.summary;
+      // A file pass 1 left unparsed keeps the field stores its text showed and its structs (its summary had nothing else).
+      else {
+        const { unreadStores, structFields } = summaries[i];
+        summaries[i] = { ...r.summary, ...(unreadStores ? { unreadStores } : {}), ...(structFields && !r.summary.structFields ? { structFields } : {}) };
+      }
     }
     opts.afterPass?.('pass 1b', named, names.size);
     checkCancelled(opts.signal);

@@ -6,14 +6,14 @@
  * writes files and reports, and names none of them.
  */
 import { analyze, enabledRules } from '../analyze';
-import { mergeSummaries, WorkspaceIndex, type FileSummary } from '../context/workspace';
+import { mergeSummaries, sleepyFieldsOf, WorkspaceIndex, type FileSummary } from '../context/workspace';
 import { FileFacts } from '../facts/file-facts';
 import { CONTEXT_ANCHORS } from '../kernel/alloc-api';
 import { countSyntaxErrors, type CParser, type ParsedFile } from '../parse/parser';
 import { mentionTest, triggerTest } from '../relevance';
 import type { AnalysisEnv, Finding } from '../rules/types';
 import type { FileHint, JobOptions } from './check-plan';
-import { analyzeInPart, fieldStoresIn, parseForSummary } from './partial-parse';
+import { analyzeInPart, calledFieldsIn, fieldCallTest, fieldStoresIn, parseForSummary, structsOf } from './partial-parse';
 
 /** A job's text tests, built once (the options object lives as long as the job). */
 interface JobTests {
@@ -39,6 +39,13 @@ function jobTests(opts: JobOptions): JobTests {
       seed: triggerTest([...rules, { triggers: [...CONTEXT_ANCHORS] }]),
       wholeFile: triggerTest(rules.filter((r) => r.readsWholeFile)),
     };
+    // The second pass: a call through a field some other file stores a sleeping function in can be a finding.
+    const fields = opts.workspace ? [...sleepyFieldsOf(opts.workspace)] : [];
+    if (fields.length) {
+      const { prefilter, seed } = tests;
+      const calls = fieldCallTest(fields);
+      tests = { ...tests, prefilter: (t) => prefilter(t) || calls(t), seed: (t) => seed(t) || calls(t) };
+    }
     jobTestsOf.set(opts, tests);
   }
   return tests;
@@ -57,12 +64,27 @@ export function leftOut(text: string, opts: JobOptions, hint?: FileHint): boolea
 
 /**
  * The summary of a file pass 1 leaves unparsed (leftOut), from its text alone: the struct fields it may store
- * functions in (calls through them stay unresolved: FileSummary.unreadStores). Undefined when it shows none.
+ * functions in (calls through them stay unresolved: FileSummary.unreadStores), the function-pointer structs it
+ * defines (a header: their field order, and that they are the workspace's) and the fields it may call through
+ * in atomic context. Undefined when it shows none.
  */
-export function leftOutSummary(text: string, file: string, opts: JobOptions): FileSummary | undefined {
+export function leftOutSummary(parser: CParser, text: string, file: string, opts: JobOptions): FileSummary | undefined {
   if (!opts.summaries || opts.mentions) return undefined;
   const stores = fieldStoresIn(text);
-  return stores.length ? { path: file, exported: [], entries: [], calls: [], valueRefs: [], contextSensitive: [], unreadStores: stores } : undefined;
+  const structs = structsOf(parser, text, file);
+  const calls = calledFieldsIn(text);
+  if (!stores.length && !structs.length && !calls.length) return undefined;
+  return {
+    path: file,
+    exported: [],
+    entries: [],
+    calls: [],
+    valueRefs: [],
+    contextSensitive: [],
+    ...(stores.length ? { unreadStores: stores } : {}),
+    ...(structs.length ? { structFields: structs } : {}),
+    ...(calls.length ? { atomicFieldCalls: calls } : {}),
+  };
 }
 
 const indexes = new WeakMap<FileSummary[], WorkspaceIndex>();

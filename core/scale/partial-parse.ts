@@ -201,6 +201,42 @@ function fieldCallers(text: string, items: readonly TopLevelItem[], names: Reado
   ).filter((i) => items[i].kind === 'function');
 }
 
+const FUNCTION_POINTER_FIELD = /\(\s*\*\s*[A-Za-z_]\w*\s*\)\s*\(/;
+
+/**
+ * The struct definitions of a file the rules leave unparsed (a header), for calls through function pointers in
+ * other files: the field order positional initializers follow, and that the struct is the workspace's own. Only
+ * a file that declares a function-pointer field is read, and of it only what is not a function.
+ */
+export function structsOf(parser: CParser, text: string, file: string): { type: string; fields: string[] }[] {
+  if (!FUNCTION_POINTER_FIELD.test(text)) return [];
+  const { parsed } = parseForRules(parser, text, () => false);
+  try {
+    return [...new Facts(parsed, file).structFields].map(([type, fields]) => ({ type, fields }));
+  } finally {
+    parsed.dispose();
+  }
+}
+
+const FIELD_CALL = /(?:->|\.)\s*([A-Za-z_]\w*)\s*\)?\s*\(/g;
+
+/**
+ * The fields a file the rules leave unparsed calls through (`ops->open(`, `(*ops->open)(`), where its text can
+ * make code atomic (mayRunAtomic): a superset of its FileSummary.atomicFieldCalls, for the second pass.
+ */
+export function calledFieldsIn(text: string): string[] {
+  if (!mayRunAtomic(text)) return [];
+  const out = new Set<string>();
+  for (const m of text.matchAll(FIELD_CALL)) out.add(m[1]);
+  return [...out];
+}
+
+/** A text test: the text calls through one of these fields. */
+export function fieldCallTest(fields: readonly string[]): (text: string) => boolean {
+  const re = new RegExp(`(?:->|\\.)\\s*(?:${fields.join('|')})\\s*\\)?\\s*\\(`);
+  return (text) => re.test(text);
+}
+
 const FIELD_STORE = /(?:->|\.)\s*([A-Za-z_]\w*)\s*=(?!=)|\b([A-Za-z_]\w*)\s*:\s*&?\s*[A-Za-z_]\w*\s*[,}]/g;
 
 /**

@@ -49,3 +49,26 @@ test('a handler registered in another file, a mask from a local header, and a no
     await s.close();
   }
 });
+
+test('a call through an ops table: the functions stored in the field come from another file, through the index', async () => {
+  const dir = path.join(ROOT, 'test', 'fixtures', 'workspace', 'ops-split');
+  const s = await startServer({ rootDir: dir, capabilities: { textDocument: { publishDiagnostics: { relatedInformation: true } } } });
+  try {
+    const file = path.join(dir, 'card_core.c');
+    const uri = fileUri(file);
+    const text = fs.readFileSync(file, 'utf8');
+    // Alone the file cannot know what its fields hold: the first publish may predate the index.
+    let ds = await s.open(uri, text);
+    for (let i = 0; i < 20 && ds.length < 2; i++) ds = await s.diagnostics(uri, undefined, 5000);
+    const got = ds.map((d) => `${d.range.start.line + 1}:${d.code}`).sort();
+    assert.deepEqual(got, ['11:sleep-in-atomic', '27:sleep-in-atomic']);
+    const open = ds.find((d) => d.range.start.line === 10)!;
+    assert.match(open.message, /c->ops->open\(\) → hw_open\(\) \(.*card_hw\.c:5\) → kmalloc\(GFP_KERNEL\)/);
+    assert.ok(
+      open.relatedInformation!.some((r) => r.location.uri.endsWith('card_hw.c') && r.location.range.start.line === 28),
+      `related information points at the initializer that stores hw_open: ${JSON.stringify(open.relatedInformation)}`,
+    );
+  } finally {
+    await s.close();
+  }
+});
