@@ -68,10 +68,10 @@ export function leftOut(text: string, opts: JobOptions, hint?: FileHint): boolea
  * defines (a header: their field order, and that they are the workspace's) and the fields it may call through
  * in atomic context. Undefined when it shows none.
  */
-export function leftOutSummary(parser: CParser, text: string, file: string, opts: JobOptions): FileSummary | undefined {
+export function leftOutSummary(text: string, file: string, opts: JobOptions): FileSummary | undefined {
   if (!opts.summaries || opts.mentions) return undefined;
   const stores = fieldStoresIn(text);
-  const structs = structsOf(parser, text, file);
+  const structs = structsOf(text, file);
   const calls = calledFieldsIn(text);
   if (!stores.length && !structs.length && !calls.length) return undefined;
   return {

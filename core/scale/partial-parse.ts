@@ -171,51 +171,93 @@ export function parseForRules(parser: CParser, text: string, seed: (itemText: st
   return finish();
 }
 
-/** `open = foo_open`, `open: foo_open`, `.open = &foo_open`: a name stored in a field (or a variable: harmless). */
-const STORED = /\b([A-Za-z_]\w*)\s*[:=]\s*&?\s*([A-Za-z_]\w*)\s*[,;}\r\n]/g;
-/** `{ foo_open, foo_close }`: a name between an initializer list's commas or braces. */
-const POSITIONAL = /[{,]\s*&?\s*([A-Za-z_]\w*)\s*(?=[,}])/g;
-
 /**
- * The function items that call through a field one of `names` is stored in, by a text scan (a superset: any
- * `x = name` counts, and the calls are `->field(`, `.field(`, `->field)(`).
+ * The function items that call through a field one of `names` is stored in (`.open = foo_open`, `open: foo_open`,
+ * `x->open = foo_open`: found from each mention of a name, looking back), and those that store into such a field
+ * (one stored function that does not sleep and the call does not). A text scan, a superset (`x = name` counts).
+ * A name in a positional initializer of a file-level declaration makes every call through a field count.
  */
 function fieldCallers(text: string, items: readonly TopLevelItem[], names: ReadonlySet<string>): number[] {
   const fields = new Set<string>();
-  for (const m of text.matchAll(STORED)) if (names.has(m[2]) && m[1] !== m[2]) fields.add(m[1]);
+  const positional: number[] = [];
+  for (const at of mentionPositions([...names])(text)) {
+    let k = at - 1;
+    while (k >= 0 && (text[k] === ' ' || text[k] === '\t' || text[k] === '\n' || text[k] === '\r' || text[k] === '&')) k--;
+    const c = text[k];
+    // The name stands alone (`foo_open,` `foo_open;` `foo_open }`), not as the start of an expression (`foo(…)`).
+    let e = at;
+    while (e < text.length && /\w/.test(text[e])) e++;
+    while (e < text.length && (text[e] === ' ' || text[e] === '\t')) e++;
+    const after = text[e];
+    if (after !== ',' && after !== ';' && after !== '}' && after !== '\n' && after !== '\r') continue;
+    if ((c === '{' || c === ',') && after !== ';') positional.push(at);
+    if (c !== '=' && c !== ':') continue;
+    if (c === '=' && '=!<>'.includes(text[k - 1])) continue;
+    k--;
+    while (k >= 0 && (text[k] === ' ' || text[k] === '\t')) k--;
+    let start = k;
+    while (start >= 0 && /\w/.test(text[start])) start--;
+    if (start < k && /[A-Za-z_]/.test(text[start + 1])) fields.add(text.slice(start + 1, k + 1));
+  }
   // In a positional initializer (of a file-level declaration: in a function, the list is an argument list) the
   // field is known from the struct's definition only: any field call may be one.
-  const positional = itemsAt(
-    items,
-    [...text.matchAll(POSITIONAL)].flatMap((m) => (names.has(m[1]) ? [m.index!] : [])),
-  ).some((i) => items[i].kind !== 'function');
-  if (!fields.size && !positional) return [];
-  const field = positional ? '[A-Za-z_]\\w*' : [...fields].join('|');
-  const call = new RegExp(`(?:->|\\.)\\s*(?:${field})\\s*\\)?\\s*\\(`, 'g');
+  const anyField = itemsAt(items, positional).some((i) => items[i].kind !== 'function');
+  if (!fields.size && !anyField) return [];
+  const list = anyField ? '[A-Za-z_]\\w*' : [...fields].join('|');
+  const call = new RegExp(`(?:->|\\.)\\s*(?:${list})\\s*\\)?\\s*\\(|\\b(?:${list})\\s*[:=](?!=)`, 'g');
   const at = [...text.matchAll(call)].map((m) => m.index!);
-  // And whatever stores into those fields: one function stored there that does not sleep and the call does not.
-  for (const m of text.matchAll(STORED)) if (fields.has(m[1])) at.push(m.index!);
-  return itemsAt(
-    items,
-    at.sort((a, b) => a - b),
-  ).filter((i) => items[i].kind === 'function');
+  return itemsAt(items, at).filter((i) => items[i].kind === 'function');
 }
 
 const FUNCTION_POINTER_FIELD = /\(\s*\*\s*[A-Za-z_]\w*\s*\)\s*\(/;
 
 /**
- * The struct definitions of a file the rules leave unparsed (a header), for calls through function pointers in
- * other files: the field order positional initializers follow, and that the struct is the workspace's own. Only
- * a file that declares a function-pointer field is read, and of it only what is not a function.
+ * The struct definitions of a header the rules leave unparsed, for calls through function pointers in other
+ * files: that the struct is the workspace's own, and the field order positional initializers follow. Read from
+ * the text, not parsed (a parse of every such header cost more than the rest of the feature): a body with a
+ * directive, a nested brace or a member whose name is not plain gets no order (`fields` empty: a positional
+ * initializer of it then keeps calls through its fields unresolved).
  */
-export function structsOf(parser: CParser, text: string, file: string): { type: string; fields: string[] }[] {
-  if (!FUNCTION_POINTER_FIELD.test(text)) return [];
-  const { parsed } = parseForRules(parser, text, () => false);
-  try {
-    return [...new Facts(parsed, file).structFields].map(([type, fields]) => ({ type, fields }));
-  } finally {
-    parsed.dispose();
+export function structsOf(text: string, file: string): { type: string; fields: string[] }[] {
+  if (!/\.h$/i.test(file) || !FUNCTION_POINTER_FIELD.test(text)) return [];
+  const code = text.replace(/\/\*[\s\S]*?\*\/|\/\/[^\n]*/g, ' ');
+  const out: { type: string; fields: string[] }[] = [];
+  for (const m of code.matchAll(STRUCT_HEAD)) {
+    const open = m.index! + m[0].length;
+    let depth = 1;
+    let k = open;
+    for (; k < code.length && depth > 0; k++)
+      if (code[k] === '{') depth++;
+      else if (code[k] === '}') depth--;
+    if (depth) break;
+    const body = code.slice(open, k - 1);
+    const fields = body.includes('{') || body.includes('#') ? null : memberNames(body);
+    const typedefName = m[1] ? /^\s*([A-Za-z_]\w*)\s*;/.exec(code.slice(k)) : null;
+    for (const type of [m[2] ? `struct ${m[2]}` : null, typedefName?.[1] ?? null]) if (type) out.push({ type, fields: fields ?? [] });
   }
+  return out;
+}
+
+const STRUCT_HEAD = /\b(typedef\s+)?struct\s+(?:([A-Za-z_]\w*)\s*)?\{/g;
+
+/** The member names of a struct body in order, or null where one is not plain (`int a, *b;`, `int (*f)(int);`, `char c[4];`). */
+function memberNames(body: string): string[] | null {
+  const names: string[] = [];
+  for (const decl of body.split(';')) {
+    if (!decl.trim()) continue;
+    const fn = /\(\s*\*\s*([A-Za-z_]\w*)\s*\)\s*\(/.exec(decl);
+    if (fn) {
+      names.push(fn[1]);
+      continue;
+    }
+    if (decl.includes('(')) return null;
+    for (const part of decl.split(',')) {
+      const name = /([A-Za-z_]\w*)\s*(?:\[[^\]]*\]\s*)*(?::\s*\w+\s*)?$/.exec(part.trim());
+      if (!name) return null;
+      names.push(name[1]);
+    }
+  }
+  return names;
 }
 
 const FIELD_CALL = /(?:->|\.)\s*([A-Za-z_]\w*)\s*\)?\s*\(/g;
@@ -237,7 +279,10 @@ export function fieldCallTest(fields: readonly string[]): (text: string) => bool
   return (text) => re.test(text);
 }
 
-const FIELD_STORE = /(?:->|\.)\s*([A-Za-z_]\w*)\s*=(?!=)|\b([A-Za-z_]\w*)\s*:\s*&?\s*[A-Za-z_]\w*\s*[,}]/g;
+/** `x->open =`, `.open =`; and the GNU `open: foo,` (found from its colon: a regex starting at every identifier is slow). */
+const FIELD_ASSIGN = /(?:->|\.)\s*([A-Za-z_]\w*)\s*=(?!=)/g;
+const GNU_DESIGNATOR = /([A-Za-z_]\w*)\s*$/;
+const GNU_VALUE = /:\s*&?\s*[A-Za-z_]\w*\s*[,}]/g;
 
 /**
  * The fields some text may store a function in (`x->open = …`, `.open = …`, `open: foo`), by a text scan:
@@ -246,7 +291,11 @@ const FIELD_STORE = /(?:->|\.)\s*([A-Za-z_]\w*)\s*=(?!=)|\b([A-Za-z_]\w*)\s*:\s*
  */
 export function fieldStoresIn(text: string): string[] {
   const out = new Set<string>();
-  for (const m of text.matchAll(FIELD_STORE)) out.add(m[1] ?? m[2]);
+  for (const m of text.matchAll(FIELD_ASSIGN)) out.add(m[1]);
+  for (const m of text.matchAll(GNU_VALUE)) {
+    const field = GNU_DESIGNATOR.exec(text.slice(Math.max(0, m.index! - 64), m.index!));
+    if (field) out.add(field[1]);
+  }
   return [...out];
 }
 

@@ -134,7 +134,7 @@ export function processFile(parser: CParser, file: string, opts: JobOptions, hin
   const defines = opts.mentions ? undefined : definedNames(text).join(' ') || undefined;
   if (leftOut(text, opts, hint)) {
     // Pass 1 reads no function of it: what its text shows of stores into struct fields (leftOutSummary).
-    const summary = leftOutSummary(parser, text, file, opts);
+    const summary = leftOutSummary(text, file, opts);
     return { file, bytes: bytes.length, encoding, findings: [], skipped: true, ...(defines ? { defines } : {}), ...(summary ? { summary } : {}) };
   }
   const first = checkText(parser, file, text, opts, (facts) => diskEnv(facts, file), hint);
