@@ -326,6 +326,20 @@ export class WorkspaceIndex {
     return this.unresolved.has(type);
   }
 
+  /**
+   * Whether some call through this field can reach only functions that sleep (what resolveIndirect needs to
+   * report it): nothing stored there unread, and for some struct type the workspace defines, with its positional
+   * initializers all read, every function stored in that field of it (or through a base of unknown type) sleeps.
+   */
+  fieldMaySleep(field: string): boolean {
+    this.reindexIndirect();
+    if (this.unread.has(field)) return false;
+    const all = this.bindings.get(field) ?? [];
+    const sleeps = ({ b }: { b: SummaryBinding }) => !!b.sleeps || (!b.defined && this.sleepers.has(b.target));
+    const types = new Set(all.flatMap(({ b }) => (b.type ? [b.type] : [])));
+    return [...types].some((t) => this.structs.has(t) && !this.unresolved.has(t) && all.filter(({ b }) => b.type === t || b.type === null).every(sleeps));
+  }
+
   /** Whether a file of the workspace defines this struct type (with a body). */
   structDefined(type: string): boolean {
     this.reindexIndirect();

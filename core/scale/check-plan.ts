@@ -208,7 +208,7 @@ export function filesNeedingWorkspace(summaries: readonly FileSummary[]): Set<st
   const out = new Set<string>();
   for (const s of summaries) {
     // A call through a field in atomic context here, of a field other files store functions in.
-    if (s.atomicFieldCalls?.some((f) => index.fieldBindings(f, s.path).length)) out.add(s.path);
+    if (s.atomicFieldCalls?.some((f) => index.fieldBindings(f, s.path).length && index.fieldMaySleep(f))) out.add(s.path);
     for (const fn of s.exported)
       if (
         s.contextSensitive.includes(fn.name) &&

@@ -26,6 +26,8 @@ interface JobTests {
    */
   seed: (text: string) => boolean;
   wholeFile: (text: string) => boolean;
+  /** No workspace summaries (pass 1): only the file's own text can make a call atomic (parseForRules). */
+  ownContextOnly: boolean;
 }
 
 const jobTestsOf = new WeakMap<JobOptions, JobTests>();
@@ -38,9 +40,11 @@ function jobTests(opts: JobOptions): JobTests {
       prefilter: triggerTest(rules),
       seed: triggerTest([...rules, { triggers: [...CONTEXT_ANCHORS] }]),
       wholeFile: triggerTest(rules.filter((r) => r.readsWholeFile)),
+      ownContextOnly: !opts.workspace,
     };
-    // The second pass: a call through a field some other file stores a sleeping function in can be a finding.
-    const fields = opts.workspace ? [...sleepyFieldsOf(opts.workspace)] : [];
+    // The second pass: a call through a field whose stored functions may all sleep (fieldMaySleep) can be a finding.
+    const index = workspaceIndex(opts.workspace);
+    const fields = index && opts.workspace ? [...sleepyFieldsOf(opts.workspace)].filter((f) => index.fieldMaySleep(f)) : [];
     if (fields.length) {
       const { prefilter, seed } = tests;
       const calls = fieldCallTest(fields);

@@ -99,7 +99,13 @@ export interface RulesParse {
  * and a caller's lock state is its own. Only a simulated verdict reads a finding's callees: see
  * withCallees, and analyzeInPart, which uses it.
  */
-export function parseForRules(parser: CParser, text: string, seed: (itemText: string) => boolean, wholeFile?: (text: string) => boolean): RulesParse {
+export function parseForRules(
+  parser: CParser,
+  text: string,
+  seed: (itemText: string) => boolean,
+  wholeFile?: (text: string) => boolean,
+  ownContextOnly = false,
+): RulesParse {
   // A rule that reads the whole file (`needs: { wholeFile: true }`) gets it.
   if (wholeFile?.(text)) return { parsed: parser.parse(text), deferred: [] };
   const { parsedText, items } = cut(text);
@@ -127,17 +133,33 @@ export function parseForRules(parser: CParser, text: string, seed: (itemText: st
   for (const i of seeds) chosen[i] = true;
   // Up: whatever names a chosen function (every other item is chosen already).
   chooseNamers(text, items, chosen, seeds, namesOf, (i) => items[i].kind === 'function');
-  // Calls through a struct field a chosen function is stored in (`ops->open(c)` with `.open = foo_open`), and their callers.
-  const viaFields = fieldCallers(parsedText, items, new Set(items.flatMap((_, i) => (chosen[i] ? namesOf(i) : []))));
-  const fresh = viaFields.filter((i) => !chosen[i]);
-  for (const i of fresh) chosen[i] = true;
-  if (fresh.length) {
+  // Calls through a struct field a chosen function is stored in (`ops->open(c)` with `.open = foo_open`), their
+  // callers, and the functions storing into such a field (one stored function that does not sleep and the call
+  // does not). Without the workspace (pass 1), in a file whose text cannot make code atomic, no such call runs
+  // atomically: nothing to add.
+  const via = ownContextOnly && !mayRunAtomic(text) ? null : fieldCalls(parsedText, items, new Set(items.flatMap((_, i) => (chosen[i] ? namesOf(i) : []))));
+  if (via) {
+    let fresh = via.callers.filter((i) => !chosen[i]);
+    // Without the workspace, such a call can run atomically only below an item whose text can make code atomic
+    // (mayRunAtomic: a lock, a registration, a handler's signature); the others give no finding and no atomic field call.
+    if (ownContextOnly && fresh.length) {
+      const below = belowAtomic(items, itemText, definersOf);
+      fresh = fresh.filter((i) => below.has(i));
+    }
+    for (const i of fresh) chosen[i] = true;
     // Their callees too: one that releases the caller's lock (FileContext.lockDroppedBefore) ends the atomic region.
     for (const i of fresh)
       forEachMention(itemText(i), (name) => {
         for (const j of definersOf(name)) chosen[j] = true;
       });
-    chooseNamers(text, items, chosen, fresh, namesOf, (i) => items[i].kind === 'function');
+    // The stores: into the named fields, or, for a positional initializer, into any field a chosen function calls through.
+    const stored = new Set(via.fields);
+    if (via.anyField)
+      for (let i = 0; i < items.length; i++) if (chosen[i] && items[i].kind === 'function') for (const f of calledFieldsOf(itemText(i))) stored.add(f);
+    const storers = storesInto(parsedText, items, stored).filter((i) => !chosen[i]);
+    for (const i of storers) chosen[i] = true;
+    const added = [...fresh, ...storers];
+    if (added.length) chooseNamers(text, items, chosen, added, namesOf, (i) => items[i].kind === 'function');
   }
   const finish = (): RulesParse => {
     const deferred: [number, number][] = [];
@@ -172,12 +194,39 @@ export function parseForRules(parser: CParser, text: string, seed: (itemText: st
 }
 
 /**
- * The function items that call through a field one of `names` is stored in (`.open = foo_open`, `open: foo_open`,
- * `x->open = foo_open`: found from each mention of a name, looking back), and those that store into such a field
- * (one stored function that does not sleep and the call does not). A text scan, a superset (`x = name` counts).
- * A name in a positional initializer of a file-level declaration makes every call through a field count.
+ * The items whose text can make code atomic (mayRunAtomic) and the functions they name, transitively: where a
+ * call can run atomically by the file's own facts (atomicity flows from callers and registrations to callees).
  */
-function fieldCallers(text: string, items: readonly TopLevelItem[], names: ReadonlySet<string>): number[] {
+function belowAtomic(items: readonly TopLevelItem[], itemText: (i: number) => string, definersOf: (name: string) => number[]): Set<number> {
+  const out = new Set<number>();
+  let level = items.flatMap((_, i) => (mayRunAtomic(itemText(i)) ? [i] : []));
+  for (const i of level) out.add(i);
+  while (level.length) {
+    const next: number[] = [];
+    for (const i of level)
+      forEachMention(itemText(i), (name) => {
+        for (const j of definersOf(name))
+          if (!out.has(j)) {
+            out.add(j);
+            next.push(j);
+          }
+      });
+    level = next;
+  }
+  return out;
+}
+
+/**
+ * The function items that call through a field one of `names` is stored in (`.open = foo_open`, `open: foo_open`,
+ * `x->open = foo_open`: found from each mention of a name, looking back), with those fields. A text scan, a
+ * superset (`x = name` counts). A name in a positional initializer of a file-level declaration makes every call
+ * through a field count (`anyField`).
+ */
+function fieldCalls(
+  text: string,
+  items: readonly TopLevelItem[],
+  names: ReadonlySet<string>,
+): { callers: number[]; fields: Set<string>; anyField: boolean } | null {
   const fields = new Set<string>();
   const positional: number[] = [];
   for (const at of mentionPositions([...names])(text)) {
@@ -202,11 +251,29 @@ function fieldCallers(text: string, items: readonly TopLevelItem[], names: Reado
   // In a positional initializer (of a file-level declaration: in a function, the list is an argument list) the
   // field is known from the struct's definition only: any field call may be one.
   const anyField = itemsAt(items, positional).some((i) => items[i].kind !== 'function');
-  if (!fields.size && !anyField) return [];
+  if (!fields.size && !anyField) return null;
   const list = anyField ? '[A-Za-z_]\\w*' : [...fields].join('|');
-  const call = new RegExp(`(?:->|\\.)\\s*(?:${list})\\s*\\)?\\s*\\(|\\b(?:${list})\\s*[:=](?!=)`, 'g');
-  const at = [...text.matchAll(call)].map((m) => m.index!);
-  return itemsAt(items, at).filter((i) => items[i].kind === 'function');
+  const call = new RegExp(`(?:->|\\.)\\s*(?:${list})\\s*\\)?\\s*\\(`, 'g');
+  const callers = itemsAt(
+    items,
+    [...text.matchAll(call)].map((m) => m.index!),
+  ).filter((i) => items[i].kind === 'function');
+  return { callers, fields, anyField };
+}
+
+/** The function items that may store into one of these fields (`x->open =`, `.open =`, `open:`): a text scan, a superset. */
+function storesInto(text: string, items: readonly TopLevelItem[], fields: ReadonlySet<string>): number[] {
+  if (!fields.size) return [];
+  const store = new RegExp(`\\b(?:${[...fields].join('|')})\\s*[:=](?!=)`, 'g');
+  return itemsAt(
+    items,
+    [...text.matchAll(store)].map((m) => m.index!),
+  ).filter((i) => items[i].kind === 'function');
+}
+
+/** The fields a text calls through (`ops->open(`, `(*ops->open)(`). */
+function calledFieldsOf(text: string): string[] {
+  return [...text.matchAll(FIELD_CALL)].map((m) => m[1]);
 }
 
 const FUNCTION_POINTER_FIELD = /\(\s*\*\s*[A-Za-z_]\w*\s*\)\s*\(/;
@@ -349,11 +416,11 @@ export function analyzeInPart(
   parser: CParser,
   text: string,
   path: string,
-  tests: { seed: (itemText: string) => boolean; wholeFile?: (text: string) => boolean },
+  tests: { seed: (itemText: string) => boolean; wholeFile?: (text: string) => boolean; ownContextOnly?: boolean },
   opts: AnalyzeOptions,
   envFor: (facts: Facts) => AnalysisEnv = () => ({}),
 ): { parsed: ParsedFile; deferred: [number, number][]; facts: Facts; findings: Finding[]; failures: RuleFailure[]; shared: SharedAnalyses } {
-  let part = parseForRules(parser, text, tests.seed, tests.wholeFile);
+  let part = parseForRules(parser, text, tests.seed, tests.wholeFile, tests.ownContextOnly);
   let facts = new Facts(part.parsed, path);
   let result = analyze(facts, { ...opts, env: envFor(facts), simulate: false });
   if (opts.simulate !== false) {

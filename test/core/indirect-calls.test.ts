@@ -11,6 +11,7 @@ import { analyze, FileFacts } from '../../core';
 import { summarizeFile } from '../../core/context/atomic-context';
 import { focusSummaries, WorkspaceIndex, type FileSummary } from '../../core/context/workspace';
 import { filesNeedingWorkspace } from '../../core/scale/check-plan';
+import { analyzeInPart } from '../../core/scale/partial-parse';
 import { getParser } from '../support/core';
 import { ROOT } from '../support/lsp-client';
 
@@ -76,4 +77,92 @@ test('a function stored in the field that does not sleep, or one the workspace c
   const index = new WorkspaceIndex();
   for (const s of focusSummaries([...all, quiet])) index.update(s);
   assert.deepEqual(await coreFindings(index), []);
+});
+
+// One file, checked alone as the CLI's pass 1 does (a partial parse, no workspace): a positional ops table of a
+// struct defined here, a caller of its field under a spinlock, and one no text of the file can make atomic.
+const ONE_FILE = `#include <linux/slab.h>
+#include <linux/spinlock.h>
+struct dev_ops {
+	int (*open)(int unit);
+	int (*poll)(int unit);
+};
+static spinlock_t dev_lock = SPIN_LOCK_UNLOCKED;
+static int dev_open(int unit)
+{
+	void *p = kmalloc(64, GFP_KERNEL);
+	return p ? 0 : -1;
+}
+static int dev_poll(int unit)
+{
+	return unit;
+}
+static struct dev_ops dev_table = { dev_open, dev_poll };
+int dev_start(struct dev_ops *ops)
+{
+	int err;
+	spin_lock(&dev_lock);
+	err = ops->open(0);
+	spin_unlock(&dev_lock);
+	return err;
+}
+int dev_probe(struct dev_ops *ops)
+{
+	return ops->open(1) + ops->poll(1);
+}
+int dev_count(struct dev_ops *ops, int n)
+{
+	ops->poll = dev_poll;
+	return n;
+}
+`;
+
+test('pass 1 parses the callers of a sleeping field that the file can make atomic, and the stores into the fields they call', async () => {
+  const parser = await getParser();
+  const whole = parser.parse(ONE_FILE);
+  const wholeFacts = new FileFacts(whole, 'one.c');
+  const expected = analyze(wholeFacts, {}).findings.filter((f) => f.rule === 'sleep-in-atomic');
+  const expectedLines = expected.map((f) => wholeFacts.lineOf(f.span.start));
+  whole.dispose();
+  assert.deepEqual(expectedLines, [22], 'the call under dev_lock, through a field whose only function sleeps');
+  const seed = (t: string) => /\b(?:kmalloc|spin_lock)\b/.test(t);
+  for (const ownContextOnly of [true, false]) {
+    const part = analyzeInPart(parser, ONE_FILE, 'one.c', { seed, ownContextOnly }, {});
+    try {
+      const got = part.findings.filter((f) => f.rule === 'sleep-in-atomic');
+      assert.deepEqual(
+        got.map((f) => [part.facts.lineOf(f.span.start), f.message]),
+        expected.map((f) => [wholeFacts.lineOf(f.span.start), f.message]),
+      );
+      const left = part.deferred.map(([start, end]) => ONE_FILE.slice(start, end).match(/(\w+)\(/)?.[1]);
+      // dev_poll is no trigger's and names none. dev_probe calls through .open in process context whoever calls
+      // it (nothing in the file makes it atomic); dev_count stores into .poll, which no parsed function calls
+      // through: neither is read in pass 1. Given a workspace (pass 2), both are.
+      assert.deepEqual(left, ownContextOnly ? ['dev_poll', 'dev_probe', 'dev_count'] : ['dev_poll']);
+    } finally {
+      part.parsed.dispose();
+    }
+  }
+});
+
+test('a file calling atomically through a field is checked again only if the stored functions may all sleep', async () => {
+  const all = await summaries();
+  const parser = await getParser();
+  // A second table of struct card_ops stores a function that does not sleep in .fill.
+  const parsed = parser.parse(
+    `#include "card.h"\nstatic int calm_fill(struct card *c)\n{\n\treturn 0;\n}\nstruct card_ops calm_ops = { .fill = calm_fill };\n`,
+  );
+  const calm = summarizeFile(new FileFacts(parsed, 'ops-split/calm.c'));
+  parsed.dispose();
+  const index = new WorkspaceIndex();
+  for (const s of focusSummaries([...all, calm])) index.update(s);
+  assert.equal(index.fieldMaySleep('open'), true);
+  assert.equal(index.fieldMaySleep('fill'), false);
+  assert.equal(index.fieldMaySleep('stop'), false);
+  // .open still may sleep: card_core.c is read again (its call through .fill is not reported: calm_fill does not sleep).
+  assert.deepEqual([...filesNeedingWorkspace(focusSummaries([...all, calm]))], ['ops-split/card_core.c']);
+  const onlyFill = focusSummaries([...all, calm]).map((s) =>
+    s.path === 'ops-split/card_core.c' ? { ...s, atomicFieldCalls: s.atomicFieldCalls?.filter((f) => f === 'fill') } : s,
+  );
+  assert.deepEqual([...filesNeedingWorkspace(onlyFill)], [], 'a call through .fill alone cannot be reported: not read again');
 });
