@@ -11,7 +11,7 @@ import { FunctionFlow, isAtomic, type CallSite, type FlowState } from './flow';
 import { describeKind } from './locks';
 import { CONTEXT_ANCHORS } from '../kernel/alloc-api';
 import type { HeaderDefine } from '../gfp/mask';
-import { resolveIndirect, sleepingFunctions, summaryBindings, type IndirectResolution, type SleepRoute } from './indirect-calls';
+import { compactBindings, resolveIndirect, sleepingFunctions, summaryBindings, type IndirectResolution, type SleepRoute } from './indirect-calls';
 import type { FileSummary, SummaryBinding, WorkspaceIndex } from './workspace';
 
 export interface AtomicReason {
@@ -275,7 +275,7 @@ export class FileContext {
       entries: this.entries.map((e) => ({ name: e.name, kind: e.kind, how: e.how, line: this.line(e.span.start) })).sort((a, b) => a.line - b.line),
       calls,
       valueRefs: [...valueRefs].filter((v) => /^[A-Za-z_]\w*$/.test(v)),
-      ...(this.bindings.length ? { fieldBindings: this.bindings } : {}),
+      ...(this.bindings.length ? { fieldBindings: compactBindings(this.bindings) } : {}),
       ...(this.facts.structFields.size ? { structFields: [...this.facts.structFields].map(([type, fields]) => ({ type, fields })) } : {}),
       ...(sleepers.length ? { sleepers } : {}),
       ...(atomicFields.size ? { atomicFieldCalls: [...atomicFields] } : {}),

@@ -121,6 +121,26 @@ export function summaryBindings(facts: FileFacts, sleepers: ReadonlyMap<string, 
   });
 }
 
+/** A name spelled as a constant (`PCI_ANY_ID`, `I810_PTE_VALID`): a macro or enumerator, not a function of a driver. */
+const CONSTANT_NAME = /^[A-Z][A-Z0-9_]*$/;
+
+/**
+ * A file's bindings as its summary carries them to the workspace: of the constants stored in a field
+ * (CONSTANT_NAME, not defined here: most are id tables' values, half of 2.4.22's 33k bindings), one per struct
+ * type and field (or position). Any one keeps a call through that field from being reported (it does not sleep),
+ * as all of them do; the file's own analysis reads them all.
+ */
+export function compactBindings(bindings: readonly SummaryBinding[]): SummaryBinding[] {
+  const seen = new Set<string>();
+  return bindings.filter((b) => {
+    if (b.defined || b.sleeps || !CONSTANT_NAME.test(b.target)) return true;
+    const key = `${b.type}\0${b.field}\0${b.index}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}
+
 /**
  * The functions a call through a struct field can reach: those stored in that field of the base's struct type
  * where the base is a variable of known type (and those stored through bases of unknown type, which may be of
