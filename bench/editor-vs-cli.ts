@@ -48,7 +48,9 @@ async function main(): Promise<void> {
     .filter((_, i, a) => i % Math.max(1, Math.floor(a.length / Number(values.others))) === 0)
     .slice(0, Number(values.others));
   const cacheDir = fs.mkdtempSync(path.join(os.tmpdir(), 'kport-agree-'));
-  const s = await startServer({ rootDir: TREE, initializationOptions: { cacheDir } });
+  // One publish per open: a staged open's first publish (files ≥ 256 KiB) holds only the context-free rules, and
+  // its second equals this one-stage answer (test/server/staged-open.test.ts); the final answer is compared.
+  const s = await startServer({ rootDir: TREE, initializationOptions: { cacheDir, stagedOpenBytes: 1 << 30 } });
   const indexed = new Promise<void>((resolve) =>
     s.conn.onNotification('window/logMessage', (m: { message: string }) => /^kport: indexed/.test(m.message) && resolve()),
   );

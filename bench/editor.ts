@@ -103,6 +103,23 @@ async function start(cacheDir: string): Promise<Session> {
   return { s, indexed, indexDone: () => done, t0 };
 }
 
+/** The peak RSS of the server's child processes (the index host), sampled every 250 ms while `pid` lives. */
+function watchChildren(pid: number): () => number {
+  let peak = 0;
+  const t = setInterval(() => {
+    try {
+      for (const c of fs.readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean)) {
+        const kb = Number(/VmHWM:\s+(\d+)/.exec(fs.readFileSync(`/proc/${c}/status`, 'utf8'))?.[1] ?? 0);
+        peak = Math.max(peak, kb / 1024);
+      }
+    } catch {
+      /* gone meanwhile */
+    }
+  }, 250);
+  t.unref();
+  return () => peak;
+}
+
 function rssPeakMb(pid: number): number {
   try {
     const st = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
@@ -279,6 +296,7 @@ async function main(): Promise<void> {
     fs.rmSync(alone, { recursive: true, force: true });
   }
   const a = await start(cacheDir);
+  const childPeak1 = watchChildren(a.s.proc.pid!);
   await phase('phase 1: while indexing (empty cache)', a, files);
   const indexMs = await a.indexed;
   console.log(`  index ready ${(indexMs / 1000).toFixed(2)} s after start`);
@@ -299,12 +317,15 @@ async function main(): Promise<void> {
   await a.s.close();
 
   const b = await start(cacheDir);
+  const childPeak2 = watchChildren(b.s.proc.pid!);
   const reopenMs = await b.indexed;
   console.log(`phase 3: reopened with the cache: index ready ${(reopenMs / 1000).toFixed(2)} s after start`);
   await phase('phase 3: reopened', b, files);
   const rss2 = rssPeakMb(b.s.proc.pid!);
   await b.s.close();
-  console.log(`server peak RSS: ${rss1.toFixed(0)} MB (first session), ${rss2.toFixed(0)} MB (reopened)`);
+  console.log(
+    `server peak RSS: ${rss1.toFixed(0)} MB (first session), ${rss2.toFixed(0)} MB (reopened); its child processes (the index host), peak: ${childPeak1().toFixed(0)} MB, ${childPeak2().toFixed(0)} MB`,
+  );
 
   if (!values['no-cli']) {
     const t = performance.now();

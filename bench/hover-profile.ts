@@ -27,8 +27,11 @@ async function main() {
       if (what === 'extract')
         new SequenceExtractor(facts, shared, shared.context).extract(fi, { span: site.call.span, context: { kind: 'process', reason: 'x' } });
       else {
-        // A fresh memo table each time (simulateCall memoizes per analysis), no simulator results cached.
+        // A fresh memo table each time (simulateCall memoizes per analysis), no simulator results cached. The
+        // file's context analysis is kept: the diagnostics computed it before any hover (a fresh one per run
+        // would count it in every run).
         const fresh = new SharedAnalyses(facts, shared.env);
+        (fresh as unknown as { fileContext: unknown }).fileContext = shared.context;
         clearSimulationResults();
         simulateCall(fresh, fi, site.call.span);
       }

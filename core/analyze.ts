@@ -9,6 +9,7 @@ import { lineOfOffset } from './text/lines';
 import { deadTag, PreprocessorContext } from './context/preprocessor';
 import { simulatedVerdict } from './simulation/for-rules';
 import type { AnalysisEnv, Finding, Rule, Severity } from './rules/types';
+import { testedOrCleared } from './rules/support/mask-edit';
 
 export interface AnalyzeOptions {
   config?: KportConfig;
@@ -86,13 +87,18 @@ export function enabledRules(opts: AnalyzeOptions): Rule[] {
  * (chained: GFP_BUFFER's fix for a 6.1 target is 6.1's answer), a fix that would leave nothing is dropped,
  * and the message says what the target changed.
  */
-function forTarget(f: Omit<Finding, 'rule' | 'severity'>, target: string): Omit<Finding, 'rule' | 'severity'> {
+function forTarget(f: Omit<Finding, 'rule' | 'severity'>, target: string, fileText: string): Omit<Finding, 'rule' | 'severity'> {
   if (target === DEFAULT_TARGET || !f.fixes.length) return f;
   const notes = new Map<string, string>();
   const fixes = f.fixes.flatMap((fix) => {
     let gone = false;
     const edits = fix.edits.map((e) => {
-      const r = textFor(e.newText, target);
+      // A flag's meaning where the edit puts it: tested or cleared with `&` in the file as the edit leaves it.
+      const tested = (offset: number, length: number) => {
+        const after = fileText.slice(0, e.start) + e.newText + fileText.slice(e.end);
+        return testedOrCleared(after, { start: e.start + offset, end: e.start + offset + length });
+      };
+      const r = textFor(e.newText, target, tested);
       for (const c of r.via)
         notes.set(
           c.symbol,
@@ -173,7 +179,7 @@ export function analyze(facts: FileFacts, opts: AnalyzeOptions = {}): { findings
     const setting = opts.config?.rules[rule.id];
     const severity = setting && setting !== 'off' ? setting : rule.severity;
     try {
-      for (const f of rule.check({ facts, env, shared })) findings.push({ ...forTarget(f, target), rule: rule.id, severity });
+      for (const f of rule.check({ facts, env, shared })) findings.push({ ...forTarget(f, target, facts.text), rule: rule.id, severity });
     } catch (e) {
       // One broken rule must not take the others (or the server) down.
       failures.push({ rule: rule.id, error: e instanceof Error ? e.message : String(e) });

@@ -1,5 +1,5 @@
 /** Hover content, as Markdown: a GFP mask decoded into what it allows. */
-import type { FileFacts } from './facts/file-facts';
+import type { FileFacts, TokenFact } from './facts/file-facts';
 import { allCalls, type Expr } from './facts/ir';
 import { decodeGfp, formatGfp, GFP_BITS, GFP_MASKS, GONE_IN_26 } from './gfp/flags';
 import { evaluateMask, type MaskResult } from './gfp/mask';
@@ -87,12 +87,31 @@ function exprAt(e: Expr, offset: number): boolean {
 
 export { SIMULATED_CALLS };
 
+const KB_NAME_SET: ReadonlySet<string> = new Set(KB_NAMES);
+const GFP_NAMES: ReadonlySet<string> = new Set([...Object.keys(GFP_BITS), ...Object.keys(GFP_MASKS), ...Object.keys(GONE_IN_26)]);
+const WORD_CHAR = /\w/;
+
+/**
+ * The code token of `names` at `offset`, as `facts.tokens(names)` finds it there: the word at the offset (every
+ * name is one word), looked up alone, so a hover scans the file for that one name, not for all of them.
+ */
+export function tokenAt(facts: FileFacts, offset: number, names: ReadonlySet<string>): TokenFact | undefined {
+  const text = facts.text;
+  let start = offset;
+  let end = offset;
+  while (start > 0 && WORD_CHAR.test(text[start - 1])) start--;
+  while (end < text.length && WORD_CHAR.test(text[end])) end++;
+  const word = text.slice(start, end);
+  if (!names.has(word)) return undefined;
+  return facts.tokens([word]).find((t) => t.span.start <= offset && offset <= t.span.end);
+}
+
 export type { LinkOptions };
 
 export function hoverAt(facts: FileFacts, offset: number, env: AnalysisEnv = {}, shared?: SharedAnalyses, links: LinkOptions = {}): HoverResult | null {
   const result = hoverOfCode(facts, offset, env, shared, links);
   // On a name of the allocation API: the releases it is declared in and what became of it, in one line.
-  const tok = facts.tokens(KB_NAMES).find((t) => t.span.start <= offset && offset <= t.span.end);
+  const tok = tokenAt(facts, offset, KB_NAME_SET);
   const timeline = tok && symbolTimeline(tok.name);
   if (!tok || !timeline) return result;
   const line = timelineLine(timeline);
@@ -140,9 +159,7 @@ function hoverOfCode(facts: FileFacts, offset: number, env: AnalysisEnv, shared:
     }
   }
   // On a GFP name anywhere else (a #define body, a variable initializer).
-  const tok = facts
-    .tokens([...Object.keys(GFP_BITS), ...Object.keys(GFP_MASKS), ...Object.keys(GONE_IN_26)])
-    .find((t) => t.span.start <= offset && offset <= t.span.end);
+  const tok = tokenAt(facts, offset, GFP_NAMES);
   if (tok && GFP_NAME.test(tok.name)) {
     const r = evaluateMask({ k: 'id', name: tok.name, span: tok.span }, { facts, fn, at: tok.span.start, headerDefine: env.headerDefine });
     return { markdown: describeMask(r, tok.name), span: tok.span };

@@ -1,5 +1,5 @@
 /** An open document: its text (the adapter's copy), incremental parse tree, function cache and last analysis. */
-import { analyze, sortFindings, type AnalyzeOptions, type RuleFailure } from '../analyze';
+import { analyze, enabledRules, type AnalyzeOptions, type RuleFailure } from '../analyze';
 import type { SharedAnalyses } from '../context/shared';
 import { FileFacts, FunctionCache } from '../facts/file-facts';
 import type { CParser, ParsedFile } from '../parse/parser';
@@ -22,12 +22,32 @@ export interface DocumentAnalysis {
   timing: AnalysisTiming;
   /** The tree's ERROR and MISSING nodes, counted once for the fixes' safety check. */
   syntaxErrors?: number;
-  /** Only the rules that need no context have run (a big file's first stage); complete() runs the others. */
+  /**
+   * Only the rules that need no context have run, on the IR of the functions they can match in (a big file's
+   * first stage); complete() makes the one-stage analysis.
+   */
   partial?: boolean;
+  /** A first stage's environment maker, for complete(). */
+  envFor?: (facts: FileFacts) => AnalysisEnv;
 }
 
 /** What an analysis runs: every enabled rule, or (a big file's first stage) those that need no context. */
 export type AnalysisStage = 'all' | 'local';
+
+/** The triggers of the enabled rules that need no context: a first stage's facts hold the functions naming one. */
+function localTriggers(options: AnalyzeOptions): string[] {
+  return [...new Set(enabledRules(options).flatMap((r) => (r.needs.context ? [] : r.triggers)))];
+}
+
+/** An analysis's record, less its timing and stage. */
+function analysisOf(
+  version: number,
+  facts: FileFacts,
+  env: AnalysisEnv,
+  { findings, failures, shared }: ReturnType<typeof analyze>,
+): Omit<DocumentAnalysis, 'timing'> {
+  return { version, facts, lines: facts.lines, findings, failures, env, shared, verdicts: !findings.some((f) => f.simulate) };
+}
 
 export class OpenDocument {
   parsed: ParsedFile | undefined;
@@ -61,45 +81,45 @@ export class OpenDocument {
     this.parsed = undefined; // reparse() disposes the old tree even when it throws
     // A keystroke's reparse is speculative (a neutralize window, tree-sitter's incremental tree); settle() makes it
     // exact when typing pauses.
-    this.parsed = old ? parser.reparse(old, text, { ...parse, speculative: true }) : parser.parse(text, parse);
+    // The same text analyzed again (the index or a setting changed, or settle() made the tree exact) keeps its tree:
+    // a speculative reparse would leave it inexact, and settle() would parse it whole again, and again.
+    this.parsed = old?.text === text ? old : old ? parser.reparse(old, text, { ...parse, speculative: true }) : parser.parse(text, parse);
     const t1 = performance.now();
-    const facts = new FileFacts(this.parsed, this.path, this.functions);
+    const local = stage === 'local';
+    // A first stage builds the IR of the functions its rules can match in (they hold a trigger) and of those
+    // that name them: on a big file the others are most of the facts' time. complete() builds the rest.
+    const facts = new FileFacts(this.parsed, this.path, this.functions, local ? localTriggers(options) : undefined);
     void facts.functions; // built here, to time it apart from the rules
     const t2 = performance.now();
     const env = { ...options.env, ...envFor(facts) };
-    const local = stage === 'local';
-    const { findings, failures, shared } = analyze(facts, { ...options, env, ...(local ? { rules: (r) => !r.needs.context } : {}) });
+    const analyzed = analyze(facts, { ...options, env, ...(local ? { rules: (r) => !r.needs.context } : {}) });
     const t3 = performance.now();
     this.analysis = {
-      version: this.version,
-      facts,
-      lines: facts.lines,
-      findings,
-      failures,
-      env,
-      shared,
-      verdicts: !findings.some((f) => f.simulate),
+      ...analysisOf(this.version, facts, env, analyzed),
       timing: { parseMs: t1 - t0, factsMs: t2 - t1, rulesMs: t3 - t2 },
-      ...(local ? { partial: true } : {}),
+      ...(local ? { partial: true, envFor } : {}),
     };
     return this.analysis;
   }
 
   /**
-   * The rules a first stage left out, on its facts and shared analyses: the findings become the one-stage
-   * analysis's (the same findings in the same order), so a second publish only adds to the first.
+   * After a first stage: the one-stage analysis (every function's IR, the rules that need no context again and
+   * the others), so its findings are exactly a one-stage analysis's; the first stage's are among them (its
+   * rules read the functions a finding of theirs can come from, test/server/staged-open.test.ts).
    */
   private complete(options: AnalyzeOptions): DocumentAnalysis {
     const a = this.analysis!;
     if (!a.partial) return a;
     const t0 = performance.now();
-    const rest = analyze(a.facts, { ...options, env: a.env, shared: a.shared, rules: (r) => r.needs.context });
-    a.findings = sortFindings([...a.findings, ...rest.findings]);
-    a.failures = [...a.failures, ...rest.failures];
-    a.verdicts = !a.findings.some((f) => f.simulate);
-    a.timing = { ...a.timing, rulesMs: a.timing.rulesMs + (performance.now() - t0) };
-    a.partial = false;
-    return a;
+    const facts = new FileFacts(this.parsed!, this.path, this.functions);
+    void facts.functions;
+    const t1 = performance.now();
+    const env = { ...options.env, ...a.envFor!(facts) };
+    this.analysis = {
+      ...analysisOf(a.version, facts, env, analyze(facts, { ...options, env })),
+      timing: { parseMs: a.timing.parseMs, factsMs: a.timing.factsMs + (t1 - t0), rulesMs: a.timing.rulesMs + (performance.now() - t1) },
+    };
+    return this.analysis;
   }
 
   /**

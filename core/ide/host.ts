@@ -15,7 +15,7 @@ import type { AnalysisEnv, Finding, Related, TextEdit } from '../rules/types';
 import { simulateDriver } from '../simulation/driver';
 import type { LinkOptions } from '../simulation/markdown';
 import { toSimulateDriverResult, toSimulateResult, type SimulateDriverResult, type SimulateResult } from '../simulation/protocol';
-import { isSimulated, simulateFunction } from '../simulation/run';
+import { allocationSites, isSimulated, simulateCall, simulateFunction, simulateFunctionInSteps } from '../simulation/run';
 import type { LineIndex, Position } from '../text/line-index';
 import type { Span } from '../text/span';
 import { OpenDocument, type AnalysisStage, type DocumentAnalysis } from './document';
@@ -349,15 +349,17 @@ export class AnalysisHost {
   }
 
   /**
-   * Simulates each function of the document that calls an allocator, one a step, so hovers and lenses find
-   * them done. Undefined when the current version is being warmed already or is not analyzed.
+   * Simulates each allocation call of the document, one a step, then each function that calls an allocator (its
+   * paths; its calls are done), so hovers and lenses find them done. A call first: a hover arriving during a step
+   * waits for one call's simulation, not a whole function's. Undefined when the current version is being warmed
+   * already or is not analyzed.
    */
   warm(uri: string): StepJob | undefined {
     const d = this.docs.get(uri);
     const a = d?.analysis;
     if (!d || !a || a.version !== d.version || this.warming.get(uri) === a.version) return undefined;
     this.warming.set(uri, a.version);
-    const todo = simulatedFunctions(a);
+    const functions = simulatedFunctions(a);
     const job: { error?: string } & StepJob = {
       step: () => {
         job.error = undefined;
@@ -365,19 +367,41 @@ export class AnalysisHost {
           this.warming.delete(uri);
           return 'stale';
         }
-        const fi = todo.shift();
-        if (fi === undefined) {
+        if (steps.next().done) {
           this.warming.delete(uri);
           return 'done';
-        }
-        try {
-          simulateFunction(a.shared, fi);
-        } catch (e) {
-          job.error = `kport: simulation in ${uri} failed: ${(e as Error).message}`;
         }
         return 'more';
       },
     };
+    // One step: one call, or a part of one function's paths (its extraction, one path's simulator runs, the rest).
+    const steps = (function* (): Generator<void> {
+      const failed = (e: unknown) => {
+        job.error = `kport: simulation in ${uri} failed: ${(e as Error).message}`;
+      };
+      for (const fi of functions)
+        for (const site of allocationSites(a.shared, fi)) {
+          try {
+            simulateCall(a.shared, fi, site.call.span);
+          } catch (e) {
+            failed(e);
+          }
+          yield;
+        }
+      for (const fi of functions) {
+        const parts = simulateFunctionInSteps(a.shared, fi);
+        for (;;) {
+          try {
+            if (parts.next().done) break;
+          } catch (e) {
+            failed(e);
+            break;
+          }
+          yield;
+        }
+        yield;
+      }
+    })();
     return job;
   }
 

@@ -73,14 +73,18 @@ const C_NAME = /[A-Za-z_]\w*/g;
 /**
  * `text` (a fix's replacement text) written for the target: each removed name becomes its replacement; a
  * dropped flag leaves its mask (`GFP_KERNEL | __GFP_COLD` → `GFP_KERNEL`). Null when nothing would be left
- * (the text is only a dropped flag). Returns the changes applied, for the message.
+ * (the text is only a dropped flag). Returns the changes applied, for the message. `tested(offset, length)`
+ * says whether the name at that offset of `text` is tested or cleared with `&` where the fix puts it: such a
+ * flag takes the table's `testedAs` (`__GFP_WAIT` tested is `__GFP_DIRECT_RECLAIM`, set is `__GFP_RECLAIM`).
  */
-export function textFor(text: string, target: string): { text: string | null; via: KbChange[] } {
+export function textFor(text: string, target: string, tested?: (offset: number, length: number) => boolean): { text: string | null; via: KbChange[] } {
   const via: KbChange[] = [];
-  let out = text.replace(C_NAME, (name) => {
+  let out = text.replace(C_NAME, (name, offset: number) => {
     const r = nameFor(name, target);
     if (!r.via.length) return name;
     via.push(...r.via);
+    const testedAs = r.via[0].testedAs;
+    if (testedAs && tested?.(offset, name.length)) return testedAs;
     return r.name ?? `\u0000${name}\u0000`;
   });
   if (out.includes('\u0000')) {

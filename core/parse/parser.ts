@@ -59,6 +59,53 @@ function neutralizeAround(old: ParsedFile, text: string): string | undefined {
   return neutralizeWindow(text, old.parsedText, from, to, delta);
 }
 
+/**
+ * Nodes that hold a list of top-level items (a file, the branches of an `#if`): an edit among their items is
+ * judged by the items next to it, not by the container's other items.
+ */
+const ITEM_CONTAINERS = new Set(['translation_unit', 'preproc_if', 'preproc_ifdef', 'preproc_else', 'preproc_elif', 'preproc_elifdef']);
+
+/**
+ * Whether an edit of [start, end) in a tree's text touches a syntax error, or adjoins one: below the
+ * innermost item container (ITEM_CONTAINERS) holding the edit, the items it overlaps or touches and one more
+ * on each side, where any ERROR or MISSING node counts. tree-sitter's error recovery depends on what it
+ * reuses, so an incremental reparse of such an edit can differ from a fresh parse (test/core/settle.test.ts);
+ * away from every error it reparses the edited items from the same parse state and reuses the rest.
+ */
+export function editTouchesError(root: Node, start: number, end: number): boolean {
+  if (!root.hasError) return false;
+  const broken = (n: Node) => n.hasError || n.isError || n.isMissing;
+  // Cursor moves only: Node.child(i) and Node's siblings walk the parent's children in tree-sitter.
+  const cursor = root.walk();
+  try {
+    for (;;) {
+      const container = cursor.currentNode;
+      // The first child ending at or after `start` (none: the edit is after the last child).
+      if (!(start > 0 ? cursor.gotoFirstChildForIndex(start - 1) : cursor.gotoFirstChild())) {
+        const last = container.lastChild;
+        return last ? broken(last) : broken(container);
+      }
+      const first = cursor.currentNode;
+      if (first.startIndex <= end && ITEM_CONTAINERS.has(first.type) && first.startIndex < start && end < first.endIndex) {
+        // Inside one container (its neighbours start after the edit): judge the edit among its items.
+        continue;
+      }
+      if (cursor.gotoPreviousSibling()) {
+        if (broken(cursor.currentNode)) return true;
+        cursor.gotoNextSibling();
+      }
+      // The items from `first` on while they start within the edit, and the one after it.
+      for (;;) {
+        const c = cursor.currentNode;
+        if (broken(c)) return true;
+        if (c.startIndex > end || !cursor.gotoNextSibling()) return false;
+      }
+    }
+  } finally {
+    cursor.delete();
+  }
+}
+
 export class ParsedFile {
   private disposed = false;
   constructor(
@@ -70,16 +117,17 @@ export class ParsedFile {
     /**
      * What a speculative reparse (ParseOptions.speculative) left unchecked, for CParser.settle():
      * `window`, the neutralize window (parsedText may differ from neutralize(text)); `tree`, an edit that
-     * broke clean code kept tree-sitter's incremental result (a fresh parse can differ).
+     * broke clean code kept tree-sitter's incremental result (a fresh parse can differ); `nearError`, an edit since
+     * the last fresh parse touched or adjoined a syntax error (editTouchesError: settle() parses such a tree afresh).
      */
-    readonly unsettled: { window: boolean; tree: boolean } = { window: false, tree: false },
+    readonly unsettled: { window: boolean; tree: boolean; nearError: boolean } = { window: false, tree: false, nearError: false },
     /** neutralize() needed a limiter for pathological input: no windowed neutralization after this. */
     readonly limited = false,
   ) {}
 
   /** Known to be the tree a fresh parse of `text` gives. */
   get exact(): boolean {
-    return !this.unsettled.window && !this.unsettled.tree;
+    return !this.unsettled.window && !this.unsettled.tree && !(this.unsettled.nearError && this.root.hasError);
   }
 
   get root(): Node {
@@ -298,6 +346,8 @@ export class CParser {
     const oldEnd = a.length - suffix;
     const newEnd = b.length - suffix;
     const wasClean = !old.root.hasError;
+    // A clean tree is a fresh parse's: what touched an error before it no longer matters.
+    const nearError = (unsettled.nearError && !wasClean) || editTouchesError(old.root, start, oldEnd);
     const tree = old.tree.copy();
     old.dispose();
     tree.edit(
@@ -325,9 +375,11 @@ export class CParser {
       else {
         next.delete();
         next = this.run(parsedText, null, options);
-        unsettled.tree = false;
+        // A fresh tree: nothing to settle.
+        return new ParsedFile(text, parsedText, next, { ...unsettled, tree: false, nearError: false }, limited);
       }
     }
+    unsettled.nearError = next.rootNode.hasError && (nearError || editTouchesError(next.rootNode, start, newEnd));
     return new ParsedFile(text, parsedText, next, unsettled, limited);
   }
 
@@ -339,24 +391,29 @@ export class CParser {
    */
   settle(parsed: ParsedFile, options: ParseOptions = {}): ParsedFile {
     if (parsed.exact) return parsed;
-    if (parsed.unsettled.tree) {
-      const fresh = this.parse(parsed.text, options);
-      parsed.dispose();
-      return fresh;
-    }
-    // In code that is already broken, tree-sitter's incremental result can differ from a fresh parse inside
-    // an ERROR (a test's random edits found one): settling must not depend on the edit history there.
-    if (parsed.root.hasError) {
-      const fresh = this.parse(parsed.text, options);
-      parsed.dispose();
-      return fresh;
-    }
+    if (parsed.unsettled.tree) return this.fresh(parsed, options);
+    // Near a syntax error tree-sitter's incremental result can differ from a fresh parse (a test's random edits
+    // found one): settling must not depend on the edit history there. Edits away from every error keep the tree.
+    if (parsed.unsettled.nearError && parsed.root.hasError) return this.fresh(parsed, options);
     const n = neutralize(parsed.text);
     if (n.text === parsed.parsedText) {
       parsed.unsettled.window = false;
+      parsed.unsettled.nearError = false;
       return parsed;
     }
-    return this.reparse(parsed, parsed.text, options);
+    // The window's text was wrong somewhere: reparse with the right one, afresh if that edit touches an error.
+    const text = parsed.text;
+    const next = this.reparse(parsed, text, options);
+    if (next.unsettled.nearError && next.root.hasError) return this.fresh(next, options);
+    next.unsettled.nearError = false;
+    return next;
+  }
+
+  /** A fresh parse of `parsed`'s text, replacing (and disposing) it. */
+  private fresh(parsed: ParsedFile, options: ParseOptions): ParsedFile {
+    const text = parsed.text;
+    parsed.dispose();
+    return this.parse(text, options);
   }
 
   private run(text: string, old: Tree | null, options: ParseOptions): Tree {

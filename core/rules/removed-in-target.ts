@@ -3,6 +3,7 @@ import { ALLOC_API } from '../kernel/alloc-api';
 import { KB_CHANGES } from '../kernel/kb-replacements';
 import { changeIn, compareReleases, nameFor } from '../kernel/target';
 import { defineRule } from './define';
+import { HOT_COLD_FREES, largeBlockFrees } from './support/hot-cold-block';
 import { testedOrCleared } from './support/mask-edit';
 import type { Fix } from './types';
 
@@ -47,7 +48,7 @@ export const removedInTarget = defineRule({
   matches: { tokens: REMOVED },
   fixable: 'code',
   fromTarget: FIRST_REMOVAL,
-  check({ facts, env }) {
+  check({ facts, env, shared }) {
     const target = env.target;
     if (!target) return [];
     const names = REMOVED.filter((n) => changeIn(n, target));
@@ -62,6 +63,9 @@ export const removedInTarget = defineRule({
         const mask = api && api.maskArg >= 0 ? call.args[api.maskArg] : undefined;
         if (mask) masks.push(mask.span);
       }
+    // free_hot_page(p) on an order > 0 block: `__free_page` would leak the block as before; hot-cold-order's
+    // fix on the same call (`__free_pages(p, order)`) is the one that builds and frees it whole.
+    const largeBlocks = names.some((n) => HOT_COLD_FREES.includes(n)) ? new Map(largeBlockFrees(shared).map((b) => [b.free.nameSpan.start, b])) : undefined;
     // A driver's own definition of the name (a compatibility #define or function) is no use of it.
     const defined = new Set(facts.functions.map((f) => f.nameSpan.start));
     const ownDefinition = (start: number) => defined.has(start) || /#\s*define\s+$/.test(facts.text.slice(Math.max(0, start - 40), start));
@@ -74,14 +78,19 @@ export const removedInTarget = defineRule({
         const tested = !!c.testedAs && testedOrCleared(facts.text, t.span);
         const instead = tested ? c.testedAs! : nameFor(t.name, target).name;
         const since = c.release && c.release !== c.offeredFrom ? `since ${c.release} (absent from ${c.offeredFrom})` : `since ${c.offeredFrom}`;
-        const use = tested
-          ? `use \`${instead}\` (tested or cleared with \`&\`, the flag means "may sleep", which is ${instead} alone: \`${nameFor(t.name, target).name}\`, what sets it in a mask, also holds the kswapd bit GFP_ATOMIC has)`
-          : instead
-            ? `use \`${instead}\``
-            : 'drop it';
+        const block = largeBlocks?.get(t.span.start);
+        const use = block
+          ? `use \`${block.replacement}\`: ${block.held} is a block of ${block.orderDesc}, of which \`${instead}\` would free only the first page (hot-cold-order's fix)`
+          : tested
+            ? `use \`${instead}\` (tested or cleared with \`&\`, the flag means "may sleep", which is ${instead} alone: \`${nameFor(t.name, target).name}\`, what sets it in a mask, also holds the kswapd bit GFP_ATOMIC has)`
+            : instead
+              ? `use \`${instead}\``
+              : 'drop it';
         const fixes: Fix[] = [];
         const callForm = CALL_FORMS[t.name];
-        if (callForm) {
+        if (block) {
+          // No fix of this rule: hot-cold-order's replaces the whole call.
+        } else if (callForm) {
           // Other arguments: the call is rewritten whole, or not at all (the name used as a value, a macro body).
           const call = calls.get(t.span.start);
           if (call && call.args.length === callForm.arity) {

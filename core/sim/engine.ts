@@ -89,6 +89,37 @@ export interface Pool {
   handle: Handle;
 }
 
+/**
+ * Engines fresh from applyScenario, by machine (the object: a setting's machine lives as long as the setting) and
+ * scenario (its numbers: simulate() copies a scenario given as an object). A run copies one instead of building
+ * three zones' free lists and grabbing the scenario's background pages: a hover makes 9-45 runs on the same
+ * machine and scenarios.
+ */
+const initialStates = new WeakMap<MachineConfig, Map<string, Engine>>();
+/** Scenarios kept per machine (custom scenarios each get one; the oldest is dropped). */
+const MAX_SCENARIOS_PER_MACHINE = 16;
+
+/** How many initial states were built and copied (tests count them). */
+export const initialStateCounts = { built: 0, copied: 0 };
+
+/** A new engine on `machine` in `scenario`, as `new Engine(...)` + applyScenario(scenario) would build it. */
+export function initialEngine(machine: MachineConfig, scenario: ScenarioState, context: ContextKind, verbose: boolean, messages: boolean): Engine {
+  let byScenario = initialStates.get(machine);
+  if (!byScenario) initialStates.set(machine, (byScenario = new Map()));
+  // What applyScenario reads (the name only labels traces, from the engine's own `scenario`).
+  const key = `${scenario.free}|${scenario.reclaimable}|${scenario.oomVictims}|${scenario.oomVictimPages}`;
+  let from = byScenario.get(key);
+  if (!from) {
+    from = new Engine(machine, scenario, 'process', false, false);
+    from.applyScenario(scenario);
+    if (byScenario.size >= MAX_SCENARIOS_PER_MACHINE) byScenario.delete(byScenario.keys().next().value!);
+    byScenario.set(key, from);
+    initialStateCounts.built++;
+  }
+  initialStateCounts.copied++;
+  return new Engine(machine, scenario, context, verbose, messages, from);
+}
+
 export const EMPTY_TRACE: TraceEntry[] = Object.freeze([]) as unknown as TraceEntry[];
 
 export class Engine {
@@ -105,8 +136,10 @@ export class Engine {
   readonly kmallocCaches = new Map<string, Cache>();
   readonly userCaches: Cache[] = [];
   readonly pools: Pool[] = [];
-  /** Build traces and messages. */
+  /** Build trace entries (the allocator layers' `e.tr` calls and the strings they pass). */
   readonly verbose: boolean;
+  /** Build outcome messages, and the trace's context entries (sleep-in-atomic, may-sleep) that explain an outcome. */
+  readonly messages: boolean;
   stepIndex = 0;
   // per-step state
   trace: TraceEntry[] = EMPTY_TRACE;
@@ -128,20 +161,28 @@ export class Engine {
   /** mempool waiters woken during the current step (simulate.ts amends their step results). */
   woken: Array<{ step: number; handle: Handle; result: 'ok' | 'never' }> = [];
 
-  constructor(machine: MachineConfig, scenario: ScenarioState, context: ContextKind, verbose: boolean) {
+  /**
+   * `from`: an engine of the same machine, fresh from applyScenario(scenario) (initialEngine): its zones are copied
+   * and the scenario is applied already; without it the zones are built and the caller applies the scenario.
+   */
+  constructor(machine: MachineConfig, scenario: ScenarioState, context: ContextKind, verbose: boolean, messages = verbose, from?: Engine) {
     this.machine = machine;
     this.scenario = scenario;
     this.context = context;
     this.verbose = verbose;
+    this.messages = messages;
     let start = 0;
     // A machine given without lowmem_reserve gets 2.6.11's from its zone sizes.
-    const reserve = lowmemReserveFor(machine.zones.map((z) => z.pages));
+    const reserve = from ? null : lowmemReserveFor(machine.zones.map((z) => z.pages));
     for (let i = 0; i < 3; i++) {
-      const z = new Zone(i, { ...machine.zones[i], lowmemReserve: machine.zones[i].lowmemReserve ?? reserve[i] }, start);
-      z.addRange(start, z.pages);
+      const z = from
+        ? new Zone(i, { ...machine.zones[i], lowmemReserve: from.zones[i].lowmemReserve as [number, number, number] }, start, from.zones[i])
+        : new Zone(i, { ...machine.zones[i], lowmemReserve: machine.zones[i].lowmemReserve ?? reserve![i] }, start);
+      if (!from) z.addRange(start, z.pages);
       this.zones.push(z);
       start += z.pages;
     }
+    if (from) this.oomVictims = from.oomVictims;
     this.totalPages = start;
     // build_zonelists_node (mm/page_alloc.c:1298-1323): a zone without pages is in no zonelist, indexed here by
     // the zone the full list starts with (zonelistFor).
@@ -183,7 +224,8 @@ export class Engine {
     this.slept = true;
     if (this.context !== 'process' && this.atomicSleep === null) {
       this.atomicSleep = where;
-      if (this.verbose) {
+      if (this.messages) {
+        if (this.trace === EMPTY_TRACE) this.trace = [];
         this.trace.push({
           rule: 'context.sleep-in-atomic',
           detail: `scheduling while atomic: ${where} sleeps in ${this.contextText()} context`,
@@ -195,7 +237,8 @@ export class Engine {
   /** A sleeping mask/call was used; in atomic context note the latent bug. */
   noteMaySleep(what: string): void {
     this.maySleep = true;
-    if (this.context !== 'process' && this.verbose) {
+    if (this.context !== 'process' && this.messages) {
+      if (this.trace === EMPTY_TRACE) this.trace = [];
       this.trace.push({
         rule: 'context.may-sleep',
         detail:

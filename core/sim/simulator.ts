@@ -9,7 +9,7 @@ import {
   type GfpInfo,
   parseGfp,
 } from './gfp';
-import { Engine, Handle as HandleImported, type Cache, type Pool } from './engine';
+import { Handle as HandleImported, initialEngine, type Cache, type Engine, type Pool } from './engine';
 import {
   DEFAULT_MACHINE,
   MAX_ORDER as MAX_ORDER_IMPORTED,
@@ -89,8 +89,7 @@ export class Simulator {
       this.configError ??= `unknown context "${String(ctx)}"`;
       ctx = 'process';
     }
-    this.e = new Engine(machine, sc, ctx, opts.trace !== false);
-    this.e.applyScenario(sc);
+    this.e = initialEngine(machine, sc, ctx, opts.trace !== false && opts.trace !== 'outcomes', opts.trace !== false);
     this.snap = opts.snapshots ?? 'end';
     this.lean = opts.trace === false && opts.results === 'none';
   }
@@ -247,14 +246,14 @@ export class Simulator {
         return {
           kind: e.slept ? 'slept' : 'ok',
           page,
-          message: e.verbose ? `${what}: order-${h.order} page block at ${page.zone} pfn ${h.pfn}${e.slept ? ' (after sleeping)' : ''}` : 'ok',
+          message: e.messages ? `${what}: order-${h.order} page block at ${page.zone} pfn ${h.pfn}${e.slept ? ' (after sleeping)' : ''}` : 'ok',
         };
       }
       const c = h.cache as Cache;
       return {
         kind: e.slept ? 'slept' : 'ok',
         object: { cache: c.name, size: c.size },
-        message: e.verbose ? `${what}: object from ${c.name}${e.slept ? ' (after sleeping)' : ''}` : 'ok',
+        message: e.messages ? `${what}: object from ${c.name}${e.slept ? ' (after sleeping)' : ''}` : 'ok',
       };
     }
     if (code === NEVER) {
@@ -435,7 +434,7 @@ export class Simulator {
     freeBlock(e, h.zone, h.pfn, h.order, cold);
     h.t = 'freed';
     h.freedAt = this.index - 1;
-    return e.verbose ? { kind: 'ok', message: `order-${h.order} block at ${ZONE_NAMES[h.zone]} pfn ${h.pfn} freed` } : OK_FREED;
+    return e.messages ? { kind: 'ok', message: `order-${h.order} block at ${ZONE_NAMES[h.zone]} pfn ${h.pfn} freed` } : OK_FREED;
   }
 
   private handleOf(ref: unknown, t: 'cache' | 'pool', what: string): Handle | SimOutcome {

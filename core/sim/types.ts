@@ -130,8 +130,12 @@ export interface SimOptions {
   machine?: MachineConfig;
   /** Reserved for randomised machine states; the model itself is deterministic. */
   seed?: number;
-  /** Build traces (default true). `false` is the fast mode used by benchmarks. */
-  trace?: boolean;
+  /**
+   * Build traces (default true). `false` is the fast mode used by benchmarks. 'outcomes': the outcomes and their
+   * messages as with `true`, and of the trace only the context entries (sleep in atomic context, may sleep) that
+   * say why an outcome is what it is; for readers of verdicts (a hover), not of traces.
+   */
+  trace?: boolean | 'outcomes';
   snapshots?: 'all' | 'none' | 'end';
   /** Operations run under normal memory before the scenario applies (e.g. module init creating pools). */
   setup?: SimOp[];

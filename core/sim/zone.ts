@@ -39,7 +39,7 @@ export class Zone {
    * tens to hundreds of free blocks, and a 64 KiB array filled per run was the hover's hottest line (a hover
    * runs the simulator 9–45 times).
    */
-  readonly freeOrder = new Map<number, number>();
+  readonly freeOrder: Map<number, number>;
   /** zone->free_pages: pages on the buddy lists (per-CPU pages are not counted, as in 2.6). */
   freePages = 0;
   readonly pcp: [PcpList, PcpList];
@@ -56,7 +56,8 @@ export class Zone {
   lastSplitFrom = -1;
   lastMerges = 0;
 
-  constructor(idx: number, cfg: ZoneConfig, start: number) {
+  /** `from`: a zone of the same config whose state this one starts in (a copy; the two share nothing mutable). */
+  constructor(idx: number, cfg: ZoneConfig, start: number, from?: Zone) {
     this.idx = idx;
     this.name = cfg.name;
     this.start = start;
@@ -66,8 +67,28 @@ export class Zone {
     this.low = cfg.low;
     this.high = cfg.high;
     this.lowmemReserve = cfg.lowmemReserve ?? [0, 0, 0];
-    for (let o = 0; o < MAX_ORDER; o++) this.freeLists.push(new Set());
     this.pcp = [new PcpList(cfg.hot.low, cfg.hot.high, cfg.hot.batch), new PcpList(cfg.cold.low, cfg.cold.high, cfg.cold.batch)];
+    if (!from) {
+      this.freeOrder = new Map();
+      for (let o = 0; o < MAX_ORDER; o++) this.freeLists.push(new Set());
+      return;
+    }
+    // Set and Map copies keep insertion order: rmqueue takes the same first block as in `from`.
+    this.freeOrder = new Map(from.freeOrder);
+    for (let o = 0; o < MAX_ORDER; o++) this.freeLists.push(new Set(from.freeLists[o]));
+    this.nrFree.set(from.nrFree);
+    this.freePages = from.freePages;
+    this.pcp[0].list = from.pcp[0].list.slice();
+    this.pcp[1].list = from.pcp[1].list.slice();
+    this.allocated = from.allocated;
+    this.bgRanges = from.bgRanges.slice();
+    this.bgPos = from.bgPos;
+    this.bgOff = from.bgOff;
+    this.background = from.background;
+    this.reclaimable = from.reclaimable;
+    this.oomPages = from.oomPages;
+    this.lastSplitFrom = from.lastSplitFrom;
+    this.lastMerges = from.lastMerges;
   }
 
   private add(pfn: number, order: number): void {

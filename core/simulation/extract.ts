@@ -270,6 +270,8 @@ export class SequenceExtractor {
    * analysis (run.ts callExtractor), so a second call of a function finds most of its statements done. Read by tests.
    */
   statementsClassified = 0;
+  /** Paths copied at an `if` because they take both branches (one that takes one branch goes on uncopied). Read by tests. */
+  branchCopies = 0;
   /** A driver's lifetime frees in remove what probe allocated: every free is simulated (see foreignFree). */
   keepForeignFrees = false;
   /**
@@ -279,13 +281,18 @@ export class SequenceExtractor {
   bindNullArgs = false;
   /** Per inlined function, its parameters the call site passed NULL. */
   private readonly nullParams = new Map<FunctionFacts, ReadonlySet<string>>();
-  /** Functions of this file: calls to them are inlined. */
-  private readonly fileFunctions: ReadonlySet<string>;
+  /** Functions of this file by name (the first of a name, as a search in order finds it): calls to them are inlined. */
+  private readonly fileFunctions: ReadonlyMap<string, number>;
   private readonly activeFunctions = new Map<string, boolean>();
   /** Statement visits when the goal call was first reached (goal-directed extraction only). */
   private goalReachedAt: number | undefined;
   private work = 0;
   private readonly stepIds = new StepIds();
+  /** Each call's op, once (see op()). */
+  private readonly opOfCall = new WeakMap<CallEvent, SimOp>();
+  /** Context changes and assumptions by content, one object each: the paths share them (their step ids are found once). */
+  private readonly contextOps = new Map<string, SimOp>();
+  private readonly assumptions = new Map<string, ResultAssumption>();
   private outOfBudget = false;
   private goal: ExtractGoal | undefined;
   /** Why the goal call gives no op where it is reached (a free of memory from elsewhere). */
@@ -296,7 +303,11 @@ export class SequenceExtractor {
     private readonly shared: SharedAnalyses,
     private readonly context: FileContext,
   ) {
-    this.fileFunctions = new Set(facts.functions.map((f) => f.name));
+    const byName = new Map<string, number>();
+    facts.functions.forEach((f, i) => {
+      if (!byName.has(f.name)) byName.set(f.name, i);
+    });
+    this.fileFunctions = byName;
   }
 
   private lineOf(offset: number): number {
@@ -492,7 +503,7 @@ export class SequenceExtractor {
     let memo = this.activeFunctions.get(name);
     if (memo === undefined) {
       this.activeFunctions.set(name, true); // recursion: assume it acts until shown otherwise
-      const fn = this.facts.functions.find((f) => f.name === name)!;
+      const fn = this.facts.functions[this.fileFunctions.get(name)!];
       memo = allCalls(fn).some((c) => this.activeCall(c.name));
       this.activeFunctions.set(name, memo);
     }
@@ -583,36 +594,34 @@ export class SequenceExtractor {
           if (!test) return;
           const ref = test.ref;
           if (!c.ops.some((op) => 'ref' in op && op.ref === ref && ALLOCATING_OPS.has(op.op))) return;
-          this.stepIds.push(c.assumptions, {
-            ref,
-            expect: test.nullWhenTrue === whenTrue ? 'null' : 'non-null',
-            cond: whenTrue ? condText : `!(${condText})`,
-            atOp: c.ops.length,
-          });
+          this.stepIds.push(
+            c.assumptions,
+            this.assumption(ref, test.nullWhenTrue === whenTrue ? 'null' : 'non-null', whenTrue ? condText : `!(${condText})`, c.ops.length),
+          );
         };
         // A parameter the caller passed NULL: the branch where it is not NULL does not happen.
         const bound = test !== null && (this.nullParams.get(fn)?.has(test.ref) ?? false);
         // Seeking the goal, a path takes only the branch that holds it.
-        const thenIn = afterCond
-          .filter(() => !bound || test!.nullWhenTrue)
-          .filter((p) => !this.seeking(p, s) || this.seeking(p, s.then))
-          .map((p) => {
-            const c = clone(p, this.stepIds);
-            c.conditions.push(condText);
-            assume(c, true);
-            if (guard) this.setContext(c, guard.whenTrue, `${condText} is true`);
-            return c;
-          });
-        const elseIn = afterCond
-          .filter(() => !bound || !test!.nullWhenTrue)
-          .filter((p) => !this.seeking(p, s) || (s.else !== null && this.seeking(p, s.else)) || !this.seeking(p, s.then))
-          .map((p) => {
-            const c = clone(p, this.stepIds);
-            c.conditions.push(`!(${condText})`);
-            assume(c, false);
-            if (guard) this.setContext(c, guard.whenTrue === 'interrupt' ? 'process' : 'interrupt', `${condText} is false`);
-            return c;
-          });
+        const toThen = (p: Partial_) => (!bound || test!.nullWhenTrue) && (!this.seeking(p, s) || this.seeking(p, s.then));
+        const toElse = (p: Partial_) =>
+          (!bound || !test!.nullWhenTrue) && (!this.seeking(p, s) || (s.else !== null && this.seeking(p, s.else)) || !this.seeking(p, s.then));
+        // A path that takes both branches is copied for the then branch (before the else branch changes it) and
+        // goes on itself into the else branch; a path that takes one branch goes on itself (nothing else holds it).
+        const thenIn = afterCond.filter(toThen).map((p) => {
+          const both = toElse(p);
+          if (both) this.branchCopies++;
+          const c = both ? clone(p, this.stepIds) : p;
+          c.conditions.push(condText);
+          assume(c, true);
+          if (guard) this.setContext(c, guard.whenTrue, `${condText} is true`);
+          return c;
+        });
+        const elseIn = afterCond.filter(toElse).map((p) => {
+          p.conditions.push(`!(${condText})`);
+          assume(p, false);
+          if (guard) this.setContext(p, guard.whenTrue === 'interrupt' ? 'process' : 'interrupt', `${condText} is false`);
+          return p;
+        });
         // Seeking the goal in the function itself, a branch that always returns ends every path into it
         // short of the goal: fork() would drop them after simulating the branch (an error path's whole
         // cleanup, inlined), so they are dropped before.
@@ -695,8 +704,22 @@ export class SequenceExtractor {
     return flags !== undefined && /\bSLAB_HWCACHE_ALIGN\b/.test(this.facts.text.slice(flags.span.start, flags.span.end));
   }
 
+  private contextOp(context: ContextKind, reason: string): SimOp {
+    const key = `${context}\n${reason}`;
+    let op = this.contextOps.get(key);
+    if (!op) this.contextOps.set(key, (op = { op: 'context', context, reason }));
+    return op;
+  }
+
+  private assumption(ref: string, expect: ResultAssumption['expect'], cond: string, atOp: number): ResultAssumption {
+    const key = `${ref}\n${expect}\n${cond}\n${atOp}`;
+    let a = this.assumptions.get(key);
+    if (!a) this.assumptions.set(key, (a = { ref, expect, cond, atOp }));
+    return a;
+  }
+
   private setContext(p: Partial_, ctx: ContextKind, reason: string): void {
-    this.stepIds.push(p.ops, { op: 'context', context: ctx, reason });
+    this.stepIds.push(p.ops, this.contextOp(ctx, reason));
     p.origins.push(null);
     p.condAt.push(p.conditions.length);
   }
@@ -759,7 +782,7 @@ export class SequenceExtractor {
     let paths = [p];
     for (const call of calls) {
       if (paths[0].ops.length > MAX_OPS) break;
-      const callee = depth < MAX_INLINE_DEPTH ? this.facts.functions.findIndex((f) => f.name === call.name) : -1;
+      const callee = depth < MAX_INLINE_DEPTH ? (this.fileFunctions.get(call.name) ?? -1) : -1;
       if (callee >= 0 && this.facts.functions[callee] !== fn && this.activeCall(call.name)) {
         const inner = this.facts.functions[callee];
         const outerNulls = this.nullParams.get(inner);
@@ -789,9 +812,16 @@ export class SequenceExtractor {
   private op(p: Partial_, call: CallEvent, fn: FunctionFacts, base: ContextKind): void {
     const o = this.origin(call, fn);
     const isGoal = !!this.goal && sameSpan(call.span, this.goal.span);
-    const push = (op: SimOp) => {
-      if (isGoal) return this.pushGoal(p, { ...op, source: { line: o.line, text: o.text } }, o, base);
-      this.stepIds.push(p.ops, { ...op, source: { line: o.line, text: o.text } });
+    // A call's op is the same on every path (its size, mask and refs come from the call alone; a lock's release
+    // depends on the path's locks): one object per call, so the paths share it and its step id is looked up once.
+    const push = (op: SimOp, samePerCall = true) => {
+      let full = samePerCall ? this.opOfCall.get(call) : undefined;
+      if (!full) {
+        full = { ...op, source: { line: o.line, text: o.text } };
+        if (samePerCall) this.opOfCall.set(call, full);
+      }
+      if (isGoal) return this.pushGoal(p, full, o, base);
+      this.stepIds.push(p.ops, full);
       p.origins.push(o);
       p.condAt.push(p.conditions.length);
     };
@@ -804,7 +834,7 @@ export class SequenceExtractor {
       } else {
         const i = p.locks.lastIndexOf(key);
         if (i >= 0) p.locks.splice(i, 1);
-        push({ op: 'context', context: p.locks.length ? 'atomic' : base, reason: `${call.name}(${lock.lockArg < 0 ? '' : key}) at line ${o.line}` });
+        push({ op: 'context', context: p.locks.length ? 'atomic' : base, reason: `${call.name}(${lock.lockArg < 0 ? '' : key}) at line ${o.line}` }, false);
       }
       return;
     }
@@ -990,9 +1020,7 @@ export class SequenceExtractor {
       p.notes.push(
         `line ${o.line}: ${want!.kind === 'process' ? `this path holds a lock here, but not every path does: simulated in process context, as the finding's analysis decides` : `context here: ${want!.reason}`}`,
       );
-      this.stepIds.push(p.ops, { op: 'context', context: want!.kind, reason: want!.reason });
-      p.origins.push(null);
-      p.condAt.push(p.conditions.length);
+      this.setContext(p, want!.kind, want!.reason);
     }
     if (p.goalOp < 0) p.goalOp = p.ops.length;
     this.goalReachedAt ??= this.work;
@@ -1000,11 +1028,7 @@ export class SequenceExtractor {
     this.stepIds.push(p.ops, op);
     p.origins.push(o);
     p.condAt.push(p.conditions.length);
-    if (differs) {
-      this.stepIds.push(p.ops, { op: 'context', context: here, reason: 'after the call' });
-      p.origins.push(null);
-      p.condAt.push(p.conditions.length);
-    }
+    if (differs) this.setContext(p, here, 'after the call');
   }
 
   /** How a pool's alloc_fn allocates: the stock slab/kmalloc/page functions, or a user function's mask. */

@@ -114,22 +114,37 @@ export interface FunctionSimulation extends Omit<ExtractedFunction, 'paths'> {
 const RESULTS = new Map<string, Record<ScenarioName, SimResult>>();
 const MAX_CACHED = 2000;
 
+/**
+ * What a run keeps: 'trace' the full trace of every step (the Simulate view shows it); 'outcomes' the outcomes,
+ * their messages and the context entries a verdict reads (latentSleepInAtomic), no allocator trace: a call's
+ * simulation (hover, finding) reads verdicts only, so its runs neither build the trace strings nor keep them here.
+ */
+type RunDetail = 'trace' | 'outcomes';
+
+/** Simulator runs made by simulateCached (cache misses), by detail: tests count them. */
+export const simulatorRuns: Record<RunDetail, number> = { trace: 0, outcomes: 0 };
+
 function simulateCached(
   ops: SimPath['ops'],
   setup: SimPath['ops'],
   context: ExtractedFunction['initialContext'],
   snapshots: 'all' | 'none',
   machine: SimulatedMachine,
+  detail: RunDetail = 'trace',
 ): Record<ScenarioName, SimResult> {
-  const key = JSON.stringify([machine.id, context, snapshots, setup, ops]);
-  const hit = RESULTS.get(key);
+  const base = JSON.stringify([machine.id, context, snapshots, setup, ops]);
+  // A traced run answers an outcomes request as well (the same outcomes, more trace): reuse it when cached.
+  const key = detail === 'trace' ? base : `outcomes:${base}`;
+  const hit = RESULTS.get(key) ?? (detail === 'outcomes' ? RESULTS.get(base) : undefined);
   if (hit) {
     RESULTS.delete(key);
     RESULTS.set(key, hit);
     return hit;
   }
+  const trace = detail === 'trace' ? true : 'outcomes';
+  simulatorRuns[detail]++;
   const r = Object.fromEntries(
-    SCENARIOS.map((sc) => [sc, simulate(ops, { scenario: machine.scenarios[sc], machine: machine.config, context, setup, snapshots, trace: true })]),
+    SCENARIOS.map((sc) => [sc, simulate(ops, { scenario: machine.scenarios[sc], machine: machine.config, context, setup, snapshots, trace })]),
   ) as Record<ScenarioName, SimResult>;
   RESULTS.set(key, r);
   if (RESULTS.size > MAX_CACHED) RESULTS.delete(RESULTS.keys().next().value!);
@@ -152,8 +167,31 @@ export function simulateFunction(shared: SharedAnalyses, fnIndex: number, snapsh
   return shared.memo(memoKey(fnIndex, snapshots), () => simulateAnew(shared, fnIndex, snapshots));
 }
 
-function simulatePath(p: SimPath, extracted: ExtractedFunction, snapshots: 'all' | 'none', machine: SimulatedMachine): PathSimulation {
-  const results = ownedElsewhere(simulateCached(p.ops, extracted.setup, extracted.initialContext, snapshots, machine), extracted.escaping);
+/**
+ * simulateFunction in steps a caller runs apart (the editor's warming: a hover or keystroke waits for one step at
+ * most): the extraction, each path's simulator runs (kept in the results cache), then the function's result,
+ * which finds them done. Nothing when the function is simulated already.
+ */
+export function* simulateFunctionInSteps(shared: SharedAnalyses, fnIndex: number): Generator<void, FunctionSimulation> {
+  if (!isSimulated(shared, fnIndex)) {
+    const extracted = extractionOf(shared, fnIndex);
+    yield;
+    for (const p of extracted.paths) {
+      simulateCached(p.ops, extracted.setup, extracted.initialContext, 'none', machineOf(shared));
+      yield;
+    }
+  }
+  return simulateFunction(shared, fnIndex);
+}
+
+function simulatePath(
+  p: SimPath,
+  extracted: ExtractedFunction,
+  snapshots: 'all' | 'none',
+  machine: SimulatedMachine,
+  detail: RunDetail = 'trace',
+): PathSimulation {
+  const results = ownedElsewhere(simulateCached(p.ops, extracted.setup, extracted.initialContext, snapshots, machine, detail), extracted.escaping);
   const feasibility = Object.fromEntries(SCENARIOS.map((sc) => [sc, feasibilityOf(p, results[sc])])) as Record<ScenarioName, Feasibility>;
   return { ...p, results, feasibility };
 }
@@ -172,9 +210,13 @@ function ownedElsewhere(results: Record<ScenarioName, SimResult>, escaping: read
 /** The machine this analysis simulates on (setting `simulation.machine`). */
 export const machineOf = (shared: SharedAnalyses): SimulatedMachine => shared.env.machine ?? DEFAULT_SIMULATED_MACHINE;
 
+/** A function's whole extraction, once per analysis: warming's steps, the lens's run and the view's share it. */
+function extractionOf(shared: SharedAnalyses, fnIndex: number): ExtractedFunction {
+  return shared.memo(`extraction:${fnIndex}`, () => callExtractor(shared).extract(fnIndex));
+}
+
 function simulateAnew(shared: SharedAnalyses, fnIndex: number, snapshots: 'all' | 'none'): FunctionSimulation {
-  // One extraction per function and analysis: the lens's run (no snapshots) and the view's (all) share it.
-  const extracted = shared.memo(`extraction:${fnIndex}`, () => callExtractor(shared).extract(fnIndex));
+  const extracted = extractionOf(shared, fnIndex);
   const paths = extracted.paths.map((p) => simulatePath(p, extracted, snapshots, machineOf(shared)));
   const calls = allocationSites(shared, fnIndex).map((site) => simulateCall(shared, fnIndex, site.call.span));
   const problems: string[] = [];
@@ -275,7 +317,8 @@ function simulateCallAnew(shared: SharedAnalyses, fnIndex: number, span: Span): 
   const reason = site ? shared.context.siteReason(site, fnIndex) : null;
   const goal: ExtractGoal = { span, context: reason ? { kind: 'atomic', reason: reason.message } : { kind: 'process', reason: 'process context (may sleep)' } };
   const extracted = callExtractor(shared).extract(fnIndex, goal);
-  const paths = extracted.paths.map((p) => simulatePath(p, extracted, 'none', machineOf(shared)));
+  // A call's simulation is read for its verdicts (hover, finding, the view's summary line): no allocator trace.
+  const paths = extracted.paths.map((p) => simulatePath(p, extracted, 'none', machineOf(shared), 'outcomes'));
   const first = paths[0];
   const origin = first?.origins[first.goalOp] ?? null;
   const base = {
@@ -323,6 +366,7 @@ function simulateCallAnew(shared: SharedAnalyses, fnIndex: number, span: Span): 
           extracted,
           'none',
           machineOf(shared),
+          'outcomes',
         );
       });
       return { label, per: Object.fromEntries(SCENARIOS.map((sc) => [sc, scenarioVerdict(variants, sc)])) as Record<ScenarioName, ScenarioVerdict> };

@@ -144,17 +144,32 @@ export function definedInRun(reports: readonly Pick<FileReport, 'file' | 'define
   return parts.join(' ');
 }
 
-/** Decides every report's `deadUnless` findings against the whole run (and its kernel tree), in place. */
-export function decideDeadFindings(reports: FileReport[]): void {
+/**
+ * Decides every report's `deadUnless` findings against the whole run (and its kernel tree), in place. Returns a
+ * warning when findings were marked dead in files with no kernel tree above them (no `include/linux`): a macro
+ * defined only in the kernel's headers then counts as undefined, and the user should know.
+ */
+export function decideDeadFindings(reports: FileReport[]): string | undefined {
   const names = new Set<string>();
   for (const r of reports) for (const f of r.findings) for (const n of f.deadUnless?.names ?? []) names.add(n);
-  if (!names.size) return;
+  if (!names.size) return undefined;
   const defined = definedSomewhere(names, reports);
+  const withoutTree: string[] = [];
   for (const r of reports) {
     r.findings = r.findings.map((f) => {
       if (!f.deadUnless) return f;
       const { deadUnless, ...rest } = f;
-      return deadUnless.names.some((n) => defined.has(n)) ? rest : { ...markDead(rest, deadUnless.reason), dead: true };
+      if (deadUnless.names.some((n) => defined.has(n))) return rest;
+      if (!kernelRoots([r.file]).length) withoutTree.push(r.file);
+      return { ...markDead(rest, deadUnless.reason), dead: true };
     });
   }
+  if (!withoutTree.length) return undefined;
+  const files = new Set(withoutTree);
+  return (
+    `${withoutTree.length} finding${withoutTree.length === 1 ? '' : 's'} in ${files.size} file${files.size === 1 ? '' : 's'} ` +
+    'marked dead code (#if of macros no file of the run defines) without a kernel tree to read: no include/linux ' +
+    "directory above them, so macros defined only in the kernel's headers count as undefined. Check the files inside " +
+    'their kernel tree (with its include/) to decide.'
+  );
 }

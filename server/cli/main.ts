@@ -28,6 +28,7 @@ import type { FileReport } from '../check/process-file';
 import type { Mode } from '../../core';
 import { Progress } from './progress';
 import { formatSarif } from './sarif';
+import { POOL_V8_FLAGS } from '../node/v8-flags';
 
 const USAGE = `usage: kport check [options] PATH...
        kport fix [--diff] [options] PATH...
@@ -77,13 +78,6 @@ function version(): string {
   return '0.0.0';
 }
 
-/**
- * V8 flags for a run over worker threads. Each worker is busy on its own core; V8's default pool of
- * background threads (parallel GC, concurrent compilation) then only competes with the workers for
- * the same cores: on the 2.4.22 drivers/ tree, 14.8 s instead of 16.3 s (bench/README.md). Such flags
- * can only be given when node starts, so the CLI runs itself again in a child with them.
- */
-export const POOL_V8_FLAGS = ['--single-threaded-gc', '--v8-pool-size=1'];
 const TUNED_ENV = 'KPORT_V8_TUNED';
 
 /** Whether this node starts with POOL_V8_FLAGS (a later V8 may drop one: then the run stays in this process). */
@@ -259,9 +253,13 @@ export async function main(argv: string[]): Promise<number> {
   }
   progress.done();
   // Findings in `#ifdef` branches of macros only another file could define: dead if none does.
-  decideDeadFindings(reports);
+  const deadWithoutTree = decideDeadFindings(reports);
 
   const notifications: { file?: string; message: string; level: 'error' | 'warning' }[] = [];
+  if (deadWithoutTree) {
+    process.stderr.write(`kport: ${deadWithoutTree}\n`);
+    notifications.push({ message: deadWithoutTree, level: 'warning' });
+  }
   for (const r of reports) {
     if (r.error) {
       process.stderr.write(`kport: ${r.file}: ${r.error}\n`);

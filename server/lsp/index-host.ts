@@ -1,38 +1,85 @@
 /**
- * The index host: a worker thread that runs the workspace index (buildIndex: the check plan over its own
+ * The index host: a child node (runIndexHost forks it, with POOL_V8_FLAGS) that runs the workspace index (buildIndex: the check plan over its own
  * pool of workers, the result cache) and hands the main thread only what it keeps: the tree's focused
  * summaries, or for a workspace check the findings. Pass 1's reports, the cache and their garbage stay
- * here, so the editor's main thread neither deserializes thousands of reports nor collects them.
+ * here, so the editor's process neither deserializes thousands of reports nor collects them.
  */
-import { parentPort, workerData } from 'node:worker_threads';
+import type { FileSummary } from '../../core';
 import { definedInRun } from '../check/dead-code';
 import { lowerPriority } from '../node/thread-priority';
-import { buildIndex, type IndexHostHold, type IndexHostMessage, type IndexRequest } from './indexer';
+import { buildIndex, indexedFiles, type IndexHostMessage, type IndexRequest, type MainToIndexHost } from './indexer';
 
-const port = parentPort!;
-const req = workerData as IndexRequest;
+/**
+ * Summaries cross to the main thread this many at a time, the next only once the main thread has taken the last
+ * in: each chunk is one short task there (a few ms), with the editor's messages handled between two.
+ */
+const SUMMARY_CHUNK = 200;
+/** Progress goes to the main thread at most this often (and at the end of each pass): not one message per file. */
+const PROGRESS_MS = 100;
+
 lowerPriority(19);
 let hold: (ms: number) => void = () => undefined;
-port.on('message', (m: IndexHostHold) => {
-  if (m.kind === 'hold') hold(m.ms);
+let taken: () => void = () => undefined;
+const send = (m: IndexHostMessage) => process.send?.(m);
+process.on('message', (m: MainToIndexHost) => {
+  if (m.kind === 'start') run(m.req);
+  else if (m.kind === 'hold') hold(m.ms);
+  else if (m.kind === 'taken') taken();
 });
-buildIndex(
-  req.files,
-  req.settings,
-  req.config,
-  req.cacheFile,
-  {
-    onProgress: (pass, done, total, bytes) => port.postMessage({ kind: 'progress', pass, done, total, bytes } satisfies IndexHostMessage),
-    holder: (h) => (hold = h),
-  },
-  req.goal,
-).then(
-  (run) => {
-    // A workspace check hands back findings only where there are some; an index, no reports at all.
-    const reports = req.goal === 'findings' ? run.reports.filter((r) => r.findings.length || r.error) : [];
-    // An index also says which macros the workspace defines (a finding in `#ifdef X` that nothing defines is dead).
-    const definedMacros = req.goal === 'findings' ? undefined : definedInRun(run.reports);
-    port.postMessage({ kind: 'done', run: { ...run, reports, ...(definedMacros ? { definedMacros } : {}) } } satisfies IndexHostMessage);
-  },
-  (e) => port.postMessage({ kind: 'failed', error: e instanceof Error ? e.message : String(e) } satisfies IndexHostMessage),
-);
+// The language server went away (or let go of this run): nothing is left to do.
+process.on('disconnect', () => process.exit(0));
+
+async function handOver(summaries: readonly FileSummary[]): Promise<void> {
+  for (let i = 0; i < summaries.length; i += SUMMARY_CHUNK) {
+    const next = new Promise<void>((resolve) => (taken = resolve));
+    send({ kind: 'summaries', summaries: summaries.slice(i, i + SUMMARY_CHUNK) });
+    await next;
+  }
+}
+
+function run(req: IndexRequest): void {
+  let lastProgress = 0;
+  const listStart = performance.now();
+  let files: string[];
+  try {
+    files = indexedFiles(req.root, req.settings);
+  } catch (e) {
+    send({ kind: 'failed', error: `listing ${req.root}: ${(e as Error).message}` });
+    return;
+  }
+  const listSeconds = (performance.now() - listStart) / 1000;
+  buildIndex(
+    files,
+    req.settings,
+    req.config,
+    req.cacheFile,
+    {
+      onProgress: (pass, done, total, bytes) => {
+        const now = performance.now();
+        if (now - lastProgress < PROGRESS_MS && done > 0 && done < total) return;
+        lastProgress = now;
+        send({ kind: 'progress', pass, done, total, bytes });
+      },
+      holder: (h) => (hold = h),
+    },
+    req.goal,
+  )
+    .then(async (result) => {
+      // A workspace check hands back findings only where there are some; an index, no reports at all.
+      const reports = req.goal === 'findings' ? result.reports.filter((r) => r.findings.length || r.error) : [];
+      // An index also says which macros the workspace defines (a finding in `#ifdef X` that nothing defines is dead).
+      const definedMacros = req.goal === 'findings' ? undefined : definedInRun(result.reports);
+      let unsummarized: string[] | undefined;
+      if (req.goal === 'summaries') {
+        await handOver(result.summaries);
+        const summarized = new Set(result.summaries.map((x) => x.path));
+        unsummarized = files.filter((f) => !summarized.has(f));
+      }
+      send({
+        kind: 'done',
+        run: { ...result, summaries: [], reports, listSeconds, ...(definedMacros ? { definedMacros } : {}), ...(unsummarized ? { unsummarized } : {}) },
+        sentAt: performance.timeOrigin + performance.now(),
+      });
+    })
+    .catch((e) => send({ kind: 'failed', error: e instanceof Error ? e.message : String(e) }));
+}

@@ -3,18 +3,19 @@
  * context-sensitive function), built off the main thread by the check plan the CLI runs (passes 1 and
  * 1b over worker threads at a lower priority, prefilter and partial parses included), and kept on disk
  * between sessions (ResultCache), so reopening a tree costs a stat per file. The plan runs on the index
- * host (index-host.ts), a worker thread of its own: the main thread only receives the focused summaries.
+ * host (index-host.ts), a child node of its own: the server only receives the focused summaries.
  */
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { Worker } from 'node:worker_threads';
+import { fork } from 'node:child_process';
 import { CancelledError, runCheckPlan, type FileSummary, type KportConfig, type PassName } from '../../core';
 import { expandPaths, globToRegExp } from '../check/files';
 import { WorkerPool } from '../check/pool';
 import type { FileReport } from '../check/process-file';
 import { CachingExecutor, ResultCache } from '../check/result-cache';
+import { POOL_V8_FLAGS } from '../node/v8-flags';
 
 /** The `kport.index` settings (VS Code) or initializationOptions.index (any client). */
 export interface IndexSettings {
@@ -118,6 +119,10 @@ export interface IndexRun {
    * index run: decides `#ifdef` of a name nothing defines.
    */
   definedMacros?: string;
+  /** An index host's run: the time it took to list the workspace's files. */
+  listSeconds?: number;
+  /** An index host's run of goal `summaries`: the files indexed that have no summary (they leave the editor's index). */
+  unsummarized?: string[];
 }
 
 export interface IndexHooks {
@@ -126,6 +131,8 @@ export interface IndexHooks {
   /** Progress: the pass, files done of total, bytes read so far, seconds since the pass began. */
   onProgress?: (pass: PassName, done: number, total: number, bytes: number) => void;
   signal?: AbortSignal;
+  /** An index host's summaries, a chunk at a time (a short task each on the main thread); the run then has them all. */
+  onSummaries?: (chunk: readonly FileSummary[]) => void;
 }
 
 /**
@@ -193,24 +200,28 @@ export async function buildIndex(
   }
 }
 
-/** What the main thread asks the index host (plain data: it is the host's workerData). */
+/** What the language server asks the index host (plain data: the first message it sends). */
 export interface IndexRequest {
-  files: string[];
+  /** The workspace folder: the host lists its files (indexedFiles: a walk of the tree, 0.6 s on 2.4.22), not the main thread. */
+  root: string;
   settings: IndexSettings;
   config: KportConfig | undefined;
   cacheFile: string | undefined;
   goal: 'summaries' | 'findings';
 }
 
-/** From the main thread to the index host: hold the workers (the user is typing or hovering). */
-export interface IndexHostHold {
-  kind: 'hold';
-  ms: number;
-}
+/**
+ * From the language server to the index host: what to index (first), hold the workers (the user is typing or
+ * hovering), a chunk of summaries was taken in.
+ */
+export type MainToIndexHost = { kind: 'start'; req: IndexRequest } | { kind: 'hold'; ms: number } | { kind: 'taken' };
 
 export type IndexHostMessage =
   | { kind: 'progress'; pass: PassName; done: number; total: number; bytes: number }
-  | { kind: 'done'; run: IndexRun }
+  /** The run's summaries, a chunk at a time before `done` (whose run has none): answered with `taken`. */
+  | { kind: 'summaries'; summaries: FileSummary[] }
+  /** `sentAt`: the host's clock (performance.timeOrigin + now) when it posted the run, to time its crossing. */
+  | { kind: 'done'; run: IndexRun; sentAt: number }
   | { kind: 'failed'; error: string };
 
 function hostEntry(): { file: string; execArgv?: string[] } {
@@ -220,31 +231,48 @@ function hostEntry(): { file: string; execArgv?: string[] } {
 }
 
 /**
- * buildIndex on the index host, a worker thread: the main thread receives progress and the result only.
- * Aborting terminates the host and its pool. Rejects with CancelledError when aborted.
+ * buildIndex on the index host, a child node of its own with POOL_V8_FLAGS (as `kport check` runs its pool: V8's
+ * background threads would compete with the pool's workers for the cores) whose memory and garbage are not the
+ * editor's: the language server receives progress and the result only. Aborting kills the host and its pool.
+ * Rejects with CancelledError when aborted.
  */
-export function runIndexHost(req: IndexRequest, hooks: IndexHooks = {}): Promise<IndexRun> {
+export function runIndexHost(req: IndexRequest, hooks: IndexHooks = {}): Promise<IndexRun & { receivedMs: number }> {
   const entry = hostEntry();
   return new Promise((resolve, reject) => {
     if (hooks.signal?.aborted) return reject(new CancelledError());
-    const host = new Worker(entry.file, { workerData: req, execArgv: entry.execArgv });
-    hooks.holder?.((ms) => host.postMessage({ kind: 'hold', ms } satisfies IndexHostHold));
+    // stdout is the editor's channel (stdio transport): the host never writes to it; its stderr is the server's.
+    const host = fork(entry.file, [], {
+      execArgv: [...POOL_V8_FLAGS, ...(entry.execArgv ?? [])],
+      serialization: 'advanced',
+      stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+    });
+    const send = (m: MainToIndexHost) => {
+      if (host.connected) host.send(m);
+    };
+    send({ kind: 'start', req });
+    hooks.holder?.((ms) => send({ kind: 'hold', ms }));
+    const summaries: FileSummary[] = [];
     let settled = false;
     const finish = (f: () => void) => {
       if (settled) return;
       settled = true;
       hooks.signal?.removeEventListener('abort', onAbort);
       f();
-      void host.terminate();
+      host.kill();
     };
     const onAbort = () => finish(() => reject(new CancelledError()));
     hooks.signal?.addEventListener('abort', onAbort);
     host.on('message', (m: IndexHostMessage) => {
       if (m.kind === 'progress') hooks.onProgress?.(m.pass, m.done, m.total, m.bytes);
-      else if (m.kind === 'done') finish(() => resolve(m.run));
+      else if (m.kind === 'summaries') {
+        if (settled) return;
+        for (const x of m.summaries) summaries.push(x);
+        hooks.onSummaries?.(m.summaries);
+        send({ kind: 'taken' });
+      } else if (m.kind === 'done') finish(() => resolve({ ...m.run, summaries, receivedMs: performance.timeOrigin + performance.now() - m.sentAt }));
       else finish(() => reject(new Error(m.error)));
     });
     host.on('error', (e) => finish(() => reject(e)));
-    host.on('exit', (code) => finish(() => reject(new Error(`the index host stopped (exit code ${code})`))));
+    host.on('exit', (code, signal) => finish(() => reject(new Error(`the index host stopped (${signal ?? `exit code ${code}`})`))));
   });
 }

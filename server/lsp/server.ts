@@ -123,6 +123,9 @@ export class KportServer {
   private readonly index: WorkspaceIndexing;
   /** The user's last keystroke, hover or code action: simulations run ahead only after WARM_IDLE_MS without one. */
   private lastActivity = 0;
+  /** Open documents whose context changed since their last publish (see reanalyzeOpen). */
+  private readonly stale = new Set<string>();
+  private republishing = false;
 
   constructor(
     private readonly connection: Connection,
@@ -235,6 +238,7 @@ export class KportServer {
     this.timers.delete(uri);
     this.lastChange.delete(uri);
     this.summaries.delete(uri);
+    this.stale.delete(uri);
     this.host.close(uri);
     this.connection.sendDiagnostics({ uri, diagnostics: [] });
   }
@@ -351,9 +355,35 @@ export class KportServer {
     this.index.userActive(this.lastActivity);
   }
 
+  /**
+   * The open documents' context changed (the index, settings, another document's summary): their analyses are
+   * dropped at once (a request analyzes afresh) and they are published again one a turn of the event loop, once
+   * the user pauses (a keystroke's own analysis covers its document), each at most once however many changes came.
+   */
   private reanalyzeOpen(uris: string[] = this.host.openUris()): void {
     this.host.invalidate(uris);
-    for (const uri of uris) this.schedule(uri, 0);
+    for (const uri of uris) this.stale.add(uri);
+    if (!this.republishing) this.republishStale();
+  }
+
+  private republishStale(): void {
+    this.republishing = true;
+    setImmediate(() =>
+      this.whenIdle(() => {
+        const [uri] = this.stale;
+        if (uri !== undefined && this.host.isOpen(uri)) this.validate(uri);
+        else if (uri !== undefined) this.stale.delete(uri);
+        if (this.stale.size) this.republishStale();
+        else this.republishing = false;
+      }),
+    );
+  }
+
+  /** Runs `work` once the user has been idle WARM_IDLE_MS (no keystroke, hover or code action). */
+  private whenIdle(work: () => void): void {
+    const busy = this.lastActivity + WARM_IDLE_MS - performance.now();
+    if (busy > 0) setTimeout(() => this.whenIdle(work), busy);
+    else work();
   }
 
   /**
@@ -387,6 +417,7 @@ export class KportServer {
 
   private validate(uri: string): void {
     this.timers.delete(uri);
+    this.stale.delete(uri);
     const t0 = performance.now();
     // A big document's opening is published in two stages: the rules that need no context, then all.
     const r = this.publish(uri, { staged: true });
@@ -441,18 +472,13 @@ export class KportServer {
     const job: StepJob | undefined = this.host.warm(uri);
     if (!job) return;
     const step = () => {
-      const busy = this.lastActivity + WARM_IDLE_MS - performance.now();
-      if (busy > 0) {
-        setTimeout(step, busy);
-        return;
-      }
       const state = job.step(0);
       if (job.error) this.connection.console.error(job.error);
-      if (state === 'more') setImmediate(step);
+      if (state === 'more') setImmediate(() => this.whenIdle(step));
       else if (state === 'done' && this.lensesShort.delete(uri) && this.canRefreshLenses)
         void this.connection.sendRequest('workspace/codeLens/refresh').catch(() => undefined);
     };
-    setImmediate(step);
+    setImmediate(() => this.whenIdle(step));
   }
 
   /**

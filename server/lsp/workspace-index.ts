@@ -5,10 +5,12 @@
  */
 import { pathToFileURL } from 'node:url';
 import type { Connection, WorkDoneProgressServerReporter } from 'vscode-languageserver/node';
-import type { AnalysisHost } from '../../core';
-import { runIndexHost, cacheFileFor, defaultCacheDir, indexedFiles, indexSettings, type IndexRun, type IndexSettings } from './indexer';
+import type { AnalysisHost, FileSummary } from '../../core';
+import { runIndexHost, cacheFileFor, defaultCacheDir, indexSettings, type IndexRun, type IndexSettings } from './indexer';
 import { reportToDiagnostic } from './convert';
 
+/** KPORT_TRACE=1: what the index's hand-over costs the main thread goes to the log. */
+const TRACE = !!process.env.KPORT_TRACE;
 /** How long a keystroke or a hover holds the index's workers (files in flight finish). */
 const INDEX_HOLD_MS = 300;
 /** A burst of file changes (a branch switch) starts one run this long after its last change. */
@@ -81,17 +83,27 @@ export class WorkspaceIndexing {
       await previous?.catch(() => undefined);
       if (abort.signal.aborted) return;
       const t0 = performance.now();
-      const files = indexedFiles(root, settings);
-      const listMs = performance.now() - t0;
       const progress = this.workDoneProgress ? await this.connection.window.createWorkDoneProgress().catch(() => undefined) : undefined;
-      progress?.begin('kport: indexing', 0, `${files.length} C files`, false);
-      let run: IndexRun;
+      progress?.begin('kport: indexing', 0, 'listing the C files', false);
+      let run: IndexRun & { receivedMs: number };
+      // The summaries go into the analysis host as they arrive, a chunk a task (a document analyzed meanwhile sees
+      // part of the new index, as it saw the old one); the files left without one leave the index at the end.
+      let handOverMs = 0;
+      let chunks = 0;
+      const takeIn = (chunk: readonly FileSummary[]) => {
+        if (abort.signal.aborted) return;
+        chunks++;
+        const t = performance.now();
+        this.host.indexed(chunk, []);
+        handOverMs += performance.now() - t;
+      };
       try {
         run = await runIndexHost(
-          { files, settings, config: this.host.config, cacheFile: cacheFileFor(root, this.cacheDir), goal: 'summaries' },
+          { root, settings, config: this.host.config, cacheFile: cacheFileFor(root, this.cacheDir), goal: 'summaries' },
           {
             signal: abort.signal,
             holder: (hold) => (this.holdIndex = hold),
+            onSummaries: takeIn,
             onProgress: this.progressReporter(progress, t0),
           },
         );
@@ -103,11 +115,18 @@ export class WorkspaceIndexing {
         this.holdIndex = undefined;
       }
       if (abort.signal.aborted) return;
-      this.host.indexed(run.summaries, files, run.definedMacros);
+      const t1 = performance.now();
+      this.host.indexed([], run.unsummarized ?? [], run.definedMacros);
+      const t2 = performance.now();
       this.connection.console.log(
-        `kport: indexed ${run.files} files (${(run.bytes / 1e6).toFixed(1)} MB) of ${root} in ${run.seconds.toFixed(2)} s (${why}; listing ${(listMs / 1000).toFixed(2)} s; ` +
+        `kport: indexed ${run.files} files (${(run.bytes / 1e6).toFixed(1)} MB) of ${root} in ${run.seconds.toFixed(2)} s (${why}; listing ${(run.listSeconds ?? 0).toFixed(2)} s; ` +
           `cache: ${run.cacheHits} hits, ${run.cacheMisses} read; ${run.passes.join('; ') || 'no pass'})${run.cacheNote ? `; ${run.cacheNote}` : ''}`,
       );
+      if (TRACE)
+        this.connection.console.log(
+          `kport: index handed over: ${run.summaries.length} summaries and ${((run.definedMacros?.length ?? 0) / 1e6).toFixed(1)} MB of macro names received ` +
+            `(the last message ${run.receivedMs.toFixed(1)} ms after the host sent it); taken in over ${chunks} tasks, ${handOverMs.toFixed(1)} ms in all; the end ${(t2 - t1).toFixed(1)} ms`,
+        );
       this.onIndexed();
     })();
   }
@@ -123,13 +142,12 @@ export class WorkspaceIndexing {
     const abort = new AbortController();
     this.checkAbort = abort;
     const root = this.root;
-    const files = indexedFiles(root, this.settings);
     const progress = this.workDoneProgress ? await this.connection.window.createWorkDoneProgress().catch(() => undefined) : undefined;
-    progress?.begin('kport: checking the workspace', 0, `${files.length} C files`, true);
+    progress?.begin('kport: checking the workspace', 0, 'listing the C files', true);
     progress?.token.onCancellationRequested(() => abort.abort());
     try {
       const run = await runIndexHost(
-        { files, settings: { ...this.settings, enabled: true }, config: this.host.config, cacheFile: cacheFileFor(root, this.cacheDir), goal: 'findings' },
+        { root, settings: { ...this.settings, enabled: true }, config: this.host.config, cacheFile: cacheFileFor(root, this.cacheDir), goal: 'findings' },
         { signal: abort.signal, onProgress: this.progressReporter(progress, performance.now()) },
       );
       if (abort.signal.aborted) return { cancelled: true };

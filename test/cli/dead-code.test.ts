@@ -101,3 +101,21 @@ test('a run of one file counts the files beside it: a neighbour that defines the
   );
   assert.equal(diagnostics.length, 5);
 });
+
+test('dead findings outside any kernel tree (no include/linux above them) come with a warning that the headers were not read', () => {
+  const root = tree();
+  const inTree = run(['check', '--format', 'json', '--rule', 'gfp-nofail', path.join(root, 'drivers')]);
+  assert.doesNotMatch(inTree.stderr, /without a kernel tree/);
+  fs.rmSync(path.join(root, 'include'), { recursive: true });
+  const r = run(['check', '--format', 'json', '--rule', 'gfp-nofail', path.join(root, 'drivers')]);
+  const diagnostics = JSON.parse(r.stdout).diagnostics as Diagnostic[];
+  // SKEL_IN_KERNEL_INCLUDE's branch is now dead too: its header is gone, and the warning says why to doubt it.
+  assert.deepEqual(
+    diagnostics.filter((d) => d.dead).map((d) => d.line),
+    [11, 17],
+  );
+  assert.match(r.stderr, /kport: 2 findings in 1 file marked dead code .* without a kernel tree to read: no include\/linux/);
+  const sarif = run(['check', '--format', 'sarif', '--rule', 'gfp-nofail', path.join(root, 'drivers')]);
+  const notes = JSON.parse(sarif.stdout).runs[0].invocations[0].toolExecutionNotifications as { message: { text: string }; level: string }[];
+  assert.ok(notes.some((n) => n.level === 'warning' && /without a kernel tree/.test(n.message.text)));
+});

@@ -79,6 +79,31 @@ test('the verdicts and warming jobs stop as stale when a newer version of the do
   host.close(URI);
 });
 
+test('warming simulates each allocation call, one a step, then each function in parts: a hover waits for one step at most', async () => {
+  // Ours: one function, two allocations and a free (not an allocation: nothing of its own to simulate).
+  const text = [
+    '#include <linux/slab.h>',
+    'static int mydev_setup(void)',
+    '{',
+    '\tchar *a = kmalloc(64, GFP_KERNEL);',
+    '\tchar *b = kmalloc(128, GFP_KERNEL);',
+    '\tkfree(a);',
+    '\treturn b != 0;',
+    '}',
+    '',
+  ].join('\n');
+  const host = await hostWith(text);
+  host.diagnostics(URI);
+  const warm = host.warm(URI)!;
+  const steps: string[] = [];
+  // A lens request that may simulate nothing says whether the function is simulated yet (short: not yet).
+  const functionDone = () => !host.codeLenses(URI, -1, () => true).short;
+  for (let state = warm.step(0); state === 'more'; state = warm.step(0)) steps.push(functionDone() ? 'function done' : 'not yet');
+  // Each allocation, then the function's extraction, its one path's simulator runs, and its result from them.
+  assert.deepEqual(steps, ['not yet', 'not yet', 'not yet', 'not yet', 'function done']);
+  host.close(URI);
+});
+
 test('a cancelled lens request simulates nothing more and says it is short; a later one finds the lens', async () => {
   const host = await hostWith(DRIVER);
   const cancelled = host.codeLenses(URI, 1000, () => true);

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { analyze, FileFacts } from '../../core';
-import { allocationSites, callExtractor, simulateCall } from '../../core/simulation/run';
+import { allocationSites, callExtractor, clearSimulationResults, simulateCall, simulateFunction, simulatorRuns } from '../../core/simulation/run';
 import { getParser } from '../support/core';
 
 const source = `#include <linux/slab.h>
@@ -68,6 +68,54 @@ test('a new analysis of the file (an edit) gets a new extractor: nothing is kept
     simulateCall(b, 0, secondB.call.span);
     assert.ok(callExtractor(b).statementsClassified > 0);
     assert.equal(callExtractor(a).statementsClassified, 0);
+  } finally {
+    parsedA.dispose();
+    parsedB.dispose();
+  }
+});
+
+test("a call's simulation runs without the allocator trace, and reuses the function's traced runs", async () => {
+  const p = await getParser();
+  const parsedA = p.parse(source);
+  const parsedB = p.parse(source);
+  const contextEntry = (rule: string) => rule.startsWith('context.');
+  try {
+    clearSimulationResults();
+    // A call hovered first: its runs are outcomes runs, their steps carry no allocator trace.
+    const a = analyze(new FileFacts(parsedA, 'drivers/char/ring.c'), { simulate: false }).shared;
+    const [, secondA] = allocationSites(a, 0);
+    const before = { ...simulatorRuns };
+    const hovered = simulateCall(a, 0, secondA.call.span);
+    assert.equal(simulatorRuns.trace, before.trace, 'no traced run for a call');
+    assert.ok(simulatorRuns.outcomes > before.outcomes);
+    const steps = hovered.paths.flatMap((path) => Object.values(path.results).flatMap((r) => r.steps));
+    assert.ok(steps.length > 0);
+    assert.deepEqual(
+      steps.flatMap((st) => st.trace.filter((t) => !contextEntry(t.rule))),
+      [],
+    );
+    // The call is under spin_lock_irqsave with GFP_ATOMIC: ok in normal memory, as with the full trace.
+    assert.equal(hovered.verdicts?.normal.kind, 'ok');
+
+    const [firstA] = allocationSites(a, 0);
+    simulateCall(a, 0, firstA.call.span);
+    const callsAlone = simulatorRuns.outcomes - before.outcomes;
+
+    // The function simulated first (the lens, the view): its calls' runs are its own traced runs where the paths
+    // are the same (here all of them), with the same verdicts.
+    clearSimulationResults();
+    const b = analyze(new FileFacts(parsedB, 'drivers/char/ring.c'), { simulate: false }).shared;
+    const [, secondB] = allocationSites(b, 0);
+    const beforeFunction = { ...simulatorRuns };
+    const fn = simulateFunction(b, 0);
+    assert.ok(
+      fn.paths.some((path) => path.results.normal.steps.some((st) => st.trace.some((t) => !contextEntry(t.rule)))),
+      'the function keeps its trace',
+    );
+    assert.ok(simulatorRuns.trace > beforeFunction.trace);
+    assert.ok(callsAlone > 0);
+    assert.equal(simulatorRuns.outcomes - beforeFunction.outcomes, 0, `the calls alone made ${callsAlone} outcomes runs`);
+    assert.equal(JSON.stringify(simulateCall(b, 0, secondB.call.span).verdicts), JSON.stringify(hovered.verdicts));
   } finally {
     parsedA.dispose();
     parsedB.dispose();

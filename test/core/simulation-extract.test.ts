@@ -2,6 +2,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { analyze, FileFacts } from '../../core';
+import { allCalls } from '../../core/facts/ir';
+import { SequenceExtractor } from '../../core/simulation/extract';
 import { simulateCall, simulateFunction } from '../../core/simulation/run';
 import { getParser } from '../support/core';
 import { cpuTimeMs } from '../support/cpu-time';
@@ -130,4 +132,111 @@ int rx_fill(int n, int m)
   // m true: the label's kfree once, then the code after the loop; m false: both kfrees (a double free the
   // simulator reports), then the code after the loop.
   assert.deepEqual(seqs.sort(), ['kmalloc(64) kfree kfree kmalloc(128) kfree', 'kmalloc(64) kfree kmalloc(128) kfree']);
+});
+
+test("a path is copied only at a branch it takes both ways, and the paths share each call's op", async () => {
+  // Ours: the goal (the second kmalloc) sits in the then branch of `if (big)`; `if (flags & 1)` before it forks.
+  const src = `#include <linux/slab.h>
+int buf_setup(int big, int flags)
+{
+\tchar *hdr = kmalloc(32, GFP_KERNEL);
+\tchar *data;
+\tif (flags & 1)
+\t\tflags = do_reset(flags);
+\telse
+\t\tflags = 0;
+\tif (big) {
+\t\tdata = kmalloc(4096, GFP_KERNEL);
+\t\tkfree(data);
+\t}
+\tkfree(hdr);
+\treturn flags;
+}
+`;
+  const parsed = (await getParser()).parse(src);
+  try {
+    const facts = new FileFacts(parsed, 'buf.c');
+    const { shared } = analyze(facts, { simulate: false });
+    const goal = allCalls(facts.functions[0]).filter((c) => c.name === 'kmalloc')[1];
+    const extractor = new SequenceExtractor(facts, shared, shared.context);
+    const seeking = extractor.extract(0, { span: goal.span, context: { kind: 'process', reason: 'process context (may sleep)' } });
+    // `if (big)` holds the goal: the path goes into its then branch alone, uncopied. `if (flags & 1)` allocates
+    // nothing and tests no result: inert, never forked.
+    assert.equal(extractor.branchCopies, 0);
+    assert.equal(seeking.paths.length, 1);
+    assert.deepEqual(
+      seeking.paths[0].ops.map((op) => op.op),
+      ['kmalloc', 'kmalloc', 'kfree', 'kfree'],
+    );
+    // The whole function: `if (big)` is taken both ways, one copy; the kfree(hdr) after it is one op object on both paths.
+    const whole = extractor.extract(0);
+    assert.equal(extractor.branchCopies, 1);
+    assert.equal(whole.paths.length, 2);
+    const lastOp = (i: number) => whole.paths[i].ops[whole.paths[i].ops.length - 1];
+    assert.equal(lastOp(0).op, 'kfree');
+    assert.equal(lastOp(0), lastOp(1), 'one op object for the call on both paths');
+  } finally {
+    parsed.dispose();
+  }
+});
+
+test('a call is inlined from the first definition of its name (two under #if branches), as a search in order finds it', async () => {
+  // Ours: two definitions of one helper, one per #if branch; the first allocates with GFP_KERNEL.
+  const src = `#include <linux/slab.h>
+#ifdef CONFIG_BIG
+static void *ring_alloc(void) { return kmalloc(4096, GFP_KERNEL); }
+#else
+static void *ring_alloc(void) { return kmalloc(64, GFP_ATOMIC); }
+#endif
+int ring_open(void)
+{
+\tvoid *r = ring_alloc();
+\treturn r != 0;
+}
+`;
+  const parsed = (await getParser()).parse(src);
+  try {
+    const facts = new FileFacts(parsed, 'ring.c');
+    const { shared } = analyze(facts, { simulate: false });
+    const fi = facts.functions.findIndex((f) => f.name === 'ring_open');
+    const sim = new SequenceExtractor(facts, shared, shared.context).extract(fi);
+    assert.deepEqual(
+      sim.paths.map((p) => p.ops.map((op) => (op.op === 'kmalloc' ? op.size : op.op))),
+      [[4096]],
+    );
+  } finally {
+    parsed.dispose();
+  }
+});
+
+test('paths share one object per assumption on an allocation result (its step id is found once)', async () => {
+  // Ours: two paths of equal length (q from one kmalloc or another) both test p; each splits on `!p`.
+  const src = `#include <linux/slab.h>
+int pkt_fill(int big)
+{
+\tchar *p = kmalloc(64, GFP_ATOMIC);
+\tchar *q;
+\tif (big)
+\t\tq = kmalloc(128, GFP_ATOMIC);
+\telse
+\t\tq = kmalloc(256, GFP_ATOMIC);
+\tif (!p)
+\t\treturn -ENOMEM;
+\tkfree(q);
+\tkfree(p);
+\treturn 0;
+}
+`;
+  const parsed = (await getParser()).parse(src);
+  try {
+    const facts = new FileFacts(parsed, 'pkt.c');
+    const { shared } = analyze(facts, { simulate: false });
+    const sim = new SequenceExtractor(facts, shared, shared.context).extract(0);
+    const failed = sim.paths.filter((p) => p.assumptions.some((a) => a.expect === 'null'));
+    assert.equal(failed.length, 2, 'p is NULL after either kmalloc of q');
+    assert.deepEqual(failed[0].assumptions, [{ ref: 'p', expect: 'null', cond: '!p', atOp: 2 }]);
+    assert.equal(failed[0].assumptions[0], failed[1].assumptions[0], 'one object for the same assumption');
+  } finally {
+    parsed.dispose();
+  }
 });

@@ -67,3 +67,13 @@ test('cold-page-dma is off for targets without __GFP_COLD; the later-kernel rule
   assert.ok(analyze(f2, { config: { rules: {}, target: '6.1' } }).findings.some((f) => f.rule === 'removed-in-target'));
   p2.dispose();
 });
+
+test('a fix text that tests __GFP_WAIT gets the tested form at a target without it; one that sets it, the set form', () => {
+  // The caller says where the text's names are tested (analyze() asks testedOrCleared on the file as the edit leaves it).
+  const testedAt = (text: string) => (offset: number) => /&\s*$/.test(text.slice(0, offset));
+  const tests = 'if (gfp & __GFP_WAIT)';
+  assert.equal(textFor(tests, '6.1', testedAt(tests)).text, 'if (gfp & __GFP_DIRECT_RECLAIM)');
+  const sets = 'GFP_NOIO | __GFP_WAIT';
+  assert.equal(textFor(sets, '6.1', testedAt(sets)).text, 'GFP_NOIO | __GFP_RECLAIM');
+  assert.equal(textFor(tests, '6.1').text, 'if (gfp & __GFP_RECLAIM)');
+});

@@ -162,6 +162,54 @@ test('a lock added around a call in one open document updates the other open doc
   }
 });
 
+test('an index run re-analyses an open document once: the same text keeps its tree, no re-parse loop follows', { timeout: 180_000 }, async () => {
+  const ws = path.join(tmp, 'once');
+  fs.mkdirSync(ws);
+  // Over 32 KiB (a keystroke's reparse neutralizes a window only in files this large) and with a syntax error
+  // (a 2.4 MODULE_PARM without its `;` before a struct): the files where settle() parses whole.
+  const fillers = Array.from({ length: 800 }, (_, k) => `static int fill_${k}(int *v)\n{\n\treturn v[${k % 7}] + ${k};\n}\n`).join('\n');
+  const alloc = `#include <linux/slab.h>\n\nMODULE_PARM(debug, "i")\nstruct opts { int a; } o = { 1 };\n\nvoid *grab(int n)\n{\n\treturn kmalloc(n, GFP_KERNEL);\n}\n\n${fillers}`;
+  const caller = (locked: boolean) =>
+    `#include <linux/spinlock.h>\n\nextern void *grab(int n);\nstatic spinlock_t l;\n\nvoid use(void)\n{\n${locked ? '\tspin_lock(&l);\n\tgrab(4);\n\tspin_unlock(&l);\n' : '\tgrab(4);\n'}}\n`;
+  fs.writeFileSync(path.join(ws, 'grab.c'), alloc);
+  fs.writeFileSync(path.join(ws, 'use.c'), caller(false));
+  process.env.KPORT_TRACE = '1'; // the server logs each analysis of a document
+  const s = await startServer({ rootDir: ws });
+  delete process.env.KPORT_TRACE;
+  const events: string[] = [];
+  s.conn.onNotification('window/logMessage', (m: { message: string }) => {
+    if (/^kport: indexed /.test(m.message)) events.push('indexed');
+    else if (/^kport: analysis of .*grab\.c /.test(m.message)) events.push('analysis');
+  });
+  const quiet = () => new Promise((r) => setTimeout(r, 1500));
+  const until = async (ok: () => boolean, tries = 1200) => {
+    for (let i = 0; i < tries && !ok(); i++) await new Promise((r) => setTimeout(r, 50));
+  };
+  try {
+    await until(() => events.includes('indexed'));
+    const g = fileUri(path.join(ws, 'grab.c'));
+    assert.deepEqual(await s.open(g, alloc), [], 'nothing to say while no caller takes a lock');
+    await quiet(); // the open's verdicts and settle() are done
+    // Another file takes a lock around the call: a new index run, after which grab.c has a finding.
+    events.length = 0;
+    fs.writeFileSync(path.join(ws, 'use.c'), caller(true));
+    await s.conn.sendNotification('workspace/didChangeWatchedFiles', { changes: [{ uri: fileUri(path.join(ws, 'use.c')), type: 2 }] });
+    // The index's workers run at nice 19: on a busy machine the run can take a while.
+    await until(() => events.includes('indexed'), 2400);
+    const ds = await diagnosticsUntil(s, g, (d) => d.length === 1, s.latest(g));
+    assert.deepEqual(
+      ds.map((d) => d.code),
+      ['sleep-in-atomic'],
+    );
+    await quiet();
+    const afterIndex = events.slice(events.indexOf('indexed') + 1);
+    assert.ok(events.includes('indexed'), `an index run was logged: ${events.join(', ')}`);
+    assert.deepEqual(afterIndex, ['analysis'], 'one analysis after the index run, then none (was a re-parse every ~250 ms)');
+  } finally {
+    await s.close();
+  }
+});
+
 describe('editor and CLI agree on the fixture workspaces', () => {
   const dirs = fs.readdirSync(path.join(ROOT, 'test', 'fixtures', 'workspace')).map((d) => path.join(ROOT, 'test', 'fixtures', 'workspace', d));
   for (const dir of dirs) {

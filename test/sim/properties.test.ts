@@ -130,6 +130,26 @@ test('deterministic: same options and ops give the same results (JSON)', () => {
   );
 });
 
+test("trace 'outcomes': the results of trace true, the trace cut to its context entries, no allocator entry", () => {
+  const contextRules = new Set(['context.sleep-in-atomic', 'context.may-sleep']);
+  let allocatorEntries = 0;
+  fc.assert(
+    fc.property(optsArb, fc.array(opArb, { maxLength: 40 }), (opts, ops) => {
+      const full = simulate(ops, { ...opts, snapshots: 'all', trace: true });
+      const outcomes = simulate(ops, { ...opts, snapshots: 'all', trace: 'outcomes' });
+      for (const st of [...full.steps, ...(full.setup ?? [])]) allocatorEntries += st.trace.filter((t) => !contextRules.has(t.rule)).length;
+      const cut = (r: typeof full) => ({
+        ...r,
+        steps: r.steps.map((st) => ({ ...st, trace: st.trace.filter((t) => contextRules.has(t.rule)) })),
+      });
+      assert.equal(JSON.stringify(outcomes), JSON.stringify(cut(full)));
+    }),
+    { numRuns: 200 },
+  );
+  // The full runs had allocator entries for the outcomes runs to leave out.
+  assert.ok(allocatorEntries > 1000, `${allocatorEntries} allocator trace entries`);
+});
+
 test('no exception escapes, whatever the input', () => {
   fc.assert(
     fc.property(fc.array(fc.oneof(fc.anything(), opArb), { maxLength: 20 }), fc.anything(), (ops, opts) => {
