@@ -16,6 +16,14 @@ import { SLEEPING_APIS, sleepingApiAt } from '../kernel/sleeping-apis';
 import type { FunctionFlow } from './flow';
 import type { SummaryBinding, WorkspaceIndex } from './workspace';
 
+/**
+ * Experiment (issue 18, ops18d): `KPORT_INDIRECT=any` reports a call through a field when at least one function
+ * stored in that field (of the call's struct type) sleeps, naming the ones that do; the default, "every", when all do.
+ * In "any" mode what protects "every" is not needed: stores left unread, positional initializers of unknown order
+ * and structs defined in headers outside the run hide other targets, never the sleeping one found.
+ */
+export const INDIRECT_ANY = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env?.KPORT_INDIRECT === 'any';
+
 /** How a function sleeps when called: the route from it to the call that sleeps (`kmalloc(GFP_KERNEL)`, `foo_alloc() → vmalloc()`). */
 export interface SleepRoute {
   route: string;
@@ -159,7 +167,7 @@ export function resolveIndirect(
   if (!call.via) return null;
   const field = call.via.field;
   // Another file may store a function there in code the CLI left unparsed: the functions seen may not be all.
-  if (workspace?.storesUnread(field)) return null;
+  if (!INDIRECT_ANY && workspace?.storesUnread(field)) return null;
   const all: { b: SummaryBinding; file: string }[] = [
     ...local.filter((b) => b.field === field).map((b) => ({ b, file: facts.path })),
     ...(workspace?.fieldBindings(field, facts.path) ?? []),
@@ -171,9 +179,10 @@ export function resolveIndirect(
   const structType = type ?? (types.size === 1 ? [...types][0] : null);
   // A struct defined in a kernel header is filled by code kport does not see (the rest of the kernel, macros
   // such as 2.4's DECLARE_FSTYPE()): the functions found are not all of them.
-  if (!structType || !types.has(structType) || !(facts.structFields.has(structType) || workspace?.structDefined(structType))) return null;
+  if (!structType || !types.has(structType)) return null;
+  if (!INDIRECT_ANY && !(facts.structFields.has(structType) || workspace?.structDefined(structType))) return null;
   // A positional initializer of this type whose field order is unknown may store a function in this field.
-  if (workspace?.positionalUnresolved(structType) || local.some((b) => b.field === null && b.type === structType)) return null;
+  if (!INDIRECT_ANY && (workspace?.positionalUnresolved(structType) || local.some((b) => b.field === null && b.type === structType))) return null;
   const chosen = all.filter(({ b }) => b.type === structType || b.type === null);
   const seen = new Set<string>();
   const targets: IndirectTarget[] = [];

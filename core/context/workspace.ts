@@ -4,6 +4,7 @@
  * as values). Built from facts, never from trees, so the server can keep it for closed files.
  */
 import { C_KEYWORDS } from '../facts/syntax';
+import { INDIRECT_ANY } from './indirect-calls';
 import type { EntryKind } from './entry-points';
 
 export interface SummaryCall {
@@ -333,10 +334,12 @@ export class WorkspaceIndex {
    */
   fieldMaySleep(field: string): boolean {
     this.reindexIndirect();
-    if (this.unread.has(field)) return false;
     const all = this.bindings.get(field) ?? [];
     const sleeps = ({ b }: { b: SummaryBinding }) => !!b.sleeps || (!b.defined && this.sleepers.has(b.target));
     const types = new Set(all.flatMap(({ b }) => (b.type ? [b.type] : [])));
+    // Experiment "any" (INDIRECT_ANY): some function stored in that field of some struct type sleeps.
+    if (INDIRECT_ANY) return [...types].some((t) => all.some((x) => (x.b.type === t || x.b.type === null) && sleeps(x)));
+    if (this.unread.has(field)) return false;
     return [...types].some((t) => this.structs.has(t) && !this.unresolved.has(t) && all.filter(({ b }) => b.type === t || b.type === null).every(sleeps));
   }
 
