@@ -161,6 +161,14 @@ export function parseForRules(
     const added = [...fresh, ...storers];
     if (added.length) chooseNamers(text, items, chosen, added, namesOf, (i) => items[i].kind === 'function');
   }
+  // A chosen function calling through a field where its text can make code atomic: its callees too, as for the
+  // callers above (pass 2 seeds such a caller by its field call, chosen before them): one that releases the
+  // caller's lock ends the region (lockDroppedBefore; 2.4's fs/super.c get_sb_bdev() → insert_super() drops sb_lock).
+  for (let i = 0; i < items.length; i++)
+    if (chosen[i] && items[i].kind === 'function' && ANY_FIELD_CALL.test(itemText(i)) && mayRunAtomic(itemText(i)))
+      forEachMention(itemText(i), (name) => {
+        for (const j of definersOf(name)) chosen[j] = true;
+      });
   const finish = (): RulesParse => {
     const deferred: [number, number][] = [];
     items.forEach((item, i) => {
@@ -328,6 +336,8 @@ function memberNames(body: string): string[] | null {
 }
 
 const FIELD_CALL = /(?:->|\.)\s*([A-Za-z_]\w*)\s*\)?\s*\(/g;
+/** Whether a text calls through a struct field (FIELD_CALL, without the global flag's state). */
+const ANY_FIELD_CALL = /(?:->|\.)\s*[A-Za-z_]\w*\s*\)?\s*\(/;
 
 /**
  * The fields a file the rules leave unparsed calls through (`ops->open(`, `(*ops->open)(`), where its text can

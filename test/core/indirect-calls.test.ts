@@ -166,3 +166,51 @@ test('a file calling atomically through a field is checked again only if the sto
   );
   assert.deepEqual([...filesNeedingWorkspace(onlyFill)], [], 'a call through .fill alone cannot be reported: not read again');
 });
+
+test('the CLI parses the callees of a caller seeded by its field call: one that drops the caller lock ends the atomic region', async () => {
+  const parser = await getParser();
+  // 2.4's get_sb_bdev() → insert_super() releases sb_lock before fs_type->read_super() is called.
+  const text = [
+    'static spinlock_t sb_lock = SPIN_LOCK_UNLOCKED;',
+    'struct fs_type { int (*read_super)(int flags); };',
+    'static void insert_sb(int flags)',
+    '{',
+    '\tlist_count++;',
+    '\tspin_unlock(&sb_lock);',
+    '}',
+    'static int my_read_super(int flags)',
+    '{',
+    '\treturn kmalloc(flags, GFP_KERNEL) != NULL;',
+    '}',
+    'static struct fs_type my_fs = { .read_super = my_read_super };',
+    'int get_sb(struct fs_type *type, int flags)',
+    '{',
+    '\tspin_lock(&sb_lock);',
+    '\tinsert_sb(flags);',
+    '\treturn type->read_super(flags);',
+    '}',
+    '',
+  ].join('\n');
+  const whole = parser.parse(text);
+  const wholeFacts = new FileFacts(whole, 'sb.c');
+  assert.deepEqual(
+    analyze(wholeFacts, {}).findings.filter((f) => f.rule === 'sleep-in-atomic'),
+    [],
+    'insert_sb() dropped sb_lock: read_super runs unlocked',
+  );
+  whole.dispose();
+  // Pass 2 seeds get_sb by its lock and its call through .read_super; insert_sb names neither.
+  const seed = (t: string) => /\b(?:kmalloc|spin_lock)\b|->\s*read_super\s*\(/.test(t);
+  for (const ownContextOnly of [true, false]) {
+    const part = analyzeInPart(parser, text, 'sb.c', { seed, ownContextOnly }, {});
+    try {
+      assert.deepEqual(
+        part.findings.filter((f) => f.rule === 'sleep-in-atomic').map((f) => part.facts.lineOf(f.span.start)),
+        [],
+      );
+      assert.ok(!part.deferred.some(([start, end]) => text.slice(start, end).includes('insert_sb(int')), 'insert_sb is parsed');
+    } finally {
+      part.parsed.dispose();
+    }
+  }
+});
