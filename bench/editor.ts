@@ -72,6 +72,14 @@ const load = () =>
 
 /** KPORT_TRACE=1: the server's analysis times by stage, over the run. */
 const serverSplit: Record<string, number[]> = {};
+/**
+ * KPORT_TRACE=1: the server's background tasks of 2 ms or more (name, start on the wall clock, duration), and each
+ * edit's window on the wall clock: an edit slower than 20 ms is put down to the longest task that overlapped it.
+ */
+const tasks: { name: string; start: number; ms: number }[] = [];
+const editWindows: { start: number; end: number; key: string }[] = [];
+/** KPORT_TRACE=1: each edit's own analysis in the server (`path vN` → ms): the rest of its latency is waiting. */
+const ownWork = new Map<string, number>();
 
 interface Session {
   s: LspSession;
@@ -93,6 +101,10 @@ async function start(cacheDir: string): Promise<Session> {
       // (Edits only: version 1 is a file's opening, a whole parse.)
       const t = /analysis of .* v(\d+) \(.*\): ([\d.]+) ms \(parse ([\d.]+), facts ([\d.]+), rules ([\d.]+), publish ([\d.]+)\)/.exec(m.message);
       if (t && Number(t[1]) > 1) ['total', 'parse', 'facts', 'rules', 'publish'].forEach((k, i) => (serverSplit[k] ??= []).push(Number(t[i + 2])));
+      const own = /analysis of (\S+) v(\d+) .*?: ([\d.]+) ms \(parse/.exec(m.message);
+      if (own) ownWork.set(`${own[1]} v${own[2]}`, Number(own[3]));
+      const task = /^kport: task (\S+) at ([\d.]+) took ([\d.]+) ms/.exec(m.message);
+      if (task) tasks.push({ name: task[1], start: Number(task[2]), ms: Number(task[3]) });
       if (/^kport: indexed/.test(m.message)) {
         done = true;
         console.log(`  [server] ${m.message}`);
@@ -178,6 +190,7 @@ async function exercise(sess: Session, file: string, out: Samples): Promise<void
     await s.conn.sendNotification('textDocument/didChange', { textDocument: { uri, version }, contentChanges: [{ range, text: newText }] });
     await p;
     record(performance.now() - t, 'edits');
+    editWindows.push({ start: performance.timeOrigin + t, end: performance.timeOrigin + performance.now(), key: `${file} v${version}` });
   }
   const typed = 'xyz_counter++ ';
   for (let i = 0; i < EDITS; i++) {
@@ -273,6 +286,25 @@ async function phase(name: string, sess: Session, files: string[]): Promise<Samp
   console.log(`  code lens (pause):  ${fmt(out.lenses)}`);
   for (const [k, xs] of Object.entries(serverSplit)) console.log(`  server ${k.padEnd(8)} ${fmt(xs)}`);
   for (const k of Object.keys(serverSplit)) delete serverSplit[k];
+  if (tasks.length) {
+    const byName: Record<string, number[]> = {};
+    for (const t of tasks) (byName[t.name] ??= []).push(t.ms);
+    for (const [k, xs] of Object.entries(byName)) console.log(`  server task ${k.padEnd(16)} (≥ 2 ms) ${fmt(xs)}`);
+    const behind: Record<string, number[]> = {};
+    for (const w of editWindows) {
+      if (w.end - w.start < 20) continue;
+      let longest: (typeof tasks)[number] | undefined;
+      for (const t of tasks) if (t.start < w.end && t.start + t.ms > w.start && (!longest || t.ms > longest.ms)) longest = t;
+      (behind[longest ? longest.name : 'no traced task'] ??= []).push(w.end - w.start);
+    }
+    for (const [k, xs] of Object.entries(behind)) console.log(`  edits ≥ 20 ms overlapping ${k.padEnd(16)} ${fmt(xs)}`);
+    // Latency minus the edit's own analysis: the time it waited (behind other work, or for the process to run).
+    const waits = editWindows.flatMap((w) => (ownWork.has(w.key) ? [w.end - w.start - ownWork.get(w.key)!] : []));
+    console.log(`  edit latency minus its own analysis: ${fmt(waits)}`);
+  }
+  tasks.length = 0;
+  editWindows.length = 0;
+  ownWork.clear();
   if (out.duringIndex.edits.length || out.duringIndex.hovers.length) {
     console.log(`  of which while the index ran: edits ${fmt(out.duringIndex.edits)}; hovers ${fmt(out.duringIndex.hovers)}`);
   }

@@ -16,17 +16,13 @@ import { RULES } from '../core/rules/index';
 import { diskEnv } from '../server/node/headers';
 import { decode } from '../server/node/text-file';
 import { loadParser } from '../server/node/wasm';
+import { cpuTimeMs } from '../test/support/cpu-time';
 
 const TRIGGERS = [...new Set([...RULES.flatMap((r) => r.triggers), ...CONTEXT_ANCHORS])];
 
 const { values, positionals } = parseArgs({ allowPositionals: true, options: { runs: { type: 'string', default: '5' } } });
 
-const cpu = (f: () => void): number => {
-  const c = process.cpuUsage();
-  f();
-  const d = process.cpuUsage(c);
-  return (d.user + d.system) / 1000;
-};
+const cpu = (f: () => void): number => cpuTimeMs(f).cpuMs;
 
 async function main(): Promise<void> {
   const parser = await loadParser();

@@ -164,12 +164,18 @@ function markDeadFindings(findings: Finding[], facts: FileFacts, env: AnalysisEn
   });
 }
 
-export function analyze(facts: FileFacts, opts: AnalyzeOptions = {}): { findings: Finding[]; failures: RuleFailure[]; shared: SharedAnalyses } {
+/** The environment analyze() runs in: `opts.env` with the config's machine, kernel and target where it has none. */
+export function resolvedEnv(opts: Pick<AnalyzeOptions, 'env' | 'config'>): AnalysisEnv {
   // The configured machine (simulation.machine) unless the adapter resolved one already.
   let env = opts.env ?? {};
   if (opts.config?.machine !== undefined && !env.machine) env = { ...env, machine: resolveMachine(opts.config.machine).machine };
   if (opts.config?.kernel && !env.kernel) env = { ...env, kernel: { ...DISTRIBUTION_KERNEL, ...opts.config.kernel } };
   if (opts.config?.target !== undefined && !env.target) env = { ...env, target: opts.config.target };
+  return env;
+}
+
+export function analyze(facts: FileFacts, opts: AnalyzeOptions = {}): { findings: Finding[]; failures: RuleFailure[]; shared: SharedAnalyses } {
+  const env = resolvedEnv(opts);
   const target = env.target ?? DEFAULT_TARGET;
   const shared = opts.shared ?? new SharedAnalyses(facts, env);
   const findings: Finding[] = [];

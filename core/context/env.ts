@@ -29,6 +29,12 @@ export interface AnalysisEnv {
    */
   localHeader?: (path: string, from?: string) => LocalHeader | undefined;
   /**
+   * The files of this file's directory that `#include "<its name>"` (gdth.c includes gdth_proc.c): such a file
+   * is compiled as part of them, after their own includes. Absent: not known (an untitled buffer, a test
+   * without files).
+   */
+  includedBy?: () => string[];
+  /**
    * Whether some file of the workspace `#define`s this macro, or a Makefile passes it with `-D`; undefined
    * while that is not known (the index is not complete, or absent). Findings in a branch only such a macro
    * could enable are dead (context/preprocessor.ts).

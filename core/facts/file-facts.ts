@@ -67,6 +67,18 @@ export class FunctionCache {
     return facts;
   }
 
+  /**
+   * Builds a function's facts ahead of the FileFacts that will ask for them (a big file's second stage, in
+   * slices): the entry stays free for that FileFacts' get(). Nothing is built when an entry is at this position.
+   */
+  prebuild(node: Node, build: () => FunctionFacts | null): void {
+    const key = node.text;
+    const list = this.entries.get(key) ?? [];
+    if (list.some((e) => !e.used && e.base === node.startIndex)) return;
+    list.push({ base: node.startIndex, facts: build(), used: false });
+    this.entries.set(key, list);
+  }
+
   /** Drops entries not used since the previous sweep (functions deleted or edited away). */
   sweep(): void {
     for (const [k, list] of this.entries) {
@@ -207,6 +219,17 @@ export function directiveLine(text: string, node: Node): Span {
     else if (text[j] === '\r') end = text[j + 1] === '\n' ? j + 2 : j + 1;
   }
   return { start, end };
+}
+
+/**
+ * Builds the facts of a parsed file's functions into `cache`, one function a step, for a FileFacts of the same
+ * tree made afterwards (which then finds them built). Functions in `#if 0` are built too (FileFacts skips them).
+ */
+export function* prebuildFunctions(file: ParsedFile, cache: FunctionCache): Generator<void> {
+  for (const fn of scanTopLevel(file.root).functions) {
+    cache.prebuild(fn, () => buildFunction(fn, file.parsedText));
+    yield;
+  }
 }
 
 export class FileFacts {

@@ -1,7 +1,7 @@
 /** An open document: its text (the adapter's copy), incremental parse tree, function cache and last analysis. */
-import { analyze, enabledRules, type AnalyzeOptions, type RuleFailure } from '../analyze';
-import type { SharedAnalyses } from '../context/shared';
-import { FileFacts, FunctionCache } from '../facts/file-facts';
+import { analyze, enabledRules, resolvedEnv, type AnalyzeOptions, type RuleFailure } from '../analyze';
+import { SharedAnalyses } from '../context/shared';
+import { FileFacts, FunctionCache, prebuildFunctions } from '../facts/file-facts';
 import type { CParser, ParsedFile } from '../parse/parser';
 import type { AnalysisEnv, Finding } from '../rules/types';
 import type { LineIndex } from '../text/line-index';
@@ -105,21 +105,80 @@ export class OpenDocument {
   /**
    * After a first stage: the one-stage analysis (every function's IR, the rules that need no context again and
    * the others), so its findings are exactly a one-stage analysis's; the first stage's are among them (its
-   * rules read the functions a finding of theirs can come from, test/server/staged-open.test.ts).
+   * rules read the functions a finding of theirs can come from, test/server/staged-open.test.ts). Finishes the
+   * parts completeInParts() has not run yet.
    */
   private complete(options: AnalyzeOptions): DocumentAnalysis {
     const a = this.analysis!;
     if (!a.partial) return a;
-    const t0 = performance.now();
-    const facts = new FileFacts(this.parsed!, this.path, this.functions);
+    this.runParts(this.secondStageOf(a, options), () => true);
+    return this.analysis!;
+  }
+
+  /**
+   * A first stage's completion a part at a time, while `budgetMs` lasts: the facts of the remaining functions
+   * (one a part), the whole file's facts, the context analysis, the rules. `done` when the analysis is complete
+   * (whoever finished it), `stale` when a newer analysis replaced the first stage's.
+   */
+  completeInParts(first: DocumentAnalysis, options: AnalyzeOptions, budgetMs: number): 'more' | 'done' | 'stale' {
+    const a = this.analysis;
+    if (first.version !== this.version || !a) return 'stale';
+    if (a !== first) return !a.partial && a.version === first.version ? 'done' : 'stale';
+    const until = performance.now() + budgetMs;
+    return this.runParts(this.secondStageOf(a, options), () => performance.now() < until) ? 'done' : 'more';
+  }
+
+  /** The second stage under way, and the first stage's analysis it completes. */
+  private secondStage: { from: DocumentAnalysis; parts: Generator<void, void> } | undefined;
+
+  private secondStageOf(a: DocumentAnalysis, options: AnalyzeOptions): Generator<void, void> {
+    if (this.secondStage?.from !== a) this.secondStage = { from: a, parts: this.secondStageParts(a, options) };
+    return this.secondStage.parts;
+  }
+
+  /** Runs the second stage's parts until `more()` says stop; a part that throws ends it (the next attempt starts again). */
+  private runParts(parts: Generator<void, void>, more: () => boolean): boolean {
+    try {
+      do if (parts.next().done) return true;
+      while (more());
+      return false;
+    } catch (e) {
+      this.secondStage = undefined;
+      throw e;
+    }
+  }
+
+  /** The second stage's parts; the tree is this.parsed, unchanged while the first stage's analysis is current. */
+  private *secondStageParts(a: DocumentAnalysis, options: AnalyzeOptions): Generator<void, void> {
+    const parsed = this.parsed!;
+    let factsMs = 0;
+    let rulesMs = 0;
+    let t = performance.now();
+    // The facts in slices: the function cache keeps each function's, and the FileFacts below finds them built.
+    for (const _ of prebuildFunctions(parsed, this.functions)) {
+      factsMs += performance.now() - t;
+      yield;
+      t = performance.now();
+    }
+    const facts = new FileFacts(parsed, this.path, this.functions);
     void facts.functions;
-    const t1 = performance.now();
+    factsMs += performance.now() - t;
+    yield;
+    t = performance.now();
     const env = { ...options.env, ...a.envFor!(facts) };
+    // The context analysis (the rules' shared one) as a part of its own; analyze() reuses it.
+    const shared = new SharedAnalyses(facts, resolvedEnv({ ...options, env }));
+    void shared.context;
+    rulesMs += performance.now() - t;
+    yield;
+    t = performance.now();
+    const analyzed = analyze(facts, { ...options, env, shared });
+    rulesMs += performance.now() - t;
     this.analysis = {
-      ...analysisOf(a.version, facts, env, analyze(facts, { ...options, env })),
-      timing: { parseMs: a.timing.parseMs, factsMs: a.timing.factsMs + (t1 - t0), rulesMs: a.timing.rulesMs + (performance.now() - t1) },
+      ...analysisOf(a.version, facts, env, analyzed),
+      timing: { parseMs: a.timing.parseMs, factsMs: a.timing.factsMs + factsMs, rulesMs: a.timing.rulesMs + rulesMs },
     };
-    return this.analysis;
+    this.secondStage = undefined;
   }
 
   /**
@@ -142,6 +201,7 @@ export class OpenDocument {
   }
 
   dispose(): void {
+    this.secondStage = undefined;
     this.parsed?.dispose();
     this.parsed = undefined;
     this.analysis = undefined;

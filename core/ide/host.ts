@@ -3,7 +3,7 @@
  * their text, parse and analysis; the workspace index the adapter fills; the config. Every query answers
  * plain data (./types.ts); timers, debouncing and the transport stay in the adapter.
  */
-import { addVerdicts, enabledRules, renamedSuppressions } from '../analyze';
+import { addVerdicts, enabledRules, MAX_VERDICTS_PER_FILE, renamedSuppressions, type AnalyzeOptions } from '../analyze';
 import { mergeConfigs, type KportConfig } from '../config';
 import { WorkspaceIndex, type FileSummary } from '../context/workspace';
 import type { FileFacts } from '../facts/file-facts';
@@ -15,7 +15,7 @@ import type { AnalysisEnv, Finding, Related, TextEdit } from '../rules/types';
 import { simulateDriver } from '../simulation/driver';
 import type { LinkOptions } from '../simulation/markdown';
 import { toSimulateDriverResult, toSimulateResult, type SimulateDriverResult, type SimulateResult } from '../simulation/protocol';
-import { allocationSites, isSimulated, simulateCall, simulateFunction, simulateFunctionInSteps } from '../simulation/run';
+import { allocationSites, isSimulated, MAX_CALLS_PER_FUNCTION, simulateCallInSteps, simulateFunction, simulateFunctionInSteps } from '../simulation/run';
 import type { LineIndex, Position } from '../text/line-index';
 import type { Span } from '../text/span';
 import { OpenDocument, type AnalysisStage, type DocumentAnalysis } from './document';
@@ -300,6 +300,34 @@ export class AnalysisHost {
     return out;
   }
 
+  /**
+   * A big document's second stage after its first publish (partial), a part at a time while a step's budget
+   * lasts (core/ide/document.ts completeInParts), so another document's keystroke is answered between two parts;
+   * `done` when the complete analysis is in (diagnostics() answers it). A request that needs it meanwhile
+   * finishes the remaining parts. Undefined: the current analysis is not a first stage.
+   */
+  completion(uri: string): StepJob | undefined {
+    const d = this.docs.get(uri);
+    const first = d?.analysis;
+    if (!d || !first?.partial || first.version !== d.version) return undefined;
+    const job: { error?: string } & StepJob = {
+      step: (budgetMs) => {
+        if (this.docs.get(uri) !== d) return 'stale';
+        const mine = d.analysis === first;
+        try {
+          const state = d.completeInParts(first, this.analyzeOptions(), budgetMs);
+          if (state === 'done' && mine) this.analyzed(uri, d.analysis!);
+          return state;
+        } catch (e) {
+          // The next publish shows the failure.
+          job.error = `kport: analysis of ${uri} failed: ${this.analysisFailed(d, e)}`;
+          return 'done';
+        }
+      },
+    };
+    return job;
+  }
+
   // ---- work done when typing pauses, a step at a time ----
 
   /** Makes a keystroke's speculative parse exact: `changed` when the tree changed (publish again), `failed` when the parse threw. */
@@ -326,14 +354,31 @@ export class AnalysisHost {
     const withVerdicts = [...a.findings];
     const todo = withVerdicts.flatMap((f, i) => (f.simulate ? [i] : []));
     let done = 0;
+    // The next finding's call simulated in parts (its extraction, each path's runs): a step can stop between two.
+    let parts: Generator<void, unknown> | undefined;
     const job: { error?: string } & StepJob = {
       step: (budgetMs) => {
         if (this.docs.get(uri) !== d || !d.current(a)) return 'stale';
         const until = performance.now() + budgetMs;
         try {
-          while (todo.length && performance.now() < until) {
-            const i = todo.shift()!;
-            withVerdicts[i] = addVerdicts([withVerdicts[i]], a.shared, done++)[0];
+          while (todo.length) {
+            const i = todo[0];
+            const f = withVerdicts[i];
+            let more = false;
+            if (f.simulate && done < MAX_VERDICTS_PER_FILE) {
+              parts ??= simulateCallInSteps(a.shared, f.simulate.fnIndex, f.simulate.span);
+              try {
+                more = !parts.next().done;
+              } catch {
+                // addVerdicts meets the same failure and leaves the finding without a verdict, as in one piece.
+              }
+            }
+            if (!more) {
+              parts = undefined;
+              todo.shift();
+              withVerdicts[i] = addVerdicts([f], a.shared, done++)[0];
+            }
+            if (performance.now() >= until) break;
           }
         } catch (e) {
           job.error = `kport: simulation for ${uri} failed: ${(e as Error).message}`;
@@ -380,25 +425,10 @@ export class AnalysisHost {
         job.error = `kport: simulation in ${uri} failed: ${(e as Error).message}`;
       };
       for (const fi of functions)
-        for (const site of allocationSites(a.shared, fi)) {
-          try {
-            simulateCall(a.shared, fi, site.call.span);
-          } catch (e) {
-            failed(e);
-          }
-          yield;
-        }
+        for (const site of allocationSites(a.shared, fi).slice(0, MAX_CALLS_PER_FUNCTION))
+          yield* guardedSteps(simulateCallInSteps(a.shared, fi, site.call.span), failed);
       for (const fi of functions) {
-        const parts = simulateFunctionInSteps(a.shared, fi);
-        for (;;) {
-          try {
-            if (parts.next().done) break;
-          } catch (e) {
-            failed(e);
-            break;
-          }
-          yield;
-        }
+        yield* guardedSteps(simulateFunctionInSteps(a.shared, fi), failed);
         yield;
       }
     })();
@@ -420,22 +450,36 @@ export class AnalysisHost {
       const envFor = this.options.envFor;
       const a = d.analyze(
         parser,
-        { config: this.config, env: { workspace: this.workspace, macroDefined: this.macroDefined }, simulate: false },
+        this.analyzeOptions(),
         (facts) => (envFor ? envFor(facts, { uri, path: d.path }) : {}),
         { maxMs: this.options.maxParseMs },
         stage,
       );
-      d.failure = undefined;
-      if (a.failures.length) this.options.log?.('error', `kport: rule failures in ${uri}: ${a.failures.map((f) => `${f.rule}: ${f.error}`).join('; ')}`);
-      this.options.onAnalysis?.(uri);
+      this.analyzed(uri, a);
       return a;
     } catch (e) {
-      // The parser threw or ran out of wasm memory: drop the tree, say so on the document, keep serving others.
-      d.dispose();
-      d.failure = e instanceof Error ? e.message : String(e);
-      this.options.log?.('error', `kport: analysis of ${uri} failed: ${d.failure}`);
+      this.options.log?.('error', `kport: analysis of ${uri} failed: ${this.analysisFailed(d, e)}`);
       return undefined;
     }
+  }
+
+  /** The parser threw or ran out of wasm memory: drop the tree, say so on the document (answered), keep serving others. */
+  private analysisFailed(d: OpenDocument, e: unknown): string {
+    d.dispose();
+    d.failure = e instanceof Error ? e.message : String(e);
+    return d.failure;
+  }
+
+  private analyzeOptions(): AnalyzeOptions {
+    return { config: this.config, env: { workspace: this.workspace, macroDefined: this.macroDefined }, simulate: false };
+  }
+
+  /** After a new analysis of a document: its rule failures logged, the adapter told. */
+  private analyzed(uri: string, a: DocumentAnalysis): void {
+    const d = this.docs.get(uri);
+    if (d) d.failure = undefined;
+    if (a.failures.length) this.options.log?.('error', `kport: rule failures in ${uri}: ${a.failures.map((f) => `${f.rule}: ${f.error}`).join('; ')}`);
+    this.options.onAnalysis?.(uri);
   }
 
   private diagnosticsOf(a: DocumentAnalysis, text: string): DiagnosticItem[] {
@@ -503,4 +547,17 @@ function editsOf(lines: LineIndex, edits: readonly TextEdit[]): EditItem[] {
 
 function relatedOf(r: Related, lines: LineIndex): RelatedItem {
   return r.file ? { message: r.message, file: r.file, line: r.line ?? 1 } : { message: r.message, range: rangeOf(lines, r.span) };
+}
+
+/** Runs `parts` a step per yield to its end; a throw ends it, handed to `failed`. */
+function* guardedSteps(parts: Generator<void, unknown>, failed: (e: unknown) => void): Generator<void> {
+  for (;;) {
+    try {
+      if (parts.next().done) return;
+    } catch (e) {
+      failed(e);
+      return;
+    }
+    yield;
+  }
 }

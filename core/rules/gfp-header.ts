@@ -113,6 +113,9 @@ export const gfpHeader = defineRule({
   matches: { calls: PAGE_API },
   fixable: 'code',
   check({ facts, env }) {
+    // A header is compiled only as part of the files that include it, after their includes: whether a 2.6
+    // build declares these names there is theirs to say, not the header's.
+    if (/\.h$/i.test(facts.path)) return [];
     // A file that defines one of these names itself is not using the kernel's.
     const own = new Set(facts.functions.map((f) => f.name));
     if (PAGE_API.some((n) => own.has(n)) || facts.defines.some((d) => (PAGE_API as readonly string[]).includes(d.name))) return [];
@@ -132,6 +135,9 @@ export const gfpHeader = defineRule({
     const reach = reachGfp(facts, env);
     // Reached, or a quoted include could not be read (it may be the one that reaches gfp.h): no finding.
     if (reach.via || reach.unread !== null) return [];
+    // A .c file another one #includes (gdth.c: `#include "gdth_proc.c"` after its own includes) is likewise
+    // compiled as part of it.
+    if (env.includedBy?.().length) return [];
     const first = uses[0];
     const names = [...new Set(uses.map((u) => u.name))];
     // The new line goes after the last include that ends its line (a directive followed by other text on

@@ -287,13 +287,31 @@ export class SequenceExtractor {
   /** Statement visits when the goal call was first reached (goal-directed extraction only). */
   private goalReachedAt: number | undefined;
   private work = 0;
+  /** Statement visits of the last extraction (what its budgets count). */
+  get statementVisits(): number {
+    return this.work;
+  }
   private readonly stepIds = new StepIds();
   /** Each call's op, once (see op()). */
   private readonly opOfCall = new WeakMap<CallEvent, SimOp>();
   /** Context changes and assumptions by content, one object each: the paths share them (their step ids are found once). */
   private readonly contextOps = new Map<string, SimOp>();
   private readonly assumptions = new Map<string, ResultAssumption>();
+  /** allocates()'s answers by sequence id and ref. */
+  private readonly allocatesMemo = new Map<string, boolean>();
+  /** Sequences of steps allocates() read (each once per ref). Read by tests. */
+  allocationScans = 0;
+  /** Each call's line and text (see origin()). */
+  private readonly callText = new WeakMap<CallEvent, { line: number; text: string }>();
+  /** Argument values by expression (see number()). */
+  private readonly numbers = new WeakMap<Expr, number | null>();
+  /** Expressions number() evaluated (each once). Read by tests. */
+  numbersEvaluated = 0;
+  /** The file's kmem_cache_create and mempool_create calls by the ref they are stored in (see setupFor). */
+  private creations: Map<string, { call: CallEvent; fn: FunctionFacts }[]> | undefined;
   private outOfBudget = false;
+  /** Seeking a goal, every live path was past MAX_OPS: no call is recorded on them any more, so none reaches it. */
+  private opsFull = false;
   private goal: ExtractGoal | undefined;
   /** Why the goal call gives no op where it is reached (a free of memory from elsewhere). */
   private goalWhy: string | undefined;
@@ -322,6 +340,7 @@ export class SequenceExtractor {
     const start = emptyPath();
     this.work = 0;
     this.outOfBudget = false;
+    this.opsFull = false;
     this.goal = goal;
     this.goalWhy = undefined;
     this.goalReachedAt = undefined;
@@ -338,9 +357,11 @@ export class SequenceExtractor {
         const call = allCalls(fn).find((c) => sameSpan(c.span, goal.span));
         if (call) {
           const alone = emptyPath();
-          simulatedAlone = this.outOfBudget
-            ? `the function is too large to follow the paths to it (${MAX_WORK_TO_GOAL} statement visits)`
-            : `kport does not read a path of ${fn.name}() to it`;
+          simulatedAlone = this.opsFull
+            ? `the paths to it hold more than ${MAX_OPS} operations`
+            : this.outOfBudget
+              ? `the function is too large to follow the paths to it (${MAX_WORK_TO_GOAL} statement visits)`
+              : `kport does not read a path of ${fn.name}() to it`;
           alone.notes.push(`${simulatedAlone}: the call is simulated alone`);
           this.op(alone, call, fn, initialContext);
           if (alone.goalOp >= 0) reaching.push(alone);
@@ -349,9 +370,11 @@ export class SequenceExtractor {
       if (!reaching.length)
         goalMissed =
           this.goalWhy ??
-          (this.outOfBudget
-            ? `the function is too large to follow to line ${this.lineOf(goal.span.start)} (${MAX_WORK_TO_GOAL} statement visits)`
-            : `no path of ${fn.name}() reaches line ${this.lineOf(goal.span.start)} as kport reads the control flow`);
+          (this.opsFull
+            ? `the paths of ${fn.name}() to line ${this.lineOf(goal.span.start)} hold more than ${MAX_OPS} operations`
+            : this.outOfBudget
+              ? `the function is too large to follow to line ${this.lineOf(goal.span.start)} (${MAX_WORK_TO_GOAL} statement visits)`
+              : `no path of ${fn.name}() reaches line ${this.lineOf(goal.span.start)} as kport reads the control flow`);
       paths = reaching;
     }
     this.goal = undefined;
@@ -441,13 +464,42 @@ export class SequenceExtractor {
     return paths;
   }
 
-  /** The paths that differ (the first of each kept, in order): by their steps' content, not their conditions. */
+  /**
+   * The paths that differ (the first of each kept, in order): by their steps' content, not their conditions.
+   * Paths are grouped by their ops' sequence id and compared within a group, field by field: equal exactly when
+   * the text `status|goalOp|goalOps|locks|assumptions|ops` is (it was built and hashed for every path at every fork).
+   */
   private distinct(paths: Partial_[]): Partial_[] {
-    const seen = new Set<string>();
-    return paths.filter((p) => {
-      const key = `${typeof p.status === 'object' ? p.status.goto : p.status}|${p.goalOp}|${p.goalOps}|${p.locks}|${this.stepIds.sequence(p.assumptions)}|${this.stepIds.sequence(p.ops)}`;
-      return !seen.has(key) && !!seen.add(key);
-    });
+    const kept: Partial_[] = [];
+    const byOps = new Map<string, Partial_[]>();
+    const statusText = (p: Partial_) => (typeof p.status === 'object' ? p.status.goto : p.status);
+    for (const p of paths) {
+      const ops = this.stepIds.sequence(p.ops);
+      const group = byOps.get(ops);
+      const same = (q: Partial_) =>
+        q.goalOp === p.goalOp &&
+        statusText(q) === statusText(p) &&
+        this.stepIds.sequence(q.assumptions) === this.stepIds.sequence(p.assumptions) &&
+        `${q.goalOps}` === `${p.goalOps}` &&
+        `${q.locks}` === `${p.locks}`;
+      if (group?.some(same)) continue;
+      if (group) group.push(p);
+      else byOps.set(ops, [p]);
+      kept.push(p);
+    }
+    return kept;
+  }
+
+  /** Whether `ops` allocate into `ref`: asked at every NULL test for every path, answered once per sequence of steps. */
+  private allocates(ops: SimOp[], ref: string): boolean {
+    const key = `${this.stepIds.sequence(ops)}\n${ref}`;
+    let answer = this.allocatesMemo.get(key);
+    if (answer === undefined) {
+      this.allocationScans++;
+      answer = ops.some((op) => 'ref' in op && op.ref === ref && ALLOCATING_OPS.has(op.op));
+      this.allocatesMemo.set(key, answer);
+    }
+    return answer;
   }
 
   /** No call the simulation models or inlines, no context test, no jump out of it (return, goto, a stray break). */
@@ -537,6 +589,12 @@ export class SequenceExtractor {
       this.outOfBudget = true;
       return ins.map((p) => (p.status === 'fall' ? { ...p, status: 'return' as const } : p));
     }
+    // Seeking the goal, a path past MAX_OPS records no more calls (calls()), so it can no longer reach it: when
+    // every live one is, following them on would only spend the budget (a 1 MB line of allocations: minutes).
+    if (this.goal && this.goalReachedAt === undefined && live.every((p) => p.ops.length > MAX_OPS)) {
+      this.opsFull = true;
+      return ins.map((p) => (p.status === 'fall' ? { ...p, status: 'return' as const } : p));
+    }
     // A statement that allocates, frees, locks and jumps nowhere leaves every path as it was.
     if (s.k !== 'block' && this.inert(s)) return ins;
     let out: Partial_[];
@@ -593,7 +651,7 @@ export class SequenceExtractor {
         const assume = (c: Partial_, whenTrue: boolean) => {
           if (!test) return;
           const ref = test.ref;
-          if (!c.ops.some((op) => 'ref' in op && op.ref === ref && ALLOCATING_OPS.has(op.op))) return;
+          if (!this.allocates(c.ops, ref)) return;
           this.stepIds.push(
             c.assumptions,
             this.assumption(ref, test.nullWhenTrue === whenTrue ? 'null' : 'non-null', whenTrue ? condText : `!(${condText})`, c.ops.length),
@@ -695,7 +753,7 @@ export class SequenceExtractor {
         out = live;
         break;
     }
-    return [...done, ...out];
+    return done.length ? [...done, ...out] : out;
   }
 
   /** kmem_cache_create's flags (argument 4 in 2.4 and 2.6) name SLAB_HWCACHE_ALIGN: the slab layout aligns objects to a cache line. */
@@ -731,8 +789,13 @@ export class SequenceExtractor {
   }
 
   private origin(call: CallEvent, fn: FunctionFacts): StepOrigin {
-    const line = this.lineOf(call.span.start);
-    return { span: call.span, line, text: this.facts.text.slice(call.span.start, call.span.end).replace(/\s+/g, ' ').slice(0, 120), fn: fn.name };
+    // A fresh object per path (op() adds to it), its line and text found once per call.
+    let at = this.callText.get(call);
+    if (!at) {
+      at = { line: this.lineOf(call.span.start), text: this.facts.text.slice(call.span.start, call.span.end).replace(/\s+/g, ' ').slice(0, 120) };
+      this.callText.set(call, at);
+    }
+    return { span: call.span, line: at.line, text: at.text, fn: fn.name };
   }
 
   private mask(call: CallEvent, arg: number, fn: FunctionFacts, origin?: StepOrigin): GfpInput {
@@ -749,10 +812,16 @@ export class SequenceExtractor {
     return m.values[0];
   }
 
+  /** `e`'s value: `e` is a call's argument, always evaluated at that call in its function, so once per extractor. */
   private number(e: Expr | undefined, fn: FunctionFacts, at: number): number | null {
     if (!e) return null;
+    const known = this.numbers.get(e);
+    if (known !== undefined) return known;
+    this.numbersEvaluated++;
     const r = evaluateMask(e, { facts: this.facts, fn, at, headerDefine: this.shared.env.headerDefine });
-    return !r.unknown && r.values.length === 1 && r.values[0] >= 0 ? r.values[0] : null;
+    const value = !r.unknown && r.values.length === 1 && r.values[0] >= 0 ? r.values[0] : null;
+    this.numbers.set(e, value);
+    return value;
   }
 
   /**
@@ -1073,27 +1142,24 @@ export class SequenceExtractor {
         // The cache's creation elsewhere in the file (module init) tells its object size.
         let size = 64;
         let hwcacheAlign = false;
-        for (const f of this.facts.functions) {
-          for (const s of allCalls(f)) {
-            if (s.name === 'kmem_cache_create' && s.assignTo?.replace(/\s+/g, '') === ref) {
-              size = this.number(s.args[1], f, s.span.start) ?? size;
-              hwcacheAlign = this.hwcacheAlign(s);
-            }
+        for (const { call: s, fn: f } of this.createdIn(ref)) {
+          if (s.name === 'kmem_cache_create') {
+            size = this.number(s.args[1], f, s.span.start) ?? size;
+            hwcacheAlign = this.hwcacheAlign(s);
           }
         }
         setup.push({ op: 'kmem_cache_create', name: ref, size, ref, hwcacheAlign });
         return;
       }
       // The pool's creation elsewhere in the file (module init) tells min_nr and the alloc_fn.
-      for (const f of this.facts.functions)
-        for (const s of allCalls(f)) {
-          if (!MEMPOOL_CREATE[s.name] || s.assignTo?.replace(/\s+/g, '') !== ref) continue;
-          const min = this.number(s.args[0], f, s.span.start) ?? 1;
-          const spec = this.allocFnSpec(s, f);
-          if (spec.kind === 'slab') need('cache', spec.cache);
-          setup.push({ op: 'mempool_create', min_nr: min, allocFn: spec, ref });
-          return;
-        }
+      for (const { call: s, fn: f } of this.createdIn(ref)) {
+        if (!MEMPOOL_CREATE[s.name]) continue;
+        const min = this.number(s.args[0], f, s.span.start) ?? 1;
+        const spec = this.allocFnSpec(s, f);
+        if (spec.kind === 'slab') need('cache', spec.cache);
+        setup.push({ op: 'mempool_create', min_nr: min, allocFn: spec, ref });
+        return;
+      }
       setup.push({ op: 'mempool_create', min_nr: 1, allocFn: { kind: 'kmalloc', size: 64 }, ref });
     };
     for (const ops of sequences) {
@@ -1111,6 +1177,23 @@ export class SequenceExtractor {
       }
     }
     return setup;
+  }
+
+  /** The kmem_cache_create and mempool_create calls storing into `ref`, in file order (the file's calls indexed once). */
+  private createdIn(ref: string): readonly { call: CallEvent; fn: FunctionFacts }[] {
+    if (!this.creations) {
+      this.creations = new Map();
+      for (const fn of this.facts.functions)
+        for (const call of allCalls(fn)) {
+          if (call.name !== 'kmem_cache_create' && !MEMPOOL_CREATE[call.name]) continue;
+          const to = call.assignTo?.replace(/\s+/g, '');
+          if (to === undefined) continue;
+          const list = this.creations.get(to);
+          if (list) list.push({ call, fn });
+          else this.creations.set(to, [{ call, fn }]);
+        }
+    }
+    return this.creations.get(ref) ?? [];
   }
 }
 

@@ -1,5 +1,6 @@
 /** Runs extracted sequences through the simulator and condenses the results for hovers, lenses and the view. */
 import { compareReleases } from '../kernel/target';
+import type { AtomicReason } from '../context/atomic-context';
 import type { CallSite } from '../context/flow';
 import type { SharedAnalyses } from '../context/shared';
 import { SIMULATION_ANCHORS } from '../kernel/alloc-api';
@@ -218,13 +219,53 @@ function extractionOf(shared: SharedAnalyses, fnIndex: number): ExtractedFunctio
 function simulateAnew(shared: SharedAnalyses, fnIndex: number, snapshots: 'all' | 'none'): FunctionSimulation {
   const extracted = extractionOf(shared, fnIndex);
   const paths = extracted.paths.map((p) => simulatePath(p, extracted, snapshots, machineOf(shared)));
-  const calls = allocationSites(shared, fnIndex).map((site) => simulateCall(shared, fnIndex, site.call.span));
+  const sites = allocationSites(shared, fnIndex);
+  const calls = sites.slice(0, MAX_CALLS_PER_FUNCTION).map((site) => simulateCall(shared, fnIndex, site.call.span));
+  if (sites.length > MAX_CALLS_PER_FUNCTION) {
+    const why = `${extracted.fn}() makes ${sites.length} allocation calls: the first ${MAX_CALLS_PER_FUNCTION} are simulated here (hovering a call simulates it)`;
+    for (const site of sites.slice(MAX_CALLS_PER_FUNCTION)) calls.push(notSimulated(shared, fnIndex, site, extracted.initialContext, why));
+  }
   const problems: string[] = [];
   for (const c of calls) {
     const line = callProblemLine(c);
     if (line) problems.push(line);
   }
   return { ...extracted, paths, calls, problems, machine: machineOf(shared).label };
+}
+
+/**
+ * The calls a whole-function simulation (and warming) simulates one by one: real functions make at most 14
+ * (2.4.22 drivers + fs); one generated with thousands would take minutes (each call's paths followed apart).
+ */
+export const MAX_CALLS_PER_FUNCTION = 64;
+
+/** The context analysis' verdict at a call, as a call simulation states it; related locations in this file get their lines (links in hovers), other files' carry theirs. */
+function callContext(shared: SharedAnalyses, reason: AtomicReason | null): CallSimulation['context'] {
+  return {
+    kind: reason ? 'atomic' : 'process',
+    reason: reason?.message ?? null,
+    related: (reason?.related ?? []).map((r) => (r.file || r.line !== undefined ? r : { ...r, line: shared.facts.lineOf(r.span.start) })),
+  };
+}
+
+/** A call past MAX_CALLS_PER_FUNCTION in a whole-function simulation: its context, no verdict, and why. */
+function notSimulated(shared: SharedAnalyses, fnIndex: number, site: CallSite, initialContext: ContextKind, why: string): CallSimulation {
+  const reason = shared.context.siteReason(site, fnIndex);
+  return {
+    fn: shared.facts.functions[fnIndex].name,
+    call: site.call.name,
+    line: shared.facts.lineOf(site.call.span.start),
+    span: site.call.span,
+    context: callContext(shared, reason),
+    paths: [],
+    verdicts: null,
+    missed: why,
+    truncated: true,
+    setup: [],
+    initialContext,
+    machine: machineOf(shared).label,
+    kernel: shared.env.kernel ?? DISTRIBUTION_KERNEL,
+  };
 }
 
 /** The sites of function `fnIndex` a finding can be anchored at (allocations, mempool_destroy), in source order. */
@@ -312,11 +353,38 @@ export function simulateCall(shared: SharedAnalyses, fnIndex: number, span: Span
   return shared.memo(callMemoKey(span), () => simulateCallAnew(shared, fnIndex, span));
 }
 
+/**
+ * simulateCall in steps a caller runs apart (the editor's verdicts and warming: a keystroke or hover waits for one
+ * step at most): the goal's extraction, each path's simulator runs (kept in the results cache), then the call's
+ * result, which finds them done. Nothing but the result when the call is simulated already.
+ */
+export function* simulateCallInSteps(shared: SharedAnalyses, fnIndex: number, span: Span): Generator<void, CallSimulation> {
+  if (!shared.hasMemo(callMemoKey(span))) {
+    const { extracted } = callExtractionOf(shared, fnIndex, span);
+    yield;
+    for (const p of extracted.paths) {
+      simulateCached(p.ops, extracted.setup, extracted.initialContext, 'none', machineOf(shared), 'outcomes');
+      yield;
+    }
+  }
+  return simulateCall(shared, fnIndex, span);
+}
+
+/** The call's site, its context and the paths that reach it, once per analysis (simulateCallInSteps' first step). */
+function callExtractionOf(shared: SharedAnalyses, fnIndex: number, span: Span) {
+  return shared.memo(`call-extraction:${span.start}:${span.end}`, () => {
+    const site = shared.context.flows[fnIndex].sites.find((s) => s.call.span.start === span.start && s.call.span.end === span.end);
+    const reason = site ? shared.context.siteReason(site, fnIndex) : null;
+    const goal: ExtractGoal = {
+      span,
+      context: reason ? { kind: 'atomic', reason: reason.message } : { kind: 'process', reason: 'process context (may sleep)' },
+    };
+    return { site, reason, extracted: callExtractor(shared).extract(fnIndex, goal) };
+  });
+}
+
 function simulateCallAnew(shared: SharedAnalyses, fnIndex: number, span: Span): CallSimulation {
-  const site = shared.context.flows[fnIndex].sites.find((s) => s.call.span.start === span.start && s.call.span.end === span.end);
-  const reason = site ? shared.context.siteReason(site, fnIndex) : null;
-  const goal: ExtractGoal = { span, context: reason ? { kind: 'atomic', reason: reason.message } : { kind: 'process', reason: 'process context (may sleep)' } };
-  const extracted = callExtractor(shared).extract(fnIndex, goal);
+  const { site, reason, extracted } = callExtractionOf(shared, fnIndex, span);
   // A call's simulation is read for its verdicts (hover, finding, the view's summary line): no allocator trace.
   const paths = extracted.paths.map((p) => simulatePath(p, extracted, 'none', machineOf(shared), 'outcomes'));
   const first = paths[0];
@@ -326,12 +394,7 @@ function simulateCallAnew(shared: SharedAnalyses, fnIndex: number, span: Span): 
     call: site?.call.name ?? origin?.text.split('(')[0] ?? '?',
     line: shared.facts.lineOf(span.start),
     span,
-    // Related locations in this file get their lines (links in hovers); other files' carry theirs.
-    context: {
-      kind: (reason ? 'atomic' : 'process') as ContextKind,
-      reason: reason?.message ?? null,
-      related: (reason?.related ?? []).map((r) => (r.file || r.line !== undefined ? r : { ...r, line: shared.facts.lineOf(r.span.start) })),
-    },
+    context: callContext(shared, reason),
     paths,
     truncated: extracted.truncated,
     setup: extracted.setup,

@@ -25,6 +25,8 @@ export interface PoolOptions {
   onProgress?: (done: number, total: number, bytes: number) => void;
   /** V8 old-generation limit per worker: a file that needs more fails alone instead of exhausting memory. */
   maxWorkerHeapMb?: number;
+  /** V8 young-generation size per worker (default: V8's, 48 MB on node 20): smaller costs some scavenges, saves RSS. */
+  maxWorkerYoungMb?: number;
   /**
    * Nice value of the worker threads (Linux: each thread has its own). The language server indexes at 19,
    * so a keystroke's analysis on the main thread takes a core from them at once.
@@ -169,6 +171,9 @@ export class WorkerPool {
 
   private heldUntil = 0;
 
+  /** V8's limits of the workers (as the last one started reports them; undefined before any). */
+  workerLimits: { maxYoungGenerationSizeMb?: number; maxOldGenerationSizeMb?: number } | undefined;
+
   /**
    * Gives no worker a new file for `ms` (files in flight finish): the language server holds its index while
    * the user types, so the index's threads leave the cores to the keystrokes' analyses.
@@ -184,12 +189,15 @@ export class WorkerPool {
 
   private spawn(job: JobOptions): PoolWorker {
     const entry = workerEntry();
-    const limits = this.opts.maxWorkerHeapMb ? { resourceLimits: { maxOldGenerationSizeMb: this.opts.maxWorkerHeapMb } } : {};
+    const { maxWorkerHeapMb: old, maxWorkerYoungMb: young } = this.opts;
+    const limits =
+      old || young ? { resourceLimits: { ...(old ? { maxOldGenerationSizeMb: old } : {}), ...(young ? { maxYoungGenerationSizeMb: young } : {}) } } : {};
     const pw: PoolWorker = {
       w: new Worker(entry.file, { workerData: { job, niceness: this.opts.niceness } satisfies WorkerStart, execArgv: entry.execArgv, ...limits }),
       inFlight: new Set(),
       exited: false,
     };
+    pw.w.on('online', () => (this.workerLimits = pw.w.resourceLimits));
     pw.w.on('message', (m: WorkResult) => pw.onResult?.(m));
     pw.w.on('error', (e) => pw.onGone?.(e.message));
     pw.w.on('exit', (code) => {

@@ -64,14 +64,16 @@ export class ResultCache {
     }
   }
 
-  /** Writes the cache atomically (temporary file + rename) when it changed. */
-  save(): void {
-    if (!this.file || !this.dirty) return;
+  /** Writes the cache atomically (temporary file + rename) when it changed; answers the bytes written. */
+  save(): number {
+    if (!this.file || !this.dirty) return 0;
     fs.mkdirSync(path.dirname(this.file), { recursive: true });
     const tmp = `${this.file}.${process.pid}.tmp`;
-    fs.writeFileSync(tmp, v8.serialize({ format: FORMAT, version: this.version, entries: [...this.entries] }));
+    const data = v8.serialize({ format: FORMAT, version: this.version, entries: [...this.entries] });
+    fs.writeFileSync(tmp, data);
     fs.renameSync(tmp, this.file);
     this.dirty = false;
+    return data.length;
   }
 
   get(file: string, key: string, st: fs.Stats | undefined): FileReport | undefined {
@@ -105,16 +107,34 @@ export class ResultCache {
   }
 }
 
-async function statAll(files: readonly string[]): Promise<(fs.Stats | undefined)[]> {
-  const out: (fs.Stats | undefined)[] = new Array(files.length);
-  const BATCH = 256;
-  for (let i = 0; i < files.length; i += BATCH)
-    await Promise.all(files.slice(i, i + BATCH).map(async (f, k) => (out[i + k] = await fs.promises.stat(f).catch(() => undefined))));
-  return out;
+/**
+ * Stats every file, synchronously: the cache runs on the index host's main thread, which has nothing else to do
+ * meanwhile, and a synchronous stat costs a fifth of the CPU of a promise through libuv's thread pool (7,427 files
+ * of 2.4.22: 37-106 ms against 151-285 ms).
+ */
+function statAll(files: readonly string[]): (fs.Stats | undefined)[] {
+  return files.map((f) => {
+    try {
+      return fs.statSync(f);
+    } catch {
+      return undefined;
+    }
+  });
 }
 
 /** An executor that answers from the cache where it can and runs the rest on `inner`. */
 export class CachingExecutor implements PassExecutor<FileReport> {
+  /** Time on the calling thread for the cache (stats, lookups, stores), the passes' work excluded. */
+  cacheMs = 0;
+  /**
+   * Each file's stat, taken once for all the passes of a run (pass 1b goes over nearly every file again). A file
+   * changed meanwhile keeps its first stat: its results are then filed under the old one and read again next run.
+   */
+  private readonly stats = new Map<string, fs.Stats | undefined>();
+  /** Files statted (once each, whatever the passes). */
+  get statted(): number {
+    return this.stats.size;
+  }
   constructor(
     private readonly inner: PassExecutor<FileReport>,
     readonly cache: ResultCache,
@@ -123,7 +143,10 @@ export class CachingExecutor implements PassExecutor<FileReport> {
   async run(files: readonly string[], job: JobOptions, hints?: readonly (FileHint | undefined)[]): Promise<FileReport[]> {
     const key = jobKey(job);
     if (!key) return this.inner.run(files, job, hints);
-    const stats = await statAll(files);
+    let t = performance.now();
+    const unseen = files.filter((f) => !this.stats.has(f));
+    statAll(unseen).forEach((st, i) => this.stats.set(unseen[i], st));
+    const stats = files.map((f) => this.stats.get(f));
     const out: FileReport[] = new Array(files.length);
     const todo: number[] = [];
     files.forEach((f, i) => {
@@ -131,16 +154,19 @@ export class CachingExecutor implements PassExecutor<FileReport> {
       if (r) out[i] = r;
       else todo.push(i);
     });
+    this.cacheMs += performance.now() - t;
     if (todo.length) {
       const fresh = await this.inner.run(
         todo.map((i) => files[i]),
         job,
         hints && todo.map((i) => hints[i]),
       );
+      t = performance.now();
       fresh.forEach((r, k) => {
         out[todo[k]] = r;
         this.cache.set(files[todo[k]], key, stats[todo[k]], r);
       });
+      this.cacheMs += performance.now() - t;
     }
     return out;
   }

@@ -71,13 +71,23 @@ function run(req: IndexRequest): void {
       const definedMacros = req.goal === 'findings' ? undefined : definedInRun(result.reports);
       let unsummarized: string[] | undefined;
       if (req.goal === 'summaries') {
+        const t = performance.now();
         await handOver(result.summaries);
+        if (result.split) result.split.handOverMs = performance.now() - t;
         const summarized = new Set(result.summaries.map((x) => x.path));
         unsummarized = files.filter((f) => !summarized.has(f));
       }
       send({
         kind: 'done',
-        run: { ...result, summaries: [], reports, listSeconds, ...(definedMacros ? { definedMacros } : {}), ...(unsummarized ? { unsummarized } : {}) },
+        run: {
+          ...result,
+          summaries: [],
+          reports,
+          listSeconds,
+          hostPeakRssMb: process.resourceUsage().maxRSS / 1024,
+          ...(definedMacros ? { definedMacros } : {}),
+          ...(unsummarized ? { unsummarized } : {}),
+        },
         sentAt: performance.timeOrigin + performance.now(),
       });
     })

@@ -15,7 +15,7 @@ import { expandPaths, globToRegExp } from '../check/files';
 import { WorkerPool } from '../check/pool';
 import type { FileReport } from '../check/process-file';
 import { CachingExecutor, ResultCache } from '../check/result-cache';
-import { POOL_V8_FLAGS } from '../node/v8-flags';
+import { INDEX_HOST_V8_FLAGS, INDEX_WORKER_YOUNG_MB, POOL_V8_FLAGS } from '../node/v8-flags';
 
 /** The `kport.index` settings (VS Code) or initializationOptions.index (any client). */
 export interface IndexSettings {
@@ -123,6 +123,12 @@ export interface IndexRun {
   listSeconds?: number;
   /** An index host's run of goal `summaries`: the files indexed that have no summary (they leave the editor's index). */
   unsummarized?: string[];
+  /** The young generation of the index's workers as V8 gives it (MB; undefined: no worker ran). */
+  workerYoungMb?: number;
+  /** An index host's peak RSS (MB), its workers' included, when it sent the run. */
+  hostPeakRssMb?: number;
+  /** Where the index's own time went beside the passes (ms, wall): the cache's stats and lookups, its write, the summaries' hand-over. */
+  split?: { cacheMs: number; statted: number; cacheWriteMs: number; cacheBytes: number; handOverMs?: number };
 }
 
 export interface IndexHooks {
@@ -157,6 +163,7 @@ export async function buildIndex(
     jobs: s.workers || os.availableParallelism(),
     mainThread: false,
     maxWorkerHeapMb: 1024,
+    maxWorkerYoungMb: INDEX_WORKER_YOUNG_MB,
     niceness: 19,
     onProgress: (done, total, bytes) => hooks.onProgress?.(pass, done, total, bytes),
   });
@@ -176,10 +183,14 @@ export async function buildIndex(
       afterPass: (p, reports, names) =>
         passes.push(`${p}${names === undefined ? '' : ` (${names} names)`}: ${reports.length} files, ${((performance.now() - passStart) / 1000).toFixed(2)} s`),
     });
+    // The workers' memory goes before the cache's serialization and the summaries' hand-over add to the host's.
+    pool.close();
     cache.retain(new Set(files));
     let cacheNote = loaded.error ? `cache unreadable (${loaded.error}): rebuilt` : undefined;
+    const tSave = performance.now();
+    let cacheBytes = 0;
     try {
-      cache.save();
+      cacheBytes = cache.save();
     } catch (e) {
       cacheNote = `cache not written: ${(e as Error).message}`;
     }
@@ -194,6 +205,8 @@ export async function buildIndex(
       cacheHits: cache.hits,
       cacheMisses: cache.misses,
       cacheNote,
+      workerYoungMb: pool.workerLimits?.maxYoungGenerationSizeMb,
+      split: { cacheMs: exec.cacheMs, statted: exec.statted, cacheWriteMs: performance.now() - tSave, cacheBytes },
     };
   } finally {
     pool.close();
@@ -242,7 +255,7 @@ export function runIndexHost(req: IndexRequest, hooks: IndexHooks = {}): Promise
     if (hooks.signal?.aborted) return reject(new CancelledError());
     // stdout is the editor's channel (stdio transport): the host never writes to it; its stderr is the server's.
     const host = fork(entry.file, [], {
-      execArgv: [...POOL_V8_FLAGS, ...(entry.execArgv ?? [])],
+      execArgv: [...POOL_V8_FLAGS, ...INDEX_HOST_V8_FLAGS, ...(entry.execArgv ?? [])],
       serialization: 'advanced',
       stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
     });

@@ -59,8 +59,30 @@ const LENS_BUDGET_MS = 15;
 const WARM_IDLE_MS = 150;
 /** The simulated verdicts of a file's findings are computed in slices this long (see scheduleVerdicts). */
 const VERDICT_SLICE_MS = 8;
+/** A big document's second stage runs in parts of about this long (see completeStaged). */
+const SECOND_STAGE_SLICE_MS = 8;
 /** An open document's summary goes to the index this long after its last analysis (off the diagnostics path). */
 const SUMMARY_DELAY_MS = 250;
+
+/**
+ * KPORT_TRACE=1: the background tasks run on the main thread (verdict slices, warming steps, settle, summaries,
+ * re-publishes) of 2 ms or more go to the log with their start on the wall clock, so that a client can tell
+ * which task a slow keystroke waited behind (its message arrives while the task runs).
+ */
+class TaskTrace {
+  constructor(private readonly log: (message: string) => void) {}
+
+  run<T>(name: string, work: () => T): T {
+    if (!TRACE) return work();
+    const t0 = performance.now();
+    try {
+      return work();
+    } finally {
+      const ms = performance.now() - t0;
+      if (ms >= 2) this.log(`kport: task ${name} at ${(performance.timeOrigin + t0).toFixed(1)} took ${ms.toFixed(1)} ms`);
+    }
+  }
+}
 
 export interface ServerOptions {
   debounceMs?: number;
@@ -74,6 +96,22 @@ const pathOf = (uri: string): string => {
   }
 };
 
+/**
+ * Runs `work` two turns of the event loop from now, so that a message read meanwhile is handled first:
+ * vscode-jsonrpc dispatches what it reads on a setImmediate of its own, queued after one set before the read (a
+ * keystroke arriving during a background slice would otherwise wait for the next slice too). Answers a cancel.
+ */
+function afterPendingInput(work: () => void): () => void {
+  let inner: NodeJS.Immediate | undefined;
+  const outer = setImmediate(() => {
+    inner = setImmediate(work);
+  });
+  return () => {
+    clearImmediate(outer);
+    if (inner) clearImmediate(inner);
+  };
+}
+
 export function startServer(connection: Connection = createConnection(ProposedFeatures.all), options: ServerOptions = {}): Connection {
   new KportServer(connection, options).listen();
   return connection;
@@ -82,16 +120,31 @@ export function startServer(connection: Connection = createConnection(ProposedFe
 /** One pending call per document: restarting it drops the one before (a debounce keyed by URI). */
 class DocumentDelays {
   private readonly pending = new Map<string, NodeJS.Timeout>();
+  private readonly turns = new Map<string, number>();
+  private turn = 0;
 
-  restart(uri: string, ms: number, run: () => void): void {
+  /**
+   * Runs `run` after `ms` unless restarted meanwhile. `latest()` tells `run`, and the work it leaves waiting for
+   * the user's pause, whether this is still the document's latest turn (a restart or cancel drops it).
+   */
+  restart(uri: string, ms: number, run: (latest: () => boolean) => void): void {
     clearTimeout(this.pending.get(uri));
+    const turn = ++this.turn;
+    this.turns.set(uri, turn);
+    const latest = () => this.turns.get(uri) === turn;
     this.pending.set(
       uri,
       setTimeout(() => {
         this.pending.delete(uri);
-        run();
+        run(latest);
       }, ms),
     );
+  }
+
+  cancel(uri: string): void {
+    clearTimeout(this.pending.get(uri));
+    this.pending.delete(uri);
+    this.turns.delete(uri);
   }
 }
 
@@ -112,6 +165,7 @@ export class KportServer {
   private readonly timers = new Map<string, () => void>();
   /** When each document last changed: changes closer than BURST_MS together are a burst, debounced. */
   private readonly lastChange = new Map<string, number>();
+  /** Each document's latest verdict run (scheduleVerdicts): an older one waiting for the user's pause is dropped. */
   private readonly verdictDelays = new DocumentDelays();
   private readonly summaryDelays = new DocumentDelays();
   /** The last summary each open document put in the index: only a change re-checks the others. */
@@ -126,6 +180,7 @@ export class KportServer {
   /** Open documents whose context changed since their last publish (see reanalyzeOpen). */
   private readonly stale = new Set<string>();
   private republishing = false;
+  private readonly trace = new TaskTrace((m) => this.connection.console.log(m));
 
   constructor(
     private readonly connection: Connection,
@@ -239,6 +294,8 @@ export class KportServer {
     this.lastChange.delete(uri);
     this.summaries.delete(uri);
     this.stale.delete(uri);
+    this.verdictDelays.cancel(uri);
+    this.summaryDelays.cancel(uri);
     this.host.close(uri);
     this.connection.sendDiagnostics({ uri, diagnostics: [] });
   }
@@ -368,10 +425,10 @@ export class KportServer {
 
   private republishStale(): void {
     this.republishing = true;
-    setImmediate(() =>
+    afterPendingInput(() =>
       this.whenIdle(() => {
         const [uri] = this.stale;
-        if (uri !== undefined && this.host.isOpen(uri)) this.validate(uri);
+        if (uri !== undefined && this.host.isOpen(uri)) this.trace.run('republish', () => this.validate(uri));
         else if (uri !== undefined) this.stale.delete(uri);
         if (this.stale.size) this.republishStale();
         else this.republishing = false;
@@ -431,8 +488,35 @@ export class KportServer {
           `(parse ${t.parseMs.toFixed(1)}, facts ${t.factsMs.toFixed(1)}, rules ${t.rulesMs.toFixed(1)}, publish ${(ms - t.parseMs - t.factsMs - t.rulesMs).toFixed(1)})`,
       );
     }
-    if (r.partial) this.schedule(uri, 0);
+    if (r.partial) this.completeStaged(uri);
     else this.scheduleVerdicts(uri);
+  }
+
+  /**
+   * A big document's second stage, in parts of SECOND_STAGE_SLICE_MS, one a turn of the event loop (a keystroke
+   * in another document is answered between two), then published. Its pending part is the document's timer: a
+   * change of the document cancels it (the change's analysis is complete and reuses the functions' facts).
+   */
+  private completeStaged(uri: string): void {
+    const job = this.host.completion(uri);
+    if (!job) {
+      this.schedule(uri, 0);
+      return;
+    }
+    const part = () => {
+      this.timers.delete(uri);
+      const state = this.trace.run('second-stage', () => job.step(SECOND_STAGE_SLICE_MS));
+      if (state === 'more') {
+        this.timers.set(uri, afterPendingInput(part));
+        return;
+      }
+      if (job.error) {
+        // Published in one stage: the failure, not a first stage again.
+        this.connection.console.error(job.error);
+        this.publish(uri);
+      } else if (state === 'done') this.validate(uri);
+    };
+    this.timers.set(uri, afterPendingInput(part));
   }
 
   /**
@@ -441,25 +525,31 @@ export class KportServer {
    * hover or a keystroke is answered between two), and the document's functions are simulated (warm).
    */
   private scheduleVerdicts(uri: string): void {
-    this.verdictDelays.restart(uri, this.verdictDelayMs, () => {
-      if (!this.host.isOpen(uri)) return;
-      const settled = this.host.settle(uri);
-      if (settled === 'failed') return;
-      if (settled === 'changed') this.validate(uri); // the exact tree's findings, published again
-      const job = this.host.verdicts(uri);
-      if (!job) {
-        this.warm(uri);
-        return;
-      }
-      const slice = () => {
-        const state = job.step(VERDICT_SLICE_MS);
-        if (state === 'more') setImmediate(slice);
-        if (state !== 'done') return;
-        if (job.error) this.connection.console.error(job.error);
-        this.publish(uri);
-        this.warm(uri);
-      };
-      slice();
+    // A newer analysis of the document schedules its own run: this one, waiting for the user's pause, is dropped.
+    this.verdictDelays.restart(uri, this.verdictDelayMs, (latest) => {
+      const current = () => latest() && this.host.isOpen(uri);
+      this.whenIdle(() => {
+        if (!current()) return;
+        const settled = this.trace.run('settle', () => this.host.settle(uri));
+        if (settled === 'failed') return;
+        if (settled === 'changed') return this.trace.run('settle-republish', () => this.validate(uri)); // the exact tree's findings, published again (and its verdicts)
+        const job = this.host.verdicts(uri);
+        if (!job) {
+          this.warm(uri);
+          return;
+        }
+        // Each slice waits for the user's pause: a keystroke or hover that arrives is answered first.
+        const slice = () => {
+          if (!current()) return;
+          const state = this.trace.run('verdict-slice', () => job.step(VERDICT_SLICE_MS));
+          if (state === 'more') afterPendingInput(() => this.whenIdle(slice));
+          if (state !== 'done') return;
+          if (job.error) this.connection.console.error(job.error);
+          this.publish(uri);
+          this.warm(uri);
+        };
+        slice();
+      });
     });
   }
 
@@ -472,13 +562,13 @@ export class KportServer {
     const job: StepJob | undefined = this.host.warm(uri);
     if (!job) return;
     const step = () => {
-      const state = job.step(0);
+      const state = this.trace.run('warm-step', () => job.step(0));
       if (job.error) this.connection.console.error(job.error);
-      if (state === 'more') setImmediate(() => this.whenIdle(step));
+      if (state === 'more') afterPendingInput(() => this.whenIdle(step));
       else if (state === 'done' && this.lensesShort.delete(uri) && this.canRefreshLenses)
         void this.connection.sendRequest('workspace/codeLens/refresh').catch(() => undefined);
     };
-    setImmediate(() => this.whenIdle(step));
+    afterPendingInput(() => this.whenIdle(step));
   }
 
   /**
@@ -487,19 +577,29 @@ export class KportServer {
    * before the edit) may run in another context now, and are checked again.
    */
   private scheduleSummary(uri: string): void {
-    this.summaryDelays.restart(uri, SUMMARY_DELAY_MS, () => {
-      const summary = this.host.summary(uri);
-      if (!summary) return;
-      const before = this.summaries.get(uri);
-      if (before && JSON.stringify(before) === JSON.stringify(summary)) return;
-      this.summaries.set(uri, summary);
-      const named = new Set<string>();
-      for (const x of before ? [before, summary] : [summary]) {
-        for (const c of x.calls) named.add(c.callee);
-        for (const e of x.entries) named.add(e.name);
-        for (const v of x.valueRefs) named.add(v);
-      }
-      this.reanalyzeOpen(this.host.updateSummary(summary, named, uri));
-    });
+    // A whole-file summary (tens of ms on a big file) waits for the user's pause like the verdicts; a newer edit's
+    // turn drops this one.
+    this.summaryDelays.restart(uri, SUMMARY_DELAY_MS, (latest) =>
+      this.whenIdle(() => {
+        if (!latest() || !this.host.isOpen(uri)) return;
+        this.updateSummaryOf(uri);
+      }),
+    );
+  }
+
+  /** Keeps the index current with the document's summary; the open documents it may change are checked again. */
+  private updateSummaryOf(uri: string): void {
+    const summary = this.trace.run('summary', () => this.host.summary(uri));
+    if (!summary) return;
+    const before = this.summaries.get(uri);
+    if (before && JSON.stringify(before) === JSON.stringify(summary)) return;
+    this.summaries.set(uri, summary);
+    const named = new Set<string>();
+    for (const x of before ? [before, summary] : [summary]) {
+      for (const c of x.calls) named.add(c.callee);
+      for (const e of x.entries) named.add(e.name);
+      for (const v of x.valueRefs) named.add(v);
+    }
+    this.reanalyzeOpen(this.host.updateSummary(summary, named, uri));
   }
 }

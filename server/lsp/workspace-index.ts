@@ -120,7 +120,12 @@ export class WorkspaceIndexing {
       const t2 = performance.now();
       this.connection.console.log(
         `kport: indexed ${run.files} files (${(run.bytes / 1e6).toFixed(1)} MB) of ${root} in ${run.seconds.toFixed(2)} s (${why}; listing ${(run.listSeconds ?? 0).toFixed(2)} s; ` +
-          `cache: ${run.cacheHits} hits, ${run.cacheMisses} read; ${run.passes.join('; ') || 'no pass'})${run.cacheNote ? `; ${run.cacheNote}` : ''}`,
+          `cache: ${run.cacheHits} hits, ${run.cacheMisses} read; ${run.passes.join('; ') || 'no pass'})${run.cacheNote ? `; ${run.cacheNote}` : ''}; ` +
+          `index host peak RSS ${(run.hostPeakRssMb ?? 0).toFixed(0)} MB (workers' young generation ${run.workerYoungMb ?? '-'} MB)` +
+          (run.split
+            ? `; beside the passes: cache stats (${run.split.statted} files) and lookups ${(run.split.cacheMs / 1000).toFixed(2)} s, cache write ${(run.split.cacheWriteMs / 1000).toFixed(2)} s ` +
+              `(${(run.split.cacheBytes / 1e3).toFixed(0)} kB), summaries handed over in ${((run.split.handOverMs ?? 0) / 1000).toFixed(2)} s`
+            : ''),
       );
       if (TRACE)
         this.connection.console.log(

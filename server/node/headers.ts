@@ -80,7 +80,50 @@ export function localHeaderResolver(filePath: string): NonNullable<AnalysisEnv['
   };
 }
 
+/** Per directory, each .c file's quoted includes of .c files, kept while the file's mtime holds. */
+const cIncludes = new Map<string, { mtimeMs: number; names: string[] }>();
+
+/**
+ * The .c files of `filePath`'s directory that `#include` it by its name. Asked only where a finding depends on
+ * it (rare), so it lists the directory each time; a sibling is read again only when its mtime changed.
+ */
+export function includersOf(filePath: string): string[] {
+  const dir = path.dirname(filePath);
+  const name = path.basename(filePath);
+  const out: string[] = [];
+  let entries: string[];
+  try {
+    entries = fs.readdirSync(dir);
+  } catch {
+    return out;
+  }
+  for (const entry of entries) {
+    if (entry === name || !entry.endsWith('.c')) continue;
+    const file = path.join(dir, entry);
+    try {
+      const st = fs.statSync(file);
+      if (!st.isFile() || st.size > 4 * 1024 * 1024) continue;
+      let hit = cIncludes.get(file);
+      if (!hit || hit.mtimeMs !== st.mtimeMs) {
+        const { text } = decode(fs.readFileSync(file));
+        const names = scanIncludes(text).flatMap((i) => (!i.system && i.path.endsWith('.c') ? [path.basename(i.path)] : []));
+        hit = { mtimeMs: st.mtimeMs, names };
+        cIncludes.set(file, hit);
+      }
+      if (hit.names.includes(name)) out.push(file);
+    } catch {
+      // unreadable sibling: it includes nothing we can know of
+    }
+  }
+  return out;
+}
+
 /** Everything an analysis of the file at `filePath` can know from the disk around it. */
 export function diskEnv(facts: FileFacts, filePath: string): AnalysisEnv {
-  return { headerDefine: headerResolver(facts, filePath), headerMacro: headerMacroResolver(facts, filePath), localHeader: localHeaderResolver(filePath) };
+  return {
+    headerDefine: headerResolver(facts, filePath),
+    headerMacro: headerMacroResolver(facts, filePath),
+    localHeader: localHeaderResolver(filePath),
+    includedBy: () => includersOf(filePath),
+  };
 }

@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { analyze, AnalysisHost, FileFacts, type SourceText } from '../../core';
+import type { Finding } from '../../core/rules/types';
 import { simulateFunction } from '../../core/simulation/run';
 import { getParser } from '../support/core';
 
@@ -79,6 +80,56 @@ test('the verdicts and warming jobs stop as stale when a newer version of the do
   host.close(URI);
 });
 
+test('the verdicts job stops between the parts of one call (extraction, each path): stepped part by part, it adds the verdicts the CLI gives', async () => {
+  // Ours: two interrupt handlers allocating with GFP_KERNEL, one of them on two paths.
+  const text = [
+    '#include <linux/slab.h>',
+    '#include <linux/interrupt.h>',
+    'static void *mydev_buf, *mydev_log;',
+    'static int mydev_busy;',
+    'static void mydev_irq(int irq, void *dev_id, struct pt_regs *regs)',
+    '{',
+    '\tif (mydev_busy)',
+    '\t\tmydev_log = kmalloc(32, GFP_ATOMIC);',
+    '\tmydev_buf = kmalloc(64, GFP_KERNEL);',
+    '}',
+    'static void mydev_timer_irq(int irq, void *dev_id, struct pt_regs *regs)',
+    '{',
+    '\tmydev_log = kmalloc(4096, GFP_KERNEL);',
+    '}',
+    'static int mydev_open(void)',
+    '{',
+    '\treturn request_irq(9, mydev_irq, 0, "mydev", 0) || request_irq(10, mydev_timer_irq, 0, "mydev", 0);',
+    '}',
+    '',
+  ].join('\n');
+  const host = await hostWith(text);
+  host.diagnostics(URI);
+  const job = host.verdicts(URI)!;
+  let steps = 1;
+  let state = job.step(0);
+  // Bounded: a job whose zero-budget step did nothing would never end.
+  for (; state === 'more' && steps < 100; state = job.step(0)) steps++;
+  assert.equal(state, 'done');
+  const findings = host.diagnostics(URI)!.diagnostics.filter((d) => d.rule === 'sleep-in-atomic');
+  assert.equal(findings.length, 2);
+  // Each call: its extraction, one step per path, then its verdict (one piece per finding before).
+  assert.ok(steps >= 2 * 3, `${steps} steps for 2 findings`);
+  const parsed = (await getParser()).parse(text);
+  let cli: Finding[];
+  try {
+    cli = analyze(new FileFacts(parsed, 'mydev.c'), {}).findings.filter((f) => f.rule === 'sleep-in-atomic');
+  } finally {
+    parsed.dispose();
+  }
+  assert.deepEqual(
+    findings.map((d) => d.message),
+    cli.map((f) => f.message),
+  );
+  assert.match(findings[0].message, /Simulated on Linux 2\.6\.11/);
+  host.close(URI);
+});
+
 test('warming simulates each allocation call, one a step, then each function in parts: a hover waits for one step at most', async () => {
   // Ours: one function, two allocations and a free (not an allocation: nothing of its own to simulate).
   const text = [
@@ -99,8 +150,9 @@ test('warming simulates each allocation call, one a step, then each function in 
   // A lens request that may simulate nothing says whether the function is simulated yet (short: not yet).
   const functionDone = () => !host.codeLenses(URI, -1, () => true).short;
   for (let state = warm.step(0); state === 'more'; state = warm.step(0)) steps.push(functionDone() ? 'function done' : 'not yet');
-  // Each allocation, then the function's extraction, its one path's simulator runs, and its result from them.
-  assert.deepEqual(steps, ['not yet', 'not yet', 'not yet', 'not yet', 'function done']);
+  // Each allocation in parts (its extraction, its one path's runs), then the function's extraction, its one
+  // path's simulator runs, and its result from them.
+  assert.deepEqual(steps, ['not yet', 'not yet', 'not yet', 'not yet', 'not yet', 'not yet', 'function done']);
   host.close(URI);
 });
 

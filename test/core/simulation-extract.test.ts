@@ -240,3 +240,134 @@ int pkt_fill(int big)
     parsed.dispose();
   }
 });
+
+test("each size is evaluated once per extractor however many paths reach its call; the setup reads the cache's and the pool's creation in init", async () => {
+  // Ours: a pool created in init, used on both branches of an if in an ioctl; the kmalloc after the if is
+  // reached by both paths (two ops, one evaluation of RING_SZ).
+  const src = `#include <linux/mempool.h>
+#include <linux/slab.h>
+#define RING_SZ 512
+#define RING_MIN 8
+static kmem_cache_t *ring_cache;
+static mempool_t *ring_pool;
+static int ring_init(void)
+{
+\tring_cache = kmem_cache_create("ring", 128, 0, SLAB_HWCACHE_ALIGN, NULL, NULL);
+\tring_pool = mempool_create(RING_MIN, mempool_alloc_slab, mempool_free_slab, ring_cache);
+\treturn ring_pool ? 0 : -ENOMEM;
+}
+static int ring_ioctl(int cmd)
+{
+\tvoid *e, *buf;
+\tif (cmd & 1)
+\t\te = mempool_alloc(ring_pool, GFP_ATOMIC);
+\telse
+\t\te = mempool_alloc(ring_pool, GFP_KERNEL);
+\tbuf = kmalloc(RING_SZ, GFP_KERNEL);
+\tkfree(buf);
+\tmempool_free(e, ring_pool);
+\treturn 0;
+}
+`;
+  const parsed = (await getParser()).parse(src);
+  try {
+    const facts = new FileFacts(parsed, 'ring.c');
+    const { shared } = analyze(facts, { simulate: false });
+    const extractor = new SequenceExtractor(facts, shared, shared.context);
+    const whole = extractor.extract(1);
+    assert.equal(whole.paths.length, 2);
+    // Both paths hold kmalloc(RING_SZ) at 512 bytes; the setup creates the cache (128 bytes, aligned) and the
+    // pool (min_nr 8) as ring_init() does.
+    for (const path of whole.paths) assert.ok(path.ops.some((op) => op.op === 'kmalloc' && op.size === 512));
+    assert.deepEqual(
+      whole.setup.map((op) => op.op),
+      ['kmem_cache_create', 'mempool_create'],
+    );
+    assert.ok(whole.setup.some((op) => op.op === 'kmem_cache_create' && op.size === 128 && op.hwcacheAlign));
+    assert.ok(whole.setup.some((op) => op.op === 'mempool_create' && op.min_nr === 8));
+    // RING_SZ (the kmalloc, on two paths), 128 (the cache's size) and RING_MIN: three expressions, each evaluated once.
+    assert.equal(extractor.numbersEvaluated, 3);
+    const kmalloc = allCalls(facts.functions[1]).find((c) => c.name === 'kmalloc')!;
+    const goal = extractor.extract(1, { span: kmalloc.span, context: { kind: 'process', reason: 'process context (may sleep)' } });
+    assert.deepEqual(goal.setup, whole.setup);
+    assert.equal(extractor.numbersEvaluated, 3, 'a second extraction evaluates nothing again');
+  } finally {
+    parsed.dispose();
+  }
+});
+
+test('whether a path allocated the ref a NULL test reads is answered once per sequence of steps, and paths equal but for their conditions are one', async () => {
+  // Ours: two buffers, each tested for NULL; `if (cmd & 1)` before them allocates nothing but logs (an inlined
+  // helper that takes a lock), so two paths with the same steps reach each test.
+  const src = `#include <linux/slab.h>
+#include <linux/spinlock.h>
+static spinlock_t log_lock;
+static int log_count;
+static void log_event(void)
+{
+\tspin_lock(&log_lock);
+\tlog_count++;
+\tspin_unlock(&log_lock);
+}
+static int buf_open(int cmd)
+{
+\tchar *a, *b;
+\tif (cmd & 1)
+\t\tlog_event();
+\telse
+\t\tlog_event();
+\ta = kmalloc(64, GFP_KERNEL);
+\tif (!a)
+\t\treturn -ENOMEM;
+\tb = kmalloc(128, GFP_KERNEL);
+\tif (!b) {
+\t\tkfree(a);
+\t\treturn -ENOMEM;
+\t}
+\tkfree(b);
+\tkfree(a);
+\treturn 0;
+}
+`;
+  const parsed = (await getParser()).parse(src);
+  try {
+    const facts = new FileFacts(parsed, 'buf.c');
+    const { shared } = analyze(facts, { simulate: false });
+    const extractor = new SequenceExtractor(facts, shared, shared.context);
+    const whole = extractor.extract(1);
+    // The two log_event() branches give the same steps: one path goes on; it splits at each NULL test.
+    assert.deepEqual(
+      whole.paths.map((p) => p.assumptions.map((a) => `${a.ref} ${a.expect}`)),
+      [['a null'], ['a non-null', 'b null'], ['a non-null', 'b non-null']],
+    );
+    const scans = extractor.allocationScans;
+    assert.ok(scans > 0);
+    const kmallocB = allCalls(facts.functions[1]).filter((c) => c.name === 'kmalloc')[1];
+    extractor.extract(1, { span: kmallocB.span, context: { kind: 'process', reason: 'process context (may sleep)' } });
+    extractor.extract(1);
+    assert.equal(extractor.allocationScans, scans, 'the same steps before each test: nothing read again');
+  } finally {
+    parsed.dispose();
+  }
+});
+
+test('a function of thousands of allocations on one line (a fuzz mutant): 64 calls simulated one by one, the rest said so; a call past 400 operations is simulated alone at once', async () => {
+  const p = await getParser();
+  const CALLS = 3000;
+  const src = `#include <linux/slab.h>\nstatic void burst(int n)\n{\n${'\tkmalloc(n, GFP_KERNEL);'.repeat(CALLS)}\n}\n`;
+  const parsed = p.parse(src);
+  const facts = new FileFacts(parsed, 'burst.c');
+  const { shared } = analyze(facts, { simulate: false });
+  const sim = simulateFunction(shared, 0);
+  assert.equal(sim.calls.length, CALLS);
+  assert.equal(sim.calls.filter((c) => c.verdicts).length, 64);
+  assert.equal(sim.calls[64].missed, `burst() makes ${CALLS} allocation calls: the first 64 are simulated here (hovering a call simulates it)`);
+  // The 2,000th call: every path to it is past 400 operations, so the paths stop being followed there (before: on to
+  // the 4,000-visit budget, for each call).
+  const at = src.split('kmalloc').slice(0, 2000).join('kmalloc').length;
+  const extractor = new SequenceExtractor(facts, shared, shared.context);
+  const far = extractor.extract(0, { span: { start: at, end: src.indexOf(';', at) }, context: { kind: 'process', reason: 'process context (may sleep)' } });
+  assert.equal(far.simulatedAlone, 'the paths to it hold more than 400 operations');
+  assert.ok(extractor.statementVisits < 1000, `statement visits ${extractor.statementVisits}`);
+  parsed.dispose();
+});

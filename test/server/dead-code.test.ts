@@ -45,7 +45,7 @@ test('with the workspace indexed, `#ifdef X` that no file, header or Makefile of
     const uri = fileUri(file);
     // The first publish may predate the index ("nothing defines X" is unknown then): wait for the one after it.
     let ds = await indexed.open(uri, text);
-    for (let i = 0; i < 20 && !ds.some((d) => d.severity === DiagnosticSeverity.Information); i++) ds = await indexed.diagnostics(uri, undefined, 5000);
+    for (let i = 0; i < 20 && !ds.some((d) => d.severity === DiagnosticSeverity.Information); i++) ds = await indexed.diagnostics(uri, undefined, 60_000);
     const byLine = new Map(ds.filter((d) => d.code === 'gfp-buffer').map((d) => [d.range.start.line + 1, d]));
     const never = byLine.get(9);
     assert.ok(never, 'a finding under #ifdef RING_NEVER_DEFINED');

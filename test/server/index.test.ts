@@ -10,6 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, describe, test } from 'node:test';
 import type { Diagnostic, Hover } from 'vscode-languageserver-protocol';
+import { INDEX_WORKER_YOUNG_MB } from '../../server/node/v8-flags';
 import { fileUri, KPORT_BIN, ROOT, startServer, type LspSession } from '../support/lsp-client';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'kport-index-'));
@@ -98,7 +99,7 @@ test('the index is kept on disk: a restart reads nothing, a changed file alone i
   copyDir(path.join(ROOT, 'test', 'fixtures', 'workspace', 'irq-split'), ws);
   const cacheDir = path.join(tmp, 'cache-dir');
   const irq = path.join(ws, 'skel_irq.c');
-  async function session(): Promise<{ hits: number; read: number; diags: string[] }> {
+  async function session(): Promise<{ hits: number; read: number; line: string; diags: string[] }> {
     const s = await startServer({ rootDir: ws, initializationOptions: { cacheDir } });
     const log = indexLog(s);
     try {
@@ -117,8 +118,15 @@ test('the index is kept on disk: a restart reads nothing, a changed file alone i
     fs.readdirSync(cacheDir).some((f) => /^index-.*\.bin$/.test(f)),
     'a cache file was written',
   );
+  const written = (line: string) => Number(/cache write [\d.]+ s \((\d+) kB\)/.exec(line)?.[1]);
+  assert.ok(written(cold.line) > 0, cold.line);
+  // Two passes read files (pass 1b goes over them again), yet each file is statted once.
+  const files = Number(/^kport: indexed (\d+) files/.exec(cold.line)?.[1]);
+  assert.ok(cold.read > files, `pass 1b read files again: ${cold.line}`);
+  assert.equal(Number(/cache stats \((\d+) files\)/.exec(cold.line)?.[1]), files, cold.line);
   const warm = await session();
   assert.equal(warm.read, 0, 'nothing read again');
+  assert.equal(written(warm.line), 0, `an unchanged tree's cache is not written again: ${warm.line}`);
   assert.equal(warm.hits, cold.read);
   assert.deepEqual(warm.diags, cold.diags, 'the cached index gives the same cross-file findings');
   const main = path.join(ws, 'skel_main.c');
@@ -126,6 +134,23 @@ test('the index is kept on disk: a restart reads nothing, a changed file alone i
   const changed = await session();
   assert.equal(changed.read, 1, `only the changed file is read again: ${JSON.stringify(changed)}`);
   assert.deepEqual(changed.diags, cold.diags);
+});
+
+test("the index's workers run with the index's small young generation, and the log gives the index host's peak RSS", { timeout: 60_000 }, async () => {
+  const s = await startServer({
+    rootDir: path.join(ROOT, 'test', 'fixtures', 'workspace', 'irq-split'),
+    initializationOptions: { cacheDir: path.join(tmp, 'young-cache') },
+  });
+  try {
+    const { line } = await indexLog(s).next();
+    const m = /index host peak RSS (\d+) MB \(workers' young generation (\d+) MB\)/.exec(line);
+    assert.ok(m, line);
+    // V8's own young generation would be 48 MB a worker on node 20 (16 MB semi-spaces).
+    assert.equal(Number(m[2]), INDEX_WORKER_YOUNG_MB);
+    assert.ok(Number(m[1]) > 0 && Number(m[1]) < 1024, line);
+  } finally {
+    await s.close();
+  }
 });
 
 test('a lock added around a call in one open document updates the other open document', { timeout: 60_000 }, async () => {

@@ -20,9 +20,10 @@ test('a handler registered in another file, a mask from a local header, and a no
     const file = path.join(WS, 'skel_irq.c');
     const uri = fileUri(file);
     const text = fs.readFileSync(file, 'utf8');
-    // The first publish may predate the index; wait for the one after indexing.
+    // The first publish may predate the index; wait for the one after indexing (the index host runs at nice 19:
+    // on a loaded machine it can take many seconds).
     let ds = await s.open(uri, text);
-    for (let i = 0; i < 20 && ds.length < 2; i++) ds = await s.diagnostics(uri, undefined, 5000);
+    for (let i = 0; i < 20 && ds.length < 2; i++) ds = await s.diagnostics(uri, undefined, 60_000);
     const lines = text.split('\n');
     const got = ds.map((d) => `${d.range.start.line + 1}:${d.code}:${lines[d.range.start.line].slice(d.range.start.character, d.range.end.character)}`).sort();
     assert.deepEqual(got, ['13:sleep-in-atomic:SKEL_GFP', '7:sleep-in-atomic:GFP_KERNEL']);

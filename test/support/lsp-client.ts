@@ -21,6 +21,8 @@ export interface LspSession {
   latest(uri: string): Diagnostic[] | undefined;
   /** Every publishDiagnostics for `uri` so far, in order. */
   published(uri: string): PublishDiagnosticsParams[];
+  /** Every publishDiagnostics so far, all documents, as `uri v<version>` in the order they arrived. */
+  publishOrder(): string[];
   close(): Promise<void>;
 }
 
@@ -58,10 +60,12 @@ export async function startServer(
   const conn = createMessageConnection(new StreamMessageReader(proc.stdout!), new StreamMessageWriter(proc.stdin!));
   const latest = new Map<string, PublishDiagnosticsParams>();
   const history = new Map<string, PublishDiagnosticsParams[]>();
+  const order: string[] = [];
   const waiters: { uri: string; version?: number; resolve: (d: Diagnostic[]) => void }[] = [];
   conn.onNotification('textDocument/publishDiagnostics', (p: PublishDiagnosticsParams) => {
     latest.set(p.uri, p);
     history.set(p.uri, [...(history.get(p.uri) ?? []), p]);
+    order.push(`${p.uri} v${p.version}`);
     for (let i = waiters.length - 1; i >= 0; i--) {
       const w = waiters[i];
       if (w.uri === p.uri && (w.version === undefined || p.version === w.version)) {
@@ -103,6 +107,7 @@ export async function startServer(
     },
     latest: (uri) => latest.get(uri)?.diagnostics,
     published: (uri) => history.get(uri) ?? [],
+    publishOrder: () => [...order],
     async open(uri, text, version = 1) {
       const p = session.diagnostics(uri, version);
       await conn.sendNotification('textDocument/didOpen', { textDocument: { uri, languageId: 'c', version, text } });
