@@ -161,9 +161,16 @@ export class FileContext {
     return this.localBindings;
   }
 
-  /** The functions a call through a struct field (in function fnIndex) can reach, with how each sleeps. */
+  private resolutions = new Map<CallSite['call'], IndirectResolution | null>();
+
+  /** The functions a call through a struct field (in function fnIndex) can reach, with how each sleeps (once per call: two rules ask). */
   indirectTargets(call: CallSite['call'], fnIndex: number): IndirectResolution | null {
-    return resolveIndirect(call, this.facts.functions[fnIndex], this.facts, this.bindings, this.sleepers, this.workspace);
+    let r = this.resolutions.get(call);
+    if (r === undefined) {
+      r = resolveIndirect(call, this.facts.functions[fnIndex], this.facts, this.bindings, this.sleepers, this.workspace);
+      this.resolutions.set(call, r);
+    }
+    return r;
   }
 
   /**

@@ -1,9 +1,9 @@
 /**
  * Calls through function pointers in struct fields (`ops->open(dev)`, `lp->hw->reset(lp)`): which functions
  * they can reach (the functions stored in that field by initializers and assignments, in this file and in the
- * workspace's summaries) and whether each of them sleeps. A call sleeps only when every function it can reach
- * does ("must", as everywhere in the context analysis); one target that does not, or cannot be read, and it
- * is not reported.
+ * workspace's summaries) and whether each of them sleeps. Two verdicts come of it (`indirectVerdict`): the call
+ * must sleep when every function it can reach does and the functions seen are all of them (sleep-in-atomic);
+ * it may sleep when some of them do (may-sleep-in-atomic-indirect).
  */
 import type { FieldBinding } from '../facts/field-bindings';
 import { structTypeKey } from '../facts/field-bindings';
@@ -15,14 +15,6 @@ import { ALLOC_API } from '../kernel/alloc-api';
 import { SLEEPING_APIS, sleepingApiAt } from '../kernel/sleeping-apis';
 import type { FunctionFlow } from './flow';
 import type { SummaryBinding, WorkspaceIndex } from './workspace';
-
-/**
- * Experiment (issue 18, ops18d): `KPORT_INDIRECT=any` reports a call through a field when at least one function
- * stored in that field (of the call's struct type) sleeps, naming the ones that do; the default, "every", when all do.
- * In "any" mode what protects "every" is not needed: stores left unread, positional initializers of unknown order
- * and structs defined in headers outside the run hide other targets, never the sleeping one found.
- */
-export const INDIRECT_ANY = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env?.KPORT_INDIRECT === 'any';
 
 /** How a function sleeps when called: the route from it to the call that sleeps (`kmalloc(GFP_KERNEL)`, `foo_alloc() → vmalloc()`). */
 export interface SleepRoute {
@@ -91,6 +83,17 @@ export function sleepingFunctions(
   return out;
 }
 
+/** The route a sleeping target's text (`foo() (drivers/x.c:12) → kmalloc(GFP_KERNEL)`, written by sleepsText) holds. */
+export function sleepingAt(sleeps: string): { file: string; line: number; route: string } | null {
+  const m = /^[A-Za-z_]\w*\(\) \((.+):(\d+)\) → (.*)$/s.exec(sleeps);
+  return m ? { file: m[1], line: Number(m[2]), route: m[3] } : null;
+}
+
+/** How a function sleeps, as targets and summaries carry it: `foo() (drivers/x.c:12) → kmalloc(GFP_KERNEL)`. */
+export function sleepsText(name: string, file: string, s: SleepRoute): string {
+  return `${name}() (${file}:${s.line}) → ${s.route}`;
+}
+
 /** A function a call through a pointer can reach, and how it sleeps (null: it does not, or it cannot be read). */
 export interface IndirectTarget {
   name: string;
@@ -103,6 +106,22 @@ export interface IndirectResolution {
   /** `struct foo_ops.open`, or `.open` when found by the field's name alone. */
   key: string;
   targets: IndirectTarget[];
+  /**
+   * Why the functions seen may not be all the field can hold (null: they are): "the struct is defined outside
+   * the files checked", "a file stores functions in .open in code not parsed", "a positional initializer of
+   * struct foo_ops has no known field order".
+   */
+  incomplete: string | null;
+}
+
+/**
+ * What a resolved call through a field does: `must` sleep (every function it can reach sleeps, and those seen
+ * are all: sleep-in-atomic's error), `may` (some of them sleep: may-sleep-in-atomic-indirect's warning), or null.
+ */
+export function indirectVerdict(r: IndirectResolution): 'must' | 'may' | null {
+  const sleeping = r.targets.filter((t) => t.sleeps).length;
+  if (!sleeping) return null;
+  return sleeping === r.targets.length && !r.incomplete ? 'must' : 'may';
 }
 
 /** The type key of a call's base (`ops` declared `struct foo_ops *`), where the base is a variable. */
@@ -124,7 +143,7 @@ export function summaryBindings(facts: FileFacts, sleepers: ReadonlyMap<string, 
       target: b.target,
       line: facts.lineOf(b.span.start),
       defined: defined.has(b.target),
-      sleeps: s ? `${b.target}() (${facts.path}:${s.line}) → ${s.route}` : null,
+      sleeps: s ? sleepsText(b.target, facts.path, s) : null,
     };
   });
 }
@@ -166,8 +185,6 @@ export function resolveIndirect(
 ): IndirectResolution | null {
   if (!call.via) return null;
   const field = call.via.field;
-  // Another file may store a function there in code the CLI left unparsed: the functions seen may not be all.
-  if (!INDIRECT_ANY && workspace?.storesUnread(field)) return null;
   const all: { b: SummaryBinding; file: string }[] = [
     ...local.filter((b) => b.field === field).map((b) => ({ b, file: facts.path })),
     ...(workspace?.fieldBindings(field, facts.path) ?? []),
@@ -180,9 +197,14 @@ export function resolveIndirect(
   // A struct defined in a kernel header is filled by code kport does not see (the rest of the kernel, macros
   // such as 2.4's DECLARE_FSTYPE()): the functions found are not all of them.
   if (!structType || !types.has(structType)) return null;
-  if (!INDIRECT_ANY && !(facts.structFields.has(structType) || workspace?.structDefined(structType))) return null;
-  // A positional initializer of this type whose field order is unknown may store a function in this field.
-  if (!INDIRECT_ANY && (workspace?.positionalUnresolved(structType) || local.some((b) => b.field === null && b.type === structType))) return null;
+  // What can hide other targets (never the sleeping ones found): the call is then "may" at most.
+  const incomplete = !(facts.structFields.has(structType) || workspace?.structDefined(structType))
+    ? `${structType} is defined outside the files checked: other code may store other functions in it`
+    : workspace?.storesUnread(field)
+      ? `a file stores functions in .${field} in code kport did not parse`
+      : workspace?.positionalUnresolved(structType) || local.some((b) => b.field === null && b.type === structType)
+        ? `a positional initializer of ${structType} has no known field order`
+        : null;
   const chosen = all.filter(({ b }) => b.type === structType || b.type === null);
   const seen = new Set<string>();
   const targets: IndirectTarget[] = [];
@@ -196,8 +218,8 @@ export function resolveIndirect(
     }
     // Stored where it is not defined: a function of this file (not static, else it is another one), or exported elsewhere.
     const own = file !== facts.path && facts.functions.some((f) => f.name === b.target && !f.isStatic) ? sleepers.get(b.target) : undefined;
-    const route = own ? `${b.target}() (${facts.path}:${own.line}) → ${own.route}` : workspace?.sleeper(b.target);
+    const route = own ? sleepsText(b.target, facts.path, own) : workspace?.sleeper(b.target);
     targets.push({ name: b.target, file, line: b.line, sleeps: route ?? null });
   }
-  return { key: `${structType}.${field}`, targets };
+  return { key: `${structType}.${field}`, targets, incomplete };
 }

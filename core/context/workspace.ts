@@ -4,8 +4,8 @@
  * as values). Built from facts, never from trees, so the server can keep it for closed files.
  */
 import { C_KEYWORDS } from '../facts/syntax';
-import { INDIRECT_ANY } from './indirect-calls';
 import type { EntryKind } from './entry-points';
+import { sleepsText } from './indirect-calls';
 
 export interface SummaryCall {
   caller: string;
@@ -294,7 +294,7 @@ export class WorkspaceIndex {
         list.push({ b: b.field ? b : { ...b, field }, file: s.path });
         this.bindings.set(field, list);
       }
-      for (const x of s.sleepers ?? []) if (!this.sleepers.has(x.name)) this.sleepers.set(x.name, `${x.name}() (${s.path}:${x.line}) → ${x.route}`);
+      for (const x of s.sleepers ?? []) if (!this.sleepers.has(x.name)) this.sleepers.set(x.name, sleepsText(x.name, s.path, x));
     }
     this.indirectDirty = false;
   }
@@ -328,19 +328,16 @@ export class WorkspaceIndex {
   }
 
   /**
-   * Whether some call through this field can reach only functions that sleep (what resolveIndirect needs to
-   * report it): nothing stored there unread, and for some struct type the workspace defines, with its positional
-   * initializers all read, every function stored in that field of it (or through a base of unknown type) sleeps.
+   * Whether some call through this field may reach a function that sleeps (what either verdict of
+   * indirectVerdict needs): for some struct type, a function stored in that field of it (or through a base of
+   * unknown type) sleeps.
    */
   fieldMaySleep(field: string): boolean {
     this.reindexIndirect();
     const all = this.bindings.get(field) ?? [];
     const sleeps = ({ b }: { b: SummaryBinding }) => !!b.sleeps || (!b.defined && this.sleepers.has(b.target));
     const types = new Set(all.flatMap(({ b }) => (b.type ? [b.type] : [])));
-    // Experiment "any" (INDIRECT_ANY): some function stored in that field of some struct type sleeps.
-    if (INDIRECT_ANY) return [...types].some((t) => all.some((x) => (x.b.type === t || x.b.type === null) && sleeps(x)));
-    if (this.unread.has(field)) return false;
-    return [...types].some((t) => this.structs.has(t) && !this.unresolved.has(t) && all.filter(({ b }) => b.type === t || b.type === null).every(sleeps));
+    return [...types].some((t) => all.some((x) => (x.b.type === t || x.b.type === null) && sleeps(x)));
   }
 
   /** Whether a file of the workspace defines this struct type (with a body). */

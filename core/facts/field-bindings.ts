@@ -124,6 +124,9 @@ function structBindings(list: Node, type: string, fields: string[] | undefined, 
   }
 }
 
+/** Prefix of a stored target that is a variable (`dev->open = open_fn;` with open_fn a parameter): its value is unknown. */
+export const UNKNOWN_TARGET = 'variable ';
+
 const FIELD_LVALUE = /^([\s\S]*?)\s*(?:->|\.)\s*([A-Za-z_]\w*)\s*$/;
 
 /** `dev->hard_start_xmit = foo_xmit;`, `ops.open = &foo_open;` in a function. */
@@ -133,13 +136,19 @@ export function assignmentBindings(fn: FunctionFacts, globalTypes: ReadonlyMap<s
     if (!target || target === 'NULL' || a.value.k === 'other') continue;
     const m = FIELD_LVALUE.exec(a.name);
     if (!m) continue;
-    // A local or a parameter is a variable, not a function.
-    if (fn.locals.some((l) => l.name === target) || fn.params.some((p) => p.name === target)) continue;
     const base = m[1].trim();
     const declared = /^[A-Za-z_]\w*$/.test(base)
       ? (fn.locals.find((l) => l.name === base)?.type ?? fn.params.find((p) => p.name === base)?.type ?? globalTypes.get(base))
       : undefined;
     const span = a.value.k === 'addr' ? a.value.e.span : a.value.span;
-    out.push({ type: declared ? structTypeKey(declared) : null, field: m[2], target, span: { start: span.start, end: span.end }, form: 'assignment' });
+    // A local or a parameter is a variable, not a function: an unknown target (UNKNOWN_TARGET), which no call through the field can be said to sleep in.
+    const variable = fn.locals.some((l) => l.name === target) || fn.params.some((p) => p.name === target);
+    out.push({
+      type: declared ? structTypeKey(declared) : null,
+      field: m[2],
+      target: variable ? `${UNKNOWN_TARGET}${target}` : target,
+      span: { start: span.start, end: span.end },
+      form: 'assignment',
+    });
   }
 }
