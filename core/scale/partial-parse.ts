@@ -9,7 +9,7 @@ import { neutralize } from '../parse/neutralize';
 import type { CParser, ParsedFile } from '../parse/parser';
 import { topLevelItems, type TopLevelItem } from '../parse/top-level-items';
 import { forEachMention, mentionPositions } from '../relevance';
-import { mayRunAtomic } from '../context/atomic-sources';
+import { atomicSourceSpans, mayRunAtomic } from '../context/atomic-sources';
 import { MAX_INLINE_DEPTH } from '../simulation/extract';
 import { C_KEYWORDS } from '../facts/syntax';
 import { FileFacts as Facts } from '../facts/file-facts';
@@ -77,6 +77,17 @@ function itemsAt(items: readonly TopLevelItem[], offsets: readonly number[]): nu
   return out;
 }
 
+/** The items a span of `spans` (sorted by start) lies inside. */
+function itemsHolding(items: readonly TopLevelItem[], spans: readonly [number, number][]): Set<number> {
+  const out = new Set<number>();
+  let i = 0;
+  for (const [start, end] of spans) {
+    while (i < items.length && items[i].end <= start) i++;
+    if (i < items.length && items[i].start <= start && end <= items[i].end) out.add(i);
+  }
+  return out;
+}
+
 export interface RulesParse {
   parsed: ParsedFile;
   /** Function items left out ([start, end) in the text): what pass 1b may still need to read. */
@@ -137,13 +148,16 @@ export function parseForRules(
   // callers, and the functions storing into such a field (one stored function that does not sleep and the call
   // does not). Without the workspace (pass 1), in a file whose text cannot make code atomic, no such call runs
   // atomically: nothing to add.
+  // The items whose text can make code atomic (mayRunAtomic of each item's text), from one scan of the file.
+  let atomicItems: Set<number> | undefined;
+  const itemMayRunAtomic = (i: number) => (atomicItems ??= itemsHolding(items, atomicSourceSpans(text))).has(i);
   const via = ownContextOnly && !mayRunAtomic(text) ? null : fieldCalls(parsedText, items, new Set(items.flatMap((_, i) => (chosen[i] ? namesOf(i) : []))));
   if (via) {
     let fresh = via.callers.filter((i) => !chosen[i]);
     // Without the workspace, such a call can run atomically only below an item whose text can make code atomic
     // (mayRunAtomic: a lock, a registration, a handler's signature); the others give no finding and no atomic field call.
     if (ownContextOnly && fresh.length) {
-      const below = belowAtomic(items, itemText, definersOf);
+      const below = belowAtomic(items, itemText, definersOf, itemMayRunAtomic);
       fresh = fresh.filter((i) => below.has(i));
     }
     for (const i of fresh) chosen[i] = true;
@@ -165,7 +179,7 @@ export function parseForRules(
   // callers above (pass 2 seeds such a caller by its field call, chosen before them): one that releases the
   // caller's lock ends the region (lockDroppedBefore; 2.4's fs/super.c get_sb_bdev() → insert_super() drops sb_lock).
   for (let i = 0; i < items.length; i++)
-    if (chosen[i] && items[i].kind === 'function' && ANY_FIELD_CALL.test(itemText(i)) && mayRunAtomic(itemText(i)))
+    if (chosen[i] && items[i].kind === 'function' && ANY_FIELD_CALL.test(itemText(i)) && itemMayRunAtomic(i))
       forEachMention(itemText(i), (name) => {
         for (const j of definersOf(name)) chosen[j] = true;
       });
@@ -205,9 +219,14 @@ export function parseForRules(
  * The items whose text can make code atomic (mayRunAtomic) and the functions they name, transitively: where a
  * call can run atomically by the file's own facts (atomicity flows from callers and registrations to callees).
  */
-function belowAtomic(items: readonly TopLevelItem[], itemText: (i: number) => string, definersOf: (name: string) => number[]): Set<number> {
+function belowAtomic(
+  items: readonly TopLevelItem[],
+  itemText: (i: number) => string,
+  definersOf: (name: string) => number[],
+  itemMayRunAtomic: (i: number) => boolean,
+): Set<number> {
   const out = new Set<number>();
-  let level = items.flatMap((_, i) => (mayRunAtomic(itemText(i)) ? [i] : []));
+  let level = items.flatMap((_, i) => (itemMayRunAtomic(i) ? [i] : []));
   for (const i of level) out.add(i);
   while (level.length) {
     const next: number[] = [];
