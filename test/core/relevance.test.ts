@@ -498,6 +498,9 @@ test('one scan of a file finds the same items as the item-by-item text test (tri
   };
   for (const { file, text } of ourSources()) check(text, file);
   // Glued and bordering names: a trigger after a number or a directive word, inside a longer name, at an item's edge.
-  check('int a = 0x1fspin_lock;\nvoid f(void) { xspin_lock(&l); }\n#definespin_lock_irq(x) x\nvoid g(void) { t.function = h; }\nvoid k(void){spin_lock(&l);}', 'glued');
+  check(
+    'int a = 0x1fspin_lock;\nvoid f(void) { xspin_lock(&l); }\n#definespin_lock_irq(x) x\nvoid g(void) { t.function = h; }\nvoid k(void){spin_lock(&l);}',
+    'glued',
+  );
   assert.ok(items > 1000 && atomic > 100, `${items} items, ${atomic} that can make code atomic`);
 });
