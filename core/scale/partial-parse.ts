@@ -148,16 +148,18 @@ export function parseForRules(
   // callers, and the functions storing into such a field (one stored function that does not sleep and the call
   // does not). Without the workspace (pass 1), in a file whose text cannot make code atomic, no such call runs
   // atomically: nothing to add.
-  // The items whose text can make code atomic (mayRunAtomic of each item's text), from one scan of the file.
+  // Whether an item's text can make code atomic (mayRunAtomic): asked of a few items, each text is tested; asked
+  // of every item (belowAtomic), one scan of the file answers (atomicSourceSpans).
   let atomicItems: Set<number> | undefined;
-  const itemMayRunAtomic = (i: number) => (atomicItems ??= itemsHolding(items, atomicSourceSpans(text))).has(i);
+  const itemMayRunAtomic = (i: number) => (atomicItems ? atomicItems.has(i) : mayRunAtomic(itemText(i)));
+  const allItemsMayRunAtomic = (i: number) => (atomicItems ??= itemsHolding(items, atomicSourceSpans(text))).has(i);
   const via = ownContextOnly && !mayRunAtomic(text) ? null : fieldCalls(parsedText, items, new Set(items.flatMap((_, i) => (chosen[i] ? namesOf(i) : []))));
   if (via) {
     let fresh = via.callers.filter((i) => !chosen[i]);
     // Without the workspace, such a call can run atomically only below an item whose text can make code atomic
     // (mayRunAtomic: a lock, a registration, a handler's signature); the others give no finding and no atomic field call.
     if (ownContextOnly && fresh.length) {
-      const below = belowAtomic(items, itemText, definersOf, itemMayRunAtomic);
+      const below = belowAtomic(items, itemText, definersOf, allItemsMayRunAtomic);
       fresh = fresh.filter((i) => below.has(i));
     }
     for (const i of fresh) chosen[i] = true;
