@@ -227,3 +227,25 @@ test('the CLI parses the callees of a caller seeded by its field call: one that 
     }
   }
 });
+
+test('the warning rule is configured by its id: off, or another severity', async () => {
+  const parser = await getParser();
+  const file = path.join(ROOT, 'test', 'fixtures', 'rules', 'may-sleep-in-atomic-indirect', 'ops-may.c');
+  const parsed = parser.parse(fs.readFileSync(file, 'utf8'));
+  try {
+    const facts = new FileFacts(parsed, 'ops-may.c');
+    const rulesOf = (rules: Record<string, 'off' | 'error' | 'warning' | 'info' | 'hint'>) =>
+      analyze(facts, { config: { rules } })
+        .findings.filter((f) => f.rule.includes('sleep-in-atomic'))
+        .map((f) => `${facts.lineOf(f.span.start)}:${f.rule}:${f.severity}`);
+    const all = rulesOf({});
+    assert.ok(all.includes('80:may-sleep-in-atomic-indirect:warning'), all.join(', '));
+    assert.deepEqual(rulesOf({ 'may-sleep-in-atomic-indirect': 'off' }), []);
+    assert.deepEqual(
+      rulesOf({ 'may-sleep-in-atomic-indirect': 'info' }),
+      all.map((f) => f.replace(/:warning$/, ':info')),
+    );
+  } finally {
+    parsed.dispose();
+  }
+});
