@@ -9,6 +9,7 @@ import { spanOf, type Span } from '../text/span';
 import { functionsNaming } from '../relevance';
 import { buildFunction, buildRecovered, declaredType, definitionName, scanTopLevel, toExpr } from './build-ir';
 import type { Cond, Effects, Expr, FunctionFacts, Stmt } from './ir';
+import { assignmentBindings, initializerBindings, structDefinitions, type FieldBinding } from './field-bindings';
 import { declaratorName, isNonCode } from './syntax';
 
 export interface IncludeFact {
@@ -137,6 +138,12 @@ function shiftEffects(e: Effects, delta: number): void {
     move(a.span, delta);
     shiftExpr(a.value, delta);
   }
+  if (e.indirect)
+    for (const c of e.indirect) {
+      move(c.nameSpan, delta);
+      move(c.span, delta);
+      for (const a of c.args) shiftExpr(a, delta);
+    }
 }
 
 function shiftStmt(s: Stmt, delta: number): void {
@@ -247,6 +254,11 @@ export class FileFacts {
   readonly globalInits: { name: string; value: Expr; span: Span }[] = [];
   /** File-level variables' declared types. */
   readonly globalTypes = new Map<string, string>();
+  /** Struct types defined here (`struct foo_ops`, typedef names) with their fields in order (positional initializers). */
+  readonly structFields = new Map<string, string[]>();
+  /** Functions stored in struct fields by file-level initializers (assignments in functions: fieldBindings). */
+  private readonly initBindings: FieldBinding[] = [];
+  private allBindings: FieldBinding[] | undefined;
   private readonly tokenCache = new Map<string, TokenFact[]>();
   private deadRegions: Span[] | undefined;
 
@@ -317,6 +329,8 @@ export class FileFacts {
       for (const [k, v] of of.globalTypes) this.globalTypes.set(k, v);
       this.deadRegions = of.deadRegions;
       this.lineIndex = of.lineIndex;
+      for (const [k, v] of of.structFields) this.structFields.set(k, v);
+      this.initBindings.push(...of.initBindings);
     }
     for (const inc of of ? [] : top.includes) {
       const p = inc.childForFieldName('path');
@@ -380,7 +394,12 @@ export class FileFacts {
       }
       this.functions.sort((a, b) => a.span.start - b.span.start);
     }
+    if (!of) {
+      for (const t of top.types) if (!this.inDeadCode(t)) structDefinitions(t, this.structFields);
+      for (const decl of top.declarations) structDefinitions(decl, this.structFields);
+    }
     for (const decl of of ? [] : top.declarations) {
+      initializerBindings(decl, (type) => this.structFields.get(type), this.initBindings);
       for (const d of decl.namedChildren) {
         if (!d || (d.type !== 'init_declarator' && d.type !== 'identifier' && d.type !== 'pointer_declarator' && d.type !== 'array_declarator')) continue;
         const declarator = d.type === 'init_declarator' ? d.childForFieldName('declarator') : d;
@@ -400,6 +419,15 @@ export class FileFacts {
 
   get text(): string {
     return this.file.text;
+  }
+
+  /** Functions stored in struct fields here: by file-level initializers and by assignments in functions. */
+  get fieldBindings(): readonly FieldBinding[] {
+    if (!this.allBindings) {
+      this.allBindings = [...this.initBindings];
+      for (const fn of this.functions) assignmentBindings(fn, this.globalTypes, this.allBindings);
+    }
+    return this.allBindings;
   }
 
   private lineIndex: LineIndex | undefined = undefined;

@@ -6,14 +6,14 @@
  * writes files and reports, and names none of them.
  */
 import { analyze, enabledRules } from '../analyze';
-import { mergeSummaries, WorkspaceIndex, type FileSummary } from '../context/workspace';
+import { mergeSummaries, sleepyFieldsOf, WorkspaceIndex, type FileSummary } from '../context/workspace';
 import { FileFacts } from '../facts/file-facts';
 import { CONTEXT_ANCHORS } from '../kernel/alloc-api';
 import { countSyntaxErrors, type CParser, type ParsedFile } from '../parse/parser';
 import { mentionTest, triggerTest } from '../relevance';
 import type { AnalysisEnv, Finding } from '../rules/types';
 import type { FileHint, JobOptions } from './check-plan';
-import { analyzeInPart, parseForSummary } from './partial-parse';
+import { analyzeInPart, calledFieldsIn, fieldCallTest, fieldStoresIn, parseForSummary, structsOf } from './partial-parse';
 
 /** A job's text tests, built once (the options object lives as long as the job). */
 interface JobTests {
@@ -26,6 +26,8 @@ interface JobTests {
    */
   seed: (text: string) => boolean;
   wholeFile: (text: string) => boolean;
+  /** No workspace summaries (pass 1): only the file's own text can make a call atomic (parseForRules). */
+  ownContextOnly: boolean;
 }
 
 const jobTestsOf = new WeakMap<JobOptions, JobTests>();
@@ -38,7 +40,16 @@ function jobTests(opts: JobOptions): JobTests {
       prefilter: triggerTest(rules),
       seed: triggerTest([...rules, { triggers: [...CONTEXT_ANCHORS] }]),
       wholeFile: triggerTest(rules.filter((r) => r.readsWholeFile)),
+      ownContextOnly: !opts.workspace,
     };
+    // The second pass: a call through a field whose stored functions may all sleep (fieldMaySleep) can be a finding.
+    const index = workspaceIndex(opts.workspace);
+    const fields = index && opts.workspace ? [...sleepyFieldsOf(opts.workspace)].filter((f) => index.fieldMaySleep(f)) : [];
+    if (fields.length) {
+      const { prefilter, seed } = tests;
+      const calls = fieldCallTest(fields);
+      tests = { ...tests, prefilter: (t) => prefilter(t) || calls(t), seed: (t) => seed(t) || calls(t) };
+    }
     jobTestsOf.set(opts, tests);
   }
   return tests;
@@ -53,6 +64,31 @@ export function leftOut(text: string, opts: JobOptions, hint?: FileHint): boolea
     return !mentionTest(opts.mentions)(read);
   }
   return !!opts.prefilter && !jobTests(opts).prefilter(text);
+}
+
+/**
+ * The summary of a file pass 1 leaves unparsed (leftOut), from its text alone: the struct fields it may store
+ * functions in (calls through them stay unresolved: FileSummary.unreadStores), the function-pointer structs it
+ * defines (a header: their field order, and that they are the workspace's) and the fields it may call through
+ * in atomic context. Undefined when it shows none.
+ */
+export function leftOutSummary(text: string, file: string, opts: JobOptions): FileSummary | undefined {
+  if (!opts.summaries || opts.mentions) return undefined;
+  const stores = fieldStoresIn(text);
+  const structs = structsOf(text, file);
+  const calls = calledFieldsIn(text);
+  if (!stores.length && !structs.length && !calls.length) return undefined;
+  return {
+    path: file,
+    exported: [],
+    entries: [],
+    calls: [],
+    valueRefs: [],
+    contextSensitive: [],
+    ...(stores.length ? { unreadStores: stores } : {}),
+    ...(structs.length ? { structFields: structs } : {}),
+    ...(calls.length ? { atomicFieldCalls: calls } : {}),
+  };
 }
 
 const indexes = new WeakMap<FileSummary[], WorkspaceIndex>();
@@ -121,6 +157,11 @@ export function checkText(
     // Pass 1b over a file pass 1 parsed in part: what the left-out functions add to pass 1's summary.
     // A function either pass found static is called within the file only.
     if (summary && hint?.pass1) summary = mergeSummaries(hint.pass1, summary, new Set([...statics, ...(hint.pass1Statics ?? [])]));
+    // The functions pass 1 left out may store functions in struct fields: calls through those stay unresolved.
+    if (summary && deferred?.length) {
+      const stores = fieldStoresIn(deferred.map(([start, end]) => text.slice(start, end)).join('\n'));
+      if (stores.length) summary = { ...summary, unreadStores: stores };
+    }
     const syntaxErrors = opts.mode === 'check' ? 0 : countSyntaxErrors(parsed.root);
     // A whole-file parse has one range that ends at "infinity".
     const parsedChars = parsed.tree.getIncludedRanges().reduce((n, r) => n + Math.min(r.endIndex, text.length) - Math.min(r.startIndex, text.length), 0);
