@@ -51,6 +51,8 @@ export class FileContext {
     readonly facts: FileFacts,
     readonly workspace?: WorkspaceIndex,
     private readonly headerDefine?: (name: string) => HeaderDefine | undefined,
+    /** Calls through struct fields are resolved and summarized (AnalysisEnv.indirectCalls). */
+    readonly indirectCalls = false,
   ) {
     this.flows = facts.functions.map(flowOf);
     this.entries = findEntryPoints(facts);
@@ -266,6 +268,20 @@ export class FileContext {
       for (const s of statementsOf(flow.fn)) if (s.k === 'expr') for (const a of s.assigns) for (const id of exprIdentifiers(a.value)) valueRefs.add(id);
     });
     for (const g of this.facts.globalInits) for (const id of exprIdentifiers(g.value)) valueRefs.add(id);
+    return {
+      contextSensitive: this.contextSensitive(),
+      path: this.facts.path,
+      exported: this.facts.functions.filter((f) => !f.isStatic).map((f) => ({ name: f.name, line: this.line(f.nameSpan.start) })),
+      // In the order of the file (summaries of parts of a file merge into the whole file's: mergeSummaries).
+      entries: this.entries.map((e) => ({ name: e.name, kind: e.kind, how: e.how, line: this.line(e.span.start) })).sort((a, b) => a.line - b.line),
+      calls,
+      valueRefs: [...valueRefs].filter((v) => /^[A-Za-z_]\w*$/.test(v)),
+      ...(this.indirectCalls ? this.indirectSummary() : {}),
+    };
+  }
+
+  /** The summary's parts about calls through struct fields (only with indirectCalls). */
+  private indirectSummary(): Partial<FileSummary> {
     const atomicFields = new Set<string>();
     this.flows.forEach((flow, fnIndex) => {
       for (const site of flow.indirectSites) if (site.call.via && this.siteReason(site, fnIndex)) atomicFields.add(site.call.via.field);
@@ -275,13 +291,6 @@ export class FileContext {
       return s ? [{ name: f.name, line: s.line, route: s.route }] : [];
     });
     return {
-      contextSensitive: this.contextSensitive(),
-      path: this.facts.path,
-      exported: this.facts.functions.filter((f) => !f.isStatic).map((f) => ({ name: f.name, line: this.line(f.nameSpan.start) })),
-      // In the order of the file (summaries of parts of a file merge into the whole file's: mergeSummaries).
-      entries: this.entries.map((e) => ({ name: e.name, kind: e.kind, how: e.how, line: this.line(e.span.start) })).sort((a, b) => a.line - b.line),
-      calls,
-      valueRefs: [...valueRefs].filter((v) => /^[A-Za-z_]\w*$/.test(v)),
       ...(this.bindings.length ? { fieldBindings: compactBindings(this.bindings) } : {}),
       ...(this.facts.structFields.size ? { structFields: [...this.facts.structFields].map(([type, fields]) => ({ type, fields })) } : {}),
       ...(sleepers.length ? { sleepers } : {}),
@@ -293,6 +302,6 @@ export class FileContext {
 export { isAtomic };
 
 /** The plain-data summary of a file that the workspace index keeps (no trees, no text). */
-export function summarizeFile(facts: FileFacts, workspace?: WorkspaceIndex): FileSummary {
-  return new FileContext(facts, workspace).summary();
+export function summarizeFile(facts: FileFacts, workspace?: WorkspaceIndex, indirectCalls = true): FileSummary {
+  return new FileContext(facts, workspace, undefined, indirectCalls).summary();
 }

@@ -254,10 +254,11 @@ export class FileFacts {
   readonly globalInits: { name: string; value: Expr; span: Span }[] = [];
   /** File-level variables' declared types. */
   readonly globalTypes = new Map<string, string>();
-  /** Struct types defined here (`struct foo_ops`, typedef names) with their fields in order (positional initializers). */
-  readonly structFields = new Map<string, string[]>();
-  /** Functions stored in struct fields by file-level initializers (assignments in functions: fieldBindings). */
-  private readonly initBindings: FieldBinding[] = [];
+  /** The file-level struct definitions and declarations, read on first use (structFields, fieldBindings): only calls through struct fields need them. */
+  private topTypes: Node[] = [];
+  private topDeclarations: Node[] = [];
+  private structs: Map<string, string[]> | undefined;
+  private initializers: FieldBinding[] | undefined;
   private allBindings: FieldBinding[] | undefined;
   private readonly tokenCache = new Map<string, TokenFact[]>();
   private deadRegions: Span[] | undefined;
@@ -329,8 +330,10 @@ export class FileFacts {
       for (const [k, v] of of.globalTypes) this.globalTypes.set(k, v);
       this.deadRegions = of.deadRegions;
       this.lineIndex = of.lineIndex;
-      for (const [k, v] of of.structFields) this.structFields.set(k, v);
-      this.initBindings.push(...of.initBindings);
+      this.topTypes = of.topTypes;
+      this.topDeclarations = of.topDeclarations;
+      this.structs = of.structs;
+      this.initializers = of.initializers;
     }
     for (const inc of of ? [] : top.includes) {
       const p = inc.childForFieldName('path');
@@ -395,11 +398,10 @@ export class FileFacts {
       this.functions.sort((a, b) => a.span.start - b.span.start);
     }
     if (!of) {
-      for (const t of top.types) if (!this.inDeadCode(t)) structDefinitions(t, this.structFields);
-      for (const decl of top.declarations) structDefinitions(decl, this.structFields);
+      this.topTypes = top.types;
+      this.topDeclarations = top.declarations;
     }
     for (const decl of of ? [] : top.declarations) {
-      initializerBindings(decl, (type) => this.structFields.get(type), this.initBindings);
       for (const d of decl.namedChildren) {
         if (!d || (d.type !== 'init_declarator' && d.type !== 'identifier' && d.type !== 'pointer_declarator' && d.type !== 'array_declarator')) continue;
         const declarator = d.type === 'init_declarator' ? d.childForFieldName('declarator') : d;
@@ -419,6 +421,28 @@ export class FileFacts {
 
   get text(): string {
     return this.file.text;
+  }
+
+  /** Struct types defined here (`struct foo_ops`, typedef names) with their fields in order (positional initializers). */
+  get structFields(): ReadonlyMap<string, string[]> {
+    if (!this.structs) {
+      const structs = new Map<string, string[]>();
+      for (const t of this.topTypes) if (!this.inDeadCode(t)) structDefinitions(t, structs);
+      for (const decl of this.topDeclarations) structDefinitions(decl, structs);
+      this.structs = structs;
+    }
+    return this.structs;
+  }
+
+  /** Functions stored in struct fields by file-level initializers (assignments in functions: fieldBindings). */
+  private get initBindings(): FieldBinding[] {
+    if (!this.initializers) {
+      const out: FieldBinding[] = [];
+      const structs = this.structFields;
+      for (const decl of this.topDeclarations) initializerBindings(decl, (type) => structs.get(type), out);
+      this.initializers = out;
+    }
+    return this.initializers;
   }
 
   /** Functions stored in struct fields here: by file-level initializers and by assignments in functions. */

@@ -42,6 +42,9 @@ export const RULES: readonly Rule[] = [
 
 export const RULE_IDS = RULES.map((r) => r.id);
 
+/** The rule whose being enabled turns on the resolution of calls through struct fields (AnalysisEnv.indirectCalls). */
+export const INDIRECT_CALLS_RULE = maySleepInAtomicIndirect.id;
+
 /** Former rule ids → current ones: still accepted wherever a rule id is read, with a deprecation note. */
 export const RENAMED_RULES: Readonly<Record<string, string>> = Object.freeze(
   Object.assign(Object.create(null) as Record<string, string>, {

@@ -5,7 +5,7 @@
  * and pass 1b's merge with pass 1 all live here; the adapter (server/check/process-file.ts) reads and
  * writes files and reports, and names none of them.
  */
-import { analyze, enabledRules } from '../analyze';
+import { analyze, enabledRules, indirectCallsEnabled } from '../analyze';
 import { mergeSummaries, sleepyFieldsOf, WorkspaceIndex, type FileSummary } from '../context/workspace';
 import { FileFacts } from '../facts/file-facts';
 import { CONTEXT_ANCHORS } from '../kernel/alloc-api';
@@ -28,6 +28,8 @@ interface JobTests {
   wholeFile: (text: string) => boolean;
   /** No workspace summaries (pass 1): only the file's own text can make a call atomic (parseForRules). */
   ownContextOnly: boolean;
+  /** Calls through struct fields are resolved (AnalysisEnv.indirectCalls): may-sleep-in-atomic-indirect is enabled. */
+  indirectCalls: boolean;
 }
 
 const jobTestsOf = new WeakMap<JobOptions, JobTests>();
@@ -41,9 +43,10 @@ function jobTests(opts: JobOptions): JobTests {
       seed: triggerTest([...rules, { triggers: [...CONTEXT_ANCHORS] }]),
       wholeFile: triggerTest(rules.filter((r) => r.readsWholeFile)),
       ownContextOnly: !opts.workspace,
+      indirectCalls: indirectCallsEnabled({ config: opts.config, only: opts.only }),
     };
     // The second pass: a call through a field whose stored functions may all sleep (fieldMaySleep) can be a finding.
-    const index = workspaceIndex(opts.workspace);
+    const index = tests.indirectCalls ? workspaceIndex(opts.workspace) : undefined;
     const fields = index && opts.workspace ? [...sleepyFieldsOf(opts.workspace)].filter((f) => index.fieldMaySleep(f)) : [];
     if (fields.length) {
       const { prefilter, seed } = tests;
@@ -73,7 +76,7 @@ export function leftOut(text: string, opts: JobOptions, hint?: FileHint): boolea
  * in atomic context. Undefined when it shows none.
  */
 export function leftOutSummary(text: string, file: string, opts: JobOptions): FileSummary | undefined {
-  if (!opts.summaries || opts.mentions) return undefined;
+  if (!opts.summaries || opts.mentions || !jobTests(opts).indirectCalls) return undefined;
   const stores = fieldStoresIn(text);
   const structs = structsOf(text, file);
   const calls = calledFieldsIn(text);
@@ -135,7 +138,9 @@ export function checkText(
   fileEnv: (facts: FileFacts) => AnalysisEnv,
   hint?: FileHint,
 ): CheckedText {
-  const envFor = (facts: FileFacts) => ({ ...fileEnv(facts), workspace: workspaceIndex(opts.workspace) });
+  // Whether calls through fields are resolved is the job's (pass 1b analyzes with no rule, for the summary alone).
+  const indirectCalls = jobTests(opts).indirectCalls;
+  const envFor = (facts: FileFacts) => ({ ...fileEnv(facts), workspace: workspaceIndex(opts.workspace), indirectCalls });
   let parsed: ParsedFile | undefined;
   try {
     let facts: FileFacts;
@@ -158,7 +163,7 @@ export function checkText(
     // A function either pass found static is called within the file only.
     if (summary && hint?.pass1) summary = mergeSummaries(hint.pass1, summary, new Set([...statics, ...(hint.pass1Statics ?? [])]));
     // The functions pass 1 left out may store functions in struct fields: calls through those stay unresolved.
-    if (summary && deferred?.length) {
+    if (summary && indirectCalls && deferred?.length) {
       const stores = fieldStoresIn(deferred.map(([start, end]) => text.slice(start, end)).join('\n'));
       if (stores.length) summary = { ...summary, unreadStores: stores };
     }

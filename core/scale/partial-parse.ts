@@ -116,6 +116,7 @@ export function parseForRules(
   seed: (itemText: string) => boolean,
   wholeFile?: (text: string) => boolean,
   ownContextOnly = false,
+  indirectCalls = true,
 ): RulesParse {
   // A rule that reads the whole file (`needs: { wholeFile: true }`) gets it.
   if (wholeFile?.(text)) return { parsed: parser.parse(text), deferred: [] };
@@ -153,7 +154,10 @@ export function parseForRules(
   let atomicItems: Set<number> | undefined;
   const itemMayRunAtomic = (i: number) => (atomicItems ? atomicItems.has(i) : mayRunAtomic(itemText(i)));
   const allItemsMayRunAtomic = (i: number) => (atomicItems ??= itemsHolding(items, atomicSourceSpans(text))).has(i);
-  const via = ownContextOnly && !mayRunAtomic(text) ? null : fieldCalls(parsedText, items, new Set(items.flatMap((_, i) => (chosen[i] ? namesOf(i) : []))));
+  const via =
+    !indirectCalls || (ownContextOnly && !mayRunAtomic(text))
+      ? null
+      : fieldCalls(parsedText, items, new Set(items.flatMap((_, i) => (chosen[i] ? namesOf(i) : []))));
   if (via) {
     let fresh = via.callers.filter((i) => !chosen[i]);
     // Without the workspace, such a call can run atomically only below an item whose text can make code atomic
@@ -180,7 +184,7 @@ export function parseForRules(
   // A chosen function calling through a field where its text can make code atomic: its callees too, as for the
   // callers above (pass 2 seeds such a caller by its field call, chosen before them): one that releases the
   // caller's lock ends the region (lockDroppedBefore; 2.4's fs/super.c get_sb_bdev() → insert_super() drops sb_lock).
-  for (let i = 0; i < items.length; i++)
+  for (let i = 0; indirectCalls && i < items.length; i++)
     if (chosen[i] && items[i].kind === 'function' && ANY_FIELD_CALL.test(itemText(i)) && itemMayRunAtomic(i))
       forEachMention(itemText(i), (name) => {
         for (const j of definersOf(name)) chosen[j] = true;
@@ -447,11 +451,11 @@ export function analyzeInPart(
   parser: CParser,
   text: string,
   path: string,
-  tests: { seed: (itemText: string) => boolean; wholeFile?: (text: string) => boolean; ownContextOnly?: boolean },
+  tests: { seed: (itemText: string) => boolean; wholeFile?: (text: string) => boolean; ownContextOnly?: boolean; indirectCalls?: boolean },
   opts: AnalyzeOptions,
   envFor: (facts: Facts) => AnalysisEnv = () => ({}),
 ): { parsed: ParsedFile; deferred: [number, number][]; facts: Facts; findings: Finding[]; failures: RuleFailure[]; shared: SharedAnalyses } {
-  let part = parseForRules(parser, text, tests.seed, tests.wholeFile, tests.ownContextOnly);
+  let part = parseForRules(parser, text, tests.seed, tests.wholeFile, tests.ownContextOnly, tests.indirectCalls ?? true);
   let facts = new Facts(part.parsed, path);
   let result = analyze(facts, { ...opts, env: envFor(facts), simulate: false });
   if (opts.simulate !== false) {
