@@ -7,8 +7,10 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
-import { analyze, FileFacts } from '../../core';
+import { analyze, checkText, FileFacts, leftOut, leftOutSummary, type JobOptions } from '../../core';
+import type { KportConfig } from '../../core/config';
 import { summarizeFile } from '../../core/context/atomic-context';
+import { bindingReads } from '../../core/facts/field-bindings';
 import { focusSummaries, WorkspaceIndex, type FileSummary } from '../../core/context/workspace';
 import { filesNeedingWorkspace } from '../../core/scale/check-plan';
 import { analyzeInPart } from '../../core/scale/partial-parse';
@@ -245,6 +247,55 @@ test('the warning rule is configured by its id: off, or another severity', async
       rulesOf({ 'may-sleep-in-atomic-indirect': 'info' }),
       all.map((f) => f.replace(/:warning$/, ':info')),
     );
+  } finally {
+    parsed.dispose();
+  }
+});
+
+/** The CLI's pass 1 over the ops-split files (processFile's steps): each file's summary, and the binding reads it took. */
+async function pass1(config: KportConfig): Promise<{ summaries: (FileSummary | undefined)[]; reads: number }> {
+  const parser = await getParser();
+  const before = bindingReads.structs + bindingReads.initializers + bindingReads.assignments;
+  const opts: JobOptions = { mode: 'check', config, prefilter: true, summaries: true };
+  const summaries = ['card.h', 'card_hw.c', 'card_core.c'].map((name) => {
+    const file = `ops-split/${name}`;
+    const text = fs.readFileSync(path.join(WS, name), 'utf8');
+    return leftOut(text, opts) ? leftOutSummary(text, file, opts) : checkText(parser, file, text, opts, () => ({})).summary;
+  });
+  return { summaries, reads: bindingReads.structs + bindingReads.initializers + bindingReads.assignments - before };
+}
+
+test('with may-sleep-in-atomic-indirect off, pass 1 reads no struct order or field binding and summarizes none', async () => {
+  const off = await pass1({ rules: { 'may-sleep-in-atomic-indirect': 'off' } });
+  assert.equal(off.reads, 0);
+  const indirectKeys = ['fieldBindings', 'structFields', 'sleepers', 'atomicFieldCalls', 'unreadStores'];
+  for (const s of off.summaries) for (const k of indirectKeys) assert.ok(!s || !(k in s), `${s?.path}: ${k}`);
+  // On by default: read and summarized.
+  const dflt = await pass1({ rules: {} });
+  assert.ok(dflt.reads > 0);
+  const on = dflt.summaries.find((s) => s?.path === 'ops-split/card_hw.c');
+  assert.ok(
+    on?.fieldBindings?.some((b) => b.target === 'hw_open'),
+    JSON.stringify(on),
+  );
+  assert.ok(on?.sleepers?.length);
+});
+
+test('sleep-in-atomic reports a call through a field whose every stored function sleeps only while may-sleep-in-atomic-indirect is enabled', async () => {
+  const index = new WorkspaceIndex();
+  for (const s of focusSummaries(await summaries())) index.update(s);
+  const parser = await getParser();
+  const parsed = parser.parse(fs.readFileSync(path.join(WS, 'card_core.c'), 'utf8'));
+  try {
+    const findings = (opts: { config?: KportConfig; only?: string[] }) => {
+      const facts = new FileFacts(parsed, 'ops-split/card_core.c');
+      return analyze(facts, { ...opts, env: { workspace: index } })
+        .findings.filter((f) => f.rule === 'sleep-in-atomic')
+        .map((f) => `${facts.lineOf(f.span.start)}: ${f.message.split(':')[0]}`);
+    };
+    assert.deepEqual(findings({}), ['11: c->ops->open() may sleep', '27: ops->fill() may sleep']);
+    assert.deepEqual(findings({ config: { rules: { 'may-sleep-in-atomic-indirect': 'off' } } }), []);
+    assert.deepEqual(findings({ only: ['sleep-in-atomic'] }), []);
   } finally {
     parsed.dispose();
   }
