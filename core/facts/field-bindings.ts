@@ -78,6 +78,9 @@ export function structDefinitions(node: Node, out: Map<string, string[]>): void 
     }
 }
 
+/** Where an identifier can start (not inside a number such as `0x1f` or `1e3`). */
+const NAME_START = /(?<![\w.])[A-Za-z_]/;
+
 function storedFunction(value: Node): Node | null {
   let v: Node | null = value;
   if (v.type === 'pointer_expression' && v.childForFieldName('operator')?.text === '&') v = v.childForFieldName('argument');
@@ -94,6 +97,8 @@ export function initializerBindings(decl: Node, fieldsOf: (type: string) => stri
     if (init?.type !== 'init_declarator') continue;
     const value = init.childForFieldName('value');
     if (value?.type !== 'initializer_list') continue;
+    // A table of numbers (firmware, register values: thousands of items) stores no function: not walked.
+    if (!NAME_START.test(value.text)) continue;
     let d = init.childForFieldName('declarator');
     while (d?.type === 'pointer_declarator') d = d.childForFieldName('declarator');
     if (d?.type === 'array_declarator') {
