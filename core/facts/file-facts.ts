@@ -427,11 +427,27 @@ export class FileFacts {
   get structFields(): ReadonlyMap<string, string[]> {
     if (!this.structs) {
       const structs = new Map<string, string[]>();
-      for (const t of this.topTypes) if (!this.inDeadCode(t)) structDefinitions(t, structs);
-      for (const decl of this.topDeclarations) structDefinitions(decl, structs);
+      for (const t of this.topTypes) if (this.hasBrace(t) && !this.inDeadCode(t)) structDefinitions(t, structs);
+      for (const decl of this.bracedDeclarations) structDefinitions(decl, structs);
       this.structs = structs;
     }
     return this.structs;
+  }
+
+  private declarationsWithBraces: Node[] | undefined;
+
+  /**
+   * Whether a node's text holds a brace: only then can it define a struct or hold an initializer list (most
+   * file-level declarations are prototypes and plain variables; a text test spares their tree walks).
+   */
+  private hasBrace(n: Node): boolean {
+    const at = this.file.parsedText.indexOf('{', n.startIndex);
+    return at >= 0 && at < n.endIndex;
+  }
+
+  private get bracedDeclarations(): Node[] {
+    this.declarationsWithBraces ??= this.topDeclarations.filter((d) => this.hasBrace(d));
+    return this.declarationsWithBraces;
   }
 
   /** Functions stored in struct fields by file-level initializers (assignments in functions: fieldBindings). */
@@ -439,7 +455,7 @@ export class FileFacts {
     if (!this.initializers) {
       const out: FieldBinding[] = [];
       const structs = this.structFields;
-      for (const decl of this.topDeclarations) initializerBindings(decl, (type) => structs.get(type), out);
+      for (const decl of this.bracedDeclarations) initializerBindings(decl, (type) => structs.get(type), out);
       this.initializers = out;
     }
     return this.initializers;
