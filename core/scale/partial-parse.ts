@@ -184,8 +184,11 @@ export function parseForRules(
   // A chosen function calling through a field where its text can make code atomic: its callees too, as for the
   // callers above (pass 2 seeds such a caller by its field call, chosen before them): one that releases the
   // caller's lock ends the region (lockDroppedBefore; 2.4's fs/super.c get_sb_bdev() → insert_super() drops sb_lock).
+  // Without the workspace (pass 1) a call can be a finding only through a field this file stores a chosen function
+  // in (via.fields, any field after a positional initializer): only such callers need their callees.
+  const findable = (i: number) => !ownContextOnly || (!!via && (via.anyField || calledFieldsOf(itemText(i)).some((f) => via.fields.has(f))));
   for (let i = 0; indirectCalls && i < items.length; i++)
-    if (chosen[i] && items[i].kind === 'function' && ANY_FIELD_CALL.test(itemText(i)) && itemMayRunAtomic(i))
+    if (chosen[i] && items[i].kind === 'function' && ANY_FIELD_CALL.test(itemText(i)) && findable(i) && itemMayRunAtomic(i))
       forEachMention(itemText(i), (name) => {
         for (const j of definersOf(name)) chosen[j] = true;
       });
