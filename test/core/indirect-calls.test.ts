@@ -13,7 +13,7 @@ import { summarizeFile } from '../../core/context/atomic-context';
 import { bindingReads } from '../../core/facts/field-bindings';
 import { focusSummaries, WorkspaceIndex, type FileSummary } from '../../core/context/workspace';
 import { filesNeedingWorkspace } from '../../core/scale/check-plan';
-import { analyzeInPart } from '../../core/scale/partial-parse';
+import { analyzeInPart, parseForRules } from '../../core/scale/partial-parse';
 import { getParser } from '../support/core';
 import { ROOT } from '../support/lsp-client';
 
@@ -299,4 +299,36 @@ test('sleep-in-atomic reports a call through a field whose every stored function
   } finally {
     parsed.dispose();
   }
+});
+
+test('pass 1 parses the callees of a locked field caller only when the file stores a parsed function in that field', async () => {
+  const parser = await getParser();
+  const text = (stored: string) => `struct pump_ops { int (*start)(int); int (*stop)(int); };
+static spinlock_t pump_lock;
+static int pump_drain(int n) { return n - 1; }
+static int pump_fill(int n) { char *b = kmalloc(n, GFP_KERNEL); kfree(b); return 0; }
+static struct pump_ops pump_table = { .${stored} = pump_fill };
+static void pump_kick(struct pump_ops *ops)
+{
+	char *p = kmalloc(8, GFP_ATOMIC);
+	spin_lock(&pump_lock);
+	ops->start(pump_drain(2));
+	spin_unlock(&pump_lock);
+	kfree(p);
+}
+`;
+  const seed = (t: string) => t.includes('kmalloc');
+  const parsedNames = (src: string) => {
+    const part = parseForRules(parser, src, seed, undefined, true, true);
+    try {
+      const unparsed = part.deferred.map(([s, e]) => src.slice(s, e)).join('\n');
+      return ['pump_drain', 'pump_fill', 'pump_kick'].filter((n) => !unparsed.includes(`int ${n}(`) && !unparsed.includes(`void ${n}(`));
+    } finally {
+      part.parsed.dispose();
+    }
+  };
+  // pump_fill (parsed: it allocates) is stored in .start, the field pump_kick calls under the lock: its callee pump_drain is read.
+  assert.deepEqual(parsedNames(text('start')), ['pump_drain', 'pump_fill', 'pump_kick']);
+  // Stored in .stop: no call through .start can be a finding without the workspace; pump_drain stays unparsed.
+  assert.deepEqual(parsedNames(text('stop')), ['pump_fill', 'pump_kick']);
 });
