@@ -82,6 +82,7 @@ export function enabledRules(opts: AnalyzeOptions): Rule[] {
     (r) =>
       (only ? only.includes(r.id) : true) &&
       opts.config?.rules[r.id] !== 'off' &&
+      (!r.optIn || !!only?.includes(r.id) || (opts.config?.rules[r.id] ?? 'off') !== 'off') &&
       (!r.fromTarget || compareReleases(target, r.fromTarget) >= 0) &&
       (!r.whileTargetHas || presentIn(r.whileTargetHas, target)),
   );

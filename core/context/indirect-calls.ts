@@ -14,7 +14,7 @@ import { evaluateMask, type HeaderDefine } from '../gfp/mask';
 import { ALLOC_API } from '../kernel/alloc-api';
 import { SLEEPING_APIS, sleepingApiAt } from '../kernel/sleeping-apis';
 import type { FunctionFlow } from './flow';
-import type { SummaryBinding, WorkspaceIndex } from './workspace';
+import { sleepsText, type SummaryBinding, type WorkspaceIndex } from './workspace';
 
 /** How a function sleeps when called: the route from it to the call that sleeps (`kmalloc(GFP_KERNEL)`, `foo_alloc() → vmalloc()`). */
 export interface SleepRoute {
@@ -87,11 +87,6 @@ export function sleepingFunctions(
 export function sleepingAt(sleeps: string): { file: string; line: number; route: string } | null {
   const m = /^[A-Za-z_]\w*\(\) \((.+):(\d+)\) → (.*)$/s.exec(sleeps);
   return m ? { file: m[1], line: Number(m[2]), route: m[3] } : null;
-}
-
-/** How a function sleeps, as targets and summaries carry it: `foo() (drivers/x.c:12) → kmalloc(GFP_KERNEL)`. */
-export function sleepsText(name: string, file: string, s: SleepRoute): string {
-  return `${name}() (${file}:${s.line}) → ${s.route}`;
 }
 
 /** A function a call through a pointer can reach, and how it sleeps (null: it does not, or it cannot be read). */

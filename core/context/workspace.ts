@@ -5,7 +5,11 @@
  */
 import { C_KEYWORDS } from '../facts/syntax';
 import type { EntryKind } from './entry-points';
-import { sleepsText } from './indirect-calls';
+
+/** How a function sleeps, as a call's message names it: `foo() (drivers/x.c:12) → kmalloc(GFP_KERNEL)`. */
+export function sleepsText(name: string, file: string, s: { line: number; route: string }): string {
+  return `${name}() (${file}:${s.line}) → ${s.route}`;
+}
 
 export interface SummaryCall {
   caller: string;

@@ -14,6 +14,7 @@ import { storedHere } from './support/indirect';
 export const maySleepInAtomicIndirect = defineRule({
   id: 'may-sleep-in-atomic-indirect',
   severity: 'warning',
+  optIn: 'resolving calls through struct fields costs the CLI about 15% more CPU on a whole tree',
   deprecated: false,
   summary: 'a call through a struct field in atomic context where some of the functions stored in that field sleep',
   matches: { calls: [...ALLOC_NAMES, ...SLEEPING_API_NAMES] },

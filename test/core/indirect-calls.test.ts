@@ -19,6 +19,9 @@ import { ROOT } from '../support/lsp-client';
 
 const WS = path.join(ROOT, 'test', 'fixtures', 'workspace', 'ops-split');
 
+/** may-sleep-in-atomic-indirect is opt-in: the calls through fields are resolved only while it is enabled. */
+const ON: KportConfig = { rules: { 'may-sleep-in-atomic-indirect': 'warning' } };
+
 async function summaries(): Promise<FileSummary[]> {
   const parser = await getParser();
   return ['card.h', 'card_hw.c', 'card_core.c'].map((name) => {
@@ -37,7 +40,7 @@ async function coreFindings(workspace?: WorkspaceIndex, rule = 'sleep-in-atomic'
   const parsed = parser.parse(text);
   try {
     const facts = new FileFacts(parsed, 'ops-split/card_core.c');
-    return analyze(facts, { env: { workspace } })
+    return analyze(facts, { env: { workspace }, config: ON })
       .findings.filter((f) => f.rule === rule)
       .map((f) => `${facts.lineOf(f.span.start)}: ${f.message}`);
   } finally {
@@ -135,13 +138,13 @@ test('pass 1 parses the callers of a sleeping field that the file can make atomi
   const parser = await getParser();
   const whole = parser.parse(ONE_FILE);
   const wholeFacts = new FileFacts(whole, 'one.c');
-  const expected = analyze(wholeFacts, {}).findings.filter((f) => f.rule === 'sleep-in-atomic');
+  const expected = analyze(wholeFacts, { config: ON }).findings.filter((f) => f.rule === 'sleep-in-atomic');
   const expectedLines = expected.map((f) => wholeFacts.lineOf(f.span.start));
   whole.dispose();
   assert.deepEqual(expectedLines, [22], 'the call under dev_lock, through a field whose only function sleeps');
   const seed = (t: string) => /\b(?:kmalloc|spin_lock)\b/.test(t);
   for (const ownContextOnly of [true, false]) {
-    const part = analyzeInPart(parser, ONE_FILE, 'one.c', { seed, ownContextOnly }, {});
+    const part = analyzeInPart(parser, ONE_FILE, 'one.c', { seed, ownContextOnly }, { config: ON });
     try {
       const got = part.findings.filter((f) => f.rule === 'sleep-in-atomic');
       assert.deepEqual(
@@ -209,7 +212,7 @@ test('the CLI parses the callees of a caller seeded by its field call: one that 
   const whole = parser.parse(text);
   const wholeFacts = new FileFacts(whole, 'sb.c');
   assert.deepEqual(
-    analyze(wholeFacts, {}).findings.filter((f) => f.rule === 'sleep-in-atomic'),
+    analyze(wholeFacts, { config: ON }).findings.filter((f) => f.rule === 'sleep-in-atomic'),
     [],
     'insert_sb() dropped sb_lock: read_super runs unlocked',
   );
@@ -217,7 +220,7 @@ test('the CLI parses the callees of a caller seeded by its field call: one that 
   // Pass 2 seeds get_sb by its lock and its call through .read_super; insert_sb names neither.
   const seed = (t: string) => /\b(?:kmalloc|spin_lock)\b|->\s*read_super\s*\(/.test(t);
   for (const ownContextOnly of [true, false]) {
-    const part = analyzeInPart(parser, text, 'sb.c', { seed, ownContextOnly }, {});
+    const part = analyzeInPart(parser, text, 'sb.c', { seed, ownContextOnly }, { config: ON });
     try {
       assert.deepEqual(
         part.findings.filter((f) => f.rule === 'sleep-in-atomic').map((f) => part.facts.lineOf(f.span.start)),
@@ -230,19 +233,27 @@ test('the CLI parses the callees of a caller seeded by its field call: one that 
   }
 });
 
-test('the warning rule is configured by its id: off, or another severity', async () => {
+test('the warning rule is opt-in and configured by its id: off, or another severity', async () => {
   const parser = await getParser();
   const file = path.join(ROOT, 'test', 'fixtures', 'rules', 'may-sleep-in-atomic-indirect', 'ops-may.c');
   const parsed = parser.parse(fs.readFileSync(file, 'utf8'));
   try {
     const facts = new FileFacts(parsed, 'ops-may.c');
     const rulesOf = (rules: Record<string, 'off' | 'error' | 'warning' | 'info' | 'hint'>) =>
-      analyze(facts, { config: { rules } })
+      analyze(facts, { config: { rules: { ...ON.rules, ...rules } } })
         .findings.filter((f) => f.rule.includes('sleep-in-atomic'))
         .map((f) => `${facts.lineOf(f.span.start)}:${f.rule}:${f.severity}`);
     const all = rulesOf({});
     assert.ok(all.includes('80:may-sleep-in-atomic-indirect:warning'), all.join(', '));
     assert.deepEqual(rulesOf({ 'may-sleep-in-atomic-indirect': 'off' }), []);
+    // Opt-in: off by default; on when configured (above) or named (`--rule may-sleep-in-atomic-indirect`).
+    const of = (opts: { config?: KportConfig; only?: string[] }) =>
+      analyze(facts, opts)
+        .findings.filter((f) => f.rule === 'may-sleep-in-atomic-indirect')
+        .map((f) => facts.lineOf(f.span.start));
+    assert.deepEqual(of({}), []);
+    assert.deepEqual(of({ config: { rules: {} } }), []);
+    assert.ok(of({ only: ['may-sleep-in-atomic-indirect'] }).includes(80));
     assert.deepEqual(
       rulesOf({ 'may-sleep-in-atomic-indirect': 'info' }),
       all.map((f) => f.replace(/:warning$/, ':info')),
@@ -271,7 +282,8 @@ test('with may-sleep-in-atomic-indirect off, pass 1 reads no struct order or fie
   const indirectKeys = ['fieldBindings', 'structFields', 'sleepers', 'atomicFieldCalls', 'unreadStores'];
   for (const s of off.summaries) for (const k of indirectKeys) assert.ok(!s || !(k in s), `${s?.path}: ${k}`);
   // On by default: read and summarized.
-  const dflt = await pass1({ rules: {} });
+  assert.equal((await pass1({ rules: {} })).reads, 0, 'off by default');
+  const dflt = await pass1(ON);
   assert.ok(dflt.reads > 0);
   const on = dflt.summaries.find((s) => s?.path === 'ops-split/card_hw.c');
   assert.ok(
@@ -293,7 +305,8 @@ test('sleep-in-atomic reports a call through a field whose every stored function
         .findings.filter((f) => f.rule === 'sleep-in-atomic')
         .map((f) => `${facts.lineOf(f.span.start)}: ${f.message.split(':')[0]}`);
     };
-    assert.deepEqual(findings({}), ['11: c->ops->open() may sleep', '27: ops->fill() may sleep']);
+    assert.deepEqual(findings({ config: ON }), ['11: c->ops->open() may sleep', '27: ops->fill() may sleep']);
+    assert.deepEqual(findings({}), [], 'the rule is opt-in: off by default');
     assert.deepEqual(findings({ config: { rules: { 'may-sleep-in-atomic-indirect': 'off' } } }), []);
     assert.deepEqual(findings({ only: ['sleep-in-atomic'] }), []);
   } finally {

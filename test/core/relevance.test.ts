@@ -22,7 +22,7 @@ import { scanTopLevel } from '../../core/facts/build-ir';
 import type { ParsedFile } from '../../core/parse/parser';
 import { topLevelItems } from '../../core/parse/top-level-items';
 import { getParser } from '../support/core';
-import { ourSources } from '../support/fixtures';
+import { OPT_IN_ON, ourSources } from '../support/fixtures';
 import { ROOT } from '../support/lsp-client';
 
 /** `text` with every occurrence of `words` defaced (first letter → Q): same length, none of them left. */
@@ -44,7 +44,7 @@ test('each rule finds nothing in a file once its triggers are gone (checked on e
   const firing = new Map<string, number>();
   // The article's target and the latest: the later-kernel rules fire only for the latter.
   for (const { file, text } of ourSources())
-    for (const config of [undefined, { rules: {}, target: '6.1' }]) {
+    for (const config of [{ rules: { ...OPT_IN_ON } }, { rules: { ...OPT_IN_ON }, target: '6.1' }]) {
       const parsed = parser.parse(text);
       let found: Set<string>;
       try {
