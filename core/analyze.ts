@@ -4,7 +4,7 @@ import { DISTRIBUTION_KERNEL, resolveMachine } from './sim';
 import type { FileFacts } from './facts/file-facts';
 import type { KportConfig } from './config';
 import { compareReleases, DEFAULT_TARGET, presentIn, textFor } from './kernel/target';
-import { canonicalRuleId, renamedRuleNote, RULES } from './rules';
+import { canonicalRuleId, INDIRECT_CALLS_RULE, renamedRuleNote, RULES } from './rules';
 import { lineOfOffset } from './text/lines';
 import { deadTag, PreprocessorContext } from './context/preprocessor';
 import { simulatedVerdict } from './simulation/for-rules';
@@ -70,6 +70,11 @@ export function suppressions(text: string, lineOf: (offset: number) => number = 
   return out;
 }
 
+/** Whether calls through struct fields are resolved (AnalysisEnv.indirectCalls): their own rule is enabled. */
+export function indirectCallsEnabled(opts: AnalyzeOptions): boolean {
+  return enabledRules(opts).some((r) => r.id === INDIRECT_CALLS_RULE);
+}
+
 export function enabledRules(opts: AnalyzeOptions): Rule[] {
   const only = opts.only?.map(canonicalRuleId);
   const target = opts.env?.target ?? opts.config?.target ?? DEFAULT_TARGET;
@@ -77,6 +82,7 @@ export function enabledRules(opts: AnalyzeOptions): Rule[] {
     (r) =>
       (only ? only.includes(r.id) : true) &&
       opts.config?.rules[r.id] !== 'off' &&
+      (!r.optIn || !!only?.includes(r.id) || (opts.config?.rules[r.id] ?? 'off') !== 'off') &&
       (!r.fromTarget || compareReleases(target, r.fromTarget) >= 0) &&
       (!r.whileTargetHas || presentIn(r.whileTargetHas, target)),
   );
@@ -165,12 +171,13 @@ function markDeadFindings(findings: Finding[], facts: FileFacts, env: AnalysisEn
 }
 
 /** The environment analyze() runs in: `opts.env` with the config's machine, kernel and target where it has none. */
-export function resolvedEnv(opts: Pick<AnalyzeOptions, 'env' | 'config'>): AnalysisEnv {
+export function resolvedEnv(opts: Pick<AnalyzeOptions, 'env' | 'config' | 'only'>): AnalysisEnv {
   // The configured machine (simulation.machine) unless the adapter resolved one already.
   let env = opts.env ?? {};
   if (opts.config?.machine !== undefined && !env.machine) env = { ...env, machine: resolveMachine(opts.config.machine).machine };
   if (opts.config?.kernel && !env.kernel) env = { ...env, kernel: { ...DISTRIBUTION_KERNEL, ...opts.config.kernel } };
   if (opts.config?.target !== undefined && !env.target) env = { ...env, target: opts.config.target };
+  if (env.indirectCalls === undefined) env = { ...env, indirectCalls: indirectCallsEnabled({ ...opts, env }) };
   return env;
 }
 

@@ -29,7 +29,7 @@ export { countSyntaxErrors } from './parse/parser';
 export { analyze, markDead, renamedSuppressions } from './analyze';
 export { applyEdits, safeFix } from './fix';
 export type { FileSummary } from './context/workspace';
-export { checkText, leftOut } from './scale/check-text';
+export { checkText, leftOut, leftOutSummary } from './scale/check-text';
 // The check over many files (`kport check`, the editor's index).
 export { runCheckPlan, CancelledError, type Mode, type JobOptions, type FileHint, type PassReport, type PassExecutor, type PassName } from './scale/check-plan';
 // `kport simulate`.

@@ -37,6 +37,32 @@ export function triggerTest(rules: readonly { triggers: readonly string[] }[]): 
   };
 }
 
+/**
+ * Where triggerTest sees a trigger in `text`: the [start, end) of every hit. An item of the text holds a hit
+ * inside it exactly when triggerTest passes on the item's text (hits are whole names: none crosses an item's
+ * edge), so one scan of a file answers for all of its items.
+ */
+export function triggerSpans(rules: readonly { triggers: readonly string[] }[]): (text: string) => [number, number][] {
+  const words = [...new Set(rules.flatMap((r) => r.triggers))].sort((a, b) => b.length - a.length || (a < b ? -1 : 1));
+  if (words.length === 0) return () => [];
+  const names = words.filter((w) => NAME.test(w)).map(escapeRegExp);
+  const others = words.filter((w) => !NAME.test(w)).map(escapeRegExp);
+  const other = others.length ? new RegExp(others.join('|'), 'g') : null;
+  const bounded = names.length ? new RegExp(`(?<![A-Za-z_])(?:${names.join('|')})(?![A-Za-z0-9_])`, 'g') : null;
+  const anywhere = names.length ? new RegExp(names.join('|'), 'g') : null;
+  return (text) => {
+    const out: [number, number][] = [];
+    for (const re of [other, bounded]) if (re) for (const m of text.matchAll(re)) out.push([m.index!, m.index! + m[0].length]);
+    if (anywhere)
+      for (const m of text.matchAll(anywhere)) {
+        const end = m.index! + m[0].length;
+        if (end < text.length && WORD_CHAR.test(text[end])) continue;
+        if (m.index! > 0 && /[A-Za-z_]/.test(text[m.index! - 1]) && glued(text, m.index!)) out.push([m.index!, end]);
+      }
+    return out.sort((a, b) => a[0] - b[0]);
+  };
+}
+
 /** Maximal runs of the characters tree-sitter-c's identifier is made of (XID_Continue and `$`). */
 const RUN = /[\p{XID_Continue}$]+/gu;
 const ASCII_NAME = /^[A-Za-z0-9_$]+$/;

@@ -10,7 +10,9 @@ import { findEntryPoints, type EntryPoint } from './entry-points';
 import { FunctionFlow, isAtomic, type CallSite, type FlowState } from './flow';
 import { describeKind } from './locks';
 import { CONTEXT_ANCHORS } from '../kernel/alloc-api';
-import type { FileSummary, WorkspaceIndex } from './workspace';
+import type { HeaderDefine } from '../gfp/mask';
+import { compactBindings, resolveIndirect, sleepingFunctions, summaryBindings, type IndirectResolution, type SleepRoute } from './indirect-calls';
+import type { FileSummary, SummaryBinding, WorkspaceIndex } from './workspace';
 
 export interface AtomicReason {
   /** "a spinlock is held (skel_lock)", "skel_intr() is an interrupt handler (registered with request_irq())". */
@@ -48,6 +50,9 @@ export class FileContext {
   constructor(
     readonly facts: FileFacts,
     readonly workspace?: WorkspaceIndex,
+    private readonly headerDefine?: (name: string) => HeaderDefine | undefined,
+    /** Calls through struct fields are resolved and summarized (AnalysisEnv.indirectCalls). */
+    readonly indirectCalls = false,
   ) {
     this.flows = facts.functions.map(flowOf);
     this.entries = findEntryPoints(facts);
@@ -144,6 +149,46 @@ export class FileContext {
     }
   }
 
+  private sleepRoutes: Map<string, SleepRoute> | undefined;
+  private localBindings: SummaryBinding[] | undefined;
+
+  /** Functions of this file that sleep when called (sleepingFunctions), computed once. */
+  get sleepers(): ReadonlyMap<string, SleepRoute> {
+    this.sleepRoutes ??= sleepingFunctions(this.facts, this.flows, this.headerDefine);
+    return this.sleepRoutes;
+  }
+
+  private get bindings(): SummaryBinding[] {
+    this.localBindings ??= summaryBindings(this.facts, this.sleepers, new Set(this.facts.functions.map((f) => f.name)));
+    return this.localBindings;
+  }
+
+  private resolutions = new Map<CallSite['call'], IndirectResolution | null>();
+
+  /** The functions a call through a struct field (in function fnIndex) can reach, with how each sleeps (once per call: two rules ask). */
+  indirectTargets(call: CallSite['call'], fnIndex: number): IndirectResolution | null {
+    let r = this.resolutions.get(call);
+    if (r === undefined) {
+      r = resolveIndirect(call, this.facts.functions[fnIndex], this.facts, this.bindings, this.sleepers, this.workspace);
+      this.resolutions.set(call, r);
+    }
+    return r;
+  }
+
+  /**
+   * Whether a lock held at `site` may have been released by a function of this file called since it was taken
+   * (a helper "called with the lock held; drops it"): the flow follows no callee, so the call is not trusted.
+   */
+  lockDroppedBefore(site: CallSite, fnIndex: number): boolean {
+    const lock = site.state.held[site.state.held.length - 1];
+    if (!lock) return false;
+    const byName = new Map(this.facts.functions.map((f, i) => [f.name, i]));
+    return this.flows[fnIndex].sites.some((s) => {
+      const j = byName.get(s.call.name);
+      return j !== undefined && s.call.span.start > lock.span.start && s.call.span.start < site.call.span.start && this.flows[j].dropsCallerLock;
+    });
+  }
+
   /** Why `site` (in function fnIndex) runs in atomic context, or null. */
   siteReason(site: CallSite, fnIndex: number): AtomicReason | null {
     return this.stateReason(site.state, fnIndex);
@@ -231,6 +276,25 @@ export class FileContext {
       entries: this.entries.map((e) => ({ name: e.name, kind: e.kind, how: e.how, line: this.line(e.span.start) })).sort((a, b) => a.line - b.line),
       calls,
       valueRefs: [...valueRefs].filter((v) => /^[A-Za-z_]\w*$/.test(v)),
+      ...(this.indirectCalls ? this.indirectSummary() : {}),
+    };
+  }
+
+  /** The summary's parts about calls through struct fields (only with indirectCalls). */
+  private indirectSummary(): Partial<FileSummary> {
+    const atomicFields = new Set<string>();
+    this.flows.forEach((flow, fnIndex) => {
+      for (const site of flow.indirectSites) if (site.call.via && this.siteReason(site, fnIndex)) atomicFields.add(site.call.via.field);
+    });
+    const sleepers = this.facts.functions.flatMap((f) => {
+      const s = !f.isStatic && this.sleepers.get(f.name);
+      return s ? [{ name: f.name, line: s.line, route: s.route }] : [];
+    });
+    return {
+      ...(this.bindings.length ? { fieldBindings: compactBindings(this.bindings) } : {}),
+      ...(this.facts.structFields.size ? { structFields: [...this.facts.structFields].map(([type, fields]) => ({ type, fields })) } : {}),
+      ...(sleepers.length ? { sleepers } : {}),
+      ...(atomicFields.size ? { atomicFieldCalls: [...atomicFields] } : {}),
     };
   }
 }
@@ -238,6 +302,6 @@ export class FileContext {
 export { isAtomic };
 
 /** The plain-data summary of a file that the workspace index keeps (no trees, no text). */
-export function summarizeFile(facts: FileFacts, workspace?: WorkspaceIndex): FileSummary {
-  return new FileContext(facts, workspace).summary();
+export function summarizeFile(facts: FileFacts, workspace?: WorkspaceIndex, indirectCalls = true): FileSummary {
+  return new FileContext(facts, workspace, undefined, indirectCalls).summary();
 }

@@ -48,4 +48,10 @@ export interface AnalysisEnv {
   kernel?: KernelConfig;
   /** The kernel release the port is for (setting `target`, core/kernel/target.ts); absent = "2.6", the article's. */
   target?: string;
+  /**
+   * Calls through struct fields (`ops->open(dev)`) are resolved: the rule may-sleep-in-atomic-indirect is
+   * enabled (resolvedEnv). Off, no field binding, struct order or sleeper is read or summarized, and
+   * sleep-in-atomic does not follow such calls: the feature's cost is paid only by those who enable it.
+   */
+  indirectCalls?: boolean;
 }

@@ -182,6 +182,8 @@ interface LoopFrame {
 
 export class FunctionFlow {
   readonly sites: CallSite[] = [];
+  /** Calls through function pointers (`ops->open(dev)`), with the state they run in. */
+  readonly indirectSites: CallSite[] = [];
   /** States at `return` (for "returns with lock held" and summaries). */
   readonly returns: { span: Span; state: FlowState }[] = [];
   private labels = new Map<string, State>();
@@ -196,16 +198,29 @@ export class FunctionFlow {
     return !this.fn.recovered || offset < this.fn.recovered.intactUntil;
   }
 
+  /** The state when the body falls off its end (null: it never does). */
+  readonly exit: FlowState | null;
+
   constructor(readonly fn: FunctionFacts) {
-    this.stmt(fn.body, EMPTY);
+    this.exit = this.stmt(fn.body, EMPTY);
   }
 
-  private calls(state: FlowState, calls: CallEvent[]): FlowState {
+  /** Whether some path releases a lock its caller holds (`insert_super()`: "called with sb_lock held; drops it"). */
+  get dropsCallerLock(): boolean {
+    return !!this.exit?.droppedCallerLock || this.returns.some((r) => r.state.droppedCallerLock) || this.sites.some((s) => s.state.droppedCallerLock);
+  }
+
+  private calls(state: FlowState, calls: CallEvent[], indirect?: CallEvent[]): FlowState {
     let s = state;
+    let next = 0;
     for (const c of calls) {
+      // A call through a pointer changes no lock state: it runs in the state of the direct calls before it.
+      for (; indirect && next < indirect.length && indirect[next].span.start < c.span.start; next++)
+        if (this.recording) this.indirectSites.push({ call: indirect[next], state: s });
       if (this.recording) this.sites.push({ call: c, state: s });
       s = applyCall(s, c, this.trusts(c.span.start));
     }
+    for (; indirect && next < indirect.length; next++) if (this.recording) this.indirectSites.push({ call: indirect[next], state: s });
     return s;
   }
 
@@ -227,14 +242,14 @@ export class FunctionFlow {
         return st;
       }
       case 'expr':
-        return this.calls(in_, s.calls);
+        return this.calls(in_, s.calls, s.indirect);
       case 'return': {
-        const st = this.calls(in_, s.calls);
+        const st = this.calls(in_, s.calls, s.indirect);
         this.returns.push({ span: s.span, state: st });
         return null;
       }
       case 'if': {
-        const c = this.calls(in_, s.cond.calls);
+        const c = this.calls(in_, s.cond.calls, s.cond.indirect);
         const [t, f] = branchStates(c, s.cond, this.trusts(s.cond.span.start));
         const tOut = this.stmt(s.then, t);
         const fOut = s.else ? this.stmt(s.else, f) : f;
@@ -243,7 +258,7 @@ export class FunctionFlow {
       case 'loop':
         return this.loop(s, in_);
       case 'switch': {
-        const c = this.calls(in_, s.cond.calls);
+        const c = this.calls(in_, s.cond.calls, s.cond.indirect);
         this.loops.push({ breaks: null, continues: null });
         let out: State = null;
         let fall: State = null;
@@ -294,14 +309,14 @@ export class FunctionFlow {
     if (!head) return { back: null, exit: null, breaks: null, condOut: null };
     const condFirst = s.kind !== 'do';
     let st: State = head;
-    if (condFirst && s.cond) st = this.calls(st, s.cond.calls);
+    if (condFirst && s.cond) st = this.calls(st, s.cond.calls, s.cond.indirect);
     const condOut = st;
     this.loops.push({ breaks: null, continues: null });
     st = this.stmt(s.body, st);
     const frame = this.loops.pop()!;
     st = join(st, frame.continues);
     if (st && s.update) st = this.stmt(s.update, st);
-    if (st && !condFirst && s.cond) st = this.calls(st, s.cond.calls);
+    if (st && !condFirst && s.cond) st = this.calls(st, s.cond.calls, s.cond.indirect);
     const infinite = !s.cond || (s.cond.expr.k === 'num' && s.cond.expr.value !== 0);
     return { back: st, exit: infinite ? null : s.kind === 'do' ? st : null, breaks: frame.breaks, condOut: infinite ? null : condOut };
   }

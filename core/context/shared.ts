@@ -51,7 +51,7 @@ export class SharedAnalyses {
 
   /** Lock regions, interrupt entry points and the call graph (computed on first use). */
   get context(): FileContext {
-    this.fileContext ??= new FileContext(this.facts, this.env.workspace);
+    this.fileContext ??= new FileContext(this.facts, this.env.workspace, this.env.headerDefine, !!this.env.indirectCalls);
     return this.fileContext;
   }
 

@@ -108,6 +108,21 @@ export function toExpr(node: Node, depth = 0): Expr {
   return { k: 'other', text: node.text.length > 200 ? '' : node.text, span };
 }
 
+/** The struct field a call's function expression reads (`ops->open`, `(*ops->open)`, `(ops->open)`), or null. */
+function calledField(fn: Node): Node | null {
+  let n: Node | null = fn;
+  for (let i = 0; n && i < 8; i++) {
+    if (n.type === 'parenthesized_expression') n = named(n)[0] ?? null;
+    else if (n.type === 'pointer_expression' && n.childForFieldName('operator')?.text === '*') n = n.childForFieldName('argument');
+    else break;
+  }
+  return n?.type === 'field_expression' && n.childForFieldName('argument') && n.childForFieldName('field') ? n : null;
+}
+
+function compact(text: string): string {
+  return text.replace(/\s+/g, '').slice(0, 200);
+}
+
 /** Strips casts and parentheses: `(void *)kmalloc(...)` is still the kmalloc call. */
 function unwrap(node: Node | null): Node | null {
   let n = node;
@@ -153,6 +168,7 @@ class EffectCollector implements Effects {
   calls: CallEvent[] = [];
   derefs: Deref[] = [];
   assigns: { name: string; value: Expr; span: Span }[] = [];
+  indirect: CallEvent[] | undefined;
   /** Conditions the node being visited is evaluated under (ternary conditions, left sides of && and ||). */
   private guards: Node[] | null = null;
   /** Start offsets of the `p->f` / `p[i]` nodes an enclosing `&` takes the address of. */
@@ -197,7 +213,21 @@ class EffectCollector implements Effects {
         const fn = node.childForFieldName('function');
         const args = node.childForFieldName('arguments');
         if (args) for (const a of named(args)) this.visit(a, depth + 1);
-        if (fn && fn.type !== 'identifier') this.visit(fn, depth + 1);
+        if (fn && fn.type !== 'identifier') {
+          this.visit(fn, depth + 1);
+          const field = calledField(fn);
+          if (field) {
+            const base = field.childForFieldName('argument')!;
+            const name = field.childForFieldName('field')!;
+            (this.indirect ??= []).push({
+              name: `${compact(base.text)}${field.childForFieldName('operator')?.text ?? '.'}${name.text}`,
+              nameSpan: spanOf(name),
+              span: spanOf(node),
+              args: args ? callArgs(args).map((a) => toExpr(a)) : [],
+              via: { base: compact(base.text), field: name.text },
+            });
+          }
+        }
         if (fn && fn.type === 'identifier') {
           this.calls.push({
             name: fn.text,
@@ -307,7 +337,10 @@ class EffectCollector implements Effects {
 function effects(node: Node | null, withGuards = true): Effects {
   const c = new EffectCollector(withGuards);
   if (node) c.visit(node);
-  return { calls: c.calls, derefs: c.derefs, assigns: c.assigns };
+  // Calls through pointers are visited after their arguments' calls, as direct ones: in source order.
+  return c.indirect
+    ? { calls: c.calls, derefs: c.derefs, assigns: c.assigns, indirect: c.indirect.sort((a, b) => a.span.start - b.span.start) }
+    : { calls: c.calls, derefs: c.derefs, assigns: c.assigns };
 }
 
 function cond(node: Node): Cond {
@@ -595,11 +628,13 @@ export interface TopLevel {
   includes: Node[];
   defines: Node[];
   declarations: Node[];
+  /** File-level struct definitions and typedefs (`struct x { … };`, `typedef struct { … } x_t;`). */
+  types: Node[];
 }
 
 /** One walk over file-level nodes, also under #ifdef and inside ERROR recovery; `#if 0` bodies are skipped. */
 export function scanTopLevel(root: Node): TopLevel {
-  const out: TopLevel = { recovered: [], functions: [], includes: [], defines: [], declarations: [] };
+  const out: TopLevel = { recovered: [], functions: [], includes: [], defines: [], declarations: [], types: [] };
   const stack: Node[] = [root];
   while (stack.length) {
     const n = stack.pop()!;
@@ -616,6 +651,10 @@ export function scanTopLevel(root: Node): TopLevel {
         continue;
       case 'declaration':
         out.declarations.push(n);
+        continue;
+      case 'struct_specifier':
+      case 'type_definition':
+        out.types.push(n);
         continue;
     }
     if (

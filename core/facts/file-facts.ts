@@ -9,6 +9,7 @@ import { spanOf, type Span } from '../text/span';
 import { functionsNaming } from '../relevance';
 import { buildFunction, buildRecovered, declaredType, definitionName, scanTopLevel, toExpr } from './build-ir';
 import type { Cond, Effects, Expr, FunctionFacts, Stmt } from './ir';
+import { assignmentBindings, initializerBindings, structDefinitions, type FieldBinding } from './field-bindings';
 import { declaratorName, isNonCode } from './syntax';
 
 export interface IncludeFact {
@@ -137,6 +138,12 @@ function shiftEffects(e: Effects, delta: number): void {
     move(a.span, delta);
     shiftExpr(a.value, delta);
   }
+  if (e.indirect)
+    for (const c of e.indirect) {
+      move(c.nameSpan, delta);
+      move(c.span, delta);
+      for (const a of c.args) shiftExpr(a, delta);
+    }
 }
 
 function shiftStmt(s: Stmt, delta: number): void {
@@ -247,6 +254,12 @@ export class FileFacts {
   readonly globalInits: { name: string; value: Expr; span: Span }[] = [];
   /** File-level variables' declared types. */
   readonly globalTypes = new Map<string, string>();
+  /** The file-level struct definitions and declarations, read on first use (structFields, fieldBindings): only calls through struct fields need them. */
+  private topTypes: Node[] = [];
+  private topDeclarations: Node[] = [];
+  private structs: Map<string, string[]> | undefined;
+  private initializers: FieldBinding[] | undefined;
+  private allBindings: FieldBinding[] | undefined;
   private readonly tokenCache = new Map<string, TokenFact[]>();
   private deadRegions: Span[] | undefined;
 
@@ -317,6 +330,10 @@ export class FileFacts {
       for (const [k, v] of of.globalTypes) this.globalTypes.set(k, v);
       this.deadRegions = of.deadRegions;
       this.lineIndex = of.lineIndex;
+      this.topTypes = of.topTypes;
+      this.topDeclarations = of.topDeclarations;
+      this.structs = of.structs;
+      this.initializers = of.initializers;
     }
     for (const inc of of ? [] : top.includes) {
       const p = inc.childForFieldName('path');
@@ -380,6 +397,10 @@ export class FileFacts {
       }
       this.functions.sort((a, b) => a.span.start - b.span.start);
     }
+    if (!of) {
+      this.topTypes = top.types;
+      this.topDeclarations = top.declarations;
+    }
     for (const decl of of ? [] : top.declarations) {
       for (const d of decl.namedChildren) {
         if (!d || (d.type !== 'init_declarator' && d.type !== 'identifier' && d.type !== 'pointer_declarator' && d.type !== 'array_declarator')) continue;
@@ -400,6 +421,53 @@ export class FileFacts {
 
   get text(): string {
     return this.file.text;
+  }
+
+  /** Struct types defined here (`struct foo_ops`, typedef names) with their fields in order (positional initializers). */
+  get structFields(): ReadonlyMap<string, string[]> {
+    if (!this.structs) {
+      const structs = new Map<string, string[]>();
+      for (const t of this.topTypes) if (this.hasBrace(t) && !this.inDeadCode(t)) structDefinitions(t, structs);
+      for (const decl of this.bracedDeclarations) structDefinitions(decl, structs);
+      this.structs = structs;
+    }
+    return this.structs;
+  }
+
+  private declarationsWithBraces: Node[] | undefined;
+
+  /**
+   * Whether a node's text holds a brace: only then can it define a struct or hold an initializer list (most
+   * file-level declarations are prototypes and plain variables; a text test spares their tree walks).
+   */
+  private hasBrace(n: Node): boolean {
+    const at = this.file.parsedText.indexOf('{', n.startIndex);
+    return at >= 0 && at < n.endIndex;
+  }
+
+  private get bracedDeclarations(): Node[] {
+    this.declarationsWithBraces ??= this.topDeclarations.filter((d) => this.hasBrace(d));
+    return this.declarationsWithBraces;
+  }
+
+  /** Functions stored in struct fields by file-level initializers (assignments in functions: fieldBindings). */
+  private get initBindings(): FieldBinding[] {
+    if (!this.initializers) {
+      const out: FieldBinding[] = [];
+      const structs = this.structFields;
+      for (const decl of this.bracedDeclarations) initializerBindings(decl, (type) => structs.get(type), out);
+      this.initializers = out;
+    }
+    return this.initializers;
+  }
+
+  /** Functions stored in struct fields here: by file-level initializers and by assignments in functions. */
+  get fieldBindings(): readonly FieldBinding[] {
+    if (!this.allBindings) {
+      this.allBindings = [...this.initBindings];
+      for (const fn of this.functions) assignmentBindings(fn, this.globalTypes, this.allBindings);
+    }
+    return this.allBindings;
   }
 
   private lineIndex: LineIndex | undefined = undefined;

@@ -25,6 +25,11 @@ export interface CallEvent {
   args: Expr[];
   /** `x = f(...)`, `T *x = f(...)`, `x = (T *)f(...)`, `s->x = f(...)`: the lvalue's text. */
   assignTo?: string;
+  /**
+   * A call through a function pointer in a struct field (`ops->open(dev)`, `(*lp->hw->reset)(lp)`): the
+   * base expression's text (blanks removed) and the field. `name` is then `ops->open` (no function's name).
+   */
+  via?: { base: string; field: string };
 }
 
 export interface VarRef {
@@ -54,6 +59,8 @@ export interface Effects {
   /** Pointers dereferenced (`p->f`, `*p`, `p[i]`), and addresses computed from them (`&p->f`). */
   derefs: Deref[];
   assigns: Assignment[];
+  /** Calls through struct fields (CallEvent.via), in source order; absent when there are none. */
+  indirect?: CallEvent[];
 }
 
 export interface Cond extends Effects {

@@ -40,6 +40,7 @@ export function defineRule<M extends string>(spec: RuleSpec<M>): Rule {
     usesContext: needs.context,
     readsWholeFile: needs.wholeFile,
     ...(spec.fromTarget ? { fromTarget: spec.fromTarget } : {}),
+    ...(spec.optIn ? { optIn: spec.optIn } : {}),
     ...(spec.whileTargetHas ? { whileTargetHas: spec.whileTargetHas } : {}),
     check: (ctx) => {
       const reports = spec.check(ctx);

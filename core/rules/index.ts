@@ -3,6 +3,7 @@ import { gfpBuffer } from './gfp-buffer';
 import { mallocH } from './malloc-h';
 import { mempoolResize } from './mempool-resize';
 import { sleepInAtomic } from './sleep-in-atomic';
+import { maySleepInAtomicIndirect } from './may-sleep-in-atomic-indirect';
 import { mempoolAllocFnSleeps } from './mempool-alloc-fn-sleeps';
 import { allocResultUnchecked, ALLOC_RESULT_UNCHECKED_OLD_ID } from './alloc-result-unchecked';
 import { mempoolDestroyOutstanding } from './mempool-destroy-outstanding';
@@ -23,6 +24,7 @@ export const RULES: readonly Rule[] = [
   gfpBuffer,
   mempoolResize,
   sleepInAtomic,
+  maySleepInAtomicIndirect,
   mempoolDestroyOutstanding,
   mempoolAllocFnSleeps,
   mempoolSlabPair,
@@ -39,6 +41,9 @@ export const RULES: readonly Rule[] = [
 ];
 
 export const RULE_IDS = RULES.map((r) => r.id);
+
+/** The rule whose being enabled turns on the resolution of calls through struct fields (AnalysisEnv.indirectCalls). */
+export const INDIRECT_CALLS_RULE = maySleepInAtomicIndirect.id;
 
 /** Former rule ids → current ones: still accepted wherever a rule id is read, with a deprecation note. */
 export const RENAMED_RULES: Readonly<Record<string, string>> = Object.freeze(

@@ -1,12 +1,14 @@
 import { decodeGfp, formatGfp, GFP_BITS, GFP_MASKS, ZONE_BITS } from '../gfp/flags';
 import type { CallSite, FunctionFlow } from '../context/flow';
 import { irQuery } from '../context/shared';
+import { indirectVerdict } from '../context/indirect-calls';
 import { ALLOC_API, ALLOC_NAMES } from '../kernel/alloc-api';
 import { SLEEPING_API_NAMES, SLEEPING_APIS, sleepingApiAt } from '../kernel/sleeping-apis';
 import { USER_ACCESS_SLEEPS } from '../kernel/user-access';
 import type { FileFacts } from '../facts/file-facts';
 import { chainRelated as chainOf } from './support/alloc-sites';
 import { hoistAllocationFix } from './support/hoist-alloc';
+import { storedHere } from './support/indirect';
 import type { Finding } from './types';
 import { defineRule } from './define';
 
@@ -119,6 +121,28 @@ export const sleepInAtomic = defineRule({
           ],
         });
       }
+      // Calls through pointers in struct fields: a finding only when every function stored in that field sleeps
+      // (some of them: may-sleep-in-atomic-indirect).
+      // Resolved only while may-sleep-in-atomic-indirect is enabled (AnalysisEnv.indirectCalls: its cost is that rule's).
+      if (ctx.indirectCalls)
+        for (const site of flow.indirectSites) {
+          const reason = !ctx.lockDroppedBefore(site, fnIndex) && ctx.siteReason(site, fnIndex);
+          const resolved = reason && ctx.indirectTargets(site.call, fnIndex);
+          if (!reason || !resolved || indirectVerdict(resolved) !== 'must') continue;
+          const where = reason.chain.length > 1 ? ` (call chain ${reason.chain.map((n) => `${n}()`).join(' → ')})` : '';
+          const routes = resolved.targets.map((t) => `${site.call.name}() → ${t.sleeps}`).join('; ');
+          const which =
+            resolved.targets.length > 1
+              ? `each of the ${resolved.targets.length} functions stored in ${resolved.key} sleeps`
+              : `the only function stored in ${resolved.key} sleeps`;
+          out.push({
+            message: `${site.call.name}() may sleep: ${which}: ${routes}. It runs in atomic context: ${reason.message}${where}. Sleeping there is a bug ("scheduling while atomic" in an interrupt or on a preemptible kernel; silent otherwise, but the lock or irq-off region is broken all the same); call it before entering the atomic region.`,
+            span: site.call.nameSpan,
+            tags: [],
+            related: [...reason.related, ...storedHere(facts, resolved)],
+            fixes: [],
+          });
+        }
       for (const site of shared.query(sleepingApiSites, flow)) {
         const api = sleepingApiAt(site.call.name, facts.path, facts.includes);
         const reason = api && ctx.siteReason(site, fnIndex);

@@ -94,6 +94,11 @@ export interface RuleSpec<M extends string = string> {
    * compiles on 2.6 but not on a later kernel. Below it the rule is not enabled at all (no prefilter cost).
    */
   fromTarget?: string;
+  /**
+   * Off unless asked for (config `rules: { id: severity }`, `--rule id`): why, in a few words (its cost). Shown in the
+   * docs and the README's table.
+   */
+  optIn?: string;
   /** The rule's advice is about this name: for a target without it (kb.generated.json) the rule is off. */
   whileTargetHas?: string;
   /** Message templates by id; `{{name}}` is replaced by `data.name` of the report. */
@@ -119,6 +124,7 @@ export interface RuleMeta {
   /** Derived: needs.wholeFile. */
   readonly readsWholeFile: boolean;
   readonly fromTarget?: string;
+  readonly optIn?: string;
   readonly whileTargetHas?: string;
 }
 

@@ -141,7 +141,11 @@ export async function runCheckPlan<R extends PassReport>(files: readonly string[
       // A file pass 1 parsed in part gets its pass-1 summary back, completed (mergeSummaries).
       again1b.map((r) =>
         r.deferred && r.summary
-          ? { deferred: r.deferred, pass1: focusSummaries([r.summary], names)[0], pass1Statics: r.statics?.filter((n) => names.has(n)) }
+          ? {
+              deferred: r.deferred,
+              pass1: { ...focusSummaries([r.summary], names)[0], ...indirectParts(r.summary) },
+              pass1Statics: r.statics?.filter((n) => names.has(n)),
+            }
           : undefined,
       ),
     );
@@ -150,7 +154,11 @@ export async function runCheckPlan<R extends PassReport>(files: readonly string[
       if (!r.summary) continue;
       const i = at.get(r.summary.path);
       if (i === undefined) summaries.push(r.summary);
-      else summaries[i] = r.summary;
+      // A file pass 1 left unparsed keeps the field stores its text showed and its structs (its summary had nothing else).
+      else {
+        const { unreadStores, structFields } = summaries[i];
+        summaries[i] = { ...r.summary, ...(unreadStores ? { unreadStores } : {}), ...(structFields && !r.summary.structFields ? { structFields } : {}) };
+      }
     }
     opts.afterPass?.('pass 1b', named, names.size);
     checkCancelled(opts.signal);
@@ -177,21 +185,36 @@ export async function runCheckPlan<R extends PassReport>(files: readonly string[
   return { reports: plain, workspace, names };
 }
 
+/** A summary's parts about calls through struct fields, unfocused: which of them matter depends on every file. */
+function indirectParts(s: FileSummary): Partial<FileSummary> {
+  const out: Partial<FileSummary> = {};
+  if (s.fieldBindings) out.fieldBindings = s.fieldBindings;
+  if (s.structFields) out.structFields = s.structFields;
+  if (s.sleepers) out.sleepers = s.sleepers;
+  if (s.atomicFieldCalls) out.atomicFieldCalls = s.atomicFieldCalls;
+  if (s.unreadStores) out.unreadStores = s.unreadStores;
+  return out;
+}
+
 /**
  * Files whose findings can change with other files' facts: one of their non-static, context-sensitive
  * functions (FileSummary.contextSensitive) is registered as an interrupt-context callback elsewhere,
- * or called elsewhere from atomic context.
+ * or called elsewhere from atomic context; or they call through a struct field, in atomic context, that other
+ * files store functions in.
  */
 export function filesNeedingWorkspace(summaries: readonly FileSummary[]): Set<string> {
   const index = new WorkspaceIndex();
   for (const s of summaries) index.update(s);
   const out = new Set<string>();
-  for (const s of summaries)
+  for (const s of summaries) {
+    // A call through a field in atomic context here, of a field other files store functions in.
+    if (s.atomicFieldCalls?.some((f) => index.fieldBindings(f, s.path).length && index.fieldMaySleep(f))) out.add(s.path);
     for (const fn of s.exported)
       if (
         s.contextSensitive.includes(fn.name) &&
         (index.entryRegistrations(fn.name, s.path).length || index.callSites(fn.name, s.path).some((c) => c.call.atomic))
       )
         out.add(s.path);
+  }
   return out;
 }

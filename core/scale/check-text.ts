@@ -5,15 +5,15 @@
  * and pass 1b's merge with pass 1 all live here; the adapter (server/check/process-file.ts) reads and
  * writes files and reports, and names none of them.
  */
-import { analyze, enabledRules } from '../analyze';
-import { mergeSummaries, WorkspaceIndex, type FileSummary } from '../context/workspace';
+import { analyze, enabledRules, indirectCallsEnabled } from '../analyze';
+import { mergeSummaries, sleepyFieldsOf, WorkspaceIndex, type FileSummary } from '../context/workspace';
 import { FileFacts } from '../facts/file-facts';
 import { CONTEXT_ANCHORS } from '../kernel/alloc-api';
 import { countSyntaxErrors, type CParser, type ParsedFile } from '../parse/parser';
 import { mentionTest, triggerTest } from '../relevance';
 import type { AnalysisEnv, Finding } from '../rules/types';
 import type { FileHint, JobOptions } from './check-plan';
-import { analyzeInPart, parseForSummary } from './partial-parse';
+import { analyzeInPart, calledFieldsIn, fieldCallTest, fieldStoresIn, parseForSummary, structsOf } from './partial-parse';
 
 /** A job's text tests, built once (the options object lives as long as the job). */
 interface JobTests {
@@ -26,6 +26,10 @@ interface JobTests {
    */
   seed: (text: string) => boolean;
   wholeFile: (text: string) => boolean;
+  /** No workspace summaries (pass 1): only the file's own text can make a call atomic (parseForRules). */
+  ownContextOnly: boolean;
+  /** Calls through struct fields are resolved (AnalysisEnv.indirectCalls): may-sleep-in-atomic-indirect is enabled. */
+  indirectCalls: boolean;
 }
 
 const jobTestsOf = new WeakMap<JobOptions, JobTests>();
@@ -38,7 +42,17 @@ function jobTests(opts: JobOptions): JobTests {
       prefilter: triggerTest(rules),
       seed: triggerTest([...rules, { triggers: [...CONTEXT_ANCHORS] }]),
       wholeFile: triggerTest(rules.filter((r) => r.readsWholeFile)),
+      ownContextOnly: !opts.workspace,
+      indirectCalls: indirectCallsEnabled({ config: opts.config, only: opts.only }),
     };
+    // The second pass: a call through a field whose stored functions may all sleep (fieldMaySleep) can be a finding.
+    const index = tests.indirectCalls ? workspaceIndex(opts.workspace) : undefined;
+    const fields = index && opts.workspace ? [...sleepyFieldsOf(opts.workspace)].filter((f) => index.fieldMaySleep(f)) : [];
+    if (fields.length) {
+      const { prefilter, seed } = tests;
+      const calls = fieldCallTest(fields);
+      tests = { ...tests, prefilter: (t) => prefilter(t) || calls(t), seed: (t) => seed(t) || calls(t) };
+    }
     jobTestsOf.set(opts, tests);
   }
   return tests;
@@ -53,6 +67,31 @@ export function leftOut(text: string, opts: JobOptions, hint?: FileHint): boolea
     return !mentionTest(opts.mentions)(read);
   }
   return !!opts.prefilter && !jobTests(opts).prefilter(text);
+}
+
+/**
+ * The summary of a file pass 1 leaves unparsed (leftOut), from its text alone: the struct fields it may store
+ * functions in (calls through them stay unresolved: FileSummary.unreadStores), the function-pointer structs it
+ * defines (a header: their field order, and that they are the workspace's) and the fields it may call through
+ * in atomic context. Undefined when it shows none.
+ */
+export function leftOutSummary(text: string, file: string, opts: JobOptions): FileSummary | undefined {
+  if (!opts.summaries || opts.mentions || !jobTests(opts).indirectCalls) return undefined;
+  const stores = fieldStoresIn(text);
+  const structs = structsOf(text, file);
+  const calls = calledFieldsIn(text);
+  if (!stores.length && !structs.length && !calls.length) return undefined;
+  return {
+    path: file,
+    exported: [],
+    entries: [],
+    calls: [],
+    valueRefs: [],
+    contextSensitive: [],
+    ...(stores.length ? { unreadStores: stores } : {}),
+    ...(structs.length ? { structFields: structs } : {}),
+    ...(calls.length ? { atomicFieldCalls: calls } : {}),
+  };
 }
 
 const indexes = new WeakMap<FileSummary[], WorkspaceIndex>();
@@ -99,7 +138,9 @@ export function checkText(
   fileEnv: (facts: FileFacts) => AnalysisEnv,
   hint?: FileHint,
 ): CheckedText {
-  const envFor = (facts: FileFacts) => ({ ...fileEnv(facts), workspace: workspaceIndex(opts.workspace) });
+  // Whether calls through fields are resolved is the job's (pass 1b analyzes with no rule, for the summary alone).
+  const indirectCalls = jobTests(opts).indirectCalls;
+  const envFor = (facts: FileFacts) => ({ ...fileEnv(facts), workspace: workspaceIndex(opts.workspace), indirectCalls });
   let parsed: ParsedFile | undefined;
   try {
     let facts: FileFacts;
@@ -121,6 +162,11 @@ export function checkText(
     // Pass 1b over a file pass 1 parsed in part: what the left-out functions add to pass 1's summary.
     // A function either pass found static is called within the file only.
     if (summary && hint?.pass1) summary = mergeSummaries(hint.pass1, summary, new Set([...statics, ...(hint.pass1Statics ?? [])]));
+    // The functions pass 1 left out may store functions in struct fields: calls through those stay unresolved.
+    if (summary && indirectCalls && deferred?.length) {
+      const stores = fieldStoresIn(deferred.map(([start, end]) => text.slice(start, end)).join('\n'));
+      if (stores.length) summary = { ...summary, unreadStores: stores };
+    }
     const syntaxErrors = opts.mode === 'check' ? 0 : countSyntaxErrors(parsed.root);
     // A whole-file parse has one range that ends at "infinity".
     const parsedChars = parsed.tree.getIncludedRanges().reduce((n, r) => n + Math.min(r.endIndex, text.length) - Math.min(r.startIndex, text.length), 0);

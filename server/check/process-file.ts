@@ -8,6 +8,7 @@ import {
   checkText,
   definedNames,
   leftOut,
+  leftOutSummary,
   LineIndex,
   safeFix,
   renamedSuppressions,
@@ -132,7 +133,11 @@ export function processFile(parser: CParser, file: string, opts: JobOptions, hin
   }
   // A file pass 1b reads again has given its defines in pass 1.
   const defines = opts.mentions ? undefined : definedNames(text).join(' ') || undefined;
-  if (leftOut(text, opts, hint)) return { file, bytes: bytes.length, encoding, findings: [], skipped: true, ...(defines ? { defines } : {}) };
+  if (leftOut(text, opts, hint)) {
+    // Pass 1 reads no function of it: what its text shows of stores into struct fields (leftOutSummary).
+    const summary = leftOutSummary(text, file, opts);
+    return { file, bytes: bytes.length, encoding, findings: [], skipped: true, ...(defines ? { defines } : {}), ...(summary ? { summary } : {}) };
+  }
   const first = checkText(parser, file, text, opts, (facts) => diskEnv(facts, file), hint);
   const warnings = [...first.failures];
   const out: FileReport = { file, bytes: bytes.length, encoding, findings: [], parsedChars: first.parsedChars, ...(defines ? { defines } : {}) };

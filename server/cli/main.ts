@@ -115,6 +115,7 @@ if (isTunedChild() && process.channel) {
 
 const TRACE = !!process.env.KPORT_TRACE;
 let traceStart = performance.now();
+let traceCpu = process.cpuUsage();
 let traceFlagsShown = false;
 
 /** KPORT_TRACE=1: each pass's files, files parsed and time on stderr (for bench/). */
@@ -127,10 +128,13 @@ function trace(pass: string, reports: readonly PassReport[]): void {
   const flags = !traceFlagsShown && process.execArgv.length ? ` [node ${process.execArgv.join(' ')}]` : '';
   traceFlagsShown = true;
   const read = parsed.reduce((s, r) => s + (r.parsedChars ?? r.bytes), 0);
+  // CPU of the whole process (main thread and workers): the figure that holds on a loaded machine.
+  const cpu = process.cpuUsage(traceCpu);
   process.stderr.write(
-    `kport: ${pass}${flags}: ${reports.length} files, ${parsed.length} parsed (${mb(read)} of their ${mb(parsed.reduce((s, r) => s + r.bytes, 0))} MB), ${((now - traceStart) / 1000).toFixed(2)} s\n`,
+    `kport: ${pass}${flags}: ${reports.length} files, ${parsed.length} parsed (${mb(read)} of their ${mb(parsed.reduce((s, r) => s + r.bytes, 0))} MB), ${((now - traceStart) / 1000).toFixed(2)} s, ${(cpu.user / 1e6).toFixed(2)} s user CPU\n`,
   );
   traceStart = now;
+  traceCpu = process.cpuUsage();
 }
 
 export async function main(argv: string[]): Promise<number> {

@@ -67,6 +67,17 @@ test('across files: a handler registered in another file and its non-static help
   assert.equal(withJobs.stdout, r.stdout, 'workers give the same answer');
 });
 
+test('across files: a call through an ops table reaches the functions another file stores in the field (struct order from a header)', () => {
+  const r = run(['check', '--format', 'json', 'test/fixtures/workspace/ops-split']);
+  const got = JSON.parse(r.stdout).diagnostics.map((d: { file: string; line: number; rule: string }) => `${path.basename(d.file)}:${d.line}:${d.rule}`);
+  // card_core.c holds no allocation: pass 1 leaves it unparsed, its calls through .open and .fill bring it to pass 2.
+  assert.deepEqual(got, ['card_core.c:11:sleep-in-atomic', 'card_core.c:27:sleep-in-atomic']);
+  const alone = run(['check', '--format', 'json', 'test/fixtures/workspace/ops-split/card_core.c']);
+  assert.deepEqual(JSON.parse(alone.stdout).diagnostics, [], 'one file alone cannot know what its fields hold');
+  const withJobs = run(['check', '--format', 'json', '--jobs', '2', 'test/fixtures/workspace/ops-split']);
+  assert.equal(withJobs.stdout, r.stdout, 'workers give the same answer');
+});
+
 test('the second pass: only files whose allocating functions are called atomically elsewhere, with only those calls', async () => {
   const { CParser, FileFacts } = await import('../../core');
   const { summarizeFile } = await import('../../core/context/atomic-context');

@@ -8,7 +8,7 @@ import { test } from 'node:test';
 import { analyze, FileFacts, RULE_IDS } from '../../core';
 import { diskEnv } from '../../server/node/headers';
 import { getParser } from '../support/core';
-import { lineOf, loadFixtures } from '../support/fixtures';
+import { lineOf, loadFixtures, OPT_IN_ON } from '../support/fixtures';
 
 test('labeled set: precision and recall per rule', async () => {
   const parser = await getParser();
@@ -18,7 +18,9 @@ test('labeled set: precision and recall per rule', async () => {
   for (const fx of loadFixtures()) {
     const parsed = parser.parse(fx.text);
     const facts = new FileFacts(parsed, fx.virtualPath);
-    const got = new Set(analyze(facts, { env: diskEnv(facts, fx.file) }).findings.map((f) => `${lineOf(fx.text, f.span.start)}:${f.rule}`));
+    const got = new Set(
+      analyze(facts, { env: diskEnv(facts, fx.file), config: { rules: { ...OPT_IN_ON } } }).findings.map((f) => `${lineOf(fx.text, f.span.start)}:${f.rule}`),
+    );
     parsed.dispose();
     for (const key of new Set([...got, ...fx.expected])) {
       const s = stats.get(key.split(':')[1])!;

@@ -10,7 +10,7 @@ import { analyze, applyEdits, countSyntaxErrors, FileFacts, RULES, type Finding 
 import { unifiedDiff } from '../../server/check/diff';
 import { diskEnv } from '../../server/node/headers';
 import { getParser } from '../support/core';
-import { lineOf, loadFixtures, type Fixture } from '../support/fixtures';
+import { lineOf, loadFixtures, OPT_IN_ON, type Fixture } from '../support/fixtures';
 
 const UPDATE = !!process.env.UPDATE_EXPECT;
 
@@ -59,7 +59,7 @@ for (const fx of loadFixtures()) {
       const parser = await getParser();
       const parsed = parser.parse(fx.text);
       const facts = new FileFacts(parsed, fx.virtualPath);
-      const { findings, failures } = analyze(facts, { env: diskEnv(facts, fx.file), config: { rules: {}, target } });
+      const { findings, failures } = analyze(facts, { env: diskEnv(facts, fx.file), config: { rules: { ...OPT_IN_ON }, target } });
       assert.deepEqual(failures, []);
       const got = new Set(findings.map((f) => `${lineOf(fx.text, f.span.start)}:${f.rule}`));
       for (const l of labels) assert.ok(got.has(l), `${fx.virtualPath} for ${target}: no ${l} finding (got ${[...got].join(', ')})`);
@@ -73,7 +73,7 @@ for (const fx of loadFixtures()) {
     const parsed = parser.parse(fx.text);
     const facts = new FileFacts(parsed, fx.virtualPath);
     // Local headers are read from the disk beside the fixture, as the CLI and the editor read them.
-    const { findings, failures } = analyze(facts, { env: diskEnv(facts, fx.file) });
+    const { findings, failures } = analyze(facts, { env: diskEnv(facts, fx.file), config: { rules: { ...OPT_IN_ON } } });
     assert.deepEqual(failures, []);
     const got = new Set(findings.map((f) => `${lineOf(fx.text, f.span.start)}:${f.rule}`));
     assert.deepEqual([...got].sort(), [...fx.expected].sort(), `findings in ${fx.virtualPath}`);

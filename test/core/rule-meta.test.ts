@@ -13,12 +13,14 @@ import { analyze, FileFacts, RULES, type Finding } from '../../core';
 import { formatMessage } from '../../core/rules/define';
 import { diskEnv } from '../../server/node/headers';
 import { getParser } from '../support/core';
-import { loadFixtures, ourSources } from '../support/fixtures';
+import { loadFixtures, OPT_IN_ON, ourSources } from '../support/fixtures';
 import { ROOT } from '../support/lsp-client';
 
 /** Every finding on every C file we wrote (fixtures with the local headers beside them, as the CLI reads them). */
 /** The latest target kport knows (the later-kernel rules report only past 2.6). */
-const LATEST = { rules: {}, target: '6.1' };
+const LATEST = { rules: { ...OPT_IN_ON }, target: '6.1' };
+/** The article's target, with the opt-in rules on (each rule's findings are wanted here). */
+const ARTICLE = { rules: { ...OPT_IN_ON } };
 
 async function allFindings(): Promise<Finding[]> {
   const parser = await getParser();
@@ -28,7 +30,7 @@ async function allFindings(): Promise<Finding[]> {
     try {
       const facts = new FileFacts(parsed, file);
       // The article's target and the latest: rules about later kernels fire only for the latter.
-      for (const config of [undefined, LATEST]) out.push(...analyze(facts, { env: diskEnv(facts, path.join(ROOT, file)), config }).findings);
+      for (const config of [ARTICLE, LATEST]) out.push(...analyze(facts, { env: diskEnv(facts, path.join(ROOT, file)), config }).findings);
     } finally {
       parsed.dispose();
     }
@@ -58,7 +60,7 @@ test('a rule declaring no fix never returns one; a rule declaring fixes offers t
       const parsed = parser.parse(fx.text);
       try {
         const facts = new FileFacts(parsed, fx.virtualPath);
-        fixes += analyze(facts, { only: [rule.id], env: diskEnv(facts, fx.file), config: rule.fromTarget ? LATEST : undefined }).findings.reduce(
+        fixes += analyze(facts, { only: [rule.id], env: diskEnv(facts, fx.file), config: rule.fromTarget ? LATEST : ARTICLE }).findings.reduce(
           (n, f) => n + f.fixes.length,
           0,
         );

@@ -1,5 +1,6 @@
 /** Across files: the server indexes the workspace in the background and follows registrations and callers. */
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
@@ -46,6 +47,69 @@ test('a handler registered in another file, a mask from a local header, and a no
     // The registering file itself runs its allocation in process context: nothing to report.
     const main = path.join(WS, 'skel_main.c');
     assert.deepEqual(await s.open(fileUri(main), fs.readFileSync(main, 'utf8')), []);
+  } finally {
+    await s.close();
+  }
+});
+
+test('a call through an ops table: the functions stored in the field come from another file, through the index', async () => {
+  const dir = path.join(ROOT, 'test', 'fixtures', 'workspace', 'ops-split');
+  const s = await startServer({ rootDir: dir, capabilities: { textDocument: { publishDiagnostics: { relatedInformation: true } } } });
+  try {
+    const file = path.join(dir, 'card_core.c');
+    const uri = fileUri(file);
+    const text = fs.readFileSync(file, 'utf8');
+    // Alone the file cannot know what its fields hold: the first publish may predate the index.
+    let ds = await s.open(uri, text);
+    for (let i = 0; i < 20 && ds.length < 2; i++) ds = await s.diagnostics(uri, undefined, 60_000);
+    const got = ds.map((d) => `${d.range.start.line + 1}:${d.code}`).sort();
+    assert.deepEqual(got, ['11:sleep-in-atomic', '27:sleep-in-atomic']);
+    const open = ds.find((d) => d.range.start.line === 10)!;
+    assert.match(open.message, /c->ops->open\(\) → hw_open\(\) \(.*card_hw\.c:5\) → kmalloc\(GFP_KERNEL\)/);
+    assert.ok(
+      open.relatedInformation!.some((r) => r.location.uri.endsWith('card_hw.c') && r.location.range.start.line === 28),
+      `related information points at the initializer that stores hw_open: ${JSON.stringify(open.relatedInformation)}`,
+    );
+  } finally {
+    await s.close();
+  }
+});
+
+test('calls through an ops table split by severity: every stored function sleeps → error, one of two → warning with its route', async () => {
+  const dir = path.join(ROOT, 'test', 'fixtures', 'workspace', 'ops-may');
+  const s = await startServer({ rootDir: dir, capabilities: { textDocument: { publishDiagnostics: { relatedInformation: true } } } });
+  try {
+    const file = path.join(dir, 'xd_core.c');
+    const uri = fileUri(file);
+    // Alone the file cannot know what its fields hold: the first publish may predate the index.
+    let ds = await s.open(uri, fs.readFileSync(file, 'utf8'));
+    for (let i = 0; i < 20 && ds.length < 2; i++) ds = await s.diagnostics(uri, undefined, 60_000);
+    const got = ds.map((d) => `${d.range.start.line + 1}:${d.code}:${d.severity}`).sort();
+    // LSP severities: 1 error, 2 warning.
+    assert.deepEqual(got, ['11:sleep-in-atomic:1', '20:may-sleep-in-atomic-indirect:2']);
+    const may = ds.find((d) => d.code === 'may-sleep-in-atomic-indirect')!;
+    assert.match(
+      may.message,
+      /^d->ops->detach\(\) may sleep: 1 of the 2 functions stored in struct xd_ops\.detach sleeps: dma_detach\(\) \(.*xd_hw\.c:23\) → vmalloc\(\)\. It runs in atomic context: a spinlock is held \(spin_lock\(xd_lock\) at line 19\)/,
+    );
+    const related = may.relatedInformation!.map((r) => `${path.basename(r.location.uri)}:${r.location.range.start.line + 1}: ${r.message}`);
+    // The lock taken, where dma_detach is stored (the positional initializer) and where it is defined, with why it sleeps.
+    assert.ok(
+      related.some((r) => r.startsWith('xd_core.c:19:')),
+      related.join('\n'),
+    );
+    assert.ok(related.includes('xd_hw.c:35: dma_detach() is stored in struct xd_ops.detach here'), related.join('\n'));
+    assert.ok(related.includes('xd_hw.c:23: dma_detach() sleeps: vmalloc()'), related.join('\n'));
+    assert.ok(!related.some((r) => r.includes('pio_detach')), 'the implementation that does not sleep is not a route');
+    // The editor says what the CLI says over the same folder.
+    // Exit status 1: an error-severity finding.
+    const run = spawnSync(process.execPath, [path.join(ROOT, 'bin', 'kport.js'), 'check', '--format', 'json', dir], { encoding: 'utf8', maxBuffer: 1 << 24 });
+    assert.equal(run.status, 1, run.stderr);
+    const cli = JSON.parse(run.stdout) as { diagnostics: { line: number; rule: string; message: string }[] };
+    assert.deepEqual(
+      cli.diagnostics.map((d) => `${d.line}:${d.rule}:${d.message}`).sort(),
+      ds.map((d) => `${d.range.start.line + 1}:${d.code}:${d.message}`).sort(),
+    );
   } finally {
     await s.close();
   }

@@ -2,6 +2,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { ROOT } from './lsp-client';
+import { RULES, type Severity } from '../../core';
 
 export const FIXTURES = path.join(ROOT, 'test', 'fixtures', 'rules');
 
@@ -68,3 +69,9 @@ export function ourSources(): { file: string; text: string }[] {
   walk(path.join(ROOT, 'test', 'fixtures'));
   return out;
 }
+
+/**
+ * The opt-in rules (RuleMeta.optIn: off by default) turned on, as a config's `rules`: the fixtures, the labeled set
+ * and the meta tests show what every rule finds when it runs.
+ */
+export const OPT_IN_ON: Readonly<Record<string, Severity>> = Object.fromEntries(RULES.filter((r) => r.optIn).map((r) => [r.id, r.severity]));
