@@ -72,6 +72,9 @@ export interface FocusedAnalysis {
  */
 export const MAX_FOCUS_SHARE = 0.5;
 
+/** Focuses kept per first stage (hovers move back and forth between a few functions). */
+const RECENT_FOCUSES = 4;
+
 export class OpenDocument {
   parsed: ParsedFile | undefined;
   readonly functions = new FunctionCache();
@@ -152,8 +155,11 @@ export class OpenDocument {
     return this.runParts(this.secondStageOf(a, options), () => performance.now() < until) ? 'done' : 'more';
   }
 
-  /** The first stage's analysis the focus below was made on: its function index, and the last focus built. */
-  private focus: { from: DocumentAnalysis; index: FocusIndex; chosen: Set<number>; analysis?: FocusedAnalysis } | undefined;
+  /**
+   * The first stage's analysis the focus below was made on: its function index, and the last focuses built (the
+   * latest first): each holds what some queries needed.
+   */
+  private focus: { from: DocumentAnalysis; index: FocusIndex; recent: { chosen: Set<number>; analysis: FocusedAnalysis }[] } | undefined;
 
   /**
    * On a first stage (partial), what a query at `offset` needs and nothing more: the facts of the functions that
@@ -168,21 +174,24 @@ export class OpenDocument {
     if (this.focus?.from !== a) {
       const parsed = this.parsed;
       const top = scanTopLevel(parsed.root);
-      this.focus = { from: a, index: new FocusIndex(top.functions, top.recovered, parsed.text), chosen: new Set() };
+      this.focus = { from: a, index: new FocusIndex(top.functions, top.recovered, parsed.text), recent: [] };
     }
     const focus = this.focus;
     const wanted = focus.index.focusAt(offset);
-    if (focus.analysis && [...wanted].every((s) => focus.chosen.has(s))) return focus.analysis;
-    const chosen = new Set([...focus.chosen, ...wanted]);
-    if (chosen.size > MAX_FOCUS_SHARE * focus.index.size) return undefined;
-    const facts = new FileFacts(this.parsed, this.path, this.functions, undefined, { functions: chosen, of: a.facts });
+    const held = focus.recent.find((f) => [...wanted].every((s) => f.chosen.has(s)));
+    if (held) return held.analysis;
+    // A query elsewhere gets a focus of its own, not the union with the last one: that union's context analysis grew
+    // with every function hovered (10-60 ms a later hover on lpfc_sli.c), this one costs what a first hover costs.
+    if (wanted.size > MAX_FOCUS_SHARE * focus.index.size) return undefined;
+    const facts = new FileFacts(this.parsed, this.path, this.functions, undefined, { functions: wanted, of: a.facts });
     const env = { ...options.env, ...a.envFor!(facts) };
     const shared = new SharedAnalyses(facts, resolvedEnv({ ...options, env }));
-    // A call simulated in the smaller focus is simulated the same in this one (each gives the complete answer).
-    if (focus.analysis) shared.adoptMemos(focus.analysis.shared, isCallSimulationMemo);
-    focus.chosen = chosen;
-    focus.analysis = { facts, lines: facts.lines, env, shared, functions: chosen.size, of: focus.index.size };
-    return focus.analysis;
+    // The calls simulated in the last focus, simulated the same (each focus gives the complete answer for its own
+    // calls): kept, so the latest focus holds them all for the second stage.
+    if (focus.recent.length) shared.adoptMemos(focus.recent[0].analysis.shared, isCallSimulationMemo);
+    const analysis = { facts, lines: facts.lines, env, shared, functions: wanted.size, of: focus.index.size };
+    focus.recent = [{ chosen: wanted, analysis }, ...focus.recent.slice(0, RECENT_FOCUSES - 1)];
+    return analysis;
   }
 
   /** The second stage under way, and the first stage's analysis it completes. */
@@ -226,7 +235,7 @@ export class OpenDocument {
     // The context analysis (the rules' shared one) as a part of its own; analyze() reuses it.
     const shared = new SharedAnalyses(facts, resolvedEnv({ ...options, env }));
     // The calls hovers simulated in a focus meanwhile: the same simulations (the focus answers as this analysis).
-    if (this.focus?.from === a && this.focus.analysis) shared.adoptMemos(this.focus.analysis.shared, isCallSimulationMemo);
+    if (this.focus?.from === a && this.focus.recent.length) shared.adoptMemos(this.focus.recent[0].analysis.shared, isCallSimulationMemo);
     void shared.context;
     rulesMs += performance.now() - t;
     yield;

@@ -69,3 +69,23 @@ test('a hover whose function is named by most of the file completes the analysis
   assert.equal(host.functionsBuilt(URI), functions + 1);
   assert.match(hover?.markdown ?? '', /process context/);
 });
+
+test('a hover in another function gets a focus of its own, not the union with the last one; a focus held is used again', async () => {
+  const { text, functions } = bigDriver();
+  const host = await openedStaged(text);
+  const stat = positionOf(text, 'static int card_stat_7(', 'card_stat_7');
+  const call = positionOf(text, 'card_ring = kmalloc', 'kmalloc');
+  const statHover = host.hover(URI, stat);
+  assert.deepEqual(host.lastFocus, { functions: 1, of: functions }, 'card_stat_7 alone: nothing names it');
+  const hover = host.hover(URI, call);
+  assert.deepEqual(host.lastFocus, { functions: 4, of: functions }, "the call's four functions, without card_stat_7");
+  const built = host.functionsBuilt(URI);
+  assert.deepEqual(host.hover(URI, stat), statHover);
+  assert.deepEqual(host.lastFocus, { functions: 1, of: functions }, "card_stat_7's focus again");
+  assert.equal(host.functionsBuilt(URI), built);
+  const whole = new AnalysisHost({ parser: await getParser() });
+  whole.open(URI, 'card.c', source(text));
+  whole.diagnostics(URI);
+  assert.deepEqual(hover, whole.hover(URI, call));
+  assert.deepEqual(statHover, whole.hover(URI, stat));
+});
