@@ -92,6 +92,12 @@ export class OpenDocument {
     return this.source.version;
   }
 
+  /** The current version's analysis when it is a big document's first stage (its second stage has not run). */
+  get firstStage(): DocumentAnalysis | undefined {
+    const a = this.analysis;
+    return a?.partial && a.version === this.version ? a : undefined;
+  }
+
   /** Parses (incrementally when a previous tree exists) and runs the rules. */
   analyze(
     parser: CParser,
@@ -169,8 +175,8 @@ export class OpenDocument {
    * analysis is not a current first stage, or the focus would be most of the file (MAX_FOCUS_SHARE): complete it.
    */
   focusedAt(offset: number, options: AnalyzeOptions): FocusedAnalysis | undefined {
-    const a = this.analysis;
-    if (!a?.partial || a.version !== this.version || !this.parsed) return undefined;
+    const a = this.firstStage;
+    if (!a || !this.parsed) return undefined;
     if (this.focus?.from !== a) {
       const parsed = this.parsed;
       const top = scanTopLevel(parsed.root);

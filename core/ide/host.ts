@@ -202,8 +202,9 @@ export class AnalysisHost {
     // The editor's own request (the light bulb at the cursor, sent as a big document opens) reads what is
     // published while its second stage is under way, and offers no fix-all of a part; Ctrl+. completes it.
     this.firstStageIfBig(uri);
-    const partial = want.automatic && this.secondStagePending(uri);
-    const a = partial ? this.docs.get(uri)?.analysis : this.analysisOf(uri);
+    const first = want.automatic ? this.docs.get(uri)?.firstStage : undefined;
+    const partial = !!first;
+    const a = first ?? this.analysisOf(uri);
     if (!a) return [];
     const actions: CodeActionItem[] = [];
     if (want.quickFix) {
@@ -253,7 +254,7 @@ export class AnalysisHost {
     // A big document's second stage under way: its lenses come once it is done (warm's refresh), not by finishing
     // it inside this request (VS Code asks for lenses right after the open; a hover would wait behind it).
     this.firstStageIfBig(uri);
-    if (this.secondStagePending(uri)) return { lenses: [], short: true };
+    if (this.docs.get(uri)?.firstStage) return { lenses: [], short: true };
     const a = this.analysisOf(uri);
     if (!a) return { lenses: [], short: false };
     const lenses = [];
@@ -319,8 +320,8 @@ export class AnalysisHost {
    */
   completion(uri: string): StepJob | undefined {
     const d = this.docs.get(uri);
-    const first = d?.analysis;
-    if (!d || !first?.partial || first.version !== d.version) return undefined;
+    const first = d?.firstStage;
+    if (!d || !first) return undefined;
     const job: { error?: string } & StepJob = {
       step: (budgetMs) => {
         if (this.docs.get(uri) !== d) return 'stale';
@@ -454,12 +455,6 @@ export class AnalysisHost {
     if (d && this.parser && d.source.getText().length <= this.maxFileBytes && this.opensStaged(d)) this.analysisOf(uri, 'local');
   }
 
-  /** The current version's analysis is a big document's first stage: its second stage has not run. */
-  private secondStagePending(uri: string): boolean {
-    const d = this.docs.get(uri);
-    return !!d?.analysis?.partial && d.analysis.version === d.version;
-  }
-
   /** Only a first analysis is staged: what an earlier publish showed never goes away and comes back. */
   private opensStaged(d: OpenDocument): boolean {
     return !d.parsed && !d.analysis && d.source.getText().length >= (this.options.stagedOpenBytes ?? 256 * 1024) && this.contextRulesEnabled();
@@ -477,9 +472,10 @@ export class AnalysisHost {
   private analysisAt(uri: string, position: Position): FocusedAnalysis | DocumentAnalysis | undefined {
     const d = this.docs.get(uri);
     this.firstStageIfBig(uri);
-    if (d?.analysis?.partial && d.analysis.version === d.version) {
+    const first = d?.firstStage;
+    if (d && first) {
       try {
-        const focused = d.focusedAt(d.analysis.lines.offsetAt(position), this.analyzeOptions());
+        const focused = d.focusedAt(first.lines.offsetAt(position), this.analyzeOptions());
         this.lastFocus = focused ? { functions: focused.functions, of: focused.of } : 'completed';
         if (focused) return focused;
       } catch (e) {
