@@ -21,6 +21,8 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { TextDocument } from 'vscode-languageserver-textdocument';
+import { PerformanceObserver } from 'node:perf_hooks';
+import { collectYoungIfWorthIt } from '../server/node/young-gc';
 import { loadParser } from '../server/node/wasm';
 import { benchEdits } from './support/edits';
 
@@ -31,9 +33,16 @@ const { values, positionals } = parseArgs({
     rounds: { type: 'string', default: '1' },
     workspace: { type: 'string' },
     big: { type: 'boolean', default: false },
+    'idle-gc': { type: 'boolean', default: false },
   },
 });
 const EDITS = Number(values.edits);
+/** The collections (perf_hooks 'gc' entries) and each edit's window, to tell the edits a collection landed in. */
+const collections: { start: number; ms: number }[] = [];
+new PerformanceObserver((list) => {
+  for (const e of list.getEntries()) collections.push({ start: e.startTime, ms: e.duration });
+}).observe({ entryTypes: ['gc'] });
+const windows: { start: number; ms: number }[] = [];
 const ROUNDS = Number(values.rounds);
 
 interface Timing {
@@ -119,6 +128,11 @@ function readText(file: string): string {
 
 const edits = (text: string) => benchEdits(text, EDITS);
 
+/** --idle-gc: what the server does when a keystroke's answer is out (v8.ts's young-generation sweep), here at once. */
+function idleCollect(): void {
+  collectYoungIfWorthIt();
+}
+
 async function main(): Promise<void> {
   const ed = await editor();
   if (values.workspace) {
@@ -142,6 +156,8 @@ async function main(): Promise<void> {
         doc = TextDocument.update(doc, [{ range, text: e.newText }], doc.version + 1);
         const r = ed.diagnostics(uri, doc);
         const ms = performance.now() - t;
+        windows.push({ start: t, ms });
+        if (values['idle-gc']) idleCollect();
         all.push(ms);
         if (round === 0) first.push(ms);
         if (r.timing) for (const k of Object.keys(split) as (keyof Timing)[]) split[k].push(r.timing[k]);
@@ -160,6 +176,13 @@ async function main(): Promise<void> {
   console.log(`edit → diagnostics: ${fmt(all)}; CPU ${cpuMs.toFixed(0)} ms (${(cpuMs / all.length).toFixed(2)} ms an edit)`);
   if (ROUNDS > 1) console.log(`  first round:      ${fmt(first)}`);
   for (const [k, xs] of Object.entries(split)) console.log(`  ${k.padEnd(8)} ${fmt(xs)}`);
+  await new Promise((r) => setTimeout(r, 50)); // the observer's last entries
+  const inEdits = windows.map((w) => collections.filter((c) => c.start >= w.start && c.start < w.start + w.ms).reduce((n, c) => n + c.ms, 0));
+  const outside = collections.filter((c) => !windows.some((w) => c.start >= w.start && c.start < w.start + w.ms));
+  console.log(
+    `  collections inside edits: ${inEdits.filter((x) => x > 0).length} of ${windows.length} edits, ${fmt(inEdits.filter((x) => x > 0))}; ` +
+      `outside: ${outside.length}, ${outside.reduce((n, c) => n + c.ms, 0).toFixed(0)} ms`,
+  );
   if (values.big) openBig(ed);
 }
 

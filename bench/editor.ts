@@ -298,9 +298,14 @@ async function phase(name: string, sess: Session, files: string[]): Promise<Samp
       (behind[longest ? longest.name : 'no traced task'] ??= []).push(w.end - w.start);
     }
     for (const [k, xs] of Object.entries(behind)) console.log(`  edits ≥ 20 ms overlapping ${k.padEnd(16)} ${fmt(xs)}`);
+  }
+  if (ownWork.size) {
     // Latency minus the edit's own analysis: the time it waited (behind other work, or for the process to run).
     const waits = editWindows.flatMap((w) => (ownWork.has(w.key) ? [w.end - w.start - ownWork.get(w.key)!] : []));
     console.log(`  edit latency minus its own analysis: ${fmt(waits)}`);
+    // The slowest edits, each with its own analysis: which edit of which file the p99 is made of.
+    const slow = [...editWindows].sort((a, b) => b.end - b.start - (a.end - a.start)).slice(0, 5);
+    for (const w of slow) console.log(`  slow edit ${w.key}: ${(w.end - w.start).toFixed(1)} ms, own analysis ${ownWork.get(w.key)?.toFixed(1) ?? '-'} ms`);
   }
   tasks.length = 0;
   editWindows.length = 0;

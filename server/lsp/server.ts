@@ -4,6 +4,7 @@
  * threads and cache, settings, progress and the transport (stdio, node-ipc, socket: picked by
  * vscode-languageserver from the command line).
  */
+import { constants, PerformanceObserver } from 'node:perf_hooks';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import {
   CodeActionKind,
@@ -42,6 +43,7 @@ import { indexSettings } from './indexer';
 import { findConfigFile, loadConfigFile } from '../node/config-file';
 import { diskEnv } from '../node/headers';
 import { docsDir, loadParser } from '../node/wasm';
+import { collectYoungIfWorthIt } from '../node/young-gc';
 import { FIX_ALL_KIND, toCodeAction, toDiagnostic } from './convert';
 import { WorkspaceIndexing } from './workspace-index';
 
@@ -70,8 +72,26 @@ const SUMMARY_DELAY_MS = 250;
  * re-publishes) of 2 ms or more go to the log with their start on the wall clock, so that a client can tell
  * which task a slow keystroke waited behind (its message arrives while the task runs).
  */
+/** perf_hooks' GC kinds (constants.NODE_PERFORMANCE_GC_*), for the trace. */
+const GC_KINDS: Record<number, string> = {
+  [constants.NODE_PERFORMANCE_GC_MINOR]: 'minor',
+  [constants.NODE_PERFORMANCE_GC_MAJOR]: 'major',
+  [constants.NODE_PERFORMANCE_GC_INCREMENTAL]: 'incremental',
+  [constants.NODE_PERFORMANCE_GC_WEAKCB]: 'weakcb',
+};
+
 class TaskTrace {
-  constructor(private readonly log: (message: string) => void) {}
+  constructor(private readonly log: (message: string) => void) {
+    // A collection's pause is main-thread time too: a keystroke can wait behind one.
+    if (TRACE)
+      new PerformanceObserver((list) => {
+        for (const e of list.getEntries())
+          if (e.duration >= 2) {
+            const kind = GC_KINDS[(e as { detail?: { kind?: number } }).detail?.kind ?? 0] ?? 'other';
+            this.log(`kport: task gc-${kind} at ${(performance.timeOrigin + e.startTime).toFixed(1)} took ${e.duration.toFixed(1)} ms`);
+          }
+      }).observe({ entryTypes: ['gc'] });
+  }
 
   run<T>(name: string, work: () => T): T {
     if (!TRACE) return work();
@@ -182,6 +202,8 @@ export class KportServer {
   private readonly stale = new Set<string>();
   private republishing = false;
   private readonly trace = new TaskTrace((m) => this.connection.console.log(m));
+  /** A young-generation collection is queued behind the input already read (see collectSoon). */
+  private collecting = false;
 
   constructor(
     private readonly connection: Connection,
@@ -322,7 +344,21 @@ export class KportServer {
         : undefined,
     };
     const h = this.host.hover(uri, params.position, links);
+    this.collectSoon();
     return h ? { contents: { kind: 'markdown' as const, value: h.markdown }, range: h.range } : null;
+  }
+
+  /**
+   * Once the answer is out and the input already read is handled: a young-generation collection if it is worth
+   * it (server/node/young-gc.ts), so that the next keystroke's analysis does not pay for one in the middle.
+   */
+  private collectSoon(): void {
+    if (this.collecting) return;
+    this.collecting = true;
+    afterPendingInput(() => {
+      this.collecting = false;
+      this.trace.run('young-gc', collectYoungIfWorthIt);
+    });
   }
 
   // A "Simulate" lens above functions whose sequences have a problem in some scenario; those not simulated
@@ -492,6 +528,7 @@ export class KportServer {
     }
     if (r.partial) this.completeStaged(uri);
     else this.scheduleVerdicts(uri);
+    this.collectSoon();
   }
 
   /**

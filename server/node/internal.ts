@@ -3,11 +3,14 @@
  * `KPORT_INTERNAL="parse-only,no-prefilter,crash-worker-on=net7.c"` (comma-separated).
  * - `parse-only`: `kport check` reads, decodes and parses each file and analyzes nothing (bench/run.ts's floor);
  * - `no-prefilter`: parse every file, even those naming none of the rules' triggers (to compare findings);
- * - `crash-worker-on=NAME`: a check worker dies on the file whose path ends with NAME (test/cli/tree.test.ts).
+ * - `crash-worker-on=NAME`: a check worker dies on the file whose path ends with NAME (test/cli/tree.test.ts);
+ * - `no-young-gc`: the language server does not collect the young generation between answers (server/node/young-gc.ts;
+ *   bench/editor.ts compares).
  */
 export interface InternalSwitches {
   parseOnly: boolean;
   noPrefilter: boolean;
+  noYoungGc: boolean;
   crashWorkerOn?: string;
 }
 
@@ -20,6 +23,7 @@ export function internalSwitches(value = process.env.KPORT_INTERNAL): InternalSw
   return {
     parseOnly: parts.includes('parse-only'),
     noPrefilter: parts.includes('no-prefilter'),
+    noYoungGc: parts.includes('no-young-gc'),
     ...(crash ? { crashWorkerOn: crash.slice('crash-worker-on='.length) } : {}),
   };
 }
