@@ -5,6 +5,7 @@
  */
 import { Edit, Language, Parser, type Node, type Range, type Tree } from 'web-tree-sitter';
 import { countErrorNodes, enableFlatTrees, enableHeapWalk } from './flat-tree';
+import { commonAffixes } from '../text/affixes';
 import { neutralize, neutralizeWindow } from './neutralize';
 
 export interface ParserWasm {
@@ -28,11 +29,7 @@ const WINDOW_MARGIN = 4096;
 function neutralizeAround(old: ParsedFile, text: string): string | undefined {
   const a = old.text;
   if (text.length < WINDOW_MIN_TEXT || a.length !== old.parsedText.length) return undefined;
-  const max = Math.min(a.length, text.length);
-  let start = 0;
-  while (start < max && a.charCodeAt(start) === text.charCodeAt(start)) start++;
-  let suffix = 0;
-  while (suffix < max - start && a.charCodeAt(a.length - 1 - suffix) === text.charCodeAt(text.length - 1 - suffix)) suffix++;
+  const { prefix: start, suffix } = commonAffixes(a, text);
   const oldEnd = a.length - suffix;
   const delta = text.length - a.length;
   // Top-level nodes of the old tree around [start, oldEnd].
@@ -338,11 +335,7 @@ export class CParser {
     }
     const a = old.parsedText;
     const b = parsedText;
-    const max = Math.min(a.length, b.length);
-    let start = 0;
-    while (start < max && a.charCodeAt(start) === b.charCodeAt(start)) start++;
-    let suffix = 0;
-    while (suffix < max - start && a.charCodeAt(a.length - 1 - suffix) === b.charCodeAt(b.length - 1 - suffix)) suffix++;
+    const { prefix: start, suffix } = commonAffixes(a, b);
     const oldEnd = a.length - suffix;
     const newEnd = b.length - suffix;
     const wasClean = !old.root.hasError;
