@@ -9,8 +9,12 @@ import v8 from 'node:v8';
 import vm from 'node:vm';
 import { internalSwitches } from './internal';
 
-/** Collect when the young generation is at least this full (a keystroke's analysis then fits in what is left). */
-const YOUNG_FULL_SHARE = 0.25;
+/**
+ * Collect when the young generation is at least half full: a keystroke's analysis (~1 MB) fits in what is left;
+ * at a quarter it collected twice as often and kept no more collections out of the edits (bench/edit-loop.ts
+ * --idle-gc: 1–2 of 459 edits either way).
+ */
+const YOUNG_FULL_SHARE = 0.5;
 
 type Collect = (options: { type: 'minor' | 'major'; execution?: 'sync' | 'async' }) => void;
 let collect: Collect | null | undefined;

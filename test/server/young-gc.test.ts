@@ -16,15 +16,15 @@ function fillYoung(share: number): number {
   return sink.length;
 }
 
-test('a young generation a third full is collected, and little of it survives', () => {
-  fillYoung(0.34);
-  assert.ok(youngFill() >= 0.34, `filled to ${youngFill()}`);
+test('a young generation more than half full is collected, and little of it survives', () => {
+  fillYoung(0.6);
+  assert.ok(youngFill() >= 0.6, `filled to ${youngFill()}`);
   assert.equal(collectYoungIfWorthIt(), true);
-  assert.ok(youngFill() < 0.25, `after the collection ${youngFill()}`);
+  assert.ok(youngFill() < 0.5, `after the collection ${youngFill()}`);
 });
 
 test('right after a collection there is nothing worth collecting', () => {
-  fillYoung(0.34);
+  fillYoung(0.6);
   collectYoungIfWorthIt();
   assert.equal(collectYoungIfWorthIt(), false);
 });
