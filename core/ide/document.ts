@@ -3,7 +3,7 @@ import { analyze, enabledRules, resolvedEnv, type AnalyzeOptions, type RuleFailu
 import { SharedAnalyses } from '../context/shared';
 import { scanTopLevel } from '../facts/build-ir';
 import { FileFacts, FunctionCache, prebuildFunctions } from '../facts/file-facts';
-import type { CParser, ParsedFile } from '../parse/parser';
+import type { CParser, ParsedFile, SlicedParse } from '../parse/parser';
 import { isCallSimulationMemo } from '../simulation/run';
 import type { AnalysisEnv, Finding } from '../rules/types';
 import type { LineIndex } from '../text/line-index';
@@ -81,6 +81,10 @@ export class OpenDocument {
   analysis: DocumentAnalysis | undefined;
   /** Why the last analysis failed as a whole (the parser threw or ran out of memory). */
   failure: string | undefined;
+  /** A big document's opening parse under way (parseOpeningSlice), and its tree once made. */
+  private opening: SlicedParse | undefined;
+  private openingTree: ParsedFile | undefined;
+  private openingFailed: string | undefined;
 
   constructor(
     public source: SourceText,
@@ -96,6 +100,45 @@ export class OpenDocument {
   get firstStage(): DocumentAnalysis | undefined {
     const a = this.analysis;
     return a?.partial && a.version === this.version ? a : undefined;
+  }
+
+  /**
+   * One slice of a big document's opening parse (host.opening): `done` when the tree is ready, which the first
+   * analyze() of this text then takes. A changed text starts the parse again.
+   */
+  parseOpeningSlice(parser: CParser, budgetMs: number, maxMs?: number): 'more' | 'done' {
+    const text = this.source.getText();
+    if (this.openingTree?.text === text) return 'done';
+    if (this.opening?.text !== text) {
+      this.dropOpening();
+      this.opening = parser.inSlices(text, { maxMs });
+    }
+    let tree: ParsedFile | undefined;
+    try {
+      tree = this.opening.step(budgetMs);
+    } catch (e) {
+      // Over its bound: analyze() parses the text whole (bounded the same way) and reports the failure.
+      this.opening = undefined;
+      this.openingFailed = text;
+      throw e;
+    }
+    if (!tree) return 'more';
+    this.opening = undefined;
+    this.openingTree = tree;
+    return 'done';
+  }
+
+  /** The opening parse of this text is over: its tree is ready, or it failed (host.opening has nothing left to do). */
+  get openingOver(): boolean {
+    const text = this.source.getText();
+    return this.openingTree?.text === text || this.openingFailed === text;
+  }
+
+  private dropOpening(): void {
+    this.opening?.dispose();
+    this.opening = undefined;
+    this.openingTree?.dispose();
+    this.openingTree = undefined;
   }
 
   /** Parses (incrementally when a previous tree exists) and runs the rules. */
@@ -115,7 +158,11 @@ export class OpenDocument {
     // exact when typing pauses.
     // The same text analyzed again (the index or a setting changed, or settle() made the tree exact) keeps its tree:
     // a speculative reparse would leave it inexact, and settle() would parse it whole again, and again.
-    this.parsed = old?.text === text ? old : old ? parser.reparse(old, text, { ...parse, speculative: true }) : parser.parse(text, parse);
+    // A big document's opening parse, made in slices, is taken when it parsed this text.
+    const opened = this.openingTree?.text === text ? this.openingTree : undefined;
+    if (opened) this.openingTree = undefined;
+    this.dropOpening();
+    this.parsed = old?.text === text ? old : old ? parser.reparse(old, text, { ...parse, speculative: true }) : (opened ?? parser.parse(text, parse));
     const t1 = performance.now();
     const local = stage === 'local';
     // A first stage builds the IR of the functions its rules can match in (they hold a trigger) and of those
@@ -276,6 +323,7 @@ export class OpenDocument {
   }
 
   dispose(): void {
+    this.dropOpening();
     this.secondStage = undefined;
     this.focus = undefined;
     this.parsed?.dispose();

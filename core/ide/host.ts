@@ -313,6 +313,30 @@ export class AnalysisHost {
   }
 
   /**
+   * A big document's opening parse a slice at a time (core/ide/document.ts parseOpeningSlice, on a parser of its
+   * own), so that another document's keystroke is answered between two slices; `done` when the tree is made, which
+   * the next diagnostics() takes. Undefined: the document does not open staged, or its tree is ready.
+   */
+  opening(uri: string): StepJob | undefined {
+    const d = this.docs.get(uri);
+    const parser = this.parser;
+    if (!d || !parser || d.source.getText().length > this.maxFileBytes || !this.opensStaged(d) || d.openingOver) return undefined;
+    const job: { error?: string } & StepJob = {
+      step: (budgetMs) => {
+        if (this.docs.get(uri) !== d) return 'stale';
+        try {
+          return d.parseOpeningSlice(parser, budgetMs, this.options.maxParseMs);
+        } catch (e) {
+          // diagnostics() parses it whole and publishes the failure.
+          job.error = `kport: the opening parse of ${uri} failed: ${e instanceof Error ? e.message : String(e)}`;
+          return 'done';
+        }
+      },
+    };
+    return job;
+  }
+
+  /**
    * A big document's second stage after its first publish (partial), a part at a time while a step's budget
    * lasts (core/ide/document.ts completeInParts), so another document's keystroke is answered between two parts;
    * `done` when the complete analysis is in (diagnostics() answers it). A request that needs it meanwhile

@@ -139,6 +139,15 @@ export class ParsedFile {
   }
 }
 
+/** A whole parse made a slice at a time (CParser.inSlices). */
+export interface SlicedParse {
+  readonly text: string;
+  /** Parses for about `budgetMs`: the tree once the parse is complete (the slicer is then spent), else undefined. */
+  step(budgetMs: number): ParsedFile | undefined;
+  /** Frees the slicer's parser (a parse dropped before its end). */
+  dispose(): void;
+}
+
 export interface ParseOptions {
   /**
    * Give up when tree-sitter has run this long (its progress callback cancels the parse); parse()
@@ -262,6 +271,45 @@ export class CParser {
 
   parse(text: string, options: ParseOptions = {}): ParsedFile {
     return this.parseWith(text, neutralize, options);
+  }
+
+  /**
+   * A whole parse of `text` a slice at a time, on a tree-sitter parser of its own that resumes where the last
+   * slice stopped (so other parses go on meanwhile): a big document's opening without one long task. The tree
+   * equals parse()'s. `maxMs` bounds the slices' total, as parse() bounds its run.
+   */
+  inSlices(text: string, options: ParseOptions = {}): SlicedParse {
+    const { text: parsedText, limited } = neutralize(text);
+    const own = new Parser();
+    own.setLanguage(this.parser.language);
+    let spent = 0;
+    let live = true;
+    const dispose = () => {
+      if (live) own.delete();
+      live = false;
+    };
+    return {
+      text,
+      step: (budgetMs) => {
+        if (!live) throw new Error('a sliced parse stepped after its end');
+        const t0 = performance.now();
+        const deadline = t0 + budgetMs;
+        // web-tree-sitter stops when the callback returns true, and resumes there on the next parse().
+        const progressCallback = (() => performance.now() > deadline) as unknown as () => void;
+        const tree = own.parse(parsedText, null, { progressCallback });
+        spent += performance.now() - t0;
+        if (tree) {
+          dispose();
+          return new ParsedFile(text, parsedText, tree, undefined, !!limited);
+        }
+        if (options.maxMs !== undefined && spent > options.maxMs) {
+          dispose();
+          throw new Error(`parse exceeded ${options.maxMs} ms`);
+        }
+        return undefined;
+      },
+      dispose,
+    };
   }
 
   /**

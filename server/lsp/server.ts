@@ -64,6 +64,8 @@ const WARM_IDLE_MS = 150;
 const VERDICT_SLICE_MS = 8;
 /** A big document's second stage runs in parts of about this long (see completeStaged). */
 const SECOND_STAGE_SLICE_MS = 8;
+/** A big document's opening parse, a slice a turn (tree-sitter resumes where it stopped). */
+const OPENING_SLICE_MS = 8;
 /** An open document's summary goes to the index this long after its last analysis (off the diagnostics path). */
 const SUMMARY_DELAY_MS = 250;
 
@@ -513,6 +515,7 @@ export class KportServer {
   private validate(uri: string): void {
     this.timers.delete(uri);
     this.stale.delete(uri);
+    if (this.parseOpeningSlice(uri)) return;
     const t0 = performance.now();
     // A big document's opening is published in two stages: the rules that need no context, then all.
     const r = this.publish(uri, { staged: true });
@@ -529,6 +532,24 @@ export class KportServer {
     if (r.partial) this.completeStaged(uri);
     else this.scheduleVerdicts(uri);
     this.collectSoon();
+  }
+
+  /**
+   * A big document's opening parse, a slice of OPENING_SLICE_MS a turn (a keystroke in another document is answered
+   * between two), then its analysis (validate again, which finds the tree). True while the parse goes on; its
+   * pending slice is the document's timer, so a change starts it again on the new text.
+   */
+  private parseOpeningSlice(uri: string): boolean {
+    const job = this.host.opening(uri);
+    if (!job) return false;
+    const state = this.trace.run('opening-parse', () => job.step(OPENING_SLICE_MS));
+    if (job.error) this.connection.console.error(job.error);
+    if (state === 'stale') return true;
+    this.timers.set(
+      uri,
+      afterPendingInput(() => this.validate(uri)),
+    );
+    return true;
   }
 
   /**

@@ -70,3 +70,35 @@ test('staged opening: the rules without context first, then a superset equal to 
   // The edit's single analysis has every rule again.
   assert.ok(hasSleep(staged.afterEdit), staged.afterEdit.map(key).join('\n'));
 });
+
+test('a big document parses in slices: a small one opened right after it is answered first, and the big one is whole', async () => {
+  const { bigDriver } = await import('../support/big-driver');
+  const big = bigDriver(3000).text; // ~1 MB: its whole parse alone is over 100 ms
+  const s = await startServer({ initializationOptions: { indexWorkspace: false, verdictDelayMs: 60_000 } });
+  try {
+    const order: string[] = [];
+    const bigOpen = s.open('file:///tmp/kport-staged/big.c', big).then((ds) => {
+      order.push('big');
+      return ds;
+    });
+    // The server has the big document and is at work on it when the small one comes.
+    await new Promise((r) => setTimeout(r, 30));
+    const smallOpen = s.open('file:///tmp/kport-staged/small.c', DRIVER).then((ds) => {
+      order.push('small');
+      return ds;
+    });
+    const [bigFirst, small] = await Promise.all([bigOpen, smallOpen]);
+    assert.deepEqual(order, ['small', 'big'], 'the small document waited for the big one’s parse');
+    assert.ok(small.some((d) => d.code === 'sleep-in-atomic'));
+    // The big document's first stage, then its complete analysis: ring_grow's kmalloc under card_lock is found.
+    const deadline = Date.now() + 20_000;
+    while (!(s.latest('file:///tmp/kport-staged/big.c') ?? []).some((d) => d.code === 'sleep-in-atomic') && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 20));
+    assert.ok(
+      (s.latest('file:///tmp/kport-staged/big.c') ?? []).some((d) => d.code === 'sleep-in-atomic'),
+      `big: ${bigFirst.length} first, then ${(s.latest('file:///tmp/kport-staged/big.c') ?? []).map((d) => d.code).join(', ')}`,
+    );
+  } finally {
+    await s.close();
+  }
+});
