@@ -25,7 +25,8 @@ function gcFunction(): Collect | null {
   if (collect !== undefined) return collect;
   try {
     v8.setFlagsFromString('--expose-gc');
-    collect = vm.runInNewContext('gc') as Collect;
+    const gc: unknown = vm.runInNewContext('typeof gc === "function" ? gc : null');
+    collect = typeof gc === 'function' ? (gc as Collect) : null;
   } catch {
     collect = null;
   }
@@ -43,6 +44,12 @@ export function collectYoungIfWorthIt(): boolean {
   if (off || youngFill() < YOUNG_FULL_SHARE) return false;
   const gc = gcFunction();
   if (!gc) return false;
-  gc({ type: 'minor' });
+  try {
+    gc({ type: 'minor' });
+  } catch {
+    // A V8 whose gc() takes no options: never again.
+    collect = null;
+    return false;
+  }
   return true;
 }
