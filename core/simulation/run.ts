@@ -122,7 +122,7 @@ const MAX_CACHED = 2000;
  */
 type RunDetail = 'trace' | 'outcomes';
 
-/** Simulator runs made by simulateCached (cache misses), by detail: tests count them. */
+/** Sequences run by simulateAllCached (cache misses), by detail: tests count them. */
 export const simulatorRuns: Record<RunDetail, number> = { trace: 0, outcomes: 0 };
 
 /**
@@ -139,19 +139,8 @@ function opText(op: SimOp): string {
 const runKey = (machine: SimulatedMachine, context: ContextKind, snapshots: 'all' | 'none', setup: readonly SimOp[], ops: readonly SimOp[]): string =>
   `[${JSON.stringify(machine.id)},${JSON.stringify(context)},${JSON.stringify(snapshots)},[${setup.map(opText).join(',')}],[${ops.map(opText).join(',')}]]`;
 
-function simulateCached(
-  ops: SimPath['ops'],
-  setup: SimPath['ops'],
-  context: ExtractedFunction['initialContext'],
-  snapshots: 'all' | 'none',
-  machine: SimulatedMachine,
-  detail: RunDetail = 'trace',
-): Record<ScenarioName, SimResult> {
-  return simulateAllCached([ops], setup, context, snapshots, machine, detail)[0];
-}
-
 /**
- * simulateCached for several sequences on one setup (a call's paths): those not cached run together, the steps
+ * Several sequences on one setup (a call's paths) in every scenario, from the results cache; those not cached run together, the steps
  * they share at their start once (simulateShared: each result is the one a run of its sequence alone gives).
  */
 function simulateAllCached(
@@ -162,6 +151,22 @@ function simulateAllCached(
   machine: SimulatedMachine,
   detail: RunDetail = 'trace',
 ): Record<ScenarioName, SimResult>[] {
+  const steps = simulateAllCachedInSteps(sequences, setup, context, snapshots, machine, detail);
+  for (;;) {
+    const r = steps.next();
+    if (r.done) return r.value;
+  }
+}
+
+/** simulateAllCached in steps a caller runs apart (the editor's verdicts and warming). */
+function* simulateAllCachedInSteps(
+  sequences: readonly SimPath['ops'][],
+  setup: SimPath['ops'],
+  context: ExtractedFunction['initialContext'],
+  snapshots: 'all' | 'none',
+  machine: SimulatedMachine,
+  detail: RunDetail,
+): Generator<void, Record<ScenarioName, SimResult>[]> {
   const out: Record<ScenarioName, SimResult>[] = new Array(sequences.length);
   /** The sequences to run, by key, with the indexes each answers. */
   const missing = new Map<string, { ops: SimPath['ops']; at: number[] }>();
@@ -184,12 +189,17 @@ function simulateAllCached(
   const trace = detail === 'trace' ? true : 'outcomes';
   simulatorRuns[detail] += missing.size;
   const runs = [...missing.values()];
-  const byScenario = SCENARIOS.map((sc) =>
-    simulateShared(
-      runs.map((r) => r.ops),
-      { scenario: machine.scenarios[sc], machine: machine.config, context, setup, snapshots, trace },
-    ),
-  );
+  const byScenario: SimResult[][] = [];
+  for (const sc of SCENARIOS) {
+    // A step: one scenario's runs of the paths, or one path's runs in every scenario (a step of its own before).
+    if (byScenario.length && runs.length > 1) yield;
+    byScenario.push(
+      simulateShared(
+        runs.map((r) => r.ops),
+        { scenario: machine.scenarios[sc], machine: machine.config, context, setup, snapshots, trace },
+      ),
+    );
+  }
   for (const [k, [key, run]] of [...missing].entries()) {
     const r = Object.fromEntries(SCENARIOS.map((sc, j) => [sc, byScenario[j][k]])) as Record<ScenarioName, SimResult>;
     for (const i of run.at) out[i] = r;
@@ -217,17 +227,22 @@ export function simulateFunction(shared: SharedAnalyses, fnIndex: number, snapsh
 
 /**
  * simulateFunction in steps a caller runs apart (the editor's warming: a hover or keystroke waits for one step at
- * most): the extraction, each path's simulator runs (kept in the results cache), then the function's result,
+ * most): the extraction, each scenario's runs of its paths (kept in the results cache), then the function's result,
  * which finds them done. Nothing when the function is simulated already.
  */
 export function* simulateFunctionInSteps(shared: SharedAnalyses, fnIndex: number): Generator<void, FunctionSimulation> {
   if (!isSimulated(shared, fnIndex)) {
     const extracted = extractionOf(shared, fnIndex);
     yield;
-    for (const p of extracted.paths) {
-      simulateCached(p.ops, extracted.setup, extracted.initialContext, 'none', machineOf(shared));
-      yield;
-    }
+    yield* simulateAllCachedInSteps(
+      extracted.paths.map((p) => p.ops),
+      extracted.setup,
+      extracted.initialContext,
+      'none',
+      machineOf(shared),
+      'trace',
+    );
+    yield;
   }
   return simulateFunction(shared, fnIndex);
 }
@@ -434,17 +449,22 @@ export function simulateCall(shared: SharedAnalyses, fnIndex: number, span: Span
 
 /**
  * simulateCall in steps a caller runs apart (the editor's verdicts and warming: a keystroke or hover waits for one
- * step at most): the goal's extraction, each path's simulator runs (kept in the results cache), then the call's
+ * step at most): the goal's extraction, each scenario's runs of its paths (kept in the results cache), then the call's
  * result, which finds them done. Nothing but the result when the call is simulated already.
  */
 export function* simulateCallInSteps(shared: SharedAnalyses, fnIndex: number, span: Span): Generator<void, CallSimulation> {
   if (!shared.hasMemo(callMemoKey(span))) {
     const { extracted } = callExtractionOf(shared, fnIndex, span);
     yield;
-    for (const p of extracted.paths) {
-      simulateCached(p.ops, extracted.setup, extracted.initialContext, 'none', machineOf(shared), 'outcomes');
-      yield;
-    }
+    yield* simulateAllCachedInSteps(
+      extracted.paths.map((p) => p.ops),
+      extracted.setup,
+      extracted.initialContext,
+      'none',
+      machineOf(shared),
+      'outcomes',
+    );
+    yield;
   }
   return simulateCall(shared, fnIndex, span);
 }
