@@ -126,18 +126,26 @@ type RunDetail = 'trace' | 'outcomes';
 export const simulatorRuns: Record<RunDetail, number> = { trace: 0, outcomes: 0 };
 
 /**
- * The JSON text of each op and setup op, by object: a call's paths share their op objects (extract.ts forks share
- * them, and nothing changes an op once made), so a path's key is joined from its ops' texts, not stringified anew.
+ * JSON.stringify([machine, context, snapshots, setup, ops]) of each of a call's paths, joined from its ops' texts:
+ * the paths share their op objects (extract.ts forks share them, and nothing changes an op once made), so each op
+ * is stringified once for the call, not once per path (the texts are not kept past the call).
  */
-const opTexts = new WeakMap<object, string>();
-function opText(op: SimOp): string {
-  let t = opTexts.get(op);
-  if (t === undefined) opTexts.set(op, (t = JSON.stringify(op)));
-  return t;
+function runKeys(
+  machine: SimulatedMachine,
+  context: ContextKind,
+  snapshots: 'all' | 'none',
+  setup: readonly SimOp[],
+  sequences: readonly (readonly SimOp[])[],
+): string[] {
+  const texts = new Map<SimOp, string>();
+  const text = (op: SimOp) => {
+    let t = texts.get(op);
+    if (t === undefined) texts.set(op, (t = JSON.stringify(op)));
+    return t;
+  };
+  const head = `[${JSON.stringify(machine.id)},${JSON.stringify(context)},${JSON.stringify(snapshots)},[${setup.map(text).join(',')}],[`;
+  return sequences.map((ops) => `${head}${ops.map(text).join(',')}]]`);
 }
-/** JSON.stringify([machine, context, snapshots, setup, ops]), from the ops' texts. */
-const runKey = (machine: SimulatedMachine, context: ContextKind, snapshots: 'all' | 'none', setup: readonly SimOp[], ops: readonly SimOp[]): string =>
-  `[${JSON.stringify(machine.id)},${JSON.stringify(context)},${JSON.stringify(snapshots)},[${setup.map(opText).join(',')}],[${ops.map(opText).join(',')}]]`;
 
 /**
  * Several sequences on one setup (a call's paths) in every scenario, from the results cache; those not cached run together, the steps
@@ -170,8 +178,9 @@ function* simulateAllCachedInSteps(
   const out: Record<ScenarioName, SimResult>[] = new Array(sequences.length);
   /** The sequences to run, by key, with the indexes each answers. */
   const missing = new Map<string, { ops: SimPath['ops']; at: number[] }>();
+  const keys = runKeys(machine, context, snapshots, setup, sequences);
   for (const [i, ops] of sequences.entries()) {
-    const base = runKey(machine, context, snapshots, setup, ops);
+    const base = keys[i];
     // A traced run answers an outcomes request as well (the same outcomes, more trace): reuse it when cached.
     const key = detail === 'trace' ? base : `outcomes:${base}`;
     const hit = RESULTS.get(key) ?? (detail === 'outcomes' ? RESULTS.get(base) : undefined);
