@@ -1,9 +1,10 @@
 /**
  * The simulator runs behind one call's hover, timed apart: what a run costs with no ops (machine, scenario,
- * setup, finish) against the runs themselves. Usage: node --import tsx bench/sim-runs.ts FILE:LINE [N]
+ * setup, finish) against the runs themselves, and the runs as a hover makes them (simulateShared: the steps the
+ * sequences share at their start once, per scenario). Usage: node --import tsx bench/sim-runs.ts FILE:LINE [N]
  */
 import fs from 'node:fs';
-import { simulate } from '../core/sim';
+import { simulate, simulateShared } from '../core/sim';
 import { SCENARIOS } from '../core/simulation/scenarios';
 import { allocationSites, callExtractor, machineOf, simulateCall } from '../core/simulation/run';
 import { UNKNOWN_SIZE_RANGE } from '../core/simulation/extract';
@@ -52,5 +53,6 @@ async function main() {
   time('same runs without ops', () => runs.forEach((r) => simulate([], opts(r.sc))));
   time('same runs, trace outcomes', () => runs.forEach((r) => simulate(r.ops, { ...opts(r.sc), trace: 'outcomes' })));
   time('same runs, trace false', () => runs.forEach((r) => simulate(r.ops, { ...opts(r.sc), trace: false })));
+  time("same runs shared, trace outcomes (a hover's)", () => SCENARIOS.forEach((sc) => simulateShared(distinct, { ...opts(sc), trace: 'outcomes' })));
 }
 void main();

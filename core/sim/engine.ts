@@ -189,6 +189,36 @@ export class Engine {
     this.zonelists = [[0], [1, 0], [2, 1, 0]].map((full) => full.filter((i) => this.zones[i].pages > 0));
   }
 
+  /**
+   * A copy of this engine between two steps that shares nothing mutable with it: runs that share their first steps
+   * continue from one state apart (simulateShared). Handles, slabs, caches and pools are copied once each, so the
+   * copy's references between them mirror this engine's.
+   */
+  fork(): Engine {
+    const e = new Engine(this.machine, this.scenario, this.context, this.verbose, this.messages, this);
+    const copies = new StateCopies();
+    e.contextReason = this.contextReason;
+    e.stepIndex = this.stepIndex;
+    e.lastZone = this.lastZone;
+    e.neverWhy = this.neverWhy;
+    e.bugWhy = this.bugWhy;
+    e.bugCode = this.bugCode;
+    // This step's bookkeeping (beginStep resets it): copied so that the fork is this engine, field by field.
+    e.trace = this.trace === EMPTY_TRACE ? EMPTY_TRACE : this.trace.slice();
+    e.slept = this.slept;
+    e.maySleep = this.maySleep;
+    e.atomicSleep = this.atomicSleep;
+    e.quiet = this.quiet;
+    e.irqsOnInGrow = this.irqsOnInGrow;
+    for (const [ref, h] of this.refs) e.refs.set(ref, copies.handle(h) as Handle);
+    for (const h of this.orphans) e.orphans.push(copies.handle(h) as Handle);
+    for (const [name, c] of this.kmallocCaches) e.kmallocCaches.set(name, copies.cache(c) as Cache);
+    for (const c of this.userCaches) e.userCaches.push(copies.cache(c) as Cache);
+    for (const p of this.pools) e.pools.push(copies.pool(p) as Pool);
+    for (const w of this.woken) e.woken.push({ step: w.step, handle: copies.handle(w.handle) as Handle, result: w.result });
+    return e;
+  }
+
   /** Move the machine to a memory state: drain per-CPU lists, then grab/give back background pages. */
   applyScenario(s: ScenarioState): void {
     this.scenario = s;
@@ -288,5 +318,70 @@ export class Engine {
     for (const c of this.kmallocCaches.values()) addCache(c);
     for (const c of this.userCaches) addCache(c);
     return { context: this.context, zones, pools, caches };
+  }
+}
+
+/** Engine.fork's copies of one engine's handles, slabs, caches and pools, each made once (they point at each other). */
+class StateCopies {
+  private readonly handles = new Map<Handle, Handle>();
+  private readonly slabs = new Map<Slab, Slab>();
+  private readonly caches = new Map<Cache, Cache>();
+  private readonly pools = new Map<Pool, Pool>();
+
+  handle(h: Handle | null): Handle | null {
+    if (h === null) return null;
+    let c = this.handles.get(h);
+    if (c !== undefined) return c;
+    c = new Handle(h.t, h.ref, h.at, h.op, h.api);
+    this.handles.set(h, c);
+    c.zone = h.zone;
+    c.pfn = h.pfn;
+    c.order = h.order;
+    c.size = h.size;
+    c.freedAt = h.freedAt;
+    c.setup = h.setup;
+    c.slab = this.slab(h.slab);
+    c.cache = this.cache(h.cache);
+    c.pool = this.pool(h.pool);
+    c.inner = this.handle(h.inner);
+    return c;
+  }
+
+  slab(s: Slab | null): Slab | null {
+    if (s === null) return null;
+    let c = this.slabs.get(s);
+    if (c !== undefined) return c;
+    c = { zone: s.zone, pfn: s.pfn, order: s.order, inuse: s.inuse, partial: s.partial, mgmt: null };
+    this.slabs.set(s, c);
+    c.mgmt = this.handle(s.mgmt);
+    return c;
+  }
+
+  cache(k: Cache | null): Cache | null {
+    if (k === null) return null;
+    let c = this.caches.get(k);
+    if (c !== undefined) return c;
+    c = { ...k, slabs: [], partial: [], ac: [], handle: null };
+    this.caches.set(k, c);
+    for (const s of k.slabs) c.slabs.push(this.slab(s) as Slab);
+    for (const s of k.partial) c.partial.push(this.slab(s) as Slab);
+    for (const s of k.ac) c.ac.push(this.slab(s) as Slab);
+    c.handle = this.handle(k.handle);
+    return c;
+  }
+
+  pool(p: Pool | null): Pool | null {
+    if (p === null) return null;
+    let c = this.pools.get(p);
+    if (c !== undefined) return c;
+    c = { ...p, reserve: [], cache: null, waiters: [], structObj: null, arrObj: null };
+    this.pools.set(p, c);
+    for (const h of p.reserve) c.reserve.push(this.handle(h) as Handle);
+    c.cache = this.cache(p.cache);
+    for (const w of p.waiters) c.waiters.push({ handle: this.handle(w.handle) as Handle, step: w.step, gfp: w.gfp, context: w.context });
+    c.structObj = this.handle(p.structObj);
+    c.arrObj = this.handle(p.arrObj);
+    c.handle = this.handle(p.handle) as Handle;
+    return c;
   }
 }

@@ -1,5 +1,5 @@
 // kport allocator simulator: public API.
-export { simulate, simulateScenarios, Simulator, resolveScenario } from './simulate';
+export { simulate, simulateScenarios, simulateShared, Simulator, resolveScenario } from './simulate';
 export { checkInvariants } from './invariants';
 export type { Engine } from './engine';
 export * from './types';

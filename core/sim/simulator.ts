@@ -71,7 +71,18 @@ export class Simulator {
   /** Invalid options never throw: the defaults are used and `configError` says why. */
   readonly configError: string | null = null;
 
-  constructor(opts: SimOptions = {}, scenarioOverride?: ScenarioState) {
+  /** `from`: a simulator between two steps whose state this one continues from (fork()); the options are then not read. */
+  constructor(opts: SimOptions = {}, scenarioOverride?: ScenarioState, from?: Simulator) {
+    if (from) {
+      this.e = from.e.fork();
+      this.index = from.index;
+      this.neverReturned = from.neverReturned;
+      this.snap = from.snap;
+      this.lean = from.lean;
+      this.configError = from.configError;
+      this.setupPhase = from.setupPhase;
+      return;
+    }
     if (opts === null || typeof opts !== 'object') opts = {};
     let machine = opts.machine ?? DEFAULT_MACHINE;
     const bad = validateMachine(machine);
@@ -94,6 +105,22 @@ export class Simulator {
     this.lean = opts.trace === false && opts.results === 'none';
   }
 
+  /**
+   * A simulator that continues from this one's state, apart from it (called between two steps). The results of
+   * steps still waiting for a mempool_free are changed by the steps that settle them: the fork gets copies of
+   * those, `pendingCopies` (this one's result → the fork's), to stand for them in the fork's list of results.
+   */
+  fork(): { sim: Simulator; pendingCopies: Map<StepResult, StepResult> } {
+    const sim = new Simulator(undefined, undefined, this);
+    const pendingCopies = new Map<StepResult, StepResult>();
+    for (const [index, r] of this.pending) {
+      const copy = { ...r };
+      sim.pending.set(index, copy);
+      pendingCopies.set(r, copy);
+    }
+    return { sim, pendingCopies };
+  }
+
   /** Fast path for benchmarks: run one op and return only its outcome kind. */
   stepKind(raw: unknown): SimOutcome['kind'] {
     const e = this.e;
@@ -108,6 +135,11 @@ export class Simulator {
     if (e.woken.length > 0) e.woken.length = 0;
     if (e.atomicSleep !== null && outcome.kind !== 'bug' && outcome.kind !== 'error') return 'sleep-in-atomic';
     return outcome.kind;
+  }
+
+  /** A step waits for a mempool_free (its result changes when one comes, or at finish()). */
+  get waiting(): boolean {
+    return this.pending.size > 0;
   }
 
   get neverReturnedYet(): boolean {

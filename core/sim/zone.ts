@@ -19,6 +19,44 @@ export class PcpList {
   }
 }
 
+/** Removes a[i], the later items moving down one (splice would allocate the array of what it removed). */
+function removeAt(a: number[], i: number): void {
+  for (let j = i + 1; j < a.length; j++) a[j - 1] = a[j];
+  a.pop();
+}
+
+/**
+ * One order's free list (free_area[order].free_list): block-head pfns in the order they were added, as a Set keeps
+ * them (rmqueue takes the first), in a plain array. A zone has tens to hundreds of free blocks; an array is copied
+ * (every run and every fork starts from a copy) with one small allocation where a Set rebuilds a hash table.
+ */
+export class BlockList {
+  constructor(readonly items: number[] = []) {}
+  get size(): number {
+    return this.items.length;
+  }
+  has(pfn: number): boolean {
+    return this.items.indexOf(pfn) >= 0;
+  }
+  /** As Set.add: a pfn already listed keeps its place. */
+  add(pfn: number): this {
+    if (this.items.indexOf(pfn) < 0) this.items.push(pfn);
+    return this;
+  }
+  delete(pfn: number): boolean {
+    const i = this.items.indexOf(pfn);
+    if (i < 0) return false;
+    removeAt(this.items, i);
+    return true;
+  }
+  values(): IterableIterator<number> {
+    return this.items.values();
+  }
+  [Symbol.iterator](): IterableIterator<number> {
+    return this.items.values();
+  }
+}
+
 export class Zone {
   readonly idx: number;
   readonly name: ZoneName;
@@ -30,16 +68,19 @@ export class Zone {
   readonly high: number;
   /** Pages kept back from allocations whose zonelist starts in a higher zone (by that zone's index). */
   readonly lowmemReserve: readonly number[];
-  /** free_area[order].free_list: sets of block-head pfns (insertion order = deterministic). */
-  readonly freeLists: Set<number>[] = [];
+  /** free_area[order].free_list: block-head pfns (insertion order = deterministic). */
+  readonly freeLists: BlockList[] = [];
   /** free_area[order].nr_free */
   readonly nrFree = new Int32Array(MAX_ORDER);
   /**
-   * Order of each free block by its head's (pfn - start). A map, not an array over every page: a zone has
-   * tens to hundreds of free blocks, and a 64 KiB array filled per run was the hover's hottest line (a hover
-   * runs the simulator 9–45 times).
+   * The order of each free block by its head's (pfn - start), read from the free lists (checkInvariants, tests):
+   * a block is free at order o when its head is on freeLists[o], so no second record is kept in step with them.
    */
-  readonly freeOrder: Map<number, number>;
+  get freeOrder(): Map<number, number> {
+    const m = new Map<number, number>();
+    for (let o = 0; o < MAX_ORDER; o++) for (const pfn of this.freeLists[o].items) m.set(pfn - this.start, o);
+    return m;
+  }
   /** zone->free_pages: pages on the buddy lists (per-CPU pages are not counted, as in 2.6). */
   freePages = 0;
   readonly pcp: [PcpList, PcpList];
@@ -69,13 +110,11 @@ export class Zone {
     this.lowmemReserve = cfg.lowmemReserve ?? [0, 0, 0];
     this.pcp = [new PcpList(cfg.hot.low, cfg.hot.high, cfg.hot.batch), new PcpList(cfg.cold.low, cfg.cold.high, cfg.cold.batch)];
     if (!from) {
-      this.freeOrder = new Map();
-      for (let o = 0; o < MAX_ORDER; o++) this.freeLists.push(new Set());
+      for (let o = 0; o < MAX_ORDER; o++) this.freeLists.push(new BlockList());
       return;
     }
-    // Set and Map copies keep insertion order: rmqueue takes the same first block as in `from`.
-    this.freeOrder = new Map(from.freeOrder);
-    for (let o = 0; o < MAX_ORDER; o++) this.freeLists.push(new Set(from.freeLists[o]));
+    // The copies keep the order: rmqueue takes the same first block as in `from`.
+    for (let o = 0; o < MAX_ORDER; o++) this.freeLists.push(new BlockList(from.freeLists[o].items.slice()));
     this.nrFree.set(from.nrFree);
     this.freePages = from.freePages;
     this.pcp[0].list = from.pcp[0].list.slice();
@@ -92,15 +131,14 @@ export class Zone {
   }
 
   private add(pfn: number, order: number): void {
-    this.freeLists[order].add(pfn);
-    this.freeOrder.set(pfn - this.start, order);
+    // A free block is on one list once (checkInvariants): no Set-like look-up first.
+    this.freeLists[order].items.push(pfn);
     this.nrFree[order]++;
     this.freePages += 1 << order;
   }
 
   private remove(pfn: number, order: number): void {
     this.freeLists[order].delete(pfn);
-    this.freeOrder.delete(pfn - this.start);
     this.nrFree[order]--;
     this.freePages -= 1 << order;
   }
@@ -120,7 +158,7 @@ export class Zone {
   rmqueue(order: number): number {
     for (let o = order; o < MAX_ORDER; o++) {
       if (this.nrFree[o] === 0) continue;
-      const pfn = this.freeLists[o].values().next().value as number;
+      const pfn = this.freeLists[o].items[0];
       this.remove(pfn, o);
       this.lastSplitFrom = o;
       let size = 1 << o;
@@ -142,7 +180,7 @@ export class Zone {
     while (order < MAX_ORDER - 1) {
       const buddy = pfn ^ (1 << order);
       if (buddy < this.start || buddy + (1 << order) > this.end) break;
-      if (this.freeOrder.get(buddy - this.start) !== order) break;
+      if (!this.freeLists[order].has(buddy)) break;
       this.remove(buddy, order);
       pfn = pfn < buddy ? pfn : buddy;
       order++;
@@ -157,7 +195,7 @@ export class Zone {
     while (need > 0 && this.freePages > 0) {
       let o = MAX_ORDER - 1;
       while (this.nrFree[o] === 0) o--;
-      const pfn = this.freeLists[o].values().next().value as number;
+      const pfn = this.freeLists[o].items[0];
       const size = 1 << o;
       this.remove(pfn, o);
       const take = size <= need ? size : need;

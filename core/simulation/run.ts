@@ -7,7 +7,7 @@ import { SIMULATION_ANCHORS } from '../kernel/alloc-api';
 import {
   DEFAULT_SIMULATED_MACHINE,
   DISTRIBUTION_KERNEL,
-  simulate,
+  simulateShared,
   type KernelConfig,
   type SimulatedMachine,
   type ContextKind,
@@ -122,34 +122,100 @@ const MAX_CACHED = 2000;
  */
 type RunDetail = 'trace' | 'outcomes';
 
-/** Simulator runs made by simulateCached (cache misses), by detail: tests count them. */
+/** Sequences run by simulateAllCached (cache misses), by detail: tests count them. */
 export const simulatorRuns: Record<RunDetail, number> = { trace: 0, outcomes: 0 };
 
-function simulateCached(
-  ops: SimPath['ops'],
+/**
+ * JSON.stringify([machine, context, snapshots, setup, ops]) of each of a call's paths, joined from its ops' texts:
+ * the paths share their op objects (extract.ts forks share them, and nothing changes an op once made), so each op
+ * is stringified once for the call, not once per path (the texts are not kept past the call).
+ */
+function runKeys(
+  machine: SimulatedMachine,
+  context: ContextKind,
+  snapshots: 'all' | 'none',
+  setup: readonly SimOp[],
+  sequences: readonly (readonly SimOp[])[],
+): string[] {
+  const texts = new Map<SimOp, string>();
+  const text = (op: SimOp) => {
+    let t = texts.get(op);
+    if (t === undefined) texts.set(op, (t = JSON.stringify(op)));
+    return t;
+  };
+  const head = `[${JSON.stringify(machine.id)},${JSON.stringify(context)},${JSON.stringify(snapshots)},[${setup.map(text).join(',')}],[`;
+  return sequences.map((ops) => `${head}${ops.map(text).join(',')}]]`);
+}
+
+/**
+ * Several sequences on one setup (a call's paths) in every scenario, from the results cache; those not cached run together, the steps
+ * they share at their start once (simulateShared: each result is the one a run of its sequence alone gives).
+ */
+function simulateAllCached(
+  sequences: readonly SimPath['ops'][],
   setup: SimPath['ops'],
   context: ExtractedFunction['initialContext'],
   snapshots: 'all' | 'none',
   machine: SimulatedMachine,
   detail: RunDetail = 'trace',
-): Record<ScenarioName, SimResult> {
-  const base = JSON.stringify([machine.id, context, snapshots, setup, ops]);
-  // A traced run answers an outcomes request as well (the same outcomes, more trace): reuse it when cached.
-  const key = detail === 'trace' ? base : `outcomes:${base}`;
-  const hit = RESULTS.get(key) ?? (detail === 'outcomes' ? RESULTS.get(base) : undefined);
-  if (hit) {
-    RESULTS.delete(key);
-    RESULTS.set(key, hit);
-    return hit;
+): Record<ScenarioName, SimResult>[] {
+  const steps = simulateAllCachedInSteps(sequences, setup, context, snapshots, machine, detail);
+  for (;;) {
+    const r = steps.next();
+    if (r.done) return r.value;
   }
+}
+
+/** simulateAllCached in steps a caller runs apart (the editor's verdicts and warming). */
+function* simulateAllCachedInSteps(
+  sequences: readonly SimPath['ops'][],
+  setup: SimPath['ops'],
+  context: ExtractedFunction['initialContext'],
+  snapshots: 'all' | 'none',
+  machine: SimulatedMachine,
+  detail: RunDetail,
+): Generator<void, Record<ScenarioName, SimResult>[]> {
+  const out: Record<ScenarioName, SimResult>[] = new Array(sequences.length);
+  /** The sequences to run, by key, with the indexes each answers. */
+  const missing = new Map<string, { ops: SimPath['ops']; at: number[] }>();
+  const keys = runKeys(machine, context, snapshots, setup, sequences);
+  for (const [i, ops] of sequences.entries()) {
+    const base = keys[i];
+    // A traced run answers an outcomes request as well (the same outcomes, more trace): reuse it when cached.
+    const key = detail === 'trace' ? base : `outcomes:${base}`;
+    const hit = RESULTS.get(key) ?? (detail === 'outcomes' ? RESULTS.get(base) : undefined);
+    if (hit) {
+      RESULTS.delete(key);
+      RESULTS.set(key, hit);
+      out[i] = hit;
+      continue;
+    }
+    const m = missing.get(key);
+    if (m) m.at.push(i);
+    else missing.set(key, { ops, at: [i] });
+  }
+  if (!missing.size) return out;
   const trace = detail === 'trace' ? true : 'outcomes';
-  simulatorRuns[detail]++;
-  const r = Object.fromEntries(
-    SCENARIOS.map((sc) => [sc, simulate(ops, { scenario: machine.scenarios[sc], machine: machine.config, context, setup, snapshots, trace })]),
-  ) as Record<ScenarioName, SimResult>;
-  RESULTS.set(key, r);
-  if (RESULTS.size > MAX_CACHED) RESULTS.delete(RESULTS.keys().next().value!);
-  return r;
+  simulatorRuns[detail] += missing.size;
+  const runs = [...missing.values()];
+  const byScenario: SimResult[][] = [];
+  for (const sc of SCENARIOS) {
+    // A step: one scenario's runs of the paths, or one path's runs in every scenario (a step of its own before).
+    if (byScenario.length && runs.length > 1) yield;
+    byScenario.push(
+      simulateShared(
+        runs.map((r) => r.ops),
+        { scenario: machine.scenarios[sc], machine: machine.config, context, setup, snapshots, trace },
+      ),
+    );
+  }
+  for (const [k, [key, run]] of [...missing].entries()) {
+    const r = Object.fromEntries(SCENARIOS.map((sc, j) => [sc, byScenario[j][k]])) as Record<ScenarioName, SimResult>;
+    for (const i of run.at) out[i] = r;
+    RESULTS.set(key, r);
+    if (RESULTS.size > MAX_CACHED) RESULTS.delete(RESULTS.keys().next().value!);
+  }
+  return out;
 }
 
 /** Empties the simulator's results cache: a bench's cold hover runs the simulator as the first hover of a call does. */
@@ -170,31 +236,47 @@ export function simulateFunction(shared: SharedAnalyses, fnIndex: number, snapsh
 
 /**
  * simulateFunction in steps a caller runs apart (the editor's warming: a hover or keystroke waits for one step at
- * most): the extraction, each path's simulator runs (kept in the results cache), then the function's result,
+ * most): the extraction, each scenario's runs of its paths (kept in the results cache), then the function's result,
  * which finds them done. Nothing when the function is simulated already.
  */
 export function* simulateFunctionInSteps(shared: SharedAnalyses, fnIndex: number): Generator<void, FunctionSimulation> {
   if (!isSimulated(shared, fnIndex)) {
     const extracted = extractionOf(shared, fnIndex);
     yield;
-    for (const p of extracted.paths) {
-      simulateCached(p.ops, extracted.setup, extracted.initialContext, 'none', machineOf(shared));
-      yield;
-    }
+    yield* simulateAllCachedInSteps(
+      extracted.paths.map((p) => p.ops),
+      extracted.setup,
+      extracted.initialContext,
+      'none',
+      machineOf(shared),
+      'trace',
+    );
+    yield;
   }
   return simulateFunction(shared, fnIndex);
 }
 
-function simulatePath(
-  p: SimPath,
+/** Paths simulated, each in every scenario; the steps they share at their start run once (simulateAllCached). */
+function simulatePaths(
+  ps: readonly SimPath[],
   extracted: ExtractedFunction,
   snapshots: 'all' | 'none',
   machine: SimulatedMachine,
   detail: RunDetail = 'trace',
-): PathSimulation {
-  const results = ownedElsewhere(simulateCached(p.ops, extracted.setup, extracted.initialContext, snapshots, machine, detail), extracted.escaping);
-  const feasibility = Object.fromEntries(SCENARIOS.map((sc) => [sc, feasibilityOf(p, results[sc])])) as Record<ScenarioName, Feasibility>;
-  return { ...p, results, feasibility };
+): PathSimulation[] {
+  const all = simulateAllCached(
+    ps.map((p) => p.ops),
+    extracted.setup,
+    extracted.initialContext,
+    snapshots,
+    machine,
+    detail,
+  );
+  return ps.map((p, i) => {
+    const results = ownedElsewhere(all[i], extracted.escaping);
+    const feasibility = Object.fromEntries(SCENARIOS.map((sc) => [sc, feasibilityOf(p, results[sc])])) as Record<ScenarioName, Feasibility>;
+    return { ...p, results, feasibility };
+  });
 }
 
 /** Drops the leaks of refs that left the function (stored in a structure, returned, handed on): owned elsewhere. */
@@ -202,10 +284,24 @@ function ownedElsewhere(results: Record<ScenarioName, SimResult>, escaping: read
   if (!escaping.length) return results;
   const gone = new Set(escaping);
   const kept = (r: SimResult): SimResult => {
-    const steps = r.steps.filter((st) => !(st.outcome.kind === 'leak' && gone.has(st.outcome.ref ?? '')));
-    return steps.length === r.steps.length ? r : { ...r, steps, summary: { ...r.summary, leak: r.summary.leak - (r.steps.length - steps.length) } };
+    // The leaks are the last steps (reported when the run ends): only those are read.
+    let first = r.steps.length;
+    let dropped = 0;
+    while (first > 0 && r.steps[first - 1].outcome.kind === 'leak') {
+      first--;
+      if (gone.has(r.steps[first].outcome.ref ?? '')) dropped++;
+    }
+    if (!dropped) return r;
+    const steps = r.steps.filter((st, i) => i < first || !gone.has(st.outcome.ref ?? ''));
+    return { ...r, steps, summary: { ...r.summary, leak: r.summary.leak - dropped } };
   };
   return Object.fromEntries(SCENARIOS.map((sc) => [sc, kept(results[sc])])) as Record<ScenarioName, SimResult>;
+}
+
+/** The result of the step at `index` (a run's results are in step order, its leaks after them; a search otherwise). */
+function stepAt(result: SimResult, index: number): StepResult | undefined {
+  const s = result.steps[index];
+  return s !== undefined && s.index === index ? s : result.steps.find((x) => x.index === index);
 }
 
 /** The machine this analysis simulates on (setting `simulation.machine`). */
@@ -218,7 +314,7 @@ function extractionOf(shared: SharedAnalyses, fnIndex: number): ExtractedFunctio
 
 function simulateAnew(shared: SharedAnalyses, fnIndex: number, snapshots: 'all' | 'none'): FunctionSimulation {
   const extracted = extractionOf(shared, fnIndex);
-  const paths = extracted.paths.map((p) => simulatePath(p, extracted, snapshots, machineOf(shared)));
+  const paths = simulatePaths(extracted.paths, extracted, snapshots, machineOf(shared));
   const sites = allocationSites(shared, fnIndex);
   const calls = sites.slice(0, MAX_CALLS_PER_FUNCTION).map((site) => simulateCall(shared, fnIndex, site.call.span));
   if (sites.length > MAX_CALLS_PER_FUNCTION) {
@@ -322,7 +418,7 @@ export function feasibilityOf(p: SimPath, result: SimResult): Feasibility {
     let j = a.atOp - 1;
     while (j >= 0 && !(ALLOCATING_OPS.has(p.ops[j].op) && (p.ops[j] as { ref?: string }).ref === a.ref)) j--;
     if (j < 0) continue;
-    const step = result.steps.find((s) => s.index === j);
+    const step = stepAt(result, j);
     const isNull = returnedNull(step);
     if (isNull === undefined || isNull === (a.expect === 'null')) continue;
     const what = `${p.origins[j]?.text.split('(')[0] ?? p.ops[j].op}() at line ${p.origins[j]?.line ?? '?'}`;
@@ -362,17 +458,22 @@ export function simulateCall(shared: SharedAnalyses, fnIndex: number, span: Span
 
 /**
  * simulateCall in steps a caller runs apart (the editor's verdicts and warming: a keystroke or hover waits for one
- * step at most): the goal's extraction, each path's simulator runs (kept in the results cache), then the call's
+ * step at most): the goal's extraction, each scenario's runs of its paths (kept in the results cache), then the call's
  * result, which finds them done. Nothing but the result when the call is simulated already.
  */
 export function* simulateCallInSteps(shared: SharedAnalyses, fnIndex: number, span: Span): Generator<void, CallSimulation> {
   if (!shared.hasMemo(callMemoKey(span))) {
     const { extracted } = callExtractionOf(shared, fnIndex, span);
     yield;
-    for (const p of extracted.paths) {
-      simulateCached(p.ops, extracted.setup, extracted.initialContext, 'none', machineOf(shared), 'outcomes');
-      yield;
-    }
+    yield* simulateAllCachedInSteps(
+      extracted.paths.map((p) => p.ops),
+      extracted.setup,
+      extracted.initialContext,
+      'none',
+      machineOf(shared),
+      'outcomes',
+    );
+    yield;
   }
   return simulateCall(shared, fnIndex, span);
 }
@@ -393,7 +494,7 @@ function callExtractionOf(shared: SharedAnalyses, fnIndex: number, span: Span) {
 function simulateCallAnew(shared: SharedAnalyses, fnIndex: number, span: Span): CallSimulation {
   const { site, reason, extracted } = callExtractionOf(shared, fnIndex, span);
   // A call's simulation is read for its verdicts (hover, finding, the view's summary line): no allocator trace.
-  const paths = extracted.paths.map((p) => simulatePath(p, extracted, 'none', machineOf(shared), 'outcomes'));
+  const paths = simulatePaths(extracted.paths, extracted, 'none', machineOf(shared), 'outcomes');
   const first = paths[0];
   const origin = first?.origins[first.goalOp] ?? null;
   const base = {
@@ -417,29 +518,31 @@ function simulateCallAnew(shared: SharedAnalyses, fnIndex: number, span: Span): 
   const verdicts = Object.fromEntries(SCENARIOS.map((sc) => [sc, scenarioVerdict(paths, sc)])) as Record<ScenarioName, ScenarioVerdict>;
   if (origin?.unknownSize) {
     // The size is not known: the call's outcome at each plausible size, worst path each.
-    const bySize = UNKNOWN_SIZE_RANGE.map(({ label, size }) => {
-      // The call's outcome depends only on the ops before it: each path up to its last run of the call (paths
-      // that share that prefix are simulated once, simulateCached).
-      const variants = paths.map((p) => {
+    // The call's outcome depends only on the ops before it: each path up to its last run of the call, at each size
+    // (the prefixes the paths and sizes share run once, simulatePaths).
+    const variants = UNKNOWN_SIZE_RANGE.map(({ size }) =>
+      paths.map((p): PathSimulation | { variant: SimPath } => {
         const upTo = Math.max(...p.goalOps) + 1;
         // At the size the path was simulated with (the stand-in) the prefix run would repeat the path's own
         // first steps: a step's result depends on the steps before it only, except a mempool wait, which a later
         // mempool_free (or the end of the run) settles.
         if (p.goalOps.every((i) => p.ops[i].op !== 'kmalloc' || p.ops[i].size === size) && !p.ops.slice(0, upTo).some((op) => op.op.startsWith('mempool')))
           return p;
-        return simulatePath(
-          {
+        return {
+          variant: {
             ...p,
             assumptions: p.assumptions.filter((a) => a.atOp <= upTo),
             ops: p.ops.slice(0, upTo).map((op, i) => (p.goalOps.includes(i) && op.op === 'kmalloc' ? { ...op, size } : op)),
           },
-          extracted,
-          'none',
-          machineOf(shared),
-          'outcomes',
-        );
-      });
-      return { label, per: Object.fromEntries(SCENARIOS.map((sc) => [sc, scenarioVerdict(variants, sc)])) as Record<ScenarioName, ScenarioVerdict> };
+        };
+      }),
+    );
+    const toRun = variants.flat().flatMap((v) => ('variant' in v ? [v.variant] : []));
+    const runs = simulatePaths(toRun, extracted, 'none', machineOf(shared), 'outcomes');
+    const ran = new Map(toRun.map((v, i) => [v, runs[i]]));
+    const bySize = UNKNOWN_SIZE_RANGE.map(({ label }, k) => {
+      const sized = variants[k].map((v) => ('variant' in v ? (ran.get(v.variant) as PathSimulation) : v));
+      return { label, per: Object.fromEntries(SCENARIOS.map((sc) => [sc, scenarioVerdict(sized, sc)])) as Record<ScenarioName, ScenarioVerdict> };
     });
     for (const sc of SCENARIOS) {
       verdicts[sc].sizes = bySize.map((b) => ({ label: b.label, kind: b.per[sc].kind as OutcomeKind, latent: b.per[sc].latent }));
@@ -462,7 +565,7 @@ export function scenarioVerdict(paths: PathSimulation[], sc: ScenarioName): Scen
     // A branch taken after the call does not make the call itself impossible.
     if (!f.feasible && (f.fromOp ?? 0) <= p.goalOp) continue;
     // Every time the path runs the call (a loop runs it again): the worst of them.
-    const steps = p.goalOps.map((i) => p.results[sc].steps.find((s) => s.index === i)).filter((s): s is StepResult => !!s);
+    const steps = p.goalOps.map((i) => stepAt(p.results[sc], i)).filter((s): s is StepResult => !!s);
     if (!steps.length) continue; // the path stopped before the call (an earlier call never returned)
     feasible++;
     for (const [k, step] of steps.entries()) {

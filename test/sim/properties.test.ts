@@ -1,7 +1,18 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { simulate, simulateScenarios, Simulator, checkInvariants, makeMachine, type SimOp, type SimOptions, type ScenarioState } from '../../core/sim/index';
+import {
+  simulate,
+  simulateScenarios,
+  simulateShared,
+  Simulator,
+  checkInvariants,
+  makeMachine,
+  type SimOp,
+  type SimOptions,
+  type ScenarioState,
+  SCENARIOS,
+} from '../../core/sim/index';
 
 const refs = ['a', 'b', 'c', 'd', 'e', 'f'];
 const caches = ['C1', 'C2'];
@@ -216,4 +227,140 @@ test('checkInvariants detects corruption (sanity check of the checker)', () => {
   z2.freeOrder.set(blk - z2.start, 9);
   z2.freeOrder.set(blk + 512 - z2.start, 9);
   assert.ok(checkInvariants(sim2).some((m) => /not coalesced/.test(m)));
+});
+
+/** Inputs and settings a run reads and never changes, and the last step's trace (in its result): a fork shares them. */
+const READ_ONLY_KEYS = new Set(['machine', 'scenario', 'op', 'fn', 'lowmemReserve', 'trace']);
+
+/** Every object reachable from `root` by its fields, Map and Set entries (frozen objects and READ_ONLY_KEYS left out). */
+function reachable(root: object): Set<object> {
+  const seen = new Set<object>();
+  const visit = (x: unknown): void => {
+    if (x === null || typeof x !== 'object' || Object.isFrozen(x) || seen.has(x)) return;
+    seen.add(x);
+    if (x instanceof Map) {
+      for (const [k, v] of x) {
+        visit(k);
+        visit(v);
+      }
+    } else if (x instanceof Set) for (const v of x) visit(v);
+    else for (const [k, v] of Object.entries(x)) if (!READ_ONLY_KEYS.has(k)) visit(v);
+  };
+  visit(root);
+  return seen;
+}
+
+/** Sequences that share their first steps as a call's paths do (the same op objects): a base and branches off it. */
+const sharedSequencesArb = fc
+  .tuple(fc.array(opArb, { minLength: 1, maxLength: 25 }), fc.array(fc.tuple(fc.nat(), fc.array(opArb, { maxLength: 10 })), { minLength: 1, maxLength: 5 }))
+  .map(([base, branches]) => {
+    const sequences: SimOp[][] = [base];
+    for (const [at, extra] of branches) sequences.push([...base.slice(0, at % (base.length + 1)), ...extra]);
+    // A branch off a branch, a sequence twice, and the empty sequence.
+    const last = sequences[sequences.length - 1];
+    sequences.push([...last.slice(0, Math.ceil(last.length / 2)), ...base.slice(0, 2)], last, []);
+    return sequences;
+  });
+
+test('simulateShared: each sequence gets the results simulate() gives it alone (JSON), the shared steps run once', () => {
+  const setups: SimOp[][] = [
+    [],
+    [
+      { op: 'kmem_cache_create', name: 'cache', size: 200, ref: 'C1' },
+      { op: 'mempool_create', min_nr: 2, allocFn: { kind: 'slab', cache: 'C1' }, ref: 'P1' },
+      { op: 'mempool_create', min_nr: 1, allocFn: { kind: 'kmalloc', size: 4096 }, ref: 'P2' },
+    ],
+  ];
+  fc.assert(
+    fc.property(
+      optsArb,
+      sharedSequencesArb,
+      fc.constantFrom(...setups),
+      fc.constantFrom<SimOptions['trace']>(true, 'outcomes'),
+      fc.constantFrom<SimOptions['snapshots']>('all', 'end', 'none'),
+      (opts, sequences, setup, trace, snapshots) => {
+        const o: SimOptions = { ...opts, setup, trace, snapshots };
+        const alone = sequences.map((ops) => simulate(ops, o));
+        assert.equal(JSON.stringify(simulateShared(sequences, o)), JSON.stringify(alone));
+      },
+    ),
+    { numRuns: 300 },
+  );
+});
+
+test('simulateShared: a wait settled on one branch and not on another (its result is copied where the runs part)', () => {
+  const setup: SimOp[] = [{ op: 'mempool_create', min_nr: 1, allocFn: { kind: 'kmalloc', size: 4096 }, ref: 'P' }];
+  const a: SimOp = { op: 'mempool_alloc', pool: 'P', gfp: 'GFP_NOIO', ref: 'a' };
+  const b: SimOp = { op: 'mempool_alloc', pool: 'P', gfp: 'GFP_NOIO', ref: 'b' };
+  const freeA: SimOp = { op: 'mempool_free', pool: 'P', ref: 'a' };
+  const sequences = [
+    [a, b, freeA],
+    [a, b],
+    [a, b, freeA, { op: 'mempool_free', pool: 'P', ref: 'b' }],
+  ];
+  const opts: SimOptions = { scenario: 'exhausted', setup, trace: 'outcomes', snapshots: 'none' };
+  const shared = simulateShared(sequences, opts);
+  assert.equal(JSON.stringify(shared), JSON.stringify(sequences.map((ops) => simulate(ops, opts))));
+  // b waits at step 1: woken by the free on the first branch, never on the second.
+  assert.equal(shared[0].steps[1].outcome.kind, 'slept');
+  assert.equal(shared[0].steps[1].outcome.wokenBy, 2);
+  assert.equal(shared[1].steps[1].outcome.kind, 'never-returns');
+  assert.equal(shared[1].steps[1].outcome.code, 'waits-forever');
+  // Step 0 is the same result object in every sequence: it ran once.
+  assert.equal(shared[0].steps[0], shared[1].steps[0]);
+  assert.equal(shared[0].steps[0], shared[2].steps[0]);
+  // A fork while b waits: the pool's waiter (its handle) is the fork's own.
+  const sim = new Simulator({ scenario: 'normal' });
+  sim.step(setup[0]);
+  sim.e.applyScenario(SCENARIOS.exhausted);
+  sim.step(a);
+  assert.equal(sim.step(b).outcome.code, 'waiting');
+  const { sim: fork, pendingCopies } = sim.fork();
+  assert.equal(pendingCopies.size, 1);
+  const original = reachable(sim.e);
+  assert.deepEqual(
+    [...reachable(fork.e)].filter((x) => original.has(x)),
+    [],
+  );
+  assert.equal(fork.step(freeA).outcome.kind, 'ok');
+  assert.equal([...pendingCopies.values()][0].outcome.kind, 'slept');
+  assert.equal([...pendingCopies.keys()][0].outcome.code, 'waiting', "the original's result is not the fork's");
+  assert.equal(sim.finish().length > 0, true);
+  assert.equal([...pendingCopies.keys()][0].outcome.code, 'waits-forever');
+});
+
+test('Simulator.fork: the fork and the original go on apart, each as a run from scratch would', () => {
+  fc.assert(
+    fc.property(
+      optsArb,
+      fc.array(opArb, { maxLength: 20 }),
+      fc.array(opArb, { maxLength: 20 }),
+      fc.array(opArb, { maxLength: 20 }),
+      (opts, prefix, left, right) => {
+        const sim = new Simulator(opts);
+        for (const op of prefix) sim.step(op);
+        const { sim: fork } = sim.fork();
+        // Nothing the runs change is shared (a handle's slab, a pool's waiters, a zone's lists...).
+        const original = reachable(sim.e);
+        assert.deepEqual(
+          [...reachable(fork.e)].filter((x) => original.has(x)),
+          [],
+        );
+        assert.deepEqual(checkInvariants(fork), []);
+        assert.deepEqual(fork.snapshot(), sim.snapshot());
+        const goOn = (s: Simulator, ops: SimOp[]) => JSON.stringify([ops.map((op) => s.step(op)), s.finish(), s.snapshot()]);
+        const fromScratch = (ops: SimOp[]) => {
+          const s = new Simulator(opts);
+          for (const op of prefix) s.step(op);
+          return goOn(s, ops);
+        };
+        // The fork first: the original must not see what the fork did, nor the fork what the original does.
+        assert.equal(goOn(fork, right), fromScratch(right));
+        assert.equal(goOn(sim, left), fromScratch(left));
+        assert.deepEqual(checkInvariants(sim), []);
+        assert.deepEqual(checkInvariants(fork), []);
+      },
+    ),
+    { numRuns: 250 },
+  );
 });
