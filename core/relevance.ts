@@ -159,6 +159,17 @@ function buildMentionScanner(names: Iterable<string>): Scanner {
   // Only runs as long as some name are looked up (a substring is made only for those).
   const lengths = new Uint8Array(256);
   for (const n of plain) lengths[Math.min(n.length, 255)] = 1;
+  // A run is looked up in the set only when its hash is one of the names' (a substring per identifier of a
+  // tree was most of this scan's time and garbage): the same hash, computed as the run is read.
+  let slots = 1024;
+  while (slots < plain.size * RUN_HASH_SPREAD && slots < MAX_RUN_HASH_SLOTS) slots *= 2;
+  const mask = slots - 1;
+  const hashes = new Uint8Array(slots);
+  for (const n of plain) {
+    let h = 0;
+    for (let i = 0; i < n.length; i++) h = (Math.imul(h, 31) + n.charCodeAt(i)) | 0;
+    hashes[h & mask] = 1;
+  }
   return (text, hit) => {
     if (scanOdd(text, hit)) return true;
     const n = text.length;
@@ -168,19 +179,25 @@ function buildMentionScanner(names: Iterable<string>): Scanner {
         i++;
         continue;
       }
+      let h = c;
       let j = i + 1;
       while (j < n) {
         const d = text.charCodeAt(j);
         if (d >= 128 || !ASCII_IDENTIFIER[d]) break;
+        h = (Math.imul(h, 31) + d) | 0;
         j++;
       }
-      if (lengths[Math.min(j - i, 255)] && plain.has(text.slice(i, j)) && hit(i)) return true;
+      if (hashes[h & mask] && lengths[Math.min(j - i, 255)] && plain.has(text.slice(i, j)) && hit(i)) return true;
       if (runGlued(text, i)) for (let k = i + 1; k < j; k++) if (lengths[Math.min(j - k, 255)] && plain.has(text.slice(k, j)) && hit(k)) return true;
       i = j;
     }
     return false;
   };
 }
+
+/** mentionScanner's table of name hashes: this many slots a name (a run's chance of a false hit is under 1/64), at most MAX. */
+const RUN_HASH_SPREAD = 64;
+const MAX_RUN_HASH_SLOTS = 1 << 18;
 
 /** Per ASCII code: a character of an identifier run (letters, digits, `_`, `$`). */
 const ASCII_IDENTIFIER = new Uint8Array(128).map((_, c) => (/[A-Za-z0-9_$]/.test(String.fromCharCode(c)) ? 1 : 0));
@@ -238,8 +255,9 @@ function runGlued(text: string, start: number): boolean {
   const c = text.charCodeAt(start);
   if (c >= 48 && c <= 57) return true;
   let j = start - 1;
-  while (j >= 0 && (text[j] === ' ' || text[j] === '\t')) j--;
-  return j >= 0 && text[j] === '#';
+  // Character codes: space, tab, `#`.
+  while (j >= 0 && (text.charCodeAt(j) === 32 || text.charCodeAt(j) === 9)) j--;
+  return j >= 0 && text.charCodeAt(j) === 35;
 }
 
 const ID_CHAR = /[\p{XID_Continue}$]/u;
