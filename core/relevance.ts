@@ -22,20 +22,29 @@ export function triggerTest(rules: readonly { triggers: readonly string[] }[]): 
   const names = words.filter((w) => NAME.test(w)).map(escapeRegExp);
   const others = words.filter((w) => !NAME.test(w)).map(escapeRegExp);
   const other = others.length ? new RegExp(others.join('|')) : null;
-  const bounded = names.length ? new RegExp(`(?<![A-Za-z_])(?:${names.join('|')})(?![A-Za-z0-9_])`) : null;
   const anywhere = names.length ? new RegExp(names.join('|'), 'g') : null;
+  // One scan of the text (most files hold no trigger: a scan with the boundaries in the pattern, then another for
+  // glued tokens, read them twice). At a position the longest name is tried first, and a shorter one there is its
+  // prefix, followed by a word character: if the longest is not a whole name, none is.
   return (text) => {
-    if (other?.test(text) || bounded?.test(text)) return true;
+    if (other?.test(text)) return true;
     if (!anywhere) return false;
-    // Rare: only hits with a letter just before. Kept if that letter ends a glued token.
-    for (const m of text.matchAll(anywhere)) {
-      const end = m.index! + m[0].length;
-      if (end < text.length && WORD_CHAR.test(text[end])) continue;
-      if (glued(text, m.index!)) return true;
+    anywhere.lastIndex = 0;
+    for (let m = anywhere.exec(text); m; m = anywhere.exec(text)) {
+      const start = m.index;
+      const end = start + m[0].length;
+      if (end >= text.length || !WORD_CHAR.test(text[end])) {
+        // Not inside a longer name; or, with a letter just before, that letter ends a glued token.
+        if (start === 0 || !NAME_START.test(text[start - 1]) || glued(text, start)) return true;
+      }
+      anywhere.lastIndex = start + 1;
     }
     return false;
   };
 }
+
+/** A character that continues a name before a trigger (the rules' token scan and tree-sitter agree on these). */
+const NAME_START = /[A-Za-z_]/;
 
 /**
  * Where triggerTest sees a trigger in `text`: the [start, end) of every hit. An item of the text holds a hit
