@@ -139,6 +139,31 @@ function buildMentionScanner(names: Iterable<string>): Scanner {
     for (const n of odd) for (let i = text.indexOf(n); i >= 0; i = text.indexOf(n, i + 1)) if (hit(i)) return true;
     return false;
   };
+  if (plain.size && plain.size <= SEARCHED_NAMES) {
+    // Each name searched for with indexOf (no pattern to compile for a set used on one file): the runs holding an
+    // occurrence, each read once in text order — the runs, and so the hits, the alternation below finds.
+    const list = [...plain];
+    return (text, hit) => {
+      if (scanOdd(text, hit)) return true;
+      const runs: number[] = [];
+      for (const n of list)
+        for (let at = text.indexOf(n); at >= 0; at = text.indexOf(n, at + 1)) {
+          let start = at;
+          while (start > 0 && isIdentifierChar(text, start - 1)) start--;
+          runs.push(start);
+        }
+      runs.sort((a, b) => a - b);
+      for (let r = 0; r < runs.length; r++) {
+        const start = runs[r];
+        if (r > 0 && runs[r - 1] === start) continue;
+        let end = start;
+        while (end < text.length && isIdentifierChar(text, end)) end++;
+        if (plain.has(text.slice(start, end)) && hit(start)) return true;
+        if (runGlued(text, start)) for (let i = start + 1; i < end; i++) if (plain.has(text.slice(i, end)) && hit(i)) return true;
+      }
+      return false;
+    };
+  }
   if (plain.size <= FEW_NAMES) {
     const anywhere = plain.size
       ? new RegExp(
@@ -213,6 +238,8 @@ const ASCII_IDENTIFIER = new Uint8Array(128).map((_, c) => (/[A-Za-z0-9_$]/.test
 
 /** Up to this many names, mentionScanner searches for them as substrings; beyond, it looks up every run. */
 const FEW_NAMES = 64;
+/** Up to this many, each with indexOf; beyond, with one alternation. */
+const SEARCHED_NAMES = 4;
 
 /**
  * Calls `visit` with every name tree-sitter may read as an identifier in `text` (what mentionTest
