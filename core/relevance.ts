@@ -22,20 +22,29 @@ export function triggerTest(rules: readonly { triggers: readonly string[] }[]): 
   const names = words.filter((w) => NAME.test(w)).map(escapeRegExp);
   const others = words.filter((w) => !NAME.test(w)).map(escapeRegExp);
   const other = others.length ? new RegExp(others.join('|')) : null;
-  const bounded = names.length ? new RegExp(`(?<![A-Za-z_])(?:${names.join('|')})(?![A-Za-z0-9_])`) : null;
   const anywhere = names.length ? new RegExp(names.join('|'), 'g') : null;
+  // One scan of the text (most files hold no trigger: a scan with the boundaries in the pattern, then another for
+  // glued tokens, read them twice). At a position the longest name is tried first, and a shorter one there is its
+  // prefix, followed by a word character: if the longest is not a whole name, none is.
   return (text) => {
-    if (other?.test(text) || bounded?.test(text)) return true;
+    if (other?.test(text)) return true;
     if (!anywhere) return false;
-    // Rare: only hits with a letter just before. Kept if that letter ends a glued token.
-    for (const m of text.matchAll(anywhere)) {
-      const end = m.index! + m[0].length;
-      if (end < text.length && WORD_CHAR.test(text[end])) continue;
-      if (glued(text, m.index!)) return true;
+    anywhere.lastIndex = 0;
+    for (let m = anywhere.exec(text); m; m = anywhere.exec(text)) {
+      const start = m.index;
+      const end = start + m[0].length;
+      if (end >= text.length || !WORD_CHAR.test(text[end])) {
+        // Not inside a longer name; or, with a letter just before, that letter ends a glued token.
+        if (start === 0 || !NAME_START.test(text[start - 1]) || glued(text, start)) return true;
+      }
+      anywhere.lastIndex = start + 1;
     }
     return false;
   };
 }
+
+/** A character that continues a name before a trigger (the rules' token scan and tree-sitter agree on these). */
+const NAME_START = /[A-Za-z_]/;
 
 /**
  * Where triggerTest sees a trigger in `text`: the [start, end) of every hit. An item of the text holds a hit
@@ -130,6 +139,31 @@ function buildMentionScanner(names: Iterable<string>): Scanner {
     for (const n of odd) for (let i = text.indexOf(n); i >= 0; i = text.indexOf(n, i + 1)) if (hit(i)) return true;
     return false;
   };
+  if (plain.size && plain.size <= SEARCHED_NAMES) {
+    // Each name searched for with indexOf (no pattern to compile for a set used on one file): the runs holding an
+    // occurrence, each read once in text order — the runs, and so the hits, the alternation below finds.
+    const list = [...plain];
+    return (text, hit) => {
+      if (scanOdd(text, hit)) return true;
+      const runs: number[] = [];
+      for (const n of list)
+        for (let at = text.indexOf(n); at >= 0; at = text.indexOf(n, at + 1)) {
+          let start = at;
+          while (start > 0 && isIdentifierChar(text, start - 1)) start--;
+          runs.push(start);
+        }
+      runs.sort((a, b) => a - b);
+      for (let r = 0; r < runs.length; r++) {
+        const start = runs[r];
+        if (r > 0 && runs[r - 1] === start) continue;
+        let end = start;
+        while (end < text.length && isIdentifierChar(text, end)) end++;
+        if (plain.has(text.slice(start, end)) && hit(start)) return true;
+        if (runGlued(text, start)) for (let i = start + 1; i < end; i++) if (plain.has(text.slice(i, end)) && hit(i)) return true;
+      }
+      return false;
+    };
+  }
   if (plain.size <= FEW_NAMES) {
     const anywhere = plain.size
       ? new RegExp(
@@ -159,6 +193,17 @@ function buildMentionScanner(names: Iterable<string>): Scanner {
   // Only runs as long as some name are looked up (a substring is made only for those).
   const lengths = new Uint8Array(256);
   for (const n of plain) lengths[Math.min(n.length, 255)] = 1;
+  // A run is looked up in the set only when its hash is one of the names' (a substring per identifier of a
+  // tree was most of this scan's time and garbage): the same hash, computed as the run is read.
+  let slots = 1024;
+  while (slots < plain.size * RUN_HASH_SPREAD && slots < MAX_RUN_HASH_SLOTS) slots *= 2;
+  const mask = slots - 1;
+  const hashes = new Uint8Array(slots);
+  for (const n of plain) {
+    let h = 0;
+    for (let i = 0; i < n.length; i++) h = (Math.imul(h, 31) + n.charCodeAt(i)) | 0;
+    hashes[h & mask] = 1;
+  }
   return (text, hit) => {
     if (scanOdd(text, hit)) return true;
     const n = text.length;
@@ -168,13 +213,15 @@ function buildMentionScanner(names: Iterable<string>): Scanner {
         i++;
         continue;
       }
+      let h = c;
       let j = i + 1;
       while (j < n) {
         const d = text.charCodeAt(j);
         if (d >= 128 || !ASCII_IDENTIFIER[d]) break;
+        h = (Math.imul(h, 31) + d) | 0;
         j++;
       }
-      if (lengths[Math.min(j - i, 255)] && plain.has(text.slice(i, j)) && hit(i)) return true;
+      if (hashes[h & mask] && lengths[Math.min(j - i, 255)] && plain.has(text.slice(i, j)) && hit(i)) return true;
       if (runGlued(text, i)) for (let k = i + 1; k < j; k++) if (lengths[Math.min(j - k, 255)] && plain.has(text.slice(k, j)) && hit(k)) return true;
       i = j;
     }
@@ -182,11 +229,17 @@ function buildMentionScanner(names: Iterable<string>): Scanner {
   };
 }
 
+/** mentionScanner's table of name hashes: this many slots a name (a run's chance of a false hit is under 1/64), at most MAX. */
+const RUN_HASH_SPREAD = 64;
+const MAX_RUN_HASH_SLOTS = 1 << 18;
+
 /** Per ASCII code: a character of an identifier run (letters, digits, `_`, `$`). */
 const ASCII_IDENTIFIER = new Uint8Array(128).map((_, c) => (/[A-Za-z0-9_$]/.test(String.fromCharCode(c)) ? 1 : 0));
 
 /** Up to this many names, mentionScanner searches for them as substrings; beyond, it looks up every run. */
 const FEW_NAMES = 64;
+/** Up to this many, each with indexOf; beyond, with one alternation. */
+const SEARCHED_NAMES = 4;
 
 /**
  * Calls `visit` with every name tree-sitter may read as an identifier in `text` (what mentionTest
@@ -238,8 +291,9 @@ function runGlued(text: string, start: number): boolean {
   const c = text.charCodeAt(start);
   if (c >= 48 && c <= 57) return true;
   let j = start - 1;
-  while (j >= 0 && (text[j] === ' ' || text[j] === '\t')) j--;
-  return j >= 0 && text[j] === '#';
+  // Character codes: space, tab, `#`.
+  while (j >= 0 && (text.charCodeAt(j) === 32 || text.charCodeAt(j) === 9)) j--;
+  return j >= 0 && text.charCodeAt(j) === 35;
 }
 
 const ID_CHAR = /[\p{XID_Continue}$]/u;

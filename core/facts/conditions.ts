@@ -193,6 +193,16 @@ export function branchesAt(branches: readonly Branch[], offset: number): Branch[
  */
 export function definedNames(text: string): string[] {
   const out: string[] = [];
-  for (const m of text.matchAll(/^[ \t]*#[ \t]*define[ \t]+([A-Za-z_]\w*)/gm)) out.push(m[1]);
+  // From each `#` (a literal irregexp skips to), then back to the line's start over blanks: the same lines as
+  // /^[ \t]*#[ \t]*define…/gm, several times faster on a tree (this runs on every file the CLI reads).
+  for (const m of text.matchAll(DEFINE_FROM_HASH)) {
+    let i = m.index! - 1;
+    while (i >= 0 && (text.charCodeAt(i) === 32 || text.charCodeAt(i) === 9)) i--;
+    if (i < 0 || LINE_TERMINATOR.test(text[i])) out.push(m[1]);
+  }
   return out;
 }
+
+const DEFINE_FROM_HASH = /#[ \t]*define[ \t]+([A-Za-z_]\w*)/g;
+/** What ends a line for a multiline `^`. */
+const LINE_TERMINATOR = /[\n\r\u2028\u2029]/;

@@ -29,7 +29,8 @@ const GNU_FIXES = {
   identBeforeString: /\b([A-Z_][A-Z0-9_]{2,}|__func__|__FUNCTION__|__PRETTY_FUNCTION__)[ \t]*(?=")/g,
   identAfterString: /"[ \t]+([A-Z_][A-Z0-9_]{2,}|__FUNCTION__|__func__|__PRETTY_FUNCTION__)\b(?=[ \t]*["),;])/g,
   /** `#define DBG(x...)`: a named variadic parameter; the name is blanked, `...` stays. */
-  namedVariadic: /^[ \t]*#[ \t]*define[ \t]+\w+\(([^)\n]*)\)/gm,
+  // From each `#` (a literal irregexp skips to; a multiline `^` is tried at every offset): gnuFixes checks the line start.
+  namedVariadic: /#[ \t]*define[ \t]+\w+\(([^)\n]*)\)/g,
   /** `err_out:` directly before `}`: a label needs a statement; the colon becomes `;`. */
   // The comment alternative cannot run past its own `*/`: no backtracking across code.
   labelAtBlockEnd: /:(?:\s|\/\*(?:[^*]|\*(?!\/))*\*\/)*\}/g,
@@ -116,6 +117,7 @@ function gnuFixes(source: string, reps: Replacement[]): void {
     reps.push({ start, end: start + m[1].length });
   }
   for (const m of source.matchAll(GNU_FIXES.namedVariadic)) {
+    if (!atLineStart(source, m.index!)) continue;
     const params = m[1];
     const v = /(\w+)\.\.\./.exec(params);
     if (!v) continue;
@@ -144,6 +146,15 @@ function gnuFixes(source: string, reps: Replacement[]): void {
     reps.push({ start: kw, end: kw + m[2].length });
   }
 }
+
+/** Whether only blanks are between the line's start and `at` (what `^[ \t]*` matches in a multiline pattern). */
+function atLineStart(text: string, at: number): boolean {
+  let i = at - 1;
+  while (i >= 0 && (text.charCodeAt(i) === 32 || text.charCodeAt(i) === 9)) i--;
+  return i < 0 || LINE_TERMINATOR.test(text[i]);
+}
+
+const LINE_TERMINATOR = /[\n\r\u2028\u2029]/;
 
 /** Skips blanks and comments from `i` in direction `dir` (1 or -1); the index of the first other character. */
 function skipBlank(text: string, i: number, dir: 1 | -1): number {

@@ -96,7 +96,8 @@ function definingFilesBeside(files: readonly string[]): { makefiles: string[]; s
 }
 
 /** A `#define` of one of `names` (a regular-expression alternation), a mention in a Makefile. */
-const DEFINE = (names: string) => new RegExp(`^[ \\t]*#[ \\t]*define[ \\t]+(${names})\\b`, 'gm');
+// From each `#`, its line start checked in `captured` (a multiline `^` is tried at every offset of every header).
+const DEFINE = (names: string) => new RegExp(`#[ \\t]*define[ \\t]+(${names})\\b`, 'g');
 const MENTION = (names: string) => new RegExp(`(?:\\b|-D)(${names})\\b`, 'g');
 const ANY_NAME = '[A-Za-z_]\\w*';
 
@@ -108,7 +109,15 @@ function* captured(file: string, pattern: RegExp): Generator<string> {
   } catch {
     return;
   }
-  for (const m of text.matchAll(pattern)) yield m[1];
+  const directive = pattern.source.startsWith('#');
+  for (const m of text.matchAll(pattern)) if (!directive || atLineStart(text, m.index!)) yield m[1];
+}
+
+/** Whether only blanks are between the line's start and `at` (as `^[ \t]*` in a multiline pattern). */
+function atLineStart(text: string, at: number): boolean {
+  let i = at - 1;
+  while (i >= 0 && (text.charCodeAt(i) === 32 || text.charCodeAt(i) === 9)) i--;
+  return i < 0 || /[\n\r\u2028\u2029]/.test(text[i]);
 }
 
 /**

@@ -149,7 +149,8 @@ export function processFile(parser: CParser, file: string, opts: JobOptions, hin
   // A `kport-ignore` naming a former rule id still suppresses the rule it became; say it is deprecated.
   for (const r of renamedSuppressions(text)) warnings.push(`line ${r.line}: kport-ignore ${r.id}: ${r.note}`);
   if (opts.mode === 'check') {
-    out.findings = report(first.findings, new LineIndex(text));
+    // Most files parsed have no finding: no line table for them.
+    if (first.findings.length) out.findings = report(first.findings, new LineIndex(text));
     if (warnings.length) out.warning = warnings.join('; ');
     return out;
   }

@@ -106,7 +106,8 @@ export function includersOf(filePath: string): string[] {
       let hit = cIncludes.get(file);
       if (!hit || hit.mtimeMs !== st.mtimeMs) {
         const { text } = decode(fs.readFileSync(file));
-        const names = scanIncludes(text).flatMap((i) => (!i.system && i.path.endsWith('.c') ? [path.basename(i.path)] : []));
+        // A quoted include of a .c file holds `.c"`: most siblings have none, and their directives are not scanned.
+        const names = text.includes('.c"') ? scanIncludes(text).flatMap((i) => (!i.system && i.path.endsWith('.c') ? [path.basename(i.path)] : [])) : [];
         hit = { mtimeMs: st.mtimeMs, names };
         cIncludes.set(file, hit);
       }

@@ -1,10 +1,16 @@
+/** node 20's (V8 11.3) `--interrupt-budget`: bytecode a function runs between two checks whether to optimize it. */
+const V8_DEFAULT_INTERRUPT_BUDGET = 67584;
+
 /**
  * V8 flags for a node that runs a pool of worker threads. Each worker is busy on its own core; V8's default pool of
  * background threads (parallel GC, concurrent compilation) then only competes with the workers for the same cores:
- * on the 2.4.22 drivers/ tree, 14.8 s instead of 16.3 s (bench/README.md). Such flags can only be given when node
- * starts: the CLI runs itself again in a child with them, the language server runs its index in one.
+ * on the 2.4.22 drivers/ tree, 14.8 s instead of 16.3 s (bench/README.md). A run over a tree is long: a 4x interrupt
+ * budget optimizes a function after more runs, with more type feedback, so fewer are optimized early and thrown away
+ * (deoptimized) and compiled again; TurboFan's compiles were ~17% of a `kport check`'s CPU on 2.4.22 drivers+fs
+ * (perf, by thread), and the budget took 4-6% off its user CPU (bench/README.md, 2026-12-05). Such flags can only be
+ * given when node starts: the CLI runs itself again in a child with them, the language server runs its index in one.
  */
-export const POOL_V8_FLAGS = ['--single-threaded-gc', '--v8-pool-size=1'];
+export const POOL_V8_FLAGS = ['--single-threaded-gc', '--v8-pool-size=1', `--interrupt-budget=${4 * V8_DEFAULT_INTERRUPT_BUDGET}`];
 
 /**
  * V8 flags of the language server's index host (beside POOL_V8_FLAGS): its main thread only gathers the workers'

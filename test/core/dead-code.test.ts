@@ -1,7 +1,8 @@
 /** Which `#if` branches can be compiled: the lexical scan of the branches and the analysis that marks findings in dead ones. */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { preprocessorBranches } from '../../core/facts/conditions';
+import { definedNames, preprocessorBranches } from '../../core/facts/conditions';
+import { ourSources } from '../support/fixtures';
 import { check } from '../support/core';
 
 test('branches: nesting, #elif/#else groups, continuations, directives in comments and strings are not directives', () => {
@@ -101,4 +102,17 @@ test('conservative: build symbols, function-like macros, values and conditional 
   // `#undef` anywhere: "always defined" no longer holds.
   const [f] = await check(driver('#ifndef ALWAYS', '#define ALWAYS 1\n#undef ALWAYS'), 'drivers/x/a.c', { env, only: ['gfp-nofail'] });
   assert.equal(f.dead, undefined);
+});
+
+test('definedNames: the #define lines of a text, as a line-start scan reads them (every fixture, and odd line starts)', () => {
+  const lineScan = (text: string) => [...text.matchAll(/^[ \t]*#[ \t]*define[ \t]+([A-Za-z_]\w*)/gm)].map((m) => m[1]);
+  let names = 0;
+  for (const { file, text } of ourSources()) {
+    assert.deepEqual(definedNames(text), lineScan(text), file);
+    names += lineScan(text).length;
+  }
+  assert.ok(names > 50, `${names} defines compared`);
+  const odd = '#define A 1\r# define B\r\n\t  #\tdefine C(x) x\nint x; #define D 2\n/* #define E */\u2028#define F\n#defineG\n#define 9H\n';
+  assert.deepEqual(definedNames(odd), ['A', 'B', 'C', 'F']);
+  assert.deepEqual(definedNames(odd), lineScan(odd));
 });

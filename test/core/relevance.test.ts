@@ -155,6 +155,12 @@ test('the mention test finds every identifier tree-sitter reads, in fixtures and
   assert.equal(t('request_irq(irq, ring_grab, 0, "r", d);'), true);
   const at = mentionPositions(['ring_grab', 'ring']);
   assert.deepEqual(at('x = ring_grab(4); y = ring_grabber(4) + ring; z = 0x1fring_grab;'), [4, 40, 54]);
+  // Past 64 names the scan reads identifier runs and looks up those whose hash a name has: the same answers.
+  const many = [...Array.from({ length: 100 }, (_, i) => `pad_name_${i}`), 'ring_grab', 'ring'];
+  assert.ok(many.length > 64);
+  assert.deepEqual(mentionPositions(many)('x = ring_grab(4); y = ring_grabber(4) + ring; z = 0x1fring_grab;'), [4, 40, 54]);
+  assert.deepEqual(mentionPositions(many)('pad_name_7(); pad_name_70(); pad_name_700(); #definepad_name_99 1'), [0, 14, 52]);
+  assert.equal(mentionTest(many)('x = ring_grabber(4); y = my_ring_grab(4); pad_name_100;'), false);
 });
 
 test('a static function is reached from its own file only: a same-named call elsewhere does not decide its context', async () => {
