@@ -243,19 +243,26 @@ function hostEntry(): { file: string; execArgv?: string[] } {
   return { file: path.join(__dirname, 'index-host.ts'), execArgv: ['--import', 'tsx'] };
 }
 
+/** Node's exit code for an invalid command-line option (`bad option`). */
+const NODE_BAD_OPTION_EXIT = 9;
+
 /**
  * buildIndex on the index host, a child node of its own with POOL_V8_FLAGS (as `kport check` runs its pool: V8's
  * background threads would compete with the pool's workers for the cores) whose memory and garbage are not the
  * editor's: the language server receives progress and the result only. Aborting kills the host and its pool.
  * Rejects with CancelledError when aborted.
  */
-export function runIndexHost(req: IndexRequest, hooks: IndexHooks = {}): Promise<IndexRun & { receivedMs: number }> {
+export function runIndexHost(
+  req: IndexRequest,
+  hooks: IndexHooks = {},
+  v8Flags: readonly string[] = [...POOL_V8_FLAGS, ...INDEX_HOST_V8_FLAGS],
+): Promise<IndexRun & { receivedMs: number }> {
   const entry = hostEntry();
   return new Promise((resolve, reject) => {
     if (hooks.signal?.aborted) return reject(new CancelledError());
     // stdout is the editor's channel (stdio transport): the host never writes to it; its stderr is the server's.
     const host = fork(entry.file, [], {
-      execArgv: [...POOL_V8_FLAGS, ...INDEX_HOST_V8_FLAGS, ...(entry.execArgv ?? [])],
+      execArgv: [...v8Flags, ...(entry.execArgv ?? [])],
       serialization: 'advanced',
       stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
     });
@@ -275,7 +282,9 @@ export function runIndexHost(req: IndexRequest, hooks: IndexHooks = {}): Promise
     };
     const onAbort = () => finish(() => reject(new CancelledError()));
     hooks.signal?.addEventListener('abort', onAbort);
+    let heard = false;
     host.on('message', (m: IndexHostMessage) => {
+      heard = true;
       if (m.kind === 'progress') hooks.onProgress?.(m.pass, m.done, m.total, m.bytes);
       else if (m.kind === 'summaries') {
         if (settled) return;
@@ -285,7 +294,23 @@ export function runIndexHost(req: IndexRequest, hooks: IndexHooks = {}): Promise
       } else if (m.kind === 'done') finish(() => resolve({ ...m.run, summaries, receivedMs: performance.timeOrigin + performance.now() - m.sentAt }));
       else finish(() => reject(new Error(m.error)));
     });
-    host.on('error', (e) => finish(() => reject(e)));
-    host.on('exit', (code, signal) => finish(() => reject(new Error(`the index host stopped (${signal ?? `exit code ${code}`})`))));
+    // An error before the host said anything may be its refusing to start: its exit (code 9) decides, if it comes.
+    let early: NodeJS.Timeout | undefined;
+    host.on('error', (e) => {
+      if (heard) finish(() => reject(e));
+      else early ??= setTimeout(() => finish(() => reject(e)), 1000);
+    });
+    host.on('exit', (code, signal) => {
+      clearTimeout(early);
+      // Node exits 9 on a command-line option it does not know: an editor's node whose V8 dropped a tuning flag
+      // indexes without the flags rather than not at all.
+      if (code === NODE_BAD_OPTION_EXIT && !heard && v8Flags.length && !settled) {
+        settled = true;
+        hooks.signal?.removeEventListener('abort', onAbort);
+        runIndexHost(req, hooks, []).then(resolve, reject);
+        return;
+      }
+      finish(() => reject(new Error(`the index host stopped (${signal ?? `exit code ${code}`})`)));
+    });
   });
 }

@@ -10,7 +10,16 @@ const V8_DEFAULT_INTERRUPT_BUDGET = 67584;
  * (perf, by thread), and the budget took 4-6% off its user CPU (bench/README.md, 2026-12-05). Such flags can only be
  * given when node starts: the CLI runs itself again in a child with them, the language server runs its index in one.
  */
-export const POOL_V8_FLAGS = ['--single-threaded-gc', '--v8-pool-size=1', `--interrupt-budget=${4 * V8_DEFAULT_INTERRUPT_BUDGET}`];
+export const POOL_V8_FLAGS = ['--single-threaded-gc', '--v8-pool-size=1', ...interruptBudgetFlag(process.versions.v8)];
+
+/**
+ * The 4x interrupt budget, on the V8 it was measured on (node 20's 11.x) only: later V8s dropped the flag (node 24's
+ * 13.x: `bad option`, and a node that refuses a flag does not start — the editor's index host did not, under
+ * code-server's node 24) or count tiering otherwise.
+ */
+export function interruptBudgetFlag(v8Version: string): string[] {
+  return v8Version.split('.')[0] === '11' ? [`--interrupt-budget=${4 * V8_DEFAULT_INTERRUPT_BUDGET}`] : [];
+}
 
 /**
  * V8 flags of the language server's index host (beside POOL_V8_FLAGS): its main thread only gathers the workers'
