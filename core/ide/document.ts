@@ -85,6 +85,8 @@ export class OpenDocument {
   private opening: SlicedParse | undefined;
   private openingTree: ParsedFile | undefined;
   private openingFailed: string | undefined;
+  /** The text changed while the opening parse ran: it was dropped for a whole parse (parseOpeningSlice). */
+  private openingEnded = false;
 
   constructor(
     public source: SourceText,
@@ -104,15 +106,19 @@ export class OpenDocument {
 
   /**
    * One slice of a big document's opening parse (host.opening): `done` when the tree is ready, which the first
-   * analyze() of this text then takes. A changed text starts the parse again.
+   * analyze() of this text then takes. A text changed meanwhile (the user typing at once) ends it: the next
+   * analysis parses whole, then each keystroke incrementally, as without slices (a parse started again on every
+   * keystroke would publish nothing until typing paused for a whole parse).
    */
   parseOpeningSlice(parser: CParser, budgetMs: number, maxMs?: number): 'more' | 'done' {
     const text = this.source.getText();
-    if (this.openingTree?.text === text) return 'done';
-    if (this.opening?.text !== text) {
+    if (this.openingTree?.text === text || this.openingEnded) return 'done';
+    if (this.opening && this.opening.text !== text) {
       this.dropOpening();
-      this.opening = parser.inSlices(text, { maxMs });
+      this.openingEnded = true;
+      return 'done';
     }
+    this.opening ??= parser.inSlices(text, { maxMs });
     let tree: ParsedFile | undefined;
     try {
       tree = this.opening.step(budgetMs);
@@ -131,7 +137,7 @@ export class OpenDocument {
   /** The opening parse of this text is over: its tree is ready, or it failed (host.opening has nothing left to do). */
   get openingOver(): boolean {
     const text = this.source.getText();
-    return this.openingTree?.text === text || this.openingFailed === text;
+    return this.openingTree?.text === text || this.openingFailed === text || this.openingEnded;
   }
 
   private dropOpening(): void {

@@ -537,7 +537,7 @@ export class KportServer {
   /**
    * A big document's opening parse, a slice of OPENING_SLICE_MS a turn (a keystroke in another document is answered
    * between two), then its analysis (validate again, which finds the tree). True while the parse goes on; its
-   * pending slice is the document's timer, so a change starts it again on the new text.
+   * pending slice is the document's timer, so a change is analyzed at once (it ends the sliced parse: a whole one then).
    */
   private parseOpeningSlice(uri: string): boolean {
     const job = this.host.opening(uri);

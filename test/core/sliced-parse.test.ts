@@ -4,6 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { AnalysisHost, type SourceText } from '../../core';
 import { bigDriver } from '../support/big-driver';
 import { getParser } from '../support/core';
 
@@ -49,4 +50,31 @@ test('a sliced parse over its bound throws as a whole parse does, and one droppe
   assert.equal(tree.root.toString(), after.root.toString());
   tree.dispose();
   after.dispose();
+});
+
+test('a big document changed during its opening parse is parsed whole next, as without slices', async () => {
+  const host = new AnalysisHost({ parser: await getParser() });
+  const uri = 'file:///tmp/kport-sliced/big.c';
+  const { text } = bigDriver();
+  const source = (t: string, version: number): SourceText => ({ version, getText: () => t });
+  host.open(uri, 'big.c', source(text, 1));
+  const job = host.opening(uri);
+  assert.ok(job, 'a big document opens with a sliced parse');
+  assert.equal(job.step(0.2), 'more');
+  // The user types at once: the parse of the old text is dropped, and no new one starts.
+  const typed = text.replace('card_ring = kmalloc(len, GFP_KERNEL);', 'card_ring = kmalloc(len, GFP_KERNEL); /* x */');
+  host.change(uri, 'big.c', source(typed, 2));
+  assert.equal(job.step(0.2), 'done');
+  assert.equal(host.opening(uri), undefined);
+  const first = host.diagnostics(uri, { staged: true });
+  assert.equal(first?.version, 2);
+  assert.equal(first?.partial, true, 'still the staged first stage');
+  // Untouched: a document whose sliced parse completes hands its tree to the first analysis (no parse of its own).
+  const other = 'file:///tmp/kport-sliced/other.c';
+  host.open(other, 'other.c', source(text, 1));
+  const whole = host.opening(other)!;
+  while (whole.step(50) === 'more');
+  assert.equal(host.opening(other), undefined);
+  const published = host.diagnostics(other, { staged: true });
+  assert.ok((published?.analysis?.timing.parseMs ?? 1) < 1, `parse ${published?.analysis?.timing.parseMs} ms: the tree was not taken`);
 });
