@@ -320,7 +320,7 @@ export class AnalysisHost {
   opening(uri: string): StepJob | undefined {
     const d = this.docs.get(uri);
     const parser = this.parser;
-    if (!d || !parser || d.source.getText().length > this.maxFileBytes || !this.opensStaged(d) || d.openingOver) return undefined;
+    if (!d || !parser || !this.opensStagedNow(d) || d.openingOver) return undefined;
     const job: { error?: string } & StepJob = {
       step: (budgetMs) => {
         if (this.docs.get(uri) !== d) return 'stale';
@@ -476,7 +476,12 @@ export class AnalysisHost {
   /** A query before a big document's first publish runs its first stage (which that publish then shows). */
   private firstStageIfBig(uri: string): void {
     const d = this.docs.get(uri);
-    if (d && this.parser && d.source.getText().length <= this.maxFileBytes && this.opensStaged(d)) this.analysisOf(uri, 'local');
+    if (d && this.opensStagedNow(d)) this.analysisOf(uri, 'local');
+  }
+
+  /** The document's next analysis is a staged first one (a parser, a file not over maxFileBytes, opensStaged). */
+  private opensStagedNow(d: OpenDocument): boolean {
+    return !!this.parser && d.source.getText().length <= this.maxFileBytes && this.opensStaged(d);
   }
 
   /** Only a first analysis is staged: what an earlier publish showed never goes away and comes back. */

@@ -147,19 +147,21 @@ function runKeys(
   return sequences.map((ops) => `${head}${ops.map(text).join(',')}]]`);
 }
 
+/** What an extraction's paths all run on: its setup ops and the context the function starts in. */
+type RunSetting = Pick<ExtractedFunction, 'setup' | 'initialContext'>;
+
 /**
  * Several sequences on one setup (a call's paths) in every scenario, from the results cache; those not cached run together, the steps
  * they share at their start once (simulateShared: each result is the one a run of its sequence alone gives).
  */
 function simulateAllCached(
   sequences: readonly SimPath['ops'][],
-  setup: SimPath['ops'],
-  context: ExtractedFunction['initialContext'],
+  on: RunSetting,
   snapshots: 'all' | 'none',
   machine: SimulatedMachine,
   detail: RunDetail = 'trace',
 ): Record<ScenarioName, SimResult>[] {
-  const steps = simulateAllCachedInSteps(sequences, setup, context, snapshots, machine, detail);
+  const steps = simulateAllCachedInSteps(sequences, on, snapshots, machine, detail);
   for (;;) {
     const r = steps.next();
     if (r.done) return r.value;
@@ -169,8 +171,7 @@ function simulateAllCached(
 /** simulateAllCached in steps a caller runs apart (the editor's verdicts and warming). */
 function* simulateAllCachedInSteps(
   sequences: readonly SimPath['ops'][],
-  setup: SimPath['ops'],
-  context: ExtractedFunction['initialContext'],
+  { setup, initialContext: context }: RunSetting,
   snapshots: 'all' | 'none',
   machine: SimulatedMachine,
   detail: RunDetail,
@@ -245,8 +246,7 @@ export function* simulateFunctionInSteps(shared: SharedAnalyses, fnIndex: number
     yield;
     yield* simulateAllCachedInSteps(
       extracted.paths.map((p) => p.ops),
-      extracted.setup,
-      extracted.initialContext,
+      extracted,
       'none',
       machineOf(shared),
       'trace',
@@ -266,8 +266,7 @@ function simulatePaths(
 ): PathSimulation[] {
   const all = simulateAllCached(
     ps.map((p) => p.ops),
-    extracted.setup,
-    extracted.initialContext,
+    extracted,
     snapshots,
     machine,
     detail,
@@ -467,8 +466,7 @@ export function* simulateCallInSteps(shared: SharedAnalyses, fnIndex: number, sp
     yield;
     yield* simulateAllCachedInSteps(
       extracted.paths.map((p) => p.ops),
-      extracted.setup,
-      extracted.initialContext,
+      extracted,
       'none',
       machineOf(shared),
       'outcomes',

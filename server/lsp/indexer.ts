@@ -304,13 +304,8 @@ export function runIndexHost(
       clearTimeout(early);
       // Node exits 9 on a command-line option it does not know: an editor's node whose V8 dropped a tuning flag
       // indexes without the flags rather than not at all.
-      if (code === NODE_BAD_OPTION_EXIT && !heard && v8Flags.length && !settled) {
-        settled = true;
-        hooks.signal?.removeEventListener('abort', onAbort);
-        runIndexHost(req, hooks, []).then(resolve, reject);
-        return;
-      }
-      finish(() => reject(new Error(`the index host stopped (${signal ?? `exit code ${code}`})`)));
+      if (code === NODE_BAD_OPTION_EXIT && !heard && v8Flags.length) finish(() => runIndexHost(req, hooks, []).then(resolve, reject));
+      else finish(() => reject(new Error(`the index host stopped (${signal ?? `exit code ${code}`})`)));
     });
   });
 }

@@ -69,11 +69,6 @@ const OPENING_SLICE_MS = 8;
 /** An open document's summary goes to the index this long after its last analysis (off the diagnostics path). */
 const SUMMARY_DELAY_MS = 250;
 
-/**
- * KPORT_TRACE=1: the background tasks run on the main thread (verdict slices, warming steps, settle, summaries,
- * re-publishes) of 2 ms or more go to the log with their start on the wall clock, so that a client can tell
- * which task a slow keystroke waited behind (its message arrives while the task runs).
- */
 /** perf_hooks' GC kinds (constants.NODE_PERFORMANCE_GC_*), for the trace. */
 const GC_KINDS: Record<number, string> = {
   [constants.NODE_PERFORMANCE_GC_MINOR]: 'minor',
@@ -82,6 +77,11 @@ const GC_KINDS: Record<number, string> = {
   [constants.NODE_PERFORMANCE_GC_WEAKCB]: 'weakcb',
 };
 
+/**
+ * KPORT_TRACE=1: the background tasks run on the main thread (verdict slices, warming steps, settle, summaries,
+ * re-publishes) of 2 ms or more go to the log with their start on the wall clock, so that a client can tell
+ * which task a slow keystroke waited behind (its message arrives while the task runs).
+ */
 class TaskTrace {
   constructor(private readonly log: (message: string) => void) {
     // A collection's pause is main-thread time too: a keystroke can wait behind one.
