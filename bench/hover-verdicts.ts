@@ -92,13 +92,19 @@ async function main() {
   const dumpAt = process.argv.indexOf('--dump');
   const dump: string[] = [];
   const s = await startServer({ initializationOptions: { indexWorkspace: false } });
+  // KPORT_TRACE=1: the server's main-thread tasks of 2 ms or more (wall clock), to name what a slow hover waited for.
+  const tasks: { name: string; start: number; ms: number }[] = [];
+  s.conn.onNotification('window/logMessage', (m: { message: string }) => {
+    const task = /^kport: task (\S+) at ([\d.]+) took ([\d.]+) ms/.exec(m.message);
+    if (task && (Number(task[3]) >= 2 || task[1] === 'stdin')) tasks.push({ name: task[1], start: Number(task[2]), ms: Number(task[3]) });
+  });
   const first: number[] = [];
   const rest: number[] = [];
   let calls = 0;
   let simulated = 0;
   const notSimulated = new Map<string, number>();
   const missedSites: string[] = [];
-  const slowest: { dt: number; where: string }[] = [];
+  const slowest: { dt: number; where: string; start: number }[] = [];
   let agreeChecked = 0;
   const disagreements: string[] = [];
   let findingsWithoutSentence = 0;
@@ -122,7 +128,7 @@ async function main() {
           const h = (await s.conn.sendRequest('textDocument/hover', { textDocument: { uri }, position: pos })) as Hover | null;
           const dt = performance.now() - t0;
           (firstInFile ? first : rest).push(dt);
-          slowest.push({ dt, where: `${path.relative(tree, file)}:${line + 1}` });
+          slowest.push({ dt, where: `${path.relative(tree, file)}:${line + 1}`, start: performance.timeOrigin + t0 });
           firstInFile = false;
           const md = h ? (h.contents as { value: string }).value : '';
           if (dumpAt > 0) dump.push(`== ${path.relative(tree, file)}:${line + 1}:${pos.character}`, md);
@@ -183,6 +189,13 @@ async function main() {
       .map((x) => `${x.where} ${x.dt.toFixed(0)} ms`)
       .join(', ')}`,
   );
+  if (tasks.length)
+    for (const x of slowest.slice(0, 6)) {
+      const during = tasks.filter((t) => t.start < x.start + x.dt && t.start + t.ms > x.start);
+      console.log(
+        `  ${x.where} ${x.dt.toFixed(1)} ms: ${during.map((t) => `${t.name} ${t.ms.toFixed(1)} @${(t.start - x.start).toFixed(1)}`).join(', ') || 'no task of 2 ms or more'}`,
+      );
+    }
   console.log(
     `load average at the end ${os
       .loadavg()

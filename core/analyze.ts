@@ -181,7 +181,21 @@ export function resolvedEnv(opts: Pick<AnalyzeOptions, 'env' | 'config' | 'only'
   return env;
 }
 
-export function analyze(facts: FileFacts, opts: AnalyzeOptions = {}): { findings: Finding[]; failures: RuleFailure[]; shared: SharedAnalyses } {
+export type AnalyzeResult = { findings: Finding[]; failures: RuleFailure[]; shared: SharedAnalyses };
+
+export function analyze(facts: FileFacts, opts: AnalyzeOptions = {}): AnalyzeResult {
+  const parts = analysisParts(facts, opts);
+  for (;;) {
+    const step = parts.next();
+    if (step.done) return step.value;
+  }
+}
+
+/**
+ * analyze() a rule a part (the editor completes a big file's analysis in parts, so that a keystroke or hover
+ * elsewhere is answered between two); the same result.
+ */
+export function* analysisParts(facts: FileFacts, opts: AnalyzeOptions = {}): Generator<void, AnalyzeResult> {
   const env = resolvedEnv(opts);
   const target = env.target ?? DEFAULT_TARGET;
   const shared = opts.shared ?? new SharedAnalyses(facts, env);
@@ -197,6 +211,7 @@ export function analyze(facts: FileFacts, opts: AnalyzeOptions = {}): { findings
       // One broken rule must not take the others (or the server) down.
       failures.push({ rule: rule.id, error: e instanceof Error ? e.message : String(e) });
     }
+    yield;
   }
   const line0 = (offset: number) => facts.lineOf(offset) - 1;
   const suppressed = suppressions(facts.text, line0);

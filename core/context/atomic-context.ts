@@ -6,7 +6,7 @@
 import type { FileFacts } from '../facts/file-facts';
 import { allCalls, exprIdentifiers, statementsOf, valueIdentifiersOf, type Expr, type FunctionFacts } from '../facts/ir';
 import type { Related } from '../text/related';
-import { findEntryPoints, type EntryPoint } from './entry-points';
+import { findEntryPoints, registrationsIn, type EntryPoint } from './entry-points';
 import { FunctionFlow, isAtomic, type CallSite, type FlowState } from './flow';
 import { describeKind } from './locks';
 import { CONTEXT_ANCHORS } from '../kernel/alloc-api';
@@ -39,6 +39,16 @@ function flowOf(fn: FunctionFacts): FunctionFlow {
     flows.set(fn, flow);
   }
   return flow;
+}
+
+/**
+ * What a FileContext reads of one function, computed ahead (each part memoized on the IR object): a big file's
+ * second stage does it a function a part, so that the context analysis over all of them is not one long task.
+ */
+export function prepareFunctionContext(fn: FunctionFacts): void {
+  flowOf(fn);
+  registrationsIn(fn);
+  valueIdentifiersOf(fn);
 }
 
 export class FileContext {

@@ -63,7 +63,7 @@ export function findEntryPoints(facts: FileFacts): EntryPoint[] {
 const registrations = new WeakMap<FunctionFacts, { name: string | null; kind: EntryKind; how: string; span: Span }[]>();
 
 /** Callbacks a function registers (request_irq, timers, tasklets…), memoized on its IR. */
-function registrationsIn(fn: FunctionFacts) {
+export function registrationsIn(fn: FunctionFacts) {
   let list = registrations.get(fn);
   if (list) return list;
   list = [];

@@ -74,13 +74,16 @@ export class FunctionCache {
    * Builds a function's facts ahead of the FileFacts that will ask for them (a big file's second stage, in
    * slices): the entry stays free for that FileFacts' get(). Nothing is built when an entry is at this position.
    */
-  prebuild(node: Node, build: () => FunctionFacts | null): void {
+  prebuild(node: Node, build: () => FunctionFacts | null): FunctionFacts | null {
     const key = node.text;
     const list = this.entries.get(key) ?? [];
-    if (list.some((e) => !e.used && e.base === node.startIndex)) return;
-    list.push({ base: node.startIndex, facts: build(), used: false });
+    const held = list.find((e) => !e.used && e.base === node.startIndex);
+    if (held) return held.facts;
+    const facts = build();
+    list.push({ base: node.startIndex, facts, used: false });
     this.built++;
     this.entries.set(key, list);
+    return facts;
   }
 
   /**
@@ -89,8 +92,7 @@ export class FunctionCache {
    * is built twice, and what is memoized on the IR object is kept).
    */
   lend(node: Node, build: () => FunctionFacts | null): FunctionFacts | null {
-    this.prebuild(node, build);
-    return this.entries.get(node.text)!.find((e) => !e.used && e.base === node.startIndex)!.facts;
+    return this.prebuild(node, build);
   }
 
   /** Drops entries not used since the previous sweep (functions deleted or edited away). */
@@ -239,11 +241,8 @@ export function directiveLine(text: string, node: Node): Span {
  * Builds the facts of a parsed file's functions into `cache`, one function a step, for a FileFacts of the same
  * tree made afterwards (which then finds them built). Functions in `#if 0` are built too (FileFacts skips them).
  */
-export function* prebuildFunctions(file: ParsedFile, cache: FunctionCache): Generator<void> {
-  for (const fn of scanTopLevel(file.root).functions) {
-    cache.prebuild(fn, () => buildFunction(fn, file.parsedText));
-    yield;
-  }
+export function* prebuildFunctions(file: ParsedFile, cache: FunctionCache): Generator<FunctionFacts | null> {
+  for (const fn of scanTopLevel(file.root).functions) yield cache.prebuild(fn, () => buildFunction(fn, file.parsedText));
 }
 
 export class FileFacts {

@@ -1,8 +1,9 @@
 /** An open document: its text (the adapter's copy), incremental parse tree, function cache and last analysis. */
-import { analyze, enabledRules, resolvedEnv, type AnalyzeOptions, type RuleFailure } from '../analyze';
+import { analysisParts, analyze, enabledRules, resolvedEnv, type AnalyzeOptions, type AnalyzeResult, type RuleFailure } from '../analyze';
 import { SharedAnalyses } from '../context/shared';
 import { scanTopLevel } from '../facts/build-ir';
 import { FileFacts, FunctionCache, prebuildFunctions } from '../facts/file-facts';
+import { prepareFunctionContext } from '../context/atomic-context';
 import type { CParser, ParsedFile, SlicedParse } from '../parse/parser';
 import { isCallSimulationMemo } from '../simulation/run';
 import type { AnalysisEnv, Finding } from '../rules/types';
@@ -279,8 +280,10 @@ export class OpenDocument {
     let factsMs = 0;
     let rulesMs = 0;
     let t = performance.now();
-    // The facts in slices: the function cache keeps each function's, and the FileFacts below finds them built.
-    for (const _ of prebuildFunctions(parsed, this.functions)) {
+    // The facts in slices, with what the context analysis reads of each function: the function cache keeps the
+    // facts, the FileFacts below finds them built, and its context analysis what hangs on their IR objects.
+    for (const fn of prebuildFunctions(parsed, this.functions)) {
+      if (fn) prepareFunctionContext(fn);
       factsMs += performance.now() - t;
       yield;
       t = performance.now();
@@ -299,8 +302,19 @@ export class OpenDocument {
     rulesMs += performance.now() - t;
     yield;
     t = performance.now();
-    const analyzed = analyze(facts, { ...options, env, shared });
-    rulesMs += performance.now() - t;
+    // The rules a part each.
+    const rules = analysisParts(facts, { ...options, env, shared });
+    let analyzed: AnalyzeResult | undefined;
+    for (;;) {
+      const step = rules.next();
+      rulesMs += performance.now() - t;
+      if (step.done) {
+        analyzed = step.value;
+        break;
+      }
+      yield;
+      t = performance.now();
+    }
     this.focus = undefined;
     this.analysis = {
       ...analysisOf(a.version, facts, env, analyzed),

@@ -44,6 +44,7 @@ import { findConfigFile, loadConfigFile } from '../node/config-file';
 import { diskEnv } from '../node/headers';
 import { docsDir, loadParser } from '../node/wasm';
 import { collectYoungIfWorthIt } from '../node/young-gc';
+import { BackgroundQueue } from './background-queue';
 import { FIX_ALL_KIND, toCodeAction, toDiagnostic } from './convert';
 import { WorkspaceIndexing } from './workspace-index';
 
@@ -119,22 +120,6 @@ const pathOf = (uri: string): string => {
   }
 };
 
-/**
- * Runs `work` two turns of the event loop from now, so that a message read meanwhile is handled first:
- * vscode-jsonrpc dispatches what it reads on a setImmediate of its own, queued after one set before the read (a
- * keystroke arriving during a background slice would otherwise wait for the next slice too). Answers a cancel.
- */
-function afterPendingInput(work: () => void): () => void {
-  let inner: NodeJS.Immediate | undefined;
-  const outer = setImmediate(() => {
-    inner = setImmediate(work);
-  });
-  return () => {
-    clearImmediate(outer);
-    if (inner) clearImmediate(inner);
-  };
-}
-
 export function startServer(connection: Connection = createConnection(ProposedFeatures.all), options: ServerOptions = {}): Connection {
   new KportServer(connection, options).listen();
   return connection;
@@ -204,6 +189,8 @@ export class KportServer {
   private readonly stale = new Set<string>();
   private republishing = false;
   private readonly trace = new TaskTrace((m) => this.connection.console.log(m));
+  /** The background work on the main thread, one task a turn, after the input and the answers (background-queue.ts). */
+  private readonly background = new BackgroundQueue();
   /** A young-generation collection is queued behind the input already read (see collectSoon). */
   private collecting = false;
 
@@ -220,21 +207,31 @@ export class KportServer {
     this.index = new WorkspaceIndexing(connection, this.host, this.docs, () => this.reanalyzeOpen());
     connection.onInitialize((p) => this.initialize(p));
     connection.onInitialized(() => this.initialized());
-    connection.onExecuteCommand((p) => this.executeCommand(p));
-    connection.onDidChangeWatchedFiles((p) => this.didChangeWatchedFiles(p));
-    connection.onDidChangeConfiguration((p) => this.didChangeConfiguration(p));
-    connection.onCodeAction((p) => this.codeAction(p));
-    connection.onHover((p) => this.hover(p));
-    connection.onCodeLens((p) => this.codeLens(p));
+    connection.onExecuteCommand(this.background.handler((p) => this.executeCommand(p)));
+    connection.onDidChangeWatchedFiles(this.background.handler((p) => this.didChangeWatchedFiles(p)));
+    connection.onDidChangeConfiguration(this.background.handler((p) => this.didChangeConfiguration(p)));
+    connection.onCodeAction(this.background.handler((p) => this.codeAction(p)));
+    connection.onHover(this.background.handler((p) => this.hover(p)));
+    connection.onCodeLens(this.background.handler((p) => this.codeLens(p)));
     // kport/simulate and kport/simulateDriver: JSON for the Simulate view (README: "Custom requests").
-    connection.onRequest(SIMULATE_METHOD, (p: SimulateParams) => this.simulate(p));
-    connection.onRequest(SIMULATE_DRIVER_METHOD, (p: SimulateDriverParams) => this.simulateDriver(p));
-    this.documents.onDidOpen((e) => this.didOpen(e));
-    this.documents.onDidChangeContent((e) => this.didChange(e));
-    this.documents.onDidClose((e) => this.didClose(e));
+    connection.onRequest(
+      SIMULATE_METHOD,
+      this.background.handler((p: SimulateParams) => this.simulate(p)),
+    );
+    connection.onRequest(
+      SIMULATE_DRIVER_METHOD,
+      this.background.handler((p: SimulateDriverParams) => this.simulateDriver(p)),
+    );
+    this.documents.onDidOpen(this.background.handler((e) => this.didOpen(e)));
+    this.documents.onDidChangeContent(this.background.handler((e) => this.didChange(e)));
+    this.documents.onDidClose(this.background.handler((e) => this.didClose(e)));
   }
 
   listen(): void {
+    // The bytes of a message as they arrive (the transports vscode-languageserver picks by these flags): background
+    // tasks wait until the message is handled.
+    if (process.argv.includes('--stdio')) process.stdin.on('data', () => this.background.input());
+    if (process.argv.includes('--node-ipc')) process.on('message', () => this.background.input());
     this.documents.listen(this.connection);
     this.connection.listen();
   }
@@ -345,7 +342,7 @@ export class KportServer {
         ? (line) => `[Open the Simulate view](command:kport.simulateFunction?${encodeURIComponent(JSON.stringify([uri, { line: line - 1, character: 0 }]))})`
         : undefined,
     };
-    const h = this.host.hover(uri, params.position, links);
+    const h = this.trace.run('hover', () => this.host.hover(uri, params.position, links));
     this.collectSoon();
     return h ? { contents: { kind: 'markdown' as const, value: h.markdown }, range: h.range } : null;
   }
@@ -357,7 +354,7 @@ export class KportServer {
   private collectSoon(): void {
     if (this.collecting) return;
     this.collecting = true;
-    afterPendingInput(() => {
+    this.background.later(() => {
       this.collecting = false;
       this.trace.run('young-gc', collectYoungIfWorthIt);
     });
@@ -465,22 +462,22 @@ export class KportServer {
 
   private republishStale(): void {
     this.republishing = true;
-    afterPendingInput(() =>
-      this.whenIdle(() => {
-        const [uri] = this.stale;
-        if (uri !== undefined && this.host.isOpen(uri)) this.trace.run('republish', () => this.validate(uri));
-        else if (uri !== undefined) this.stale.delete(uri);
-        if (this.stale.size) this.republishStale();
-        else this.republishing = false;
-      }),
-    );
+    this.whenIdle(() => {
+      const [uri] = this.stale;
+      if (uri !== undefined && this.host.isOpen(uri)) this.trace.run('republish', () => this.validate(uri));
+      else if (uri !== undefined) this.stale.delete(uri);
+      if (this.stale.size) this.republishStale();
+      else this.republishing = false;
+    });
   }
 
-  /** Runs `work` once the user has been idle WARM_IDLE_MS (no keystroke, hover or code action). */
+  /** Runs `work` as a background task once the user has been idle WARM_IDLE_MS (no keystroke, hover or code action). */
   private whenIdle(work: () => void): void {
-    const busy = this.lastActivity + WARM_IDLE_MS - performance.now();
-    if (busy > 0) setTimeout(() => this.whenIdle(work), busy);
-    else work();
+    this.background.later(() => {
+      const busy = this.lastActivity + WARM_IDLE_MS - performance.now();
+      if (busy > 0) setTimeout(() => this.whenIdle(work), busy);
+      else work();
+    });
   }
 
   /**
@@ -508,6 +505,7 @@ export class KportServer {
 
   private publish(uri: string, opts: { staged?: boolean } = {}): ReturnType<AnalysisHost['diagnostics']> {
     const r = this.host.diagnostics(uri, opts);
+    this.background.foreground(); // its write waits a turn too
     if (r) this.connection.sendDiagnostics({ uri, version: r.version, diagnostics: r.diagnostics.map((d) => toDiagnostic(d, uri, this.docs)) });
     return r;
   }
@@ -547,7 +545,7 @@ export class KportServer {
     if (state === 'stale') return true;
     this.timers.set(
       uri,
-      afterPendingInput(() => this.validate(uri)),
+      this.background.later(() => this.validate(uri)),
     );
     return true;
   }
@@ -567,7 +565,7 @@ export class KportServer {
       this.timers.delete(uri);
       const state = this.trace.run('second-stage', () => job.step(SECOND_STAGE_SLICE_MS));
       if (state === 'more') {
-        this.timers.set(uri, afterPendingInput(part));
+        this.timers.set(uri, this.background.later(part));
         return;
       }
       if (job.error) {
@@ -576,7 +574,7 @@ export class KportServer {
         this.publish(uri);
       } else if (state === 'done') this.validate(uri);
     };
-    this.timers.set(uri, afterPendingInput(part));
+    this.timers.set(uri, this.background.later(part));
   }
 
   /**
@@ -602,13 +600,13 @@ export class KportServer {
         const slice = () => {
           if (!current()) return;
           const state = this.trace.run('verdict-slice', () => job.step(VERDICT_SLICE_MS));
-          if (state === 'more') afterPendingInput(() => this.whenIdle(slice));
+          if (state === 'more') this.whenIdle(slice);
           if (state !== 'done') return;
           if (job.error) this.connection.console.error(job.error);
           this.publish(uri);
           this.warm(uri);
         };
-        slice();
+        this.whenIdle(slice);
       });
     });
   }
@@ -624,11 +622,11 @@ export class KportServer {
     const step = () => {
       const state = this.trace.run('warm-step', () => job.step(0));
       if (job.error) this.connection.console.error(job.error);
-      if (state === 'more') afterPendingInput(() => this.whenIdle(step));
+      if (state === 'more') this.whenIdle(step);
       else if (state === 'done' && this.lensesShort.delete(uri) && this.canRefreshLenses)
         void this.connection.sendRequest('workspace/codeLens/refresh').catch(() => undefined);
     };
-    afterPendingInput(() => this.whenIdle(step));
+    this.whenIdle(step);
   }
 
   /**
