@@ -1,9 +1,11 @@
 // Preloaded into the language server by bench/index-main-thread.ts (NODE_OPTIONS=--require): every 250 ms, the
 // main thread's own busy time (event-loop utilization), its longest block (event-loop delay) and GC, as JSON
-// lines appended to $KPORT_LOOP_MONITOR. Worker threads are left alone.
+// lines appended to $KPORT_LOOP_MONITOR. Worker threads are left alone, and so is every process but the server
+// (`kport lsp`): the index host is forked with the server's environment, NODE_OPTIONS included, and its blocks
+// (reading and writing the index cache, serializing the index) were counted as the server's.
 const { isMainThread } = require('node:worker_threads');
 const out = process.env.KPORT_LOOP_MONITOR;
-if (isMainThread && out) {
+if (isMainThread && out && process.argv.includes('lsp')) {
   const fs = require('node:fs');
   const { monitorEventLoopDelay, performance, PerformanceObserver } = require('node:perf_hooks');
   const delay = monitorEventLoopDelay({ resolution: 2 });

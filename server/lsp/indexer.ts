@@ -233,6 +233,8 @@ export type IndexHostMessage =
   | { kind: 'progress'; pass: PassName; done: number; total: number; bytes: number }
   /** The run's summaries, a chunk at a time before `done` (whose run has none): answered with `taken`. */
   | { kind: 'summaries'; summaries: FileSummary[] }
+  /** The run's `definedMacros`, a piece at a time before `done` (whose run has none): answered with `taken`. */
+  | { kind: 'macros'; piece: string }
   /** `sentAt`: the host's clock (performance.timeOrigin + now) when it posted the run, to time its crossing. */
   | { kind: 'done'; run: IndexRun; sentAt: number }
   | { kind: 'failed'; error: string };
@@ -272,6 +274,7 @@ export function runIndexHost(
     send({ kind: 'start', req });
     hooks.holder?.((ms) => send({ kind: 'hold', ms }));
     const summaries: FileSummary[] = [];
+    const macroPieces: string[] = [];
     let settled = false;
     const finish = (f: () => void) => {
       if (settled) return;
@@ -291,7 +294,13 @@ export function runIndexHost(
         for (const x of m.summaries) summaries.push(x);
         hooks.onSummaries?.(m.summaries);
         send({ kind: 'taken' });
-      } else if (m.kind === 'done') finish(() => resolve({ ...m.run, summaries, receivedMs: performance.timeOrigin + performance.now() - m.sentAt }));
+      } else if (m.kind === 'macros') {
+        macroPieces.push(m.piece);
+        send({ kind: 'taken' });
+      } else if (m.kind === 'done') {
+        const definedMacros = macroPieces.length ? { definedMacros: macroPieces.join('') } : {};
+        finish(() => resolve({ ...m.run, ...definedMacros, summaries, receivedMs: performance.timeOrigin + performance.now() - m.sentAt }));
+      }
       else finish(() => reject(new Error(m.error)));
     });
     // An error before the host said anything may be its refusing to start: its exit (code 9) decides, if it comes.
