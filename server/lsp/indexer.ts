@@ -300,8 +300,7 @@ export function runIndexHost(
       } else if (m.kind === 'done') {
         const definedMacros = macroPieces.length ? { definedMacros: macroPieces.join('') } : {};
         finish(() => resolve({ ...m.run, ...definedMacros, summaries, receivedMs: performance.timeOrigin + performance.now() - m.sentAt }));
-      }
-      else finish(() => reject(new Error(m.error)));
+      } else finish(() => reject(new Error(m.error)));
     });
     // An error before the host said anything may be its refusing to start: its exit (code 9) decides, if it comes.
     let early: NodeJS.Timeout | undefined;
