@@ -10,7 +10,7 @@
  * tree, and the server's peak RSS. p50/p95/p99/max, with the load average. With KPORT_TRACE=1 the server's
  * own split of each edit's analysis (parse, facts, rules, publish) is printed too.
  *
- *   node --import tsx bench/editor.ts TREE [--files a.c,b.c] [--edits 60] [--hover-files 50] [--index-alone] [--no-cli] [--workers N]
+ *   node --import tsx bench/editor.ts TREE [--files a.c,b.c] [--edits 60] [--hover-files 50] [--index-alone] [--no-cli] [--workers N] [--read-ms MS]
  *
  * Files default to the tree's files of 70–300 KiB that call an allocator (the first 4 by path, and the
  * two the issue names when present). Hovers also go to every allocation call of --hover-files more files
@@ -33,10 +33,13 @@ const { values, positionals } = parseArgs({
     'hover-files': { type: 'string', default: '50' },
     'no-cli': { type: 'boolean', default: false },
     workers: { type: 'string' },
+    'read-ms': { type: 'string', default: '0' },
   },
 });
 if (positionals.length !== 1) {
-  console.error('usage: node --import tsx bench/editor.ts TREE [--files a.c,b.c] [--edits N] [--hover-files N] [--index-alone] [--no-cli] [--workers N]');
+  console.error(
+    'usage: node --import tsx bench/editor.ts TREE [--files a.c,b.c] [--edits N] [--hover-files N] [--index-alone] [--no-cli] [--workers N] [--read-ms MS]',
+  );
   process.exit(2);
 }
 const TREE = path.resolve(positionals[0]);
@@ -164,6 +167,8 @@ async function exercise(sess: Session, file: string, out: Samples): Promise<void
   let text = readText(file);
   let version = 1;
   await s.open(uri, text, version);
+  // --read-ms: the user reads the file before typing (0: types at once, the harder case).
+  if (Number(values['read-ms'])) await new Promise((r) => setTimeout(r, Number(values['read-ms'])));
   const lines = text.split('\n');
   // A line inside a function body, near the middle of the file: the first line after the middle that is indented
   // and ends with ';'.
