@@ -5,7 +5,7 @@
  *   - agreement: for each call with a finding that carries a simulated sentence, the hover's verdict word per
  *     scenario, the finding's and kport/simulate's `calls` row must be the same words;
  *   - hover latency p50/p95/p99 (the first hover in a file after its verdicts came, and the rest).
- * Usage: node --import tsx bench/hover-verdicts.ts TREE [--files N] [--min-kib K] [--dump FILE] [--findings CHECK.json]
+ * Usage: node --import tsx bench/hover-verdicts.ts TREE [--files N] [--min-kib K] [--dump FILE] [--findings CHECK.json] [--read-ms MS]
  * --dump FILE writes every hover's text (file:line, then the Markdown) to FILE: two runs' dumps diff to nothing
  * when a change leaves every verdict alone.
  * Files: the .c files under TREE with an allocation call, of at least K KiB (default 0), every n-th in path
@@ -65,6 +65,7 @@ async function main() {
   if (!tree || !fs.existsSync(tree)) throw new Error('usage: bench/hover-verdicts.ts TREE [--files N] [--min-kib K]');
   const want = arg('--files', 60);
   const minBytes = arg('--min-kib', 0) * 1024;
+  const readMs = arg('--read-ms', 0);
   const all = [...cFiles(path.resolve(tree))].filter(
     (f) =>
       fs.statSync(f).size >= minBytes &&
@@ -117,6 +118,8 @@ async function main() {
       const until = Date.now() + 5000;
       while (diags.some((d) => d.code === 'sleep-in-atomic') && !diags.some((d) => /Simulated on/.test(d.message)) && Date.now() < until)
         diags = await s.diagnostics(uri, undefined, 5000).catch(() => diags);
+      // --read-ms: the user reads the file before the first hover (0: hovers at once, the harder case).
+      if (readMs) await new Promise((r) => setTimeout(r, readMs));
       const lines = text.split('\n');
       const sims = new Map<number, SimulateResult | null>();
       let firstInFile = true;
