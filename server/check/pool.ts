@@ -39,8 +39,8 @@ export interface PoolOptions {
 function workerEntry(): { file: string; execArgv?: string[] } {
   const bundled = path.join(__dirname, 'check-worker.js');
   if (fs.existsSync(bundled)) return { file: bundled };
-  // Running from source (tests, bench): the TypeScript worker through tsx.
-  return { file: path.join(__dirname, 'worker.ts'), execArgv: ['--import', 'tsx'] };
+  // Running from source (tests, bench): the TypeScript worker through tsx (worker-from-source.cjs says why).
+  return { file: path.join(__dirname, 'worker-from-source.cjs') };
 }
 
 function sizeOf(file: string): number {

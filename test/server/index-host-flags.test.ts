@@ -21,6 +21,7 @@ test('the interrupt budget is given on V8 11 (node 20) only', () => {
 test('an index host refused for a V8 flag this node lacks indexes without the flags', async () => {
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'kport-host-flags-'));
   try {
+    fs.writeFileSync(path.join(root, 'tx.c'), 'void ring_refill(int len);\nvoid tx_start(void)\n{\n\tring_refill(64);\n}\n');
     fs.writeFileSync(
       path.join(root, 'ring.c'),
       '#include <linux/slab.h>\nstatic char *ring;\nvoid ring_refill(int len)\n{\n\tring = kmalloc(len, GFP_KERNEL);\n}\n',
@@ -28,9 +29,13 @@ test('an index host refused for a V8 flag this node lacks indexes without the fl
     const run = await runIndexHost({ root, settings: indexSettings(undefined), config: undefined, cacheFile: undefined, goal: 'summaries' }, {}, [
       '--kport-no-such-v8-flag',
     ]);
-    // The host ran its passes over the folder: the file listed, read and accounted for (summarized or not).
-    assert.equal(run.files, 1);
-    assert.deepEqual([...run.summaries.map((x) => x.path), ...(run.unsummarized ?? [])], [path.join(root, 'ring.c')]);
+    // The host ran its passes over the folder on its pool's workers: both files read and summarized, ring_refill (it
+    // reaches kmalloc) context-sensitive, and tx.c's call of it.
+    assert.equal(run.files, 2);
+    const byFile = new Map(run.summaries.map((x) => [path.basename(x.path), x]));
+    assert.deepEqual([...byFile.keys()].sort(), ['ring.c', 'tx.c']);
+    assert.deepEqual(byFile.get('ring.c')!.contextSensitive, ['ring_refill']);
+    assert.ok(byFile.get('tx.c')!.calls.some((c) => c.callee === 'ring_refill'));
   } finally {
     fs.rmSync(root, { recursive: true, force: true });
   }
