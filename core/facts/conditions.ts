@@ -5,6 +5,7 @@
  * and a group whose branches do not pair up with the braces breaks tree-sitter's nesting; the preprocessor
  * itself reads lines.
  */
+import { atLineStart } from '../text/lines';
 
 export type BranchKind = 'if' | 'ifdef' | 'ifndef' | 'elif' | 'else';
 
@@ -195,14 +196,8 @@ export function definedNames(text: string): string[] {
   const out: string[] = [];
   // From each `#` (a literal irregexp skips to), then back to the line's start over blanks: the same lines as
   // /^[ \t]*#[ \t]*define…/gm, several times faster on a tree (this runs on every file the CLI reads).
-  for (const m of text.matchAll(DEFINE_FROM_HASH)) {
-    let i = m.index! - 1;
-    while (i >= 0 && (text.charCodeAt(i) === 32 || text.charCodeAt(i) === 9)) i--;
-    if (i < 0 || LINE_TERMINATOR.test(text[i])) out.push(m[1]);
-  }
+  for (const m of text.matchAll(DEFINE_FROM_HASH)) if (atLineStart(text, m.index!)) out.push(m[1]);
   return out;
 }
 
 const DEFINE_FROM_HASH = /#[ \t]*define[ \t]+([A-Za-z_]\w*)/g;
-/** What ends a line for a multiline `^`. */
-const LINE_TERMINATOR = /[\n\r\u2028\u2029]/;

@@ -5,6 +5,7 @@
  * the user's text. The lists are data (kernel-annotations.json), not code.
  */
 import annotations from './kernel-annotations.json';
+import { atLineStart } from '../text/lines';
 import { escapeRegExp } from '../text/regexp';
 
 export interface AnnotationTable {
@@ -146,15 +147,6 @@ function gnuFixes(source: string, reps: Replacement[]): void {
     reps.push({ start: kw, end: kw + m[2].length });
   }
 }
-
-/** Whether only blanks are between the line's start and `at` (what `^[ \t]*` matches in a multiline pattern). */
-function atLineStart(text: string, at: number): boolean {
-  let i = at - 1;
-  while (i >= 0 && (text.charCodeAt(i) === 32 || text.charCodeAt(i) === 9)) i--;
-  return i < 0 || LINE_TERMINATOR.test(text[i]);
-}
-
-const LINE_TERMINATOR = /[\n\r\u2028\u2029]/;
 
 /** Skips blanks and comments from `i` in direction `dir` (1 or -1); the index of the first other character. */
 function skipBlank(text: string, i: number, dir: 1 | -1): number {

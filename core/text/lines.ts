@@ -5,6 +5,19 @@ export function lineOfOffset(text: string, offset: number): number {
   return n;
 }
 
+/**
+ * Whether only blanks are between the line's start and `at`: what `^[ \t]*` matches in a multiline pattern. The
+ * directive scans (`#define`) search from each `#` and check this, rather than try a multiline `^` at every offset.
+ */
+export function atLineStart(text: string, at: number): boolean {
+  let i = at - 1;
+  while (i >= 0 && (text.charCodeAt(i) === 32 || text.charCodeAt(i) === 9)) i--;
+  return i < 0 || LINE_TERMINATOR.test(text[i]);
+}
+
+/** What ends a line for a multiline `^`. */
+const LINE_TERMINATOR = /[\n\r\u2028\u2029]/;
+
 /** Offset of the first character of the line holding `offset`. */
 export function lineStartOf(text: string, offset: number): number {
   return text.lastIndexOf('\n', offset - 1) + 1;

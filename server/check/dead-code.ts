@@ -7,6 +7,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { markDead } from '../../core';
+import { atLineStart } from '../../core/text/lines';
 import type { FileReport } from './process-file';
 
 /** Makefiles whose flags can define a macro (`EXTRA_CFLAGS += -DNAME`): any mention of a name there counts. */
@@ -111,13 +112,6 @@ function* captured(file: string, pattern: RegExp): Generator<string> {
   }
   const directive = pattern.source.startsWith('#');
   for (const m of text.matchAll(pattern)) if (!directive || atLineStart(text, m.index!)) yield m[1];
-}
-
-/** Whether only blanks are between the line's start and `at` (as `^[ \t]*` in a multiline pattern). */
-function atLineStart(text: string, at: number): boolean {
-  let i = at - 1;
-  while (i >= 0 && (text.charCodeAt(i) === 32 || text.charCodeAt(i) === 9)) i--;
-  return i < 0 || /[\n\r\u2028\u2029]/.test(text[i]);
 }
 
 /**
