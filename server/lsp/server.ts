@@ -359,16 +359,10 @@ export class KportServer {
   private collectSoon(): void {
     if (this.collecting) return;
     this.collecting = true;
-    const whenQuiet = () => {
-      const left = this.lastActivity + YOUNG_GC_QUIET_MS - performance.now();
-      if (left > 0) setTimeout(whenQuiet, left);
-      else
-        this.background.later(() => {
-          this.collecting = false;
-          this.trace.run('young-gc', collectYoungIfWorthIt);
-        });
-    };
-    setTimeout(whenQuiet, YOUNG_GC_QUIET_MS);
+    this.whenIdle(() => {
+      this.collecting = false;
+      this.trace.run('young-gc', collectYoungIfWorthIt);
+    }, YOUNG_GC_QUIET_MS);
   }
 
   // A "Simulate" lens above functions whose sequences have a problem in some scenario; those not simulated
@@ -482,11 +476,11 @@ export class KportServer {
     });
   }
 
-  /** Runs `work` as a background task once the user has been idle WARM_IDLE_MS (no keystroke, hover or code action). */
-  private whenIdle(work: () => void): void {
+  /** Runs `work` as a background task once the user has been idle `quietMs` (no keystroke, hover or code action). */
+  private whenIdle(work: () => void, quietMs = WARM_IDLE_MS): void {
     this.background.later(() => {
-      const busy = this.lastActivity + WARM_IDLE_MS - performance.now();
-      if (busy > 0) setTimeout(() => this.whenIdle(work), busy);
+      const busy = this.lastActivity + quietMs - performance.now();
+      if (busy > 0) setTimeout(() => this.whenIdle(work, quietMs), busy);
       else work();
     });
   }
