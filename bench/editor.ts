@@ -23,6 +23,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { expandPaths } from '../server/check/files';
 import { fileUri, KPORT_BIN, startServer, type LspSession } from '../test/support/lsp-client';
+import { serverTask, type ServerTask } from './support/server-log';
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
@@ -79,7 +80,7 @@ const serverSplit: Record<string, number[]> = {};
  * KPORT_TRACE=1: the server's background tasks of 2 ms or more (name, start on the wall clock, duration), and each
  * edit's window on the wall clock: an edit slower than 20 ms is put down to the longest task that overlapped it.
  */
-const tasks: { name: string; start: number; ms: number }[] = [];
+const tasks: ServerTask[] = [];
 const editWindows: { start: number; end: number; key: string }[] = [];
 /** KPORT_TRACE=1: each edit's own analysis in the server (`path vN` → ms): the rest of its latency is waiting. */
 const ownWork = new Map<string, number>();
@@ -106,8 +107,8 @@ async function start(cacheDir: string): Promise<Session> {
       if (t && Number(t[1]) > 1) ['total', 'parse', 'facts', 'rules', 'publish'].forEach((k, i) => (serverSplit[k] ??= []).push(Number(t[i + 2])));
       const own = /analysis of (\S+) v(\d+) .*?: ([\d.]+) ms \(parse/.exec(m.message);
       if (own) ownWork.set(`${own[1]} v${own[2]}`, Number(own[3]));
-      const task = /^kport: task (\S+) at ([\d.]+) took ([\d.]+) ms/.exec(m.message);
-      if (task) tasks.push({ name: task[1], start: Number(task[2]), ms: Number(task[3]) });
+      const task = serverTask(m.message);
+      if (task) tasks.push(task);
       if (/^kport: indexed/.test(m.message)) {
         done = true;
         console.log(`  [server] ${m.message}`);

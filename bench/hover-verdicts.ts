@@ -20,6 +20,7 @@ import type { Diagnostic, Hover } from 'vscode-languageserver-protocol';
 import type { SimulateResult } from '../core';
 import { SIMULATION_ANCHORS } from '../core/kernel/alloc-api';
 import { fileUri, startServer } from '../test/support/lsp-client';
+import { serverTask, type ServerTask } from './support/server-log';
 
 const SCENARIOS = [
   ['normal', 'normal memory'],
@@ -94,10 +95,10 @@ async function main() {
   const dump: string[] = [];
   const s = await startServer({ initializationOptions: { indexWorkspace: false } });
   // KPORT_TRACE=1: the server's main-thread tasks of 2 ms or more (wall clock), to name what a slow hover waited for.
-  const tasks: { name: string; start: number; ms: number }[] = [];
+  const tasks: ServerTask[] = [];
   s.conn.onNotification('window/logMessage', (m: { message: string }) => {
-    const task = /^kport: task (\S+) at ([\d.]+) took ([\d.]+) ms/.exec(m.message);
-    if (task && (Number(task[3]) >= 2 || task[1] === 'stdin')) tasks.push({ name: task[1], start: Number(task[2]), ms: Number(task[3]) });
+    const task = serverTask(m.message);
+    if (task) tasks.push(task);
   });
   const first: number[] = [];
   const rest: number[] = [];
