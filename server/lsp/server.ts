@@ -188,7 +188,10 @@ export class KportServer {
 
   /** The workspace index (threads at a lower priority, a cache on disk) and kport.checkWorkspace. */
   private readonly index: WorkspaceIndexing;
-  /** The user's last keystroke, hover or code action: simulations run ahead only after WARM_IDLE_MS without one. */
+  /**
+   * The user's last keystroke, hover, code action or opening, or the answer to one: background work waits for quiet
+   * counted from here (simulations ahead WARM_IDLE_MS, a collection YOUNG_GC_QUIET_MS).
+   */
   private lastActivity = 0;
   /** Open documents whose context changed since their last publish (see reanalyzeOpen). */
   private readonly stale = new Set<string>();
@@ -304,6 +307,7 @@ export class KportServer {
   }
 
   private didOpen(e: TextDocumentChangeEvent<TextDocument>): void {
+    this.userActive(); // the user opened it: a hover or a keystroke comes next
     this.host.open(e.document.uri, pathOf(e.document.uri), e.document);
     this.schedule(e.document.uri, 0);
   }
@@ -348,6 +352,7 @@ export class KportServer {
         : undefined,
     };
     const h = this.trace.run('hover', () => this.host.hover(uri, params.position, links));
+    this.answered();
     this.collectSoon();
     return h ? { contents: { kind: 'markdown' as const, value: h.markdown }, range: h.range } : null;
   }
@@ -455,6 +460,15 @@ export class KportServer {
   }
 
   /**
+   * The user's request was answered (a keystroke's or an opening's diagnostics, a hover): the quiet that background
+   * work waits for counts from here, not from the request's arrival (a file's first analysis alone can outlast
+   * YOUNG_GC_QUIET_MS, and the collection then ran just as the user's next request came).
+   */
+  private answered(): void {
+    this.lastActivity = performance.now();
+  }
+
+  /**
    * The open documents' context changed (the index, settings, another document's summary): their analyses are
    * dropped at once (a request analyzes afresh) and they are published again one a turn of the event loop, once
    * the user pauses (a keystroke's own analysis covers its document), each at most once however many changes came.
@@ -499,11 +513,15 @@ export class KportServer {
       this.lastChange.set(uri, now);
       wait = previous !== undefined && now - previous < BURST_MS ? this.debounceMs : 0;
     }
+    const answer = () => {
+      this.validate(uri);
+      this.answered();
+    };
     if (wait === 0) {
-      const i = setImmediate(() => this.validate(uri));
+      const i = setImmediate(answer);
       this.timers.set(uri, () => clearImmediate(i));
     } else {
-      const t = setTimeout(() => this.validate(uri), wait);
+      const t = setTimeout(answer, wait);
       this.timers.set(uri, () => clearTimeout(t));
     }
   }
