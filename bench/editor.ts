@@ -11,6 +11,11 @@
  * own split of each edit's analysis (parse, facts, rules, publish) is printed too.
  *
  *   node --import tsx bench/editor.ts TREE [--files a.c,b.c] [--edits 60] [--hover-files 50] [--index-alone] [--no-cli] [--workers N] [--read-ms MS]
+ *     [--key-gap-ms MS] [--hover-gap-ms MS]
+ *
+ * By default every request goes out the moment the previous one is answered (the harder case). A person's pace:
+ * --key-gap-ms sends each keystroke MS after the one before it (a fast typist: 100), --hover-gap-ms each hover MS
+ * after the previous answer (VS Code asks for a hover once the mouse has rested editor.hover.delay, 300 ms).
  *
  * Files default to the tree's files of 70–300 KiB that call an allocator (the first 4 by path, and the
  * two the issue names when present). Hovers also go to every allocation call of --hover-files more files
@@ -35,16 +40,23 @@ const { values, positionals } = parseArgs({
     'no-cli': { type: 'boolean', default: false },
     workers: { type: 'string' },
     'read-ms': { type: 'string', default: '0' },
+    'key-gap-ms': { type: 'string', default: '0' },
+    'hover-gap-ms': { type: 'string', default: '0' },
   },
 });
 if (positionals.length !== 1) {
   console.error(
-    'usage: node --import tsx bench/editor.ts TREE [--files a.c,b.c] [--edits N] [--hover-files N] [--index-alone] [--no-cli] [--workers N] [--read-ms MS]',
+    'usage: node --import tsx bench/editor.ts TREE [--files a.c,b.c] [--edits N] [--hover-files N] [--index-alone] [--no-cli] [--workers N] [--read-ms MS] [--key-gap-ms MS] [--hover-gap-ms MS]',
   );
   process.exit(2);
 }
 const TREE = path.resolve(positionals[0]);
 const EDITS = Number(values.edits);
+const KEY_GAP_MS = Number(values['key-gap-ms']);
+const HOVER_GAP_MS = Number(values['hover-gap-ms']);
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** When the last keystroke was sent (--key-gap-ms paces the next from it). */
+let lastKey = Number.NEGATIVE_INFINITY;
 const ALLOC =
   /\b(kmalloc|kzalloc|kcalloc|vmalloc|__get_free_pages?|get_zeroed_page|alloc_pages|__alloc_pages|mempool_alloc|mempool_create|mempool_destroy|kmem_cache_alloc|alloc_skb|dev_alloc_skb|pci_alloc_consistent)\s*\(/g;
 
@@ -191,8 +203,11 @@ async function exercise(sess: Session, file: string, out: Samples): Promise<void
   ) {
     version++;
     text = apply(text);
+    // A typist's pace: this keystroke MS after the last one (at once if its answer came later than that).
+    if (KEY_GAP_MS > 0) await sleep(lastKey + KEY_GAP_MS - performance.now());
     const p = s.diagnostics(uri, version, 60_000);
     const t = performance.now();
+    lastKey = t;
     await s.conn.sendNotification('textDocument/didChange', { textDocument: { uri, version }, contentChanges: [{ range, text: newText }] });
     await p;
     record(performance.now() - t, 'edits');
@@ -246,6 +261,7 @@ async function hoverCalls(sess: Session, uri: string, text: string, out: Samples
       if (lineStarts[mid] <= off) lo = mid;
       else hi = mid - 1;
     }
+    if (HOVER_GAP_MS > 0) await sleep(HOVER_GAP_MS); // the mouse rests on the call before the editor asks
     const t = performance.now();
     await sess.s.conn.sendRequest('textDocument/hover', { textDocument: { uri }, position: { line: lo, character: off - lineStarts[lo] } });
     const ms = performance.now() - t;
@@ -329,6 +345,11 @@ async function main(): Promise<void> {
   const treeMb = treeFiles.reduce((n, f) => n + fs.statSync(f).size, 0) / 1e6;
   console.log(`tree ${TREE}: ${treeFiles.length} C files, ${treeMb.toFixed(1)} MB; ${os.cpus().length} cores, node ${process.version}, load ${load()}`);
   console.log(`files: ${files.map((f) => path.relative(TREE, f)).join(', ')}`);
+  console.log(
+    KEY_GAP_MS || HOVER_GAP_MS
+      ? `pace: a keystroke every ${KEY_GAP_MS} ms, a hover ${HOVER_GAP_MS} ms after the last answer`
+      : 'pace: each request as soon as the previous one is answered',
+  );
 
   if (values['index-alone']) {
     // The index with no editor activity at all (an empty cache of its own), to set beside `kport check`.

@@ -5,7 +5,9 @@
  *   - agreement: for each call with a finding that carries a simulated sentence, the hover's verdict word per
  *     scenario, the finding's and kport/simulate's `calls` row must be the same words;
  *   - hover latency p50/p95/p99 (the first hover in a file after its verdicts came, and the rest).
- * Usage: node --import tsx bench/hover-verdicts.ts TREE [--files N] [--min-kib K] [--dump FILE] [--findings CHECK.json] [--read-ms MS]
+ * Usage: node --import tsx bench/hover-verdicts.ts TREE [--files N] [--min-kib K] [--dump FILE] [--findings CHECK.json] [--read-ms MS] [--hover-gap-ms MS]
+ * --hover-gap-ms MS: each hover MS after the previous answer (VS Code asks once the mouse has rested editor.hover.delay,
+ * 300 ms); by default at once (the harder case).
  * --dump FILE writes every hover's text (file:line, then the Markdown) to FILE: two runs' dumps diff to nothing
  * when a change leaves every verdict alone.
  * Files: the .c files under TREE with an allocation call, of at least K KiB (default 0), every n-th in path
@@ -67,6 +69,7 @@ async function main() {
   const want = arg('--files', 60);
   const minBytes = arg('--min-kib', 0) * 1024;
   const readMs = arg('--read-ms', 0);
+  const hoverGapMs = arg('--hover-gap-ms', 0);
   const all = [...cFiles(path.resolve(tree))].filter(
     (f) =>
       fs.statSync(f).size >= minBytes &&
@@ -88,7 +91,7 @@ async function main() {
     `${files.length} files of ${all.length} with allocation calls under ${tree}; load average ${os
       .loadavg()
       .map((l) => l.toFixed(2))
-      .join(' ')}`,
+      .join(' ')}${hoverGapMs ? `; a hover ${hoverGapMs} ms after the last answer` : ''}`,
   );
 
   const dumpAt = process.argv.indexOf('--dump');
@@ -128,6 +131,7 @@ async function main() {
         for (const m of lines[line].matchAll(CALL)) {
           // Not a declaration or a macro body: the call must be inside a function (the hover says so either way).
           const pos = { line, character: m.index! + 1 };
+          if (hoverGapMs) await new Promise((r) => setTimeout(r, hoverGapMs)); // the mouse rests on the call first
           const t0 = performance.now();
           const h = (await s.conn.sendRequest('textDocument/hover', { textDocument: { uri }, position: pos })) as Hover | null;
           const dt = performance.now() - t0;

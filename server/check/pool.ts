@@ -126,12 +126,6 @@ export class WorkerPool {
           pw.w.postMessage({ index, file: files[index], hint: hints?.[index] } satisfies WorkMessage);
         };
         const feed = () => {
-          // Held (the editor is busy): no new file until the hold ends; a worker with nothing in flight waits.
-          const wait = this.heldUntil - performance.now();
-          if (wait > 0 && queue.length && !isolate) {
-            if (pw.inFlight.size === 0) setTimeout(feed, wait);
-            return;
-          }
           // Two files in flight keep a worker busy while the main thread handles a result; a suspect goes alone.
           if (isolate) {
             if (pw.inFlight.size === 0 && suspects.length) send(suspects.shift()!);
@@ -169,18 +163,8 @@ export class WorkerPool {
     return reports;
   }
 
-  private heldUntil = 0;
-
   /** V8's limits of the workers (as the last one started reports them; undefined before any). */
   workerLimits: { maxYoungGenerationSizeMb?: number; maxOldGenerationSizeMb?: number } | undefined;
-
-  /**
-   * Gives no worker a new file for `ms` (files in flight finish): the language server holds its index while
-   * the user types, so the index's threads leave the cores to the keystrokes' analyses.
-   */
-  hold(ms: number): void {
-    this.heldUntil = Math.max(this.heldUntil, performance.now() + ms);
-  }
 
   /** Lets the idle workers exit (the process cannot end while they wait for work). */
   close(): void {

@@ -24,12 +24,10 @@ const TEXT_PIECE = 256 * 1024;
 const PROGRESS_MS = 100;
 
 lowerPriority(19);
-let hold: (ms: number) => void = () => undefined;
 let taken: () => void = () => undefined;
 const send = (m: IndexHostMessage) => process.send?.(m);
 process.on('message', (m: MainToIndexHost) => {
   if (m.kind === 'start') run(m.req);
-  else if (m.kind === 'hold') hold(m.ms);
   else if (m.kind === 'taken') taken();
 });
 // The language server went away (or let go of this run): nothing is left to do.
@@ -73,7 +71,6 @@ function run(req: IndexRequest): void {
         lastProgress = now;
         send({ kind: 'progress', pass, done, total, bytes });
       },
-      holder: (h) => (hold = h),
     },
     req.goal,
   )

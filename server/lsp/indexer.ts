@@ -132,8 +132,6 @@ export interface IndexRun {
 }
 
 export interface IndexHooks {
-  /** Receives a function that holds the index's workers for some milliseconds (the editor is busy). */
-  holder?: (hold: (ms: number) => void) => void;
   /** Progress: the pass, files done of total, bytes read so far, seconds since the pass began. */
   onProgress?: (pass: PassName, done: number, total: number, bytes: number) => void;
   signal?: AbortSignal;
@@ -167,7 +165,6 @@ export async function buildIndex(
     niceness: 19,
     onProgress: (done, total, bytes) => hooks.onProgress?.(pass, done, total, bytes),
   });
-  hooks.holder?.((ms) => pool.hold(ms));
   try {
     const exec = new CachingExecutor(pool, cache);
     const result = await runCheckPlan(files, exec, {
@@ -224,10 +221,9 @@ export interface IndexRequest {
 }
 
 /**
- * From the language server to the index host: what to index (first), hold the workers (the user is typing or
- * hovering), a chunk of summaries was taken in.
+ * From the language server to the index host: what to index (first), a chunk of summaries was taken in.
  */
-export type MainToIndexHost = { kind: 'start'; req: IndexRequest } | { kind: 'hold'; ms: number } | { kind: 'taken' };
+export type MainToIndexHost = { kind: 'start'; req: IndexRequest } | { kind: 'taken' };
 
 export type IndexHostMessage =
   | { kind: 'progress'; pass: PassName; done: number; total: number; bytes: number }
@@ -272,7 +268,6 @@ export function runIndexHost(
       if (host.connected) host.send(m);
     };
     send({ kind: 'start', req });
-    hooks.holder?.((ms) => send({ kind: 'hold', ms }));
     const summaries: FileSummary[] = [];
     const macroPieces: string[] = [];
     let settled = false;

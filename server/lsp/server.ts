@@ -456,7 +456,6 @@ export class KportServer {
 
   private userActive(): void {
     this.lastActivity = performance.now();
-    this.index.userActive(this.lastActivity);
   }
 
   /**

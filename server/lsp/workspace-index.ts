@@ -11,8 +11,6 @@ import { reportToDiagnostic } from './convert';
 
 /** KPORT_TRACE=1: what the index's hand-over costs the main thread goes to the log. */
 const TRACE = !!process.env.KPORT_TRACE;
-/** How long a keystroke or a hover holds the index's workers (files in flight finish). */
-const INDEX_HOLD_MS = 300;
 /** A burst of file changes (a branch switch) starts one run this long after its last change. */
 const FILES_CHANGED_MS = 300;
 
@@ -27,9 +25,6 @@ export class WorkspaceIndexing {
   private indexAbort: AbortController | undefined;
   private indexRunning: Promise<void> | undefined;
   private indexChanges: NodeJS.Timeout | undefined;
-  /** Holds the running index's workers for a while (undefined: no index is running). */
-  private holdIndex: ((ms: number) => void) | undefined;
-  private lastHold = 0;
   private readonly workspaceProblems = new Set<string>();
   private checkAbort: AbortController | undefined;
 
@@ -40,13 +35,6 @@ export class WorkspaceIndexing {
     /** Called when a run completes: open documents may now see callers and registrations in other files. */
     private readonly onIndexed: () => void,
   ) {}
-
-  /** The user is typing or pointing: the index gives no worker a new file for INDEX_HOLD_MS. */
-  userActive(now: number): void {
-    if (!this.holdIndex || now - this.lastHold < 50) return;
-    this.lastHold = now;
-    this.holdIndex(INDEX_HOLD_MS);
-  }
 
   /** Files changed on disk: one run after the burst (the cache reads only what changed). */
   filesChanged(): void {
@@ -102,7 +90,6 @@ export class WorkspaceIndexing {
           { root, settings, config: this.host.config, cacheFile: cacheFileFor(root, this.cacheDir), goal: 'summaries' },
           {
             signal: abort.signal,
-            holder: (hold) => (this.holdIndex = hold),
             onSummaries: takeIn,
             onProgress: this.progressReporter(progress, t0),
           },
@@ -112,7 +99,6 @@ export class WorkspaceIndexing {
         return;
       } finally {
         progress?.done();
-        this.holdIndex = undefined;
       }
       if (abort.signal.aborted) return;
       const t1 = performance.now();

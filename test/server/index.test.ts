@@ -94,6 +94,50 @@ test('open documents are answered while a workspace of 3,000 files is still inde
   }
 });
 
+test('the index finishes while the user keeps typing: keystrokes never stall it', { timeout: 120_000 }, async () => {
+  // A typist's pace (a keystroke every 40 ms, not waiting for answers) for as long as the index runs: the index must
+  // end meanwhile (it once gave no worker a new file for 300 ms after each keystroke, so it stood still while the
+  // user typed), and every keystroke is still answered.
+  const ws = path.join(tmp, 'typing');
+  fs.mkdirSync(ws);
+  const N = 400;
+  for (let i = 0; i < N; i++)
+    fs.writeFileSync(
+      path.join(ws, `drv_${i}.c`),
+      `#include <linux/slab.h>\n\nvoid *helper_${i}(int n)\n{\n\treturn kmalloc(n, GFP_KERNEL);\n}\n\nint user_${i}(void)\n{\n\treturn helper_${(i + 1) % N}(16) != 0;\n}\n`,
+    );
+  const s = await startServer({ rootDir: ws, initializationOptions: { settings: { index: { workers: 1 } } } });
+  const log = indexLog(s);
+  let indexed = false;
+  const done = log.next().then(() => (indexed = true));
+  try {
+    const uri = fileUri(path.join(ws, 'drv_0.c'));
+    let text = fs.readFileSync(path.join(ws, 'drv_0.c'), 'utf8');
+    await s.open(uri, text);
+    const at = text.indexOf('return helper_');
+    const line = text.slice(0, at).split('\n').length - 1;
+    let version = 1;
+    let typed = 0;
+    const t0 = performance.now();
+    while (!indexed && performance.now() - t0 < 90_000) {
+      version++;
+      text = `${text.slice(0, at)}x${text.slice(at)}`;
+      await s.conn.sendNotification('textDocument/didChange', {
+        textDocument: { uri, version },
+        contentChanges: [{ range: { start: { line, character: 1 }, end: { line, character: 1 } }, text: 'x' }],
+      });
+      typed++;
+      await new Promise((r) => setTimeout(r, 40));
+    }
+    assert.equal(indexed, true, `the index did not finish during ${typed} keystrokes (${((performance.now() - t0) / 1000).toFixed(1)} s of typing)`);
+    const last = await s.diagnostics(uri, version, 20_000);
+    assert.ok(Array.isArray(last), 'the last keystroke is answered');
+    await done;
+  } finally {
+    await s.close();
+  }
+});
+
 test('the index is kept on disk: a restart reads nothing, a changed file alone is read again', { timeout: 60_000 }, async () => {
   const ws = path.join(tmp, 'cache-ws');
   copyDir(path.join(ROOT, 'test', 'fixtures', 'workspace', 'irq-split'), ws);
