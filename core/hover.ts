@@ -93,7 +93,7 @@ const WORD_CHAR = /\w/;
 
 /**
  * The code token of `names` at `offset`, as `facts.tokens(names)` finds it there: the word at the offset (every
- * name is one word), looked up alone, so a hover scans the file for that one name, not for all of them.
+ * name is one word), confirmed against the tree at that place alone (FileFacts.tokenAt), not by a scan of the file.
  */
 export function tokenAt(facts: FileFacts, offset: number, names: ReadonlySet<string>): TokenFact | undefined {
   const text = facts.text;
@@ -103,7 +103,7 @@ export function tokenAt(facts: FileFacts, offset: number, names: ReadonlySet<str
   while (end < text.length && WORD_CHAR.test(text[end])) end++;
   const word = text.slice(start, end);
   if (!names.has(word)) return undefined;
-  return facts.tokens([word]).find((t) => t.span.start <= offset && offset <= t.span.end);
+  return facts.tokenAt(word, start, end);
 }
 
 export type { LinkOptions };

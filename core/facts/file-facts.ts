@@ -2,7 +2,7 @@
  * Facts of one file: includes, #defines, functions (IR), and a token index. Rules read facts, never
  * the tree, except to confirm a token is code (not a comment, string or `#if 0` text).
  */
-import type { Node } from 'web-tree-sitter';
+import type { Node, TreeCursor } from 'web-tree-sitter';
 import type { ParsedFile } from '../parse/parser';
 import { LineIndex } from '../text/line-index';
 import { spanOf, type Span } from '../text/span';
@@ -522,28 +522,53 @@ export class FileFacts {
           if (cursor.endIndex <= start && cursor.gotoNextSibling()) continue;
           if (!cursor.gotoParent()) break;
         }
-        while (cursor.gotoFirstChildForIndex(start)) {
-          if (cursor.startIndex > start || cursor.endIndex < end) {
-            cursor.gotoParent();
-            break;
-          }
-        }
-        const node = cursor.currentNode;
-        if (!node || isNonCode(node) || this.inDeadCode(node)) continue;
-        const inMacroBody = node.type === 'preproc_arg';
-        if (inMacroBody) {
-          let marks = commentMarks.get(node.startIndex);
-          if (!marks) commentMarks.set(node.startIndex, (marks = new CommentMarks(node.text)));
-          if (marks.inComment(start - node.startIndex)) continue;
-        }
-        if (!inMacroBody && node.startIndex !== start) continue;
-        out.push({ name: m[0], span: { start, end }, inMacroBody, functionIndex: this.functionAt(start) });
+        const token = this.confirmToken(cursor, m[0], start, end, commentMarks);
+        if (token) out.push(token);
       }
     } finally {
       cursor.delete();
     }
     this.tokenCache.set(key, out);
     return out;
+  }
+
+  /**
+   * The code token `name` at [start, end), as tokens([name]) finds it there, or undefined (a comment, a string,
+   * dead code, part of a longer node): one descent from the root instead of a scan of the file (a hover asks about
+   * one word at one place).
+   */
+  tokenAt(name: string, start: number, end: number): TokenFact | undefined {
+    const cached = this.tokenCache.get(name);
+    if (cached) return cached.find((t) => t.span.start === start);
+    const cursor = this.file.root.walk();
+    try {
+      return this.confirmToken(cursor, name, start, end, new Map());
+    } finally {
+      cursor.delete();
+    }
+  }
+
+  /**
+   * Descends from the cursor's node (which spans [start, end)) to the deepest node spanning the hit, and answers
+   * the hit as a code token, if it is one. `commentMarks`: each macro body's comment markers, found once.
+   */
+  private confirmToken(cursor: TreeCursor, name: string, start: number, end: number, commentMarks: Map<number, CommentMarks>): TokenFact | undefined {
+    while (cursor.gotoFirstChildForIndex(start)) {
+      if (cursor.startIndex > start || cursor.endIndex < end) {
+        cursor.gotoParent();
+        break;
+      }
+    }
+    const node = cursor.currentNode;
+    if (!node || isNonCode(node) || this.inDeadCode(node)) return undefined;
+    const inMacroBody = node.type === 'preproc_arg';
+    if (inMacroBody) {
+      let marks = commentMarks.get(node.startIndex);
+      if (!marks) commentMarks.set(node.startIndex, (marks = new CommentMarks(node.text)));
+      if (marks.inComment(start - node.startIndex)) return undefined;
+    }
+    if (!inMacroBody && node.startIndex !== start) return undefined;
+    return { name, span: { start, end }, inMacroBody, functionIndex: this.functionAt(start) };
   }
 
   /** Declared type of `name` as seen from function `fn` (local, parameter, then file level). */
