@@ -5,7 +5,7 @@
  */
 import { Edit, Language, Parser, type Node, type Range, type Tree } from 'web-tree-sitter';
 import { countErrorNodes, enableFlatTrees, enableHeapWalk } from './flat-tree';
-import { commonAffixes } from '../text/affixes';
+import { commonAffixes, type Affixes } from '../text/affixes';
 import { neutralize, neutralizeWindow } from './neutralize';
 
 export interface ParserWasm {
@@ -26,7 +26,7 @@ const WINDOW_MARGIN = 4096;
  * when those are much of the file, cut at line starts; undefined when the window would still be most of
  * the file (then a whole neutralize is as cheap).
  */
-function neutralizeAround(old: ParsedFile, text: string): string | undefined {
+function neutralizeAround(old: ParsedFile, text: string): { text: string; same: Affixes } | undefined {
   const a = old.text;
   if (text.length < WINDOW_MIN_TEXT || a.length !== old.parsedText.length) return undefined;
   const { prefix: start, suffix } = commonAffixes(a, text);
@@ -53,7 +53,8 @@ function neutralizeAround(old: ParsedFile, text: string): string | undefined {
   const eol = a.indexOf('\n', to);
   to = eol < 0 ? a.length : eol + 1;
   if ((to - from) * 4 > a.length) return undefined;
-  return neutralizeWindow(text, old.parsedText, from, to, delta);
+  // Outside the window the new parsed text is the old one's (neutralizeWindow copies its ends).
+  return { text: neutralizeWindow(text, old.parsedText, from, to, delta), same: { prefix: from, suffix: a.length - to } };
 }
 
 /**
@@ -373,7 +374,7 @@ export class CParser {
     let parsedText: string;
     const windowed = options.speculative && !old.limited ? neutralizeAround(old, text) : undefined;
     if (windowed !== undefined) {
-      parsedText = windowed;
+      parsedText = windowed.text;
       unsettled.window = true;
     } else {
       const n = neutralize(text);
@@ -383,7 +384,7 @@ export class CParser {
     }
     const a = old.parsedText;
     const b = parsedText;
-    const { prefix: start, suffix } = commonAffixes(a, b);
+    const { prefix: start, suffix } = commonAffixes(a, b, windowed?.same);
     const oldEnd = a.length - suffix;
     const newEnd = b.length - suffix;
     const wasClean = !old.root.hasError;

@@ -12,13 +12,17 @@ export interface Affixes {
   suffix: number;
 }
 
-export function commonAffixes(a: string, b: string): Affixes {
+/**
+ * `known`: affixes the caller knows to be common (a text rebuilt from the other's ends, an editor's change range):
+ * the scans start past them, so the cost is that of the stretch between them. The answer is the longest, as without.
+ */
+export function commonAffixes(a: string, b: string, known?: Affixes): Affixes {
   const max = Math.min(a.length, b.length);
-  let prefix = 0;
+  let prefix = Math.min(known?.prefix ?? 0, max);
   for (const n of CHUNKS) while (prefix + n <= max && a.slice(prefix, prefix + n) === b.slice(prefix, prefix + n)) prefix += n;
   while (prefix < max && a.charCodeAt(prefix) === b.charCodeAt(prefix)) prefix++;
-  let suffix = 0;
   const room = max - prefix;
+  let suffix = Math.min(known?.suffix ?? 0, room);
   for (const n of CHUNKS)
     while (suffix + n <= room && a.slice(a.length - suffix - n, a.length - suffix) === b.slice(b.length - suffix - n, b.length - suffix)) suffix += n;
   while (suffix < room && a.charCodeAt(a.length - 1 - suffix) === b.charCodeAt(b.length - 1 - suffix)) suffix++;

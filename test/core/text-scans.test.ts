@@ -64,6 +64,25 @@ test('commonAffixes equals the character loops for inserts, deletes and replaces
     assert.deepEqual(commonAffixes(a, b), naiveAffixes(a, b));
 });
 
+test('commonAffixes told of common affixes (any valid ones, up to the longest) answers the longest all the same', () => {
+  const base = Array.from({ length: 200 }, (_, i) => driverLine(i)).join('');
+  const rnd = lcg(11);
+  const next = (n: number) => rnd.next().value! % n;
+  for (let k = 0; k < 400; k++) {
+    const at = next(base.length);
+    const cut = next(3) === 0 ? next(300) : next(3);
+    const ins = ['', 'x', 'kmalloc(', 'a'.repeat(next(100))][next(4)];
+    const b = base.slice(0, at) + ins + base.slice(Math.min(base.length, at + cut));
+    const longest = naiveAffixes(base, b);
+    // What an editor's change says, or less: the edit's own range, or any shorter ends.
+    const known = { prefix: next(longest.prefix + 1), suffix: next(longest.suffix + 1) };
+    assert.deepEqual(commonAffixes(base, b, known), longest, `edit at ${at}, told ${JSON.stringify(known)}`);
+    assert.deepEqual(commonAffixes(base, b, longest), longest);
+  }
+  // A suffix told beyond what the prefix leaves (an insert of the character before it) is cut to the room.
+  assert.deepEqual(commonAffixes('ab', 'abb', { prefix: 1, suffix: 1 }), naiveAffixes('ab', 'abb'));
+});
+
 test('LineIndex finds the same line starts with and without carriage returns', () => {
   const lf = Array.from({ length: 50 }, (_, i) => driverLine(i)).join('');
   for (const text of [lf, lf.replace(/\n/g, '\r\n'), lf.replace(/\n/g, '\r'), `${lf}\r\nlast\rline`, '', '\n', 'no end of line']) {
