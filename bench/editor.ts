@@ -181,7 +181,7 @@ async function exercise(sess: Session, file: string, out: Samples): Promise<void
   let version = 1;
   await s.open(uri, text, version);
   // --read-ms: the user reads the file before typing (0: types at once, the harder case).
-  if (Number(values['read-ms'])) await new Promise((r) => setTimeout(r, Number(values['read-ms'])));
+  if (Number(values['read-ms'])) await sleep(Number(values['read-ms']));
   const lines = text.split('\n');
   // A line inside a function body, near the middle of the file: the first line after the middle that is indented
   // and ends with ';'.

@@ -31,6 +31,8 @@ const SCENARIOS = [
 ] as const;
 const CALL = new RegExp(`\\b(${[...SIMULATION_ANCHORS].join('|')})\\s*\\(`, 'g');
 
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
 function arg(name: string, fallback: number): number {
   const i = process.argv.indexOf(name);
   return i > 0 ? Number(process.argv[i + 1]) : fallback;
@@ -123,7 +125,7 @@ async function main() {
       while (diags.some((d) => d.code === 'sleep-in-atomic') && !diags.some((d) => /Simulated on/.test(d.message)) && Date.now() < until)
         diags = await s.diagnostics(uri, undefined, 5000).catch(() => diags);
       // --read-ms: the user reads the file before the first hover (0: hovers at once, the harder case).
-      if (readMs) await new Promise((r) => setTimeout(r, readMs));
+      if (readMs) await sleep(readMs);
       const lines = text.split('\n');
       const sims = new Map<number, SimulateResult | null>();
       let firstInFile = true;
@@ -131,7 +133,7 @@ async function main() {
         for (const m of lines[line].matchAll(CALL)) {
           // Not a declaration or a macro body: the call must be inside a function (the hover says so either way).
           const pos = { line, character: m.index! + 1 };
-          if (hoverGapMs) await new Promise((r) => setTimeout(r, hoverGapMs)); // the mouse rests on the call first
+          if (hoverGapMs) await sleep(hoverGapMs); // the mouse rests on the call first
           const t0 = performance.now();
           const h = (await s.conn.sendRequest('textDocument/hover', { textDocument: { uri }, position: pos })) as Hover | null;
           const dt = performance.now() - t0;

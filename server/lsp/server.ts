@@ -352,7 +352,7 @@ export class KportServer {
         : undefined,
     };
     const h = this.trace.run('hover', () => this.host.hover(uri, params.position, links));
-    this.answered();
+    this.userActive(); // answered
     this.collectSoon();
     return h ? { contents: { kind: 'markdown' as const, value: h.markdown }, range: h.range } : null;
   }
@@ -454,16 +454,13 @@ export class KportServer {
 
   // ---- publishing: at once, debounced within bursts; verdicts and simulations when typing pauses ----
 
-  private userActive(): void {
-    this.lastActivity = performance.now();
-  }
-
   /**
-   * The user's request was answered (a keystroke's or an opening's diagnostics, a hover): the quiet that background
-   * work waits for counts from here, not from the request's arrival (a file's first analysis alone can outlast
-   * YOUNG_GC_QUIET_MS, and the collection then ran just as the user's next request came).
+   * The user asked (a keystroke, an opening, a hover, a code action) or was answered (a keystroke's or an opening's
+   * diagnostics, a hover): background work's quiet counts from the later of the two, not from the request's arrival
+   * (a file's first analysis alone can outlast YOUNG_GC_QUIET_MS, and the collection then ran just as the user's
+   * next request came).
    */
-  private answered(): void {
+  private userActive(): void {
     this.lastActivity = performance.now();
   }
 
@@ -489,7 +486,7 @@ export class KportServer {
     });
   }
 
-  /** Runs `work` as a background task once the user has been idle `quietMs` (no keystroke, hover or code action). */
+  /** Runs `work` as a background task once the user has been idle `quietMs` (see userActive). */
   private whenIdle(work: () => void, quietMs = WARM_IDLE_MS): void {
     this.background.later(() => {
       const busy = this.lastActivity + quietMs - performance.now();
@@ -514,7 +511,7 @@ export class KportServer {
     }
     const answer = () => {
       this.validate(uri);
-      this.answered();
+      this.userActive(); // answered
     };
     if (wait === 0) {
       const i = setImmediate(answer);
