@@ -43,6 +43,7 @@ import { indexSettings } from './indexer';
 import { findConfigFile, loadConfigFile } from '../node/config-file';
 import { diskEnv } from '../node/headers';
 import { docsDir, loadParser } from '../node/wasm';
+import { internalSwitches } from '../node/internal';
 import { collectYoungIfWorthIt } from '../node/young-gc';
 import { BackgroundQueue } from './background-queue';
 import { FIX_ALL_KIND, toCodeAction, toDiagnostic } from './convert';
@@ -173,6 +174,8 @@ export class KportServer {
   private canPullConfig = false;
   /** The client re-asks for lenses on workspace/codeLens/refresh (LSP 3.16). */
   private canRefreshLenses = false;
+  /** The warm-up ran (or is under way), or KPORT_INTERNAL=no-warm-up asked for none (bench/editor.ts compares). */
+  private warmedUp = internalSwitches().noWarmUp;
 
   // Timers: pending analyses (how to cancel each), bursts, verdicts, summaries.
   private readonly timers = new Map<string, () => void>();
@@ -549,6 +552,30 @@ export class KportServer {
     if (r.partial) this.completeStaged(uri);
     else this.scheduleVerdicts(uri);
     this.collectSoon();
+    this.warmUp();
+  }
+
+  /**
+   * Once a process, after its first document's analysis (which met kport's code cold): the keystroke path on
+   * kport's own driver while the user is idle, a keystroke's work a step (AnalysisHost.warmUp), so the user's
+   * first keystrokes find it optimized.
+   */
+  private warmUp(): void {
+    if (this.warmedUp || !this.parserLoaded) return;
+    this.warmedUp = true;
+    const job = this.host.warmUp();
+    let steps = 0;
+    let ms = 0;
+    const step = () => {
+      const t0 = performance.now();
+      const state = this.trace.run('warm-up', () => job.step(0));
+      ms += performance.now() - t0;
+      steps++;
+      if (state === 'more') this.whenIdle(step);
+      else if (job.error) this.connection.console.error(job.error);
+      else this.connection.console.log(`kport: warmed up in ${ms.toFixed(0)} ms (${steps} steps)`);
+    };
+    this.whenIdle(step);
   }
 
   /**

@@ -5,12 +5,15 @@
  * - `no-prefilter`: parse every file, even those naming none of the rules' triggers (to compare findings);
  * - `crash-worker-on=NAME`: a check worker dies on the file whose path ends with NAME (test/cli/tree.test.ts);
  * - `no-young-gc`: the language server does not collect the young generation between answers (server/node/young-gc.ts;
- *   bench/editor.ts compares).
+ *   bench/editor.ts compares);
+ * - `no-warm-up`: the language server does not run its keystroke path on its own driver when first idle
+ *   (AnalysisHost.warmUp; bench/editor.ts compares).
  */
 export interface InternalSwitches {
   parseOnly: boolean;
   noPrefilter: boolean;
   noYoungGc: boolean;
+  noWarmUp: boolean;
   crashWorkerOn?: string;
 }
 
@@ -24,6 +27,7 @@ export function internalSwitches(value = process.env.KPORT_INTERNAL): InternalSw
     parseOnly: parts.includes('parse-only'),
     noPrefilter: parts.includes('no-prefilter'),
     noYoungGc: parts.includes('no-young-gc'),
+    noWarmUp: parts.includes('no-warm-up'),
     ...(crash ? { crashWorkerOn: crash.slice('crash-worker-on='.length) } : {}),
   };
 }
