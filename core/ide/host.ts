@@ -477,9 +477,9 @@ export class AnalysisHost {
    * the opening, each edit and its diagnostics, the settle of a typing pause, a hover, the quick fixes at a
    * finding. A fresh process runs it while the user is idle, so that the user's first keystrokes find V8's
    * optimized code (cold, they took 2-6 times their warm cost). Publishes nothing, indexes nothing, touches no
-   * open document; `done` once run (a failure is the job's `error`).
+   * open document; `done` once run (a failure is the job's `error`); `stop()` ends it early (its document freed).
    */
-  warmUp(): StepJob {
+  warmUp(): StepJob & { stop(): void } {
     const parser = this.parser;
     const scratch = new AnalysisHost({ parser, parserError: this.options.parserError });
     scratch.setConfig({ editor: this.config });
@@ -506,16 +506,22 @@ export class AnalysisHost {
       const p = at('kmalloc(sizeof');
       scratch.codeActions(uri, { start: p, end: p }, { quickFix: true, fixAll: false });
     })();
-    const job: { error?: string } & StepJob = {
+    let over = !parser;
+    const stop = () => {
+      over = true;
+      scratch.close(uri);
+    };
+    const job: { error?: string; stop(): void } & StepJob = {
       step: () => {
         try {
-          if (parser && !steps.next().done) return 'more';
+          if (!over && !steps.next().done) return 'more';
         } catch (e) {
           job.error = `kport: warm-up failed: ${(e as Error).message}`;
         }
-        scratch.close(uri);
+        stop();
         return 'done';
       },
+      stop,
     };
     return job;
   }

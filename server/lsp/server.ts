@@ -62,6 +62,13 @@ const BURST_MS = 3;
 const LENS_BUDGET_MS = 15;
 /** Simulations run ahead of hovers only after this long without a keystroke, hover or code action. */
 const WARM_IDLE_MS = 150;
+/**
+ * The warm-up's steps wait for a longer pause than a person's pace between two hovers (VS Code asks 300 ms after the
+ * mouse rests) or two keystrokes: a request arriving during a step waits for it (10-25 ms while cold).
+ */
+const WARM_UP_IDLE_MS = 400;
+/** Keystrokes after which the user's own have warmed the keystroke path: the warm-up's rest is left off. */
+const WARM_UP_USER_EDITS = 30;
 /** The simulated verdicts of a file's findings are computed in slices this long (see scheduleVerdicts). */
 const VERDICT_SLICE_MS = 8;
 /** A big document's second stage runs in parts of about this long (see completeStaged). */
@@ -176,6 +183,8 @@ export class KportServer {
   private canRefreshLenses = false;
   /** The warm-up ran (or is under way), or KPORT_INTERNAL=no-warm-up asked for none (bench/editor.ts compares). */
   private warmedUp = internalSwitches().noWarmUp;
+  /** Changes the user made in this process (the warm-up stops once they have warmed the keystroke path). */
+  private userEdits = 0;
 
   // Timers: pending analyses (how to cancel each), bursts, verdicts, summaries.
   private readonly timers = new Map<string, () => void>();
@@ -317,6 +326,7 @@ export class KportServer {
 
   private didChange(e: TextDocumentChangeEvent<TextDocument>): void {
     this.userActive();
+    this.userEdits++;
     this.host.change(e.document.uri, pathOf(e.document.uri), e.document);
     this.schedule(e.document.uri);
   }
@@ -557,8 +567,8 @@ export class KportServer {
 
   /**
    * Once a process, after its first document's analysis (which met kport's code cold): the keystroke path on
-   * kport's own driver while the user is idle, a keystroke's work a step (AnalysisHost.warmUp), so the user's
-   * first keystrokes find it optimized.
+   * kport's own driver while the user pauses, a keystroke's work a step (AnalysisHost.warmUp), so the user's
+   * first keystrokes find it optimized; left off once the user's own keystrokes have done that.
    */
   private warmUp(): void {
     if (this.warmedUp || !this.parserLoaded) return;
@@ -567,15 +577,20 @@ export class KportServer {
     let steps = 0;
     let ms = 0;
     const step = () => {
+      if (this.userEdits >= WARM_UP_USER_EDITS) {
+        job.stop();
+        this.connection.console.log(`kport: warm-up left off after ${steps} steps (${ms.toFixed(0)} ms): ${this.userEdits} keystrokes came first`);
+        return;
+      }
       const t0 = performance.now();
       const state = this.trace.run('warm-up', () => job.step(0));
       ms += performance.now() - t0;
       steps++;
-      if (state === 'more') this.whenIdle(step);
+      if (state === 'more') this.whenIdle(step, WARM_UP_IDLE_MS);
       else if (job.error) this.connection.console.error(job.error);
       else this.connection.console.log(`kport: warmed up in ${ms.toFixed(0)} ms (${steps} steps)`);
     };
-    this.whenIdle(step);
+    this.whenIdle(step, WARM_UP_IDLE_MS);
   }
 
   /**

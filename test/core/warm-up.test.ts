@@ -76,6 +76,16 @@ test('warmUp: one keystroke a step, to done, touching no open document nor the i
   assert.equal(job.step(0), 'done', 'a finished job stays done');
 });
 
+test('warmUp stopped early is done, and stays done', async () => {
+  const job = new AnalysisHost({ parser: await getParser() }).warmUp();
+  assert.equal(job.step(0), 'more');
+  assert.equal(job.step(0), 'more');
+  job.stop();
+  assert.equal(job.step(0), 'done');
+  assert.equal(job.step(0), 'done');
+  assert.equal(job.error, undefined);
+});
+
 test('warmUp without a parser is done at once', () => {
   const job = new AnalysisHost({ parserError: 'no wasm' }).warmUp();
   assert.equal(job.step(0), 'done');

@@ -75,6 +75,27 @@ test('the server warms up once, after the first analysis, and publishes nothing 
   });
 });
 
+test("the user's own keystrokes first: the warm-up is left off", { timeout: 60_000 }, async () => {
+  await withLog(undefined, async (s, log) => {
+    const uri = 'file:///warm/typed.c';
+    await s.open(uri, DRIVER);
+    // 30 keystrokes at once, before the user has paused long enough for a step (400 ms).
+    const last = s.diagnostics(uri, 31);
+    for (let v = 2; v <= 31; v++)
+      await s.conn.sendNotification('textDocument/didChange', {
+        textDocument: { uri, version: v },
+        contentChanges: [{ range: { start: { line: 7, character: 1 }, end: { line: 7, character: 1 } }, text: ' ' }],
+      });
+    await last;
+    await until(() => log.some((m) => /^kport: warm-up left off after \d+ steps/.test(m)));
+    assert.ok(
+      log.some((m) => /^kport: warm-up left off after \d+ steps \(\d+ ms\): \d+ keystrokes came first$/.test(m)),
+      log.join('\n'),
+    );
+    assert.deepEqual(warmedUp(log), []);
+  });
+});
+
 test('KPORT_INTERNAL=no-warm-up: none (the benches compare)', { timeout: 60_000 }, async () => {
   await withLog('no-warm-up', async (s, log) => {
     await s.open('file:///warm/mydev.c', DRIVER);
