@@ -302,9 +302,58 @@ export function neutralizeWindow(text: string, previous: string, from: number, t
   return previous.slice(0, from) + window + previous.slice(to);
 }
 
+/** Directive lines that open, divide or close a conditional. */
+const CONDITIONAL_LINE = /^[ \t]*#[ \t]*(if|ifdef|ifndef|elif|else|endif)\b[^\n]*/gm;
+/** How far an `#if` may be above its `#endif` for elseBeforeEndif (a keystroke re-neutralizes a window around it). */
+const ELSE_ENDIF_REACH = 2048;
+
+/**
+ * `#ifdef X` / `if (c) a; else` / `#endif` / `b;` — an `else` whose statement follows the `#endif` (115 files of 2.4.22
+ * drivers+fs, 14 of the 6.1 subset): tree-sitter reads the conditional as a statement and the `else` has none, an
+ * ERROR whose recovery leaves the function's subtrees fragile (parsed again at every keystroke: 2-7 ms on he.c). The
+ * two directive lines are blanked: the code the build that defines X compiles. Only where no `#else`/`#elif` divides
+ * that conditional, it is not `#if 0` (whose code is dead), both lines are whole (no continuation, no comment
+ * running on) and the `#if` is at most ELSE_ENDIF_REACH above. Dead-code decisions read the user's text, not this.
+ */
+function elseBeforeEndif(source: string, reps: Replacement[]): void {
+  if (source.indexOf('endif') === -1) return;
+  const lines: { start: number; end: number; kind: string }[] = [];
+  for (const m of source.matchAll(CONDITIONAL_LINE)) lines.push({ start: m.index!, end: m.index! + m[0].length, kind: m[1] });
+  const whole = (l: { start: number; end: number }) => {
+    const t = source.slice(l.start, l.end);
+    return !t.endsWith('\\') && t.lastIndexOf('/*') <= t.lastIndexOf('*/');
+  };
+  for (let i = 0; i < lines.length; i++) {
+    const endif = lines[i];
+    if (endif.kind !== 'endif' || !whole(endif)) continue;
+    // The code just before the #endif, trailing blanks and comments dropped, ends with the keyword `else`.
+    const before = source
+      .slice(Math.max(0, endif.start - 200), endif.start)
+      .replace(/\/\*(?:[^*]|\*(?!\/))*\*\/|\/\/[^\n]*/g, '')
+      .trimEnd();
+    const m = /(^|[^\w#])else$/.exec(before);
+    if (!m || /^[ \t]*#/.test(before.slice(before.lastIndexOf('\n') + 1))) continue;
+    let depth = 0;
+    let j = i - 1;
+    for (; j >= 0; j--) {
+      const k = lines[j].kind;
+      if (k === 'endif') depth++;
+      else if (k.startsWith('if')) {
+        if (depth === 0) break;
+        depth--;
+      } else if (depth === 0) break; // an #else or #elif of this conditional
+    }
+    if (j < 0 || !lines[j].kind.startsWith('if')) continue;
+    const open = lines[j];
+    if (endif.start - open.start > ELSE_ENDIF_REACH || !whole(open) || /^[ \t]*#[ \t]*if[ \t]+0\b/.test(source.slice(open.start, open.end))) continue;
+    reps.push({ start: open.start, end: open.end }, { start: endif.start, end: endif.end });
+  }
+}
+
 function neutralizeAnnotations(source: string, table: CompiledTable): NeutralizeResult {
-  if (!table.quick.test(source)) return { text: source, replacements: 0 };
   const reps: Replacement[] = [];
+  elseBeforeEndif(source, reps);
+  if (!reps.length && !table.quick.test(source)) return { text: source, replacements: 0 };
   for (const m of source.matchAll(table.withArgs)) {
     const start = m.index!;
     if (isMacroDefinitionName(source, start)) continue;

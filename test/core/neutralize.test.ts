@@ -14,6 +14,10 @@ const CASES: [string, string][] = [
   ['named variadic macro', '#define DBG(fmt, args...) printk(fmt, ## args)\nint x;\n'],
   ['label at block end', 'int f(int a) { if (a) goto out; a++; out:\n}\n'],
   ['unnamed bit-field', 'struct r { unsigned int a:3; unsigned int :5; };\n'],
+  [
+    'else before #endif',
+    'int f(int c, int *p)\n{\n#ifdef USE_SMALL\n\tif (c & 1)\n\t\tp = small(c);\n\telse /* big */\n#endif /* USE_SMALL */\n\t\tp = big(c);\n\treturn *p;\n}\n',
+  ],
   ['type as macro argument', 'void f(struct list_head *l) { struct foo *x = list_entry(l, struct foo, list); }\n'],
   [
     'statement macro without its ;',
@@ -51,6 +55,38 @@ for (const [name, src] of CASES) {
     fixed.dispose();
   });
 }
+
+test('neutralize: else before #endif — only the conditional whose code a build compiles as if/else', async () => {
+  const body = (open: string, between = '') => `int f(int c)\n{\n${open}\n\tif (c)\n\t\tc++;\n\telse\n${between}#endif\n\t\tc--;\n\treturn c;\n}\n`;
+  const blanked = (src: string, line: string) =>
+    neutralize(src)
+      .text.split('\n')
+      .some((l, i) => src.split('\n')[i] === line && /^ *$/.test(l));
+  // Rewritten: both directive lines blanked, the if/else whole.
+  for (const open of ['#ifdef X', '#ifndef X', '#if defined(X) && Y > 2', '# if X']) {
+    const src = body(open);
+    assert.ok(blanked(src, open) && blanked(src, '#endif'), `rewritten: ${open}`);
+    const p = await getParser();
+    const parsed = p.parse(src);
+    assert.equal(countSyntaxErrors(parsed.root), 0);
+    parsed.dispose();
+  }
+  // Left alone: #if 0 (dead), a divided conditional, an #else directive, a continued line, a comment running on.
+  for (const src of [
+    body('#if 0'),
+    body('#ifdef X', '#else\n\t\tc = 0;\n'),
+    body('#ifdef X', '#elif Y\n\t\tc = 0;\n\telse\n'),
+    body('#ifdef X \\\n\t&& Y'),
+    body('#ifdef X /* starts\n   here */'),
+    'int f(int c)\n{\n#ifdef X\n\tc++;\n#else\n#endif\n\treturn c;\n}\n',
+  ])
+    assert.ok(!/#endif/.test(src) || neutralize(src).text.includes('#endif'), `left alone:\n${src}`);
+  // Nested conditionals inside are skipped over; an #if further than 2 KiB above is left alone.
+  const nested = body('#ifdef X\n#ifdef Y\n\tc += 2;\n#endif');
+  assert.ok(blanked(nested, '#ifdef X') && !blanked(nested, '#ifdef Y'));
+  const far = body(`#ifdef X\n${'\tc += 1;\n'.repeat(300)}`);
+  assert.ok(neutralize(far).text.includes('#ifdef X'));
+});
 
 test('neutralize: function names survive annotations', async () => {
   const p = await getParser();
