@@ -308,45 +308,51 @@ const CONDITIONAL_LINE = /^[ \t]*#[ \t]*(if|ifdef|ifndef|elif|else|endif)\b[^\n]
 const ELSE_ENDIF_REACH = 2048;
 
 /**
- * `#ifdef X` / `if (c) a; else` / `#endif` / `b;` — an `else` whose statement follows the `#endif` (115 files of 2.4.22
- * drivers+fs, 14 of the 6.1 subset): tree-sitter reads the conditional as a statement and the `else` has none, an
- * ERROR whose recovery leaves the function's subtrees fragile (parsed again at every keystroke: 2-7 ms on he.c). The
- * two directive lines are blanked: the code the build that defines X compiles. Only where no `#else`/`#elif` divides
+ * `#ifdef X` / `if (c) a; else` / `#endif` / `b;` — an `else` whose statement follows the `#endif` (129 files of 2.4.22
+ * drivers+fs and the 6.1 subset): tree-sitter reads the conditional as a statement and the `else` has none, an ERROR
+ * whose recovery leaves the function's subtrees fragile (parsed again at every keystroke: 2-7 ms on he.c). The two
+ * directive lines are blanked: the code the build that defines X compiles. Only where no `#else`/`#elif` divides
  * that conditional, it is not `#if 0` (whose code is dead), both lines are whole (no continuation, no comment
  * running on) and the `#if` is at most ELSE_ENDIF_REACH above. Dead-code decisions read the user's text, not this.
+ * Found from each `endif` (a native search), so a file without the pattern costs one scan.
  */
 function elseBeforeEndif(source: string, reps: Replacement[]): void {
-  if (source.indexOf('endif') === -1) return;
-  const lines: { start: number; end: number; kind: string }[] = [];
-  for (const m of source.matchAll(CONDITIONAL_LINE)) lines.push({ start: m.index!, end: m.index! + m[0].length, kind: m[1] });
-  const whole = (l: { start: number; end: number }) => {
-    const t = source.slice(l.start, l.end);
-    return !t.endsWith('\\') && t.lastIndexOf('/*') <= t.lastIndexOf('*/');
-  };
-  for (let i = 0; i < lines.length; i++) {
-    const endif = lines[i];
-    if (endif.kind !== 'endif' || !whole(endif)) continue;
+  const whole = (t: string) => !t.endsWith('\\') && t.lastIndexOf('/*') <= t.lastIndexOf('*/');
+  for (let at = source.indexOf('endif'); at !== -1; at = source.indexOf('endif', at + 5)) {
+    const lineStart = source.lastIndexOf('\n', at) + 1;
+    if (!/^[ \t]*#[ \t]*$/.test(source.slice(lineStart, at))) continue;
+    const lastElse = source.lastIndexOf('else', lineStart);
+    if (lastElse < 0 || lineStart - lastElse > 200) continue;
+    const eol = source.indexOf('\n', at);
+    const endif = { start: lineStart, end: eol === -1 ? source.length : eol };
+    if (!/^endif\b/.test(source.slice(at, endif.end)) || !whole(source.slice(endif.start, endif.end))) continue;
     // The code just before the #endif, trailing blanks and comments dropped, ends with the keyword `else`.
     const before = source
-      .slice(Math.max(0, endif.start - 200), endif.start)
+      .slice(Math.max(0, lineStart - 200), lineStart)
       .replace(/\/\*(?:[^*]|\*(?!\/))*\*\/|\/\/[^\n]*/g, '')
       .trimEnd();
-    const m = /(^|[^\w#])else$/.exec(before);
-    if (!m || /^[ \t]*#/.test(before.slice(before.lastIndexOf('\n') + 1))) continue;
+    if (!/(^|[^\w#])else$/.test(before) || /^[ \t]*#/.test(before.slice(before.lastIndexOf('\n') + 1))) continue;
+    // The conditional's other directive lines within reach, innermost first.
+    const from = Math.max(0, source.lastIndexOf('\n', Math.max(0, lineStart - ELSE_ENDIF_REACH)) + 1);
+    const lines = [...source.slice(from, lineStart).matchAll(CONDITIONAL_LINE)];
     let depth = 0;
-    let j = i - 1;
-    for (; j >= 0; j--) {
-      const k = lines[j].kind;
+    let open: { start: number; end: number } | undefined;
+    for (let j = lines.length - 1; j >= 0; j--) {
+      const k = lines[j][1];
       if (k === 'endif') depth++;
       else if (k.startsWith('if')) {
-        if (depth === 0) break;
-        depth--;
+        if (depth > 0) {
+          depth--;
+          continue;
+        }
+        open = { start: from + lines[j].index!, end: from + lines[j].index! + lines[j][0].length };
+        break;
       } else if (depth === 0) break; // an #else or #elif of this conditional
     }
-    if (j < 0 || !lines[j].kind.startsWith('if')) continue;
-    const open = lines[j];
-    if (endif.start - open.start > ELSE_ENDIF_REACH || !whole(open) || /^[ \t]*#[ \t]*if[ \t]+0\b/.test(source.slice(open.start, open.end))) continue;
-    reps.push({ start: open.start, end: open.end }, { start: endif.start, end: endif.end });
+    if (!open) continue;
+    const openLine = source.slice(open.start, open.end);
+    if (!whole(openLine) || /^[ \t]*#[ \t]*if[ \t]+0\b/.test(openLine)) continue;
+    reps.push(open, endif);
   }
 }
 
