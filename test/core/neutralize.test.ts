@@ -18,6 +18,7 @@ const CASES: [string, string][] = [
     'else before #endif',
     'int f(int c, int *p)\n{\n#ifdef USE_SMALL\n\tif (c & 1)\n\t\tp = small(c);\n\telse /* big */\n#endif /* USE_SMALL */\n\t\tp = big(c);\n\treturn *p;\n}\n',
   ],
+  ['a string made by a macro between literals', 'MODULE_PARM(debug, "1-" __MODULE_STRING(8) "i");\nint f(void) { return 0; }\n'],
   ['type as macro argument', 'void f(struct list_head *l) { struct foo *x = list_entry(l, struct foo, list); }\n'],
   [
     'statement macro without its ;',
