@@ -492,7 +492,7 @@ export class AnalysisHost {
       scratch.diagnostics(uri);
       for (const e of warmUpEdits(text)) {
         yield;
-        text = text.slice(0, e.start) + e.newText + text.slice(e.end);
+        text = e.text;
         source = { version: source.version + 1, getText: () => text };
         scratch.change(uri, '/warm-up.c', source);
         scratch.diagnostics(uri);

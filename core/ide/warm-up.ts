@@ -161,6 +161,8 @@ export interface WarmUpEdit {
   start: number;
   end: number;
   newText: string;
+  /** The document after this edit. */
+  text: string;
 }
 
 /**
@@ -170,9 +172,9 @@ export interface WarmUpEdit {
  */
 export function* warmUpEdits(opening: string): Generator<WarmUpEdit> {
   let text = opening;
-  const apply = (e: WarmUpEdit) => {
+  const apply = (e: Omit<WarmUpEdit, 'text'>): WarmUpEdit => {
     text = text.slice(0, e.start) + e.newText + text.slice(e.end);
-    return e;
+    return { ...e, text };
   };
   for (let n = FIRST_BLOCKS + 1; n <= WARM_UP_BLOCKS; n++) {
     const at = text.lastIndexOf('\nstatic int warm_fill_');

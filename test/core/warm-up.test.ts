@@ -18,6 +18,7 @@ function applied(): string[] {
     const t = texts[texts.length - 1];
     assert.ok(e.start >= 0 && e.start <= e.end && e.end <= t.length, `edit ${texts.length} is inside the text`);
     texts.push(t.slice(0, e.start) + e.newText + t.slice(e.end));
+    assert.equal(e.text, texts.at(-1), `edit ${texts.length - 1} says the text it leaves`);
   }
   return texts;
 }
