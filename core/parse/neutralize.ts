@@ -4,6 +4,7 @@
  * before parsing, with the same number of characters, so every offset in the tree is an offset in
  * the user's text. The lists are data (kernel-annotations.json), not code.
  */
+import { conditionalRewrites, type Replacement } from './conditional-rewrites';
 import annotations from './kernel-annotations.json';
 import { atLineStart } from '../text/lines';
 import { escapeRegExp } from '../text/regexp';
@@ -85,12 +86,6 @@ function isMacroDefinitionName(text: string, at: number): boolean {
   while (i >= 0 && (text[i] === ' ' || text[i] === '\t')) i--;
   const lineStart = text.lastIndexOf('\n', i) + 1;
   return /^\s*#\s*(?:define|undef|ifdef|ifndef)\s*$/.test(text.slice(lineStart, i + 1)) || /defined\s*\(?\s*$/.test(text.slice(lineStart, at));
-}
-
-interface Replacement {
-  start: number;
-  end: number;
-  text?: string;
 }
 
 export interface NeutralizeResult {
@@ -302,63 +297,9 @@ export function neutralizeWindow(text: string, previous: string, from: number, t
   return previous.slice(0, from) + window + previous.slice(to);
 }
 
-/** Directive lines that open, divide or close a conditional. */
-const CONDITIONAL_LINE = /^[ \t]*#[ \t]*(if|ifdef|ifndef|elif|else|endif)\b[^\n]*/gm;
-/** How far an `#if` may be above its `#endif` for elseBeforeEndif (a keystroke re-neutralizes a window around it). */
-const ELSE_ENDIF_REACH = 2048;
-
-/**
- * `#ifdef X` / `if (c) a; else` / `#endif` / `b;` — an `else` whose statement follows the `#endif` (129 files of 2.4.22
- * drivers+fs and the 6.1 subset): tree-sitter reads the conditional as a statement and the `else` has none, an ERROR
- * whose recovery leaves the function's subtrees fragile (parsed again at every keystroke: 2-7 ms on he.c). The two
- * directive lines are blanked: the code the build that defines X compiles. Only where no `#else`/`#elif` divides
- * that conditional, it is not `#if 0` (whose code is dead), both lines are whole (no continuation, no comment
- * running on) and the `#if` is at most ELSE_ENDIF_REACH above. Dead-code decisions read the user's text, not this.
- * Found from each `endif` (a native search), so a file without the pattern costs one scan.
- */
-function elseBeforeEndif(source: string, reps: Replacement[]): void {
-  const whole = (t: string) => !t.endsWith('\\') && t.lastIndexOf('/*') <= t.lastIndexOf('*/');
-  for (let at = source.indexOf('endif'); at !== -1; at = source.indexOf('endif', at + 5)) {
-    const lineStart = source.lastIndexOf('\n', at) + 1;
-    if (!/^[ \t]*#[ \t]*$/.test(source.slice(lineStart, at))) continue;
-    const lastElse = source.lastIndexOf('else', lineStart);
-    if (lastElse < 0 || lineStart - lastElse > 200) continue;
-    const eol = source.indexOf('\n', at);
-    const endif = { start: lineStart, end: eol === -1 ? source.length : eol };
-    if (!/^endif\b/.test(source.slice(at, endif.end)) || !whole(source.slice(endif.start, endif.end))) continue;
-    // The code just before the #endif, trailing blanks and comments dropped, ends with the keyword `else`.
-    const before = source
-      .slice(Math.max(0, lineStart - 200), lineStart)
-      .replace(/\/\*(?:[^*]|\*(?!\/))*\*\/|\/\/[^\n]*/g, '')
-      .trimEnd();
-    if (!/(^|[^\w#])else$/.test(before) || /^[ \t]*#/.test(before.slice(before.lastIndexOf('\n') + 1))) continue;
-    // The conditional's other directive lines within reach, innermost first.
-    const from = Math.max(0, source.lastIndexOf('\n', Math.max(0, lineStart - ELSE_ENDIF_REACH)) + 1);
-    const lines = [...source.slice(from, lineStart).matchAll(CONDITIONAL_LINE)];
-    let depth = 0;
-    let open: { start: number; end: number } | undefined;
-    for (let j = lines.length - 1; j >= 0; j--) {
-      const k = lines[j][1];
-      if (k === 'endif') depth++;
-      else if (k.startsWith('if')) {
-        if (depth > 0) {
-          depth--;
-          continue;
-        }
-        open = { start: from + lines[j].index!, end: from + lines[j].index! + lines[j][0].length };
-        break;
-      } else if (depth === 0) break; // an #else or #elif of this conditional
-    }
-    if (!open) continue;
-    const openLine = source.slice(open.start, open.end);
-    if (!whole(openLine) || /^[ \t]*#[ \t]*if[ \t]+0\b/.test(openLine)) continue;
-    reps.push(open, endif);
-  }
-}
-
 function neutralizeAnnotations(source: string, table: CompiledTable): NeutralizeResult {
   const reps: Replacement[] = [];
-  elseBeforeEndif(source, reps);
+  conditionalRewrites(source, reps);
   if (!reps.length && !table.quick.test(source)) return { text: source, replacements: 0 };
   for (const m of source.matchAll(table.withArgs)) {
     const start = m.index!;

@@ -19,6 +19,22 @@ const CASES: [string, string][] = [
     'int f(int c, int *p)\n{\n#ifdef USE_SMALL\n\tif (c & 1)\n\t\tp = small(c);\n\telse /* big */\n#endif /* USE_SMALL */\n\t\tp = big(c);\n\treturn *p;\n}\n',
   ],
   ['a string made by a macro between literals', 'MODULE_PARM(debug, "1-" __MODULE_STRING(8) "i");\nint f(void) { return 0; }\n'],
+  [
+    'BSD queue loop macros',
+    'void f(struct h *head)\n{\n\tstruct e *p;\n\tTAILQ_FOREACH(p, head, link) {\n\t\tg(p);\n\t}\n\tLIST_FOREACH(p, head, link)\n\t\tg(p);\n}\n',
+  ],
+  [
+    'one function, two heads',
+    'static int\n#ifdef NEW_PROBE\nfoo_probe(void)\n#else\n\t\t\t/* the old entry */\nfoo_probe(struct net_device *dev)\n#endif\n{\n\treturn 0;\n}\n',
+  ],
+  [
+    'one function, two heads with their declarations',
+    'static int\n#if VERSION >= 2\nfoo_bios(struct dev *d, int g[])\n{\n\tchar *bh;\n#else\nfoo_bios(struct disk *disk, int g[])\n{\n\tstruct dev *d = disk->dev;\n\tchar *bh;\n#endif\n\tint heads = g[0];\n\treturn heads;\n}\n',
+  ],
+  [
+    'conditionals among initializer elements',
+    'static struct ops foo_ops = {\n\t.open = foo_open,\n#if defined(__i386__)\n\t.bios = foo_bios,\n#endif\n#if VERSION >= 2\n#if VERSION < 3\n\t.old = 1,\n#else\n\t.new = 1,\n#endif\n\t.alloc = foo_alloc,\n#else\n\t.detect = foo_detect,\n#endif\n};\nstatic struct opt opts[] = {\n\t{ "verbose", &verbose },\n#ifdef DEBUG\n\t{ "debug", &debug },\n#endif\n\t{ "probe", &probe },\n};\n',
+  ],
   ['type as macro argument', 'void f(struct list_head *l) { struct foo *x = list_entry(l, struct foo, list); }\n'],
   [
     'statement macro without its ;',
@@ -89,6 +105,48 @@ test('neutralize: else before #endif — only the conditional whose code a build
   assert.ok(neutralize(far).text.includes('#ifdef X'));
 });
 
+test('neutralize: one function, two heads — the first kept, the second blanked (with its `{`, its declarations kept)', async () => {
+  const p = await getParser();
+  const heads = 'static int\n#ifdef NEW\nfoo_probe(void)\n#else\nfoo_probe(struct net_device *dev)\n#endif\n{\n\treturn 0;\n}\n';
+  const out = neutralize(heads).text;
+  assert.ok(out.includes('\nfoo_probe(void)\n') && !out.includes('net_device') && !out.includes('#'), out);
+  const decls = 'int\n#ifdef NEW\nf(int a)\n{\n\tint b = a;\n#else\nf(int a, int c)\n{\n\tint b = a + c;\n#endif\n\treturn b;\n}\n';
+  const kept = neutralize(decls).text;
+  assert.ok(kept.includes('\tint b = a;') && kept.includes('\tint b = a + c;') && !kept.includes('f(int a, int c)'), kept);
+  const parsed = p.parse(decls);
+  assert.equal(scanTopLevel(parsed.root).functions.length, 1, 'one function');
+  parsed.dispose();
+  // Left alone: heads inside a body (indented), prototypes (`;`), `#if 0`, a divided conditional, a continued line,
+  // a nested conditional in a branch, a head without its `{` after the #endif.
+  for (const src of [
+    'void g(int a)\n{\n#ifdef X\n\tif (a)\n#else\n\tif (!a)\n#endif\n\t{\n\t\ta++;\n\t}\n}\n',
+    '#ifdef NEW\nint f(void);\n#else\nint f(int a);\n#endif\n',
+    'int\n#if 0\nf(void)\n#else\nf(int a)\n#endif\n{\n\treturn 0;\n}\n',
+    'int\n#ifdef A\nf(void)\n#elif B\nf(int a)\n#else\nf(int a, int b)\n#endif\n{\n\treturn 0;\n}\n',
+    'int\n#if defined(A) || \\\n    defined(B)\nf(void)\n#else\nf(int a)\n#endif\n{\n\treturn 0;\n}\n',
+    'int\n#ifdef A\n#ifdef B\nf(void)\n#endif\n#else\nf(int a)\n#endif\n{\n\treturn 0;\n}\n',
+    '#ifdef A\nint f(void)\n#else\nint f(int a)\n#endif\nint x;\n',
+  ])
+    assert.equal(neutralize(src).text, src, `left alone:\n${src}`);
+});
+
+test('neutralize: conditionals among initializer elements — their directive lines blanked, every element kept', () => {
+  const src = 'static struct ops o = {\n\t.open = a,\n#ifdef X\n\t.ioctl = b,\n#else\n\t.ioctl = c,\n#endif\n};\n';
+  const out = neutralize(src).text;
+  assert.ok(!out.includes('#') && out.includes('\t.ioctl = b,') && out.includes('\t.ioctl = c,'), out);
+  // Left alone: statements, elements at column 0 (a header of macro calls, unusual_devs.h), a #define among them,
+  // #if 0, an element without its `,`, a list whose line before the #if is not an element nor its `{`.
+  for (const src2 of [
+    'void f(int a)\n{\n\tg(a,\n\t  1);\n#ifdef X\n\th(a);\n#endif\n}\n',
+    'DEV(1, 2,\n\t3),\n#ifdef X\nDEV(4, 5,\n\t6),\n#endif\n',
+    'static int t[] = {\n\t1,\n#ifdef X\n#define Y 2\n\tY,\n#endif\n};\n',
+    'static int t[] = {\n\t1,\n#if 0\n\t2,\n#endif\n};\n',
+    'static int t[] = {\n\t1,\n#ifdef X\n\t2\n#endif\n};\n',
+    'int a = f(b)\n#ifdef X\n\t, 2,\n#endif\n;\n',
+  ])
+    assert.equal(neutralize(src2).text, src2, `left alone:\n${src2}`);
+});
+
 test('neutralize: function names survive annotations', async () => {
   const p = await getParser();
   const parsed = p.parse('static int __init skel_init(void) { return 0; }\nstatic int __devinit skel_probe(struct pci_dev *d) { return 0; }\n');
@@ -111,6 +169,11 @@ test('neutralize: adversarial inputs stay linear (no regex backtracking across c
     '"' + 'A'.repeat(200000) + '"' + ' FOO'.repeat(20000),
     '#define X(' + 'a'.repeat(100000) + '...',
     'list_for_each(' + '('.repeat(20000),
+    // Directive lines by the ten thousand: each `#endif` and `#else` reads a few lines around it, never the file.
+    '\t.x = 1,\n#endif\n'.repeat(60000),
+    '\t.x = 1,\n#ifdef A\n'.repeat(30000) + '\t.y = 2,\n#endif\n'.repeat(30000),
+    '#ifdef X\nf(a)\n#else\nf(b)\n#endif\n'.repeat(40000),
+    '#ifdef X\nf(a)\n{\n#else\nf(b)\n{\n#endif\n'.repeat(30000),
   ];
   for (const src of inputs) {
     const t = performance.now();

@@ -1,0 +1,240 @@
+/**
+ * Conditionals tree-sitter-c cannot read where kernel code puts them, rewritten for neutralize() (same length, line
+ * breaks kept; dead-code decisions read the user's text, not this): a dangling `else` before `#endif`, one function
+ * with two heads, conditionals among an initializer list's elements. Each is found from one of its directives (`endif`, `else`)
+ * and reads a few lines around it, so a file without them costs a native search or two.
+ */
+/** [start, end) of the source blanked, or replaced by `text` of the same length. */
+export interface Replacement {
+  start: number;
+  end: number;
+  text?: string;
+}
+
+/** Rewrites the conditionals of `source` that need it, as replacements for neutralize(). */
+export function conditionalRewrites(source: string, reps: Replacement[]): void {
+  elseBeforeEndif(source, reps);
+  alternativeHeads(source, reps);
+  listElementConditionals(source, reps);
+}
+
+/** Directive lines that open, divide or close a conditional. */
+const CONDITIONAL_LINE = /^[ \t]*#[ \t]*(if|ifdef|ifndef|elif|else|endif)\b[^\n]*/gm;
+/** A line that is one of those directives (its kind captured). */
+const CONDITIONAL_LINE_START = /^[ \t]*#[ \t]*(if|ifdef|ifndef|elif|else|endif)\b/;
+/** How far an `#if` may be above its `#endif` for elseBeforeEndif (a keystroke re-neutralizes a window around it). */
+const ELSE_ENDIF_REACH = 2048;
+
+/**
+ * `#ifdef X` / `if (c) a; else` / `#endif` / `b;` — an `else` whose statement follows the `#endif` (129 files of 2.4.22
+ * drivers+fs and the 6.1 subset): tree-sitter reads the conditional as a statement and the `else` has none, an ERROR
+ * whose recovery leaves the function's subtrees fragile (parsed again at every keystroke: 2-7 ms on he.c). The two
+ * directive lines are blanked: the code the build that defines X compiles. Only where no `#else`/`#elif` divides
+ * that conditional, it is not `#if 0` (whose code is dead), both lines are whole (no continuation, no comment
+ * running on) and the `#if` is at most ELSE_ENDIF_REACH above. Dead-code decisions read the user's text, not this.
+ * Found from each `endif` (a native search), so a file without the pattern costs one scan.
+ */
+function elseBeforeEndif(source: string, reps: Replacement[]): void {
+  const whole = (t: string) => !t.endsWith('\\') && t.lastIndexOf('/*') <= t.lastIndexOf('*/');
+  for (let at = source.indexOf('endif'); at !== -1; at = source.indexOf('endif', at + 5)) {
+    const lineStart = source.lastIndexOf('\n', at) + 1;
+    if (!/^[ \t]*#[ \t]*$/.test(source.slice(lineStart, at))) continue;
+    // Within the 200 characters above (a search back through the whole text made every `#endif` cost the file's
+    // length: 13 s for 60,000 of them in 1 MB without an `else`).
+    if (source.slice(Math.max(0, lineStart - 200), lineStart).lastIndexOf('else') < 0) continue;
+    const eol = source.indexOf('\n', at);
+    const endif = { start: lineStart, end: eol === -1 ? source.length : eol };
+    if (!/^endif\b/.test(source.slice(at, endif.end)) || !whole(source.slice(endif.start, endif.end))) continue;
+    // The code just before the #endif, trailing blanks and comments dropped, ends with the keyword `else`.
+    const before = source
+      .slice(Math.max(0, lineStart - 200), lineStart)
+      .replace(/\/\*(?:[^*]|\*(?!\/))*\*\/|\/\/[^\n]*/g, '')
+      .trimEnd();
+    if (!/(^|[^\w#])else$/.test(before) || /^[ \t]*#/.test(before.slice(before.lastIndexOf('\n') + 1))) continue;
+    // The conditional's other directive lines within reach, innermost first.
+    const from = Math.max(0, source.lastIndexOf('\n', Math.max(0, lineStart - ELSE_ENDIF_REACH)) + 1);
+    const lines = [...source.slice(from, lineStart).matchAll(CONDITIONAL_LINE)];
+    let depth = 0;
+    let open: { start: number; end: number } | undefined;
+    for (let j = lines.length - 1; j >= 0; j--) {
+      const k = lines[j][1];
+      if (k === 'endif') depth++;
+      else if (k.startsWith('if')) {
+        if (depth > 0) {
+          depth--;
+          continue;
+        }
+        open = { start: from + lines[j].index!, end: from + lines[j].index! + lines[j][0].length };
+        break;
+      } else if (depth === 0) break; // an #else or #elif of this conditional
+    }
+    if (!open) continue;
+    const openLine = source.slice(open.start, open.end);
+    if (!whole(openLine) || /^[ \t]*#[ \t]*if[ \t]+0\b/.test(openLine)) continue;
+    reps.push(open, endif);
+  }
+}
+
+/** How far a branch of alternativeHeads may reach: a function's head, or its head and opening declarations. */
+const HEAD_BRANCH_REACH = 1024;
+/** A function's head: a declarator with its parameter list (no `;`, braces or directive), starting at column 0 (after blank lines: comments are blanks here). */
+const FUNCTION_HEAD = /^(?:[ \t]*\n)*(?![ \t\n])(?!(?:if|for|while|switch|return|do|else|case|goto|sizeof)\b)[^;{}#]*\b[A-Za-z_]\w*[ \t]*\([^;{}#]*\)[ \t\n]*$/;
+/** An opening brace alone on its line (a function's body, in kernel style). */
+const BODY_OPEN = /^\{[ \t]*$/m;
+
+/**
+ * The nearest line above `lineStart` (dir -1) or from it on (dir 1) that opens, divides or closes a conditional,
+ * within HEAD_BRANCH_REACH: its span and kind. Read a line at a time, so a search stops at the first directive.
+ */
+function nearestConditional(source: string, lineStart: number, dir: 1 | -1): { start: number; end: number; kind: string } | undefined {
+  for (let start = lineStart, n = 0; n < HEAD_BRANCH_REACH; ) {
+    if (dir === -1) {
+      if (start === 0) return undefined;
+      const end = start - 1;
+      start = source.lastIndexOf('\n', end - 1) + 1;
+      n += end - start + 1;
+      const d = CONDITIONAL_LINE_START.exec(source.slice(start, end));
+      if (d) return { start, end, kind: d[1] };
+    } else {
+      if (start >= source.length) return undefined;
+      const nl = source.indexOf('\n', start);
+      const end = nl === -1 ? source.length : nl;
+      const d = CONDITIONAL_LINE_START.exec(source.slice(start, end));
+      if (d) return { start, end, kind: d[1] };
+      n += end - start + 1;
+      start = end + 1;
+    }
+  }
+  return undefined;
+}
+
+/** Comments, strings and character literals as blanks (same length), to count braces and read heads. */
+function codeOnly(text: string): string {
+  return text.replace(/\/\*(?:[^*]|\*(?!\/))*\*\/|\/\/[^\n]*|"(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.)*'/g, (m) => m.replace(/[^\n]/g, ' '));
+}
+
+function braceBalance(code: string): number {
+  let n = 0;
+  for (let i = 0; i < code.length; i++)
+    if (code[i] === '{') n++;
+    else if (code[i] === '}') n--;
+  return n;
+}
+
+/**
+ * One function, two heads: `#ifdef X` / `int f(a, b)` / `#else` / `int f(c)` / `#endif` / `{`, or each branch a head
+ * and its opening `{` with declarations (41 files of 2.4.22 drivers+fs, code built for two kernel versions; none in
+ * the 6.1 subset). tree-sitter cannot read a conditional inside a definition's head: an ERROR whose recovery can run
+ * to the end of the file (aic7xxx_osm.c: a `MISSING #endif` on its last line) and leaves the subtrees after it
+ * fragile, parsed again at every keystroke. The three directive lines and the second head are blanked (with its `{`,
+ * the second branch's declarations are kept in the one body): the function as the build that defines X compiles it,
+ * with what the other build declares. Only where each branch is that alone (no nested conditional, no `#elif`, no
+ * `#if 0`), each head starts at column 0 (not an `if (c)` in a body), both whole lines, each branch within
+ * HEAD_BRANCH_REACH. Dead-code decisions read the user's text, not this. Found from each `else` on a directive line.
+ */
+function alternativeHeads(source: string, reps: Replacement[]): void {
+  const whole = (t: string) => !t.endsWith('\\') && t.lastIndexOf('/*') <= t.lastIndexOf('*/');
+  const lineEnd = (i: number) => {
+    const e = source.indexOf('\n', i);
+    return e === -1 ? source.length : e;
+  };
+  for (let at = source.indexOf('else'); at !== -1; at = source.indexOf('else', at + 4)) {
+    const elseStart = source.lastIndexOf('\n', at) + 1;
+    if (!/^[ \t]*#[ \t]*$/.test(source.slice(elseStart, at))) continue;
+    const elseLine = { start: elseStart, end: lineEnd(at) };
+    if (!/^else\b/.test(source.slice(at, elseLine.end)) || !whole(source.slice(elseLine.start, elseLine.end))) continue;
+    // The conditional's opening line (the nearest directive of a conditional above) and closing line (below).
+    const ifLine = nearestConditional(source, elseStart, -1);
+    const endifLine = nearestConditional(source, elseLine.end + 1, 1);
+    if (ifLine?.kind.startsWith('if') !== true || endifLine?.kind !== 'endif') continue;
+    const ifText = source.slice(ifLine.start, ifLine.end);
+    if (!whole(ifText) || /^[ \t]*#[ \t]*if[ \t]+0\b/.test(ifText) || !whole(source.slice(endifLine.start, endifLine.end))) continue;
+    const first = codeOnly(source.slice(ifLine.end + 1, elseLine.start));
+    const second = codeOnly(source.slice(elseLine.end + 1, endifLine.start));
+    let secondHeadEnd: number;
+    if (FUNCTION_HEAD.test(first) && FUNCTION_HEAD.test(second) && /^[ \t\n]*\{/.test(codeOnly(source.slice(endifLine.end, endifLine.end + 200)))) {
+      secondHeadEnd = endifLine.start;
+    } else {
+      const a = BODY_OPEN.exec(first);
+      const b = BODY_OPEN.exec(second);
+      if (!a || !b || braceBalance(first) !== 1 || braceBalance(second) !== 1) continue;
+      if (!FUNCTION_HEAD.test(first.slice(0, a.index)) || !FUNCTION_HEAD.test(second.slice(0, b.index))) continue;
+      secondHeadEnd = elseLine.end + 1 + b.index + b[0].length;
+    }
+    reps.push(ifLine, { start: elseLine.start, end: secondHeadEnd }, endifLine);
+  }
+}
+
+/** How far above its `#endif` a conditional of listElementConditionals may open, and how deep others may nest in it. */
+const LIST_REACH = 2048;
+const LIST_NESTING = 3;
+
+/**
+ * Conditionals among the elements of an initializer list (`.bios_param = f,` under `#if defined(__i386__)` in a
+ * driver's host template, `{ "debug", &x },` under `#ifdef DEBUG` in an options table: 265 files of 2.4.22
+ * drivers+fs and the 6.1 subset): tree-sitter-c reads a directive only where a statement or a declaration may
+ * stand, so each is an ERROR, whose recovery leaves the declaration's subtrees fragile. Their directive lines are
+ * blanked: the list holds every branch's elements, which is C (a designator given twice is the compiler's
+ * warning, not a syntax error) and what the rules should read (a handler registered in either build). Only where
+ * every line of every branch is indented and ends with `,` (an element; nested conditionals alike), the line
+ * before the `#if` ends with `,` or `{`, no other directive is among them (`#define`), it is not `#if 0`, and the
+ * `#if` is at most LIST_REACH above. Found from each `endif` whose line above ends with `,` or is a directive.
+ */
+function listElementConditionals(source: string, reps: Replacement[]): void {
+  const lineStartOf = (i: number) => source.lastIndexOf('\n', i - 1) + 1;
+  /** A line's code, its comments dropped (a comment running over lines: not a list's element line). */
+  const codeOf = (line: string) => line.replace(/\/\*.*?\*\/|\/\/.*$/g, '').trim();
+  const isCommentLine = (code: string) => code.startsWith('*') || code.startsWith('/*');
+  for (let at = source.indexOf('endif'); at !== -1; at = source.indexOf('endif', at + 5)) {
+    const endifStart = lineStartOf(at);
+    if (!/^[ \t]*#[ \t]*$/.test(source.slice(endifStart, at))) continue;
+    const endifEnd = source.indexOf('\n', at) === -1 ? source.length : source.indexOf('\n', at);
+    if (!/^endif\b[^\\]*$/.test(source.slice(at, endifEnd))) continue;
+    if (endifStart === 0) continue;
+    // The cheap test first: the line above is an element (ends with `,`) or a directive (a nested conditional's).
+    const aboveStart = lineStartOf(endifStart - 1);
+    const above = codeOf(source.slice(aboveStart, endifStart - 1));
+    if (!above.endsWith(',') && !above.startsWith('#')) continue;
+    const directives: { start: number; end: number }[] = [{ start: endifStart, end: endifEnd }];
+    let depth = 0;
+    let elements = 0;
+    let open = -1;
+    for (let end = endifStart - 1; end > 0 && endifStart - end < LIST_REACH; ) {
+      const start = lineStartOf(end);
+      const line = source.slice(start, end);
+      const d = CONDITIONAL_LINE_START.exec(line);
+      if (d) {
+        if (line.endsWith('\\')) break;
+        if (d[1] === 'endif') {
+          // Deeper than real lists nest, and each line is then walked by a few `#endif`s at most (linear time).
+          if (++depth > LIST_NESTING) break;
+        } else if (d[1].startsWith('if') && depth > 0) depth--;
+        else if (d[1].startsWith('if')) {
+          if (!/^[ \t]*#[ \t]*if[ \t]+0\b/.test(line)) open = start;
+          directives.push({ start, end });
+          break;
+        }
+        directives.push({ start, end });
+      } else {
+        const code = codeOf(line);
+        if (code.startsWith('#')) break; // #define, #include: not a list's
+        if (code && !isCommentLine(code)) {
+          if (!code.endsWith(',') || !/^[ \t]/.test(line)) break;
+          elements++;
+        }
+      }
+      end = start - 1;
+    }
+    if (open <= 0 || !elements) continue;
+    // The code line before the conditional: an element, or the list's opening brace.
+    let before = '';
+    for (let end = open - 1; end > 0 && !before; ) {
+      const start = lineStartOf(end);
+      const code = codeOf(source.slice(start, end));
+      if (code && !isCommentLine(code) && !CONDITIONAL_LINE_START.test(code)) before = code;
+      end = start - 1;
+    }
+    if (!before.endsWith(',') && !before.endsWith('{')) continue;
+    for (const d of directives) reps.push(d);
+  }
+}
