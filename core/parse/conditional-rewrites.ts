@@ -168,17 +168,26 @@ function alternativeHeads(source: string, reps: Replacement[]): void {
 /** How far above its `#endif` a conditional of listElementConditionals may open, and how deep others may nest in it. */
 const LIST_REACH = 2048;
 const LIST_NESTING = 3;
+/** A line that ends inside an expression: with a binary operator, `,`, `(`, `=` or `?`. */
+const ENDS_MID_EXPRESSION = /(?:[,(=?+*/%^~!<>|&-]|[^-]-)$/;
+/** A line that continues an expression: it starts with a binary operator (not `*p`, `-x`, `&x`: a statement's start). */
+const CONTINUES_EXPRESSION = /^(?:&&|\|\||[|?:]|[+/%^<>]=?[^+]|,|\))/;
 
 /**
- * Conditionals among the elements of an initializer list (`.bios_param = f,` under `#if defined(__i386__)` in a
- * driver's host template, `{ "debug", &x },` under `#ifdef DEBUG` in an options table: 265 files of 2.4.22
- * drivers+fs and the 6.1 subset): tree-sitter-c reads a directive only where a statement or a declaration may
- * stand, so each is an ERROR, whose recovery leaves the declaration's subtrees fragile. Their directive lines are
- * blanked: the list holds every branch's elements, which is C (a designator given twice is the compiler's
- * warning, not a syntax error) and what the rules should read (a handler registered in either build). Only where
- * every line of every branch is indented and ends with `,` (an element; nested conditionals alike), the line
- * before the `#if` ends with `,` or `{`, no other directive is among them (`#define`), it is not `#if 0`, and the
- * `#if` is at most LIST_REACH above. Found from each `endif` whose line above ends with `,` or is a directive.
+ * Conditionals inside one initializer list or one expression, which tree-sitter-c cannot read there (it reads a
+ * directive only where a statement or a declaration may stand): each is an ERROR whose recovery leaves the
+ * declaration's or function's subtrees fragile. Their directive lines are blanked, keeping every branch.
+ * - Among a list's elements (`.bios_param = f,` under `#if defined(__i386__)` in a host template, `{ "debug", &x },`
+ *   in an options table, `spy_offset: (...),` over two lines): the list then holds every branch's elements, which is
+ *   C (a designator given twice is the compiler's warning, not a syntax error) and what the rules should read (a
+ *   handler registered in either build). Every branch's last line ends with `,`, and so does the line before the
+ *   `#if` (or with the list's `{`).
+ * - Inside an expression, with no `#else` (`size = a +` / `#ifndef X` / `b +` / `#endif` / `c;`, `if (a` /
+ *   `#ifdef X` / `&& b` / `#endif` / `)`): the expression of the build that defines X. The line before the `#if` ends
+ *   mid-expression, or the first line in it continues one.
+ * Only where every line in the conditional is indented, holds no `;`, no other directive is among them (`#define`),
+ * braces balance, it is not `#if 0` and the `#if` is at most LIST_REACH above (others nesting at most LIST_NESTING
+ * deep). Found from each `endif`.
  */
 function listElementConditionals(source: string, reps: Replacement[]): void {
   const lineStartOf = (i: number) => source.lastIndexOf('\n', i - 1) + 1;
@@ -187,46 +196,53 @@ function listElementConditionals(source: string, reps: Replacement[]): void {
   const isCommentLine = (code: string) => code.startsWith('*') || code.startsWith('/*');
   for (let at = source.indexOf('endif'); at !== -1; at = source.indexOf('endif', at + 5)) {
     const endifStart = lineStartOf(at);
-    if (!/^[ \t]*#[ \t]*$/.test(source.slice(endifStart, at))) continue;
+    if (endifStart === 0 || !/^[ \t]*#[ \t]*$/.test(source.slice(endifStart, at))) continue;
     const endifEnd = source.indexOf('\n', at) === -1 ? source.length : source.indexOf('\n', at);
     if (!/^endif\b[^\\]*$/.test(source.slice(at, endifEnd))) continue;
-    if (endifStart === 0) continue;
-    // The cheap test first: the line above is an element (ends with `,`) or a directive (a nested conditional's).
-    const aboveStart = lineStartOf(endifStart - 1);
-    const above = codeOf(source.slice(aboveStart, endifStart - 1));
-    if (!above.endsWith(',') && !above.startsWith('#')) continue;
     const directives: { start: number; end: number }[] = [{ start: endifStart, end: endifEnd }];
     let depth = 0;
-    let elements = 0;
+    let lines = 0;
+    let braces = 0;
+    /** Every branch's last line ends with `,` (a list's element). */
+    let elementsEnd = true;
+    let divided = false;
+    let belowDirective = true;
+    let first = '';
     let open = -1;
     for (let end = endifStart - 1; end > 0 && endifStart - end < LIST_REACH; ) {
       const start = lineStartOf(end);
       const line = source.slice(start, end);
+      end = start - 1;
       const d = CONDITIONAL_LINE_START.exec(line);
       if (d) {
         if (line.endsWith('\\')) break;
+        belowDirective = true;
         if (d[1] === 'endif') {
-          // Deeper than real lists nest, and each line is then walked by a few `#endif`s at most (linear time).
+          // Deeper than real code nests, and each line is then walked by a few `#endif`s at most (linear time).
           if (++depth > LIST_NESTING) break;
+          divided = true;
         } else if (d[1].startsWith('if') && depth > 0) depth--;
         else if (d[1].startsWith('if')) {
           if (!/^[ \t]*#[ \t]*if[ \t]+0\b/.test(line)) open = start;
-          directives.push({ start, end });
+          directives.push({ start, end: start + line.length });
           break;
-        }
-        directives.push({ start, end });
-      } else {
-        const code = codeOf(line);
-        if (code.startsWith('#')) break; // #define, #include: not a list's
-        if (code && !isCommentLine(code)) {
-          if (!code.endsWith(',') || !/^[ \t]/.test(line)) break;
-          elements++;
-        }
+        } else divided = true;
+        directives.push({ start, end: start + line.length });
+        continue;
       }
-      end = start - 1;
+      const code = codeOf(line);
+      if (!code || isCommentLine(code)) continue;
+      if (code.startsWith('#') || code.includes(';') || !/^[ \t]/.test(line)) break; // a #define, a statement
+      if (belowDirective && !code.endsWith(',')) elementsEnd = false;
+      belowDirective = false;
+      for (const c of code)
+        if (c === '{') braces++;
+        else if (c === '}') braces--;
+      first = code;
+      lines++;
     }
-    if (open <= 0 || !elements) continue;
-    // The code line before the conditional: an element, or the list's opening brace.
+    if (open <= 0 || !lines || braces !== 0) continue;
+    // The code line before the conditional.
     let before = '';
     for (let end = open - 1; end > 0 && !before; ) {
       const start = lineStartOf(end);
@@ -234,7 +250,8 @@ function listElementConditionals(source: string, reps: Replacement[]): void {
       if (code && !isCommentLine(code) && !CONDITIONAL_LINE_START.test(code)) before = code;
       end = start - 1;
     }
-    if (!before.endsWith(',') && !before.endsWith('{')) continue;
-    for (const d of directives) reps.push(d);
+    const inList = elementsEnd && (before.endsWith(',') || before.endsWith('{'));
+    const inExpression = !divided && before !== '' && (ENDS_MID_EXPRESSION.test(before) || CONTINUES_EXPRESSION.test(first));
+    if (inList || inExpression) for (const d of directives) reps.push(d);
   }
 }

@@ -130,19 +130,34 @@ test('neutralize: one function, two heads — the first kept, the second blanked
     assert.equal(neutralize(src).text, src, `left alone:\n${src}`);
 });
 
-test('neutralize: conditionals among initializer elements — their directive lines blanked, every element kept', () => {
+test('neutralize: conditionals among initializer elements or inside an expression — their directive lines blanked, every branch kept', async () => {
   const src = 'static struct ops o = {\n\t.open = a,\n#ifdef X\n\t.ioctl = b,\n#else\n\t.ioctl = c,\n#endif\n};\n';
   const out = neutralize(src).text;
   assert.ok(!out.includes('#') && out.includes('\t.ioctl = b,') && out.includes('\t.ioctl = c,'), out);
+  // An element over two lines (GNU `field:` designators), an expression's continuation (no #else): parsed clean.
+  const p = await getParser();
+  for (const rewritten of [
+    'static struct h o = {\n\tstandard: a,\n#if EXT > 15\n\tspy_offset: ((void *) &x -\n\t\t(void *) 0),\n#endif\n};\n',
+    'int f(struct b *bp)\n{\n\tint n = sizeof(int) +\n\t\t8 +\n#ifndef DYNAMIC\n\t\t(bp->n * 4) +\n#endif\n\t\t16;\n\treturn n;\n}\n',
+    'int f(int a, int b)\n{\n\tif (a\n#ifdef X\n\t    && b\n#endif\n\t    )\n\t\treturn 1;\n\treturn 0;\n}\n',
+    'void f(struct i *info, int s)\n{\n\tinfo->valid\n\t\t= (s ? 1 : 2)\n#if DEBUG\n\t\t| 4\n#endif\n\t\t;\n}\n',
+    'static int t[] = {\n\t1,\n#ifdef X\n\t2\n#endif\n};\n',
+  ]) {
+    const out2 = neutralize(rewritten).text;
+    assert.ok(!out2.includes('#'), `rewritten:\n${rewritten}`);
+    const parsed = p.parse(rewritten);
+    assert.equal(countSyntaxErrors(parsed.root), 0, rewritten);
+    parsed.dispose();
+  }
   // Left alone: statements, elements at column 0 (a header of macro calls, unusual_devs.h), a #define among them,
-  // #if 0, an element without its `,`, a list whose line before the #if is not an element nor its `{`.
+  // #if 0, an expression's alternatives (#else: one of them only is C), a conditional whose braces do not balance.
   for (const src2 of [
     'void f(int a)\n{\n\tg(a,\n\t  1);\n#ifdef X\n\th(a);\n#endif\n}\n',
     'DEV(1, 2,\n\t3),\n#ifdef X\nDEV(4, 5,\n\t6),\n#endif\n',
     'static int t[] = {\n\t1,\n#ifdef X\n#define Y 2\n\tY,\n#endif\n};\n',
     'static int t[] = {\n\t1,\n#if 0\n\t2,\n#endif\n};\n',
-    'static int t[] = {\n\t1,\n#ifdef X\n\t2\n#endif\n};\n',
-    'int a = f(b)\n#ifdef X\n\t, 2,\n#endif\n;\n',
+    'void f(int w)\n{\n\tg(w ? 1 :\n#ifdef T\n\t  (2 | 3)\n#else\n\t  4\n#endif\n\t);\n}\n',
+    'void f(int a)\n{\n\tif (a &&\n#ifdef X\n\t    b) {\n#endif\n\t\ta++;\n\t}\n}\n',
   ])
     assert.equal(neutralize(src2).text, src2, `left alone:\n${src2}`);
 });
