@@ -79,8 +79,10 @@ function elseBeforeEndif(source: string, reps: Replacement[]): void {
 const HEAD_BRANCH_REACH = 1024;
 /** A function's head: a declarator with its parameter list (no `;`, braces or directive), starting at column 0 (after blank lines: comments are blanks here). */
 const FUNCTION_HEAD = /^(?:[ \t]*\n)*(?![ \t\n])(?!(?:if|for|while|switch|return|do|else|case|goto|sizeof)\b)[^;{}#]*\b[A-Za-z_]\w*[ \t]*\([^;{}#]*\)[ \t\n]*$/;
-/** An opening brace alone on its line (a function's body, in kernel style). */
-const BODY_OPEN = /^\{[ \t]*$/m;
+/** A branch that is one statement's head opening a block, in a body (indented): `if (a) {`, `for (...) {`. */
+const BLOCK_HEAD = /^(?:[ \t]*\n)*[ \t]+(?:if|for|while|switch)\b[^;{}\n]*\{[ \t\n]*$/;
+/** The `{` at `i` of a branch ends its line (it stands alone or closes the head's line). */
+const endsItsLine = (text: string, i: number) => /^[ \t]*(?:\n|$)/.test(text.slice(i + 1, i + 200));
 
 /**
  * The nearest line above `lineStart` (dir -1) or from it on (dir 1) that opens, divides or closes a conditional,
@@ -123,13 +125,15 @@ function braceBalance(code: string): number {
 
 /**
  * One function, two heads: `#ifdef X` / `int f(a, b)` / `#else` / `int f(c)` / `#endif` / `{`, or each branch a head
- * and its opening `{` with declarations (41 files of 2.4.22 drivers+fs, code built for two kernel versions; none in
- * the 6.1 subset). tree-sitter cannot read a conditional inside a definition's head: an ERROR whose recovery can run
- * to the end of the file (aic7xxx_osm.c: a `MISSING #endif` on its last line) and leaves the subtrees after it
- * fragile, parsed again at every keystroke. The three directive lines and the second head are blanked (with its `{`,
- * the second branch's declarations are kept in the one body): the function as the build that defines X compiles it,
+ * and its opening `{` (alone on its line or ending the head's: `f(char *s) {`) with declarations after it (code built
+ * for two kernel versions, in 2.4.22 drivers+fs; none in the 6.1 subset). Likewise in a body, one statement with two
+ * heads opening its block (`#if 1` / `if (np->features & FE_66MHZ) {` / `#else` / `if (1) {` / `#endif`).
+ * tree-sitter cannot read a conditional inside a head: an ERROR whose recovery can run to the end of the file
+ * (aic7xxx_osm.c: a `MISSING #endif` on its last line; ips.c: 250 KB) and leaves the subtrees after it fragile,
+ * parsed again at every keystroke. The three directive lines and the second head are blanked (with its `{`; a
+ * function's second branch's declarations are kept in the one body): the code the build that defines X compiles,
  * with what the other build declares. Only where each branch is that alone (no nested conditional, no `#elif`, no
- * `#if 0`), each head starts at column 0 (not an `if (c)` in a body), both whole lines, each branch within
+ * `#if 0`), a function's head starts at column 0 (a statement's is indented), the lines are whole, each branch within
  * HEAD_BRANCH_REACH. Dead-code decisions read the user's text, not this. Found from each `else` on a directive line.
  */
 function alternativeHeads(source: string, reps: Replacement[]): void {
@@ -155,11 +159,15 @@ function alternativeHeads(source: string, reps: Replacement[]): void {
     if (FUNCTION_HEAD.test(first) && FUNCTION_HEAD.test(second) && /^[ \t\n]*\{/.test(codeOnly(source.slice(endifLine.end, endifLine.end + 200)))) {
       secondHeadEnd = endifLine.start;
     } else {
-      const a = BODY_OPEN.exec(first);
-      const b = BODY_OPEN.exec(second);
-      if (!a || !b || braceBalance(first) !== 1 || braceBalance(second) !== 1) continue;
-      if (!FUNCTION_HEAD.test(first.slice(0, a.index)) || !FUNCTION_HEAD.test(second.slice(0, b.index))) continue;
-      secondHeadEnd = elseLine.end + 1 + b.index + b[0].length;
+      // Each branch opens the body: `{` alone on its line or ending the head's (`f(char *s) {`); a function's
+      // declarations after it are kept. Or, in a body, each branch is one statement's head and its `{` (`if (a) {`).
+      const a = first.indexOf('{');
+      const b = second.indexOf('{');
+      if (a < 0 || b < 0 || braceBalance(first) !== 1 || braceBalance(second) !== 1 || !endsItsLine(first, a) || !endsItsLine(second, b)) continue;
+      const heads = FUNCTION_HEAD.test(first.slice(0, a)) && FUNCTION_HEAD.test(second.slice(0, b));
+      const statements = BLOCK_HEAD.test(first) && BLOCK_HEAD.test(second);
+      if (!heads && !statements) continue;
+      secondHeadEnd = elseLine.end + 1 + b + 1;
     }
     reps.push(ifLine, { start: elseLine.start, end: secondHeadEnd }, endifLine);
   }

@@ -32,6 +32,14 @@ const CASES: [string, string][] = [
     'static int\n#if VERSION >= 2\nfoo_bios(struct dev *d, int g[])\n{\n\tchar *bh;\n#else\nfoo_bios(struct disk *disk, int g[])\n{\n\tstruct dev *d = disk->dev;\n\tchar *bh;\n#endif\n\tint heads = g[0];\n\treturn heads;\n}\n',
   ],
   [
+    'one function, two heads ending with their `{`',
+    '#if VERSION >= 2\nstatic int\nfoo_setup(char *s) {\n#else\nvoid\nfoo_setup(char *s, int *dummy) {\n#endif\n\treturn;\n}\n',
+  ],
+  [
+    'one statement, two heads opening its block',
+    'int f(struct n *np, int x)\n{\n#if 1\n\tif (np->features & 2) {\n#else\n\tif (1) {\n#endif\n\t\tx = g(np);\n\t}\n\treturn x;\n}\n',
+  ],
+  [
     'conditionals among initializer elements',
     'static struct ops foo_ops = {\n\t.open = foo_open,\n#if defined(__i386__)\n\t.bios = foo_bios,\n#endif\n#if VERSION >= 2\n#if VERSION < 3\n\t.old = 1,\n#else\n\t.new = 1,\n#endif\n\t.alloc = foo_alloc,\n#else\n\t.detect = foo_detect,\n#endif\n};\nstatic struct opt opts[] = {\n\t{ "verbose", &verbose },\n#ifdef DEBUG\n\t{ "debug", &debug },\n#endif\n\t{ "probe", &probe },\n};\n',
   ],
@@ -126,6 +134,8 @@ test('neutralize: one function, two heads — the first kept, the second blanked
     'int\n#if defined(A) || \\\n    defined(B)\nf(void)\n#else\nf(int a)\n#endif\n{\n\treturn 0;\n}\n',
     'int\n#ifdef A\n#ifdef B\nf(void)\n#endif\n#else\nf(int a)\n#endif\n{\n\treturn 0;\n}\n',
     '#ifdef A\nint f(void)\n#else\nint f(int a)\n#endif\nint x;\n',
+    'void g(int a)\n{\n#ifdef X\n\tif (a) { a++;\n#else\n\tif (!a) { a--;\n#endif\n\t}\n}\n',
+    'void g(int a)\n{\n\tif (a) {\n\t\ta++;\n#ifdef X\n\t} else {\n#else\n\t} else if (a > 2) {\n#endif\n\t\ta--;\n\t}\n}\n',
   ])
     assert.equal(neutralize(src).text, src, `left alone:\n${src}`);
 });
