@@ -4,7 +4,7 @@
  * before parsing, with the same number of characters, so every offset in the tree is an offset in
  * the user's text. The lists are data (kernel-annotations.json), not code.
  */
-import { conditionalRewrites, type Replacement } from './conditional-rewrites';
+import { conditionalRewrites, directiveWords, type DirectiveWords, type Replacement } from './conditional-rewrites';
 import annotations from './kernel-annotations.json';
 import { atLineStart } from '../text/lines';
 import { escapeRegExp } from '../text/regexp';
@@ -96,6 +96,32 @@ export interface NeutralizeResult {
 }
 
 const NOT_A_MACRO = new Set(['define', 'include', 'if', 'ifdef', 'ifndef', 'elif', 'undef', 'error', 'warning', 'pragma', 'line', 'L', 'u8', 'u', 'U']);
+
+/**
+ * `#include <x.h>` or `#define X` with blanks after it on its line: tree-sitter-c wants the line's end right after the
+ * path or the name. The include's becomes a MISSING token whose recovery can wrap the whole file in an ERROR
+ * (iphase.c: `#include <linux/module.h>  `, 113 KB); the empty define takes the next line as its value
+ * (tree-sitter/tree-sitter-c#263: the next `#define`, declaration or function head silently gone; 504 lines of
+ * 2.4.22 drivers+fs and the 6.1 subset). The blanks are moved before the path's closing `>` or `"` (the path's span
+ * then covers them, its text trimmed where read) or before the name (its span moves right on its own line).
+ * Found from each `#include` and `#define` line.
+ */
+function blankEndedDirectives(source: string, reps: Replacement[], directives: DirectiveWords): void {
+  for (const at of [...directives.include, ...directives.define]) {
+    let end = source.indexOf('\n', at);
+    if (end === -1) end = source.length;
+    if (source[end - 1] === '\r') end--;
+    const last = source[end - 1];
+    if (last !== ' ' && last !== '\t') continue; // most do not end in a blank
+    const lineStart = source.lastIndexOf('\n', at) + 1;
+    const m = BLANK_ENDED_DIRECTIVE.exec(source.slice(lineStart, end));
+    if (!m) continue;
+    const [, closing, name, blanks] = m;
+    const start = end - blanks.length - (closing ? 1 : name.length);
+    reps.push({ start, end, text: blanks + (closing ?? name) });
+  }
+}
+const BLANK_ENDED_DIRECTIVE = /^[ \t]*#[ \t]*(?:include[ \t]*[<"][^\n<>"]*([>"])|define[ \t]+([A-Za-z_]\w*))([ \t]+)$/;
 
 function gnuFixes(source: string, reps: Replacement[]): void {
   for (const m of source.matchAll(GNU_FIXES.identBeforeString)) {
@@ -299,7 +325,9 @@ export function neutralizeWindow(text: string, previous: string, from: number, t
 
 function neutralizeAnnotations(source: string, table: CompiledTable): NeutralizeResult {
   const reps: Replacement[] = [];
-  conditionalRewrites(source, reps);
+  const directives = directiveWords(source);
+  conditionalRewrites(source, reps, directives);
+  blankEndedDirectives(source, reps, directives);
   if (!reps.length && !table.quick.test(source)) return { text: source, replacements: 0 };
   for (const m of source.matchAll(table.withArgs)) {
     const start = m.index!;

@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import { countSyntaxErrors } from '../../core';
 import { neutralize } from '../../core/parse/neutralize';
 import { scanTopLevel } from '../../core/facts/build-ir';
-import { getParser } from '../support/core';
+import { check, covered, getParser, withFacts } from '../support/core';
 
 const CASES: [string, string][] = [
   ['annotations', 'static int __init skel_init(void) { return 0; }\nstatic void __exit skel_exit(void) { }\nlong asmlinkage sys_x(char __user *p);\n'],
@@ -96,9 +96,8 @@ test('neutralize: else before #endif — only the conditional whose code a build
     assert.equal(countSyntaxErrors(parsed.root), 0);
     parsed.dispose();
   }
-  // Left alone: #if 0 (dead), a divided conditional, an #else directive, a continued line, a comment running on.
+  // Left alone: a divided conditional, an #else directive, a continued line, a comment running on (#if 0: below).
   for (const src of [
-    body('#if 0'),
     body('#ifdef X', '#else\n\t\tc = 0;\n'),
     body('#ifdef X', '#elif Y\n\t\tc = 0;\n\telse\n'),
     body('#ifdef X \\\n\t&& Y'),
@@ -129,7 +128,6 @@ test('neutralize: one function, two heads — the first kept, the second blanked
   for (const src of [
     'void g(int a)\n{\n#ifdef X\n\tif (a)\n#else\n\tif (!a)\n#endif\n\t{\n\t\ta++;\n\t}\n}\n',
     '#ifdef NEW\nint f(void);\n#else\nint f(int a);\n#endif\n',
-    'int\n#if 0\nf(void)\n#else\nf(int a)\n#endif\n{\n\treturn 0;\n}\n',
     'int\n#ifdef A\nf(void)\n#elif B\nf(int a)\n#else\nf(int a, int b)\n#endif\n{\n\treturn 0;\n}\n',
     'int\n#if defined(A) || \\\n    defined(B)\nf(void)\n#else\nf(int a)\n#endif\n{\n\treturn 0;\n}\n',
     'int\n#ifdef A\n#ifdef B\nf(void)\n#endif\n#else\nf(int a)\n#endif\n{\n\treturn 0;\n}\n',
@@ -165,11 +163,41 @@ test('neutralize: conditionals among initializer elements or inside an expressio
     'void f(int a)\n{\n\tg(a,\n\t  1);\n#ifdef X\n\th(a);\n#endif\n}\n',
     'DEV(1, 2,\n\t3),\n#ifdef X\nDEV(4, 5,\n\t6),\n#endif\n',
     'static int t[] = {\n\t1,\n#ifdef X\n#define Y 2\n\tY,\n#endif\n};\n',
-    'static int t[] = {\n\t1,\n#if 0\n\t2,\n#endif\n};\n',
     'void f(int w)\n{\n\tg(w ? 1 :\n#ifdef T\n\t  (2 | 3)\n#else\n\t  4\n#endif\n\t);\n}\n',
     'void f(int a)\n{\n\tif (a &&\n#ifdef X\n\t    b) {\n#endif\n\t\ta++;\n\t}\n}\n',
   ])
     assert.equal(neutralize(src2).text, src2, `left alone:\n${src2}`);
+});
+
+test('neutralize: an include or an empty define with blanks at its line end (tree-sitter-c#263) reads as without them', async () => {
+  const src = '#include <linux/malloc.h>  \n#include "mydev.h"\t\n#define MYDEV_DEBUG  \n\nstatic int mydev_probe(void)\n{\n\treturn 0;\n}\n';
+  const out = neutralize(src).text;
+  assert.equal(out.length, src.length);
+  assert.ok(out.includes('<linux/malloc.h  >') && out.includes('"mydev.h\t"') && out.includes('#define   MYDEV_DEBUG\n'), out);
+  const p = await getParser();
+  const parsed = p.parse(src);
+  assert.equal(countSyntaxErrors(parsed.root), 0);
+  parsed.dispose();
+  await withFacts(src, (facts) => {
+    assert.deepEqual(
+      facts.includes.map((i) => i.path),
+      ['linux/malloc.h', 'mydev.h'],
+    );
+    assert.deepEqual(
+      facts.defines.map((d) => [d.name, d.value]),
+      [['MYDEV_DEBUG', '']],
+      'the empty define does not take the next line',
+    );
+    assert.deepEqual(
+      facts.functions.map((f) => f.name),
+      ['mydev_probe'],
+    );
+  });
+  // The finding and its fix on the include: the user's path, the blanks after it dropped.
+  const [f] = (await check(src)).filter((x) => x.rule === 'malloc-h');
+  assert.equal(covered(src, f), '<linux/malloc.h>  ');
+  const edit = f.fixes[0].edits[0];
+  assert.ok((src.slice(0, edit.start) + edit.newText + src.slice(edit.end)).startsWith('#include <linux/slab.h>\n#include "mydev.h"'), 'fixed: <linux/slab.h>');
 });
 
 test('neutralize: function names survive annotations', async () => {

@@ -75,6 +75,7 @@ static int foo_open(struct net_device *dev)
 	struct foo_priv *lp = dev->priv;
 #if LINUX_VERSION_CODE < 0x20400
 	if (lp->flags) {
+		lp->len = 0;
 #else
 	if (lp->flags && dev->irq) {
 #endif
