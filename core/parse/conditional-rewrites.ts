@@ -291,7 +291,9 @@ function listElementConditionals(source: string, reps: Replacement[], endifs: re
       end = start - 1;
     }
     const inList = elementsEnd && (before.endsWith(',') || before.endsWith('{'));
-    const inExpression = !divided && before !== '' && (ENDS_MID_EXPRESSION.test(before) || CONTINUES_EXPRESSION.test(first));
+    // A string literal continued by one (a concatenation: `"driver %s"` / `#ifdef DEBUG` / `" (debug)"` / `#endif`).
+    const inConcatenation = before.endsWith('"') && first.startsWith('"');
+    const inExpression = !divided && before !== '' && (ENDS_MID_EXPRESSION.test(before) || CONTINUES_EXPRESSION.test(first) || inConcatenation);
     if (inList || inExpression) for (const d of directives) reps.push(d);
   }
 }

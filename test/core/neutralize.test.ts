@@ -23,6 +23,12 @@ const CASES: [string, string][] = [
     'BSD queue loop macros',
     'void f(struct h *head)\n{\n\tstruct e *p;\n\tTAILQ_FOREACH(p, head, link) {\n\t\tg(p);\n\t}\n\tLIST_FOREACH(p, head, link)\n\t\tg(p);\n}\n',
   ],
+  ['a bus walk as a loop', 'int f(void)\n{\n\tstruct pci_dev *pdev;\n\tint n = 0;\n\tpci_for_each_dev(pdev)\n\t\tn++;\n\treturn n;\n}\n'],
+  ['offsetof with a member path', 'static int offs[] = {\n\t1,\n\toffsetof (struct ccb, phys.header.savep),\n\t2,\n};\n'],
+  [
+    'a conditional inside a string concatenation',
+    'void f(void)\n{\n\tprintk("driver with"\n#ifndef CHANDEV\n\t       "out"\n#endif\n\t       " chandev support\\n");\n}\n',
+  ],
   [
     'one function, two heads',
     'static int\n#ifdef NEW_PROBE\nfoo_probe(void)\n#else\n\t\t\t/* the old entry */\nfoo_probe(struct net_device *dev)\n#endif\n{\n\treturn 0;\n}\n',
