@@ -1,9 +1,11 @@
 /**
  * Conditionals tree-sitter-c cannot read where kernel code puts them, rewritten for neutralize() (same length, line
  * breaks kept; dead-code decisions read the user's text, not this): a dangling `else` before `#endif`, one function
- * with two heads, conditionals among an initializer list's elements. Each is found from one of its directives (`endif`, `else`)
+ * with two heads, conditionals among an initializer list's elements or inside an expression. Each is found from one of its directives (`endif`, `else`)
  * and reads a few lines around it, so a file without them costs a native search or two.
  */
+import { lineEndOf, lineStartOf } from '../text/lines';
+
 /** [start, end) of the source blanked, or replaced by `text` of the same length. */
 export interface Replacement {
   start: number;
@@ -26,6 +28,7 @@ export interface DirectiveWords {
 export function directiveWords(source: string): DirectiveWords {
   const out: DirectiveWords = { else: [], endif: [], include: [], define: [] };
   for (let hash = source.indexOf('#'); hash !== -1; hash = source.indexOf('#', hash + 1)) {
+    // At a line's start after blanks: `\n`-ended lines only, as the rewrites read them (not atLineStart's `\r`).
     let i = hash - 1;
     while (source[i] === ' ' || source[i] === '\t') i--;
     if (i >= 0 && source[i] !== '\n') continue;
@@ -53,6 +56,10 @@ export function conditionalRewrites(source: string, reps: Replacement[], directi
 const CONDITIONAL_LINE = /^[ \t]*#[ \t]*(if|ifdef|ifndef|elif|else|endif)\b[^\n]*/gm;
 /** A line that is one of those directives (its kind captured). */
 const CONDITIONAL_LINE_START = /^[ \t]*#[ \t]*(if|ifdef|ifndef|elif|else|endif)\b/;
+/** `#if 0`: dead code, which no rewrite makes live. */
+const IF_ZERO = /^[ \t]*#[ \t]*if[ \t]+0\b/;
+/** A directive line that is whole: not continued on the next (`\`), no comment running on past its end. */
+const wholeLine = (line: string) => !line.endsWith('\\') && line.lastIndexOf('/*') <= line.lastIndexOf('*/');
 /** How far an `#if` may be above its `#endif` for elseBeforeEndif (a keystroke re-neutralizes a window around it). */
 const ELSE_ENDIF_REACH = 2048;
 
@@ -66,21 +73,16 @@ const ELSE_ENDIF_REACH = 2048;
  * Found from each `endif` (a native search), so a file without the pattern costs one scan.
  */
 function elseBeforeEndif(source: string, reps: Replacement[], endifs: readonly number[]): void {
-  const whole = (t: string) => !t.endsWith('\\') && t.lastIndexOf('/*') <= t.lastIndexOf('*/');
   for (const at of endifs) {
-    const lineStart = source.lastIndexOf('\n', at) + 1;
-    if (!/^[ \t]*#[ \t]*$/.test(source.slice(lineStart, at))) continue;
+    const lineStart = lineStartOf(source, at);
     // Within the 200 characters above (a search back through the whole text made every `#endif` cost the file's
     // length: 13 s for 60,000 of them in 1 MB without an `else`).
-    if (source.slice(Math.max(0, lineStart - 200), lineStart).lastIndexOf('else') < 0) continue;
-    const eol = source.indexOf('\n', at);
-    const endif = { start: lineStart, end: eol === -1 ? source.length : eol };
-    if (!/^endif\b/.test(source.slice(at, endif.end)) || !whole(source.slice(endif.start, endif.end))) continue;
+    const above = source.slice(Math.max(0, lineStart - 200), lineStart);
+    if (above.lastIndexOf('else') < 0) continue;
+    const endif = { start: lineStart, end: lineEndOf(source, at) };
+    if (!/^endif\b/.test(source.slice(at, endif.end)) || !wholeLine(source.slice(endif.start, endif.end))) continue;
     // The code just before the #endif, trailing blanks and comments dropped, ends with the keyword `else`.
-    const before = source
-      .slice(Math.max(0, lineStart - 200), lineStart)
-      .replace(/\/\*(?:[^*]|\*(?!\/))*\*\/|\/\/[^\n]*/g, '')
-      .trimEnd();
+    const before = above.replace(/\/\*(?:[^*]|\*(?!\/))*\*\/|\/\/[^\n]*/g, '').trimEnd();
     if (!/(^|[^\w#])else$/.test(before) || /^[ \t]*#/.test(before.slice(before.lastIndexOf('\n') + 1))) continue;
     // The conditional's other directive lines within reach, innermost first.
     const from = Math.max(0, source.lastIndexOf('\n', Math.max(0, lineStart - ELSE_ENDIF_REACH)) + 1);
@@ -101,7 +103,7 @@ function elseBeforeEndif(source: string, reps: Replacement[], endifs: readonly n
     }
     if (!open) continue;
     const openLine = source.slice(open.start, open.end);
-    if (!whole(openLine) || /^[ \t]*#[ \t]*if[ \t]+0\b/.test(openLine)) continue;
+    if (!wholeLine(openLine) || IF_ZERO.test(openLine)) continue;
     reps.push(open, endif);
   }
 }
@@ -168,22 +170,16 @@ function braceBalance(code: string): number {
  * HEAD_BRANCH_REACH. Dead-code decisions read the user's text, not this. Found from each `else` on a directive line.
  */
 function alternativeHeads(source: string, reps: Replacement[], elses: readonly number[]): void {
-  const whole = (t: string) => !t.endsWith('\\') && t.lastIndexOf('/*') <= t.lastIndexOf('*/');
-  const lineEnd = (i: number) => {
-    const e = source.indexOf('\n', i);
-    return e === -1 ? source.length : e;
-  };
   for (const at of elses) {
-    const elseStart = source.lastIndexOf('\n', at) + 1;
-    if (!/^[ \t]*#[ \t]*$/.test(source.slice(elseStart, at))) continue;
-    const elseLine = { start: elseStart, end: lineEnd(at) };
-    if (!/^else\b/.test(source.slice(at, elseLine.end)) || !whole(source.slice(elseLine.start, elseLine.end))) continue;
+    const elseStart = lineStartOf(source, at);
+    const elseLine = { start: elseStart, end: lineEndOf(source, at) };
+    if (!/^else\b/.test(source.slice(at, elseLine.end)) || !wholeLine(source.slice(elseLine.start, elseLine.end))) continue;
     // The conditional's opening line (the nearest directive of a conditional above) and closing line (below).
     const ifLine = nearestConditional(source, elseStart, -1);
     const endifLine = nearestConditional(source, elseLine.end + 1, 1);
     if (ifLine?.kind.startsWith('if') !== true || endifLine?.kind !== 'endif') continue;
     const ifText = source.slice(ifLine.start, ifLine.end);
-    if (!whole(ifText) || /^[ \t]*#[ \t]*if[ \t]+0\b/.test(ifText) || !whole(source.slice(endifLine.start, endifLine.end))) continue;
+    if (!wholeLine(ifText) || IF_ZERO.test(ifText) || !wholeLine(source.slice(endifLine.start, endifLine.end))) continue;
     const first = codeOnly(source.slice(ifLine.end + 1, elseLine.start));
     const second = codeOnly(source.slice(elseLine.end + 1, endifLine.start));
     let secondHeadEnd: number;
@@ -229,15 +225,13 @@ const CONTINUES_EXPRESSION = /^(?:&&|\|\||[|?:]|[+/%^<>]=?[^+]|,|\))/;
  * deep). Found from each `endif`.
  */
 function listElementConditionals(source: string, reps: Replacement[], endifs: readonly number[]): void {
-  const lineStartOf = (i: number) => source.lastIndexOf('\n', i - 1) + 1;
   /** A line's code, its comments dropped (a comment running over lines: not a list's element line). */
   const codeOf = (line: string) => line.replace(/\/\*.*?\*\/|\/\/.*$/g, '').trim();
   const isCommentLine = (code: string) => code.startsWith('*') || code.startsWith('/*');
   for (const at of endifs) {
-    const endifStart = lineStartOf(at);
+    const endifStart = lineStartOf(source, at);
     if (endifStart === 0 || !lastLineMayBeListOrExpression(source, endifStart)) continue;
-    if (!/^[ \t]*#[ \t]*$/.test(source.slice(endifStart, at))) continue;
-    const endifEnd = source.indexOf('\n', at) === -1 ? source.length : source.indexOf('\n', at);
+    const endifEnd = lineEndOf(source, at);
     if (!/^endif\b[^\\]*$/.test(source.slice(at, endifEnd))) continue;
     const directives: { start: number; end: number }[] = [{ start: endifStart, end: endifEnd }];
     let depth = 0;
@@ -250,7 +244,7 @@ function listElementConditionals(source: string, reps: Replacement[], endifs: re
     let first = '';
     let open = -1;
     for (let end = endifStart - 1; end > 0 && endifStart - end < LIST_REACH; ) {
-      const start = lineStartOf(end);
+      const start = lineStartOf(source, end);
       const line = source.slice(start, end);
       end = start - 1;
       const d = CONDITIONAL_LINE_START.exec(line);
@@ -263,7 +257,7 @@ function listElementConditionals(source: string, reps: Replacement[], endifs: re
           divided = true;
         } else if (d[1].startsWith('if') && depth > 0) depth--;
         else if (d[1].startsWith('if')) {
-          if (!/^[ \t]*#[ \t]*if[ \t]+0\b/.test(line)) open = start;
+          if (!IF_ZERO.test(line)) open = start;
           directives.push({ start, end: start + line.length });
           break;
         } else divided = true;
@@ -275,9 +269,7 @@ function listElementConditionals(source: string, reps: Replacement[], endifs: re
       if (code.startsWith('#') || code.includes(';') || !/^[ \t]/.test(line)) break; // a #define, a statement
       if (belowDirective && !code.endsWith(',')) elementsEnd = false;
       belowDirective = false;
-      for (const c of code)
-        if (c === '{') braces++;
-        else if (c === '}') braces--;
+      braces += braceBalance(code);
       first = code;
       lines++;
     }
@@ -285,7 +277,7 @@ function listElementConditionals(source: string, reps: Replacement[], endifs: re
     // The code line before the conditional.
     let before = '';
     for (let end = open - 1; end > 0 && !before; ) {
-      const start = lineStartOf(end);
+      const start = lineStartOf(source, end);
       const code = codeOf(source.slice(start, end));
       if (code && !isCommentLine(code) && !CONDITIONAL_LINE_START.test(code)) before = code;
       end = start - 1;

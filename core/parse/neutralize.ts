@@ -6,7 +6,7 @@
  */
 import { conditionalRewrites, directiveWords, type DirectiveWords, type Replacement } from './conditional-rewrites';
 import annotations from './kernel-annotations.json';
-import { atLineStart } from '../text/lines';
+import { atLineStart, lineEndOf, lineStartOf } from '../text/lines';
 import { escapeRegExp } from '../text/regexp';
 
 export interface AnnotationTable {
@@ -108,12 +108,11 @@ const NOT_A_MACRO = new Set(['define', 'include', 'if', 'ifdef', 'ifndef', 'elif
  */
 function blankEndedDirectives(source: string, reps: Replacement[], directives: DirectiveWords): void {
   for (const at of [...directives.include, ...directives.define]) {
-    let end = source.indexOf('\n', at);
-    if (end === -1) end = source.length;
+    let end = lineEndOf(source, at);
     if (source[end - 1] === '\r') end--;
     const last = source[end - 1];
     if (last !== ' ' && last !== '\t') continue; // most do not end in a blank
-    const lineStart = source.lastIndexOf('\n', at) + 1;
+    const lineStart = lineStartOf(source, at);
     const m = BLANK_ENDED_DIRECTIVE.exec(source.slice(lineStart, end));
     if (!m) continue;
     const [, closing, name, blanks] = m;

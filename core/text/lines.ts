@@ -23,6 +23,12 @@ export function lineStartOf(text: string, offset: number): number {
   return text.lastIndexOf('\n', offset - 1) + 1;
 }
 
+/** Offset of the end of the line holding `offset` (its `\n`, or the text's end). */
+export function lineEndOf(text: string, offset: number): number {
+  const e = text.indexOf('\n', offset);
+  return e === -1 ? text.length : e;
+}
+
 /** The blanks a line starts with (for code a fix inserts on its own line). */
 export function indentAt(text: string, offset: number): string {
   const start = lineStartOf(text, offset);

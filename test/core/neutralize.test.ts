@@ -72,6 +72,11 @@ test('neutralize: a macro call is left alone where it is part of an expression, 
   }
 });
 
+/** Each source comes out of neutralize() unchanged. */
+function assertLeftAlone(...sources: string[]): void {
+  for (const src of sources) assert.equal(neutralize(src).text, src, `left alone:\n${src}`);
+}
+
 for (const [name, src] of CASES) {
   test(`neutralize: ${name}`, async () => {
     const out = neutralize(src).text;
@@ -102,8 +107,9 @@ test('neutralize: else before #endif — only the conditional whose code a build
     assert.equal(countSyntaxErrors(parsed.root), 0);
     parsed.dispose();
   }
-  // Left alone: a divided conditional, an #else directive, a continued line, a comment running on (#if 0: below).
+  // Left alone: #if 0 (dead), a divided conditional, an #else directive, a continued line, a comment running on.
   for (const src of [
+    body('#if 0'),
     body('#ifdef X', '#else\n\t\tc = 0;\n'),
     body('#ifdef X', '#elif Y\n\t\tc = 0;\n\telse\n'),
     body('#ifdef X \\\n\t&& Y'),
@@ -131,17 +137,17 @@ test('neutralize: one function, two heads — the first kept, the second blanked
   parsed.dispose();
   // Left alone: heads inside a body (indented), prototypes (`;`), `#if 0`, a divided conditional, a continued line,
   // a nested conditional in a branch, a head without its `{` after the #endif.
-  for (const src of [
+  assertLeftAlone(
     'void g(int a)\n{\n#ifdef X\n\tif (a)\n#else\n\tif (!a)\n#endif\n\t{\n\t\ta++;\n\t}\n}\n',
     '#ifdef NEW\nint f(void);\n#else\nint f(int a);\n#endif\n',
+    'int\n#if 0\nf(void)\n#else\nf(int a)\n#endif\n{\n\treturn 0;\n}\n',
     'int\n#ifdef A\nf(void)\n#elif B\nf(int a)\n#else\nf(int a, int b)\n#endif\n{\n\treturn 0;\n}\n',
     'int\n#if defined(A) || \\\n    defined(B)\nf(void)\n#else\nf(int a)\n#endif\n{\n\treturn 0;\n}\n',
     'int\n#ifdef A\n#ifdef B\nf(void)\n#endif\n#else\nf(int a)\n#endif\n{\n\treturn 0;\n}\n',
     '#ifdef A\nint f(void)\n#else\nint f(int a)\n#endif\nint x;\n',
     'void g(int a)\n{\n#ifdef X\n\tif (a) { a++;\n#else\n\tif (!a) { a--;\n#endif\n\t}\n}\n',
     'void g(int a)\n{\n\tif (a) {\n\t\ta++;\n#ifdef X\n\t} else {\n#else\n\t} else if (a > 2) {\n#endif\n\t\ta--;\n\t}\n}\n',
-  ])
-    assert.equal(neutralize(src).text, src, `left alone:\n${src}`);
+  );
 });
 
 test('neutralize: conditionals among initializer elements or inside an expression — their directive lines blanked, every branch kept', async () => {
@@ -165,14 +171,14 @@ test('neutralize: conditionals among initializer elements or inside an expressio
   }
   // Left alone: statements, elements at column 0 (a header of macro calls, unusual_devs.h), a #define among them,
   // #if 0, an expression's alternatives (#else: one of them only is C), a conditional whose braces do not balance.
-  for (const src2 of [
+  assertLeftAlone(
     'void f(int a)\n{\n\tg(a,\n\t  1);\n#ifdef X\n\th(a);\n#endif\n}\n',
     'DEV(1, 2,\n\t3),\n#ifdef X\nDEV(4, 5,\n\t6),\n#endif\n',
     'static int t[] = {\n\t1,\n#ifdef X\n#define Y 2\n\tY,\n#endif\n};\n',
+    'static int t[] = {\n\t1,\n#if 0\n\t2,\n#endif\n};\n',
     'void f(int w)\n{\n\tg(w ? 1 :\n#ifdef T\n\t  (2 | 3)\n#else\n\t  4\n#endif\n\t);\n}\n',
     'void f(int a)\n{\n\tif (a &&\n#ifdef X\n\t    b) {\n#endif\n\t\ta++;\n\t}\n}\n',
-  ])
-    assert.equal(neutralize(src2).text, src2, `left alone:\n${src2}`);
+  );
 });
 
 test('neutralize: an include or an empty define with blanks at its line end (tree-sitter-c#263) reads as without them', async () => {
