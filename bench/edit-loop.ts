@@ -5,7 +5,7 @@
  * timed from the text change to the LSP diagnostics built. For bisecting the keystroke path: runs on any
  * checkout since the facade landed (and on the one before it, through server/lsp/documents.ts).
  *
- *   node --import tsx bench/edit-loop.ts FILE... [--edits 60] [--rounds 1] [--workspace SUMMARIES.json] [--big]
+ *   node --import tsx bench/edit-loop.ts FILE... [--edits 60] [--rounds 1] [--workspace SUMMARIES.json] [--big] [--gap-ms MS]
  *
  * --workspace: the index's summaries (JSON `{ summaries, files }`, as the index host hands them to the main
  * thread), put in the host's workspace first (the server after indexing). --big: then opens a ~1 MB document
@@ -34,6 +34,8 @@ const { values, positionals } = parseArgs({
     workspace: { type: 'string' },
     big: { type: 'boolean', default: false },
     'idle-gc': { type: 'boolean', default: false },
+    /** The thread sleeps this long after each edit (a typist's pace: what the CPU's caches keep between keys). */
+    'gap-ms': { type: 'string', default: '0' },
   },
 });
 const EDITS = Number(values.edits);
@@ -44,6 +46,8 @@ new PerformanceObserver((list) => {
 }).observe({ entryTypes: ['gc'] });
 const windows: { start: number; ms: number }[] = [];
 const ROUNDS = Number(values.rounds);
+const GAP_MS = Number(values['gap-ms']);
+const SLEEPER = new Int32Array(new SharedArrayBuffer(4));
 
 interface Timing {
   parseMs: number;
@@ -158,6 +162,7 @@ async function main(): Promise<void> {
         const ms = performance.now() - t;
         windows.push({ start: t, ms });
         if (values['idle-gc']) idleCollect();
+        if (GAP_MS) Atomics.wait(SLEEPER, 0, 0, GAP_MS);
         all.push(ms);
         if (round === 0) first.push(ms);
         if (r.timing) for (const k of Object.keys(split) as (keyof Timing)[]) split[k].push(r.timing[k]);

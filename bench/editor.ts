@@ -40,13 +40,17 @@ const { values, positionals } = parseArgs({
     'no-cli': { type: 'boolean', default: false },
     workers: { type: 'string' },
     'read-ms': { type: 'string', default: '0' },
+    /** Appends each edit of each phase (file, version, latency, own analysis) as a JSON line to this file. */
+    dump: { type: 'string' },
+    /** A fresh server with indexing off, one phase: what phase 1 is without an index running beside it. */
+    'no-index': { type: 'boolean', default: false },
     'key-gap-ms': { type: 'string', default: '0' },
     'hover-gap-ms': { type: 'string', default: '0' },
   },
 });
 if (positionals.length !== 1) {
   console.error(
-    'usage: node --import tsx bench/editor.ts TREE [--files a.c,b.c] [--edits N] [--hover-files N] [--index-alone] [--no-cli] [--workers N] [--read-ms MS] [--key-gap-ms MS] [--hover-gap-ms MS]',
+    'usage: node --import tsx bench/editor.ts TREE [--files a.c,b.c] [--edits N] [--hover-files N] [--index-alone] [--no-cli] [--workers N] [--read-ms MS] [--key-gap-ms MS] [--hover-gap-ms MS] [--dump FILE] [--no-index]',
   );
   process.exit(2);
 }
@@ -108,7 +112,10 @@ async function start(cacheDir: string): Promise<Session> {
   const t0 = performance.now();
   const s = await startServer({
     rootDir: TREE,
-    initializationOptions: { cacheDir, settings: values.workers ? { index: { workers: Number(values.workers) } } : undefined },
+    initializationOptions: {
+      cacheDir,
+      settings: values['no-index'] ? { index: { enabled: false } } : values.workers ? { index: { workers: Number(values.workers) } } : undefined,
+    },
   });
   let done = false;
   const indexed = new Promise<number>((resolve) =>
@@ -121,6 +128,8 @@ async function start(cacheDir: string): Promise<Session> {
       if (own) ownWork.set(`${own[1]} v${own[2]}`, Number(own[3]));
       const task = serverTask(m.message);
       if (task) tasks.push(task);
+      // KPORT_TRACE=1: what the index's hand-over cost and how soon its holds reached the workers.
+      if (/^kport: index handed over/.test(m.message)) console.log(`  [server] ${m.message}`);
       if (/^kport: indexed/.test(m.message)) {
         done = true;
         console.log(`  [server] ${m.message}`);
@@ -329,6 +338,9 @@ async function phase(name: string, sess: Session, files: string[]): Promise<Samp
     const slow = [...editWindows].sort((a, b) => b.end - b.start - (a.end - a.start)).slice(0, 5);
     for (const w of slow) console.log(`  slow edit ${w.key}: ${(w.end - w.start).toFixed(1)} ms, own analysis ${ownWork.get(w.key)?.toFixed(1) ?? '-'} ms`);
   }
+  if (values.dump)
+    for (const w of editWindows)
+      fs.appendFileSync(values.dump, `${JSON.stringify({ phase: name, edit: w.key, ms: +(w.end - w.start).toFixed(2), own: ownWork.get(w.key) })}\n`);
   tasks.length = 0;
   editWindows.length = 0;
   ownWork.clear();
@@ -358,6 +370,13 @@ async function main(): Promise<void> {
     console.log(`index alone (no requests, empty cache): ready ${((await z.indexed) / 1000).toFixed(2)} s after start (load ${load()})`);
     await z.s.close();
     fs.rmSync(alone, { recursive: true, force: true });
+  }
+  if (values['no-index']) {
+    const z = await start(cacheDir);
+    await phase('a fresh server, indexing off', z, files);
+    await z.s.close();
+    fs.rmSync(cacheDir, { recursive: true, force: true });
+    return;
   }
   const a = await start(cacheDir);
   const childPeak1 = watchChildren(a.s.proc.pid!);

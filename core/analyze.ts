@@ -6,6 +6,7 @@ import type { KportConfig } from './config';
 import { compareReleases, DEFAULT_TARGET, presentIn, textFor } from './kernel/target';
 import { canonicalRuleId, INDIRECT_CALLS_RULE, renamedRuleNote, RULES } from './rules';
 import { lineOfOffset } from './text/lines';
+import { pausePoint } from './pause-point';
 import { deadTag, PreprocessorContext } from './context/preprocessor';
 import { simulatedVerdict } from './simulation/for-rules';
 import type { AnalysisEnv, Finding, Rule, Severity } from './rules/types';
@@ -188,6 +189,7 @@ export function analyze(facts: FileFacts, opts: AnalyzeOptions = {}): AnalyzeRes
   for (;;) {
     const step = parts.next();
     if (step.done) return step.value;
+    pausePoint();
   }
 }
 

@@ -15,6 +15,7 @@ export {
 export type { LinkOptions } from './simulation/markdown';
 // Parsing, config and the rules' names (the CLI, the index's workers, settings).
 export { CParser, type ParsedFile } from './parse/parser';
+export { setPausePoint } from './pause-point';
 export { parseConfig, mergeConfigs, type KportConfig } from './config';
 export { resolveTarget, TARGETS, DEFAULT_TARGET } from './kernel/target';
 export { RULES, RULE_IDS, canonicalRuleId, renamedRuleNote } from './rules';

@@ -5,6 +5,7 @@
 import type { Node, TreeCursor } from 'web-tree-sitter';
 import type { ParsedFile } from '../parse/parser';
 import { LineIndex } from '../text/line-index';
+import { pausePoint } from '../pause-point';
 import { spanOf, type Span } from '../text/span';
 import { functionsNaming } from '../relevance';
 import { buildFunction, buildRecovered, declaredType, definitionName, scanTopLevel, toExpr } from './build-ir';
@@ -369,6 +370,7 @@ export class FileFacts {
     const definedNames = focus && new Set(live.map((fn) => definitionName(fn)));
     if (focus) live = live.filter((fn) => focus.functions.has(fn.startIndex));
     for (const fn of live) {
+      pausePoint();
       const build = () => buildFunction(fn, file.parsedText);
       const facts = focus ? cache.lend(fn, build) : cache.get(fn, build);
       if (facts) this.functions.push(facts);

@@ -6,6 +6,7 @@
 import { Edit, Language, Parser, type Node, type Range, type Tree } from 'web-tree-sitter';
 import { countErrorNodes, enableFlatTrees, enableHeapWalk } from './flat-tree';
 import { commonAffixes, type Affixes } from '../text/affixes';
+import { pausePoint, pausePointSet } from '../pause-point';
 import { neutralize, neutralizeWindow } from './neutralize';
 
 export interface ParserWasm {
@@ -240,6 +241,14 @@ static int broken(int a)
 int missing(void) { return 1 }
 `;
 
+/** A parse that waits at the pause point (core/pause-point.ts) as it goes, and is never cancelled by it. */
+const PAUSABLE = {
+  progressCallback: (() => {
+    pausePoint();
+    return false;
+  }) as unknown as () => void,
+};
+
 /** At most what web-tree-sitter's input buffer holds (10 KB of UTF-16). */
 const READ_CHUNK = 4096;
 
@@ -351,7 +360,7 @@ export class CParser {
       const end = r < ranges.length ? ranges[r].endIndex : parsedText.length;
       return parsedText.slice(index, Math.min(end, index + READ_CHUNK));
     };
-    const tree = this.parser.parse(read, null, { includedRanges: ranges });
+    const tree = this.parser.parse(read, null, { includedRanges: ranges, ...(pausePointSet() ? PAUSABLE : {}) });
     if (!tree) throw new Error('tree-sitter returned no tree');
     return new ParsedFile(text, parsedText, tree);
   }
@@ -461,7 +470,7 @@ export class CParser {
   private run(text: string, old: Tree | null, options: ParseOptions): Tree {
     const { maxMs } = options;
     if (maxMs === undefined) {
-      const tree = this.parser.parse(text, old);
+      const tree = this.parser.parse(text, old, pausePointSet() ? PAUSABLE : undefined);
       if (!tree) throw new Error('tree-sitter returned no tree');
       return tree;
     }

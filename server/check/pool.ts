@@ -34,6 +34,8 @@ export interface PoolOptions {
   niceness?: number;
   /** false: even one thread is a worker (the language server never parses a tree on its main thread). */
   mainThread?: boolean;
+  /** A PauseGate's cell: while it is held the workers wait, before their next file and at core's pause points. */
+  pause?: Int32Array;
 }
 
 function workerEntry(): { file: string; execArgv?: string[] } {
@@ -177,7 +179,11 @@ export class WorkerPool {
     const limits =
       old || young ? { resourceLimits: { ...(old ? { maxOldGenerationSizeMb: old } : {}), ...(young ? { maxYoungGenerationSizeMb: young } : {}) } } : {};
     const pw: PoolWorker = {
-      w: new Worker(entry.file, { workerData: { job, niceness: this.opts.niceness } satisfies WorkerStart, execArgv: entry.execArgv, ...limits }),
+      w: new Worker(entry.file, {
+        workerData: { job, niceness: this.opts.niceness, pause: this.opts.pause } satisfies WorkerStart,
+        execArgv: entry.execArgv,
+        ...limits,
+      }),
       inFlight: new Set(),
       exited: false,
     };

@@ -5,7 +5,9 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { lowerPriority } from '../node/thread-priority';
 import { loadParser } from '../node/wasm';
+import { setPausePoint } from '../../core';
 import { internalSwitches } from '../node/internal';
+import { waitUntilReleased } from '../node/pause-gate';
 import { processFile, type FileHint, type FileReport, type JobOptions } from './process-file';
 
 /** A file to process, new job options for the files that follow, or null: exit. */
@@ -16,10 +18,11 @@ export interface WorkResult {
   report: FileReport;
 }
 
-/** workerData: the first job's options, and the thread's nice value (PoolOptions.niceness). */
+/** workerData: the first job's options, the thread's nice value (PoolOptions.niceness), the pool's hold (PoolOptions.pause). */
 export interface WorkerStart {
   job: JobOptions;
   niceness?: number;
+  pause?: Int32Array;
 }
 
 const start = workerData as WorkerStart;
@@ -27,6 +30,10 @@ let opts = start.job;
 const port = parentPort!;
 if (start.niceness) lowerPriority(start.niceness);
 const parser = loadParser();
+// The pool's owner may hold its workers (the language server's index while the user types): this one waits before
+// each file, and inside one at core's pause points (before each function's facts, between rules, in a parse).
+const { pause } = start;
+if (pause) setPausePoint(() => waitUntilReleased(pause));
 const crashOn = internalSwitches().crashWorkerOn;
 
 port.on('message', async (msg: WorkMessage | null) => {
@@ -40,6 +47,7 @@ port.on('message', async (msg: WorkMessage | null) => {
   }
   const job = opts; // the options in force when the file was sent
   const p = await parser;
+  waitUntilReleased(pause);
   // Test hook: a worker that dies on a given file (the pool must survive it and name the file).
   if (crashOn && msg.file.endsWith(crashOn)) process.exit(70);
   let report: FileReport;

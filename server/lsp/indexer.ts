@@ -125,6 +125,10 @@ export interface IndexRun {
   unsummarized?: string[];
   /** The young generation of the index's workers as V8 gives it (MB; undefined: no worker ran). */
   workerYoungMb?: number;
+  /** An index host's run: how long its workers were held while the user typed (IndexHostControl.holdFor). */
+  heldSeconds?: number;
+  /** An index host's run: how long after the server sent them its holds reached the workers' gate (ms; p50, p99, count). */
+  holdLatencyMs?: { p50: number; p99: number; n: number };
   /** An index host's peak RSS (MB), its workers' included, when it sent the run. */
   hostPeakRssMb?: number;
   /** Where the index's own time went beside the passes (ms, wall): the cache's stats and lookups, its write, the summaries' hand-over. */
@@ -137,6 +141,16 @@ export interface IndexHooks {
   signal?: AbortSignal;
   /** An index host's summaries, a chunk at a time (a short task each on the main thread); the run then has them all. */
   onSummaries?: (chunk: readonly FileSummary[]) => void;
+  /** buildIndex: a PauseGate's cell; while it is held the workers wait. */
+  pause?: Int32Array;
+  /** runIndexHost: the host is started; what the caller can ask of it while it runs. */
+  onStarted?: (host: IndexHostControl) => void;
+}
+
+/** A running index host, to its language server. */
+export interface IndexHostControl {
+  /** Its workers wait for `ms` from now (the user is typing); a later hold replaces this one (0: they go on). */
+  holdFor(ms: number): void;
 }
 
 /**
@@ -163,6 +177,7 @@ export async function buildIndex(
     maxWorkerHeapMb: 1024,
     maxWorkerYoungMb: INDEX_WORKER_YOUNG_MB,
     niceness: 19,
+    pause: hooks.pause,
     onProgress: (done, total, bytes) => hooks.onProgress?.(pass, done, total, bytes),
   });
   try {
@@ -221,9 +236,10 @@ export interface IndexRequest {
 }
 
 /**
- * From the language server to the index host: what to index (first), a chunk of summaries was taken in.
+ * From the language server to the index host: what to index (first), a chunk of summaries was taken in, hold the
+ * workers for a while (IndexHostControl.holdFor; `sentAt`: the server's clock, to time its crossing).
  */
-export type MainToIndexHost = { kind: 'start'; req: IndexRequest } | { kind: 'taken' };
+export type MainToIndexHost = { kind: 'start'; req: IndexRequest } | { kind: 'taken' } | { kind: 'hold'; ms: number; sentAt: number };
 
 export type IndexHostMessage =
   | { kind: 'progress'; pass: PassName; done: number; total: number; bytes: number }
@@ -268,6 +284,7 @@ export function runIndexHost(
       if (host.connected) host.send(m);
     };
     send({ kind: 'start', req });
+    hooks.onStarted?.({ holdFor: (ms) => send({ kind: 'hold', ms, sentAt: performance.timeOrigin + performance.now() }) });
     const summaries: FileSummary[] = [];
     const macroPieces: string[] = [];
     let settled = false;

@@ -320,6 +320,7 @@ export class KportServer {
 
   private didOpen(e: TextDocumentChangeEvent<TextDocument>): void {
     this.userActive(); // the user opened it: a hover or a keystroke comes next
+    this.index.userTyped();
     // The document's line table, made now: the first change would otherwise build it for the whole text before it
     // is applied (vscode-languageserver-textdocument keeps it up to date after that), 1-3 ms of the first keystroke.
     void e.document.lineCount;
@@ -329,6 +330,7 @@ export class KportServer {
 
   private didChange(e: TextDocumentChangeEvent<TextDocument>): void {
     this.userActive();
+    this.index.userTyped();
     this.userEdits++;
     this.host.change(e.document.uri, pathOf(e.document.uri), e.document);
     this.schedule(e.document.uri);

@@ -6,8 +6,9 @@
 import { pathToFileURL } from 'node:url';
 import type { Connection, WorkDoneProgressServerReporter } from 'vscode-languageserver/node';
 import type { AnalysisHost, FileSummary } from '../../core';
-import { runIndexHost, cacheFileFor, defaultCacheDir, indexSettings, type IndexRun, type IndexSettings } from './indexer';
+import { runIndexHost, cacheFileFor, defaultCacheDir, indexSettings, type IndexHostControl, type IndexRun, type IndexSettings } from './indexer';
 import { reportToDiagnostic } from './convert';
+import { TypingHold } from './typing-hold';
 
 /** KPORT_TRACE=1: what the index's hand-over costs the main thread goes to the log. */
 const TRACE = !!process.env.KPORT_TRACE;
@@ -27,6 +28,9 @@ export class WorkspaceIndexing {
   private indexChanges: NodeJS.Timeout | undefined;
   private readonly workspaceProblems = new Set<string>();
   private checkAbort: AbortController | undefined;
+  /** The index hosts running now (an index, a workspace check): held while the user types. */
+  private readonly hosts = new Set<IndexHostControl>();
+  private readonly typing = new TypingHold();
 
   constructor(
     private readonly connection: Connection,
@@ -35,6 +39,28 @@ export class WorkspaceIndexing {
     /** Called when a run completes: open documents may now see callers and registrations in other files. */
     private readonly onIndexed: () => void,
   ) {}
+
+  /** The user typed or opened a document: the running hosts' workers wait until typing pauses (TypingHold). */
+  userTyped(): void {
+    if (!this.hosts.size) return;
+    const ms = this.typing.keystroke(performance.now());
+    if (ms !== undefined) for (const h of this.hosts) h.holdFor(ms);
+  }
+
+  /** The hooks a host run needs to be held while the user types (until `done`, which `finally` calls). */
+  private holdable(): { onStarted: (h: IndexHostControl) => void; done: () => void } {
+    let current: IndexHostControl | undefined;
+    return {
+      onStarted: (h) => {
+        if (current) this.hosts.delete(current);
+        current = h;
+        this.hosts.add(h);
+      },
+      done: () => {
+        if (current) this.hosts.delete(current);
+      },
+    };
+  }
 
   /** Files changed on disk: one run after the burst (the cache reads only what changed). */
   filesChanged(): void {
@@ -85,6 +111,7 @@ export class WorkspaceIndexing {
         this.host.indexed(chunk, []);
         handOverMs += performance.now() - t;
       };
+      const holds = this.holdable();
       try {
         run = await runIndexHost(
           { root, settings, config: this.host.config, cacheFile: cacheFileFor(root, this.cacheDir), goal: 'summaries' },
@@ -92,12 +119,14 @@ export class WorkspaceIndexing {
             signal: abort.signal,
             onSummaries: takeIn,
             onProgress: this.progressReporter(progress, t0),
+            onStarted: holds.onStarted,
           },
         );
       } catch (e) {
         if (!abort.signal.aborted) this.connection.console.error(`kport: indexing ${root} failed: ${(e as Error).message}`);
         return;
       } finally {
+        holds.done();
         progress?.done();
       }
       if (abort.signal.aborted) return;
@@ -105,7 +134,7 @@ export class WorkspaceIndexing {
       this.host.indexed([], run.unsummarized ?? [], run.definedMacros);
       const t2 = performance.now();
       this.connection.console.log(
-        `kport: indexed ${run.files} files (${(run.bytes / 1e6).toFixed(1)} MB) of ${root} in ${run.seconds.toFixed(2)} s (${why}; listing ${(run.listSeconds ?? 0).toFixed(2)} s; ` +
+        `kport: indexed ${run.files} files (${(run.bytes / 1e6).toFixed(1)} MB) of ${root} in ${run.seconds.toFixed(2)} s (${why}; ${run.heldSeconds ? `${run.heldSeconds.toFixed(1)} s of it held while the user typed; ` : ''}listing ${(run.listSeconds ?? 0).toFixed(2)} s; ` +
           `cache: ${run.cacheHits} hits, ${run.cacheMisses} read; ${run.passes.join('; ') || 'no pass'})${run.cacheNote ? `; ${run.cacheNote}` : ''}; ` +
           `index host peak RSS ${(run.hostPeakRssMb ?? 0).toFixed(0)} MB (workers' young generation ${run.workerYoungMb ?? '-'} MB)` +
           (run.split
@@ -116,7 +145,10 @@ export class WorkspaceIndexing {
       if (TRACE)
         this.connection.console.log(
           `kport: index handed over: ${run.summaries.length} summaries and ${((run.definedMacros?.length ?? 0) / 1e6).toFixed(1)} MB of macro names received ` +
-            `(the last message ${run.receivedMs.toFixed(1)} ms after the host sent it); taken in over ${chunks} tasks, ${handOverMs.toFixed(1)} ms in all; the end ${(t2 - t1).toFixed(1)} ms`,
+            `(the last message ${run.receivedMs.toFixed(1)} ms after the host sent it); taken in over ${chunks} tasks, ${handOverMs.toFixed(1)} ms in all; the end ${(t2 - t1).toFixed(1)} ms` +
+            (run.holdLatencyMs
+              ? `; ${run.holdLatencyMs.n} holds reached the workers' gate p50 ${run.holdLatencyMs.p50.toFixed(1)} / p99 ${run.holdLatencyMs.p99.toFixed(1)} ms after they were sent`
+              : ''),
         );
       this.onIndexed();
     })();
@@ -136,10 +168,11 @@ export class WorkspaceIndexing {
     const progress = this.workDoneProgress ? await this.connection.window.createWorkDoneProgress().catch(() => undefined) : undefined;
     progress?.begin('kport: checking the workspace', 0, 'listing the C files', true);
     progress?.token.onCancellationRequested(() => abort.abort());
+    const holds = this.holdable();
     try {
       const run = await runIndexHost(
         { root, settings: { ...this.settings, enabled: true }, config: this.host.config, cacheFile: cacheFileFor(root, this.cacheDir), goal: 'findings' },
-        { signal: abort.signal, onProgress: this.progressReporter(progress, performance.now()) },
+        { signal: abort.signal, onProgress: this.progressReporter(progress, performance.now()), onStarted: holds.onStarted },
       );
       if (abort.signal.aborted) return { cancelled: true };
       const openPaths = this.host.openPaths();
@@ -165,6 +198,7 @@ export class WorkspaceIndexing {
       this.connection.console.error(`kport: checking ${root} failed: ${(e as Error).message}`);
       return { error: (e as Error).message };
     } finally {
+      holds.done();
       progress?.done();
     }
   }

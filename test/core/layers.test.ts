@@ -13,7 +13,7 @@ const CORE = path.join(ROOT, 'core');
 
 /** Bottom to top; a module is in the layer of its folder (or of its own name, at core/'s top). */
 const LAYERS: string[][] = [
-  ['text', 'sim', 'kernel'],
+  ['text', 'sim', 'kernel', 'pause-point'],
   ['parse', 'relevance'],
   ['facts'],
   ['gfp'],
