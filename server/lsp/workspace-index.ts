@@ -28,8 +28,10 @@ export class WorkspaceIndexing {
   private indexChanges: NodeJS.Timeout | undefined;
   private readonly workspaceProblems = new Set<string>();
   private checkAbort: AbortController | undefined;
-  /** The index hosts running now (an index, a workspace check): held while the user types. */
-  private readonly hosts = new Set<IndexHostControl>();
+  /** The index hosts running now (an index, a workspace check), held while the user types, each with what tells the user so. */
+  private readonly hosts = new Map<IndexHostControl, () => void>();
+  /** Until when the hosts are held (the last hold sent). */
+  private heldUntil = Number.NEGATIVE_INFINITY;
   private readonly typing = new TypingHold();
 
   constructor(
@@ -43,18 +45,28 @@ export class WorkspaceIndexing {
   /** The user typed or opened a document: the running hosts' workers wait until typing pauses (TypingHold). */
   userTyped(): void {
     if (!this.hosts.size) return;
-    const ms = this.typing.keystroke(performance.now());
-    if (ms !== undefined) for (const h of this.hosts) h.holdFor(ms);
+    const now = performance.now();
+    const ms = this.typing.keystroke(now);
+    if (ms === undefined) return;
+    const starts = ms > 0 && now > this.heldUntil;
+    this.heldUntil = ms > 0 ? now + ms : Number.NEGATIVE_INFINITY;
+    for (const [h, waiting] of this.hosts) {
+      h.holdFor(ms);
+      if (starts) waiting();
+    }
   }
 
-  /** The hooks a host run needs to be held while the user types (until `done`, which `finally` calls). */
-  private holdable(): { onStarted: (h: IndexHostControl) => void; done: () => void } {
+  /**
+   * The hooks a host run needs to be held while the user types (until `done`, which `finally` calls); the progress
+   * says when it waits (its next report, when it goes on, replaces that).
+   */
+  private holdable(progress: WorkDoneProgressServerReporter | undefined): { onStarted: (h: IndexHostControl) => void; done: () => void } {
     let current: IndexHostControl | undefined;
     return {
       onStarted: (h) => {
         if (current) this.hosts.delete(current);
         current = h;
-        this.hosts.add(h);
+        this.hosts.set(h, () => progress?.report('waiting while you type'));
       },
       done: () => {
         if (current) this.hosts.delete(current);
@@ -111,7 +123,7 @@ export class WorkspaceIndexing {
         this.host.indexed(chunk, []);
         handOverMs += performance.now() - t;
       };
-      const holds = this.holdable();
+      const holds = this.holdable(progress);
       try {
         run = await runIndexHost(
           { root, settings, config: this.host.config, cacheFile: cacheFileFor(root, this.cacheDir), goal: 'summaries' },
@@ -168,7 +180,7 @@ export class WorkspaceIndexing {
     const progress = this.workDoneProgress ? await this.connection.window.createWorkDoneProgress().catch(() => undefined) : undefined;
     progress?.begin('kport: checking the workspace', 0, 'listing the C files', true);
     progress?.token.onCancellationRequested(() => abort.abort());
-    const holds = this.holdable();
+    const holds = this.holdable(progress);
     try {
       const run = await runIndexHost(
         { root, settings: { ...this.settings, enabled: true }, config: this.host.config, cacheFile: cacheFileFor(root, this.cacheDir), goal: 'findings' },

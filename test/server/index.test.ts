@@ -107,7 +107,16 @@ test('the index finishes while the user keeps typing: keystrokes never stall it'
       path.join(ws, `drv_${i}.c`),
       `#include <linux/slab.h>\n\nvoid *helper_${i}(int n)\n{\n\treturn kmalloc(n, GFP_KERNEL);\n}\n\nint user_${i}(void)\n{\n\treturn helper_${(i + 1) % N}(16) != 0;\n}\n`,
     );
-  const s = await startServer({ rootDir: ws, initializationOptions: { settings: { index: { workers: 1 } } } });
+  const s = await startServer({
+    rootDir: ws,
+    capabilities: { window: { workDoneProgress: true } },
+    initializationOptions: { settings: { index: { workers: 1 } } },
+  });
+  const progress: string[] = [];
+  s.conn.onRequest('window/workDoneProgress/create', () => null);
+  s.conn.onNotification('$/progress', (p: { value: { message?: string } }) => {
+    if (p.value.message) progress.push(p.value.message);
+  });
   const log = indexLog(s);
   let indexed = false;
   const done = log.next().then((r) => {
@@ -137,6 +146,7 @@ test('the index finishes while the user keeps typing: keystrokes never stall it'
     const last = await s.diagnostics(uri, version, 20_000);
     assert.ok(Array.isArray(last), 'the last keystroke is answered');
     // The keystrokes held the index's workers, until a fair run after 30 s of typing let it finish.
+    assert.ok(progress.includes('waiting while you type'), `the progress says the index waits: ${progress.slice(0, 5).join(' | ')}`);
     assert.match((await done).line, /[\d.]+ s of it held while the user typed/);
   } finally {
     await s.close();
