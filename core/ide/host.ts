@@ -56,6 +56,12 @@ export interface HostOptions {
   onAnalysis?: (uri: string) => void;
 }
 
+/**
+ * A preview's parse gives up after this long (a text tree-sitter's recovery makes slow): it blocks the main thread,
+ * where the opening parse that follows goes a slice at a time.
+ */
+const PREVIEW_MAX_PARSE_MS = 150;
+
 export class AnalysisHost {
   /** Other files' summaries, filled by the adapter's index; an open document's own summary replaces its indexed one. */
   readonly workspace = new WorkspaceIndex();
@@ -185,6 +191,34 @@ export class AnalysisHost {
       diagnostics: this.diagnosticsOf(a, text),
       analysis: { fresh, bytes: text.length, timing: a.timing },
       ...(a.partial ? { partial: true } : {}),
+    };
+  }
+
+  /**
+   * A big document's first diagnostics before its opening parse (OpenDocument.preview: the rules that need no
+   * context, over a parse of the items their findings can come from), `partial`; the first stage's findings equal
+   * them. Undefined: the document does not open staged, is parsed already, or its text cannot be parsed in part.
+   */
+  preview(uri: string): DiagnosticsResult | undefined {
+    const d = this.docs.get(uri);
+    const parser = this.parser;
+    if (!d || !parser || !this.opensStagedNow(d) || d.openingOver) return undefined;
+    const envFor = this.options.envFor;
+    let p: ReturnType<OpenDocument['preview']>;
+    try {
+      p = d.preview(parser, this.analyzeOptions(), (facts) => (envFor ? envFor(facts, { uri, path: d.path }) : {}), PREVIEW_MAX_PARSE_MS);
+    } catch (e) {
+      // The opening's parse and analysis follow, and report a failure of their own.
+      this.options.log?.('error', `kport: preview of ${uri} failed: ${(e as Error).message}`);
+      return undefined;
+    }
+    if (!p) return undefined;
+    const text = d.source.getText();
+    return {
+      version: p.version,
+      diagnostics: [...p.findings.map((f) => this.diagnosticOf(f, p.lines)), ...renamedRuleNotes(text)],
+      analysis: { fresh: true, bytes: text.length, timing: p.timing },
+      partial: true,
     };
   }
 

@@ -241,13 +241,20 @@ static int broken(int a)
 int missing(void) { return 1 }
 `;
 
-/** A parse that waits at the pause point (core/pause-point.ts) as it goes, and is never cancelled by it. */
-const PAUSABLE = {
-  progressCallback: (() => {
-    pausePoint();
-    return false;
-  }) as unknown as () => void,
-};
+/**
+ * tree-sitter's progress callback for a parse: it waits at the pause point (core/pause-point.ts) if one is set, and
+ * cancels the parse past `deadline` (Date.now()); none when neither applies.
+ */
+function progressOptions(deadline: number | undefined): { progressCallback?: () => void } {
+  const pausable = pausePointSet();
+  if (!pausable && deadline === undefined) return {};
+  // web-tree-sitter cancels when the callback returns true (its .d.ts types the return as void).
+  const progressCallback = () => {
+    if (pausable) pausePoint();
+    return deadline !== undefined && Date.now() > deadline;
+  };
+  return { progressCallback: progressCallback as unknown as () => void };
+}
 
 /** At most what web-tree-sitter's input buffer holds (10 KB of UTF-16). */
 const READ_CHUNK = 4096;
@@ -327,7 +334,7 @@ export class CParser {
    * order): tree-sitter's included ranges, so the tree holds those items at their places in `text`
    * and nothing else. `parsedText` is neutralize(text).text.
    */
-  parseItems(text: string, parsedText: string, items: readonly { start: number; end: number }[]): ParsedFile {
+  parseItems(text: string, parsedText: string, items: readonly { start: number; end: number }[], options: { maxMs?: number } = {}): ParsedFile {
     const ranges: Range[] = [];
     let row = 0;
     let lineStart = 0;
@@ -360,8 +367,12 @@ export class CParser {
       const end = r < ranges.length ? ranges[r].endIndex : parsedText.length;
       return parsedText.slice(index, Math.min(end, index + READ_CHUNK));
     };
-    const tree = this.parser.parse(read, null, { includedRanges: ranges, ...(pausePointSet() ? PAUSABLE : {}) });
-    if (!tree) throw new Error('tree-sitter returned no tree');
+    const { maxMs } = options;
+    const tree = this.parser.parse(read, null, { includedRanges: ranges, ...progressOptions(maxMs === undefined ? undefined : Date.now() + maxMs) });
+    if (!tree) {
+      this.parser.reset();
+      throw new Error(`parse exceeded ${maxMs} ms`);
+    }
     return new ParsedFile(text, parsedText, tree);
   }
 
@@ -469,21 +480,14 @@ export class CParser {
 
   private run(text: string, old: Tree | null, options: ParseOptions): Tree {
     const { maxMs } = options;
-    if (maxMs === undefined) {
-      const tree = this.parser.parse(text, old, pausePointSet() ? PAUSABLE : undefined);
-      if (!tree) throw new Error('tree-sitter returned no tree');
-      return tree;
-    }
-    const deadline = Date.now() + maxMs;
-    // web-tree-sitter cancels when the callback returns true (its .d.ts types the return as void).
-    const progressCallback = (() => Date.now() > deadline) as unknown as () => void;
-    const tree = this.parser.parse(text, old, { progressCallback });
+    const tree = this.parser.parse(text, old, progressOptions(maxMs === undefined ? undefined : Date.now() + maxMs));
     if (!tree) {
       this.parser.reset();
-      throw new Error(`parse exceeded ${maxMs} ms`);
+      throw new Error(maxMs === undefined ? 'tree-sitter returned no tree' : `parse exceeded ${maxMs} ms`);
     }
     return tree;
   }
+
 }
 
 /** ERROR and MISSING nodes in a tree; only subtrees flagged hasError are visited. */

@@ -118,10 +118,40 @@ export function parseForRules(
   ownContextOnly = false,
   indirectCalls = true,
 ): RulesParse {
+  return rulesParse(parser, text, seed, wholeFile, ownContextOnly, indirectCalls) ?? { parsed: parser.parse(text), deferred: [] };
+}
+
+/**
+ * parseForRules where it leaves part of the text out, within `maxMs` of tree-sitter (it throws "parse exceeded" past
+ * that); undefined where it would parse the whole text (a rule that reads the whole file, a text that cannot be cut
+ * into items, or every item needed): a big document's first findings in the editor, before its whole parse.
+ */
+export function parsePartForRules(
+  parser: CParser,
+  text: string,
+  seed: (itemText: string) => boolean,
+  wholeFile: ((text: string) => boolean) | undefined,
+  ownContextOnly: boolean,
+  indirectCalls: boolean,
+  maxMs: number,
+): RulesParse | undefined {
+  return rulesParse(parser, text, seed, wholeFile, ownContextOnly, indirectCalls, { maxMs });
+}
+
+/** parseForRules; with `part`, undefined where it would parse the whole text. */
+function rulesParse(
+  parser: CParser,
+  text: string,
+  seed: (itemText: string) => boolean,
+  wholeFile: ((text: string) => boolean) | undefined,
+  ownContextOnly: boolean,
+  indirectCalls: boolean,
+  part?: { maxMs: number },
+): RulesParse | undefined {
   // A rule that reads the whole file (`needs: { wholeFile: true }`) gets it.
-  if (wholeFile?.(text)) return { parsed: parser.parse(text), deferred: [] };
+  if (wholeFile?.(text)) return undefined;
   const { parsedText, items } = cut(text);
-  if (!items) return { parsed: parser.parse(text), deferred: [] };
+  if (!items) return undefined;
   const chosen = items.map((item) => item.kind !== 'function');
   // Each function's possible names, read when first asked for (most files never need every head).
   const names: (string[] | undefined)[] = [];
@@ -192,16 +222,18 @@ export function parseForRules(
       forEachMention(itemText(i), (name) => {
         for (const j of definersOf(name)) chosen[j] = true;
       });
-  const finish = (): RulesParse => {
+  const finish = (): RulesParse | undefined => {
     const deferred: [number, number][] = [];
     items.forEach((item, i) => {
       if (!chosen[i]) deferred.push([item.start, item.end]);
     });
+    if (part && !deferred.length) return undefined;
     const parsed = deferred.length
       ? parser.parseItems(
           text,
           parsedText,
           items.filter((_, i) => chosen[i]),
+          part,
         )
       : parser.parse(text);
     return { parsed, deferred, withCallees };
@@ -219,7 +251,7 @@ export function parseForRules(
       for (const j of next) if (!chosen[j]) chosen[j] = added = true;
       level = next;
     }
-    return added ? finish() : null;
+    return added ? (finish() ?? null) : null;
   };
   return finish();
 }

@@ -190,6 +190,8 @@ export class KportServer {
   private readonly timers = new Map<string, () => void>();
   /** When each document last changed: changes closer than BURST_MS together are a burst, debounced. */
   private readonly lastChange = new Map<string, number>();
+  /** The version of each document whose preview went out (publishPreview): its first stage is not sent again. */
+  private readonly previewed = new Map<string, number>();
   /** Each document's latest verdict run (scheduleVerdicts): an older one waiting for the user's pause is dropped. */
   private readonly verdictDelays = new DocumentDelays();
   private readonly summaryDelays = new DocumentDelays();
@@ -342,6 +344,7 @@ export class KportServer {
     this.timers.delete(uri);
     this.lastChange.delete(uri);
     this.summaries.delete(uri);
+    this.previewed.delete(uri);
     this.stale.delete(uri);
     this.verdictDelays.cancel(uri);
     this.summaryDelays.cancel(uri);
@@ -543,13 +546,41 @@ export class KportServer {
   private publish(uri: string, opts: { staged?: boolean } = {}): ReturnType<AnalysisHost['diagnostics']> {
     const r = this.host.diagnostics(uri, opts);
     this.background.foreground(); // its write waits a turn too
-    if (r) this.connection.sendDiagnostics({ uri, version: r.version, diagnostics: r.diagnostics.map((d) => toDiagnostic(d, uri, this.docs)) });
+    // A first stage whose preview went out: the same findings (OpenDocument.preview), not sent again.
+    if (r && !(r.partial && this.previewed.get(uri) === r.version))
+      this.connection.sendDiagnostics({ uri, version: r.version, diagnostics: r.diagnostics.map((d) => toDiagnostic(d, uri, this.docs)) });
     return r;
+  }
+
+  /**
+   * A big document's first diagnostics, from a parse of part of it (AnalysisHost.preview), before its opening parse
+   * goes on a slice a turn. True when they went out.
+   */
+  private publishPreview(uri: string): boolean {
+    const t0 = performance.now();
+    const p = this.trace.run('preview', () => this.host.preview(uri));
+    if (!p) return false;
+    this.previewed.set(uri, p.version);
+    this.background.foreground();
+    this.connection.sendDiagnostics({ uri, version: p.version, diagnostics: p.diagnostics.map((d) => toDiagnostic(d, uri, this.docs)) });
+    if (TRACE && p.analysis) {
+      const t = p.analysis.timing;
+      this.connection.console.log(
+        `kport: preview of ${pathOf(uri)} v${p.version} (${(p.analysis.bytes / 1024).toFixed(0)} KiB): ${(performance.now() - t0).toFixed(1)} ms ` +
+          `(parse ${t.parseMs.toFixed(1)}, facts ${t.factsMs.toFixed(1)}, rules ${t.rulesMs.toFixed(1)})`,
+      );
+    }
+    this.timers.set(
+      uri,
+      this.background.later(() => this.validate(uri)),
+    );
+    return true;
   }
 
   private validate(uri: string): void {
     this.timers.delete(uri);
     this.stale.delete(uri);
+    if (this.publishPreview(uri)) return;
     if (this.parseOpeningSlice(uri)) return;
     const t0 = performance.now();
     // A big document's opening is published in two stages: the rules that need no context, then all.

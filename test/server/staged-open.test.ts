@@ -73,7 +73,9 @@ test('staged opening: the rules without context first, then a superset equal to 
 
 test('a big document parses in slices: a small one opened right after it is answered first, and the big one is whole', async () => {
   const { bigDriver } = await import('../support/big-driver');
-  const big = bigDriver(3000).text; // ~1 MB: its whole parse alone is over 100 ms
+  // ~1 MB: its whole parse alone is over 100 ms. GFP_BUFFER: gfp-buffer reads the whole file, so no preview (a parse
+  // of part of it) comes first: its first diagnostics wait for the sliced parse.
+  const big = `${bigDriver(3000).text}\nstatic int legacy_gfp = GFP_BUFFER;\n`;
   const s = await startServer({ initializationOptions: { indexWorkspace: false, verdictDelayMs: 60_000 } });
   try {
     const order: string[] = [];
@@ -98,6 +100,39 @@ test('a big document parses in slices: a small one opened right after it is answ
       (s.latest('file:///tmp/kport-staged/big.c') ?? []).some((d) => d.code === 'sleep-in-atomic'),
       `big: ${bigFirst.length} first, then ${(s.latest('file:///tmp/kport-staged/big.c') ?? []).map((d) => d.code).join(', ')}`,
     );
+  } finally {
+    await s.close();
+  }
+});
+
+test('a big document that can be parsed in part is first answered from that parse: the same findings, then all', async () => {
+  const { bigDriver } = await import('../support/big-driver');
+  // ~1 MB; malloc-h (no context) finds the #include, sleep-in-atomic (context) card_refill's kmalloc under the lock.
+  const big = `#include <linux/malloc.h>\n${bigDriver(3000).text}`;
+  const uri = 'file:///tmp/kport-staged/preview.c';
+  process.env.KPORT_TRACE = '1'; // the server logs its preview
+  const s = await startServer({ initializationOptions: { indexWorkspace: false, verdictDelayMs: 60_000 } });
+  delete process.env.KPORT_TRACE;
+  const logs: string[] = [];
+  s.conn.onNotification('window/logMessage', (m: { message: string }) => logs.push(m.message));
+  try {
+    const first = await s.open(uri, big);
+    const deadline = Date.now() + 20_000;
+    while (!(s.latest(uri) ?? []).some((d) => d.code === 'sleep-in-atomic') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    assert.deepEqual(
+      first.map((d) => d.code),
+      ['malloc-h'],
+    );
+    assert.ok(
+      logs.some((l) => /^kport: preview of .*preview\.c v1/.test(l)),
+      logs.filter((l) => /preview|analysis of/.test(l)).join('\n'),
+    );
+    // Two publishes of the opening: the preview, then the complete analysis (the first stage, equal to the preview, is not sent again).
+    const publishes = s.published(uri).filter((p) => p.version === 1);
+    assert.equal(publishes.length, 2, publishes.map((p) => p.diagnostics.map((d) => d.code).join(',')).join(' | '));
+    const all = publishes[1].diagnostics.map(key);
+    for (const k of first.map(key)) assert.ok(all.includes(k), k);
+    assert.ok(publishes[1].diagnostics.some((d) => d.code === 'sleep-in-atomic'));
   } finally {
     await s.close();
   }
