@@ -487,7 +487,6 @@ export class CParser {
     }
     return tree;
   }
-
 }
 
 /** ERROR and MISSING nodes in a tree; only subtrees flagged hasError are visited. */
