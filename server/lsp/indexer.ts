@@ -9,7 +9,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fork } from 'node:child_process';
+import { fork, type ChildProcess } from 'node:child_process';
 import { CancelledError, runCheckPlan, type FileSummary, type KportConfig, type PassName } from '../../core';
 import { expandPaths, globToRegExp } from '../check/files';
 import { WorkerPool } from '../check/pool';
@@ -257,6 +257,49 @@ function hostEntry(): { file: string; execArgv?: string[] } {
   return { file: path.join(__dirname, 'index-host.ts'), execArgv: ['--import', 'tsx'] };
 }
 
+const HOST_V8_FLAGS: readonly string[] = [...POOL_V8_FLAGS, ...INDEX_HOST_V8_FLAGS];
+
+function forkHost(v8Flags: readonly string[]): ChildProcess {
+  const entry = hostEntry();
+  // stdout is the editor's channel (stdio transport): the host never writes to it; its stderr is the server's.
+  return fork(entry.file, [], {
+    execArgv: [...v8Flags, ...(entry.execArgv ?? [])],
+    serialization: 'advanced',
+    stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+  });
+}
+
+/** A host forked ahead of its run (prepareIndexHost), waiting for its request. */
+let spare: ChildProcess | undefined;
+/** A spare not taken by then is let go (the editor never sent what the index needs, or indexing was turned off). */
+const SPARE_HOST_MS = 60_000;
+
+/**
+ * Forks the index host ahead of its first run, when the server learns it has a workspace to index: its node and its
+ * modules load while the server loads its parser and the editor sends its settings. runIndexHost takes it.
+ */
+export function prepareIndexHost(): void {
+  if (spare && spare.exitCode === null && spare.connected) return;
+  const host = forkHost(HOST_V8_FLAGS);
+  host.on('error', () => undefined); // a spare that fails is not taken (takeSpareHost)
+  setTimeout(() => {
+    if (spare === host) dropSpareHost();
+  }, SPARE_HOST_MS).unref();
+  spare = host;
+}
+
+/** Lets the spare host go (indexing turned off). */
+export function dropSpareHost(): void {
+  spare?.kill();
+  spare = undefined;
+}
+
+function takeSpareHost(): ChildProcess | undefined {
+  const host = spare;
+  spare = undefined;
+  return host && host.exitCode === null && host.signalCode === null && host.connected ? host : undefined;
+}
+
 /** Node's exit code for an invalid command-line option (`bad option`). */
 const NODE_BAD_OPTION_EXIT = 9;
 
@@ -269,17 +312,11 @@ const NODE_BAD_OPTION_EXIT = 9;
 export function runIndexHost(
   req: IndexRequest,
   hooks: IndexHooks = {},
-  v8Flags: readonly string[] = [...POOL_V8_FLAGS, ...INDEX_HOST_V8_FLAGS],
+  v8Flags: readonly string[] = HOST_V8_FLAGS,
 ): Promise<IndexRun & { receivedMs: number }> {
-  const entry = hostEntry();
   return new Promise((resolve, reject) => {
     if (hooks.signal?.aborted) return reject(new CancelledError());
-    // stdout is the editor's channel (stdio transport): the host never writes to it; its stderr is the server's.
-    const host = fork(entry.file, [], {
-      execArgv: [...v8Flags, ...(entry.execArgv ?? [])],
-      serialization: 'advanced',
-      stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
-    });
+    const host = (v8Flags === HOST_V8_FLAGS && takeSpareHost()) || forkHost(v8Flags);
     const send = (m: MainToIndexHost) => {
       if (host.connected) host.send(m);
     };

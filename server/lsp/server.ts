@@ -290,6 +290,7 @@ export class KportServer {
       this.index.root = fileURLToPath(root);
       this.readWorkspaceConfig(this.index.root);
     }
+    this.index.prepare();
     try {
       this.host.configure({ parser: await loadParser() });
       this.parserLoaded = true;

@@ -6,7 +6,17 @@
 import { pathToFileURL } from 'node:url';
 import type { Connection, WorkDoneProgressServerReporter } from 'vscode-languageserver/node';
 import type { AnalysisHost, FileSummary } from '../../core';
-import { runIndexHost, cacheFileFor, defaultCacheDir, indexSettings, type IndexHostControl, type IndexRun, type IndexSettings } from './indexer';
+import {
+  cacheFileFor,
+  defaultCacheDir,
+  dropSpareHost,
+  indexSettings,
+  prepareIndexHost,
+  runIndexHost,
+  type IndexHostControl,
+  type IndexRun,
+  type IndexSettings,
+} from './indexer';
 import { reportToDiagnostic } from './convert';
 import { TypingHold } from './typing-hold';
 
@@ -41,6 +51,14 @@ export class WorkspaceIndexing {
     /** Called when a run completes: open documents may now see callers and registrations in other files. */
     private readonly onIndexed: () => void,
   ) {}
+
+  /**
+   * The server knows its workspace (initialize): the index host starts now, so that its node and modules load while
+   * the server loads its parser and the editor sends its settings (start() hands it the run).
+   */
+  prepare(): void {
+    if (this.root && this.settings.enabled) prepareIndexHost();
+  }
 
   /** The user typed or opened a document: the running hosts' workers wait until typing pauses (TypingHold). */
   userTyped(): void {
@@ -98,7 +116,10 @@ export class WorkspaceIndexing {
    * are answered throughout; they are checked again when the index is complete.
    */
   start(why: string): void {
-    if (!this.host.parser || !this.root || !this.settings.enabled) return;
+    if (!this.host.parser || !this.root || !this.settings.enabled) {
+      dropSpareHost();
+      return;
+    }
     this.indexAbort?.abort();
     const abort = new AbortController();
     this.indexAbort = abort;

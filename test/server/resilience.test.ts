@@ -40,7 +40,9 @@ before(async () => {
 after(() => s.close());
 
 test('a document whose parse exceeds the budget gets "analysis failed: parse exceeded N ms"; another document still gets correct diagnostics', async () => {
-  const big = await s.open('file:///r/huge.c', huge());
+  let big = await s.open('file:///r/huge.c', huge());
+  // A preview (the rules without context over a parse of part of it: here nothing) may come first; then the failure.
+  if (big.length === 0) big = s.published('file:///r/huge.c').length > 1 ? s.latest('file:///r/huge.c')! : await s.diagnostics('file:///r/huge.c', 1, 60_000);
   assert.equal(big.length, 1);
   assert.equal(big[0].message, 'kport: analysis failed: parse exceeded 50 ms');
   assert.equal(big[0].severity, 1);
