@@ -138,13 +138,26 @@ export function definedSomewhere(names: ReadonlySet<string>, reports: readonly P
  * duplicates left in: the asker searches it for the few names it needs (a set of 2.4.22's 191k names took
  * 210 ms to build; the string, ~5 ms).
  */
-export function definedInRun(reports: readonly Pick<FileReport, 'file' | 'defines'>[]): string {
+export function definedInRun(
+  reports: readonly Pick<FileReport, 'file' | 'defines'>[],
+  beside: readonly string[] = definedBeside(reports.map((r) => r.file)),
+): string {
   const parts: string[] = [];
   for (const r of reports) if (r.defines) parts.push(r.defines);
-  const beside = definingFilesBeside(reports.map((r) => r.file));
-  for (const m of beside.makefiles) for (const n of captured(m, MENTION(ANY_NAME))) parts.push(n);
-  for (const f of beside.sources) for (const n of captured(f, DEFINE(ANY_NAME))) parts.push(n);
+  for (const n of beside) parts.push(n);
   return parts.join(' ');
+}
+
+/**
+ * definedInRun's part that reads the disk: the names the Makefiles and sources beside `files` define. It needs the
+ * file list only, so the index host reads them while its workers start (170 ms on 2.4.22), not after the passes.
+ */
+export function definedBeside(files: readonly string[]): string[] {
+  const out: string[] = [];
+  const beside = definingFilesBeside(files);
+  for (const m of beside.makefiles) for (const n of captured(m, MENTION(ANY_NAME))) out.push(n);
+  for (const f of beside.sources) for (const n of captured(f, DEFINE(ANY_NAME))) out.push(n);
+  return out;
 }
 
 /**

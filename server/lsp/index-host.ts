@@ -5,7 +5,7 @@
  * here, so the editor's process neither deserializes thousands of reports nor collects them.
  */
 import type { FileSummary } from '../../core';
-import { definedInRun } from '../check/dead-code';
+import { definedBeside, definedInRun } from '../check/dead-code';
 import { PauseGate } from '../node/pause-gate';
 import { lowerPriority } from '../node/thread-priority';
 import { buildIndex, indexedFiles, type IndexHostMessage, type IndexRequest, type MainToIndexHost } from './indexer';
@@ -24,7 +24,7 @@ const TEXT_PIECE = 256 * 1024;
 /** Progress goes to the main thread at most this often (and at the end of each pass): not one message per file. */
 const PROGRESS_MS = 100;
 
-// // Below the editor, above the workers: a hold the server sends reaches the gate at once (at nice 19, beside two busy
+// Below the editor, above the workers: a hold the server sends reaches the gate at once (at nice 19, beside two busy
 // workers, p50 5 ms later; at 10, 1-2 ms), and the host's own work (the plan between passes, the cache) gives way to the editor.
 lowerPriority(10);
 let taken: () => void = () => undefined;
@@ -75,7 +75,8 @@ function run(req: IndexRequest): void {
     return;
   }
   const listSeconds = (performance.now() - listStart) / 1000;
-  buildIndex(
+  let beside: string[] | undefined;
+  const running = buildIndex(
     files,
     req.settings,
     req.config,
@@ -90,12 +91,15 @@ function run(req: IndexRequest): void {
       },
     },
     req.goal,
-  )
+  );
+  // An index reads the macro names the files beside the workspace's define while the workers start, not after the passes.
+  if (req.goal !== 'findings') beside = definedBeside(files);
+  running
     .then(async (result) => {
       // A workspace check hands back findings only where there are some; an index, no reports at all.
       const reports = req.goal === 'findings' ? result.reports.filter((r) => r.findings.length || r.error) : [];
       // An index also says which macros the workspace defines (a finding in `#ifdef X` that nothing defines is dead).
-      const definedMacros = req.goal === 'findings' ? undefined : definedInRun(result.reports);
+      const definedMacros = req.goal === 'findings' ? undefined : definedInRun(result.reports, beside);
       let unsummarized: string[] | undefined;
       if (req.goal === 'summaries') {
         const t = performance.now();
