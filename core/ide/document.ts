@@ -163,7 +163,7 @@ export class OpenDocument {
     const wholeFile = local.filter((r) => r.readsWholeFile);
     let part: ReturnType<typeof parsePartForRules>;
     try {
-      part = parsePartForRules(parser, text, triggerTest(local), wholeFile.length ? triggerTest(wholeFile) : undefined, true, false, maxMs);
+      part = parsePartForRules(parser, text, triggerTest(local), wholeFile.length ? triggerTest(wholeFile) : undefined, true, false, { maxMs });
     } catch {
       return undefined; // over its bound: the opening's parse decides
     }

@@ -118,28 +118,16 @@ export function parseForRules(
   ownContextOnly = false,
   indirectCalls = true,
 ): RulesParse {
-  return rulesParse(parser, text, seed, wholeFile, ownContextOnly, indirectCalls) ?? { parsed: parser.parse(text), deferred: [] };
+  return parsePartForRules(parser, text, seed, wholeFile, ownContextOnly, indirectCalls) ?? { parsed: parser.parse(text), deferred: [] };
 }
 
 /**
- * parseForRules where it leaves part of the text out, within `maxMs` of tree-sitter (it throws "parse exceeded" past
- * that); undefined where it would parse the whole text (a rule that reads the whole file, a text that cannot be cut
- * into items, or every item needed): a big document's first findings in the editor, before its whole parse.
+ * parseForRules where it leaves part of the text out; undefined where it would parse the whole text (a rule that
+ * reads the whole file, a text that cannot be cut into items). With `part` (a big document's first findings in the
+ * editor, before its whole parse): also undefined where every item is needed, and tree-sitter runs `part.maxMs` at
+ * most (it throws "parse exceeded" past that).
  */
 export function parsePartForRules(
-  parser: CParser,
-  text: string,
-  seed: (itemText: string) => boolean,
-  wholeFile: ((text: string) => boolean) | undefined,
-  ownContextOnly: boolean,
-  indirectCalls: boolean,
-  maxMs: number,
-): RulesParse | undefined {
-  return rulesParse(parser, text, seed, wholeFile, ownContextOnly, indirectCalls, { maxMs });
-}
-
-/** parseForRules; with `part`, undefined where it would parse the whole text. */
-function rulesParse(
   parser: CParser,
   text: string,
   seed: (itemText: string) => boolean,
