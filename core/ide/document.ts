@@ -6,7 +6,7 @@ import { FileFacts, FunctionCache, prebuildFunctions } from '../facts/file-facts
 import { prepareFunctionContext } from '../context/atomic-context';
 import type { CParser, ParsedFile, SlicedParse } from '../parse/parser';
 import { isCallSimulationMemo } from '../simulation/run';
-import type { AnalysisEnv, Finding } from '../rules/types';
+import type { AnalysisEnv, Finding, Rule } from '../rules/types';
 import type { LineIndex } from '../text/line-index';
 import { triggerTest } from '../relevance';
 import { parsePartForRules } from '../scale/partial-parse';
@@ -42,7 +42,14 @@ export type AnalysisStage = 'all' | 'local';
 
 /** The triggers of the enabled rules that need no context: a first stage's facts hold the functions naming one. */
 function localTriggers(options: AnalyzeOptions): string[] {
-  return [...new Set(enabledRules(options).flatMap((r) => (r.needs.context ? [] : r.triggers)))];
+  return [...new Set(localRules(options).flatMap((r) => r.triggers))];
+}
+
+/** A rule that needs no context: a first stage's and a preview's. */
+const isLocal = (r: Rule) => !r.needs.context;
+
+function localRules(options: AnalyzeOptions): Rule[] {
+  return enabledRules(options).filter(isLocal);
 }
 
 /** A big document's first findings, from a partial parse (OpenDocument.preview). */
@@ -159,7 +166,7 @@ export class OpenDocument {
     this.previewed = this.version;
     const t0 = performance.now();
     const text = this.source.getText();
-    const local = enabledRules(options).filter((r) => !r.needs.context);
+    const local = localRules(options);
     const wholeFile = local.filter((r) => r.readsWholeFile);
     let part: ReturnType<typeof parsePartForRules>;
     try {
@@ -173,7 +180,7 @@ export class OpenDocument {
       const facts = new FileFacts(part.parsed, this.path);
       void facts.functions;
       const t2 = performance.now();
-      const { findings } = analyze(facts, { ...options, env: { ...options.env, ...envFor(facts) }, rules: (r) => !r.needs.context, simulate: false });
+      const { findings } = analyze(facts, { ...options, env: { ...options.env, ...envFor(facts) }, rules: isLocal, simulate: false });
       return { version: this.version, findings, lines: facts.lines, timing: { parseMs: t1 - t0, factsMs: t2 - t1, rulesMs: performance.now() - t2 } };
     } finally {
       part.parsed.dispose();
@@ -223,7 +230,7 @@ export class OpenDocument {
     void facts.functions; // built here, to time it apart from the rules
     const t2 = performance.now();
     const env = { ...options.env, ...envFor(facts) };
-    const analyzed = analyze(facts, { ...options, env, ...(local ? { rules: (r) => !r.needs.context } : {}) });
+    const analyzed = analyze(facts, { ...options, env, ...(local ? { rules: isLocal } : {}) });
     const t3 = performance.now();
     this.focus = undefined;
     this.analysis = {

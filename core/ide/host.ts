@@ -216,7 +216,7 @@ export class AnalysisHost {
     const text = d.source.getText();
     return {
       version: p.version,
-      diagnostics: [...p.findings.map((f) => this.diagnosticOf(f, p.lines)), ...renamedRuleNotes(text)],
+      diagnostics: this.diagnosticsOf(p, text),
       analysis: { fresh: true, bytes: text.length, timing: p.timing },
       partial: true,
     };
@@ -652,7 +652,7 @@ export class AnalysisHost {
     this.options.onAnalysis?.(uri);
   }
 
-  private diagnosticsOf(a: DocumentAnalysis, text: string): DiagnosticItem[] {
+  private diagnosticsOf(a: Pick<DocumentAnalysis, 'findings' | 'lines'>, text: string): DiagnosticItem[] {
     return [...a.findings.map((f) => this.diagnosticOf(f, a.lines)), ...renamedRuleNotes(text)];
   }
 

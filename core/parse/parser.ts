@@ -367,13 +367,7 @@ export class CParser {
       const end = r < ranges.length ? ranges[r].endIndex : parsedText.length;
       return parsedText.slice(index, Math.min(end, index + READ_CHUNK));
     };
-    const { maxMs } = options;
-    const tree = this.parser.parse(read, null, { includedRanges: ranges, ...progressOptions(maxMs === undefined ? undefined : Date.now() + maxMs) });
-    if (!tree) {
-      this.parser.reset();
-      throw new Error(`parse exceeded ${maxMs} ms`);
-    }
-    return new ParsedFile(text, parsedText, tree);
+    return new ParsedFile(text, parsedText, this.run(read, null, options, ranges));
   }
 
   /** Parse with another preprocessing step (the benchmark compares against none). */
@@ -478,9 +472,13 @@ export class CParser {
     return this.parse(text, options);
   }
 
-  private run(text: string, old: Tree | null, options: ParseOptions): Tree {
+  /** One parse, bounded by `options.maxMs`; `ranges`: tree-sitter's included ranges. */
+  private run(input: string | ((index: number) => string), old: Tree | null, options: { maxMs?: number }, ranges?: Range[]): Tree {
     const { maxMs } = options;
-    const tree = this.parser.parse(text, old, progressOptions(maxMs === undefined ? undefined : Date.now() + maxMs));
+    const tree = this.parser.parse(input, old, {
+      ...(ranges ? { includedRanges: ranges } : {}),
+      ...progressOptions(maxMs === undefined ? undefined : Date.now() + maxMs),
+    });
     if (!tree) {
       this.parser.reset();
       throw new Error(maxMs === undefined ? 'tree-sitter returned no tree' : `parse exceeded ${maxMs} ms`);

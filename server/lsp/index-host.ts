@@ -75,7 +75,6 @@ function run(req: IndexRequest): void {
     return;
   }
   const listSeconds = (performance.now() - listStart) / 1000;
-  let beside: string[] | undefined;
   const running = buildIndex(
     files,
     req.settings,
@@ -93,7 +92,7 @@ function run(req: IndexRequest): void {
     req.goal,
   );
   // An index reads the macro names the files beside the workspace's define while the workers start, not after the passes.
-  if (req.goal !== 'findings') beside = definedBeside(files);
+  const beside = req.goal === 'findings' ? undefined : definedBeside(files);
   running
     .then(async (result) => {
       // A workspace check hands back findings only where there are some; an index, no reports at all.

@@ -19,6 +19,11 @@ export class TypingHold {
     readonly fairRunMs = 3_000,
   ) {}
 
+  /** Whether the hold last asked for is still in force at `now` (ms). */
+  holding(now: number): boolean {
+    return now <= this.holdEnd;
+  }
+
   /** The user typed at `now` (ms): hold the workers for this many ms from now, 0 = let them go on now, undefined = leave them as they are. */
   keystroke(now: number): number | undefined {
     if (now < this.runUntil) return undefined;

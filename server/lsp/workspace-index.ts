@@ -40,8 +40,6 @@ export class WorkspaceIndexing {
   private checkAbort: AbortController | undefined;
   /** The index hosts running now (an index, a workspace check), held while the user types, each with what tells the user so. */
   private readonly hosts = new Map<IndexHostControl, () => void>();
-  /** Until when the hosts are held (the last hold sent). */
-  private heldUntil = Number.NEGATIVE_INFINITY;
   private readonly typing = new TypingHold();
 
   constructor(
@@ -64,10 +62,10 @@ export class WorkspaceIndexing {
   userTyped(): void {
     if (!this.hosts.size) return;
     const now = performance.now();
+    const wasHeld = this.typing.holding(now);
     const ms = this.typing.keystroke(now);
     if (ms === undefined) return;
-    const starts = ms > 0 && now > this.heldUntil;
-    this.heldUntil = ms > 0 ? now + ms : Number.NEGATIVE_INFINITY;
+    const starts = ms > 0 && !wasHeld;
     for (const [h, waiting] of this.hosts) {
       h.holdFor(ms);
       if (starts) waiting();

@@ -32,20 +32,14 @@ export class PauseGate {
     Atomics.notify(this.cell, 0);
   }
 
-  get held(): boolean {
-    return Atomics.load(this.cell, 0) === 1;
-  }
-
   /** How long (ms) it has been held in all. */
   get heldMs(): number {
     return this.heldBefore + (this.since === undefined ? 0 : performance.now() - this.since);
   }
 }
 
-/** In a worker: returns once `cell` (a PauseGate's) is released, at once if it is not held. The ms waited. */
-export function waitUntilReleased(cell: Int32Array | undefined): number {
-  if (!cell || Atomics.load(cell, 0) === 0) return 0;
-  const t = performance.now();
+/** In a worker: returns once `cell` (a PauseGate's) is released, at once if it is not held. */
+export function waitUntilReleased(cell: Int32Array | undefined): void {
+  if (!cell) return;
   while (Atomics.load(cell, 0) === 1) Atomics.wait(cell, 0, 1);
-  return performance.now() - t;
 }
