@@ -147,7 +147,8 @@ export function mergeSummaries(first: FileSummary, more: FileSummary, staticHere
     if (i === undefined) at.set(key(c), calls.push(c) - 1);
     else if (c.line < calls[i].line) calls[i] = c;
   }
-  // Both lists are in the order of the file, as a whole-file summary has them.
+  // The lists are in the order of the file, as a whole-file summary has them (whichever pass read a function).
+  calls.sort((a, b) => a.line - b.line);
   const exported = [...first.exported];
   for (const e of more.exported) if (!exported.some((x) => x.name === e.name)) exported.push(e);
   exported.sort((a, b) => a.line - b.line);

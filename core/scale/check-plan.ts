@@ -10,7 +10,7 @@
  * value use of such a name in another file can change a finding). Pass 2 re-checks the files whose such
  * functions are registered or called atomically elsewhere, with the summaries narrowed to those names.
  */
-import { enabledRules } from '../analyze';
+import { enabledRules, indirectCallsEnabled } from '../analyze';
 import type { KportConfig } from '../config';
 import { crossFileNames, focusSummaries, WorkspaceIndex, type FileSummary } from '../context/workspace';
 
@@ -37,6 +37,12 @@ export interface JobOptions {
    * focusSummaries).
    */
   mentions?: readonly string[];
+  /**
+   * Pass 1 of an index (goal `summaries`): the file's summary is all the job wants, so no rule runs (no finding, no
+   * verdict). Never where calls through struct fields are resolved: there a verdict's callees, parsed for the
+   * simulator, add to the summary (FieldBinding `defined`), and the index's summaries stay the CLI's.
+   */
+  summaryOnly?: boolean;
 }
 
 /** What one file's job knows from an earlier pass over it. */
@@ -81,7 +87,7 @@ export interface CheckPlanOptions {
   /**
    * `findings` (default): every file's findings with the whole tree's context (a check or a fix).
    * `summaries`: passes 1 and 1b only, for an index that wants the tree's cross-file summaries; the
-   * reports are pass 1's, whose findings lack only what other files' context adds.
+   * reports are pass 1's, without findings (JobOptions.summaryOnly) unless calls through fields are resolved.
    */
   goal?: 'findings' | 'summaries';
   /** Called as each pass starts (a progress bar names it). */
@@ -124,7 +130,9 @@ export async function runCheckPlan<R extends PassReport>(files: readonly string[
     return { reports, names: new Set() };
   }
   opts.onPass?.('pass 1', files.length);
-  const first = await exec.run(files, { mode: 'check', ...base, summaries: true });
+  // An index wants pass 1's summaries, not its findings (a sixth of its work: the rules and their verdicts).
+  const summaryOnly = opts.goal === 'summaries' && !indirectCallsEnabled({ config, only });
+  const first = await exec.run(files, { mode: 'check', ...base, summaries: true, ...(summaryOnly ? { summaryOnly } : {}) });
   opts.afterPass?.('pass 1', first);
   checkCancelled(opts.signal);
   const summaries = first.flatMap((r) => (r.summary ? [r.summary] : []));

@@ -147,14 +147,14 @@ export function checkText(
     let analysis: ReturnType<typeof analyze>;
     let deferred: [number, number][] | undefined;
     if (opts.mode === 'check' && opts.prefilter && !opts.mentions) {
-      const part = analyzeInPart(parser, text, file, jobTests(opts), { config: opts.config, only: opts.only }, envFor);
+      const part = analyzeInPart(parser, text, file, jobTests(opts), { config: opts.config, only: opts.summaryOnly ? [] : opts.only }, envFor);
       ({ parsed, deferred, facts } = part);
       analysis = part;
     } else {
       parsed = opts.mentions ? parseForSummary(parser, text, opts.mentions, hint?.deferred) : parser.parse(text);
       // Pass 1b wants the summary about opts.mentions alone: the functions it needs are built, no others.
       facts = opts.mentions ? new FileFacts(parsed, file, undefined, opts.mentions) : new FileFacts(parsed, file);
-      analysis = analyze(facts, { config: opts.config, only: opts.mentions ? [] : opts.only, env: envFor(facts) });
+      analysis = analyze(facts, { config: opts.config, only: opts.mentions || opts.summaryOnly ? [] : opts.only, env: envFor(facts) });
     }
     const { findings, failures, shared } = analysis;
     let summary = opts.summaries ? shared.context.summary() : undefined;

@@ -34,6 +34,7 @@ export function jobKey(job: JobOptions): string | undefined {
     summaries: !!job.summaries,
     prefilter: !!job.prefilter,
     mentions: job.mentions ? [...job.mentions].sort() : null,
+    summaryOnly: !!job.summaryOnly,
   };
   return crypto.createHash('sha1').update(JSON.stringify(plain)).digest('base64url');
 }
