@@ -126,7 +126,7 @@ function nearestConditional(source: string, lineStart: number, dir: 1 | -1): { s
     if (dir === -1) {
       if (start === 0) return undefined;
       const end = start - 1;
-      start = source.lastIndexOf('\n', end - 1) + 1;
+      start = lineStartOf(source, end);
       n += end - start + 1;
       const d = CONDITIONAL_LINE_START.exec(source.slice(start, end));
       if (d) return { start, end, kind: d[1] };

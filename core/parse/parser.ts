@@ -8,6 +8,7 @@ import { countErrorNodes, enableFlatTrees, enableHeapWalk } from './flat-tree';
 import { commonAffixes, type Affixes } from '../text/affixes';
 import { pausePoint, pausePointSet } from '../pause-point';
 import { neutralize, neutralizeWindow } from './neutralize';
+import { lineStartOf } from '../text/lines';
 
 export interface ParserWasm {
   /** web-tree-sitter.wasm (the runtime). */
@@ -50,7 +51,7 @@ function neutralizeAround(old: ParsedFile, text: string): { text: string; same: 
     from = Math.max(0, start - WINDOW_MARGIN);
     to = Math.min(a.length, oldEnd + WINDOW_MARGIN);
   }
-  from = a.lastIndexOf('\n', from - 1) + 1;
+  from = lineStartOf(a, from);
   const eol = a.indexOf('\n', to);
   to = eol < 0 ? a.length : eol + 1;
   if ((to - from) * 4 > a.length) return undefined;

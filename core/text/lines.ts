@@ -20,7 +20,8 @@ const LINE_TERMINATOR = /[\n\r\u2028\u2029]/;
 
 /** Offset of the first character of the line holding `offset`. */
 export function lineStartOf(text: string, offset: number): number {
-  return text.lastIndexOf('\n', offset - 1) + 1;
+  // lastIndexOf reads a negative start as 0: a text's first line would start after a `\n` at offset 0.
+  return offset > 0 ? text.lastIndexOf('\n', offset - 1) + 1 : 0;
 }
 
 /** Offset of the end of the line holding `offset` (its `\n`, or the text's end). */

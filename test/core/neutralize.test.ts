@@ -1,10 +1,13 @@
 /** Neutralization keeps every offset and turns kernel GNU C into C tree-sitter-c parses. */
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import path from 'node:path';
 import { test } from 'node:test';
 import { countSyntaxErrors } from '../../core';
 import { neutralize } from '../../core/parse/neutralize';
 import { scanTopLevel } from '../../core/facts/build-ir';
 import { check, covered, getParser, withFacts } from '../support/core';
+import { ROOT } from '../support/lsp-client';
 
 const CASES: [string, string][] = [
   ['annotations', 'static int __init skel_init(void) { return 0; }\nstatic void __exit skel_exit(void) { }\nlong asmlinkage sys_x(char __user *p);\n'],
@@ -148,6 +151,16 @@ test('neutralize: one function, two heads — the first kept, the second blanked
     'void g(int a)\n{\n#ifdef X\n\tif (a) { a++;\n#else\n\tif (!a) { a--;\n#endif\n\t}\n}\n',
     'void g(int a)\n{\n\tif (a) {\n\t\ta++;\n#ifdef X\n\t} else {\n#else\n\t} else if (a > 2) {\n#endif\n\t\ta--;\n\t}\n}\n',
   );
+});
+
+test('neutralize: an #else with no conditional above it, in a text whose first line is empty, returns (it looped for ever)', () => {
+  // fix-safety's property (seed 8) met it once the fixtures grew: the search for the #if above read the empty first
+  // line again and again (lastIndexOf reads a negative start as 0). Run apart, so that a loop fails the test, not the run.
+  const text = '\n\tif (a) {\n#else\n\tif (b) {\n#endif\n\t\tx();\n\t}\n';
+  const script = `const { neutralize } = require(${JSON.stringify(path.join(ROOT, 'core', 'parse', 'neutralize.ts'))}); process.stdout.write(neutralize(${JSON.stringify(text)}).text);`;
+  const r = spawnSync(process.execPath, ['--import', 'tsx', '-e', script], { cwd: ROOT, encoding: 'utf8', timeout: 20_000 });
+  assert.equal(r.signal, null, 'neutralize returned');
+  assert.equal(r.stdout, text, 'no #if above: the #else is left alone');
 });
 
 test('neutralize: conditionals among initializer elements or inside an expression — their directive lines blanked, every branch kept', async () => {

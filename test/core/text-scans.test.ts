@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { commonAffixes } from '../../core/text/affixes';
 import { LineIndex } from '../../core/text/line-index';
+import { lineStartOf } from '../../core/text/lines';
 
 function naiveAffixes(a: string, b: string) {
   const max = Math.min(a.length, b.length);
@@ -91,4 +92,11 @@ test('LineIndex finds the same line starts with and without carriage returns', (
     const mid = text.length >> 1;
     assert.equal(index.offsetAt(index.positionAt(mid)), mid);
   }
+});
+
+test('lineStartOf: the first line starts at 0, whatever follows (a `\\n` at offset 0 is not before it)', () => {
+  assert.equal(lineStartOf('\nabc', 0), 0);
+  assert.equal(lineStartOf('\nabc', 1), 1);
+  assert.equal(lineStartOf('ab\ncd', 4), 3);
+  assert.equal(lineStartOf('', 0), 0);
 });

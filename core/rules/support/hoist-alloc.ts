@@ -8,6 +8,7 @@ import type { Expr, FunctionFacts, Stmt } from '../../facts/ir';
 import type { Held } from '../../context/flow';
 import { LOCK_OPS } from '../../context/locks';
 import type { Span } from '../../text/span';
+import { lineStartOf } from '../../text/lines';
 import type { CallEvent } from '../../facts/ir';
 import type { Fix } from '../types';
 
@@ -56,7 +57,6 @@ function innermostBlock(s: Stmt, span: Span): Block | null {
   return s.k === 'block' ? s : null;
 }
 
-const lineStart = (text: string, i: number) => text.lastIndexOf('\n', i - 1) + 1;
 const onlyBlank = (s: string) => /^[ \t]*$/.test(s);
 /** The one-line comment that ends a statement's line (`x = f(); /* why *\/`), '' when none, null when other text follows. */
 function trailingComment(text: string, end: number): string | null {
@@ -166,8 +166,8 @@ export function hoistAllocationFix(
   }
   if (unlocks !== 1) return null;
   // Whole lines only: the moved statements and the lock start their lines.
-  const ind = text.slice(lineStart(text, lockStmt.span.start), lockStmt.span.start);
-  const allocLine = lineStart(text, allocStmt.span.start);
+  const ind = text.slice(lineStartOf(text, lockStmt.span.start), lockStmt.span.start);
+  const allocLine = lineStartOf(text, allocStmt.span.start);
   const eol = text.indexOf('\n', check.span.end);
   const checkEnd = eol < 0 ? text.length : eol + 1;
   // The allocation's own trailing comment moves with it; any other text on the removed lines refuses the fix.
@@ -180,7 +180,7 @@ export function hoistAllocationFix(
   const failure = kept.length
     ? `${ind}if (!${v}) {\n${kept.map((s) => `${ind}\t${text.slice(s.span.start, s.span.end)}\n`).join('')}${ind}\t${retText}\n${ind}}\n`
     : `${ind}if (!${v})\n${ind}\t${retText}\n`;
-  const at0 = lineStart(text, lockStmt.span.start);
+  const at0 = lineStartOf(text, lockStmt.span.start);
   const fix: Fix = {
     title: `Allocate before ${held[0].call}() (${allocName} keeps its mask; the failure returns before the lock is taken)`,
     edits: [
