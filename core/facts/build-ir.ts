@@ -18,17 +18,22 @@ function named(node: Node): Node[] {
  * A call's arguments: one per comma-separated group. tree-sitter's error recovery can leave an ERROR
  * beside an argument (`f(4,\0x, y)` → 4, ERROR, x, y); such an ERROR is skipped, so positions still
  * match the source (a NUL byte shifted mempool_create's arguments, and its fix, by one). An ERROR alone
- * in its group stands for that argument.
+ * in its group stands for that argument. An ERROR holding a name or a literal of its own is part of the argument
+ * (`f(GFP_NOIO ~ __GFP_DMA, 1)`: ERROR `GFP_NOIO`, then `~__GFP_DMA`): the group is one argument whose value is not
+ * known, spanning it all (a fix that rewrote `~__GFP_DMA` alone left `GFP_NOIO gfp`, and a second fix-all changed that).
  */
-function callArgs(args: Node): Node[] {
+function callArgs(args: Node, depth: number): Expr[] {
   const named0 = named(args);
-  if (!named0.some((c) => c.type === 'ERROR')) return named0;
-  const out: Node[] = [];
+  if (!named0.some((c) => c.type === 'ERROR')) return named0.map((a) => toExpr(a, depth));
+  const out: Expr[] = [];
   let group: Node[] = [];
   const flush = () => {
     const real = group.filter((c) => c.type !== 'ERROR');
-    if (real.length) out.push(...real);
-    else if (group.length) out.push(group[0]);
+    const garbled = real.length && group.some((c) => c.type === 'ERROR' && named(c).some((t) => t.type !== 'ERROR'));
+    if (garbled)
+      out.push({ k: 'other', text: group.map((c) => c.text).join(' '), span: { start: group[0].startIndex, end: group[group.length - 1].endIndex } });
+    else if (real.length) out.push(...real.map((c) => toExpr(c, depth)));
+    else if (group.length) out.push(toExpr(group[0], depth));
     group = [];
   };
   for (const c of args.children) {
@@ -88,7 +93,7 @@ export function toExpr(node: Node, depth = 0): Expr {
     case 'call_expression': {
       const fn = node.childForFieldName('function');
       const args = node.childForFieldName('arguments');
-      if (fn) return { k: 'call', name: fn.type === 'identifier' ? fn.text : '', args: args ? callArgs(args).map((a) => toExpr(a, d)) : [], span };
+      if (fn) return { k: 'call', name: fn.type === 'identifier' ? fn.text : '', args: args ? callArgs(args, d) : [], span };
       break;
     }
     case 'assignment_expression': {
@@ -223,7 +228,7 @@ class EffectCollector implements Effects {
               name: `${compact(base.text)}${field.childForFieldName('operator')?.text ?? '.'}${name.text}`,
               nameSpan: spanOf(name),
               span: spanOf(node),
-              args: args ? callArgs(args).map((a) => toExpr(a)) : [],
+              args: args ? callArgs(args, 0) : [],
               via: { base: compact(base.text), field: name.text },
             });
           }
@@ -233,7 +238,7 @@ class EffectCollector implements Effects {
             name: fn.text,
             nameSpan: spanOf(fn),
             span: spanOf(node),
-            args: args ? callArgs(args).map((a) => toExpr(a)) : [],
+            args: args ? callArgs(args, 0) : [],
           });
         }
         return;

@@ -69,6 +69,37 @@ test("a NUL byte inside mempool_create()'s argument list: tree-sitter's ERROR be
   assert.deepEqual(runOne(p, text).violations, []);
 });
 
+test("a name tree-sitter's recovery left in an ERROR beside an argument is part of it: the argument is unknown, no fix rewrites half of it (seed 20261205 #1104)", async () => {
+  const { analyze, FileFacts } = await import('../../core');
+  const p = await fuzzParser();
+  // `|` flipped to `~`: tree-sitter reads ERROR(GFP_NOIO) then `~__GFP_DMA`. The alloc_fn rule took `~ __GFP_DMA` for
+  // the mask and replaced it with `gfp`, leaving `GFP_NOIO gfp`, which the second fix-all replaced again.
+  const text =
+    '#include <linux/mempool.h>\n\nstatic void *pool_pages(int gfp, void *data)\n{\n\treturn (void *)__get_free_pages(GFP_NOIO ~ __GFP_DMA, 1);\n}\n\n' +
+    'static void pool_free(void *e, void *data)\n{\n\tfree_pages((unsigned long)e, 1);\n}\n\nmempool_t *pool_make(void)\n{\n\treturn mempool_create(4, pool_pages, pool_free, NULL);\n}\n';
+  const parsed = p.parse(text);
+  try {
+    const findings = analyze(new FileFacts(parsed, 'drivers/x/garbled.c')).findings;
+    assert.deepEqual(
+      findings.filter((f) => f.rule === 'mempool-alloc-fn-sleeps'),
+      [],
+    );
+  } finally {
+    parsed.dispose();
+  }
+  assert.deepEqual(runOne(p, text).violations, []);
+  // With the `|` back, the finding and its fix are there.
+  const fixed = text.replace('GFP_NOIO ~', 'GFP_NOIO |');
+  const whole = p.parse(fixed);
+  try {
+    const f = analyze(new FileFacts(whole, 'drivers/x/garbled.c')).findings.filter((x) => x.rule === 'mempool-alloc-fn-sleeps');
+    assert.equal(f.length, 1);
+    assert.equal(fixed.slice(f[0].span.start, f[0].span.end), 'GFP_NOIO | __GFP_DMA');
+  } finally {
+    whole.dispose();
+  }
+});
+
 /**
  * Found by the long run (seed 42, iteration 3545), shrunk to 3 lines: a #define line and a declaration
  * with CR line ends, then 20,000 unclosed parentheses. tree-sitter's wasm (web-tree-sitter 0.27)
