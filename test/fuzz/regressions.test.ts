@@ -1,7 +1,19 @@
 /** Shrunk inputs from the fuzz harness: each once crashed, hung or broke an invariant. */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import type { Finding } from '../../core';
 import { fuzzParser, runOne } from './harness';
+
+/** One rule's findings in `text` (analyzed whole, with verdicts). */
+async function ruleFindings(text: string, file: string, rule: string): Promise<Finding[]> {
+  const { analyze, FileFacts } = await import('../../core');
+  const parsed = (await fuzzParser()).parse(text);
+  try {
+    return analyze(new FileFacts(parsed, file)).findings.filter((f) => f.rule === rule);
+  } finally {
+    parsed.dispose();
+  }
+}
 
 test('20,000 balanced nested parentheses around a GFP name: token lookup stays linear (was ~10 s per hover: Node.parent walk is O(depth²))', async () => {
   const p = await fuzzParser();
@@ -52,52 +64,26 @@ test('a 1 MB line of `GFP_ATOMIC|GFP_ATOMIC|…` (a ~100k-deep binary expression
 });
 
 test("a NUL byte inside mempool_create()'s argument list: tree-sitter's ERROR beside an argument does not shift the arguments (the fix replaced the NUL and the fix-all was not idempotent)", async () => {
-  const { analyze, FileFacts } = await import('../../core');
-  const p = await fuzzParser();
   const text =
     '#include <linux/mempool.h>\nstatic kmem_cache_t *c;\nvoid f(void)\n{\n\tmempool_t *p3 = mempool_create(4,\0mempool_alloc_slab, mempool_free_slab, c);\n}\n';
-  const parsed = p.parse(text);
-  try {
-    const findings = analyze(new FileFacts(parsed, 'drivers/x/nul.c')).findings;
-    assert.deepEqual(
-      findings.filter((f) => f.rule === 'mempool-slab-pair'),
-      [],
-    );
-  } finally {
-    parsed.dispose();
-  }
-  assert.deepEqual(runOne(p, text).violations, []);
+  assert.deepEqual(await ruleFindings(text, 'drivers/x/nul.c', 'mempool-slab-pair'), []);
+  assert.deepEqual(runOne(await fuzzParser(), text).violations, []);
 });
 
 test("a name tree-sitter's recovery left in an ERROR beside an argument is part of it: the argument is unknown, no fix rewrites half of it (seed 20261205 #1104)", async () => {
-  const { analyze, FileFacts } = await import('../../core');
-  const p = await fuzzParser();
   // `|` flipped to `~`: tree-sitter reads ERROR(GFP_NOIO) then `~__GFP_DMA`. The alloc_fn rule took `~ __GFP_DMA` for
   // the mask and replaced it with `gfp`, leaving `GFP_NOIO gfp`, which the second fix-all replaced again.
   const text =
     '#include <linux/mempool.h>\n\nstatic void *pool_pages(int gfp, void *data)\n{\n\treturn (void *)__get_free_pages(GFP_NOIO ~ __GFP_DMA, 1);\n}\n\n' +
     'static void pool_free(void *e, void *data)\n{\n\tfree_pages((unsigned long)e, 1);\n}\n\nmempool_t *pool_make(void)\n{\n\treturn mempool_create(4, pool_pages, pool_free, NULL);\n}\n';
-  const parsed = p.parse(text);
-  try {
-    const findings = analyze(new FileFacts(parsed, 'drivers/x/garbled.c')).findings;
-    assert.deepEqual(
-      findings.filter((f) => f.rule === 'mempool-alloc-fn-sleeps'),
-      [],
-    );
-  } finally {
-    parsed.dispose();
-  }
-  assert.deepEqual(runOne(p, text).violations, []);
+  assert.deepEqual(await ruleFindings(text, 'drivers/x/garbled.c', 'mempool-alloc-fn-sleeps'), []);
+  assert.deepEqual(runOne(await fuzzParser(), text).violations, []);
   // With the `|` back, the finding and its fix are there.
   const fixed = text.replace('GFP_NOIO ~', 'GFP_NOIO |');
-  const whole = p.parse(fixed);
-  try {
-    const f = analyze(new FileFacts(whole, 'drivers/x/garbled.c')).findings.filter((x) => x.rule === 'mempool-alloc-fn-sleeps');
-    assert.equal(f.length, 1);
-    assert.equal(fixed.slice(f[0].span.start, f[0].span.end), 'GFP_NOIO | __GFP_DMA');
-  } finally {
-    whole.dispose();
-  }
+  const f = await ruleFindings(fixed, 'drivers/x/garbled.c', 'mempool-alloc-fn-sleeps');
+  assert.equal(f.length, 1);
+  assert.equal(fixed.slice(f[0].span.start, f[0].span.end), 'GFP_NOIO | __GFP_DMA');
+  assert.deepEqual(f[0].fixes[0].edits, [{ start: f[0].span.start, end: f[0].span.end, newText: 'gfp' }]);
 });
 
 /**
