@@ -61,6 +61,12 @@ export interface HostOptions {
  * where the opening parse that follows goes a slice at a time.
  */
 const PREVIEW_MAX_PARSE_MS = 150;
+/**
+ * Diagnostics a document answers at most, the last saying how many more there are: VS Code keeps 1,000 a file and
+ * drops the rest only after receiving them all (a generated or mangled 1 MB file had 43,692 findings: 53 MB of JSON
+ * a publish, and another at each keystroke). Its findings stay whole for the code actions.
+ */
+export const MAX_DIAGNOSTICS = 1000;
 
 export class AnalysisHost {
   /** Other files' summaries, filled by the adapter's index; an open document's own summary replaces its indexed one. */
@@ -653,7 +659,21 @@ export class AnalysisHost {
   }
 
   private diagnosticsOf(a: Pick<DocumentAnalysis, 'findings' | 'lines'>, text: string): DiagnosticItem[] {
-    return [...a.findings.map((f) => this.diagnosticOf(f, a.lines)), ...renamedRuleNotes(text)];
+    if (a.findings.length <= MAX_DIAGNOSTICS) return [...a.findings.map((f) => this.diagnosticOf(f, a.lines)), ...renamedRuleNotes(text)];
+    const shown = a.findings.slice(0, MAX_DIAGNOSTICS - 1);
+    const at = rangeOf(a.lines, a.findings[shown.length].span).start;
+    const more = a.findings.length - shown.length;
+    return [
+      ...shown.map((f) => this.diagnosticOf(f, a.lines)),
+      {
+        severity: 'info',
+        tags: [],
+        message: `kport: ${more} more findings in this file from here on are not shown (an editor shows ${MAX_DIAGNOSTICS} a file); \`kport check\` lists them all`,
+        range: { start: at, end: at },
+        related: [],
+      },
+      ...renamedRuleNotes(text),
+    ];
   }
 
   private diagnosticOf(f: Finding, lines: LineIndex): DiagnosticItem {

@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { analyze, AnalysisHost, FileFacts, type SourceText } from '../../core';
+import { MAX_DIAGNOSTICS } from '../../core/ide/host';
 import type { Finding } from '../../core/rules/types';
 import { simulateFunction } from '../../core/simulation/run';
 import { getParser } from '../support/core';
@@ -182,4 +183,32 @@ test('the lens (no snapshots) and the view (all snapshots) simulate one extracti
   } finally {
     parsed.dispose();
   }
+});
+
+test('a document with more findings than an editor shows answers MAX_DIAGNOSTICS, the last saying how many more; their fixes stay', async () => {
+  const n = MAX_DIAGNOSTICS + 205;
+  const lines = [
+    '#include <linux/slab.h>',
+    'static void *bufs[2048];',
+    'void fill_all(void)',
+    '{',
+    ...Array.from({ length: n }, (_, i) => `\tbufs[${i}] = kmalloc(16, GFP_BUFFER);`),
+    '}',
+    '',
+  ];
+  const host = await hostWith(lines.join('\n'));
+  const ds = host.diagnostics(URI)!.diagnostics;
+  assert.equal(ds.length, MAX_DIAGNOSTICS);
+  assert.ok(ds.slice(0, -1).every((d) => d.rule === 'gfp-buffer'));
+  const note = ds[ds.length - 1];
+  assert.equal(note.severity, 'info');
+  assert.equal(note.rule, undefined);
+  assert.match(note.message, /^kport: 206 more findings in this file from here on are not shown/);
+  // At the first finding not shown: the 1,000th allocation's line.
+  assert.equal(note.range.start.line, 4 + MAX_DIAGNOSTICS - 1);
+  // A finding past the cap still has its quick fix.
+  const last = 4 + n - 1;
+  const at = { start: { line: last, character: lines[last].indexOf('GFP_BUFFER') }, end: { line: last, character: lines[last].indexOf('GFP_BUFFER') + 10 } };
+  assert.ok(host.codeActions(URI, at, { quickFix: true, fixAll: false }).some((a) => a.kind === 'quickfix' && a.diagnostic?.rule === 'gfp-buffer'));
+  host.close(URI);
 });

@@ -74,3 +74,22 @@ test('a document whose parse exceeds the budget gets "analysis failed: parse exc
     ['sleep-in-atomic'],
   );
 });
+
+test('a document with thousands of findings is answered with 1,000 diagnostics, the last saying how many more', async () => {
+  // A generated table: 1,500 allocations with GFP_BUFFER (each a finding). VS Code keeps 1,000 a file anyway.
+  const text = [
+    '#include <linux/slab.h>',
+    'static void *slots[1500];',
+    'void slots_fill(void)',
+    '{',
+    ...Array.from({ length: 1500 }, (_, i) => `\tslots[${i}] = kmalloc(32, GFP_BUFFER);`),
+    '}',
+    '',
+  ].join('\n');
+  let ds = await s.open('file:///r/table.c', text);
+  // The first publish of a big document may be its preview; the full analysis follows.
+  while (ds.length < 1000) ds = await s.diagnostics('file:///r/table.c', 1);
+  assert.equal(ds.length, 1000);
+  assert.ok(ds.slice(0, -1).every((d) => d.code === 'gfp-buffer'));
+  assert.match(ds[999].message, /^kport: 501 more findings in this file from here on are not shown/);
+});
