@@ -659,21 +659,19 @@ export class AnalysisHost {
   }
 
   private diagnosticsOf(a: Pick<DocumentAnalysis, 'findings' | 'lines'>, text: string): DiagnosticItem[] {
-    if (a.findings.length <= MAX_DIAGNOSTICS) return [...a.findings.map((f) => this.diagnosticOf(f, a.lines)), ...renamedRuleNotes(text)];
-    const shown = a.findings.slice(0, MAX_DIAGNOSTICS - 1);
-    const at = rangeOf(a.lines, a.findings[shown.length].span).start;
-    const more = a.findings.length - shown.length;
-    return [
-      ...shown.map((f) => this.diagnosticOf(f, a.lines)),
-      {
+    const shown = a.findings.length > MAX_DIAGNOSTICS ? a.findings.slice(0, MAX_DIAGNOSTICS - 1) : a.findings;
+    const out = shown.map((f) => this.diagnosticOf(f, a.lines));
+    if (shown.length < a.findings.length) {
+      const at = rangeOf(a.lines, a.findings[shown.length].span).start;
+      out.push({
         severity: 'info',
         tags: [],
-        message: `kport: ${more} more findings in this file from here on are not shown (an editor shows ${MAX_DIAGNOSTICS} a file); \`kport check\` lists them all`,
+        message: `kport: ${a.findings.length - shown.length} more findings in this file from here on are not shown (an editor shows ${MAX_DIAGNOSTICS} a file); \`kport check\` lists them all`,
         range: { start: at, end: at },
         related: [],
-      },
-      ...renamedRuleNotes(text),
-    ];
+      });
+    }
+    return [...out, ...renamedRuleNotes(text)];
   }
 
   private diagnosticOf(f: Finding, lines: LineIndex): DiagnosticItem {
